@@ -1,0 +1,59 @@
+# Two commands: `make run` and `make test`. Everything else they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+THREADS ?= 8
+export FLASK_APP := xkxl_intranet
+
+# CJK fonts for printing; harfbuzz-subset keeps WeasyPrint's font subsetting fast.
+APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+APT_TEST := $(APT_RUN) chromium postgresql
+
+.PHONY: run serve test test-fast test-postgres init-db bench deps-run deps-test apt-run apt-test clean
+
+run: apt-run $(VENV)/.deps-run
+	$(BIN)/flask init-db --demo
+	@echo "系统已启动：http://$(HOST):$(PORT)/ （Ctrl+C 停止）"
+	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) wsgi:app
+
+serve: $(VENV)/.deps-run
+	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) wsgi:app
+
+init-db: $(VENV)/.deps-run
+	$(BIN)/flask init-db
+
+test: apt-test $(VENV)/.deps-test
+	$(BIN)/pytest -q
+
+test-fast: $(VENV)/.deps-test
+	$(BIN)/pytest -q -m "not browser"
+
+test-postgres: apt-test $(VENV)/.deps-test
+	scripts/test-postgres.sh
+
+bench: $(VENV)/.deps-test
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+apt-run:
+	@scripts/apt-ensure.sh $(APT_RUN)
+
+apt-test:
+	@scripts/apt-ensure.sh $(APT_TEST)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.deps-run: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.deps-test: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(VENV)/.deps-run $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,165 @@
+from datetime import datetime, timedelta
+
+from conftest import TEST_PASSWORD, logged_in_client, login, user_by_name
+
+from xkxl_intranet import clock
+from xkxl_intranet.audit.models import AuditEvent
+from xkxl_intranet.auth.models import User
+from xkxl_intranet.auth.passwords import verify_password
+from xkxl_intranet.extensions import db
+
+
+def _events(app, action):
+    with app.app_context():
+        return db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_login_page_is_chinese_and_has_fields(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "登录" in page and 'name="username"' in page and 'name="password"' in page
+    assert 'name="csrf_token"' in page
+
+
+def test_login_and_logout(app, client):
+    response = login(client, "chengdu")
+    assert response.status_code == 303
+    home = client.get("/")
+    assert home.status_code == 200 and "成都市" in home.get_data(as_text=True)
+    assert _events(app, "auth.login")
+    response = client.post("/logout")
+    assert response.status_code == 303
+    assert client.get("/").status_code == 302
+    assert _events(app, "auth.logout")
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client):
+    response = login(client, "chengdu")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_wrong_password_message_and_audit(app, client):
+    response = login(client, "chengdu", "wrong-password")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "用户名或密码错误" in text and "再错4次" in text
+    assert _events(app, "auth.login_failed")
+
+
+def test_unknown_user_gets_the_same_message(client):
+    text = login(client, "nobody", "x").get_data(as_text=True)
+    assert "用户名或密码错误" in text
+
+
+def test_five_wrong_passwords_lock_for_fifteen_minutes(app, client):
+    start = datetime(2022, 3, 10, 9, 0, tzinfo=clock.SHANGHAI)
+    clock.set_now(start)
+    for _ in range(4):
+        login(client, "chengdu", "bad")
+    text = login(client, "chengdu", "bad").get_data(as_text=True)
+    assert "锁定15分钟" in text and "09:15" in text
+    assert _events(app, "auth.lockout")
+    # The right password does not help while locked.
+    clock.set_now(start + timedelta(minutes=14))
+    text = login(client, "chengdu").get_data(as_text=True)
+    assert "锁定" in text
+    assert client.get("/").status_code == 302
+    # After 15 minutes it works again.
+    clock.set_now(start + timedelta(minutes=15, seconds=1))
+    assert login(client, "chengdu").status_code == 303
+    assert client.get("/").status_code == 200
+
+
+def test_disabled_account_cannot_log_in(app, client):
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "mianyang"))
+        user.is_enabled = False
+        db.session.commit()
+    text = login(client, "mianyang").get_data(as_text=True)
+    assert "已停用" in text
+    assert client.get("/").status_code == 302
+
+
+def test_disabling_ends_an_open_session(app, province_client):
+    clerk = logged_in_client(app, "mianyang")
+    assert clerk.get("/").status_code == 200
+    user = user_by_name(app, "mianyang")
+    response = province_client.post(f"/admin/users/{user.id}", data={
+        "display_name": "绵阳市经济和信息化局", "role": "city", "city_id": str(user.city_id),
+        "phone": ""})  # is_enabled unchecked
+    assert response.status_code == 303
+    assert clerk.get("/").status_code == 302
+
+
+def test_new_account_must_change_password_at_first_login(app, province_client, client):
+    response = province_client.post("/admin/users/new", data={
+        "username": "deyang2", "display_name": "德阳市经信局 李明", "role": "city",
+        "city_id": "5", "phone": "0838-1234567"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "只显示这一次" in text
+    initial = text.split("<code>")[1].split("</code>")[0]
+    assert _events(app, "account.created")
+
+    response = login(client, "deyang2", initial)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/account/password")
+    # Every other page sends them back to the password form.
+    assert client.get("/").headers["Location"].endswith("/account/password")
+    bad = client.post("/account/password", data={"current_password": initial,
+                                                 "new_password": "short", "confirm_password": "short"})
+    assert "至少需要8位" in bad.get_data(as_text=True)
+    ok = client.post("/account/password", data={"current_password": initial,
+                                                "new_password": "Deyang-2022x",
+                                                "confirm_password": "Deyang-2022x"})
+    assert ok.status_code == 303
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "deyang2"))
+        assert not user.must_change_password
+        assert user.password_hash.startswith("$argon2")
+        assert verify_password(user.password_hash, "Deyang-2022x")
+
+
+def test_city_account_needs_a_city(province_client):
+    text = province_client.post("/admin/users/new", data={
+        "username": "nocity", "display_name": "x", "role": "city", "city_id": ""}).get_data(as_text=True)
+    assert "必须指定所属市（州）" in text
+
+
+def test_reset_password_unlocks_and_forces_change(app, province_client, client):
+    for _ in range(5):
+        login(client, "chengdu", "bad")
+    user = user_by_name(app, "chengdu")
+    text = province_client.post(f"/admin/users/{user.id}/reset-password").get_data(as_text=True)
+    new_password = text.split("<code>")[1].split("</code>")[0]
+    response = login(client, "chengdu", new_password)
+    assert response.headers["Location"].endswith("/account/password")
+    assert _events(app, "account.password_reset")
+
+
+def test_city_clerk_cannot_open_province_pages(city_client, viewer_client):
+    for url in ("/admin/users", "/admin/users/new", "/admin/users/1"):
+        assert city_client.get(url).status_code == 404
+        assert viewer_client.get(url).status_code == 404
+    assert city_client.post("/admin/users/1/reset-password").status_code == 404
+
+
+def test_idle_session_ends_after_two_hours(app):
+    start = datetime(2022, 3, 10, 9, 0, tzinfo=clock.SHANGHAI)
+    clock.set_now(start)
+    clerk = logged_in_client(app, "chengdu")
+    assert clerk.get("/").status_code == 200
+    clock.set_now(start + timedelta(hours=1, minutes=59))
+    assert clerk.get("/").status_code == 200
+    clock.set_now(start + timedelta(hours=4))
+    response = clerk.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert app.permanent_session_lifetime == timedelta(hours=2)
+
+
+def test_login_next_parameter_only_allows_local_paths(client):
+    response = client.post("/login?next=https://evil.example/", data={
+        "username": "chengdu", "password": TEST_PASSWORD})
+    assert response.headers["Location"] == "/"
+    response = client.post("/logout")
+    response = client.post("/login?next=/audit/", data={"username": "chengdu", "password": TEST_PASSWORD})
+    assert response.headers["Location"] == "/audit/"

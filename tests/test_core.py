@@ -1,0 +1,133 @@
+import re
+from datetime import datetime, timedelta
+
+from conftest import logged_in_client
+
+from xkxl_intranet import clock
+from xkxl_intranet.extensions import db
+from xkxl_intranet.rounds.models import City, Round
+
+
+def test_healthz_reports_database_state(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["state"] == "ok"
+    assert body["database"]["cities"] == 21
+    assert body["database"]["revision"]
+
+
+def test_reference_data_has_21_cities_and_the_2022_round(app):
+    with app.app_context():
+        cities = db.session.scalars(db.select(City).order_by(City.sort_order)).all()
+        assert len(cities) == 21
+        assert (cities[0].code, cities[0].name, cities[0].pinyin) == ("510100", "成都市", "chengdu")
+        assert cities[-1].name == "凉山彝族自治州" and cities[-1].code == "513400"
+        round_ = db.session.scalar(db.select(Round))
+        assert round_.notice_number == "川经信办函〔2022〕71号"
+        assert round_.ministry_notice_number == "工信厅信发函〔2022〕38号"
+        assert round_.deadline == datetime(2022, 3, 21, 23, 59, 59, tzinfo=clock.SHANGHAI)
+        assert str(round_.deadline.tzinfo) == "Asia/Shanghai"
+        assert not round_.is_demo
+
+
+def test_layout_shows_round_deadline_and_countdown(app, city_client):
+    clock.set_now(datetime(2022, 3, 18, 12, 0, tzinfo=clock.SHANGHAI))
+    page = city_client.get("/").get_data(as_text=True)
+    assert "2022年跨行业跨领域工业互联网平台" in page
+    assert "2022年03月21日 23:59" in page
+    assert "剩余 3 天 11 小时 59 分" in page
+    clock.set_now(datetime(2022, 3, 21, 22, 30, tzinfo=clock.SHANGHAI))
+    city_client = logged_in_client(app, "chengdu")
+    assert "剩余 1 小时 29 分 59 秒" in city_client.get("/").get_data(as_text=True)
+    assert "data-countdown-deadline" in page
+    assert "演示数据" not in page
+    clock.set_now(datetime(2022, 3, 22, 0, 0, tzinfo=clock.SHANGHAI))  # 1.5 h later: still logged in
+    assert "已截止" in city_client.get("/").get_data(as_text=True)
+
+
+def test_no_page_loads_anything_from_outside(city_client, province_client, client):
+    pages = [client.get("/login"), city_client.get("/"), province_client.get("/admin/users"),
+             province_client.get("/audit/")]
+    for response in pages:
+        html = response.get_data(as_text=True)
+        for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert not re.match(r"^(https?:)?//", url), url
+    assert "/static/vendor/htmx-2.0.11.min.js" in pages[0].get_data(as_text=True)
+
+
+def test_htmx_is_vendored_with_its_version(client):
+    response = client.get("/static/vendor/htmx-2.0.11.min.js")
+    assert response.status_code == 200
+    assert b"htmx 2.0.11" in response.data[:200]
+    response.close()
+
+
+def test_body_carries_csrf_header_for_htmx(city_client):
+    page = city_client.get("/").get_data(as_text=True)
+    assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'>", page)
+
+
+def test_navigation_depends_on_role(city_client, province_client, viewer_client):
+    assert "账号管理" in province_client.get("/").get_data(as_text=True)
+    assert "账号管理" not in city_client.get("/").get_data(as_text=True)
+    assert "账号管理" not in viewer_client.get("/").get_data(as_text=True)
+
+
+def test_error_pages_are_chinese(app):
+    @app.route("/__boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    city_client = logged_in_client(app, "chengdu")
+    response = city_client.get("/no-such-page")
+    assert response.status_code == 404 and "页面不存在" in response.get_data(as_text=True)
+    app.testing = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = city_client.get("/__boom")
+    assert response.status_code == 500 and "系统内部错误" in response.get_data(as_text=True)
+
+
+def test_413_page_is_chinese(app, city_client):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = city_client.post("/account/password", data={"current_password": "x" * 5000})
+    assert response.status_code == 413
+    assert "文件过大" in response.get_data(as_text=True)
+
+
+def test_403_page_is_chinese(app):
+    from flask import abort
+
+    @app.route("/__forbidden")
+    def forbidden():
+        abort(403)
+
+    city_client = logged_in_client(app, "chengdu")
+    response = city_client.get("/__forbidden")
+    assert response.status_code == 403 and "没有权限" in response.get_data(as_text=True)
+
+
+def test_audit_trail_lists_and_filters(app, client, province_client, city_client, other_city_client):
+    from conftest import login
+    login(client, "chengdu", "bad")
+    login(app.test_client(), "mianyang", "bad")
+    page = province_client.get("/audit/?username=chengdu").get_data(as_text=True)
+    assert "登录失败" in page and "chengdu" in page and "mianyang" not in page
+    # A clerk only sees their own city's events.
+    page = city_client.get("/audit/").get_data(as_text=True)
+    assert "chengdu" in page and "mianyang" not in page
+    # htmx filter returns the fragment alone.
+    fragment = province_client.get("/audit/?action=auth.login_failed", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True) and "登录失败" in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_clock_is_aware_shanghai():
+    clock.set_now(None)
+    assert str(clock.now().tzinfo) == "Asia/Shanghai"
+    moment = datetime(2022, 3, 21, 15, 59, 59, tzinfo=clock.ZoneInfo("UTC"))
+    clock.set_now(moment)
+    assert clock.now().hour == 23 and clock.now() == moment
+    clock.set_now(None)
+    assert abs((clock.now() - datetime.now(clock.SHANGHAI)).total_seconds()) < 5

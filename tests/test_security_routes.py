@@ -1,0 +1,70 @@
+"""Walks app.url_map so that routes added later are covered automatically."""
+import re
+
+import pytest
+
+PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _concrete_url(rule) -> str:
+    # Any value will do: authentication and CSRF are checked before the object is looked up.
+    def fill(match):
+        converter = match.group(1) or "string"
+        return "1" if converter in ("int", "float") else "x"
+    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", fill, rule.rule)
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC_ENDPOINTS]
+
+
+def test_url_map_is_not_empty(app):
+    assert len(_rules(app)) >= 8
+
+
+def test_every_route_refuses_anonymous_users(app, client):
+    checked = 0
+    for rule in _rules(app):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(_concrete_url(rule), method=method)
+            assert response.status_code in (302, 303, 401), (rule.rule, method, response.status_code)
+            if response.status_code in (302, 303):
+                assert "/login" in response.headers["Location"], (rule.rule, method)
+            checked += 1
+    assert checked >= 8
+
+
+def test_htmx_request_from_anonymous_user_gets_401_with_redirect(client):
+    response = client.get("/audit/", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login"
+
+
+@pytest.mark.parametrize("who", ["province_client", "city_client"])
+def test_every_unsafe_route_refuses_a_request_without_csrf_token(app, request, who):
+    logged_in = request.getfixturevalue(who)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & UNSAFE):
+            url = _concrete_url(rule)
+            response = logged_in.open(url, method=method, csrf=False, data={})
+            assert response.status_code == 400, (rule.rule, method, response.status_code)
+            assert "CSRF" in response.get_data(as_text=True)
+            bad = logged_in.open(url, method=method, csrf=False, data={"csrf_token": "forged"})
+            assert bad.status_code == 400, (rule.rule, method)
+            checked += 1
+    assert checked >= 3  # login, logout, account routes at least
+
+
+def test_login_form_requires_csrf(client):
+    response = client.post("/login", data={"username": "province", "password": "x"}, csrf=False)
+    assert response.status_code == 400
+
+
+def test_security_headers_and_vary(city_client):
+    response = city_client.get("/")
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

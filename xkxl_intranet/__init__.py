@@ -1,0 +1,173 @@
+"""xkxl_intranet: 四川省跨行业跨领域工业互联网平台推荐申报系统."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .clock import now
+from .extensions import csrf, db, htmx, login_manager, migrate
+
+IDLE_TIMEOUT = timedelta(hours=2)
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=(test_config or {}).get("INSTANCE_PATH")
+                or os.environ.get("XKXL_INSTANCE_PATH") or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(app.instance_path, "xkxl.sqlite3"),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
+        MAX_UPLOAD_MB=200,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="xkxl_session",
+        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
+        SESSION_REFRESH_EACH_REQUEST=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (2 h idle) session
+        WTF_CSRF_SSL_STRICT=False,
+    )
+    if test_config is None:
+        _ensure_secret_key(app)
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    if os.environ.get("DATABASE_URL") and not (test_config or {}).get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    if os.environ.get("XKXL_SECURE_COOKIES") == "1":
+        app.config["SESSION_COOKIE_SECURE"] = True
+    # Request bodies may carry one file plus a little form data.
+    app.config.setdefault("MAX_CONTENT_LENGTH", (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    _configure_login(app)
+
+    from . import models  # noqa: F401  (registers every model with the metadata)
+    from .audit.routes import bp as audit_bp
+    from .auth.routes import bp as auth_bp
+    from .core.routes import bp as core_bp
+    from .core.errors import register_error_handlers
+    from .rounds.routes import bp as rounds_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(rounds_bp)
+    app.register_blueprint(audit_bp)
+    register_error_handlers(app)
+
+    from .cli import register_cli
+    register_cli(app)
+
+    from .templating import register_templating
+    register_templating(app)
+    _register_request_hooks(app)
+    return app
+
+
+def normalise_database_url(url: str) -> str:
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """First start: write instance/config.py with a random SECRET_KEY (kept thereafter)."""
+    path = Path(app.instance_path) / "config.py"
+    if not path.exists():
+        path.write_text(
+            "# Generated on first start. Keep this file private; it signs the session cookies.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            "# DATABASE_URL in the environment overrides this, e.g. postgresql://user@host/xkxl\n"
+            "# SQLALCHEMY_DATABASE_URI = 'sqlite:///...'\n"
+            "# MAX_UPLOAD_MB = 200\n",
+            encoding="utf-8")
+        path.chmod(0o600)
+
+
+def _configure_login(app: Flask) -> None:
+    from .auth.services import load_user_by_session_id
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        return load_user_by_session_id(session_id)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if htmx:
+            # htmx would swap a log-in page into a fragment; send the browser there instead.
+            response = app.response_class("请先登录", status=401)
+            response.headers["HX-Redirect"] = url_for("auth.login")
+            return response
+        if request.method == "GET":
+            flash("请先登录。", "warning")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login"))
+
+
+ALWAYS_ALLOWED_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password_view",
+                            "core.healthz"}
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def enforce_idle_timeout_and_password_change():
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        moment = now().timestamp()
+        seen = session.get("seen_at")
+        if seen is not None and moment - seen > IDLE_TIMEOUT.total_seconds():
+            logout_user()
+            session.clear()
+            flash("超过2小时未操作，已自动退出，请重新登录。", "warning")
+            return redirect(url_for("auth.login"))
+        session["seen_at"] = moment
+        if current_user.must_change_password and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS:
+            if htmx:
+                response = app.response_class("请先修改密码", status=401)
+                response.headers["HX-Redirect"] = url_for("auth.change_password_view")
+                return response
+            return redirect(url_for("auth.change_password_view"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Nothing is loaded from outside the server; the policy says so.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'self'; form-action 'self'")
+        response.vary.add("HX-Request")
+        return response
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # Foreign keys are off by default in SQLite; WAL lets readers run during a write.
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

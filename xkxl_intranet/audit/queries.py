@@ -1,0 +1,60 @@
+"""Reading the trail, filtered and scoped by the viewer's city."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from ..auth.scoping import scope_to_city
+from ..clock import SHANGHAI
+from ..extensions import db
+from .models import AuditEvent
+
+PAGE_SIZE = 50
+
+ACTION_LABELS = {
+    "auth.login": "登录",
+    "auth.logout": "退出",
+    "auth.login_failed": "登录失败",
+    "auth.lockout": "账号锁定",
+    "auth.login_refused_locked": "锁定期间登录",
+    "auth.login_refused_disabled": "停用账号登录",
+    "auth.password_changed": "修改密码",
+    "account.created": "创建账号",
+    "account.updated": "修改账号",
+    "account.password_reset": "重置密码",
+    "round.demo_deadline": "演示截止时间",
+}
+
+
+@dataclass
+class TrailFilter:
+    city_id: int | None = None
+    username: str = ""
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+
+
+def trail(f: TrailFilter) -> tuple[list[AuditEvent], int]:
+    stmt = scope_to_city(select(AuditEvent), AuditEvent.city_id)
+    if f.city_id:
+        stmt = stmt.where(AuditEvent.city_id == f.city_id)
+    if f.username:
+        stmt = stmt.where(func.lower(AuditEvent.username).contains(f.username.lower()))
+    if f.action:
+        stmt = stmt.where(AuditEvent.action.startswith(f.action))
+    if f.date_from:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(f.date_from, time.min, SHANGHAI))
+    if f.date_to:
+        stmt = stmt.where(AuditEvent.at < datetime.combine(f.date_to + timedelta(days=1), time.min, SHANGHAI))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                              .limit(PAGE_SIZE).offset((max(f.page, 1) - 1) * PAGE_SIZE)).all()
+    return list(rows), total
+
+
+def known_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

@@ -1,0 +1,33 @@
+from datetime import date
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+
+from ..extensions import htmx
+from ..rounds.services import all_cities
+from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/")
+@login_required
+def index():
+    f = TrailFilter(city_id=request.args.get("city_id", type=int),
+                    username=request.args.get("username", "").strip(),
+                    action=request.args.get("action", "").strip(),
+                    date_from=_date_arg("date_from"), date_to=_date_arg("date_to"),
+                    page=request.args.get("page", 1, type=int))
+    events, total = trail(f)
+    context = dict(events=events, total=total, f=f, page_size=PAGE_SIZE, labels=ACTION_LABELS,
+                   actions=known_actions(), cities=all_cities())
+    if htmx and not htmx.boosted:
+        return render_template("audit/_events.html", **context)
+    return render_template("audit/index.html", **context)

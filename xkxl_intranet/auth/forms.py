@@ -1,0 +1,49 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+
+from .models import ROLE_LABELS, Role
+from .passwords import password_problems
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=40)])
+    password = PasswordField("密码", validators=[DataRequired("请填写密码")])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("当前密码", validators=[DataRequired("请填写当前密码")])
+    new_password = PasswordField("新密码", validators=[DataRequired("请填写新密码")])
+    confirm_password = PasswordField(
+        "再次输入新密码",
+        validators=[DataRequired("请再次输入新密码"), EqualTo("new_password", "两次输入的新密码不一致")])
+
+    def __init__(self, *args, username: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._username = username
+
+    def validate_new_password(self, field):
+        problems = password_problems(field.data or "", username=self._username)
+        if problems:
+            raise ValidationError("；".join(problems))
+
+
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER)]
+
+
+class UserEditForm(FlaskForm):
+    display_name = StringField("姓名/名称", validators=[DataRequired("请填写姓名或名称"), Length(max=60)])
+    role = SelectField("角色", choices=ROLE_CHOICES)
+    city_id = SelectField("所属市（州）", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                          validators=[Optional()])
+    phone = StringField("联系电话", validators=[Length(max=40)])
+    is_enabled = BooleanField("启用", default=True)
+
+    def set_city_choices(self, cities):
+        self.city_id.choices = [("", "（不属于市州）")] + [(c.id, c.name) for c in cities]
+
+
+class UserCreateForm(UserEditForm):
+    username = StringField("用户名", validators=[
+        DataRequired("请填写用户名"), Length(min=3, max=40, message="用户名长度为3至40个字符"),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、下划线、点和短横线")])

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..extensions import db
+from ..rounds.models import City
+from ..sqltypes import AwareDateTime
+
+
+class Role(StrEnum):
+    CITY = "city"
+    PROVINCE = "province"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.CITY: "市（州）经信部门",
+    Role.PROVINCE: "省厅大数据与信息化处",
+    Role.VIEWER: "只读（领导查阅）",
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"), nullable=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    # Bumped on password change/reset/disable so that every other session ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    city: Mapped[City | None] = relationship(lazy="joined")
+
+    # Flask-Login: the session stores id and version, so a reset logs out everywhere.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_province(self) -> bool:
+        return self.role == Role.PROVINCE
+
+    @property
+    def is_city(self) -> bool:
+        return self.role == Role.CITY
+
+    @property
+    def is_viewer(self) -> bool:
+        return self.role == Role.VIEWER
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.CITY, Role.PROVINCE)
+
+    def is_locked(self, at: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > at
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

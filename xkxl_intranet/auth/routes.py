@@ -1,0 +1,150 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db
+from ..rounds.models import City
+from ..rounds.services import all_cities
+from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
+from .models import User
+from .scoping import province_required
+from .services import (AccountError, authenticate, change_password, create_user, list_users,
+                       record_logout, reset_password, update_user)
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths, so the log-in page cannot be used to redirect away."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        outcome = authenticate(form.username.data, form.password.data)
+        db.session.commit()
+        if outcome.user is not None:
+            session.clear()
+            session.permanent = True
+            login_user(outcome.user)
+            if outcome.user.must_change_password:
+                flash("首次登录或密码已被重置，请先修改密码。", "warning")
+                return redirect(url_for("auth.change_password_view"), 303)
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.index"), 303)
+        error = outcome.message
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    record_logout(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("您已安全退出。", "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password_view():
+    form = ChangePasswordForm(username=current_user.username)
+    if form.validate_on_submit():
+        try:
+            change_password(current_user._get_current_object(), form.current_password.data,
+                            form.new_password.data)
+        except AccountError as err:
+            form.current_password.errors.append(str(err))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # new session version
+            flash("密码已修改。", "success")
+            return redirect(url_for("core.index"), 303)
+    return render_template("auth/change_password.html", form=form)
+
+
+# ---- account management (province staff) ---------------------------------------------
+
+@bp.route("/admin/users")
+@login_required
+@province_required
+def users():
+    return render_template("auth/users.html", users=list_users())
+
+
+def _get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _city_or_none(city_id) -> City | None:
+    return db.session.get(City, city_id) if city_id else None
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+@province_required
+def user_new():
+    form = UserCreateForm()
+    form.set_city_choices(all_cities())
+    if form.validate_on_submit():
+        try:
+            user, password = create_user(
+                username=form.username.data, display_name=form.display_name.data,
+                role=form.role.data, city=_city_or_none(form.city_id.data), phone=form.phone.data)
+        except AccountError as err:
+            flash(str(err), "danger")
+        else:
+            db.session.commit()
+            return render_template("auth/password_shown.html", user=user, password=password,
+                                   reason="账号已创建")
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@province_required
+def user_edit(user_id: int):
+    user = _get_user_or_404(user_id)
+    form = UserEditForm(obj=user)
+    form.set_city_choices(all_cities())
+    if form.validate_on_submit():
+        if user.id == current_user.id and (not form.is_enabled.data or form.role.data != user.role):
+            flash("不能停用自己的账号或修改自己的角色。", "danger")
+        else:
+            try:
+                update_user(user, display_name=form.display_name.data, role=form.role.data,
+                            city=_city_or_none(form.city_id.data), phone=form.phone.data,
+                            is_enabled=form.is_enabled.data)
+            except AccountError as err:
+                flash(str(err), "danger")
+            else:
+                db.session.commit()
+                flash(f"账号 {user.username} 已保存。", "success")
+                return redirect(url_for("auth.users"), 303)
+    return render_template("auth/user_form.html", form=form, user=user)
+
+
+@bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
+@login_required
+@province_required
+def user_reset_password(user_id: int):
+    user = _get_user_or_404(user_id)
+    password = reset_password(user)
+    db.session.commit()
+    return render_template("auth/password_shown.html", user=user, password=password,
+                           reason="密码已重置，锁定已解除")

@@ -1,0 +1,184 @@
+"""Accounts: log-in with lockout, password changes, and province-side account management."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from ..audit.services import diff, record
+from ..clock import now
+from ..extensions import db
+from ..rounds.models import City
+from .models import ROLE_LABELS, Role, User
+from .passwords import generate_password, hash_password, needs_rehash, verify_password
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class AccountError(ValueError):
+    """A refused account operation; ``str(err)`` is the Chinese message for the user."""
+
+
+@dataclass
+class LoginOutcome:
+    user: User | None
+    message: str = ""
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def authenticate(username: str, password: str) -> LoginOutcome:
+    """Check a password, counting failures; the fifth in a row locks for 15 minutes."""
+    at = now()
+    user = find_user(username)
+    if user is None:
+        record("auth.login_failed", object_type="user", username=username.strip()[:60],
+               summary="登录失败：用户名不存在")
+        return LoginOutcome(None, "用户名或密码错误")
+    if user.is_locked(at):
+        record("auth.login_refused_locked", object_type="user", object_id=user.id,
+               user=user, city_id=user.city_id, summary="账号锁定期间尝试登录")
+        return LoginOutcome(None, _locked_message(user))
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = at + LOCKOUT
+            user.failed_logins = 0
+            record("auth.lockout", object_type="user", object_id=user.id, user=user,
+                   city_id=user.city_id,
+                   summary=f"连续{MAX_FAILED_LOGINS}次密码错误，账号锁定至 {user.locked_until:%H:%M}")
+            db.session.flush()
+            return LoginOutcome(None, _locked_message(user))
+        record("auth.login_failed", object_type="user", object_id=user.id, user=user,
+               city_id=user.city_id, summary=f"密码错误（第{user.failed_logins}次）")
+        db.session.flush()
+        left = MAX_FAILED_LOGINS - user.failed_logins
+        return LoginOutcome(None, f"用户名或密码错误。再错{left}次，账号将被锁定15分钟。")
+    if not user.is_enabled:
+        record("auth.login_refused_disabled", object_type="user", object_id=user.id, user=user,
+               city_id=user.city_id, summary="已停用的账号尝试登录")
+        return LoginOutcome(None, "该账号已停用，请联系省厅大数据与信息化处。")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = at
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    record("auth.login", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
+           summary="登录成功")
+    db.session.flush()
+    return LoginOutcome(user)
+
+
+def _locked_message(user: User) -> str:
+    return (f"密码连续错误{MAX_FAILED_LOGINS}次，账号已锁定15分钟，"
+            f"请于 {user.locked_until:%H:%M} 后再试，或联系省厅重置密码。")
+
+
+def record_logout(user: User) -> None:
+    record("auth.logout", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
+           summary="退出登录")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError("当前密码不正确")
+    if verify_password(user.password_hash, new):
+        raise AccountError("新密码不能与当前密码相同")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    record("auth.password_changed", object_type="user", object_id=user.id, user=user,
+           city_id=user.city_id, summary="修改密码")
+    db.session.flush()
+
+
+def user_snapshot(user: User) -> dict:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "city": user.city.name if user.city else None,
+        "phone": user.phone,
+        "is_enabled": user.is_enabled,
+    }
+
+
+def _check_role_city(role: str, city: City | None) -> None:
+    if role == Role.CITY and city is None:
+        raise AccountError("市（州）账号必须指定所属市（州）")
+    if role != Role.CITY and city is not None:
+        raise AccountError(f"{ROLE_LABELS[Role(role)]}账号不属于任何市（州），请将所属市（州）留空")
+
+
+def create_user(*, username: str, display_name: str, role: str, city: City | None,
+                phone: str = "", password: str | None = None,
+                must_change_password: bool = True) -> tuple[User, str]:
+    """Create an account; returns it with its initial password (shown once)."""
+    username = username.strip()
+    if find_user(username) is not None:
+        raise AccountError(f"用户名“{username}”已被使用")
+    _check_role_city(role, city)
+    password = password or generate_password()
+    user = User(username=username, display_name=display_name.strip(), role=role, city=city,
+                phone=phone.strip(), password_hash=hash_password(password),
+                must_change_password=must_change_password, is_enabled=True, created_at=now(),
+                failed_logins=0, session_version=1)
+    db.session.add(user)
+    db.session.flush()
+    record("account.created", object_type="user", object_id=user.id,
+           city_id=city.id if city else None,
+           summary=f"创建账号 {username}（{ROLE_LABELS[Role(role)]}）", after=user_snapshot(user))
+    return user, password
+
+
+def update_user(user: User, *, display_name: str, role: str, city: City | None, phone: str,
+                is_enabled: bool) -> None:
+    _check_role_city(role, city)
+    before = user_snapshot(user)
+    user.display_name = display_name.strip()
+    user.role = role
+    user.city = city
+    user.phone = phone.strip()
+    if user.is_enabled and not is_enabled:
+        user.session_version += 1  # disabling ends the user's open sessions
+    user.is_enabled = is_enabled
+    db.session.flush()
+    old, new = diff(before, user_snapshot(user))
+    if old or new:
+        record("account.updated", object_type="user", object_id=user.id,
+               city_id=user.city_id, summary=f"修改账号 {user.username}", before=old, after=new)
+
+
+def reset_password(user: User) -> str:
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    user.session_version += 1
+    record("account.password_reset", object_type="user", object_id=user.id, city_id=user.city_id,
+           summary=f"重置账号 {user.username} 的密码并解除锁定")
+    db.session.flush()
+    return password
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(
+        select(User).outerjoin(City, User.city_id == City.id)
+        .order_by(User.role.desc(), City.sort_order, User.username)))
+
+
+def load_user_by_session_id(session_id: str) -> User | None:
+    try:
+        user_id, version = (int(part) for part in session_id.split(":", 1))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_version != version or not user.is_enabled:
+        return None
+    return user

@@ -1,0 +1,59 @@
+"""Command-line tools: ``flask --app xkxl_intranet <command>``."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from .extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    @click.option("--demo", is_flag=True, help="同时创建演示账号和演示数据（截止时间改为10天后）")
+    def init_db(demo: bool) -> None:
+        """升级数据库结构，载入21个市（州）和2022年批次；已有数据保留。"""
+        from .rounds.services import current_round, ensure_reference_data
+
+        upgrade()
+        created = ensure_reference_data()
+        db.session.commit()
+        click.echo(f"数据库已就绪：新增市（州）{created['cities']} 个，新增批次 {created['rounds']} 个。")
+        if demo:
+            from .demo import seed_demo
+
+            report = seed_demo()
+            db.session.commit()
+            round_ = current_round()
+            click.echo(f"演示数据：{round_.title}，截止时间 {round_.deadline:%Y-%m-%d %H:%M}（北京时间）。")
+            if report["created"]:
+                click.echo("演示账号（用户名）：" + " ".join(report["created"]))
+                click.echo(f"演示账号密码：{report['password']}")
+            else:
+                click.echo("演示账号已存在，密码未改变（可用 XKXL_DEMO_PASSWORD 在首次创建时指定）。")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(["city", "province", "viewer"]), required=True)
+    @click.option("--city", "city_name", default=None, help="市（州）名称、拼音或行政区划代码")
+    @click.option("--name", "display_name", default="", help="姓名或名称")
+    def create_user_command(username: str, role: str, city_name: str | None, display_name: str) -> None:
+        """创建账号并打印初始密码；首次登录须修改密码。"""
+        from sqlalchemy import or_, select
+
+        from .auth.services import AccountError, create_user
+        from .rounds.models import City
+
+        city = None
+        if city_name:
+            city = db.session.scalar(select(City).where(
+                or_(City.name == city_name, City.pinyin == city_name, City.code == city_name)))
+            if city is None:
+                raise click.ClickException(f"找不到市（州）“{city_name}”")
+        try:
+            user, password = create_user(username=username, display_name=display_name or username,
+                                         role=role, city=city)
+        except AccountError as err:
+            raise click.ClickException(str(err)) from err
+        db.session.commit()
+        click.echo(f"已创建账号 {user.username}，初始密码：{password}（首次登录须修改）")

@@ -1,0 +1,1 @@
+"""Pure domain logic (no Flask, no SQLAlchemy): numbers, credit codes, the application's fields and its rules."""

@@ -1,0 +1,459 @@
+"""Every rule of an application (docs/domain.md), declared as data, checked by pure functions.
+
+One code path for everything: :func:`check_values` reads every field through
+:func:`indicators.parse_field` (text typed by a clerk, a spreadsheet cell or a value
+loaded from the database), then runs the required checks, the credit-code checks and
+the cross-field :data:`RULES`. :func:`check_application` is the same for raw form text.
+
+Each finding carries a stable rule id (``sum:apps_source``, ``le:users_paying``,
+``required:platform_name``, ``parse:roi``, ``credit_code:other_city`` …) under which a
+clerk's acknowledgement of a warning is recorded; see :func:`blocking_findings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field as dc_field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Union
+
+from . import indicators
+from .credit_code import check_credit_code
+from .findings import Finding, ParseError, Severity
+from .indicators import FIELDS, REQUIRED_KEYS, Field
+
+__all__ = [
+    "Severity",
+    "Finding",
+    "SumRule",
+    "LeRule",
+    "MaxRule",
+    "RangeRule",
+    "RequiredIfRule",
+    "NearRule",
+    "Rule",
+    "RULES",
+    "RULES_BY_ID",
+    "CREDIT_CODE_RULE_IDS",
+    "SumStatus",
+    "CheckResult",
+    "rules_for_field",
+    "known_rule_ids",
+    "sum_statuses",
+    "check_values",
+    "check_application",
+    "blocking_findings",
+]
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+def _label(key: str) -> str:
+    return FIELDS[key].label
+
+
+def _num(value: Any) -> str:
+    """A figure in a message, exact (Decimal in fixed-point notation)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+# ------------------------------------------------------------------------ rule kinds
+
+
+@dataclass(frozen=True)
+class SumRule:
+    """parts add up to total. Shown at the total."""
+
+    id: str
+    parts: tuple[str, ...]
+    total: str
+    severity: Severity
+    label: str  # short names of the parts, e.g. '自研 + 生态伙伴'
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.total, *self.parts)
+
+    @property
+    def description(self) -> str:
+        return f"{self.label} 之和应等于「{_label(self.total)}」"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        if any(values.get(k) is None for k in self.fields):
+            return []
+        parts_sum = sum(values[k] for k in self.parts)
+        total = values[self.total]
+        if parts_sum == total:
+            return []
+        message = f"{_label(self.total)}：分项合计 {_num(parts_sum)} ≠ 总数 {_num(total)}（{self.label}）"
+        if self.severity is W:
+            message += "，请核实"
+        return [Finding(self.total, self.severity, message, self.id)]
+
+
+@dataclass(frozen=True)
+class LeRule:
+    """small ≤ big. Shown at small."""
+
+    id: str
+    small: str
+    big: str
+    severity: Severity
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.small, self.big)
+
+    @property
+    def description(self) -> str:
+        return f"「{_label(self.small)}」不应大于「{_label(self.big)}」"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        small, big = values.get(self.small), values.get(self.big)
+        if small is None or big is None or small <= big:
+            return []
+        verb = "不能大于" if self.severity is E else "大于"
+        tail = "" if self.severity is E else "，请核实"
+        message = (
+            f"「{_label(self.small)}」（{_num(small)}）{verb}「{_label(self.big)}」（{_num(big)}）{tail}"
+        )
+        return [Finding(self.small, self.severity, message, self.id)]
+
+
+@dataclass(frozen=True)
+class MaxRule:
+    """key ≤ a fixed maximum (e.g. the form's 22 industries). Shown at key."""
+
+    id: str
+    key: str
+    maximum: int
+    severity: Severity
+    reason: str
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    @property
+    def description(self) -> str:
+        return f"「{_label(self.key)}」不能超过{self.maximum}（{self.reason}）"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        value = values.get(self.key)
+        if value is None or value <= self.maximum:
+            return []
+        message = f"「{_label(self.key)}」不能超过{self.maximum}（{self.reason}），当前为 {_num(value)}"
+        return [Finding(self.key, self.severity, message, self.id)]
+
+
+@dataclass(frozen=True)
+class RangeRule:
+    """minimum ≤ key ≤ maximum. Shown at key."""
+
+    id: str
+    key: str
+    minimum: Decimal
+    maximum: Decimal
+    severity: Severity
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    @property
+    def description(self) -> str:
+        return f"「{_label(self.key)}」应在{_num(self.minimum)}到{_num(self.maximum)}之间"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        value = values.get(self.key)
+        if value is None or self.minimum <= value <= self.maximum:
+            return []
+        message = f"{self.description}，当前为 {_num(value)}"
+        return [Finding(self.key, self.severity, message, self.id)]
+
+
+@dataclass(frozen=True)
+class RequiredIfRule:
+    """key must be filled when when_key == when_value. Shown at key."""
+
+    id: str
+    key: str
+    when_key: str
+    when_value: Any
+    severity: Severity
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key, self.when_key)
+
+    @property
+    def description(self) -> str:
+        return f"「{_label(self.when_key)}」为“{self.when_value}”时，须填写「{_label(self.key)}」"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        if values.get(self.when_key) != self.when_value:
+            return []
+        value = values.get(self.key)
+        if value is not None and str(value).strip():
+            return []
+        return [Finding(self.key, self.severity, self.description, self.id)]
+
+
+@dataclass(frozen=True)
+class NearRule:
+    """key within ``tolerance`` of numerator / denominator × scale (skipped when denominator is 0)."""
+
+    id: str
+    key: str
+    numerator: str
+    denominator: str
+    severity: Severity
+    tolerance: Decimal = Decimal(1)
+    scale: Decimal = Decimal(100)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key, self.numerator, self.denominator)
+
+    @property
+    def description(self) -> str:
+        return (
+            f"「{_label(self.key)}」应与「{_label(self.numerator)}」÷「{_label(self.denominator)}」×100"
+            f"相差不超过{_num(self.tolerance)}个百分点"
+        )
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        if any(values.get(k) is None for k in self.fields):
+            return []
+        denominator = Decimal(values[self.denominator])
+        if denominator == 0:
+            return []
+        value = Decimal(values[self.key])
+        expected = Decimal(values[self.numerator]) / denominator * self.scale
+        if abs(value - expected) <= self.tolerance:
+            return []
+        shown = expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        message = (
+            f"「{_label(self.key)}」为 {_num(value)}，按「{_label(self.numerator)}」÷「{_label(self.denominator)}」"
+            f"计算约为 {_num(shown)}，相差超过{_num(self.tolerance)}个百分点，请核实"
+        )
+        return [Finding(self.key, self.severity, message, self.id)]
+
+
+Rule = Union[SumRule, LeRule, MaxRule, RangeRule, RequiredIfRule, NearRule]
+
+_APP_KINDS = (
+    "apps_safety", "apps_energy", "apps_quality", "apps_supply", "apps_rnd",
+    "apps_production", "apps_operation", "apps_logistics", "apps_maintenance",
+)
+_INDUSTRIES = "申报书所列行业共22类"
+_DOMAINS = "九大重点领域"
+_HUNDRED = Decimal(100)
+
+RULES: tuple[Rule, ...] = (
+    # 二(1) 平台基本信息
+    RequiredIfRule("required_if:build_partner", "build_partner", "build_mode", "合作共建", E),
+    RequiredIfRule("required_if:iaas_provider", "iaas_provider", "iaas_mode", "租用", E),
+    # 1.1 工业设备数量
+    SumRule("sum:devices_parts",
+            ("devices_operating", "devices_processing", "devices_mobile", "devices_other"),
+            "devices_total", E, "运行 + 加工 + 行走 + 其它设备"),
+    SumRule("sum:devices_cloud", ("devices_public_cloud", "devices_private_cloud"),
+            "devices_total", W, "公有云 + 私有云连接设备"),
+    LeRule("le:devices_daily_active_public", "devices_daily_active_public", "devices_public_cloud", E),
+    # 1.2 工业模型数量
+    SumRule("sum:models_parts", ("models_rd_sim", "models_process", "models_mechanism", "models_algorithm"),
+            "models_total", E, "研发仿真 + 业务流程 + 行业机理 + 数据算法模型"),
+    # 1.3 工业APP数量
+    SumRule("sum:apps_source", ("apps_self", "apps_partner"), "apps_total", E, "自研 + 生态伙伴"),
+    SumRule("sum:apps_origin", ("apps_platform_built", "apps_cloudified"), "apps_total", W,
+            "基于平台开发 + 传统工业软件云化"),
+    SumRule("sum:apps_kinds", _APP_KINDS, "apps_total", W, "9类工业APP种类"),
+    LeRule("le:apps_monthly_active", "apps_monthly_active", "apps_total", E),
+    # 1.4 服务工业企业数量: paying ≤ industrial ≤ registered
+    LeRule("le:users_paying", "users_paying", "users_industrial", E),
+    LeRule("le:users_industrial", "users_industrial", "users_registered", E),
+    # 1.5 平台开发者数量
+    LeRule("le:developers_active", "developers_active", "developers_registered", E),
+    # 3.1 解决方案供给能力
+    MaxRule("max:industries_covered", "industries_covered", 22, E, _INDUSTRIES),
+    MaxRule("max:domains_covered", "domains_covered", 9, E, _DOMAINS),
+    # 3.2 赋能园区转型成效
+    LeRule("le:parks_national", "parks_national", "parks_served", W),
+    LeRule("le:parks_provincial", "parks_provincial", "parks_served", W),
+    # 4.2 “双链”及“双碳”
+    MaxRule("max:dual_industries", "dual_industries", 22, E, _INDUSTRIES),
+    MaxRule("max:dual_domains", "dual_domains", 9, E, _DOMAINS),
+    # 4.5 参与标准制定情况
+    LeRule("le:std_national_led", "std_national_led", "std_national", E),
+    LeRule("le:std_industry_led", "std_industry_led", "std_industry", E),
+    LeRule("le:std_international_led", "std_international_led", "std_international", E),
+    # 5.1 盈利和融资能力
+    LeRule("le:revenue_2021", "revenue_2021", "revenue_3y", E),
+    LeRule("le:revenue_2021:sales_last_year", "revenue_2021", "sales_last_year", W),
+    LeRule("le:cost_2021", "cost_2021", "cost_3y", E),
+    # 5.2 公司资源调配能力
+    RangeRule("range:rnd_ratio_2020", "rnd_ratio_2020", Decimal(0), _HUNDRED, E),
+    RangeRule("range:rnd_ratio_2021", "rnd_ratio_2021", Decimal(0), _HUNDRED, E),
+    NearRule("near:rnd_ratio_2021", "rnd_ratio_2021", "rnd_2021", "sales_last_year", W),
+)
+
+RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
+assert len(RULES_BY_ID) == len(RULES), "duplicate rule id"
+for _rule in RULES:
+    assert all(k in FIELDS for k in _rule.fields), _rule
+
+CREDIT_CODE_RULE_IDS: dict[str, Severity] = {
+    "credit_code:length": E,
+    "credit_code:charset": E,
+    "credit_code:checksum": E,
+    "credit_code:not_sichuan": E,
+    "credit_code:unknown_division": W,
+    "credit_code:other_city": W,
+}
+
+
+def rules_for_field(key: str) -> list[Rule]:
+    """The cross-field rules that involve a field (to show their messages beside it)."""
+    return [r for r in RULES if key in r.fields]
+
+
+def known_rule_ids() -> frozenset[str]:
+    """Every rule id a finding can carry."""
+    return frozenset(
+        [*RULES_BY_ID, *CREDIT_CODE_RULE_IDS]
+        + [f"required:{k}" for k in REQUIRED_KEYS]
+        + [f"parse:{k}" for k in FIELDS]
+    )
+
+
+# ------------------------------------------------------------------------ sum status
+
+
+@dataclass(frozen=True)
+class SumStatus:
+    """Live state of a sum rule: ``ok`` is None while the total or a part is still blank."""
+
+    rule_id: str
+    total_key: str
+    parts_sum: int | Decimal
+    total: int | Decimal | None
+    ok: bool | None
+    text: str
+    severity: Severity
+    parts: tuple[str, ...]
+
+
+def sum_statuses(values: Mapping[str, Any]) -> list[SumStatus]:
+    """For every sum rule: ``分项合计 85 / 总数 90`` (blank parts count as 0 in the running sum).
+
+    ``values`` are parsed values (see :class:`CheckResult`.values); text values are parsed first.
+    """
+    parsed = _coerce(values)[0]
+    statuses = []
+    for rule in RULES:
+        if not isinstance(rule, SumRule):
+            continue
+        present = [parsed.get(k) for k in rule.parts]
+        parts_sum = sum(v for v in present if v is not None)
+        total = parsed.get(rule.total)
+        complete = total is not None and all(v is not None for v in present)
+        ok = (parts_sum == total) if complete else None
+        text = f"分项合计 {_num(parts_sum)} / 总数 {_num(total) if total is not None else '—'}"
+        statuses.append(SumStatus(rule.id, rule.total, parts_sum, total, ok, text, rule.severity, rule.parts))
+    return statuses
+
+
+# ------------------------------------------------------------------------ whole application
+
+
+@dataclass
+class CheckResult:
+    values: dict[str, Any]  # every key of FIELDS -> parsed value or None
+    findings: list[Finding] = dc_field(default_factory=list)
+    parse_errors: dict[str, str] = dc_field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is E]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is W]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity is E for f in self.findings)
+
+    def for_field(self, key: str) -> list[Finding]:
+        return [f for f in self.findings if f.field == key]
+
+    def by_field(self) -> dict[str, list[Finding]]:
+        grouped: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            grouped.setdefault(f.field, []).append(f)
+        return grouped
+
+
+def _coerce(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, f in FIELDS.items():
+        try:
+            values[key] = indicators.parse_field(f, raw.get(key))
+        except ParseError as exc:
+            values[key] = None
+            errors[key] = exc.message
+    return values, errors
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == ()
+
+
+def check_values(values: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:
+    """Check an application given as parsed values (as stored) or as raw text — every value goes
+    through ``indicators.parse_field`` (typed values pass through, checked), so form saving,
+    Excel import and reporting share this one implementation. Keys not in FIELDS are ignored."""
+    parsed, parse_errors = _coerce(values)
+    findings: list[Finding] = [
+        Finding(key, E, message, f"parse:{key}") for key, message in parse_errors.items()
+    ]
+
+    for key in REQUIRED_KEYS:
+        if key not in parse_errors and _is_blank(parsed[key]):
+            f: Field = FIELDS[key]
+            findings.append(Finding(key, E, f.required_message, f"required:{key}"))
+
+    if parsed.get("credit_code"):
+        code, code_findings = check_credit_code(parsed["credit_code"], clerk_city_code=clerk_city_code)
+        parsed["credit_code"] = code
+        findings.extend(code_findings)
+
+    for rule in RULES:
+        findings.extend(rule.check(parsed))
+
+    order = {key: i for i, key in enumerate(FIELDS)}
+    findings.sort(key=lambda f: (order.get(f.field, len(order)), f.severity is not E))
+    return CheckResult(parsed, findings, parse_errors)
+
+
+def check_application(raw: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:
+    """Check what a clerk typed (key -> text). Same code path as :func:`check_values`."""
+    return check_values(raw, clerk_city_code=clerk_city_code)
+
+
+def blocking_findings(
+    result: CheckResult | Iterable[Finding], acknowledged: Mapping[str, str] | None
+) -> list[Finding]:
+    """What still blocks reporting: every error, and every warning whose rule id has not been
+    acknowledged with a non-empty note (``acknowledged``: rule id -> note)."""
+    findings = result.findings if isinstance(result, CheckResult) else list(result)
+    acknowledged = acknowledged or {}
+    return [
+        f
+        for f in findings
+        if f.severity is E or not str(acknowledged.get(f.rule) or "").strip()
+    ]

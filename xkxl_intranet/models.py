@@ -1,0 +1,4 @@
+"""Imports every domain's models so that Alembic and ``db.create_all`` see them all."""
+from .audit.models import AuditEvent  # noqa: F401
+from .auth.models import User  # noqa: F401
+from .rounds.models import City, Round  # noqa: F401

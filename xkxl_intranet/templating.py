@@ -1,0 +1,65 @@
+"""Template globals and filters shared by every page."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, g
+
+from .clock import now, to_shanghai
+
+
+def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return to_shanghai(value).strftime(fmt)
+
+
+def format_remaining(seconds: int) -> str:
+    """Server-side text of the countdown; static/js/app.js keeps it ticking."""
+    if seconds <= 0:
+        return "已截止"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"剩余 {days} 天 {hours} 小时 {minutes} 分"
+    return f"剩余 {hours} 小时 {minutes} 分 {secs} 秒"
+
+
+# (roles, endpoint, label, endpoint prefix marking the entry current). Entries whose
+# endpoint is not registered are skipped, so the menu grows with the blueprints.
+NAVIGATION = (
+    ({"city"}, "applications.index", "申报管理", "applications."),
+    ({"city"}, "rounds.batch", "报送", "rounds.batch"),
+    ({"province", "viewer"}, "rounds.dashboard", "各市（州）进度", "rounds.dashboard"),
+    ({"province", "viewer"}, "applications.index", "全部申报", "applications."),
+    ({"city", "province", "viewer"}, "reports.index", "报表", "reports."),
+    ({"province"}, "auth.users", "账号管理", "auth.user"),
+    ({"province", "viewer"}, "rounds.index", "申报批次", "rounds.index"),
+    ({"city", "province", "viewer"}, "audit.index", "审计日志", "audit."),
+)
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters["dt"] = format_datetime
+    app.jinja_env.globals["format_remaining"] = format_remaining
+
+    def nav_entries(user) -> list[tuple[str, str, str]]:
+        return [(endpoint, label, prefix) for roles, endpoint, label, prefix in NAVIGATION
+                if user.role in roles and endpoint in app.view_functions]
+
+    app.jinja_env.globals["nav_entries"] = nav_entries
+
+    @app.context_processor
+    def inject_round():
+        from .rounds.services import current_round
+
+        if "current_round" not in g:
+            g.current_round = current_round()
+        round_ = g.current_round
+        moment = now()
+        return {
+            "current_round": round_,
+            "server_now": moment,
+            "seconds_left": int((round_.deadline - moment).total_seconds()) if round_ else None,
+        }
