@@ -77,6 +77,8 @@ def render_item(type_, obj, autogen_context):
     import application code (they must keep working as the code moves on)."""
     if type_ == "type" and obj.__class__.__name__ == "AwareDateTime":
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and obj.__class__.__name__ == "ExactDecimal":
+        return "sa.BigInteger()"  # scaled integer (hundredths)
     return False
 
 

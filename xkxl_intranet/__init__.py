@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure_login(app)
 
     from . import models  # noqa: F401  (registers every model with the metadata)
+    from .applications.routes import bp as applications_bp
     from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .core.routes import bp as core_bp
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(applications_bp)
     register_error_handlers(app)
 
     from .cli import register_cli

@@ -43,4 +43,8 @@ def seed_demo() -> dict:
     if round_ is not None and not round_.is_demo:
         mark_round_as_demo(round_)
     db.session.flush()
+    if round_ is not None:
+        from .applications.demo import seed_demo_applications
+
+        report["applications"] = seed_demo_applications(round_)
     return report

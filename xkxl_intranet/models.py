@@ -2,3 +2,4 @@
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import User  # noqa: F401
 from .rounds.models import City, Round  # noqa: F401
+from .applications.models import Application  # noqa: F401

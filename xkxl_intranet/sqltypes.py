@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
 
 from .clock import SHANGHAI
@@ -36,3 +37,32 @@ class AwareDateTime(TypeDecorator):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value.astimezone(SHANGHAI)
+
+
+class ExactDecimal(TypeDecorator):
+    """A decimal with a fixed number of places, stored as a scaled integer.
+
+    SQLite keeps NUMERIC as a binary float, so 万元 amounts would drift; storing
+    hundredths in a BIGINT is exact on SQLite and PostgreSQL alike.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int = 2):
+        super().__init__()
+        self.places = places
+        self._quantum = Decimal(1).scaleb(-places)
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        if value != value.quantize(self._quantum):
+            raise ValueError(f"{value} has more than {self.places} decimal places")
+        return int(value.scaleb(self.places))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.places).quantize(self._quantum)

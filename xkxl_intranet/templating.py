@@ -50,6 +50,17 @@ def register_templating(app: Flask) -> None:
 
     app.jinja_env.globals["nav_entries"] = nav_entries
 
+    from .domain.indicators import FIELDS, format_field
+
+    def field_label(key: str) -> str:
+        return FIELDS[key].label if key in FIELDS else key
+
+    def field_text(value, f) -> str:
+        return format_field(f, value)
+
+    app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.filters["field_text"] = field_text
+
     @app.context_processor
     def inject_round():
         from .rounds.services import current_round

@@ -44,3 +44,8 @@
   document.addEventListener("htmx:load", function (event) { startCountdowns(event.target); });
   window.xkxl = { formatRemaining: formatRemaining, startCountdowns: startCountdowns };
 })();
+
+// Print buttons (no inline handlers: the CSP forbids them).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});

@@ -1,0 +1,95 @@
+"""The application form, derived from the one field declaration (domain/indicators.py).
+
+Validation is not done by WTForms validators: every value goes through the domain
+checks (the same code as Excel import and reporting). WTForms gives CSRF, rendering
+and re-display of what the clerk typed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..domain.indicators import FIELDS, Field, Kind, format_field
+from .models import Application
+
+YES_NO = [("是", "是"), ("否", "否")]
+
+
+def _form_field(f: Field):
+    match f.kind:
+        case Kind.BOOL:
+            return RadioField(f.label, choices=YES_NO, validate_choice=False)
+        case Kind.CHOICE:
+            return RadioField(f.label, choices=[(c, c) for c in f.choices], validate_choice=False)
+        case Kind.MULTI:
+            return SelectMultipleField(f.label, choices=[(c, c) for c in f.choices],
+                                       widget=ListWidget(prefix_label=False),
+                                       option_widget=CheckboxInput(), validate_choice=False)
+        case _:
+            return StringField(f.label)
+
+
+def _build_form_class() -> type[FlaskForm]:
+    attributes: dict[str, Any] = {key: _form_field(f) for key, f in FIELDS.items()}
+    attributes["version"] = HiddenField()
+    attributes["application_id"] = HiddenField()
+    return type("ApplicationForm", (FlaskForm,), attributes)
+
+
+ApplicationForm = _build_form_class()
+
+
+def form_data(application: Application) -> dict[str, Any]:
+    """Stored values as the form shows them (exact decimals, 是/否, lists for checkboxes)."""
+    data: dict[str, Any] = {"version": application.version, "application_id": application.id}
+    for key, f in FIELDS.items():
+        value = getattr(application, key)
+        if value is None:
+            data[key] = [] if f.kind is Kind.MULTI else None
+        elif f.kind is Kind.MULTI:
+            data[key] = list(value)
+        else:
+            data[key] = format_field(f, value)
+    return data
+
+
+def raw_values(form: FlaskForm) -> dict[str, Any]:
+    """What the clerk typed, by domain key, for the domain checks."""
+    return {key: form[key].data for key in FIELDS}
+
+
+def expected_version(form: FlaskForm) -> int | None:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return None
+
+
+class ReviewForm(FlaskForm):
+    decision = RadioField("初审结论", choices=[("passed", "通过（列入本市州推荐汇总表）"),
+                                              ("not_recommended", "不推荐"),
+                                              ("draft", "撤回结论，退回草稿")],
+                          validate_choice=False)
+    comment = TextAreaField("初审意见")
+
+
+class AcknowledgeForm(FlaskForm):
+    rule = HiddenField()
+    note = StringField("确认说明")
+
+
+class DeleteForm(FlaskForm):
+    pass
+
+
+class ListFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("搜索")
+    state = SelectField("状态", choices=[("", "全部状态"), ("draft", "草稿"), ("passed", "市州初审通过"),
+                                       ("not_recommended", "市州不推荐")])
