@@ -63,16 +63,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .core.routes import bp as core_bp
     from .core.errors import register_error_handlers
     from .rounds.routes import bp as rounds_bp
+    from .files.routes import bp as files_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(files_bp)
     register_error_handlers(app)
 
     from .cli import register_cli
     register_cli(app)
+    from .files.cli import register_cli as register_files_cli
+    register_files_cli(app)
+
+    from .rounds.batches import register_guards
+    register_guards()
 
     from .templating import register_templating
     register_templating(app)

@@ -33,6 +33,7 @@ NAVIGATION = (
     ({"city"}, "rounds.batch", "报送", "rounds.batch"),
     ({"province", "viewer"}, "rounds.dashboard", "各市（州）进度", "rounds.dashboard"),
     ({"province", "viewer"}, "applications.index", "全部申报", "applications."),
+    ({"city", "province", "viewer"}, "files.city_files", "材料与汇总表", "files."),
     ({"city", "province", "viewer"}, "reports.index", "报表", "reports."),
     ({"province"}, "auth.users", "账号管理", "auth.user"),
     ({"province", "viewer"}, "rounds.index", "申报批次", "rounds.index"),
@@ -60,6 +61,40 @@ def register_templating(app: Flask) -> None:
 
     app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.filters["field_text"] = field_text
+
+    def category_label(key: str) -> str:
+        from .files.categories import CATEGORIES
+
+        return CATEGORIES[key].label if key in CATEGORIES else key
+
+    def filesize(size: int | None) -> str:
+        from .files.services import human_size
+
+        return human_size(size)
+
+    app.jinja_env.filters["category_label"] = category_label
+    app.jinja_env.filters["filesize"] = filesize
+
+    @app.context_processor
+    def inject_city_batch():
+        """Every city page shows the city's batch state and, near the deadline, what is missing."""
+        from flask_login import current_user
+
+        from .rounds.batches import deadline_for, find_batch, reminder
+
+        if not (current_user and current_user.is_authenticated and current_user.is_city):
+            return {}
+        round_ = g.get("current_round")
+        if round_ is None or current_user.city is None:
+            return {}
+        if "city_batch_info" not in g:
+            batch = find_batch(round_.id, current_user.city_id)
+            g.city_batch_info = {
+                "city_batch": batch,
+                "city_deadline": deadline_for(batch) if batch else round_.deadline,
+                "city_reminder": reminder(round_, current_user.city),
+            }
+        return g.city_batch_info
 
     @app.context_processor
     def inject_round():

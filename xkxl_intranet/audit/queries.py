@@ -25,6 +25,23 @@ ACTION_LABELS = {
     "account.updated": "修改账号",
     "account.password_reset": "重置密码",
     "round.demo_deadline": "演示截止时间",
+    "application.created": "新建申报",
+    "application.updated": "修改申报",
+    "application.deleted": "删除申报",
+    "application.reviewed": "市州初审",
+    "application.review_reverted": "初审退回草稿",
+    "application.warning_acknowledged": "确认提示",
+    "application.marked": "省厅标记",
+    "batch.reported": "报送",
+    "batch.accepted": "受理",
+    "batch.returned": "退回修改",
+    "batch.extension_granted": "准予延期",
+    "batch.paper_received": "登记纸质材料",
+    "batch.disclosure": "信息公开选项",
+    "round.deadline_changed": "修改截止时间",
+    "round.opened": "开启新批次",
+    "file.uploaded": "上传文件",
+    "file.deleted": "删除文件",
 }
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -53,3 +55,102 @@ class Round(db.Model):
 
     def __repr__(self) -> str:
         return f"<Round {self.year}>"
+
+
+class BatchState(StrEnum):
+    """A city's batch in a round (domain.md, States)."""
+
+    NOT_STARTED = "not_started"
+    FILLING = "filling"
+    REPORTED = "reported"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+    @property
+    def label(self) -> str:
+        return {"not_started": "未开始", "filling": "填报中", "reported": "已报送",
+                "returned": "退回修改", "accepted": "已受理"}[self.value]
+
+    @property
+    def locked(self) -> bool:
+        """Reported or accepted: the city's applications and files are read-only."""
+        return self in (BatchState.REPORTED, BatchState.ACCEPTED)
+
+
+class Disclosure(StrEnum):
+    """信息公开选项 printed under the city's 附件3."""
+
+    ACTIVE = "主动公开"
+    ON_REQUEST = "依申请公开"
+    NONE = "不予公开"
+
+
+class CityBatch(db.Model):
+    """One city's batch for one round: its state, deadline extension, receipts and paper copies."""
+
+    __tablename__ = "city_batch"
+    __table_args__ = (UniqueConstraint("round_id", "city_id", name="uq_city_batch_round_city"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=BatchState.NOT_STARTED)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    reported_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    returned_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    accepted_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+
+    extension_deadline: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    extension_granted_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+
+    # Paper copies the notice asks for, with the day each arrived at the province.
+    paper_forms_received_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # 申报书纸质版一式三份
+    paper_disc_received_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # 电子版光盘
+    paper_summary_received_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # 汇总表纸质版
+    paper_note: Mapped[str] = mapped_column(Text, default="")
+
+    disclosure: Mapped[str] = mapped_column(String(20), default=Disclosure.ACTIVE)
+
+    round = relationship("Round", lazy="joined")
+    city = relationship("City", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def state_enum(self) -> BatchState:
+        return BatchState(self.state)
+
+    @property
+    def paper_complete(self) -> bool:
+        return bool(self.paper_forms_received_on and self.paper_disc_received_on
+                    and self.paper_summary_received_on)
+
+
+class Receipt(db.Model):
+    """回执: proof of what a city reported and when, with every file's SHA-256."""
+
+    __tablename__ = "receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("city_batch.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline: Mapped[datetime] = mapped_column(AwareDateTime())  # the deadline that applied
+    # The applications and files as reported; the digest makes later tampering visible.
+    content: Mapped[dict] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+
+    city = relationship("City", lazy="joined")
+    round = relationship("Round", lazy="joined")
+    created_by = relationship("User", lazy="joined")

@@ -53,11 +53,3 @@ def mark_round_as_demo(round_: Round, *, days: int = 10) -> None:
 
 def seconds_left(round_: Round, at: datetime | None = None) -> int:
     return int((round_.deadline - (at or now())).total_seconds())
-
-
-def batch_is_locked(round_id: int, city_id: int) -> bool:
-    """Whether the city's batch for the round is reported or accepted (read-only).
-
-    Until city batches exist (the reporting step), nothing is locked.
-    """
-    return False

@@ -1,0 +1,47 @@
+import pytest
+from conftest import application_values, browser_login
+
+pytestmark = pytest.mark.browser
+
+FILL_FORM = """values => {
+  for (const [key, value] of Object.entries(values)) {
+    const inputs = document.querySelectorAll(`[name="${key}"]`);
+    if (!inputs.length) continue;
+    if (inputs[0].type === 'radio' || inputs[0].type === 'checkbox') {
+      const wanted = Array.isArray(value) ? value : [value];
+      inputs.forEach(i => { i.checked = wanted.includes(i.value); });
+    } else {
+      inputs[0].value = value;
+    }
+  }
+}"""
+
+
+def test_clerk_fixes_a_wrong_subtotal_live_and_saves(page):
+    browser_login(page, "chengdu")
+    page.goto("/applications/new")
+    values = application_values()
+    page.evaluate(FILL_FORM, values)
+    total = int(values["devices_total"])
+    wrong = int(values["devices_operating"]) + 15
+
+    page.fill("#devices_operating", str(wrong))
+    page.locator("#devices_operating").press("Tab")  # change event -> live check
+    message = page.locator("#msg-devices_total")
+    message.locator(".msg-error").wait_for()
+    assert f"分项合计 {total + 15} ≠ 总数 {total}" in message.inner_text()
+    assert f"分项合计 {total + 15} / 总数 {total}" in page.locator("#sum-sum-devices_parts").inner_text()
+    assert "错误 1" in page.locator("#check-summary").inner_text()
+
+    page.fill("#devices_operating", "")
+    page.type("#devices_operating", "１２３", delay=20)  # full-width digits are fine too
+    page.fill("#devices_operating", values["devices_operating"])
+    page.locator("#devices_operating").press("Tab")
+    page.wait_for_function("() => !document.querySelector('#msg-devices_total .msg-error')")
+    assert "✓" in page.locator("#sum-sum-devices_parts").inner_text()
+    assert "各项检查均已通过" in page.locator("#check-summary").inner_text()
+
+    page.click("button[type=submit]:has-text('保存')")
+    page.wait_for_url("**/applications/*")
+    assert "已保存" in page.locator(".flashes").inner_text()
+    assert values["platform_name"] in page.locator("h1").inner_text()

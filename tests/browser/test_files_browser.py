@@ -1,0 +1,68 @@
+"""The files page in a real browser: choose a PDF, see it uploaded and listed with its SHA-256."""
+import hashlib
+
+import pytest
+from conftest import browser_login
+from files.conftest import EXE, make_application, pdf
+
+pytestmark = pytest.mark.browser
+
+
+def test_clerk_uploads_a_pdf_and_sees_it_listed_with_its_sha256(page, app):
+    application_id = make_application(app, enterprise_name="四川浏览器测试有限公司")
+    data = pdf("browser", size=300_000)
+    digest = hashlib.sha256(data).hexdigest()
+    browser_login(page, "chengdu")
+    page.goto(f"/files/applications/{application_id}")
+    assert "每个文件不超过 200 MB" in page.locator(".upload-limit").inner_text()
+    box = page.locator(f"#files-{application_id}-form")
+    # The JS hides the no-script button and uploads as soon as a file is chosen.
+    assert not box.locator(".upload-submit").is_visible()
+    box.locator("input[type=file]").set_input_files(
+        files=[{"name": "申报书（盖章版）.pdf", "mimeType": "application/pdf", "buffer": data}])
+    row = page.locator(f"#files-{application_id}-form tr.is-current")
+    row.wait_for()
+    assert "申报书（盖章版）.pdf" in row.inner_text()
+    assert row.locator("code.sha256").inner_text() == digest
+    assert "已上传申报书" in page.locator(f"#files-{application_id}-form").inner_text()
+    assert page.locator(f"#file-requirements-{application_id}").inner_text().strip() == "申报书已上传"
+
+    # A refused file: the message names it, the uploaded form stays.
+    evidence = page.locator(f"#files-{application_id}-evidence1")
+    evidence.locator("input[type=file]").set_input_files(
+        files=[{"name": "设备清单.pdf", "mimeType": "application/pdf", "buffer": EXE}])
+    page.locator(f"#files-{application_id}-evidence1 .msg-error").wait_for()
+    assert "文件“设备清单.pdf”是可执行程序" in page.locator(f"#files-{application_id}-evidence1").inner_text()
+    assert page.locator(f"#files-{application_id}-form code.sha256").inner_text() == digest
+
+    # Several files at once go one after another, each with its own request.
+    many = page.locator(f"#files-{application_id}-evidence3")
+    many.locator("input[type=file]").set_input_files(files=[
+        {"name": f"工业APP清单{n}.pdf", "mimeType": "application/pdf", "buffer": pdf(str(n))}
+        for n in range(1, 4)])
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#files-{application_id}-evidence3 tbody tr').length === 3")
+    assert [cell.inner_text() for cell in
+            page.locator(f"#files-{application_id}-evidence3 tbody td:first-child").all()] == [
+        "工业APP清单1.pdf", "工业APP清单2.pdf", "工业APP清单3.pdf"]
+
+
+def test_too_large_files_are_refused_with_a_message(page, app):
+    application_id = make_application(app)
+    app.config["MAX_UPLOAD_MB"] = 1
+    browser_login(page, "chengdu")
+    page.goto(f"/files/applications/{application_id}")
+    box = page.locator(f"#files-{application_id}-evidence6")
+    # Over the per-file limit: refused in the browser before sending.
+    box.locator("input[type=file]").set_input_files(
+        files=[{"name": "财务报表.pdf", "mimeType": "application/pdf", "buffer": pdf(size=1_200_000)}])
+    status = box.locator(".upload-status")
+    status.wait_for()
+    assert "文件“财务报表.pdf”大小为 1.1 MB，超过了每个文件 1 MB 的上限" in status.inner_text()
+    # Over the server's request limit (413): the server's message is shown in the box.
+    app.config["MAX_CONTENT_LENGTH"] = 100_000
+    box.locator("input[type=file]").set_input_files(
+        files=[{"name": "审计报告.pdf", "mimeType": "application/pdf", "buffer": pdf(size=300_000)}])
+    page.wait_for_function(
+        "el => el.textContent.includes('上传失败')", arg=status.element_handle())
+    assert "上传失败" in status.inner_text()

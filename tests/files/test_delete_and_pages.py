@@ -1,0 +1,170 @@
+"""Deleting (drafts only, audited), the city page with the 汇总表 scan, the shared fragment."""
+import json
+
+from xkxl_intranet.extensions import db
+
+from .conftest import (XLSX, events, files_on_disk, make_application, pdf, set_review_state, sha,
+                       storage_path, stored_files, upload)
+
+
+def test_delete_in_draft_removes_row_and_file_and_is_audited(app, city_client, application_id):
+    upload(city_client, application_id, "evidence1", ("设备清单.xlsx", XLSX))
+    [row] = stored_files(app)
+    path = storage_path(app, row)
+    response = city_client.post(f"/files/{row.id}/delete", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "已删除附件1 工业设备清单“设备清单.xlsx”" in html
+    assert json.loads(response.headers["HX-Trigger"])["files-changed"]["ids"] == [row.id]
+    assert stored_files(app) == [] and not path.exists() and files_on_disk(app) == []
+    [event] = events(app, "file.deleted")
+    assert event.object_id == str(row.id) and event.city_id == row.city_id
+    assert event.before["sha256"] == row.sha256 and event.before["name"] == "设备清单.xlsx"
+    assert event.username == "chengdu"
+
+
+def test_deleting_the_current_form_brings_back_the_previous_version(app, city_client, application_id):
+    upload(city_client, application_id, "form", ("第1版.pdf", pdf("1")))
+    upload(city_client, application_id, "form", ("第2版.pdf", pdf("2")))
+    first, second = stored_files(app)
+    response = city_client.post(f"/files/{second.id}/delete", follow_redirects=True)
+    assert "已删除申报书“第2版.pdf”" in response.get_data(as_text=True)
+    [left] = stored_files(app)
+    assert left.id == first.id and left.superseded_at is None
+    assert "恢复为上一版本“第1版.pdf”" in events(app, "file.deleted")[0].summary
+
+
+def test_no_deleting_once_the_application_left_draft(app, city_client, application_id):
+    upload(city_client, application_id, "form", ("申报书.pdf", pdf()))
+    [row] = stored_files(app)
+    set_review_state(app, application_id, "passed")
+    page = city_client.get(f"/files/applications/{application_id}").get_data(as_text=True)
+    assert "删除</button>" not in page
+    response = city_client.post(f"/files/{row.id}/delete", headers={"HX-Request": "true"})
+    assert "已不是草稿（市州初审通过），不能删除文件“申报书.pdf”" in response.get_data(as_text=True)
+    assert len(stored_files(app)) == 1 and storage_path(app, row).exists()
+    assert events(app, "file.deleted") == []
+    # Uploading a new version still works, and keeps the old one.
+    upload(city_client, application_id, "form", ("申报书修改版.pdf", pdf("2")))
+    assert [r.superseded_at is None for r in stored_files(app)] == [False, True]
+
+
+def test_deleting_an_application_takes_its_files_along(app, city_client, application_id):
+    from xkxl_intranet.applications.models import Application
+
+    upload(city_client, application_id, "form", ("申报书.pdf", pdf()))
+    upload(city_client, application_id, "evidence3", ("APP清单.xlsx", XLSX))
+    paths = [storage_path(app, r) for r in stored_files(app)]
+    with app.test_request_context():
+        db.session.delete(db.session.get(Application, application_id))
+        db.session.commit()
+    assert stored_files(app) == [] and not any(p.exists() for p in paths)
+    assert len(events(app, "file.deleted")) == 2
+
+
+def test_city_uploads_the_stamped_summary_scan_with_versions(app, city_client, other_city_client,
+                                                             province_client, viewer_client):
+    page = city_client.get("/files/city").get_data(as_text=True)
+    assert "附件3 汇总表（盖章扫描件）" in page and 'action="/files/city/summary-scan"' in page
+    for n in (1, 2):
+        response = city_client.post("/files/city/summary-scan",
+                                    data={"file": (__import__("io").BytesIO(pdf(f"scan{n}")), f"汇总表盖章{n}.pdf")},
+                                    content_type="multipart/form-data")
+        assert response.status_code == 303
+    first, second = stored_files(app, category="summary_scan")
+    assert first.application_id is None and first.superseded_at is not None and second.superseded_at is None
+    assert second.sha256 == sha(pdf("scan2"))
+    page = city_client.get("/files/city").get_data(as_text=True)
+    assert "汇总表盖章1.pdf" in page and "汇总表盖章2.pdf" in page and second.sha256 in page
+    # Scans are not deleted, only replaced.
+    response = city_client.post(f"/files/{first.id}/delete", headers={"HX-Request": "true"})
+    assert "汇总表扫描件“汇总表盖章1.pdf”不能删除" in response.get_data(as_text=True)
+    # Word is not a scan.
+    response = city_client.post("/files/city/summary-scan", headers={"HX-Request": "true"},
+                                data={"file": (__import__("io").BytesIO(XLSX), "汇总表.xlsx")},
+                                content_type="multipart/form-data")
+    assert "格式不受支持，仅支持 PDF、OFD、图片（JPG/PNG）" in response.get_data(as_text=True)
+    # Another city sees neither the scan nor its own upload form for 成都.
+    assert other_city_client.get(f"/files/{second.id}/download").status_code == 404
+    other = other_city_client.get(f"/files/city?city_id={second.city_id}").get_data(as_text=True)
+    assert "绵阳市" in other and "汇总表盖章2.pdf" not in other
+    # Staff see it, cannot upload.
+    for client in (province_client, viewer_client):
+        assert client.get(f"/files/{second.id}/download").data == pdf("scan2")
+        staff = client.get(f"/files/city?city_id={second.city_id}").get_data(as_text=True)
+        assert "汇总表盖章2.pdf" in staff and "upload-box" not in staff
+        assert client.post("/files/city/summary-scan").status_code == 404
+    assert len(stored_files(app)) == 2 and len(files_on_disk(app)) == 2
+
+
+def test_city_page_lists_applications_and_zip_links(app, city_client, province_client, application_id):
+    upload(city_client, application_id, "form", ("申报书.pdf", pdf()))
+    make_application(app, enterprise_name="第二家公司")
+    page = city_client.get("/files/city").get_data(as_text=True)
+    assert "四川某某科技有限公司" in page and "第二家公司" in page
+    assert page.count("已上传</span>") == 1 and page.count("未上传</span>") == 1
+    assert "/files/cities/" in page and "/files/all.zip" not in page
+    assert "材料与汇总表" in page  # the navigation entry
+    staff = province_client.get("/files/city").get_data(as_text=True)
+    assert "/files/all.zip" in staff and "请选择市（州）" in staff and "成都市" in staff
+
+
+def test_fragment_and_services_for_the_applications_page(app, application_id):
+    from flask import render_template
+    from flask_login import login_user
+
+    from conftest import user_by_name
+    from xkxl_intranet.applications.models import Application
+    from xkxl_intranet.files.services import files_context, missing_requirements
+
+    with app.test_request_context(f"/applications/{application_id}"):
+        login_user(user_by_name(app, "chengdu"))
+        application = db.session.get(Application, application_id)
+        context = files_context(application)
+        assert set(context) == {"application", "file_panel"}
+        html = render_template("files/_application_files.html", **context)
+        assert "申报书及证明材料" in html and "尚未上传申报书" in html
+        assert html.count('class="upload-box"') == 7
+        assert 'name="next" value="/applications/%d"' % application_id in html
+        assert "附件6 财务报表等其他材料" in html
+        readonly = render_template("files/_application_files.html",
+                                   **files_context(application, readonly=True))
+        assert "upload-box" not in readonly
+        assert missing_requirements(application) == ["尚未上传申报书"]
+
+
+def test_upload_guard_can_close_uploads(app, city_client, application_id):
+    from xkxl_intranet.files import services
+
+    def reported(application):
+        return "本市（州）已报送，不能再上传文件。"
+
+    services.register_upload_guard(reported)
+    try:
+        response = upload(city_client, application_id, "form", ("申报书.pdf", pdf()), htmx=True)
+        assert "本市（州）已报送，不能再上传文件。" in response.get_data(as_text=True)
+        page = city_client.get(f"/files/applications/{application_id}").get_data(as_text=True)
+        assert "upload-box" not in page and "本市（州）已报送" in page
+    finally:
+        services._UPLOAD_GUARDS.remove(reported)
+    assert stored_files(app) == [] and files_on_disk(app) == []
+
+
+def test_store_bytes_for_demo_data_and_imports(app):
+    """Outside a request (the CLI), a file made by the system is kept like an upload."""
+    from conftest import user_by_name
+    from xkxl_intranet.applications.models import Application
+    from xkxl_intranet.files.services import missing_requirements, store_bytes
+
+    application_id = make_application(app)
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        clerk = user_by_name(app, "chengdu")
+        stored = store_bytes(pdf("demo"), "演示申报书.pdf", category="form", application=application,
+                             user=db.session.merge(clerk))
+        db.session.commit()
+        assert missing_requirements(application) == []
+        assert stored.uploaded_by.username == "chengdu"
+    [event] = events(app, "file.uploaded")
+    assert event.username == "chengdu" and event.ip == "命令行"
+    assert storage_path(app, stored_files(app)[0]).read_bytes() == pdf("demo")

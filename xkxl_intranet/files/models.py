@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..extensions import db
+from ..sqltypes import AwareDateTime
+from .categories import CATEGORIES, Category
+
+
+class StoredFile(db.Model):
+    """One uploaded file: an application's 申报书 version or evidence, or a city's 汇总表 scan.
+
+    The bytes live under ``UPLOAD_FOLDER/<storage_name[:2]>/<storage_name[2:]>``; the
+    storage name is random, the user's file name is only shown and sent back.
+    """
+
+    __tablename__ = "stored_file"
+    __table_args__ = (
+        Index("ix_stored_file_application_category", "application_id", "category"),
+        Index("ix_stored_file_round_city_category", "round_id", "city_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), nullable=True)
+    category: Mapped[str] = mapped_column(String(20))
+    original_name: Mapped[str] = mapped_column(String(255))
+    storage_name: Mapped[str] = mapped_column(String(32), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))
+    mime: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    # Set on the earlier 申报书 (or 汇总表 scan) when a new version replaces it.
+    superseded_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+
+    uploaded_by = relationship("User", lazy="joined")
+    city = relationship("City", lazy="joined")
+    application = relationship("Application", lazy="select")
+
+    @property
+    def category_info(self) -> Category:
+        return CATEGORIES[self.category]
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
+
+    @property
+    def uploader_name(self) -> str:
+        user = self.uploaded_by
+        return (user.display_name or user.username) if user is not None else ""
+
+    def __repr__(self) -> str:
+        return f"<StoredFile {self.id} {self.category} {self.original_name}>"
