@@ -47,4 +47,43 @@ def seed_demo() -> dict:
         from .applications.demo import seed_demo_applications
 
         report["applications"] = seed_demo_applications(round_)
+        if report["applications"]:
+            seed_demo_batches(round_)
     return report
+
+
+def seed_demo_batches(round_) -> None:
+    """Some cities have reported, one batch is accepted with its paper copies, and the
+    province has marked a few platforms, so the dashboard shows every state."""
+    from datetime import timedelta
+
+    from flask import current_app
+    from flask_login import login_user, logout_user
+
+    from .applications.models import Application, ProvinceMark
+    from .clock import now
+    from .rounds.batches import accept, get_batch, mark_application, record_paper, report
+
+    province = db.session.scalar(select(User).where(User.username == "province"))
+    cities = {c.code: c for c in all_cities()}
+    for code in ("510700", "510600", "510400"):  # 绵阳, 德阳, 攀枝花 report
+        city = cities[code]
+        clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == Role.CITY))
+        with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": "演示数据"}):
+            login_user(clerk)
+            report(round_, city)
+            logout_user()
+    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": "演示数据"}):
+        login_user(province)
+        deyang = get_batch(round_, cities["510600"])
+        accept(deyang)
+        today = now().date()
+        record_paper(deyang, {"paper_forms_received_on": today - timedelta(days=1),
+                              "paper_disc_received_on": today - timedelta(days=1),
+                              "paper_summary_received_on": today}, "机要交换")
+        for code, mark in (("510600", ProvinceMark.CULTIVATION), ("510400", ProvinceMark.RECOMMENDED)):
+            application = db.session.scalar(select(Application).where(
+                Application.city_id == cities[code].id, Application.review_state == "passed"))
+            mark_application(application, mark.value, "演示：综合评审意见")
+        logout_user()
+    db.session.flush()

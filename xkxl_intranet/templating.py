@@ -84,7 +84,11 @@ def register_templating(app: Flask) -> None:
 
         if not (current_user and current_user.is_authenticated and current_user.is_city):
             return {}
-        round_ = g.get("current_round")
+        from .rounds.services import current_round
+
+        if "current_round" not in g:
+            g.current_round = current_round()
+        round_ = g.current_round
         if round_ is None or current_user.city is None:
             return {}
         if "city_batch_info" not in g:

@@ -65,4 +65,6 @@ def test_too_large_files_are_refused_with_a_message(page, app):
         files=[{"name": "审计报告.pdf", "mimeType": "application/pdf", "buffer": pdf(size=300_000)}])
     page.wait_for_function(
         "el => el.textContent.includes('上传失败')", arg=status.element_handle())
-    assert "上传失败" in status.inner_text()
+    # The server's own Chinese 413 message (htmx does not swap error responses; files.js shows it).
+    assert "上传失败：413 · 文件过大" in status.inner_text()
+    assert "每个文件不超过 1 MB" in status.inner_text()

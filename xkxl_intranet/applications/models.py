@@ -63,6 +63,9 @@ class Application(db.Model):
         Index("ix_application_round_city", "round_id", "city_id"),
         Index("ix_application_round_org_code", "round_id", "org_code_key"),
         Index("ix_application_round_platform", "round_id", "platform_key"),
+        # Covers the dashboard's per-city counts, so they never read the wide rows.
+        Index("ix_application_dashboard", "round_id", "city_id", "review_state", "province_mark",
+              "error_count", "open_warning_count"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -387,9 +387,9 @@ def dashboard_rows(round_: Round) -> list[CityRow]:
 SORT_KEYS = {
     "city": lambda r: r.city.sort_order,
     "state": lambda r: list(BatchState).index(r.state),
-    "total": lambda r: -r.total,
-    "passed": lambda r: -r.passed,
-    "problems": lambda r: -r.with_problems,
+    "total": lambda r: r.total,
+    "passed": lambda r: r.passed,
+    "problems": lambda r: r.with_problems,
     "reported": lambda r: (r.batch is None or r.batch.reported_at is None,
                            r.batch.reported_at.timestamp() if r.batch and r.batch.reported_at else 0),
     "paper": lambda r: not (r.batch and r.batch.paper_complete),

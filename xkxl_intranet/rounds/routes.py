@@ -1,4 +1,5 @@
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from flask import Blueprint, Response, current_app, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -6,6 +7,7 @@ from ..applications.services import get_application_or_404
 from ..auth.scoping import city_required, province_required, staff_required
 from ..clock import now
 from ..extensions import db, htmx
+from ..fragment_cache import FragmentCache, audit_stamp
 from . import batches
 from .forms import (ConfirmForm, DeadlineForm, DisclosureForm, ExtensionForm, MarkForm, NewRoundForm,
                     PaperForm, ReturnForm)
@@ -16,7 +18,11 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
 
 def _round_or_404() -> Round:
-    round_ = current_round()
+    from flask import g
+
+    if "current_round" not in g:  # shared with the layout's context processor
+        g.current_round = current_round()
+    round_ = g.current_round
     if round_ is None:
         abort(404)
     return round_
@@ -106,16 +112,33 @@ def receipt_pdf(receipt_id: int):
 
 # ---- province side ------------------------------------------------------------------------------
 
+# The dashboard polls every few seconds from every open province page; its table is
+# rendered once per change of data (see fragment_cache), not once per poll.
+_dashboard_tables = FragmentCache(max_entries=32, max_age_seconds=30)
+
+
 @bp.route("/dashboard")
 @login_required
 @staff_required
 def dashboard():
     round_ = _round_or_404()
     sort = request.args.get("sort", "city")
+    if sort not in batches.SORT_KEYS:
+        sort = "city"
     descending = request.args.get("desc") == "1"
-    rows = batches.sort_rows(batches.dashboard_rows(round_), sort, descending)
-    context = dict(rows=rows, sort=sort, descending=descending, states=list(BatchState),
-                   refreshed_at=now(), round_=round_)
+
+    def render_table() -> str:
+        rows = batches.sort_rows(batches.dashboard_rows(round_), sort, descending)
+        return render_template("rounds/_dashboard_table.html", rows=rows, sort=sort,
+                               descending=descending, states=list(BatchState))
+
+    if current_app.config["DASHBOARD_CACHE"]:
+        key = (round_.id, audit_stamp(), sort, descending, current_user.role)
+        table = _dashboard_tables.get_or_render(key, render_table)
+    else:
+        table = render_table()
+    context = dict(table=Markup(table),
+                   sort=sort, descending=descending, refreshed_at=now())
     if htmx and not htmx.boosted:
         return render_template("rounds/_dashboard.html", **context)
     return render_template("rounds/dashboard.html", **context)

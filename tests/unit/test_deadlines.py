@@ -1,0 +1,82 @@
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from xkxl_intranet.domain.deadlines import (SHANGHAI, effective_deadline, in_reminder_window,
+                                            parse_deadline, reporting_window)
+
+DEADLINE = datetime(2022, 3, 21, 23, 59, 59, tzinfo=SHANGHAI)
+SECOND = timedelta(seconds=1)
+
+
+def test_on_time_up_to_and_including_the_deadline_second():
+    assert reporting_window(DEADLINE - SECOND, DEADLINE, None).allowed
+    window = reporting_window(DEADLINE, DEADLINE, None)
+    assert window.allowed and not window.late
+
+
+def test_one_second_after_the_deadline_is_refused_with_the_deadline_in_the_message():
+    window = reporting_window(DEADLINE + SECOND, DEADLINE, None)
+    assert not window.allowed
+    assert "2022年03月21日 23:59" in window.message and "延期" in window.message
+
+
+def test_deadline_and_now_in_other_time_zones_compare_as_instants():
+    utc_deadline = datetime(2022, 3, 21, 15, 59, 59, tzinfo=timezone.utc)  # = 23:59:59 in Chengdu
+    new_york = ZoneInfo("America/New_York")
+    just_before = (DEADLINE - SECOND).astimezone(new_york)
+    just_after = (DEADLINE + SECOND).astimezone(new_york)
+    assert reporting_window(just_before, utc_deadline, None).allowed
+    assert not reporting_window(just_after, utc_deadline, None).allowed
+    assert reporting_window(just_before, utc_deadline, None).deadline.tzinfo == SHANGHAI
+
+
+def test_extension_allows_late_reporting_and_marks_it_late():
+    extension = DEADLINE + timedelta(days=3)
+    window = reporting_window(DEADLINE + timedelta(hours=1), DEADLINE, extension)
+    assert window.allowed and window.late and window.deadline == extension
+    assert "延期" in window.message
+    assert reporting_window(extension, DEADLINE, extension).allowed
+    after = reporting_window(extension + SECOND, DEADLINE, extension)
+    assert not after.allowed and "延期截止时间" in after.message
+
+
+def test_extension_does_not_mark_on_time_reports_late():
+    window = reporting_window(DEADLINE - timedelta(days=1), DEADLINE, DEADLINE + timedelta(days=3))
+    assert window.allowed and not window.late
+
+
+def test_effective_deadline_is_the_later_one():
+    assert effective_deadline(DEADLINE, None) == DEADLINE
+    assert effective_deadline(DEADLINE, DEADLINE - timedelta(days=1)) == DEADLINE
+    assert effective_deadline(DEADLINE, DEADLINE + timedelta(days=1)) == DEADLINE + timedelta(days=1)
+
+
+def test_reminder_window_is_the_last_seven_days():
+    assert not in_reminder_window(DEADLINE - timedelta(days=7, seconds=1), DEADLINE)
+    assert in_reminder_window(DEADLINE - timedelta(days=7), DEADLINE)
+    assert in_reminder_window(DEADLINE, DEADLINE)
+    assert not in_reminder_window(DEADLINE + SECOND, DEADLINE)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2022-03-25 18:00", datetime(2022, 3, 25, 18, 0, tzinfo=SHANGHAI)),
+    ("2022-03-25T18:00", datetime(2022, 3, 25, 18, 0, tzinfo=SHANGHAI)),
+    ("2022-03-25", datetime(2022, 3, 25, 23, 59, 59, tzinfo=SHANGHAI)),
+    ("2022-03-25T10:00:00+00:00", datetime(2022, 3, 25, 18, 0, tzinfo=SHANGHAI)),
+])
+def test_parse_deadline(text, expected):
+    parsed = parse_deadline(text)
+    assert parsed == expected and parsed.tzinfo == SHANGHAI
+
+
+@pytest.mark.parametrize("text", ["", "明天", "2022-13-01"])
+def test_parse_deadline_refuses_junk(text):
+    with pytest.raises(ValueError):
+        parse_deadline(text)
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ValueError):
+        reporting_window(datetime(2022, 3, 21), DEADLINE, None)

@@ -1,0 +1,50 @@
+"""A tiny in-process cache for rendered fragments that many people poll.
+
+Entries are keyed by a *stamp* that changes whenever the underlying data does. Every
+change that a dashboard shows is written to the audit trail in the same transaction, so
+the newest audit event id is such a stamp. A time limit bounds staleness if the database
+is ever changed outside the application.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable, Hashable
+
+from sqlalchemy import func, select
+
+from .extensions import db
+
+
+def audit_stamp() -> int:
+    from .audit.models import AuditEvent
+
+    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+class FragmentCache:
+    def __init__(self, max_entries: int = 64, max_age_seconds: float = 60.0):
+        self._entries: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+        self.max_age = max_age_seconds
+
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and now - hit[0] < self.max_age:
+                self._entries.move_to_end(key)
+                return hit[1]
+        html = render()
+        with self._lock:
+            self._entries[key] = (now, html)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

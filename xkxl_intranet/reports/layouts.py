@@ -1,0 +1,296 @@
+"""What the reports contain, independent of how they are written (Excel, PDF, HTML). No Flask.
+
+* :class:`Summary`: one city's 附件3 推荐信息汇总表 (the notice's official layout).
+* :class:`Roster`: the province-wide roster and its filtered lists, with :data:`ROSTER_COLUMNS`
+  whose indicator headings come from the field declaration.
+* The indicator template's layout (:func:`template_rows`, :func:`template_fingerprint` …),
+  shared by the workbook that writes it and the importer that reads it back.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..domain.checks import rules_for_field
+from ..domain.indicators import FIELDS, SECTIONS, Field, Kind
+
+# ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
+
+SUMMARY_HEADERS = ("序号", "工业互联网平台名称", "依托企业", "联系人", "联系方式（手机）")
+DEFAULT_DISCLOSURE = "主动公开"
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    number: int  # 序号: 1..n in the clerk's order
+    application_id: int
+    platform_name: str
+    enterprise_name: str
+    contact_name: str
+    contact_mobile: str
+
+    @property
+    def cells(self) -> tuple[Any, ...]:
+        return (self.number, self.platform_name, self.enterprise_name, self.contact_name,
+                self.contact_mobile)
+
+
+@dataclass(frozen=True)
+class Summary:
+    round_title: str
+    city_name: str
+    department_name: str
+    contact_name: str
+    contact_phone: str
+    disclosure: str
+    rows: tuple[SummaryRow, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.round_title}推荐信息汇总表"
+
+    @property
+    def department_line(self) -> str:
+        return f"市（州）经济和信息化主管部门（盖章）：{self.department_name}"
+
+    @property
+    def contact_line(self) -> str:
+        return f"联系人：{self.contact_name}"
+
+    @property
+    def phone_line(self) -> str:
+        return f"联系方式：{self.contact_phone}"
+
+    @property
+    def disclosure_line(self) -> str:
+        return f"信息公开选项：{self.disclosure or DEFAULT_DISCLOSURE}"
+
+    @property
+    def file_stem(self) -> str:
+        return f"附件3_推荐信息汇总表_{self.city_name}"
+
+
+# ---- the province-wide roster -------------------------------------------------------------------
+
+ROSTER_KEY_FIELDS = ("devices_total", "models_total", "apps_total", "users_registered",
+                     "developers_registered", "revenue_2021")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    heading: str
+    kind: str  # "seq", "text", "code", "int", "money", "percent"
+    width: float  # Excel column width (characters)
+    print_width: float  # share of the printed page width, in percent
+
+    @property
+    def is_number(self) -> bool:
+        return self.kind in ("int", "money", "percent")
+
+
+def _figure_column(key: str, width: float, print_width: float) -> Column:
+    f = FIELDS[key]
+    kind = {Kind.INT: "int", Kind.MONEY: "money", Kind.PERCENT: "percent"}[f.kind]
+    return Column(key, f.heading, kind, width, print_width)
+
+
+ROSTER_COLUMNS: tuple[Column, ...] = (
+    Column("number", "序号", "seq", 6, 3.5),
+    Column("city", "市（州）", "text", 10, 6.5),
+    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 12.5),
+    Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 12.5),
+    Column("credit_code", FIELDS["credit_code"].label, "code", 21, 10.5),
+    Column("contact_name", FIELDS["contact_name"].label, "text", 9, 5),
+    Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13, 7.5),
+    Column("state", "状态", "text", 13, 6.5),
+    Column("mark", "省厅标记", "text", 16, 7),
+    _figure_column("devices_total", 14, 5),
+    _figure_column("models_total", 11, 4.5),
+    _figure_column("apps_total", 11, 4.5),
+    _figure_column("users_registered", 12, 4.5),
+    _figure_column("developers_registered", 12, 4.5),
+    _figure_column("revenue_2021", 16, 6),
+)
+assert abs(sum(c.print_width for c in ROSTER_COLUMNS) - 100) < 0.01
+
+
+@dataclass(frozen=True)
+class RosterList:
+    key: str
+    name: str  # printed after the round's title
+    mark: str | None  # ProvinceMark value, or None for every application
+
+
+ROSTER_LISTS: dict[str, RosterList] = {
+    "all": RosterList("all", "全省申报名单", None),
+    "recommended": RosterList("recommended", "推荐工信部名单", "recommended"),
+    "cultivation": RosterList("cultivation", "列入省级培育名单", "cultivation"),
+}
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One application with everything the roster prints, in :data:`ROSTER_COLUMNS` order
+    (without the 序号, which depends on the sheet)."""
+
+    mark: str | None  # ProvinceMark value
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class RosterSheet:
+    name: str  # Excel sheet name (≤ 31 characters)
+    title: str
+    entries: tuple[RosterEntry, ...]
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        return [(n, *entry.values) for n, entry in enumerate(self.entries, start=1)]
+
+
+@dataclass(frozen=True)
+class Roster:
+    round_title: str
+    list: RosterList
+    generated_at: datetime
+    sheets: tuple[RosterSheet, ...]  # the first is the list itself; "all" adds one per mark
+
+    @property
+    def title(self) -> str:
+        return self.sheets[0].title
+
+    @property
+    def entries(self) -> tuple[RosterEntry, ...]:
+        return self.sheets[0].entries
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.round_title}{self.list.name}"
+
+
+# ---- the indicator template ----------------------------------------------------------------------
+
+TEMPLATE_ID = "xkxl-indicator-template"
+TEMPLATE_VERSION = "1"
+DATA_SHEET = "指标"
+META_SHEET = "模板信息"
+
+KEY_COLUMN = 1  # A, hidden: the field key of each row (the importer matches rows by it)
+SECTION_COLUMN = 2  # B
+LABEL_COLUMN = 3  # C
+UNIT_COLUMN = 4  # D
+HINT_COLUMN = 5  # E
+FIRST_DATA_COLUMN = 6  # F: one column per application
+TITLE_ROW, NOTE_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
+
+MAX_APPLICATIONS = 100  # data columns F … DA
+TECH_PREFIX = "technologies:"
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    key: str  # a field key, "technologies:5G" for one technology, "" for a section heading
+    label: str
+    section: str
+    field: Field | None = None
+    choice: str | None = None  # the technology of a 运用技术 row
+
+    @property
+    def is_heading(self) -> bool:
+        return self.field is None
+
+
+def template_rows() -> tuple[TemplateRow, ...]:
+    """Every row of the 指标 sheet, in the declaration's order: a heading per section, a row
+    per field, and one 是/否 row per technology for 运用技术."""
+    rows: list[TemplateRow] = []
+    for section in SECTIONS:
+        rows.append(TemplateRow("", section.heading, section.code))
+        for f in section.fields:
+            if f.kind is Kind.MULTI:
+                rows.extend(TemplateRow(f"{TECH_PREFIX}{choice}", f"{f.label}：{choice}", section.code, f, choice)
+                            for choice in f.choices)
+            else:
+                rows.append(TemplateRow(f.key, f.label, section.code, f))
+    return tuple(rows)
+
+
+def template_fingerprint() -> str:
+    """Changes whenever a field is added, removed, renamed (key) or changes its kind or choices:
+    a workbook made from an older declaration is then refused as out of date."""
+    text = "|".join(f"{r.key}:{r.field.kind if r.field else ''}:{','.join(r.field.choices) if r.field else ''}"
+                    for r in template_rows())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+_KIND_HINTS = {
+    Kind.INT: "整数",
+    Kind.MONEY: "金额，最多2位小数",
+    Kind.PERCENT: "百分比数值，如 12.5（不带%也可）",
+    Kind.DATE: "日期，如 2015-03-01 或 2015年3月",
+    Kind.BOOL: "下拉选择“是”或“否”",
+    Kind.CHOICE: "下拉选择",
+    Kind.EMAIL: "电子邮箱",
+    Kind.MOBILE: "11位手机号码",
+    Kind.PHONE: "电话号码，如 028-86264036",
+    Kind.CREDIT_CODE: "18位统一社会信用代码",
+    Kind.TEXT: "文字",
+}
+
+
+def row_hint(row: TemplateRow) -> str:
+    """The short hint printed beside a row (kind, choices, required)."""
+    f = row.field
+    if f is None:
+        return ""
+    if row.choice is not None:
+        return "下拉选择“是”或“否”（运用了该技术填“是”）"
+    parts = [_KIND_HINTS.get(f.kind, "")]
+    if f.kind is Kind.CHOICE:
+        parts = ["下拉选择：" + "／".join(f.choices)]
+    if f.is_numeric:
+        parts.append("没有可填“无”")
+        if f.allow_negative:
+            parts.append("可为负数")
+    if f.required:
+        parts.insert(0, "必填")
+    return "；".join(p for p in parts if p)
+
+
+def row_comment(row: TemplateRow) -> str:
+    """The cell comment on a row's label: the form's hint and every rule that involves it."""
+    f = row.field
+    if f is None:
+        return ""
+    lines = [f"{f.label}" + (f"（单位：{f.unit}）" if f.unit else "")]
+    if f.hint:
+        lines.append(f.hint)
+    if f.required:
+        lines.append(f.required_message)
+    if f.max_length and f.kind is Kind.TEXT:
+        lines.append(f"不超过{f.max_length}个字")
+    if row.choice is None:
+        for rule in rules_for_field(f.key):
+            lines.append(f"规则（{'错误' if rule.severity == 'E' else '提示'}）：{rule.description}")
+    else:
+        lines.append("可选技术：" + "、".join(f.choices))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TemplateMeta:
+    """The marker kept in the hidden 模板信息 sheet."""
+
+    template_id: str = TEMPLATE_ID
+    version: str = TEMPLATE_VERSION
+    fingerprint: str = field(default_factory=template_fingerprint)
+    round_year: int | None = None
+    city_code: str = ""
+    generated_at: str = ""
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [("template_id", self.template_id), ("version", self.version),
+                ("fingerprint", self.fingerprint), ("round_year", self.round_year),
+                ("city_code", self.city_code), ("generated_at", self.generated_at)]
