@@ -281,10 +281,15 @@ def timed_cp(source: Path, target: Path, *, sync: bool) -> float:
 
 
 def run_server(kind: str, instance: Path, info: dict, source: Path, digest: str) -> dict:
+    log = open(instance.parent / f"{kind}.log", "w+")
     child = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(instance)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+                             stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
     try:
-        port = int(child.stdout.readline())
+        line = child.stdout.readline()
+        if not line.strip().isdigit():
+            log.seek(0)
+            raise SystemExit(f"the {kind} server did not start:\n{log.read()}")
+        port = int(line)
         clerk = Client(port)
         clerk.login("chengdu")
         page = f"/files/applications/{info['application_id']}"
@@ -322,6 +327,7 @@ def run_server(kind: str, instance: Path, info: dict, source: Path, digest: str)
     finally:
         child.terminate()
         child.wait(timeout=10)
+        log.close()
 
 
 def main() -> None:

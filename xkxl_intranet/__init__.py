@@ -66,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .core.errors import register_error_handlers
     from .rounds.routes import bp as rounds_bp
     from .files.routes import bp as files_bp
+    from .reports.routes import bp as reports_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(files_bp)
+    app.register_blueprint(reports_bp)
     register_error_handlers(app)
 
     from .cli import register_cli

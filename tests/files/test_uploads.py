@@ -6,7 +6,7 @@ import pytest
 
 from xkxl_intranet.extensions import db
 
-from .conftest import (DOCX, EXE, HTML, PNG, XLSX, events, files_on_disk, make_application, pdf,
+from .conftest import (DOCX, EXE, HTML, PNG, XLSX, events, files_on_disk, pdf,
                        sha, storage_path, stored_files, upload)
 
 

@@ -200,6 +200,13 @@ def test_reported_batch_is_read_only_on_every_write_route(app, at_before_deadlin
                        data={"file": (BytesIO(b"%PDF-1.4\n%%EOF\n"), "清单.pdf")},
                        content_type="multipart/form-data", follow_redirects=True)
     assert "只读" in upload.get_data(as_text=True)
+    with app.app_context():
+        from xkxl_intranet.files.models import StoredFile
+        draft_file = db.session.scalar(db.select(StoredFile.id).where(StoredFile.application_id == draft_id))
+    refused = city.post(f"/files/{draft_file}/delete", follow_redirects=True)
+    assert "只读" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(StoredFile, draft_file) is not None
     after = get_application(app, application_id)
     assert after.version == before.version and after.review_state == "passed"
     assert get_application(app, draft_id) is not None

@@ -1,9 +1,8 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
+from ..urls import safe_local_path
 from ..rounds.models import City
 from ..rounds.services import all_cities
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
@@ -13,16 +12,6 @@ from .services import (AccountError, authenticate, change_password, create_user,
                        record_logout, reset_password, update_user)
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths, so the log-in page cannot be used to redirect away."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -41,7 +30,7 @@ def login():
             if outcome.user.must_change_password:
                 flash("首次登录或密码已被重置，请先修改密码。", "warning")
                 return redirect(url_for("auth.change_password_view"), 303)
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.index"), 303)
+            return redirect(safe_local_path(request.args.get("next")) or url_for("core.index"), 303)
         error = outcome.message
     return render_template("auth/login.html", form=form, error=error)
 

@@ -37,17 +37,17 @@ def _round_or_404() -> Round:
     return round_
 
 
-def _after_upload(outcome, section, *, default_url: str, requirements=None):
-    """htmx: the category box again (200, with its messages); otherwise flash and go back."""
+def _respond(section, messages, *, changed_ids, default_url: str, panel=None):
+    """htmx: the category box again (200, with its messages, and the requirements box out of
+    band); with an ``HX-Trigger`` when files changed. Otherwise flash and go back (303)."""
     if htmx and not htmx.boosted:
         response = Response(render_template("files/_upload_response.html", section=section,
-                                             file_panel=requirements))
-        if outcome.saved:
+                                            file_panel=panel))
+        if changed_ids:
             response.headers["HX-Trigger"] = json.dumps(
-                {"files-changed": {"category": section.category.key,
-                                   "ids": [f.id for f in outcome.saved]}})
+                {"files-changed": {"category": section.category.key, "ids": changed_ids}})
         return response
-    for level, text in outcome.messages:
+    for level, text in messages:
         flash(text, level)
     return redirect(services.return_to_url(default_url), 303)
 
@@ -78,8 +78,9 @@ def upload(application_id: int, category: str):
                                      application=application)
     db.session.commit()
     panel = services.files_context(application, messages={cat.key: outcome.messages})["file_panel"]
-    return _after_upload(outcome, panel.section(cat.key), requirements=panel,
-                         default_url=url_for(".application_page", application_id=application.id))
+    return _respond(panel.section(cat.key), outcome.messages, panel=panel,
+                    changed_ids=[f.id for f in outcome.saved],
+                    default_url=url_for(".application_page", application_id=application.id))
 
 
 @bp.route("/<int:file_id>/download")
@@ -107,28 +108,17 @@ def delete(file_id: int):
     try:
         services.delete_file(stored)
     except services.FileError as err:
-        messages = [("danger", str(err))]
+        messages, changed = [("danger", str(err))], []
     else:
         db.session.commit()
-        messages = [("success", f"已删除{cat.label}“{name}”。")]
+        messages, changed = [("success", f"已删除{cat.label}“{name}”。")], [file_id]
     if application is None:  # a city's 汇总表 scan
         section = services.summary_section(stored.city, db.session.get(Round, stored.round_id),
                                            messages=messages)
-        panel, default_url = None, url_for(".city_files")
-    else:
-        panel = services.files_context(application, messages={cat.key: messages})["file_panel"]
-        section = panel.section(cat.key)
-        default_url = url_for(".application_page", application_id=application.id)
-    if htmx and not htmx.boosted:
-        response = Response(render_template("files/_upload_response.html", section=section,
-                                            file_panel=panel))
-        if messages[0][0] == "success":
-            response.headers["HX-Trigger"] = json.dumps(
-                {"files-changed": {"category": cat.key, "ids": [file_id]}})
-        return response
-    for level, text in messages:
-        flash(text, level)
-    return redirect(services.return_to_url(default_url), 303)
+        return _respond(section, messages, changed_ids=changed, default_url=url_for(".city_files"))
+    panel = services.files_context(application, messages={cat.key: messages})["file_panel"]
+    return _respond(panel.section(cat.key), messages, panel=panel, changed_ids=changed,
+                    default_url=url_for(".application_page", application_id=application.id))
 
 
 # ---- a city's files: the 汇总表 scan and the archives ------------------------------------
@@ -164,7 +154,8 @@ def upload_summary_scan():
                                      city=city, round_=round_)
     db.session.commit()
     section = services.summary_section(city, round_, messages=outcome.messages)
-    return _after_upload(outcome, section, default_url=url_for(".city_files"))
+    return _respond(section, outcome.messages, changed_ids=[f.id for f in outcome.saved],
+                    default_url=url_for(".city_files"))
 
 
 def _zip_response(archive):

@@ -5,7 +5,8 @@ For other domains:
 - :func:`application_files` — ``{category key: [StoredFile, ...]}`` for an application;
 - :func:`missing_requirements` — Chinese messages such as ``"尚未上传申报书"``;
 - :func:`files_context` — the context for ``templates/files/_application_files.html``;
-- :func:`register_upload_guard` — close uploads for an application (e.g. once reported).
+- :func:`register_upload_guard` — close uploads for an application (e.g. once reported);
+- :func:`store_bytes` — keep a file made by the system (demo data, imports) like an upload.
 
 Deleting an :class:`Application` deletes its files too (rows in the same flush, the bytes
 after the commit); see :func:`_files_follow_their_application`.
@@ -30,13 +31,15 @@ from ..applications.models import Application, ReviewState
 from ..audit.services import record
 from ..auth.scoping import can_see_city, scope_to_city
 from ..clock import now
+from ..applications.services import get_application_or_404  # noqa: F401  (re-exported for routes)
 from ..extensions import db, htmx
+from ..urls import safe_local_path
 from ..rounds.models import City, Round
 from .categories import (APPLICATION_CATEGORIES, CATEGORIES, FORM, SUMMARY_FOLDER, SUMMARY_SCAN,
                          Category)
 from .filetypes import FileRejected, accept_attribute, check_upload, describe_kinds
 from .models import StoredFile
-from .naming import archive_member, content_disposition, display_name, safe_arcname
+from .naming import archive_member, display_name, safe_arcname
 from .storage import (HashingTempFile, move_into_storage, path_for, remove_after_commit,
                       remove_unless_committed, spool)
 from .zipstream import ZipMember, _unique, manifest_csv, stream_zip
@@ -65,21 +68,8 @@ def max_upload_mb() -> int:
     return int(current_app.config.get("MAX_UPLOAD_MB") or 200)
 
 
-def max_upload_bytes() -> int:
-    return max_upload_mb() * 1024 * 1024
-
-
 def enterprise_label(application: Application) -> str:
     return application.enterprise_name or application.platform_name or f"未命名申报{application.id}"
-
-
-def _safe_local(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def return_to_url(default: str) -> str:
@@ -89,23 +79,14 @@ def return_to_url(default: str) -> str:
         parts = urlsplit(current)
         if parts.path:
             local = parts.path + (f"?{parts.query}" if parts.query else "")
-            return _safe_local(local) or default
+            return safe_local_path(local) or default
         return default
     if request.method == "GET":
-        return _safe_local(request.full_path.rstrip("?")) or default
-    return _safe_local(request.form.get("next")) or default
+        return safe_local_path(request.full_path.rstrip("?")) or default
+    return safe_local_path(request.form.get("next")) or default
 
 
 # ---- queries --------------------------------------------------------------------------------
-
-def get_application_or_404(application_id: int) -> Application:
-    stmt = scope_to_city(select(Application).where(Application.id == application_id),
-                         Application.city_id)
-    application = db.session.scalar(stmt)
-    if application is None:
-        abort(404)
-    return application
-
 
 def get_file_or_404(file_id: int) -> StoredFile:
     stored = db.session.scalar(scope_to_city(select(StoredFile).where(StoredFile.id == file_id),
@@ -221,6 +202,9 @@ def deletion_refusal(stored: StoredFile) -> str | None:
     if stored.application_id is None:
         return (f"汇总表扫描件“{name}”不能删除；如需更正，请上传新的扫描件（旧版本会保留）。")
     application = stored.application
+    refusal = upload_refusal(application)  # e.g. the batch is reported: files are read-only
+    if refusal:
+        return refusal
     if application.review_state != ReviewState.DRAFT:
         return (f"申报“{application.title}”已不是草稿（{application.state.label}），"
                 f"不能删除文件“{name}”。")
@@ -340,10 +324,6 @@ def summary_section(city: City, round_: Round, *, messages: list[Message] | None
 class UploadOutcome:
     saved: list[StoredFile] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.saved) and not any(level == "danger" for level, _ in self.messages)
 
 
 def store_uploads(uploads: list, *, category: Category, application: Application | None = None,
@@ -601,8 +581,3 @@ def archive_for(round_: Round, cities: list[City]) -> Archive:
         filename = f"全省_申报材料_{round_.year}.zip"
     return Archive(filename=filename, members=members,
                    manifest=manifest_csv(manifest, MANIFEST_COLUMNS), missing=missing)
-
-
-def download_headers(stored: StoredFile) -> dict[str, str]:
-    return {"Content-Disposition": content_disposition(stored.original_name),
-            "Cache-Control": "private, max-age=0"}

@@ -246,8 +246,12 @@ class HashingTempFile:
         return self._file.closed
 
     def close(self) -> None:
+        """Stop the helpers and close. A helper's error was raised to the writer already (or
+        is raised by :meth:`finish`); closing only releases."""
         try:
             self._settle()
+        except Exception:
+            pass
         finally:
             self._file.close()
 
@@ -283,10 +287,7 @@ class HashingTempFile:
 
     def discard(self) -> None:
         """Close and delete unless the file was moved into storage."""
-        try:
-            self.close()
-        except Exception:  # a failed write is why we are discarding it
-            pass
+        self.close()
         if not self.moved:
             try:
                 os.unlink(self.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ..domain.checks import rules_for_field
@@ -90,6 +91,16 @@ class Column:
     def is_number(self) -> bool:
         return self.kind in ("int", "money", "percent")
 
+    def text(self, value: Any) -> str:
+        """The value as printed: thousands separators, two places for money and percentages."""
+        if value is None:
+            return ""
+        if self.kind == "int":
+            return f"{int(value):,}"
+        if self.kind in ("money", "percent"):
+            return f"{Decimal(value):,.2f}"
+        return str(value)
+
 
 def _figure_column(key: str, width: float, print_width: float) -> Column:
     f = FIELDS[key]
@@ -100,7 +111,7 @@ def _figure_column(key: str, width: float, print_width: float) -> Column:
 ROSTER_COLUMNS: tuple[Column, ...] = (
     Column("number", "序号", "seq", 6, 3.5),
     Column("city", "市（州）", "text", 10, 6.5),
-    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 12.5),
+    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 12),
     Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 12.5),
     Column("credit_code", FIELDS["credit_code"].label, "code", 21, 10.5),
     Column("contact_name", FIELDS["contact_name"].label, "text", 9, 5),

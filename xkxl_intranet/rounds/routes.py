@@ -28,6 +28,12 @@ def _round_or_404() -> Round:
     return round_
 
 
+def _flash_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "danger")
+
+
 def _city_or_404(city_id: int) -> City:
     city = db.session.get(City, city_id)
     if city is None:
@@ -174,9 +180,7 @@ def _desk_action(city_id: int, form_class, action, success: str):
             db.session.commit()
             flash(success, "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        _flash_errors(form)
     return redirect(url_for("rounds.city_desk", city_id=city_id), 303)
 
 
@@ -253,9 +257,7 @@ def change_deadline(round_id: int):
         db.session.commit()
         flash(f"截止时间已改为 {round_.deadline:%Y-%m-%d %H:%M:%S}（北京时间）。", "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        _flash_errors(form)
     return redirect(url_for("rounds.index"), 303)
 
 
@@ -279,7 +281,5 @@ def new_round():
             db.session.commit()
             flash(f"已开启新批次：{round_.title}。各市（州）和账号沿用。", "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        _flash_errors(form)
     return redirect(url_for("rounds.index"), 303)

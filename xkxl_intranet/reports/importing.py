@@ -1,0 +1,371 @@
+"""Reading a filled indicator template back. No Flask, no database.
+
+:func:`read_workbook` checks the file (content, size, template marker and version, formulas,
+merged cells) and reads every cell of every application column through the one field
+declaration (:func:`indicators.parse_field`). Every problem names its sheet and cell, e.g.
+``指标!F7 含公式，请粘贴为数值``. Values that cannot be read block the import; the rule checks
+(sums, limits, warnings) are run later by the applications domain, exactly as for the form.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+from ..domain.credit_code import normalize_code
+from ..domain.findings import ParseError
+from ..domain.indicators import Kind, parse_bool, parse_field
+from ..files.filetypes import HEAD_SIZE, KIND_LABELS, detect
+from .layouts import (DATA_SHEET, FIRST_DATA_COLUMN, FIRST_ROW, HEADER_ROW, KEY_COLUMN, MAX_APPLICATIONS,
+                      META_SHEET, TECH_PREFIX, TEMPLATE_ID, TEMPLATE_VERSION, TemplateRow,
+                      template_fingerprint, template_rows)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a filled template of 100 applications is well under 1 MB
+MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024  # guards against "zip bombs"
+MAX_PACKAGE_ENTRIES = 300
+MAX_ROWS = 400
+MAX_COLUMNS = FIRST_DATA_COLUMN - 1 + MAX_APPLICATIONS
+
+BLOCK, ERROR, WARNING = "block", "error", "warning"
+SEVERITY_LABELS = {BLOCK: "无法导入", ERROR: "错误", WARNING: "提示"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem, at a cell of a sheet (or of the whole file when ``cell`` is empty)."""
+
+    message: str
+    cell: str = ""  # "F7", or a range "F7:G8"
+    sheet: str = DATA_SHEET
+    severity: str = BLOCK
+    row: int = 0
+    column: int = 0
+    rule: str = ""
+    acknowledged: bool = False  # a warning the clerk already acknowledged on the application
+
+    @property
+    def ref(self) -> str:
+        return f"{self.sheet}!{self.cell}" if self.cell else ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.ref} {self.message}" if self.cell else self.message
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABELS[self.severity]
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.column, self.row, self.severity != BLOCK)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def cell_problem(message: str, row: int, column: int, *, severity: str = BLOCK, rule: str = "",
+                 acknowledged: bool = False) -> Problem:
+    return Problem(message, f"{get_column_letter(column)}{row}", DATA_SHEET, severity, row, column, rule,
+                   acknowledged)
+
+
+@dataclass
+class ImportColumn:
+    """One application: a data column of the 指标 sheet."""
+
+    number: int  # column index (F = 6)
+    raw: dict[str, Any]  # key -> value for the domain checks (typed where Excel typed it)
+    parsed: dict[str, Any]  # key -> value as read (None where blank or unreadable)
+    rows: dict[str, int]  # key -> row of that field (运用技术: its first technology row)
+    problems: list[Problem] = field(default_factory=list)  # values that cannot be read
+
+    @property
+    def letter(self) -> str:
+        return get_column_letter(self.number)
+
+    @property
+    def label(self) -> str:
+        return f"{self.letter}列"
+
+    @property
+    def credit_code(self) -> str | None:
+        return self.parsed.get("credit_code")
+
+    @property
+    def title(self) -> str:
+        return self.parsed.get("platform_name") or self.parsed.get("enterprise_name") or f"{self.letter}列"
+
+    def problem(self, key: str, message: str, **kwargs) -> Problem:
+        return cell_problem(message, self.rows.get(key, HEADER_ROW), self.number, **kwargs)
+
+
+@dataclass
+class ReadResult:
+    columns: list[ImportColumn] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # about the file or the sheet as a whole
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        cells = [p for c in self.columns for p in c.problems]
+        return self.problems + sorted(cells, key=lambda p: p.sort_key)
+
+    @property
+    def blocked(self) -> bool:
+        return any(p.severity == BLOCK for p in self.all_problems)
+
+
+class _Refused(Exception):
+    def __init__(self, *problems: Problem):
+        super().__init__(problems[0].message if problems else "")
+        self.problems = list(problems)
+
+
+def _file_problem(message: str) -> _Refused:
+    return _Refused(Problem(message))
+
+
+# ---- the file ------------------------------------------------------------------------------------
+
+def _check_package(path: Path, name: str) -> None:
+    size = path.stat().st_size
+    if size == 0:
+        raise _file_problem(f"文件“{name}”是空文件。")
+    if size > MAX_FILE_BYTES:
+        raise _file_problem(f"文件“{name}”过大（{size / 1048576:.1f} MB），指标模板不超过 "
+                            f"{MAX_FILE_BYTES // 1048576} MB；请只保留模板中的“{DATA_SHEET}”数据后重新上传。")
+    with open(path, "rb") as fh:
+        kind = detect(fh.read(HEAD_SIZE), path=path)
+    if kind == "xls":
+        raise _file_problem(f"文件“{name}”是旧版 Excel（.xls）格式，请在 Excel 或 WPS 中“另存为”"
+                            "Excel 工作簿（*.xlsx）后重新上传。")
+    if kind == "zip" and not zipfile.is_zipfile(path):
+        raise _file_problem(f"文件“{name}”已损坏或不完整（可能上传时中断），无法作为 Excel 文件打开，请重新保存后上传。")
+    if kind != "xlsx":
+        actual = KIND_LABELS.get(kind or "", "")
+        if kind == "ole":
+            actual = "设置了打开密码的文件或 WPS 格式文件"
+        hint = f"（实际是{actual}）" if actual else ""
+        raise _file_problem(f"文件“{name}”不是 Excel（.xlsx）文件{hint}，请上传从本系统下载并填写的指标模板。")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise _file_problem(f"文件“{name}”已损坏，无法作为 Excel 文件打开。") from None
+    if len(entries) > MAX_PACKAGE_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
+        raise _file_problem(f"文件“{name}”内容过多（解压后超过 {MAX_UNCOMPRESSED_BYTES // 1048576} MB），"
+                            "不是正常的指标模板。")
+    if any(e.flag_bits & 0x1 for e in entries):
+        raise _file_problem(f"文件“{name}”已加密，请取消密码后重新上传。")
+
+
+def _read_meta(workbook, name: str, expected_year: int | None) -> dict[str, Any]:
+    wrong = (f"文件“{name}”不是本系统的指标模板（缺少模板标识）。请在“报表 → 指标模板”下载模板，"
+             "填写后再上传。")
+    if META_SHEET not in workbook.sheetnames:
+        raise _file_problem(wrong)
+    sheet = workbook[META_SHEET]
+    meta = {str(k): v for k, v in sheet.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True) if k}
+    if meta.get("template_id") != TEMPLATE_ID:
+        raise _file_problem(wrong)
+    if str(meta.get("version")) != TEMPLATE_VERSION or meta.get("fingerprint") != template_fingerprint():
+        raise _file_problem(f"文件“{name}”是旧版本的指标模板（模板版本 {meta.get('version')}），指标已有调整。"
+                            "请重新下载最新模板，把数据以“选择性粘贴 → 数值”复制过去后再上传。")
+    year = meta.get("round_year")
+    if expected_year is not None and year not in (None, "") and str(year) != str(expected_year):
+        raise _file_problem(f"文件“{name}”是{year}年批次的模板，当前批次为{expected_year}年，请重新下载模板。")
+    return meta
+
+
+def _used_extent(sheet) -> tuple[int, int]:
+    """The last row and column that hold a value (styled empty cells do not count)."""
+    last_row = last_column = 0
+    for (row, column), cell in sheet._cells.items():  # noqa: SLF001 - avoids iterating empty styled ranges
+        if cell.value is not None and cell.value != "":
+            last_row, last_column = max(last_row, row), max(last_column, column)
+    return last_row, last_column
+
+
+def _row_map(sheet, last_row: int) -> dict[str, int]:
+    expected = {r.key for r in template_rows() if r.key}
+    rows: dict[str, int] = {}
+    problems: list[Problem] = []
+    for r in range(FIRST_ROW, last_row + 1):
+        key = sheet.cell(row=r, column=KEY_COLUMN).value
+        if key in (None, ""):
+            continue
+        key = str(key).strip()
+        if key not in expected:
+            problems.append(cell_problem(f"无法识别的指标行（代码“{key}”），请勿修改模板的隐藏列 A", r, KEY_COLUMN))
+        elif key in rows:
+            problems.append(cell_problem(f"指标行重复（与第 {rows[key]} 行相同），请勿复制或插入指标行", r, KEY_COLUMN))
+        else:
+            rows[key] = r
+    missing = [row for row in template_rows() if row.key and row.key not in rows]
+    if missing:
+        if len(missing) > 5:
+            problems.insert(0, Problem(f"模板的指标行已被改动（缺少 {len(missing)} 行），请重新下载模板后填写。"))
+        else:
+            problems.insert(0, Problem("模板中缺少以下指标行（请勿删除行）：" + "、".join(r.label for r in missing)
+                                       + "。请重新下载模板后填写。"))
+    if problems:
+        raise _Refused(*problems)
+    return rows
+
+
+def _check_merged(sheet) -> None:
+    problems = []
+    for merged in sheet.merged_cells.ranges:
+        in_data = merged.max_col >= FIRST_DATA_COLUMN and merged.max_row >= FIRST_ROW
+        in_keys = merged.min_col <= KEY_COLUMN and merged.max_row >= FIRST_ROW
+        if in_data or in_keys:
+            problems.append(Problem("为合并单元格：数据区不能合并单元格，请取消合并后重新上传", merged.coord,
+                                    row=merged.min_row, column=merged.min_col))
+    if problems:
+        raise _Refused(*problems)
+
+
+# ---- cells ---------------------------------------------------------------------------------------
+
+def _is_formula(cell) -> bool:
+    value = cell.value
+    return cell.data_type == "f" or isinstance(value, (ArrayFormula, DataTableFormula))
+
+
+def _cell_value(cell, row: TemplateRow) -> Any:
+    """A cell's value for the domain parser; raises ParseError for what cannot be right."""
+    value = cell.value
+    f = row.field
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if f.kind is Kind.PERCENT and "%" in (cell.number_format or "") and row.choice is None:
+            try:  # typed "12.5%": Excel keeps 0.125 and shows it as a percentage
+                return (Decimal(repr(value)) * 100).normalize()
+            except InvalidOperation:  # pragma: no cover - inf/nan never come from openpyxl
+                return value
+        if f.is_numeric or row.choice is not None or f.kind is Kind.BOOL:
+            return value
+        if f.kind is Kind.CREDIT_CODE:
+            raise ParseError(f"「{f.label}」被 Excel 存成了数字（可能已丢失位数），请把单元格设为“文本”格式后"
+                             "重新填写")
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        if f.kind is Kind.DATE:
+            return value
+        return value.isoformat()
+    return str(value)
+
+
+def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[TemplateRow, ...]) -> ImportColumn:
+    column = ImportColumn(number=number, raw={}, parsed={}, rows={})
+    chosen: dict[str, list[str]] = {}
+    for row in layout:
+        if row.is_heading:
+            continue
+        r = rows[row.key]
+        f = row.field
+        column.rows.setdefault(f.key, r)
+        cell = sheet.cell(row=r, column=number)
+        if _is_formula(cell):
+            column.problems.append(cell_problem("含公式，请粘贴为数值", r, number))
+            continue
+        if cell.data_type == "e":
+            column.problems.append(cell_problem(f"「{row.label}」单元格为错误值“{cell.value}”，请改为数值", r, number))
+            continue
+        try:
+            value = _cell_value(cell, row)
+            if row.choice is not None:
+                chosen.setdefault(f.key, [])
+                if parse_bool(value, row.label):
+                    chosen[f.key].append(row.choice)
+                continue
+            column.raw[f.key] = value
+            column.parsed[f.key] = parse_field(f, value)
+        except ParseError as exc:
+            column.raw.setdefault(f.key, None)
+            column.parsed[f.key] = None
+            column.problems.append(cell_problem(exc.message, r, number, rule=f"parse:{f.key}"))
+    for key, choices in chosen.items():
+        column.raw[key] = choices or None
+        column.parsed[key] = tuple(choices) or None
+    return column
+
+
+def _has_values(sheet, number: int, rows: dict[str, int]) -> bool:
+    for r in rows.values():
+        value = sheet.cell(row=r, column=number).value
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return True
+    return False
+
+
+def _check_columns(columns: list[ImportColumn]) -> None:
+    seen: dict[str, ImportColumn] = {}
+    for column in columns:
+        if any(p.rule == "parse:credit_code" for p in column.problems):
+            continue
+        code = normalize_code(column.credit_code) if column.credit_code else ""
+        if not code:
+            column.problems.append(column.problem(
+                "credit_code", "「统一社会信用代码」导入时必须填写（用于匹配本市（州）已有的申报）"))
+        elif code in seen:
+            first = seen[code]
+            column.problems.append(column.problem(
+                "credit_code", f"「统一社会信用代码」与 {DATA_SHEET}!{first.letter}{first.rows['credit_code']} 相同："
+                               "同一企业只能填写一列"))
+        else:
+            seen[code] = column
+
+
+# ---- entry point -----------------------------------------------------------------------------------
+
+def read_workbook(path: str | os.PathLike, *, name: str = "", expected_year: int | None = None) -> ReadResult:
+    """Read a filled indicator template. Never raises for a bad file: see ``result.problems``."""
+    path = Path(path)
+    name = name or path.name
+    result = ReadResult()
+    try:
+        _check_package(path, name)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                workbook = load_workbook(path, data_only=False, keep_links=False)
+        except Exception:  # openpyxl raises many kinds of errors for broken packages
+            raise _file_problem(f"文件“{name}”无法作为 Excel 工作簿读取（文件已损坏或不是 .xlsx 格式）。") from None
+        result.meta = _read_meta(workbook, name, expected_year)
+        if DATA_SHEET not in workbook.sheetnames:
+            raise _file_problem(f"文件“{name}”中缺少工作表“{DATA_SHEET}”，请勿重命名或删除该工作表。")
+        sheet = workbook[DATA_SHEET]
+        last_row, last_column = _used_extent(sheet)
+        if last_row > MAX_ROWS or last_column > MAX_COLUMNS:
+            raise _file_problem(
+                f"工作表“{DATA_SHEET}”过大：最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列（即最多 {MAX_APPLICATIONS} 家企业，"
+                f"到 {get_column_letter(MAX_COLUMNS)} 列），当前用到第 {last_row} 行、"
+                f"{get_column_letter(max(last_column, 1))} 列。")
+        _check_merged(sheet)
+        rows = _row_map(sheet, last_row)
+        layout = template_rows()
+        for number in range(FIRST_DATA_COLUMN, last_column + 1):
+            if _has_values(sheet, number, rows):
+                result.columns.append(_read_column(sheet, number, rows, layout))
+        if not result.columns:
+            raise _file_problem(f"没有找到任何申报数据：请从 {get_column_letter(FIRST_DATA_COLUMN)} 列起每列填写一家企业。")
+        _check_columns(result.columns)
+    except _Refused as refused:
+        result.problems.extend(refused.problems)
+    return result

@@ -1,0 +1,295 @@
+"""Excel workbooks (openpyxl), laid out to print like the PDFs. No Flask.
+
+Every workbook is set up for printing: paper size and orientation, print area, print title
+rows repeated on each page, fit to one page wide, borders and column widths.
+"""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any, Iterable
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..domain.indicators import Kind
+from .layouts import (DATA_SHEET, FIRST_DATA_COLUMN, FIRST_ROW, HEADER_ROW, HINT_COLUMN, KEY_COLUMN,
+                      LABEL_COLUMN, MAX_APPLICATIONS, META_SHEET, NOTE_ROW, ROSTER_COLUMNS,
+                      SECTION_COLUMN, SUMMARY_HEADERS, TITLE_ROW, UNIT_COLUMN, Roster, RosterSheet,
+                      Summary, TemplateMeta, row_comment, row_hint, template_rows)
+
+FONT_NAME = "宋体"
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+BODY = Font(name=FONT_NAME, size=11)
+BOLD = Font(name=FONT_NAME, size=11, bold=True)
+TITLE = Font(name=FONT_NAME, size=16, bold=True)
+SMALL = Font(name=FONT_NAME, size=9, color="555555")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right", vertical="center")
+HEAD_FILL = PatternFill("solid", fgColor="EEF2F7")
+SECTION_FILL = PatternFill("solid", fgColor="DCE6F2")
+INPUT_FILL = PatternFill("solid", fgColor="FFFDE7")
+NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0.00", "percent": "0.00", "seq": "0"}
+FOOTER = "第 &P 页 / 共 &N 页"
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _print_setup(ws: Worksheet, *, landscape: bool, area: str, title_rows: str | None,
+                 footer: str = FOOTER) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages as needed down
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.7
+    ws.print_area = area
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = footer
+    ws.oddFooter.center.size = 9
+
+
+def _merged_line(ws: Worksheet, row: int, last_column: int, value: str, *, font=BODY,
+                 alignment=LEFT, height: float | None = None) -> None:
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+    cell = ws.cell(row=row, column=1, value=value)
+    cell.font = font
+    cell.alignment = alignment
+    if height:
+        ws.row_dimensions[row].height = height
+
+
+# ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
+
+SUMMARY_WIDTHS = (7, 34, 34, 12, 18)
+
+
+def summary_workbook(summary: Summary) -> bytes:
+    """The city's 附件3 as the notice prints it, A4 portrait."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "附件3"
+    last = len(SUMMARY_HEADERS)
+    for index, width in enumerate(SUMMARY_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+    ws.cell(row=1, column=1, value="附件3").font = Font(name="黑体", size=12)
+    _merged_line(ws, 2, last, summary.title, font=TITLE, alignment=CENTER, height=42)
+    # The department line stays tall: room for the bureau's seal beside it.
+    _merged_line(ws, 3, last, summary.department_line, height=48)
+    _merged_line(ws, 4, last, summary.contact_line, height=22)
+    _merged_line(ws, 5, last, summary.phone_line, height=22)
+
+    header_row = 6
+    for column, heading in enumerate(SUMMARY_HEADERS, start=1):
+        cell = ws.cell(row=header_row, column=column, value=heading)
+        cell.font, cell.alignment, cell.border = BOLD, CENTER, BORDER
+    ws.row_dimensions[header_row].height = 30
+
+    row = header_row
+    for entry in summary.rows:
+        row += 1
+        for column, value in enumerate(entry.cells, start=1):
+            cell = ws.cell(row=row, column=column, value=value)
+            cell.font, cell.border = BODY, BORDER
+            cell.alignment = CENTER if column in (1, 4, 5) else LEFT
+            if column == 5:
+                cell.number_format = "@"
+        ws.row_dimensions[row].height = 30
+    if not summary.rows:
+        row += 1
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+        cell = ws.cell(row=row, column=1, value="（暂无市州初审通过的申报）")
+        cell.font, cell.alignment = BODY, CENTER
+        for column in range(1, last + 1):
+            ws.cell(row=row, column=column).border = BORDER
+        ws.row_dimensions[row].height = 30
+
+    row += 2
+    _merged_line(ws, row, last, summary.disclosure_line, height=24)
+    _print_setup(ws, landscape=False, area=f"A1:{get_column_letter(last)}{row}",
+                 title_rows=f"{header_row}:{header_row}")
+    ws.page_margins.left = ws.page_margins.right = 0.6
+    return _save(wb)
+
+
+# ---- the roster ----------------------------------------------------------------------------------
+
+def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
+    columns = ROSTER_COLUMNS
+    last = len(columns)
+    last_letter = get_column_letter(last)
+    _merged_line(ws, 1, last, sheet.title, font=TITLE, alignment=CENTER, height=30)
+    _merged_line(ws, 2, last, f"{subtitle} · 共 {len(sheet.entries)} 项", font=SMALL, height=18)
+    header_row = 3
+    for index, column in enumerate(columns, start=1):
+        cell = ws.cell(row=header_row, column=index, value=column.heading)
+        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.row_dimensions[header_row].height = 48
+
+    alignments = [RIGHT if c.is_number else (CENTER if c.kind in ("seq", "code") else LEFT)
+                  for c in columns]
+    formats = [NUMBER_FORMATS.get(c.kind, "@" if c.kind == "code" else "General") for c in columns]
+    row_number = header_row
+    for row_number, values in enumerate(sheet.rows(), start=header_row + 1):
+        for index, value in enumerate(values):
+            cell = ws.cell(row=row_number, column=index + 1, value=value)
+            cell.font, cell.border, cell.alignment = BODY, BORDER, alignments[index]
+            cell.number_format = formats[index]
+    last_row = max(row_number, header_row)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=4)  # headings and 序号/市州/平台 stay
+    ws.auto_filter.ref = f"A{header_row}:{last_letter}{last_row}"
+    _print_setup(ws, landscape=True, area=f"A1:{last_letter}{last_row}",
+                 title_rows=f"{header_row}:{header_row}",
+                 footer=f"{FOOTER}    {subtitle}")
+
+
+def roster_workbook(roster: Roster) -> bytes:
+    """The roster: the list itself, and for the full roster one more sheet per province mark."""
+    wb = Workbook()
+    subtitle = f"导出时间：{roster.generated_at:%Y-%m-%d %H:%M}"
+    for index, sheet in enumerate(roster.sheets):
+        ws = wb.active if index == 0 else wb.create_sheet()
+        ws.title = sheet.name
+        _roster_sheet(ws, sheet, subtitle)
+    return _save(wb)
+
+
+# ---- the indicator template ------------------------------------------------------------------------
+
+def _template_value(kind: Kind, value: Any) -> Any:
+    """A stored value as the template shows it: numbers stay numbers, the rest is text."""
+    if value is None:
+        return None
+    if kind is Kind.INT:
+        return int(value)
+    if kind in (Kind.MONEY, Kind.PERCENT):
+        return Decimal(value)
+    if kind is Kind.BOOL:
+        return "是" if value else "否"
+    if kind is Kind.DATE:
+        return value.isoformat()
+    return str(value)
+
+
+def indicator_template(*, title: str, meta: TemplateMeta,
+                       applications: Iterable[dict[str, Any]] = ()) -> bytes:
+    """Every declared field as a row, one column per application from F; ``applications`` are
+    stored values (key -> value) to prefill, e.g. the city's current applications."""
+    applications = list(applications)[:MAX_APPLICATIONS]
+    rows = template_rows()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    prepared = max(10, len(applications) + 5)  # columns drawn as input boxes
+    last_prepared = FIRST_DATA_COLUMN + prepared - 1
+    last_data_letter = get_column_letter(FIRST_DATA_COLUMN + MAX_APPLICATIONS - 1)
+    first_data_letter = get_column_letter(FIRST_DATA_COLUMN)
+
+    _merged_line(ws, TITLE_ROW, HINT_COLUMN, title, font=TITLE, alignment=CENTER, height=30)
+    _merged_line(ws, NOTE_ROW, HINT_COLUMN,
+                 f"填写说明：从{first_data_letter}列起每一列填写一家申报企业（一个平台），最多{MAX_APPLICATIONS}列；"
+                 "上传时按“统一社会信用代码”匹配本市（州）已有申报，已有的更新，没有的新建为草稿。"
+                 "数值请直接填写数字（如没有可填“无”），不要填写公式，不要合并单元格，不要增删行。"
+                 "鼠标移到指标名称上可查看填写规则。", font=SMALL, height=54)
+    headers = {KEY_COLUMN: "代码", SECTION_COLUMN: "节", LABEL_COLUMN: "指标", UNIT_COLUMN: "单位",
+               HINT_COLUMN: "填写要求"}
+    for column, text in headers.items():
+        cell = ws.cell(row=HEADER_ROW, column=column, value=text)
+        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
+    for n in range(prepared):
+        cell = ws.cell(row=HEADER_ROW, column=FIRST_DATA_COLUMN + n, value=f"申报{n + 1}")
+        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
+    for column, width in ((KEY_COLUMN, 20), (SECTION_COLUMN, 6), (LABEL_COLUMN, 44), (UNIT_COLUMN, 8),
+                          (HINT_COLUMN, 30)):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.column_dimensions[get_column_letter(KEY_COLUMN)].hidden = True
+    for n in range(prepared):
+        ws.column_dimensions[get_column_letter(FIRST_DATA_COLUMN + n)].width = 24
+
+    yes_no = DataValidation(type="list", formula1='"是,否"', allow_blank=True, showErrorMessage=True,
+                            errorTitle="请选择", error="请填写“是”或“否”")
+    count = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                           showErrorMessage=True, errorStyle="warning", errorTitle="请填写整数",
+                           error="应为不小于0的整数；如没有可填“无”。")
+    ws.add_data_validation(yes_no)
+    ws.add_data_validation(count)
+    choice_validations: dict[tuple[str, ...], DataValidation] = {}
+
+    for offset, row in enumerate(rows):
+        r = FIRST_ROW + offset
+        ws.cell(row=r, column=KEY_COLUMN, value=row.key)
+        if row.is_heading:
+            cell = ws.cell(row=r, column=SECTION_COLUMN, value=row.label)
+            ws.merge_cells(start_row=r, start_column=SECTION_COLUMN, end_row=r, end_column=HINT_COLUMN)
+            cell.font, cell.fill = BOLD, SECTION_FILL
+            continue
+        f = row.field
+        ws.cell(row=r, column=SECTION_COLUMN, value=row.section).alignment = CENTER
+        label = ws.cell(row=r, column=LABEL_COLUMN, value=("*" if f.required else "") + row.label)
+        label.alignment = LEFT
+        comment = Comment(row_comment(row), "xkxl")
+        comment.width, comment.height = 320, 160
+        label.comment = comment
+        ws.cell(row=r, column=UNIT_COLUMN, value=f.unit if row.choice is None else "").alignment = CENTER
+        ws.cell(row=r, column=HINT_COLUMN, value=row_hint(row)).font = SMALL
+        for column in (SECTION_COLUMN, LABEL_COLUMN, UNIT_COLUMN, HINT_COLUMN):
+            ws.cell(row=r, column=column).border = BORDER
+        data_range = f"{first_data_letter}{r}:{last_data_letter}{r}"
+        if row.choice is not None or f.kind is Kind.BOOL:
+            yes_no.add(data_range)
+        elif f.kind is Kind.CHOICE:
+            if f.choices not in choice_validations:
+                validation = DataValidation(type="list", formula1='"' + ",".join(f.choices) + '"',
+                                            allow_blank=True, showErrorMessage=True, errorTitle="请选择",
+                                            error="请从下拉列表中选择：" + "、".join(f.choices))
+                ws.add_data_validation(validation)
+                choice_validations[f.choices] = validation
+            choice_validations[f.choices].add(data_range)
+        elif f.kind is Kind.INT:
+            count.add(data_range)
+        text_format = f.kind not in (Kind.INT, Kind.MONEY, Kind.PERCENT) and row.choice is None
+        for n in range(prepared):
+            cell = ws.cell(row=r, column=FIRST_DATA_COLUMN + n)
+            cell.border, cell.fill = BORDER, INPUT_FILL
+            if text_format:
+                cell.number_format = "@"  # 信用代码、手机号不被 Excel 改成科学计数法
+            elif f.kind is Kind.MONEY or f.kind is Kind.PERCENT:
+                cell.number_format = "0.00"
+        for n, values in enumerate(applications):
+            cell = ws.cell(row=r, column=FIRST_DATA_COLUMN + n)
+            if row.choice is not None:
+                chosen = values.get(f.key) or ()
+                cell.value = "是" if row.choice in chosen else None
+            else:
+                cell.value = _template_value(f.kind, values.get(f.key))
+
+    last_row = FIRST_ROW + len(rows) - 1
+    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=FIRST_DATA_COLUMN)
+    _print_setup(ws, landscape=True,
+                 area=f"B1:{get_column_letter(last_prepared)}{last_row}",
+                 title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+    ws.print_title_cols = "B:E"
+
+    meta_ws = wb.create_sheet(META_SHEET)
+    for index, (key, value) in enumerate(meta.items(), start=1):
+        meta_ws.cell(row=index, column=1, value=key)
+        meta_ws.cell(row=index, column=2, value=value)
+    meta_ws.sheet_state = "veryHidden"
+    meta_ws.protection.sheet = True
+    return _save(wb)
+
