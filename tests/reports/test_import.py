@@ -8,9 +8,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from conftest import application_values, create_application, get_application
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.domain.indicators import FIELDS, Kind, parse_field
@@ -224,6 +223,7 @@ def test_unreadable_values_block_the_import_and_name_their_cells(app, city_clien
     assert f"指标!G{row_of(ws, 'sec_data')} 「具有数据安全防护」请填写“是”或“否”：“也许”" in found
     assert f"指标!F{row_of(ws, TECH_PREFIX + '区块链')} 「运用技术：区块链」请填写“是”或“否”：“可能”" in found
     assert any(p.startswith(f"指标!G{row_of(ws, 'contact_mobile')} 「手机」应为11位手机号码") for p in found)
+    assert found and all(re.match(r"指标![A-Z]+\d+ ", p) for p in found)  # every one names its cell
     assert "未导入任何数据" in page
     assert re.search(r'<button class="button primary" type="submit" disabled>确认导入', page)
     forced = confirm(city_client).get_data(as_text=True)
@@ -357,12 +357,17 @@ def test_huge_sheets_and_files_are_refused(app, city_client):
     assert list(imports_dir(app).glob("*.xlsx")) == []
 
 
+CONTENT_TYPES = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                 '<Override PartName="/xl/workbook.xml" ContentType="application/'
+                 'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+
+
 def test_zip_bombs_are_refused(app, tmp_path):
     import zipfile
 
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (importing.MAX_UNCOMPRESSED_BYTES + 1))
     result = importing.read_workbook(path, name="bomb.xlsx")
@@ -463,8 +468,7 @@ def test_reported_city_cannot_import(app, city_client):
     assert "未导入任何数据" in page
 
 
-@pytest.mark.parametrize("who", ["other_city_client"])
-def test_another_citys_applications_are_never_matched(app, request, city_client, who):
+def test_another_citys_applications_are_never_matched(app, city_client):
     other = make_passed(app, "mianyang")
     code = get_application(app, other).credit_code
     wb = template(city_client)

@@ -53,6 +53,9 @@ def test_roster_workbook_has_every_application_and_one_sheet_per_mark(app, provi
     assert [r[2] for r in _rows(wb["推荐工信部"])] == ["成都甲平台", "绵阳甲平台"]
     assert [r[0] for r in _rows(wb["推荐工信部"])] == [1, 2]
     assert [r[2] for r in _rows(wb["列入省级培育名单"])] == ["成都乙平台"]
+    assert wb["列入省级培育名单"]["A1"].value == "2022年跨行业跨领域工业互联网平台列入省级培育名单"
+    assert wb["推荐工信部"]["A1"].value == "2022年跨行业跨领域工业互联网平台推荐工信部名单"
+    assert wb["未入选"]["A1"].value == "2022年跨行业跨领域工业互联网平台未入选名单"
     assert [r[2] for r in _rows(wb["未入选"])] == ["绵阳乙平台"]
     # formats and print set-up
     assert ws["J4"].number_format == "#,##0" and ws["O4"].number_format == "#,##0.00"

@@ -26,7 +26,7 @@ from ..domain.findings import ParseError
 from ..domain.indicators import Kind, parse_bool, parse_field
 from ..files.filetypes import HEAD_SIZE, KIND_LABELS, detect
 from .layouts import (DATA_SHEET, FIRST_DATA_COLUMN, FIRST_ROW, HEADER_ROW, KEY_COLUMN, MAX_APPLICATIONS,
-                      META_SHEET, TECH_PREFIX, TEMPLATE_ID, TEMPLATE_VERSION, TemplateRow,
+                      META_SHEET, TEMPLATE_ID, TEMPLATE_VERSION, TemplateRow,
                       template_fingerprint, template_rows)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a filled template of 100 applications is well under 1 MB

@@ -110,12 +110,12 @@ def _figure_column(key: str, width: float, print_width: float) -> Column:
 
 ROSTER_COLUMNS: tuple[Column, ...] = (
     Column("number", "序号", "seq", 6, 3.5),
-    Column("city", "市（州）", "text", 10, 6.5),
+    Column("city", "市（州）", "text", 10, 6),
     Column("platform_name", FIELDS["platform_name"].label, "text", 28, 12),
     Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 12.5),
-    Column("credit_code", FIELDS["credit_code"].label, "code", 21, 10.5),
-    Column("contact_name", FIELDS["contact_name"].label, "text", 9, 5),
-    Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13, 7.5),
+    Column("credit_code", FIELDS["credit_code"].label, "code", 21, 12),
+    Column("contact_name", FIELDS["contact_name"].label, "text", 9, 4.5),
+    Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13, 7),
     Column("state", "状态", "text", 13, 6.5),
     Column("mark", "省厅标记", "text", 16, 7),
     _figure_column("devices_total", 14, 5),

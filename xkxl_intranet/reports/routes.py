@@ -3,19 +3,20 @@ its import. A city clerk sees only their own city's reports (another city's is a
 roster and the comparison are for province staff and viewers."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..auth.scoping import city_required, staff_required
 from ..clock import now
 from ..extensions import db, htmx
 from ..files.naming import content_disposition
-from ..rounds.printing import html_to_pdf
 from ..rounds.services import all_cities, current_round
 from . import importing, services
 from .forms import CancelForm, ContactForm, ImportConfirmForm, ImportUploadForm, MoveForm
 from .layouts import ROSTER_COLUMNS, ROSTER_LISTS, SUMMARY_HEADERS
+from .pdf import css_string, render_pdf
 from .workbooks import roster_workbook, summary_workbook
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -49,7 +50,8 @@ def index():
         return render_template("reports/index.html", round_=round_, city=city,
                                summary=services.build_summary(round_, city))
     return render_template("reports/index.html", round_=round_, cities=all_cities(),
-                           counts=services.roster_counts(round_), lists=ROSTER_LISTS)
+                           counts=services.roster_counts(round_), lists=ROSTER_LISTS,
+                           passed=services.passed_counts(round_))
 
 
 # ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
@@ -87,9 +89,12 @@ def summary_xlsx(city_id: int):
     return _download(summary_workbook(summary_), f"{summary_.file_stem}.xlsx", XLSX)
 
 
+def html_to_pdf(html: str) -> bytes:
+    return render_pdf(html, base_url=current_app.static_folder + "/")
+
+
 def render_summary_pdf(summary_) -> bytes:
-    return html_to_pdf(render_template("reports/summary_print.html", summary=summary_, headers=SUMMARY_HEADERS,
-                                       printed_at=now()))
+    return html_to_pdf(render_template("reports/summary_print.html", summary=summary_, headers=SUMMARY_HEADERS))
 
 
 @bp.route("/cities/<int:city_id>/summary.pdf")
@@ -162,7 +167,10 @@ def roster_xlsx(list_key: str):
 
 
 def render_roster_pdf(roster) -> bytes:
-    return html_to_pdf(render_template("reports/roster_print.html", roster=roster, columns=ROSTER_COLUMNS))
+    printed = roster.generated_at.strftime("%Y-%m-%d %H:%M")
+    return html_to_pdf(render_template(
+        "reports/roster_print.html", roster=roster, columns=ROSTER_COLUMNS, printed=printed,
+        footer_left=Markup(css_string(f"打印日期：{printed}")), footer_center=Markup(css_string(roster.title))))
 
 
 @bp.route("/roster/<list_key>.pdf")
@@ -284,9 +292,9 @@ def import_confirm():
     db.session.commit()
     services.discard_import(entry.get("token"))
     session.pop(IMPORT_SESSION_KEY, None)
+    findings = preview.count(importing.ERROR) + preview.count(importing.WARNING)
     flash(f"导入完成：新建 {len(preview.created)} 份、更新 {len(preview.updated)} 份、无变化 {len(preview.unchanged)} 份。"
-          + ("有错误或提示的申报已保存为草稿，请逐份处理后再初审。" if preview.count(importing.ERROR) or preview.count(importing.WARNING) else ""),
-          "success")
+          + ("有错误或提示的申报已保存为草稿，请逐份处理后再初审。" if findings else ""), "success")
     return redirect(url_for("applications.index"), 303)
 
 

@@ -82,6 +82,15 @@ def build_summary(round_: Round, city: City) -> Summary:
                    rows=rows)
 
 
+def passed_counts(round_: Round) -> dict[int, int]:
+    """City id -> number of 初审通过 applications (the rows of each city's 附件3)."""
+    rows = db.session.execute(scope_to_city(
+        select(Application.city_id, func.count()).where(Application.round_id == round_.id,
+                                                        Application.review_state == ReviewState.PASSED),
+        Application.city_id).group_by(Application.city_id))
+    return {city_id: count for city_id, count in rows}
+
+
 def summary_locked(round_: Round, city: City) -> bool:
     return batch_is_locked(round_.id, city.id)
 
@@ -113,8 +122,8 @@ def move_application(round_: Round, city: City, application_id: int, direction: 
     changes = [{"b_id": a.id, "b_position": n} for n, a in enumerate(applications, start=1) if a.position != n]
     table = Application.__table__
     if changes:
-        db.session.execute(update(table).where(table.c.id == bindparam("b_id")).values(position=bindparam("b_position")),
-                           changes)
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(position=bindparam("b_position"))
+        db.session.execute(stmt, changes)
     for n, a in enumerate(applications, start=1):
         set_committed_value(a, "position", n)
     after = [a.title for a in applications if a.review_state == ReviewState.PASSED]
@@ -184,6 +193,10 @@ def roster_entries(round_: Round, mark: str | None = None) -> list[RosterEntry]:
     return entries
 
 
+MARK_LIST_NAMES = {ProvinceMark.RECOMMENDED: "推荐工信部名单", ProvinceMark.CULTIVATION: "列入省级培育名单",
+                   ProvinceMark.NOT_SELECTED: "未入选名单"}
+
+
 def build_roster(round_: Round, list_key: str) -> Roster:
     roster_list = ROSTER_LISTS[list_key]
     entries = roster_entries(round_, roster_list.mark)
@@ -191,8 +204,7 @@ def build_roster(round_: Round, list_key: str) -> Roster:
                           f"{round_.title}{roster_list.name}", tuple(entries))]
     if roster_list.mark is None:
         for mark in ProvinceMark:
-            sheets.append(RosterSheet(mark.label, f"{round_.title}{mark.label}名单" if mark is not ProvinceMark.NOT_SELECTED
-                                      else f"{round_.title}未入选名单",
+            sheets.append(RosterSheet(mark.label, f"{round_.title}{MARK_LIST_NAMES[mark]}",
                                       tuple(e for e in entries if e.mark == mark.value)))
     return Roster(round_.title, roster_list, now(), tuple(sheets))
 
@@ -376,6 +388,8 @@ class ImportItem:
 
     @property
     def action(self) -> str:
+        if self.column.problems:
+            return "无法导入"
         if self.application is None:
             return "新建"
         return "更新" if self.changes else "无变化"

@@ -118,9 +118,12 @@ def receipt_pdf(receipt_id: int):
 
 # ---- province side ------------------------------------------------------------------------------
 
-# The dashboard polls every few seconds from every open province page; its table is
-# rendered once per change of data (see fragment_cache), not once per poll.
-_dashboard_tables = FragmentCache(max_entries=32, max_age_seconds=30)
+def dashboard_cache() -> FragmentCache:
+    """The dashboard polls every few seconds from every open province page; its table is
+    rendered once per change of data (see fragment_cache), not once per poll. One cache
+    per application object, since each one has its own database."""
+    return current_app.extensions.setdefault("xkxl_dashboard_cache",
+                                             FragmentCache(max_entries=32, max_age_seconds=30))
 
 
 @bp.route("/dashboard")
@@ -140,7 +143,7 @@ def dashboard():
 
     if current_app.config["DASHBOARD_CACHE"]:
         key = (round_.id, audit_stamp(), sort, descending, current_user.role)
-        table = _dashboard_tables.get_or_render(key, render_table)
+        table = dashboard_cache().get_or_render(key, render_table)
     else:
         table = render_table()
     context = dict(table=Markup(table),

@@ -1,0 +1,35 @@
+"""The report PDFs use a lean user-agent stylesheet (reports/pdf.py): same pages, same text."""
+import io
+
+from pypdf import PdfReader
+
+from xkxl_intranet.reports.layouts import SUMMARY_HEADERS, Summary, SummaryRow
+from xkxl_intranet.reports.pdf import render_pdf
+
+
+def _pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_lean_and_default_user_agent_stylesheets_give_the_same_pages(app):
+    from flask import render_template
+
+    rows = tuple(SummaryRow(n, n, f"平台{n}" * 3, f"四川某某科技有限公司{n}", "张三", "13800001234")
+                 for n in range(1, 25))
+    summary = Summary("2022年跨行业跨领域工业互联网平台", "成都市", "成都市经济和信息化局", "张伟", "028-61881234",
+                      "主动公开", rows)
+    with app.test_request_context("/"):
+        html = render_template("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
+    lean, default = _pages(render_pdf(html)), _pages(render_pdf(html, lean=False))
+    assert len(lean) == len(default) >= 2  # the table runs over a page: its header is repeated
+    assert lean == default
+    assert all("序号" in page and "联系方式（手机）" in page for page in lean)
+
+
+def test_css_strings_cannot_break_out_of_the_style_element():
+    from xkxl_intranet.reports.pdf import css_string
+
+    assert css_string("2022年名单") == '"2022年名单"'
+    escaped = css_string('a"b\\c</style><script>\n')
+    assert escaped.count('"') == 2 and "<" not in escaped and "\n" not in escaped
+    assert escaped == '"a\\22 b\\5C c\\3C /style\\3E \\3C script\\3E \\A "'
