@@ -163,3 +163,18 @@ def test_login_next_parameter_only_allows_local_paths(client):
     response = client.post("/logout")
     response = client.post("/login?next=/audit/", data={"username": "chengdu", "password": TEST_PASSWORD})
     assert response.headers["Location"] == "/audit/"
+
+
+def test_dashboard_polling_does_not_keep_an_idle_session_alive(app):
+    start = datetime(2022, 3, 10, 9, 0, tzinfo=clock.SHANGHAI)
+    clock.set_now(start)
+    officer = logged_in_client(app, "province")
+    page = officer.get("/rounds/dashboard").get_data(as_text=True)
+    assert '"X-Background-Poll": "1"' in page
+    poll = {"HX-Request": "true", "X-Background-Poll": "1"}
+    for minutes in (30, 60, 90, 119):
+        clock.set_now(start + timedelta(minutes=minutes))
+        assert officer.get("/rounds/dashboard", headers=poll).status_code == 200
+    clock.set_now(start + timedelta(hours=2, minutes=1))
+    response = officer.get("/rounds/dashboard", headers=poll)
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"

@@ -151,8 +151,15 @@ def _register_request_hooks(app: Flask) -> None:
             logout_user()
             session.clear()
             flash("超过2小时未操作，已自动退出，请重新登录。", "warning")
+            if htmx:  # a fragment request must not swap the log-in page into the page
+                response = app.response_class("登录已过期", status=401)
+                response.headers["HX-Redirect"] = url_for("auth.login")
+                return response
             return redirect(url_for("auth.login"))
-        session["seen_at"] = moment
+        # Background polling (the dashboard refreshing itself) is not activity: an open,
+        # unattended page must not keep a session alive past the idle limit.
+        if request.headers.get("X-Background-Poll") != "1":
+            session["seen_at"] = moment
         if current_user.must_change_password and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS:
             if htmx:
                 response = app.response_class("请先修改密码", status=401)
