@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "batch.disclosure": "信息公开选项",
     "round.deadline_changed": "修改截止时间",
     "round.opened": "开启新批次",
+    "city.contact_updated": "修改汇总表联系人",
+    "summary.reordered": "调整汇总表顺序",
+    "reports.imported": "Excel导入申报",
     "file.uploaded": "上传文件",
     "file.deleted": "删除文件",
 }
