@@ -26,13 +26,14 @@ def _round_or_404():
     return round_
 
 
-def _files_section(application) -> Markup | None:
-    """The files domain's fragment for this application, if that domain is installed."""
-    try:
-        from ..files.services import files_context
-    except ImportError:
-        return None
-    return Markup(render_template("files/_application_files.html", **files_context(application)))
+def _files_section(application) -> tuple[Markup, list[str]]:
+    """The files domain's fragment for this application, and what its files still lack
+    (computed from the same query, so the page reads the files once)."""
+    from ..files.services import files_context
+
+    context = files_context(application)
+    html = Markup(render_template("files/_application_files.html", **context))
+    return html, context["file_panel"].missing
 
 
 @bp.route("/")
@@ -88,12 +89,13 @@ def _saved_message(evaluation) -> str:
 def detail(application_id: int):
     application = get_application_or_404(application_id)
     evaluation = evaluate(application)
+    files_html, missing_files = _files_section(application)
     return render_template(
         "applications/detail.html", application=application, sections=SECTIONS,
         evaluation=evaluation, editable=current_user.is_city and is_editable(application),
         review_form=ReviewForm(decision=application.review_state, comment=application.review_comment),
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(application),
-        extra=extra_requirements(application), files_html=_files_section(application),
+        extra=missing_files, files_html=files_html,
         sums={s.rule_id: s for s in sum_statuses(application.values())})
 
 

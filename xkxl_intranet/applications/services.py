@@ -13,7 +13,7 @@ from sqlalchemy.orm import load_only
 from ..audit.services import record
 from ..auth.scoping import scope_to_city
 from ..clock import now
-from ..domain.checks import CheckResult, check_application, check_values
+from ..domain.checks import CheckResult, check_application, check_values, sort_findings
 from ..domain.findings import Finding, Severity
 from ..domain.indicators import FIELDS, Kind, format_field
 from ..extensions import db
@@ -210,16 +210,12 @@ class Evaluation:
         return self.errors + self.open_warnings
 
     def by_field(self) -> dict[str, list[Finding]]:
-        grouped: dict[str, list[Finding]] = {}
-        for finding in self.findings:
-            grouped.setdefault(finding.field, []).append(finding)
-        return grouped
+        return self.result.by_field()
 
 
 def _with_duplicates(result: CheckResult, hits: list[DuplicateHit]) -> CheckResult:
     result.findings.extend(duplicate_findings(hits))
-    order = {key: i for i, key in enumerate(FIELDS)}
-    result.findings.sort(key=lambda f: (order.get(f.field, len(order)), f.severity is not Severity.ERROR))
+    sort_findings(result.findings)
     return result
 
 
@@ -412,10 +408,8 @@ def set_review(application: Application, decision: str, comment: str) -> Evaluat
 
 def extra_requirements(application: Application) -> list[str]:
     """Requirements outside the figures (the uploaded 申报书), from the files domain."""
-    try:
-        from ..files.services import missing_requirements
-    except ImportError:  # the files domain is optional for the figures alone
-        return []
+    from ..files.services import missing_requirements  # late import: files builds on applications
+
     return missing_requirements(application)
 
 

@@ -435,9 +435,16 @@ def check_values(values: Mapping[str, Any], *, clerk_city_code: str | None) -> C
     for rule in RULES:
         findings.extend(rule.check(parsed))
 
-    order = {key: i for i, key in enumerate(FIELDS)}
-    findings.sort(key=lambda f: (order.get(f.field, len(order)), f.severity is not E))
+    sort_findings(findings)
     return CheckResult(parsed, findings, parse_errors)
+
+
+_FIELD_ORDER = {key: i for i, key in enumerate(FIELDS)}
+
+
+def sort_findings(findings: list[Finding]) -> None:
+    """In place: in the form's field order, errors before warnings at each field."""
+    findings.sort(key=lambda f: (_FIELD_ORDER.get(f.field, len(_FIELD_ORDER)), f.severity is not E))
 
 
 def check_application(raw: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:

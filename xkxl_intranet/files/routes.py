@@ -24,11 +24,6 @@ def _stream_uploads_into_storage(state) -> None:
     state.app.request_class = UploadRequest
 
 
-@bp.app_template_filter("filesize")
-def filesize(value):
-    return services.human_size(value)
-
-
 def _round_or_404() -> Round:
     round_id = request.args.get("round_id", type=int)
     round_ = db.session.get(Round, round_id) if round_id else current_round()

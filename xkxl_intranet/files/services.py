@@ -131,9 +131,13 @@ def current_version(files: Iterable[StoredFile]) -> StoredFile | None:
     return None
 
 
-def missing_requirements(application: Application) -> list[str]:
-    """What the files still lack before the application can be reported, in Chinese."""
-    form = current_version(application_files(application)[FORM.key])
+def missing_requirements(application: Application,
+                         files: dict[str, list[StoredFile]] | None = None) -> list[str]:
+    """What the files still lack before the application can be reported, in Chinese.
+    ``files`` is :func:`application_files`' result when the caller already has it."""
+    if files is None:
+        files = application_files(application)
+    form = current_version(files[FORM.key])
     if form is None:
         return ["尚未上传申报书"]
     if not path_for(form.storage_name).is_file():
@@ -302,7 +306,7 @@ def files_context(application: Application, *, readonly: bool = False,
                                     messages=(messages or {}).get(c.key), refusal=refusal)
                 for c in APPLICATION_CATEGORIES]
     panel = FilePanel(application=application, sections=sections,
-                      missing=missing_requirements(application), max_upload_mb=max_upload_mb(),
+                      missing=missing_requirements(application, files), max_upload_mb=max_upload_mb(),
                       readonly=readonly, requirements_id=f"file-requirements-{application.id}",
                       refusal=refusal)
     return {"application": application, "file_panel": panel}

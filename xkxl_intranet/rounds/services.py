@@ -1,7 +1,7 @@
 """Rounds, deadlines and cities: queries and writes (flush only, the caller commits)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -49,7 +49,3 @@ def mark_round_as_demo(round_: Round, *, days: int = 10) -> None:
     record("round.demo_deadline", object_type="round", object_id=round_.id,
            summary=f"演示数据：截止时间改为 {round_.deadline:%Y-%m-%d %H:%M}",
            before={"deadline": before.isoformat()}, after={"deadline": round_.deadline.isoformat()})
-
-
-def seconds_left(round_: Round, at: datetime | None = None) -> int:
-    return int((round_.deadline - (at or now())).total_seconds())
