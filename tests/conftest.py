@@ -153,6 +153,18 @@ def client(app) -> CSRFClient:
     return app.test_client()
 
 
+def audit_events(app, action: str) -> list:
+    """The audit events of one action, oldest first, usable outside the app context."""
+    from xkxl_intranet.audit.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)
+                                  .order_by(AuditEvent.id)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
 def user_by_name(app, username: str):
     from xkxl_intranet.auth.models import User
 

@@ -1,17 +1,11 @@
 from datetime import datetime, timedelta
 
-from conftest import TEST_PASSWORD, logged_in_client, login, user_by_name
+from conftest import TEST_PASSWORD, audit_events, logged_in_client, login, user_by_name
 
 from xkxl_intranet import clock
-from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import verify_password
 from xkxl_intranet.extensions import db
-
-
-def _events(app, action):
-    with app.app_context():
-        return db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)).all()
 
 
 def test_login_page_is_chinese_and_has_fields(client):
@@ -25,11 +19,11 @@ def test_login_and_logout(app, client):
     assert response.status_code == 303
     home = client.get("/")
     assert home.status_code == 200 and "成都市" in home.get_data(as_text=True)
-    assert _events(app, "auth.login")
+    assert audit_events(app, "auth.login")
     response = client.post("/logout")
     assert response.status_code == 303
     assert client.get("/").status_code == 302
-    assert _events(app, "auth.logout")
+    assert audit_events(app, "auth.logout")
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client):
@@ -43,7 +37,7 @@ def test_wrong_password_message_and_audit(app, client):
     text = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "用户名或密码错误" in text and "再错4次" in text
-    assert _events(app, "auth.login_failed")
+    assert audit_events(app, "auth.login_failed")
 
 
 def test_unknown_user_gets_the_same_message(client):
@@ -58,7 +52,7 @@ def test_five_wrong_passwords_lock_for_fifteen_minutes(app, client):
         login(client, "chengdu", "bad")
     text = login(client, "chengdu", "bad").get_data(as_text=True)
     assert "锁定15分钟" in text and "09:15" in text
-    assert _events(app, "auth.lockout")
+    assert audit_events(app, "auth.lockout")
     # The right password does not help while locked.
     clock.set_now(start + timedelta(minutes=14))
     text = login(client, "chengdu").get_data(as_text=True)
@@ -98,7 +92,7 @@ def test_new_account_must_change_password_at_first_login(app, province_client, c
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "只显示这一次" in text
     initial = text.split("<code>")[1].split("</code>")[0]
-    assert _events(app, "account.created")
+    assert audit_events(app, "account.created")
 
     response = login(client, "deyang2", initial)
     assert response.status_code == 303 and response.headers["Location"].endswith("/account/password")
@@ -133,7 +127,7 @@ def test_reset_password_unlocks_and_forces_change(app, province_client, client):
     new_password = text.split("<code>")[1].split("</code>")[0]
     response = login(client, "chengdu", new_password)
     assert response.headers["Location"].endswith("/account/password")
-    assert _events(app, "account.password_reset")
+    assert audit_events(app, "account.password_reset")
 
 
 def test_city_clerk_cannot_open_province_pages(city_client, viewer_client):

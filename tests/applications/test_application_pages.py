@@ -2,17 +2,10 @@
 import re
 from decimal import Decimal
 
-from conftest import (application_values, attach_form, create_application, get_application,
-                      logged_in_client, user_by_name)
+from conftest import (application_values, attach_form, audit_events, create_application,
+                      get_application, logged_in_client, user_by_name)
 
-from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.extensions import db
-
-
-def _events(app, action):
-    with app.app_context():
-        return db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)
-                                  .order_by(AuditEvent.id)).all()
 
 
 def test_clerk_creates_an_application_with_exact_money(app, city_client):
@@ -33,7 +26,7 @@ def test_clerk_creates_an_application_with_exact_money(app, city_client):
     attach_form(app, application_id)
     page = city_client.get(f"/applications/{application_id}").get_data(as_text=True)
     assert "各项检查均已通过" in page
-    created = _events(app, "application.created")
+    created = audit_events(app, "application.created")
     assert created and created[-1].after["sales_last_year"] == "12345.67"
 
 
@@ -112,7 +105,7 @@ def test_warning_must_be_acknowledged_with_a_note_before_review(app, city_client
                               data={"decision": "passed", "comment": "同意推荐"})
     assert passed.status_code == 303
     assert get_application(app, application_id).review_state == "passed"
-    assert _events(app, "application.warning_acknowledged") and _events(app, "application.reviewed")
+    assert audit_events(app, "application.warning_acknowledged") and audit_events(app, "application.reviewed")
 
 
 def test_changed_figures_need_a_new_acknowledgement_and_revert_review(app, city_client):
@@ -150,7 +143,7 @@ def test_edit_records_each_changed_field_in_the_audit_trail(app, city_client):
     values["contact_name"] = "李四"
     response = city_client.post(f"/applications/{application_id}/edit", data=values)
     assert response.status_code == 303
-    event = _events(app, "application.updated")[-1]
+    event = audit_events(app, "application.updated")[-1]
     assert event.before["employees"] != "9999" and event.after["employees"] == "9999"
     assert event.before["contact_name"] == "张三" and event.after["contact_name"] == "李四"
     assert set(event.after) == {"employees", "contact_name"}
@@ -261,7 +254,7 @@ def test_delete_only_drafts_and_audited(app, city_client):
     response = city_client.post(f"/applications/{application_id}/delete")
     assert response.status_code == 303
     assert get_application(app, application_id) is None
-    deleted = _events(app, "application.deleted")[-1]
+    deleted = audit_events(app, "application.deleted")[-1]
     assert deleted.before["enterprise_name"].startswith("四川测试科技")
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import audit_events as events  # noqa: F401  (used by the files tests)
+
 from xkxl_intranet.extensions import db
 
 # ---- realistic fake files ----------------------------------------------------------------------
@@ -77,17 +79,6 @@ def stored_files(app, **where) -> list:
         for key, value in where.items():
             stmt = stmt.where(getattr(StoredFile, key) == value)
         rows = db.session.scalars(stmt).all()
-        for row in rows:
-            db.session.expunge(row)
-        return rows
-
-
-def events(app, action: str) -> list:
-    from xkxl_intranet.audit.models import AuditEvent
-
-    with app.app_context():
-        rows = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)
-                                  .order_by(AuditEvent.id)).all()
         for row in rows:
             db.session.expunge(row)
         return rows

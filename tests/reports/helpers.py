@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 
+from conftest import audit_events as events  # noqa: F401  (used by the reports tests)
 from conftest import create_application
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -52,17 +53,6 @@ def city_id(app, code: str) -> int:
 
     with app.app_context():
         return db.session.scalar(db.select(City.id).where(City.code == code))
-
-
-def events(app, action: str) -> list:
-    from xkxl_intranet.audit.models import AuditEvent
-
-    with app.app_context():
-        rows = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)
-                                  .order_by(AuditEvent.id)).all()
-        for row in rows:
-            db.session.expunge(row)
-        return rows
 
 
 def workbook(response):
