@@ -83,7 +83,7 @@ def main() -> None:
     from xkxl_intranet.applications.models import Application
     from xkxl_intranet.extensions import db
     from xkxl_intranet.reports.layouts import SUMMARY_HEADERS
-    from xkxl_intranet.reports.pdf import render_pdf
+    from xkxl_intranet.printing import render_pdf
     from xkxl_intranet.reports.routes import render_roster_pdf, render_summary_pdf
     from xkxl_intranet.reports.services import build_roster, build_summary
     from xkxl_intranet.reports.workbooks import roster_workbook, summary_workbook

@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from conftest import TEST_PASSWORD, audit_events, logged_in_client, login, user_by_name
+from helpers import TEST_PASSWORD, audit_events, logged_in_client, login, user_by_name
 
 from xkxl_intranet import clock
 from xkxl_intranet.auth.models import User

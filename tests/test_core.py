@@ -1,7 +1,7 @@
 import re
 from datetime import datetime, timedelta
 
-from conftest import logged_in_client
+from helpers import logged_in_client
 
 from xkxl_intranet import clock
 from xkxl_intranet.extensions import db
@@ -109,7 +109,7 @@ def test_403_page_is_chinese(app):
 
 
 def test_audit_trail_lists_and_filters(app, client, province_client, city_client, other_city_client):
-    from conftest import login
+    from helpers import login
     login(client, "chengdu", "bad")
     login(app.test_client(), "mianyang", "bad")
     page = province_client.get("/audit/?username=chengdu").get_data(as_text=True)

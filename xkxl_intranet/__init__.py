@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .web import remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -81,9 +82,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     from .files.cli import register_cli as register_files_cli
     register_files_cli(app)
-
-    from .rounds.batches import register_guards
-    register_guards()
 
     from .templating import register_templating
     register_templating(app)
@@ -180,6 +178,8 @@ def _register_request_hooks(app: Flask) -> None:
             "script-src 'self'; frame-ancestors 'self'; form-action 'self'")
         response.vary.add("HX-Request")
         return response
+
+    app.before_request(remember_client_address)
 
 
 @event.listens_for(Engine, "connect")

@@ -5,7 +5,15 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
+from sqlalchemy import or_, select
+
+from .auth.services import create_user
+from .demo import seed_demo
+from .domain.errors import Refused
 from .extensions import db
+from .rounds.models import City
+from .rounds.settings import ensure_reference_data
+from .rounds.state import current_round
 
 
 def register_cli(app: Flask) -> None:
@@ -13,15 +21,11 @@ def register_cli(app: Flask) -> None:
     @click.option("--demo", is_flag=True, help="同时创建演示账号和演示数据（截止时间改为10天后）")
     def init_db(demo: bool) -> None:
         """升级数据库结构，载入21个市（州）和2022年批次；已有数据保留。"""
-        from .rounds.services import current_round, ensure_reference_data
-
         upgrade()
         created = ensure_reference_data()
         db.session.commit()
         click.echo(f"数据库已就绪：新增市（州）{created['cities']} 个，新增批次 {created['rounds']} 个。")
         if demo:
-            from .demo import seed_demo
-
             report = seed_demo()
             db.session.commit()
             round_ = current_round()
@@ -39,11 +43,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", "display_name", default="", help="姓名或名称")
     def create_user_command(username: str, role: str, city_name: str | None, display_name: str) -> None:
         """创建账号并打印初始密码；首次登录须修改密码。"""
-        from sqlalchemy import or_, select
-
-        from .auth.services import AccountError, create_user
-        from .rounds.models import City
-
         city = None
         if city_name:
             city = db.session.scalar(select(City).where(
@@ -51,9 +50,9 @@ def register_cli(app: Flask) -> None:
             if city is None:
                 raise click.ClickException(f"找不到市（州）“{city_name}”")
         try:
-            user, password = create_user(username=username, display_name=display_name or username,
-                                         role=role, city=city)
-        except AccountError as err:
-            raise click.ClickException(str(err)) from err
+            user, password = create_user(None, username=username,
+                                         display_name=display_name or username, role=role, city=city)
+        except Refused as err:
+            raise click.ClickException(err.message) from err
         db.session.commit()
         click.echo(f"已创建账号 {user.username}，初始密码：{password}（首次登录须修改）")

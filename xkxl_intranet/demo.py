@@ -10,7 +10,15 @@ from .auth.passwords import generate_password
 from .auth.services import create_user
 from .extensions import db
 from .rounds.models import City
-from .rounds.services import all_cities, current_round, mark_round_as_demo
+from datetime import timedelta
+
+from .applications.demo import seed_demo_applications
+from .applications.models import Application, ProvinceMark
+from .clock import now
+from .rounds.desk import accept, mark_application, record_paper
+from .rounds.reporting import report as report_batch
+from .rounds.settings import mark_round_as_demo
+from .rounds.state import all_cities, batch_for_write, current_round
 
 DEMO_CONTACTS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周丽", "吴军",
                  "徐艳", "孙涛", "胡婷", "朱鹏", "高霞", "林峰", "何燕", "郭斌", "马丽", "罗刚", "梁雪"]
@@ -34,7 +42,7 @@ def seed_demo() -> dict:
         if username in existing:
             report["existing"] += 1
             continue
-        create_user(username=username, display_name=display_name, role=role, city=city,
+        create_user(None, username=username, display_name=display_name, role=role, city=city,
                     password=password, must_change_password=False)
         report["created"].append(username)
     if report["created"]:
@@ -44,8 +52,8 @@ def seed_demo() -> dict:
         mark_round_as_demo(round_)
     db.session.flush()
     if round_ is not None:
-        from .applications.demo import seed_demo_applications
-
+        # The demo's audit events say where they came from.
+        db.session.info["client_ip"] = "演示数据"
         report["applications"] = seed_demo_applications(round_)
         if report["applications"]:
             seed_demo_batches(round_)
@@ -55,35 +63,20 @@ def seed_demo() -> dict:
 def seed_demo_batches(round_) -> None:
     """Some cities have reported, one batch is accepted with its paper copies, and the
     province has marked a few platforms, so the dashboard shows every state."""
-    from datetime import timedelta
-
-    from flask import current_app
-    from flask_login import login_user, logout_user
-
-    from .applications.models import Application, ProvinceMark
-    from .clock import now
-    from .rounds.batches import accept, get_batch, mark_application, record_paper, report
-
     province = db.session.scalar(select(User).where(User.username == "province"))
     cities = {c.code: c for c in all_cities()}
     for code in ("510700", "510600", "510400"):  # 绵阳, 德阳, 攀枝花 report
         city = cities[code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == Role.CITY))
-        with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": "演示数据"}):
-            login_user(clerk)
-            report(round_, city)
-            logout_user()
-    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": "演示数据"}):
-        login_user(province)
-        deyang = get_batch(round_, cities["510600"])
-        accept(deyang)
-        today = now().date()
-        record_paper(deyang, {"paper_forms_received_on": today - timedelta(days=1),
-                              "paper_disc_received_on": today - timedelta(days=1),
-                              "paper_summary_received_on": today}, "机要交换")
-        for code, mark in (("510600", ProvinceMark.CULTIVATION), ("510400", ProvinceMark.RECOMMENDED)):
-            application = db.session.scalar(select(Application).where(
-                Application.city_id == cities[code].id, Application.review_state == "passed"))
-            mark_application(application, mark.value, "演示：综合评审意见")
-        logout_user()
+        report_batch(clerk, round_, city)
+    deyang = batch_for_write(round_.id, cities["510600"].id)
+    accept(province, deyang)
+    today = now().date()
+    record_paper(province, deyang, {"paper_forms_received_on": today - timedelta(days=1),
+                                    "paper_disc_received_on": today - timedelta(days=1),
+                                    "paper_summary_received_on": today}, "机要交换")
+    for code, mark in (("510600", ProvinceMark.CULTIVATION), ("510400", ProvinceMark.RECOMMENDED)):
+        application = db.session.scalar(select(Application).where(
+            Application.city_id == cities[code].id, Application.review_state == "passed"))
+        mark_application(province, application, mark.value, "演示：综合评审意见")
     db.session.flush()

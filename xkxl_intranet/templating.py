@@ -5,7 +5,14 @@ from datetime import datetime
 
 from flask import Flask, g
 
+from flask_login import current_user
+
 from .clock import now, to_shanghai
+from .domain.indicators import FIELDS, format_field
+from .files.categories import CATEGORIES
+from .files.naming import human_size
+from .rounds.reporting import reminder
+from .rounds.state import current_round, deadline_of, find_batch
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -51,8 +58,6 @@ def register_templating(app: Flask) -> None:
 
     app.jinja_env.globals["nav_entries"] = nav_entries
 
-    from .domain.indicators import FIELDS, format_field
-
     def field_label(key: str) -> str:
         return FIELDS[key].label if key in FIELDS else key
 
@@ -63,29 +68,16 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["field_text"] = field_text
 
     def category_label(key: str) -> str:
-        from .files.categories import CATEGORIES
-
         return CATEGORIES[key].label if key in CATEGORIES else key
 
-    def filesize(size: int | None) -> str:
-        from .files.services import human_size
-
-        return human_size(size)
-
     app.jinja_env.filters["category_label"] = category_label
-    app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["filesize"] = human_size
 
     @app.context_processor
     def inject_city_batch():
         """Every city page shows the city's batch state and, near the deadline, what is missing."""
-        from flask_login import current_user
-
-        from .rounds.batches import deadline_for, find_batch, reminder
-
         if not (current_user and current_user.is_authenticated and current_user.is_city):
             return {}
-        from .rounds.services import current_round
-
         if "current_round" not in g:
             g.current_round = current_round()
         round_ = g.current_round
@@ -95,15 +87,13 @@ def register_templating(app: Flask) -> None:
             batch = find_batch(round_.id, current_user.city_id)
             g.city_batch_info = {
                 "city_batch": batch,
-                "city_deadline": deadline_for(batch) if batch else round_.deadline,
+                "city_deadline": deadline_of(round_, batch),
                 "city_reminder": reminder(round_, current_user.city),
             }
         return g.city_batch_info
 
     @app.context_processor
     def inject_round():
-        from .rounds.services import current_round
-
         if "current_round" not in g:
             g.current_round = current_round()
         round_ = g.current_round

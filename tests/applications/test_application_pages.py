@@ -2,7 +2,7 @@
 import re
 from decimal import Decimal
 
-from conftest import (application_values, attach_form, audit_events, create_application,
+from helpers import (application_values, attach_form, audit_events, create_application,
                       get_application, logged_in_client, user_by_name)
 
 from xkxl_intranet.extensions import db

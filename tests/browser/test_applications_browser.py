@@ -1,5 +1,5 @@
 import pytest
-from conftest import application_values, browser_login
+from helpers import application_values, browser_login
 
 pytestmark = pytest.mark.browser
 

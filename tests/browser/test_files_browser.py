@@ -2,7 +2,7 @@
 import hashlib
 
 import pytest
-from conftest import browser_login
+from helpers import browser_login
 from files.conftest import EXE, make_application, pdf
 
 pytestmark = pytest.mark.browser

@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from conftest import browser_login
+from helpers import browser_login
 
 pytestmark = pytest.mark.browser
 

@@ -1,5 +1,5 @@
 import pytest
-from conftest import browser_login, create_application
+from helpers import browser_login, create_application
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import audit_events as events  # noqa: F401  (used by the files tests)
+from helpers import audit_events as events  # noqa: F401  (used by the files tests)
 
 from xkxl_intranet.extensions import db
 

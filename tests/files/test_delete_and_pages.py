@@ -113,7 +113,7 @@ def test_fragment_and_services_for_the_applications_page(app, application_id):
     from flask import render_template
     from flask_login import login_user
 
-    from conftest import user_by_name
+    from helpers import user_by_name
     from xkxl_intranet.applications.models import Application
     from xkxl_intranet.files.services import files_context, missing_requirements
 
@@ -152,7 +152,7 @@ def test_upload_guard_can_close_uploads(app, city_client, application_id):
 
 def test_store_bytes_for_demo_data_and_imports(app):
     """Outside a request (the CLI), a file made by the system is kept like an upload."""
-    from conftest import user_by_name
+    from helpers import user_by_name
     from xkxl_intranet.applications.models import Application
     from xkxl_intranet.files.services import missing_requirements, store_bytes
 

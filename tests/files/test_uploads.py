@@ -256,7 +256,7 @@ def test_a_row_is_never_left_pointing_at_nothing_when_the_transaction_fails(app,
 
     from werkzeug.datastructures import FileStorage
 
-    from conftest import user_by_name
+    from helpers import user_by_name
     from flask_login import login_user
     from xkxl_intranet.applications.models import Application
     from xkxl_intranet.files.categories import FORM

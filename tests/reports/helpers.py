@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import io
 
-from conftest import audit_events as events  # noqa: F401  (used by the reports tests)
-from conftest import create_application
+from helpers import audit_events as events  # noqa: F401  (used by the reports tests)
+from helpers import create_application
 from openpyxl import load_workbook
 from pypdf import PdfReader
 

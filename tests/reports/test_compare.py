@@ -2,7 +2,7 @@
 import re
 from decimal import Decimal
 
-from conftest import create_application
+from helpers import create_application
 
 from xkxl_intranet.reports.charts import bar_chart, competition_ranks
 from xkxl_intranet.reports.services import NUMERIC_FIELDS

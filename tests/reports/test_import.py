@@ -8,7 +8,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import application_values, create_application, get_application
+from helpers import application_values, create_application, get_application
 from openpyxl import Workbook
 
 from xkxl_intranet.applications.models import Application

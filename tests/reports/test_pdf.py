@@ -4,7 +4,7 @@ import io
 from pypdf import PdfReader
 
 from xkxl_intranet.reports.layouts import SUMMARY_HEADERS, Summary, SummaryRow
-from xkxl_intranet.reports.pdf import render_pdf
+from xkxl_intranet.printing import render_pdf
 
 
 def _pages(data: bytes) -> list[str]:
@@ -27,7 +27,7 @@ def test_lean_and_default_user_agent_stylesheets_give_the_same_pages(app):
 
 
 def test_css_strings_cannot_break_out_of_the_style_element():
-    from xkxl_intranet.reports.pdf import css_string
+    from xkxl_intranet.printing import css_string
 
     assert css_string("2022年名单") == '"2022年名单"'
     escaped = css_string('a"b\\c</style><script>\n')

@@ -1,6 +1,6 @@
 """Reports in Chromium: reordering 附件3 with htmx, a download with its progress note, the comparison."""
 import pytest
-from conftest import browser_login
+from helpers import browser_login
 
 from .helpers import city_id, make_passed
 

@@ -2,7 +2,7 @@
 import re
 from decimal import Decimal
 
-from conftest import create_application
+from helpers import create_application
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.domain.indicators import FIELDS

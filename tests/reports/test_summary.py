@@ -1,7 +1,7 @@
 """附件3 推荐信息汇总表: content, order set by the clerk, contacts, Excel print set-up, PDF, scoping."""
 import re
 
-from conftest import create_application, get_application
+from helpers import create_application, get_application
 
 from .helpers import (city_id, embedded_fonts, events, make_passed, page_size_mm, pdf_reader, pdf_text,
                       set_batch_state, workbook)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import create_application, get_application, logged_in_client, user_by_name
+from helpers import create_application, get_application, logged_in_client, user_by_name
 
 from xkxl_intranet import clock
 from xkxl_intranet.audit.models import AuditEvent

@@ -10,7 +10,6 @@ from xkxl_intranet.domain.checks import (
     LeRule,
     Severity,
     SumRule,
-    blocking_findings,
     check_application,
     check_values,
     known_rule_ids,
@@ -18,6 +17,7 @@ from xkxl_intranet.domain.checks import (
     sum_statuses,
 )
 from xkxl_intranet.domain.credit_code import make_credit_code
+from xkxl_intranet.domain.evaluation import Evaluation
 from xkxl_intranet.domain.indicators import FIELDS, REQUIRED_KEYS
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -343,14 +343,30 @@ def test_result_helpers():
     assert set(result.by_field()) == {"apps_total", "parks_national"}
 
 
+def _acks(notes: dict[str, str], result) -> dict:
+    """Acknowledgements as the application stores them: a note for the message as it read."""
+    messages = {f.rule: f.message for f in result.findings}
+    return {rule: {"note": note, "message": messages.get(rule, "")} for rule, note in notes.items()}
+
+
 def test_blocking_findings():
     result = check({"apps_partner": "25", "parks_national": "11", "devices_private_cloud": "300"})
-    assert {f.rule for f in blocking_findings(result, {})} == {"sum:apps_source", "le:parks_national", "sum:devices_cloud"}
-    acknowledged = {"le:parks_national": "含2019年获评园区，已核实", "sum:devices_cloud": "  ", "sum:apps_source": "已核实"}
+    assert {f.rule for f in Evaluation.of(result, [], {}).blocking} == {
+        "sum:apps_source", "le:parks_national", "sum:devices_cloud"}
+    acknowledged = _acks({"le:parks_national": "含2019年获评园区，已核实", "sum:devices_cloud": "  ",
+                          "sum:apps_source": "已核实"}, result)
     # an error cannot be acknowledged; a blank note does not count
-    assert {f.rule for f in blocking_findings(result, acknowledged)} == {"sum:apps_source", "sum:devices_cloud"}
-    assert blocking_findings(result.warnings, {"le:parks_national": "x", "sum:devices_cloud": "y"}) == []
-    assert blocking_findings(check(), None) == []
+    assert {f.rule for f in Evaluation(result, [], acknowledged).blocking} == {
+        "sum:apps_source", "sum:devices_cloud"}
+    assert Evaluation(check(), [], {}).blocking == []
+
+
+def test_an_acknowledgement_lapses_when_the_message_changes():
+    result = check({"parks_national": "11"})
+    warning = next(f for f in result.warnings if f.rule == "le:parks_national")
+    stale = {"le:parks_national": {"note": "已核实", "message": warning.message + "（旧）"}}
+    assert warning in Evaluation(result, [], stale).blocking
+    assert warning not in Evaluation(result, [], _acks({"le:parks_national": "已核实"}, result)).blocking
 
 
 def test_rules_know_their_fields():

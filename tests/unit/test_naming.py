@@ -8,10 +8,10 @@ from urllib.parse import unquote
 
 import pytest
 
+from xkxl_intranet.web import content_disposition
 from xkxl_intranet.files.naming import (
     FALLBACK_NAME,
     archive_member,
-    content_disposition,
     display_name,
     extension_of,
     is_storage_name,

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import current_app
-from flask_login import login_user, logout_user
 from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..domain.credit_code import make_credit_code
 from ..extensions import db
-from ..files.services import store_bytes
+from ..files.operations import store_bytes
+from ..printing import print_pdf
 from ..rounds.models import City, Round
 from .models import Application, ReviewState
-from .services import acknowledge_warning, save_application, set_review
+from .operations import acknowledge_warning, save_application, set_review
 
 
 def figures(scale: int, *, seed: int = 0) -> dict[str, object]:
@@ -104,22 +103,7 @@ DEMO_APPLICATIONS = (
 
 def demo_form_pdf(application: Application, round_: Round) -> bytes:
     """A cover page in the 申报书's layout, marked as a demo file (rendered with the CJK font)."""
-    from weasyprint import HTML
-
-    html = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
-    @page {{ size: A4; margin: 30mm 25mm; }}
-    body {{ font-family: "Noto Serif CJK SC", serif; font-size: 16pt; }}
-    h1 {{ text-align: center; font-size: 22pt; margin: 40mm 0 30mm; }}
-    p {{ margin: 8mm 0; }} .demo {{ color: #b42318; text-align: center; font-size: 12pt; margin-top: 40mm; }}
-    </style></head><body>
-    <h1>{round_.title}<br>申报书</h1>
-    <p>项目名称：{application.platform_name}</p>
-    <p>申报单位（盖章）：{application.enterprise_name}</p>
-    <p>推荐单位（盖章）：{application.city.name}经济和信息化主管部门</p>
-    <p>申报日期：{application.created_at:%Y年%m月%d日}</p>
-    <p class="demo">演示数据 · 本文件由系统生成，仅供试用</p>
-    </body></html>"""
-    return HTML(string=html).write_pdf()
+    return print_pdf("applications/demo_form_print.html", application=application, round=round_)
 
 
 def seed_demo_applications(round_: Round) -> int:
@@ -141,21 +125,20 @@ def seed_demo_applications(round_: Round) -> int:
                         "revenue_2021", "employees", "contact_mobile"):
                 values.pop(key, None)
             values["devices_operating"] = int(values["devices_operating"]) + 10  # sub-total wrong: E
-        with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": "演示数据"}):
-            login_user(clerk)
-            application, evaluation = save_application(None, values, city=city, round_=round_,
-                                                       expected_version=None)
-            if application is not None and show != "incomplete":
-                store_bytes(demo_form_pdf(application, round_), f"{application.enterprise_name}_申报书.pdf",
-                            category="form", application=application)
-            if show in ("passed", "not_recommended") and application is not None:
-                if show == "passed":
-                    set_review(application, ReviewState.PASSED, "材料齐全，指标核实无误，同意推荐。")
-                else:
-                    set_review(application, ReviewState.NOT_RECOMMENDED, "平台规模尚小，跨行业能力不足，本年度暂不推荐。")
-            if show == "duplicate" and application is not None:
-                acknowledge_warning(application, "credit_code:other_city", "企业在泸州设有生产基地，由泸州市推荐")
-            logout_user()
+        application, evaluation = save_application(clerk, None, values, city=city, round_=round_,
+                                                   expected_version=None)
+        if application is not None and show != "incomplete":
+            store_bytes(clerk, demo_form_pdf(application, round_),
+                        f"{application.enterprise_name}_申报书.pdf", category="form",
+                        application=application)
+        if show == "passed" and application is not None:
+            set_review(clerk, application, ReviewState.PASSED, "材料齐全，指标核实无误，同意推荐。")
+        if show == "not_recommended" and application is not None:
+            set_review(clerk, application, ReviewState.NOT_RECOMMENDED,
+                       "平台规模尚小，跨行业能力不足，本年度暂不推荐。")
+        if show == "duplicate" and application is not None:
+            acknowledge_warning(clerk, application, "credit_code:other_city",
+                                "企业在泸州设有生产基地，由泸州市推荐")
         created += application is not None
     db.session.flush()
     return created

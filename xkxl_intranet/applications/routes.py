@@ -1,36 +1,32 @@
-from markupsafe import Markup
+"""Applications: the list, the form (with live checks), the detail page, 市州初审, delete."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_htmx import make_response
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
+from markupsafe import Markup
 
-from ..auth.scoping import city_required
+from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.indicators import FIELDS, SECTIONS
-from ..extensions import db, htmx
-from ..rounds.services import all_cities, current_round
+from ..files.queries import missing_requirements
+from ..files.services import files_context
+from ..rounds.state import all_cities
+from ..web import render_page_or_fragment, unit_of_work, wants_fragment
+from .evaluation import evaluate, evaluate_input
 from .forms import (AcknowledgeForm, ApplicationForm, DeleteForm, ReviewForm, expected_version,
                     form_data, raw_values)
 from .models import ReviewState
-from .services import (ApplicationError, EditConflict, acknowledge_warning, delete_application,
-                       duplicate_ids, evaluate, evaluate_input, extra_requirements,
-                       get_application_or_404, history, is_editable, list_applications,
-                       save_application, set_review, state_counts)
+from .operations import (EditConflict, acknowledge_warning, delete_application, is_editable,
+                         save_application, set_review)
+from .queries import duplicate_ids, get_application, history, list_applications, state_counts
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
-
-def _round_or_404():
-    round_ = current_round()
-    if round_ is None:
-        abort(404)
-    return round_
+UNREADABLE = "有内容无法识别，尚未保存。请按红色提示修改后再保存。"
 
 
 def _files_section(application) -> tuple[Markup, list[str]]:
     """The files domain's fragment for this application, and what its files still lack
     (computed from the same query, so the page reads the files once)."""
-    from ..files.services import files_context
-
     context = files_context(application)
     html = Markup(render_template("files/_application_files.html", **context))
     return html, context["file_panel"].missing
@@ -39,42 +35,23 @@ def _files_section(application) -> tuple[Markup, list[str]]:
 @bp.route("/")
 @login_required
 def index():
-    round_ = _round_or_404()
+    round_ = round_or_404()
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
                "city_id": request.args.get("city_id", type=int) if not current_user.is_city else None,
                "problems": request.args.get("problems", "")}
-    applications = list_applications(round_, **filters)
-    context = dict(applications=applications, filters=filters, duplicates=duplicate_ids(round_),
-                   counts=state_counts(round_), cities=all_cities(), states=list(ReviewState))
-    if htmx and not htmx.boosted:
-        return render_template("applications/_table.html", **context)
-    return render_template("applications/index.html", **context)
+    return render_page_or_fragment(
+        "applications/index.html", "applications/_table.html",
+        applications=list_applications(current_user, round_, **filters), filters=filters,
+        duplicates=duplicate_ids(round_), counts=state_counts(current_user, round_),
+        cities=all_cities(), states=list(ReviewState))
 
 
 def _form_page(form, *, application, evaluation, conflict=None, status=200):
-    values = evaluation.result.values if evaluation else (application.values() if application else {})
+    values = evaluation.values if evaluation else (application.values() if application else {})
     return render_template(
         "applications/edit.html", form=form, application=application, sections=SECTIONS,
         fields=FIELDS, evaluation=evaluation, sums={s.rule_id: s for s in sum_statuses(values)},
         conflict=conflict), status
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@login_required
-@city_required
-def new():
-    round_ = _round_or_404()
-    form = ApplicationForm()
-    evaluation = None
-    if form.validate_on_submit():
-        application, evaluation = save_application(None, raw_values(form), city=current_user.city,
-                                                   round_=round_, expected_version=None)
-        if application is not None:
-            db.session.commit()
-            flash(_saved_message(evaluation), "success")
-            return redirect(url_for("applications.detail", application_id=application.id), 303)
-        flash("有内容无法识别，尚未保存。请按红色提示修改后再保存。", "danger")
-    return _form_page(form, application=None, evaluation=evaluation)
 
 
 def _saved_message(evaluation) -> str:
@@ -84,10 +61,30 @@ def _saved_message(evaluation) -> str:
             "处理完毕后才能初审通过。")
 
 
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@city_required
+def new():
+    round_ = round_or_404()
+    form = ApplicationForm()
+    evaluation = None
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            application, evaluation = save_application(
+                current_user, None, raw_values(form), city=current_user.city, round_=round_,
+                expected_version=None)
+        if work.ok and application is not None:
+            flash(_saved_message(evaluation), "success")
+            return redirect(url_for("applications.detail", application_id=application.id), 303)
+        if work.ok:
+            flash(UNREADABLE, "danger")
+    return _form_page(form, application=None, evaluation=evaluation)
+
+
 @bp.route("/<int:application_id>")
 @login_required
 def detail(application_id: int):
-    application = get_application_or_404(application_id)
+    application = get_application(current_user, application_id)
     evaluation = evaluate(application)
     files_html, missing_files = _files_section(application)
     return render_template(
@@ -95,15 +92,14 @@ def detail(application_id: int):
         evaluation=evaluation, editable=current_user.is_city and is_editable(application),
         review_form=ReviewForm(decision=application.review_state, comment=application.review_comment),
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(application),
-        extra=missing_files, files_html=files_html,
-        sums={s.rule_id: s for s in sum_statuses(application.values())})
+        extra=missing_files, files_html=files_html, sums=evaluation.sums())
 
 
 @bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
 @login_required
 @city_required
 def edit(application_id: int):
-    application = get_application_or_404(application_id)
+    application = get_application(current_user, application_id)
     if not is_editable(application):
         flash("本市（州）的申报已报送，申报内容为只读。", "warning")
         return redirect(url_for("applications.detail", application_id=application.id), 303)
@@ -113,30 +109,22 @@ def edit(application_id: int):
     form = ApplicationForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        saved, evaluation = save_application(application, raw_values(form), city=application.city,
-                                             round_=application.round,
+    with unit_of_work(flash_refusal=False) as work:
+        saved, evaluation = save_application(current_user, application, raw_values(form),
+                                             city=application.city, round_=application.round,
                                              expected_version=expected_version(form))
-    except EditConflict as conflict:
-        db.session.rollback()
-        application = get_application_or_404(application_id)
+    if isinstance(work.refused, EditConflict):
+        application = get_application(current_user, application_id)
         evaluation = evaluate_input(raw_values(form), city=application.city, round_=application.round,
                                     application=application)
-        return _form_page(form, application=application, evaluation=evaluation, conflict=conflict,
-                          status=409 if not htmx else 200)
-    except StaleDataError:  # two saves in the same instant: the database caught it
-        db.session.rollback()
-        flash("保存未成功：他人刚刚保存了这份申报。请刷新页面核对后再保存。", "danger")
-        return _form_page(form, application=get_application_or_404(application_id),
-                          evaluation=None, status=409)
-    except ApplicationError as err:
-        db.session.rollback()
-        flash(str(err), "danger")
+        return _form_page(form, application=application, evaluation=evaluation,
+                          conflict=work.refused, status=200 if wants_fragment() else 409)
+    if not work.ok:
+        flash(work.refused.message, "danger")
         return redirect(url_for("applications.detail", application_id=application_id), 303)
     if saved is None:
-        flash("有内容无法识别，尚未保存。请按红色提示修改后再保存。", "danger")
+        flash(UNREADABLE, "danger")
         return _form_page(form, application=application, evaluation=evaluation)
-    db.session.commit()
     flash(_saved_message(evaluation), "success")
     return redirect(url_for("applications.detail", application_id=application.id), 303)
 
@@ -147,41 +135,41 @@ def edit(application_id: int):
 def check():
     """Live checks while typing: every field's message and every running total, swapped
     out-of-band so that the input being typed in is never replaced."""
-    round_ = _round_or_404()
+    round_ = round_or_404()
     form = ApplicationForm()
     application = None
     if form.application_id.data:
         try:
-            application = get_application_or_404(int(form.application_id.data))
+            application = get_application(current_user, int(form.application_id.data))
         except ValueError:
             abort(404)
     city = application.city if application else current_user.city
     evaluation = evaluate_input(raw_values(form), city=city, round_=round_, application=application)
     return render_template("applications/_check.html", evaluation=evaluation, fields=FIELDS,
-                           sums=sum_statuses(evaluation.result.values))
+                           sums=list(evaluation.sums().values()))
 
 
 @bp.route("/<int:application_id>/acknowledge", methods=["POST"])
 @login_required
 @city_required
 def acknowledge(application_id: int):
-    application = get_application_or_404(application_id)
+    application = get_application(current_user, application_id)
     form = AcknowledgeForm()
-    error = None
+    refused = None
     if form.validate_on_submit():
-        try:
-            acknowledge_warning(application, form.rule.data, form.note.data)
-        except ApplicationError as err:
-            error = str(err)
-        else:
-            db.session.commit()
-    if htmx and not htmx.boosted:
-        response = render_template("applications/_findings.html", application=application,
-                                   evaluation=evaluate(application), ack_form=AcknowledgeForm(),
-                                   editable=is_editable(application), ack_error=error,
-                                   ack_rule=form.rule.data, extra=extra_requirements(application))
-        return response, 200, {"HX-Trigger": "findings-changed"}
-    flash(error or "已确认该提示。", "danger" if error else "success")
+        with unit_of_work(flash_refusal=False) as work:
+            acknowledge_warning(current_user, application, form.rule.data, form.note.data)
+        refused = work.refused
+    if wants_fragment():
+        evaluation = evaluate(application)
+        html = render_template("applications/_findings.html", application=application,
+                               evaluation=evaluation, ack_form=AcknowledgeForm(),
+                               editable=is_editable(application),
+                               ack_error=refused.message if refused else None,
+                               ack_rule=form.rule.data,
+                               extra=missing_requirements(application))
+        return make_response(html, trigger="findings-changed")
+    flash(refused.message if refused else "已确认该提示。", "danger" if refused else "success")
     return redirect(url_for("applications.detail", application_id=application_id) + "#findings", 303)
 
 
@@ -189,16 +177,12 @@ def acknowledge(application_id: int):
 @login_required
 @city_required
 def review(application_id: int):
-    application = get_application_or_404(application_id)
+    application = get_application(current_user, application_id)
     form = ReviewForm()
     if form.validate_on_submit():
-        try:
-            set_review(application, form.decision.data, form.comment.data)
-        except ApplicationError as err:
-            db.session.rollback()
-            flash(str(err), "danger")
-        else:
-            db.session.commit()
+        with unit_of_work() as work:
+            set_review(current_user, application, form.decision.data, form.comment.data)
+        if work.ok:
             flash(f"初审结论已保存：{application.state.label}。", "success")
     return redirect(url_for("applications.detail", application_id=application_id) + "#review", 303)
 
@@ -207,14 +191,11 @@ def review(application_id: int):
 @login_required
 @city_required
 def delete(application_id: int):
-    application = get_application_or_404(application_id)
+    application = get_application(current_user, application_id)
     title = application.title
-    try:
-        delete_application(application)
-    except ApplicationError as err:
-        db.session.rollback()
-        flash(str(err), "danger")
+    with unit_of_work() as work:
+        delete_application(current_user, application)
+    if not work.ok:
         return redirect(url_for("applications.detail", application_id=application_id), 303)
-    db.session.commit()
     flash(f"已删除申报：{title}。", "success")
     return redirect(url_for("applications.index"), 303)

@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 
 from ..extensions import htmx
-from ..rounds.services import all_cities
+from ..rounds.state import all_cities
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -1,33 +1,30 @@
-"""The audit trail: every login, account change and state change is recorded here."""
+"""The audit trail: every login, account change and state change is recorded here.
+
+``record`` takes the acting user from its caller. The client's address is part of the unit
+of work, not of the use case: the route layer puts it in ``db.session.info["client_ip"]``
+(see ``web.remember_client_address``); commands leave it unset and are recorded as 命令行.
+"""
 from __future__ import annotations
 
 from typing import Any
-
-from flask import has_request_context, request
-from flask_login import current_user
 
 from ..clock import now
 from ..extensions import db
 from .models import AuditEvent
 
-
-def client_ip() -> str:
-    if not has_request_context():
-        return "命令行"
-    return request.remote_addr or ""
+COMMAND_LINE = "命令行"
 
 
-def record(action: str, *, object_type: str = "", object_id: Any = "", city_id: int | None = None,
-           summary: str = "", before: dict | None = None, after: dict | None = None,
-           user=None, username: str | None = None) -> AuditEvent:
-    """Add one audit event to the session (flushed with the caller's unit of work)."""
-    if user is None and has_request_context() and current_user and current_user.is_authenticated:
-        user = current_user._get_current_object()
+def record(action: str, *, user, object_type: str = "", object_id: Any = "",
+           city_id: int | None = None, summary: str = "", before: dict | None = None,
+           after: dict | None = None, username: str | None = None) -> AuditEvent:
+    """Add one audit event to the session (flushed with the caller's unit of work).
+    ``user`` is the acting user, or ``None`` (an anonymous log-in attempt, a command)."""
     event = AuditEvent(
         at=now(),
         user_id=user.id if user is not None else None,
         username=username if username is not None else (user.username if user is not None else ""),
-        ip=client_ip(),
+        ip=db.session.info.get("client_ip", COMMAND_LINE),
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id not in (None, "") else "",

@@ -1,14 +1,15 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+"""Log-in, log-out, one's own password, and the province's account management."""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from ..urls import safe_local_path
 from ..rounds.models import City
-from ..rounds.services import all_cities
+from ..rounds.state import all_cities
+from ..urls import safe_local_path
+from ..web import unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
-from .models import User
 from .scoping import province_required
-from .services import (AccountError, authenticate, change_password, create_user, list_users,
+from .services import (authenticate, change_password, create_user, get_user, list_users,
                        record_logout, reset_password, update_user)
 
 bp = Blueprint("auth", __name__)
@@ -21,8 +22,8 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        outcome = authenticate(form.username.data, form.password.data)
-        db.session.commit()
+        with unit_of_work():  # failures count even though the log-in is refused
+            outcome = authenticate(form.username.data, form.password.data)
         if outcome.user is not None:
             session.clear()
             session.permanent = True
@@ -38,8 +39,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    record_logout(current_user._get_current_object())
-    db.session.commit()
+    with unit_of_work():
+        record_logout(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("您已安全退出。", "info")
@@ -51,13 +52,12 @@ def logout():
 def change_password_view():
     form = ChangePasswordForm(username=current_user.username)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             change_password(current_user._get_current_object(), form.current_password.data,
                             form.new_password.data)
-        except AccountError as err:
-            form.current_password.errors.append(str(err))
+        if not work.ok:
+            form.current_password.errors.append(work.refused.message)
         else:
-            db.session.commit()
             login_user(current_user._get_current_object())  # new session version
             flash("密码已修改。", "success")
             return redirect(url_for("core.index"), 303)
@@ -73,13 +73,6 @@ def users():
     return render_template("auth/users.html", users=list_users())
 
 
-def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def _city_or_none(city_id) -> City | None:
     return db.session.get(City, city_id) if city_id else None
 
@@ -91,14 +84,11 @@ def user_new():
     form = UserCreateForm()
     form.set_city_choices(all_cities())
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             user, password = create_user(
-                username=form.username.data, display_name=form.display_name.data,
+                current_user, username=form.username.data, display_name=form.display_name.data,
                 role=form.role.data, city=_city_or_none(form.city_id.data), phone=form.phone.data)
-        except AccountError as err:
-            flash(str(err), "danger")
-        else:
-            db.session.commit()
+        if work.ok:
             return render_template("auth/password_shown.html", user=user, password=password,
                                    reason="账号已创建")
     return render_template("auth/user_form.html", form=form, user=None)
@@ -108,23 +98,17 @@ def user_new():
 @login_required
 @province_required
 def user_edit(user_id: int):
-    user = _get_user_or_404(user_id)
+    user = get_user(user_id)
     form = UserEditForm(obj=user)
     form.set_city_choices(all_cities())
     if form.validate_on_submit():
-        if user.id == current_user.id and (not form.is_enabled.data or form.role.data != user.role):
-            flash("不能停用自己的账号或修改自己的角色。", "danger")
-        else:
-            try:
-                update_user(user, display_name=form.display_name.data, role=form.role.data,
-                            city=_city_or_none(form.city_id.data), phone=form.phone.data,
-                            is_enabled=form.is_enabled.data)
-            except AccountError as err:
-                flash(str(err), "danger")
-            else:
-                db.session.commit()
-                flash(f"账号 {user.username} 已保存。", "success")
-                return redirect(url_for("auth.users"), 303)
+        with unit_of_work() as work:
+            update_user(current_user, user, display_name=form.display_name.data, role=form.role.data,
+                        city=_city_or_none(form.city_id.data), phone=form.phone.data,
+                        is_enabled=form.is_enabled.data)
+        if work.ok:
+            flash(f"账号 {user.username} 已保存。", "success")
+            return redirect(url_for("auth.users"), 303)
     return render_template("auth/user_form.html", form=form, user=user)
 
 
@@ -132,8 +116,8 @@ def user_edit(user_id: int):
 @login_required
 @province_required
 def user_reset_password(user_id: int):
-    user = _get_user_or_404(user_id)
-    password = reset_password(user)
-    db.session.commit()
+    user = get_user(user_id)
+    with unit_of_work():
+        password = reset_password(current_user, user)
     return render_template("auth/password_shown.html", user=user, password=password,
                            reason="密码已重置，锁定已解除")

@@ -1,44 +1,88 @@
 """Authorization in one place.
 
-Every query for city-owned records goes through :func:`scope_to_city`, so a clerk
-only ever sees their own city's rows; another city's record is simply not found
-(404), never a 403 that would confirm it exists. Role gates answer 404 for the
-same reason.
+Two halves, both here so that there is one place to read who may see what:
+
+- **Rules** that take the acting user explicitly (services use these): every query for
+  city-owned records goes through :func:`scope_to_city`, so a clerk only ever sees their own
+  city's rows; another city's record is simply not found (:class:`NotFound`, a 404), never a
+  403 that would confirm it exists.
+- **Route helpers** that read Flask-Login's ``current_user``: role gates
+  (:func:`roles_required`, answering 404 for the same reason) and the ``*_or_404`` look-ups
+  every blueprint shares. Services never import these.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import Select, false
 
-from .models import Role
+from ..domain.errors import NotFound
+from ..extensions import db
+from ..rounds.models import City, Round
+from ..rounds.state import current_round
+from .models import Role, User
+
+# ---- rules (explicit user) ---------------------------------------------------------------------
 
 
-def city_scope_id() -> int | None:
+def city_scope_id(user: User) -> int | None:
     """The city a user is confined to, or ``None`` for province staff and viewers."""
-    if current_user.role == Role.CITY:
-        return current_user.city_id
-    return None
+    return user.city_id if user.role == Role.CITY else None
 
 
-def scope_to_city(stmt: Select, city_column) -> Select:
-    """Restrict ``stmt`` to rows the current user may see."""
-    if not current_user.is_authenticated:
+def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
+    """Restrict ``stmt`` to rows ``user`` may see."""
+    if user is None or not user.is_authenticated:
         return stmt.where(false())
-    if current_user.role == Role.CITY:
-        if current_user.city_id is None:
+    if user.role == Role.CITY:
+        if user.city_id is None:
             return stmt.where(false())
-        return stmt.where(city_column == current_user.city_id)
+        return stmt.where(city_column == user.city_id)
     return stmt
 
 
-def can_see_city(city_id: int | None) -> bool:
-    scope = city_scope_id()
-    return current_user.is_authenticated and (
-        current_user.role != Role.CITY or (scope is not None and scope == city_id))
+def can_see_city(user: User | None, city_id: int | None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return user.role != Role.CITY or (user.city_id is not None and user.city_id == city_id)
+
+
+def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
+    """Only a city's own clerk writes its applications and files."""
+    return (user is not None and user.is_authenticated and user.role == Role.CITY
+            and user.city_id is not None and user.city_id == city_id)
+
+
+def visible_city(user: User, city_id: int | None) -> City:
+    """A city whose pages ``user`` may open; :class:`NotFound` otherwise."""
+    city = db.session.get(City, city_id) if city_id else None
+    if city is None or not can_see_city(user, city.id):
+        raise NotFound
+    return city
+
+
+# ---- route helpers (current_user) --------------------------------------------------------------
+
+def round_or_404(round_id: int | None = None) -> Round:
+    """The round a page is about: ``round_id`` if given, else the current one (looked up once
+    per request and shared with the layout)."""
+    if round_id is not None:
+        round_ = db.session.get(Round, round_id)
+    else:
+        if "current_round" not in g:
+            g.current_round = current_round()
+        round_ = g.current_round
+    if round_ is None:
+        raise NotFound
+    return round_
+
+
+def city_or_404(city_id: int | None) -> City:
+    """A city the logged-in user may see (a clerk: only their own)."""
+    return visible_city(current_user, city_id)
 
 
 def roles_required(*roles: Role) -> Callable:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..audit.services import diff, record
 from ..clock import now
+from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..rounds.models import City
 from .models import ROLE_LABELS, Role, User
@@ -15,10 +16,6 @@ from .passwords import generate_password, hash_password, needs_rehash, verify_pa
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
-
-
-class AccountError(ValueError):
-    """A refused account operation; ``str(err)`` is the Chinese message for the user."""
 
 
 @dataclass
@@ -37,12 +34,12 @@ def authenticate(username: str, password: str) -> LoginOutcome:
     at = now()
     user = find_user(username)
     if user is None:
-        record("auth.login_failed", object_type="user", username=username.strip()[:60],
+        record("auth.login_failed", user=None, object_type="user", username=username.strip()[:60],
                summary="登录失败：用户名不存在")
         return LoginOutcome(None, "用户名或密码错误")
     if user.is_locked(at):
-        record("auth.login_refused_locked", object_type="user", object_id=user.id,
-               user=user, city_id=user.city_id, summary="账号锁定期间尝试登录")
+        record("auth.login_refused_locked", user=user, object_type="user", object_id=user.id,
+               city_id=user.city_id, summary="账号锁定期间尝试登录")
         return LoginOutcome(None, _locked_message(user))
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
@@ -86,9 +83,9 @@ def record_logout(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise AccountError("当前密码不正确")
+        raise Refused("当前密码不正确")
     if verify_password(user.password_hash, new):
-        raise AccountError("新密码不能与当前密码相同")
+        raise Refused("新密码不能与当前密码相同")
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.session_version += 1
@@ -110,18 +107,19 @@ def user_snapshot(user: User) -> dict:
 
 def _check_role_city(role: str, city: City | None) -> None:
     if role == Role.CITY and city is None:
-        raise AccountError("市（州）账号必须指定所属市（州）")
+        raise Refused("市（州）账号必须指定所属市（州）")
     if role != Role.CITY and city is not None:
-        raise AccountError(f"{ROLE_LABELS[Role(role)]}账号不属于任何市（州），请将所属市（州）留空")
+        raise Refused(f"{ROLE_LABELS[Role(role)]}账号不属于任何市（州），请将所属市（州）留空")
 
 
-def create_user(*, username: str, display_name: str, role: str, city: City | None,
+def create_user(actor: User | None, *, username: str, display_name: str, role: str, city: City | None,
                 phone: str = "", password: str | None = None,
                 must_change_password: bool = True) -> tuple[User, str]:
-    """Create an account; returns it with its initial password (shown once)."""
+    """Create an account; returns it with its initial password (shown once). ``actor`` is
+    the province user creating it (``None`` from the command line)."""
     username = username.strip()
     if find_user(username) is not None:
-        raise AccountError(f"用户名“{username}”已被使用")
+        raise Refused(f"用户名“{username}”已被使用")
     _check_role_city(role, city)
     password = password or generate_password()
     user = User(username=username, display_name=display_name.strip(), role=role, city=city,
@@ -130,14 +128,16 @@ def create_user(*, username: str, display_name: str, role: str, city: City | Non
                 failed_logins=0, session_version=1)
     db.session.add(user)
     db.session.flush()
-    record("account.created", object_type="user", object_id=user.id,
+    record("account.created", user=actor, object_type="user", object_id=user.id,
            city_id=city.id if city else None,
            summary=f"创建账号 {username}（{ROLE_LABELS[Role(role)]}）", after=user_snapshot(user))
     return user, password
 
 
-def update_user(user: User, *, display_name: str, role: str, city: City | None, phone: str,
-                is_enabled: bool) -> None:
+def update_user(actor: User, user: User, *, display_name: str, role: str, city: City | None,
+                phone: str, is_enabled: bool) -> None:
+    if user.id == actor.id and (not is_enabled or role != user.role):
+        raise Refused("不能停用自己的账号或修改自己的角色。")
     _check_role_city(role, city)
     before = user_snapshot(user)
     user.display_name = display_name.strip()
@@ -150,21 +150,29 @@ def update_user(user: User, *, display_name: str, role: str, city: City | None, 
     db.session.flush()
     old, new = diff(before, user_snapshot(user))
     if old or new:
-        record("account.updated", object_type="user", object_id=user.id,
+        record("account.updated", user=actor, object_type="user", object_id=user.id,
                city_id=user.city_id, summary=f"修改账号 {user.username}", before=old, after=new)
 
 
-def reset_password(user: User) -> str:
+def reset_password(actor: User, user: User) -> str:
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
     user.session_version += 1
-    record("account.password_reset", object_type="user", object_id=user.id, city_id=user.city_id,
+    record("account.password_reset", user=actor, object_type="user", object_id=user.id,
+           city_id=user.city_id,
            summary=f"重置账号 {user.username} 的密码并解除锁定")
     db.session.flush()
     return password
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound
+    return user
 
 
 def list_users() -> list[User]:

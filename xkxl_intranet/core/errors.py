@@ -2,13 +2,16 @@
 from flask import render_template
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import db, htmx
+from ..domain.errors import NotFound, Refused
+from ..extensions import db
+from ..web import wants_fragment
 
 MESSAGES = {
     400: ("请求无效", "提交的内容无法处理，请返回上一页重试。"),
     403: ("没有权限", "您的账号没有进行此操作的权限。"),
     404: ("页面不存在", "您要找的页面不存在，或您的账号无权查看。"),
     405: ("请求方式不被允许", "请通过页面上的按钮进行操作。"),
+    409: ("操作未能完成", "当前状态不允许这一操作。"),
     413: ("文件过大", "上传的文件超过了系统允许的大小。"),
     500: ("系统内部错误", "系统出现了问题，已记录。请稍后重试；如仍有问题，请联系省厅大数据与信息化处。"),
 }
@@ -16,13 +19,23 @@ MESSAGES = {
 
 def _render(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500])
-    template = "errors/_error.html" if htmx and not htmx.boosted else "errors/error.html"
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
     return render_template(template, status=status, title=title, message=detail or message), status
 
 
 def register_error_handlers(app):
     for status in (400, 403, 404, 405):
         app.register_error_handler(status, lambda err, s=status: _render(s))
+
+    @app.errorhandler(NotFound)
+    def not_found(err):
+        return _render(404)
+
+    @app.errorhandler(Refused)
+    def refused(err):
+        # A route that did not expect the refusal: nothing is kept, the clerk reads why.
+        db.session.rollback()
+        return _render(409, err.message)
 
     @app.errorhandler(413)
     def too_large(err):

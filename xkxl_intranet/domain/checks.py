@@ -12,7 +12,7 @@ clerk's acknowledgement of a warning is recorded; see :func:`blocking_findings`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field as dc_field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Union
@@ -349,9 +349,10 @@ class SumStatus:
 def sum_statuses(values: Mapping[str, Any]) -> list[SumStatus]:
     """For every sum rule: ``分项合计 85 / 总数 90`` (blank parts count as 0 in the running sum).
 
-    ``values`` are parsed values (see :class:`CheckResult`.values); text values are parsed first.
+    ``values`` are parsed values (:class:`CheckResult`.values or a stored application's); they
+    are not parsed again, so a keystroke's live check reads every field once.
     """
-    parsed = _coerce(values)[0]
+    parsed = values
     statuses = []
     for rule in RULES:
         if not isinstance(rule, SumRule):
@@ -450,17 +451,3 @@ def sort_findings(findings: list[Finding]) -> None:
 def check_application(raw: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:
     """Check what a clerk typed (key -> text). Same code path as :func:`check_values`."""
     return check_values(raw, clerk_city_code=clerk_city_code)
-
-
-def blocking_findings(
-    result: CheckResult | Iterable[Finding], acknowledged: Mapping[str, str] | None
-) -> list[Finding]:
-    """What still blocks reporting: every error, and every warning whose rule id has not been
-    acknowledged with a non-empty note (``acknowledged``: rule id -> note)."""
-    findings = result.findings if isinstance(result, CheckResult) else list(result)
-    acknowledged = acknowledged or {}
-    return [
-        f
-        for f in findings
-        if f.severity is E or not str(acknowledged.get(f.rule) or "").strip()
-    ]

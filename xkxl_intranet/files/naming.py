@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from urllib.parse import quote
 
 __all__ = [
     "FALLBACK_NAME",
@@ -18,7 +17,6 @@ __all__ = [
     "MAX_ARCHIVE_PART_LEN",
     "display_name",
     "extension_of",
-    "content_disposition",
     "archive_member",
     "safe_arcname",
     "random_storage_name",
@@ -116,23 +114,6 @@ def extension_of(name: str | None) -> str:
     return ext.strip().lower()
 
 
-def content_disposition(name: str, *, inline: bool = False) -> str:
-    """``Content-Disposition`` header value (RFC 6266 + RFC 5987).
-
-    >>> content_disposition("申报书.pdf")
-    'attachment; filename="___.pdf"; filename*=UTF-8\\'\\'%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf'
-    """
-    clean = display_name(name)
-    fallback = "".join(
-        "_" if (ord(ch) > 126 or ord(ch) < 32 or ch == "%") else ch
-        for ch in clean
-        if ch not in '"\\'
-    ).strip() or "download"
-    encoded = quote(clean, safe="!#$&+-.^_`|~")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-
-
 def _safe_part(part: object, limit: int) -> str:
     text = "" if part is None else str(part)
     text = _clean_text(text.replace("/", "_").replace("\\", "_"))
@@ -183,3 +164,17 @@ def storage_relpath(name: str) -> str:
     if not is_storage_name(name):
         raise ValueError("invalid storage name")
     return f"{name[:2]}/{name[2:]}"
+
+
+def human_size(size: int | None) -> str:
+    """``1536`` -> ``"1.5 KB"``: sizes as a clerk reads them."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} 字节"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{size} 字节"

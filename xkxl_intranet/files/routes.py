@@ -8,10 +8,13 @@ from werkzeug.routing import BuildError
 from ..auth.scoping import city_required, staff_required
 from ..extensions import db, htmx
 from ..rounds.models import Round
-from ..rounds.services import all_cities, current_round
-from . import services
+from ..rounds.state import all_cities, current_round
+from . import operations, queries, services
+from ..applications.queries import get_application
+from ..auth.scoping import city_or_404
+from ..domain.errors import Refused
 from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN, category as category_by_key
-from .naming import content_disposition
+from ..web import content_disposition
 from .storage import UploadRequest, path_for
 
 bp = Blueprint("files", __name__, url_prefix="/files")
@@ -52,7 +55,7 @@ def _respond(section, messages, *, changed_ids, default_url: str, panel=None):
 @bp.route("/applications/<int:application_id>")
 @login_required
 def application_page(application_id: int):
-    application = services.get_application_or_404(application_id)
+    application = get_application(current_user, application_id)
     context = services.files_context(application)
     try:
         detail_url = url_for("applications.detail", application_id=application.id)
@@ -65,11 +68,11 @@ def application_page(application_id: int):
 @login_required
 @city_required
 def upload(application_id: int, category: str):
-    application = services.get_application_or_404(application_id)
+    application = get_application(current_user, application_id)
     cat = category_by_key(category)
     if cat is None or cat not in APPLICATION_CATEGORIES:
         abort(404)
-    outcome = services.store_uploads(request.files.getlist("file"), category=cat,
+    outcome = operations.store_uploads(current_user, request.files.getlist("file"), category=cat,
                                      application=application)
     db.session.commit()
     panel = services.files_context(application, messages={cat.key: outcome.messages})["file_panel"]
@@ -81,7 +84,7 @@ def upload(application_id: int, category: str):
 @bp.route("/<int:file_id>/download")
 @login_required
 def download(file_id: int):
-    stored = services.get_file_or_404(file_id)
+    stored = queries.get_file(current_user, file_id)
     path = path_for(stored.storage_name)
     if not path.is_file():
         abort(404)
@@ -96,13 +99,13 @@ def download(file_id: int):
 @login_required
 @city_required
 def delete(file_id: int):
-    stored = services.get_file_or_404(file_id)
+    stored = queries.get_file(current_user, file_id)
     application = stored.application
     cat = stored.category_info
     name = stored.original_name
     try:
-        services.delete_file(stored)
-    except services.FileError as err:
+        operations.delete_file(current_user, stored)
+    except Refused as err:
         messages, changed = [("danger", str(err))], []
     else:
         db.session.commit()
@@ -123,16 +126,16 @@ def delete(file_id: int):
 def city_files():
     round_ = _round_or_404()
     if current_user.is_city:
-        city = services.get_city_or_404(current_user.city_id)
+        city = city_or_404(current_user.city_id)
     else:
         city_id = request.args.get("city_id", type=int)
-        city = services.get_city_or_404(city_id) if city_id else None
+        city = city_or_404(city_id) if city_id else None
     context = {"round_": round_, "city": city, "cities": all_cities()}
     if city is not None:
-        applications = services.city_applications(round_.id, city.id)
+        applications = queries.city_applications(round_.id, city.id)
         context.update(section=services.summary_section(city, round_),
                        applications=applications,
-                       counts=services.file_counts(round_.id, city.id),
+                       counts=queries.file_counts(round_.id, city.id),
                        categories=APPLICATION_CATEGORIES)
     return render_template("files/city.html", **context)
 
@@ -142,10 +145,10 @@ def city_files():
 @city_required
 def upload_summary_scan():
     round_ = current_round()
-    city = services.get_city_or_404(current_user.city_id)
+    city = city_or_404(current_user.city_id)
     if round_ is None:
         abort(404)
-    outcome = services.store_uploads(request.files.getlist("file"), category=SUMMARY_SCAN,
+    outcome = operations.store_uploads(current_user, request.files.getlist("file"), category=SUMMARY_SCAN,
                                      city=city, round_=round_)
     db.session.commit()
     section = services.summary_section(city, round_, messages=outcome.messages)
@@ -164,7 +167,7 @@ def _zip_response(archive):
 @login_required
 def city_zip(city_id: int):
     round_ = _round_or_404()
-    city = services.get_city_or_404(city_id)
+    city = city_or_404(city_id)
     return _zip_response(services.archive_for(round_, [city]))
 
 

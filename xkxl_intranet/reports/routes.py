@@ -11,12 +11,12 @@ from markupsafe import Markup
 from ..auth.scoping import city_required, staff_required
 from ..clock import now
 from ..extensions import db, htmx
-from ..files.naming import content_disposition
-from ..rounds.services import all_cities, current_round
+from ..web import content_disposition
+from ..rounds.state import all_cities, current_round
 from . import importing, services
 from .forms import CancelForm, ContactForm, ImportConfirmForm, ImportUploadForm, MoveForm
 from .layouts import ROSTER_COLUMNS, ROSTER_LISTS, SUMMARY_HEADERS
-from .pdf import css_string, render_pdf
+from ..printing import css_string, render_pdf
 from .workbooks import roster_workbook, summary_workbook
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

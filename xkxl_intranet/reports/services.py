@@ -19,8 +19,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..applications.models import Application, ProvinceMark, ReviewState
-from ..applications.services import (ApplicationError, applications_stmt, evaluate_input,
-                                     save_application)
+from flask_login import current_user
+from ..applications.evaluation import evaluate_input
+from ..applications.operations import save_application
+from ..applications.queries import applications_stmt
+from ..domain.errors import Refused as ApplicationError
 from ..audit.services import record
 from ..auth.scoping import scope_to_city
 from ..clock import now
@@ -28,7 +31,7 @@ from ..domain.credit_code import normalize_code
 from ..domain.findings import ParseError, Severity
 from ..domain.indicators import FIELDS, SECTIONS, Field, Kind, format_field, parse_phone
 from ..extensions import db
-from ..rounds.batches import batch_is_locked, find_batch
+from ..rounds.state import batch_is_locked, find_batch
 from ..rounds.models import City, Round
 from . import importing
 from .charts import BarChart, bar_chart, competition_ranks
@@ -45,7 +48,7 @@ class ReportError(ValueError):
 
 def city_or_404(city_id: int) -> City:
     """The city if the user may see its reports; another city's is simply not found."""
-    city = db.session.scalar(scope_to_city(select(City).where(City.id == city_id), City.id))
+    city = db.session.scalar(scope_to_city(select(City).where(City.id == city_id), City.id, current_user))
     if city is None:
         abort(404)
     return city
@@ -59,7 +62,7 @@ _SUMMARY_COLUMNS = (Application.id, Application.round_id, Application.city_id, A
 
 
 def _city_applications(round_: Round, city: City):
-    return (scope_to_city(select(Application), Application.city_id)
+    return (scope_to_city(select(Application), Application.city_id, current_user)
             .where(Application.round_id == round_.id, Application.city_id == city.id)
             .order_by(Application.position, Application.id))
 
@@ -87,7 +90,7 @@ def passed_counts(round_: Round) -> dict[int, int]:
     rows = db.session.execute(scope_to_city(
         select(Application.city_id, func.count()).where(Application.round_id == round_.id,
                                                         Application.review_state == ReviewState.PASSED),
-        Application.city_id).group_by(Application.city_id))
+        Application.city_id, current_user).group_by(Application.city_id))
     return {city_id: count for city_id, count in rows}
 
 
@@ -127,7 +130,7 @@ def move_application(round_: Round, city: City, application_id: int, direction: 
     for n, a in enumerate(applications, start=1):
         set_committed_value(a, "position", n)
     after = [a.title for a in applications if a.review_state == ReviewState.PASSED]
-    record("summary.reordered", object_type="city", object_id=city.id, city_id=city.id,
+    record("summary.reordered", user=current_user, object_type="city", object_id=city.id, city_id=city.id,
            summary=f"调整推荐信息汇总表顺序：“{moving.title}”{'上移' if direction == 'up' else '下移'}至第 {other_index + 1} 位",
            before={"order": before}, after={"order": after})
     db.session.flush()
@@ -154,7 +157,7 @@ def update_contact(city: City, contact_name: str, contact_phone: str) -> None:
     if before == after:
         return
     city.contact_name, city.contact_phone = name, phone
-    record("city.contact_updated", object_type="city", object_id=city.id, city_id=city.id,
+    record("city.contact_updated", user=current_user, object_type="city", object_id=city.id, city_id=city.id,
            summary=f"修改推荐信息汇总表联系人：{name} {phone}", before=before, after=after)
     db.session.flush()
 
@@ -182,7 +185,7 @@ def roster_entries(round_: Round, mark: str | None = None) -> list[RosterEntry]:
             .join(City, Application.city_id == City.id)
             .where(Application.round_id == round_.id)
             .order_by(City.sort_order, Application.position, Application.id))
-    stmt = scope_to_city(stmt, Application.city_id)
+    stmt = scope_to_city(stmt, Application.city_id, current_user)
     if mark:
         stmt = stmt.where(Application.province_mark == mark)
     entries = []
@@ -212,7 +215,7 @@ def build_roster(round_: Round, list_key: str) -> Roster:
 def roster_counts(round_: Round) -> dict[str, int]:
     rows = db.session.execute(scope_to_city(
         select(Application.province_mark, func.count()).where(Application.round_id == round_.id),
-        Application.city_id).group_by(Application.province_mark))
+        Application.city_id, current_user).group_by(Application.province_mark))
     by_mark = {mark: count for mark, count in rows}
     return {"all": sum(by_mark.values()), **{m.value: by_mark.get(m.value, 0) for m in ProvinceMark}}
 
@@ -281,7 +284,7 @@ def comparison(round_: Round, key: str, *, scope: str = "all", sort: str = "rank
     stmt = (select(Application.id, City.name, City.sort_order, Application.position, Application.platform_name,
                    Application.enterprise_name, Application.review_state, Application.province_mark, column)
             .join(City, Application.city_id == City.id).where(Application.round_id == round_.id))
-    stmt = scope_to_city(stmt, Application.city_id)
+    stmt = scope_to_city(stmt, Application.city_id, current_user)
     if scope == "passed":
         stmt = stmt.where(Application.review_state == ReviewState.PASSED)
     elif scope == "marked":
@@ -467,7 +470,7 @@ def preview_import(path: Path, *, name: str, round_: Round, city: City) -> Impor
         preview.problems.insert(0, importing.Problem(
             "本市（州）已报送，申报为只读，不能导入；如需修改，请联系省厅退回。"))
     existing = {normalize_code(a.credit_code): a
-                for a in db.session.scalars(applications_stmt(round_).where(Application.city_id == city.id))
+                for a in db.session.scalars(applications_stmt(current_user, round_).where(Application.city_id == city.id))
                 if a.credit_code}
     for column in result.columns:
         match = existing.get(normalize_code(column.credit_code)) if column.credit_code else None
@@ -507,14 +510,14 @@ def apply_import(path: Path, *, name: str, round_: Round, city: City, expected_d
             continue
         application = item.application
         try:
-            saved, evaluation = save_application(application, item.column.raw, city=city, round_=round_,
+            saved, evaluation = save_application(current_user, application, item.column.raw, city=city, round_=round_,
                                                  expected_version=application.version if application else None)
         except (ApplicationError, StaleDataError) as err:
             raise ReportError(f"{item.column.label}（{item.column.title}）未能保存：{err}") from None
         if saved is None:  # cannot happen: unreadable values block the preview
             raise ReportError(f"{item.column.label}（{item.column.title}）有无法识别的内容，未导入任何数据。")
         (created if application is None else updated).append(saved.title)
-    record("reports.imported", object_type="city", object_id=city.id, city_id=city.id,
+    record("reports.imported", user=current_user, object_type="city", object_id=city.id, city_id=city.id,
            summary=f"Excel导入申报指标：新建 {len(created)} 份、更新 {len(updated)} 份（文件“{name}”）",
            after={"file": name, "created": created, "updated": updated,
                   "unchanged": [i.column.title for i in preview.unchanged]})

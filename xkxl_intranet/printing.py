@@ -1,6 +1,11 @@
-"""HTML to PDF for the report layouts (WeasyPrint). No Flask.
+"""Printing: a print template rendered to HTML, and HTML to PDF (WeasyPrint), for receipts,
+reports and the demo's 申报书 alike.
 
-The print templates (``templates/reports/*_print.html``) use a handful of elements. WeasyPrint
+Print templates are rendered with :func:`render_print`, which does not run the page's context
+processors: a PDF needs no navigation, reminder banner or countdown, and must not pay the
+queries behind them. The CJK fonts come from Debian's fonts-noto-cjk (installed by make).
+
+The print templates (``templates/*/*_print.html``) use a handful of elements. WeasyPrint
 matches its complete HTML5 user-agent stylesheet (some 250 rules, most of them for forms,
 lists, ruby, bidi…) against every element; for a roster of 500 applications that is 7,500
 table cells and about a fifth of the rendering time. :func:`render_pdf` gives WeasyPrint a
@@ -11,6 +16,9 @@ WeasyPrint stops asking for ``_ua_stylesheets`` the default one is used: slower,
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
 
 LEAN_UA_CSS = """
 head, link, meta, script, style, title, template, [hidden] { display: none }
@@ -56,6 +64,23 @@ def css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def render_print(template_name: str, **context) -> str:
+    """A print template as HTML, with only the context given (no context processors)."""
+    return current_app.jinja_env.get_template(template_name).render(**context)
+
+
+def static_base_url() -> str:
+    """Lets a print template's stylesheet link resolve to the static folder on disk."""
+    return str(Path(current_app.static_folder)) + "/"
+
+
+def print_pdf(template_name: str, **context) -> bytes:
+    """A print template straight to PDF."""
+    return render_pdf(render_print(template_name, **context), base_url=static_base_url())
+
+
+# WeasyPrint is imported on first use: it takes about a second to import, which every
+# command and test that never prints would otherwise pay.
 @lru_cache(maxsize=1)
 def _lean_user_agent_stylesheet():
     from weasyprint import CSS

@@ -1,0 +1,82 @@
+"""Checking an application: the rules of ``domain/checks.py`` on what is typed or stored, plus
+the duplicates across the round (a query), stored as counts for lists and the dashboard."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from ..domain.checks import check_values
+from ..domain.duplicates import DuplicateHit, org_code_key, platform_key
+from ..domain.evaluation import Evaluation
+from ..extensions import db
+from ..rounds.models import City, Round
+from .models import Application
+
+
+def _hits(own_id: int | None, own_city_id: int, keys: dict[str, str | None], rows) -> list[DuplicateHit]:
+    hits = []
+    for other in rows:
+        if other.id == own_id:
+            continue
+        for kind, mine, theirs in (("credit_code", keys["credit_code"], other.org_code_key),
+                                   ("platform_name", keys["platform_name"], other.platform_key)):
+            if mine and mine == theirs:
+                hits.append(DuplicateHit(kind, other.id, other.city.name, other.enterprise_name or "",
+                                         other.platform_name or "", other.city_id == own_city_id))
+    return hits
+
+
+def find_duplicates(round_id: int, city_id: int, own_id: int | None, *, org_key: str | None,
+                    platform: str | None) -> list[DuplicateHit]:
+    """Other applications of the round, in any city, with the same code or platform."""
+    conditions = []
+    if org_key:
+        conditions.append(Application.org_code_key == org_key)
+    if platform:
+        conditions.append(Application.platform_key == platform)
+    if not conditions:
+        return []
+    # Deliberately not scoped: a clerk must learn that another city put the same enterprise
+    # forward. Only the city, enterprise and platform names are shown, never a link.
+    rows = db.session.scalars(select(Application).where(
+        Application.round_id == round_id, Application.id != (own_id or 0), or_(*conditions)))
+    return _hits(own_id, city_id, {"credit_code": org_key, "platform_name": platform}, rows)
+
+
+def duplicates_for(application: Application) -> list[DuplicateHit]:
+    return find_duplicates(application.round_id, application.city_id, application.id,
+                           org_key=application.org_code_key, platform=application.platform_key)
+
+
+def evaluate(application: Application) -> Evaluation:
+    """Check the stored values (the same rules as typing, import and reporting)."""
+    result = check_values(application.values(), clerk_city_code=application.city.code)
+    return Evaluation.of(result, duplicates_for(application), application.acknowledgements)
+
+
+def evaluate_input(raw: Mapping[str, Any], *, city: City, round_: Round,
+                   application: Application | None) -> Evaluation:
+    """Check what the clerk is typing, before anything is saved."""
+    result = check_values(raw, clerk_city_code=city.code)
+    hits = find_duplicates(round_.id, city.id, application.id if application else None,
+                           org_key=org_code_key(result.values.get("credit_code")),
+                           platform=platform_key(result.values.get("platform_name")))
+    return Evaluation.of(result, hits, application.acknowledgements if application else None)
+
+
+def store_counts(application: Application, evaluation: Evaluation) -> None:
+    """The counts lists, the dashboard and the reminder read without checking again."""
+    application.error_count = len(evaluation.errors)
+    application.warning_count = len(evaluation.warnings)
+    application.open_warning_count = len(evaluation.open_warnings)
+
+
+def refresh_counts(application_ids: Iterable[int]) -> None:
+    """Re-evaluate applications whose duplicate status may have changed."""
+    ids = set(application_ids)
+    if not ids:
+        return
+    for other in db.session.scalars(select(Application).where(Application.id.in_(ids))):
+        store_counts(other, evaluate(other))

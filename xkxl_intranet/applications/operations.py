@@ -1,0 +1,231 @@
+"""Writing applications: save, acknowledge a warning, 市州初审, delete.
+
+Each operation takes the acting user and plain values, raises :class:`Refused` with the
+clerk's message, and only flushes: the route commits (``web.unit_of_work``).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import load_only
+
+from ..audit.services import record
+from ..clock import now
+from ..domain.duplicates import org_code_key, platform_key
+from ..domain.errors import Refused
+from ..domain.evaluation import Evaluation
+from ..domain.indicators import FIELDS, Kind, format_field
+from ..extensions import db
+from ..files.operations import delete_application_files
+from ..files.queries import missing_requirements
+from ..rounds.models import City, Round
+from ..rounds.state import LOCKED_MESSAGE, batch_is_locked, note_activity
+from .evaluation import evaluate, evaluate_input, refresh_counts, store_counts
+from .models import Application, ReviewState
+
+
+class EditConflict(Refused):
+    """Someone else saved the application after this editor loaded it."""
+
+    def __init__(self, application: Application, changes: list[tuple[str, str, str]]):
+        who = application.updated_by.display_name if application.updated_by else "其他用户"
+        super().__init__(
+            f"保存未成功：{who} 已于 {application.updated_at:%H:%M:%S} 修改了这份申报（版本 {application.version}）。"
+            "您填写的内容仍保留在下面的表格中；请对照下列差异核对后再保存。")
+        self.application = application
+        self.changes = changes  # (label, your value, saved value)
+
+
+def json_value(key: str, value: Any) -> Any:
+    """A value as the audit trail keeps it: the text a clerk would read."""
+    if value is None:
+        return None
+    return format_field(FIELDS[key], value)
+
+
+def _snapshot(application: Application) -> dict[str, Any]:
+    return {key: json_value(key, getattr(application, key)) for key in FIELDS}
+
+
+def next_position(round_: Round, city: City) -> int:
+    current = db.session.scalar(select(func.max(Application.position)).where(
+        Application.round_id == round_.id, Application.city_id == city.id))
+    return (current or 0) + 1
+
+
+def is_editable(application: Application) -> bool:
+    """Whether the city may still change the application: not once its batch is reported."""
+    return not batch_is_locked(application.round_id, application.city_id)
+
+
+def ensure_editable(application: Application) -> None:
+    if not is_editable(application):
+        raise Refused(LOCKED_MESSAGE)
+
+
+def _conflict(application: Application, values: Mapping[str, Any]) -> EditConflict:
+    changes = [(FIELDS[k].label, json_value(k, values.get(k)) or "",
+                json_value(k, getattr(application, k)) or "")
+               for k in FIELDS if values.get(k) != getattr(application, k)]
+    return EditConflict(application, changes)
+
+
+def _new_application(user, round_: Round, city: City) -> Application:
+    note_activity(round_.id, city.id)
+    application = Application(round_id=round_.id, city_id=city.id, review_state=ReviewState.DRAFT,
+                              position=next_position(round_, city), acknowledgements={},
+                              created_at=now(), created_by_id=user.id)
+    db.session.add(application)
+    return application
+
+
+def _assign(application: Application, values: Mapping[str, Any]) -> None:
+    for key in FIELDS:
+        value = values.get(key)
+        if FIELDS[key].kind is Kind.MULTI and value is not None:
+            value = list(value)
+        setattr(application, key, value)
+    application.org_code_key = org_code_key(application.credit_code)
+    application.platform_key = platform_key(application.platform_name)
+
+
+def _record_save(user, application: Application, before: dict | None, after: dict) -> None:
+    if before is None:
+        record("application.created", user=user, object_type="application",
+               object_id=application.id, city_id=application.city_id,
+               summary=f"新建申报：{application.title}",
+               after={k: v for k, v in after.items() if v not in (None, "")})
+        return
+    changed = [k for k in FIELDS if before.get(k) != after.get(k)]
+    if not changed:
+        return
+    labels = "、".join(FIELDS[k].label for k in changed[:5]) + ("等" if len(changed) > 5 else "")
+    record("application.updated", user=user, object_type="application", object_id=application.id,
+           city_id=application.city_id,
+           summary=f"修改申报：{application.title}（{len(changed)}项：{labels}）",
+           before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+
+
+def _others_sharing(application: Application, keys: set[str | None]) -> set[int]:
+    keys = keys - {None}
+    if not keys:
+        return set()
+    return set(db.session.scalars(select(Application.id).where(
+        Application.round_id == application.round_id, Application.id != application.id,
+        or_(Application.org_code_key.in_(keys), Application.platform_key.in_(keys)))))
+
+
+def save_application(user, application: Application | None, raw: Mapping[str, Any], *,
+                     city: City, round_: Round,
+                     expected_version: int | None) -> tuple[Application | None, Evaluation]:
+    """Create (``application=None``) or update from what the clerk typed.
+
+    Values that cannot be read (letters in a number…) are not saved: the clerk sees the
+    message beside the field and keeps what they typed. Rule errors and warnings do not
+    stop a draft from being saved; they stop it from entering the city's batch. The one
+    evaluation of the input is also the saved application's: it is not checked twice.
+    """
+    if application is not None:
+        ensure_editable(application)
+    evaluation = evaluate_input(raw, city=city, round_=round_, application=application)
+    if evaluation.result.parse_errors:
+        return None, evaluation
+    values = evaluation.values
+    if application is not None and expected_version is not None \
+            and expected_version != application.version:
+        raise _conflict(application, values)
+    before = None if application is None else _snapshot(application)
+    old_keys = set() if application is None else {application.org_code_key, application.platform_key}
+    if application is None:
+        application = _new_application(user, round_, city)
+    _assign(application, values)
+    application.updated_at = now()
+    application.updated_by_id = user.id
+    store_counts(application, evaluation)
+    db.session.flush()
+    _record_save(user, application, before, _snapshot(application))
+    if application.state is ReviewState.PASSED and evaluation.blocking:
+        application.review_state = ReviewState.DRAFT
+        record("application.review_reverted", user=user, object_type="application",
+               object_id=application.id, city_id=city.id,
+               summary="修改后存在未解决的问题，初审状态退回草稿",
+               before={"review_state": ReviewState.PASSED.label},
+               after={"review_state": ReviewState.DRAFT.label})
+    # Others who share (or shared) a code or platform name see the change in their flags.
+    new_keys = {application.org_code_key, application.platform_key}
+    refresh_counts({h.other_id for h in evaluation.duplicates}
+                   | _others_sharing(application, old_keys - new_keys))
+    db.session.flush()
+    return application, evaluation
+
+
+def acknowledge_warning(user, application: Application, rule: str, note: str) -> Evaluation:
+    ensure_editable(application)
+    evaluation = evaluate(application)
+    warning = next((w for w in evaluation.warnings if w.rule == rule), None)
+    if warning is None:
+        raise Refused("该提示已不存在（可能数据已修改），无需确认。")
+    note = (note or "").strip()
+    if not note:
+        raise Refused("请填写确认说明，说明该提示为何可以接受。")
+    acknowledgements = dict(application.acknowledgements or {})
+    acknowledgements[rule] = {"note": note[:500], "message": warning.message,
+                              "by": user.username, "at": now().isoformat(timespec="seconds")}
+    application.acknowledgements = acknowledgements
+    evaluation.acknowledged = acknowledgements
+    store_counts(application, evaluation)
+    record("application.warning_acknowledged", user=user, object_type="application",
+           object_id=application.id, city_id=application.city_id,
+           summary=f"确认提示：{warning.message}", after={"rule": rule, "note": note[:500]})
+    db.session.flush()
+    return evaluation
+
+
+def review_blockers(application: Application, evaluation: Evaluation) -> list[str]:
+    """What stops 初审通过: open findings, then what the files still lack."""
+    return [f.message for f in evaluation.blocking] + missing_requirements(application)
+
+
+def set_review(user, application: Application, decision: str, comment: str) -> Evaluation:
+    """市州初审: 通过 only when nothing blocks; 不推荐 needs a reason; 草稿 withdraws."""
+    ensure_editable(application)
+    try:
+        target = ReviewState(decision)
+    except ValueError:
+        raise Refused("请选择初审结论：通过或不推荐。") from None
+    comment = (comment or "").strip()
+    evaluation = evaluate(application)
+    if target is ReviewState.PASSED:
+        missing = review_blockers(application, evaluation)
+        if missing:
+            raise Refused("尚有以下问题，不能初审通过：" + "；".join(missing[:20])
+                          + ("……" if len(missing) > 20 else ""))
+    if target is ReviewState.NOT_RECOMMENDED and not comment:
+        raise Refused("不推荐时请填写初审意见（不推荐的理由）。")
+    before = {"review_state": application.state.label, "review_comment": application.review_comment}
+    application.review_state = target
+    application.review_comment = comment[:2000]
+    application.reviewed_at = now()
+    application.reviewed_by_id = user.id
+    store_counts(application, evaluation)
+    record("application.reviewed", user=user, object_type="application", object_id=application.id,
+           city_id=application.city_id, summary=f"市州初审：{target.label}（{application.title}）",
+           before=before, after={"review_state": target.label, "review_comment": application.review_comment})
+    db.session.flush()
+    return evaluation
+
+
+def delete_application(user, application: Application) -> None:
+    ensure_editable(application)
+    if application.state is not ReviewState.DRAFT:
+        raise Refused("只有草稿状态的申报可以删除；请先撤回初审结论。")
+    shared = _others_sharing(application, {application.org_code_key, application.platform_key})
+    record("application.deleted", user=user, object_type="application", object_id=application.id,
+           city_id=application.city_id, summary=f"删除申报：{application.title}",
+           before={k: v for k, v in _snapshot(application).items() if v not in (None, "")})
+    delete_application_files(user, application)
+    db.session.delete(application)
+    db.session.flush()
+    refresh_counts(shared)

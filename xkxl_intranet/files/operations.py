@@ -1,0 +1,206 @@
+"""Writing stored files: uploads checked by content and kept (versioned for the 申报书), files
+the system makes (demo data), deletion. Operations take the acting user, raise
+:class:`Refused` / :class:`NotFound`, and only flush; the route commits."""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from ..applications.models import Application
+from ..audit.services import record
+from ..auth.scoping import is_own_city_clerk
+from ..clock import now
+from ..domain.errors import NotFound, Refused
+from ..extensions import db
+from ..rounds.models import City, Round
+from .categories import CATEGORIES, Category
+from .filetypes import FileRejected, check_upload
+from .models import StoredFile
+from .naming import display_name, human_size
+from .queries import application_files, deletion_refusal, upload_refusal
+from .storage import (HashingTempFile, move_into_storage, path_for, remove_after_commit,
+                      remove_unless_committed, spool)
+
+Message = tuple[str, str]  # (level: success|danger|warning, text)
+
+
+def max_upload_mb() -> int:
+    return int(current_app.config.get("MAX_UPLOAD_MB") or 200)
+
+
+@dataclass
+class UploadOutcome:
+    saved: list[StoredFile] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+
+def store_uploads(user, uploads: list, *, category: Category, application: Application | None = None,
+                  city: City | None = None, round_: Round | None = None) -> UploadOutcome:
+    """Check and keep each uploaded file (a werkzeug ``FileStorage`` or anything with
+    ``filename`` and ``stream``). A refused file gets a message and changes nothing; the
+    others are kept. Flushes; the caller commits."""
+    outcome = UploadOutcome()
+    uploads = [u for u in uploads if u is not None and (u.filename or "").strip()]
+    if not uploads:
+        outcome.messages.append(("danger", f"请选择要上传的文件（{category.label}）。"))
+        return outcome
+    if application is not None:
+        refusal = upload_refusal(application)
+        if refusal:
+            outcome.messages.append(("danger", refusal))
+            return outcome
+    if category.versioned and len(uploads) > 1:
+        outcome.messages.append(("danger", f"“{category.label}”每次只能上传一个文件，请只选择一个文件。"))
+        return outcome
+    for upload in uploads:
+        try:
+            stored, replaced = _store_file(user, upload, category=category,
+                                           application=application, city=city, round_=round_)
+        except FileRejected as err:
+            outcome.messages.append(("danger", err.message))
+        else:
+            outcome.saved.append(stored)
+            note = "，原版本已保留在历史版本中" if replaced else ""
+            outcome.messages.append(("success", f"已上传{category.label}“{stored.original_name}”"
+                                                f"（{human_size(stored.size)}）{note}。"))
+    return outcome
+
+
+def store_file(user, upload, *, category: Category, application: Application | None = None,
+               city: City | None = None, round_: Round | None = None) -> StoredFile:
+    """Check one upload by content and move it into storage; add its row and audit event.
+
+    Raises :class:`FileRejected` (nothing is kept). The file is complete and fsynced before
+    the row exists; if the transaction does not commit, the file is removed again.
+    """
+    return _store_file(user, upload, category=category, application=application, city=city,
+                       round_=round_)[0]
+
+
+def store_bytes(user, data: bytes, name: str, *, category: str,
+                application: Application | None = None, city: City | None = None,
+                round_: Round | None = None) -> StoredFile:
+    """Keep a file the system made itself (demo data, imports) exactly as if uploaded:
+    checked by content, versioned, audited. ``category`` is a key (``"form"``...). Raises
+    :class:`FileRejected`. Flushes; the caller commits."""
+    upload = FileStorage(io.BytesIO(data), name)
+    return _store_file(user, upload, category=CATEGORIES[category], application=application,
+                       city=city, round_=round_)[0]
+
+
+def _store_file(user, upload, *, category: Category, application: Application | None,
+                city: City | None, round_: Round | None) -> tuple[StoredFile, list[StoredFile]]:
+    if application is not None:
+        city_id, round_id = application.city_id, application.round_id
+    else:
+        if city is None or round_ is None:
+            raise ValueError("a city file needs city and round_")
+        city_id, round_id = city.id, round_.id
+    raw_name = upload.filename or ""
+    name = display_name(raw_name)
+    stream = upload.stream
+    temp = stream if isinstance(stream, HashingTempFile) else spool(stream)
+    try:
+        temp.flush()
+        size = os.fstat(temp.fileno()).st_size
+        limit = max_upload_mb()
+        if size > limit * 1024 * 1024:
+            raise FileRejected(f"文件“{name}”大小为 {human_size(size)}，超过了每个文件 {limit} MB 的上限，"
+                               "请压缩或拆分后重新上传", filename=name, reason="too_large")
+        detected = check_upload(raw_name, temp, allowed=category.kinds)
+        storage_name, size, digest = move_into_storage(temp)
+    finally:
+        if temp is not stream:
+            temp.discard()
+    remove_unless_committed(db.session, path_for(storage_name))
+
+    replaced: list[StoredFile] = []
+    if category.versioned:
+        replaced = _supersede(category, application=application, city_id=city_id, round_id=round_id)
+    stored = StoredFile(
+        round_id=round_id, city_id=city_id,
+        application_id=application.id if application is not None else None,
+        category=category.key, original_name=name, storage_name=storage_name, size=size,
+        sha256=digest, kind=detected.kind, mime=detected.mime, uploaded_at=now(),
+        uploaded_by_id=user.id if user is not None else None)
+    db.session.add(stored)
+    db.session.flush()
+    whose = f"（{application.title}）" if application is not None else ""
+    record("file.uploaded", user=user, object_type="file", object_id=stored.id, city_id=city_id,
+           summary=f"上传{category.label}{whose}：{name}（{human_size(size)}）",
+           after={"application_id": stored.application_id, "category": category.key,
+                  "name": name, "size": size, "sha256": digest, "kind": detected.kind,
+                  **({"replaces": [f.id for f in replaced]} if replaced else {})})
+    return stored, replaced
+
+
+def _supersede(category: Category, *, application: Application | None, city_id: int,
+               round_id: int) -> list[StoredFile]:
+    """Mark the current version(s) as replaced; rows are locked first on PostgreSQL."""
+    if application is not None:
+        db.session.execute(select(Application.id).where(Application.id == application.id)
+                           .with_for_update())
+        where = [StoredFile.application_id == application.id]
+    else:
+        db.session.execute(select(City.id).where(City.id == city_id).with_for_update())
+        where = [StoredFile.application_id.is_(None), StoredFile.city_id == city_id,
+                 StoredFile.round_id == round_id]
+    current = list(db.session.scalars(select(StoredFile).where(
+        *where, StoredFile.category == category.key, StoredFile.superseded_at.is_(None))))
+    moment = now()
+    for row in current:
+        row.superseded_at = moment
+    return current
+
+
+def delete_file(user, stored: StoredFile) -> StoredFile | None:
+    """Delete one file (row now, bytes after the commit), audited. Only an own-city clerk, only
+    while its application is a draft. Deleting the current 申报书 makes the latest earlier
+    version current again; that version is returned."""
+    if not is_own_city_clerk(user, stored.city_id):
+        raise NotFound
+    refusal = deletion_refusal(stored)
+    if refusal:
+        raise Refused(refusal)
+    category = stored.category_info
+    restored = None
+    if category.versioned and stored.superseded_at is None:
+        earlier = [f for f in application_files(stored.application)[category.key]
+                   if f.id != stored.id]
+        restored = earlier[0] if earlier else None
+    record("file.deleted", user=user, object_type="file", object_id=stored.id,
+           city_id=stored.city_id, summary=f"删除{category.label}（{stored.application.title}）：{stored.original_name}"
+                   + (f"，恢复为上一版本“{restored.original_name}”" if restored else ""),
+           before=_snapshot(stored))
+    remove_after_commit(db.session, path_for(stored.storage_name))
+    db.session.delete(stored)
+    if restored is not None:
+        restored.superseded_at = None
+    db.session.flush()
+    return restored
+
+
+def _snapshot(stored: StoredFile) -> dict[str, Any]:
+    return {"application_id": stored.application_id, "category": stored.category,
+            "name": stored.original_name, "size": stored.size, "sha256": stored.sha256,
+            "uploaded_at": stored.uploaded_at.isoformat() if stored.uploaded_at else None,
+            "uploaded_by": stored.uploader_name}
+
+
+def delete_application_files(user, application: Application) -> None:
+    """An application deleted (a draft, by its city) takes its files with it: rows in the same
+    flush, the bytes after the commit."""
+    for stored in db.session.scalars(select(StoredFile).where(
+            StoredFile.application_id == application.id)):
+        record("file.deleted", user=user, object_type="file", object_id=stored.id,
+               city_id=stored.city_id, before=_snapshot(stored),
+               summary=f"随申报“{application.title}”一并删除"
+                       f"{CATEGORIES[stored.category].label}：{stored.original_name}")
+        remove_after_commit(db.session, path_for(stored.storage_name))
+        db.session.delete(stored)

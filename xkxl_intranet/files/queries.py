@@ -1,0 +1,114 @@
+"""Reading stored files: an application's files by category, what they still lack, the
+city's 汇总表 scans, and whether a city's files may change now."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from ..applications.models import Application, ReviewState
+from ..auth.scoping import scope_to_city
+from ..domain.errors import NotFound
+from ..extensions import db
+from ..rounds.state import LOCKED_FILES_MESSAGE, batch_is_locked
+from .categories import APPLICATION_CATEGORIES, FORM, SUMMARY_SCAN, Category
+from .models import StoredFile
+from .storage import path_for
+
+
+def get_file(user, file_id: int) -> StoredFile:
+    """A stored file ``user`` may see; :class:`NotFound` otherwise (another city's)."""
+    stored = db.session.scalar(scope_to_city(select(StoredFile).where(StoredFile.id == file_id),
+                                             StoredFile.city_id, user))
+    if stored is None:
+        raise NotFound
+    return stored
+
+
+def _ordered(files: Iterable[StoredFile], category: Category) -> list[StoredFile]:
+    files = list(files)
+    if category.versioned:  # current first, then the history, newest first
+        return sorted(files, key=lambda f: (f.superseded_at is not None, -f.uploaded_at.timestamp(),
+                                            -f.id))
+    return sorted(files, key=lambda f: (f.uploaded_at, f.id))  # in the order they were added
+
+
+def application_files(application: Application) -> dict[str, list[StoredFile]]:
+    """Every file of the application by category key (all keys present, lists may be empty).
+
+    The 申报书 list holds the current version first, then the earlier ones, newest first;
+    the evidence lists are in upload order.
+    """
+    rows = db.session.scalars(select(StoredFile).where(StoredFile.application_id == application.id))
+    grouped: dict[str, list[StoredFile]] = defaultdict(list)
+    for row in rows:
+        grouped[row.category].append(row)
+    return {c.key: _ordered(grouped.get(c.key, ()), c) for c in APPLICATION_CATEGORIES}
+
+
+def current_version(files: Iterable[StoredFile]) -> StoredFile | None:
+    for f in files:
+        if f.superseded_at is None:
+            return f
+    return None
+
+
+def missing_requirements(application: Application,
+                         files: dict[str, list[StoredFile]] | None = None) -> list[str]:
+    """What the files still lack before the application can be reported, in Chinese.
+    ``files`` is :func:`application_files`' result when the caller already has it."""
+    if files is None:
+        files = application_files(application)
+    form = current_version(files[FORM.key])
+    if form is None:
+        return ["尚未上传申报书"]
+    if not path_for(form.storage_name).is_file():
+        return [f"申报书“{form.original_name}”在服务器存储中缺失，请重新上传"]
+    return []
+
+
+def summary_scans(city_id: int, round_id: int) -> list[StoredFile]:
+    rows = db.session.scalars(select(StoredFile).where(
+        StoredFile.city_id == city_id, StoredFile.round_id == round_id,
+        StoredFile.category == SUMMARY_SCAN.key))
+    return _ordered(rows, SUMMARY_SCAN)
+
+
+def file_counts(round_id: int, city_id: int) -> dict[int, dict[str, int]]:
+    """Per application: how many current files each category holds."""
+    rows = db.session.execute(
+        select(StoredFile.application_id, StoredFile.category, func.count())
+        .where(StoredFile.round_id == round_id, StoredFile.city_id == city_id,
+               StoredFile.application_id.is_not(None), StoredFile.superseded_at.is_(None))
+        .group_by(StoredFile.application_id, StoredFile.category))
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for application_id, category_key, n in rows:
+        counts[application_id][category_key] = n
+    return counts
+
+
+def city_applications(round_id: int, city_id: int) -> list[Application]:
+    return list(db.session.scalars(select(Application).where(
+        Application.round_id == round_id, Application.city_id == city_id).order_by(Application.id)))
+
+
+def upload_refusal(application: Application) -> str | None:
+    """Why the application's files cannot change now (its batch is reported), or ``None``."""
+    if batch_is_locked(application.round_id, application.city_id):
+        return LOCKED_FILES_MESSAGE
+    return None
+
+
+def deletion_refusal(stored: StoredFile) -> str | None:
+    name = stored.original_name
+    if stored.application_id is None:
+        return (f"汇总表扫描件“{name}”不能删除；如需更正，请上传新的扫描件（旧版本会保留）。")
+    application = stored.application
+    refusal = upload_refusal(application)  # the batch is reported: files are read-only
+    if refusal:
+        return refusal
+    if application.review_state != ReviewState.DRAFT:
+        return (f"申报“{application.title}”已不是草稿（{application.state.label}），"
+                f"不能删除文件“{name}”。")
+    return None

@@ -1,0 +1,120 @@
+"""The province's desk for a city's batch: accept (受理), return (退回) with a reason, extend
+the deadline, register the paper copies, choose the disclosure, and mark the platforms it
+recommends. Operations take the acting user, raise :class:`Refused`, and only flush."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..applications.models import Application, ProvinceMark, ReviewState
+from ..audit.services import record
+from ..clock import now
+from ..domain.errors import Refused
+from ..extensions import db
+from .models import BatchState, CityBatch, Disclosure
+from .state import find_batch
+
+
+def _transition(user, batch: CityBatch, target: BatchState, allowed: set[BatchState], action: str,
+                summary: str, **after) -> None:
+    if batch.state_enum not in allowed:
+        raise Refused(f"{batch.city.name}当前为“{batch.state_enum.label}”，不能{action}。")
+    before = {"state": batch.state_enum.label}
+    batch.state = target
+    record(f"batch.{target.value}", user=user, object_type="batch", object_id=batch.id, city_id=batch.city_id,
+           summary=summary, before=before, after={"state": target.label, **after})
+    db.session.flush()
+
+
+def accept(user, batch: CityBatch) -> None:
+    batch.accepted_at = now()
+    _transition(user, batch, BatchState.ACCEPTED, {BatchState.REPORTED}, "受理",
+                f"受理{batch.city.name}的报送")
+
+
+def return_batch(user, batch: CityBatch, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("退回时请填写退回原因，市（州）将看到这段说明。")
+    batch.return_reason = reason[:2000]
+    batch.returned_at = now()
+    _transition(user, batch, BatchState.RETURNED, {BatchState.REPORTED, BatchState.ACCEPTED}, "退回",
+                f"退回{batch.city.name}的报送：{reason[:200]}", reason=reason[:2000])
+
+
+def grant_extension(user, batch: CityBatch, deadline: datetime, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("请填写延期原因。")
+    if deadline <= batch.round.deadline:
+        raise Refused(f"延期截止时间应晚于本批次截止时间（{batch.round.deadline:%Y-%m-%d %H:%M}）。")
+    if deadline <= now():
+        raise Refused("延期截止时间应晚于当前时间。")
+    before = {"extension_deadline": batch.extension_deadline.isoformat() if batch.extension_deadline else None}
+    batch.extension_deadline = deadline
+    batch.extension_reason = reason[:1000]
+    batch.extension_granted_at = now()
+    record("batch.extension_granted", user=user, object_type="batch", object_id=batch.id, city_id=batch.city_id,
+           summary=f"准予{batch.city.name}延期至 {deadline:%Y-%m-%d %H:%M}：{reason[:200]}",
+           before=before, after={"extension_deadline": deadline.isoformat(), "reason": reason[:1000]})
+    db.session.flush()
+
+
+PAPER_FIELDS = {
+    "paper_forms_received_on": "申报书纸质版（一式三份）",
+    "paper_disc_received_on": "电子版光盘",
+    "paper_summary_received_on": "汇总表纸质版",
+}
+
+
+def record_paper(user, batch: CityBatch, received: dict[str, date | None], note: str) -> None:
+    before = {k: (getattr(batch, k).isoformat() if getattr(batch, k) else None) for k in PAPER_FIELDS}
+    for key in PAPER_FIELDS:
+        setattr(batch, key, received.get(key))
+    batch.paper_note = (note or "").strip()[:1000]
+    after = {k: (getattr(batch, k).isoformat() if getattr(batch, k) else None) for k in PAPER_FIELDS}
+    changed = {k for k in PAPER_FIELDS if before[k] != after[k]}
+    record("batch.paper_received", user=user, object_type="batch", object_id=batch.id, city_id=batch.city_id,
+           summary=f"登记{batch.city.name}纸质材料："
+                   + ("、".join(f"{PAPER_FIELDS[k]} {after[k] or '（清除）'}" for k in changed) or "备注"),
+           before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    db.session.flush()
+
+
+def mark_application(user, application: Application, mark: str, note: str) -> None:
+    """The province's choice for a platform in a reported batch."""
+    batch = find_batch(application.round_id, application.city_id)
+    if batch is None or batch.state_enum not in (BatchState.REPORTED, BatchState.ACCEPTED):
+        raise Refused("只有已报送的申报可以标记推荐结果。")
+    if application.review_state != ReviewState.PASSED:
+        raise Refused("只有市州初审通过的申报可以标记推荐结果。")
+    try:
+        target = ProvinceMark(mark) if mark else None
+    except ValueError:
+        raise Refused("请选择：推荐工信部、列入省级培育名单或未入选。") from None
+    before = {"province_mark": application.mark.label if application.mark else None,
+              "province_note": application.province_note}
+    application.province_mark = target.value if target else None
+    application.province_note = (note or "").strip()[:1000]
+    application.marked_at = now()
+    application.marked_by_id = user.id
+    record("application.marked", user=user, object_type="application", object_id=application.id,
+           city_id=application.city_id,
+           summary=f"省厅标记：{target.label if target else '清除标记'}（{application.title}）",
+           before=before, after={"province_mark": target.label if target else None,
+                                 "province_note": application.province_note})
+    db.session.flush()
+
+
+def set_disclosure(user, batch: CityBatch, choice: str) -> None:
+    try:
+        target = Disclosure(choice)
+    except ValueError:
+        raise Refused("信息公开选项只能是：主动公开、依申请公开或不予公开。") from None
+    if batch.state_enum.locked:
+        raise Refused("已报送，信息公开选项不能再修改。")
+    before = batch.disclosure
+    batch.disclosure = target.value
+    record("batch.disclosure", user=user, object_type="batch", object_id=batch.id, city_id=batch.city_id,
+           summary=f"信息公开选项：{target.value}", before={"disclosure": before},
+           after={"disclosure": target.value})
+    db.session.flush()

@@ -1,0 +1,176 @@
+"""报送: what a city's batch would send and what still blocks it, the report itself with its
+receipt (回执), and the reminder shown near the deadline. Operations take the acting user,
+raise :class:`Refused`, and only flush."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+
+from ..applications.evaluation import evaluate
+from ..applications.models import Application, ReviewState
+from ..audit.services import record
+from ..auth.scoping import scope_to_city
+from ..clock import now
+from ..domain.deadlines import ReportingWindow, in_reminder_window
+from ..domain.errors import NotFound, Refused
+from ..extensions import db
+from ..files.categories import CATEGORIES, FORM
+from ..files.models import StoredFile
+from .models import BatchState, City, CityBatch, Receipt, Round
+from .state import batch_for_write, deadline_of, find_batch, window_of
+
+
+def current_files_by_application(round_id: int, city_id: int) -> dict[int, list]:
+    """Current (not superseded) files of a city's applications, in one query."""
+    grouped: dict[int, list] = defaultdict(list)
+    rows = db.session.scalars(select(StoredFile).where(
+        StoredFile.round_id == round_id, StoredFile.city_id == city_id,
+        StoredFile.application_id.is_not(None), StoredFile.superseded_at.is_(None))
+        .order_by(StoredFile.category, StoredFile.uploaded_at, StoredFile.id))
+    for stored in rows:
+        grouped[stored.application_id].append(stored)
+    return grouped
+
+
+@dataclass
+class Readiness:
+    """What reporting would send, and what still blocks it."""
+
+    batch: CityBatch
+    window: ReportingWindow
+    applications: list[Application]  # 初审通过, in 附件3 order
+    files: dict[int, list]
+    blockers: list[str] = field(default_factory=list)
+    not_reviewed: list[Application] = field(default_factory=list)
+
+    @property
+    def can_report(self) -> bool:
+        return not self.blockers
+
+
+def readiness(round_: Round, city: City) -> Readiness:
+    batch = batch_for_write(round_.id, city.id)
+    window = window_of(round_, batch)
+    applications = list(db.session.scalars(select(Application).where(
+        Application.round_id == round_.id, Application.city_id == city.id)
+        .order_by(Application.position, Application.id)))
+    passed = [a for a in applications if a.review_state == ReviewState.PASSED]
+    files = current_files_by_application(round_.id, city.id)
+    blockers: list[str] = []
+    if batch.state_enum.locked:
+        blockers.append(f"本批次当前状态为“{batch.state_enum.label}”，不能重复报送。")
+    if not window.allowed:
+        blockers.append(window.message)
+    if not passed:
+        blockers.append("没有市州初审通过的申报。请先完成初审（至少一份“通过”）。")
+    for application in passed:
+        problems = [f.message for f in evaluate(application).blocking]
+        if not any(f.category == FORM.key for f in files.get(application.id, [])):
+            problems.append("尚未上传申报书")
+        for problem in problems:
+            blockers.append(f"{application.title}：{problem}")
+    not_reviewed = [a for a in applications if a.review_state == ReviewState.DRAFT]
+    return Readiness(batch, window, passed, files, blockers, not_reviewed)
+
+
+def reminder(round_: Round, city: City) -> list[str] | None:
+    """From 7 days before the deadline: what is still missing, for the banner on city pages."""
+    batch = find_batch(round_.id, city.id)
+    deadline = deadline_of(round_, batch)
+    if batch is not None and batch.state_enum.locked:
+        return None
+    if not in_reminder_window(now(), deadline):
+        return None
+    rows = db.session.execute(
+        select(func.count(),
+               func.sum(case((Application.error_count > 0, 1), else_=0)),
+               func.sum(case((Application.open_warning_count > 0, 1), else_=0)),
+               func.sum(case((Application.review_state == ReviewState.DRAFT, 1), else_=0)))
+        .where(Application.round_id == round_.id, Application.city_id == city.id)).one()
+    total, with_errors, with_warnings, drafts = (int(x or 0) for x in rows)
+    with_form = db.session.scalar(select(func.count(func.distinct(StoredFile.application_id))).where(
+        StoredFile.round_id == round_.id, StoredFile.city_id == city.id,
+        StoredFile.category == "form", StoredFile.superseded_at.is_(None)))
+    missing = []
+    if total == 0:
+        missing.append("尚未录入任何申报")
+    if with_errors:
+        missing.append(f"{with_errors} 份申报有错误")
+    if with_warnings:
+        missing.append(f"{with_warnings} 份申报有待确认的提示")
+    if total - (with_form or 0) > 0:
+        missing.append(f"{total - (with_form or 0)} 份申报未上传申报书")
+    if drafts:
+        missing.append(f"{drafts} 份申报尚未完成市州初审")
+    missing.append("本市（州）尚未报送")
+    return missing
+
+
+# ---- reporting --------------------------------------------------------------------------------
+
+def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime) -> dict:
+    return {
+        "round": round_.title, "notice_number": round_.notice_number, "city": city.name,
+        "city_code": city.code, "reported_at": at.isoformat(timespec="seconds"),
+        "deadline": ready.window.deadline.isoformat(timespec="seconds"), "late": ready.window.late,
+        "applications": [
+            {"position": a.position, "enterprise_name": a.enterprise_name, "platform_name": a.platform_name,
+             "credit_code": a.credit_code, "contact_name": a.contact_name, "contact_mobile": a.contact_mobile,
+             "files": [{"category": CATEGORIES[f.category].label if f.category in CATEGORIES else f.category,
+                        "name": f.original_name, "size": f.size, "sha256": f.sha256}
+                       for f in ready.files.get(a.id, [])]}
+            for a in ready.applications],
+    }
+
+
+def content_digest(content: dict) -> str:
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def report(user, round_: Round, city: City) -> Receipt:
+    """报送: one final step; refused while anything blocks. Produces a receipt (回执)."""
+    ready = readiness(round_, city)
+    if ready.blockers:
+        raise Refused("不能报送：" + "；".join(ready.blockers[:10]))
+    at = now()
+    batch = ready.batch
+    before = {"state": batch.state_enum.label}
+    batch.report_count += 1
+    batch.state = BatchState.REPORTED
+    batch.reported_at = at
+    batch.reported_by_id = user.id
+    batch.is_late = ready.window.late
+    content = _receipt_content(round_, city, ready, at)
+    receipt = Receipt(number=f"HZ{round_.year}-{city.code}-{batch.report_count:02d}", batch_id=batch.id,
+                      round_id=round_.id, city_id=city.id, created_at=at, created_by_id=user.id,
+                      is_late=ready.window.late, deadline=ready.window.deadline, content=content,
+                      content_sha256=content_digest(content))
+    db.session.add(receipt)
+    db.session.flush()
+    record("batch.reported", user=user, object_type="batch", object_id=batch.id, city_id=city.id,
+           summary=f"{city.name}报送{len(ready.applications)}份申报，回执号 {receipt.number}"
+                   + ("（逾期，按延期报送）" if ready.window.late else ""),
+           before=before, after={"state": BatchState.REPORTED.label, "receipt": receipt.number,
+                                 "late": ready.window.late})
+    return receipt
+
+
+def get_receipt(user, receipt_id: int) -> Receipt:
+    """A receipt ``user`` may see; :class:`NotFound` otherwise (another city's)."""
+    receipt = db.session.scalar(scope_to_city(select(Receipt), Receipt.city_id, user)
+                                .where(Receipt.id == receipt_id))
+    if receipt is None:
+        raise NotFound
+    return receipt
+
+
+def receipts_for(user, round_id: int, city_id: int) -> list[Receipt]:
+    return list(db.session.scalars(scope_to_city(select(Receipt), Receipt.city_id, user)
+                                   .where(Receipt.round_id == round_id, Receipt.city_id == city_id)
+                                   .order_by(Receipt.created_at.desc())))

@@ -1,0 +1,71 @@
+"""Round settings: the reference data (21 cities, the 2022 round), the deadline, a new
+year's round, and the demo's moved deadline. Operations take the acting user and flush."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..audit.services import record
+from ..clock import now
+from ..domain.errors import Refused
+from ..extensions import db
+from .models import City, Round
+from .reference import CITIES, ROUND_2022
+
+
+def ensure_reference_data() -> dict[str, int]:
+    """Create the 21 cities and the 2022 round if missing. Safe to run again."""
+    created = {"cities": 0, "rounds": 0}
+    existing = {c.code: c for c in db.session.scalars(select(City))}
+    for order, (code, name, pinyin, department) in enumerate(CITIES, start=1):
+        if code in existing:
+            continue
+        db.session.add(City(code=code, name=name, pinyin=pinyin, sort_order=order,
+                            department_name=department))
+        created["cities"] += 1
+    if db.session.scalar(select(Round).where(Round.year == ROUND_2022["year"])) is None:
+        has_current = db.session.scalar(select(Round).where(Round.is_current)) is not None
+        db.session.add(Round(**ROUND_2022, is_current=not has_current))
+        created["rounds"] += 1
+    db.session.flush()
+    return created
+
+
+def mark_round_as_demo(round_: Round, *, days: int = 10) -> None:
+    """Demo data: the notice's deadline has passed, so move it ``days`` ahead of now."""
+    before = round_.deadline
+    round_.deadline = (now() + timedelta(days=days)).replace(microsecond=0)
+    round_.is_demo = True
+    db.session.flush()
+    record("round.demo_deadline", user=None, object_type="round", object_id=round_.id,
+           summary=f"演示数据：截止时间改为 {round_.deadline:%Y-%m-%d %H:%M}",
+           before={"deadline": before.isoformat()}, after={"deadline": round_.deadline.isoformat()})
+
+
+def change_deadline(user, round_: Round, deadline: datetime) -> None:
+    before = round_.deadline
+    round_.deadline = deadline
+    record("round.deadline_changed", user=user, object_type="round", object_id=round_.id,
+           summary=f"截止时间改为 {deadline:%Y-%m-%d %H:%M:%S}",
+           before={"deadline": before.isoformat()}, after={"deadline": deadline.isoformat()})
+    db.session.flush()
+
+
+def open_round(user, *, year: int, title: str, notice_number: str, deadline: datetime,
+               contact_name: str, contact_phone: str, contact_email: str) -> Round:
+    """A later year's round becomes the current one; cities and accounts carry over."""
+    if db.session.scalar(select(Round).where(Round.year == year)) is not None:
+        raise Refused(f"{year}年的申报批次已存在。")
+    for existing in db.session.scalars(select(Round).where(Round.is_current)):
+        existing.is_current = False
+    round_ = Round(year=year, title=title.strip(), notice_number=notice_number.strip(), deadline=deadline,
+                   contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
+                   contact_email=contact_email.strip(), is_current=True, is_demo=False,
+                   ministry_notice_number="")
+    db.session.add(round_)
+    db.session.flush()
+    record("round.opened", user=user, object_type="round", object_id=round_.id,
+           summary=f"开启新批次：{round_.title}，截止 {deadline:%Y-%m-%d %H:%M}",
+           after={"year": year, "title": round_.title, "deadline": deadline.isoformat()})
+    return round_

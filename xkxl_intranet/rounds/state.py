@@ -1,0 +1,73 @@
+"""Where a round and a city's batch stand: the current round, the cities, a batch found or
+created on first write, whether it is locked, and the deadline that applies to it.
+
+The bottom of the rounds package: it imports only models, so applications, files and
+reporting can all ask it without importing each other.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..clock import now
+from ..domain.deadlines import ReportingWindow, effective_deadline, reporting_window
+from ..extensions import db
+from .models import BatchState, City, CityBatch, Disclosure, Round
+
+LOCKED_MESSAGE = "本市（州）的申报已报送，申报内容为只读；如需修改，请联系省厅退回。"
+LOCKED_FILES_MESSAGE = "本市（州）的申报已报送，材料为只读；如需修改，请联系省厅退回。"
+
+
+def current_round() -> Round | None:
+    """The round marked current (else the latest year)."""
+    return db.session.scalar(
+        select(Round).order_by(Round.is_current.desc(), Round.year.desc()).limit(1))
+
+
+def all_cities() -> list[City]:
+    return list(db.session.scalars(select(City).order_by(City.sort_order)))
+
+
+def find_batch(round_id: int, city_id: int) -> CityBatch | None:
+    """The city's batch, or ``None`` before its first write: reading never creates one."""
+    return db.session.scalar(select(CityBatch).where(CityBatch.round_id == round_id,
+                                                     CityBatch.city_id == city_id))
+
+
+def batch_for_write(round_id: int, city_id: int) -> CityBatch:
+    """The city's batch for a write, created (未开始) if this is the first."""
+    batch = find_batch(round_id, city_id)
+    if batch is None:
+        batch = CityBatch(round_id=round_id, city_id=city_id, state=BatchState.NOT_STARTED,
+                          disclosure=Disclosure.ACTIVE, is_late=False, report_count=0)
+        db.session.add(batch)
+        db.session.flush()
+    return batch
+
+
+def batch_state(batch: CityBatch | None) -> BatchState:
+    return batch.state_enum if batch is not None else BatchState.NOT_STARTED
+
+
+def batch_is_locked(round_id: int, city_id: int) -> bool:
+    """Reported or accepted: the city's applications and files are read-only."""
+    state = db.session.scalar(select(CityBatch.state).where(CityBatch.round_id == round_id,
+                                                            CityBatch.city_id == city_id))
+    return state is not None and BatchState(state).locked
+
+
+def note_activity(round_id: int, city_id: int) -> None:
+    """The first application moves a batch from 未开始 to 填报中."""
+    batch = batch_for_write(round_id, city_id)
+    if batch.state_enum is BatchState.NOT_STARTED:
+        batch.state = BatchState.FILLING
+
+
+def deadline_of(round_: Round, batch: CityBatch | None) -> datetime:
+    """The deadline that applies to the city: its extension where it has one."""
+    return effective_deadline(round_.deadline, batch.extension_deadline if batch else None)
+
+
+def window_of(round_: Round, batch: CityBatch | None) -> ReportingWindow:
+    return reporting_window(now(), round_.deadline, batch.extension_deadline if batch else None)

@@ -1,0 +1,130 @@
+"""What every route shares: one unit of work, one page-or-fragment branch, downloads.
+
+Routes validate input, call one service, render, and commit through :func:`unit_of_work`.
+Services (``*/services.py``, ``rounds/reporting.py`` …) never import this module: it is the
+HTTP side of the house.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from flask import Response, flash, make_response, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
+
+from .domain.errors import Refused
+from .extensions import db, htmx
+from .files.naming import display_name
+from .urls import safe_local_path
+
+
+@dataclass
+class Work:
+    """What :func:`unit_of_work` reports back to the route."""
+
+    refused: Refused | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None
+
+
+STALE_MESSAGE = "保存未成功：他人刚刚保存了同一份数据。请刷新页面核对后再操作。"
+
+
+@contextmanager
+def unit_of_work(*, flash_refusal: bool = True) -> Iterator[Work]:
+    """Commit what the block did; on :class:`Refused` roll back and (by default) flash its
+    message, so that nothing half-done is kept and the clerk reads why.
+
+    >>> with unit_of_work() as work:
+    ...     services.accept(current_user, batch)
+    ... if work.ok: flash("已受理。", "success")
+    """
+    work = Work()
+    try:
+        yield work
+    except Refused as refusal:
+        db.session.rollback()
+        work.refused = refusal
+        if flash_refusal:
+            flash(refusal.message, "danger")
+        return
+    except StaleDataError:  # two saves of one row in the same instant: the database caught it
+        db.session.rollback()
+        work.refused = Refused(STALE_MESSAGE)
+        if flash_refusal:
+            flash(STALE_MESSAGE, "danger")
+        return
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def wants_fragment() -> bool:
+    """An htmx request that swaps part of a page (a boosted one wants the whole page)."""
+    return bool(htmx) and not htmx.boosted
+
+
+def render_page_or_fragment(page: str, fragment: str, **context) -> Response:
+    """One URL, two answers: the whole ``page`` for a browser, the ``fragment`` for htmx.
+    ``Vary: HX-Request`` keeps caches from mixing them up."""
+    template = fragment if wants_fragment() else page
+    response = make_response(render_template(template, **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+def flash_form_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "danger")
+
+
+def return_to_url(default: str) -> str:
+    """Where a form should come back to: the page it was shown on (htmx tells us), the
+    ``next`` field of a plain form, else ``default``. Only local paths are followed."""
+    if htmx:
+        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if parts.path:
+            local = parts.path + (f"?{parts.query}" if parts.query else "")
+            return safe_local_path(local) or default
+        return default
+    if request.method == "GET":
+        return safe_local_path(request.full_path.rstrip("?")) or default
+    return safe_local_path(request.form.get("next")) or default
+
+
+def content_disposition(name: str, *, inline: bool = False) -> str:
+    """``Content-Disposition`` header value (RFC 6266 + RFC 5987).
+
+    >>> content_disposition("申报书.pdf")
+    'attachment; filename="___.pdf"; filename*=UTF-8\\'\\'%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf'
+    """
+    clean = display_name(name)
+    fallback = "".join(
+        "_" if (ord(ch) > 126 or ord(ch) < 32 or ch == "%") else ch
+        for ch in clean
+        if ch not in '"\\'
+    ).strip() or "download"
+    encoded = quote(clean, safe="!#$&+-.^_`|~")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(data: bytes, name: str, mimetype: str) -> Response:
+    """Bytes the system made (a report, a receipt) as a download named in Chinese."""
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": content_disposition(name), "Cache-Control": "no-store"})
+
+
+def remember_client_address() -> None:
+    """``before_request``: the audit trail records the client's address with each event of
+    this unit of work (``audit.services.record`` reads it from the session's info)."""
+    db.session.info["client_ip"] = request.remote_addr or ""
