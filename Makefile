@@ -12,7 +12,7 @@ export FLASK_APP := xkxl_intranet
 APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 APT_TEST := $(APT_RUN) chromium postgresql
 
-.PHONY: run serve test test-fast test-postgres init-db bench deps-run deps-test apt-run apt-test clean
+.PHONY: run serve test lint test-fast test-postgres init-db bench deps-run deps-test apt-run apt-test clean
 
 run: apt-run $(VENV)/.deps-run
 	$(BIN)/flask init-db --demo
@@ -25,8 +25,11 @@ serve: $(VENV)/.deps-run
 init-db: $(VENV)/.deps-run
 	$(BIN)/flask init-db
 
-test: apt-test $(VENV)/.deps-test
+test: apt-test $(VENV)/.deps-test lint
 	$(BIN)/pytest -q
+
+lint: $(VENV)/.deps-test
+	$(BIN)/ruff check .
 
 test-fast: $(VENV)/.deps-test
 	$(BIN)/pytest -q -m "not browser"

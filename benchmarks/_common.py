@@ -10,22 +10,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from xkxl_intranet import create_app  # noqa: E402
+from xkxl_intranet.applications.demo import figures  # noqa: E402
+from xkxl_intranet.applications.evaluation import evaluate, store_counts  # noqa: E402
+from xkxl_intranet.applications.models import Application  # noqa: E402
+from xkxl_intranet.auth.models import User  # noqa: E402
+from xkxl_intranet.auth.passwords import hash_password  # noqa: E402
+from xkxl_intranet.domain.checks import check_values  # noqa: E402
+from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
+from xkxl_intranet.domain.duplicates import org_code_key, platform_key  # noqa: E402
 from xkxl_intranet.extensions import db  # noqa: E402
+from xkxl_intranet.rounds.settings import ensure_reference_data  # noqa: E402
+from xkxl_intranet.rounds.state import all_cities, current_round  # noqa: E402
 
 PASSWORD = "Bench-pass-2022"
 
 
 def make_app():
     """A migrated app with the 21 cities, the round, and one clerk per city + province."""
-    from flask_migrate import upgrade
-
-    from xkxl_intranet.auth.models import User
-    from xkxl_intranet.auth.passwords import hash_password
-    from xkxl_intranet.rounds.services import all_cities, ensure_reference_data
-
     instance = Path(tempfile.mkdtemp(prefix="xkxl-bench-"))
     app = create_app({"SECRET_KEY": "bench", "INSTANCE_PATH": str(instance),
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.sqlite3'}",
@@ -45,13 +50,6 @@ def make_app():
 
 def fill_applications(app, per_city: int) -> None:
     """``per_city`` valid applications in each of the 21 cities (inserted directly, counts computed)."""
-    from xkxl_intranet.applications.demo import figures
-    from xkxl_intranet.applications.models import Application
-    from xkxl_intranet.applications.services import _store_counts, evaluate, org_code_key, platform_key
-    from xkxl_intranet.domain.checks import check_values
-    from xkxl_intranet.domain.credit_code import make_credit_code
-    from xkxl_intranet.rounds.services import all_cities, current_round
-
     with app.app_context():
         round_ = current_round()
         for city in all_cities():
@@ -72,7 +70,7 @@ def fill_applications(app, per_city: int) -> None:
                 application.platform_key = platform_key(application.platform_name)
                 db.session.add(application)
                 db.session.flush()
-                _store_counts(application, evaluate(application))
+                store_counts(application, evaluate(application))
         db.session.commit()
 
 
@@ -116,7 +114,7 @@ def queries_for(app, fn) -> int:
 
 
 def table(rows: list[tuple], headers: tuple) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*headers), line.format(*("-" * w for w in widths))]
     out += [line.format(*map(str, row)) for row in rows]

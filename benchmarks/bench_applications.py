@@ -30,11 +30,11 @@ def main() -> None:
             "list search (htmx fragment)": (clerk, "/applications/?q=测试企业001"),
             "application page": (clerk, "/applications/1"),
         }
-        bare_time = median_seconds(lambda: province.get("/__bare"), 200)
+        bare_time = median_seconds(lambda p=province: p.get("/__bare"), 200)
         for name, (client, url) in pages.items():
             assert client.get(url).status_code == 200, url
-            queries = queries_for(app, lambda: client.get(url))
-            seconds = median_seconds(lambda: client.get(url), 15 if "list" in name else 40)
+            queries = queries_for(app, lambda c=client, u=url: c.get(u))
+            seconds = median_seconds(lambda c=client, u=url: c.get(u), 15 if "list" in name else 40)
             results[(name, per_city)] = queries
             rows.append((f"{21 * per_city}", name, queries, f"{seconds * 1000:.2f}",
                          f"{seconds / bare_time:.1f}×"))

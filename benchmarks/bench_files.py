@@ -84,7 +84,8 @@ def prepare(instance: Path) -> dict:
     from xkxl_intranet.files.models import StoredFile
     from xkxl_intranet.files.naming import random_storage_name, storage_relpath
     from xkxl_intranet.rounds.models import City
-    from xkxl_intranet.rounds.services import current_round, ensure_reference_data
+    from xkxl_intranet.rounds.settings import ensure_reference_data
+    from xkxl_intranet.rounds.state import current_round
 
     app = create_app(_config(instance))
     with app.app_context():
@@ -281,53 +282,55 @@ def timed_cp(source: Path, target: Path, *, sync: bool) -> float:
 
 
 def run_server(kind: str, instance: Path, info: dict, source: Path, digest: str) -> dict:
-    log = open(instance.parent / f"{kind}.log", "w+")
-    child = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(instance)],
-                             stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
-    try:
-        line = child.stdout.readline()
-        if not line.strip().isdigit():
-            log.seek(0)
-            raise SystemExit(f"the {kind} server did not start:\n{log.read()}")
-        port = int(line)
-        clerk = Client(port)
-        clerk.login("chengdu")
-        page = f"/files/applications/{info['application_id']}"
-        token = clerk.csrf_from(page)
-        upload_url = f"{page}/evidence6/upload"
-        # Warm up (imports, templates, first write into storage) with a small file.
-        small = source.with_name("warm-up.pdf")
-        small.write_bytes(b"%PDF-1.7\n" + os.urandom(200_000))
-        status, _, _ = clerk.upload(upload_url, token, "warm-up.pdf", small)
-        assert status == 200, status
-        small.unlink()
+    with open(instance.parent / f"{kind}.log", "w+") as log:
+        child = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(instance)],
+                                 stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        try:
+            line = child.stdout.readline()
+            if not line.strip().isdigit():
+                log.seek(0)
+                raise SystemExit(f"the {kind} server did not start:\n{log.read()}")
+            return measure(int(line), child.pid, info, source, digest)
+        finally:
+            child.terminate()
+            child.wait(timeout=10)
 
-        times, growth = [], []
-        for n in range(UPLOAD_RUNS):
-            with Memory(child.pid) as memory:
-                status, body, elapsed = clerk.upload(upload_url, token, f"大文件{n}.pdf", source)
-            assert status == 200 and digest.encode() in body, (status, body[:500])
-            times.append(elapsed)
-            growth.append(memory.growth_mb)
-        baseline = memory.baseline_mb
 
-        staff = Client(port)
-        staff.login("province")
-        # Warm up the archive path on a city with nothing in it.
-        status, _, _, _ = staff.download("/files/cities/1/files.zip")
-        assert status == 200
-        with Memory(child.pid) as memory:
-            status, total, last, zip_seconds = staff.download(
-                f"/files/cities/{info['deyang_id']}/files.zip")
-        assert status == 200 and b"PK\x05\x06" in last, status
-        return {"upload_seconds": sorted(times)[len(times) // 2], "upload_growth": max(growth),
-                "upload_range": (min(times), max(times)),
-                "baseline": baseline, "zip_seconds": zip_seconds, "zip_bytes": total,
-                "zip_growth": memory.growth_mb, "hwm_reset": memory.hwm_reset}
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
-        log.close()
+def measure(port: int, pid: int, info: dict, source: Path, digest: str) -> dict:
+    clerk = Client(port)
+    clerk.login("chengdu")
+    page = f"/files/applications/{info['application_id']}"
+    token = clerk.csrf_from(page)
+    upload_url = f"{page}/evidence6/upload"
+    # Warm up (imports, templates, first write into storage) with a small file.
+    small = source.with_name("warm-up.pdf")
+    small.write_bytes(b"%PDF-1.7\n" + os.urandom(200_000))
+    status, _, _ = clerk.upload(upload_url, token, "warm-up.pdf", small)
+    assert status == 200, status
+    small.unlink()
+
+    times, growth = [], []
+    for n in range(UPLOAD_RUNS):
+        with Memory(pid) as memory:
+            status, body, elapsed = clerk.upload(upload_url, token, f"大文件{n}.pdf", source)
+        assert status == 200 and digest.encode() in body, (status, body[:500])
+        times.append(elapsed)
+        growth.append(memory.growth_mb)
+    baseline = memory.baseline_mb
+
+    staff = Client(port)
+    staff.login("province")
+    # Warm up the archive path on a city with nothing in it.
+    status, _, _, _ = staff.download("/files/cities/1/files.zip")
+    assert status == 200
+    with Memory(pid) as memory:
+        status, total, last, zip_seconds = staff.download(
+            f"/files/cities/{info['deyang_id']}/files.zip")
+    assert status == 200 and b"PK\x05\x06" in last, status
+    return {"upload_seconds": sorted(times)[len(times) // 2], "upload_growth": max(growth),
+            "upload_range": (min(times), max(times)),
+            "baseline": baseline, "zip_seconds": zip_seconds, "zip_bytes": total,
+            "zip_growth": memory.growth_mb, "hwm_reset": memory.hwm_reset}
 
 
 def main() -> None:
@@ -373,14 +376,14 @@ def main() -> None:
                          f"{rate / (size_mb / cp_sync) * 100:.0f}% of cp+fsync",
                          "PASS" if ok_rate else "FAIL"))
             rows.append(("  spread of the runs", f"{slow:4.0f}–{fast:.0f}", "MB/s", ""))
-            rows.append((f"  server peak RSS growth during upload", f"{r['upload_growth']:8.1f} MB",
+            rows.append(("  server peak RSS growth during upload", f"{r['upload_growth']:8.1f} MB",
                          f"< {TARGET_UPLOAD_RSS_MB} MB (RSS before {r['baseline']:.0f} MB)",
                          "PASS" if ok_mem else "FAIL"))
             zip_rate = r["zip_bytes"] / CHUNK / r["zip_seconds"]
             ok_zip = r["zip_growth"] < TARGET_ZIP_RSS_MB
             rows.append((f"ZIP via {kind} ({r['zip_bytes'] / CHUNK / 1024:.2f} GiB streamed)",
                          f"{zip_rate:8.0f} MB/s", f"{r['zip_seconds']:.1f} s", ""))
-            rows.append((f"  server peak RSS growth during ZIP", f"{r['zip_growth']:8.1f} MB",
+            rows.append(("  server peak RSS growth during ZIP", f"{r['zip_growth']:8.1f} MB",
                          f"< {TARGET_ZIP_RSS_MB} MB", "PASS" if ok_zip else "FAIL"))
             verdicts += [ok_rate, ok_mem, ok_zip]
         width = max(len(r[0]) for r in rows)

@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import TEST_PASSWORD, TEST_USERS, CSRFClient, logged_in_client
 from sqlalchemy import text
 
 from xkxl_intranet import clock, create_app
@@ -21,6 +20,8 @@ from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.settings import ensure_reference_data
+
+from helpers import TEST_PASSWORD, TEST_USERS, CSRFClient, logged_in_client
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -147,6 +147,6 @@ def get_application(app, application_id: int):
     with app.app_context():
         application = db.session.get(Application, application_id)
         if application is not None:
-            application.city  # load before leaving the session
+            _ = application.city  # load before leaving the session
             db.session.expunge(application)
         return application

@@ -1,11 +1,11 @@
 from datetime import datetime, timedelta
 
-from helpers import TEST_PASSWORD, audit_events, logged_in_client, login, user_by_name
-
 from xkxl_intranet import clock
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import verify_password
 from xkxl_intranet.extensions import db
+
+from helpers import TEST_PASSWORD, audit_events, logged_in_client, login, user_by_name
 
 
 def test_login_page_is_chinese_and_has_fields(client):

@@ -1,11 +1,11 @@
 import re
-from datetime import datetime, timedelta
-
-from helpers import logged_in_client
+from datetime import datetime
 
 from xkxl_intranet import clock
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import City, Round
+
+from helpers import logged_in_client
 
 
 def test_healthz_reports_database_state(client):

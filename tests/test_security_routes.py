@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from helpers import application_values
+
 PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -68,3 +70,31 @@ def test_security_headers_and_vary(city_client):
     assert "HX-Request" in response.headers["Vary"]
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _hidden_csrf_token(html: str) -> str:
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "the form has lost its hidden csrf_token"
+    return match.group(1)
+
+
+def test_a_real_form_posts_with_its_hidden_token_and_no_header(app, city_client):
+    """The test client adds an X-CSRFToken header to every POST; a browser without JavaScript
+    does not. This posts exactly what the form holds, as a plain browser would."""
+    page = city_client.get("/applications/new").get_data(as_text=True)
+    data = {**application_values(), "csrf_token": _hidden_csrf_token(page)}
+    saved = city_client.post("/applications/new", data=data, csrf=False)
+    assert saved.status_code == 303 and "/applications/" in saved.headers["Location"]
+
+    detail = city_client.get(saved.headers["Location"]).get_data(as_text=True)
+    review = {"decision": "draft", "comment": "", "csrf_token": _hidden_csrf_token(detail)}
+    reviewed = city_client.post(saved.headers["Location"] + "/review", data=review, csrf=False)
+    assert reviewed.status_code == 303
+
+
+def test_a_form_without_its_token_is_refused_and_saves_nothing(app, city_client):
+    refused = city_client.post("/applications/new", data=application_values(), csrf=False)
+    assert refused.status_code == 400
+    assert "CSRF" in refused.get_data(as_text=True)
+    listing = city_client.get("/applications/").get_data(as_text=True)
+    assert "四川测试科技有限公司" not in listing

@@ -11,9 +11,10 @@ from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .auth.services import load_user_by_session_id
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
-from .web import remember_client_address
+from .web import client_redirect, remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -63,11 +64,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .applications.routes import bp as applications_bp
     from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
-    from .core.routes import bp as core_bp
     from .core.errors import register_error_handlers
-    from .rounds.routes import bp as rounds_bp
+    from .core.routes import bp as core_bp
     from .files.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
+    from .rounds.routes import bp as rounds_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -110,8 +111,6 @@ def _ensure_secret_key(app: Flask) -> None:
 
 
 def _configure_login(app: Flask) -> None:
-    from .auth.services import load_user_by_session_id
-
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
@@ -125,9 +124,7 @@ def _configure_login(app: Flask) -> None:
     def unauthorized():
         if htmx:
             # htmx would swap a log-in page into a fragment; send the browser there instead.
-            response = app.response_class("请先登录", status=401)
-            response.headers["HX-Redirect"] = url_for("auth.login")
-            return response
+            return client_redirect(url_for("auth.login"), "请先登录")
         if request.method == "GET":
             flash("请先登录。", "warning")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -150,9 +147,7 @@ def _register_request_hooks(app: Flask) -> None:
             session.clear()
             flash("超过2小时未操作，已自动退出，请重新登录。", "warning")
             if htmx:  # a fragment request must not swap the log-in page into the page
-                response = app.response_class("登录已过期", status=401)
-                response.headers["HX-Redirect"] = url_for("auth.login")
-                return response
+                return client_redirect(url_for("auth.login"), "登录已过期")
             return redirect(url_for("auth.login"))
         # Background polling (the dashboard refreshing itself) is not activity: an open,
         # unattended page must not keep a session alive past the idle limit.
@@ -160,9 +155,7 @@ def _register_request_hooks(app: Flask) -> None:
             session["seen_at"] = moment
         if current_user.must_change_password and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS:
             if htmx:
-                response = app.response_class("请先修改密码", status=401)
-                response.headers["HX-Redirect"] = url_for("auth.change_password_view")
-                return response
+                return client_redirect(url_for("auth.change_password_view"), "请先修改密码")
             return redirect(url_for("auth.change_password_view"))
         return None
 

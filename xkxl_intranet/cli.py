@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask_migrate import upgrade
-
 from sqlalchemy import or_, select
 
 from .auth.services import create_user

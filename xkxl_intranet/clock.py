@@ -5,7 +5,7 @@ Asia/Shanghai. Tests (and the demo) may pin or shift it with :func:`set_now`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,5 +31,5 @@ def to_shanghai(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     if moment.tzinfo is None:  # stored values are UTC; see sqltypes.AwareDateTime
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(SHANGHAI)

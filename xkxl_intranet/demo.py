@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from .applications.demo import seed_demo_applications
+from .applications.models import Application, ProvinceMark
 from .auth.models import Role, User
 from .auth.passwords import generate_password
 from .auth.services import create_user
-from .extensions import db
-from .rounds.models import City
-from datetime import timedelta
-
-from .applications.demo import seed_demo_applications
-from .applications.models import Application, ProvinceMark
 from .clock import now
+from .extensions import db
 from .rounds.desk import accept, mark_application, record_paper
+from .rounds.models import City
 from .rounds.reporting import report as report_batch
 from .rounds.settings import mark_round_as_demo
 from .rounds.state import all_cities, batch_for_write, current_round
@@ -68,7 +67,7 @@ def seed_demo_batches(round_) -> None:
     for code in ("510700", "510600", "510400"):  # 绵阳, 德阳, 攀枝花 report
         city = cities[code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == Role.CITY))
-        report_batch(clerk, round_, city)
+        report_batch(clerk, round_, city, scan_missing_acknowledged=True)
     deyang = batch_for_write(round_.id, cities["510600"].id)
     accept(province, deyang)
     today = now().date()

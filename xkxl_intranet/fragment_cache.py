@@ -10,16 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from sqlalchemy import func, select
 
+from .audit.models import AuditEvent
 from .extensions import db
 
 
 def audit_stamp() -> int:
-    from .audit.models import AuditEvent
-
     return db.session.scalar(select(func.max(AuditEvent.id))) or 0
 
 

@@ -1,6 +1,6 @@
 """Imports every domain's models so that Alembic and ``db.create_all`` see them all."""
+from .applications.models import Application  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import User  # noqa: F401
-from .rounds.models import City, CityBatch, Receipt, Round  # noqa: F401
-from .applications.models import Application  # noqa: F401
 from .files.models import StoredFile  # noqa: F401
+from .rounds.models import City, CityBatch, Receipt, Round  # noqa: F401

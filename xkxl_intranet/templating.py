@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, g
-
 from flask_login import current_user
 
 from .clock import now, to_shanghai
-from .domain.indicators import FIELDS, format_field
+from .domain.deadlines import format_deadline
+from .domain.indicators import FIELDS
+from .domain.parsing import format_field
 from .files.categories import CATEGORIES
 from .files.naming import human_size
 from .rounds.reporting import reminder
@@ -50,6 +51,7 @@ NAVIGATION = (
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters["dt"] = format_datetime
+    app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.globals["format_remaining"] = format_remaining
 
     def nav_entries(user) -> list[tuple[str, str, str]]:
@@ -87,6 +89,8 @@ def register_templating(app: Flask) -> None:
             batch = find_batch(round_.id, current_user.city_id)
             g.city_batch_info = {
                 "city_batch": batch,
+                # Reported or accepted: nothing of the city's may be created or changed.
+                "city_locked": batch is not None and batch.state_enum.locked,
                 "city_deadline": deadline_of(round_, batch),
                 "city_reminder": reminder(round_, current_user.city),
             }

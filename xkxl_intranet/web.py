@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from flask import Response, flash, make_response, render_template, request
+from flask_htmx import make_response as make_htmx_response
 from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.errors import Refused
@@ -76,6 +77,13 @@ def render_page_or_fragment(page: str, fragment: str, **context) -> Response:
     response = make_response(render_template(template, **context))
     response.vary.add("HX-Request")
     return response
+
+
+def client_redirect(url: str, text: str, status: int = 401) -> Response:
+    """For an htmx request that cannot be answered in place (log-in expired, password to
+    change): the browser leaves the page for ``url`` instead of swapping a log-in form into a
+    fragment."""
+    return make_htmx_response(text, status, redirect=url)
 
 
 def flash_form_errors(form) -> None:

@@ -2,10 +2,17 @@
 import re
 from decimal import Decimal
 
-from helpers import (application_values, attach_form, audit_events, create_application,
-                      get_application, logged_in_client, user_by_name)
-
 from xkxl_intranet.extensions import db
+
+from helpers import (
+    application_values,
+    attach_form,
+    audit_events,
+    create_application,
+    get_application,
+    logged_in_client,
+    user_by_name,
+)
 
 
 def test_clerk_creates_an_application_with_exact_money(app, city_client):
@@ -187,13 +194,32 @@ def test_duplicate_credit_code_is_flagged_to_both_cities_and_province(app, city_
     assert get_application(app, chengdu_id).open_warning_count == 1  # refreshed by the other's save
     listing = province_client.get("/applications/").get_data(as_text=True)
     assert listing.count("重复申报") >= 2
+    # Only the city, never what the other city entered ...
+    assert "别的平台" not in chengdu_page and "星河工业互联网平台" not in mianyang_page
+    # ... while the province sees the full pair.
+    province_page = province_client.get(f"/applications/{chengdu_id}").get_data(as_text=True)
+    assert "别的平台" in province_page and f"/applications/{mianyang_id}" in province_page
+
+
+def test_typing_another_citys_code_reveals_only_the_city(app, city_client):
+    from xkxl_intranet.domain.credit_code import make_credit_code
+
+    code = make_credit_code("510700", "MA6GEC01")
+    create_application(app, "mianyang", credit_code=code, platform_name="绵州秘密平台",
+                       enterprise_name="绵阳保密科技有限公司", devices_total="98765")
+    probe = city_client.post("/applications/check", data={**application_values(), "credit_code": code},
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "绵阳市" in probe and "重复" in probe
+    for secret in ("绵州秘密平台", "绵阳保密科技有限公司", "98765", "98,765"):
+        assert secret not in probe
 
 
 def test_duplicate_platform_name_ignores_width_and_spaces(app, city_client):
     first = create_application(app, "chengdu", platform_name="蜀道 工业互联网平台")
     second = create_application(app, "mianyang", platform_name="蜀道工业互联网平台 ")
     assert get_application(app, first).platform_key == get_application(app, second).platform_key
-    assert "平台名称" in city_client.get(f"/applications/{first}").get_data(as_text=True)
+    page = city_client.get(f"/applications/{first}").get_data(as_text=True)
+    assert "本批次中平台名称与绵阳市的申报重复" in page
 
 
 def test_other_city_sees_404_on_every_application_route(app, other_city_client, city_client):
@@ -286,7 +312,7 @@ def test_demo_data_shows_every_state(app, monkeypatch):
         assert {"draft", "passed", "not_recommended"} <= states
         assert any(a.error_count for a in applications)  # not yet complete
         assert any(a.open_warning_count and not a.error_count for a in applications)  # warnings
-        from xkxl_intranet.applications.services import duplicate_ids
-        from xkxl_intranet.rounds.services import current_round
+        from xkxl_intranet.applications.queries import duplicate_ids
+        from xkxl_intranet.rounds.state import current_round
         cross = [a for a in applications if a.id in duplicate_ids(current_round())]
         assert len({a.city_id for a in cross}) >= 2  # a cross-city duplicate

@@ -1,4 +1,5 @@
 import pytest
+
 from helpers import application_values, browser_login
 
 pytestmark = pytest.mark.browser

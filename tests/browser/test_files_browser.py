@@ -2,8 +2,9 @@
 import hashlib
 
 import pytest
-from helpers import browser_login
+
 from files.conftest import EXE, make_application, pdf
+from helpers import browser_login
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+
 from helpers import browser_login
 
 pytestmark = pytest.mark.browser

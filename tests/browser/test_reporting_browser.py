@@ -1,4 +1,5 @@
 import pytest
+
 from helpers import browser_login, create_application
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,7 @@ def test_city_reports_and_the_province_dashboard_changes_without_reload(app, bro
     city.wait_for_load_state()
     assert "市州初审通过" in city.locator("#review").inner_text()
     city.goto("/rounds/batch/report")
+    city.check("input[name=scan_missing_acknowledged]")  # no stamped 附件3 scan uploaded yet
     city.on("dialog", lambda dialog: dialog.accept())  # the confirmation prompt
     city.click("button:has-text('确认报送')")
     city.wait_for_url("**/rounds/receipts/*")

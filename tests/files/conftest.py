@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import audit_events as events  # noqa: F401  (used by the files tests)
-
+from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
+from xkxl_intranet.files.models import StoredFile
+from xkxl_intranet.rounds.models import City
+from xkxl_intranet.rounds.state import current_round
+
+from helpers import audit_events as events  # noqa: F401  (used by the files tests)
 
 # ---- realistic fake files ----------------------------------------------------------------------
 
@@ -20,8 +24,10 @@ PDF = (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>
        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 PNG = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
        + b"\x90wS\xde" + struct.pack(">I", 0) + b"IEND" + b"\xaeB`\x82")
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 200
-HTML = b"<!DOCTYPE html>\n<html><head><title>x</title></head><body><script>alert(document.cookie)</script></body></html>"
+EXE = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"
+       + b"\x00" * 200)
+HTML = (b"<!DOCTYPE html>\n<html><head><title>x</title></head>"
+        b"<body><script>alert(document.cookie)</script></body></html>")
 
 
 def pdf(tag: str = "", size: int = 0) -> bytes:
@@ -50,10 +56,6 @@ def sha(data: bytes) -> str:
 
 def make_application(app, city_code: str = "510100", **fields) -> int:
     """An application inserted directly (the applications domain is not under test here)."""
-    from xkxl_intranet.applications.models import Application
-    from xkxl_intranet.rounds.models import City
-    from xkxl_intranet.rounds.services import current_round
-
     with app.app_context():
         city = db.session.scalar(db.select(City).where(City.code == city_code))
         values = {"enterprise_name": "四川测试科技有限公司", "platform_name": "测试工业互联网平台", **fields}
@@ -64,16 +66,12 @@ def make_application(app, city_code: str = "510100", **fields) -> int:
 
 
 def set_review_state(app, application_id: int, state: str) -> None:
-    from xkxl_intranet.applications.models import Application
-
     with app.app_context():
         db.session.get(Application, application_id).review_state = state
         db.session.commit()
 
 
 def stored_files(app, **where) -> list:
-    from xkxl_intranet.files.models import StoredFile
-
     with app.app_context():
         stmt = db.select(StoredFile).order_by(StoredFile.id)
         for key, value in where.items():

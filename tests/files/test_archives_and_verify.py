@@ -5,8 +5,19 @@ import os
 import time
 import zipfile
 
-from .conftest import (DOCX, PNG, XLSX, files_on_disk, make_application, pdf, sha, storage_path,
-                       stored_files, upload, upload_root)
+from .conftest import (
+    DOCX,
+    PNG,
+    XLSX,
+    files_on_disk,
+    make_application,
+    pdf,
+    sha,
+    storage_path,
+    stored_files,
+    upload,
+    upload_root,
+)
 
 
 def _scan(client, name, data):

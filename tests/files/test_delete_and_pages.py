@@ -1,10 +1,30 @@
 """Deleting (drafts only, audited), the city page with the 汇总表 scan, the shared fragment."""
+import io
 import json
 
-from xkxl_intranet.extensions import db
+from flask import render_template
 
-from .conftest import (XLSX, events, files_on_disk, make_application, pdf, set_review_state, sha,
-                       storage_path, stored_files, upload)
+from xkxl_intranet.applications.models import Application
+from xkxl_intranet.extensions import db
+from xkxl_intranet.files.operations import delete_application_files, store_bytes
+from xkxl_intranet.files.panels import files_context, summary_section
+from xkxl_intranet.files.queries import missing_requirements
+from xkxl_intranet.rounds.models import BatchState, City
+from xkxl_intranet.rounds.state import LOCKED_FILES_MESSAGE, batch_for_write, current_round
+
+from .conftest import (
+    XLSX,
+    events,
+    files_on_disk,
+    make_application,
+    pdf,
+    set_review_state,
+    sha,
+    storage_path,
+    stored_files,
+    upload,
+)
+from helpers import user_by_name
 
 
 def test_delete_in_draft_removes_row_and_file_and_is_audited(app, city_client, application_id):
@@ -50,13 +70,21 @@ def test_no_deleting_once_the_application_left_draft(app, city_client, applicati
 
 
 def test_deleting_an_application_takes_its_files_along(app, city_client, application_id):
-    from xkxl_intranet.applications.models import Application
-
+    """Rows in the same flush, the bytes only once the deletion is committed."""
     upload(city_client, application_id, "form", ("申报书.pdf", pdf()))
     upload(city_client, application_id, "evidence3", ("APP清单.xlsx", XLSX))
     paths = [storage_path(app, r) for r in stored_files(app)]
-    with app.test_request_context():
-        db.session.delete(db.session.get(Application, application_id))
+    clerk = user_by_name(app, "chengdu")
+    with app.app_context():
+        delete_application_files(clerk, db.session.get(Application, application_id))
+        db.session.rollback()  # changed its mind: rows and bytes stay
+    assert len(stored_files(app)) == 2 and all(p.exists() for p in paths)
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        delete_application_files(clerk, application)
+        db.session.delete(application)
+        db.session.flush()
+        assert all(p.exists() for p in paths)  # not yet committed
         db.session.commit()
     assert stored_files(app) == [] and not any(p.exists() for p in paths)
     assert len(events(app, "file.deleted")) == 2
@@ -68,7 +96,7 @@ def test_city_uploads_the_stamped_summary_scan_with_versions(app, city_client, o
     assert "附件3 汇总表（盖章扫描件）" in page and 'action="/files/city/summary-scan"' in page
     for n in (1, 2):
         response = city_client.post("/files/city/summary-scan",
-                                    data={"file": (__import__("io").BytesIO(pdf(f"scan{n}")), f"汇总表盖章{n}.pdf")},
+                                    data={"file": (io.BytesIO(pdf(f"scan{n}")), f"汇总表盖章{n}.pdf")},
                                     content_type="multipart/form-data")
         assert response.status_code == 303
     first, second = stored_files(app, category="summary_scan")
@@ -81,7 +109,7 @@ def test_city_uploads_the_stamped_summary_scan_with_versions(app, city_client, o
     assert "汇总表扫描件“汇总表盖章1.pdf”不能删除" in response.get_data(as_text=True)
     # Word is not a scan.
     response = city_client.post("/files/city/summary-scan", headers={"HX-Request": "true"},
-                                data={"file": (__import__("io").BytesIO(XLSX), "汇总表.xlsx")},
+                                data={"file": (io.BytesIO(XLSX), "汇总表.xlsx")},
                                 content_type="multipart/form-data")
     assert "格式不受支持，仅支持 PDF、OFD、图片（JPG/PNG）" in response.get_data(as_text=True)
     # Another city sees neither the scan nor its own upload form for 成都.
@@ -109,59 +137,72 @@ def test_city_page_lists_applications_and_zip_links(app, city_client, province_c
     assert "/files/all.zip" in staff and "请选择市（州）" in staff and "成都市" in staff
 
 
-def test_fragment_and_services_for_the_applications_page(app, application_id):
-    from flask import render_template
-    from flask_login import login_user
-
-    from helpers import user_by_name
-    from xkxl_intranet.applications.models import Application
-    from xkxl_intranet.files.services import files_context, missing_requirements
-
-    with app.test_request_context(f"/applications/{application_id}"):
-        login_user(user_by_name(app, "chengdu"))
+def test_the_panel_for_the_applications_page(app, application_id):
+    """Built without a request, for the acting user: only the own city's clerk may write."""
+    clerk, other, staff = (user_by_name(app, name) for name in ("chengdu", "mianyang", "province"))
+    with app.app_context():
         application = db.session.get(Application, application_id)
-        context = files_context(application)
+        context = files_context(clerk, application, return_to=f"/applications/{application_id}")
         assert set(context) == {"application", "file_panel"}
+        panel = context["file_panel"]
+        assert panel.missing == ["尚未上传申报书"] and panel.refusal is None
+        assert [s.category.key for s in panel.sections] == ["form", *(f"evidence{n}" for n in range(1, 7))]
+        assert all(s.can_upload and s.application_id == application_id for s in panel.sections)
+        assert panel.section("form").return_to == f"/applications/{application_id}"
+        assert panel.section("form").dom_id == f"files-{application_id}-form"
+        for user in (other, staff):
+            panel = files_context(user, application, return_to="/")["file_panel"]
+            assert not any(s.can_upload or s.deletable for s in panel.sections)
+        readonly = files_context(clerk, application, readonly=True, return_to="/")["file_panel"]
+        assert not any(s.can_upload for s in readonly.sections)
+        assert missing_requirements(application) == ["尚未上传申报书"]
+        city = db.session.get(City, application.city_id)
+        scans = summary_section(clerk, city, current_round(), return_to="/files/city")
+        assert scans.can_upload and scans.application_id is None and scans.files == []
+        assert not summary_section(staff, city, current_round(), return_to="/").can_upload
+
+
+def test_the_fragment_for_the_applications_page(app, application_id):
+    clerk = user_by_name(app, "chengdu")
+    with app.test_request_context(f"/applications/{application_id}"):
+        application = db.session.get(Application, application_id)
+        context = files_context(clerk, application, return_to=f"/applications/{application_id}")
         html = render_template("files/_application_files.html", **context)
         assert "申报书及证明材料" in html and "尚未上传申报书" in html
         assert html.count('class="upload-box"') == 7
-        assert 'name="next" value="/applications/%d"' % application_id in html
+        assert f'action="/files/applications/{application_id}/evidence6/upload"' in html
+        assert f'name="next" value="/applications/{application_id}"' in html
         assert "附件6 财务报表等其他材料" in html
         readonly = render_template("files/_application_files.html",
-                                   **files_context(application, readonly=True))
+                                   **files_context(clerk, application, readonly=True, return_to="/"))
         assert "upload-box" not in readonly
-        assert missing_requirements(application) == ["尚未上传申报书"]
 
 
-def test_upload_guard_can_close_uploads(app, city_client, application_id):
-    from xkxl_intranet.files import services
-
-    def reported(application):
-        return "本市（州）已报送，不能再上传文件。"
-
-    services.register_upload_guard(reported)
-    try:
-        response = upload(city_client, application_id, "form", ("申报书.pdf", pdf()), htmx=True)
-        assert "本市（州）已报送，不能再上传文件。" in response.get_data(as_text=True)
-        page = city_client.get(f"/files/applications/{application_id}").get_data(as_text=True)
-        assert "upload-box" not in page and "本市（州）已报送" in page
-    finally:
-        services._UPLOAD_GUARDS.remove(reported)
-    assert stored_files(app) == [] and files_on_disk(app) == []
+def test_a_reported_batch_closes_uploads_and_deletion(app, city_client, application_id):
+    upload(city_client, application_id, "evidence1", ("设备清单.xlsx", XLSX))
+    [row] = stored_files(app)
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        batch_for_write(application.round_id, application.city_id).state = BatchState.REPORTED
+        db.session.commit()
+    response = upload(city_client, application_id, "form", ("申报书.pdf", pdf()), htmx=True)
+    assert LOCKED_FILES_MESSAGE in response.get_data(as_text=True)
+    assert "HX-Trigger" not in response.headers
+    page = city_client.get(f"/files/applications/{application_id}").get_data(as_text=True)
+    assert "upload-box" not in page and LOCKED_FILES_MESSAGE in page
+    response = city_client.post(f"/files/{row.id}/delete", headers={"HX-Request": "true"})
+    assert LOCKED_FILES_MESSAGE in response.get_data(as_text=True)
+    assert [r.id for r in stored_files(app)] == [row.id] and len(files_on_disk(app)) == 1
 
 
 def test_store_bytes_for_demo_data_and_imports(app):
     """Outside a request (the CLI), a file made by the system is kept like an upload."""
-    from helpers import user_by_name
-    from xkxl_intranet.applications.models import Application
-    from xkxl_intranet.files.services import missing_requirements, store_bytes
-
     application_id = make_application(app)
+    clerk = user_by_name(app, "chengdu")
     with app.app_context():
         application = db.session.get(Application, application_id)
-        clerk = user_by_name(app, "chengdu")
-        stored = store_bytes(pdf("demo"), "演示申报书.pdf", category="form", application=application,
-                             user=db.session.merge(clerk))
+        stored = store_bytes(db.session.merge(clerk), pdf("demo"), "演示申报书.pdf", category="form",
+                             application=application)
         db.session.commit()
         assert missing_requirements(application) == []
         assert stored.uploaded_by.username == "chengdu"

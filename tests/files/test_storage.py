@@ -3,10 +3,11 @@ never left behind, bytes moved into place only when complete."""
 import hashlib
 import os
 import threading
+from pathlib import Path
 
 import pytest
 
-from xkxl_intranet.files import storage
+from xkxl_intranet.files import operations, storage
 from xkxl_intranet.files.storage import HashingTempFile
 
 from .conftest import files_on_disk, pdf, sha, storage_path, stored_files, upload
@@ -26,7 +27,7 @@ def test_large_writes_are_hashed_and_written_by_helpers(tmp_path):
     assert temp.read(10) == data[:10]
     size, digest = temp.finish()
     assert (size, digest) == (len(data), hashlib.sha256(data).hexdigest())
-    assert open(temp.name, "rb").read() == data
+    assert Path(temp.name).read_bytes() == data
     assert not [t for t in threading.enumerate() if t.name.startswith("upload-")]
 
 
@@ -66,12 +67,10 @@ def test_a_large_upload_through_the_app(app, city_client, application_id):
 
 
 def test_an_error_in_the_view_leaves_no_row_and_no_file(app, city_client, application_id, monkeypatch):
-    from xkxl_intranet.files import services
-
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "_supersede", broken)  # after the file was moved into place
+    monkeypatch.setattr(operations, "_supersede", broken)  # after the file was moved into place
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = upload(city_client, application_id, "form", ("申报书.pdf", pdf()))
     assert response.status_code == 500

@@ -1,13 +1,32 @@
 """Uploading: accepted by content, refused clearly, nothing lost, names kept, scoped by city."""
+import io
 import json
 from urllib.parse import quote
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
+from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
+from xkxl_intranet.files.categories import FORM
+from xkxl_intranet.files.operations import store_file
+from xkxl_intranet.files.queries import application_files, missing_requirements
 
-from .conftest import (DOCX, EXE, HTML, PNG, XLSX, events, files_on_disk, pdf,
-                       sha, storage_path, stored_files, upload)
+from .conftest import (
+    DOCX,
+    EXE,
+    HTML,
+    PNG,
+    XLSX,
+    events,
+    files_on_disk,
+    pdf,
+    sha,
+    storage_path,
+    stored_files,
+    upload,
+)
+from helpers import user_by_name
 
 
 def test_clerk_uploads_the_form_and_it_is_kept_by_content(app, city_client, application_id):
@@ -182,10 +201,7 @@ def test_the_form_takes_one_file_at_a_time(app, city_client, application_id):
 
 
 def test_replacing_the_form_keeps_every_version(app, city_client, application_id):
-    from xkxl_intranet.applications.models import Application
-    from xkxl_intranet.files.services import application_files, missing_requirements
-
-    with app.test_request_context():
+    with app.app_context():
         application = db.session.get(Application, application_id)
         assert missing_requirements(application) == ["尚未上传申报书"]
     for n in (1, 2, 3):
@@ -193,7 +209,7 @@ def test_replacing_the_form_keeps_every_version(app, city_client, application_id
     rows = stored_files(app)
     assert [r.superseded_at is None for r in rows] == [False, False, True]
     assert rows[0].superseded_at <= rows[1].superseded_at
-    with app.test_request_context():
+    with app.app_context():
         application = db.session.get(Application, application_id)
         files = application_files(application)
         assert [f.original_name for f in files["form"]] == ["申报书第3版.pdf", "申报书第2版.pdf", "申报书第1版.pdf"]
@@ -217,7 +233,8 @@ def test_download_keeps_the_chinese_name(app, city_client, province_client, view
         assert response.mimetype == "application/pdf"
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith("attachment;")
-        assert "filename*=UTF-8''%E5%9B%9B%E5%B7%9D%E6%9F%90%E6%9F%90%20%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf" in disposition
+        assert ("filename*=UTF-8''%E5%9B%9B%E5%B7%9D%E6%9F%90%E6%9F%90%20"
+                "%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf") in disposition
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -252,20 +269,10 @@ def test_unknown_category_is_404(city_client, application_id):
 
 def test_a_row_is_never_left_pointing_at_nothing_when_the_transaction_fails(app, application_id):
     """The file is complete before the row exists, and is removed if the row is not committed."""
-    import io
-
-    from werkzeug.datastructures import FileStorage
-
-    from helpers import user_by_name
-    from flask_login import login_user
-    from xkxl_intranet.applications.models import Application
-    from xkxl_intranet.files.categories import FORM
-    from xkxl_intranet.files.services import store_file
-
-    with app.test_request_context("/"):
-        login_user(user_by_name(app, "chengdu"))
+    clerk = user_by_name(app, "chengdu")
+    with app.app_context():
         application = db.session.get(Application, application_id)
-        stored = store_file(FileStorage(io.BytesIO(pdf()), "申报书.pdf"), category=FORM,
+        stored = store_file(clerk, FileStorage(io.BytesIO(pdf()), "申报书.pdf"), category=FORM,
                             application=application)
         path = storage_path(app, stored)
         assert path.read_bytes() == pdf()  # complete (and fsynced) before the commit

@@ -1,35 +1,43 @@
-"""Helpers shared by the report tests: applications in a given state, and reading the files back."""
+"""Helpers shared by the report tests: applications in a given state, reading the files back, and
+filling in and uploading the indicator template."""
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
-from helpers import audit_events as events  # noqa: F401  (used by the reports tests)
-from helpers import create_application
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from xkxl_intranet.applications.models import Application
+from xkxl_intranet.applications.operations import set_review
+from xkxl_intranet.auth.models import User
+from xkxl_intranet.domain.indicators import FIELDS, Kind
+from xkxl_intranet.domain.parsing import parse_field
 from xkxl_intranet.extensions import db
+from xkxl_intranet.reports.layouts import TECH_PREFIX
+from xkxl_intranet.rounds.models import City
+from xkxl_intranet.rounds.state import batch_for_write, current_round
+
+from helpers import audit_events as events  # noqa: F401  (used by the reports tests)
+from helpers import create_application
+
+
+def user(username: str) -> User:
+    """The user of ``username`` in the current app context (services take the acting user)."""
+    return db.session.scalar(db.select(User).where(User.username == username))
 
 
 def make_passed(app, username: str = "chengdu", **overrides) -> int:
     """A valid application with its 申报书, 初审通过 through the service (as the clerk would)."""
-    from flask_login import login_user
-
-    from xkxl_intranet.applications.models import Application
-    from xkxl_intranet.applications.services import set_review
-    from xkxl_intranet.auth.models import User
-
     application_id = create_application(app, username, **overrides)
-    with app.test_request_context("/"):
-        login_user(db.session.scalar(db.select(User).where(User.username == username)))
-        set_review(db.session.get(Application, application_id), "passed", "")
+    with app.app_context():
+        set_review(user(username), db.session.get(Application, application_id), "passed", "")
         db.session.commit()
     return application_id
 
 
 def set_fields(app, application_id: int, **values) -> None:
-    from xkxl_intranet.applications.models import Application
-
     with app.app_context():
         application = db.session.get(Application, application_id)
         for key, value in values.items():
@@ -38,19 +46,13 @@ def set_fields(app, application_id: int, **values) -> None:
 
 
 def set_batch_state(app, city_code: str, state: str) -> None:
-    from xkxl_intranet.rounds.batches import get_batch
-    from xkxl_intranet.rounds.models import City
-    from xkxl_intranet.rounds.services import current_round
-
     with app.app_context():
         city = db.session.scalar(db.select(City).where(City.code == city_code))
-        get_batch(current_round(), city).state = state
+        batch_for_write(current_round().id, city.id).state = state
         db.session.commit()
 
 
 def city_id(app, code: str) -> int:
-    from xkxl_intranet.rounds.models import City
-
     with app.app_context():
         return db.session.scalar(db.select(City.id).where(City.code == code))
 
@@ -94,3 +96,68 @@ def embedded_fonts(reader: PdfReader) -> set[tuple[str, str]]:
 def page_size_mm(reader: PdfReader, index: int = 0) -> tuple[float, float]:
     box = reader.pages[index].mediabox
     return round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)
+
+
+# ---- the indicator template and its import -------------------------------------------------------
+
+def template(client, filled=False):
+    return workbook(client.get("/reports/template.xlsx" + ("?filled=1" if filled else "")))
+
+
+def row_of(ws, key: str) -> int:
+    for (cell,) in ws.iter_rows(min_col=1, max_col=1):
+        if cell.value == key:
+            return cell.row
+    raise KeyError(key)
+
+
+def typed(key: str, text):
+    """What a clerk's Excel holds: numbers as numbers, the rest as text."""
+    f = FIELDS[key]
+    if f.kind in (Kind.INT, Kind.MONEY, Kind.PERCENT):
+        return parse_field(f, text)
+    return text
+
+
+def fill(ws, column: str, values: dict) -> None:
+    for key, value in values.items():
+        if FIELDS[key].kind is Kind.MULTI:
+            for choice in FIELDS[key].choices:
+                ws[f"{column}{row_of(ws, TECH_PREFIX + choice)}"] = "是" if choice in (value or []) else "否"
+        else:
+            ws[f"{column}{row_of(ws, key)}"] = typed(key, value) if value not in (None, "") else None
+
+
+def as_bytes(wb) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, data: bytes, name: str = "指标模板.xlsx"):
+    response = client.post("/reports/import", data={"file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303, response.status_code
+    return client.get("/reports/import")
+
+
+def confirm(client, follow=True):
+    """Press 确认导入 on the preview last shown (the token is the one in the page's form)."""
+    with client.session_transaction() as sess:
+        token = (sess.get("reports_import") or {}).get("token", "")
+    return client.post("/reports/import/confirm", data={"token": token}, follow_redirects=follow)
+
+
+def count_applications(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Application))
+
+
+def imports_dir(app) -> Path:
+    return Path(app.instance_path) / "imports"
+
+
+def problems(page: str) -> list[str]:
+    """Every problem row of the preview as '指标!F7 message'."""
+    rows = re.findall(r'<td class="mono nowrap">([^<]*)</td>.*?<td>[^<]*</td>\s*<td>([^<]*)</td>', page, re.S)
+    return [f"{where} {message}" for where, message in rows]

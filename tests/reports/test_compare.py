@@ -2,12 +2,12 @@
 import re
 from decimal import Decimal
 
-from helpers import create_application
-
 from xkxl_intranet.reports.charts import bar_chart, competition_ranks
-from xkxl_intranet.reports.services import NUMERIC_FIELDS
+from xkxl_intranet.reports.compare import NUMERIC_FIELDS, comparison
+from xkxl_intranet.rounds.state import current_round
 
-from .helpers import make_passed, set_fields
+from .helpers import make_passed, set_fields, user
+from helpers import create_application
 
 
 def test_competition_ranks_share_places_and_skip_blanks():
@@ -42,7 +42,8 @@ def _apps(app):
 
 def _table_rows(html):
     body = html.split('<table class="data compare-table">', 1)[1]
-    rows = re.findall(r"<tr>\s*<td class=\"num\">([^<]*)</td>\s*<td>([^<]*)</td>\s*<td><a [^>]*>([^<]*)</a>", body)
+    rows = re.findall(r"<tr>\s*<td class=\"num\">([^<]*)</td>\s*<td>([^<]*)</td>\s*"
+                      r"<td><a [^>]*>([^<]*)</a>", body)
     return [(rank, city, name) for rank, city, name in rows]
 
 
@@ -54,7 +55,8 @@ def test_comparison_ranks_every_application_and_sorts(app, province_client):
     assert "工业APP数量（个）" in html and "<svg" in html and "乙平台" in html.split("<svg", 1)[1].split("</svg>")[0]
     assert '<option value="apps_total" selected>' in html
     assert "3/4" not in html and "已填报" in html
-    ascending = province_client.get("/reports/compare?indicator=apps_total&sort=rank&desc=1").get_data(as_text=True)
+    ascending = province_client.get("/reports/compare?indicator=apps_total&sort=rank&desc=1")
+    ascending = ascending.get_data(as_text=True)
     assert [r[2] for r in _table_rows(ascending)][:3] == ["丙平台", "甲平台", "乙平台"]
     assert [r[2] for r in _table_rows(ascending)][-1] == "丁平台"  # blanks stay last
     by_city = province_client.get("/reports/compare?indicator=apps_total&sort=city").get_data(as_text=True)
@@ -84,3 +86,20 @@ def test_htmx_swaps_only_the_table_and_nothing_is_loaded_from_outside(app, provi
     assert '<option value="enterprise_name"' not in page and '<option value="technologies"' not in page
     # an unknown indicator falls back to the default instead of failing
     assert province_client.get("/reports/compare?indicator=enterprise_name").status_code == 200
+
+
+def test_comparison_service_is_scoped_to_the_acting_user(app):
+    a, b, c, d = _apps(app)
+    set_fields(app, a, revenue_2021=Decimal("12345.6"))
+    with app.app_context():
+        round_ = current_round()
+        everyone = comparison(user("viewer"), round_, "apps_total")
+        assert [r.application_id for r in everyone.rows] == [b, a, c, d]
+        assert (everyone.total, everyone.average, everyone.highest) == (1100, Decimal("366.67"), 500)
+        assert everyone.filled == 3 and everyone.text(everyone.total) == "1,100"
+        own = comparison(user("chengdu"), round_, "apps_total", sort="city")
+        assert {r.city_name for r in own.rows} == {"成都市"} and [r.rank for r in own.rows] == [1, 1, None]
+        revenue = comparison(user("province"), round_, "revenue_2021", scope="passed")
+        assert [(r.application_id, r.text) for r in revenue.rows] == [(a, "12,345.60")]
+        fallback = comparison(user("province"), round_, "enterprise_name", scope="x", sort="y")
+        assert (fallback.field.key, fallback.scope, fallback.sort) == ("apps_total", "all", "rank")

@@ -6,86 +6,38 @@ import os
 import re
 import time
 from decimal import Decimal
-from pathlib import Path
 
-from helpers import application_values, create_application, get_application
+import pytest
 from openpyxl import Workbook
 
 from xkxl_intranet.applications.models import Application
-from xkxl_intranet.domain.indicators import FIELDS, Kind, parse_field
+from xkxl_intranet.domain.errors import NotFound, Refused
+from xkxl_intranet.domain.indicators import FIELDS, Kind
+from xkxl_intranet.domain.parsing import parse_field
 from xkxl_intranet.extensions import db
-from xkxl_intranet.reports import importing
+from xkxl_intranet.reports import imports, template_reader
 from xkxl_intranet.reports.layouts import TECH_PREFIX, template_rows
+from xkxl_intranet.rounds.models import City
+from xkxl_intranet.rounds.state import current_round
 
-from .helpers import events, make_passed, set_batch_state, workbook
+from .helpers import (
+    as_bytes,
+    confirm,
+    count_applications,
+    events,
+    fill,
+    imports_dir,
+    make_passed,
+    problems,
+    row_of,
+    set_batch_state,
+    template,
+    upload,
+    user,
+)
+from helpers import application_values, create_application, get_application
 
-
-# ---- helpers ----------------------------------------------------------------------------------------
-
-def template(client, filled=False):
-    return workbook(client.get("/reports/template.xlsx" + ("?filled=1" if filled else "")))
-
-
-def row_of(ws, key: str) -> int:
-    for (cell,) in ws.iter_rows(min_col=1, max_col=1):
-        if cell.value == key:
-            return cell.row
-    raise KeyError(key)
-
-
-def typed(key: str, text):
-    """What a clerk's Excel holds: numbers as numbers, the rest as text."""
-    f = FIELDS[key]
-    if f.kind in (Kind.INT, Kind.MONEY, Kind.PERCENT):
-        return parse_field(f, text)
-    return text
-
-
-def fill(ws, column: str, values: dict) -> None:
-    for key, value in values.items():
-        if FIELDS[key].kind is Kind.MULTI:
-            for choice in FIELDS[key].choices:
-                ws[f"{column}{row_of(ws, TECH_PREFIX + choice)}"] = "是" if choice in (value or []) else "否"
-        else:
-            ws[f"{column}{row_of(ws, key)}"] = typed(key, value) if value not in (None, "") else None
-
-
-def as_bytes(wb) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def upload(client, data: bytes, name: str = "指标模板.xlsx"):
-    response = client.post("/reports/import", data={"file": (io.BytesIO(data), name)},
-                           content_type="multipart/form-data")
-    assert response.status_code == 303, response.status_code
-    return client.get("/reports/import")
-
-
-def confirm(client, follow=True):
-    """Press 确认导入 on the preview last shown (the token is the one in the page's form)."""
-    with client.session_transaction() as sess:
-        token = (sess.get("reports_import") or {}).get("token", "")
-    return client.post("/reports/import/confirm", data={"token": token}, follow_redirects=follow)
-
-
-def count_applications(app) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(Application))
-
-
-def imports_dir(app) -> Path:
-    return Path(app.instance_path) / "imports"
-
-
-def problems(page: str) -> list[str]:
-    """Every problem row of the preview as '指标!F7 message'."""
-    rows = re.findall(r'<td class="mono nowrap">([^<]*)</td>.*?<td>[^<]*</td>\s*<td>([^<]*)</td>', page, re.S)
-    return [f"{where} {message}" for where, message in rows]
-
-
-# ---- the template -------------------------------------------------------------------------------------
+# ---- the template --------------------------------------------------------------------------------
 
 def test_template_is_generated_from_the_one_declaration(app, city_client):
     wb = template(city_client)
@@ -98,7 +50,8 @@ def test_template_is_generated_from_the_one_declaration(app, city_client):
     keys = [c.value for (c,) in ws.iter_rows(min_row=4, min_col=1, max_col=1) if c.value]
     assert keys == [r.key for r in template_rows() if r.key]
     assert set(keys) >= set(FIELDS) - {"technologies"}
-    assert [k for k in keys if k.startswith(TECH_PREFIX)] == [TECH_PREFIX + t for t in FIELDS["technologies"].choices]
+    technologies = [TECH_PREFIX + t for t in FIELDS["technologies"].choices]
+    assert [k for k in keys if k.startswith(TECH_PREFIX)] == technologies
     for key, f in FIELDS.items():
         if f.kind is Kind.MULTI:
             continue
@@ -135,7 +88,7 @@ def test_template_is_for_city_clerks_only(app, province_client, viewer_client):
         assert client.post("/reports/import", data={}).status_code == 404
 
 
-# ---- round trips -----------------------------------------------------------------------------------------
+# ---- round trips ---------------------------------------------------------------------------------
 
 def test_new_application_round_trips_with_exact_values(app, city_client):
     values = application_values(sales_last_year="52000.07", revenue_2021="18200.01", roi="-3.5",
@@ -199,12 +152,12 @@ def test_percent_typed_with_excel_percent_format_is_read_as_percent(app, city_cl
     cell.value, cell.number_format = 0.425, "0.0%"
     path = tmp_path / "x.xlsx"
     path.write_bytes(as_bytes(wb))
-    result = importing.read_workbook(path)
+    result = template_reader.read_workbook(path)
     assert not result.blocked
     assert result.columns[0].parsed["debt_ratio"] == Decimal("42.50")
 
 
-# ---- problems, by sheet and cell ---------------------------------------------------------------------------
+# ---- problems, by sheet and cell -----------------------------------------------------------------
 
 def test_unreadable_values_block_the_import_and_name_their_cells(app, city_client):
     wb = template(city_client)
@@ -294,7 +247,7 @@ def test_credit_code_stored_as_a_number_is_refused(app, city_client):
     assert any(p.startswith(f"指标!F{r} 「统一社会信用代码」被 Excel 存成了数字") for p in found)
 
 
-# ---- bad files ---------------------------------------------------------------------------------------------------
+# ---- bad files -----------------------------------------------------------------------------------
 
 def _page_after(client, data, name="指标模板.xlsx"):
     return upload(client, data, name).get_data(as_text=True)
@@ -350,14 +303,15 @@ def test_huge_sheets_and_files_are_refused(app, city_client):
     fill(ws, "F", application_values())
     ws.cell(row=10, column=200, value="x")
     assert "当前用到第" in _page_after(city_client, as_bytes(wb))
-    big = os.urandom(importing.MAX_FILE_BYTES + 1024)
+    big = os.urandom(template_reader.MAX_FILE_BYTES + 1024)
     response = city_client.post("/reports/import", data={"file": (io.BytesIO(big), "大文件.xlsx")},
                                 content_type="multipart/form-data", follow_redirects=True)
     assert "文件过大：指标模板不超过 5 MB" in response.get_data(as_text=True)
     assert list(imports_dir(app).glob("*.xlsx")) == []
 
 
-CONTENT_TYPES = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+CONTENT_TYPES = ('<?xml version="1.0"?>'
+                 '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
                  '<Override PartName="/xl/workbook.xml" ContentType="application/'
                  'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
 
@@ -369,12 +323,12 @@ def test_zip_bombs_are_refused(app, tmp_path):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (importing.MAX_UNCOMPRESSED_BYTES + 1))
-    result = importing.read_workbook(path, name="bomb.xlsx")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (template_reader.MAX_UNCOMPRESSED_BYTES + 1))
+    result = template_reader.read_workbook(path, name="bomb.xlsx")
     assert result.blocked and "内容过多" in result.problems[0].message
 
 
-# ---- between preview and confirm ----------------------------------------------------------------------------------
+# ---- between preview and confirm -----------------------------------------------------------------
 
 def test_upload_is_kept_under_a_random_token_and_removed_on_cancel(app, city_client):
     wb = template(city_client)
@@ -441,18 +395,16 @@ def test_import_is_all_or_nothing(app, city_client, monkeypatch):
     fill(wb["指标"], "F", application_values())
     fill(wb["指标"], "G", application_values())
     upload(city_client, as_bytes(wb))
-    from xkxl_intranet.reports import services
-
     calls = {"n": 0}
-    original = services.save_application
+    original = imports.save_application
 
     def failing(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise services.ApplicationError("模拟的保存失败")
+            raise Refused("模拟的保存失败")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "save_application", failing)
+    monkeypatch.setattr(imports, "save_application", failing)
     page = confirm(city_client).get_data(as_text=True)
     assert "G列" in page and "模拟的保存失败" in page
     assert count_applications(app) == 0 and events(app, "application.created") == []
@@ -477,3 +429,30 @@ def test_another_citys_applications_are_never_matched(app, city_client):
     assert "将新建" in page and f'/applications/{other}"' not in page
     confirm(city_client)
     assert count_applications(app) == 2 and get_application(app, other).city.code == "510700"
+
+
+def test_import_services_are_the_city_clerks_own(app, city_client, tmp_path):
+    wb = template(city_client)
+    fill(wb["指标"], "F", application_values())
+    path = tmp_path / "指标模板.xlsx"
+    path.write_bytes(as_bytes(wb))
+    with app.app_context():
+        round_ = current_round()
+        chengdu = db.session.scalar(db.select(City).where(City.code == "510100"))
+        preview = imports.preview_import(user("chengdu"), path, name=path.name, round_=round_, city=chengdu)
+        assert [i.action for i in preview.items] == ["新建"] and not preview.blocked
+        for other in ("province", "viewer", "mianyang"):
+            with pytest.raises(NotFound):
+                imports.preview_import(user(other), path, name=path.name, round_=round_, city=chengdu)
+            with pytest.raises(NotFound):
+                imports.template_workbook(user(other), round_, chengdu, filled=True)
+        with pytest.raises(Refused, match="自预览以来"):
+            imports.apply_import(user("chengdu"), path, name=path.name, round_=round_, city=chengdu,
+                                 expected_digest="stale")
+        imports.apply_import(user("chengdu"), path, name=path.name, round_=round_, city=chengdu,
+                             expected_digest=preview.digest)
+        db.session.commit()
+        with pytest.raises(Refused, match="文件过大"):
+            imports.store_import(io.BytesIO(b"x" * (template_reader.MAX_FILE_BYTES + 1)))
+    assert count_applications(app) == 1 and events(app, "reports.imported")[0].username == "chengdu"
+    assert list(imports_dir(app).glob("*.xlsx")) == []

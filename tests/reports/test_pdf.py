@@ -1,10 +1,11 @@
-"""The report PDFs use a lean user-agent stylesheet (reports/pdf.py): same pages, same text."""
+"""The report PDFs: print templates render with only what they are given (no request, no
+context processors), and the lean user-agent stylesheet (printing.py) gives the same pages."""
 import io
 
 from pypdf import PdfReader
 
+from xkxl_intranet.printing import render_pdf, render_print
 from xkxl_intranet.reports.layouts import SUMMARY_HEADERS, Summary, SummaryRow
-from xkxl_intranet.printing import render_pdf
 
 
 def _pages(data: bytes) -> list[str]:
@@ -12,14 +13,12 @@ def _pages(data: bytes) -> list[str]:
 
 
 def test_lean_and_default_user_agent_stylesheets_give_the_same_pages(app):
-    from flask import render_template
-
     rows = tuple(SummaryRow(n, n, f"平台{n}" * 3, f"四川某某科技有限公司{n}", "张三", "13800001234")
                  for n in range(1, 25))
     summary = Summary("2022年跨行业跨领域工业互联网平台", "成都市", "成都市经济和信息化局", "张伟", "028-61881234",
                       "主动公开", rows)
-    with app.test_request_context("/"):
-        html = render_template("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
+    with app.app_context():  # no request: a print template needs none
+        html = render_print("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
     lean, default = _pages(render_pdf(html)), _pages(render_pdf(html, lean=False))
     assert len(lean) == len(default) >= 2  # the table runs over a page: its header is repeated
     assert lean == default

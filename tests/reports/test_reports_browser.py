@@ -1,8 +1,8 @@
 """Reports in Chromium: reordering 附件3 with htmx, a download with its progress note, the comparison."""
 import pytest
-from helpers import browser_login
 
 from .helpers import city_id, make_passed
+from helpers import browser_login
 
 pytestmark = pytest.mark.browser
 

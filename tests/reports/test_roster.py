@@ -2,13 +2,26 @@
 import re
 from decimal import Decimal
 
-from helpers import create_application
+import pytest
 
 from xkxl_intranet.applications.models import Application
+from xkxl_intranet.domain.errors import NotFound
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.extensions import db
+from xkxl_intranet.reports.roster import build_roster, roster_counts, roster_pdf
+from xkxl_intranet.rounds.state import current_round
 
-from .helpers import embedded_fonts, make_passed, page_size_mm, pdf_reader, pdf_text, set_fields, workbook
+from .helpers import (
+    embedded_fonts,
+    make_passed,
+    page_size_mm,
+    pdf_reader,
+    pdf_text,
+    set_fields,
+    user,
+    workbook,
+)
+from helpers import create_application
 
 HEADERS = ["序号", "市（州）", "平台名称", "企业名称", "统一社会信用代码", "联系人", "手机", "状态", "省厅标记",
            "可连接的工业设备/产品/产线数量（台/套）", "工业模型数量（个）", "工业APP数量（个）", "注册企业用户数（个）",
@@ -132,3 +145,31 @@ def test_cities_cannot_get_the_roster_or_the_comparison(app, city_client):
     for url in ("/reports/roster/all.xlsx", "/reports/roster/all.pdf", "/reports/roster/recommended.xlsx",
                 "/reports/roster/cultivation.pdf", "/reports/compare"):
         assert city_client.get(url).status_code == 404, url
+
+
+def test_roster_services_are_scoped_to_the_acting_user_and_need_no_request(app):
+    _data(app)
+    with app.app_context():
+        round_ = current_round()
+        full = build_roster(user("province"), round_, "all")
+        assert len(full.entries) == 5 and [s.name for s in full.sheets][1:] == ["推荐工信部", "列入省级培育名单", "未入选"]
+        own = build_roster(user("chengdu"), round_, "all")  # a clerk's query holds only their city
+        assert {e.values[0] for e in own.entries} == {"成都市"} and len(own.entries) == 3
+        assert roster_counts(user("province"), round_) == {"all": 5, "recommended": 2, "cultivation": 1,
+                                                           "not_selected": 1}
+        assert roster_counts(user("mianyang"), round_)["all"] == 2
+        with pytest.raises(NotFound):
+            build_roster(user("province"), round_, "nonsense")
+        assert roster_pdf(build_roster(user("viewer"), round_, "recommended")).startswith(b"%PDF")
+
+
+def test_printed_figures_use_the_one_formatter():
+    from xkxl_intranet.domain.parsing import format_field
+    from xkxl_intranet.reports.layouts import ROSTER_COLUMNS
+
+    by_key = {c.key: c for c in ROSTER_COLUMNS}
+    assert by_key["devices_total"].text(1234567) == "1,234,567" == format_field("devices_total", 1234567,
+                                                                                 thousands=True)
+    assert by_key["revenue_2021"].text(Decimal("12345.6")) == "12,345.60"
+    assert by_key["revenue_2021"].text(None) == "" and by_key["city"].text("成都市") == "成都市"
+    assert format_field("revenue_2021", Decimal("12345.6")) == "12345.60"  # the form's text: no separators

@@ -1,13 +1,37 @@
 """附件3 推荐信息汇总表: content, order set by the clerk, contacts, Excel print set-up, PDF, scoping."""
 import re
 
-from helpers import create_application, get_application
+import pytest
 
-from .helpers import (city_id, embedded_fonts, events, make_passed, page_size_mm, pdf_reader, pdf_text,
-                      set_batch_state, workbook)
+from xkxl_intranet.domain.errors import NotFound, Refused
+from xkxl_intranet.extensions import db
+from xkxl_intranet.reports.summary import (
+    build_summary,
+    move_application,
+    passed_counts,
+    summary_pdf,
+    update_contact,
+)
+from xkxl_intranet.rounds.models import City
+from xkxl_intranet.rounds.state import current_round
+
+from .helpers import (
+    city_id,
+    embedded_fonts,
+    events,
+    make_passed,
+    page_size_mm,
+    pdf_reader,
+    pdf_text,
+    set_batch_state,
+    user,
+    workbook,
+)
+from helpers import create_application, get_application
 
 TITLE = "2022年跨行业跨领域工业互联网平台推荐信息汇总表"
 CHENGDU, MIANYANG = "510100", "510700"
+HTMX = {"HX-Request": "true"}
 
 
 def _three_passed(app):
@@ -51,7 +75,8 @@ def test_summary_workbook_matches_the_official_layout_and_prints_on_a4(app, city
     assert _numbered_rows(ws) == [
         (n, f"蜀{n}工业互联网平台", f"四川蜀{n}科技有限公司", f"联系人{n}", f"1380000000{n}") for n in (1, 2, 3)]
     assert ws["A11"].value == "信息公开选项：主动公开"
-    assert all(ws.cell(row=r, column=c).border.left.style == "thin" for r in range(6, 10) for c in range(1, 6))
+    assert all(ws.cell(row=r, column=c).border.left.style == "thin"
+               for r in range(6, 10) for c in range(1, 6))
     # print set-up
     assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
     assert ws.print_area == "'附件3'!$A$1:$E$11"
@@ -65,7 +90,7 @@ def test_reordering_renumbers_densely_and_is_reflected_in_the_workbook(app, city
     first, second, third = _three_passed(app)
     cid = city_id(app, CHENGDU)
     response = city_client.post(f"/reports/cities/{cid}/summary/move",
-                                data={"application_id": third, "direction": "up"}, headers={"HX-Request": "true"})
+                                data={"application_id": third, "direction": "up"}, headers=HTMX)
     fragment = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in fragment and 'id="summary-table"' in fragment
     assert "已将“蜀3工业互联网平台”上移至第 2 位" in fragment
@@ -83,7 +108,7 @@ def test_reordering_renumbers_densely_and_is_reflected_in_the_workbook(app, city
     assert moved[0].before["order"][2] == "蜀3工业互联网平台" and moved[0].after["order"][1] == "蜀3工业互联网平台"
     # the first cannot move up: a message, nothing changes
     response = city_client.post(f"/reports/cities/{cid}/summary/move",
-                                data={"application_id": third, "direction": "up"}, headers={"HX-Request": "true"})
+                                data={"application_id": third, "direction": "up"}, headers=HTMX)
     assert "已在第一位" in response.get_data(as_text=True)
     assert len(events(app, "summary.reordered")) == 2
 
@@ -104,7 +129,7 @@ def test_reordering_is_refused_once_reported(app, city_client):
     page = city_client.get(f"/reports/cities/{cid}/summary").get_data(as_text=True)
     assert "↑ 上移" not in page and "顺序已锁定" in page
     response = city_client.post(f"/reports/cities/{cid}/summary/move",
-                                data={"application_id": second, "direction": "up"}, headers={"HX-Request": "true"})
+                                data={"application_id": second, "direction": "up"}, headers=HTMX)
     assert "已报送" in response.get_data(as_text=True) and "不能再调整" in response.get_data(as_text=True)
     response = city_client.post(f"/reports/cities/{cid}/summary/move",
                                 data={"application_id": second, "direction": "up"}, follow_redirects=True)
@@ -140,7 +165,8 @@ def test_contact_is_edited_by_the_clerk_audited_and_printed(app, city_client):
                                data={"contact_name": "李娜", "contact_phone": "打电话"}, follow_redirects=True)
     assert "「联系方式」格式不正确" in refused.get_data(as_text=True)
     refused = city_client.post(f"/reports/cities/{cid}/contact",
-                               data={"contact_name": "", "contact_phone": "13912345678"}, follow_redirects=True)
+                               data={"contact_name": "", "contact_phone": "13912345678"},
+                               follow_redirects=True)
     assert "请填写「联系人」" in refused.get_data(as_text=True)
     assert len(events(app, "city.contact_updated")) == 1
 
@@ -182,8 +208,8 @@ def test_staff_see_every_city_and_clerks_only_their_own(app, city_client, other_
     for suffix in ("", ".xlsx", ".pdf"):
         assert other_city_client.get(f"/reports/cities/{cid}/summary{suffix}").status_code == 404
     assert province_client.get("/reports/cities/9999/summary").status_code == 404
-    assert other_city_client.post(f"/reports/cities/{cid}/contact",
-                                  data={"contact_name": "x", "contact_phone": "13912345678"}).status_code == 404
+    contact = {"contact_name": "x", "contact_phone": "13912345678"}
+    assert other_city_client.post(f"/reports/cities/{cid}/contact", data=contact).status_code == 404
     staff_page = province_client.get(f"/reports/cities/{cid}/summary").get_data(as_text=True)
     assert "保存联系人" not in staff_page and "↑ 上移" not in staff_page and "联系人：张伟" in staff_page
     assert province_client.post(f"/reports/cities/{cid}/contact",
@@ -201,3 +227,46 @@ def test_index_pages(app, city_client, province_client, viewer_client):
         assert "/reports/roster/all.xlsx" in page and "/reports/roster/recommended.pdf" in page
         assert page.count("/summary.pdf") == 21 and "/reports/compare" in page
         assert 'src="/static/js/reports.js"' in page
+
+
+# ---- the use case, called as a command or another service would: the acting user, no request ----
+
+def test_summary_services_take_the_acting_user_and_need_no_request(app):
+    ids = _three_passed(app)
+    with app.app_context():
+        round_, chengdu = current_round(), db.session.get(City, city_id(app, CHENGDU))
+        summary = build_summary(user("chengdu"), round_, chengdu)
+        assert [r.application_id for r in summary.rows] == ids and summary.contact_name == "张伟"
+        assert build_summary(user("viewer"), round_, chengdu) == summary
+        with pytest.raises(NotFound):  # another city's summary is not there for a clerk
+            build_summary(user("mianyang"), round_, chengdu)
+        assert passed_counts(user("province"), round_) == {chengdu.id: 3}
+        assert passed_counts(user("mianyang"), round_) == {}
+        assert summary_pdf(summary).startswith(b"%PDF")  # the print template needs no request
+
+
+def test_only_the_citys_clerk_reorders_and_sets_the_contact(app):
+    first, second, _ = _three_passed(app)
+    with app.app_context():
+        round_, chengdu = current_round(), db.session.get(City, city_id(app, CHENGDU))
+        for other in ("province", "viewer", "mianyang"):
+            with pytest.raises(NotFound):
+                move_application(user(other), round_, chengdu, second, "up")
+            with pytest.raises(NotFound):
+                update_contact(user(other), chengdu, "李娜", "13912345678")
+        with pytest.raises(Refused, match="请选择上移或下移"):
+            move_application(user("chengdu"), round_, chengdu, second, "sideways")
+        with pytest.raises(NotFound):
+            move_application(user("chengdu"), round_, chengdu, 99999, "up")
+        message = move_application(user("chengdu"), round_, chengdu, second, "up")
+        assert message == "已将“蜀2工业互联网平台”上移至第 1 位。"
+        with pytest.raises(Refused, match="「联系人」不能超过40个字"):
+            update_contact(user("chengdu"), chengdu, "李" * 41, "13912345678")
+        with pytest.raises(Refused, match="请填写「联系方式」"):
+            update_contact(user("chengdu"), chengdu, "李娜", " ")
+        db.session.commit()
+    assert [e.summary for e in events(app, "summary.reordered")] == [
+        "调整推荐信息汇总表顺序：“蜀2工业互联网平台”上移至第 1 位"]
+    assert events(app, "summary.reordered")[0].username == "chengdu"
+    assert get_application(app, second).position < get_application(app, first).position
+    assert events(app, "city.contact_updated") == []

@@ -5,12 +5,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import create_application, get_application, logged_in_client, user_by_name
 
 from xkxl_intranet import clock
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import CityBatch, Receipt, Round
+
+from helpers import create_application, get_application, logged_in_client, user_by_name
 
 DEADLINE = datetime(2022, 3, 21, 23, 59, 59, tzinfo=clock.SHANGHAI)
 BEFORE = DEADLINE - timedelta(days=2)
@@ -44,8 +45,9 @@ def at_before_deadline():
     clock.set_now(None)
 
 
-def _report(city):
-    return city.post("/rounds/batch/report", data={})
+def _report(city, **data):
+    """Report as the clerk confirms it (no stamped 附件3 scan uploaded in these tests)."""
+    return city.post("/rounds/batch/report", data={"scan_missing_acknowledged": "y", **data})
 
 
 def test_batch_moves_from_not_started_to_filling(app, at_before_deadline):
@@ -81,7 +83,7 @@ def test_report_lists_files_with_hashes_and_makes_a_receipt(app, at_before_deadl
         files = receipt.content["applications"][0]["files"]
         assert [f["sha256"] for f in files] == [on_disk]
         assert len(receipt.content["applications"]) == 1
-        from xkxl_intranet.rounds.batches import content_digest
+        from xkxl_intranet.rounds.reporting import content_digest
         assert receipt.content_sha256 == content_digest(receipt.content)
         assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "batch.reported"))
     page = city.get(response.headers["Location"]).get_data(as_text=True)
@@ -111,7 +113,7 @@ def test_nothing_is_reported_while_anything_blocks(app, at_before_deadline):
     assert response.status_code == 200 and "不能报送" in response.get_data(as_text=True)
     page = city.get("/rounds/batch").get_data(as_text=True)
     assert "没有市州初审通过的申报" in page
-    assert _batch(app).state != "reported"
+    assert _batch(app) is None  # neither the refused report nor the GET wrote a batch row
     # A passed application that later became a duplicate blocks until the warning is acknowledged.
     from xkxl_intranet.domain.credit_code import make_credit_code
     code = make_credit_code("510100", "MA6BLK01")
@@ -132,7 +134,7 @@ def test_reporting_after_the_deadline_is_refused_unless_extended(app):
     clock.set_now(DEADLINE + timedelta(seconds=1))
     city, province = _clients(app)
     text = city.post("/rounds/batch/report", data={}, follow_redirects=True).get_data(as_text=True)
-    assert "已超过报送截止时间（2022年03月21日 23:59）" in text
+    assert "已超过报送截止时间（2022年03月21日 23:59:59）" in text
     assert _batch(app).state == "filling"
     # The province grants this city an extension: reporting works and is marked late.
     city_id = user_by_name(app, "chengdu").city_id
@@ -164,7 +166,10 @@ def test_a_deadline_typed_in_another_time_zone(app):
     _, province = _clients(app)
     with app.app_context():
         round_id = db.session.scalar(db.select(Round.id))
-    response = province.post(f"/rounds/{round_id}/deadline", data={"deadline": "2022-03-21T16:00:00+00:00"})
+    past = {"deadline": "2022-03-21T16:00:00+00:00"}
+    refused = province.post(f"/rounds/{round_id}/deadline", data=past, follow_redirects=True)
+    assert "已过" in refused.get_data(as_text=True) and "全部市（州）将立即不能报送" in refused.get_data(as_text=True)
+    response = province.post(f"/rounds/{round_id}/deadline", data={**past, "confirm_past": "y"})
     assert response.status_code == 303
     with app.app_context():
         deadline = db.session.get(Round, round_id).deadline
@@ -302,7 +307,7 @@ def test_dashboard_counts_and_fragment(app, at_before_deadline):
     create_application(app)
     values = {"devices_operating": "1"}  # an error makes it a problem application
     create_application(app, "mianyang", **values)
-    fragment = province.get("/rounds/dashboard?sort=total&desc=1", headers={"HX-Request": "true"})
+    fragment = province.get("/rounds/dashboard?scope=all&sort=total&desc=1", headers={"HX-Request": "true"})
     html = fragment.get_data(as_text=True)
     assert "<html" not in html and "HX-Request" in fragment.headers["Vary"]
     rows = re.findall(r'<tr data-city="(\w+)">(.*?)</tr>', html, re.S)

@@ -162,7 +162,7 @@ def test_check_unknown_sichuan_division_warns():
         ("91510700205412308DX", "credit_code:length", "当前为19位"),
         ("9151070020541230I8", "credit_code:charset", "含非法字符：“I”"),
         ("91510700205412308A", "credit_code:checksum", "校验位错误，最后一位应为“D”"),
-        ("D21435691", "credit_code:checksum", "校验位错误，最后一位应为“X”"),
+        ("D21435691", "credit_code:org_code", "应填写18位统一社会信用代码"),
     ],
 )
 def test_check_errors(raw, rule, fragment):
@@ -174,11 +174,45 @@ def test_check_errors(raw, rule, fragment):
     assert "「统一社会信用代码」" in f.message
 
 
-def test_old_org_code_accepted_without_findings():
+def test_the_old_9_character_org_code_is_an_error_that_asks_for_the_credit_code():
     code, findings = check_credit_code("D2143569-X", clerk_city_code="510100")
-    assert (code, findings) == ("D2143569X", [])
-    result = analyze_code("D2143569-X", clerk_city_code="510100")
-    assert result.kind == "org_code" and result.city_code is None and result.ok
+    (f,) = findings
+    assert code == "D2143569X"
+    assert (f.severity, f.rule) == (Severity.ERROR, "credit_code:org_code")
+    assert "18位统一社会信用代码" in f.message and "D2143569X" in f.message
+    assert not analyze_code("D2143569X", clerk_city_code="510100").ok
+
+
+@pytest.mark.parametrize("prefix", ["11", "12", "51", "52", "92", "93", "Y1"])
+def test_a_code_that_is_not_an_enterprise_is_a_warning_naming_its_kind(prefix):
+    code = make_credit_code("510104", "MA61QY3B", prefix=prefix)
+    _, findings = check_credit_code(code, clerk_city_code="510100")
+    (f,) = findings
+    assert (f.severity, f.rule) == (Severity.WARNING, "credit_code:not_enterprise")
+    assert f"“{prefix}”" in f.message and "企业（91）" in f.message
+
+
+def test_an_enterprise_code_has_no_prefix_warning():
+    assert check_credit_code(make_credit_code("510104", "MA61QY3B"), clerk_city_code="510100")[1] == []
+
+
+def test_a_wrong_organisation_check_character_inside_the_code_is_a_warning():
+    good = make_credit_code("510104", "20541230")
+    first17 = good[:16] + ("9" if good[16] != "9" else "7")  # wrong 17th character
+    bad = first17 + credit_code_check_char(first17)  # the 18th still checks the whole
+    _, findings = check_credit_code(bad, clerk_city_code="510100")
+    (f,) = findings
+    assert (f.severity, f.rule) == (Severity.WARNING, "credit_code:org_checksum")
+    assert f"应为“{good[16]}”" in f.message
+
+
+@pytest.mark.parametrize("pasted", [
+    "9151 0104 MA61 QY3B 28", "91510104\u200bMA61QY3B28", "\ufeff91510104MA61QY3B28",
+    "9151-0104-MA61QY3B28", "９１５１０１０４ＭＡ６１ＱＹ３Ｂ２８", "91510104MA61QY3B28\u00ad",
+])
+def test_spaces_and_invisible_characters_disappear_in_normalisation(pasted):
+    code, findings = check_credit_code(pasted, clerk_city_code="510100")
+    assert (code, findings) == ("91510104MA61QY3B28", [])
 
 
 def test_empty_code_has_no_finding():

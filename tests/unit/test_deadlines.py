@@ -1,10 +1,17 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from xkxl_intranet.domain.deadlines import (SHANGHAI, effective_deadline, in_reminder_window,
-                                            parse_deadline, reporting_window)
+from xkxl_intranet.domain.deadlines import (
+    SHANGHAI,
+    effective_deadline,
+    format_deadline,
+    in_reminder_window,
+    last_instant,
+    parse_deadline,
+    reporting_window,
+)
 
 DEADLINE = datetime(2022, 3, 21, 23, 59, 59, tzinfo=SHANGHAI)
 SECOND = timedelta(seconds=1)
@@ -23,7 +30,7 @@ def test_one_second_after_the_deadline_is_refused_with_the_deadline_in_the_messa
 
 
 def test_deadline_and_now_in_other_time_zones_compare_as_instants():
-    utc_deadline = datetime(2022, 3, 21, 15, 59, 59, tzinfo=timezone.utc)  # = 23:59:59 in Chengdu
+    utc_deadline = datetime(2022, 3, 21, 15, 59, 59, tzinfo=UTC)  # = 23:59:59 in Chengdu
     new_york = ZoneInfo("America/New_York")
     just_before = (DEADLINE - SECOND).astimezone(new_york)
     just_after = (DEADLINE + SECOND).astimezone(new_york)
@@ -80,3 +87,71 @@ def test_parse_deadline_refuses_junk(text):
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         reporting_window(datetime(2022, 3, 21), DEADLINE, None)
+
+
+# ---- a deadline includes the whole unit it was written to -----------------------------------
+
+MICRO = timedelta(microseconds=1)
+
+
+def test_the_deadline_second_is_whole_to_the_microsecond():
+    assert reporting_window(DEADLINE.replace(microsecond=400_000), DEADLINE, None).allowed
+    assert reporting_window(DEADLINE.replace(microsecond=999_999), DEADLINE, None).allowed
+    next_day = datetime(2022, 3, 22, 0, 0, 0, tzinfo=SHANGHAI)
+    assert not reporting_window(next_day, DEADLINE, None).allowed
+    assert not reporting_window(DEADLINE + SECOND - MICRO + MICRO, DEADLINE, None).allowed
+
+
+def test_a_minute_deadline_includes_the_whole_minute():
+    six = parse_deadline("2022-03-25 18:00")
+    assert reporting_window(six.replace(second=59, microsecond=999_999), six, None).allowed
+    assert not reporting_window(six + timedelta(minutes=1), six, None).allowed
+    assert last_instant(six) == datetime(2022, 3, 25, 18, 0, 59, 999_999, tzinfo=SHANGHAI)
+
+
+def test_an_extension_includes_its_whole_unit_too():
+    extension = parse_deadline("2022-03-25")
+    late = reporting_window(datetime(2022, 3, 25, 23, 59, 59, 999_999, tzinfo=SHANGHAI), DEADLINE, extension)
+    assert late.allowed and late.late
+    assert not reporting_window(datetime(2022, 3, 26, tzinfo=SHANGHAI), DEADLINE, extension).allowed
+
+
+WHOLE_DAY = datetime(2022, 3, 25, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("text", [
+    "2022-03-25", "20220325", "2022/3/25", "2022/03/25", "2022.3.25", "2022年3月25日", "2022年03月25日",
+    " 2022 年 3 月 25 日 ", "2022-3-25",
+])
+def test_a_bare_date_means_the_whole_day_in_every_spelling(text):
+    parsed = parse_deadline(text)
+    assert parsed == WHOLE_DAY and parsed.tzinfo == SHANGHAI
+    assert reporting_window(parsed.replace(microsecond=999_999), parsed, None).allowed
+    assert not reporting_window(datetime(2022, 3, 26, tzinfo=SHANGHAI), parsed, None).allowed
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2022/03/25 18:00", datetime(2022, 3, 25, 18, 0, tzinfo=SHANGHAI)),
+    ("2022年3月25日18时", datetime(2022, 3, 25, 18, 0, tzinfo=SHANGHAI)),
+    ("2022年3月25日 18时30分", datetime(2022, 3, 25, 18, 30, tzinfo=SHANGHAI)),
+    ("2022年3月25日18点", datetime(2022, 3, 25, 18, 0, tzinfo=SHANGHAI)),
+    ("2022-03-21 23:59:59", DEADLINE),
+    ("2022-03-21 23:59:59.4", DEADLINE),
+    ("20220325 18:00", datetime(2022, 3, 25, 18, 0, tzinfo=SHANGHAI)),
+])
+def test_times_in_common_spellings(text, expected):
+    assert parse_deadline(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2022-02-30", "2022年3月25日25时", "2022-03-25 18", "20221325"])
+def test_impossible_dates_and_times_are_refused_with_the_format(text):
+    with pytest.raises(ValueError, match="2022-03-25 18:00"):
+        parse_deadline(text)
+
+
+def test_messages_show_seconds_only_when_the_deadline_has_them():
+    assert format_deadline(DEADLINE) == "2022年03月21日 23:59:59"
+    assert format_deadline(parse_deadline("2022-03-25 18:00")) == "2022年03月25日 18:00"
+    refused = reporting_window(datetime(2022, 3, 25, 18, 1, tzinfo=SHANGHAI),
+                               parse_deadline("2022-03-25 18:00"), None)
+    assert "2022年03月25日 18:00）" in refused.message

@@ -1,4 +1,4 @@
-"""Content-based upload checks (xkxl_intranet.files.filetypes)."""
+"""Content-based upload checks (xkxl_intranet.files.filetypes sniffs, .upload_rules decides)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import zipfile
 
 import pytest
 
-from xkxl_intranet.files.filetypes import (
+from xkxl_intranet.domain.errors import Refused
+from xkxl_intranet.files.filetypes import detect, mime_for
+from xkxl_intranet.files.naming import display_name
+from xkxl_intranet.files.upload_rules import (
     APPLICATION_FORM_KINDS,
     EVIDENCE_KINDS,
     SCAN_KINDS,
@@ -18,10 +21,7 @@ from xkxl_intranet.files.filetypes import (
     accept_attribute,
     check_upload,
     describe_kinds,
-    detect,
-    mime_for,
 )
-from xkxl_intranet.files.naming import display_name
 
 # --------------------------------------------------------------------------- fake files
 
@@ -49,7 +49,7 @@ BARE_SVG = b'  <svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script>
 SCRIPT_TAG = b"<script>fetch('/admin')</script>"
 UTF16_HTML = "\ufeff<html><body>x</body></html>".encode("utf-16-le")
 RTF = b"{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 SimSun;}} \\f0 \\'c9\\'ea\\'b1\\'a8}"
-TEXT = "这是一个纯文本文件，不是PDF。\n".encode("utf-8")
+TEXT = "这是一个纯文本文件，不是PDF。\n".encode()
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
 
 
@@ -61,7 +61,8 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-CT = b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+CT = (b'<?xml version="1.0" encoding="UTF-8"?>'
+      b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
 DOCX = make_zip(
     {
         "[Content_Types].xml": CT,
@@ -79,7 +80,8 @@ XLSX = make_zip(
 )
 OFD = make_zip(
     {
-        "OFD.xml": b'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.0"/>',
+        "OFD.xml": (b'<?xml version="1.0" encoding="UTF-8"?>'
+                    b'<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.0"/>'),
         "Doc_0/Document.xml": b"<ofd:Document/>",
     }
 )
@@ -171,8 +173,10 @@ def make_cfb(entries, clsid=b"\0" * 16, *, version=3, pad_sectors=0) -> bytes:
 
 def word_cfb():
     # typical Word 97 root children, as a sibling chain
-    names = ["1Table", "WordDocument", "\x05SummaryInformation", "\x05DocumentSummaryInformation", "\x01CompObj"]
-    return make_cfb([(n, 2, NOSTREAM, i + 2 if i + 1 < len(names) else NOSTREAM) for i, n in enumerate(names)])
+    names = ["1Table", "WordDocument", "\x05SummaryInformation", "\x05DocumentSummaryInformation",
+             "\x01CompObj"]
+    return make_cfb([(n, 2, NOSTREAM, i + 2 if i + 1 < len(names) else NOSTREAM)
+                     for i, n in enumerate(names)])
 
 
 DOC = word_cfb()
@@ -308,6 +312,8 @@ def refused(name, data, allowed=EVIDENCE_KINDS) -> FileRejected:
         check_upload(name, io.BytesIO(data), allowed=allowed)
     assert f"“{display_name(name)}”" in exc.value.message
     assert str(exc.value) == exc.value.message
+    assert isinstance(exc.value, Refused)  # a route's unit of work shows it to the clerk
+    assert exc.value.filename == display_name(name) and exc.value.reason
     return exc.value
 
 
@@ -424,9 +430,9 @@ def test_unknown_allowed_kind_is_programming_error():
 
 
 def test_category_constants():
-    assert APPLICATION_FORM_KINDS == {"pdf", "doc", "docx", "wps", "ofd"}
-    assert EVIDENCE_KINDS == {"pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "jpg", "png", "zip"}
-    assert SCAN_KINDS == {"pdf", "ofd", "jpg", "png"}
+    assert {"pdf", "doc", "docx", "wps", "ofd"} == APPLICATION_FORM_KINDS
+    assert {"pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "jpg", "png", "zip"} == EVIDENCE_KINDS
+    assert {"pdf", "ofd", "jpg", "png"} == SCAN_KINDS
     for kind in EVIDENCE_KINDS:
         assert "/" in mime_for(kind)
 

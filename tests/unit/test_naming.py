@@ -8,7 +8,6 @@ from urllib.parse import unquote
 
 import pytest
 
-from xkxl_intranet.web import content_disposition
 from xkxl_intranet.files.naming import (
     FALLBACK_NAME,
     archive_member,
@@ -19,6 +18,7 @@ from xkxl_intranet.files.naming import (
     safe_arcname,
     storage_relpath,
 )
+from xkxl_intranet.web import content_disposition
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,8 @@ def test_archive_member():
 
 @pytest.mark.parametrize(
     "part",
-    ["../../etc/passwd", "..", ".", "..\\..\\x.pdf", "/abs/path", "C:\\fakepath\\a.pdf", "a\x00b\nc", ".hidden", "a<b>c:d\"e|f?g*h"],
+    ["../../etc/passwd", "..", ".", "..\\..\\x.pdf", "/abs/path", "C:\\fakepath\\a.pdf", "a\x00b\nc",
+     ".hidden", "a<b>c:d\"e|f?g*h"],
 )
 def test_archive_member_parts_are_safe(part):
     path = archive_member("成都市", part)

@@ -7,7 +7,7 @@ import hashlib
 import io
 import os
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_stream_zip_round_trip(tmp_path, big_file):
         ZipMember(archive_member("成都市", "01_四川某某科技有限公司", "附件6 财务报表", "2021年审计报告.doc"), path=doc),
         ZipMember(archive_member("成都市", "02_绵阳某某公司", "附件1 工业设备清单", "设备.pdf"), path=str(big_file)),
         ZipMember("清单.csv", data=manifest_csv([{"a": "企业"}], ["a"]),
-                  mtime=datetime(2022, 5, 1, 1, 2, 4, tzinfo=timezone.utc)),
+                  mtime=datetime(2022, 5, 1, 1, 2, 4, tzinfo=UTC)),
     ]
     archive, sizes = _collect(members)
     assert max(sizes) <= CHUNK_SIZE + 64 * 1024  # flat memory: never the whole file at once
@@ -150,7 +150,8 @@ def test_manifest_csv():
         {"seq": 2, "company": '含"引号",逗号', "file": "=HYPERLINK(\"http://evil\")", "ok": False, "at": None},
         {"seq": 3, "company": "-5", "file": "+86 028", "ok": None},
     ]
-    data = manifest_csv(rows, [("seq", "序号"), ("company", "企业名称"), ("file", "文件名"), ("ok", "通过"), ("at", "上传时间")])
+    data = manifest_csv(rows, [("seq", "序号"), ("company", "企业名称"), ("file", "文件名"), ("ok", "通过"),
+                               ("at", "上传时间")])
     assert data.startswith(b"\xef\xbb\xbf")
     text = data[3:].decode("utf-8")
     assert "\r\n" in text

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import (HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..domain.indicators import FIELDS, Field, Kind, format_field
+from ..domain.indicators import FIELDS, Field, Kind
+from ..domain.parsing import format_field
 from .models import Application
 
 YES_NO = [("是", "是"), ("否", "否")]
@@ -84,12 +84,3 @@ class AcknowledgeForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     pass
-
-
-class ListFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    q = StringField("搜索")
-    state = SelectField("状态", choices=[("", "全部状态"), ("draft", "草稿"), ("passed", "市州初审通过"),
-                                       ("not_recommended", "市州不推荐")])

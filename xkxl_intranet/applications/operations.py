@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import load_only
 
 from ..audit.services import record
 from ..clock import now
 from ..domain.duplicates import org_code_key, platform_key
 from ..domain.errors import Refused
 from ..domain.evaluation import Evaluation
-from ..domain.indicators import FIELDS, Kind, format_field
+from ..domain.indicators import FIELDS, Kind
+from ..domain.parsing import format_field
 from ..extensions import db
 from ..files.operations import delete_application_files
 from ..files.queries import missing_requirements
@@ -62,6 +62,12 @@ def is_editable(application: Application) -> bool:
 
 def ensure_editable(application: Application) -> None:
     if not is_editable(application):
+        raise Refused(LOCKED_MESSAGE)
+
+
+def ensure_city_open(round_: Round, city: City) -> None:
+    """A reported (or accepted) batch takes no new application: only 退回 reopens it."""
+    if batch_is_locked(round_.id, city.id):
         raise Refused(LOCKED_MESSAGE)
 
 
@@ -129,6 +135,8 @@ def save_application(user, application: Application | None, raw: Mapping[str, An
     """
     if application is not None:
         ensure_editable(application)
+    else:
+        ensure_city_open(round_, city)
     evaluation = evaluate_input(raw, city=city, round_=round_, application=application)
     if evaluation.result.parse_errors:
         return None, evaluation

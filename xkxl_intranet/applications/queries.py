@@ -60,7 +60,7 @@ def state_counts(user, round_: Round) -> dict[str, int]:
     stmt = scope_to_city(
         select(Application.review_state, func.count()).where(Application.round_id == round_.id),
         Application.city_id, user).group_by(Application.review_state)
-    return dict(db.session.execute(stmt).tuples())
+    return {state: count for state, count in db.session.execute(stmt)}
 
 
 def duplicate_ids(round_: Round) -> set[int]:

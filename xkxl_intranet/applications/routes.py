@@ -7,16 +7,29 @@ from markupsafe import Markup
 from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.indicators import FIELDS, SECTIONS
+from ..files.panels import files_context
 from ..files.queries import missing_requirements
-from ..files.services import files_context
-from ..rounds.state import all_cities
+from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
 from ..web import render_page_or_fragment, unit_of_work, wants_fragment
 from .evaluation import evaluate, evaluate_input
-from .forms import (AcknowledgeForm, ApplicationForm, DeleteForm, ReviewForm, expected_version,
-                    form_data, raw_values)
+from .forms import (
+    AcknowledgeForm,
+    ApplicationForm,
+    DeleteForm,
+    ReviewForm,
+    expected_version,
+    form_data,
+    raw_values,
+)
 from .models import ReviewState
-from .operations import (EditConflict, acknowledge_warning, delete_application, is_editable,
-                         save_application, set_review)
+from .operations import (
+    EditConflict,
+    acknowledge_warning,
+    delete_application,
+    is_editable,
+    save_application,
+    set_review,
+)
 from .queries import duplicate_ids, get_application, history, list_applications, state_counts
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
@@ -27,7 +40,8 @@ UNREADABLE = "有内容无法识别，尚未保存。请按红色提示修改后
 def _files_section(application) -> tuple[Markup, list[str]]:
     """The files domain's fragment for this application, and what its files still lack
     (computed from the same query, so the page reads the files once)."""
-    context = files_context(application)
+    here = url_for("applications.detail", application_id=application.id)
+    context = files_context(current_user, application, return_to=here)
     html = Markup(render_template("files/_application_files.html", **context))
     return html, context["file_panel"].missing
 
@@ -66,6 +80,9 @@ def _saved_message(evaluation) -> str:
 @city_required
 def new():
     round_ = round_or_404()
+    if batch_is_locked(round_.id, current_user.city_id):
+        flash(LOCKED_MESSAGE, "warning")
+        return redirect(url_for("applications.index"), 303)
     form = ApplicationForm()
     evaluation = None
     if form.validate_on_submit():
@@ -101,7 +118,7 @@ def detail(application_id: int):
 def edit(application_id: int):
     application = get_application(current_user, application_id)
     if not is_editable(application):
-        flash("本市（州）的申报已报送，申报内容为只读。", "warning")
+        flash(LOCKED_MESSAGE, "warning")
         return redirect(url_for("applications.detail", application_id=application.id), 303)
     if request.method == "GET":
         form = ApplicationForm(data=form_data(application))

@@ -58,8 +58,8 @@ class TrailFilter:
     page: int = 1
 
 
-def trail(f: TrailFilter) -> tuple[list[AuditEvent], int]:
-    stmt = scope_to_city(select(AuditEvent), AuditEvent.city_id)
+def trail(user, f: TrailFilter) -> tuple[list[AuditEvent], int]:
+    stmt = scope_to_city(select(AuditEvent), AuditEvent.city_id, user)
     if f.city_id:
         stmt = stmt.where(AuditEvent.city_id == f.city_id)
     if f.username:

@@ -1,10 +1,11 @@
+"""The audit trail page: filters by city, user, action and date, paged."""
 from datetime import date
 
-from flask import Blueprint, render_template, request
-from flask_login import login_required
+from flask import Blueprint, request
+from flask_login import current_user, login_required
 
-from ..extensions import htmx
 from ..rounds.state import all_cities
+from ..web import render_page_or_fragment
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -25,9 +26,7 @@ def index():
                     action=request.args.get("action", "").strip(),
                     date_from=_date_arg("date_from"), date_to=_date_arg("date_to"),
                     page=request.args.get("page", 1, type=int))
-    events, total = trail(f)
-    context = dict(events=events, total=total, f=f, page_size=PAGE_SIZE, labels=ACTION_LABELS,
-                   actions=known_actions(), cities=all_cities())
-    if htmx and not htmx.boosted:
-        return render_template("audit/_events.html", **context)
-    return render_template("audit/index.html", **context)
+    events, total = trail(current_user, f)
+    return render_page_or_fragment("audit/index.html", "audit/_events.html",
+                                   events=events, total=total, f=f, page_size=PAGE_SIZE,
+                                   labels=ACTION_LABELS, actions=known_actions(), cities=all_cities())

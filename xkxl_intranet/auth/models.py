@@ -75,10 +75,6 @@ class User(UserMixin, db.Model):
     def is_viewer(self) -> bool:
         return self.role == Role.VIEWER
 
-    @property
-    def can_write(self) -> bool:
-        return self.role in (Role.CITY, Role.PROVINCE)
-
     def is_locked(self, at: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > at
 

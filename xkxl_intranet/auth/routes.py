@@ -9,8 +9,16 @@ from ..urls import safe_local_path
 from ..web import unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .scoping import province_required
-from .services import (authenticate, change_password, create_user, get_user, list_users,
-                       record_logout, reset_password, update_user)
+from .services import (
+    authenticate,
+    change_password,
+    create_user,
+    get_user,
+    list_users,
+    record_logout,
+    reset_password,
+    update_user,
+)
 
 bp = Blueprint("auth", __name__)
 

@@ -28,11 +28,6 @@ from .models import Role, User
 # ---- rules (explicit user) ---------------------------------------------------------------------
 
 
-def city_scope_id(user: User) -> int | None:
-    """The city a user is confined to, or ``None`` for province staff and viewers."""
-    return user.city_id if user.role == Role.CITY else None
-
-
 def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
     """Restrict ``stmt`` to rows ``user`` may see."""
     if user is None or not user.is_authenticated:

@@ -1,5 +1,5 @@
-from flask import Blueprint, jsonify, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, jsonify, render_template
+from flask_login import login_required
 from sqlalchemy import func, select, text
 
 from ..clock import now

@@ -1,7 +1,7 @@
 """Every rule of an application (docs/domain.md), declared as data, checked by pure functions.
 
 One code path for everything: :func:`check_values` reads every field through
-:func:`indicators.parse_field` (text typed by a clerk, a spreadsheet cell or a value
+:func:`parsing.parse_field` (text typed by a clerk, a spreadsheet cell or a value
 loaded from the database), then runs the required checks, the credit-code checks and
 the cross-field :data:`RULES`. :func:`check_application` is the same for raw form text.
 
@@ -13,14 +13,15 @@ clerk's acknowledgement of a warning is recorded; see :func:`blocking_findings`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Union
+from typing import Any
 
-from . import indicators
 from .credit_code import check_credit_code
 from .findings import Finding, ParseError, Severity
 from .indicators import FIELDS, REQUIRED_KEYS, Field
+from .parsing import parse_field
 
 __all__ = [
     "Severity",
@@ -42,7 +43,6 @@ __all__ = [
     "sum_statuses",
     "check_values",
     "check_application",
-    "blocking_findings",
 ]
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -93,6 +93,17 @@ class SumRule:
         return [Finding(self.total, self.severity, message, self.id)]
 
 
+def _unverifiable(rule_id: str, at: str, blanks: tuple[str, ...]) -> list[Finding]:
+    """A rule that needs an optional figure left blank says so instead of silently not running.
+    (A blank required figure has its own error; nothing more is said of it here.)"""
+    optional = [k for k in blanks if not FIELDS[k].required]
+    if not optional:
+        return []
+    names = "、".join(FIELDS[k].short_label for k in optional)
+    return [Finding(at, W, f"未能核对：{names}未填（「{_label(at)}」需与之核对，请补填或说明）",
+                    f"{rule_id}:unverifiable")]
+
+
 @dataclass(frozen=True)
 class LeRule:
     """small ≤ big. Shown at small."""
@@ -112,6 +123,8 @@ class LeRule:
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
         small, big = values.get(self.small), values.get(self.big)
+        if small is not None and big is None:
+            return _unverifiable(self.id, self.small, (self.big,))
         if small is None or big is None or small <= big:
             return []
         verb = "不能大于" if self.severity is E else "大于"
@@ -225,6 +238,10 @@ class NearRule:
         )
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        if values.get(self.key) is not None:
+            blank = tuple(k for k in (self.numerator, self.denominator) if values.get(k) is None)
+            if blank:
+                return _unverifiable(self.id, self.key, blank)
         if any(values.get(k) is None for k in self.fields):
             return []
         denominator = Decimal(values[self.denominator])
@@ -242,7 +259,7 @@ class NearRule:
         return [Finding(self.key, self.severity, message, self.id)]
 
 
-Rule = Union[SumRule, LeRule, MaxRule, RangeRule, RequiredIfRule, NearRule]
+Rule = SumRule | LeRule | MaxRule | RangeRule | RequiredIfRule | NearRule
 
 _APP_KINDS = (
     "apps_safety", "apps_energy", "apps_quality", "apps_supply", "apps_rnd",
@@ -403,7 +420,7 @@ def _coerce(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     for key, f in FIELDS.items():
         try:
-            values[key] = indicators.parse_field(f, raw.get(key))
+            values[key] = parse_field(f, raw.get(key))
         except ParseError as exc:
             values[key] = None
             errors[key] = exc.message
@@ -416,7 +433,7 @@ def _is_blank(value: Any) -> bool:
 
 def check_values(values: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:
     """Check an application given as parsed values (as stored) or as raw text — every value goes
-    through ``indicators.parse_field`` (typed values pass through, checked), so form saving,
+    through ``parsing.parse_field`` (typed values pass through, checked), so form saving,
     Excel import and reporting share this one implementation. Keys not in FIELDS are ignored."""
     parsed, parse_errors = _coerce(values)
     findings: list[Finding] = [
@@ -434,7 +451,10 @@ def check_values(values: Mapping[str, Any], *, clerk_city_code: str | None) -> C
         findings.extend(code_findings)
 
     for rule in RULES:
-        findings.extend(rule.check(parsed))
+        unreadable = any(k in parse_errors for k in rule.fields)
+        # A figure that could not be read already has its error; it is not also "blank".
+        findings.extend(f for f in rule.check(parsed)
+                        if not (unreadable and f.rule.endswith(":unverifiable")))
 
     sort_findings(findings)
     return CheckResult(parsed, findings, parse_errors)

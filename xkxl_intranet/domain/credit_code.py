@@ -84,11 +84,32 @@ _SICHUAN_PROVINCE_LEVEL = "5100"  # registered with a province-level authority: 
 CodeKind = Literal["credit_code", "org_code"]
 
 
+# Zero-width and other invisible characters that a paste from a web page or a PDF carries.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad]")
+
+# Characters 1-2: 登记管理部门 + 机构类别. "91" is 工商 · 企业, the only kind the notice admits
+# (一(一), 一(二): 独立法人资格的企业).
+ENTERPRISE_PREFIX = "91"
+PREFIX_KINDS: dict[str, str] = {
+    "11": "机关", "12": "事业单位", "13": "编办直接管理机构编制的群众团体", "19": "其他机构编制单位",
+    "21": "外国常驻新闻机构", "29": "其他外交单位", "31": "司法行政机构登记的律师事务所",
+    "32": "公证处", "33": "基层法律服务所", "34": "司法鉴定机构", "35": "仲裁委员会",
+    "39": "其他司法行政单位", "41": "外国在华文化中心", "49": "其他文化单位", "51": "社会团体",
+    "52": "民办非企业单位（社会服务机构）", "53": "基金会", "59": "其他民政登记单位",
+    "61": "外国旅游部门常驻代表机构", "62": "港澳台地区旅游部门常驻内地（大陆）代表机构",
+    "69": "其他旅游单位", "71": "宗教活动场所", "72": "宗教院校", "79": "其他宗教单位",
+    "81": "基层工会", "89": "其他工会单位", "92": "个体工商户", "93": "农民专业合作社",
+    "A1": "军队事业单位", "A9": "其他军队单位", "N1": "农村集体经济组织", "N2": "村民委员会",
+    "N3": "居民委员会", "N9": "其他农业单位", "Y1": "其他单位",
+}
+
+
 def normalize_code(raw: object) -> str:
-    """Upper-case, full-width to ASCII (NFKC), spaces and dashes removed."""
+    """Upper-case, full-width to ASCII (NFKC); spaces, dashes and invisible characters (a
+    zero-width space from a paste) removed, so that they never count toward the length."""
     if raw is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(raw)).upper()
+    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", str(raw))).upper()
     return re.sub(r"[\s\-_]+", "", text)
 
 
@@ -96,7 +117,7 @@ def credit_code_check_char(first17: str) -> str:
     """The 18th character for the given first 17 characters."""
     if len(first17) != 17 or any(c not in CREDIT_ALPHABET for c in first17):
         raise ValueError(f"need 17 characters of {CREDIT_ALPHABET!r}, got {first17!r}")
-    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS, strict=True))
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -111,7 +132,7 @@ def org_code_check_char(first8: str) -> str:
     """The 9th character of a 组织机构代码 for its 8 body characters (digits / A-Z)."""
     if len(first8) != 8 or any(c not in _ORG_ALPHABET for c in first8):
         raise ValueError(f"need 8 digits or upper-case letters, got {first8!r}")
-    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(first8, ORG_WEIGHTS))
+    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(first8, ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
@@ -172,87 +193,84 @@ def _illegal_chars(code: str, alphabet: str) -> list[str]:
     return seen
 
 
-def analyze_code(raw: object, *, clerk_city_code: str | None = None) -> CodeCheck:
-    """Full analysis of a credit code (or an old 组织机构代码) as entered."""
-    code = normalize_code(raw)
-    if not code:
-        return CodeCheck(code, None)
-    label = f"「{FIELD_LABEL}」"
-
-    if len(code) == 9:  # old 组织机构代码: accepted, but its region cannot be checked
-        bad = _illegal_chars(code[:8], _ORG_ALPHABET)
-        if bad:
-            shown = "、".join(f"“{c}”" for c in bad)
-            return CodeCheck(code, "org_code", None, [_error(f"{label}含非法字符：{shown}", "charset")])
-        expected = org_code_check_char(code[:8])
-        if code[8] != expected:
-            return CodeCheck(
-                code,
-                "org_code",
-                None,
-                [_error(f"{label}（9位组织机构代码）校验位错误，最后一位应为“{expected}”，请核对是否录入有误", "checksum")],
-            )
-        return CodeCheck(code, "org_code")
-
-    if len(code) != 18:
-        return CodeCheck(
-            code,
-            None,
-            None,
-            [_error(f"{label}长度应为18位（旧的组织机构代码为9位），当前为{len(code)}位：“{code}”", "length")],
-        )
+def _charset_and_checksum(code: str, label: str) -> Finding | None:
     bad = _illegal_chars(code, CREDIT_ALPHABET)
     if bad:
         shown = "、".join(f"“{c}”" for c in bad)
-        return CodeCheck(
-            code,
-            "credit_code",
-            None,
-            [_error(f"{label}含非法字符：{shown}（统一社会信用代码不使用 I、O、S、V、Z）", "charset")],
-        )
+        return _error(f"{label}含非法字符：{shown}（统一社会信用代码不使用 I、O、S、V、Z）", "charset")
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        return CodeCheck(
-            code,
-            "credit_code",
-            None,
-            [_error(f"{label}校验位错误，最后一位应为“{expected}”，请核对是否录入有误", "checksum")],
-        )
+        return _error(f"{label}校验位错误，最后一位应为“{expected}”，请核对是否录入有误", "checksum")
+    return None
 
+
+def _shape_findings(code: str, label: str) -> list[Finding]:
+    """Warnings on what the code says of its holder: an enterprise (91), and the organisation
+    code in characters 9-17 with its own check character (GB 11714)."""
+    findings = []
+    if code[:2] != ENTERPRISE_PREFIX:
+        kind = PREFIX_KINDS.get(code[:2], "非企业")
+        findings.append(_warning(
+            f"{label}前两位为“{code[:2]}”（{kind}），不是企业（91）；通知要求申报单位为具有独立法人资格的企业，"
+            "请核实后填写确认说明", "not_enterprise"))
+    body, check = code[8:16], code[16]
+    if all(c in _ORG_ALPHABET for c in body) and org_code_check_char(body) != check:
+        findings.append(_warning(
+            f"{label}第9-17位（组织机构代码）的校验位应为“{org_code_check_char(body)}”，当前为“{check}”，"
+            "请核对是否录入有误", "org_checksum"))
+    return findings
+
+
+def _region_findings(code: str, label: str, clerk_city_code: str | None) -> tuple[str | None, list[Finding]]:
     division = code[2:8]
     if not division.startswith(SICHUAN_PREFIX):
         province = PROVINCE_NAMES.get(division[:2])
         where = f"{province}（行政区划代码{division}）" if province else f"行政区划代码{division}"
-        return CodeCheck(
-            code,
-            "credit_code",
-            None,
-            [_error(f"{label}登记地为{where}，不在四川省；申报单位应在川注册", "not_sichuan")],
-        )
+        return None, [_error(f"{label}登记地为{where}，不在四川省；申报单位应在川注册", "not_sichuan")]
     city = division_city_code(code)
     if city is None:
         if division.startswith(_SICHUAN_PROVINCE_LEVEL):
-            return CodeCheck(code, "credit_code")  # registered at province level
-        return CodeCheck(
-            code,
-            "credit_code",
-            None,
-            [_warning(f"{label}中的行政区划代码{division}不属于四川省任何市（州），请核实", "unknown_division")],
-        )
-    findings: list[Finding] = []
+            return None, []  # registered at province level
+        return None, [_warning(f"{label}中的行政区划代码{division}不属于四川省任何市（州），请核实",
+                               "unknown_division")]
     if clerk_city_code and city != clerk_city_code:
-        findings.append(
-            _warning(f"{label}登记地为{CITY_NAMES[city]}，与本市（州）不一致，请核实", "other_city")
-        )
-    return CodeCheck(code, "credit_code", city, findings)
+        return city, [_warning(f"{label}登记地为{CITY_NAMES[city]}，与本市（州）不一致，请核实", "other_city")]
+    return city, []
+
+
+def analyze_code(raw: object, *, clerk_city_code: str | None = None) -> CodeCheck:
+    """Full analysis of a credit code as entered.
+
+    A 9-character 组织机构代码 is an error: every enterprise has had an 18-character 统一社会信用代码
+    since 2018, and only that code names the region, which the Sichuan rule needs.
+    """
+    code = normalize_code(raw)
+    if not code:
+        return CodeCheck(code, None)
+    label = f"「{FIELD_LABEL}」"
+    if len(code) == 9:
+        return CodeCheck(code, "org_code", None, [_error(
+            f"{label}应填写18位统一社会信用代码；“{code}”是9位的旧组织机构代码，"
+            "请向企业索取营业执照上的统一社会信用代码", "org_code")])
+    if len(code) != 18:
+        return CodeCheck(code, None, None, [_error(
+            f"{label}长度应为18位，当前为{len(code)}位：“{code}”", "length")])
+    invalid = _charset_and_checksum(code, label)
+    if invalid:
+        return CodeCheck(code, "credit_code", None, [invalid])
+    city, region = _region_findings(code, label, clerk_city_code)
+    if any(f.is_error for f in region):
+        return CodeCheck(code, "credit_code", None, region)
+    return CodeCheck(code, "credit_code", city, _shape_findings(code, label) + region)
 
 
 def check_credit_code(raw: object, *, clerk_city_code: str | None) -> tuple[str, list[Finding]]:
     """The normalised code and its findings (empty input: ``('', [])``; required-ness is checked elsewhere).
 
-    Error rules: ``credit_code:length``, ``credit_code:charset``, ``credit_code:checksum``,
-    ``credit_code:not_sichuan``; warnings: ``credit_code:other_city``, ``credit_code:unknown_division``.
-    A valid 9-character 组织机构代码 gives no finding (see :func:`analyze_code` for ``kind``).
+    Error rules: ``credit_code:org_code`` (9 characters), ``credit_code:length``,
+    ``credit_code:charset``, ``credit_code:checksum``, ``credit_code:not_sichuan``; warnings:
+    ``credit_code:not_enterprise``, ``credit_code:org_checksum``, ``credit_code:other_city``,
+    ``credit_code:unknown_division``.
     """
     result = analyze_code(raw, clerk_city_code=clerk_city_code)
     return result.code, list(result.findings)

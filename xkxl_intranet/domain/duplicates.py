@@ -44,16 +44,20 @@ DUPLICATE_KINDS = ("credit_code", "platform_name")
 
 
 def duplicate_findings(hits: list[DuplicateHit]) -> list[Finding]:
-    """One warning per kind of duplicate, naming where the other applications are."""
+    """One warning per kind of duplicate, naming only the cities of the other applications.
+
+    Another city's enterprise, platform and figures are that city's: a clerk learns *that*
+    a city put the same enterprise forward (to talk to that city), never what it entered, so
+    that guessing codes reveals nothing. The province sees the full pair on its own pages.
+    """
     findings = []
     for kind in DUPLICATE_KINDS:
         same = [h for h in hits if h.kind == kind]
         if not same:
             continue
-        where = "、".join(sorted({f"{h.city_name}（{h.enterprise_name or '未填企业名称'}，"
-                                 f"{h.platform_name or '未填平台名称'}）" for h in same}))
-        what = "统一社会信用代码（组织机构代码）" if kind == "credit_code" else "平台名称"
+        where = "、".join(sorted({"本市（州）另一份申报" if h.same_city else h.city_name for h in same}))
+        what = "统一社会信用代码" if kind == "credit_code" else "平台名称"
         findings.append(Finding(kind, Severity.WARNING,
-                                f"本批次中{what}与以下申报重复：{where}。同一企业或平台重复推荐，请与相关市（州）核实。",
+                                f"本批次中{what}与{where}的申报重复。同一企业或平台重复推荐，请与相关市（州）核实。",
                                 f"duplicate:{kind}"))
     return findings

@@ -70,6 +70,52 @@ def _unit_suffixes(unit: str) -> list[str]:
     return sorted(options, key=len, reverse=True)
 
 
+def _typed_text(raw: object, label: str, allow_negative: bool) -> str | tuple[Decimal, str]:
+    """An int is already a value; a Decimal, a str or a spreadsheet's float becomes text."""
+    if isinstance(raw, bool):
+        raise NumberParseError(f"「{label}」不是有效的数字：“{raw}”")
+    if isinstance(raw, int):
+        value = Decimal(raw)
+        if value < 0 and not allow_negative:
+            raise NumberParseError(f"「{label}」不能为负数：“{raw}”")
+        return value, ""
+    if isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise NumberParseError(f"「{label}」不是有效的数字：“{raw}”")
+        return format(raw, "f")
+    return str(raw)
+
+
+def _without_unit(text: str, *, allow_percent: bool, unit: str) -> str:
+    if allow_percent and text.endswith("%"):
+        text = text[:-1].rstrip()
+    for suffix in _unit_suffixes(unit):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)].rstrip()
+    return text
+
+
+def _not_a_number(text: str, label: str, shown: str) -> NumberParseError:
+    if any(word in text for word in _APPROX_WORDS):
+        return NumberParseError(
+            f"「{label}」请填写确切的数字，不要使用“约”“余”“多”“左右”等字样：“{shown}”")
+    if "%" in text:
+        return NumberParseError(f"「{label}」不应带“%”：“{shown}”")
+    return NumberParseError(f"「{label}」不是有效的数字：“{shown}”")
+
+
+def _integer_digits(int_part: str, label: str, shown: str) -> str:
+    groups = _GROUP_SEP_RE.split(int_part)
+    if len(groups) > 1 and (
+        not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])
+    ):
+        raise NumberParseError(f"「{label}」千位分隔符位置不正确：“{shown}”")
+    digits = "".join(groups).lstrip("0") or "0"
+    if len(digits) > MAX_INTEGER_DIGITS:
+        raise NumberParseError(f"「{label}」数值过大：“{shown}”")
+    return digits
+
+
 def _read_decimal(
     raw: object,
     label: str,
@@ -81,53 +127,20 @@ def _read_decimal(
     """Return ``(value, digits after the point)`` or ``None`` for a blank value."""
     if raw is None:
         return None
-    if isinstance(raw, bool):
-        raise NumberParseError(f"「{label}」不是有效的数字：“{raw}”")
-    if isinstance(raw, int):
-        value = Decimal(raw)
-        if value < 0 and not allow_negative:
-            raise NumberParseError(f"「{label}」不能为负数：“{raw}”")
-        return value, ""
-    if isinstance(raw, Decimal):
-        if not raw.is_finite():
-            raise NumberParseError(f"「{label}」不是有效的数字：“{raw}”")
-        text = format(raw, "f")
-    else:
-        # str, or a float handed over by a spreadsheet reader: read its decimal text
-        text = str(raw)
-
-    shown = normalize_text(text)
+    typed = _typed_text(raw, label, allow_negative)
+    if isinstance(typed, tuple):
+        return typed
+    shown = normalize_text(typed)
     text = _strip_quotes(shown.translate(_EXTRA_MINUS))
     if not text:
         return None
     if text in ZERO_WORDS:
         return Decimal(0), ""
-    if allow_percent and text.endswith("%"):
-        text = text[:-1].rstrip()
-    for suffix in _unit_suffixes(unit):
-        if text.endswith(suffix) and len(text) > len(suffix):
-            text = text[: -len(suffix)].rstrip()
-            break
-
+    text = _without_unit(text, allow_percent=allow_percent, unit=unit)
     match = _NUMBER_RE.fullmatch(text)
     if not match or (match["int"] is None and match["frac"] is None):
-        if any(word in text for word in _APPROX_WORDS):
-            raise NumberParseError(
-                f"「{label}」请填写确切的数字，不要使用“约”“余”“多”“左右”等字样：“{shown}”"
-            )
-        if "%" in text:
-            raise NumberParseError(f"「{label}」不应带“%”：“{shown}”")
-        raise NumberParseError(f"「{label}」不是有效的数字：“{shown}”")
-
-    int_part = match["int"] or "0"
-    groups = _GROUP_SEP_RE.split(int_part)
-    if len(groups) > 1 and (
-        not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])
-    ):
-        raise NumberParseError(f"「{label}」千位分隔符位置不正确：“{shown}”")
-    digits = "".join(groups).lstrip("0") or "0"
-    if len(digits) > MAX_INTEGER_DIGITS:
-        raise NumberParseError(f"「{label}」数值过大：“{shown}”")
+        raise _not_a_number(text, label, shown)
+    digits = _integer_digits(match["int"] or "0", label, shown)
     frac = match["frac"] or ""
     try:
         value = Decimal(f"{match['sign']}{digits}.{frac or '0'}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .filetypes import APPLICATION_FORM_KINDS, EVIDENCE_KINDS, SCAN_KINDS
+from .upload_rules import APPLICATION_FORM_KINDS, EVIDENCE_KINDS, SCAN_KINDS
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,84 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 from flask import Flask
 from sqlalchemy import select
 
 from ..extensions import db
-from .storage import path_for, scan_storage, upload_root
+from .models import StoredFile
+from .storage import StorageScan, path_for, scan_storage, upload_root
 from .zipstream import sha256_file
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    intact: int = 0
+    problems: int = 0
+    known: set[str] = field(default_factory=set)  # storage names that have a row
+
+
+def _row_problem(root: Path, label: str, storage_name: str, size: int, digest: str, *,
+                 quick: bool) -> str | None:
+    """What is wrong with the file of one row (``label``: which row), or ``None``."""
+    try:
+        path = path_for(storage_name, root)
+    except ValueError:
+        return f"无效存储名：{label}的存储名 {storage_name!r} 不合法"
+    if not path.is_file():
+        return f"缺失：{label}（{path}）"
+    actual_size = path.stat().st_size
+    if actual_size != size:
+        return f"大小不一致：{label} 记录 {size} 字节，实际 {actual_size} 字节"
+    if not quick and sha256_file(path) != digest:
+        return f"SHA-256 不一致：{label}（{path}）"
+    return None
+
+
+def _check_rows(root: Path, tally: _Tally, *, quick: bool) -> None:
+    rows = db.session.execute(select(StoredFile.id, StoredFile.storage_name, StoredFile.size,
+                                     StoredFile.sha256, StoredFile.original_name)
+                              .order_by(StoredFile.id)).all()
+    tally.rows = len(rows)
+    for file_id, storage_name, size, digest, name in rows:
+        tally.known.add(storage_name)
+        problem = _row_problem(root, f"文件 #{file_id}“{name}”", storage_name, size, digest,
+                               quick=quick)
+        if problem is None:
+            tally.intact += 1
+        else:
+            click.echo(problem)
+            tally.problems += 1
+
+
+def _remove(path: Path, done: str, failed: str) -> bool:
+    try:
+        os.unlink(path)
+    except OSError as err:
+        click.echo(f"{failed}：{path}（{err}）")
+        return False
+    click.echo(f"{done}：{path}")
+    return True
+
+
+def _check_storage(scan: StorageScan, tally: _Tally, *, delete_orphans: bool,
+                   grace_minutes: int) -> None:
+    for path in scan.stale_tmp:
+        if not _remove(path, "已清理过期临时文件", "无法清理临时文件"):
+            tally.problems += 1
+    for path in scan.orphans:
+        if delete_orphans:
+            if _remove(path, "已删除孤立文件", "无法删除孤立文件"):
+                continue
+        else:
+            click.echo(f"孤立文件（无记录对应）：{path}")
+        tally.problems += 1
+    if scan.recent:
+        click.echo(f"跳过 {len(scan.recent)} 个最近 {grace_minutes} 分钟内写入的文件（可能正在上传）")
 
 
 def register_cli(app: Flask) -> None:
@@ -23,60 +93,11 @@ def register_cli(app: Flask) -> None:
     def verify_files(quick: bool, delete_orphans: bool, grace_minutes: int) -> None:
         """核对上传文件：记录对应的文件是否缺失、SHA-256 是否一致，存储中是否有孤立文件；
         清理上传中断留下的过期临时文件。发现问题时以非零状态退出。"""
-        from .models import StoredFile
-
         root = upload_root()
-        problems = 0
-        rows = db.session.execute(select(StoredFile.id, StoredFile.storage_name, StoredFile.size,
-                                         StoredFile.sha256, StoredFile.original_name)
-                                  .order_by(StoredFile.id)).all()
-        known = set()
-        checked = 0
-        for file_id, storage_name, size, digest, name in rows:
-            known.add(storage_name)
-            try:
-                path = path_for(storage_name, root)
-            except ValueError:
-                click.echo(f"无效存储名：文件 #{file_id}“{name}”的存储名 {storage_name!r} 不合法")
-                problems += 1
-                continue
-            if not path.is_file():
-                click.echo(f"缺失：文件 #{file_id}“{name}”（{path}）")
-                problems += 1
-                continue
-            actual_size = path.stat().st_size
-            if actual_size != size:
-                click.echo(f"大小不一致：文件 #{file_id}“{name}” 记录 {size} 字节，实际 {actual_size} 字节")
-                problems += 1
-                continue
-            if not quick and sha256_file(path) != digest:
-                click.echo(f"SHA-256 不一致：文件 #{file_id}“{name}”（{path}）")
-                problems += 1
-                continue
-            checked += 1
-
-        scan = scan_storage(root, known, grace_seconds=grace_minutes * 60)
-        for path in scan.stale_tmp:
-            try:
-                os.unlink(path)
-                click.echo(f"已清理过期临时文件：{path}")
-            except OSError as err:
-                click.echo(f"无法清理临时文件：{path}（{err}）")
-                problems += 1
-        for path in scan.orphans:
-            if delete_orphans:
-                try:
-                    os.unlink(path)
-                    click.echo(f"已删除孤立文件：{path}")
-                    continue
-                except OSError as err:
-                    click.echo(f"无法删除孤立文件：{path}（{err}）")
-            else:
-                click.echo(f"孤立文件（无记录对应）：{path}")
-            problems += 1
-        if scan.recent:
-            click.echo(f"跳过 {len(scan.recent)} 个最近 {grace_minutes} 分钟内写入的文件（可能正在上传）")
-
-        click.echo(f"共 {len(rows)} 条文件记录，{checked} 个完好；发现问题 {problems} 个。")
-        if problems:
+        tally = _Tally()
+        _check_rows(root, tally, quick=quick)
+        scan = scan_storage(root, tally.known, grace_seconds=grace_minutes * 60)
+        _check_storage(scan, tally, delete_orphans=delete_orphans, grace_minutes=grace_minutes)
+        click.echo(f"共 {tally.rows} 条文件记录，{tally.intact} 个完好；发现问题 {tally.problems} 个。")
+        if tally.problems:
             sys.exit(1)

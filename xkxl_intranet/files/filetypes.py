@@ -1,43 +1,37 @@
-"""Accept uploaded files by *content*, not by name.
+"""What a file *is*, from its content rather than its name.
 
-Reads only the first few KB of a file, plus (for ZIP-based formats) the ZIP
-central directory and (for OLE2/CFB formats) the CFB directory sectors — never
-the whole file.  Pure Python: ``puremagic`` is used to name unexpected content
-in error messages; the structural checks (OOXML/OFD packages, CFB directory
-stream names) are done here.
+Reads only the first few KB of a file, plus (for ZIP-based formats) the ZIP central directory
+and (for OLE2/CFB formats) the CFB directory sectors — never the whole file. Pure Python:
+``puremagic`` is used to name unexpected content in error messages; the structural checks
+(OOXML/OFD packages, CFB directory stream names) are done here.
+
+Which kinds an upload may be, and the Chinese refusals, are in :mod:`.upload_rules`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import struct
 import uuid
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple, Union
+from typing import BinaryIO, Union
 
 import puremagic
 
-from .naming import display_name, extension_of
-
 __all__ = [
     "KINDS",
-    "APPLICATION_FORM_KINDS",
-    "EVIDENCE_KINDS",
-    "SCAN_KINDS",
-    "INLINE_KINDS",
     "EXTENSION_KINDS",
     "MIME_TYPES",
     "KIND_LABELS",
     "HEAD_SIZE",
-    "Detected",
-    "FileRejected",
+    "Source",
+    "Sniff",
+    "sniff",
     "detect",
-    "check_upload",
     "mime_for",
-    "describe_kinds",
-    "accept_attribute",
 ]
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
@@ -49,11 +43,6 @@ HEAD_SIZE = 8192
 KINDS = frozenset(
     {"pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "jpg", "png", "zip"}
 )
-APPLICATION_FORM_KINDS = frozenset({"pdf", "doc", "docx", "wps", "ofd"})  # 申报书
-EVIDENCE_KINDS = frozenset(KINDS)  # 附件1–6 证明材料
-SCAN_KINDS = frozenset({"pdf", "ofd", "jpg", "png"})  # 盖章扫描的附件3汇总表
-# Kinds a browser can show itself; everything else should be sent as attachment.
-INLINE_KINDS = frozenset({"pdf", "jpg", "png"})
 
 EXTENSION_KINDS: dict[str, str] = {
     "pdf": "pdf",
@@ -100,82 +89,9 @@ KIND_LABELS: dict[str, str] = {
     "ole": "Office二进制文件",
 }
 
-# Which *content* kinds (as returned by detect()) are acceptable for a file
-# whose extension maps to the given kind.  WPS Office writes .wps/.et as OLE2
-# compound files (Word-/Excel-compatible); be pragmatic and take any CFB.
-_COMPATIBLE: dict[str, frozenset[str]] = {
-    "pdf": frozenset({"pdf"}),
-    "doc": frozenset({"doc"}),
-    "docx": frozenset({"docx"}),
-    "xls": frozenset({"xls"}),
-    "xlsx": frozenset({"xlsx"}),
-    "wps": frozenset({"doc", "xls", "ole"}),
-    "et": frozenset({"xls", "doc", "ole"}),
-    "ofd": frozenset({"ofd"}),
-    "jpg": frozenset({"jpg"}),
-    "png": frozenset({"png"}),
-    "zip": frozenset({"zip", "docx", "xlsx", "ofd"}),
-}
-
-
-class Detected(NamedTuple):
-    kind: str  # one of KINDS (the validated kind of the upload)
-    extension: str  # the file's own extension, lower-case, no dot ("jpeg")
-    mime: str  # MIME type to use when serving the file
-
-
-class FileRejected(ValueError):
-    """An upload was refused; ``message`` is a Chinese sentence for the user."""
-
-    def __init__(self, message: str, *, filename: str | None = None, reason: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.filename = filename
-        self.reason = reason  # machine-readable: empty, no_extension, ...
-
 
 def mime_for(kind: str) -> str:
     return MIME_TYPES.get(kind, "application/octet-stream")
-
-
-_FORMAT_GROUPS: list[tuple[tuple[str, ...], str, str | None]] = [
-    # (kinds in group, label, label when only one kind of the group is allowed)
-    (("pdf",), "PDF", None),
-    (("doc", "docx"), "Word", "Word"),
-    (("xls", "xlsx"), "Excel", "Excel"),
-    (("wps", "et"), "WPS", None),
-    (("ofd",), "OFD", None),
-    (("jpg", "png"), "图片", "图片"),
-    (("zip",), "ZIP压缩包", None),
-]
-
-
-def describe_kinds(kinds) -> str:
-    """Human list of formats: ``PDF、Word（DOC/DOCX）、WPS、OFD``."""
-    kinds = set(kinds)
-    parts: list[str] = []
-    for group, label, _ in _FORMAT_GROUPS:
-        present = [k for k in group if k in kinds]
-        if not present:
-            continue
-        if group == ("wps", "et"):
-            if present == ["wps"]:
-                parts.append("WPS")
-            elif present == ["et"]:
-                parts.append("WPS表格（ET）")
-            else:
-                parts.append("WPS（WPS/ET）")
-        elif len(group) == 1:
-            parts.append(label)
-        else:
-            parts.append(f"{label}（{'/'.join(k.upper() for k in present)}）")
-    return "、".join(parts)
-
-
-def accept_attribute(kinds) -> str:
-    """Value for ``<input type=file accept=...>`` (a hint only; content is checked)."""
-    exts = sorted(ext for ext, kind in EXTENSION_KINDS.items() if kind in set(kinds))
-    return ",".join("." + e for e in exts)
 
 
 # --------------------------------------------------------------------------- signatures
@@ -204,10 +120,12 @@ _MSI_CLSIDS = frozenset(
 )
 
 
-@dataclass
-class _Sniff:
+@dataclass(frozen=True)
+class Sniff:
+    """What :func:`sniff` found in a file."""
+
     kind: str | None  # content kind: KINDS member, "ole", or None
-    note: str = ""  # executable | markup | text | rtf | encrypted | corrupt | ""
+    note: str = ""  # empty | executable | markup | text | rtf | encrypted | corrupt | ""
     other: str = ""  # e.g. ".gif" when puremagic recognised something else
 
 
@@ -295,12 +213,10 @@ class _Reader:
         if self._own:
             self.fp.close()
         elif self._restore is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self.fp.seek(self._restore)
-            except (OSError, ValueError):
-                pass
 
-    def __enter__(self) -> "_Reader":
+    def __enter__(self) -> _Reader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -310,22 +226,22 @@ class _Reader:
 # --------------------------------------------------------------------------- ZIP packages
 
 
-def _sniff_zip(fp: BinaryIO) -> _Sniff:
+def _sniff_zip(fp: BinaryIO) -> Sniff:
     """docx / xlsx / ofd / plain zip, from the central directory only."""
     try:
         with zipfile.ZipFile(fp) as zf:  # reads EOCD + central directory
             names = [info.filename for info in zf.infolist()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        return _Sniff("zip", "corrupt")
+        return Sniff("zip", "corrupt")
     lower = {n.lower() for n in names}
     if "ofd.xml" in lower:
-        return _Sniff("ofd")
+        return Sniff("ofd")
     if "[content_types].xml" in lower:
         if any(n.startswith("word/") for n in lower):
-            return _Sniff("docx")
+            return Sniff("docx")
         if any(n.startswith("xl/") for n in lower):
-            return _Sniff("xlsx")
-    return _Sniff("zip")
+            return Sniff("xlsx")
+    return Sniff("zip")
 
 
 # --------------------------------------------------------------------------- OLE2 / CFB
@@ -437,57 +353,72 @@ class _CFB:
         return names, clsid
 
 
-def _sniff_cfb(reader: _Reader, head: bytes) -> _Sniff:
+def _sniff_cfb(reader: _Reader, head: bytes) -> Sniff:
     header = head[:512] if len(head) >= 512 else reader.read_at(0, 512)
     try:
         names, clsid = _CFB(reader, header).root_children()
     except (_CorruptCFB, struct.error, OSError):
-        return _Sniff("ole", "corrupt")
+        return Sniff("ole", "corrupt")
     if clsid in _MSI_CLSIDS:
-        return _Sniff(None, "executable")
+        return Sniff(None, "executable")
     if "EncryptedPackage" in names or "EncryptionInfo" in names:
         # password-protected .docx/.xlsx are OLE2 wrappers around the package
-        return _Sniff("ole", "encrypted")
+        return Sniff("ole", "encrypted")
     if "WordDocument" in names:
-        return _Sniff("doc")
+        return Sniff("doc")
     if "Workbook" in names or "Book" in names:
-        return _Sniff("xls")
-    return _Sniff("ole")
+        return Sniff("xls")
+    return Sniff("ole")
 
 
 # --------------------------------------------------------------------------- detection
 
 
-def _sniff(head: bytes, reader: _Reader) -> _Sniff:
-    if not head:
-        return _Sniff(None, "empty")
-    if _is_executable(head):
-        return _Sniff(None, "executable")
+def _sniff_signature(head: bytes, reader: _Reader) -> Sniff | None:
+    """The formats the system keeps, recognised by their first bytes (and their container)."""
     if _strip_pdf_preamble(head).startswith(_PDF):
-        return _Sniff("pdf")
+        return Sniff("pdf")
     if head.startswith(_PNG):
-        if len(head) >= 16 and head[12:16] != b"IHDR":
-            return _Sniff("png", "corrupt")
-        return _Sniff("png")
+        damaged = len(head) >= 16 and head[12:16] != b"IHDR"
+        return Sniff("png", "corrupt" if damaged else "")
     if head.startswith(_JPG):
-        return _Sniff("jpg")
+        return Sniff("jpg")
     if head.startswith(_OLE2):
         return _sniff_cfb(reader, head)
-    if head.startswith(_ZIP_LOCAL) or head.startswith(_ZIP_EMPTY):
+    if head.startswith((_ZIP_LOCAL, _ZIP_EMPTY)):
         reader.fp.seek(0)
         return _sniff_zip(reader.fp)
+    return None
+
+
+def _sniff_other(head: bytes) -> Sniff:
+    """Content the system does not keep: what it is, to say so in the refusal."""
     if _is_markup(head):
-        return _Sniff(None, "markup")
+        return Sniff(None, "markup")
     if head.lstrip().startswith(b"{\\rtf"):
-        return _Sniff(None, "rtf")
+        return Sniff(None, "rtf")
     other = ""
-    try:
+    with contextlib.suppress(puremagic.PureError, ValueError):
         other = puremagic.from_string(head) or ""
-    except (puremagic.PureError, ValueError):
-        pass
     if not other and _decode_text_start(head) is not None:
-        return _Sniff(None, "text")
-    return _Sniff(None, "", other)
+        return Sniff(None, "text")
+    return Sniff(None, "", other)
+
+
+def _sniff(head: bytes, reader: _Reader) -> Sniff:
+    if not head:
+        return Sniff(None, "empty")
+    if _is_executable(head):
+        return Sniff(None, "executable")
+    return _sniff_signature(head, reader) or _sniff_other(head)
+
+
+def sniff(source: Source) -> Sniff:
+    """What the content of ``source`` is: a path, or a seekable binary file object (e.g.
+    ``werkzeug.FileStorage.stream``) whose position is restored. Reads the first
+    :data:`HEAD_SIZE` bytes and, for ZIP and OLE2 files, the container's directory."""
+    with _Reader(source) as reader:
+        return _sniff(reader.read_at(0, HEAD_SIZE), reader)
 
 
 def detect(head: bytes, *, path: Source | None = None) -> str | None:
@@ -507,91 +438,3 @@ def detect(head: bytes, *, path: Source | None = None) -> str | None:
     if result.kind == "zip" and result.note == "corrupt" and path is None:
         return "zip"  # only a prefix was given; cannot tell more
     return result.kind
-
-
-_FAMILIES = {
-    **dict.fromkeys(("docx", "xlsx", "ofd", "zip"), "zip"),
-    **dict.fromkeys(("doc", "xls", "wps", "et", "ole"), "cfb"),
-}
-
-
-def _family(kind: str | None) -> str | None:
-    return _FAMILIES.get(kind, kind) if kind else None
-
-
-def _fail(message: str, name: str, reason: str) -> FileRejected:
-    return FileRejected(message, filename=name, reason=reason)
-
-
-def check_upload(filename: str, fileobj_or_path: Source, *, allowed) -> Detected:
-    """Validate an upload by content; return what it is or raise :class:`FileRejected`.
-
-    ``fileobj_or_path``: a path, or a seekable binary file object (e.g.
-    ``werkzeug.FileStorage`` or its ``.stream``); its position is restored.
-    ``allowed``: a set of kinds, e.g. :data:`APPLICATION_FORM_KINDS`.
-    """
-    allowed = frozenset(allowed)
-    unknown = allowed - KINDS
-    if unknown:
-        raise ValueError(f"unknown kinds: {sorted(unknown)}")
-    name = display_name(filename)
-    formats = describe_kinds(allowed)
-
-    with _Reader(fileobj_or_path) as reader:
-        size = reader.size()
-        if size == 0:
-            raise _fail(f"文件“{name}”是空文件，请检查后重新上传", name, "empty")
-
-        ext = extension_of(filename)
-        if not ext:
-            raise _fail(
-                f"文件“{name}”没有扩展名，无法确定文件格式，仅支持 {formats}", name, "no_extension"
-            )
-        kind = EXTENSION_KINDS.get(ext)
-        head = reader.read_at(0, HEAD_SIZE)
-        result = _sniff(head, reader)
-
-    if result.note == "executable":
-        raise _fail(f"文件“{name}”是可执行程序，不允许上传", name, "executable")
-    if kind is None or kind not in allowed:
-        raise _fail(f"文件“{name}”的格式不受支持，仅支持 {formats}", name, "extension")
-    if result.note == "markup":
-        raise _fail(
-            f"文件“{name}”是网页或脚本文件（HTML/SVG/XML/JavaScript），不允许上传", name, "markup"
-        )
-
-    label = KIND_LABELS[kind]
-    if result.note == "corrupt" and _family(result.kind) == _family(kind):
-        # right container (ZIP / OLE2 / PNG), but unreadable: truncated upload?
-        raise _fail(
-            f"文件“{name}”已损坏或不完整，无法识别为{label}，请检查后重新上传", name, "corrupt"
-        )
-    if result.kind is not None and result.kind in _COMPATIBLE[kind]:
-        if result.note == "encrypted":
-            raise _fail(f"文件“{name}”设置了打开密码，请取消密码后重新上传", name, "encrypted")
-        return Detected(kind=kind, extension=ext, mime=mime_for(kind))
-
-    if result.note == "encrypted":
-        raise _fail(
-            f"文件“{name}”的内容不是{label}，而是设置了打开密码的Office文件，请取消密码后重新上传",
-            name,
-            "encrypted",
-        )
-    if result.note == "rtf":
-        raise _fail(
-            f"文件“{name}”的内容不是{label}，而是RTF格式，"
-            "请用Word或WPS“另存为”DOC、DOCX或PDF后重新上传",
-            name,
-            "mismatch",
-        )
-    actual = ""
-    if result.kind is not None:
-        actual = KIND_LABELS.get(result.kind, result.kind)
-        if result.note == "corrupt":
-            actual += "，且已损坏"
-    elif result.note == "text":
-        actual = "纯文本"
-    elif result.other:
-        actual = f"{result.other.lstrip('.').upper()}格式"
-    hint = f"（实际是{actual}）" if actual else ""
-    raise _fail(f"文件“{name}”的内容不是{label}{hint}，请检查后重新上传", name, "mismatch")

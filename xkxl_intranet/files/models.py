@@ -49,10 +49,6 @@ class StoredFile(db.Model):
         return CATEGORIES[self.category]
 
     @property
-    def is_current(self) -> bool:
-        return self.superseded_at is None
-
-    @property
     def uploader_name(self) -> str:
         user = self.uploaded_by
         return (user.display_name or user.username) if user is not None else ""

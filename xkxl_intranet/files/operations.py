@@ -20,12 +20,18 @@ from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..rounds.models import City, Round
 from .categories import CATEGORIES, Category
-from .filetypes import FileRejected, check_upload
 from .models import StoredFile
 from .naming import display_name, human_size
 from .queries import application_files, deletion_refusal, upload_refusal
-from .storage import (HashingTempFile, move_into_storage, path_for, remove_after_commit,
-                      remove_unless_committed, spool)
+from .storage import (
+    HashingTempFile,
+    move_into_storage,
+    path_for,
+    remove_after_commit,
+    remove_unless_committed,
+    spool,
+)
+from .upload_rules import FileRejected, check_upload
 
 Message = tuple[str, str]  # (level: success|danger|warning, text)
 
@@ -174,10 +180,11 @@ def delete_file(user, stored: StoredFile) -> StoredFile | None:
         earlier = [f for f in application_files(stored.application)[category.key]
                    if f.id != stored.id]
         restored = earlier[0] if earlier else None
+    summary = f"删除{category.label}（{stored.application.title}）：{stored.original_name}"
+    if restored is not None:
+        summary += f"，恢复为上一版本“{restored.original_name}”"
     record("file.deleted", user=user, object_type="file", object_id=stored.id,
-           city_id=stored.city_id, summary=f"删除{category.label}（{stored.application.title}）：{stored.original_name}"
-                   + (f"，恢复为上一版本“{restored.original_name}”" if restored else ""),
-           before=_snapshot(stored))
+           city_id=stored.city_id, summary=summary, before=_snapshot(stored))
     remove_after_commit(db.session, path_for(stored.storage_name))
     db.session.delete(stored)
     if restored is not None:

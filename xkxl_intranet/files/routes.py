@@ -1,20 +1,33 @@
-import json
+"""Files: an application's files page, uploads, downloads, deletion, the city's 汇总表 scan
+and the ZIP archives. Uploads and deletions answer htmx with the category box again (and an
+``HX-Trigger: files-changed``), a plain form with a flash and a redirect back."""
+from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   send_file, stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_htmx import make_response
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
-from ..auth.scoping import city_required, staff_required
-from ..extensions import db, htmx
-from ..rounds.models import Round
-from ..rounds.state import all_cities, current_round
-from . import operations, queries, services
 from ..applications.queries import get_application
-from ..auth.scoping import city_or_404
-from ..domain.errors import Refused
-from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN, category as category_by_key
-from ..web import content_disposition
+from ..auth.scoping import city_or_404, city_required, round_or_404, staff_required
+from ..rounds.state import all_cities
+from ..web import content_disposition, return_to_url, unit_of_work, wants_fragment
+from . import operations, queries
+from .archives import Archive, archive_for
+from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN
+from .categories import category as category_by_key
+from .operations import Message
+from .panels import Section, files_context, summary_section
 from .storage import UploadRequest, path_for
 
 bp = Blueprint("files", __name__, url_prefix="/files")
@@ -27,27 +40,50 @@ def _stream_uploads_into_storage(state) -> None:
     state.app.request_class = UploadRequest
 
 
-def _round_or_404() -> Round:
-    round_id = request.args.get("round_id", type=int)
-    round_ = db.session.get(Round, round_id) if round_id else current_round()
-    if round_ is None:
-        abort(404)
-    return round_
+def _requested_round():
+    """The round in ``?round_id=``, else the current one."""
+    return round_or_404(request.args.get("round_id", type=int) or None)
 
 
-def _respond(section, messages, *, changed_ids, default_url: str, panel=None):
+def _respond(section: Section, messages: list[Message], *, changed_ids: list[int],
+             default_url: str, panel=None) -> Response:
     """htmx: the category box again (200, with its messages, and the requirements box out of
     band); with an ``HX-Trigger`` when files changed. Otherwise flash and go back (303)."""
-    if htmx and not htmx.boosted:
-        response = Response(render_template("files/_upload_response.html", section=section,
-                                            file_panel=panel))
-        if changed_ids:
-            response.headers["HX-Trigger"] = json.dumps(
-                {"files-changed": {"category": section.category.key, "ids": changed_ids}})
-        return response
+    if wants_fragment():
+        trigger = ({"files-changed": {"category": section.category.key, "ids": changed_ids}}
+                   if changed_ids else None)
+        return make_response(render_template("files/_upload_response.html", section=section,
+                                             file_panel=panel), trigger=trigger)
     for level, text in messages:
         flash(text, level)
-    return redirect(services.return_to_url(default_url), 303)
+    return redirect(return_to_url(default_url), 303)
+
+
+def _respond_for_application(application, category_key: str, messages: list[Message], *,
+                             changed_ids: list[int]) -> Response:
+    default_url = url_for(".application_page", application_id=application.id)
+    panel = files_context(current_user, application, return_to=return_to_url(default_url),
+                          messages={category_key: messages})["file_panel"]
+    return _respond(panel.section(category_key), messages, panel=panel, changed_ids=changed_ids,
+                    default_url=default_url)
+
+
+def _respond_for_city(city, round_, messages: list[Message], *, changed_ids: list[int]) -> Response:
+    default_url = url_for(".city_files")
+    section = summary_section(current_user, city, round_, return_to=return_to_url(default_url),
+                              messages=messages)
+    return _respond(section, messages, changed_ids=changed_ids, default_url=default_url)
+
+
+def _store_uploads(**where) -> tuple[list[int], list[Message]]:
+    """Keep the request's files (committed): the ids kept, and what to tell the clerk."""
+    saved: list[int] = []
+    with unit_of_work(flash_refusal=False) as work:
+        outcome = operations.store_uploads(current_user, request.files.getlist("file"), **where)
+        saved = [f.id for f in outcome.saved]
+    if not work.ok:
+        return [], [("danger", work.refused.message)]
+    return saved, outcome.messages
 
 
 # ---- one application's files ----------------------------------------------------------------
@@ -56,12 +92,10 @@ def _respond(section, messages, *, changed_ids, default_url: str, panel=None):
 @login_required
 def application_page(application_id: int):
     application = get_application(current_user, application_id)
-    context = services.files_context(application)
-    try:
-        detail_url = url_for("applications.detail", application_id=application.id)
-    except BuildError:  # the applications pages are not installed
-        detail_url = None
-    return render_template("files/application.html", detail_url=detail_url, **context)
+    context = files_context(current_user, application, return_to=return_to_url(
+        url_for(".application_page", application_id=application.id)))
+    return render_template("files/application.html", **context,
+                           detail_url=url_for("applications.detail", application_id=application.id))
 
 
 @bp.route("/applications/<int:application_id>/<category>/upload", methods=["POST"])
@@ -72,13 +106,8 @@ def upload(application_id: int, category: str):
     cat = category_by_key(category)
     if cat is None or cat not in APPLICATION_CATEGORIES:
         abort(404)
-    outcome = operations.store_uploads(current_user, request.files.getlist("file"), category=cat,
-                                     application=application)
-    db.session.commit()
-    panel = services.files_context(application, messages={cat.key: outcome.messages})["file_panel"]
-    return _respond(panel.section(cat.key), outcome.messages, panel=panel,
-                    changed_ids=[f.id for f in outcome.saved],
-                    default_url=url_for(".application_page", application_id=application.id))
+    saved, messages = _store_uploads(category=cat, application=application)
+    return _respond_for_application(application, cat.key, messages, changed_ids=saved)
 
 
 @bp.route("/<int:file_id>/download")
@@ -100,23 +129,17 @@ def download(file_id: int):
 @city_required
 def delete(file_id: int):
     stored = queries.get_file(current_user, file_id)
-    application = stored.application
-    cat = stored.category_info
-    name = stored.original_name
-    try:
+    application, city, round_id = stored.application, stored.city, stored.round_id
+    cat, name = stored.category_info, stored.original_name
+    with unit_of_work(flash_refusal=False) as work:
         operations.delete_file(current_user, stored)
-    except Refused as err:
-        messages, changed = [("danger", str(err))], []
-    else:
-        db.session.commit()
+    if work.ok:
         messages, changed = [("success", f"已删除{cat.label}“{name}”。")], [file_id]
+    else:
+        messages, changed = [("danger", work.refused.message)], []
     if application is None:  # a city's 汇总表 scan
-        section = services.summary_section(stored.city, db.session.get(Round, stored.round_id),
-                                           messages=messages)
-        return _respond(section, messages, changed_ids=changed, default_url=url_for(".city_files"))
-    panel = services.files_context(application, messages={cat.key: messages})["file_panel"]
-    return _respond(panel.section(cat.key), messages, panel=panel, changed_ids=changed,
-                    default_url=url_for(".application_page", application_id=application.id))
+        return _respond_for_city(city, round_or_404(round_id), messages, changed_ids=changed)
+    return _respond_for_application(application, cat.key, messages, changed_ids=changed)
 
 
 # ---- a city's files: the 汇总表 scan and the archives ------------------------------------
@@ -124,7 +147,7 @@ def delete(file_id: int):
 @bp.route("/city")
 @login_required
 def city_files():
-    round_ = _round_or_404()
+    round_ = _requested_round()
     if current_user.is_city:
         city = city_or_404(current_user.city_id)
     else:
@@ -132,9 +155,9 @@ def city_files():
         city = city_or_404(city_id) if city_id else None
     context = {"round_": round_, "city": city, "cities": all_cities()}
     if city is not None:
-        applications = queries.city_applications(round_.id, city.id)
-        context.update(section=services.summary_section(city, round_),
-                       applications=applications,
+        section = summary_section(current_user, city, round_,
+                                  return_to=return_to_url(url_for(".city_files")))
+        context.update(section=section, applications=queries.city_applications(round_.id, city.id),
                        counts=queries.file_counts(round_.id, city.id),
                        categories=APPLICATION_CATEGORIES)
     return render_template("files/city.html", **context)
@@ -144,19 +167,13 @@ def city_files():
 @login_required
 @city_required
 def upload_summary_scan():
-    round_ = current_round()
     city = city_or_404(current_user.city_id)
-    if round_ is None:
-        abort(404)
-    outcome = operations.store_uploads(current_user, request.files.getlist("file"), category=SUMMARY_SCAN,
-                                     city=city, round_=round_)
-    db.session.commit()
-    section = services.summary_section(city, round_, messages=outcome.messages)
-    return _respond(section, outcome.messages, changed_ids=[f.id for f in outcome.saved],
-                    default_url=url_for(".city_files"))
+    round_ = round_or_404()
+    saved, messages = _store_uploads(category=SUMMARY_SCAN, city=city, round_=round_)
+    return _respond_for_city(city, round_, messages, changed_ids=saved)
 
 
-def _zip_response(archive):
+def _zip_response(archive: Archive) -> Response:
     response = Response(stream_with_context(archive.stream()), mimetype="application/zip")
     response.headers["Content-Disposition"] = content_disposition(archive.filename)
     response.headers["Cache-Control"] = "private, no-store"
@@ -166,14 +183,14 @@ def _zip_response(archive):
 @bp.route("/cities/<int:city_id>/files.zip")
 @login_required
 def city_zip(city_id: int):
-    round_ = _round_or_404()
+    round_ = _requested_round()
     city = city_or_404(city_id)
-    return _zip_response(services.archive_for(round_, [city]))
+    return _zip_response(archive_for(current_user, round_, [city]))
 
 
 @bp.route("/all.zip")
 @login_required
 @staff_required
 def all_zip():
-    round_ = _round_or_404()
-    return _zip_response(services.archive_for(round_, all_cities()))
+    round_ = _requested_round()
+    return _zip_response(archive_for(current_user, round_, all_cities()))

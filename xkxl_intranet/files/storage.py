@@ -13,6 +13,7 @@ Nothing a user sends takes part in a path: storage names come from
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -184,11 +185,9 @@ class HashingTempFile:
     def _advise_writeback(self) -> None:
         if self._written - self._flushed >= WRITEBACK_EVERY:
             # Start writing these pages to disk now (asynchronously) rather than at fsync.
-            try:
+            with contextlib.suppress(AttributeError, OSError):
                 os.posix_fadvise(self._file.fileno(), self._flushed, self._written - self._flushed,
                                  os.POSIX_FADV_DONTNEED)
-            except (AttributeError, OSError):
-                pass
             self._flushed = self._written
 
     def _settle(self) -> None:
@@ -289,10 +288,8 @@ class HashingTempFile:
         """Close and delete unless the file was moved into storage."""
         self.close()
         if not self.moved:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.name)
-            except FileNotFoundError:
-                pass
 
 
 def _hash_path(path) -> str:
@@ -325,10 +322,8 @@ def spool(stream: BinaryIO, root: Path | None = None) -> HashingTempFile:
     come through :class:`UploadRequest`, e.g. a file made in memory)."""
     temp = HashingTempFile(tmp_dir(root))
     try:
-        try:
+        with contextlib.suppress(AttributeError, OSError):
             stream.seek(0)
-        except (AttributeError, OSError):
-            pass
         while block := stream.read(COPY_CHUNK):
             temp.write(block)
         temp.seek(0)

@@ -30,6 +30,7 @@ __all__ = [
     "STORED_EXTENSIONS",
     "ZipMember",
     "stream_zip",
+    "unique_arcname",
     "manifest_csv",
     "sha256_file",
 ]
@@ -98,8 +99,9 @@ def _zip_time(mtime: datetime) -> tuple[int, int, int, int, int, int]:
     return (mtime.year, mtime.month, mtime.day, mtime.hour, mtime.minute, mtime.second)
 
 
-def _unique(arcname: str, seen: set[str]) -> str:
-    """Avoid duplicate names (case-insensitive, as on Windows): ``x (2).pdf``."""
+def unique_arcname(arcname: str, seen: set[str]) -> str:
+    """``arcname``, or ``x (2).pdf`` … if ``seen`` (case-folded names, as on Windows) holds it
+    already; the name returned is added to ``seen``."""
     candidate, n = arcname, 1
     head, _, last = arcname.rpartition("/")
     stem, dot, ext = last.rpartition(".")
@@ -111,6 +113,36 @@ def _unique(arcname: str, seen: set[str]) -> str:
         candidate = f"{head}/{new_last}" if head else new_last
     seen.add(candidate.casefold())
     return candidate
+
+
+def _entry(member: ZipMember, arcname: str, *, deflate: bool) -> zipfile.ZipInfo:
+    """The member's header: name, time, size, and whether it is worth compressing."""
+    if member.path is not None:
+        st = os.stat(member.path)  # a missing file raises here, before its header is written
+        size = st.st_size
+        mtime = member.mtime or datetime.fromtimestamp(st.st_mtime, CHINA_TZ)
+    else:
+        size = len(member.data)  # type: ignore[arg-type]
+        mtime = member.mtime or datetime.now(CHINA_TZ)
+    ext = arcname.rpartition(".")[2].lower() if "." in arcname else ""
+    info = zipfile.ZipInfo(arcname, date_time=_zip_time(mtime))
+    compress = deflate and ext not in STORED_EXTENSIONS
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    info.external_attr = 0o100644 << 16  # regular file, rw-r--r--
+    info.file_size = size
+    return info
+
+
+def _blocks(member: ZipMember) -> Iterator[bytes | memoryview]:
+    """The member's bytes, one chunk at a time."""
+    if member.path is not None:
+        with open(member.path, "rb") as src:
+            while block := src.read(CHUNK_SIZE):
+                yield block
+    else:
+        view = memoryview(member.data)  # type: ignore[arg-type]
+        for start in range(0, len(view), CHUNK_SIZE):
+            yield view[start : start + CHUNK_SIZE]
 
 
 def stream_zip(members: Iterable[ZipMember], *, deflate: bool = True) -> Iterator[bytes]:
@@ -126,41 +158,16 @@ def stream_zip(members: Iterable[ZipMember], *, deflate: bool = True) -> Iterato
     seen: set[str] = set()
     with zipfile.ZipFile(sink, mode="w", allowZip64=True) as zf:  # type: ignore[arg-type]
         for member in members:
-            arcname = _unique(safe_arcname(member.arcname), seen)
-            ext = arcname.rpartition(".")[2].lower() if "." in arcname else ""
-            compress = deflate and ext not in STORED_EXTENSIONS
-
-            if member.path is not None:
-                st = os.stat(member.path)
-                size = st.st_size
-                mtime = member.mtime or datetime.fromtimestamp(st.st_mtime, CHINA_TZ)
-            else:
-                size = len(member.data)  # type: ignore[arg-type]
-                mtime = member.mtime or datetime.now(CHINA_TZ)
-
-            info = zipfile.ZipInfo(arcname, date_time=_zip_time(mtime))
-            info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-            info.external_attr = 0o100644 << 16  # regular file, rw-r--r--
-            info.file_size = size
-
-            if member.path is not None:
-                with open(member.path, "rb") as src, zf.open(
-                    info, "w", force_zip64=size >= _FORCE_ZIP64_FROM
-                ) as dest:
+            info = _entry(member, unique_arcname(safe_arcname(member.arcname), seen),
+                          deflate=deflate)
+            with zf.open(info, "w", force_zip64=info.file_size >= _FORCE_ZIP64_FROM) as dest:
+                if chunk := sink.drain():  # the local header
+                    yield chunk
+                for block in _blocks(member):
+                    dest.write(block)
                     if chunk := sink.drain():
                         yield chunk
-                    while block := src.read(CHUNK_SIZE):
-                        dest.write(block)
-                        if chunk := sink.drain():
-                            yield chunk
-            else:
-                with zf.open(info, "w", force_zip64=size >= _FORCE_ZIP64_FROM) as dest:
-                    view = memoryview(member.data)  # type: ignore[arg-type]
-                    for start in range(0, size, CHUNK_SIZE):
-                        dest.write(view[start : start + CHUNK_SIZE])
-                        if chunk := sink.drain():
-                            yield chunk
-            if chunk := sink.drain():
+            if chunk := sink.drain():  # the data descriptor
                 yield chunk
     if chunk := sink.drain():  # central directory
         yield chunk

@@ -2,9 +2,10 @@
 No Flask."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -16,18 +17,6 @@ def competition_ranks(values: Sequence[Any]) -> list[int | None]:
     for index, value in enumerate(present):
         first_index.setdefault(value, index + 1)
     return [first_index[v] if v is not None else None for v in values]
-
-
-@dataclass(frozen=True)
-class Ranked(Generic[T]):
-    item: T
-    value: Any
-    rank: int | None
-
-
-def rank_items(items: Sequence[T], value_of: Callable[[T], Any]) -> list[Ranked[T]]:
-    values = [value_of(item) for item in items]
-    return [Ranked(item, value, rank) for item, value, rank in zip(items, values, competition_ranks(values))]
 
 
 @dataclass(frozen=True)
@@ -68,7 +57,7 @@ def bar_chart(items: Sequence[tuple[str, Any, str]], *, width: float = 760, labe
     span = (high - low) or Decimal(1)
     zero_x = label_width + float((-low) / span) * plot
     bars = []
-    for index, ((label, _, text), number) in enumerate(zip(shown, numbers)):
+    for index, ((label, _, text), number) in enumerate(zip(shown, numbers, strict=True)):
         length = float(abs(number) / span) * plot
         x = zero_x - length if number < 0 else zero_x
         bars.append(Bar(label, text, top + index * row_height, round(x, 1), round(length, 1), number < 0))

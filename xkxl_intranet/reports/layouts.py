@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from ..domain.checks import rules_for_field
 from ..domain.indicators import FIELDS, SECTIONS, Field, Kind
+from ..domain.parsing import format_field
 
 # ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
 
@@ -86,26 +86,24 @@ class Column:
     kind: str  # "seq", "text", "code", "int", "money", "percent"
     width: float  # Excel column width (characters)
     print_width: float  # share of the printed page width, in percent
+    field: Field | None = None  # the declared field of a figure column
 
     @property
     def is_number(self) -> bool:
         return self.kind in ("int", "money", "percent")
 
     def text(self, value: Any) -> str:
-        """The value as printed: thousands separators, two places for money and percentages."""
-        if value is None:
-            return ""
-        if self.kind == "int":
-            return f"{int(value):,}"
-        if self.kind in ("money", "percent"):
-            return f"{Decimal(value):,.2f}"
-        return str(value)
+        """The value as printed: a figure through the one formatter, with thousands separators
+        (two places for money and percentages)."""
+        if self.field is not None:
+            return format_field(self.field, value, thousands=True)
+        return "" if value is None else str(value)
 
 
 def _figure_column(key: str, width: float, print_width: float) -> Column:
     f = FIELDS[key]
     kind = {Kind.INT: "int", Kind.MONEY: "money", Kind.PERCENT: "percent"}[f.kind]
-    return Column(key, f.heading, kind, width, print_width)
+    return Column(key, f.heading, kind, width, print_width, f)
 
 
 ROSTER_COLUMNS: tuple[Column, ...] = (
@@ -221,7 +219,8 @@ def template_rows() -> tuple[TemplateRow, ...]:
         rows.append(TemplateRow("", section.heading, section.code))
         for f in section.fields:
             if f.kind is Kind.MULTI:
-                rows.extend(TemplateRow(f"{TECH_PREFIX}{choice}", f"{f.label}：{choice}", section.code, f, choice)
+                rows.extend(TemplateRow(f"{TECH_PREFIX}{choice}", f"{f.label}：{choice}", section.code, f,
+                                        choice)
                             for choice in f.choices)
             else:
                 rows.append(TemplateRow(f.key, f.label, section.code, f))
@@ -231,7 +230,7 @@ def template_rows() -> tuple[TemplateRow, ...]:
 def template_fingerprint() -> str:
     """Changes whenever a field is added, removed, renamed (key) or changes its kind or choices:
     a workbook made from an older declaration is then refused as out of date."""
-    text = "|".join(f"{r.key}:{r.field.kind if r.field else ''}:{','.join(r.field.choices) if r.field else ''}"
+    text = "|".join(f"{r.key}:{r.field.kind}:{','.join(r.field.choices)}" if r.field else f"{r.key}::"
                     for r in template_rows())
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

@@ -6,8 +6,9 @@ rows repeated on each page, fit to one page wide, borders and column widths.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -17,10 +18,31 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..domain.indicators import Kind
-from .layouts import (DATA_SHEET, FIRST_DATA_COLUMN, FIRST_ROW, HEADER_ROW, HINT_COLUMN, KEY_COLUMN,
-                      LABEL_COLUMN, MAX_APPLICATIONS, META_SHEET, NOTE_ROW, ROSTER_COLUMNS,
-                      SECTION_COLUMN, SUMMARY_HEADERS, TITLE_ROW, UNIT_COLUMN, Roster, RosterSheet,
-                      Summary, TemplateMeta, row_comment, row_hint, template_rows)
+from .layouts import (
+    DATA_SHEET,
+    FIRST_DATA_COLUMN,
+    FIRST_ROW,
+    HEADER_ROW,
+    HINT_COLUMN,
+    KEY_COLUMN,
+    LABEL_COLUMN,
+    MAX_APPLICATIONS,
+    META_SHEET,
+    NOTE_ROW,
+    ROSTER_COLUMNS,
+    SECTION_COLUMN,
+    SUMMARY_HEADERS,
+    TITLE_ROW,
+    UNIT_COLUMN,
+    Roster,
+    RosterSheet,
+    Summary,
+    TemplateMeta,
+    TemplateRow,
+    row_comment,
+    row_hint,
+    template_rows,
+)
 
 FONT_NAME = "宋体"
 THIN = Side(style="thin", color="000000")
@@ -186,6 +208,115 @@ def _template_value(kind: Kind, value: Any) -> Any:
     return str(value)
 
 
+def _template_heading(ws: Worksheet, title: str, prepared: int) -> None:
+    """Title, filling note and column headings of the 指标 sheet; ``prepared`` data columns."""
+    first_data_letter = get_column_letter(FIRST_DATA_COLUMN)
+    _merged_line(ws, TITLE_ROW, HINT_COLUMN, title, font=TITLE, alignment=CENTER, height=30)
+    _merged_line(ws, NOTE_ROW, HINT_COLUMN,
+                 f"填写说明：从{first_data_letter}列起每一列填写一家申报企业（一个平台），"
+                 f"最多{MAX_APPLICATIONS}列；"
+                 "上传时按“统一社会信用代码”匹配本市（州）已有申报，已有的更新，没有的新建为草稿。"
+                 "数值请直接填写数字（如没有可填“无”），不要填写公式，不要合并单元格，不要增删行。"
+                 "鼠标移到指标名称上可查看填写规则。", font=SMALL, height=54)
+    headers = {KEY_COLUMN: "代码", SECTION_COLUMN: "节", LABEL_COLUMN: "指标", UNIT_COLUMN: "单位",
+               HINT_COLUMN: "填写要求"}
+    headers.update({FIRST_DATA_COLUMN + n: f"申报{n + 1}" for n in range(prepared)})
+    for column, text in headers.items():
+        cell = ws.cell(row=HEADER_ROW, column=column, value=text)
+        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
+    widths = {KEY_COLUMN: 20, SECTION_COLUMN: 6, LABEL_COLUMN: 44, UNIT_COLUMN: 8, HINT_COLUMN: 30}
+    widths.update({FIRST_DATA_COLUMN + n: 24 for n in range(prepared)})
+    for column, width in widths.items():
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.column_dimensions[get_column_letter(KEY_COLUMN)].hidden = True
+
+
+class _Validations:
+    """The drop-downs and checks of the data cells: one validation per kind of list."""
+
+    def __init__(self, ws: Worksheet):
+        self.ws = ws
+        self.yes_no = self._add(DataValidation(type="list", formula1='"是,否"', allow_blank=True,
+                                               showErrorMessage=True, errorTitle="请选择",
+                                               error="请填写“是”或“否”"))
+        self.count = self._add(DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                                              allow_blank=True, showErrorMessage=True, errorStyle="warning",
+                                              errorTitle="请填写整数", error="应为不小于0的整数；如没有可填“无”。"))
+        self.choices: dict[tuple[str, ...], DataValidation] = {}
+
+    def _add(self, validation: DataValidation) -> DataValidation:
+        self.ws.add_data_validation(validation)
+        return validation
+
+    def _choice(self, choices: tuple[str, ...]) -> DataValidation:
+        if choices not in self.choices:
+            self.choices[choices] = self._add(DataValidation(
+                type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True, showErrorMessage=True,
+                errorTitle="请选择", error="请从下拉列表中选择：" + "、".join(choices)))
+        return self.choices[choices]
+
+    def add(self, row: TemplateRow, data_range: str) -> None:
+        f = row.field
+        if row.choice is not None or f.kind is Kind.BOOL:
+            self.yes_no.add(data_range)
+        elif f.kind is Kind.CHOICE:
+            self._choice(f.choices).add(data_range)
+        elif f.kind is Kind.INT:
+            self.count.add(data_range)
+
+
+def _data_format(row: TemplateRow) -> str | None:
+    """Text cells stay text (信用代码、手机号不被 Excel 改成科学计数法); money two places."""
+    kind = row.field.kind
+    if kind not in (Kind.INT, Kind.MONEY, Kind.PERCENT) and row.choice is None:
+        return "@"
+    if kind in (Kind.MONEY, Kind.PERCENT):
+        return "0.00"
+    return None
+
+
+def _cell_value(row: TemplateRow, values: dict[str, Any]) -> Any:
+    f = row.field
+    if row.choice is not None:
+        return "是" if row.choice in (values.get(f.key) or ()) else None
+    return _template_value(f.kind, values.get(f.key))
+
+
+def _template_row(ws: Worksheet, r: int, row: TemplateRow, *, prepared: int, validations: _Validations,
+                  applications: list[dict[str, Any]]) -> None:
+    """One indicator row: its label with the rules as a comment, input boxes, prefilled values."""
+    f = row.field
+    ws.cell(row=r, column=SECTION_COLUMN, value=row.section).alignment = CENTER
+    label = ws.cell(row=r, column=LABEL_COLUMN, value=("*" if f.required else "") + row.label)
+    label.alignment = LEFT
+    comment = Comment(row_comment(row), "xkxl")
+    comment.width, comment.height = 320, 160
+    label.comment = comment
+    ws.cell(row=r, column=UNIT_COLUMN, value=f.unit if row.choice is None else "").alignment = CENTER
+    ws.cell(row=r, column=HINT_COLUMN, value=row_hint(row)).font = SMALL
+    for column in (SECTION_COLUMN, LABEL_COLUMN, UNIT_COLUMN, HINT_COLUMN):
+        ws.cell(row=r, column=column).border = BORDER
+    last_data_letter = get_column_letter(FIRST_DATA_COLUMN + MAX_APPLICATIONS - 1)
+    validations.add(row, f"{get_column_letter(FIRST_DATA_COLUMN)}{r}:{last_data_letter}{r}")
+    number_format = _data_format(row)
+    for n in range(prepared):
+        cell = ws.cell(row=r, column=FIRST_DATA_COLUMN + n)
+        cell.border, cell.fill = BORDER, INPUT_FILL
+        if number_format:
+            cell.number_format = number_format
+    for n, values in enumerate(applications):
+        ws.cell(row=r, column=FIRST_DATA_COLUMN + n).value = _cell_value(row, values)
+
+
+def _meta_sheet(wb: Workbook, meta: TemplateMeta) -> None:
+    meta_ws = wb.create_sheet(META_SHEET)
+    for index, (key, value) in enumerate(meta.items(), start=1):
+        meta_ws.cell(row=index, column=1, value=key)
+        meta_ws.cell(row=index, column=2, value=value)
+    meta_ws.sheet_state = "veryHidden"
+    meta_ws.protection.sheet = True
+
+
 def indicator_template(*, title: str, meta: TemplateMeta,
                        applications: Iterable[dict[str, Any]] = ()) -> bytes:
     """Every declared field as a row, one column per application from F; ``applications`` are
@@ -196,100 +327,21 @@ def indicator_template(*, title: str, meta: TemplateMeta,
     ws = wb.active
     ws.title = DATA_SHEET
     prepared = max(10, len(applications) + 5)  # columns drawn as input boxes
-    last_prepared = FIRST_DATA_COLUMN + prepared - 1
-    last_data_letter = get_column_letter(FIRST_DATA_COLUMN + MAX_APPLICATIONS - 1)
-    first_data_letter = get_column_letter(FIRST_DATA_COLUMN)
-
-    _merged_line(ws, TITLE_ROW, HINT_COLUMN, title, font=TITLE, alignment=CENTER, height=30)
-    _merged_line(ws, NOTE_ROW, HINT_COLUMN,
-                 f"填写说明：从{first_data_letter}列起每一列填写一家申报企业（一个平台），最多{MAX_APPLICATIONS}列；"
-                 "上传时按“统一社会信用代码”匹配本市（州）已有申报，已有的更新，没有的新建为草稿。"
-                 "数值请直接填写数字（如没有可填“无”），不要填写公式，不要合并单元格，不要增删行。"
-                 "鼠标移到指标名称上可查看填写规则。", font=SMALL, height=54)
-    headers = {KEY_COLUMN: "代码", SECTION_COLUMN: "节", LABEL_COLUMN: "指标", UNIT_COLUMN: "单位",
-               HINT_COLUMN: "填写要求"}
-    for column, text in headers.items():
-        cell = ws.cell(row=HEADER_ROW, column=column, value=text)
-        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
-    for n in range(prepared):
-        cell = ws.cell(row=HEADER_ROW, column=FIRST_DATA_COLUMN + n, value=f"申报{n + 1}")
-        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
-    for column, width in ((KEY_COLUMN, 20), (SECTION_COLUMN, 6), (LABEL_COLUMN, 44), (UNIT_COLUMN, 8),
-                          (HINT_COLUMN, 30)):
-        ws.column_dimensions[get_column_letter(column)].width = width
-    ws.column_dimensions[get_column_letter(KEY_COLUMN)].hidden = True
-    for n in range(prepared):
-        ws.column_dimensions[get_column_letter(FIRST_DATA_COLUMN + n)].width = 24
-
-    yes_no = DataValidation(type="list", formula1='"是,否"', allow_blank=True, showErrorMessage=True,
-                            errorTitle="请选择", error="请填写“是”或“否”")
-    count = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                           showErrorMessage=True, errorStyle="warning", errorTitle="请填写整数",
-                           error="应为不小于0的整数；如没有可填“无”。")
-    ws.add_data_validation(yes_no)
-    ws.add_data_validation(count)
-    choice_validations: dict[tuple[str, ...], DataValidation] = {}
-
-    for offset, row in enumerate(rows):
-        r = FIRST_ROW + offset
+    _template_heading(ws, title, prepared)
+    validations = _Validations(ws)
+    for r, row in enumerate(rows, start=FIRST_ROW):
         ws.cell(row=r, column=KEY_COLUMN, value=row.key)
         if row.is_heading:
             cell = ws.cell(row=r, column=SECTION_COLUMN, value=row.label)
             ws.merge_cells(start_row=r, start_column=SECTION_COLUMN, end_row=r, end_column=HINT_COLUMN)
             cell.font, cell.fill = BOLD, SECTION_FILL
-            continue
-        f = row.field
-        ws.cell(row=r, column=SECTION_COLUMN, value=row.section).alignment = CENTER
-        label = ws.cell(row=r, column=LABEL_COLUMN, value=("*" if f.required else "") + row.label)
-        label.alignment = LEFT
-        comment = Comment(row_comment(row), "xkxl")
-        comment.width, comment.height = 320, 160
-        label.comment = comment
-        ws.cell(row=r, column=UNIT_COLUMN, value=f.unit if row.choice is None else "").alignment = CENTER
-        ws.cell(row=r, column=HINT_COLUMN, value=row_hint(row)).font = SMALL
-        for column in (SECTION_COLUMN, LABEL_COLUMN, UNIT_COLUMN, HINT_COLUMN):
-            ws.cell(row=r, column=column).border = BORDER
-        data_range = f"{first_data_letter}{r}:{last_data_letter}{r}"
-        if row.choice is not None or f.kind is Kind.BOOL:
-            yes_no.add(data_range)
-        elif f.kind is Kind.CHOICE:
-            if f.choices not in choice_validations:
-                validation = DataValidation(type="list", formula1='"' + ",".join(f.choices) + '"',
-                                            allow_blank=True, showErrorMessage=True, errorTitle="请选择",
-                                            error="请从下拉列表中选择：" + "、".join(f.choices))
-                ws.add_data_validation(validation)
-                choice_validations[f.choices] = validation
-            choice_validations[f.choices].add(data_range)
-        elif f.kind is Kind.INT:
-            count.add(data_range)
-        text_format = f.kind not in (Kind.INT, Kind.MONEY, Kind.PERCENT) and row.choice is None
-        for n in range(prepared):
-            cell = ws.cell(row=r, column=FIRST_DATA_COLUMN + n)
-            cell.border, cell.fill = BORDER, INPUT_FILL
-            if text_format:
-                cell.number_format = "@"  # 信用代码、手机号不被 Excel 改成科学计数法
-            elif f.kind is Kind.MONEY or f.kind is Kind.PERCENT:
-                cell.number_format = "0.00"
-        for n, values in enumerate(applications):
-            cell = ws.cell(row=r, column=FIRST_DATA_COLUMN + n)
-            if row.choice is not None:
-                chosen = values.get(f.key) or ()
-                cell.value = "是" if row.choice in chosen else None
-            else:
-                cell.value = _template_value(f.kind, values.get(f.key))
-
+        else:
+            _template_row(ws, r, row, prepared=prepared, validations=validations, applications=applications)
     last_row = FIRST_ROW + len(rows) - 1
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=FIRST_DATA_COLUMN)
     _print_setup(ws, landscape=True,
-                 area=f"B1:{get_column_letter(last_prepared)}{last_row}",
+                 area=f"B1:{get_column_letter(FIRST_DATA_COLUMN + prepared - 1)}{last_row}",
                  title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     ws.print_title_cols = "B:E"
-
-    meta_ws = wb.create_sheet(META_SHEET)
-    for index, (key, value) in enumerate(meta.items(), start=1):
-        meta_ws.cell(row=index, column=1, value=key)
-        meta_ws.cell(row=index, column=2, value=value)
-    meta_ws.sheet_state = "veryHidden"
-    meta_ws.protection.sheet = True
+    _meta_sheet(wb, meta)
     return _save(wb)
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..extensions import db
@@ -20,22 +20,43 @@ class CityRow:
     not_recommended: int = 0
     with_problems: int = 0
     marks: dict[str, int] = field(default_factory=dict)
+    entered: int = 0  # every application, drafts included: tells 未开始 from 填报中
 
     @property
     def state(self) -> BatchState:
         if self.batch is None:
-            return BatchState.FILLING if self.total else BatchState.NOT_STARTED
+            return BatchState.FILLING if self.entered else BatchState.NOT_STARTED
         state = self.batch.state_enum
-        if state is BatchState.NOT_STARTED and self.total:
+        if state is BatchState.NOT_STARTED and self.entered:
             return BatchState.FILLING
         return state
 
 
-def dashboard_rows(round_: Round) -> list[CityRow]:
-    """All 21 cities with their counts: three queries whatever the number of applications."""
+REPORTED_STATES = (BatchState.REPORTED.value, BatchState.ACCEPTED.value)
+
+
+def counted(round_: Round, *, include_unreported: bool = False):
+    """The applications the province counts: by default only what cities reported, i.e. 初审通过
+    in a batch that is 已报送 or 已受理. ``include_unreported`` counts every application
+    (the view named 「含未报送」)."""
+    condition = Application.round_id == round_.id
+    if include_unreported:
+        return condition
+    reported_batches = select(CityBatch.city_id).where(CityBatch.round_id == round_.id,
+                                                      CityBatch.state.in_(REPORTED_STATES))
+    return and_(condition, Application.review_state == ReviewState.PASSED,
+                Application.city_id.in_(reported_batches))
+
+
+def dashboard_rows(round_: Round, *, include_unreported: bool = False) -> list[CityRow]:
+    """All 21 cities with their counts: four queries whatever the number of applications."""
     cities = list(db.session.scalars(select(City).order_by(City.sort_order)))
     batches = {b.city_id: b for b in db.session.scalars(select(CityBatch).where(CityBatch.round_id == round_.id))}
     rows = {c.id: CityRow(c, batches.get(c.id)) for c in cities}
+    entered = db.session.execute(select(Application.city_id, func.count())
+                                 .where(Application.round_id == round_.id).group_by(Application.city_id))
+    for city_id, n in entered:
+        rows[city_id].entered = int(n)
     counts = db.session.execute(
         select(Application.city_id,
                func.count(),
@@ -45,7 +66,7 @@ def dashboard_rows(round_: Round) -> list[CityRow]:
                func.sum(case((Application.province_mark == ProvinceMark.RECOMMENDED, 1), else_=0)),
                func.sum(case((Application.province_mark == ProvinceMark.CULTIVATION, 1), else_=0)),
                func.sum(case((Application.province_mark == ProvinceMark.NOT_SELECTED, 1), else_=0)))
-        .where(Application.round_id == round_.id).group_by(Application.city_id))
+        .where(counted(round_, include_unreported=include_unreported)).group_by(Application.city_id))
     for city_id, total, passed, not_rec, problems, rec, cult, nots in counts:
         row = rows[city_id]
         row.total, row.passed, row.not_recommended, row.with_problems = (int(total), int(passed or 0),

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..audit.services import record
 from ..clock import now
+from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
 from .models import BatchState, CityBatch, Disclosure
@@ -41,20 +42,24 @@ def return_batch(user, batch: CityBatch, reason: str) -> None:
                 f"退回{batch.city.name}的报送：{reason[:200]}", reason=reason[:2000])
 
 
-def grant_extension(user, batch: CityBatch, deadline: datetime, reason: str) -> None:
+def grant_extension(user, batch: CityBatch, deadline: datetime, reason: str, *,
+                    confirm_past: bool = False) -> None:
+    """Extend one city's deadline. A moment already past closes that city's reporting at once,
+    so it needs ``confirm_past``."""
     reason = (reason or "").strip()
     if not reason:
         raise Refused("请填写延期原因。")
     if deadline <= batch.round.deadline:
-        raise Refused(f"延期截止时间应晚于本批次截止时间（{batch.round.deadline:%Y-%m-%d %H:%M}）。")
-    if deadline <= now():
-        raise Refused("延期截止时间应晚于当前时间。")
+        raise Refused(f"延期截止时间应晚于本批次截止时间（{format_deadline(batch.round.deadline)}）。")
+    if has_passed(deadline, now()) and not confirm_past:
+        raise Refused(f"延期截止时间 {format_deadline(deadline)} 已过：保存后{batch.city.name}将立即不能报送。"
+                      "如确需如此，请勾选“确认立即截止”后再保存。")
     before = {"extension_deadline": batch.extension_deadline.isoformat() if batch.extension_deadline else None}
     batch.extension_deadline = deadline
     batch.extension_reason = reason[:1000]
     batch.extension_granted_at = now()
     record("batch.extension_granted", user=user, object_type="batch", object_id=batch.id, city_id=batch.city_id,
-           summary=f"准予{batch.city.name}延期至 {deadline:%Y-%m-%d %H:%M}：{reason[:200]}",
+           summary=f"准予{batch.city.name}延期至 {format_deadline(deadline)}：{reason[:200]}",
            before=before, after={"extension_deadline": deadline.isoformat(), "reason": reason[:1000]})
     db.session.flush()
 

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from ..applications.models import ProvinceMark
@@ -29,9 +29,14 @@ class ConfirmForm(FlaskForm):
     pass
 
 
+class ReportForm(FlaskForm):
+    scan_missing_acknowledged = BooleanField("已知悉：加盖公章的汇总表扫描件尚未上传，纸质版另行报送")
+
+
 class ExtensionForm(FlaskForm):
     deadline = DeadlineField("延期至（北京时间）", validators=[DataRequired("请填写延期截止时间")])
     reason = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因")])
+    confirm_past = BooleanField("确认：该时间如已过，保存后该市（州）立即截止")
 
 
 class ReturnForm(FlaskForm):
@@ -58,6 +63,7 @@ class DisclosureForm(FlaskForm):
 
 class DeadlineForm(FlaskForm):
     deadline = DeadlineField("报送截止时间（北京时间）", validators=[DataRequired("请填写截止时间")])
+    confirm_past = BooleanField("确认：该时间如已过，保存后全部市（州）立即截止")
 
 
 class NewRoundForm(FlaskForm):

@@ -18,11 +18,13 @@ from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.deadlines import ReportingWindow, in_reminder_window
 from ..domain.errors import NotFound, Refused
+from ..domain.findings import ParseError
+from ..domain.parsing import parse_phone
 from ..extensions import db
-from ..files.categories import CATEGORIES, FORM
+from ..files.categories import CATEGORIES, FORM, SUMMARY_SCAN
 from ..files.models import StoredFile
 from .models import BatchState, City, CityBatch, Receipt, Round
-from .state import batch_for_write, deadline_of, find_batch, window_of
+from .state import batch_for_write, batch_or_blank, deadline_of, find_batch, window_of
 
 
 def current_files_by_application(round_id: int, city_id: int) -> dict[int, list]:
@@ -47,14 +49,13 @@ class Readiness:
     files: dict[int, list]
     blockers: list[str] = field(default_factory=list)
     not_reviewed: list[Application] = field(default_factory=list)
-
-    @property
-    def can_report(self) -> bool:
-        return not self.blockers
+    # Nothing stops reporting without the stamped 附件3 scan (the paper copy may follow), but
+    # the clerk must say they know.
+    summary_scan_missing: bool = False
 
 
 def readiness(round_: Round, city: City) -> Readiness:
-    batch = batch_for_write(round_.id, city.id)
+    batch = batch_or_blank(round_.id, city.id)
     window = window_of(round_, batch)
     applications = list(db.session.scalars(select(Application).where(
         Application.round_id == round_.id, Application.city_id == city.id)
@@ -74,8 +75,30 @@ def readiness(round_: Round, city: City) -> Readiness:
             problems.append("尚未上传申报书")
         for problem in problems:
             blockers.append(f"{application.title}：{problem}")
+    blockers.extend(_contact_blockers(city))
     not_reviewed = [a for a in applications if a.review_state == ReviewState.DRAFT]
-    return Readiness(batch, window, passed, files, blockers, not_reviewed)
+    scan = db.session.scalar(select(StoredFile.id).where(
+        StoredFile.round_id == round_.id, StoredFile.city_id == city.id,
+        StoredFile.category == SUMMARY_SCAN.key, StoredFile.superseded_at.is_(None)).limit(1))
+    return Readiness(batch, window, passed, files, blockers, not_reviewed, scan is None)
+
+
+CONTACT_WHERE = "请在“报表 → 推荐信息汇总表”中填写"
+
+
+def _contact_blockers(city: City) -> list[str]:
+    """附件3 prints the city's 联系人 and 联系方式: both must be there, the number readable."""
+    blockers = []
+    if not (city.contact_name or "").strip():
+        blockers.append(f"推荐信息汇总表（附件3）尚未填写联系人，{CONTACT_WHERE}。")
+    try:
+        phone = parse_phone(city.contact_phone, "联系方式")
+    except ParseError as err:
+        blockers.append(f"推荐信息汇总表（附件3）的{err.message}，{CONTACT_WHERE}。")
+    else:
+        if not phone:
+            blockers.append(f"推荐信息汇总表（附件3）尚未填写联系方式（手机或固定电话），{CONTACT_WHERE}。")
+    return blockers
 
 
 def reminder(round_: Round, city: City) -> list[str] | None:
@@ -118,6 +141,8 @@ def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime) 
         "round": round_.title, "notice_number": round_.notice_number, "city": city.name,
         "city_code": city.code, "reported_at": at.isoformat(timespec="seconds"),
         "deadline": ready.window.deadline.isoformat(timespec="seconds"), "late": ready.window.late,
+        "contact_name": city.contact_name, "contact_phone": city.contact_phone,
+        "summary_scan_missing": ready.summary_scan_missing,
         "applications": [
             {"position": a.position, "enterprise_name": a.enterprise_name, "platform_name": a.platform_name,
              "credit_code": a.credit_code, "contact_name": a.contact_name, "contact_mobile": a.contact_mobile,
@@ -133,13 +158,19 @@ def content_digest(content: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def report(user, round_: Round, city: City) -> Receipt:
+SCAN_NOT_ACKNOWLEDGED = ("加盖公章的推荐信息汇总表扫描件尚未上传。请先上传，或勾选“已知悉：扫描件尚未上传，"
+                         "纸质版另行报送”后再报送。")
+
+
+def report(user, round_: Round, city: City, *, scan_missing_acknowledged: bool = False) -> Receipt:
     """报送: one final step; refused while anything blocks. Produces a receipt (回执)."""
     ready = readiness(round_, city)
     if ready.blockers:
         raise Refused("不能报送：" + "；".join(ready.blockers[:10]))
+    if ready.summary_scan_missing and not scan_missing_acknowledged:
+        raise Refused(SCAN_NOT_ACKNOWLEDGED)
     at = now()
-    batch = ready.batch
+    batch = batch_for_write(round_.id, city.id)
     before = {"state": batch.state_enum.label}
     batch.report_count += 1
     batch.state = BatchState.REPORTED

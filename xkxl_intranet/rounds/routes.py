@@ -5,17 +5,26 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..applications.queries import get_application
-from ..auth.scoping import (city_or_404, city_required, province_required, round_or_404,
-                            staff_required)
+from ..auth.scoping import city_or_404, city_required, province_required, round_or_404, staff_required
 from ..clock import now
+from ..domain.deadlines import format_deadline
 from ..extensions import db
 from ..fragment_cache import FragmentCache, audit_stamp
 from ..printing import print_pdf
 from ..web import download, flash_form_errors, render_page_or_fragment, unit_of_work
 from . import dashboard as dashboard_rows
 from . import desk, reporting, settings
-from .forms import (ConfirmForm, DeadlineForm, DisclosureForm, ExtensionForm, MarkForm, NewRoundForm,
-                    PaperForm, ReturnForm)
+from .forms import (
+    ConfirmForm,
+    DeadlineForm,
+    DisclosureForm,
+    ExtensionForm,
+    MarkForm,
+    NewRoundForm,
+    PaperForm,
+    ReportForm,
+    ReturnForm,
+)
 from .models import BatchState, Round
 from .state import batch_for_write, deadline_of
 
@@ -29,8 +38,7 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 @city_required
 def batch():
     round_ = round_or_404()
-    with unit_of_work():  # the batch row may have been created
-        ready = reporting.readiness(round_, current_user.city)
+    ready = reporting.readiness(round_, current_user.city)
     return render_template("rounds/batch.html", ready=ready, batch=ready.batch,
                            deadline=deadline_of(round_, ready.batch),
                            receipts=reporting.receipts_for(current_user, round_.id, current_user.city_id),
@@ -42,15 +50,15 @@ def batch():
 @city_required
 def report():
     round_ = round_or_404()
-    form = ConfirmForm()
+    form = ReportForm()
     if form.validate_on_submit():
         with unit_of_work() as work:
-            receipt = reporting.report(current_user, round_, current_user.city)
+            receipt = reporting.report(current_user, round_, current_user.city,
+                                       scan_missing_acknowledged=form.scan_missing_acknowledged.data)
         if work.ok:
             flash(f"报送成功。回执号 {receipt.number}，请打印或下载回执留存。", "success")
             return redirect(url_for("rounds.receipt", receipt_id=receipt.id), 303)
-    with unit_of_work():
-        ready = reporting.readiness(round_, current_user.city)
+    ready = reporting.readiness(round_, current_user.city)
     return render_template("rounds/report_confirm.html", ready=ready, form=form,
                            deadline=deadline_of(round_, ready.batch))
 
@@ -104,20 +112,23 @@ def dashboard():
     if sort not in dashboard_rows.SORT_KEYS:
         sort = "city"
     descending = request.args.get("desc") == "1"
+    include_unreported = request.args.get("scope") == "all"  # the view 「含未报送」
 
     def render_table() -> str:
-        rows = dashboard_rows.sort_rows(dashboard_rows.dashboard_rows(round_), sort, descending)
+        rows = dashboard_rows.sort_rows(
+            dashboard_rows.dashboard_rows(round_, include_unreported=include_unreported), sort, descending)
         return render_template("rounds/_dashboard_table.html", rows=rows, sort=sort,
-                               descending=descending, states=list(BatchState))
+                               descending=descending, states=list(BatchState),
+                               include_unreported=include_unreported)
 
     if current_app.config["DASHBOARD_CACHE"]:
-        key = (round_.id, audit_stamp(), sort, descending, current_user.role)
+        key = (round_.id, audit_stamp(), sort, descending, include_unreported, current_user.role)
         table = dashboard_cache().get_or_render(key, render_table)
     else:
         table = render_table()
     return render_page_or_fragment("rounds/dashboard.html", "rounds/_dashboard.html",
                                    table=Markup(table), sort=sort, descending=descending,
-                                   refreshed_at=now())
+                                   include_unreported=include_unreported, refreshed_at=now())
 
 
 @bp.route("/cities/<int:city_id>")
@@ -126,8 +137,7 @@ def dashboard():
 def city_desk(city_id: int):
     round_ = round_or_404()
     city = city_or_404(city_id)
-    with unit_of_work():
-        ready = reporting.readiness(round_, city)
+    ready = reporting.readiness(round_, city)
     batch_ = ready.batch
     return render_template(
         "rounds/city_desk.html", city=city, batch=batch_, ready=ready,
@@ -158,7 +168,8 @@ def _desk_action(city_id: int, form_class, action, success: str):
 def extension(city_id: int):
     return _desk_action(
         city_id, ExtensionForm,
-        lambda b, f: desk.grant_extension(current_user, b, f.deadline.moment, f.reason.data),
+        lambda b, f: desk.grant_extension(current_user, b, f.deadline.moment, f.reason.data,
+                                          confirm_past=f.confirm_past.data),
         "已准予延期。")
 
 
@@ -222,9 +233,10 @@ def change_deadline(round_id: int):
     form = DeadlineForm()
     if form.validate_on_submit():
         with unit_of_work() as work:
-            settings.change_deadline(current_user, round_, form.deadline.moment)
+            settings.change_deadline(current_user, round_, form.deadline.moment,
+                                     confirm_past=form.confirm_past.data)
         if work.ok:
-            flash(f"截止时间已改为 {round_.deadline:%Y-%m-%d %H:%M:%S}（北京时间）。", "success")
+            flash(f"截止时间已改为 {format_deadline(round_.deadline)}（北京时间）。", "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("rounds.index"), 303)

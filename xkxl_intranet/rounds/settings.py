@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..clock import now
+from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
 from .models import City, Round
@@ -43,11 +44,16 @@ def mark_round_as_demo(round_: Round, *, days: int = 10) -> None:
            before={"deadline": before.isoformat()}, after={"deadline": round_.deadline.isoformat()})
 
 
-def change_deadline(user, round_: Round, deadline: datetime) -> None:
+def change_deadline(user, round_: Round, deadline: datetime, *, confirm_past: bool = False) -> None:
+    """Move the round's deadline. A moment already past closes reporting for every city at once
+    (except those with a later extension), so it needs ``confirm_past``."""
+    if has_passed(deadline, now()) and not confirm_past:
+        raise Refused(f"截止时间 {format_deadline(deadline)} 已过：保存后全部市（州）将立即不能报送"
+                      "（已获延期的市州除外）。如确需如此，请勾选“确认立即截止”后再保存。")
     before = round_.deadline
     round_.deadline = deadline
     record("round.deadline_changed", user=user, object_type="round", object_id=round_.id,
-           summary=f"截止时间改为 {deadline:%Y-%m-%d %H:%M:%S}",
+           summary=f"截止时间改为 {format_deadline(deadline)}",
            before={"deadline": before.isoformat()}, after={"deadline": deadline.isoformat()})
     db.session.flush()
 

@@ -46,8 +46,14 @@ def batch_for_write(round_id: int, city_id: int) -> CityBatch:
     return batch
 
 
-def batch_state(batch: CityBatch | None) -> BatchState:
-    return batch.state_enum if batch is not None else BatchState.NOT_STARTED
+def batch_or_blank(round_id: int, city_id: int) -> CityBatch:
+    """The city's batch for reading: the stored one, or an unsaved 未开始 stand-in that is
+    never added to the session (a GET must not create rows)."""
+    batch = find_batch(round_id, city_id)
+    if batch is None:
+        batch = CityBatch(round_id=round_id, city_id=city_id, state=BatchState.NOT_STARTED,
+                          disclosure=Disclosure.ACTIVE, is_late=False, report_count=0)
+    return batch
 
 
 def batch_is_locked(round_id: int, city_id: int) -> bool:

@@ -1,8 +1,11 @@
-"""Reading a filled indicator template back. No Flask, no database.
+"""Reading a filled indicator template back: the file side of the import. No Flask, no database.
+
+The use case around it (keeping the upload, matching the city's applications, saving them
+all or none) is :mod:`.imports`; this module only turns a workbook into columns and problems.
 
 :func:`read_workbook` checks the file (content, size, template marker and version, formulas,
 merged cells) and reads every cell of every application column through the one field
-declaration (:func:`indicators.parse_field`). Every problem names its sheet and cell, e.g.
+declaration (:func:`parsing.parse_field`). Every problem names its sheet and cell, e.g.
 ``指标!F7 含公式，请粘贴为数值``. Values that cannot be read block the import; the rule checks
 (sums, limits, warnings) are run later by the applications domain, exactly as for the form.
 """
@@ -23,11 +26,23 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ..domain.credit_code import normalize_code
 from ..domain.findings import ParseError
-from ..domain.indicators import Kind, parse_bool, parse_field
+from ..domain.indicators import Kind
+from ..domain.parsing import parse_bool, parse_field
 from ..files.filetypes import HEAD_SIZE, KIND_LABELS, detect
-from .layouts import (DATA_SHEET, FIRST_DATA_COLUMN, FIRST_ROW, HEADER_ROW, KEY_COLUMN, MAX_APPLICATIONS,
-                      META_SHEET, TEMPLATE_ID, TEMPLATE_VERSION, TemplateRow,
-                      template_fingerprint, template_rows)
+from .layouts import (
+    DATA_SHEET,
+    FIRST_DATA_COLUMN,
+    FIRST_ROW,
+    HEADER_ROW,
+    KEY_COLUMN,
+    MAX_APPLICATIONS,
+    META_SHEET,
+    TEMPLATE_ID,
+    TEMPLATE_VERSION,
+    TemplateRow,
+    template_fingerprint,
+    template_rows,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a filled template of 100 applications is well under 1 MB
 MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024  # guards against "zip bombs"
@@ -124,19 +139,20 @@ class ReadResult:
         return any(p.severity == BLOCK for p in self.all_problems)
 
 
-class _Refused(Exception):
+class _Unreadable(Exception):
     def __init__(self, *problems: Problem):
         super().__init__(problems[0].message if problems else "")
         self.problems = list(problems)
 
 
-def _file_problem(message: str) -> _Refused:
-    return _Refused(Problem(message))
+def _file_problem(message: str) -> _Unreadable:
+    return _Unreadable(Problem(message))
 
 
 # ---- the file ------------------------------------------------------------------------------------
 
-def _check_package(path: Path, name: str) -> None:
+def _check_content(path: Path, name: str) -> None:
+    """Not empty, not too large, and an .xlsx by its content (not by its name)."""
     size = path.stat().st_size
     if size == 0:
         raise _file_problem(f"文件“{name}”是空文件。")
@@ -151,11 +167,13 @@ def _check_package(path: Path, name: str) -> None:
     if kind == "zip" and not zipfile.is_zipfile(path):
         raise _file_problem(f"文件“{name}”已损坏或不完整（可能上传时中断），无法作为 Excel 文件打开，请重新保存后上传。")
     if kind != "xlsx":
-        actual = KIND_LABELS.get(kind or "", "")
-        if kind == "ole":
-            actual = "设置了打开密码的文件或 WPS 格式文件"
+        actual = "设置了打开密码的文件或 WPS 格式文件" if kind == "ole" else KIND_LABELS.get(kind or "", "")
         hint = f"（实际是{actual}）" if actual else ""
         raise _file_problem(f"文件“{name}”不是 Excel（.xlsx）文件{hint}，请上传从本系统下载并填写的指标模板。")
+
+
+def _check_archive(path: Path, name: str) -> None:
+    """The zip package: readable, of a sane size once unpacked, not encrypted."""
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -166,6 +184,11 @@ def _check_package(path: Path, name: str) -> None:
                             "不是正常的指标模板。")
     if any(e.flag_bits & 0x1 for e in entries):
         raise _file_problem(f"文件“{name}”已加密，请取消密码后重新上传。")
+
+
+def _check_package(path: Path, name: str) -> None:
+    _check_content(path, name)
+    _check_archive(path, name)
 
 
 def _read_meta(workbook, name: str, expected_year: int | None) -> dict[str, Any]:
@@ -212,14 +235,17 @@ def _row_map(sheet, last_row: int) -> dict[str, int]:
             rows[key] = r
     missing = [row for row in template_rows() if row.key and row.key not in rows]
     if missing:
-        if len(missing) > 5:
-            problems.insert(0, Problem(f"模板的指标行已被改动（缺少 {len(missing)} 行），请重新下载模板后填写。"))
-        else:
-            problems.insert(0, Problem("模板中缺少以下指标行（请勿删除行）：" + "、".join(r.label for r in missing)
-                                       + "。请重新下载模板后填写。"))
+        problems.insert(0, _missing_rows_problem(missing))
     if problems:
-        raise _Refused(*problems)
+        raise _Unreadable(*problems)
     return rows
+
+
+def _missing_rows_problem(missing: list[TemplateRow]) -> Problem:
+    if len(missing) > 5:
+        return Problem(f"模板的指标行已被改动（缺少 {len(missing)} 行），请重新下载模板后填写。")
+    return Problem("模板中缺少以下指标行（请勿删除行）：" + "、".join(r.label for r in missing)
+                   + "。请重新下载模板后填写。")
 
 
 def _check_merged(sheet) -> None:
@@ -231,7 +257,7 @@ def _check_merged(sheet) -> None:
             problems.append(Problem("为合并单元格：数据区不能合并单元格，请取消合并后重新上传", merged.coord,
                                     row=merged.min_row, column=merged.min_col))
     if problems:
-        raise _Refused(*problems)
+        raise _Unreadable(*problems)
 
 
 # ---- cells ---------------------------------------------------------------------------------------
@@ -241,33 +267,35 @@ def _is_formula(cell) -> bool:
     return cell.data_type == "f" or isinstance(value, (ArrayFormula, DataTableFormula))
 
 
+def _number_cell_value(cell, row: TemplateRow) -> Any:
+    """A number Excel typed: kept for numeric and yes/no rows, text for the others."""
+    value, f = cell.value, row.field
+    if f.kind is Kind.PERCENT and "%" in (cell.number_format or "") and row.choice is None:
+        try:  # typed "12.5%": Excel keeps 0.125 and shows it as a percentage
+            return (Decimal(repr(value)) * 100).normalize()
+        except InvalidOperation:  # pragma: no cover - inf/nan never come from openpyxl
+            return value
+    if f.is_numeric or row.choice is not None or f.kind is Kind.BOOL:
+        return value
+    if f.kind is Kind.CREDIT_CODE:
+        raise ParseError(f"「{f.label}」被 Excel 存成了数字（可能已丢失位数），请把单元格设为“文本”格式后"
+                         "重新填写")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _cell_value(cell, row: TemplateRow) -> Any:
     """A cell's value for the domain parser; raises ParseError for what cannot be right."""
     value = cell.value
-    f = row.field
     if isinstance(value, str):
-        value = value.strip()
-        return value or None
+        return value.strip() or None
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        if f.kind is Kind.PERCENT and "%" in (cell.number_format or "") and row.choice is None:
-            try:  # typed "12.5%": Excel keeps 0.125 and shows it as a percentage
-                return (Decimal(repr(value)) * 100).normalize()
-            except InvalidOperation:  # pragma: no cover - inf/nan never come from openpyxl
-                return value
-        if f.is_numeric or row.choice is not None or f.kind is Kind.BOOL:
-            return value
-        if f.kind is Kind.CREDIT_CODE:
-            raise ParseError(f"「{f.label}」被 Excel 存成了数字（可能已丢失位数），请把单元格设为“文本”格式后"
-                             "重新填写")
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
+        return _number_cell_value(cell, row)
     if isinstance(value, (dt.datetime, dt.date)):
-        if f.kind is Kind.DATE:
-            return value
-        return value.isoformat()
+        return value if row.field.kind is Kind.DATE else value.isoformat()
     return str(value)
 
 
@@ -366,6 +394,6 @@ def read_workbook(path: str | os.PathLike, *, name: str = "", expected_year: int
         if not result.columns:
             raise _file_problem(f"没有找到任何申报数据：请从 {get_column_letter(FIRST_DATA_COLUMN)} 列起每列填写一家企业。")
         _check_columns(result.columns)
-    except _Refused as refused:
+    except _Unreadable as refused:
         result.problems.extend(refused.problems)
     return result

@@ -1,0 +1,159 @@
+"""The layering of docs/architecture.md, checked on the source so that it cannot drift:
+``domain/`` is pure, services never touch the HTTP request, no import circle, no import
+hidden in a function to dodge one, and no module grows past 500 lines."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "xkxl_intranet"
+ROOT = "xkxl_intranet"
+
+# The HTTP side of the house: the app factory, blueprints, forms, template setup, the error
+# pages, the command line, the route helpers (web.py) and the role gates of auth/scoping.py.
+HTTP_MODULES = {"xkxl_intranet", "xkxl_intranet.web", "xkxl_intranet.templating",
+                "xkxl_intranet.cli", "xkxl_intranet.core.errors", "xkxl_intranet.files.cli",
+                "xkxl_intranet.auth.scoping", "xkxl_intranet.extensions"}
+HTTP_SUFFIXES = (".routes", ".forms")
+# What only a request has: a service that used one could not run from a command or a test.
+REQUEST_ONLY = {"request", "url_for", "abort", "flash", "current_user", "htmx", "session", "g"}
+# Imports that stay inside a function, each with its reason.
+LAZY_IMPORTS_ALLOWED = {
+    ("xkxl_intranet", "create_app"),  # the factory imports its blueprints
+    ("xkxl_intranet.printing", "_lean_user_agent_stylesheet"),  # WeasyPrint takes ~1 s to import
+    ("xkxl_intranet.printing", "_report_html_class"),
+    ("xkxl_intranet.printing", "render_pdf"),
+}
+MAX_LINES = 500
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    return modules
+
+
+MODULES = _modules()
+
+
+def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _imports(module: str, tree: ast.Module, *, top_level_only: bool) -> set[str]:
+    """Project modules ``module`` imports (``from x import y`` counts y when y is a module)."""
+    found: set[str] = set()
+    is_package = MODULES[module].name == "__init__.py"
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith(ROOT)}
+        elif isinstance(node, ast.ImportFrom):
+            target = _resolve(module, node, is_package)
+            if not target.startswith(ROOT):
+                continue
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if candidate in MODULES else target)
+    return {name for name in found if name in MODULES and name != module}
+
+
+def _tree(module: str) -> ast.Module:
+    return ast.parse(MODULES[module].read_text(encoding="utf-8"))
+
+
+def _is_http(module: str) -> bool:
+    return module in HTTP_MODULES or module.endswith(HTTP_SUFFIXES)
+
+
+def test_there_is_no_import_circle():
+    graph = {m: _imports(m, _tree(m), top_level_only=True) for m in MODULES}
+    # Parents of a module import nothing of it (package __init__ files are empty but the
+    # factory's), so a cycle here is a real one.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    assert cycles == []
+
+
+def test_no_import_is_hidden_in_a_function():
+    hidden = []
+    for module in MODULES:
+        for node in ast.walk(_tree(module)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Import | ast.ImportFrom) and \
+                            (module, node.name) not in LAZY_IMPORTS_ALLOWED:
+                        hidden.append(f"{module}:{node.name}:{inner.lineno}")
+    assert hidden == []
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not _is_http(m)))
+def test_services_do_not_touch_the_request(module):
+    used = set()
+    for node in ast.walk(_tree(module)):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = node.module or ""
+        if source.split(".")[0] in {"flask", "flask_login", "flask_htmx"} or source.endswith("extensions"):
+            used |= {a.name for a in node.names} & REQUEST_ONLY
+    assert used == set()
+
+
+def test_domain_is_pure():
+    for module in (m for m in MODULES if m.startswith(f"{ROOT}.domain")):
+        tree = _tree(module)
+        outside = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+                   and any(name.split(".")[0] in {"flask", "sqlalchemy", "flask_sqlalchemy", "werkzeug"}
+                           for name in ([a.name for a in n.names] if isinstance(n, ast.Import)
+                                        else [n.module or ""]))]
+        assert outside == [], module
+        assert all(m.startswith(f"{ROOT}.domain") for m in _imports(module, tree, top_level_only=False)), module
+
+
+def test_no_service_imports_the_http_side():
+    http = {m for m in MODULES if m.endswith(HTTP_SUFFIXES)} | {
+        "xkxl_intranet.web", "xkxl_intranet.templating", "xkxl_intranet.core.errors"}
+    for module in (m for m in MODULES if not _is_http(m)):
+        assert not (_imports(module, _tree(module), top_level_only=False) & http), module
+
+
+def test_no_module_is_over_500_lines():
+    long = {m: n for m, p in MODULES.items()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}

@@ -1,0 +1,142 @@
+"""ZIP archives of a round's files, one city's or the whole province's: the current 申报书
+versions, all evidence and the current 汇总表 scan, laid out as
+``市州/序号_企业名称/类别/原文件名`` and ``市州/汇总表/原文件名``, with a ``manifest.csv``
+(file name, size, SHA-256, upload time, uploader). Streamed: see :mod:`.zipstream`."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ..applications.models import Application
+from ..auth.scoping import scope_to_city
+from ..clock import now
+from ..extensions import db
+from ..rounds.models import City, Round
+from .categories import CATEGORIES, SUMMARY_FOLDER
+from .models import StoredFile
+from .naming import archive_member, safe_arcname
+from .storage import path_for
+from .zipstream import ZipMember, manifest_csv, stream_zip, unique_arcname
+
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS = (("city", "市（州）"), ("enterprise", "企业名称"), ("category", "类别"),
+                    ("name", "文件名"), ("path", "压缩包内路径"), ("size", "大小（字节）"),
+                    ("sha256", "SHA-256"), ("uploaded_at", "上传时间"), ("uploaded_by", "上传人"),
+                    ("note", "备注"))
+MISSING_NOTE = "服务器存储中缺失，未打包"
+_CATEGORY_ORDER = {key: i for i, key in enumerate(CATEGORIES)}
+
+
+def enterprise_label(application: Application) -> str:
+    return application.enterprise_name or application.platform_name or f"未命名申报{application.id}"
+
+
+@dataclass
+class Archive:
+    filename: str
+    members: list[ZipMember]
+    manifest: bytes
+    missing: int  # files whose bytes are gone from storage (listed in the manifest, not packed)
+
+    def stream(self) -> Iterator[bytes]:
+        return stream_zip([ZipMember(MANIFEST_NAME, data=self.manifest, mtime=now()),
+                           *self.members])
+
+
+@dataclass
+class _Layout:
+    """Where each file goes in the archive, and in which order."""
+
+    cities: dict[int, City]
+    applications: dict[int, Application]
+    sequence: dict[int, int]  # application id -> its 序号 within its city
+
+    def sort_key(self, f: StoredFile) -> tuple:
+        city = self.cities[f.city_id]
+        if f.application_id is None:  # the city's 汇总表 after its applications
+            return (city.sort_order, city.id, 1, 0, 0, f.uploaded_at, f.id)
+        return (city.sort_order, city.id, 0, self.sequence.get(f.application_id, 0),
+                f.application_id, _CATEGORY_ORDER.get(f.category, 99), f.uploaded_at, f.id)
+
+    def place(self, f: StoredFile) -> tuple[str, str] | None:
+        """The enterprise the file belongs to ("" for a 汇总表) and its path in the archive."""
+        city = self.cities[f.city_id]
+        if f.application_id is None:
+            return "", archive_member(city.name, SUMMARY_FOLDER, f.original_name)
+        application = self.applications.get(f.application_id)
+        if application is None:
+            return None
+        enterprise = enterprise_label(application)
+        folder = f"{self.sequence[application.id]:02d}_{enterprise}"
+        return enterprise, archive_member(city.name, folder, CATEGORIES[f.category].label,
+                                          f.original_name)
+
+
+def _sequence(applications: Iterable[Application]) -> dict[int, int]:
+    """The 序号 the city gave (``position``), else the order of creation within the city."""
+    sequence: dict[int, int] = {}
+    seen_per_city: dict[int, int] = defaultdict(int)
+    for application in applications:
+        seen_per_city[application.city_id] += 1
+        position = application.position or 0
+        sequence[application.id] = position if position > 0 else seen_per_city[application.city_id]
+    return sequence
+
+
+def _layout(user, round_: Round, cities: list[City]) -> _Layout:
+    applications = db.session.scalars(scope_to_city(
+        select(Application).where(Application.round_id == round_.id,
+                                  Application.city_id.in_([c.id for c in cities])),
+        Application.city_id, user).order_by(Application.city_id, Application.id)).all()
+    return _Layout(cities={c.id: c for c in cities},
+                   applications={a.id: a for a in applications},
+                   sequence=_sequence(applications))
+
+
+def _current_files(user, round_: Round, cities: list[City]) -> list[StoredFile]:
+    return list(db.session.scalars(scope_to_city(
+        select(StoredFile).where(StoredFile.round_id == round_.id,
+                                 StoredFile.city_id.in_([c.id for c in cities]),
+                                 StoredFile.superseded_at.is_(None)),
+        StoredFile.city_id, user)))
+
+
+def _manifest_row(f: StoredFile, city: City, enterprise: str, path: str, note: str) -> dict[str, Any]:
+    return {"city": city.name, "enterprise": enterprise, "category": CATEGORIES[f.category].label,
+            "name": f.original_name, "path": path, "size": f.size, "sha256": f.sha256,
+            "uploaded_at": f.uploaded_at, "uploaded_by": f.uploader_name, "note": note}
+
+
+def _archive_name(round_: Round, cities: list[City]) -> str:
+    if len(cities) == 1:
+        return f"{cities[0].name}_申报材料_{round_.year}.zip"
+    return f"全省_申报材料_{round_.year}.zip"
+
+
+def archive_for(user, round_: Round, cities: list[City]) -> Archive:
+    """The archive of ``cities``' current files in ``round_``, as far as ``user`` may see them
+    (the route has already checked the cities). A file missing from storage is listed in the
+    manifest with a note, not packed."""
+    layout = _layout(user, round_, cities)
+    members: list[ZipMember] = []
+    manifest: list[dict[str, Any]] = []
+    taken: set[str] = {MANIFEST_NAME.casefold()}
+    for f in sorted(_current_files(user, round_, cities), key=layout.sort_key):
+        place = layout.place(f)
+        if place is None:
+            continue
+        enterprise, arcname = place
+        arcname = unique_arcname(safe_arcname(arcname), taken)
+        path = path_for(f.storage_name)
+        kept = path.is_file()
+        if kept:
+            members.append(ZipMember(arcname, path=path, mtime=f.uploaded_at))
+        manifest.append(_manifest_row(f, layout.cities[f.city_id], enterprise,
+                                      arcname if kept else "", "" if kept else MISSING_NOTE))
+    return Archive(filename=_archive_name(round_, cities), members=members,
+                   manifest=manifest_csv(manifest, MANIFEST_COLUMNS),
+                   missing=len(manifest) - len(members))

@@ -1,0 +1,286 @@
+"""The indicator template and its import: the use case around the workbook reader.
+
+A clerk downloads the template (blank or prefilled with the city's applications), fills it in
+and uploads it. The upload is kept under a random token between preview and confirm; the
+preview reads it (:mod:`.template_reader`: cells, no database), matches each column to the
+city's applications by 统一社会信用代码 and runs the same checks as the form. Confirming reads
+and checks everything again, then saves every application of the file or none.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..applications.evaluation import evaluate_input
+from ..applications.models import Application
+from ..applications.operations import save_application
+from ..audit.services import record
+from ..auth.scoping import is_own_city_clerk
+from ..clock import now
+from ..domain.credit_code import normalize_code
+from ..domain.errors import NotFound, Refused
+from ..domain.findings import Severity
+from ..domain.indicators import FIELDS, Field, Kind
+from ..domain.parsing import format_field
+from ..extensions import db
+from ..rounds.models import City, Round
+from ..rounds.state import batch_is_locked
+from .layouts import TemplateMeta
+from .summary import city_applications_stmt
+from .template_reader import BLOCK, ERROR, MAX_FILE_BYTES, WARNING, ImportColumn, Problem, read_workbook
+from .workbooks import indicator_template
+
+IMPORT_TTL_SECONDS = 24 * 3600
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
+LOCKED_IMPORT_MESSAGE = "本市（州）已报送，申报为只读，不能导入；如需修改，请联系省厅退回。"
+TOO_LARGE_MESSAGE = f"文件过大：指标模板不超过 {MAX_FILE_BYTES // 1048576} MB。"
+
+
+def _clerk_city(user, city: City) -> City:
+    """The template and the import are the city clerk's own: for anyone else, not there."""
+    if not is_own_city_clerk(user, city.id):
+        raise NotFound
+    return city
+
+
+def import_locked(round_: Round, city: City) -> bool:
+    """A reported city's applications are read-only: nothing can be imported."""
+    return batch_is_locked(round_.id, city.id)
+
+
+# ---- the indicator template -----------------------------------------------------------------------
+
+def template_name(city: City, *, filled: bool) -> str:
+    return f"申报指标模板_{city.name}{'_含现有申报' if filled else ''}.xlsx"
+
+
+def template_workbook(user, round_: Round, city: City, *, filled: bool) -> bytes:
+    """The Excel template of every indicator; ``filled`` prefills the city's applications."""
+    _clerk_city(user, city)
+    applications = []
+    if filled:
+        applications = [a.values() for a in db.session.scalars(city_applications_stmt(user, round_, city))]
+    meta = TemplateMeta(round_year=round_.year, city_code=city.code,
+                        generated_at=now().isoformat(timespec="seconds"))
+    return indicator_template(title=f"{round_.title}申报指标填报模板（{city.name}）", meta=meta,
+                              applications=applications)
+
+
+# ---- the uploaded workbook between preview and confirm --------------------------------------------------
+
+def imports_folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sweep_imports(max_age: float = IMPORT_TTL_SECONDS) -> int:
+    """Delete uploaded workbooks older than a day (never confirmed nor cancelled)."""
+    removed = 0
+    limit = time.time() - max_age
+    for path in imports_folder().glob("*.xlsx"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def store_import(stream: BinaryIO) -> str:
+    """Keep an uploaded workbook under a random token (the session holds the token)."""
+    sweep_imports()
+    token = secrets.token_urlsafe(24)
+    path = imports_folder() / f"{token}.xlsx"
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := stream.read(64 * 1024):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise Refused(TOO_LARGE_MESSAGE)
+            out.write(chunk)
+    return token
+
+
+def import_path(token: str | None) -> Path | None:
+    """The stored upload of ``token``; ``None`` for a token that is not one of ours."""
+    if not token or not TOKEN_PATTERN.fullmatch(token):
+        return None
+    path = imports_folder() / f"{token}.xlsx"
+    return path if path.is_file() else None
+
+
+def discard_import(token: str | None) -> None:
+    path = import_path(token)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+# ---- preview and confirm --------------------------------------------------------------------------------
+
+@dataclass
+class ImportItem:
+    column: ImportColumn
+    application: Application | None
+    problems: list[Problem] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # labels of the fields that would change
+
+    @property
+    def action(self) -> str:
+        if self.column.problems:
+            return "无法导入"
+        if self.application is None:
+            return "新建"
+        return "更新" if self.changes else "无变化"
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+
+@dataclass
+class ImportPreview:
+    name: str
+    items: list[ImportItem]
+    problems: list[Problem]  # about the whole file
+    digest: str = ""
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        cells = sorted((p for item in self.items for p in item.problems), key=lambda p: p.sort_key)
+        return self.problems + cells
+
+    @property
+    def blocking(self) -> list[Problem]:
+        return [p for p in self.all_problems if p.severity == BLOCK]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocking)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for p in self.all_problems if p.severity == severity and not p.acknowledged)
+
+    @property
+    def created(self) -> list[ImportItem]:
+        return [i for i in self.items if i.action == "新建"]
+
+    @property
+    def updated(self) -> list[ImportItem]:
+        return [i for i in self.items if i.action == "更新"]
+
+    @property
+    def unchanged(self) -> list[ImportItem]:
+        return [i for i in self.items if i.action == "无变化"]
+
+
+def _comparable(f: Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if f.kind is Kind.MULTI:
+        return tuple(value) or None
+    return format_field(f, value)
+
+
+def _changes(application: Application, values: dict[str, Any]) -> list[str]:
+    return [f.label for key, f in FIELDS.items()
+            if _comparable(f, values.get(key)) != _comparable(f, getattr(application, key))]
+
+
+def _digest(file_sha256: str, items: list[ImportItem], locked: bool) -> str:
+    state = [file_sha256, locked] + [[i.column.letter, i.application.id if i.application else None,
+                                      i.application.version if i.application else None] for i in items]
+    return hashlib.sha256(json.dumps(state).encode("utf-8")).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def _item(column: ImportColumn, match: Application | None, *, round_: Round, city: City) -> ImportItem:
+    """One column checked as the form checks an application; the reader's own parse problems
+    are already at their cells."""
+    item = ImportItem(column, match, list(column.problems))
+    evaluation = evaluate_input(column.raw, city=city, round_=round_, application=match)
+    for finding in evaluation.findings:
+        if finding.rule.startswith("parse:"):
+            continue
+        severity = ERROR if finding.severity is Severity.ERROR else WARNING
+        acknowledged = severity == WARNING and evaluation.is_acknowledged(finding)
+        item.problems.append(column.problem(finding.field, finding.message, severity=severity,
+                                            rule=finding.rule, acknowledged=acknowledged))
+    item.problems.sort(key=lambda p: p.sort_key)
+    if match is not None and not column.problems:
+        item.changes = _changes(match, evaluation.result.values)
+    return item
+
+
+def preview_import(user, path: Path, *, name: str, round_: Round, city: City) -> ImportPreview:
+    """Read and check everything; nothing is written. Run again on confirm."""
+    _clerk_city(user, city)
+    result = read_workbook(path, name=name, expected_year=round_.year)
+    preview = ImportPreview(name=name, items=[], problems=list(result.problems))
+    locked = import_locked(round_, city)
+    if locked:
+        preview.problems.insert(0, Problem(LOCKED_IMPORT_MESSAGE))
+    existing = {normalize_code(a.credit_code): a
+                for a in db.session.scalars(city_applications_stmt(user, round_, city)) if a.credit_code}
+    for column in result.columns:
+        match = existing.get(normalize_code(column.credit_code)) if column.credit_code else None
+        preview.items.append(_item(column, match, round_=round_, city=city))
+    preview.digest = _digest(_file_sha256(path), preview.items, locked)
+    return preview
+
+
+def _save_item(user, item: ImportItem, *, round_: Round, city: City) -> Application:
+    application = item.application
+    label = f"{item.column.label}（{item.column.title}）"
+    try:
+        saved, _ = save_application(user, application, item.column.raw, city=city, round_=round_,
+                                    expected_version=application.version if application else None)
+    except (Refused, StaleDataError) as err:
+        raise Refused(f"{label}未能保存：{err}") from None
+    if saved is None:  # cannot happen: unreadable values block the preview
+        raise Refused(f"{label}有无法识别的内容，未导入任何数据。")
+    return saved
+
+
+def apply_import(user, path: Path, *, name: str, round_: Round, city: City,
+                 expected_digest: str | None) -> ImportPreview:
+    """Re-check everything, then save every application of the file, or none (the route rolls
+    back on :class:`Refused`). Rule errors and warnings do not stop it: the applications are
+    saved as drafts with those findings, as the form allows."""
+    preview = preview_import(user, path, name=name, round_=round_, city=city)
+    if preview.blocked:
+        raise Refused("文件中有无法读取的内容，未导入任何数据：" + "；".join(p.text for p in preview.blocking[:5])
+                      + ("……" if len(preview.blocking) > 5 else ""))
+    if expected_digest != preview.digest:
+        raise Refused("自预览以来本市（州）的申报或上传的文件已有变化，请核对下面新的预览后再确认导入。")
+    created, updated = [], []
+    for item in preview.items:
+        if item.action != "无变化":
+            saved = _save_item(user, item, round_=round_, city=city)
+            (created if item.application is None else updated).append(saved.title)
+    record("reports.imported", user=user, object_type="city", object_id=city.id, city_id=city.id,
+           summary=f"Excel导入申报指标：新建 {len(created)} 份、更新 {len(updated)} 份（文件“{name}”）",
+           after={"file": name, "created": created, "updated": updated,
+                  "unchanged": [i.column.title for i in preview.unchanged]})
+    db.session.flush()
+    return preview

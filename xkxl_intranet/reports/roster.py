@@ -1,0 +1,82 @@
+"""The province-wide roster and its filtered lists (全省申报名单, 推荐工信部名单, 列入省级培育名单),
+with what a user may see of it: a clerk's roster would hold only their own city's rows."""
+from __future__ import annotations
+
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from ..applications.models import Application, ProvinceMark, ReviewState
+from ..auth.scoping import scope_to_city
+from ..clock import now
+from ..domain.errors import NotFound
+from ..extensions import db
+from ..printing import css_string, print_pdf
+from ..rounds.models import City, Round
+from .layouts import ROSTER_COLUMNS, ROSTER_KEY_FIELDS, ROSTER_LISTS, Roster, RosterEntry, RosterSheet
+
+MARK_LIST_NAMES = {ProvinceMark.RECOMMENDED: "推荐工信部名单", ProvinceMark.CULTIVATION: "列入省级培育名单",
+                   ProvinceMark.NOT_SELECTED: "未入选名单"}
+
+
+def state_label(state: str | None) -> str:
+    """市州初审 state as the clerk reads it (an unknown value as stored)."""
+    try:
+        return ReviewState(state).label
+    except ValueError:
+        return state or ""
+
+
+def mark_label(mark: str | None) -> str:
+    return ProvinceMark(mark).label if mark else ""
+
+
+def roster_entries(user, round_: Round, mark: str | None = None) -> list[RosterEntry]:
+    """Every application of the round ``user`` may see (or those with ``mark``), city by city in
+    附件3 order: one query of the columns the roster prints."""
+    figures = [getattr(Application, key) for key in ROSTER_KEY_FIELDS]
+    stmt = (select(Application.province_mark, City.name, Application.platform_name,
+                   Application.enterprise_name, Application.credit_code, Application.contact_name,
+                   Application.contact_mobile, Application.review_state, *figures)
+            .join(City, Application.city_id == City.id)
+            .where(Application.round_id == round_.id)
+            .order_by(City.sort_order, Application.position, Application.id))
+    stmt = scope_to_city(stmt, Application.city_id, user)
+    if mark:
+        stmt = stmt.where(Application.province_mark == mark)
+    return [RosterEntry(mark_value, (city, platform or "", enterprise or "", code or "", contact or "",
+                                     mobile or "", state_label(state), mark_label(mark_value), *numbers))
+            for mark_value, city, platform, enterprise, code, contact, mobile, state, *numbers
+            in db.session.execute(stmt)]
+
+
+def build_roster(user, round_: Round, list_key: str) -> Roster:
+    """One of :data:`ROSTER_LISTS`; the full roster adds one sheet per province mark. An unknown
+    list is :class:`NotFound`."""
+    roster_list = ROSTER_LISTS.get(list_key)
+    if roster_list is None:
+        raise NotFound
+    entries = roster_entries(user, round_, roster_list.mark)
+    sheets = [RosterSheet("全部" if roster_list.mark is None else roster_list.name[:31],
+                          f"{round_.title}{roster_list.name}", tuple(entries))]
+    if roster_list.mark is None:
+        sheets.extend(RosterSheet(mark.label, f"{round_.title}{MARK_LIST_NAMES[mark]}",
+                                  tuple(e for e in entries if e.mark == mark.value))
+                      for mark in ProvinceMark)
+    return Roster(round_.title, roster_list, now(), tuple(sheets))
+
+
+def roster_counts(user, round_: Round) -> dict[str, int]:
+    """How many applications each list holds: ``all`` and one count per province mark."""
+    stmt = scope_to_city(
+        select(Application.province_mark, func.count()).where(Application.round_id == round_.id),
+        Application.city_id, user).group_by(Application.province_mark)
+    by_mark = {mark: count for mark, count in db.session.execute(stmt)}
+    return {"all": sum(by_mark.values()), **{m.value: by_mark.get(m.value, 0) for m in ProvinceMark}}
+
+
+def roster_pdf(roster: Roster) -> bytes:
+    """The roster's first sheet, A4 landscape, with the print date and title in the margins."""
+    printed = roster.generated_at.strftime("%Y-%m-%d %H:%M")
+    return print_pdf("reports/roster_print.html", roster=roster, columns=ROSTER_COLUMNS, printed=printed,
+                     footer_left=Markup(css_string(f"打印日期：{printed}")),
+                     footer_center=Markup(css_string(roster.title)))
