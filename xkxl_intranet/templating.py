@@ -104,6 +104,9 @@ def register_templating(app: Flask) -> None:
         moment = now()
         return {
             "current_round": round_,
+            # The province's marks reach a city only once the round's results are published.
+            "marks_visible": bool(current_user and current_user.is_authenticated and (
+                not current_user.is_city or (round_ is not None and round_.results_published))),
             "server_now": moment,
             "seconds_left": int((round_.deadline - moment).total_seconds()) if round_ else None,
         }

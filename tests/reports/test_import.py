@@ -6,6 +6,7 @@ import os
 import re
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -417,7 +418,8 @@ def test_reported_city_cannot_import(app, city_client):
     page = city_client.get("/reports/import").get_data(as_text=True)
     assert "已报送，申报为只读，不能导入" in page and "上传并检查" not in page
     page = upload(city_client, as_bytes(wb)).get_data(as_text=True)
-    assert "未导入任何数据" in page
+    assert "申报已报送，申报内容为只读" in page  # a direct POST gets the same refusal
+    assert not list((Path(app.instance_path) / "imports").glob("*"))  # and nothing was stored
 
 
 def test_another_citys_applications_are_never_matched(app, city_client):

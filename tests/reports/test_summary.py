@@ -253,7 +253,7 @@ def test_only_the_citys_clerk_reorders_and_sets_the_contact(app):
             with pytest.raises(NotFound):
                 move_application(user(other), round_, chengdu, second, "up")
             with pytest.raises(NotFound):
-                update_contact(user(other), chengdu, "李娜", "13912345678")
+                update_contact(user(other), round_, chengdu, "李娜", "13912345678")
         with pytest.raises(Refused, match="请选择上移或下移"):
             move_application(user("chengdu"), round_, chengdu, second, "sideways")
         with pytest.raises(NotFound):
@@ -261,9 +261,9 @@ def test_only_the_citys_clerk_reorders_and_sets_the_contact(app):
         message = move_application(user("chengdu"), round_, chengdu, second, "up")
         assert message == "已将“蜀2工业互联网平台”上移至第 1 位。"
         with pytest.raises(Refused, match="「联系人」不能超过40个字"):
-            update_contact(user("chengdu"), chengdu, "李" * 41, "13912345678")
+            update_contact(user("chengdu"), round_, chengdu, "李" * 41, "13912345678")
         with pytest.raises(Refused, match="请填写「联系方式」"):
-            update_contact(user("chengdu"), chengdu, "李娜", " ")
+            update_contact(user("chengdu"), round_, chengdu, "李娜", " ")
         db.session.commit()
     assert [e.summary for e in events(app, "summary.reordered")] == [
         "调整推荐信息汇总表顺序：“蜀2工业互联网平台”上移至第 1 位"]

@@ -286,7 +286,8 @@ def test_province_marks_only_reported_passed_applications(app, at_before_deadlin
     province.post(f"/rounds/applications/{application_id}/mark", data={"mark": "recommended", "note": "综合排名第一"})
     application = get_application(app, application_id)
     assert application.province_mark == "recommended" and application.province_note == "综合排名第一"
-    assert "推荐工信部" in city.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "推荐工信部" in province.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "推荐工信部" not in city.get(f"/applications/{application_id}").get_data(as_text=True)  # unpublished
     assert city.post(f"/rounds/applications/{application_id}/mark", data={"mark": "recommended"}).status_code == 404
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from xkxl_intranet.domain.credit_code import (
     CITY_NAMES,
+    PREFIX_KINDS,
     analyze_code,
     check_credit_code,
     credit_code_check_char,
@@ -183,13 +184,13 @@ def test_the_old_9_character_org_code_is_an_error_that_asks_for_the_credit_code(
     assert not analyze_code("D2143569X", clerk_city_code="510100").ok
 
 
-@pytest.mark.parametrize("prefix", ["11", "12", "51", "52", "92", "93", "Y1"])
+@pytest.mark.parametrize("prefix", sorted(PREFIX_KINDS))
 def test_a_code_that_is_not_an_enterprise_is_a_warning_naming_its_kind(prefix):
     code = make_credit_code("510104", "MA61QY3B", prefix=prefix)
     _, findings = check_credit_code(code, clerk_city_code="510100")
     (f,) = findings
     assert (f.severity, f.rule) == (Severity.WARNING, "credit_code:not_enterprise")
-    assert f"“{prefix}”" in f.message and "企业（91）" in f.message
+    assert f"“{prefix}”" in f.message and "企业（91）" in f.message and PREFIX_KINDS[prefix] in f.message
 
 
 def test_an_enterprise_code_has_no_prefix_warning():

@@ -5,7 +5,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import load_only
 
 from ..audit.models import AuditEvent
-from ..auth.scoping import scope_to_city
+from ..auth.scoping import MARK_ACTION, marks_visible_to, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.models import City, Round
@@ -74,8 +74,11 @@ def duplicate_ids(round_: Round) -> set[int]:
     return ids
 
 
-def history(application: Application, limit: int = 30) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == "application",
-                                 AuditEvent.object_id == str(application.id))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+def history(user, application: Application, limit: int = 30) -> list[AuditEvent]:
+    """The application's audit events; a city sees the province's marks only once the round's
+    results are published."""
+    stmt = select(AuditEvent).where(AuditEvent.object_type == "application",
+                                    AuditEvent.object_id == str(application.id))
+    if not marks_visible_to(user, application.round):
+        stmt = stmt.where(AuditEvent.action != MARK_ACTION)
+    return list(db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))

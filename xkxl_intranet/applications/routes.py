@@ -108,7 +108,7 @@ def detail(application_id: int):
         "applications/detail.html", application=application, sections=SECTIONS,
         evaluation=evaluation, editable=current_user.is_city and is_editable(application),
         review_form=ReviewForm(decision=application.review_state, comment=application.review_comment),
-        ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(application),
+        ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
         extra=missing_files, files_html=files_html, sums=evaluation.sums())
 
 

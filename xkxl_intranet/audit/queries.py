@@ -6,9 +6,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from ..auth.scoping import scope_to_city
+from ..auth.scoping import MARK_ACTION, marks_visible_to, scope_to_city
 from ..clock import SHANGHAI
 from ..extensions import db
+from ..rounds.models import Round
 from .models import AuditEvent
 
 PAGE_SIZE = 50
@@ -39,6 +40,8 @@ ACTION_LABELS = {
     "batch.paper_received": "登记纸质材料",
     "batch.disclosure": "信息公开选项",
     "round.deadline_changed": "修改截止时间",
+    "round.results_published": "公布推荐结果",
+    "round.results_withdrawn": "撤回推荐结果公布",
     "round.opened": "开启新批次",
     "city.contact_updated": "修改汇总表联系人",
     "summary.reordered": "调整汇总表顺序",
@@ -58,8 +61,12 @@ class TrailFilter:
     page: int = 1
 
 
-def trail(user, f: TrailFilter) -> tuple[list[AuditEvent], int]:
+def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int]:
+    """The events ``user`` may read; a city sees the province's marks once ``round_``'s
+    results are published."""
     stmt = scope_to_city(select(AuditEvent), AuditEvent.city_id, user)
+    if not marks_visible_to(user, round_):
+        stmt = stmt.where(AuditEvent.action != MARK_ACTION)
     if f.city_id:
         stmt = stmt.where(AuditEvent.city_id == f.city_id)
     if f.username:

@@ -4,7 +4,7 @@ from datetime import date
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
-from ..rounds.state import all_cities
+from ..rounds.state import all_cities, current_round
 from ..web import render_page_or_fragment
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
 
@@ -26,7 +26,7 @@ def index():
                     action=request.args.get("action", "").strip(),
                     date_from=_date_arg("date_from"), date_to=_date_arg("date_to"),
                     page=request.args.get("page", 1, type=int))
-    events, total = trail(current_user, f)
+    events, total = trail(current_user, f, current_round())
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
                                    labels=ACTION_LABELS, actions=known_actions(), cities=all_cities())

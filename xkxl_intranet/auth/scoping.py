@@ -51,6 +51,16 @@ def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
             and user.city_id is not None and user.city_id == city_id)
 
 
+MARK_ACTION = "application.marked"
+
+
+def marks_visible_to(user: User | None, round_: Round | None) -> bool:
+    """The province's 推荐结果 marks are internal until it publishes the round's results."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.role != Role.CITY or (round_ is not None and round_.results_published)
+
+
 def visible_city(user: User, city_id: int | None) -> City:
     """A city whose pages ``user`` may open; :class:`NotFound` otherwise."""
     city = db.session.get(City, city_id) if city_id else None

@@ -131,12 +131,16 @@ class RosterList:
     key: str
     name: str  # printed after the round's title
     mark: str | None  # ProvinceMark value, or None for every application
+    # False: only what the cities reported (初审通过 in a 已报送/已受理 batch). True: drafts,
+    # 不推荐 and unreported batches too — and the name says so on every print.
+    include_unreported: bool = False
 
 
 ROSTER_LISTS: dict[str, RosterList] = {
     "all": RosterList("all", "全省申报名单", None),
     "recommended": RosterList("recommended", "推荐工信部名单", "recommended"),
     "cultivation": RosterList("cultivation", "列入省级培育名单", "cultivation"),
+    "unreported": RosterList("unreported", "全省申报名单（含未报送）", None, include_unreported=True),
 }
 
 

@@ -12,6 +12,7 @@ from ..domain.errors import NotFound
 from ..extensions import db
 from ..printing import css_string, print_pdf
 from ..rounds.models import City, Round
+from ..rounds.state import counted
 from .layouts import ROSTER_COLUMNS, ROSTER_KEY_FIELDS, ROSTER_LISTS, Roster, RosterEntry, RosterSheet
 
 MARK_LIST_NAMES = {ProvinceMark.RECOMMENDED: "推荐工信部名单", ProvinceMark.CULTIVATION: "列入省级培育名单",
@@ -30,15 +31,16 @@ def mark_label(mark: str | None) -> str:
     return ProvinceMark(mark).label if mark else ""
 
 
-def roster_entries(user, round_: Round, mark: str | None = None) -> list[RosterEntry]:
-    """Every application of the round ``user`` may see (or those with ``mark``), city by city in
-    附件3 order: one query of the columns the roster prints."""
+def roster_entries(user, round_: Round, mark: str | None = None, *,
+                   include_unreported: bool = False) -> list[RosterEntry]:
+    """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
+    see, or those with ``mark``, city by city in 附件3 order: one query of the printed columns."""
     figures = [getattr(Application, key) for key in ROSTER_KEY_FIELDS]
     stmt = (select(Application.province_mark, City.name, Application.platform_name,
                    Application.enterprise_name, Application.credit_code, Application.contact_name,
                    Application.contact_mobile, Application.review_state, *figures)
             .join(City, Application.city_id == City.id)
-            .where(Application.round_id == round_.id)
+            .where(counted(round_, include_unreported=include_unreported))
             .order_by(City.sort_order, Application.position, Application.id))
     stmt = scope_to_city(stmt, Application.city_id, user)
     if mark:
@@ -55,7 +57,8 @@ def build_roster(user, round_: Round, list_key: str) -> Roster:
     roster_list = ROSTER_LISTS.get(list_key)
     if roster_list is None:
         raise NotFound
-    entries = roster_entries(user, round_, roster_list.mark)
+    entries = roster_entries(user, round_, roster_list.mark,
+                             include_unreported=roster_list.include_unreported)
     sheets = [RosterSheet("全部" if roster_list.mark is None else roster_list.name[:31],
                           f"{round_.title}{roster_list.name}", tuple(entries))]
     if roster_list.mark is None:
@@ -66,12 +69,17 @@ def build_roster(user, round_: Round, list_key: str) -> Roster:
 
 
 def roster_counts(user, round_: Round) -> dict[str, int]:
-    """How many applications each list holds: ``all`` and one count per province mark."""
+    """How many applications each list holds: ``all`` and one count per province mark (what
+    the cities reported), and ``unreported`` (every application of the round)."""
     stmt = scope_to_city(
-        select(Application.province_mark, func.count()).where(Application.round_id == round_.id),
+        select(Application.province_mark, func.count()).where(counted(round_)),
         Application.city_id, user).group_by(Application.province_mark)
     by_mark = {mark: count for mark, count in db.session.execute(stmt)}
-    return {"all": sum(by_mark.values()), **{m.value: by_mark.get(m.value, 0) for m in ProvinceMark}}
+    everything = db.session.scalar(scope_to_city(
+        select(func.count()).select_from(Application).where(counted(round_, include_unreported=True)),
+        Application.city_id, user))
+    return {"all": sum(by_mark.values()), "unreported": everything or 0,
+            **{m.value: by_mark.get(m.value, 0) for m in ProvinceMark}}
 
 
 def roster_pdf(roster: Roster) -> bytes:

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from ..auth.scoping import city_or_404, city_required, is_own_city_clerk, round_or_404, staff_required
 from ..clock import now
 from ..files.naming import display_name
-from ..rounds.state import all_cities
+from ..rounds.state import LOCKED_MESSAGE, all_cities
 from ..web import XLSX_MIMETYPE, download, render_page_or_fragment, unit_of_work, wants_fragment
 from . import compare as comparisons
 from . import imports
@@ -110,13 +110,15 @@ def move(city_id: int):
 @login_required
 @city_required
 def contact(city_id: int):
+    round_ = round_or_404()
     city = city_or_404(city_id)
     form = ContactForm()
     if not form.validate_on_submit():
         flash(INVALID_REQUEST, "danger")
     else:
         with unit_of_work() as work:
-            summaries.update_contact(current_user, city, form.contact_name.data, form.contact_phone.data)
+            summaries.update_contact(current_user, round_, city, form.contact_name.data,
+                                     form.contact_phone.data)
         if work.ok:
             flash("联系人和联系方式已保存，将打印在推荐信息汇总表上。", "success")
     return redirect(url_for("reports.summary", city_id=city.id), 303)
@@ -206,6 +208,9 @@ def import_page():
 @login_required
 @city_required
 def import_upload():
+    if imports.import_locked(round_or_404(), current_user.city):
+        flash(LOCKED_MESSAGE, "danger")
+        return _back_to_import()
     if request.content_length and request.content_length > MAX_FILE_BYTES + 256 * 1024:
         flash(imports.TOO_LARGE_MESSAGE, "danger")
         return _back_to_import()

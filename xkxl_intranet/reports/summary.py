@@ -159,9 +159,13 @@ def _contact_phone(raw: str | None) -> str:
     return phone
 
 
-def update_contact(user, city: City, contact_name: str | None, contact_phone: str | None) -> None:
-    """The contact printed on the city's 附件3 (联系人 / 联系方式), set by its clerk."""
+def update_contact(user, round_: Round, city: City, contact_name: str | None,
+                   contact_phone: str | None) -> None:
+    """The contact printed on the city's 附件3 (联系人 / 联系方式), set by its clerk until the batch
+    is reported: the reported 附件3 (and its receipt) keep the contact they were reported with."""
     _own_city(user, city)
+    if batch_is_locked(round_.id, city.id):
+        raise Refused("本市（州）已报送，推荐信息汇总表的联系人不能再修改；如需修改，请联系省厅退回。")
     name, phone = _contact_name(contact_name), _contact_phone(contact_phone)
     before = {"contact_name": city.contact_name, "contact_phone": city.contact_phone}
     after = {"contact_name": name, "contact_phone": phone}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..extensions import db
 from .models import BatchState, City, CityBatch, Round
+from .state import counted
 
 
 @dataclass
@@ -30,22 +31,6 @@ class CityRow:
         if state is BatchState.NOT_STARTED and self.entered:
             return BatchState.FILLING
         return state
-
-
-REPORTED_STATES = (BatchState.REPORTED.value, BatchState.ACCEPTED.value)
-
-
-def counted(round_: Round, *, include_unreported: bool = False):
-    """The applications the province counts: by default only what cities reported, i.e. 初审通过
-    in a batch that is 已报送 or 已受理. ``include_unreported`` counts every application
-    (the view named 「含未报送」)."""
-    condition = Application.round_id == round_.id
-    if include_unreported:
-        return condition
-    reported_batches = select(CityBatch.city_id).where(CityBatch.round_id == round_.id,
-                                                      CityBatch.state.in_(REPORTED_STATES))
-    return and_(condition, Application.review_state == ReviewState.PASSED,
-                Application.city_id.in_(reported_batches))
 
 
 def dashboard_rows(round_: Round, *, include_unreported: bool = False) -> list[CityRow]:

@@ -66,6 +66,10 @@ class DeadlineForm(FlaskForm):
     confirm_past = BooleanField("确认：该时间如已过，保存后全部市（州）立即截止")
 
 
+class PublishForm(FlaskForm):
+    publish = StringField()  # "1" publishes the results, "0" withdraws them
+
+
 class NewRoundForm(FlaskForm):
     year = IntegerField("年度", validators=[DataRequired("请填写年度"), NumberRange(2022, 2100, "年度不正确")])
     title = StringField("名称", validators=[DataRequired("请填写名称")])

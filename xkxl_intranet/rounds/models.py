@@ -51,6 +51,13 @@ class Round(db.Model):
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
     # Demo rounds have their deadline moved into the future; every page says so.
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The province's 推荐结果 marks stay internal until it publishes the round's results.
+    results_published_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    results_published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+    @property
+    def results_published(self) -> bool:
+        return self.results_published_at is not None
 
     def __repr__(self) -> str:
         return f"<Round {self.year}>"

@@ -22,6 +22,7 @@ from .forms import (
     MarkForm,
     NewRoundForm,
     PaperForm,
+    PublishForm,
     ReportForm,
     ReturnForm,
 )
@@ -222,7 +223,7 @@ def mark(application_id: int):
 def index():
     rounds = db.session.scalars(select(Round).order_by(Round.year.desc())).all()
     return render_template("rounds/index.html", rounds=rounds, deadline_form=DeadlineForm(),
-                           new_form=NewRoundForm())
+                           new_form=NewRoundForm(), publish_form=PublishForm())
 
 
 @bp.route("/<int:round_id>/deadline", methods=["POST"])
@@ -239,6 +240,22 @@ def change_deadline(round_id: int):
             flash(f"截止时间已改为 {format_deadline(round_.deadline)}（北京时间）。", "success")
     else:
         flash_form_errors(form)
+    return redirect(url_for("rounds.index"), 303)
+
+
+@bp.route("/<int:round_id>/results", methods=["POST"])
+@login_required
+@province_required
+def publish_results(round_id: int):
+    round_ = round_or_404(round_id)
+    form = PublishForm()
+    if form.validate_on_submit():
+        publish = form.publish.data == "1"
+        with unit_of_work() as work:
+            settings.publish_results(current_user, round_, publish)
+        if work.ok:
+            flash("推荐结果已公布，各市（州）现在可以看到省厅的推荐标记。" if publish
+                  else "已撤回公布，推荐标记仅省厅可见。", "success")
     return redirect(url_for("rounds.index"), 303)
 
 

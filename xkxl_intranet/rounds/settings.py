@@ -75,3 +75,20 @@ def open_round(user, *, year: int, title: str, notice_number: str, deadline: dat
            summary=f"开启新批次：{round_.title}，截止 {deadline:%Y-%m-%d %H:%M}",
            after={"year": year, "title": round_.title, "deadline": deadline.isoformat()})
     return round_
+
+
+def publish_results(user, round_: Round, publish: bool) -> None:
+    """The province's 推荐结果 become visible to the cities (or are withdrawn again)."""
+    if publish == round_.results_published:
+        raise Refused("推荐结果已公布。" if publish else "推荐结果尚未公布。")
+    before = {"results_published_at": round_.results_published_at.isoformat() if round_.results_published_at
+              else None}
+    round_.results_published_at = now() if publish else None
+    round_.results_published_by_id = user.id if publish else None
+    record("round.results_published" if publish else "round.results_withdrawn", user=user,
+           object_type="round", object_id=round_.id,
+           summary=("公布推荐结果：各市（州）可看到省厅的推荐标记" if publish
+                    else "撤回推荐结果公布：各市（州）不再看到省厅的推荐标记"),
+           before=before, after={"results_published_at": round_.results_published_at.isoformat()
+                                 if round_.results_published_at else None})
+    db.session.flush()

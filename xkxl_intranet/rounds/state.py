@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
+from ..applications.models import Application, ReviewState
 from ..clock import now
 from ..domain.deadlines import ReportingWindow, effective_deadline, reporting_window
 from ..extensions import db
@@ -77,3 +78,20 @@ def deadline_of(round_: Round, batch: CityBatch | None) -> datetime:
 
 def window_of(round_: Round, batch: CityBatch | None) -> ReportingWindow:
     return reporting_window(now(), round_.deadline, batch.extension_deadline if batch else None)
+
+
+REPORTED_STATES = (BatchState.REPORTED.value, BatchState.ACCEPTED.value)
+
+
+def counted(round_: Round, *, include_unreported: bool = False):
+    """The applications the province counts and prints: by default only what the cities
+    reported, i.e. 初审通过 in a batch that is 已报送 or 已受理 (a returned batch is being
+    corrected and counts again once reported). ``include_unreported`` takes every application
+    of the round: the views named 「含未报送」."""
+    condition = Application.round_id == round_.id
+    if include_unreported:
+        return condition
+    reported_batches = select(CityBatch.city_id).where(CityBatch.round_id == round_.id,
+                                                      CityBatch.state.in_(REPORTED_STATES))
+    return and_(condition, Application.review_state == ReviewState.PASSED,
+                Application.city_id.in_(reported_batches))
