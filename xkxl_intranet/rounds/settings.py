@@ -36,7 +36,7 @@ def ensure_reference_data() -> dict[str, int]:
 def mark_round_as_demo(round_: Round, *, days: int = 10) -> None:
     """Demo data: the notice's deadline has passed, so move it ``days`` ahead of now."""
     before = round_.deadline
-    round_.deadline = (now() + timedelta(days=days)).replace(microsecond=0)
+    round_.deadline = (now() + timedelta(days=days)).replace(second=0, microsecond=0)
     round_.is_demo = True
     db.session.flush()
     record("round.demo_deadline", user=None, object_type="round", object_id=round_.id,
