@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .indicators import FIELDS, SECTIONS, SECTIONS_BY_CODE, Field, Kind, Section
 from .parsing import format_field
@@ -35,6 +35,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Paragraph:
+    kind: ClassVar[str] = "paragraph"
     runs: tuple[Run, ...]
     style: str = "body"  # body | title | cover | center | note
 
@@ -45,12 +46,14 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Heading:
+    kind: ClassVar[str] = "heading"
     level: int
     text: str
 
 
 @dataclass(frozen=True)
 class Cell:
+    kind: ClassVar[str] = "cell"
     runs: tuple[Run, ...] = ()
     colspan: int = 1
     rowspan: int = 1
@@ -63,6 +66,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class Table:
+    kind: ClassVar[str] = "table"
     columns: int
     rows: tuple[tuple[Cell, ...], ...]  # each row lists the cells that start in it
     widths: tuple[float, ...] = ()  # centimetres
@@ -72,12 +76,13 @@ class Table:
 class Contents:
     """The 目录 (附件2 注4: at least three levels); a TOC field in the .docx."""
 
+    kind: ClassVar[str] = "contents"
     levels: int = 4
 
 
 @dataclass(frozen=True)
 class PageBreak:
-    pass
+    kind: ClassVar[str] = "pagebreak"
 
 
 Block = Paragraph | Heading | Table | Contents | PageBreak

@@ -304,9 +304,9 @@ def _cell_value(area: _Area, m: re.Match[str], stops: re.Pattern[str]) -> str | 
     rest = text[m.end():line_end].lstrip(" :：*\u3000")
     if rest.startswith("\t"):
         value = rest[1:].split("\t")[0]
-    elif not rest.strip():  # label alone on its line (a PDF's cells one under another)
-        value = _next_line(text, m.end())
     else:
+        if not rest.strip():  # label alone on its line (a PDF's cells one under another)
+            rest = _next_line(text, m.end())
         stop = stops.search(rest)
         value = rest[:stop.start()] if stop else rest.split("\t")[0]
     # the next cell is another label (an empty value cell, or 联系人 before 姓名)
