@@ -13,7 +13,6 @@ found unreadable (e.g. 「约500」, with the form's message), or not found. Pur
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,12 +20,13 @@ from functools import lru_cache
 from typing import Any
 
 from .findings import ParseError
+from .form_blanks import STRIP, boxes, compiled, looks_like_a_figure, loose_pattern, normal, numeric_raw
 from .form_layout import OUTLINE, TABLE_WORDS, HeadingSpec
 from .indicators import FIELDS, NUMERIC_KINDS, SECTIONS, SECTIONS_BY_CODE, Field, Kind
-from .parsing import format_field, parse_bool, parse_field, parse_multi
+from .parsing import format_field, parse_field, parse_multi
 
 __all__ = ["DocumentText", "ReadStatus", "ReadField", "Structure", "FormReading", "read_form",
-           "loose_pattern", "numbering_class"]
+           "numbering_class"]
 
 
 @dataclass(frozen=True)
@@ -118,41 +118,6 @@ class FormReading:
         return cls(fields, structure, int(data.get("pages") or 0), str(data.get("truncated") or ""))
 
 
-# ---------------------------------------------------------------- loose matching
-
-_QUOTES = "\"'“”‘’「」『』„‟"
-_EQUIVALENT = {"锏": "锏铜", "铜": "锏铜", "它": "它他", "他": "它他"}
-_GAP = r"\s*"
-
-
-def _char_class(char: str) -> str:
-    if char in _QUOTES:
-        return "[" + re.escape(_QUOTES) + "]"
-    options = {char, *_EQUIVALENT.get(char, "")}
-    if 0x21 <= ord(char) <= 0x7E:
-        options.add(chr(ord(char) + 0xFEE0))  # its full-width form
-    if len(options) == 1:
-        return re.escape(char)
-    return "[" + "".join(re.escape(o) for o in sorted(options)) + "]"
-
-
-@lru_cache(maxsize=2048)
-def loose_pattern(text: str) -> str:
-    """A regular expression for ``text`` as documents print it: spaces (and line breaks)
-    anywhere, full- or half-width signs, any quotes."""
-    chars = [c for c in unicodedata.normalize("NFKC", text) if not c.isspace()]
-    return _GAP.join(_char_class(c) for c in chars)
-
-
-@lru_cache(maxsize=2048)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
-
-
-def _normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
-
 # ---------------------------------------------------------------- headings and regions
 
 _TOC_ENTRY = re.compile(r"\S.*?[\t .…·_\-－—]\s*\d{1,3}\s*$")
@@ -213,11 +178,6 @@ def _regions(lines: list[str], found: dict[HeadingSpec, int]) -> dict[str, tuple
 
 # ---------------------------------------------------------------- finding a field's text
 
-_CHECKED = "☑☒■√✓✔▣◼●◉⊠✗✘"
-_UNCHECKED = "□☐○◻❑〇"
-_APPROX = ("约", "大约", "超过", "近", "不足", "不到", "至少", "逾")
-_STRIP = " \t:：_＿\u3000"
-
 
 @dataclass
 class _Area:
@@ -237,7 +197,7 @@ def _section_labels(code: str) -> list[str]:
 def _area(code: str, text: str) -> _Area:
     occurrences = []
     for label in _section_labels(code):
-        occurrences += [(m.start(), m.end(), label) for m in _compiled(loose_pattern(label)).finditer(text)]
+        occurrences += [(m.start(), m.end(), label) for m in compiled(loose_pattern(label)).finditer(text)]
     return _Area(text, occurrences)
 
 
@@ -265,7 +225,7 @@ def _occurrences(f: Field, area: _Area) -> Iterator[tuple[re.Match[str], int]]:
     """Where the field's label stands in the area, with the blank it names, in text order."""
     hits = []
     for label, blank in f.printed_labels:
-        for m in _compiled(loose_pattern(label)).finditer(area.text):
+        for m in compiled(loose_pattern(label)).finditer(area.text):
             if _inside_longer(area, m.start(), m.end(), label):
                 continue
             if f.form_after and not _follows(area.text, m, f):
@@ -279,17 +239,17 @@ def _follows(text: str, m: re.Match[str], f: Field) -> bool:
     """「其中牵头制定」 of 国家标准 is the first one after 「国家标准」 on its line."""
     line_start, _ = _line_at(text, m.start())
     before = text[line_start:m.start()]
-    earlier = list(_compiled(loose_pattern(f.printed_label)).finditer(before))
+    earlier = list(compiled(loose_pattern(f.printed_label)).finditer(before))
     if earlier:
         before = before[earlier[-1].end():]
-    return bool(_compiled(loose_pattern(f.form_after)).search(before))
+    return bool(compiled(loose_pattern(f.form_after)).search(before))
 
 
 # ---- table cells (表一, 表二(1))
 
 def _stops(code: str) -> re.Pattern[str]:
     labels = "|".join(loose_pattern(label) for label in _section_labels(code))
-    return _compiled(rf"(?:(?<=\s)|^)(?:{labels})")
+    return compiled(rf"(?:(?<=\s)|^)(?:{labels})")
 
 
 def _at_cell_start(text: str, m: re.Match[str]) -> bool:
@@ -311,107 +271,13 @@ def _cell_value(area: _Area, m: re.Match[str], stops: re.Pattern[str]) -> str | 
         value = rest[:stop.start()] if stop else rest.split("\t")[0]
     # the next cell is another label (an empty value cell, or 联系人 before 姓名)
     label = stops.match(value.strip())
-    return "" if label and not value.strip()[label.end():].strip(_STRIP) else value
-
-
-# ---- blanks in a line (表二(2))
-
-def _unit_options(f: Field) -> list[str]:
-    unit = _normal(f.unit)
-    options = {unit, *unit.split("/")} - {""}
-    if f.kind is Kind.PERCENT:
-        options.add("%")
-    return sorted(options, key=len, reverse=True)
-
-
-def _numeric_raw(segment: str, f: Field, blank: int) -> str:
-    """The text in the ``blank``-th blank of a segment such as ``：3,120.00、3,672.00万元，…``."""
-    units = tuple(_unit_options(f))
-    unit_re = re.compile("|".join(re.escape(u) for u in units)) if units else None
-    text = _normal(segment)
-    for index in range(blank + 1):
-        text = text.lstrip(_STRIP)
-        raw, rest = _one_blank(text, unit_re)
-        if index == blank:
-            return raw
-        rest = rest.lstrip(" \t")
-        if not rest.startswith("、"):
-            return ""
-        text = rest[1:]
-    return ""  # pragma: no cover - the loop always returns
-
-
-_HARD_STOP = re.compile(r"[;。:\t、()\[\]\n]|,(?!\d{3})|\s+(?=[^\d\s.,])")
-
-
-def _one_blank(text: str, unit_re: re.Pattern[str] | None) -> tuple[str, str]:
-    """The first value of ``text`` and what follows it (after its unit)."""
-    stop = _HARD_STOP.search(text)
-    end = stop.start() if stop else len(text)
-    if unit_re is not None:
-        unit = unit_re.search(text, 0, end)
-        if unit is not None:
-            return text[:unit.start()].strip(), text[unit.end():]
-    return text[:end].strip(), text[end:]
-
-
-def _looks_like_a_figure(raw: str) -> bool:
-    return bool(raw) and (raw[0] in "0123456789+-.－−" or raw.startswith("无")
-                          or raw.startswith(_APPROX))
-
-
-def _box_states(segment: str, options: tuple[str, ...]) -> dict[str, set[str]]:
-    states: dict[str, set[str]] = {}
-    for option in options:
-        pattern = _compiled(rf"(?P<before>[{_CHECKED}{_UNCHECKED}])?[ \u3000]*{loose_pattern(option)}"
-                            rf"(?:[ \u3000]*(?P<after>[√✓✔]))?")
-        for m in pattern.finditer(segment):
-            before, after = m.group("before") or "", m.group("after") or ""
-            state = "checked" if (before and before in _CHECKED) or after else (
-                "unchecked" if before else "plain")
-            states.setdefault(option, set()).add(state)
-    return states
-
-
-def _choices(f: Field) -> tuple[str, ...]:
-    return ("是", "否") if f.kind is Kind.BOOL else f.choices
-
-
-def _boxes(segment: str, f: Field) -> tuple[ReadStatus, str] | None:
-    """Which option is ticked; ``None`` when the segment has none of the options."""
-    segment = re.split(r"请\s*注\s*明", segment)[0]
-    options = _choices(f)
-    states = _box_states(segment, options)
-    checked = [o for o in options if "checked" in states.get(o, ())]
-    if f.kind is Kind.MULTI:
-        if checked:
-            return ReadStatus.VALUE, "、".join(checked)
-        if any("unchecked" in s for s in states.values()):
-            return ReadStatus.BLANK, ""
-        return (ReadStatus.VALUE, segment.strip(_STRIP)) if states else None
-    if len(checked) == 1:
-        return ReadStatus.VALUE, checked[0]
-    if len(checked) > 1:
-        return ReadStatus.UNREADABLE, "、".join(checked)
-    plain = [o for o in options if states.get(o) == {"plain"}]
-    if len(plain) == 1 and not any("unchecked" in s for s in states.values()):
-        return ReadStatus.VALUE, plain[0]
-    if states:
-        return ReadStatus.BLANK, ""
-    text = segment.strip(_STRIP)
-    if f.kind is Kind.BOOL and 0 < len(text) <= 4:
-        try:
-            value = parse_bool(text, f.label)
-        except ParseError:
-            return None
-        return ReadStatus.VALUE, "是" if value else "否"
-    return None
+    return "" if label and not value.strip()[label.end():].strip(STRIP) else value
 
 
 def _segment(area: _Area, m: re.Match[str], f: Field) -> str:
     _, line_end = _line_at(area.text, m.end())
     segment = area.text[m.end():line_end]
-    if not segment.strip(_STRIP) and (f.is_numeric or f.kind is Kind.MULTI):
+    if not segment.strip(STRIP) and (f.is_numeric or f.kind is Kind.MULTI):
         segment = _next_line(area.text, m.end())  # a PDF line broken after the label
     return segment
 
@@ -419,7 +285,7 @@ def _segment(area: _Area, m: re.Match[str], f: Field) -> str:
 # ---------------------------------------------------------------- one field
 
 def _parsed(f: Field, raw: str) -> ReadField:
-    raw = raw.strip(_STRIP).strip("_＿ ")
+    raw = raw.strip(STRIP).strip("_＿ ")
     if not raw:
         return ReadField(f.key, ReadStatus.BLANK)
     try:
@@ -438,26 +304,26 @@ def _candidate(f: Field, area: _Area, m: re.Match[str], blank: int,
             return None
         if f.kind in (Kind.CHOICE, Kind.BOOL):
             cell = _cell_value(area, m, stops)
-            boxed = _boxes(cell or "", f) if cell is not None else None
+            boxed = boxes(cell or "", f) if cell is not None else None
             return _boxed(f, boxed)
         raw = _cell_value(area, m, stops)
         return None if raw is None else _parsed(f, raw)
     segment = _segment(area, m, f)
     if f.kind in (Kind.BOOL, Kind.CHOICE, Kind.MULTI):
-        return _boxed(f, _boxes(segment, f))
+        return _boxed(f, boxes(segment, f))
     if f.kind in NUMERIC_KINDS:
-        raw = _numeric_raw(segment, f, blank)
+        raw = numeric_raw(segment, f, blank)
         cleaned = raw.strip("_＿ ")
-        if cleaned and not _looks_like_a_figure(cleaned):
+        if cleaned and not looks_like_a_figure(cleaned):
             return None  # the label in a sentence, not before a blank
         return _parsed(f, raw)
     return _parsed(f, segment.split("\t")[0])
 
 
-def _boxed(f: Field, boxed: tuple[ReadStatus, str] | None) -> ReadField | None:
+def _boxed(f: Field, boxed: tuple[str, str] | None) -> ReadField | None:
     if boxed is None:
         return None
-    status, raw = boxed
+    status, raw = ReadStatus(boxed[0]), boxed[1]
     if status is ReadStatus.UNREADABLE:
         return ReadField(f.key, status, raw, None, f"「{f.label}」同时勾选了{raw}，请只选一项")
     if status is ReadStatus.BLANK:
@@ -483,7 +349,7 @@ def _read_field(f: Field, area: _Area, stops: re.Pattern[str] | None) -> ReadFie
 
 def numbering_class(text: str) -> str | None:
     """The kind of number a heading or TOC entry starts with: 一、 （一） （1） 1. 1.1 1.1.1."""
-    text = _normal(text).strip()
+    text = normal(text).strip()
     for name, pattern in (("cn", rf"[{_CN_NUMBERS}]+\s*、"), ("cn()", rf"\(\s*[{_CN_NUMBERS}]+\s*\)"),
                           ("n()", r"\(\s*\d+\s*\)"), ("n.n.n", r"\d+\s*\.\s*\d+\s*\.\s*\d+"),
                           ("n.n", r"\d+\s*\.\s*\d+"), ("n.", r"\d+\s*[.、](?!\d)"), ("att", r"附\s*件\s*\d")):
@@ -509,8 +375,8 @@ def _structure(doc: DocumentText, lines: list[str], text: str, body_start: int) 
         toc, levels = True, len([level for level in doc.heading_levels if level <= doc.toc_field_levels])
     else:
         toc, levels = _toc_from_text(lines, body_start)
-    pledge = any(_compiled(loose_pattern(w)).search(text) for w in ("真实性承诺", "如有不实"))
-    recommender = any(_compiled(loose_pattern(w)).search(text) for w in ("同意推荐", "推荐单位公章", "推荐意见"))
+    pledge = any(compiled(loose_pattern(w)).search(text) for w in ("真实性承诺", "如有不实"))
+    recommender = any(compiled(loose_pattern(w)).search(text) for w in ("同意推荐", "推荐单位公章", "推荐意见"))
     return Structure(toc, levels, pledge, recommender)
 
 
