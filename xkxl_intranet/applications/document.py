@@ -13,16 +13,41 @@ from ..audit.services import record
 from ..auth.scoping import is_own_city_clerk
 from ..domain.errors import NotFound, Refused
 from ..domain.form_compare import Comparison, Match, compare, fill_values
+from ..domain.form_layout import Block, form_blocks, texts_for
 from ..domain.form_reader import Structure
 from ..domain.indicators import FIELDS, SECTIONS, Kind
 from ..domain.parsing import format_field
 from ..extensions import db
 from ..files.categories import FORM
 from ..files.form_reading import StoredReading, read_stored, stored_reading
+from ..files.form_template import form_docx
 from ..files.models import StoredFile
+from ..rounds.models import Round
 from ..rounds.state import LOCKED_MESSAGE, batch_is_locked
 from .evaluation import evaluate, store_counts
 from .models import Application, ReviewState
+
+
+def blocks_for(round_: Round, application: Application | None = None,
+               changes: dict[str, Any] | None = None) -> list[Block]:
+    """The 申报书 of ``round_`` laid out like 附件2, blank or filled with ``application``'s saved
+    values (``changes``: texts written instead, e.g. a demo document that differs)."""
+    texts = texts_for(application.values()) if application is not None else {}
+    texts.update(changes or {})
+    if application is None:
+        return form_blocks(texts, title=round_.title, year=round_.year)
+    return form_blocks(texts, title=round_.title, year=round_.year, city=application.city.department_name,
+                       date=f"{application.created_at:%Y年%m月%d日}")
+
+
+def template_docx(round_: Round) -> bytes:
+    """The blank 申报书模板 (.docx) enterprises fill in."""
+    return form_docx(blocks_for(round_))
+
+
+def prefilled_docx(user, application: Application) -> bytes:
+    """The template filled with the application's saved values (to hand to the enterprise)."""
+    return form_docx(blocks_for(application.round, application))
 
 
 def current_form(application: Application) -> StoredFile | None:
