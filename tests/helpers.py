@@ -15,7 +15,9 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import save_application
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.domain.checks import check_values
 from xkxl_intranet.domain.credit_code import make_credit_code
+from xkxl_intranet.domain.form_layout import form_blocks
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.state import current_round
@@ -150,3 +152,26 @@ def get_application(app, application_id: int):
             _ = application.city  # load before leaving the session
             db.session.expunge(application)
         return application
+
+
+# ---- 申报书 documents (附件2 laid out from the declaration) ------------------------------------
+
+def typed_values(city_code: str = "510100", **overrides) -> dict:
+    """A complete application's values as stored (typed: int, Decimal, date, bool …)."""
+    result = check_values(application_values(city_code, **overrides), clerk_city_code=city_code)
+    assert not result.parse_errors, result.parse_errors
+    return result.values
+
+
+def form_lines(texts: dict, **layout) -> tuple[str, ...]:
+    """The 申报书 as plain text lines (a table row's cells joined by tabs), as a .docx reads."""
+    blocks = form_blocks(texts, **layout)
+    lines = []
+    for block in blocks:
+        if block.kind == "contents":  # as Word or a PDF prints it: entries with page numbers
+            lines += [f"{b.text}\t{page}" for page, b in enumerate(blocks) if b.kind == "heading"]
+        elif block.kind in ("paragraph", "heading"):
+            lines.append(block.text)
+        elif block.kind == "table":
+            lines += ["\t".join(cell.text for cell in row) for row in block.rows]
+    return tuple(lines)

@@ -50,7 +50,8 @@ def normal(text: str) -> str:
 
 
 
-CHECKED = "☑☒■√✓✔▣◼●◉⊠✗✘"
+CHECKED = "☑☒■▣◼●◉⊠✗✘"
+TICKS = "√✓✔"
 UNCHECKED = "□☐○◻❑〇"
 _APPROX = ("约", "大约", "超过", "近", "不足", "不到", "至少", "逾")
 STRIP = " \t:：_＿\u3000"
@@ -102,14 +103,16 @@ def looks_like_a_figure(raw: str) -> bool:
 
 
 def _box_states(segment: str, options: tuple[str, ...]) -> dict[str, set[str]]:
+    """Per option found: ticked, an empty box, or standing plain. A box may stand a space before
+    its option (☑ 是); a tick mark binds to the option it touches (√是) or follows (是√)."""
     states: dict[str, set[str]] = {}
     for option in options:
-        pattern = compiled(rf"(?P<before>[{CHECKED}{UNCHECKED}])?[ \u3000]*{loose_pattern(option)}"
-                            rf"(?:[ \u3000]*(?P<after>[√✓✔]))?")
+        pattern = compiled(rf"(?:(?P<box>[{CHECKED}{UNCHECKED}])[ \u3000]*|(?P<tick>[{TICKS}]))?"
+                           rf"{loose_pattern(option)}(?:[ \u3000]*(?P<after>[{TICKS}]))?")
         for m in pattern.finditer(segment):
-            before, after = m.group("before") or "", m.group("after") or ""
-            state = "checked" if (before and before in CHECKED) or after else (
-                "unchecked" if before else "plain")
+            box = m.group("box") or ""
+            ticked = (box and box in CHECKED) or m.group("tick") or m.group("after")
+            state = "checked" if ticked else ("unchecked" if box else "plain")
             states.setdefault(option, set()).add(state)
     return states
 

@@ -119,6 +119,8 @@ def _structure_findings(reading: FormReading) -> list[Finding]:
     findings = []
     if not s.toc:
         findings.append(("toc", "申报书中未找到目录（附件2 注4：申报书需添加目录，粒度至少达到三级），请企业补充后重新上传"))
+    elif not s.toc_levels:
+        findings.append(("toc", "申报书目录中未能识别出分级标题（附件2 注4：目录粒度应至少达到三级），请核对目录"))
     elif s.toc_levels < MIN_TOC_LEVELS:
         findings.append(("toc", f"申报书目录只有{s.toc_levels}级标题（附件2 注4：目录粒度应至少达到三级），"
                                 "请企业补充后重新上传"))
