@@ -26,7 +26,7 @@ def _replace(lines, old: str, new: str) -> list[str]:
 def test_every_declared_field_reads_back_what_was_written():
     values = typed_values()
     reading = _read(form_lines(texts_for(values)))
-    for key, f in FIELDS.items():
+    for key in FIELDS:
         read = reading.fields[key]
         if values.get(key) is None:
             assert read.status is ReadStatus.BLANK, key
