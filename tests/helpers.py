@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -175,3 +176,21 @@ def form_lines(texts: dict, **layout) -> tuple[str, ...]:
         elif block.kind == "table":
             lines += ["\t".join(cell.text for cell in row) for row in block.rows]
     return tuple(lines)
+
+
+def word97_bytes() -> bytes:
+    """A minimal Word 97 (.doc) file: an OLE2 compound file whose root holds a WordDocument
+    stream (enough for the upload's content check; it has no text to read)."""
+    free, end, fat_sector, none = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+
+    def entry(name: str, kind: int, child: int = none) -> bytes:
+        raw = (name + "\0").encode("utf-16-le")
+        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", none, none, child)
+                + b"\0" * 36 + struct.pack("<IQ", end, 0))
+
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIII", 0, 1, 0, 0) + struct.pack("<IIIII", 4096, end, 0, end, 0)
+              + struct.pack("<109I", 1, *([free] * 108)))
+    directory = (entry("Root Entry", 5, child=1) + entry("WordDocument", 2)).ljust(512, b"\0")
+    fat = struct.pack("<128I", end, fat_sector, *([free] * 126))
+    return header + directory + fat

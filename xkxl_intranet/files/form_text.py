@@ -309,6 +309,8 @@ def _pdf_text(path: Path, limits: ReadLimits) -> DocumentText:
         budget.lines = len(lines)
         read = index + 1
     if sum(len(line.strip()) for line in lines) < 20:
+        if budget.stopped or skipped:
+            raise Unreadable("too_large", budget.stopped or f"{skipped}页内容过于复杂，无法自动读取")
         raise Unreadable("no_text", "该PDF没有可读取的文字（可能是扫描件），无法自动核对；"
                                     "请另行上传 .docx 或由Word导出的PDF版本以便核对")
     notes = [budget.stopped] if budget.stopped else []
