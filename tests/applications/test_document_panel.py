@@ -222,3 +222,18 @@ def test_the_template_downloads(app, city_client, province_client, tmp_path):
         assert template_docx(application.round)[:2] == b"PK"
         document_changed(db.session.merge(user_by_name(app, "chengdu")), application)  # no document: no change
         assert application.open_warning_count == 0
+
+
+def test_flask_read_forms_reads_what_was_never_read(app):
+    application_id = create_application(app, with_form=False)
+    stored = _upload(app, application_id, _document(app, application_id, models_total="468"))
+    with app.app_context():
+        db.session.get(StoredFile, stored.id).reading = None
+        application = db.session.get(Application, application_id)
+        application.open_warning_count = 0
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["read-forms"])
+    assert result.exit_code == 0 and "已读取 1 份申报书" in result.output
+    assert _application(app, application_id).open_warning_count == 1
+    again = app.test_cli_runner().invoke(args=["read-forms"])
+    assert "已读取 0 份申报书" in again.output

@@ -19,7 +19,7 @@ from ..domain.indicators import FIELDS, SECTIONS, Kind
 from ..domain.parsing import format_field
 from ..extensions import db
 from ..files.categories import FORM
-from ..files.form_reading import StoredReading, read_stored, stored_reading
+from ..files.form_reading import READER_VERSION, StoredReading, read_stored, stored_reading
 from ..files.form_template import form_docx
 from ..files.models import StoredFile
 from ..rounds.models import Round
@@ -175,3 +175,25 @@ def reread_form(user, application: Application) -> StoredReading:
            after={"status": state.status})
     document_changed(user, application)
     return state
+
+
+def read_pending_forms(*, everything: bool = False) -> tuple[int, int]:
+    """(``flask read-forms``) Read every current 申报书 not read yet, or read by an earlier version
+    of the reader (``everything``: all of them). A reported batch's applications are left as they
+    were reported. Returns (read, skipped)."""
+    read = skipped = 0
+    rows = db.session.scalars(select(StoredFile).where(
+        StoredFile.category == FORM.key, StoredFile.superseded_at.is_(None),
+        StoredFile.application_id.is_not(None)).order_by(StoredFile.id))
+    for stored in list(rows):
+        data = stored.reading or {}
+        if not everything and data.get("version") == READER_VERSION:
+            continue
+        application = stored.application
+        if batch_is_locked(application.round_id, application.city_id):
+            skipped += 1
+            continue
+        stored.reading = read_stored(stored)
+        document_changed(None, application)
+        read += 1
+    return read, skipped
