@@ -26,7 +26,7 @@ from .indicators import FIELDS, NUMERIC_KINDS, SECTIONS, SECTIONS_BY_CODE, Field
 from .parsing import format_field, parse_field, parse_multi
 
 __all__ = ["DocumentText", "ReadStatus", "ReadField", "Structure", "FormReading", "read_form",
-           "numbering_class"]
+           "numbering_class", "past_the_figures"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,16 @@ def _find_headings(lines: list[str]) -> dict[HeadingSpec, int]:
                 start = index + 1
                 break
     return found
+
+
+_AFTER_FIGURES = next(spec for spec in OUTLINE if spec.level == 2 and spec.section is None and spec.prompt)
+
+
+def past_the_figures(lines: list[str]) -> bool:
+    """Whether ``lines`` (one page) hold the heading after the last figure, 「（3）工业互联网平台技术
+    架构」: a long document need not be read further."""
+    regex = _heading_regex(_AFTER_FIGURES)
+    return any(regex.match(line) and not _TOC_ENTRY.fullmatch(line.strip()) for line in lines)
 
 
 def _regions(lines: list[str], found: dict[HeadingSpec, int]) -> dict[str, tuple[int, int]]:

@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 
 from ..clock import now
-from ..domain.form_reader import FormReading, read_form
+from ..domain.form_reader import FormReading, past_the_figures, read_form
 from .categories import FORM
 from .form_text import ReadLimits, Unreadable, extract_text
 from .models import StoredFile
@@ -50,7 +50,7 @@ def read_form_file(path: Path, kind: str, bounds: ReadLimits | None = None) -> d
     if kind not in READABLE_KINDS:
         return {**base, "status": "unsupported", "message": UNSUPPORTED_MESSAGE}
     try:
-        reading = read_form(extract_text(path, kind, bounds or limits()))
+        reading = read_form(extract_text(path, kind, bounds or limits(), enough=past_the_figures))
     except Unreadable as err:
         return {**base, "status": err.status, "message": err.message}
     except Exception:  # a hostile or broken file must not break the upload

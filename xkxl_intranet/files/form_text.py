@@ -19,6 +19,7 @@ import io
 import re
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,12 +77,15 @@ class _Budget:
         return bool(self.stopped)
 
 
-def extract_text(path: Path | str, kind: str, limits: ReadLimits | None = None) -> DocumentText:
+def extract_text(path: Path | str, kind: str, limits: ReadLimits | None = None, *,
+                 enough: Callable[[list[str]], bool] | None = None) -> DocumentText:
+    """The document's lines. ``enough``: given a PDF page's lines, whether the rest of the PDF
+    is not needed (the pages after the figures are prose)."""
     limits = limits or ReadLimits()
     if kind == "docx":
         return _docx_text(Path(path), limits)
     if kind == "pdf":
-        return _pdf_text(Path(path), limits)
+        return _pdf_text(Path(path), limits, enough)
     raise Unreadable("unsupported", "该格式无法自动读取，请上传 .docx 或 PDF 版本以便核对")
 
 
@@ -284,7 +288,7 @@ def _content_size(page) -> int:
     return sum(len(stream.get_object().get_data()) for stream in streams)
 
 
-def _pdf_text(path: Path, limits: ReadLimits) -> DocumentText:
+def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool] | None) -> DocumentText:
     budget = _Budget(limits)
     try:
         reader = PdfReader(path)
@@ -305,9 +309,13 @@ def _pdf_text(path: Path, limits: ReadLimits) -> DocumentText:
         if _content_size(page) > limits.max_page_content:
             skipped += 1
             continue
-        lines.extend((page.extract_text() or "").splitlines())
+        page_lines = (page.extract_text() or "").splitlines()
+        lines.extend(page_lines)
         budget.lines = len(lines)
         read = index + 1
+        if enough is not None and enough(page_lines):
+            count = read  # the rest is prose: not needed
+            break
     if sum(len(line.strip()) for line in lines) < 20:
         if budget.stopped or skipped:
             raise Unreadable("too_large", budget.stopped or f"{skipped}页内容过于复杂，无法自动读取")
