@@ -211,6 +211,12 @@ def test_the_template_downloads(app, city_client, province_client, tmp_path):
     path.write_bytes(response.data)
     reading = read_form(extract_text(path, "docx"))
     assert {r.status for r in reading.fields.values()} == {ReadStatus.BLANK}
+    pdf = province_client.get("/applications/form-template.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    path.with_suffix(".pdf").write_bytes(pdf.data)
+    blank = read_form(extract_text(path.with_suffix(".pdf"), "pdf"))
+    assert {r.status for r in blank.fields.values()} == {ReadStatus.BLANK}
+    assert (blank.structure.toc, blank.structure.toc_levels) == (True, 4)
     application_id = create_application(app, with_form=False)
     path.write_bytes(city_client.get(f"/applications/{application_id}/form.docx").data)
     values = _application(app, application_id).values()

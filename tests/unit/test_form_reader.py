@@ -210,11 +210,14 @@ def test_what_was_read_survives_its_json():
     assert again.structure == reading.structure
 
 
-def test_the_declaration_prints_every_field_once_in_its_section():
-    """Each field is printed in the template (its own label, or one label with several blanks)."""
-    lines = "\n".join(form_lines({}))
+def test_each_printed_label_names_one_field_of_its_section():
+    """A label shared by two fields of a section is declared as shared: several blanks after it
+    (``form_blank``) or the same words after different labels (``form_after``)."""
     for section in SECTIONS:
+        owners: dict[tuple[str, str, int], str] = {}
         for f in section.fields:
-            assert f.printed_label.replace("（", "").split("（")[0][:4] in lines.replace("（", ""), f.key
-            if f.kind is Kind.MULTI:
-                assert all(choice in lines for choice in f.choices)
+            slot = (f.printed_label, f.form_after, f.form_blank)
+            assert slot not in owners, (f.key, owners.get(slot))
+            owners[slot] = f.key
+            if f.kind is Kind.MULTI or f.kind is Kind.CHOICE:
+                assert f.choices

@@ -22,6 +22,7 @@ from ..files.categories import FORM
 from ..files.form_reading import READER_VERSION, StoredReading, read_stored, stored_reading
 from ..files.form_template import form_docx
 from ..files.models import StoredFile
+from ..printing import print_pdf
 from ..rounds.models import Round
 from ..rounds.state import LOCKED_MESSAGE, batch_is_locked
 from .evaluation import evaluate, store_counts
@@ -43,6 +44,12 @@ def blocks_for(round_: Round, application: Application | None = None,
 def template_docx(round_: Round) -> bytes:
     """The blank 申报书模板 (.docx) enterprises fill in."""
     return form_docx(blocks_for(round_))
+
+
+def template_pdf(round_: Round) -> bytes:
+    """The blank template as PDF (the print template renders the same blocks)."""
+    return print_pdf("applications/form_print.html", blocks=blocks_for(round_), title=f"{round_.title}申报书",
+                     demo=False)
 
 
 def prefilled_docx(user, application: Application) -> bytes:

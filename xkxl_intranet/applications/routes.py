@@ -13,7 +13,7 @@ from ..files.panels import files_context
 from ..files.queries import missing_requirements
 from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
 from ..web import download, render_page_or_fragment, unit_of_work, wants_fragment
-from .document import document_panel, fill_form_data, prefilled_docx, reread_form, template_docx
+from .document import document_panel, fill_form_data, prefilled_docx, reread_form, template_docx, template_pdf
 from .evaluation import evaluate, evaluate_input
 from .forms import (
     AcknowledgeForm,
@@ -186,6 +186,14 @@ def form_template():
     """The blank 申报书模板 (附件2 laid out from the field declaration) for enterprises."""
     round_ = round_or_404()
     return download(template_docx(round_), f"{round_.title}申报书模板.docx", mime_for("docx"))
+
+
+@bp.route("/form-template.pdf")
+@login_required
+def form_template_pdf():
+    """The same template as PDF, to look at or print (with its 目录's page numbers)."""
+    round_ = round_or_404()
+    return download(template_pdf(round_), f"{round_.title}申报书模板.pdf", mime_for("pdf"))
 
 
 @bp.route("/<int:application_id>/form.docx")
