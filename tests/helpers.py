@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -15,7 +16,9 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import save_application
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.domain.checks import check_values
 from xkxl_intranet.domain.credit_code import make_credit_code
+from xkxl_intranet.domain.form_layout import form_blocks
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.state import current_round
@@ -150,3 +153,44 @@ def get_application(app, application_id: int):
             _ = application.city  # load before leaving the session
             db.session.expunge(application)
         return application
+
+
+# ---- 申报书 documents (附件2 laid out from the declaration) ------------------------------------
+
+def typed_values(city_code: str = "510100", **overrides) -> dict:
+    """A complete application's values as stored (typed: int, Decimal, date, bool …)."""
+    result = check_values(application_values(city_code, **overrides), clerk_city_code=city_code)
+    assert not result.parse_errors, result.parse_errors
+    return result.values
+
+
+def form_lines(texts: dict, **layout) -> tuple[str, ...]:
+    """The 申报书 as plain text lines (a table row's cells joined by tabs), as a .docx reads."""
+    blocks = form_blocks(texts, **layout)
+    lines = []
+    for block in blocks:
+        if block.kind == "contents":  # as Word or a PDF prints it: entries with page numbers
+            lines += [f"{b.text}\t{page}" for page, b in enumerate(blocks) if b.kind == "heading"]
+        elif block.kind in ("paragraph", "heading"):
+            lines.append(block.text)
+        elif block.kind == "table":
+            lines += ["\t".join(cell.text for cell in row) for row in block.rows]
+    return tuple(lines)
+
+
+def word97_bytes() -> bytes:
+    """A minimal Word 97 (.doc) file: an OLE2 compound file whose root holds a WordDocument
+    stream (enough for the upload's content check; it has no text to read)."""
+    free, end, fat_sector, none = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+
+    def entry(name: str, kind: int, child: int = none) -> bytes:
+        raw = (name + "\0").encode("utf-16-le")
+        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", none, none, child)
+                + b"\0" * 36 + struct.pack("<IQ", end, 0))
+
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIII", 0, 1, 0, 0) + struct.pack("<IIIII", 4096, end, 0, end, 0)
+              + struct.pack("<109I", 1, *([free] * 108)))
+    directory = (entry("Root Entry", 5, child=1) + entry("WordDocument", 2)).ljust(512, b"\0")
+    fat = struct.pack("<128I", end, fat_sector, *([free] * 126))
+    return header + directory + fat

@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 from ..auth.models import User
 from ..domain.credit_code import make_credit_code
 from ..extensions import db
+from ..files.form_template import form_docx
 from ..files.operations import store_bytes
-from ..printing import print_pdf
 from ..rounds.models import City, Round
+from .document import blocks_for
+from .evaluation import evaluate
 from .models import Application, ReviewState
 from .operations import acknowledge_warning, save_application, set_review
 
@@ -98,12 +100,25 @@ DEMO_APPLICATIONS = (
                            "13882712345", "泸州市江阳区酒城大道三段18号"), 1, "duplicate"),
     ("510400", _enterprise("攀西钒钛数字科技有限公司", "510400", "MA66H3W4", "钒钛云工业互联网平台", "吴刚",
                            "13982312345", "攀枝花市东区炳草岗大街88号"), 2, "passed"),
+    # Just created: only the enterprise typed, its 申报书 uploaded; the figures are in the document.
+    ("510100", _enterprise("成都蓉创工业软件有限公司", "510100", "MA6F7K1D", "蓉创工业互联网平台", "孙悦",
+                           "13708012345", "成都市武侯区武科西一路66号"), 2, "from_document"),
 )
 
 
-def demo_form_pdf(application: Application, round_: Round) -> bytes:
-    """A cover page in the 申报书's layout, marked as a demo file (rendered with the CJK font)."""
-    return print_pdf("applications/demo_form_print.html", application=application, round=round_)
+# The enterprise's 申报书 says something else than the clerk typed (text as written in it):
+DIFFERENT_DOCUMENTS = {
+    # 宜宾, a draft: two figures and the sales differ; the clerk sees the warnings and the panel.
+    "宜宾酒链数字科技有限公司": {"devices_total": "2,473", "models_total": "４９６", "sales_last_year": "106,000.00"},
+    # 德阳, reported and accepted: the difference was acknowledged before 初审, the province sees it.
+    "德阳重装智能科技有限公司": {"employees": "5,250"},
+}
+DIFFERENCE_NOTES = {"德阳重装智能科技有限公司": "申报书中从业人员含劳务派遣人员，申报表按劳动合同人数填写，已与企业核实"}
+
+
+def demo_form_docx(application: Application, round_: Round, changes: dict[str, str] | None = None) -> bytes:
+    """The enterprise's 申报书: the template filled in (with ``changes`` where it differs)."""
+    return form_docx(blocks_for(round_, application, changes))
 
 
 def seed_demo_applications(round_: Round) -> int:
@@ -117,6 +132,10 @@ def seed_demo_applications(round_: Round) -> int:
         city = cities[city_code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == "city"))
         values = {**figures(scale, seed=seed), **enterprise}
+        in_document = {}
+        if show == "from_document":
+            in_document = {k: v for k, v in values.items() if k not in enterprise}
+            values = dict(enterprise)
         if show == "warnings":
             values["apps_safety"] = int(values["apps_safety"]) + 5  # 9 kinds no longer add up: W
             values["rnd_ratio_2021"] = "9.5"  # far from rnd_2021 / sales: W
@@ -128,9 +147,7 @@ def seed_demo_applications(round_: Round) -> int:
         application, evaluation = save_application(clerk, None, values, city=city, round_=round_,
                                                    expected_version=None)
         if application is not None and show != "incomplete":
-            store_bytes(clerk, demo_form_pdf(application, round_),
-                        f"{application.enterprise_name}_申报书.pdf", category="form",
-                        application=application)
+            _upload_form(clerk, application, round_, in_document)
         if show == "passed" and application is not None:
             set_review(clerk, application, ReviewState.PASSED, "材料齐全，指标核实无误，同意推荐。")
         if show == "not_recommended" and application is not None:
@@ -142,3 +159,16 @@ def seed_demo_applications(round_: Round) -> int:
         created += application is not None
     db.session.flush()
     return created
+
+
+def _upload_form(clerk, application: Application, round_: Round, in_document: dict) -> None:
+    """Upload the demo 申报书: the saved values, what ``in_document`` adds (figures the clerk has
+    not typed yet) and where the enterprise's document differs."""
+    name = application.enterprise_name
+    changes = {k: v if isinstance(v, list) else str(v) for k, v in in_document.items()}
+    changes |= DIFFERENT_DOCUMENTS.get(name, {})
+    store_bytes(clerk, demo_form_docx(application, round_, changes), f"{name}_申报书.docx",
+                category="form", application=application)
+    if name in DIFFERENCE_NOTES:
+        for rule in [w.rule for w in evaluate(application).open_warnings if w.rule.startswith("document:")]:
+            acknowledge_warning(clerk, application, rule, DIFFERENCE_NOTES[name])

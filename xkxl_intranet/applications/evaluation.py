@@ -10,7 +10,12 @@ from sqlalchemy import or_, select
 from ..domain.checks import check_values
 from ..domain.duplicates import DuplicateHit, org_code_key, platform_key
 from ..domain.evaluation import Evaluation
+from ..domain.form_compare import document_findings
+from ..domain.form_reader import FormReading
 from ..extensions import db
+from ..files.categories import FORM
+from ..files.form_reading import stored_reading
+from ..files.models import StoredFile
 from ..rounds.models import City, Round
 from .models import Application
 
@@ -50,10 +55,22 @@ def duplicates_for(application: Application) -> list[DuplicateHit]:
                            org_key=application.org_code_key, platform=application.platform_key)
 
 
+def current_form_reading(application_id: int | None) -> FormReading | None:
+    """What the application's current 申报书 says, as read when it was uploaded."""
+    if application_id is None:
+        return None
+    data = db.session.scalar(select(StoredFile.reading).where(
+        StoredFile.application_id == application_id, StoredFile.category == FORM.key,
+        StoredFile.superseded_at.is_(None)).limit(1))
+    return stored_reading(data).reading if data else None
+
+
 def evaluate(application: Application) -> Evaluation:
-    """Check the stored values (the same rules as typing, import and reporting)."""
+    """Check the stored values (the same rules as typing, import and reporting), the duplicates
+    and what the uploaded 申报书 says."""
     result = check_values(application.values(), clerk_city_code=application.city.code)
-    return Evaluation.of(result, duplicates_for(application), application.acknowledgements)
+    document = document_findings(current_form_reading(application.id), result.values)
+    return Evaluation.of(result, duplicates_for(application), application.acknowledgements, document)
 
 
 def evaluate_input(raw: Mapping[str, Any], *, city: City, round_: Round,
@@ -63,7 +80,8 @@ def evaluate_input(raw: Mapping[str, Any], *, city: City, round_: Round,
     hits = find_duplicates(round_.id, city.id, application.id if application else None,
                            org_key=org_code_key(result.values.get("credit_code")),
                            platform=platform_key(result.values.get("platform_name")))
-    return Evaluation.of(result, hits, application.acknowledgements if application else None)
+    document = document_findings(current_form_reading(application.id if application else None), result.values)
+    return Evaluation.of(result, hits, application.acknowledgements if application else None, document)
 
 
 def store_counts(application: Application, evaluation: Evaluation) -> None:

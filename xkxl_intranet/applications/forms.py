@@ -84,3 +84,7 @@ class AcknowledgeForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     pass
+
+
+class ConfirmForm(FlaskForm):
+    """A write without fields (e.g. read the 申报书 again): only its CSRF token."""

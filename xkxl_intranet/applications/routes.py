@@ -6,15 +6,19 @@ from markupsafe import Markup
 
 from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
+from ..domain.errors import Refused
 from ..domain.indicators import FIELDS, SECTIONS
+from ..files.filetypes import mime_for
 from ..files.panels import files_context
 from ..files.queries import missing_requirements
 from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
-from ..web import render_page_or_fragment, unit_of_work, wants_fragment
+from ..web import download, render_page_or_fragment, unit_of_work, wants_fragment
+from .document import document_panel, fill_form_data, prefilled_docx, reread_form, template_docx, template_pdf
 from .evaluation import evaluate, evaluate_input
 from .forms import (
     AcknowledgeForm,
     ApplicationForm,
+    ConfirmForm,
     DeleteForm,
     ReviewForm,
     expected_version,
@@ -60,12 +64,12 @@ def index():
         cities=all_cities(), states=list(ReviewState))
 
 
-def _form_page(form, *, application, evaluation, conflict=None, status=200):
+def _form_page(form, *, application, evaluation, conflict=None, status=200, filled=()):
     values = evaluation.values if evaluation else (application.values() if application else {})
     return render_template(
         "applications/edit.html", form=form, application=application, sections=SECTIONS,
         fields=FIELDS, evaluation=evaluation, sums={s.rule_id: s for s in sum_statuses(values)},
-        conflict=conflict), status
+        conflict=conflict, filled=filled), status
 
 
 def _saved_message(evaluation) -> str:
@@ -109,7 +113,8 @@ def detail(application_id: int):
         evaluation=evaluation, editable=current_user.is_city and is_editable(application),
         review_form=ReviewForm(decision=application.review_state, comment=application.review_comment),
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
-        extra=missing_files, files_html=files_html, sums=evaluation.sums())
+        extra=missing_files, files_html=files_html, sums=evaluation.sums(),
+        document=document_panel(current_user, application))
 
 
 @bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
@@ -121,6 +126,8 @@ def edit(application_id: int):
         flash(LOCKED_MESSAGE, "warning")
         return redirect(url_for("applications.detail", application_id=application.id), 303)
     if request.method == "GET":
+        if request.args.get("fill") == "document":
+            return _filled_from_document(application)
         form = ApplicationForm(data=form_data(application))
         return _form_page(form, application=application, evaluation=evaluate(application))
     form = ApplicationForm()
@@ -144,6 +151,59 @@ def edit(application_id: int):
         return _form_page(form, application=application, evaluation=evaluation)
     flash(_saved_message(evaluation), "success")
     return redirect(url_for("applications.detail", application_id=application.id), 303)
+
+
+def _filled_from_document(application):
+    """The form with its empty fields filled from the 申报书: nothing is saved until the clerk
+    saves, so every check and the audit apply as to anything typed."""
+    data = form_data(application)
+    try:
+        filled = fill_form_data(current_user, application, data)
+    except Refused as refusal:
+        flash(refusal.message, "warning")
+        return redirect(url_for("applications.detail", application_id=application.id) + "#document", 303)
+    evaluation = evaluate_input(data, city=application.city, round_=application.round, application=application)
+    return _form_page(ApplicationForm(data=data), application=application, evaluation=evaluation, filled=filled)
+
+
+@bp.route("/<int:application_id>/document/read", methods=["POST"])
+@login_required
+@city_required
+def read_document(application_id: int):
+    """Read the current 申报书 again (one uploaded before reading existed, or after an update)."""
+    application = get_application(current_user, application_id)
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work() as work:
+            state = reread_form(current_user, application)
+        if work.ok:
+            flash(f"已重新读取申报书：{state.label}。", "success")
+    return redirect(url_for("applications.detail", application_id=application_id) + "#document", 303)
+
+
+@bp.route("/form-template.docx")
+@login_required
+def form_template():
+    """The blank 申报书模板 (附件2 laid out from the field declaration) for enterprises."""
+    round_ = round_or_404()
+    return download(template_docx(round_), f"{round_.title}申报书模板.docx", mime_for("docx"))
+
+
+@bp.route("/form-template.pdf")
+@login_required
+def form_template_pdf():
+    """The same template as PDF, to look at or print (with its 目录's page numbers)."""
+    round_ = round_or_404()
+    return download(template_pdf(round_), f"{round_.title}申报书模板.pdf", mime_for("pdf"))
+
+
+@bp.route("/<int:application_id>/form.docx")
+@login_required
+def prefilled_form(application_id: int):
+    """The template filled with the saved values (to hand to the enterprise for checking)."""
+    application = get_application(current_user, application_id)
+    return download(prefilled_docx(current_user, application),
+                    f"{application.enterprise_name or application.title}_申报书（按申报表预填）.docx",
+                    mime_for("docx"))
 
 
 @bp.route("/check", methods=["POST"])

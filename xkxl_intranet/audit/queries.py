@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "reports.imported": "Excel导入申报",
     "file.uploaded": "上传文件",
     "file.deleted": "删除文件",
+    "file.read": "重新读取申报书",
 }
 
 

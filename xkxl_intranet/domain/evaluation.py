@@ -30,8 +30,10 @@ class Evaluation:
 
     @classmethod
     def of(cls, result: CheckResult, duplicates: list[DuplicateHit],
-           acknowledged: Mapping[str, Any] | None) -> Evaluation:
+           acknowledged: Mapping[str, Any] | None, document: list[Finding] | None = None) -> Evaluation:
+        """``document``: what the uploaded 申报书 disagrees on (``form_compare.document_findings``)."""
         result.findings.extend(duplicate_findings(duplicates))
+        result.findings.extend(document or ())
         sort_findings(result.findings)
         return cls(result, list(duplicates), dict(acknowledged or {}))
 

@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from ..applications.document import read_pending_forms
 from ..extensions import db
 from .models import StoredFile
 from .storage import StorageScan, path_for, scan_storage, upload_root
@@ -101,3 +102,11 @@ def register_cli(app: Flask) -> None:
         click.echo(f"共 {tally.rows} 条文件记录，{tally.intact} 个完好；发现问题 {tally.problems} 个。")
         if tally.problems:
             sys.exit(1)
+
+    @app.cli.command("read-forms")
+    @click.option("--all", "everything", is_flag=True, help="全部重新读取（默认只读取尚未读取或由旧版本读取的）")
+    def read_forms(everything: bool) -> None:
+        """读取申报书中的数据（上传于自动读取功能启用之前的，或读取规则更新后）；已报送的申报保持报送时的状态。"""
+        read, skipped = read_pending_forms(everything=everything)
+        db.session.commit()
+        click.echo(f"已读取 {read} 份申报书；{skipped} 份属于已报送的批次，未重新读取。")

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -39,6 +40,9 @@ class StoredFile(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     # Set on the earlier 申报书 (or 汇总表 scan) when a new version replaces it.
     superseded_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    # A 申报书 as read when it was uploaded (files/form_reading.py): status, the fields found,
+    # the document's own rules. Pages show it without reading the document again.
+    reading: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     uploaded_by = relationship("User", lazy="joined")
     city = relationship("City", lazy="joined")

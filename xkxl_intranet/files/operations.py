@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from ..applications.document import document_changed
 from ..applications.models import Application
 from ..audit.services import record
 from ..auth.scoping import is_own_city_clerk
@@ -19,7 +20,8 @@ from ..clock import now
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..rounds.models import City, Round
-from .categories import CATEGORIES, Category
+from .categories import CATEGORIES, FORM, Category
+from .form_reading import read_form_file
 from .models import StoredFile
 from .naming import display_name, human_size
 from .queries import application_files, deletion_refusal, upload_refusal
@@ -125,6 +127,8 @@ def _store_file(user, upload, *, category: Category, application: Application | 
         if temp is not stream:
             temp.discard()
     remove_unless_committed(db.session, path_for(storage_name))
+    # A 申报书 is read now (bounded; never fails the upload), so pages need not read it again.
+    reading = read_form_file(path_for(storage_name), detected.kind) if category is FORM else None
 
     replaced: list[StoredFile] = []
     if category.versioned:
@@ -134,7 +138,7 @@ def _store_file(user, upload, *, category: Category, application: Application | 
         application_id=application.id if application is not None else None,
         category=category.key, original_name=name, storage_name=storage_name, size=size,
         sha256=digest, kind=detected.kind, mime=detected.mime, uploaded_at=now(),
-        uploaded_by_id=user.id if user is not None else None)
+        uploaded_by_id=user.id if user is not None else None, reading=reading)
     db.session.add(stored)
     db.session.flush()
     whose = f"（{application.title}）" if application is not None else ""
@@ -143,6 +147,8 @@ def _store_file(user, upload, *, category: Category, application: Application | 
            after={"application_id": stored.application_id, "category": category.key,
                   "name": name, "size": size, "sha256": digest, "kind": detected.kind,
                   **({"replaces": [f.id for f in replaced]} if replaced else {})})
+    if category is FORM and application is not None:
+        document_changed(user, application)
     return stored, replaced
 
 
@@ -190,6 +196,8 @@ def delete_file(user, stored: StoredFile) -> StoredFile | None:
     if restored is not None:
         restored.superseded_at = None
     db.session.flush()
+    if category is FORM and stored.superseded_at is None:
+        document_changed(user, stored.application)
     return restored
 
 

@@ -1,0 +1,167 @@
+"""Reading the 申报书 on upload: what it adds to an upload, and its bounds on hostile files.
+
+Measured side by side in one run (medians of several runs; the machine is shared):
+- storing a filled .docx 申报书 (the template, ~40 KB) and a 10-page text PDF with reading
+  vs. the same upload with reading switched off: the ratio is what reading costs an upload;
+- hostile files, each read with the default limits: a .docx whose document part unpacks to
+  100 MB (a ZIP bomb), a .docx with 300 MB of embedded "images", a 200-page PDF; wall time and
+  Python heap peak (tracemalloc), against the time budget (15 s) — a bound holds if the time
+  stays well under it and the heap stays flat.
+
+Prints a table; not a test. Run: .venv/bin/python benchmarks/bench_form_reading.py
+"""
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import make_app  # noqa: E402
+from pypdf import PdfWriter  # noqa: E402
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject  # noqa: E402
+
+from xkxl_intranet.applications.demo import figures  # noqa: E402
+from xkxl_intranet.applications.models import Application  # noqa: E402
+from xkxl_intranet.applications.operations import save_application  # noqa: E402
+from xkxl_intranet.auth.models import User  # noqa: E402
+from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
+from xkxl_intranet.domain.form_layout import form_blocks, texts_for  # noqa: E402
+from xkxl_intranet.extensions import db  # noqa: E402
+from xkxl_intranet.files import operations  # noqa: E402
+from xkxl_intranet.files.form_reading import read_form_file  # noqa: E402
+from xkxl_intranet.files.form_template import form_docx  # noqa: E402
+from xkxl_intranet.files.form_text import ReadLimits  # noqa: E402
+from xkxl_intranet.files.operations import store_bytes  # noqa: E402
+from xkxl_intranet.printing import print_pdf  # noqa: E402
+from xkxl_intranet.rounds.state import current_round  # noqa: E402
+
+RUNS = 7
+MB = 1024 * 1024
+
+
+def _application(app):
+    with app.app_context():
+        clerk = db.session.scalar(db.select(User).where(User.username == "chengdu"))
+        values = {k: v if isinstance(v, list) else str(v) for k, v in figures(2).items()}
+        values.update(enterprise_name="四川基准测试有限公司", credit_code=make_credit_code("510100", "MA6BENCH"),
+                      contact_name="张三", contact_mobile="13800001234", platform_name="基准测试平台")
+        application, _ = save_application(clerk, None, values, city=clerk.city, round_=current_round(),
+                                          expected_version=None)
+        db.session.commit()
+        texts = texts_for(application.values())
+        return application.id, form_docx(form_blocks(texts)), print_pdf(
+            "applications/form_print.html", blocks=form_blocks(texts), title="申报书", demo=False)
+
+
+def _upload_seconds(app, application_id: int, data: bytes, name: str) -> float:
+    times = []
+    with app.app_context():
+        clerk = db.session.scalar(db.select(User).where(User.username == "chengdu"))
+        for _ in range(RUNS):
+            application = db.session.get(Application, application_id)
+            started = time.perf_counter()
+            store_bytes(clerk, data, name, category="form", application=application)
+            db.session.commit()
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _upload_costs(app) -> list[tuple[str, float, float]]:
+    application_id, docx_bytes, pdf_bytes = _application(app)
+    rows = []
+    for label, data, name in ((f"申报书 .docx（{len(docx_bytes) // 1024} KB）", docx_bytes, "申报书.docx"),
+                              (f"申报书 PDF（10页，{len(pdf_bytes) // 1024} KB）", pdf_bytes, "申报书.pdf")):
+        with_reading = _upload_seconds(app, application_id, data, name)
+        original = operations.read_form_file
+        operations.read_form_file = lambda path, kind: None
+        try:
+            without = _upload_seconds(app, application_id, data, name)
+        finally:
+            operations.read_form_file = original
+        rows.append((label, with_reading, without))
+    return rows
+
+
+def _bomb(folder: Path) -> Path:
+    template = zipfile.ZipFile(io.BytesIO(form_docx(form_blocks({}))))
+    path = folder / "bomb.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in template.infolist():
+            if info.filename == "word/document.xml":
+                with out.open(info.filename, "w", force_zip64=True) as handle:
+                    for _ in range(100):
+                        handle.write(b" " * MB)
+            else:
+                out.writestr(info, template.read(info))
+    return path
+
+
+def _embedded(folder: Path) -> Path:
+    path = folder / "images.docx"
+    path.write_bytes(form_docx(form_blocks({})))
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as out:
+        for n in range(3):
+            with out.open(f"word/media/image{n}.png", "w", force_zip64=True) as handle:
+                for _ in range(100):
+                    handle.write(bytes(MB))
+    return path
+
+
+def _long_pdf(folder: Path, pages: int) -> Path:
+    writer = PdfWriter()
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    for number in range(pages):
+        page = writer.add_blank_page(595, 842)
+        stream = DecodedStreamObject()
+        stream.set_data(b"BT /F1 10 Tf " + b"".join(
+            f"72 {800 - 12 * line} Td (Line {line} of page {number}: 12,345 units) Tj ".encode()
+            for line in range(50)) + b"ET")
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    path = folder / "long.pdf"
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def _hostile(app) -> list[tuple[str, str, float, float]]:
+    folder = Path(tempfile.mkdtemp(prefix="xkxl-bench-forms-"))
+    cases = (("ZIP炸弹（正文解压后100 MB）", _bomb(folder), "docx"),
+             ("嵌入300 MB图片的 .docx", _embedded(folder), "docx"),
+             ("200页PDF", _long_pdf(folder, 200), "pdf"))
+    rows = []
+    with app.app_context():
+        for label, path, kind in cases:
+            tracemalloc.start()
+            started = time.perf_counter()
+            result = read_form_file(path, kind, ReadLimits())
+            seconds = time.perf_counter() - started
+            peak = tracemalloc.get_traced_memory()[1] / MB
+            tracemalloc.stop()
+            outcome = result["status"] + (f"（{result.get('truncated') or result.get('message', '')}）"
+                                          if result.get("truncated") or result["status"] != "read" else "")
+            rows.append((label, outcome[:60], seconds, peak))
+    return rows
+
+
+def main() -> None:
+    app, _ = make_app()
+    print("== 上传申报书：读取与不读取（中位数）")
+    for label, with_reading, without in _upload_costs(app):
+        print(f"{label:<24} 读取 {with_reading * 1000:7.1f} ms   不读取 {without * 1000:7.1f} ms   "
+              f"比值 {with_reading / without:5.2f}×")
+    print(f"== 恶意文件（时间预算 {ReadLimits().seconds:g} s）")
+    for label, outcome, seconds, peak in _hostile(app):
+        print(f"{label:<24} {seconds:6.2f} s   Python 堆峰值 {peak:6.1f} MB   {outcome}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The 申报书 against the saved application (domain/form_compare.py): differences are warnings,
+empty fields can be filled, the document's own rules are warnings too."""
+import datetime as dt
+from decimal import Decimal
+
+from xkxl_intranet.domain.findings import Severity
+from xkxl_intranet.domain.form_compare import Match, compare, document_findings, fill_values, same_value
+from xkxl_intranet.domain.form_layout import texts_for
+from xkxl_intranet.domain.form_reader import DocumentText, read_form
+from xkxl_intranet.domain.indicators import FIELDS
+
+from helpers import form_lines, typed_values
+
+
+def _reading(texts, **layout):
+    return read_form(DocumentText(form_lines(texts, **layout)))
+
+
+def test_equal_as_the_form_means_it():
+    assert same_value(FIELDS["devices_total"], 12345, 12345)
+    assert same_value(FIELDS["revenue_2021"], Decimal("1.5"), Decimal("1.50"))
+    assert same_value(FIELDS["enterprise_name"], "四川某某（成都）有限公司", "四川某某(成都) 有限公司")
+    assert same_value(FIELDS["contact_phone"], "028-8626 4036", "02886264036")
+    assert same_value(FIELDS["technologies"], ("5G", "大数据"), ["大数据", "5G"])
+    assert same_value(FIELDS["credit_code"], "91510100 ma61q2x7xa", "91510100MA61Q2X7XA")
+    assert not same_value(FIELDS["founded_on"], dt.date(2015, 3, 1), dt.date(2015, 3, 15))
+    assert not same_value(FIELDS["devices_total"], 12345, 12354)
+
+
+def test_a_figure_that_differs_is_a_warning_naming_both_values():
+    values = typed_values()
+    texts = texts_for(values) | {"models_total": "468", "sales_last_year": "99,000.00"}
+    findings = document_findings(_reading(texts), values)
+    by_rule = {f.rule: f for f in findings}
+    assert set(by_rule) == {"document:models_total", "document:sales_last_year"}
+    warning = by_rule["document:models_total"]
+    assert warning.severity is Severity.WARNING and warning.field == "models_total"
+    assert "工业模型数量" in warning.message and "468 个" in warning.message
+    assert f"{values['models_total']:,} 个" in warning.message
+
+
+def test_empty_fields_the_document_has_can_be_filled_and_nothing_else():
+    values = typed_values()
+    saved = dict(values, models_total=None, contact_fax=None, technologies=None)
+    texts = texts_for(values) | {"contact_fax": "028-61234567", "devices_total": "1"}
+    reading = _reading(texts)
+    assert fill_values(reading, saved) == {"models_total": values["models_total"], "contact_fax": "028-61234567",
+                                           "technologies": values["technologies"]}
+    matches = {c.field.key: c.match for c in compare(reading, saved)}
+    assert matches["devices_total"] is Match.DIFFERENT  # filled already: never overwritten
+    assert matches["enterprise_name"] is Match.SAME
+
+
+def test_blank_or_missing_in_the_document_is_no_warning():
+    values = typed_values()
+    texts = texts_for(values)
+    del texts["patents"]
+    reading = _reading(texts)
+    assert [c.match for c in compare(reading, values) if c.field.key == "patents"] == [Match.NOT_IN_DOCUMENT]
+    assert document_findings(reading, values) == []
+
+
+def test_the_documents_own_rules():
+    values = typed_values()
+    lines = [line for line in form_lines(texts_for(values), contents=False)
+             if "真实性承诺" not in line and "同意推荐" not in line]
+    findings = document_findings(read_form(DocumentText(tuple(lines))), values)
+    assert [f.rule for f in findings] == ["document:toc", "document:pledge", "document:recommender"]
+    assert "目录" in findings[0].message and "三级" in findings[0].message
+    assert all(f.severity is Severity.WARNING and f.field == "document" for f in findings)
+    assert document_findings(None, values) == []

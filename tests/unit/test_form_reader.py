@@ -1,0 +1,223 @@
+"""Reading a 申报书's text into the declared fields (domain/form_reader.py), pure: every declared
+figure comes back, with the form's own number rules, from the places 附件2 prints it."""
+from decimal import Decimal
+
+import pytest
+
+from xkxl_intranet.domain.form_layout import BLANK, form_blocks, texts_for
+from xkxl_intranet.domain.form_reader import DocumentText, FormReading, ReadStatus, numbering_class, read_form
+from xkxl_intranet.domain.indicators import FIELDS, SECTIONS, Kind
+
+from helpers import form_lines, typed_values
+
+
+def _read(lines) -> FormReading:
+    return read_form(DocumentText(tuple(lines)))
+
+
+def _replace(lines, old: str, new: str) -> list[str]:
+    hits = [i for i, line in enumerate(lines) if old in line]
+    assert hits, old
+    out = list(lines)
+    out[hits[0]] = out[hits[0]].replace(old, new, 1)
+    return out
+
+
+def test_every_declared_field_reads_back_what_was_written():
+    values = typed_values()
+    reading = _read(form_lines(texts_for(values)))
+    for key in FIELDS:
+        read = reading.fields[key]
+        if values.get(key) is None:
+            assert read.status is ReadStatus.BLANK, key
+        else:
+            assert read.status is ReadStatus.VALUE, (key, read)
+            assert read.value == values[key], key
+    assert reading.structure.pledge and reading.structure.recommender
+
+
+def test_the_blank_template_finds_every_label_and_no_value():
+    reading = _read(form_lines({}))
+    assert {r.status for r in reading.fields.values()} == {ReadStatus.BLANK}
+    assert len(reading.fields) == len(FIELDS)
+
+
+def test_figures_as_clerks_write_them():
+    """Full-width digits, 无, thousands separators (comma, full-width comma, spaces), units and
+    signs: the same rules as the form."""
+    texts = texts_for(typed_values())
+    texts.update({"devices_total": "１２，３４５", "devices_operating": "6 000", "devices_processing": "无",
+                  "models_total": " 468 ", "sme_contract_amount": "3,200.5万元", "roi": "－3.5",
+                  "rnd_ratio_2021": "６.００％", "total_assets": "２１０，０００.００", "debt_ratio": "41.5",
+                  "profit_last_year": "-1,234.56", "employees": "5,250人"})
+    reading = _read(form_lines(texts))
+    expected = {"devices_total": 12345, "devices_operating": 6000, "devices_processing": 0, "models_total": 468,
+                "sme_contract_amount": Decimal("3200.50"), "roi": Decimal("-3.50"),
+                "rnd_ratio_2021": Decimal("6.00"), "total_assets": Decimal("210000.00"),
+                "debt_ratio": Decimal("41.50"), "profit_last_year": Decimal("-1234.56"), "employees": 5250}
+    assert {k: reading.fields[k].value for k in expected} == expected
+
+
+@pytest.mark.parametrize(("boxes", "status", "value"), [
+    ("☑是 ☐否", ReadStatus.VALUE, True), ("☐是 ☒否", ReadStatus.VALUE, False),
+    ("■是 □否", ReadStatus.VALUE, True), ("是√ 否", ReadStatus.VALUE, True), ("√否", ReadStatus.VALUE, False),
+    ("否", ReadStatus.VALUE, False), ("☐是 ☐否", ReadStatus.BLANK, None), ("是 否", ReadStatus.BLANK, None),
+    ("☑是 ☑否", ReadStatus.UNREADABLE, None)])
+def test_the_yes_no_boxes(boxes, status, value):
+    lines = _replace(form_lines({}), "具有代码安全防护：☐是 ☐否", f"具有代码安全防护：{boxes}")
+    read = _read(lines).fields["sec_code"]
+    assert (read.status, read.value) == (status, value)
+
+
+def test_choices_multiple_choices_and_the_partner_after_them():
+    texts = {"build_mode": "合作共建", "build_partner": "四川某某科技有限公司", "iaas_mode": "自建",
+             "technologies": ("5G", "数字孪生", "工业AR/VR")}
+    fields = _read(form_lines(texts)).fields
+    assert fields["build_mode"].value == "合作共建"
+    assert fields["build_partner"].value == "四川某某科技有限公司"
+    assert fields["iaas_mode"].value == "自建" and fields["iaas_provider"].status is ReadStatus.BLANK
+    assert fields["technologies"].value == ("5G", "数字孪生", "工业AR/VR")
+    # 附件2 prints the technologies on the line after the label; a clerk may just list them
+    lines = _replace(form_lines({}), "运用以下技术：☐5G ☐大数据 ☐人工智能 ☐数字孪生 ☐区块链 ☐工业AR/VR",
+                     "运用以下技术:\n5G、大数据、人工智能")
+    assert _read("\n".join(lines).split("\n")).fields["technologies"].value == ("5G", "大数据", "人工智能")
+
+
+def test_a_figure_that_cannot_be_read_says_why_with_the_forms_message():
+    lines = _replace(form_lines({}), f"工业模型数量：{BLANK}个", "工业模型数量：约500个")
+    read = _read(lines).fields["models_total"]
+    assert read.status is ReadStatus.UNREADABLE and read.raw == "约500"
+    assert "工业模型数量" in read.message and "约" in read.message
+
+
+def test_a_label_in_a_sentence_is_not_a_blank():
+    """「运行设备包括：采矿设备…」 is 附件2's explanation, not the figure."""
+    lines = [line for line in form_lines({"devices_operating": "6,000"}) if "运行设备：" not in line]
+    assert _read(lines).fields["devices_operating"].status is ReadStatus.MISSING
+    assert any("运行设备包括" in line for line in lines)
+
+
+def test_the_same_label_in_two_sections_is_read_in_its_own():
+    texts = {"industries_covered": "9", "domains_covered": "6", "solutions": "31",
+             "dual_industries": "5", "dual_domains": "3", "dual_solutions": "4"}
+    fields = _read(form_lines(texts)).fields
+    assert {k: fields[k].value for k in texts} == {k: int(v) for k, v in texts.items()}
+
+
+def test_a_shorter_label_inside_a_longer_one_is_not_read_there():
+    lines = [("其中，付费工业企业数：120个" if line.startswith("其中，工业企业数") else line)
+             for line in form_lines({})]
+    fields = _read(lines).fields
+    assert fields["users_paying"].value == 120
+    assert fields["users_industrial"].status is ReadStatus.MISSING  # not the 付费 one
+
+
+def test_several_blanks_after_one_label_and_the_led_standards():
+    texts = {"rnd_2020": "3,120.00", "rnd_2021": "3,672.50", "rnd_ratio_2020": "5.8", "rnd_ratio_2021": "6",
+             "std_national": "3", "std_national_led": "1", "std_industry": "5", "std_industry_led": "2",
+             "std_international": "无", "std_international_led": "无"}
+    fields = _read(form_lines(texts)).fields
+    assert fields["rnd_2020"].value == Decimal("3120.00") and fields["rnd_2021"].value == Decimal("3672.50")
+    assert fields["rnd_ratio_2020"].value == Decimal("5.80") and fields["rnd_ratio_2021"].value == Decimal("6.00")
+    assert [fields[k].value for k in ("std_national_led", "std_industry_led", "std_international_led")] == [1, 2, 0]
+    # on one line, each 其中牵头制定 still belongs to the standard before it
+    one_line = "国家标准：3个，其中牵头制定1个；行业标准：5个，其中牵头制定2个；国际标准：无，其中牵头制定无"
+    lines = [line for line in form_lines({}) if not line.startswith(("行业标准", "国际标准"))]
+    fields = _read([one_line if line.startswith("国家标准") else line for line in lines]).fields
+    assert [fields[k].value for k in ("std_national", "std_national_led", "std_industry", "std_industry_led",
+                                      "std_international_led")] == [3, 1, 5, 2, 0]
+
+
+def test_loose_printing_spaces_widths_quotes_and_the_notices_misprint():
+    """As Word and PDFs print labels: 「工业 APP 数量」, full-width brackets, straight quotes,
+    「杀手铜」 for 杀手锏, a PDF line broken inside a label."""
+    lines = form_lines({"apps_total": "369", "killer_daily_calls": "50000", "honors_stability": "2",
+                        "killer_awards": "3"})
+    lines = _replace(lines, "□工业APP数量：369个", "□工业 APP 数量 : 369 个")
+    lines = _replace(lines, "公有云杀手锏APP日活：50000次", "公有云杀手铜 APP 日活: 50,000次")
+    lines = _replace(lines, "服务地方获“六稳”“六保”省部级荣誉数量", '服务地方获"六稳""六保"省部级\n荣誉数量')
+    lines = _replace(lines, "获评省部级优秀APP数量（2020年以来）", "获评省部级优秀 APP 数量 (2020 年以来)")
+    fields = _read("\n".join(lines).split("\n")).fields
+    assert [fields[k].value for k in ("apps_total", "killer_daily_calls", "honors_stability", "killer_awards")] \
+        == [369, 50000, 2, 3]
+
+
+def test_a_pdf_that_puts_each_cell_on_its_own_line_or_spaces_between_them():
+    values = typed_values()
+    lines = []
+    for line in form_lines(texts_for(values)):
+        cells = line.split("\t")
+        if len(cells) > 1 and cells[0] in ("企业名称", "单位地址", "联系人"):
+            lines += [cell for cell in cells if cell]  # one under another
+        else:
+            lines.append(" ".join(cells))  # on one line, spaces between
+    fields = _read(lines).fields
+    for key in ("enterprise_name", "credit_code", "founded_on", "address", "contact_name", "contact_phone",
+                "contact_mobile", "contact_email", "total_assets", "debt_ratio", "sales_last_year",
+                "profit_last_year", "platform_name", "built_on", "investment", "build_mode", "iaas_provider"):
+        assert fields[key].value == values[key], key
+    assert fields["contact_fax"].status is ReadStatus.BLANK
+
+
+def test_fields_whose_lines_are_gone_are_not_found():
+    lines = [line for line in form_lines(texts_for(typed_values())) if "私有云连接设备" not in line]
+    fields = _read(lines).fields
+    assert fields["devices_private_cloud"].status is ReadStatus.MISSING
+    assert fields["devices_public_cloud"].status is ReadStatus.MISSING  # the same line
+    assert fields["devices_total"].status is ReadStatus.VALUE
+
+
+def test_the_table_of_contents_pledge_and_recommender_block():
+    blocks = form_blocks({})
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    toc = ["目 录", *(f"{h} ........ {n}" for n, h in enumerate(headings, start=3))]
+    lines = list(form_lines({}, contents=False))
+    reading = _read(lines[:7] + toc + lines[7:])
+    assert (reading.structure.toc, reading.structure.toc_levels) == (True, 4)
+    shallow = [entry for entry in toc if numbering_class(entry) in (None, "cn", "n()")]
+    reading = _read(lines[:7] + shallow + lines[7:])
+    assert (reading.structure.toc, reading.structure.toc_levels) == (True, 2)
+    bare = [line for line in lines if "真实性承诺" not in line and "同意推荐" not in line]
+    reading = _read(bare)
+    s = reading.structure
+    assert (s.toc, s.pledge, s.recommender) == (False, False, False)
+
+
+def test_a_docx_table_of_contents_is_read_from_its_field_or_entries():
+    lines = form_lines({}, contents=False)
+    field = read_form(DocumentText(lines, toc_field=True, toc_field_levels=3, heading_levels=frozenset({1, 2, 3, 4})))
+    assert (field.structure.toc, field.structure.toc_levels) == (True, 3)
+    entries = read_form(DocumentText(lines, toc_entry_levels=frozenset({1, 2})))
+    assert entries.structure.toc_levels == 2
+
+
+@pytest.mark.parametrize(("text", "kind"), [("一、申报企业基本信息", "cn"), ("（一）申报单位", "cn()"),
+                                            ("（1）工业互联网平台", "n()"), ("1. 平台资源", "n."),
+                                            ("1.1 工业设备数量", "n.n"), ("1.1.1 设备", "n.n.n"),
+                                            ("附件1 工业设备清单", "att"), ("平台简介", None)])
+def test_numbering_classes(text, kind):
+    assert numbering_class(text) == kind
+
+
+def test_what_was_read_survives_its_json():
+    values = typed_values()
+    lines = _replace(form_lines(texts_for(values)), f"工业模型数量：{values['models_total']:,}个", "工业模型数量：约5个")
+    reading = _read(lines)
+    again = FormReading.from_json(reading.to_json())
+    assert again.values() == reading.values()
+    assert again.fields["models_total"].status is ReadStatus.UNREADABLE
+    assert again.fields["models_total"].message == reading.fields["models_total"].message
+    assert again.structure == reading.structure
+
+
+def test_each_printed_label_names_one_field_of_its_section():
+    """A label shared by two fields of a section is declared as shared: several blanks after it
+    (``form_blank``) or the same words after different labels (``form_after``)."""
+    for section in SECTIONS:
+        owners: dict[tuple[str, str, int], str] = {}
+        for f in section.fields:
+            slot = (f.printed_label, f.form_after, f.form_blank)
+            assert slot not in owners, (f.key, owners.get(slot))
+            owners[slot] = f.key
+            if f.kind is Kind.MULTI or f.kind is Kind.CHOICE:
+                assert f.choices

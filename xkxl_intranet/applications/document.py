@@ -1,0 +1,206 @@
+"""An application's 申报书 as the system read it: the panel 「申报书中读取的数据」 (each field read,
+beside the saved value where they differ), the values that fill the form's empty fields (the
+clerk then saves as usual: every check and the audit apply), and what a new 申报书 changes in
+the application's warnings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from ..audit.services import record
+from ..auth.scoping import is_own_city_clerk
+from ..domain.errors import NotFound, Refused
+from ..domain.form_compare import Comparison, Match, compare, fill_values
+from ..domain.form_layout import Block, form_blocks, texts_for
+from ..domain.form_reader import Structure
+from ..domain.indicators import FIELDS, SECTIONS, Kind
+from ..domain.parsing import format_field
+from ..extensions import db
+from ..files.categories import FORM
+from ..files.form_reading import READER_VERSION, StoredReading, read_stored, stored_reading
+from ..files.form_template import form_docx
+from ..files.models import StoredFile
+from ..printing import print_pdf
+from ..rounds.models import Round
+from ..rounds.state import LOCKED_MESSAGE, batch_is_locked
+from .evaluation import evaluate, store_counts
+from .models import Application, ReviewState
+
+
+def blocks_for(round_: Round, application: Application | None = None,
+               changes: dict[str, Any] | None = None) -> list[Block]:
+    """The 申报书 of ``round_`` laid out like 附件2, blank or filled with ``application``'s saved
+    values (``changes``: texts written instead, e.g. a demo document that differs)."""
+    texts = texts_for(application.values()) if application is not None else {}
+    texts.update(changes or {})
+    if application is None:
+        return form_blocks(texts, title=round_.title, year=round_.year)
+    return form_blocks(texts, title=round_.title, year=round_.year, city=application.city.department_name,
+                       date=f"{application.created_at:%Y年%m月%d日}")
+
+
+def template_docx(round_: Round) -> bytes:
+    """The blank 申报书模板 (.docx) enterprises fill in."""
+    return form_docx(blocks_for(round_))
+
+
+def template_pdf(round_: Round) -> bytes:
+    """The blank template as PDF (the print template renders the same blocks)."""
+    return print_pdf("applications/form_print.html", blocks=blocks_for(round_), title=f"{round_.title}申报书",
+                     demo=False)
+
+
+def prefilled_docx(user, application: Application) -> bytes:
+    """The template filled with the application's saved values (to hand to the enterprise)."""
+    return form_docx(blocks_for(application.round, application))
+
+
+def current_form(application: Application) -> StoredFile | None:
+    return db.session.scalar(select(StoredFile).where(
+        StoredFile.application_id == application.id, StoredFile.category == FORM.key,
+        StoredFile.superseded_at.is_(None)).limit(1))
+
+
+@dataclass
+class SectionRows:
+    code: str
+    heading: str
+    rows: list[Comparison]
+
+
+@dataclass
+class DocumentPanel:
+    """What the panel shows; ``writer``: the application's own clerk while it may change."""
+
+    application: Application
+    stored: StoredFile | None
+    state: StoredReading | None
+    comparisons: list[Comparison] = field(default_factory=list)
+    writer: bool = False
+
+    @property
+    def structure(self) -> Structure | None:
+        return self.state.reading.structure if self.state and self.state.reading else None
+
+    def _with(self, *matches: Match) -> list[Comparison]:
+        return [c for c in self.comparisons if c.match in matches]
+
+    @property
+    def differences(self) -> list[Comparison]:
+        return self._with(Match.DIFFERENT)
+
+    @property
+    def fillable(self) -> list[Comparison]:
+        return self._with(Match.FILLABLE)
+
+    @property
+    def unreadable(self) -> list[Comparison]:
+        return self._with(Match.UNREADABLE)
+
+    @property
+    def missing(self) -> list[Comparison]:
+        return self._with(Match.MISSING)
+
+    @property
+    def read_count(self) -> int:
+        return len(self._with(Match.SAME, Match.DIFFERENT, Match.FILLABLE))
+
+    @property
+    def sections(self) -> list[SectionRows]:
+        by_key = {c.field.key: c for c in self.comparisons}
+        return [SectionRows(s.code, s.heading, [by_key[f.key] for f in s.fields if f.key in by_key])
+                for s in SECTIONS]
+
+    @property
+    def can_fill(self) -> bool:
+        return self.writer and bool(self.fillable)
+
+    @property
+    def can_reread(self) -> bool:
+        return self.writer and self.stored is not None and self.stored.kind in ("docx", "pdf")
+
+
+def is_writer(user, application: Application) -> bool:
+    return is_own_city_clerk(user, application.city_id) and not batch_is_locked(
+        application.round_id, application.city_id)
+
+
+def document_panel(user, application: Application) -> DocumentPanel:
+    stored = current_form(application)
+    state = stored_reading(stored.reading) if stored is not None else None
+    comparisons = compare(state.reading, application.values()) if state and state.reading else []
+    return DocumentPanel(application, stored, state, comparisons, is_writer(user, application))
+
+
+def fill_form_data(user, application: Application, data: dict[str, Any]) -> list[str]:
+    """Put the 申报书's values into the form's empty fields (``data`` is the form's data, as
+    ``forms.form_data`` gives it); the keys filled. Nothing is saved."""
+    if not is_writer(user, application):
+        raise Refused(LOCKED_MESSAGE)
+    stored = current_form(application)
+    state = stored_reading(stored.reading) if stored is not None else None
+    if state is None or state.reading is None:
+        raise Refused("当前申报书没有可用的读取结果，无法填入。")
+    filled = []
+    for key, value in fill_values(state.reading, application.values()).items():
+        f = FIELDS[key]
+        data[key] = list(value) if f.kind is Kind.MULTI else format_field(f, value)
+        filled.append(key)
+    return filled
+
+
+def document_changed(user, application: Application) -> None:
+    """A new 申报书 (or the previous one restored): the warnings change with what it says. An
+    application that passed 初审 and now has open warnings goes back to draft, as after an edit."""
+    evaluation = evaluate(application)
+    store_counts(application, evaluation)
+    if application.state is ReviewState.PASSED and evaluation.blocking:
+        application.review_state = ReviewState.DRAFT
+        record("application.review_reverted", user=user, object_type="application",
+               object_id=application.id, city_id=application.city_id,
+               summary="申报书更换后存在未解决的问题，初审状态退回草稿",
+               before={"review_state": ReviewState.PASSED.label},
+               after={"review_state": ReviewState.DRAFT.label})
+    db.session.flush()
+
+
+def reread_form(user, application: Application) -> StoredReading:
+    """Read the current 申报书 again (e.g. one uploaded before reading existed)."""
+    if not is_own_city_clerk(user, application.city_id):
+        raise NotFound
+    if batch_is_locked(application.round_id, application.city_id):
+        raise Refused(LOCKED_MESSAGE)
+    stored = current_form(application)
+    if stored is None:
+        raise Refused("尚未上传申报书。")
+    stored.reading = read_stored(stored)
+    state = stored_reading(stored.reading)
+    record("file.read", user=user, object_type="file", object_id=stored.id, city_id=stored.city_id,
+           summary=f"重新读取申报书（{application.title}）：{stored.original_name}，{state.label}",
+           after={"status": state.status})
+    document_changed(user, application)
+    return state
+
+
+def read_pending_forms(*, everything: bool = False) -> tuple[int, int]:
+    """(``flask read-forms``) Read every current 申报书 not read yet, or read by an earlier version
+    of the reader (``everything``: all of them). A reported batch's applications are left as they
+    were reported. Returns (read, skipped)."""
+    read = skipped = 0
+    rows = db.session.scalars(select(StoredFile).where(
+        StoredFile.category == FORM.key, StoredFile.superseded_at.is_(None),
+        StoredFile.application_id.is_not(None)).order_by(StoredFile.id))
+    for stored in list(rows):
+        data = stored.reading or {}
+        if not everything and data.get("version") == READER_VERSION:
+            continue
+        application = stored.application
+        if batch_is_locked(application.round_id, application.city_id):
+            skipped += 1
+            continue
+        stored.reading = read_stored(stored)
+        document_changed(None, application)
+        read += 1
+    return read, skipped

@@ -1,0 +1,153 @@
+"""How a printed label and what is written after it are found in a document's text: labels
+matched loosely (spaces anywhere, full- or half-width signs, any quotes, 杀手铜/杀手锏,
+其它/其他), the figure in a blank (``：12,345台/套``, ``：3,120、3,672万元``), and which box of a
+是/否 or a choice is ticked (☑ ☒ ■ √ …, or the one option left standing). Pure."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .findings import ParseError
+from .indicators import Field, Kind
+from .parsing import parse_bool
+
+__all__ = ["loose_pattern", "compiled", "normal", "numeric_raw", "looks_like_a_figure", "boxes", "STRIP"]
+
+# ---------------------------------------------------------------- loose matching
+
+_QUOTES = "\"'“”‘’「」『』„‟"
+_EQUIVALENT = {"锏": "锏铜", "铜": "锏铜", "它": "它他", "他": "它他"}
+_GAP = r"\s*"
+
+
+def _char_class(char: str) -> str:
+    if char in _QUOTES:
+        return "[" + re.escape(_QUOTES) + "]"
+    options = {char, *_EQUIVALENT.get(char, "")}
+    if 0x21 <= ord(char) <= 0x7E:
+        options.add(chr(ord(char) + 0xFEE0))  # its full-width form
+    if len(options) == 1:
+        return re.escape(char)
+    return "[" + "".join(re.escape(o) for o in sorted(options)) + "]"
+
+
+@lru_cache(maxsize=2048)
+def loose_pattern(text: str) -> str:
+    """A regular expression for ``text`` as documents print it: spaces (and line breaks)
+    anywhere, full- or half-width signs, any quotes."""
+    chars = [c for c in unicodedata.normalize("NFKC", text) if not c.isspace()]
+    return _GAP.join(_char_class(c) for c in chars)
+
+
+@lru_cache(maxsize=2048)
+def compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+
+
+def normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+
+CHECKED = "☑☒■▣◼●◉⊠✗✘"
+TICKS = "√✓✔"
+UNCHECKED = "□☐○◻❑〇"
+_APPROX = ("约", "大约", "超过", "近", "不足", "不到", "至少", "逾")
+STRIP = " \t:：_＿\u3000"
+
+# ---------------------------------------------------------------- blanks in a line (表二(2))
+
+def _unit_options(f: Field) -> list[str]:
+    unit = normal(f.unit)
+    options = {unit, *unit.split("/")} - {""}
+    if f.kind is Kind.PERCENT:
+        options.add("%")
+    return sorted(options, key=len, reverse=True)
+
+
+def numeric_raw(segment: str, f: Field, blank: int) -> str:
+    """The text in the ``blank``-th blank of a segment such as ``：3,120.00、3,672.00万元，…``."""
+    units = tuple(_unit_options(f))
+    unit_re = re.compile("|".join(re.escape(u) for u in units)) if units else None
+    text = normal(segment)
+    for index in range(blank + 1):
+        text = text.lstrip(STRIP)
+        raw, rest = _one_blank(text, unit_re)
+        if index == blank:
+            return raw
+        rest = rest.lstrip(" \t")
+        if not rest.startswith("、"):
+            return ""
+        text = rest[1:]
+    return ""  # pragma: no cover - the loop always returns
+
+
+_HARD_STOP = re.compile(r"[;。:\t、()\[\]\n]|,(?!\d{3})|\s+(?=[^\d\s.,])")
+
+
+def _one_blank(text: str, unit_re: re.Pattern[str] | None) -> tuple[str, str]:
+    """The first value of ``text`` and what follows it (after its unit)."""
+    stop = _HARD_STOP.search(text)
+    end = stop.start() if stop else len(text)
+    if unit_re is not None:
+        unit = unit_re.search(text, 0, end)
+        if unit is not None:
+            return text[:unit.start()].strip(), text[unit.end():]
+    return text[:end].strip(), text[end:]
+
+
+def looks_like_a_figure(raw: str) -> bool:
+    return bool(raw) and (raw[0] in "0123456789+-.－−" or raw.startswith("无")
+                          or raw.startswith(_APPROX))
+
+
+def _box_states(segment: str, options: tuple[str, ...]) -> dict[str, set[str]]:
+    """Per option found: ticked, an empty box, or standing plain. A box may stand a space before
+    its option (☑ 是); a tick mark binds to the option it touches (√是) or follows (是√)."""
+    states: dict[str, set[str]] = {}
+    for option in options:
+        pattern = compiled(rf"(?:(?P<box>[{CHECKED}{UNCHECKED}])[ \u3000]*|(?P<tick>[{TICKS}]))?"
+                           rf"{loose_pattern(option)}(?:[ \u3000]*(?P<after>[{TICKS}]))?")
+        for m in pattern.finditer(segment):
+            box = m.group("box") or ""
+            ticked = (box and box in CHECKED) or m.group("tick") or m.group("after")
+            state = "checked" if ticked else ("unchecked" if box else "plain")
+            states.setdefault(option, set()).add(state)
+    return states
+
+
+def _choices(f: Field) -> tuple[str, ...]:
+    return ("是", "否") if f.kind is Kind.BOOL else f.choices
+
+
+def boxes(segment: str, f: Field) -> tuple[str, str] | None:
+    """Which option is ticked, as (``value`` | ``blank`` | ``unreadable``, text); ``None`` when the
+    segment has none of the options."""
+    segment = re.split(r"请\s*注\s*明", segment)[0]
+    options = _choices(f)
+    states = _box_states(segment, options)
+    checked = [o for o in options if "checked" in states.get(o, ())]
+    if f.kind is Kind.MULTI:
+        if checked:
+            return "value", "、".join(checked)
+        if any("unchecked" in s for s in states.values()):
+            return "blank", ""
+        return ("value", segment.strip(STRIP)) if states else None
+    if len(checked) == 1:
+        return "value", checked[0]
+    if len(checked) > 1:
+        return "unreadable", "、".join(checked)
+    plain = [o for o in options if states.get(o) == {"plain"}]
+    if len(plain) == 1 and not any("unchecked" in s for s in states.values()):
+        return "value", plain[0]
+    if states:
+        return "blank", ""
+    text = segment.strip(STRIP)
+    if f.kind is Kind.BOOL and 0 < len(text) <= 4:
+        try:
+            value = parse_bool(text, f.label)
+        except ParseError:
+            return None
+        return "value", "是" if value else "否"
+    return None
