@@ -9,6 +9,7 @@ from ..domain.checks import sum_statuses
 from ..domain.indicators import FIELDS, SECTIONS
 from ..files.panels import files_context
 from ..files.queries import missing_requirements
+from ..review.panels import review_panel
 from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
 from ..web import render_page_or_fragment, unit_of_work, wants_fragment
 from .evaluation import evaluate, evaluate_input
@@ -109,7 +110,8 @@ def detail(application_id: int):
         evaluation=evaluation, editable=current_user.is_city and is_editable(application),
         review_form=ReviewForm(decision=application.review_state, comment=application.review_comment),
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
-        extra=missing_files, files_html=files_html, sums=evaluation.sums())
+        extra=missing_files, files_html=files_html, sums=evaluation.sums(),
+        review_panel=review_panel(current_user, application))
 
 
 @bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
