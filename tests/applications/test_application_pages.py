@@ -1,8 +1,15 @@
 """Applications through the web: scoping, saving, live checks, review, duplicates, conflicts."""
 import re
+from datetime import timedelta
 from decimal import Decimal
 
+from xkxl_intranet import clock
+from xkxl_intranet.applications.models import Application
+from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
+from xkxl_intranet.review.assignment import assign
+from xkxl_intranet.review.setup import save_settings
+from xkxl_intranet.rounds.state import batch_for_write, current_round
 
 from helpers import (
     application_values,
@@ -237,6 +244,34 @@ def test_other_city_sees_404_on_every_application_route(app, other_city_client, 
     check = other_city_client.post("/applications/check", data={"application_id": str(application_id)})
     assert check.status_code == 404
     assert city_client.get(f"/applications/{application_id}").status_code == 200
+
+
+def test_an_expert_sees_404_on_every_application_route_unless_assigned_and_then_only_the_page(
+        app, expert_client):
+    application_id = create_application(app, "chengdu")
+    routes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/applications/<int:application_id>")]
+
+    def walk() -> dict[tuple[str, str], int]:
+        return {(r.endpoint, m): expert_client.open(r.rule.replace("<int:application_id>", str(application_id)),
+                                                    method=m, data={"decision": "draft"}).status_code
+                for r in routes for m in sorted(r.methods - {"HEAD", "OPTIONS"})}
+
+    assert set(walk().values()) == {404} and len(walk()) >= 5
+    assert expert_client.post("/applications/check", data={"application_id": str(application_id)}).status_code == 404
+    with app.app_context():
+        province = db.session.scalar(db.select(User).where(User.username == "province"))
+        expert = db.session.scalar(db.select(User).where(User.username == "expert1"))
+        application = db.session.get(Application, application_id)
+        application.review_state = "passed"
+        batch_for_write(current_round().id, application.city_id).state = "reported"
+        review = save_settings(province, current_round(), deadline=clock.now() + timedelta(days=5),
+                               weights={"resources": 25, "technology": 20, "empowerment": 25,
+                                        "contribution": 15, "sustainability": 15}, experts_per_application=2)
+        assign(province, review, application, expert)
+        db.session.commit()
+    statuses = walk()
+    assert statuses.pop(("applications.detail", "GET")) == 200
+    assert set(statuses.values()) == {404}  # read-only: no edit, 初审, acknowledgement or deletion
 
 
 def test_list_is_scoped_searchable_and_filterable(app, city_client, other_city_client, province_client,

@@ -6,9 +6,10 @@ the others, and the rank within the round. Pure: no Flask, no database.
 - **Spread**: the range (最高分 − 最低分, what an officer checks first) and the population
   standard deviation (the panel is all the experts there are, not a sample of them).
 - **Outliers**: with three or more sheets, an expert whose total lies more than
-  :data:`OUTLIER_GAP` points from the mean of the *other* experts (comparing with a mean that
-  includes the expert would hide them). With two sheets nobody can say which one is off: a gap
-  of more than :data:`OUTLIER_GAP` is a *disagreement*, and the officer may add an expert.
+  :data:`OUTLIER_GAP` points from the panel's median. The median, because one expert who is
+  off pulls a mean (even the mean of the *others*: with 90, 88 and 60 the others of 90 average
+  74, and 90 would look as far off as 60). With two sheets nobody can say which one is off: a
+  gap of more than :data:`OUTLIER_GAP` is a *disagreement*, and the officer may add an expert.
 - **Rank**: by the mean as printed (two places), highest first, ties share a rank and the next
   rank skips (1, 2, 2, 4: standard competition ranking, how 名次 are usually given).
   Applications without a submitted sheet have no rank.
@@ -54,10 +55,9 @@ def aggregate(totals: Sequence[Decimal]) -> Aggregate:
     variance = sum((x - mean) ** 2 for x in exact) / n
     outliers: set[int] = set()
     if n >= 3:
-        for index, x in enumerate(exact):
-            others = (sum(exact) - x) / (n - 1)
-            if abs(x - others) > OUTLIER_GAP:
-                outliers.add(index)
+        ordered = sorted(exact)
+        median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+        outliers = {index for index, x in enumerate(exact) if abs(x - median) > OUTLIER_GAP}
     disagreement = n == 2 and abs(exact[0] - exact[1]) > OUTLIER_GAP
     return Aggregate(n, two_places(mean), two_places(max(exact) - min(exact)), two_places(_sqrt(variance)),
                      frozenset(outliers), disagreement)

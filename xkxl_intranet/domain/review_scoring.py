@@ -103,7 +103,8 @@ def parse_weights(raw: Mapping[str, object]) -> dict[str, int]:
     weights: dict[str, int] = {}
     for dimension in DIMENSIONS:
         label = f"{dimension.heading}权重"
-        value = _read_decimal(str(raw.get(dimension.key) or "").rstrip("%％"), label)
+        typed = raw.get(dimension.key)
+        value = _read_decimal("" if typed is None else normalize_text(typed).rstrip("%"), label)
         if value is None:
             raise NumberParseError(f"请填写「{label}」（百分比，0至100的整数）")
         if value != value.to_integral_value() or not 0 <= value <= 100:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ..applications.models import Application, ProvinceMark
 from ..domain.errors import Refused
-from ..domain.review_aggregation import Aggregate, aggregate, competition_ranks
+from ..domain.review_aggregation import OUTLIER_GAP, Aggregate, aggregate, competition_ranks
 from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import sheet_totals
 from ..rounds.desk import mark_application
@@ -47,6 +47,10 @@ class ApplicationReview:
     @property
     def mark(self) -> ProvinceMark | None:
         return self.application.mark
+
+    @property
+    def outlier_gap(self) -> Decimal:
+        return OUTLIER_GAP
 
     def fingerprint(self) -> str:
         """Changes whenever a sheet is submitted, reopened, added or removed: a mark form

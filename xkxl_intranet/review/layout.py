@@ -74,7 +74,7 @@ class ReviewSummary:
     rows: tuple[tuple[Any, ...], ...]
     columns: tuple[SummaryColumn, ...] = SUMMARY_COLUMNS
     note: str = ("说明：综合得分满分100分，为各维度得分之和（维度得分 = 权重 × 该维度各指标得分之和 ÷ 该维度满分）；"
-                 f"平均分只计已提交的评分表；△ 表示该专家的得分与其他专家平均分相差超过{OUTLIER_GAP}分。")
+                 f"平均分只计已提交的评分表；△ 表示该专家的得分与全部专家得分的中位数相差超过{OUTLIER_GAP}分。")
 
     @property
     def file_stem(self) -> str:

@@ -295,7 +295,8 @@ def ranking():
     result = aggregation.ranking(review, request.args.get("sort", "rank"),
                                  request.args.get("desc") == "1") if review else None
     return render_page_or_fragment("review/ranking.html", "review/_ranking.html", ranking=result,
-                                   review=review, sorts=aggregation.SORTS, mark_form=MarkForm())
+                                   review=review, sorts=aggregation.SORTS, mark_form=MarkForm(),
+                                   outlier_gap=aggregation.OUTLIER_GAP)
 
 
 @bp.route("/applications/<int:application_id>/mark", methods=["POST"])
