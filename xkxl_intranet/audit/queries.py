@@ -48,6 +48,15 @@ ACTION_LABELS = {
     "reports.imported": "Excel导入申报",
     "file.uploaded": "上传文件",
     "file.deleted": "删除文件",
+    "review.opened": "开始专家评审",
+    "review.settings_changed": "修改评审设置",
+    "review.assigned": "分配评审专家",
+    "review.unassigned": "撤销评审分配",
+    "review.conflict_declared": "专家申请回避",
+    "review.sheet_saved": "保存评分草稿",
+    "review.sheet_submitted": "提交评分表",
+    "review.sheet_reopened": "退回评分表",
+    "review.extension_granted": "评分表延期",
 }
 
 

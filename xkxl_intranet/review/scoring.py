@@ -107,7 +107,7 @@ def save_sheet(expert, assignment: Assignment, typed: SheetInput, *, submit: boo
     assignment.opinion = opinion.value if opinion else None
     assignment.overall_comment = overall
     assignment.saved_at = now()
-    missing = missing_for_submission(scores, comments, opinion, overall) if submit else []
+    missing = missing_for_submission(scores, comments, opinion, overall)
     outcome = SheetOutcome(saved=True, submitted=submit and not missing, missing=missing)
     assignment.state = SheetState.SUBMITTED if outcome.submitted else SheetState.DRAFT
     totals = sheet_totals(scores, assignment.review_round.weight_map)
