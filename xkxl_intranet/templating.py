@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import Flask, g
 from flask_login import current_user
 
+from .auth.scoping import marks_visible_to
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
 from .domain.indicators import FIELDS
@@ -120,8 +121,7 @@ def register_templating(app: Flask) -> None:
         return {
             "current_round": round_,
             # The province's marks reach a city only once the round's results are published.
-            "marks_visible": bool(current_user and current_user.is_authenticated and (
-                not current_user.is_city or (round_ is not None and round_.results_published))),
+            "marks_visible": marks_visible_to(current_user, round_),
             "server_now": moment,
             "seconds_left": int((round_.deadline - moment).total_seconds()) if round_ else None,
         }

@@ -4,11 +4,13 @@ changing it. The route × role walks for experts are in test_security_routes.py 
 application and report walks."""
 from __future__ import annotations
 
+import re
+
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
 
 from .helpers import fill, give, open_review, passed, report
-from helpers import logged_in_client
+from helpers import audit_events, logged_in_client, login
 
 
 def _file_id(app, application_id: int) -> int:
@@ -105,3 +107,20 @@ def test_an_expert_lands_on_their_list_and_sees_the_review_deadline(app):
     home = expert.get("/", follow_redirects=True).get_data(as_text=True)
     assert "我的评审" in home and "评审截止" in home and "报送截止" not in home
     assert "距评审截止不足7天" in home and "1 份评分表尚未提交" in home
+
+
+def test_the_province_creates_an_expert_account_like_any_other(app, province_client, client):
+    form = province_client.get("/admin/users/new").get_data(as_text=True)
+    assert 'value="expert"' in form and "评审专家" in form
+    with_city = province_client.post("/admin/users/new", data={
+        "username": "wang.expert", "display_name": "王专家", "role": "expert", "city_id": "1", "phone": ""})
+    assert "评审专家账号不属于任何市（州）" in with_city.get_data(as_text=True)
+    created = province_client.post("/admin/users/new", data={
+        "username": "wang.expert", "display_name": "王专家", "role": "expert", "city_id": "", "phone": ""})
+    text = created.get_data(as_text=True)
+    assert created.status_code == 200 and "账号已创建" in text
+    password = re.search(r'<code[^>]*>([^<]+)</code>', text)[1]
+    assert audit_events(app, "account.created")[-1].after["role"] == "expert"
+    assert login(client, "wang.expert", password).status_code == 303
+    assert client.get("/").headers["Location"].endswith("/account/password")  # must change it first
+    assert "评审专家" in province_client.get("/admin/users").get_data(as_text=True)

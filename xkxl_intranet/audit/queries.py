@@ -92,5 +92,8 @@ def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[Audit
     return list(rows), total
 
 
-def known_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+def known_actions(user) -> list[str]:
+    """The actions of the events ``user`` may read (the filter's choices): a city is not told
+    which actions happen elsewhere, e.g. that experts are reviewing."""
+    stmt = scope_to_city(select(AuditEvent.action), AuditEvent.city_id, user)
+    return list(db.session.scalars(stmt.distinct().order_by(AuditEvent.action)))

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from fractions import Fraction
 from typing import TypeVar
 
 from .review_scoring import two_places
@@ -39,28 +38,25 @@ class Aggregate:
     disagreement: bool  # two sheets more than OUTLIER_GAP apart
 
 
-def _sqrt(value: Fraction) -> Decimal:
-    with localcontext() as context:
-        context.prec = 28
-        return (Decimal(value.numerator) / Decimal(value.denominator)).sqrt()
-
-
 def aggregate(totals: Sequence[Decimal]) -> Aggregate:
-    """Mean, spread and outliers of the submitted totals (in the order given)."""
+    """Mean, spread and outliers of the submitted totals (in the order given). The totals have
+    two places, so sums, differences and the median are exact; a mean divided out to 28 digits
+    rounds as the exact fraction would (a repeating decimal never ends in 4999… below a half)."""
     n = len(totals)
     if n == 0:
         return Aggregate(0, None, None, None, frozenset(), False)
-    exact = [Fraction(t) for t in totals]
-    mean = sum(exact) / n
-    variance = sum((x - mean) ** 2 for x in exact) / n
-    outliers: set[int] = set()
-    if n >= 3:
-        ordered = sorted(exact)
-        median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
-        outliers = {index for index, x in enumerate(exact) if abs(x - median) > OUTLIER_GAP}
-    disagreement = n == 2 and abs(exact[0] - exact[1]) > OUTLIER_GAP
-    return Aggregate(n, two_places(mean), two_places(max(exact) - min(exact)), two_places(_sqrt(variance)),
-                     frozenset(outliers), disagreement)
+    with localcontext() as context:
+        context.prec = 28
+        mean = sum(totals, Decimal(0)) / n
+        stdev = (sum(((x - mean) ** 2 for x in totals), Decimal(0)) / n).sqrt()
+        outliers: set[int] = set()
+        if n >= 3:
+            ordered = sorted(totals)
+            median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+            outliers = {index for index, x in enumerate(totals) if abs(x - median) > OUTLIER_GAP}
+        disagreement = n == 2 and abs(totals[0] - totals[1]) > OUTLIER_GAP
+        return Aggregate(n, two_places(mean), two_places(max(totals) - min(totals)), two_places(stdev),
+                         frozenset(outliers), disagreement)
 
 
 def competition_ranks(means: Mapping[K, Decimal | None]) -> dict[K, int]:

@@ -12,8 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from .deadlines import effective_deadline, format_deadline, has_passed
 from .findings import ParseError
@@ -33,10 +32,8 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 MAX_COMMENT = 2000  # characters of a dimension comment or the overall opinion
 
 
-def two_places(value: Fraction | Decimal | int) -> Decimal:
+def two_places(value: Decimal | int) -> Decimal:
     """Round half up to two places (the way a total is printed)."""
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
     return Decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
@@ -170,17 +167,30 @@ class SheetTotals:
         return next(d for d in self.dimensions if d.dimension.key == dimension_key)
 
 
+def _weighted(weight: int, points: Decimal, max_points: int) -> Decimal:
+    """``weight × points / max_points`` rounded half up to two places. Decimal division to 28
+    digits (the caller's context) rounds as the exact fraction would: the maxima (30, 50)
+    divide into terminating or repeating decimals, never into one that ends in 4999… just
+    below a half."""
+    return (Decimal(weight) * points / max_points).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
 def sheet_totals(scores: Mapping[str, Decimal | None], weights: Mapping[str, int] | None) -> SheetTotals:
     """Running totals of a sheet, complete or not: blank indicators count as 0 points."""
     weights = complete_weights(weights)
     rows = []
-    for dimension in DIMENSIONS:
-        given = [scores.get(i.key) for i in dimension.indicators]
-        points = sum((p for p in given if p is not None), Decimal(0))
-        weighted = two_places(Fraction(weights[dimension.key]) * Fraction(points) / dimension.max_points)
-        rows.append(DimensionTotal(dimension, weights[dimension.key], sum(p is not None for p in given),
-                                   points, weighted))
+    with localcontext() as context:
+        context.prec = 28
+        for dimension in DIMENSIONS:
+            rows.append(_dimension_total(dimension, weights[dimension.key], scores))
     return SheetTotals(tuple(rows))
+
+
+def _dimension_total(dimension: Dimension, weight: int, scores: Mapping[str, Decimal | None]) -> DimensionTotal:
+    given = [scores.get(i.key) for i in dimension.indicators]
+    points = sum((p for p in given if p is not None), Decimal(0))
+    return DimensionTotal(dimension, weight, sum(p is not None for p in given), points,
+                          _weighted(weight, points, dimension.max_points))
 
 
 # ---- submission ---------------------------------------------------------------------------------

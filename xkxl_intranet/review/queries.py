@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload, load_only
 
 from ..applications.models import Application
 from ..auth.models import Role, User
@@ -24,11 +25,19 @@ def review_for(round_: Round | None) -> ReviewRound | None:
     return db.session.scalar(select(ReviewRound).where(ReviewRound.round_id == round_.id))
 
 
+# What the review's lists and prints read of an application: a dozen of its 120-odd columns.
+REVIEW_COLUMNS = (
+    Application.id, Application.round_id, Application.city_id, Application.position, Application.version,
+    Application.enterprise_name, Application.platform_name, Application.credit_code, Application.org_code_key,
+    Application.review_state, Application.province_mark, Application.province_note)
+
+
 def reviewable_applications(round_: Round) -> list[Application]:
     """What the experts review: what the cities reported (初审通过 in a 已报送/已受理 batch),
     city by city in 附件3 order."""
     return list(db.session.scalars(
         select(Application).join(City, Application.city_id == City.id).where(counted(round_))
+        .options(load_only(*REVIEW_COLUMNS))
         .order_by(City.sort_order, Application.position, Application.id)))
 
 
@@ -54,9 +63,13 @@ def get_assignment(user, assignment_id: int) -> Assignment:
 
 
 def round_assignments(review: ReviewRound) -> list[Assignment]:
-    """Every sheet of the review, recused ones included, in a stable order."""
-    return list(db.session.scalars(select(Assignment).where(Assignment.review_round_id == review.id)
-                                   .order_by(Assignment.application_id, Assignment.id)))
+    """Every sheet of the review, recused ones included, in a stable order. Each sheet's
+    application and review are found in the session (the caller has loaded them), not read
+    again with every sheet."""
+    return list(db.session.scalars(
+        select(Assignment).where(Assignment.review_round_id == review.id)
+        .options(lazyload(Assignment.application), lazyload(Assignment.review_round))
+        .order_by(Assignment.application_id, Assignment.id)))
 
 
 def sheets_by_application(review: ReviewRound) -> dict[int, list[Assignment]]:
