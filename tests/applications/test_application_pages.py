@@ -8,6 +8,8 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
 from xkxl_intranet.review.assignment import assign
+from xkxl_intranet.review.demo import seed_demo_review
+from xkxl_intranet.review.models import Assignment
 from xkxl_intranet.review.setup import save_settings
 from xkxl_intranet.rounds.state import batch_for_write, current_round
 
@@ -18,6 +20,7 @@ from helpers import (
     create_application,
     get_application,
     logged_in_client,
+    login,
     user_by_name,
 )
 
@@ -330,7 +333,7 @@ def test_credit_code_from_another_sichuan_city_warns_naming_it(app, city_client)
     assert "msg-error" in html and "四川" in html
 
 
-def test_demo_data_shows_every_state(app, monkeypatch):
+def test_demo_data_shows_every_state(app, monkeypatch, client):
     monkeypatch.setenv("XKXL_DEMO_PASSWORD", "Demo-pass-2022")
     with app.app_context():
         from xkxl_intranet.auth.models import User
@@ -351,3 +354,19 @@ def test_demo_data_shows_every_state(app, monkeypatch):
         from xkxl_intranet.rounds.state import current_round
         cross = [a for a in applications if a.id in duplicate_ids(current_round())]
         assert len({a.city_id for a in cross}) >= 2  # a cross-city duplicate
+    _demo_review_is_ready_to_try(app, result.output, client)
+
+
+def _demo_review_is_ready_to_try(app, output: str, client) -> None:
+    """Two experts, expert1 and expert2, with the demo password, and sheets in every state."""
+    assert "expert1" in output and "expert2" in output
+    with app.app_context():
+        experts = {u.username: u for u in db.session.scalars(db.select(User).where(User.role == "expert"))}
+        assert set(experts) == {"expert1", "expert2"}
+        sheets = db.session.scalars(db.select(Assignment)).all()
+        assert {s.expert_id for s in sheets} == {experts["expert1"].id, experts["expert2"].id}
+        assert {s.state for s in sheets} >= {"submitted", "draft", "assigned"}
+        assert seed_demo_review(current_round()) == 0  # once only
+    assert login(client, "expert1", "Demo-pass-2022").status_code == 303
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "我的评审" in home and "开始评分" in home

@@ -48,8 +48,10 @@ def sheet_panel(assignment: Assignment, typed: SheetInput | None = None, *, erro
 def review_panel(user, application: Application) -> dict[str, Any] | None:
     """The context of ``{% include "review/_panel.html" %}`` on the application page, or
     ``None`` where the page shows nothing of the review."""
+    if user.role == Role.CITY:
+        return None
     review = review_for(application.round)
-    if review is None or user.role == Role.CITY:
+    if review is None:
         return None
     if user.role == Role.EXPERT:
         assignment = sheet_for(user, application)
