@@ -136,6 +136,12 @@ def city_client(app):
 
 
 @pytest.fixture
+def expert_client(app):
+    """A review expert (评审专家), who sees only the applications assigned to them."""
+    return logged_in_client(app, "expert1")
+
+
+@pytest.fixture
 def other_city_client(app):
     """A clerk of 绵阳市, to prove that one city never sees another's records."""
     return logged_in_client(app, "mianyang")

@@ -31,6 +31,8 @@ TEST_USERS = (
     ("viewer", "厅领导", "viewer", None),
     ("chengdu", "成都市经济和信息化局", "city", "510100"),
     ("mianyang", "绵阳市经济和信息化局", "city", "510700"),
+    ("expert1", "张明远", "expert", None),
+    ("expert2", "李佳音", "expert", None),
 )
 
 

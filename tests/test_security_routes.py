@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from xkxl_intranet.auth.scoping import EXPERT_ENDPOINTS
+
 from helpers import application_values
 
 PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
@@ -43,7 +45,7 @@ def test_htmx_request_from_anonymous_user_gets_401_with_redirect(client):
     assert response.headers["HX-Redirect"] == "/login"
 
 
-@pytest.mark.parametrize("who", ["province_client", "city_client"])
+@pytest.mark.parametrize("who", ["province_client", "city_client", "expert_client"])
 def test_every_unsafe_route_refuses_a_request_without_csrf_token(app, request, who):
     logged_in = request.getfixturevalue(who)
     checked = 0
@@ -57,6 +59,25 @@ def test_every_unsafe_route_refuses_a_request_without_csrf_token(app, request, w
             assert bad.status_code == 400, (rule.rule, method)
             checked += 1
     assert checked >= 3  # login, logout, account routes at least
+
+
+def test_every_page_but_an_experts_own_is_not_found_for_an_expert(app, expert_client):
+    """评审专家: no city page, no dashboard, no list, no report, no audit trail, no province
+    page; their home is their review list. A route added later is closed to them until it is
+    listed in ``auth.scoping.EXPERT_ENDPOINTS``."""
+    checked = 0
+    for rule in _rules(app):
+        if rule.endpoint in EXPERT_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = expert_client.open(_concrete_url(rule), method=method, data={})
+            if rule.endpoint == "core.index":
+                assert response.status_code == 302 and response.headers["Location"] == "/review/"
+            else:
+                assert response.status_code == 404, (rule.rule, method, response.status_code)
+            checked += 1
+    assert checked >= 60
+    assert expert_client.get("/review/").status_code == 200
 
 
 def test_login_form_requires_csrf(client):

@@ -11,6 +11,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .core.routes import bp as core_bp
     from .files.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
+    from .review.routes import bp as review_bp
     from .rounds.routes import bp as rounds_bp
 
     app.register_blueprint(core_bp)
@@ -77,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(applications_bp)
     app.register_blueprint(files_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(review_bp)
     register_error_handlers(app)
 
     from .cli import register_cli
@@ -173,6 +176,7 @@ def _register_request_hooks(app: Flask) -> None:
         return response
 
     app.before_request(remember_client_address)
+    app.before_request(keep_experts_to_their_pages)  # after the password-change redirect above
 
 
 @event.listens_for(Engine, "connect")

@@ -37,7 +37,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.argument("username")
-    @click.option("--role", type=click.Choice(["city", "province", "viewer"]), required=True)
+    @click.option("--role", type=click.Choice(["city", "province", "viewer", "expert"]), required=True)
     @click.option("--city", "city_name", default=None, help="市（州）名称、拼音或行政区划代码")
     @click.option("--name", "display_name", default="", help="姓名或名称")
     def create_user_command(username: str, role: str, city_name: str | None, display_name: str) -> None:

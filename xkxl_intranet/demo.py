@@ -13,6 +13,7 @@ from .auth.passwords import generate_password
 from .auth.services import create_user
 from .clock import now
 from .extensions import db
+from .review.demo import seed_demo_review
 from .rounds.desk import accept, mark_application, record_paper
 from .rounds.models import City
 from .rounds.reporting import report as report_batch
@@ -31,6 +32,8 @@ def seed_demo() -> dict:
     accounts: list[tuple[str, str, Role, City | None]] = [
         ("province", "省厅大数据与信息化处", Role.PROVINCE, None),
         ("viewer", "厅领导（只读）", Role.VIEWER, None),
+        ("expert1", "张明远", Role.EXPERT, None),
+        ("expert2", "李佳音", Role.EXPERT, None),
     ]
     for index, city in enumerate(all_cities()):
         accounts.append((city.pinyin, f"{city.department_name}", Role.CITY, city))
@@ -56,6 +59,7 @@ def seed_demo() -> dict:
         report["applications"] = seed_demo_applications(round_)
         if report["applications"]:
             seed_demo_batches(round_)
+        report["review_sheets"] = seed_demo_review(round_)
     return report
 
 

@@ -6,12 +6,15 @@ from datetime import datetime
 from flask import Flask, g
 from flask_login import current_user
 
+from .auth.scoping import marks_visible_to
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
 from .domain.indicators import FIELDS
 from .domain.parsing import format_field
 from .files.categories import CATEGORIES
 from .files.naming import human_size
+from .review.panels import expert_banner
+from .review.queries import review_for
 from .rounds.reporting import reminder
 from .rounds.state import current_round, deadline_of, find_batch
 
@@ -45,8 +48,19 @@ NAVIGATION = (
     ({"city", "province", "viewer"}, "reports.index", "报表", "reports."),
     ({"province"}, "auth.users", "账号管理", "auth.user"),
     ({"province", "viewer"}, "rounds.index", "申报批次", "rounds.index"),
+    ({"province", "viewer"}, "review.ranking", "专家评审", "review."),
     ({"city", "province", "viewer"}, "audit.index", "审计日志", "audit."),
+    ({"expert"}, "review.mine", "我的评审", "review."),
 )
+
+
+def inject_expert_review() -> dict:
+    """An expert's pages count down to the review's deadline, with the same reminder."""
+    if not (current_user and current_user.is_authenticated and current_user.is_expert):
+        return {}
+    if "current_round" not in g:
+        g.current_round = current_round()
+    return expert_banner(current_user, review_for(g.current_round))
 
 
 def register_templating(app: Flask) -> None:
@@ -96,6 +110,8 @@ def register_templating(app: Flask) -> None:
             }
         return g.city_batch_info
 
+    app.context_processor(inject_expert_review)
+
     @app.context_processor
     def inject_round():
         if "current_round" not in g:
@@ -105,8 +121,7 @@ def register_templating(app: Flask) -> None:
         return {
             "current_round": round_,
             # The province's marks reach a city only once the round's results are published.
-            "marks_visible": bool(current_user and current_user.is_authenticated and (
-                not current_user.is_city or (round_ is not None and round_.results_published))),
+            "marks_visible": marks_visible_to(current_user, round_),
             "server_now": moment,
             "seconds_left": int((round_.deadline - moment).total_seconds()) if round_ else None,
         }

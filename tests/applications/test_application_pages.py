@@ -1,8 +1,17 @@
 """Applications through the web: scoping, saving, live checks, review, duplicates, conflicts."""
 import re
+from datetime import timedelta
 from decimal import Decimal
 
+from xkxl_intranet import clock
+from xkxl_intranet.applications.models import Application
+from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
+from xkxl_intranet.review.assignment import assign
+from xkxl_intranet.review.demo import seed_demo_review
+from xkxl_intranet.review.models import Assignment
+from xkxl_intranet.review.setup import save_settings
+from xkxl_intranet.rounds.state import batch_for_write, current_round
 
 from helpers import (
     application_values,
@@ -11,6 +20,7 @@ from helpers import (
     create_application,
     get_application,
     logged_in_client,
+    login,
     user_by_name,
 )
 
@@ -239,6 +249,34 @@ def test_other_city_sees_404_on_every_application_route(app, other_city_client, 
     assert city_client.get(f"/applications/{application_id}").status_code == 200
 
 
+def test_an_expert_sees_404_on_every_application_route_unless_assigned_and_then_only_the_page(
+        app, expert_client):
+    application_id = create_application(app, "chengdu")
+    routes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/applications/<int:application_id>")]
+
+    def walk() -> dict[tuple[str, str], int]:
+        return {(r.endpoint, m): expert_client.open(r.rule.replace("<int:application_id>", str(application_id)),
+                                                    method=m, data={"decision": "draft"}).status_code
+                for r in routes for m in sorted(r.methods - {"HEAD", "OPTIONS"})}
+
+    assert set(walk().values()) == {404} and len(walk()) >= 5
+    assert expert_client.post("/applications/check", data={"application_id": str(application_id)}).status_code == 404
+    with app.app_context():
+        province = db.session.scalar(db.select(User).where(User.username == "province"))
+        expert = db.session.scalar(db.select(User).where(User.username == "expert1"))
+        application = db.session.get(Application, application_id)
+        application.review_state = "passed"
+        batch_for_write(current_round().id, application.city_id).state = "reported"
+        review = save_settings(province, current_round(), deadline=clock.now() + timedelta(days=5),
+                               weights={"resources": 25, "technology": 20, "empowerment": 25,
+                                        "contribution": 15, "sustainability": 15}, experts_per_application=2)
+        assign(province, review, application, expert)
+        db.session.commit()
+    statuses = walk()
+    assert statuses.pop(("applications.detail", "GET")) == 200
+    assert set(statuses.values()) == {404}  # read-only: no edit, 初审, acknowledgement or deletion
+
+
 def test_list_is_scoped_searchable_and_filterable(app, city_client, other_city_client, province_client,
                                                   viewer_client):
     create_application(app, "chengdu", enterprise_name="成都甲科技有限公司", platform_name="甲平台")
@@ -295,7 +333,7 @@ def test_credit_code_from_another_sichuan_city_warns_naming_it(app, city_client)
     assert "msg-error" in html and "四川" in html
 
 
-def test_demo_data_shows_every_state(app, monkeypatch):
+def test_demo_data_shows_every_state(app, monkeypatch, client):
     monkeypatch.setenv("XKXL_DEMO_PASSWORD", "Demo-pass-2022")
     with app.app_context():
         from xkxl_intranet.auth.models import User
@@ -316,3 +354,19 @@ def test_demo_data_shows_every_state(app, monkeypatch):
         from xkxl_intranet.rounds.state import current_round
         cross = [a for a in applications if a.id in duplicate_ids(current_round())]
         assert len({a.city_id for a in cross}) >= 2  # a cross-city duplicate
+    _demo_review_is_ready_to_try(app, result.output, client)
+
+
+def _demo_review_is_ready_to_try(app, output: str, client) -> None:
+    """Two experts, expert1 and expert2, with the demo password, and sheets in every state."""
+    assert "expert1" in output and "expert2" in output
+    with app.app_context():
+        experts = {u.username: u for u in db.session.scalars(db.select(User).where(User.role == "expert"))}
+        assert set(experts) == {"expert1", "expert2"}
+        sheets = db.session.scalars(db.select(Assignment)).all()
+        assert {s.expert_id for s in sheets} == {experts["expert1"].id, experts["expert2"].id}
+        assert {s.state for s in sheets} >= {"submitted", "draft", "assigned"}
+        assert seed_demo_review(current_round()) == 0  # once only
+    assert login(client, "expert1", "Demo-pass-2022").status_code == 303
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "我的评审" in home and "开始评分" in home

@@ -27,6 +27,18 @@ def test_another_citys_reports_are_not_found_on_every_route(app, city_client):
     assert checked >= 5
 
 
+def test_no_report_exists_for_an_expert(app, expert_client):
+    make_passed(app, "chengdu")
+    checked = 0
+    for rule in _report_rules(app):
+        values = {"city_id": city_id(app, "510100"), "list_key": "all"}
+        url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert expert_client.open(url, method=method, data={}).status_code == 404, (rule.rule, method)
+            checked += 1
+    assert checked >= 15
+
+
 def test_province_wide_routes_are_not_found_for_clerks_and_clerk_routes_for_staff(
         app, city_client, province_client, viewer_client):
     endpoints = {r.endpoint for r in _report_rules(app)}

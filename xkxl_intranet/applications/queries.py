@@ -5,7 +5,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import load_only
 
 from ..audit.models import AuditEvent
-from ..auth.scoping import MARK_ACTION, marks_visible_to, scope_to_city
+from ..auth.scoping import MARK_ACTION, marks_visible_to, reads_audit_trail, scope_applications, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.models import City, Round
@@ -26,10 +26,11 @@ def applications_stmt(user, round_: Round):
 
 
 def get_application(user, application_id: int) -> Application:
-    """The application if ``user`` may see it; :class:`NotFound` otherwise (another city's)."""
+    """The application if ``user`` may see it; :class:`NotFound` otherwise (another city's, or
+    for an expert one not assigned to them)."""
     application = db.session.scalar(
-        scope_to_city(select(Application).where(Application.id == application_id),
-                      Application.city_id, user))
+        scope_applications(select(Application).where(Application.id == application_id), user,
+                           application_column=Application.id, city_column=Application.city_id))
     if application is None:
         raise NotFound
     return application
@@ -76,7 +77,9 @@ def duplicate_ids(round_: Round) -> set[int]:
 
 def history(user, application: Application, limit: int = 30) -> list[AuditEvent]:
     """The application's audit events; a city sees the province's marks only once the round's
-    results are published."""
+    results are published; an expert reads no trail."""
+    if not reads_audit_trail(user):
+        return []
     stmt = select(AuditEvent).where(AuditEvent.object_type == "application",
                                     AuditEvent.object_id == str(application.id))
     if not marks_visible_to(user, application.round):

@@ -11,6 +11,7 @@ from ..domain.indicators import FIELDS, SECTIONS
 from ..files.filetypes import mime_for
 from ..files.panels import files_context
 from ..files.queries import missing_requirements
+from ..review.panels import review_panel
 from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
 from ..web import download, render_page_or_fragment, unit_of_work, wants_fragment
 from .document import document_panel, fill_form_data, prefilled_docx, reread_form, template_docx, template_pdf
@@ -114,7 +115,8 @@ def detail(application_id: int):
         review_form=ReviewForm(decision=application.review_state, comment=application.review_comment),
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
         extra=missing_files, files_html=files_html, sums=evaluation.sums(),
-        document=document_panel(current_user, application))
+        document=document_panel(current_user, application),
+        review_panel=review_panel(current_user, application))
 
 
 @bp.route("/<int:application_id>/edit", methods=["GET", "POST"])

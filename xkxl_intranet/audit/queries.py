@@ -49,6 +49,15 @@ ACTION_LABELS = {
     "file.uploaded": "上传文件",
     "file.deleted": "删除文件",
     "file.read": "重新读取申报书",
+    "review.opened": "开始专家评审",
+    "review.settings_changed": "修改评审设置",
+    "review.assigned": "分配评审专家",
+    "review.unassigned": "撤销评审分配",
+    "review.conflict_declared": "专家申请回避",
+    "review.sheet_saved": "保存评分草稿",
+    "review.sheet_submitted": "提交评分表",
+    "review.sheet_reopened": "退回评分表",
+    "review.extension_granted": "评分表延期",
 }
 
 
@@ -84,5 +93,8 @@ def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[Audit
     return list(rows), total
 
 
-def known_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+def known_actions(user) -> list[str]:
+    """The actions of the events ``user`` may read (the filter's choices): a city is not told
+    which actions happen elsewhere, e.g. that experts are reviewing."""
+    stmt = scope_to_city(select(AuditEvent.action), AuditEvent.city_id, user)
+    return list(db.session.scalars(stmt.distinct().order_by(AuditEvent.action)))

@@ -29,4 +29,4 @@ def index():
     events, total = trail(current_user, f, current_round())
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
-                                   labels=ACTION_LABELS, actions=known_actions(), cities=all_cities())
+                                   labels=ACTION_LABELS, actions=known_actions(current_user), cities=all_cities())

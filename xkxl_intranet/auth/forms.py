@@ -28,7 +28,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError("；".join(problems))
 
 
-ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER)]
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER, Role.EXPERT)]
 
 
 class UserEditForm(FlaskForm):

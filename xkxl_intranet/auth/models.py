@@ -17,6 +17,7 @@ class Role(StrEnum):
     CITY = "city"
     PROVINCE = "province"
     VIEWER = "viewer"
+    EXPERT = "expert"
 
     @property
     def label(self) -> str:
@@ -27,6 +28,7 @@ ROLE_LABELS = {
     Role.CITY: "市（州）经信部门",
     Role.PROVINCE: "省厅大数据与信息化处",
     Role.VIEWER: "只读（领导查阅）",
+    Role.EXPERT: "评审专家",
 }
 
 
@@ -74,6 +76,10 @@ class User(UserMixin, db.Model):
     @property
     def is_viewer(self) -> bool:
         return self.role == Role.VIEWER
+
+    @property
+    def is_expert(self) -> bool:
+        return self.role == Role.EXPERT
 
     def is_locked(self, at: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > at

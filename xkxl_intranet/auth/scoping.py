@@ -9,18 +9,25 @@ Two halves, both here so that there is one place to read who may see what:
 - **Route helpers** that read Flask-Login's ``current_user``: role gates
   (:func:`roles_required`, answering 404 for the same reason) and the ``*_or_404`` look-ups
   every blueprint shares. Services never import these.
+
+A review expert (评审专家) belongs to no city: every city-scoped query finds nothing for them,
+and an application (with its files) is theirs to see only while it is assigned to them
+(:func:`scope_applications`). Every page not in :data:`EXPERT_ENDPOINTS` is a 404 for them
+(:func:`keep_experts_to_their_pages`, a ``before_request`` hook), so a page added later is
+closed to experts until it is listed there.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, g
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, select
 
 from ..domain.errors import NotFound
 from ..extensions import db
+from ..review.models import Assignment, SheetState
 from ..rounds.models import City, Round
 from ..rounds.state import current_round
 from .models import Role, User
@@ -28,9 +35,17 @@ from .models import Role, User
 # ---- rules (explicit user) ---------------------------------------------------------------------
 
 
+STAFF_ROLES = frozenset({Role.PROVINCE, Role.VIEWER})
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and user.is_authenticated
+
+
 def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
-    """Restrict ``stmt`` to rows ``user`` may see."""
-    if user is None or not user.is_authenticated:
+    """Restrict ``stmt`` to rows ``user`` may see: staff everything, a clerk their city's, an
+    expert nothing (an expert's applications come through :func:`scope_applications`)."""
+    if not _signed_in(user) or user.role not in STAFF_ROLES | {Role.CITY}:
         return stmt.where(false())
     if user.role == Role.CITY:
         if user.city_id is None:
@@ -39,10 +54,40 @@ def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
     return stmt
 
 
+def assigned_application_ids(user: User) -> Select:
+    """The applications assigned to an expert and not recused from."""
+    return select(Assignment.application_id).where(Assignment.expert_id == user.id,
+                                                   Assignment.state != SheetState.RECUSED)
+
+
+def scope_applications(stmt: Select, user: User | None, *, application_column, city_column) -> Select:
+    """Restrict ``stmt`` (rows of or about an application) to what ``user`` may see: for an
+    expert the applications assigned to them, for everyone else :func:`scope_to_city`."""
+    if _signed_in(user) and user.role == Role.EXPERT:
+        return stmt.where(application_column.in_(assigned_application_ids(user)))
+    return scope_to_city(stmt, city_column, user)
+
+
+def scope_assignments(stmt: Select, user: User | None) -> Select:
+    """Score sheets ``user`` may read: an expert their own, staff every one, a clerk none (a
+    city never sees who reviews its applications or what they gave)."""
+    if _signed_in(user) and user.role == Role.EXPERT:
+        return stmt.where(Assignment.expert_id == user.id)
+    if _signed_in(user) and user.role in STAFF_ROLES:
+        return stmt
+    return stmt.where(false())
+
+
 def can_see_city(user: User | None, city_id: int | None) -> bool:
-    if user is None or not user.is_authenticated:
+    if not _signed_in(user):
         return False
-    return user.role != Role.CITY or (user.city_id is not None and user.city_id == city_id)
+    return user.role in STAFF_ROLES or (
+        user.role == Role.CITY and user.city_id is not None and user.city_id == city_id)
+
+
+def reads_audit_trail(user: User | None) -> bool:
+    """Experts see no audit trail (not even an application's 修改记录)."""
+    return _signed_in(user) and user.role in STAFF_ROLES | {Role.CITY}
 
 
 def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
@@ -56,7 +101,7 @@ MARK_ACTION = "application.marked"
 
 def marks_visible_to(user: User | None, round_: Round | None) -> bool:
     """The province's 推荐结果 marks are internal until it publishes the round's results."""
-    if user is None or not user.is_authenticated:
+    if not _signed_in(user) or user.role == Role.EXPERT:
         return False
     return user.role != Role.CITY or (round_ is not None and round_.results_published)
 
@@ -107,3 +152,24 @@ def roles_required(*roles: Role) -> Callable:
 province_required = roles_required(Role.PROVINCE)
 city_required = roles_required(Role.CITY)
 staff_required = roles_required(Role.PROVINCE, Role.VIEWER)
+expert_required = roles_required(Role.EXPERT)
+
+# The pages an expert may open; every other one is a 404 for them. The application page and
+# its files are further scoped to the expert's assignments (scope_applications).
+EXPERT_ENDPOINTS = frozenset({
+    "static", "core.healthz", "auth.login", "auth.logout", "auth.change_password_view",
+    "applications.detail", "files.application_page", "files.download",
+    "review.mine", "review.save_sheet", "review.sheet_totals", "review.recuse", "review.sheet_pdf",
+})
+
+
+def keep_experts_to_their_pages():
+    """``before_request``: an expert's home is their review list; any page not in
+    :data:`EXPERT_ENDPOINTS` does not exist for them."""
+    if not current_user.is_authenticated or current_user.role != Role.EXPERT:
+        return None
+    if request.endpoint == "core.index":
+        return redirect(url_for("review.mine"))
+    if request.endpoint not in EXPERT_ENDPOINTS:
+        abort(404)
+    return None

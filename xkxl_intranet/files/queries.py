@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from ..applications.models import Application, ReviewState
-from ..auth.scoping import scope_to_city
+from ..auth.scoping import scope_applications
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.state import LOCKED_FILES_MESSAGE, batch_is_locked
@@ -18,9 +18,11 @@ from .storage import path_for
 
 
 def get_file(user, file_id: int) -> StoredFile:
-    """A stored file ``user`` may see; :class:`NotFound` otherwise (another city's)."""
-    stored = db.session.scalar(scope_to_city(select(StoredFile).where(StoredFile.id == file_id),
-                                             StoredFile.city_id, user))
+    """A stored file ``user`` may see; :class:`NotFound` otherwise (another city's, or for an
+    expert one of an application not assigned to them)."""
+    stored = db.session.scalar(scope_applications(
+        select(StoredFile).where(StoredFile.id == file_id), user,
+        application_column=StoredFile.application_id, city_column=StoredFile.city_id))
     if stored is None:
         raise NotFound
     return stored

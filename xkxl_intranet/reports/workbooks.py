@@ -1,7 +1,8 @@
 """Excel workbooks (openpyxl), laid out to print like the PDFs. No Flask.
 
 Every workbook is set up for printing: paper size and orientation, print area, print title
-rows repeated on each page, fit to one page wide, borders and column widths.
+rows repeated on each page, fit to one page wide, borders and column widths. Text is written
+through :func:`put`, so that nothing a user typed is ever taken for a formula.
 """
 from __future__ import annotations
 
@@ -61,13 +62,22 @@ NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0.00", "percent": "0.00", "seq":
 FOOTER = "第 &P 页 / 共 &N 页"
 
 
-def _save(workbook: Workbook) -> bytes:
+def put(ws: Worksheet, row: int, column: int, value: Any):
+    """Write ``value`` into a cell, text kept as text. openpyxl takes any string starting with
+    "=" for a formula: a name a clerk typed must never become one in somebody's Excel."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def save_workbook(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _print_setup(ws: Worksheet, *, landscape: bool, area: str, title_rows: str | None,
+def print_setup(ws: Worksheet, *, landscape: bool, area: str, title_rows: str | None,
                  footer: str = FOOTER) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
@@ -84,10 +94,10 @@ def _print_setup(ws: Worksheet, *, landscape: bool, area: str, title_rows: str |
     ws.oddFooter.center.size = 9
 
 
-def _merged_line(ws: Worksheet, row: int, last_column: int, value: str, *, font=BODY,
+def merged_line(ws: Worksheet, row: int, last_column: int, value: str, *, font=BODY,
                  alignment=LEFT, height: float | None = None) -> None:
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
-    cell = ws.cell(row=row, column=1, value=value)
+    cell = put(ws, row, 1, value)
     cell.font = font
     cell.alignment = alignment
     if height:
@@ -109,11 +119,11 @@ def summary_workbook(summary: Summary) -> bytes:
         ws.column_dimensions[get_column_letter(index)].width = width
 
     ws.cell(row=1, column=1, value="附件3").font = Font(name="黑体", size=12)
-    _merged_line(ws, 2, last, summary.title, font=TITLE, alignment=CENTER, height=42)
+    merged_line(ws, 2, last, summary.title, font=TITLE, alignment=CENTER, height=42)
     # The department line stays tall: room for the bureau's seal beside it.
-    _merged_line(ws, 3, last, summary.department_line, height=48)
-    _merged_line(ws, 4, last, summary.contact_line, height=22)
-    _merged_line(ws, 5, last, summary.phone_line, height=22)
+    merged_line(ws, 3, last, summary.department_line, height=48)
+    merged_line(ws, 4, last, summary.contact_line, height=22)
+    merged_line(ws, 5, last, summary.phone_line, height=22)
 
     header_row = 6
     for column, heading in enumerate(SUMMARY_HEADERS, start=1):
@@ -125,7 +135,7 @@ def summary_workbook(summary: Summary) -> bytes:
     for entry in summary.rows:
         row += 1
         for column, value in enumerate(entry.cells, start=1):
-            cell = ws.cell(row=row, column=column, value=value)
+            cell = put(ws, row, column, value)
             cell.font, cell.border = BODY, BORDER
             cell.alignment = CENTER if column in (1, 4, 5) else LEFT
             if column == 5:
@@ -141,11 +151,11 @@ def summary_workbook(summary: Summary) -> bytes:
         ws.row_dimensions[row].height = 30
 
     row += 2
-    _merged_line(ws, row, last, summary.disclosure_line, height=24)
-    _print_setup(ws, landscape=False, area=f"A1:{get_column_letter(last)}{row}",
+    merged_line(ws, row, last, summary.disclosure_line, height=24)
+    print_setup(ws, landscape=False, area=f"A1:{get_column_letter(last)}{row}",
                  title_rows=f"{header_row}:{header_row}")
     ws.page_margins.left = ws.page_margins.right = 0.6
-    return _save(wb)
+    return save_workbook(wb)
 
 
 # ---- the roster ----------------------------------------------------------------------------------
@@ -154,8 +164,8 @@ def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
     columns = ROSTER_COLUMNS
     last = len(columns)
     last_letter = get_column_letter(last)
-    _merged_line(ws, 1, last, sheet.title, font=TITLE, alignment=CENTER, height=30)
-    _merged_line(ws, 2, last, f"{subtitle} · 共 {len(sheet.entries)} 项", font=SMALL, height=18)
+    merged_line(ws, 1, last, sheet.title, font=TITLE, alignment=CENTER, height=30)
+    merged_line(ws, 2, last, f"{subtitle} · 共 {len(sheet.entries)} 项", font=SMALL, height=18)
     header_row = 3
     for index, column in enumerate(columns, start=1):
         cell = ws.cell(row=header_row, column=index, value=column.heading)
@@ -169,13 +179,13 @@ def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
     row_number = header_row
     for row_number, values in enumerate(sheet.rows(), start=header_row + 1):
         for index, value in enumerate(values):
-            cell = ws.cell(row=row_number, column=index + 1, value=value)
+            cell = put(ws, row_number, index + 1, value)
             cell.font, cell.border, cell.alignment = BODY, BORDER, alignments[index]
             cell.number_format = formats[index]
     last_row = max(row_number, header_row)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=4)  # headings and 序号/市州/平台 stay
     ws.auto_filter.ref = f"A{header_row}:{last_letter}{last_row}"
-    _print_setup(ws, landscape=True, area=f"A1:{last_letter}{last_row}",
+    print_setup(ws, landscape=True, area=f"A1:{last_letter}{last_row}",
                  title_rows=f"{header_row}:{header_row}",
                  footer=f"{FOOTER}    {subtitle}")
 
@@ -188,7 +198,7 @@ def roster_workbook(roster: Roster) -> bytes:
         ws = wb.active if index == 0 else wb.create_sheet()
         ws.title = sheet.name
         _roster_sheet(ws, sheet, subtitle)
-    return _save(wb)
+    return save_workbook(wb)
 
 
 # ---- the indicator template ------------------------------------------------------------------------
@@ -211,8 +221,8 @@ def _template_value(kind: Kind, value: Any) -> Any:
 def _template_heading(ws: Worksheet, title: str, prepared: int) -> None:
     """Title, filling note and column headings of the 指标 sheet; ``prepared`` data columns."""
     first_data_letter = get_column_letter(FIRST_DATA_COLUMN)
-    _merged_line(ws, TITLE_ROW, HINT_COLUMN, title, font=TITLE, alignment=CENTER, height=30)
-    _merged_line(ws, NOTE_ROW, HINT_COLUMN,
+    merged_line(ws, TITLE_ROW, HINT_COLUMN, title, font=TITLE, alignment=CENTER, height=30)
+    merged_line(ws, NOTE_ROW, HINT_COLUMN,
                  f"填写说明：从{first_data_letter}列起每一列填写一家申报企业（一个平台），"
                  f"最多{MAX_APPLICATIONS}列；"
                  "上传时按“统一社会信用代码”匹配本市（州）已有申报，已有的更新，没有的新建为草稿。"
@@ -305,7 +315,7 @@ def _template_row(ws: Worksheet, r: int, row: TemplateRow, *, prepared: int, val
         if number_format:
             cell.number_format = number_format
     for n, values in enumerate(applications):
-        ws.cell(row=r, column=FIRST_DATA_COLUMN + n).value = _cell_value(row, values)
+        put(ws, r, FIRST_DATA_COLUMN + n, _cell_value(row, values))
 
 
 def _meta_sheet(wb: Workbook, meta: TemplateMeta) -> None:
@@ -339,9 +349,9 @@ def indicator_template(*, title: str, meta: TemplateMeta,
             _template_row(ws, r, row, prepared=prepared, validations=validations, applications=applications)
     last_row = FIRST_ROW + len(rows) - 1
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=FIRST_DATA_COLUMN)
-    _print_setup(ws, landscape=True,
+    print_setup(ws, landscape=True,
                  area=f"B1:{get_column_letter(FIRST_DATA_COLUMN + prepared - 1)}{last_row}",
                  title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
     ws.print_title_cols = "B:E"
     _meta_sheet(wb, meta)
-    return _save(wb)
+    return save_workbook(wb)

@@ -85,8 +85,11 @@ def record_paper(user, batch: CityBatch, received: dict[str, date | None], note:
     db.session.flush()
 
 
-def mark_application(user, application: Application, mark: str, note: str) -> None:
-    """The province's choice for a platform in a reported batch."""
+def mark_application(user, application: Application, mark: str, note: str, *,
+                     review: dict | None = None) -> None:
+    """The province's choice for a platform in a reported batch. ``review``: the expert scores
+    the province had before it when deciding (see ``review/aggregation.py``), kept with the mark
+    in the audit trail; its ``summary`` is added to the event's one-line summary."""
     batch = find_batch(application.round_id, application.city_id)
     if batch is None or batch.state_enum not in (BatchState.REPORTED, BatchState.ACCEPTED):
         raise Refused("只有已报送的申报可以标记推荐结果。")
@@ -102,11 +105,14 @@ def mark_application(user, application: Application, mark: str, note: str) -> No
     application.province_note = (note or "").strip()[:1000]
     application.marked_at = now()
     application.marked_by_id = user.id
+    after = {"province_mark": target.label if target else None, "province_note": application.province_note}
+    if review is not None:
+        after["review"] = review
     record("application.marked", user=user, object_type="application", object_id=application.id,
            city_id=application.city_id,
-           summary=f"省厅标记：{target.label if target else '清除标记'}（{application.title}）",
-           before=before, after={"province_mark": target.label if target else None,
-                                 "province_note": application.province_note})
+           summary=f"省厅标记：{target.label if target else '清除标记'}（{application.title}）"
+                   + (f"；{review['summary']}" if review and review.get("summary") else ""),
+           before=before, after=after)
     db.session.flush()
 
 

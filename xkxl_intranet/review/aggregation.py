@@ -1,0 +1,159 @@
+"""What the province reads from the experts: per application each expert's total, the mean,
+the spread, outliers and the rank within the round; the ranking across the province; and the
+province's mark set from it, audited with the scores it saw."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..applications.models import Application, ProvinceMark
+from ..domain.errors import Refused
+from ..domain.review_aggregation import OUTLIER_GAP, Aggregate, aggregate, competition_ranks
+from ..domain.review_criteria import Opinion
+from ..domain.review_scoring import sheet_totals
+from ..rounds.desk import mark_application
+from .models import ACTIVE_STATES, Assignment, ReviewRound, SheetState
+from .queries import reviewable_applications, sheets_by_application
+
+
+@dataclass(frozen=True)
+class ExpertScore:
+    sheet: Assignment
+    total: Decimal | None  # only a submitted sheet counts
+    outlier: bool = False
+
+
+@dataclass
+class ApplicationReview:
+    application: Application
+    scores: list[ExpertScore]  # every active sheet, submitted first
+    recused: list[Assignment]
+    result: Aggregate
+    rank: int | None = None
+    ranked: int = 0  # how many applications of the round have a rank
+
+    @property
+    def submitted(self) -> list[ExpertScore]:
+        return [s for s in self.scores if s.total is not None]
+
+    @property
+    def opinions(self) -> dict[str, int]:
+        counted = Counter(s.sheet.opinion for s in self.submitted if s.sheet.opinion)
+        return {o.label: counted.get(o.value, 0) for o in Opinion}
+
+    @property
+    def mark(self) -> ProvinceMark | None:
+        return self.application.mark
+
+    @property
+    def outlier_gap(self) -> Decimal:
+        return OUTLIER_GAP
+
+    def fingerprint(self) -> str:
+        """Changes whenever a sheet is submitted, reopened, added or removed: a mark form
+        carries it, so that a mark is never set on scores the officer did not see."""
+        seen = [(s.sheet.id, s.sheet.state, str(s.total) if s.total is not None else None)
+                for s in sorted(self.scores, key=lambda s: s.sheet.id)]
+        return hashlib.sha256(json.dumps(seen).encode()).hexdigest()[:16]
+
+    @property
+    def line(self) -> str:
+        """One line for the audit summary: 评审第2名（共5份），平均分 85.33，2位专家。"""
+        if self.result.mean is None:
+            return f"评审：尚无已提交的评分（已分配{len(self.scores)}位专家）"
+        return (f"评审第{self.rank}名（共{self.ranked}份），平均分 {self.result.mean}，"
+                f"{self.result.count}位专家已提交")
+
+    def audit(self) -> dict:
+        """The scores the province saw, kept with its mark. Experts are named by their sheet's
+        number, not by name: once the results are published a city reads its marks' trail."""
+        return {"summary": self.line, "rank": self.rank, "ranked": self.ranked,
+                "mean": str(self.result.mean) if self.result.mean is not None else None,
+                "range": str(self.result.range) if self.result.range is not None else None,
+                "stdev": str(self.result.stdev) if self.result.stdev is not None else None,
+                "sheets": [{"sheet": s.sheet.id, "total": str(s.total) if s.total is not None else None,
+                            "opinion": s.sheet.opinion_enum.label if s.sheet.opinion_enum else None,
+                            "outlier": s.outlier} for s in self.scores],
+                "opinions": self.opinions, "fingerprint": self.fingerprint()}
+
+
+def _application_review(review: ReviewRound, application: Application, sheets: list[Assignment]) -> ApplicationReview:
+    weights = review.weight_map
+    active = sorted((s for s in sheets if s.state in ACTIVE_STATES),
+                    key=lambda s: (s.state != SheetState.SUBMITTED, s.submitted_at is None, s.id))
+    totals = [sheet_totals(s.score_values(), weights).total if s.is_submitted else None for s in active]
+    result = aggregate([t for t in totals if t is not None])
+    submitted_positions = [i for i, t in enumerate(totals) if t is not None]
+    outliers = {submitted_positions[i] for i in result.outliers}
+    scores = [ExpertScore(s, t, i in outliers) for i, (s, t) in enumerate(zip(active, totals, strict=True))]
+    return ApplicationReview(application, scores, [s for s in sheets if s.state == SheetState.RECUSED], result)
+
+
+def round_reviews(review: ReviewRound) -> list[ApplicationReview]:
+    """Every reviewable application of the round with its experts' scores and its rank (in
+    附件3 order); applications outside the reviewable set that still hold sheets (their batch
+    was returned) come last, so no score is ever hidden."""
+    sheets = sheets_by_application(review)
+    applications = reviewable_applications(review.round)
+    listed = {a.id for a in applications}
+    extra = [group[0].application for app_id, group in sheets.items() if app_id not in listed]
+    rows = [_application_review(review, a, sheets.get(a.id, [])) for a in applications + extra]
+    ranks = competition_ranks({row.application.id: row.result.mean for row in rows})
+    for row in rows:
+        row.rank = ranks.get(row.application.id)
+        row.ranked = len(ranks)
+    return rows
+
+
+def application_review(review: ReviewRound, application: Application) -> ApplicationReview | None:
+    return next((r for r in round_reviews(review) if r.application.id == application.id), None)
+
+
+SORTS = {
+    "rank": ("排名", lambda r: (r.rank is None, r.rank or 0, r.application.city.sort_order)),
+    "city": ("市（州）", lambda r: (r.application.city.sort_order, r.application.position)),
+    "mean": ("平均分", lambda r: (r.result.mean is None, -(r.result.mean or 0))),
+    "range": ("极差", lambda r: (r.result.range is None, -(r.result.range or 0))),
+    "submitted": ("已提交", lambda r: (len(r.submitted), len(r.scores))),
+    "mark": ("省厅标记", lambda r: (r.application.province_mark is None,
+                                   list(ProvinceMark).index(r.mark) if r.mark else 0)),
+}
+
+
+@dataclass
+class Ranking:
+    review: ReviewRound
+    rows: list[ApplicationReview]
+    sort: str = "rank"
+    descending: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def ranking(review: ReviewRound, sort: str = "rank", descending: bool = False) -> Ranking:
+    """The ranking table across the province, sorted by one of :data:`SORTS`."""
+    sort = sort if sort in SORTS else "rank"
+    rows = sorted(round_reviews(review), key=SORTS[sort][1], reverse=descending)
+    submitted = sum(len(r.submitted) for r in rows)
+    assigned = sum(len(r.scores) for r in rows)
+    return Ranking(review, rows, sort, descending, {
+        "applications": len(rows), "ranked": sum(r.rank is not None for r in rows),
+        "assigned": assigned, "submitted": submitted,
+        "outliers": sum(any(s.outlier for s in r.scores) or r.result.disagreement for r in rows)})
+
+
+def mark_with_scores(user, review: ReviewRound, application: Application, mark: str, note: str,
+                     seen: str) -> ApplicationReview:
+    """The province's mark, set from the ranking: refused when the scores changed since the
+    officer's page was drawn (``seen`` is that page's fingerprint); the scores go into the mark's
+    audit event."""
+    row = application_review(review, application)
+    if row is None:
+        raise Refused("这份申报不在本轮评审范围内。")
+    if seen != row.fingerprint():
+        raise Refused(f"“{application.title}”的评分刚有变化（有专家提交或评分表被退回）。"
+                      "请核对最新得分后再标记。")
+    mark_application(user, application, mark, note, review=row.audit())
+    return row

@@ -1,0 +1,72 @@
+"""What the application page shows of the review (``templates/review/_panel.html``): for the
+expert it is assigned to, their score sheet; for province staff and viewers, every expert's
+total, the mean, spread, outliers and the rank. A city sees nothing of the review."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..applications.models import Application
+from ..auth.models import Role
+from ..clock import now
+from ..domain.deadlines import in_reminder_window
+from ..domain.review_criteria import DIMENSIONS, Opinion
+from ..domain.review_scoring import ReviewWindow, SheetTotals
+from .aggregation import ApplicationReview, application_review
+from .models import Assignment, ReviewRound
+from .queries import open_sheet_count, review_for, sheet_for
+from .scoring import SheetInput, live_totals, window_for
+
+
+@dataclass
+class SheetPanel:
+    """One expert's sheet as the form shows it: what is typed (stored, or just posted), its
+    totals, the messages of unreadable points and of the last save."""
+
+    assignment: Assignment
+    typed: SheetInput
+    totals: SheetTotals
+    window: ReviewWindow
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    level: str = "success"
+    dimensions: tuple = DIMENSIONS
+    opinions: tuple = tuple(Opinion)
+
+    @property
+    def editable(self) -> bool:
+        return self.assignment.is_open and self.window.open
+
+
+def sheet_panel(assignment: Assignment, typed: SheetInput | None = None, *, errors: dict[str, str] | None = None,
+                message: str = "", level: str = "success") -> SheetPanel:
+    typed = typed or SheetInput.of(assignment)
+    totals, read_errors = live_totals(assignment, typed)
+    return SheetPanel(assignment, typed, totals, window_for(assignment), errors or read_errors, message, level)
+
+
+def review_panel(user, application: Application) -> dict[str, Any] | None:
+    """The context of ``{% include "review/_panel.html" %}`` on the application page, or
+    ``None`` where the page shows nothing of the review."""
+    if user.role == Role.CITY:
+        return None
+    review = review_for(application.round)
+    if review is None:
+        return None
+    if user.role == Role.EXPERT:
+        assignment = sheet_for(user, application)
+        return {"sheet": sheet_panel(assignment)} if assignment is not None else None
+    row: ApplicationReview | None = application_review(review, application)
+    return {"summary": row, "review": review} if row is not None else None
+
+
+def expert_banner(user, review: ReviewRound | None) -> dict[str, Any]:
+    """For the layout of an expert's pages: the review deadline (counted down like the
+    reporting deadline) and, in its last 7 days, what is still open."""
+    if review is None:
+        return {}
+    reminder = None
+    if in_reminder_window(now(), review.deadline):
+        left = open_sheet_count(user, review)
+        reminder = [f"{left} 份评分表尚未提交"] if left else None
+    return {"review_deadline": review.deadline, "review_reminder": reminder}

@@ -1,0 +1,342 @@
+"""Review (专家评审): an expert's list and score sheet (on the application page everyone uses),
+the province's set-up, assignment and ranking with its marks, and the prints.
+
+Experts reach only the pages listed in ``auth.scoping.EXPERT_ENDPOINTS``; their sheets and
+applications are scoped to their assignments. Each route validates, calls one use case, renders,
+and commits through ``unit_of_work``.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_htmx import make_response
+from flask_login import current_user, login_required
+
+from ..applications.queries import get_application
+from ..auth.scoping import expert_required, province_required, round_or_404, staff_required
+from ..domain.errors import NotFound
+from ..domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS
+from ..web import (
+    XLSX_MIMETYPE,
+    download,
+    flash_form_errors,
+    render_page_or_fragment,
+    return_to_url,
+    unit_of_work,
+    wants_fragment,
+)
+from . import aggregation, assignment, prints, scoring, setup
+from .forms import (
+    WEIGHT_PREFIX,
+    AssignForm,
+    BalancedForm,
+    ConfirmForm,
+    ExtensionForm,
+    MarkForm,
+    RecuseForm,
+    ReopenForm,
+    SettingsForm,
+    SheetForm,
+    expected_version,
+    typed_sheet,
+    typed_weights,
+)
+from .models import ReviewRound
+from .panels import sheet_panel
+from .queries import (
+    conflicts_of,
+    expert_accounts,
+    expert_loads,
+    expert_sheets,
+    get_assignment,
+    review_for,
+    reviewable_applications,
+    sheets_by_application,
+    submitted_count,
+)
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+PDF_MIMETYPE = "application/pdf"
+
+
+def _review_or_404() -> ReviewRound:
+    review = review_for(round_or_404())
+    if review is None:
+        raise NotFound
+    return review
+
+
+# ---- the expert -----------------------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+@expert_required
+def mine():
+    review = review_for(round_or_404())
+    sheets = [sheet_panel(a) for a in expert_sheets(current_user, review)] if review else []
+    return render_template("review/mine.html", review=review, sheets=sheets, recuse_form=RecuseForm(),
+                           dimensions=DIMENSIONS)
+
+
+def _sheet_answer(panel, *, saved: bool):
+    """htmx: the sheet again, in place. A plain form: back to the application page when saved,
+    else the sheet on its own page with what was typed and why it was not saved."""
+    if wants_fragment():
+        return make_response(render_template("review/_sheet.html", panel=panel),
+                             trigger="sheet-saved" if saved else None)
+    if saved:
+        flash(panel.message, panel.level)
+        return redirect(url_for("applications.detail", application_id=panel.assignment.application_id)
+                        + "#score-sheet", 303)
+    return render_template("review/sheet.html", panel=panel)
+
+
+@bp.route("/sheets/<int:assignment_id>", methods=["POST"])
+@login_required
+@expert_required
+def save_sheet(assignment_id: int):
+    sheet = get_assignment(current_user, assignment_id)
+    form = SheetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    typed = typed_sheet(form)
+    with unit_of_work(flash_refusal=False) as work:
+        outcome = scoring.save_sheet(current_user, sheet, typed, submit=request.form.get("action") == "submit",
+                                     expected_version=expected_version(form))
+    if not work.ok:
+        return _sheet_answer(sheet_panel(sheet, typed, message=work.refused.message, level="danger"), saved=False)
+    if not outcome.saved:
+        return _sheet_answer(sheet_panel(sheet, typed, errors=outcome.errors, message=outcome.message,
+                                         level="danger"), saved=False)
+    level = "success" if outcome.submitted or not outcome.missing else "warning"
+    return _sheet_answer(sheet_panel(sheet, message=outcome.message, level=level), saved=True)
+
+
+@bp.route("/sheets/<int:assignment_id>/totals", methods=["POST"])
+@login_required
+@expert_required
+def sheet_totals(assignment_id: int):
+    """Live running totals while the expert types: every subtotal, the total and each point's
+    message, swapped out of band so that the input being typed in is never replaced."""
+    sheet = get_assignment(current_user, assignment_id)
+    form = SheetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return render_template("review/_totals.html", panel=sheet_panel(sheet, typed_sheet(form)))
+
+
+@bp.route("/sheets/<int:assignment_id>/recuse", methods=["POST"])
+@login_required
+@expert_required
+def recuse(assignment_id: int):
+    sheet = get_assignment(current_user, assignment_id)
+    form = RecuseForm()
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            assignment.declare_conflict(current_user, sheet, form.reason.data)
+        if work.ok:
+            flash(f"已申请回避：{sheet.application.title}。省厅将另行安排专家，这份申报不再向您显示。", "success")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("review.mine"), 303)
+
+
+@bp.route("/sheets/<int:assignment_id>.pdf")
+@login_required
+def sheet_pdf(assignment_id: int):
+    """The signed 评分表 of one expert (the expert's own, or any for province staff)."""
+    sheet = get_assignment(current_user, assignment_id)
+    data, name = prints.sheet_pdf(sheet)
+    return download(data, name, PDF_MIMETYPE)
+
+
+# ---- the province: set-up and assignment --------------------------------------------------------------
+
+def _settings_form(review: ReviewRound | None) -> SettingsForm:
+    weights = review.weight_map if review else DEFAULT_WEIGHTS
+    data = {f"{WEIGHT_PREFIX}{k}": str(v) for k, v in weights.items()}
+    data["experts_per_application"] = review.experts_per_application if review else 3
+    form = SettingsForm(data=data)
+    if review is not None and not form.deadline.data:
+        form.deadline.data = review.deadline.strftime("%Y-%m-%d %H:%M:%S" if review.deadline.second
+                                                      else "%Y-%m-%d %H:%M")
+    return form
+
+
+@bp.route("/manage")
+@login_required
+@staff_required
+def manage():
+    round_ = round_or_404()
+    review = review_for(round_)
+    experts = expert_accounts(enabled_only=False)
+    context = {"round_": round_, "review": review, "settings_form": _settings_form(review),
+               "experts": experts, "dimensions": DIMENSIONS}
+    if review is not None:
+        balanced = BalancedForm(data={"n": review.experts_per_application,
+                                      "experts": [e.id for e in experts if e.is_enabled]})
+        balanced.experts.choices = [(e.id, e.display_name or e.username) for e in experts if e.is_enabled]
+        context.update(
+            balanced_form=balanced, assign_form=AssignForm(), confirm_form=ConfirmForm(),
+            reopen_form=ReopenForm(), extension_form=ExtensionForm(),
+            applications=reviewable_applications(round_), sheets=sheets_by_application(review),
+            loads=expert_loads(review), conflicts=conflicts_of(review), submitted=submitted_count(review))
+    return render_template("review/manage.html", **context)
+
+
+@bp.route("/settings", methods=["POST"])
+@login_required
+@province_required
+def settings():
+    round_ = round_or_404()
+    form = SettingsForm()
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            setup.save_settings(current_user, round_, deadline=form.deadline.moment, weights=typed_weights(form),
+                                experts_per_application=form.experts_per_application.data,
+                                confirm_past=form.confirm_past.data)
+        if work.ok:
+            flash("评审设置已保存。", "success")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("review.manage"), 303)
+
+
+@bp.route("/assign/balanced", methods=["POST"])
+@login_required
+@province_required
+def assign_balanced():
+    review = _review_or_404()
+    form = BalancedForm()
+    form.experts.choices = [(e.id, e.username) for e in expert_accounts()]
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            result = assignment.assign_balanced(current_user, review, form.n.data, form.experts.data or [])
+        if work.ok:
+            flash(result.message, "warning" if result.short else "success")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("review.manage"), 303)
+
+
+@bp.route("/applications/<int:application_id>/assign", methods=["POST"])
+@login_required
+@province_required
+def assign(application_id: int):
+    review = _review_or_404()
+    application = get_application(current_user, application_id)
+    form = AssignForm()
+    experts = {e.id: e for e in expert_accounts()}
+    form.expert_id.choices = [(e.id, e.username) for e in experts.values()]
+    if form.validate_on_submit() and form.expert_id.data in experts:
+        expert = experts[form.expert_id.data]
+        with unit_of_work() as work:
+            assignment.assign(current_user, review, application, expert)
+        if work.ok:
+            flash(f"已将“{application.title}”分配给专家 {expert.display_name or expert.username}。", "success")
+    else:
+        flash("请选择一位启用中的评审专家。", "danger")
+    return redirect(return_to_url(url_for("review.manage")), 303)
+
+
+def _sheet_action(assignment_id: int, form_class, action, success: str):
+    """One province action on a sheet: validate, act, come back where the form was."""
+    sheet = get_assignment(current_user, assignment_id)
+    form = form_class()
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            action(sheet, form)
+        if work.ok:
+            flash(success, "success")
+    else:
+        flash_form_errors(form)
+    return redirect(return_to_url(url_for("review.manage")), 303)
+
+
+@bp.route("/sheets/<int:assignment_id>/remove", methods=["POST"])
+@login_required
+@province_required
+def remove(assignment_id: int):
+    return _sheet_action(assignment_id, ConfirmForm, lambda s, f: assignment.unassign(current_user, s),
+                         "已撤销该专家的评分任务。")
+
+
+@bp.route("/sheets/<int:assignment_id>/reopen", methods=["POST"])
+@login_required
+@province_required
+def reopen(assignment_id: int):
+    return _sheet_action(
+        assignment_id, ReopenForm,
+        lambda s, f: scoring.reopen(current_user, s, f.reason.data, extension=f.extension.moment),
+        "评分表已退回，专家可以修改后重新提交。")
+
+
+@bp.route("/sheets/<int:assignment_id>/extension", methods=["POST"])
+@login_required
+@province_required
+def extension(assignment_id: int):
+    return _sheet_action(
+        assignment_id, ExtensionForm,
+        lambda s, f: scoring.grant_extension(current_user, s, f.deadline.moment, f.reason.data),
+        "已为该评分表延期。")
+
+
+# ---- the province: ranking, marks and prints ----------------------------------------------------------
+
+def _ranking():
+    return aggregation.ranking(_review_or_404(), request.args.get("sort", "rank"), request.args.get("desc") == "1")
+
+
+@bp.route("/ranking")
+@login_required
+@staff_required
+def ranking():
+    review = review_for(round_or_404())
+    result = aggregation.ranking(review, request.args.get("sort", "rank"),
+                                 request.args.get("desc") == "1") if review else None
+    return render_page_or_fragment("review/ranking.html", "review/_ranking.html", ranking=result,
+                                   review=review, sorts=aggregation.SORTS, mark_form=MarkForm(),
+                                   outlier_gap=aggregation.OUTLIER_GAP)
+
+
+@bp.route("/applications/<int:application_id>/mark", methods=["POST"])
+@login_required
+@province_required
+def mark(application_id: int):
+    review = _review_or_404()
+    application = get_application(current_user, application_id)
+    form = MarkForm()
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            aggregation.mark_with_scores(current_user, review, application, form.mark.data, form.note.data,
+                                         form.seen.data or "")
+        if work.ok:
+            flash(f"已标记：{application.mark.label if application.mark else '未标记'}（{application.title}）。",
+                  "success")
+    return redirect(return_to_url(url_for("review.ranking")) + f"#rank-{application_id}", 303)
+
+
+@bp.route("/ranking.xlsx")
+@login_required
+@staff_required
+def ranking_xlsx():
+    data, name = prints.summary_xlsx(_ranking())
+    return download(data, name, XLSX_MIMETYPE)
+
+
+@bp.route("/ranking.pdf")
+@login_required
+@staff_required
+def ranking_pdf():
+    data, name = prints.summary_pdf(_ranking())
+    return download(data, name, PDF_MIMETYPE)
+
+
+@bp.route("/applications/<int:application_id>/sheets.pdf")
+@login_required
+@staff_required
+def application_sheets_pdf(application_id: int):
+    """Every submitted 评分表 of one application, one expert per page."""
+    review = _review_or_404()
+    data, name = prints.application_sheets_pdf(review, get_application(current_user, application_id))
+    return download(data, name, PDF_MIMETYPE)
