@@ -1,7 +1,7 @@
 """expert review: review rounds, score sheets, conflicts of interest
 
 Revision ID: 37cd72224d29
-Revises: 5c2a9e7d41f3
+Revises: e0a3fb39c580
 Create Date: 2026-11-26 15:00:53.576138
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '37cd72224d29'
-down_revision = '5c2a9e7d41f3'
+down_revision = 'e0a3fb39c580'
 branch_labels = None
 depends_on = None
 
