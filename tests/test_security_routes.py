@@ -5,7 +5,7 @@ import pytest
 
 from helpers import application_values
 
-PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "core.favicon", "static"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -40,7 +40,12 @@
     }
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); });
+  // Print buttons need JavaScript: they stay hidden without it (the browser's own print remains).
+  function showPrintButtons(root) {
+    (root || document).querySelectorAll("[data-print][hidden]").forEach(function (el) { el.hidden = false; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); showPrintButtons(document); });
   document.addEventListener("htmx:load", function (event) { startCountdowns(event.target); });
   window.xkxl = { formatRemaining: formatRemaining, startCountdowns: startCountdowns };
 })();
