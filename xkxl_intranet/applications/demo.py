@@ -11,6 +11,7 @@ from ..extensions import db
 from ..files.operations import store_bytes
 from ..printing import print_pdf
 from ..rounds.models import City, Round
+from ..rounds.reference import landline
 from .models import Application, ReviewState
 from .operations import acknowledge_warning, save_application, set_review
 
@@ -73,7 +74,7 @@ def figures(scale: int, *, seed: int = 0) -> dict[str, object]:
 
 def _enterprise(name, code_city, body, platform, contact, mobile, address, **extra) -> dict[str, object]:
     return {"enterprise_name": name, "credit_code": make_credit_code(code_city, body), "address": address,
-            "contact_name": contact, "contact_mobile": mobile, "contact_phone": "028-8" + mobile[-7:],
+            "contact_name": contact, "contact_mobile": mobile,
             "contact_email": f"{mobile[-6:]}@example.com.cn", "platform_name": platform, "builder": name, **extra}
 
 
@@ -98,6 +99,9 @@ DEMO_APPLICATIONS = (
                            "13882712345", "泸州市江阳区酒城大道三段18号"), 1, "duplicate"),
     ("510400", _enterprise("攀西钒钛数字科技有限公司", "510400", "MA66H3W4", "钒钛云工业互联网平台", "吴刚",
                            "13982312345", "攀枝花市东区炳草岗大街88号"), 2, "passed"),
+    # Reported, then returned by the province (see demo.seed_demo_batches).
+    ("511100", _enterprise("乐山晶硅智联科技有限公司", "511100", "MA67J2K8", "晶硅云光伏产业互联网平台", "郑伟",
+                           "13795612345", "乐山市五通桥区竹根镇新华路66号"), 2, "passed"),
 )
 
 
@@ -116,7 +120,9 @@ def seed_demo_applications(round_: Round) -> int:
     for seed, (city_code, enterprise, scale, show) in enumerate(DEMO_APPLICATIONS):
         city = cities[city_code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == "city"))
-        values = {**figures(scale, seed=seed), **enterprise}
+        # The enterprise's office line is in the submitting city's own area code.
+        values = {**figures(scale, seed=seed), **enterprise,
+                  "contact_phone": landline(city_code, int(enterprise["contact_mobile"][-7:]))}
         if show == "warnings":
             values["apps_safety"] = int(values["apps_safety"]) + 5  # 9 kinds no longer add up: W
             values["rnd_ratio_2021"] = "9.5"  # far from rnd_2021 / sales: W
