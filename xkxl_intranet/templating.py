@@ -61,6 +61,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.globals["format_remaining"] = format_remaining
     app.jinja_env.globals["change_rows"] = change_rows
+    app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
 
     def nav_entries(user) -> list[tuple[str, str, str]]:
         return [(endpoint, label, prefix) for roles, endpoint, label, prefix in NAVIGATION
