@@ -1,5 +1,5 @@
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from ..applications.models import ProvinceMark
 from ..domain.deadlines import parse_deadline
@@ -96,8 +96,20 @@ class PublishForm(Form):
     publish = StringField()  # "1" publishes the results, "0" withdraws them
 
 
+class YearField(IntegerField):
+    """A year; what is not one is refused naming the field (WTForms' own message does not)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError:
+            raise ValueError(f"「{self.label.text}」请填写四位数字的年份，如 2023") from None
+
+
 class NewRoundForm(Form):
-    year = IntegerField("年度", validators=[DataRequired("请填写年度"), NumberRange(2022, 2100, "年度不正确")])
+    # InputRequired, not DataRequired: the latter would replace "not a year" by "please fill in".
+    year = YearField("年度", validators=[InputRequired("请填写年度"),
+                                         NumberRange(2022, 2100, "「年度」应在2022至2100之间")])
     title = StringField("名称", validators=[DataRequired("请填写名称")])
     notice_number = StringField("通知文号")
     deadline = DeadlineField("报送截止时间（北京时间）", validators=[DataRequired("请填写截止时间")])
