@@ -54,7 +54,7 @@ MAX_PAGES = 400  # per role: a bound, far above what the demo has
 # forms (工业APP, IaaS, VC/PE, 5G, AR/VR, MB): not interface words to translate.
 FORMATS = {"PDF", "ZIP", "OFD", "WPS", "ET", "DOC", "DOCX", "XLS", "XLSX", "CSV", "JPG", "JPEG", "PNG", "TIF",
            "TIFF", "RAR"}  # any case: 「.xlsx」 names the format too
-ALLOWED_WORDS = {"Excel", "Word", "SHA", "MB", "KB", "GB", "APP", "IaaS", "VC", "PE", "AR", "VR", "AI", "IP", "CSRF"}
+ALLOWED_WORDS = {"Excel", "Word", "SHA", "MB", "KB", "GB", "APP", "IaaS", "VC", "PE", "AR", "VR", "AI", "IP"}
 ALLOWED_PHRASES = ("manifest.csv", "SHA-256", "E-mail")
 # Attributes a person reads (a tooltip, a placeholder, a screen reader's name, a confirmation).
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-confirm", "label"}
