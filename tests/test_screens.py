@@ -9,7 +9,6 @@ from xkxl_intranet.applications.operations import save_application, set_review
 from xkxl_intranet.audit.changes import change_rows, display_value, key_label
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.audit.objects import describe_objects
-from xkxl_intranet.demo import seed_demo
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.charts import bar_chart, fit_label
 from xkxl_intranet.rounds.desk import return_batch
@@ -24,6 +23,7 @@ from helpers import (
     create_application,
     get_application,
     logged_in_client,
+    seed_demo_quickly,
 )
 from reports.helpers import city_id, make_passed, set_batch_state, user
 
@@ -160,10 +160,9 @@ def test_audit_values_read_as_a_clerk_writes_them():
         ("类别", "", "申报书"), ("文件名", "", "a.pdf")]
 
 
-def test_audit_objects_are_named_and_linked_where_the_reader_may_open_them(app):
+def test_audit_objects_are_named_and_linked_where_the_reader_may_open_them(app, monkeypatch):
+    seed_demo_quickly(app, monkeypatch)
     with app.app_context():
-        seed_demo()
-        db.session.commit()
         events = list(db.session.scalars(db.select(AuditEvent)))
         reported = next(e for e in events if e.action == "batch.reported" and e.city.name == "绵阳市")
         created = next(e for e in events if e.action == "application.created" and e.city.name == "绵阳市")
@@ -249,13 +248,14 @@ def test_the_excel_import_is_under_applications(city_client):
     assert "返回申报管理" in city_client.get("/reports/import").get_data(as_text=True)
 
 
-def test_demo_contacts_use_each_citys_own_area_code(app):
+def test_demo_contacts_use_each_citys_own_area_code(app, monkeypatch):
     assert set(AREA_CODES) == {code for code, *_ in CITIES}
     with app.app_context():
         for city in db.session.scalars(db.select(City)):
             city.contact_name = city.contact_phone = ""
-        seed_demo()
         db.session.commit()
+    seed_demo_quickly(app, monkeypatch)
+    with app.app_context():
         for city in db.session.scalars(db.select(City)):
             assert city.contact_phone.startswith(AREA_CODES[city.code] + "-"), (city.name, city.contact_phone)
         mianyang = db.session.scalar(db.select(Application).where(Application.enterprise_name == "绵州智联科技股份有限公司"))

@@ -6,7 +6,6 @@ would let the browser answer in its own language. Downloads are fetched once per
 text checked too."""
 from __future__ import annotations
 
-import functools
 import io
 import re
 import time
@@ -24,11 +23,8 @@ from xkxl_intranet import clock
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import delete_application, save_application
 from xkxl_intranet.audit.models import AuditEvent
-from xkxl_intranet.auth import services as auth_services
 from xkxl_intranet.auth.models import User
-from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.auth.services import authenticate, reset_password, update_user
-from xkxl_intranet.demo import seed_demo
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.domain.parsing import format_field
 from xkxl_intranet.extensions import db
@@ -40,9 +36,8 @@ from xkxl_intranet.rounds.models import City, Receipt
 from xkxl_intranet.rounds.settings import publish_results
 from xkxl_intranet.rounds.state import batch_for_write, current_round
 
-from helpers import SAMPLE_PDF, TEST_PASSWORD, application_values, login
+from helpers import DEMO_PASSWORD, SAMPLE_PDF, TEST_PASSWORD, application_values, login, seed_demo_quickly
 
-DEMO_PASSWORD = "Demo-pass-2022"
 # (user name, password): a clerk still filling in, one whose batch the province returned, one
 # whose batch is reported; the province; a viewer.
 ROLES = (("chengdu", TEST_PASSWORD), ("leshan", DEMO_PASSWORD), ("mianyang", TEST_PASSWORD),
@@ -291,21 +286,10 @@ def _more_of_everything(app) -> None:
         db.session.commit()
 
 
-@functools.cache
-def _demo_password_hash() -> str:
-    return hash_password(DEMO_PASSWORD)
-
-
 @pytest.fixture
 def demo_app(app, monkeypatch):
-    monkeypatch.setenv("XKXL_DEMO_PASSWORD", DEMO_PASSWORD)
-    # The demo's 21 accounts share one password: hash it once for the whole run (argon2 takes
-    # half a second a time), as conftest does for the test accounts.
-    monkeypatch.setattr(auth_services, "hash_password", lambda password: _demo_password_hash())
     clock.set_now(None)
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
+    seed_demo_quickly(app, monkeypatch)
     _more_of_everything(app)
     return app
 
