@@ -7,7 +7,7 @@ from xkxl_intranet.auth.scoping import EXPERT_ENDPOINTS
 
 from helpers import application_values
 
-PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "core.healthz", "core.favicon", "static"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -54,7 +54,7 @@ def test_every_unsafe_route_refuses_a_request_without_csrf_token(app, request, w
             url = _concrete_url(rule)
             response = logged_in.open(url, method=method, csrf=False, data={})
             assert response.status_code == 400, (rule.rule, method, response.status_code)
-            assert "CSRF" in response.get_data(as_text=True)
+            assert "请求来源无法验证" in response.get_data(as_text=True)
             bad = logged_in.open(url, method=method, csrf=False, data={"csrf_token": "forged"})
             assert bad.status_code == 400, (rule.rule, method)
             checked += 1
@@ -116,6 +116,6 @@ def test_a_real_form_posts_with_its_hidden_token_and_no_header(app, city_client)
 def test_a_form_without_its_token_is_refused_and_saves_nothing(app, city_client):
     refused = city_client.post("/applications/new", data=application_values(), csrf=False)
     assert refused.status_code == 400
-    assert "CSRF" in refused.get_data(as_text=True)
+    assert "请求来源无法验证" in refused.get_data(as_text=True)
     listing = city_client.get("/applications/").get_data(as_text=True)
     assert "四川测试科技有限公司" not in listing

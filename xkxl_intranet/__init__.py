@@ -135,13 +135,13 @@ def _configure_login(app: Flask) -> None:
 
 
 ALWAYS_ALLOWED_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password_view",
-                            "core.healthz"}
+                            "core.healthz", "core.favicon"}
 
 
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def enforce_idle_timeout_and_password_change():
-        if request.endpoint == "static" or not current_user.is_authenticated:
+        if request.endpoint in ("static", "core.favicon") or not current_user.is_authenticated:
             return None
         moment = now().timestamp()
         seen = session.get("seen_at")

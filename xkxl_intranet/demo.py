@@ -14,8 +14,9 @@ from .auth.services import create_user
 from .clock import now
 from .extensions import db
 from .review.demo import seed_demo_review
-from .rounds.desk import accept, mark_application, record_paper
+from .rounds.desk import accept, mark_application, record_paper, return_batch
 from .rounds.models import City
+from .rounds.reference import landline
 from .rounds.reporting import report as report_batch
 from .rounds.settings import mark_round_as_demo
 from .rounds.state import all_cities, batch_for_write, current_round
@@ -39,7 +40,7 @@ def seed_demo() -> dict:
         accounts.append((city.pinyin, f"{city.department_name}", Role.CITY, city))
         if not city.contact_name:
             city.contact_name = DEMO_CONTACTS[index % len(DEMO_CONTACTS)]
-            city.contact_phone = f"028-8{index:02d}{(index * 7919) % 100000:05d}"[:13]
+            city.contact_phone = landline(city.code, 6_210_000 + index * 7919)
     for username, display_name, role, city in accounts:
         if username in existing:
             report["existing"] += 1
@@ -64,16 +65,19 @@ def seed_demo() -> dict:
 
 
 def seed_demo_batches(round_) -> None:
-    """Some cities have reported, one batch is accepted with its paper copies, and the
-    province has marked a few platforms, so the dashboard shows every state."""
+    """Some cities have reported, one batch is accepted with its paper copies, one is returned
+    with the province's reason, and the province has marked a few platforms, so the dashboard
+    shows every state."""
     province = db.session.scalar(select(User).where(User.username == "province"))
     cities = {c.code: c for c in all_cities()}
-    for code in ("510700", "510600", "510400"):  # 绵阳, 德阳, 攀枝花 report
+    for code in ("510700", "510600", "510400", "511100"):  # 绵阳, 德阳, 攀枝花, 乐山 report
         city = cities[code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == Role.CITY))
         report_batch(clerk, round_, city, scan_missing_acknowledged=True)
     deyang = batch_for_write(round_.id, cities["510600"].id)
     accept(province, deyang)
+    return_batch(province, batch_for_write(round_.id, cities["511100"].id),
+                 "附件1 工业设备清单未上传，请补充后重新报送；汇总表联系人的手机号请再核对。")
     today = now().date()
     record_paper(province, deyang, {"paper_forms_received_on": today - timedelta(days=1),
                                     "paper_disc_received_on": today - timedelta(days=1),

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import Flask, g
 from flask_login import current_user
 
+from .audit.changes import change_rows
 from .auth.scoping import marks_visible_to
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
@@ -63,10 +64,18 @@ def inject_expert_review() -> dict:
     return expert_banner(current_user, review_for(g.current_round))
 
 
+def blank_none(value):
+    """Jinja's ``finalize``: an empty value prints as nothing, never as Python's ``None``."""
+    return "" if value is None else value
+
+
 def register_templating(app: Flask) -> None:
+    app.jinja_env.finalize = blank_none
     app.jinja_env.filters["dt"] = format_datetime
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.globals["format_remaining"] = format_remaining
+    app.jinja_env.globals["change_rows"] = change_rows
+    app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
 
     def nav_entries(user) -> list[tuple[str, str, str]]:
         return [(endpoint, label, prefix) for roles, endpoint, label, prefix in NAVIGATION

@@ -209,3 +209,13 @@ def test_the_view_with_unreported_applications_says_so_in_every_print(app, provi
     assert "全省申报名单（含未报送）" in text and "成都丙平台" in text
     response = province_client.get("/reports/roster/unreported.xlsx")
     assert "%E5%90%AB%E6%9C%AA%E6%8A%A5%E9%80%81" in response.headers["Content-Disposition"]  # 含未报送
+
+
+def test_roster_pdf_prints_state_and_mark_words_whole(app, province_client):
+    """「市州初审通过/过」 was cut inside the word; each state and mark is on one line of its cell."""
+    _data(app)
+    lines = pdf_text(pdf_reader(province_client.get("/reports/roster/all.pdf"))).splitlines()
+    cells = [part for line in lines for part in line.split()]
+    assert "市州初审通过" in cells
+    assert {"推荐工信部", "列入省级培育名单", "未入选"} <= set(cells)
+    assert not any(cell in ("市州初审通", "过", "列入省级培育名", "单") for cell in cells), cells

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..files.form_template import form_docx
 from ..files.operations import store_bytes
 from ..rounds.models import City, Round
+from ..rounds.reference import landline
 from .document import blocks_for
 from .evaluation import evaluate
 from .models import Application, ReviewState
@@ -75,7 +76,7 @@ def figures(scale: int, *, seed: int = 0) -> dict[str, object]:
 
 def _enterprise(name, code_city, body, platform, contact, mobile, address, **extra) -> dict[str, object]:
     return {"enterprise_name": name, "credit_code": make_credit_code(code_city, body), "address": address,
-            "contact_name": contact, "contact_mobile": mobile, "contact_phone": "028-8" + mobile[-7:],
+            "contact_name": contact, "contact_mobile": mobile,
             "contact_email": f"{mobile[-6:]}@example.com.cn", "platform_name": platform, "builder": name, **extra}
 
 
@@ -103,6 +104,9 @@ DEMO_APPLICATIONS = (
     # Just created: only the enterprise typed, its 申报书 uploaded; the figures are in the document.
     ("510100", _enterprise("成都蓉创工业软件有限公司", "510100", "MA6F7K1D", "蓉创工业互联网平台", "孙悦",
                            "13708012345", "成都市武侯区武科西一路66号"), 2, "from_document"),
+    # Reported, then returned by the province (see demo.seed_demo_batches).
+    ("511100", _enterprise("乐山晶硅智联科技有限公司", "511100", "MA67J2K8", "晶硅云光伏产业互联网平台", "郑伟",
+                           "13795612345", "乐山市五通桥区竹根镇新华路66号"), 2, "passed"),
 )
 
 
@@ -131,7 +135,9 @@ def seed_demo_applications(round_: Round) -> int:
     for seed, (city_code, enterprise, scale, show) in enumerate(DEMO_APPLICATIONS):
         city = cities[city_code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == "city"))
-        values = {**figures(scale, seed=seed), **enterprise}
+        # The enterprise's office line is in the submitting city's own area code.
+        values = {**figures(scale, seed=seed), **enterprise,
+                  "contact_phone": landline(city_code, int(enterprise["contact_mobile"][-7:]))}
         in_document = {}
         if show == "from_document":
             in_document = {k: v for k, v in values.items() if k not in enterprise}

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.indicators import FIELDS, Field, Kind
 from ..domain.parsing import format_field
+from ..forms import Form
 from .models import Application
 
 YES_NO = [("是", "是"), ("否", "否")]
@@ -33,11 +33,11 @@ def _form_field(f: Field):
             return StringField(f.label)
 
 
-def _build_form_class() -> type[FlaskForm]:
+def _build_form_class() -> type[Form]:
     attributes: dict[str, Any] = {key: _form_field(f) for key, f in FIELDS.items()}
     attributes["version"] = HiddenField()
     attributes["application_id"] = HiddenField()
-    return type("ApplicationForm", (FlaskForm,), attributes)
+    return type("ApplicationForm", (Form,), attributes)
 
 
 ApplicationForm = _build_form_class()
@@ -57,19 +57,19 @@ def form_data(application: Application) -> dict[str, Any]:
     return data
 
 
-def raw_values(form: FlaskForm) -> dict[str, Any]:
+def raw_values(form: Form) -> dict[str, Any]:
     """What the clerk typed, by domain key, for the domain checks."""
     return {key: form[key].data for key in FIELDS}
 
 
-def expected_version(form: FlaskForm) -> int | None:
+def expected_version(form: Form) -> int | None:
     try:
         return int(form.version.data)
     except (TypeError, ValueError):
         return None
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     decision = RadioField("初审结论", choices=[("passed", "通过（列入本市州推荐汇总表）"),
                                               ("not_recommended", "不推荐"),
                                               ("draft", "撤回结论，退回草稿")],
@@ -77,14 +77,14 @@ class ReviewForm(FlaskForm):
     comment = TextAreaField("初审意见")
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(Form):
     rule = HiddenField()
     note = StringField("确认说明")
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     pass
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A write without fields (e.g. read the 申报书 again): only its CSRF token."""

@@ -124,7 +124,16 @@ class Application(db.Model):
 
     @property
     def title(self) -> str:
-        return self.platform_name or self.enterprise_name or f"未命名申报 #{self.id}"
+        """How pages, messages and the audit trail name the application: never by its row id."""
+        return self.platform_name or self.enterprise_name or f"未填名称的申报（序号 {self.position}）"
+
+    @property
+    def platform_label(self) -> str:
+        return self.platform_name or "（未填平台名称）"
+
+    @property
+    def enterprise_label(self) -> str:
+        return self.enterprise_name or "（未填企业名称）"
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.enterprise_name}>"

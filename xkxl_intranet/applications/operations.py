@@ -152,14 +152,19 @@ def save_application(user, application: Application | None, raw: Mapping[str, An
     application.updated_at = now()
     application.updated_by_id = user.id
     store_counts(application, evaluation)
+    reverted = application.state is ReviewState.PASSED and bool(evaluation.blocking)
+    old_comment = application.review_comment
+    if reverted:
+        _back_to_draft(application)
+    # One UPDATE per save: everything above is written by this flush, so the version (the
+    # optimistic lock the editor sends back) rises by exactly one.
     db.session.flush()
     _record_save(user, application, before, _snapshot(application))
-    if application.state is ReviewState.PASSED and evaluation.blocking:
-        application.review_state = ReviewState.DRAFT
+    if reverted:
         record("application.review_reverted", user=user, object_type="application",
                object_id=application.id, city_id=city.id,
                summary="修改后存在未解决的问题，初审状态退回草稿",
-               before={"review_state": ReviewState.PASSED.label},
+               before={"review_state": ReviewState.PASSED.label, "review_comment": old_comment},
                after={"review_state": ReviewState.DRAFT.label})
     # Others who share (or shared) a code or platform name see the change in their flags.
     new_keys = {application.org_code_key, application.platform_key}
@@ -167,6 +172,15 @@ def save_application(user, application: Application | None, raw: Mapping[str, An
                    | _others_sharing(application, old_keys - new_keys))
     db.session.flush()
     return application, evaluation
+
+
+def _back_to_draft(application: Application) -> None:
+    """A conclusion withdrawn (or undone by a change) is no longer current: the draft shows no
+    初审意见 or date of a review it no longer has (the audit trail keeps both)."""
+    application.review_state = ReviewState.DRAFT
+    application.review_comment = ""
+    application.reviewed_at = None
+    application.reviewed_by_id = None
 
 
 def acknowledge_warning(user, application: Application, rule: str, note: str) -> Evaluation:
@@ -213,14 +227,19 @@ def set_review(user, application: Application, decision: str, comment: str) -> E
     if target is ReviewState.NOT_RECOMMENDED and not comment:
         raise Refused("不推荐时请填写初审意见（不推荐的理由）。")
     before = {"review_state": application.state.label, "review_comment": application.review_comment}
-    application.review_state = target
-    application.review_comment = comment[:2000]
-    application.reviewed_at = now()
-    application.reviewed_by_id = user.id
+    if target is ReviewState.DRAFT:
+        _back_to_draft(application)
+    else:
+        application.review_state = target
+        application.review_comment = comment[:2000]
+        application.reviewed_at = now()
+        application.reviewed_by_id = user.id
     store_counts(application, evaluation)
     record("application.reviewed", user=user, object_type="application", object_id=application.id,
-           city_id=application.city_id, summary=f"市州初审：{target.label}（{application.title}）",
-           before=before, after={"review_state": target.label, "review_comment": application.review_comment})
+           city_id=application.city_id,
+           summary=(f"撤回初审结论，退回草稿（{application.title}）" if target is ReviewState.DRAFT
+                    else f"市州初审：{target.label}（{application.title}）"),
+           before=before, after={"review_state": target.label, "review_comment": comment[:2000]})
     db.session.flush()
     return evaluation
 

@@ -73,11 +73,21 @@ def _form_page(form, *, application, evaluation, conflict=None, status=200, fill
         conflict=conflict, filled=filled), status
 
 
-def _saved_message(evaluation) -> str:
-    if not evaluation.blocking:
-        return "已保存。各项检查均已通过，可进行市州初审。"
-    return (f"已保存为草稿。尚有 {len(evaluation.errors)} 个错误、{len(evaluation.open_warnings)} 个待确认提示，"
-            "处理完毕后才能初审通过。")
+def saved_message(application, evaluation, missing_files: list[str], *, was_passed: bool) -> str:
+    """What a save tells the clerk: the same counts as the side panel, only those that are not
+    zero, the files still missing, and never an invitation to a review the application has."""
+    counts = [f"{n} 个{what}" for n, what in ((len(evaluation.errors), "错误"),
+                                              (len(evaluation.open_warnings), "待确认提示")) if n]
+    pending = "；".join(([f"尚有 {'、'.join(counts)}"] if counts else []) + missing_files)
+    if application.state is ReviewState.PASSED:
+        return "已保存。仍为市州初审通过。"
+    if application.state is ReviewState.NOT_RECOMMENDED:
+        return "已保存。初审结论仍为市州不推荐。"
+    if was_passed:
+        return f"已保存。{pending}，初审结论已退回草稿，处理完毕后请重新初审。"
+    if not pending:
+        return "已保存。各项检查均已通过，申报书已上传，可进行市州初审。"
+    return f"已保存为草稿。{pending}，处理完毕后才能初审通过。"
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -96,7 +106,8 @@ def new():
                 current_user, None, raw_values(form), city=current_user.city, round_=round_,
                 expected_version=None)
         if work.ok and application is not None:
-            flash(_saved_message(evaluation), "success")
+            flash(saved_message(application, evaluation, missing_requirements(application), was_passed=False),
+                  "success")
             return redirect(url_for("applications.detail", application_id=application.id), 303)
         if work.ok:
             flash(UNREADABLE, "danger")
@@ -112,7 +123,8 @@ def detail(application_id: int):
     return render_template(
         "applications/detail.html", application=application, sections=SECTIONS,
         evaluation=evaluation, editable=current_user.is_city and is_editable(application),
-        review_form=ReviewForm(decision=application.review_state, comment=application.review_comment),
+        review_form=ReviewForm(decision=application.review_state,
+                               comment=application.review_comment if application.review_state != "draft" else ""),
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
         extra=missing_files, files_html=files_html, sums=evaluation.sums(),
         document=document_panel(current_user, application),
@@ -135,6 +147,7 @@ def edit(application_id: int):
     form = ApplicationForm()
     if not form.validate_on_submit():
         abort(400)
+    was_passed = application.state is ReviewState.PASSED
     with unit_of_work(flash_refusal=False) as work:
         saved, evaluation = save_application(current_user, application, raw_values(form),
                                              city=application.city, round_=application.round,
@@ -151,7 +164,7 @@ def edit(application_id: int):
     if saved is None:
         flash(UNREADABLE, "danger")
         return _form_page(form, application=application, evaluation=evaluation)
-    flash(_saved_message(evaluation), "success")
+    flash(saved_message(saved, evaluation, missing_requirements(saved), was_passed=was_passed), "success")
     return redirect(url_for("applications.detail", application_id=application.id), 303)
 
 

@@ -4,29 +4,41 @@ from datetime import date
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
+from ..domain.findings import ParseError
+from ..domain.parsing import parse_date
 from ..rounds.state import all_cities, current_round
 from ..web import render_page_or_fragment
+from .objects import describe_objects
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
-def _date_arg(name: str) -> date | None:
+DATE_LABELS = {"date_from": "起始日期", "date_to": "截止日期"}
+
+
+def _date_arg(name: str, problems: dict[str, str]) -> date | None:
+    """A filter date typed as 2022-03-18, 2022/3/18 or 2022年3月18日; an unreadable one is
+    left out of the filter and said so beside its box."""
     try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
+        return parse_date(request.args.get(name, ""), DATE_LABELS[name])
+    except ParseError as err:
+        problems[name] = err.message
         return None
 
 
 @bp.route("/")
 @login_required
 def index():
+    problems: dict[str, str] = {}
     f = TrailFilter(city_id=request.args.get("city_id", type=int),
                     username=request.args.get("username", "").strip(),
                     action=request.args.get("action", "").strip(),
-                    date_from=_date_arg("date_from"), date_to=_date_arg("date_to"),
+                    date_from=_date_arg("date_from", problems), date_to=_date_arg("date_to", problems),
                     page=request.args.get("page", 1, type=int))
     events, total = trail(current_user, f, current_round())
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
-                                   labels=ACTION_LABELS, actions=known_actions(current_user), cities=all_cities())
+                                   labels=ACTION_LABELS, actions=known_actions(current_user), cities=all_cities(),
+                                   objects=describe_objects(current_user, events),
+                                   date_problems=problems, typed=request.args)

@@ -1,17 +1,17 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
+from ..forms import Form
 from .models import ROLE_LABELS, Role
 from .passwords import password_problems
 
 
-class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=40)])
+class LoginForm(Form):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=40, message="用户名不能超过40个字符")])
     password = PasswordField("密码", validators=[DataRequired("请填写密码")])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("当前密码", validators=[DataRequired("请填写当前密码")])
     new_password = PasswordField("新密码", validators=[DataRequired("请填写新密码")])
     confirm_password = PasswordField(
@@ -31,12 +31,12 @@ class ChangePasswordForm(FlaskForm):
 ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER, Role.EXPERT)]
 
 
-class UserEditForm(FlaskForm):
-    display_name = StringField("姓名/名称", validators=[DataRequired("请填写姓名或名称"), Length(max=60)])
+class UserEditForm(Form):
+    display_name = StringField("姓名/名称", validators=[DataRequired("请填写姓名或名称"), Length(max=60, message="姓名/名称不能超过60个字")])
     role = SelectField("角色", choices=ROLE_CHOICES)
     city_id = SelectField("所属市（州）", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
                           validators=[Optional()])
-    phone = StringField("联系电话", validators=[Length(max=40)])
+    phone = StringField("联系电话", validators=[Length(max=40, message="联系电话不能超过40个字符")])
     is_enabled = BooleanField("启用", default=True)
 
     def set_city_choices(self, cities):

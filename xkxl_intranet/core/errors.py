@@ -45,7 +45,7 @@ def register_error_handlers(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):
-        return _render(400, "页面已过期或请求来源无法验证（CSRF 校验失败），请刷新页面后重新提交。")
+        return _render(400, "页面已过期或请求来源无法验证，请刷新页面后重新提交。")
 
     @app.errorhandler(500)
     def internal_error(err):

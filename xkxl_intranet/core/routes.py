@@ -1,18 +1,41 @@
-from flask import Blueprint, jsonify, render_template
-from flask_login import login_required
+from flask import Blueprint, current_app, jsonify, redirect, render_template, send_from_directory, url_for
+from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from ..clock import now
 from ..extensions import db
 from ..rounds.models import City
+from ..rounds.reporting import outstanding
+from ..rounds.state import current_round, deadline_of, find_batch
 
 bp = Blueprint("core", __name__)
 
 
+def home_context(user) -> dict:
+    """A clerk's home page says where their city stands: a returned batch's reason, the
+    deadline that applies to the city, then what is still missing (see core/index.html)."""
+    round_ = current_round()
+    if not user.is_city or user.city is None or round_ is None:
+        return {}
+    batch = find_batch(round_.id, user.city_id)
+    return {"home_batch": batch, "home_deadline": deadline_of(round_, batch),
+            "home_todo": outstanding(round_, user.city)}
+
+
 @bp.route("/")
-@login_required
 def index():
-    return render_template("core/index.html")
+    # Not @login_required: opening the system's address is not an error, so an anonymous
+    # visitor goes to the log-in page without the "请先登录" warning deeper pages get.
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("core/index.html", **home_context(current_user))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; answer it instead of a 404."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 @bp.route("/healthz")

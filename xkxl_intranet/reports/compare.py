@@ -108,7 +108,8 @@ def comparison(user, round_: Round, key: str, *, scope: str = "all", sort: str =
     values = [r.value for r in rows if r.value is not None]
     total = sum(values) if values else None
     average = (Decimal(total) / len(values)).quantize(Decimal("0.01")) if values else None
-    chart = bar_chart([(f"{r.city_name[:2]}·{r.platform_name or r.enterprise_name}"[:18], r.value, r.text)
-                       for r in rows])
+    # Each bar names its platform and, on a second line, the whole name of its city.
+    chart = bar_chart([(r.platform_name or r.enterprise_name or "（未填名称）", r.value, r.text, r.city_name)
+                       for r in rows], row_height=32, bar_height=14)
     return Comparison(f, scope, sort, descending, rows, chart, len(values), total, average,
                       max(values) if values else None)

@@ -2,29 +2,30 @@
 that name the field); WTForms gives CSRF and re-display."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired
 
+from ..forms import Form
 
-class ContactForm(FlaskForm):
+
+class ContactForm(Form):
     contact_name = StringField("联系人")
     contact_phone = StringField("联系方式")
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     application_id = IntegerField("申报", validators=[InputRequired("请选择要移动的申报")])
     direction = HiddenField("方向")
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField("填写好的指标模板（.xlsx）")
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     token = HiddenField()
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     pass

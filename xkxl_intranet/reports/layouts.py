@@ -87,6 +87,7 @@ class Column:
     width: float  # Excel column width (characters)
     print_width: float  # share of the printed page width, in percent
     field: Field | None = None  # the declared field of a figure column
+    keep_whole: bool = False  # short fixed words (状态, 省厅标记): printed on one line, never cut
 
     @property
     def is_number(self) -> bool:
@@ -109,13 +110,14 @@ def _figure_column(key: str, width: float, print_width: float) -> Column:
 ROSTER_COLUMNS: tuple[Column, ...] = (
     Column("number", "序号", "seq", 6, 3.5),
     Column("city", "市（州）", "text", 10, 6),
-    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 12),
-    Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 12.5),
+    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 10.5),
+    Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 11),
     Column("credit_code", FIELDS["credit_code"].label, "code", 21, 12),
     Column("contact_name", FIELDS["contact_name"].label, "text", 9, 4.5),
     Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13, 7),
-    Column("state", "状态", "text", 13, 6.5),
-    Column("mark", "省厅标记", "text", 16, 7),
+    # 「市州初审通过」 and 「列入省级培育名单」 at 7.5 pt need these widths on one line.
+    Column("state", "状态", "text", 13, 8, keep_whole=True),
+    Column("mark", "省厅标记", "text", 16, 8.5, keep_whole=True),
     _figure_column("devices_total", 14, 5),
     _figure_column("models_total", 11, 4.5),
     _figure_column("apps_total", 11, 4.5),

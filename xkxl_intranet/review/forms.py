@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -21,13 +20,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..applications.models import ProvinceMark
 from ..domain.review_criteria import DIMENSIONS, INDICATORS, Opinion
+from ..forms import Form
 from ..rounds.forms import DeadlineField
 from .scoring import SheetInput
 
 SCORE_PREFIX, COMMENT_PREFIX, WEIGHT_PREFIX = "score_", "comment_", "weight_"
 
 
-def _sheet_form_class() -> type[FlaskForm]:
+def _sheet_form_class() -> type[Form]:
     attributes: dict[str, Any] = {f"{SCORE_PREFIX}{key}": StringField(i.heading) for key, i in INDICATORS.items()}
     attributes.update({f"{COMMENT_PREFIX}{d.key}": TextAreaField(f"{d.label}评价意见") for d in DIMENSIONS})
     attributes["opinion"] = RadioField("综合意见", choices=[(o.value, o.label) for o in Opinion],
@@ -35,13 +35,13 @@ def _sheet_form_class() -> type[FlaskForm]:
     attributes["overall_comment"] = TextAreaField("综合评价")
     attributes["version"] = HiddenField()
     attributes["action"] = HiddenField()  # "submit" from the 提交 button, else a draft
-    return type("SheetForm", (FlaskForm,), attributes)
+    return type("SheetForm", (Form,), attributes)
 
 
 SheetForm = _sheet_form_class()
 
 
-def typed_sheet(form: FlaskForm) -> SheetInput:
+def typed_sheet(form: Form) -> SheetInput:
     """What the expert typed, keyed by the declaration."""
     return SheetInput(
         {key: form[f"{SCORE_PREFIX}{key}"].data or "" for key in INDICATORS},
@@ -49,14 +49,14 @@ def typed_sheet(form: FlaskForm) -> SheetInput:
         form.opinion.data or "", form.overall_comment.data or "")
 
 
-def expected_version(form: FlaskForm) -> int | None:
+def expected_version(form: Form) -> int | None:
     try:
         return int(form.version.data)
     except (TypeError, ValueError):
         return None
 
 
-def _settings_form_class() -> type[FlaskForm]:
+def _settings_form_class() -> type[Form]:
     attributes: dict[str, Any] = {
         f"{WEIGHT_PREFIX}{d.key}": StringField(f"{d.label}（%）") for d in DIMENSIONS}
     attributes["deadline"] = DeadlineField("评审截止时间（北京时间）", validators=[DataRequired("请填写评审截止时间")])
@@ -64,46 +64,46 @@ def _settings_form_class() -> type[FlaskForm]:
         "每份申报的评审专家人数", validators=[DataRequired("请填写每份申报的评审专家人数"),
                                                NumberRange(1, 9, "每份申报的评审专家人数应为1至9")])
     attributes["confirm_past"] = BooleanField("确认：该时间如已过，保存后专家立即不能再评分")
-    return type("SettingsForm", (FlaskForm,), attributes)
+    return type("SettingsForm", (Form,), attributes)
 
 
 SettingsForm = _settings_form_class()
 
 
-def typed_weights(form: FlaskForm) -> dict[str, str]:
+def typed_weights(form: Form) -> dict[str, str]:
     return {d.key: form[f"{WEIGHT_PREFIX}{d.key}"].data or "" for d in DIMENSIONS}
 
 
-class BalancedForm(FlaskForm):
+class BalancedForm(Form):
     n = IntegerField("每份申报分配专家人数", validators=[DataRequired("请填写人数"),
                                                       NumberRange(1, 9, "人数应为1至9")])
     experts = SelectMultipleField("参加本轮评审的专家", coerce=int, widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput(), validate_choice=False)
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     expert_id = SelectField("评审专家", coerce=int, validate_choice=False)
 
 
-class RecuseForm(FlaskForm):
+class RecuseForm(Form):
     reason = TextAreaField("回避理由", validators=[DataRequired("请填写回避理由")])
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     reason = TextAreaField("退回原因", validators=[DataRequired("请填写退回原因")])
     extension = DeadlineField("该评分表延期至（评审已截止时必填）", validators=[Optional()])
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(Form):
     deadline = DeadlineField("延期至（北京时间）", validators=[DataRequired("请填写延期截止时间")])
     reason = StringField("延期原因", validators=[DataRequired("请填写延期原因")])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     pass
 
 
-class MarkForm(FlaskForm):
+class MarkForm(Form):
     mark = RadioField("省厅标记", choices=[(m.value, m.label) for m in ProvinceMark] + [("", "暂不标记")],
                       validate_choice=False)
     note = StringField("说明")

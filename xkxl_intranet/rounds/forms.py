@@ -1,10 +1,36 @@
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from ..applications.models import ProvinceMark
 from ..domain.deadlines import parse_deadline
+from ..domain.findings import ParseError
+from ..domain.parsing import parse_date
+from ..forms import Form
 from .models import Disclosure
+
+DATE_PLACEHOLDER = "年-月-日，如 2022-03-18"
+
+
+class ChineseDateField(StringField):
+    """A day typed as 2022-03-18, 2022/3/18 or 2022年3月18日, in a text box that shows the pattern.
+    (The browser's own date box follows the PC's language: mm/dd/yyyy on an English Windows.)"""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"placeholder": DATE_PLACEHOLDER, "autocomplete": "off", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist:
+            try:
+                self.data = parse_date(valuelist[0], self.label.text)
+            except ParseError as err:
+                self.process_errors.append(err.message)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if self.data else ""
 
 
 class DeadlineField(StringField):
@@ -25,53 +51,65 @@ class DeadlineField(StringField):
             raise ValidationError("无法识别的时间")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     pass
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     scan_missing_acknowledged = BooleanField("已知悉：加盖公章的汇总表扫描件尚未上传，纸质版另行报送")
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(Form):
     deadline = DeadlineField("延期至（北京时间）", validators=[DataRequired("请填写延期截止时间")])
     reason = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因")])
     confirm_past = BooleanField("确认：该时间如已过，保存后该市（州）立即截止")
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     reason = TextAreaField("退回原因", validators=[DataRequired("请填写退回原因")])
 
 
-class PaperForm(FlaskForm):
-    paper_forms_received_on = DateField("申报书纸质版（一式三份）收到日期", validators=[Optional()])
-    paper_disc_received_on = DateField("电子版光盘收到日期", validators=[Optional()])
-    paper_summary_received_on = DateField("汇总表纸质版收到日期", validators=[Optional()])
+class PaperForm(Form):
+    paper_forms_received_on = ChineseDateField("申报书纸质版（一式三份）收到日期")
+    paper_disc_received_on = ChineseDateField("电子版光盘收到日期")
+    paper_summary_received_on = ChineseDateField("汇总表纸质版收到日期")
     paper_note = StringField("备注")
 
 
-class MarkForm(FlaskForm):
+class MarkForm(Form):
     mark = RadioField("推荐结果", choices=[(m.value, m.label) for m in ProvinceMark] + [("", "暂不标记")],
                       validate_choice=False)
     note = StringField("说明")
 
 
-class DisclosureForm(FlaskForm):
+class DisclosureForm(Form):
     disclosure = RadioField("信息公开选项", choices=[(d.value, d.value) for d in Disclosure],
                             validate_choice=False)
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(Form):
     deadline = DeadlineField("报送截止时间（北京时间）", validators=[DataRequired("请填写截止时间")])
     confirm_past = BooleanField("确认：该时间如已过，保存后全部市（州）立即截止")
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     publish = StringField()  # "1" publishes the results, "0" withdraws them
 
 
-class NewRoundForm(FlaskForm):
-    year = IntegerField("年度", validators=[DataRequired("请填写年度"), NumberRange(2022, 2100, "年度不正确")])
+class YearField(IntegerField):
+    """A year; what is not one is refused naming the field (WTForms' own message does not)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError:
+            raise ValueError(f"「{self.label.text}」请填写四位数字的年份，如 2023") from None
+
+
+class NewRoundForm(Form):
+    # InputRequired, not DataRequired: the latter would replace "not a year" by "please fill in".
+    year = YearField("年度", validators=[InputRequired("请填写年度"),
+                                         NumberRange(2022, 2100, "「年度」应在2022至2100之间")])
     title = StringField("名称", validators=[DataRequired("请填写名称")])
     notice_number = StringField("通知文号")
     deadline = DeadlineField("报送截止时间（北京时间）", validators=[DataRequired("请填写截止时间")])

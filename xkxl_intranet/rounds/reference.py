@@ -30,6 +30,25 @@ CITIES: tuple[tuple[str, str, str, str], ...] = (
     ("513400", "凉山彝族自治州", "liangshan", "凉山州经济和信息化局"),
 )
 
+# Telephone area codes by division code: 眉山 and 资阳 share 成都's 028.
+AREA_CODES: dict[str, str] = {
+    "510100": "028", "510300": "0813", "510400": "0812", "510500": "0830", "510600": "0838",
+    "510700": "0816", "510800": "0839", "510900": "0825", "511000": "0832", "511100": "0833",
+    "511300": "0817", "511400": "028", "511500": "0831", "511600": "0826", "511700": "0818",
+    "511800": "0835", "511900": "0827", "512000": "028", "513200": "0837", "513300": "0836",
+    "513400": "0834",
+}
+
+
+def landline(city_code: str, number: int) -> str:
+    """A fixed-line number in the city's own area: 8 local digits after 028, 7 after a
+    four-digit code (0816-2345678), as the numbers are dialled there."""
+    area = AREA_CODES[city_code]
+    if len(area) == 3:
+        return f"{area}-8{number % 10 ** 7:07d}"
+    return f"{area}-2{number % 10 ** 6:06d}"
+
+
 ROUND_2022 = {
     "year": 2022,
     "title": "2022年跨行业跨领域工业互联网平台",

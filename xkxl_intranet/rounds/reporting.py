@@ -77,10 +77,15 @@ def readiness(round_: Round, city: City) -> Readiness:
             blockers.append(f"{application.title}：{problem}")
     blockers.extend(_contact_blockers(city))
     not_reviewed = [a for a in applications if a.review_state == ReviewState.DRAFT]
+    return Readiness(batch, window, passed, files, blockers, not_reviewed,
+                     _summary_scan_missing(round_.id, city.id))
+
+
+def _summary_scan_missing(round_id: int, city_id: int) -> bool:
     scan = db.session.scalar(select(StoredFile.id).where(
-        StoredFile.round_id == round_.id, StoredFile.city_id == city.id,
+        StoredFile.round_id == round_id, StoredFile.city_id == city_id,
         StoredFile.category == SUMMARY_SCAN.key, StoredFile.superseded_at.is_(None)).limit(1))
-    return Readiness(batch, window, passed, files, blockers, not_reviewed, scan is None)
+    return scan is None
 
 
 CONTACT_WHERE = "请在“报表 → 推荐信息汇总表”中填写"
@@ -101,37 +106,63 @@ def _contact_blockers(city: City) -> list[str]:
     return blockers
 
 
-def reminder(round_: Round, city: City) -> list[str] | None:
-    """From 7 days before the deadline: what is still missing, for the banner on city pages."""
+@dataclass(frozen=True)
+class Todo:
+    """One thing a city still has to do before reporting, and where it is done (a key the
+    pages turn into a link: ``applications``, ``errors``, ``warnings``, ``drafts``, ``files``,
+    ``summary``, ``batch``)."""
+
+    text: str
+    where: str
+
+
+def outstanding(round_: Round, city: City) -> list[Todo]:
+    """What the city still has to do before it can report, in the order a clerk works: the
+    applications, their checks, their 申报书, the 初审, the 附件3 contact and scan, the report
+    itself. Empty once the batch is reported or accepted."""
     batch = find_batch(round_.id, city.id)
-    deadline = deadline_of(round_, batch)
     if batch is not None and batch.state_enum.locked:
-        return None
-    if not in_reminder_window(now(), deadline):
-        return None
+        return []
     rows = db.session.execute(
         select(func.count(),
                func.sum(case((Application.error_count > 0, 1), else_=0)),
                func.sum(case((Application.open_warning_count > 0, 1), else_=0)),
-               func.sum(case((Application.review_state == ReviewState.DRAFT, 1), else_=0)))
+               func.sum(case((Application.review_state == ReviewState.DRAFT, 1), else_=0)),
+               func.sum(case((Application.review_state == ReviewState.PASSED, 1), else_=0)))
         .where(Application.round_id == round_.id, Application.city_id == city.id)).one()
-    total, with_errors, with_warnings, drafts = (int(x or 0) for x in rows)
+    total, with_errors, with_warnings, drafts, passed = (int(x or 0) for x in rows)
     with_form = db.session.scalar(select(func.count(func.distinct(StoredFile.application_id))).where(
         StoredFile.round_id == round_.id, StoredFile.city_id == city.id,
-        StoredFile.category == "form", StoredFile.superseded_at.is_(None)))
-    missing = []
+        StoredFile.category == FORM.key, StoredFile.superseded_at.is_(None))) or 0
+    todo = []
     if total == 0:
-        missing.append("尚未录入任何申报")
+        todo.append(Todo("尚未录入任何申报", "applications"))
     if with_errors:
-        missing.append(f"{with_errors} 份申报有错误")
+        todo.append(Todo(f"{with_errors} 份申报有错误", "errors"))
     if with_warnings:
-        missing.append(f"{with_warnings} 份申报有待确认的提示")
-    if total - (with_form or 0) > 0:
-        missing.append(f"{total - (with_form or 0)} 份申报未上传申报书")
+        todo.append(Todo(f"{with_warnings} 份申报有待确认的提示", "warnings"))
+    if total - with_form > 0:
+        todo.append(Todo(f"{total - with_form} 份申报未上传申报书", "files"))
     if drafts:
-        missing.append(f"{drafts} 份申报尚未完成市州初审")
-    missing.append("本市（州）尚未报送")
-    return missing
+        todo.append(Todo(f"{drafts} 份申报尚未完成市州初审", "drafts"))
+    elif total and not passed:
+        todo.append(Todo("没有市州初审通过的申报", "applications"))
+    todo.extend(Todo(text, "summary") for text in _contact_blockers(city))
+    if _summary_scan_missing(round_.id, city.id):
+        todo.append(Todo("加盖公章的推荐信息汇总表（附件3）扫描件尚未上传", "files"))
+    todo.append(Todo("本市（州）尚未报送" if batch is None or batch.report_count == 0
+                     else "退回修改后尚未重新报送", "batch"))
+    return todo
+
+
+def reminder(round_: Round, city: City) -> list[str] | None:
+    """From 7 days before the deadline: what is still missing, for the banner on city pages."""
+    batch = find_batch(round_.id, city.id)
+    if batch is not None and batch.state_enum.locked:
+        return None
+    if not in_reminder_window(now(), deadline_of(round_, batch)):
+        return None
+    return [t.text for t in outstanding(round_, city)]
 
 
 # ---- reporting --------------------------------------------------------------------------------

@@ -40,7 +40,84 @@
     }
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); });
+  // Print buttons need JavaScript: they stay hidden without it (the browser's own print remains).
+  function showPrintButtons(root) {
+    (root || document).querySelectorAll("[data-print][hidden]").forEach(function (el) { el.hidden = false; });
+  }
+
+  // The application form: a field counts as "touched" once the clerk leaves it or changes it;
+  // only then (or after a save was tried) does its "please fill in" show (see app.css).
+  function touch(event) {
+    var field = event.target.closest && event.target.closest(".application-form .afield");
+    if (field) field.classList.add("is-touched");
+  }
+  document.addEventListener("focusout", touch);
+  document.addEventListener("change", touch);
+
+  // Required fields, checked before a form is sent, with the app's own Chinese message instead
+  // of the browser's tooltip (forms carry novalidate; the server checks the same and answers in
+  // Chinese when JavaScript is off).
+  function labelOf(control) {
+    var label = control.id && document.querySelector('label[for="' + control.id + '"]');
+    var text = (label && label.textContent) || control.getAttribute("aria-label") ||
+      (control.closest("label") && control.closest("label").textContent) || control.placeholder || "";
+    text = text.replace(/\s+/g, " ").replace(/[*\s]+$/, "").trim();
+    if (control.type === "checkbox") return text;
+    // 「联系人：[  ]」 and 「退回原因（市州可见）」 name the field before the colon or bracket.
+    return text.split(/[：:]/)[0].replace(/（[^）]*）$/, "").trim();
+  }
+
+  function isBlank(control) {
+    if (control.type === "checkbox") return !control.checked;
+    if (control.type === "radio") {
+      return !control.form.querySelector('input[type=radio][name="' + control.name + '"]:checked');
+    }
+    return !String(control.value || "").trim();
+  }
+
+  function requiredMessage(control) {
+    var label = labelOf(control);
+    var named = label ? "“" + label + "”" : "此项";
+    if (control.type === "checkbox") return "请先勾选" + named + "。";
+    var choose = control.type === "file" || control.type === "radio" || control.tagName === "SELECT";
+    return (choose ? "请选择" : "请填写") + named + "。";
+  }
+
+  function clearRequired(control) {
+    if (control._requiredMessage) control._requiredMessage.remove();
+    control._requiredMessage = null;
+    control.removeAttribute("aria-invalid");
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var first = null;
+    if (form.classList.contains("application-form")) form.classList.add("was-validated");
+    form.querySelectorAll("[required]").forEach(function (control) {
+      clearRequired(control);
+      if (control.disabled || !isBlank(control)) return;
+      var message = document.createElement("p");
+      message.className = "msg msg-error";
+      message.setAttribute("role", "alert");
+      message.textContent = requiredMessage(control);
+      (control.closest("label") || control).insertAdjacentElement("afterend", message);
+      control._requiredMessage = message;
+      control.setAttribute("aria-invalid", "true");
+      if (!first) first = control;
+    });
+    if (first) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      first.focus();
+    }
+  }, true);
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target._requiredMessage && !isBlank(event.target)) clearRequired(event.target);
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); showPrintButtons(document); });
   document.addEventListener("htmx:load", function (event) { startCountdowns(event.target); });
   window.xkxl = { formatRemaining: formatRemaining, startCountdowns: startCountdowns };
 })();

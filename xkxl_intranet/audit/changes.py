@@ -1,0 +1,107 @@
+"""What an audit event changed, as the trail page shows it: each recorded key under its Chinese
+name and each value as a clerk would write it (是/否, 2022-03-21 23:59, a file category's name),
+never a Python ``None``, a field key or a row id. Pure: the stored events are not touched."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..auth.models import ROLE_LABELS, Role
+from ..clock import to_shanghai
+from ..domain.indicators import FIELDS
+from ..files.categories import CATEGORIES
+from ..files.naming import human_size
+
+EMPTY = "（空）"
+
+# Keys the services record besides the declared fields (domain/indicators.py names those).
+KEY_LABELS: dict[str, str] = {
+    # applications
+    "review_state": "初审状态", "review_comment": "初审意见", "province_mark": "推荐结果",
+    "province_note": "推荐说明", "note": "确认说明",
+    # batches and rounds
+    "state": "状态", "receipt": "回执号", "late": "逾期报送", "reason": "原因",
+    "extension_deadline": "延期至", "disclosure": "信息公开选项", "deadline": "报送截止时间",
+    "paper_forms_received_on": "申报书纸质版（一式三份）收到日期",
+    "paper_disc_received_on": "电子版光盘收到日期", "paper_summary_received_on": "汇总表纸质版收到日期",
+    "year": "年度", "title": "名称", "results_published_at": "推荐结果公布时间",
+    # 附件3 and the Excel import
+    "order": "汇总表顺序", "contact_name": "联系人", "contact_phone": "联系方式", "file": "导入文件",
+    "created": "新建", "updated": "更新", "unchanged": "无变化",
+    # files
+    "category": "类别", "name": "文件名", "size": "大小", "sha256": "SHA-256", "kind": "识别格式",
+    "uploaded_at": "上传时间", "uploaded_by": "上传人", "replaces": "替换的旧版本",
+    # accounts
+    "username": "用户名", "display_name": "姓名/名称", "role": "角色", "city": "所属市（州）",
+    "phone": "联系电话", "is_enabled": "启用",
+}
+# Recorded for the machine, shown elsewhere on the row: the 对象 column names the application a
+# file belongs to, and the 说明 column quotes the warning a note acknowledges.
+HIDDEN_KEYS = frozenset({"application_id", "rule"})
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+
+
+def key_label(key: str) -> str:
+    """A recorded key's Chinese name (the declared field's label for an application value)."""
+    if key in FIELDS:
+        return FIELDS[key].label
+    return KEY_LABELS.get(key, key)
+
+
+def _moment(text: str) -> str:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = to_shanghai(moment)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+
+
+def _special(key: str, value: Any) -> str | None:
+    """Values whose key says how to read them; ``None`` for the general rules."""
+    if key == "category" and value in CATEGORIES:
+        return CATEGORIES[value].label
+    if key == "role" and value in {r.value for r in Role}:
+        return ROLE_LABELS[Role(value)]
+    if key == "size" and isinstance(value, int) and not isinstance(value, bool):
+        return human_size(value)
+    if key == "kind" and isinstance(value, str):
+        return value.upper()
+    if key == "replaces" and isinstance(value, list):
+        return f"{len(value)} 个"
+    return None
+
+
+def display_value(key: str, value: Any) -> str:
+    """A recorded value as text a clerk reads."""
+    special = _special(key, value)
+    if special is not None:
+        return special
+    if value is None or value == "" or value == [] or value == {}:
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | tuple):
+        return "、".join(display_value("", item) for item in value)
+    if isinstance(value, Mapping):
+        return "；".join(f"{key_label(k)}：{display_value(k, v)}" for k, v in value.items())
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        try:
+            return _moment(value)
+        except ValueError:
+            return value
+    return str(value)
+
+
+def change_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
+    """(label, before, after) for every recorded key, after's keys first (their order as recorded),
+    then keys only ``before`` had (a deletion's snapshot). A side that did not record the key
+    shows nothing rather than 「空」: a creation has no "before"."""
+    before, after = before or {}, after or {}
+    keys = [k for k in after if k not in HIDDEN_KEYS]
+    keys += [k for k in before if k not in after and k not in HIDDEN_KEYS]
+    return [(key_label(k),
+             display_value(k, before[k]) if k in before else "",
+             display_value(k, after[k]) if k in after else "")
+            for k in keys]

@@ -1,0 +1,154 @@
+"""The 对象 of each audit event, named as people name it (「绵阳市 报送批次」, a platform and its
+enterprise, an account's name, a file's name) and, where the reader may open it, the page that
+shows it. One query per kind of object, whatever the number of events on the page.
+
+A service: it takes the reading user and returns an endpoint and its arguments, never a URL
+(the template builds it). What no longer exists (a deleted draft, a deleted file) is named from
+the event's own snapshot and not linked.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from ..applications.models import Application
+from ..auth.models import Role, User
+from ..auth.scoping import can_see_city
+from ..extensions import db
+from ..files.categories import CATEGORIES
+from ..files.models import StoredFile
+from ..rounds.models import City, CityBatch, Round
+from .models import AuditEvent
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """What the 对象 column prints, and the page to open (``endpoint`` ``None``: no link)."""
+
+    text: str
+    endpoint: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _ids(events: Iterable[AuditEvent], kind: str) -> set[int]:
+    return {int(e.object_id) for e in events if e.object_type == kind and e.object_id.isdigit()}
+
+
+def _rows(model, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def application_text(platform: str | None, enterprise: str | None, fallback: str) -> str:
+    if platform and enterprise:
+        return f"{platform}（{enterprise}）"
+    return platform or enterprise or fallback
+
+
+def _snapshot(event: AuditEvent) -> dict[str, Any]:
+    return {**(event.before or {}), **(event.after or {})}
+
+
+class _Namer:
+    """Names the objects of one page of events for one reader."""
+
+    def __init__(self, user: User, events: list[AuditEvent]):
+        self.user = user
+        self.applications: dict[int, Application] = _rows(Application, _ids(events, "application"))
+        self.batches: dict[int, CityBatch] = _rows(CityBatch, _ids(events, "batch"))
+        self.users: dict[int, User] = _rows(User, _ids(events, "user"))
+        self.files: dict[int, StoredFile] = _rows(StoredFile, _ids(events, "file"))
+        self.rounds: dict[int, Round] = _rows(Round, _ids(events, "round"))
+        self.cities: dict[int, City] = _rows(City, _ids(events, "city"))
+        # A file names the application it belongs to, even a deleted file's application.
+        file_apps = {f.application_id for f in self.files.values() if f.application_id}
+        file_apps |= {int(s["application_id"]) for e in events if e.object_type == "file"
+                      for s in (_snapshot(e),) if str(s.get("application_id") or "").isdigit()}
+        self.applications.update(_rows(Application, file_apps - set(self.applications)))
+
+    def _application(self, application_id: int, event: AuditEvent) -> ObjectRef:
+        application = self.applications.get(application_id)
+        if application is None:
+            snap = _snapshot(event)
+            return ObjectRef(application_text(snap.get("platform_name"), snap.get("enterprise_name"),
+                                              "已删除的申报") + "（已删除）")
+        text = application_text(application.platform_name, application.enterprise_name, application.title)
+        if not can_see_city(self.user, application.city_id):
+            return ObjectRef(text)
+        return ObjectRef(text, "applications.detail", {"application_id": application.id})
+
+    def _batch(self, batch_id: int, event: AuditEvent) -> ObjectRef:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return ObjectRef("报送批次")
+        text = f"{batch.city.name} 报送批次"
+        if self.user.role == Role.CITY:
+            return ObjectRef(text, "rounds.batch" if self.user.city_id == batch.city_id else None)
+        return ObjectRef(text, "rounds.city_desk", {"city_id": batch.city_id})
+
+    def _user(self, user_id: int, event: AuditEvent) -> ObjectRef:
+        account = self.users.get(user_id)
+        if account is None:
+            return ObjectRef(f"账号“{event.username}”" if event.username else "账号")
+        name = account.display_name or account.username
+        text = f"{name}（{account.username}）" if name != account.username else name
+        if self.user.role == Role.PROVINCE:
+            return ObjectRef(text, "auth.user_edit", {"user_id": account.id})
+        return ObjectRef(text)
+
+    def _file(self, file_id: int, event: AuditEvent) -> ObjectRef:
+        stored = self.files.get(file_id)
+        snap = _snapshot(event)
+        category = CATEGORIES.get(stored.category if stored else snap.get("category"))
+        name = stored.original_name if stored else snap.get("name") or ""
+        label = category.label if category else "文件"
+        text = f"{label}“{name}”" if name else label
+        application_id = stored.application_id if stored else snap.get("application_id")
+        application = self.applications.get(int(application_id)) if application_id else None
+        if application is not None:
+            text += f"（{application.title}）"
+        if stored is None:
+            return ObjectRef(text + "（已删除）")
+        if not can_see_city(self.user, stored.city_id):
+            return ObjectRef(text)
+        if application is not None:
+            return ObjectRef(text, "files.application_page", {"application_id": application.id})
+        params = {} if self.user.role == Role.CITY else {"city_id": stored.city_id}
+        return ObjectRef(text, "files.city_files", params)
+
+    def _round(self, round_id: int, event: AuditEvent) -> ObjectRef:
+        round_ = self.rounds.get(round_id)
+        text = f"{round_.title} 申报批次" if round_ else "申报批次"
+        return ObjectRef(text, "rounds.index" if self.user.role != Role.CITY else None)
+
+    def _city(self, city_id: int, event: AuditEvent) -> ObjectRef:
+        city = self.cities.get(city_id)
+        if city is None:
+            return ObjectRef("市（州）")
+        if event.action == "reports.imported":
+            return ObjectRef(f"{city.name} 申报（Excel导入）",
+                             "applications.index" if self.user.role == Role.CITY else None)
+        visible = can_see_city(self.user, city.id)
+        return ObjectRef(f"{city.name} 推荐信息汇总表", "reports.summary" if visible else None,
+                         {"city_id": city.id} if visible else {})
+
+    def name(self, event: AuditEvent) -> ObjectRef | None:
+        namer = {"application": self._application, "batch": self._batch, "user": self._user,
+                 "file": self._file, "round": self._round, "city": self._city}.get(event.object_type)
+        if namer is None:
+            return None
+        if not event.object_id.isdigit():
+            if event.object_type == "user" and event.username:
+                return ObjectRef(f"账号“{event.username}”（不存在）")
+            return None
+        return namer(int(event.object_id), event)
+
+
+def describe_objects(user: User, events: list[AuditEvent]) -> dict[int, ObjectRef]:
+    """Event id -> how its object is named on the trail, and where ``user`` may open it."""
+    namer = _Namer(user, events)
+    return {event.id: ref for event in events if (ref := namer.name(event)) is not None}
