@@ -86,6 +86,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .templating import register_templating
     register_templating(app)
+    from .core.requestlog import configure_logging, register_request_log
+    configure_logging(app)
+    register_request_log(app)
     _register_request_hooks(app)
     return app
 
