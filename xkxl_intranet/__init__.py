@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from .auth.services import load_user_by_session_id
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .instance_lock import hold_shared
 from .web import client_redirect, remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
     )
     if test_config is None:
+        hold_shared(app.instance_path)  # flask restore refuses while any process holds it
         _ensure_secret_key(app)
         app.config.from_pyfile("config.py", silent=True)
     else:
@@ -83,6 +85,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     from .files.cli import register_cli as register_files_cli
     register_files_cli(app)
+    from .ops.cli import register_cli as register_ops_cli
+    register_ops_cli(app)
 
     from .templating import register_templating
     register_templating(app)
