@@ -33,6 +33,7 @@ def _admin_engine():
 def empty_database_url(tmp_path):
     """Where a restore goes: a file that does not exist yet, or a new empty PostgreSQL database."""
     if not POSTGRES_URL:
+        (tmp_path / "restored").mkdir(exist_ok=True)
         yield f"sqlite:///{tmp_path / 'restored' / 'xkxl.sqlite3'}"
         return
     name = f"xkxl_restore_{os.getpid()}"
