@@ -18,7 +18,11 @@ from .instance_lock import hold_shared
 from .web import client_redirect, remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+_PACKAGE = Path(__file__).resolve().parent
+# An installed wheel (make bundle) carries the migrations inside the package; in the source
+# tree they sit beside it.
+MIGRATIONS_DIR = str(_PACKAGE / "migrations" if (_PACKAGE / "migrations").is_dir()
+                     else _PACKAGE.parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
