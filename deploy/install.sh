@@ -35,14 +35,18 @@ done
 # 1. What the server must already have: the same Python, its venv module, the Debian libraries.
 command -v "$PYTHON" >/dev/null || die "找不到 $PYTHON：请安装 Debian 的 python3（3.11）"
 HAVE_TAG=$("$PYTHON" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
-[ "$HAVE_TAG" = "$PYTHON_TAG" ] || die "此安装包为 $PYTHON_TAG 构建，而 $PYTHON 是 $HAVE_TAG：请在同版本的 Python 上安装，或在同版本的机器上重新 make bundle"
-"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || die "缺少 Python 的 venv 模块：请安装 Debian 包 python3-venv"
+[ "$HAVE_TAG" = "$PYTHON_TAG" ] ||
+  die "此安装包为 $PYTHON_TAG 构建，而 $PYTHON 是 $HAVE_TAG：请在同版本的机器上重新 make bundle"
+"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null ||
+  die "缺少 Python 的 venv 模块：请安装 Debian 包 python3-venv"
 if command -v dpkg-query >/dev/null; then
   missing=""
   for pkg in $DEBS; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing="$missing $pkg"
   done
-  [ -z "$missing" ] || die "缺少系统软件包：$missing。请从 Debian 安装介质安装（见 docs/deploy.md“离线安装系统软件包”）：apt-get install$missing"
+  [ -z "$missing" ] ||
+    die "缺少系统软件包：$missing。请从 Debian 安装介质安装（docs/deploy.md 第1.2节）：apt-get install$missing"
 fi
 if [ "$SYSTEM" = 1 ] && [ "$(id -u)" -ne 0 ]; then
   die "设置系统（用户、目录、systemd）需要 root：sudo ./install.sh；只装程序用 --prefix DIR --no-system"
@@ -77,7 +81,8 @@ echo "$PREFIX/current -> releases/$NAME"
 [ "$SYSTEM" = 1 ] || { echo "完成（只安装了程序）：$PREFIX/bin/xkxl --help"; exit 0; }
 
 # 4. The server: an unprivileged user, its folders, settings, units, log rotation.
-id xkxl >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/xkxl --shell /usr/sbin/nologin xkxl
+id xkxl >/dev/null 2>&1 ||
+  useradd --system --user-group --home-dir /var/lib/xkxl --shell /usr/sbin/nologin xkxl
 install -d -o xkxl -g xkxl -m 750 /var/lib/xkxl /var/log/xkxl
 install -d -o xkxl -g xkxl -m 700 /var/backups/xkxl
 install -d -m 755 /etc/xkxl

@@ -54,8 +54,9 @@ class Writer(threading.Thread):
         self.committed("application", application_id)
         with self.app.app_context():
             user = clerk()
+            application = db.session.get(Application, application_id)
             stored = store_bytes(user, SAMPLE_PDF + f"% concurrent {n}\n".encode(), f"材料{n}.pdf",
-                                 category="evidence1", application=db.session.get(Application, application_id))
+                                 category="evidence1", application=application)
             db.session.commit()
             self.committed("file+", stored.storage_name)
             self.to_delete.append(stored.storage_name)

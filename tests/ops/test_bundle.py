@@ -56,7 +56,8 @@ def _free_port() -> int:
 def _get(url: str, deadline: float) -> tuple[int, bytes]:
     while True:
         try:
-            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5) as response:
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy: loopback
+            with opener.open(url, timeout=5) as response:
                 return response.status, response.read()
         except OSError:
             if time.monotonic() > deadline:
