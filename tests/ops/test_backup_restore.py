@@ -14,6 +14,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
@@ -246,3 +248,32 @@ def test_the_instance_config_travels_with_the_backup(app, restored_app, tmp_path
     assert stat.S_IMODE(target_config.stat().st_mode) == 0o600
     [kept] = [p for p in target_config.parent.iterdir() if p.name.startswith("config.py.before-restore-")]
     assert kept.read_text() == "# 本机设置\nMAX_UPLOAD_MB = 100\n" and f"原有数据另存为：{kept}" in result.output
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL: other sessions on the target database")
+def test_restore_refuses_a_postgres_database_others_are_connected_to(app, restored_app, tmp_path):
+    archive = tmp_path / "b.tar"
+    assert backup(app, archive).exit_code == 0
+    engine = create_engine(restored_app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    other = engine.connect()  # another server on another host, say
+    try:
+        result = restore(restored_app, archive)
+        assert result.exit_code != 0 and "其他连接使用" in result.output
+    finally:
+        other.close()
+        engine.dispose()
+    result = restore(restored_app, archive)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_file_that_is_not_a_database_is_kept_not_overwritten(app, restored_app, tmp_path):
+    if POSTGRES_URL:
+        pytest.skip("SQLite file")
+    archive = tmp_path / "b.tar"
+    assert backup(app, archive).exit_code == 0
+    database = Path(restored_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    database.write_bytes(b"notes, not a database")
+    assert "已有数据" in restore(restored_app, archive).output
+    assert restore(restored_app, archive, "--force").exit_code == 0
+    [kept] = database.parent.glob("xkxl.sqlite3.before-restore-*")
+    assert kept.read_bytes() == b"notes, not a database"

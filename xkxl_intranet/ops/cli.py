@@ -31,8 +31,8 @@ class TerminalProgress(Progress):
 
     @contextlib.contextmanager
     def bar(self, total: int, label: str) -> Iterator[Callable[[int], None]]:
-        with click.progressbar(length=max(total, 1), label=label, show_eta=True,
-                               show_percent=True) as bar:
+        with click.progressbar(length=max(total, 1), label=label, show_eta=True, show_percent=True,
+                               update_min_steps=max(total // 200, 1)) as bar:
             yield bar.update
 
 

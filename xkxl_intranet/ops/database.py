@@ -14,12 +14,14 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from ..domain.errors import Refused
@@ -94,31 +96,33 @@ def _snapshot_sqlite(url: str, work_dir: Path) -> DatabaseSnapshot:
 
 
 def sqlite_has_tables(path: Path) -> bool:
+    """Does the file hold data (anything that is not an empty SQLite database counts)?"""
     if not path.is_file() or path.stat().st_size == 0:
         return False
     connection = sqlite3.connect(path)
     try:
         return bool(_tables(lambda sql: connection.execute(sql).fetchall(), "sqlite"))
+    except sqlite3.DatabaseError:  # not a database at all: keep it, never overwrite it silently
+        return True
     finally:
         connection.close()
 
 
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
 def install_sqlite(staged: Path, url: str, *, keep_previous_as: Path | None) -> None:
-    """Put the restored file in place of the database (the engine must be disposed of)."""
+    """Put the restored file in place of the database (the engine must be disposed of). The
+    old database moves aside with its WAL under one new name, so it still opens as it was."""
     path = sqlite_file(url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if keep_previous_as is not None and path.exists():
-        source = sqlite3.connect(path)  # a clean copy, with whatever its WAL still held
-        target = sqlite3.connect(keep_previous_as)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
-    # A WAL or shared-memory file of the database being replaced must not meet the new one.
-    for suffix in ("-wal", "-shm", "-journal"):
+    for suffix in SQLITE_COMPANIONS:
+        # A WAL or shared-memory file of the database being replaced must not meet the new one.
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{path}{suffix}")
+            if keep_previous_as is not None:
+                os.replace(f"{path}{suffix}", f"{keep_previous_as}{suffix}")
+            elif suffix:
+                os.unlink(f"{path}{suffix}")
     os.replace(staged, path)
     fsync_dir(path.parent)
 
@@ -150,7 +154,12 @@ def run_pg_tool(tool: str, *args: str, url: str) -> None:
 def _pg_connection(url: str, **options) -> Iterator:
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with engine.connect() as connection:
+        try:
+            connection = engine.connect()
+        except OperationalError as err:
+            shown = make_url(url).render_as_string(hide_password=True)
+            raise Refused(f"无法连接数据库 {shown}：{str(err.orig).strip()}") from err
+        with connection:
             yield connection.execution_options(**options) if options else connection
     finally:
         engine.dispose()
@@ -168,12 +177,17 @@ def _snapshot_postgres(url: str, work_dir: Path) -> DatabaseSnapshot:
 
 
 def postgres_state(url: str) -> tuple[bool, int]:
-    """(does the schema hold tables, how many other sessions are connected to the database)."""
+    """(does the schema hold tables, how many other sessions are connected to the database).
+    A session that was just closed may linger for a moment: asked again before it counts."""
     with _pg_connection(url) as connection:
         tables = _tables(lambda sql: connection.execute(text(sql)).all(), "postgresql")
-        others = connection.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+        for _attempt in range(10):
+            others = connection.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+            if not others:
+                break
+            time.sleep(0.2)
     return bool(tables), int(others)
 
 
