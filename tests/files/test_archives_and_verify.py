@@ -197,6 +197,8 @@ def test_verify_files_right_after_a_crash_lists_everything_it_left_at_once(app, 
 
     kept = _verify(app, "--grace-minutes", "0")
     assert kept.exit_code == 1 and not half.exists() and unrecorded.exists()
+    negative = _verify(app, "--grace-minutes", "-5")
+    assert negative.exit_code != 0 and "宽限期 --grace-minutes 不能为负数：-5" in negative.output
     cleaned = _verify(app, "--grace-minutes", "0", "--delete-orphans")
     assert cleaned.exit_code == 0 and not unrecorded.exists()
     assert "共 1 条文件记录，1 个完好；发现问题 0 个" in cleaned.output

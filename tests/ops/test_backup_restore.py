@@ -161,6 +161,11 @@ def test_a_damaged_archive_is_refused_before_anything_is_written(app, restored_a
     assert result.exit_code != 0 and ("不完整" in result.output or "无法读取" in result.output)
 
 
+def test_a_missing_archive_is_named(restored_app, tmp_path):
+    result = restore(restored_app, tmp_path / "nowhere.tar")
+    assert result.exit_code != 0 and f"备份文件（ARCHIVE）{tmp_path / 'nowhere.tar'} 不存在" in result.output
+
+
 def test_foreign_content_in_an_archive_is_refused(restored_app, tmp_path):
     archive = tmp_path / "evil.tar"
     with tarfile.open(archive, "w") as tar:

@@ -122,11 +122,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--quick", is_flag=True, help="只比较文件大小，不重新计算 SHA-256")
     @click.option("--delete-orphans", is_flag=True,
                   help="删除没有记录对应、且早于宽限期的孤立文件（默认只报告）")
-    @click.option("--grace-minutes", default=60, show_default=True, type=click.IntRange(min=0),
+    @click.option("--grace-minutes", default=60, show_default=True, type=int,
                   help="比这更新的临时文件和孤立文件可能正在上传：照样列出，但不清理、不删除")
     def verify_files(quick: bool, delete_orphans: bool, grace_minutes: int) -> None:
         """核对上传文件：记录对应的文件是否缺失、SHA-256 是否一致；列出存储中没有记录对应的
         文件和临时文件（不论新旧，崩溃后立即可查），清理早于宽限期的临时文件。
         发现问题时以非零状态退出。"""
+        if grace_minutes < 0:
+            raise click.ClickException(f"宽限期 --grace-minutes 不能为负数：{grace_minutes}")
         if verify_storage(quick=quick, delete_orphans=delete_orphans, grace_minutes=grace_minutes):
             sys.exit(1)

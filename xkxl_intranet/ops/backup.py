@@ -172,7 +172,7 @@ def _add_file(tar: tarfile.TarFile, member: str, source: Path,
 
 def _add_bytes(tar: tarfile.TarFile, member: str, data: bytes) -> None:
     info = tarfile.TarInfo(member)
-    info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+    info.size, info.mtime, info.mode = len(data), int(now().timestamp()), 0o600
     tar.addfile(info, HashingReader(_BytesReader(data)))
 
 

@@ -101,12 +101,14 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
 
     @app.cli.command("restore")
-    @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.argument("archive", type=click.Path(path_type=Path))
     @click.option("--force", is_flag=True,
                   help="实例已有数据或仍被使用时也恢复（被替换的数据库和文件另存在实例目录中）")
     def restore(archive: Path, force: bool) -> None:
         """恢复备份到空的实例：先核对归档中每个文件的 SHA-256，全部一致才写入；
         最后核对恢复的文件（verify-files）。"""
+        if not archive.is_file():
+            raise click.ClickException(f"备份文件（ARCHIVE）{archive} 不存在或不是文件")
         db.session.remove()
         db.engine.dispose()
         try:
