@@ -239,18 +239,17 @@ def make_backup(dest: Path, *, database_url: str, upload_root: Path, config_file
     progress = progress or Progress()
     path = archive_path(dest)
     engine_of(database_url)
-    work = Path(tempfile.mkdtemp(dir=path.parent, prefix=".xkxl-backup-"))
-    pins = Pins(upload_root)
-    try:
+    with contextlib.ExitStack() as cleanup:
+        work = Path(tempfile.mkdtemp(dir=path.parent, prefix=".xkxl-backup-"))
+        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+        pins = Pins(upload_root)
+        cleanup.callback(pins.close)
         snapshot, missing, snapshots = _consistent_snapshot(database_url, work, pins, progress)
         progress.step(f"已固定 {len(pins.pinned)} 个文件（硬链接，不占额外空间）")
         manifest = Manifest(snapshot.engine, now().isoformat(timespec="seconds"), snapshot.revision,
                             snapshot.counts, missing=sorted(upload_member(n) for n in missing),
                             app_version=app_version)
         digest = _write_archive(path, _members(snapshot, pins, config_file), manifest, progress)
-    finally:
-        pins.close()
-        shutil.rmtree(work, ignore_errors=True)
     sidecar = path.with_name(path.name + ".sha256")
     sidecar.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
     return BackupResult(path, path.stat().st_size, digest, manifest, snapshots)
