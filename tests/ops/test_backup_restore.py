@@ -11,10 +11,11 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from xkxl_intranet.applications.models import Application
@@ -267,6 +268,15 @@ def test_restore_refuses_a_postgres_database_others_are_connected_to(app, restor
     finally:
         other.close()
         engine.dispose()
+    watcher = create_engine(restored_app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    with watcher.connect() as connection:  # the closed session's backend ends asynchronously
+        for _ in range(100):
+            if not connection.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")):
+                break
+            time.sleep(0.1)
+    watcher.dispose()
     result = restore(restored_app, archive)
     assert result.exit_code == 0, result.output
 
