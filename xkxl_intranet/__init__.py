@@ -57,7 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
     # Request bodies may carry one file plus a little form data.
-    app.config.setdefault("MAX_CONTENT_LENGTH", (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024)
+    # (Flask's defaults hold MAX_CONTENT_LENGTH = None, so setdefault would never set it.)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
