@@ -60,3 +60,21 @@ $(VENV)/.deps-test: pyproject.toml | $(VENV)/bin/python
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+# ---- operations (docs/deploy.md) ----
+.PHONY: backup restore bundle
+BACKUP_DIR ?= backups
+
+# A consistent backup while the app serves: backups/xkxl-backup-YYYYmmdd-HHMMSS.tar (+ .sha256).
+backup: $(VENV)/.deps-run
+	@mkdir -p $(BACKUP_DIR)
+	$(BIN)/flask backup $(BACKUP_DIR)/xkxl-backup-$$(TZ=Asia/Shanghai date +%Y%m%d-%H%M%S).tar
+
+# make restore ARCHIVE=backups/xkxl-backup-….tar (into an empty instance; FORCE=1 to replace one).
+restore: $(VENV)/.deps-run
+	@test -n "$(ARCHIVE)" || { echo "用法：make restore ARCHIVE=备份文件 [FORCE=1]"; exit 2; }
+	$(BIN)/flask restore $(ARCHIVE) $(if $(FORCE),--force)
+
+# One archive to install on a server with no network: dist/xkxl_intranet-….tar.gz
+bundle: $(VENV)/.deps-run
+	$(BIN)/python scripts/bundle.py

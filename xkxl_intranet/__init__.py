@@ -15,10 +15,15 @@ from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .instance_lock import hold_shared
 from .web import client_redirect, remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+_PACKAGE = Path(__file__).resolve().parent
+# An installed wheel (make bundle) carries the migrations inside the package; in the source
+# tree they sit beside it.
+MIGRATIONS_DIR = str(_PACKAGE / "migrations" if (_PACKAGE / "migrations").is_dir()
+                     else _PACKAGE.parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -43,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
     )
     if test_config is None:
+        hold_shared(app.instance_path)  # flask restore refuses while any process holds it
         _ensure_secret_key(app)
         app.config.from_pyfile("config.py", silent=True)
     else:
@@ -52,7 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
     # Request bodies may carry one file plus a little form data.
-    app.config.setdefault("MAX_CONTENT_LENGTH", (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024)
+    # (Flask's defaults hold MAX_CONTENT_LENGTH = None, so setdefault would never set it.)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -86,9 +94,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     from .files.cli import register_cli as register_files_cli
     register_files_cli(app)
+    from .ops.cli import register_cli as register_ops_cli
+    register_ops_cli(app)
 
     from .templating import register_templating
     register_templating(app)
+    from .core.requestlog import configure_logging, register_request_log
+    configure_logging(app)
+    register_request_log(app)
     _register_request_hooks(app)
     return app
 

@@ -154,16 +154,51 @@ def test_verify_files_finds_corruption_missing_files_and_orphans(app, city_clien
     out = result.output
     assert f"SHA-256 不一致：文件 #{corrupt.id}“申报书.pdf”" in out
     assert f"缺失：文件 #{missing.id}“a.xlsx”" in out
-    assert f"孤立文件（无记录对应）：{orphan}" in out and f"孤立文件（无记录对应）：{stray}" in out
-    assert f"已清理过期临时文件：{tmp}" in out and not tmp.exists()
-    assert fresh.exists() and "跳过 1 个" in out
-    assert "发现问题 4 个" in out and orphan.exists()
+    assert "存储中无记录对应的文件 4 个" in out
+    assert f"孤立文件（无记录对应）：{orphan}（11 字节，" in out and f"孤立文件（无记录对应）：{stray}" in out
+    assert "未删除（--delete-orphans 删除）" in out
+    assert f"临时文件（上传未完成）：{tmp}" in out and "上传中断留下，已清理" in out and not tmp.exists()
+    assert f"临时文件（上传未完成）：{fresh}" in out and "写入不足 60 分钟，可能正在上传，未处理" in out
+    assert fresh.exists() and "发现问题 4 个" in out and orphan.exists()
 
     quick = _verify(app, "--quick")
     assert "SHA-256 不一致" not in quick.output and quick.exit_code == 1
 
     cleaned = _verify(app, "--delete-orphans")
-    assert f"已删除孤立文件：{orphan}" in cleaned.output and not orphan.exists()
+    assert f"孤立文件（无记录对应）：{orphan}" in cleaned.output and "已删除" in cleaned.output
+    assert not orphan.exists()
     assert "发现问题 2 个" in cleaned.output and cleaned.exit_code == 1
     assert sorted(files_on_disk(app)) == sorted([storage_path(app, corrupt), storage_path(app, _fine),
                                                  fresh])
+
+
+def test_verify_files_right_after_a_crash_lists_everything_it_left_at_once(app, city_client,
+                                                                          application_id):
+    """A crash at 21:40: a half-written upload and a file moved into place whose row never
+    committed. Seconds later both are listed (without waiting an hour), nothing is deleted,
+    and the exit status stays 0 (an upload may be running); --grace-minutes 0 cleans up."""
+    upload(city_client, application_id, "form", ("申报书.pdf", pdf()))
+    root = upload_root(app)
+    half = root / "tmp" / "upload-abc123.part"
+    half.parent.mkdir(exist_ok=True)
+    half.write_bytes(b"%PDF-1.7 half")
+    unrecorded = root / "fe" / ("d" * 30)
+    unrecorded.parent.mkdir(exist_ok=True)
+    unrecorded.write_bytes(pdf("never committed"))
+
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+    assert "存储中无记录对应的文件 2 个" in result.output
+    assert f"临时文件（上传未完成）：{half}（13 字节，" in result.output
+    assert f"孤立文件（无记录对应）：{unrecorded}" in result.output
+    assert result.output.count("写入不足 60 分钟，可能正在上传，未处理") == 2
+    assert "--grace-minutes 0" in result.output
+    assert half.exists() and unrecorded.exists()
+
+    kept = _verify(app, "--grace-minutes", "0")
+    assert kept.exit_code == 1 and not half.exists() and unrecorded.exists()
+    negative = _verify(app, "--grace-minutes", "-5")
+    assert negative.exit_code != 0 and "宽限期 --grace-minutes 不能为负数：-5" in negative.output
+    cleaned = _verify(app, "--grace-minutes", "0", "--delete-orphans")
+    assert cleaned.exit_code == 0 and not unrecorded.exists()
+    assert "共 1 条文件记录，1 个完好；发现问题 0 个" in cleaned.output

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from .naming import is_storage_name, random_storage_name, storage_relpath
 
 TMP_DIRNAME = "tmp"
+PINS_DIRNAME = ".backup-pins"  # hard links a running backup holds (see ops/backup.py)
 TMP_PREFIX = "upload-"
 TMP_SUFFIX = ".part"
 COPY_CHUNK = 1024 * 1024
@@ -391,15 +392,53 @@ def _after_transaction_end(session: Session, transaction) -> None:
 
 # ---- checking the storage against the rows ----------------------------------------------
 
+@dataclass(frozen=True)
+class Leftover:
+    """A file under the storage root that no row points at."""
+
+    path: Path
+    kind: str  # "orphan", "temp" (an upload's part file) or "pin" (a backup's hard link)
+    size: int
+    mtime: float
+    old: bool  # written before the grace period: not an upload in progress
+
+
 @dataclass
 class StorageScan:
-    orphans: list[Path] = field(default_factory=list)  # files no row points at
-    stale_tmp: list[Path] = field(default_factory=list)  # temp files older than the grace time
-    recent: list[Path] = field(default_factory=list)  # too new to judge (an upload in progress)
+    leftovers: list[Leftover] = field(default_factory=list)
+
+    def _paths(self, kind: str, old: bool) -> list[Path]:
+        return [item.path for item in self.leftovers if item.kind == kind and item.old is old]
+
+    @property
+    def orphans(self) -> list[Path]:  # files no row points at, older than the grace period
+        return self._paths("orphan", True)
+
+    @property
+    def stale_tmp(self) -> list[Path]:  # temp files older than the grace period
+        return self._paths("temp", True)
+
+    @property
+    def recent(self) -> list[Path]:  # too new to judge (maybe an upload in progress)
+        return [item.path for item in self.leftovers if not item.old and item.kind != "pin"]
+
+
+def _kind(relative: Path, filename: str, known_names: set[str]) -> str | None:
+    """What a file at ``relative/filename`` is: ``None`` for a stored file that has a row."""
+    top = relative.parts[:1]
+    if top == (TMP_DIRNAME,):
+        return "temp"
+    if top == (PINS_DIRNAME,):
+        return "pin"
+    name = "".join(relative.parts) + filename if len(relative.parts) == 1 else None
+    if name is not None and is_storage_name(name) and name in known_names:
+        return None
+    return "orphan"
 
 
 def scan_storage(root: Path, known_names: set[str], *, grace_seconds: float) -> StorageScan:
-    """Every file under ``root`` that is not a known storage name is an orphan (or a temp)."""
+    """Every file under ``root`` that is not a known storage name: an orphan, a temp file or
+    a backup's pin, each with its size and time, whatever its age."""
     scan = StorageScan()
     if not root.is_dir():
         return scan
@@ -409,16 +448,14 @@ def scan_storage(root: Path, known_names: set[str], *, grace_seconds: float) -> 
         relative = here.relative_to(root)
         dirnames.sort()
         for filename in sorted(filenames):
+            kind = _kind(relative, filename, known_names)
+            if kind is None:
+                continue
             path = here / filename
             try:
-                mtime = path.stat().st_mtime
+                stat = path.stat()
             except FileNotFoundError:
                 continue
-            if relative.parts[:1] == (TMP_DIRNAME,):
-                (scan.stale_tmp if mtime < cutoff else scan.recent).append(path)
-                continue
-            name = "".join(relative.parts) + filename if len(relative.parts) == 1 else None
-            if name is not None and is_storage_name(name) and name in known_names:
-                continue
-            (scan.orphans if mtime < cutoff else scan.recent).append(path)
+            scan.leftovers.append(Leftover(path, kind, stat.st_size, stat.st_mtime,
+                                           old=stat.st_mtime < cutoff))
     return scan

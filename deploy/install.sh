@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Offline installer of the bundle made by `make bundle`: no network, no package index.
+#
+#   sudo ./install.sh                      install into /opt/xkxl and set the server up: user
+#                                          xkxl, /var/lib/xkxl, /var/log/xkxl, /var/backups/xkxl,
+#                                          /etc/xkxl/xkxl.env, systemd units, logrotate, nginx example
+#   ./install.sh --prefix DIR --no-system  only the program (a virtual environment), e.g. to try it
+#
+# Each bundle goes into its own folder, PREFIX/releases/NAME; PREFIX/current points at the one
+# in use, so an upgrade switches in one step and the previous release stays for a rollback.
+# Nothing here starts or restarts a service: docs/deploy.md says when.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+PREFIX=/opt/xkxl
+SYSTEM=1
+PYTHON=${PYTHON:-python3}
+DEBS="fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0"
+
+die() { echo "安装中止：$*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) PREFIX=$2; shift 2 ;;
+    --no-system) SYSTEM=0; shift ;;
+    --python) PYTHON=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) die "不认识的参数 $1（--help 查看用法）" ;;
+  esac
+done
+
+# shellcheck source=/dev/null
+. "$HERE/BUNDLE"   # NAME, VERSION, PYTHON_TAG, PLATFORM, COMMIT
+
+# 1. What the server must already have: the same Python, its venv module, the Debian libraries.
+command -v "$PYTHON" >/dev/null || die "找不到 $PYTHON：请安装 Debian 的 python3（3.11）"
+HAVE_TAG=$("$PYTHON" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+[ "$HAVE_TAG" = "$PYTHON_TAG" ] ||
+  die "此安装包为 $PYTHON_TAG 构建，而 $PYTHON 是 $HAVE_TAG：请在同版本的机器上重新 make bundle"
+"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null ||
+  die "缺少 Python 的 venv 模块：请安装 Debian 包 python3-venv"
+if command -v dpkg-query >/dev/null; then
+  missing=""
+  for pkg in $DEBS; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing="$missing $pkg"
+  done
+  [ -z "$missing" ] ||
+    die "缺少系统软件包：$missing。请从 Debian 安装介质安装（docs/deploy.md 第1.2节）：apt-get install$missing"
+fi
+if [ "$SYSTEM" = 1 ] && [ "$(id -u)" -ne 0 ]; then
+  die "设置系统（用户、目录、systemd）需要 root：sudo ./install.sh；只装程序用 --prefix DIR --no-system"
+fi
+
+# 2. The program: a fresh virtual environment, every package from ./wheels, the index never asked.
+RELEASE="$PREFIX/releases/$NAME"
+echo "安装 $NAME 到 $RELEASE"
+rm -rf "$RELEASE"
+mkdir -p "$PREFIX/releases" "$PREFIX/bin"
+"$PYTHON" -m venv "$RELEASE/venv"
+"$RELEASE/venv/bin/python" -m pip --isolated --disable-pip-version-check --no-input install \
+  --no-index --find-links "$HERE/wheels" --only-binary=:all: --no-cache-dir --quiet \
+  "xkxl_intranet==$VERSION"
+cp -a "$HERE/static" "$RELEASE/static"
+mkdir -p "$RELEASE/docs" && cp -a "$HERE/docs/." "$RELEASE/docs/"
+cp "$HERE/BUNDLE" "$RELEASE/BUNDLE"
+
+# 3. Does it work here: imports, and a PDF with Chinese text (fonts, pango, harfbuzz).
+"$RELEASE/venv/bin/python" - <<'PY' || die "自检失败：程序或系统库不完整（见上面的错误）"
+import weasyprint
+import xkxl_intranet
+pdf = weasyprint.HTML(string='<p style="font-family: \'Noto Sans CJK SC\'">四川省经济和信息化厅</p>').write_pdf()
+assert pdf.startswith(b"%PDF"), "no PDF"
+print("自检通过：", xkxl_intranet.__file__)
+PY
+
+install -m 755 "$HERE/deploy/xkxl" "$PREFIX/bin/xkxl"
+ln -sfn "releases/$NAME" "$PREFIX/current.new" && mv -T "$PREFIX/current.new" "$PREFIX/current"
+echo "$PREFIX/current -> releases/$NAME"
+
+[ "$SYSTEM" = 1 ] || { echo "完成（只安装了程序）：$PREFIX/bin/xkxl --help"; exit 0; }
+
+# 4. The server: an unprivileged user, its folders, settings, units, log rotation.
+id xkxl >/dev/null 2>&1 ||
+  useradd --system --user-group --home-dir /var/lib/xkxl --shell /usr/sbin/nologin xkxl
+install -d -o xkxl -g xkxl -m 750 /var/lib/xkxl /var/log/xkxl
+install -d -o xkxl -g xkxl -m 700 /var/backups/xkxl
+install -d -m 755 /etc/xkxl
+[ -f /etc/xkxl/xkxl.env ] || install -m 640 -o root -g xkxl "$HERE/deploy/xkxl.env" /etc/xkxl/xkxl.env
+install -m 644 "$HERE/deploy/xkxl.service" "$HERE/deploy/xkxl-backup.service" \
+  "$HERE/deploy/xkxl-backup.timer" /etc/systemd/system/
+install -m 644 "$HERE/deploy/logrotate-xkxl" /etc/logrotate.d/xkxl
+install -D -m 644 "$HERE/deploy/nginx-xkxl.conf" /etc/xkxl/nginx-xkxl.conf.example
+ln -sfn "$PREFIX/bin/xkxl" /usr/local/bin/xkxl
+if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+cat <<EOF
+完成。接下来（docs/deploy.md 有详细说明）：
+  首次安装：  sudo xkxl init-db && sudo xkxl create-user 用户名 --role province --name 姓名
+              sudo systemctl enable --now xkxl xkxl-backup.timer
+              nginx：/etc/xkxl/nginx-xkxl.conf.example → /etc/nginx/sites-available/xkxl.conf
+  升级：      sudo systemctl start xkxl-backup && sudo systemctl stop xkxl
+              sudo xkxl db upgrade && sudo systemctl start xkxl
+EOF

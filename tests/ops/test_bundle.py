@@ -1,0 +1,124 @@
+"""``make bundle`` → ``install.sh`` on a machine without network: the bundle is built (wheels from
+build/wheelhouse, so only a first build ever asks the package index), unpacked, and installed
+with Debian's own Python into a fresh virtual environment with every route to an index
+blocked; the installed program, run from outside the repository, migrates a new instance,
+serves through waitress with the server's options, backs up and verifies.
+
+Slow (≈ 25 s on the 2-core build machine: build ≈ 5 s, install ≈ 17 s, run ≈ 3 s), so marked;
+``make test`` runs it (not on PostgreSQL: nothing in it depends on the database).
+"""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import POSTGRES_URL
+
+REPO = Path(__file__).resolve().parents[2]
+UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing answers there
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(POSTGRES_URL), reason="independent of the database: runs on SQLite")]
+
+
+def _python() -> str:
+    """The server's interpreter: Debian's python3.11 when there is one."""
+    debian = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    return str(debian) if debian.exists() else sys._base_executable
+
+
+def _offline_env(home: Path, **extra) -> dict:
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+            "http_proxy": UNREACHABLE, "https_proxy": UNREACHABLE, "HTTP_PROXY": UNREACHABLE,
+            "HTTPS_PROXY": UNREACHABLE, "PIP_INDEX_URL": f"{UNREACHABLE}/simple", **extra}
+
+
+def _run(command, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str, deadline: float) -> tuple[int, bytes]:
+    while True:
+        try:
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy: loopback
+            with opener.open(url, timeout=5) as response:
+                return response.status, response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _serve_and_check(prefix: Path, env: dict, cwd: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [prefix / "current/venv/bin/waitress-serve", f"--listen=127.0.0.1:{port}", "--threads=4",
+         "--trusted-proxy=127.0.0.1", "--trusted-proxy-headers=x-forwarded-for x-forwarded-proto",
+         "--clear-untrusted-proxy-headers", "--call", "xkxl_intranet:create_app"],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        status, body = _get(f"http://127.0.0.1:{port}/healthz", deadline)
+        health = json.loads(body)
+        assert status == 200 and health["database"]["cities"] == 21
+        heads = [p.name.split("_")[0] for p in (REPO / "migrations/versions").glob("*.py")]
+        assert health["database"]["revision"] in heads
+        status, body = _get(f"http://127.0.0.1:{port}/login", deadline)
+        assert status == 200 and "登录" in body.decode()
+        htmx = next((prefix / "current/static/vendor").glob("htmx-*.min.js")).name
+        assert _get(f"http://127.0.0.1:{port}/static/vendor/{htmx}", deadline)[0] == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_bundle_installs_and_runs_with_the_index_unreachable(tmp_path):
+    timings = {}
+    started = time.monotonic()
+    _run([sys.executable, REPO / "scripts/bundle.py", "--output", tmp_path / "dist"], cwd=REPO)
+    timings["build"] = time.monotonic() - started
+    [bundle] = (tmp_path / "dist").glob("xkxl_intranet-*.tar.gz")
+    with tarfile.open(bundle) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    [unpacked] = (tmp_path / "unpacked").iterdir()
+    _run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=unpacked)
+
+    prefix, home = tmp_path / "opt", tmp_path / "home"
+    home.mkdir()
+    started = time.monotonic()
+    installed = _run([unpacked / "install.sh", "--prefix", prefix, "--no-system", "--python", _python()],
+                     cwd=home, env=_offline_env(home))
+    timings["install"] = time.monotonic() - started
+    assert f"自检通过： {prefix}/releases/" in installed.stdout  # the venv's copy, not the repository's
+    assert (prefix / "current").resolve().parent == prefix / "releases"
+
+    started = time.monotonic()
+    instance = tmp_path / "srv" / "instance"
+    server_settings = {"XKXL_INSTANCE_PATH": str(instance), "XKXL_LOG_FILE": str(tmp_path / "app.log")}
+    settings = tmp_path / "xkxl.env"  # as /etc/xkxl/xkxl.env, read by systemd and the xkxl command
+    settings.write_text("".join(f"{key}={value}\n" for key, value in server_settings.items()))
+    env = _offline_env(home, XKXL_ENV_FILE=str(settings))
+    xkxl = prefix / "bin/xkxl"
+    assert "新增市（州）21 个" in _run([xkxl, "init-db"], cwd=REPO, env=env).stdout  # REPO: not imported
+    _serve_and_check(prefix, _offline_env(home, **server_settings), home)
+    assert "备份完成" in _run([xkxl, "backup", tmp_path / "b.tar"], cwd=home, env=env).stdout
+    assert "发现问题 0 个" in _run([xkxl, "verify-files"], cwd=home, env=env).stdout
+    assert " route=core.healthz " in (tmp_path / "app.log").read_text()
+    timings["run"] = time.monotonic() - started
+    print("bundle timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))

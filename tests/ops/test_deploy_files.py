@@ -1,0 +1,57 @@
+"""The deployment files agree with the application and with each other, so that they cannot
+drift apart: the upload limit of nginx and of the app, the request id, the unprivileged user
+and the folders it may write, the log file and its rotation."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from xkxl_intranet import create_app
+from xkxl_intranet.core.requestlog import _INCOMING_ID
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def _settings() -> dict[str, str]:
+    lines = (DEPLOY / "xkxl.env").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_the_app_limits_a_request_to_one_file_plus_form_data(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["MAX_CONTENT_LENGTH"] == (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    smaller = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
+                          "MAX_UPLOAD_MB": 50})
+    assert smaller.config["MAX_CONTENT_LENGTH"] == 51 * 1024 * 1024
+
+
+def test_nginx_lets_the_app_answer_an_upload_just_over_the_limit(tmp_path):
+    nginx = (DEPLOY / "nginx-xkxl.conf").read_text(encoding="utf-8")
+    limit_mb = create_app({"TESTING": True, "SECRET_KEY": "x",
+                           "INSTANCE_PATH": str(tmp_path)}).config["MAX_UPLOAD_MB"]
+    [body] = re.findall(r"^\s*client_max_body_size (\d+)m;", nginx, re.M)
+    assert limit_mb + 1 < int(body) <= limit_mb + 20  # above the app's limit, not far above
+    assert f"每个文件不超过 {limit_mb} MB" in nginx  # nginx's own 413 page says the same limit
+    assert "proxy_set_header X-Request-ID $request_id;" in nginx
+    assert _INCOMING_ID.fullmatch("0123456789abcdef0123456789abcdef")  # nginx's $request_id form
+
+
+def test_the_service_runs_unprivileged_and_writes_only_its_folders():
+    unit = (DEPLOY / "xkxl.service").read_text(encoding="utf-8")
+    settings = _settings()
+    assert re.search(r"^User=xkxl$", unit, re.M) and "ProtectSystem=strict" in unit
+    writable = re.search(r"^ReadWritePaths=(.+)$", unit, re.M)[1].split()
+    for needed in (settings["XKXL_INSTANCE_PATH"], str(Path(settings["XKXL_LOG_FILE"]).parent)):
+        assert any(needed == w or needed.startswith(w + "/") for w in writable), needed
+    assert "--listen=127.0.0.1:8000" in unit and "upstream xkxl_app" in (
+        DEPLOY / "nginx-xkxl.conf").read_text() and "server 127.0.0.1:8000;" in (
+        DEPLOY / "nginx-xkxl.conf").read_text()
+    assert settings["XKXL_SECURE_COOKIES"] == "1"
+
+
+def test_the_log_file_is_the_one_logrotate_rotates_for_six_months():
+    rotate = (DEPLOY / "logrotate-xkxl").read_text(encoding="utf-8")
+    folder = Path(_settings()["XKXL_LOG_FILE"]).parent
+    assert f"{folder}/*.log {{" in rotate
+    assert int(re.search(r"^\s*rotate (\d+)$", rotate, re.M)[1]) >= 183
+    assert not re.search(r"^\s*copytruncate", rotate, re.M)  # the app reopens the file itself

@@ -1,0 +1,124 @@
+"""The backup archive: what it holds, its manifest, and the names a restore accepts.
+
+A backup is one tar file (``.tar``, or ``.tar.gz``/``.tgz`` compressed)::
+
+    database.sqlite3 | database.pgdump   the snapshot (SQLite online backup / pg_dump -Fc)
+    instance/config.py                   the instance's settings and secret key, if present
+    uploads/ab/cdef…                     every stored file the snapshot's rows point at
+    manifest.json                        what is inside: each member's size and SHA-256,
+                                         database engine and revision, row counts
+    SHA256SUMS                           the same hashes for ``sha256sum -c`` after ``tar x``
+
+The manifest comes last because the hashes are taken while the members are written. Pure
+Python: no Flask, no database.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import BinaryIO
+
+FORMAT = "xkxl-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+CONFIG_MEMBER = "instance/config.py"
+_UPLOAD_MEMBER = re.compile(r"uploads/([0-9a-f]{2})/([0-9a-f]{30})")
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Manifest:
+    engine: str  # "sqlite" or "postgresql"
+    created_at: str  # ISO time, Asia/Shanghai
+    revision: str | None  # Alembic revision of the snapshot
+    counts: dict[str, int]  # rows per table
+    files: dict[str, dict] = field(default_factory=dict)  # member -> {"size", "sha256"}
+    missing: list[str] = field(default_factory=list)  # rows whose file was not in the storage
+    damaged: list[str] = field(default_factory=list)  # rows whose file's SHA-256 differs
+    app_version: str = ""
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def database_member(self) -> str:
+        return DATABASE_MEMBERS[self.engine]
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Manifest:
+        try:
+            raw = json.loads(data.decode("utf-8"))
+            known = {name: raw[name] for name in cls.__dataclass_fields__ if name in raw}
+            manifest = cls(**known)
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"清单 {MANIFEST} 无法读取（{err}）") from err
+        if manifest.format != FORMAT or manifest.engine not in DATABASE_MEMBERS:
+            raise ValueError(f"不是本系统的备份文件（{MANIFEST} 的格式为 {manifest.format!r}）")
+        if manifest.format_version > FORMAT_VERSION:
+            raise ValueError(f"备份格式版本 {manifest.format_version} 比本程序新，请先升级程序")
+        return manifest
+
+    def sums(self) -> bytes:
+        return "".join(f"{entry['sha256']}  {member}\n"
+                       for member, entry in sorted(self.files.items())).encode("utf-8")
+
+
+def upload_member(storage_name: str) -> str:
+    return f"uploads/{storage_name[:2]}/{storage_name[2:]}"
+
+
+def storage_name_of(member: str) -> str | None:
+    """The storage name of an ``uploads/ab/cdef…`` member, or ``None`` for anything else."""
+    match = _UPLOAD_MEMBER.fullmatch(member)
+    return match[1] + match[2] if match else None
+
+
+class HashingReader:
+    """A file read through once: SHA-256 and size of what was read, and a progress callback."""
+
+    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None] | None = None):
+        self.raw = raw
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self.on_read = on_read
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.hash.update(data)
+        self.size += len(data)
+        if self.on_read is not None and data:
+            self.on_read(len(data))
+        return data
+
+
+class HashingWriter:
+    """The archive file as it is written: its SHA-256 comes for free."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.hash = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.hash.update(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[int, str]:
+    """Copy and hash in one pass; returns (size, SHA-256)."""
+    digest = hashlib.sha256()
+    size = 0
+    while block := source.read(READ_CHUNK):
+        digest.update(block)
+        target.write(block)
+        size += len(block)
+    return size, digest.hexdigest()

@@ -1,0 +1,130 @@
+"""``flask --app xkxl_intranet backup DEST`` and ``flask --app xkxl_intranet restore ARCHIVE``."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+import click
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from flask import Flask, current_app
+
+from ..domain.errors import Refused
+from ..extensions import db
+from ..files.cli import verify_storage
+from ..files.naming import human_size
+from ..files.storage import upload_root
+from .archive import Manifest
+from .backup import Progress, make_backup
+from .restore import restore_backup
+
+
+class TerminalProgress(Progress):
+    """Steps as lines; a progress bar with percentage and time left on a terminal (only the
+    label when the output goes to a log, e.g. from cron)."""
+
+    def step(self, message: str) -> None:
+        click.echo(message)
+
+    @contextlib.contextmanager
+    def bar(self, total: int, label: str) -> Iterator[Callable[[int], None]]:
+        with click.progressbar(length=max(total, 1), label=label, show_eta=True, show_percent=True,
+                               update_min_steps=max(total // 200, 1)) as bar:
+            yield bar.update
+
+
+def _app_version() -> str:
+    try:
+        return metadata.version("xkxl_intranet")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def _contents(manifest: Manifest) -> str:
+    counts = manifest.counts
+    return (f"{counts.get('application', 0)} 份申报，{counts.get('stored_file', 0)} 条文件记录，"
+            f"{counts.get('user_account', 0)} 个账号，{counts.get('audit_event', 0)} 条审计记录；"
+            f"数据库结构版本 {manifest.revision or '（空）'}")
+
+
+def schema_note(revision: str | None) -> str | None:
+    """What the operator does next when the backup's schema is not this program's."""
+    config = current_app.extensions["migrate"]
+    script = ScriptDirectory.from_config(config.migrate.get_config(config.directory))
+    head = script.get_current_head()
+    if revision == head:
+        return None
+    try:
+        known = revision is None or script.get_revision(revision) is not None
+    except CommandError:
+        known = False
+    if known:
+        return (f"备份的数据库结构版本 {revision} 比本程序（{head}）旧：请运行 "
+                "flask --app xkxl_intranet db upgrade（或 init-db）升级后再启动服务。")
+    return (f"备份的数据库结构版本 {revision} 本程序不认识（比本程序新？）：请安装做备份时的程序版本"
+            "或更新的版本，不要在此版本上启动服务。")
+
+
+def _report_backup_problems(manifest: Manifest) -> bool:
+    for member in manifest.missing:
+        click.echo(f"警告：数据库有记录但存储中缺失，未能备份：{member}")
+    for member in manifest.damaged:
+        click.echo(f"警告：存储中的文件与记录的 SHA-256 不一致（已按现状备份）：{member}")
+    if manifest.missing or manifest.damaged:
+        click.echo("备份已写入，但数据本身有问题：请运行 flask --app xkxl_intranet verify-files 查看。")
+        return True
+    return False
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(path_type=Path))
+    def backup(dest: Path) -> None:
+        """备份：数据库和它引用的全部上传文件写入一个归档（含每个文件 SHA-256 的清单）。
+
+        服务运行中也可以备份，内容为同一时刻的数据。DEST 为文件名（.tar、.tar.gz 或 .tgz），
+        或一个目录（在其中按时间命名）。归档权限为 600：其中有密码散列和密钥。"""
+        try:
+            result = make_backup(dest, database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+                                 upload_root=upload_root(),
+                                 config_file=Path(current_app.instance_path) / "config.py",
+                                 progress=TerminalProgress(), app_version=_app_version())
+        except Refused as err:
+            raise click.ClickException(err.message) from err
+        click.echo(f"备份完成：{result.path}（{human_size(result.size)}）")
+        click.echo(f"内容：{_contents(result.manifest)}")
+        click.echo(f"SHA-256：{result.sha256}（另存于 {result.path.name}.sha256）")
+        if _report_backup_problems(result.manifest):
+            sys.exit(1)
+
+    @app.cli.command("restore")
+    @click.argument("archive", type=click.Path(path_type=Path))
+    @click.option("--force", is_flag=True,
+                  help="实例已有数据或仍被使用时也恢复（被替换的数据库和文件另存在实例目录中）")
+    def restore(archive: Path, force: bool) -> None:
+        """恢复备份到空的实例：先核对归档中每个文件的 SHA-256，全部一致才写入；
+        最后核对恢复的文件（verify-files）。"""
+        if not archive.is_file():
+            raise click.ClickException(f"备份文件（ARCHIVE）{archive} 不存在或不是文件")
+        db.session.remove()
+        db.engine.dispose()
+        try:
+            result = restore_backup(archive, database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+                                    upload_root=upload_root(), instance_path=Path(current_app.instance_path),
+                                    force=force, progress=TerminalProgress())
+        except Refused as err:
+            raise click.ClickException(err.message) from err
+        db.engine.dispose()
+        click.echo(f"已恢复 {result.manifest.created_at} 的备份：{_contents(result.manifest)}")
+        for path in result.kept:
+            click.echo(f"原有数据另存为：{path}")
+        if note := schema_note(result.manifest.revision):
+            click.echo(note)
+        if result.forced_while_live:
+            click.echo("恢复时实例仍被使用：请立即重启服务（systemctl restart xkxl）。")
+        click.echo("核对恢复的文件（verify-files）：")
+        if verify_storage():
+            sys.exit(1)

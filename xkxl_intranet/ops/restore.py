@@ -1,0 +1,299 @@
+"""``flask restore``: put a backup back into an empty instance.
+
+Order of work, so that a bad archive changes nothing:
+
+1. Take the instance folder for this process alone (no server, no other command running);
+   refuse a folder that holds data. ``--force`` overrides both, and keeps what it replaces
+   (the old database beside the new one, files not in the backup moved aside).
+2. Read the whole archive into staging folders next to where things go (same file system,
+   so the final step is a rename), hashing every member; compare each with the manifest.
+   Any difference: the staging is removed and nothing else was touched.
+3. Move the database, the files and the instance config into place.
+
+The command line then runs ``verify-files`` on the result.
+"""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import tarfile
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..clock import now
+from ..domain.errors import Refused
+from ..files.storage import PINS_DIRNAME, TMP_DIRNAME, path_for
+from ..instance_lock import InstanceBusy, exclusive
+from .archive import (
+    CONFIG_MEMBER,
+    DATABASE_MEMBERS,
+    MANIFEST,
+    SUMS,
+    Manifest,
+    copy_hashing,
+    storage_name_of,
+)
+from .backup import Progress
+from .database import (
+    engine_of,
+    fsync_dir,
+    install_postgres,
+    install_sqlite,
+    postgres_state,
+    sqlite_file,
+    sqlite_has_tables,
+)
+
+MAX_LISTED = 10
+
+
+@dataclass
+class RestoreResult:
+    manifest: Manifest
+    kept: list[Path] = field(default_factory=list)  # what --force set aside instead of deleting
+    forced_while_live: bool = False
+
+
+class _CountingReader:
+    """The archive file, counting the bytes read (progress for compressed archives too)."""
+
+    def __init__(self, raw):
+        self.raw, self.position = raw, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.position += len(data)
+        return data
+
+
+class _Staging:
+    def __init__(self, database_dir: Path, upload_root: Path):
+        database_dir.mkdir(parents=True, exist_ok=True)
+        self.database_dir = Path(tempfile.mkdtemp(dir=database_dir, prefix=".xkxl-restore-"))
+        self.uploads_dir = upload_root / TMP_DIRNAME / f"restore-{secrets.token_hex(4)}"
+        self.uploads_dir.mkdir(parents=True)
+        self.config: bytes | None = None
+        self.manifest: bytes | None = None
+        self.files: dict[str, Path] = {}  # storage name -> staged file
+        self.database: Path | None = None
+
+    def target(self, member: str) -> Path:
+        name = storage_name_of(member)
+        if name is not None:
+            self.files[name] = self.uploads_dir / name
+            return self.files[name]
+        self.database = self.database_dir / member
+        return self.database
+
+    def remove(self) -> None:
+        shutil.rmtree(self.database_dir, ignore_errors=True)
+        shutil.rmtree(self.uploads_dir, ignore_errors=True)
+
+
+def stored_files_present(upload_root: Path) -> list[Path]:
+    """Files in the storage proper (not temp files, not a backup's pins)."""
+    if not upload_root.is_dir():
+        return []
+    found = []
+    for entry in sorted(upload_root.iterdir()):
+        if entry.is_dir() and entry.name not in (TMP_DIRNAME, PINS_DIRNAME):
+            found.extend(sorted(p for p in entry.rglob("*") if p.is_file()))
+        elif entry.is_file():
+            found.append(entry)
+    return found
+
+
+def _check_target(engine: str, url: str, upload_root: Path, *, force: bool, progress: Progress) -> bool:
+    """Refuse a target that holds data (unless ``force``); returns whether it holds any."""
+    found = []
+    if engine == "sqlite":
+        if sqlite_has_tables(sqlite_file(url)):
+            found.append(f"数据库 {sqlite_file(url)} 已有数据")
+    else:
+        has_tables, others = postgres_state(url)
+        if others and not force:
+            raise Refused(f"数据库正在被 {others} 个其他连接使用（服务仍在运行？）：请先停止服务再恢复")
+        if others:
+            progress.step(f"警告：数据库有 {others} 个其他连接，按 --force 继续；完成后请重启服务")
+        if has_tables:
+            found.append("数据库已有数据表")
+    files = stored_files_present(upload_root)
+    if files:
+        found.append(f"上传目录 {upload_root} 已有 {len(files)} 个文件")
+    if found and not force:
+        raise Refused("目标实例不是空的：" + "；".join(found) + "。恢复会替换这些数据：确认无误后加 --force"
+                      "（被替换的数据库和文件另存在实例目录中，不会删除）。")
+    return bool(found)
+
+
+def _check_member(member: tarfile.TarInfo, engine: str, seen: dict) -> None:
+    name = member.name
+    known = name in (MANIFEST, SUMS, CONFIG_MEMBER) or name in DATABASE_MEMBERS.values() \
+        or storage_name_of(name) is not None
+    if not known or not member.isreg():
+        raise Refused(f"备份文件中有不认识的内容：{name}（不是本系统的备份，或已被改动）")
+    if name in seen:
+        raise Refused(f"备份文件中 {name} 出现了两次")
+    if name in DATABASE_MEMBERS.values() and name != DATABASE_MEMBERS[engine]:
+        other = "PostgreSQL" if engine == "sqlite" else "SQLite"
+        raise Refused(f"这是 {other} 数据库的备份，当前配置的数据库是 "
+                      f"{'SQLite' if engine == 'sqlite' else 'PostgreSQL'}：请先改好数据库配置")
+
+
+def _stage_member(tar: tarfile.TarFile, member: tarfile.TarInfo, staging: _Staging) -> tuple[int, str]:
+    source = tar.extractfile(member)
+    if member.name in (MANIFEST, SUMS, CONFIG_MEMBER):  # small: kept in memory
+        data = source.read()
+        if member.name == MANIFEST:
+            staging.manifest = data
+        elif member.name == CONFIG_MEMBER:
+            staging.config = data
+        return len(data), hashlib.sha256(data).hexdigest()
+    with open(staging.target(member.name), "wb") as out:
+        return copy_hashing(source, out)
+
+
+def _extract(archive: Path, staging: _Staging, engine: str, progress: Progress) -> dict[str, tuple[int, str]]:
+    """Stage every member, hashing it; returns member -> (size, SHA-256)."""
+    seen: dict[str, tuple[int, str]] = {}
+    with open(archive, "rb") as raw, progress.bar(archive.stat().st_size, "读取并校验备份") as advance:
+        counting = _CountingReader(raw)
+        done = 0
+        try:
+            with tarfile.open(fileobj=counting, mode="r|*") as tar:
+                for member in tar:
+                    _check_member(member, engine, seen)
+                    seen[member.name] = _stage_member(tar, member, staging)
+                    advance(counting.position - done)
+                    done = counting.position
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+            raise Refused(f"备份文件无法读取（不完整或已损坏）：{err}") from err
+    return seen
+
+
+def _verify(seen: dict[str, tuple[int, str]], manifest_bytes: bytes | None) -> Manifest:
+    if manifest_bytes is None:
+        raise Refused(f"备份文件不完整：没有 {MANIFEST}（可能在写入时中断）")
+    try:
+        manifest = Manifest.from_bytes(manifest_bytes)
+    except ValueError as err:
+        raise Refused(str(err)) from err
+    problems = []
+    for member, entry in sorted(manifest.files.items()):
+        got = seen.get(member)
+        if got is None:
+            problems.append(f"缺少 {member}")
+        elif got != (entry["size"], entry["sha256"]):
+            problems.append(f"{member} 的 SHA-256 与清单不符")
+    problems += [f"{member} 不在清单中" for member in sorted(set(seen) - set(manifest.files) - {MANIFEST, SUMS})]
+    if manifest.database_member not in seen:
+        problems.append(f"缺少数据库 {manifest.database_member}")
+    if problems:
+        more = f"（另有 {len(problems) - MAX_LISTED} 处）" if len(problems) > MAX_LISTED else ""
+        raise Refused("备份文件校验失败，实例目录未被改动：" + "；".join(problems[:MAX_LISTED]) + more)
+    return manifest
+
+
+def _move_aside(upload_root: Path, keep: set[str], aside: Path) -> int:
+    """Move stored files that are not in the backup out of the storage (never delete them)."""
+    moved = 0
+    for path in stored_files_present(upload_root):
+        relative = path.relative_to(upload_root)
+        if "".join(relative.parts) in keep:
+            continue
+        target = aside / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, target)
+        moved += 1
+    return moved
+
+
+def _install_files(staging: _Staging, upload_root: Path) -> None:
+    folders = set()
+    for name, staged in staging.files.items():
+        final = path_for(name, upload_root)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, final)
+        folders.add(final.parent)
+    for folder in folders:
+        fsync_dir(folder)
+
+
+_GENERATED_LINE = re.compile(r"SECRET_KEY = '[0-9a-f]{64}'")
+
+
+def _only_generated(path: Path) -> bool:
+    """Is this the config.py the app writes on its first start (a secret key, nothing else)?"""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    settings = [line for line in lines if line and not line.startswith("#")]
+    return len(settings) == 1 and _GENERATED_LINE.fullmatch(settings[0]) is not None
+
+
+def _install_config(instance: Path, data: bytes | None, stamp: str) -> Path | None:
+    """The backup's config.py (its secret key keeps sessions valid); a config.py somebody
+    edited here is kept beside it."""
+    path = instance / "config.py"
+    if data is None or (path.is_file() and path.read_bytes() == data):
+        return None
+    kept = None
+    if path.exists() and not _only_generated(path):
+        kept = path.with_name(f"config.py.before-restore-{stamp}")
+        os.replace(path, kept)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return kept
+
+
+def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Path, instance: Path,
+             replace: bool) -> list[Path]:
+    stamp = f"{now():%Y%m%d-%H%M%S}"
+    kept: list[Path] = []
+    if manifest.engine == "sqlite":
+        database = sqlite_file(url)
+        keep = database.with_name(f"{database.name}.before-restore-{stamp}") \
+            if replace and sqlite_has_tables(database) else None
+        install_sqlite(staging.database, url, keep_previous_as=keep)
+    else:
+        keep = instance / f"before-restore-{stamp}.pgdump" if replace and postgres_state(url)[0] else None
+        install_postgres(staging.database, url, keep_previous_as=keep)
+    kept += [keep] if keep else []
+    if replace:
+        aside = instance / f"uploads-before-restore-{stamp}"
+        if _move_aside(upload_root, set(staging.files), aside):
+            kept.append(aside)
+    _install_files(staging, upload_root)
+    config_kept = _install_config(instance, staging.config, stamp)
+    return kept + ([config_kept] if config_kept else [])
+
+
+def restore_backup(archive: Path, *, database_url: str, upload_root: Path, instance_path: Path,
+                   force: bool = False, progress: Progress | None = None) -> RestoreResult:
+    """Restore ``archive``; the caller has closed its own database connections."""
+    progress = progress or Progress()
+    engine = engine_of(database_url)
+    with contextlib.ExitStack() as stack:
+        live = False
+        try:
+            stack.enter_context(exclusive(str(instance_path)))
+        except InstanceBusy as err:
+            if not force:
+                raise Refused(str(err)) from err
+            live = True
+            progress.step("警告：实例目录正被其他进程使用，按 --force 继续；完成后必须重启服务")
+        replace = _check_target(engine, database_url, upload_root, force=force, progress=progress)
+        database_dir = sqlite_file(database_url).parent if engine == "sqlite" else instance_path
+        staging = _Staging(database_dir, upload_root)
+        stack.callback(staging.remove)
+        manifest = _verify(_extract(archive, staging, engine, progress), staging.manifest)
+        progress.step(f"备份校验通过：{len(manifest.files)} 个成员的 SHA-256 与清单一致")
+        kept = _install(manifest, staging, url=database_url, upload_root=upload_root,
+                        instance=instance_path, replace=replace)
+    return RestoreResult(manifest, kept, live)
