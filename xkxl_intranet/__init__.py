@@ -12,8 +12,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .auth.services import load_user_by_session_id
+from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .urls import IdConverter
 from .web import client_redirect, remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
@@ -70,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reports.routes import bp as reports_bp
     from .rounds.routes import bp as rounds_bp
 
+    app.url_map.converters["id"] = IdConverter  # <id:…> in every route that names a record
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(rounds_bp)
@@ -118,7 +121,7 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        return load_user_by_session_id(session_id)
+        return load_user_by_session_id(session_id, session.get(TOKEN_KEY))
 
     @login_manager.unauthorized_handler
     def unauthorized():

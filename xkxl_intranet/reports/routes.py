@@ -62,7 +62,7 @@ def _summary_context(round_, city) -> dict:
                 locked=summaries.summary_locked(round_, city), move_form=MoveForm())
 
 
-@bp.route("/cities/<int:city_id>/summary")
+@bp.route("/cities/<id:city_id>/summary")
 @login_required
 def summary(city_id: int):
     city = city_or_404(city_id)
@@ -72,21 +72,21 @@ def summary(city_id: int):
                            **_summary_context(round_or_404(), city))
 
 
-@bp.route("/cities/<int:city_id>/summary.xlsx")
+@bp.route("/cities/<id:city_id>/summary.xlsx")
 @login_required
 def summary_xlsx(city_id: int):
     summary_ = summaries.build_summary(current_user, round_or_404(), city_or_404(city_id))
     return download(summary_workbook(summary_), f"{summary_.file_stem}.xlsx", XLSX_MIMETYPE)
 
 
-@bp.route("/cities/<int:city_id>/summary.pdf")
+@bp.route("/cities/<id:city_id>/summary.pdf")
 @login_required
 def summary_pdf(city_id: int):
     summary_ = summaries.build_summary(current_user, round_or_404(), city_or_404(city_id))
     return download(summaries.summary_pdf(summary_), f"{summary_.file_stem}.pdf", PDF_MIMETYPE)
 
 
-@bp.route("/cities/<int:city_id>/summary/move", methods=["POST"])
+@bp.route("/cities/<id:city_id>/summary/move", methods=["POST"])
 @login_required
 @city_required
 def move(city_id: int):
@@ -106,7 +106,7 @@ def move(city_id: int):
     return redirect(url_for("reports.summary", city_id=city.id) + "#summary-table", 303)
 
 
-@bp.route("/cities/<int:city_id>/contact", methods=["POST"])
+@bp.route("/cities/<id:city_id>/contact", methods=["POST"])
 @login_required
 @city_required
 def contact(city_id: int):

@@ -79,14 +79,14 @@ def disclosure():
     return redirect(url_for("rounds.batch"), 303)
 
 
-@bp.route("/receipts/<int:receipt_id>")
+@bp.route("/receipts/<id:receipt_id>")
 @login_required
 def receipt(receipt_id: int):
     return render_template("rounds/receipt.html", receipt=reporting.get_receipt(current_user, receipt_id),
                            printable=False)
 
 
-@bp.route("/receipts/<int:receipt_id>.pdf")
+@bp.route("/receipts/<id:receipt_id>.pdf")
 @login_required
 def receipt_pdf(receipt_id: int):
     receipt_ = reporting.get_receipt(current_user, receipt_id)
@@ -132,7 +132,7 @@ def dashboard():
                                    include_unreported=include_unreported, refreshed_at=now())
 
 
-@bp.route("/cities/<int:city_id>")
+@bp.route("/cities/<id:city_id>")
 @login_required
 @staff_required
 def city_desk(city_id: int):
@@ -163,7 +163,7 @@ def _desk_action(city_id: int, form_class, action, success: str):
     return redirect(url_for("rounds.city_desk", city_id=city_id), 303)
 
 
-@bp.route("/cities/<int:city_id>/extension", methods=["POST"])
+@bp.route("/cities/<id:city_id>/extension", methods=["POST"])
 @login_required
 @province_required
 def extension(city_id: int):
@@ -174,14 +174,14 @@ def extension(city_id: int):
         "已准予延期。")
 
 
-@bp.route("/cities/<int:city_id>/accept", methods=["POST"])
+@bp.route("/cities/<id:city_id>/accept", methods=["POST"])
 @login_required
 @province_required
 def accept(city_id: int):
     return _desk_action(city_id, ConfirmForm, lambda b, f: desk.accept(current_user, b), "已受理。")
 
 
-@bp.route("/cities/<int:city_id>/return", methods=["POST"])
+@bp.route("/cities/<id:city_id>/return", methods=["POST"])
 @login_required
 @province_required
 def return_batch(city_id: int):
@@ -190,7 +190,7 @@ def return_batch(city_id: int):
                         "已退回修改，市（州）将看到退回原因。")
 
 
-@bp.route("/cities/<int:city_id>/paper", methods=["POST"])
+@bp.route("/cities/<id:city_id>/paper", methods=["POST"])
 @login_required
 @province_required
 def paper(city_id: int):
@@ -200,7 +200,7 @@ def paper(city_id: int):
     return _desk_action(city_id, PaperForm, save, "纸质材料收到情况已登记。")
 
 
-@bp.route("/applications/<int:application_id>/mark", methods=["POST"])
+@bp.route("/applications/<id:application_id>/mark", methods=["POST"])
 @login_required
 @province_required
 def mark(application_id: int):
@@ -226,7 +226,7 @@ def index():
                            new_form=NewRoundForm(), publish_form=PublishForm())
 
 
-@bp.route("/<int:round_id>/deadline", methods=["POST"])
+@bp.route("/<id:round_id>/deadline", methods=["POST"])
 @login_required
 @province_required
 def change_deadline(round_id: int):
@@ -243,7 +243,7 @@ def change_deadline(round_id: int):
     return redirect(url_for("rounds.index"), 303)
 
 
-@bp.route("/<int:round_id>/results", methods=["POST"])
+@bp.route("/<id:round_id>/results", methods=["POST"])
 @login_required
 @province_required
 def publish_results(round_id: int):
