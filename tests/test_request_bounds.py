@@ -70,10 +70,10 @@ def _multipart(field: str, name: str, data: bytes, boundary: str = "xkxl-bound")
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def test_a_running_app_sets_a_body_limit(tmp_path, monkeypatch):
+def test_a_running_app_sets_a_body_limit(app, tmp_path, monkeypatch):
     """The tests used to set MAX_CONTENT_LENGTH by hand; the app as served must set it itself."""
-    monkeypatch.setenv("XKXL_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("XKXL_INSTANCE_PATH", str(tmp_path / "served"))
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
     served = create_app()
     limit = served.config["MAX_CONTENT_LENGTH"]
     assert isinstance(limit, int) and 200 * MiB < limit <= 201 * MiB
@@ -96,9 +96,10 @@ def test_an_anonymous_600_mb_login_is_refused_before_its_body_is_read(app, clien
 
 def test_a_file_part_sent_to_a_route_that_takes_no_upload_never_reaches_the_disk(
         app, client, city_client, temp_files):
-    body, content_type = _multipart("file", "x.pdf", pdf(size=40_000))
+    body, content_type = _multipart("file", "x.pdf", pdf(size=8_000))
     response = client.post("/login", data=body, content_type=content_type)
     assert response.status_code in (200, 400)
+    body, content_type = _multipart("file", "x.pdf", pdf(size=400_000))
     response = city_client.post("/applications/check", data=body, content_type=content_type,
                                 headers={"HX-Request": "true"})
     assert response.status_code < 500

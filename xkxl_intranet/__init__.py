@@ -15,6 +15,7 @@ from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .guards import idle_expired, register_guards
 from .urls import IdConverter
 from .web import client_redirect, remember_client_address
 
@@ -52,11 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
-    # Request bodies may carry one file plus a little form data.
-    app.config.setdefault("MAX_CONTENT_LENGTH", (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    register_guards(app)  # bounds every request body before CSRF protection reads it
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
@@ -144,8 +144,7 @@ def _register_request_hooks(app: Flask) -> None:
         if request.endpoint == "static" or not current_user.is_authenticated:
             return None
         moment = now().timestamp()
-        seen = session.get("seen_at")
-        if seen is not None and moment - seen > IDLE_TIMEOUT.total_seconds():
+        if idle_expired():
             logout_user()
             session.clear()
             flash("超过2小时未操作，已自动退出，请重新登录。", "warning")

@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -98,3 +99,15 @@ def test_the_one_helper_writes_text_as_text_and_drops_what_excel_cannot_hold():
     assert put(ws, 2, 1, "=1+1").data_type == "s"
     assert put(ws, 3, 1, "控制\x01字符\x1f").value == "控制字符"
     assert put(ws, 4, 1, 12).data_type == "n" and put(ws, 5, 1, None).value is None
+
+
+def test_no_writer_sets_a_cell_value_but_through_the_helper():
+    """A writer added later goes through ``put`` too: no other code sets a cell's value."""
+    package = Path(__file__).resolve().parents[2] / "xkxl_intranet"
+    offenders = []
+    for path in package.rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"\.cell\([^)]*value=|\bcell\.value = |\]\.value = |\bws\[[^]]+\] = ", line):
+                offenders.append(f"{path.relative_to(package)}:{number}: {line.strip()}")
+    assert offenders == ["reports/workbooks.py:72: cell.value = ILLEGAL_CHARACTERS_RE.sub(\"\", value)",
+                         "reports/workbooks.py:75: cell.value = value"]

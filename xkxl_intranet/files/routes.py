@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 
 from ..applications.queries import get_application
 from ..auth.scoping import city_or_404, city_required, round_or_404, staff_required
+from ..guards import MiB, accepts_upload
 from ..rounds.state import all_cities
 from ..urls import record_id
 from ..web import content_disposition, return_to_url, unit_of_work, wants_fragment
@@ -100,6 +101,7 @@ def application_page(application_id: int):
 
 
 @bp.route("/applications/<id:application_id>/<category>/upload", methods=["POST"])
+@accepts_upload(lambda: operations.max_upload_mb() * MiB, "每个文件", "请压缩或拆分后重新上传。")
 @login_required
 @city_required
 def upload(application_id: int, category: str):
@@ -121,7 +123,7 @@ def download(file_id: int):
     response = send_file(path, mimetype=stored.mime, conditional=True, etag=stored.sha256,
                          max_age=0)
     response.headers["Content-Disposition"] = content_disposition(stored.original_name)
-    response.headers["Cache-Control"] = "private, max-age=0"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -165,6 +167,7 @@ def city_files():
 
 
 @bp.route("/city/summary-scan", methods=["POST"])
+@accepts_upload(lambda: operations.max_upload_mb() * MiB, "每个文件", "请压缩或拆分后重新上传。")
 @login_required
 @city_required
 def upload_summary_scan():
@@ -177,7 +180,7 @@ def upload_summary_scan():
 def _zip_response(archive: Archive) -> Response:
     response = Response(stream_with_context(archive.stream()), mimetype="application/zip")
     response.headers["Content-Disposition"] = content_disposition(archive.filename)
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

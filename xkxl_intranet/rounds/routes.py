@@ -11,7 +11,13 @@ from ..domain.deadlines import format_deadline
 from ..extensions import db
 from ..fragment_cache import FragmentCache, audit_stamp
 from ..printing import print_pdf
-from ..web import download, flash_form_errors, render_page_or_fragment, unit_of_work
+from ..web import (
+    download,
+    flash_form_errors,
+    render_page_or_fragment,
+    unit_of_work,
+    unit_of_work_on_fresh_data,
+)
 from . import dashboard as dashboard_rows
 from . import desk, reporting, settings
 from .forms import (
@@ -154,8 +160,9 @@ def _desk_action(city_id: int, form_class, action, success: str):
     city = city_or_404(city_id)
     form = form_class()
     if form.validate_on_submit():
-        with unit_of_work() as work:
-            action(batch_for_write(round_.id, city.id), form)
+        # Two province sessions at the same instant: the loser reads the batch afresh and gets
+        # the refusal a second, later request would get.
+        work, _ = unit_of_work_on_fresh_data(lambda: action(batch_for_write(round_.id, city.id), form))
         if work.ok:
             flash(success, "success")
     else:
