@@ -10,6 +10,7 @@ refused outright. Only then is the workbook loaded, in read-only mode.
 from __future__ import annotations
 
 import contextlib
+import functools
 import posixpath
 import re
 import zipfile
@@ -81,7 +82,9 @@ def _feed(archive: zipfile.ZipFile, part: str, parser: expat.XMLParserType) -> N
         raise PackageUnreadable(str(err)) from None
 
 
+@functools.cache
 def _local(name: str) -> str:
+    """``c`` of ``http://…/spreadsheetml/2006/main c`` (expat's namespaced name), looked up once."""
     return name.rsplit(" ", 1)[-1]
 
 
@@ -159,9 +162,9 @@ class _Scanner:
             raise SheetTooLarge(cells=self.scan.cells)
 
     def end(self, tag):
-        bounds = self.bounds
-        if (bounds is not None and self.valued and _local(tag) == "c"
-                and (self.row > bounds.rows or self.column > bounds.columns)):
+        if not self.valued or self.bounds is None:
+            return
+        if (self.row > self.bounds.rows or self.column > self.bounds.columns) and _local(tag) == "c":
             raise SheetTooLarge(row=self.row, column=self.column)
 
 
