@@ -6,9 +6,12 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import sqlite3
 import tempfile
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from files.conftest import files_on_disk, make_application, pdf, stored_files, upload
 from helpers import audit_events
@@ -95,3 +98,20 @@ def test_healthz_reports_the_uploads_folder(app, client, tmp_path):
     assert body["status"] == "degraded" and body["uploads"]["writable"] is False
     assert body["uploads"]["state"] == "not_writable"
     assert str(blocker) not in str(body)  # no paths for an anonymous caller
+
+
+def test_a_database_on_a_full_disk_keeps_no_file_and_says_so(
+        app, city_client, monkeypatch, caplog, server_errors_as_pages):
+    """The file is in storage when the commit fails: it goes with the rolled-back transaction."""
+    application_id = make_application(app)
+
+    def full(self):
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(Session, "commit", full)
+    with caplog.at_level(logging.ERROR):
+        response = upload(city_client, application_id, "form", ("申报书.pdf", pdf()))
+    monkeypatch.undo()
+    assert response.status_code == 507 and NOT_STORED in response.get_data(as_text=True)
+    assert any("database or disk is full" in r.getMessage() for r in caplog.records)
+    assert stored_files(app) == [] and files_on_disk(app) == []
