@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 THREADS ?= 8
+# waitress's own request body limit: MAX_UPLOAD_MB (200) MiB + 64 KiB, as the app's upload routes.
+MAX_REQUEST_BODY ?= 209780736
 export FLASK_APP := xkxl_intranet
 
 # CJK fonts for printing; harfbuzz-subset keeps WeasyPrint's font subsetting fast.
@@ -17,10 +19,10 @@ APT_TEST := $(APT_RUN) chromium postgresql
 run: apt-run $(VENV)/.deps-run
 	$(BIN)/flask init-db --demo
 	@echo "系统已启动：http://$(HOST):$(PORT)/ （Ctrl+C 停止）"
-	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) wsgi:app
+	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) --max-request-body-size=$(MAX_REQUEST_BODY) wsgi:app
 
 serve: $(VENV)/.deps-run
-	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) wsgi:app
+	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) --max-request-body-size=$(MAX_REQUEST_BODY) wsgi:app
 
 init-db: $(VENV)/.deps-run
 	$(BIN)/flask init-db

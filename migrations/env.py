@@ -9,9 +9,8 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the application's loggers (the request log) working after an in-process upgrade.
+# Interpret the config file for Python logging. Migrations also run inside the app's process
+# (init-db, the tests): the app's own loggers must keep working after them.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 

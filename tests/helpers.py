@@ -19,6 +19,7 @@ from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth import services as auth_services
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
+from xkxl_intranet.auth.sessions import TOKEN_KEY, start_session
 from xkxl_intranet.demo import seed_demo
 from xkxl_intranet.domain.checks import check_values
 from xkxl_intranet.domain.credit_code import make_credit_code
@@ -100,11 +101,16 @@ def user_by_name(app, username: str):
 
 
 def logged_in_client(app, username: str) -> CSRFClient:
-    user = user_by_name(app, username)
+    """A client with a live session of ``username``, as after a log-in (without its audit event)."""
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        user_id, token = user.get_id(), start_session(user)
+        db.session.commit()
     test_client = app.test_client()
     with test_client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
+        sess["_user_id"] = user_id
         sess["_fresh"] = True
+        sess[TOKEN_KEY] = token
         sess["seen_at"] = clock.now().timestamp()
     return test_client
 

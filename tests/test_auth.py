@@ -36,7 +36,7 @@ def test_wrong_password_message_and_audit(app, client):
     response = login(client, "chengdu", "wrong-password")
     text = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "用户名或密码错误" in text and "再错4次" in text
+    assert "用户名或密码错误。同一账号连续输错5次密码将被锁定15分钟。" in text
     assert audit_events(app, "auth.login_failed")
 
 

@@ -93,7 +93,7 @@ def test_413_page_is_chinese(app, city_client):
     app.config["MAX_CONTENT_LENGTH"] = 1000
     response = city_client.post("/account/password", data={"current_password": "x" * 5000})
     assert response.status_code == 413
-    assert "文件过大" in response.get_data(as_text=True)
+    assert "提交的内容过大" in response.get_data(as_text=True)
 
 
 def test_403_page_is_chinese(app):

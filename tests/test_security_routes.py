@@ -15,7 +15,7 @@ def _concrete_url(rule) -> str:
     # Any value will do: authentication and CSRF are checked before the object is looked up.
     def fill(match):
         converter = match.group(1) or "string"
-        return "1" if converter in ("int", "float") else "x"
+        return "1" if converter in ("int", "float", "id") else "x"
     return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", fill, rule.rule)
 
 

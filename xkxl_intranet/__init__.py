@@ -13,9 +13,12 @@ from sqlalchemy.engine import Engine
 
 from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
+from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
+from .urls import IdConverter
 from .web import client_redirect, remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
@@ -57,13 +60,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
-    # Request bodies may carry one file plus a little form data.
-    # (Flask's defaults hold MAX_CONTENT_LENGTH = None, so setdefault would never set it.)
-    if app.config.get("MAX_CONTENT_LENGTH") is None:
-        app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    register_guards(app)  # bounds every request body before CSRF protection reads it
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
@@ -80,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .review.routes import bp as review_bp
     from .rounds.routes import bp as rounds_bp
 
+    app.url_map.converters["id"] = IdConverter  # <id:…> in every route that names a record
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(rounds_bp)
@@ -134,7 +135,7 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        return load_user_by_session_id(session_id)
+        return load_user_by_session_id(session_id, session.get(TOKEN_KEY))
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -157,8 +158,7 @@ def _register_request_hooks(app: Flask) -> None:
         if request.endpoint in ("static", "core.favicon") or not current_user.is_authenticated:
             return None
         moment = now().timestamp()
-        seen = session.get("seen_at")
-        if seen is not None and moment - seen > IDLE_TIMEOUT.total_seconds():
+        if idle_expired():
             logout_user()
             session.clear()
             flash("超过2小时未操作，已自动退出，请重新登录。", "warning")

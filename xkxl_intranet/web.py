@@ -6,9 +6,10 @@ HTTP side of the house.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from flask import Response, flash, make_response, render_template, request
@@ -26,6 +27,7 @@ class Work:
     """What :func:`unit_of_work` reports back to the route."""
 
     refused: Refused | None = None
+    stale: bool = False  # another session saved the same row in the same instant
 
     @property
     def ok(self) -> bool:
@@ -47,6 +49,7 @@ def unit_of_work(*, flash_refusal: bool = True) -> Iterator[Work]:
     work = Work()
     try:
         yield work
+        db.session.commit()  # its flush may find the conflict: caught below like any other
     except Refused as refusal:
         db.session.rollback()
         work.refused = refusal
@@ -55,14 +58,32 @@ def unit_of_work(*, flash_refusal: bool = True) -> Iterator[Work]:
         return
     except StaleDataError:  # two saves of one row in the same instant: the database caught it
         db.session.rollback()
-        work.refused = Refused(STALE_MESSAGE)
+        work.refused, work.stale = Refused(STALE_MESSAGE), True
         if flash_refusal:
             flash(STALE_MESSAGE, "danger")
         return
     except BaseException:
         db.session.rollback()
         raise
-    db.session.commit()
+
+
+T = TypeVar("T")
+
+
+def unit_of_work_on_fresh_data(action: Callable[[], T], *, flash_refusal: bool = True) -> tuple[Work, T | None]:
+    """:func:`unit_of_work` around ``action()``, run once more if another session saved the same
+    row in the same instant. ``action`` must read what it acts on afresh (the rollback expired
+    it): the loser of a race then meets the other's change as a sequential second request would
+    (“已受理，不能受理”), instead of a generic conflict, and nothing is done twice."""
+    result = None
+    for last in (False, True):
+        with unit_of_work(flash_refusal=False) as work:
+            result = action()
+        if not work.stale or last:
+            break
+    if work.refused is not None and flash_refusal:
+        flash(work.refused.message, "danger")
+    return work, result if work.ok else None
 
 
 def wants_fragment() -> bool:

@@ -236,9 +236,9 @@ def test_other_city_sees_404_on_every_application_route(app, other_city_client, 
     application_id = create_application(app, "chengdu")
     checked = 0
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/applications/<int:application_id>"):
+        if not rule.rule.startswith("/applications/<id:application_id>"):
             continue
-        url = rule.rule.replace("<int:application_id>", str(application_id))
+        url = rule.rule.replace("<id:application_id>", str(application_id))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = other_city_client.open(url, method=method, data={"decision": "draft"})
             assert response.status_code == 404, (url, method)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xkxl_intranet.files import operations, storage
-from xkxl_intranet.files.storage import HashingTempFile
+from xkxl_intranet.files.storage import HashingTempFile, StorageUnavailable
 
 from .conftest import files_on_disk, pdf, sha, storage_path, stored_files, upload
 
@@ -47,7 +47,7 @@ def test_a_failing_disk_is_reported_and_the_temp_file_removed(tmp_path, monkeypa
 
     monkeypatch.setattr(storage.os, "writev", no_space)
     temp = HashingTempFile(tmp_path)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(StorageUnavailable, match="No space"):
         for chunk in _chunks(os.urandom(8 * 1024 * 1024)):
             temp.write(chunk)
         temp.finish()

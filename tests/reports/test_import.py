@@ -16,7 +16,7 @@ from xkxl_intranet.domain.errors import NotFound, Refused
 from xkxl_intranet.domain.indicators import FIELDS, Kind
 from xkxl_intranet.domain.parsing import parse_field
 from xkxl_intranet.extensions import db
-from xkxl_intranet.reports import imports, template_reader
+from xkxl_intranet.reports import import_store, imports, template_reader
 from xkxl_intranet.reports.layouts import TECH_PREFIX, template_rows
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.state import current_round
@@ -119,7 +119,7 @@ def test_new_application_round_trips_with_exact_values(app, city_client):
     assert len(events(app, "application.created")) == 1
     imported = events(app, "reports.imported")
     assert imported[-1].after["created"] and imported[-1].city_id is not None
-    assert list(imports_dir(app).glob("*.xlsx")) == []  # deleted after confirm
+    assert list(imports_dir(app).iterdir()) == []  # deleted after confirm
 
 
 def test_filled_template_updates_matched_application_and_leaves_others(app, city_client):
@@ -308,7 +308,7 @@ def test_huge_sheets_and_files_are_refused(app, city_client):
     response = city_client.post("/reports/import", data={"file": (io.BytesIO(big), "大文件.xlsx")},
                                 content_type="multipart/form-data", follow_redirects=True)
     assert "文件过大：指标模板不超过 5 MB" in response.get_data(as_text=True)
-    assert list(imports_dir(app).glob("*.xlsx")) == []
+    assert not imports_dir(app).exists() or list(imports_dir(app).iterdir()) == []
 
 
 CONTENT_TYPES = ('<?xml version="1.0"?>'
@@ -335,20 +335,20 @@ def test_upload_is_kept_under_a_random_token_and_removed_on_cancel(app, city_cli
     wb = template(city_client)
     fill(wb["指标"], "F", application_values())
     upload(city_client, as_bytes(wb), "../../etc/passwd.xlsx")
-    stored = list(imports_dir(app).glob("*.xlsx"))
-    assert len(stored) == 1 and re.fullmatch(r"[A-Za-z0-9_-]{32}\.xlsx", stored[0].name)
+    stored = list(imports_dir(app).iterdir())  # what was read, not the workbook
+    assert len(stored) == 1 and re.fullmatch(r"[A-Za-z0-9_-]{32}\.json", stored[0].name)
     with city_client.session_transaction() as sess:
         entry = sess["reports_import"]
         assert entry["token"] == stored[0].stem and entry["name"] == "passwd.xlsx"
     # a second upload replaces the first
     upload(city_client, as_bytes(wb))
-    assert len(list(imports_dir(app).glob("*.xlsx"))) == 1
+    assert len(list(imports_dir(app).iterdir())) == 1
     # a token that is not the session's is never used
     response = city_client.post("/reports/import/confirm", data={"token": "../../instance/xkxl"},
                                 follow_redirects=True)
     assert "没有待确认的导入" in response.get_data(as_text=True) and count_applications(app) == 0
     city_client.post("/reports/import/cancel", data={})
-    assert list(imports_dir(app).glob("*.xlsx")) == []
+    assert list(imports_dir(app).iterdir()) == []
     # a forged session entry never names a path
     with city_client.session_transaction() as sess:
         sess["reports_import"] = {"token": "../" + "a" * 29, "name": "x"}
@@ -441,20 +441,30 @@ def test_import_services_are_the_city_clerks_own(app, city_client, tmp_path):
     with app.app_context():
         round_ = current_round()
         chengdu = db.session.scalar(db.select(City).where(City.code == "510100"))
-        preview = imports.preview_import(user("chengdu"), path, name=path.name, round_=round_, city=chengdu)
+        parsed = import_store.read_upload(path, name=path.name, expected_year=round_.year)
+        preview = imports.preview_import(user("chengdu"), parsed, round_=round_, city=chengdu)
         assert [i.action for i in preview.items] == ["新建"] and not preview.blocked
         for other in ("province", "viewer", "mianyang"):
             with pytest.raises(NotFound):
-                imports.preview_import(user(other), path, name=path.name, round_=round_, city=chengdu)
+                imports.preview_import(user(other), parsed, round_=round_, city=chengdu)
             with pytest.raises(NotFound):
                 imports.template_workbook(user(other), round_, chengdu, filled=True)
+            with pytest.raises(NotFound):
+                imports.receive_import(user(other), io.BytesIO(path.read_bytes()), name=path.name,
+                                       round_=round_, city=chengdu)
         with pytest.raises(Refused, match="自预览以来"):
-            imports.apply_import(user("chengdu"), path, name=path.name, round_=round_, city=chengdu,
-                                 expected_digest="stale")
-        imports.apply_import(user("chengdu"), path, name=path.name, round_=round_, city=chengdu,
-                             expected_digest=preview.digest)
+            imports.apply_import(user("chengdu"), parsed, round_=round_, city=chengdu, expected_digest="stale")
+        imports.apply_import(user("chengdu"), parsed, round_=round_, city=chengdu, expected_digest=preview.digest)
         db.session.commit()
         with pytest.raises(Refused, match="文件过大"):
-            imports.store_import(io.BytesIO(b"x" * (template_reader.MAX_FILE_BYTES + 1)))
+            imports.receive_import(user("chengdu"), io.BytesIO(b"x" * (template_reader.MAX_FILE_BYTES + 1)),
+                                   name="big.xlsx", round_=round_, city=chengdu)
+        # what the upload held survives the round trip through the JSON kept between requests
+        token = imports.receive_import(user("chengdu"), io.BytesIO(path.read_bytes()), name=path.name,
+                                       round_=round_, city=chengdu)
+        kept = imports.pending_import(token)
+        assert kept.result.columns[0].raw == parsed.result.columns[0].raw
+        assert kept.result.columns[0].parsed == parsed.result.columns[0].parsed
+        assert kept.sha256 == parsed.sha256 and kept.result.meta == parsed.result.meta
     assert count_applications(app) == 1 and events(app, "reports.imported")[0].username == "chengdu"
-    assert list(imports_dir(app).glob("*.xlsx")) == []
+    assert [p.suffix for p in imports_dir(app).iterdir()] == [".json"]

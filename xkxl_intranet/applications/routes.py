@@ -13,6 +13,7 @@ from ..files.panels import files_context
 from ..files.queries import missing_requirements
 from ..review.panels import review_panel
 from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
+from ..urls import record_id
 from ..web import download, render_page_or_fragment, unit_of_work, wants_fragment
 from .document import document_panel, fill_form_data, prefilled_docx, reread_form, template_docx, template_pdf
 from .evaluation import evaluate, evaluate_input
@@ -56,7 +57,7 @@ def _files_section(application) -> tuple[Markup, list[str]]:
 def index():
     round_ = round_or_404()
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
-               "city_id": request.args.get("city_id", type=int) if not current_user.is_city else None,
+               "city_id": request.args.get("city_id", type=record_id) if not current_user.is_city else None,
                "problems": request.args.get("problems", "")}
     return render_page_or_fragment(
         "applications/index.html", "applications/_table.html",
@@ -114,7 +115,7 @@ def new():
     return _form_page(form, application=None, evaluation=evaluation)
 
 
-@bp.route("/<int:application_id>")
+@bp.route("/<id:application_id>")
 @login_required
 def detail(application_id: int):
     application = get_application(current_user, application_id)
@@ -131,7 +132,7 @@ def detail(application_id: int):
         review_panel=review_panel(current_user, application))
 
 
-@bp.route("/<int:application_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:application_id>/edit", methods=["GET", "POST"])
 @login_required
 @city_required
 def edit(application_id: int):
@@ -232,7 +233,7 @@ def check():
     application = None
     if form.application_id.data:
         try:
-            application = get_application(current_user, int(form.application_id.data))
+            application = get_application(current_user, record_id(form.application_id.data))
         except ValueError:
             abort(404)
     city = application.city if application else current_user.city
@@ -241,7 +242,7 @@ def check():
                            sums=list(evaluation.sums().values()))
 
 
-@bp.route("/<int:application_id>/acknowledge", methods=["POST"])
+@bp.route("/<id:application_id>/acknowledge", methods=["POST"])
 @login_required
 @city_required
 def acknowledge(application_id: int):
@@ -265,7 +266,7 @@ def acknowledge(application_id: int):
     return redirect(url_for("applications.detail", application_id=application_id) + "#findings", 303)
 
 
-@bp.route("/<int:application_id>/review", methods=["POST"])
+@bp.route("/<id:application_id>/review", methods=["POST"])
 @login_required
 @city_required
 def review(application_id: int):
@@ -279,7 +280,7 @@ def review(application_id: int):
     return redirect(url_for("applications.detail", application_id=application_id) + "#review", 303)
 
 
-@bp.route("/<int:application_id>/delete", methods=["POST"])
+@bp.route("/<id:application_id>/delete", methods=["POST"])
 @login_required
 @city_required
 def delete(application_id: int):

@@ -19,6 +19,7 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_at", "at"),
         Index("ix_audit_event_city_at", "city_id", "at"),
         Index("ix_audit_event_object", "object_type", "object_id"),
+        Index("ix_audit_event_ip_at", "ip", "at"),  # the log-in throttle counts by address
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

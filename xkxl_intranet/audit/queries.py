@@ -21,6 +21,8 @@ ACTION_LABELS = {
     "auth.lockout": "账号锁定",
     "auth.login_refused_locked": "锁定期间登录",
     "auth.login_refused_disabled": "停用账号登录",
+    "auth.address_throttled": "地址暂停登录",
+    "auth.password_check_failed": "修改密码时密码错误",
     "auth.password_changed": "修改密码",
     "account.created": "创建账号",
     "account.updated": "修改账号",
@@ -70,10 +72,18 @@ class TrailFilter:
     date_to: date | None = None
     page: int = 1
 
+    def query(self, **changes) -> dict[str, str]:
+        """The query string of this filter (``changes`` applied): only the parameters the trail
+        knows, so that nothing a visitor adds to the URL reaches ``url_for``."""
+        values = {"city_id": self.city_id, "username": self.username, "action": self.action,
+                  "date_from": self.date_from, "date_to": self.date_to, "page": self.page, **changes}
+        return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
-def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int]:
-    """The events ``user`` may read; a city sees the province's marks once ``round_``'s
-    results are published."""
+
+def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int, int]:
+    """The events ``user`` may read on page ``f.page`` (the last page there is, if that one is
+    beyond it), how many there are, and the page shown; a city sees the province's marks once
+    ``round_``'s results are published."""
     stmt = scope_to_city(select(AuditEvent), AuditEvent.city_id, user)
     if not marks_visible_to(user, round_):
         stmt = stmt.where(AuditEvent.action != MARK_ACTION)
@@ -88,9 +98,10 @@ def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[Audit
     if f.date_to:
         stmt = stmt.where(AuditEvent.at < datetime.combine(f.date_to + timedelta(days=1), time.min, SHANGHAI))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = min(max(f.page, 1), max(1, -(-total // PAGE_SIZE)))
     rows = db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                              .limit(PAGE_SIZE).offset((max(f.page, 1) - 1) * PAGE_SIZE)).all()
-    return list(rows), total
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return list(rows), total, page
 
 
 def known_actions(user) -> list[str]:

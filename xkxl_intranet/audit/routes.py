@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from ..domain.findings import ParseError
 from ..domain.parsing import parse_date
 from ..rounds.state import all_cities, current_round
+from ..urls import page_number, record_id
 from ..web import render_page_or_fragment
 from .objects import describe_objects
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
@@ -31,12 +32,12 @@ def _date_arg(name: str, problems: dict[str, str]) -> date | None:
 @login_required
 def index():
     problems: dict[str, str] = {}
-    f = TrailFilter(city_id=request.args.get("city_id", type=int),
+    f = TrailFilter(city_id=request.args.get("city_id", type=record_id),
                     username=request.args.get("username", "").strip(),
                     action=request.args.get("action", "").strip(),
                     date_from=_date_arg("date_from", problems), date_to=_date_arg("date_to", problems),
-                    page=request.args.get("page", 1, type=int))
-    events, total = trail(current_user, f, current_round())
+                    page=request.args.get("page", 1, type=page_number))
+    events, total, f.page = trail(current_user, f, current_round())  # f.page: the page shown
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
                                    labels=ACTION_LABELS, actions=known_actions(current_user), cities=all_cities(),

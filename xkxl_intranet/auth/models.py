@@ -86,3 +86,17 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class UserSession(db.Model):
+    """One log-in, on the server: the cookie carries a random token, this row its SHA-256.
+    Log-out deletes the row; so do a lock-out, a password change or reset and disabling the
+    account (which also bump ``User.session_version``). A session also ends
+    :data:`auth.sessions.MAX_AGE` after log-in, however busy."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,6 +22,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def dummy_hash() -> str:
+    """The hash an unknown user name is checked against: the same costs as a real one, so that
+    a log-in for a user who does not exist takes as long as a wrong password."""
+    return _hasher.hash(secrets.token_urlsafe(24))
 
 
 def needs_rehash(password_hash: str) -> bool:

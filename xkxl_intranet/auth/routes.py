@@ -1,5 +1,5 @@
 """Log-in, log-out, one's own password, and the province's account management."""
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
@@ -19,8 +19,26 @@ from .services import (
     reset_password,
     update_user,
 )
+from .sessions import TOKEN_KEY
+from .throttle import AddressLimits
 
 bp = Blueprint("auth", __name__)
+
+
+def _address_limits() -> AddressLimits:
+    """The per-address throttle (``LOGIN_GUESSES_PER_ADDRESS`` per 15 minutes,
+    ``LOGIN_LOCKOUTS_PER_ADDRESS`` per day; 0 turns either off)."""
+    config = current_app.config
+    return AddressLimits(guesses=config.get("LOGIN_GUESSES_PER_ADDRESS", 10),
+                         lockouts=config.get("LOGIN_LOCKOUTS_PER_ADDRESS", 3))
+
+
+def _start(user, token: str) -> None:
+    """A new signed cookie for a new server-side session (nothing of the old one is kept)."""
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    session[TOKEN_KEY] = token
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,11 +49,10 @@ def login():
     error = None
     if form.validate_on_submit():
         with unit_of_work():  # failures count even though the log-in is refused
-            outcome = authenticate(form.username.data, form.password.data)
+            outcome = authenticate(form.username.data, form.password.data,
+                                   address=request.remote_addr or "", limits=_address_limits())
         if outcome.user is not None:
-            session.clear()
-            session.permanent = True
-            login_user(outcome.user)
+            _start(outcome.user, outcome.token)
             if outcome.user.must_change_password:
                 flash("首次登录或密码已被重置，请先修改密码。", "warning")
                 return redirect(url_for("auth.change_password_view"), 303)
@@ -48,7 +65,7 @@ def login():
 @login_required
 def logout():
     with unit_of_work():
-        record_logout(current_user._get_current_object())
+        record_logout(current_user._get_current_object(), session.get(TOKEN_KEY))
     logout_user()
     session.clear()
     flash("您已安全退出。", "info")
@@ -60,13 +77,18 @@ def logout():
 def change_password_view():
     form = ChangePasswordForm(username=current_user.username)
     if form.validate_on_submit():
-        with unit_of_work(flash_refusal=False) as work:
-            change_password(current_user._get_current_object(), form.current_password.data,
-                            form.new_password.data)
-        if not work.ok:
-            form.current_password.errors.append(work.refused.message)
+        user = current_user._get_current_object()
+        with unit_of_work():  # a wrong current password counts even though the change is refused
+            outcome = change_password(user, form.current_password.data, form.new_password.data)
+        if outcome.locked:  # the lock-out ended this session too
+            logout_user()
+            session.clear()
+            flash(outcome.refusal, "danger")
+            return redirect(url_for("auth.login"), 303)
+        if outcome.refusal:
+            form.current_password.errors.append(outcome.refusal)
         else:
-            login_user(current_user._get_current_object())  # new session version
+            _start(user, outcome.token)  # every other session of the account has ended
             flash("密码已修改。", "success")
             return redirect(url_for("core.index"), 303)
     return render_template("auth/change_password.html", form=form)
@@ -102,7 +124,7 @@ def user_new():
     return render_template("auth/user_form.html", form=form, user=None)
 
 
-@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
 @login_required
 @province_required
 def user_edit(user_id: int):
@@ -120,7 +142,7 @@ def user_edit(user_id: int):
     return render_template("auth/user_form.html", form=form, user=user)
 
 
-@bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
+@bp.route("/admin/users/<id:user_id>/reset-password", methods=["POST"])
 @login_required
 @province_required
 def user_reset_password(user_id: int):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -12,16 +12,22 @@ from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..rounds.models import City
 from .models import ROLE_LABELS, Role, User
-from .passwords import generate_password, hash_password, needs_rehash, verify_password
+from .passwords import dummy_hash, generate_password, hash_password, needs_rehash, verify_password
+from .sessions import end_all_sessions, end_session, session_user, start_session
+from .throttle import AddressLimits, blocked_until, note_throttled
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+# One answer for an unknown user and a wrong password (and as slow: both check a hash).
+WRONG_CREDENTIALS = f"用户名或密码错误。同一账号连续输错{MAX_FAILED_LOGINS}次密码将被锁定15分钟。"
+WRONG_CURRENT_PASSWORD = f"当前密码不正确。同一账号连续输错{MAX_FAILED_LOGINS}次密码将被锁定15分钟。"
 
 
 @dataclass
 class LoginOutcome:
     user: User | None
     message: str = ""
+    token: str | None = None  # the new session's, for the cookie
 
 
 def find_user(username: str) -> User | None:
@@ -29,33 +35,31 @@ def find_user(username: str) -> User | None:
         select(User).where(func.lower(User.username) == username.strip().lower()))
 
 
-def authenticate(username: str, password: str) -> LoginOutcome:
-    """Check a password, counting failures; the fifth in a row locks for 15 minutes."""
+def authenticate(username: str, password: str, *, address: str = "",
+                 limits: AddressLimits | None = None) -> LoginOutcome:
+    """Check a password, counting failures; the fifth in a row locks for 15 minutes and ends the
+    account's sessions. An unknown user costs the same hash check as a wrong password and reads
+    the same words; an ``address`` with too many recent failures is not checked at all."""
     at = now()
+    limits = limits or AddressLimits()
+    until = blocked_until(address, limits, at)
+    if until is not None:
+        note_throttled(address, until, username.strip(), limits, at)
+        return LoginOutcome(None, f"此地址（{address}）登录失败次数过多，已暂停从此地址登录，请于 "
+                                  f"{until:%H:%M} 后再试；如需帮助，请联系省厅大数据与信息化处。")
     user = find_user(username)
+    password_ok = verify_password(user.password_hash if user is not None else dummy_hash(), password)
     if user is None:
         record("auth.login_failed", user=None, object_type="user", username=username.strip()[:60],
                summary="登录失败：用户名不存在")
-        return LoginOutcome(None, "用户名或密码错误")
+        return LoginOutcome(None, WRONG_CREDENTIALS)
     if user.is_locked(at):
         record("auth.login_refused_locked", user=user, object_type="user", object_id=user.id,
                city_id=user.city_id, summary="账号锁定期间尝试登录")
         return LoginOutcome(None, _locked_message(user))
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = at + LOCKOUT
-            user.failed_logins = 0
-            record("auth.lockout", object_type="user", object_id=user.id, user=user,
-                   city_id=user.city_id,
-                   summary=f"连续{MAX_FAILED_LOGINS}次密码错误，账号锁定至 {user.locked_until:%H:%M}")
-            db.session.flush()
-            return LoginOutcome(None, _locked_message(user))
-        record("auth.login_failed", object_type="user", object_id=user.id, user=user,
-               city_id=user.city_id, summary=f"密码错误（第{user.failed_logins}次）")
-        db.session.flush()
-        left = MAX_FAILED_LOGINS - user.failed_logins
-        return LoginOutcome(None, f"用户名或密码错误。再错{left}次，账号将被锁定15分钟。")
+    if not password_ok:
+        locked = _count_failure(user, at, "auth.login_failed", "密码错误")
+        return LoginOutcome(None, _locked_message(user) if locked else WRONG_CREDENTIALS)
     if not user.is_enabled:
         record("auth.login_refused_disabled", object_type="user", object_id=user.id, user=user,
                city_id=user.city_id, summary="已停用的账号尝试登录")
@@ -67,8 +71,26 @@ def authenticate(username: str, password: str) -> LoginOutcome:
         user.password_hash = hash_password(password)
     record("auth.login", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
            summary="登录成功")
+    return LoginOutcome(user, token=start_session(user))
+
+
+def _count_failure(user: User, at: datetime, action: str, what: str) -> bool:
+    """One more wrong password for ``user`` (at log-in or when changing it); the fifth in a row
+    locks the account and ends all its sessions. Returns whether it is now locked."""
+    user.failed_logins += 1
+    if user.failed_logins < MAX_FAILED_LOGINS:
+        record(action, object_type="user", object_id=user.id, user=user, city_id=user.city_id,
+               summary=f"{what}（第{user.failed_logins}次）")
+        db.session.flush()
+        return False
+    user.locked_until = at + LOCKOUT
+    user.failed_logins = 0
+    end_all_sessions(user)
+    record("auth.lockout", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
+           summary=f"连续{MAX_FAILED_LOGINS}次密码错误（最后一次：{what}），账号锁定至 "
+                   f"{user.locked_until:%H:%M}，已登录的会话全部结束")
     db.session.flush()
-    return LoginOutcome(user)
+    return True
 
 
 def _locked_message(user: User) -> str:
@@ -76,22 +98,38 @@ def _locked_message(user: User) -> str:
             f"请于 {user.locked_until:%H:%M} 后再试，或联系省厅重置密码。")
 
 
-def record_logout(user: User) -> None:
+def record_logout(user: User, token: str | None) -> None:
+    """Log-out: the session ends on the server, so a copy of its cookie opens nothing."""
+    end_session(token)
     record("auth.logout", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
            summary="退出登录")
 
 
-def change_password(user: User, current: str, new: str) -> None:
+@dataclass
+class PasswordChange:
+    token: str | None = None  # the new session's, when the password was changed
+    refusal: str = ""
+    locked: bool = False  # the wrong current password was the fifth: the account is locked
+
+
+def change_password(user: User, current: str, new: str) -> PasswordChange:
+    """A wrong current password counts toward the lock-out like a failed log-in (and is kept
+    even though the change is refused: the route commits). A change ends every session of the
+    account and starts a new one for this browser."""
+    at = now()
     if not verify_password(user.password_hash, current):
-        raise Refused("当前密码不正确")
+        if _count_failure(user, at, "auth.password_check_failed", "修改密码时当前密码错误"):
+            return PasswordChange(refusal=_locked_message(user), locked=True)
+        return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
     if verify_password(user.password_hash, new):
-        raise Refused("新密码不能与当前密码相同")
+        return PasswordChange(refusal="新密码不能与当前密码相同")
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    user.session_version += 1
+    user.failed_logins = 0
+    end_all_sessions(user)
     record("auth.password_changed", object_type="user", object_id=user.id, user=user,
            city_id=user.city_id, summary="修改密码")
-    db.session.flush()
+    return PasswordChange(token=start_session(user))
 
 
 def user_snapshot(user: User) -> dict:
@@ -145,7 +183,7 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
     user.city = city
     user.phone = phone.strip()
     if user.is_enabled and not is_enabled:
-        user.session_version += 1  # disabling ends the user's open sessions
+        end_all_sessions(user)  # disabling ends the user's open sessions
     user.is_enabled = is_enabled
     db.session.flush()
     old, new = diff(before, user_snapshot(user))
@@ -160,7 +198,7 @@ def reset_password(actor: User, user: User) -> str:
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
-    user.session_version += 1
+    end_all_sessions(user)
     record("account.password_reset", user=actor, object_type="user", object_id=user.id,
            city_id=user.city_id,
            summary=f"重置账号 {user.username} 的密码并解除锁定")
@@ -181,12 +219,11 @@ def list_users() -> list[User]:
         .order_by(User.role.desc(), City.sort_order, User.username)))
 
 
-def load_user_by_session_id(session_id: str) -> User | None:
+def load_user_by_session_id(session_id: str, token: str | None) -> User | None:
+    """Flask-Login's loader: ``session_id`` is ``User.get_id()`` as stored at log-in, ``token``
+    the session's own (see :mod:`.sessions`)."""
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.is_enabled:
-        return None
-    return user
+    return session_user(user_id, version, token)

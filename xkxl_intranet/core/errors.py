@@ -1,10 +1,15 @@
 """Chinese error pages; htmx requests get the message as a small fragment."""
-from flask import render_template
+from flask import g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
+from ..files.storage import StorageUnavailable
 from ..web import wants_fragment
+
+# How SQLite and PostgreSQL say that the disk is full.
+DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file")
 
 MESSAGES = {
     400: ("请求无效", "提交的内容无法处理，请返回上一页重试。"),
@@ -13,12 +18,15 @@ MESSAGES = {
     405: ("请求方式不被允许", "请通过页面上的按钮进行操作。"),
     409: ("操作未能完成", "当前状态不允许这一操作。"),
     413: ("文件过大", "上传的文件超过了系统允许的大小。"),
+    507: ("文件未能保存", "服务器的存储空间已满或无法写入，本次上传的文件未保存。"
+                       "请稍后重试，并告知省厅大数据与信息化处。"),
     500: ("系统内部错误", "系统出现了问题，已记录。请稍后重试；如仍有问题，请联系省厅大数据与信息化处。"),
 }
 
 
-def _render(status: int, detail: str | None = None):
-    title, message = MESSAGES.get(status, MESSAGES[500])
+def _render(status: int, detail: str | None = None, title: str | None = None):
+    default_title, message = MESSAGES.get(status, MESSAGES[500])
+    title = title or default_title
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
     return render_template(template, status=status, title=title, message=detail or message), status
 
@@ -39,9 +47,25 @@ def register_error_handlers(app):
 
     @app.errorhandler(413)
     def too_large(err):
-        limit = app.config.get("MAX_UPLOAD_MB")
-        detail = f"上传的文件超过了系统允许的大小（每个文件不超过 {limit} MB），请压缩或拆分后重新上传。" if limit else None
-        return _render(413, detail)
+        limit = g.get("body_limit")  # set by guards.bound_request, with words that name the limit
+        return _render(413, limit.message, limit.title) if limit else _render(413)
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(err):
+        # Nothing half-stored: the transaction goes, and with it any file moved into storage;
+        # the temporary file goes with the request. The operator reads the cause in the log.
+        db.session.rollback()
+        app.logger.error("upload not stored, the uploads folder could not take it: %s", err.cause,
+                         exc_info=err.cause)
+        return _render(507)
+
+    @app.errorhandler(OperationalError)
+    def database_error(err):
+        db.session.rollback()
+        if not any(words in str(err.orig) for words in DISK_FULL):
+            raise err
+        app.logger.error("not saved, the database's disk is full: %s", err.orig, exc_info=err)
+        return _render(507, "服务器的存储空间已满，本次提交的内容未保存。请稍后重试，并告知省厅大数据与信息化处。")
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):

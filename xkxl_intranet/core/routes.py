@@ -1,9 +1,12 @@
+from pathlib import Path
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from ..clock import now
 from ..extensions import db
+from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..rounds.models import City
 from ..rounds.reporting import outstanding
 from ..rounds.state import current_round, deadline_of, find_batch
@@ -38,9 +41,19 @@ def favicon():
                                mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
+def _uploads() -> dict:
+    """The uploads folder: writable, free space, and ``low_space`` below ``HEALTH_MIN_FREE_MB``
+    (default: room for 16 uploads at the per-file limit). No path: anyone may ask."""
+    config = current_app.config
+    min_free_mb = config.get("HEALTH_MIN_FREE_MB") or MIN_FREE_UPLOADS * config["MAX_UPLOAD_MB"]
+    return uploads_health(Path(config["UPLOAD_FOLDER"]), min_free_mb * MiB).as_dict()
+
+
 @bp.route("/healthz")
 def healthz():
-    """Liveness and database state, for the operator's monitoring. No login needed."""
+    """Liveness, database state and the uploads folder, for the operator's monitoring. No login
+    needed. ``degraded`` (still 200: pages work) when uploads cannot be stored or room is short;
+    ``error`` (503) when the database does not answer."""
     body = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
@@ -59,4 +72,7 @@ def healthz():
         body["database"]["state"] = "error"
         body["database"]["error"] = err.__class__.__name__
         status = 503
+    body["uploads"] = _uploads()
+    if body["status"] == "ok" and body["uploads"]["state"] != "ok":
+        body["status"] = "degraded"
     return jsonify(body), status

@@ -20,7 +20,9 @@ from flask_login import current_user, login_required
 
 from ..applications.queries import get_application
 from ..auth.scoping import city_or_404, city_required, round_or_404, staff_required
+from ..guards import MiB, accepts_upload
 from ..rounds.state import all_cities
+from ..urls import record_id
 from ..web import content_disposition, return_to_url, unit_of_work, wants_fragment
 from . import operations, queries
 from .archives import Archive, archive_for
@@ -42,7 +44,7 @@ def _stream_uploads_into_storage(state) -> None:
 
 def _requested_round():
     """The round in ``?round_id=``, else the current one."""
-    return round_or_404(request.args.get("round_id", type=int) or None)
+    return round_or_404(request.args.get("round_id", type=record_id) or None)
 
 
 def _respond(section: Section, messages: list[Message], *, changed_ids: list[int],
@@ -88,7 +90,7 @@ def _store_uploads(**where) -> tuple[list[int], list[Message]]:
 
 # ---- one application's files ----------------------------------------------------------------
 
-@bp.route("/applications/<int:application_id>")
+@bp.route("/applications/<id:application_id>")
 @login_required
 def application_page(application_id: int):
     application = get_application(current_user, application_id)
@@ -98,7 +100,8 @@ def application_page(application_id: int):
                            detail_url=url_for("applications.detail", application_id=application.id))
 
 
-@bp.route("/applications/<int:application_id>/<category>/upload", methods=["POST"])
+@bp.route("/applications/<id:application_id>/<category>/upload", methods=["POST"])
+@accepts_upload(lambda: operations.max_upload_mb() * MiB, "每个文件", "请压缩或拆分后重新上传。")
 @login_required
 @city_required
 def upload(application_id: int, category: str):
@@ -110,7 +113,7 @@ def upload(application_id: int, category: str):
     return _respond_for_application(application, cat.key, messages, changed_ids=saved)
 
 
-@bp.route("/<int:file_id>/download")
+@bp.route("/<id:file_id>/download")
 @login_required
 def download(file_id: int):
     stored = queries.get_file(current_user, file_id)
@@ -120,11 +123,11 @@ def download(file_id: int):
     response = send_file(path, mimetype=stored.mime, conditional=True, etag=stored.sha256,
                          max_age=0)
     response.headers["Content-Disposition"] = content_disposition(stored.original_name)
-    response.headers["Cache-Control"] = "private, max-age=0"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.route("/<int:file_id>/delete", methods=["POST"])
+@bp.route("/<id:file_id>/delete", methods=["POST"])
 @login_required
 @city_required
 def delete(file_id: int):
@@ -151,7 +154,7 @@ def city_files():
     if current_user.is_city:
         city = city_or_404(current_user.city_id)
     else:
-        city_id = request.args.get("city_id", type=int)
+        city_id = request.args.get("city_id", type=record_id)
         city = city_or_404(city_id) if city_id else None
     context = {"round_": round_, "city": city, "cities": all_cities()}
     if city is not None:
@@ -164,6 +167,7 @@ def city_files():
 
 
 @bp.route("/city/summary-scan", methods=["POST"])
+@accepts_upload(lambda: operations.max_upload_mb() * MiB, "每个文件", "请压缩或拆分后重新上传。")
 @login_required
 @city_required
 def upload_summary_scan():
@@ -176,11 +180,11 @@ def upload_summary_scan():
 def _zip_response(archive: Archive) -> Response:
     response = Response(stream_with_context(archive.stream()), mimetype="application/zip")
     response.headers["Content-Disposition"] = content_disposition(archive.filename)
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.route("/cities/<int:city_id>/files.zip")
+@bp.route("/cities/<id:city_id>/files.zip")
 @login_required
 def city_zip(city_id: int):
     round_ = _requested_round()

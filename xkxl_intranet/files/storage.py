@@ -14,7 +14,9 @@ Nothing a user sends takes part in a path: storage names come from
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import io
 import logging
 import os
 import queue
@@ -41,6 +43,29 @@ PIPELINE_BATCH = 1024 * 1024  # werkzeug hands over 64 KB at a time; helpers get
 PIPELINE_DEPTH = 4  # blocks waiting per helper: memory stays flat
 WRITEBACK_EVERY = 8 * 1024 * 1024
 log = logging.getLogger(__name__)
+
+
+class StorageUnavailable(Exception):
+    """The uploads folder could not take a file: the disk is full, the folder read-only or gone.
+    Nothing of the upload is kept (its temporary file goes with the request, a moved file with
+    the rolled-back transaction); ``cause`` is the operating system's error, for the log."""
+
+    def __init__(self, cause: OSError):
+        super().__init__(f"the uploads folder could not take the file: {cause}")
+        self.cause = cause
+
+
+def storage_errors(function):
+    """Decorator: an ``OSError`` while writing into the storage becomes
+    :class:`StorageUnavailable`, which the clerk reads as a clear message (core/errors.py)."""
+
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except OSError as err:
+            raise StorageUnavailable(err) from err
+    return wrapped
 
 
 def upload_root() -> Path:
@@ -115,6 +140,7 @@ class HashingTempFile:
     writeback as it goes, so the final fsync has little left to do.
     """
 
+    @storage_errors
     def __init__(self, directory: Path):
         directory.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=directory)
@@ -132,6 +158,7 @@ class HashingTempFile:
         self._flushed = 0  # bytes already handed to writeback
 
     # -- writing, as the multipart parser does
+    @storage_errors
     def write(self, data) -> int:
         n = len(data)
         if not self._appending:
@@ -191,6 +218,7 @@ class HashingTempFile:
                                  os.POSIX_FADV_DONTNEED)
             self._flushed = self._written
 
+    @storage_errors
     def _settle(self) -> None:
         """Wait until the helper threads have done everything queued (and stop them)."""
         if self._stages is not None:
@@ -273,6 +301,7 @@ class HashingTempFile:
         return getattr(self._file, name)
 
     # -- completing
+    @storage_errors
     def finish(self) -> tuple[int, str]:
         """Flush and fsync; return (size, SHA-256 hex) of the complete file."""
         self._settle()
@@ -289,8 +318,7 @@ class HashingTempFile:
         """Close and delete unless the file was moved into storage."""
         self.close()
         if not self.moved:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.name)
+            _unlink_all([self.name])
 
 
 def _hash_path(path) -> str:
@@ -302,10 +330,16 @@ def _hash_path(path) -> str:
 
 
 class UploadRequest(Request):
-    """Flask's request, with multipart file parts streamed into the storage's tmp folder."""
+    """Flask's request, with multipart file parts streamed into the storage's tmp folder on an
+    upload route of a live session (``guards.bound_request`` says so); anywhere else a file part
+    stays in memory, the body being bounded small there, and never touches the disk."""
+
+    streams_into_storage = False
 
     def _get_file_stream(self, total_content_length, content_type, filename=None,
                          content_length=None):
+        if not self.streams_into_storage:
+            return io.BytesIO()
         temp = HashingTempFile(tmp_dir())
         self.__dict__.setdefault("_upload_temps", []).append(temp)
         return temp
@@ -334,6 +368,7 @@ def spool(stream: BinaryIO, root: Path | None = None) -> HashingTempFile:
     return temp
 
 
+@storage_errors
 def move_into_storage(temp: HashingTempFile, root: Path | None = None) -> tuple[str, int, str]:
     """fsync the complete temp file and move it to its random storage name.
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, NumberRange
 
 from ..forms import Form
+from ..urls import MAX_ID
 
 
 class ContactForm(Form):
@@ -15,7 +16,8 @@ class ContactForm(Form):
 
 
 class MoveForm(Form):
-    application_id = IntegerField("申报", validators=[InputRequired("请选择要移动的申报")])
+    application_id = IntegerField("申报", validators=[InputRequired("请选择要移动的申报"),
+                                                    NumberRange(1, MAX_ID, "请选择要移动的申报")])
     direction = HiddenField("方向")
 
 

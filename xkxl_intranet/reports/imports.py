@@ -1,23 +1,19 @@
 """The indicator template and its import: the use case around the workbook reader.
 
 A clerk downloads the template (blank or prefilled with the city's applications), fills it in
-and uploads it. The upload is kept under a random token between preview and confirm; the
-preview reads it (:mod:`.template_reader`: cells, no database), matches each column to the
-city's applications by 统一社会信用代码 and runs the same checks as the form. Confirming reads
-and checks everything again, then saves every application of the file or none.
+and uploads it. The upload is read once when it arrives (:mod:`.template_reader`: cells, no
+database) and what was read is kept under a random token between preview and confirm
+(:mod:`.import_store`). The preview matches each column to the city's applications by
+统一社会信用代码 and runs the same checks as the form; confirming checks everything again on the
+same cells, then saves every application of the file or none.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-import secrets
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..applications.evaluation import evaluate_input
@@ -34,15 +30,14 @@ from ..domain.parsing import format_field
 from ..extensions import db
 from ..rounds.models import City, Round
 from ..rounds.state import batch_is_locked
+from . import import_store
+from .import_store import ParsedImport
 from .layouts import TemplateMeta
 from .summary import city_applications_stmt
-from .template_reader import BLOCK, ERROR, MAX_FILE_BYTES, WARNING, ImportColumn, Problem, read_workbook
+from .template_reader import BLOCK, ERROR, WARNING, ImportColumn, Problem
 from .workbooks import indicator_template
 
-IMPORT_TTL_SECONDS = 24 * 3600
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 LOCKED_IMPORT_MESSAGE = "本市（州）已报送，申报为只读，不能导入；如需修改，请联系省厅退回。"
-TOO_LARGE_MESSAGE = f"文件过大：指标模板不超过 {MAX_FILE_BYTES // 1048576} MB。"
 
 
 def _clerk_city(user, city: City) -> City:
@@ -75,57 +70,21 @@ def template_workbook(user, round_: Round, city: City, *, filled: bool) -> bytes
                               applications=applications)
 
 
-# ---- the uploaded workbook between preview and confirm --------------------------------------------------
+# ---- the upload between preview and confirm ---------------------------------------------------------
 
-def imports_folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def sweep_imports(max_age: float = IMPORT_TTL_SECONDS) -> int:
-    """Delete uploaded workbooks older than a day (never confirmed nor cancelled)."""
-    removed = 0
-    limit = time.time() - max_age
-    for path in imports_folder().glob("*.xlsx"):
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            pass
-    return removed
+def receive_import(user, stream: BinaryIO, *, name: str, round_: Round, city: City) -> str:
+    """Take the clerk's upload: read it once and keep what was read (see :mod:`.import_store`);
+    returns the token the session keeps. :class:`Refused` for a file over the size limit."""
+    _clerk_city(user, city)
+    return import_store.receive(stream, name=name, expected_year=round_.year)
 
 
-def store_import(stream: BinaryIO) -> str:
-    """Keep an uploaded workbook under a random token (the session holds the token)."""
-    sweep_imports()
-    token = secrets.token_urlsafe(24)
-    path = imports_folder() / f"{token}.xlsx"
-    size = 0
-    with open(path, "wb") as out:
-        while chunk := stream.read(64 * 1024):
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:
-                out.close()
-                path.unlink(missing_ok=True)
-                raise Refused(TOO_LARGE_MESSAGE)
-            out.write(chunk)
-    return token
-
-
-def import_path(token: str | None) -> Path | None:
-    """The stored upload of ``token``; ``None`` for a token that is not one of ours."""
-    if not token or not TOKEN_PATTERN.fullmatch(token):
-        return None
-    path = imports_folder() / f"{token}.xlsx"
-    return path if path.is_file() else None
+def pending_import(token: str | None) -> ParsedImport | None:
+    return import_store.load(token)
 
 
 def discard_import(token: str | None) -> None:
-    path = import_path(token)
-    if path is not None:
-        path.unlink(missing_ok=True)
+    import_store.discard(token)
 
 
 # ---- preview and confirm --------------------------------------------------------------------------------
@@ -209,11 +168,6 @@ def _digest(file_sha256: str, items: list[ImportItem], locked: bool) -> str:
     return hashlib.sha256(json.dumps(state).encode("utf-8")).hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
-
-
 def _item(column: ImportColumn, match: Application | None, *, round_: Round, city: City) -> ImportItem:
     """One column checked as the form checks an application; the reader's own parse problems
     are already at their cells."""
@@ -232,11 +186,11 @@ def _item(column: ImportColumn, match: Application | None, *, round_: Round, cit
     return item
 
 
-def preview_import(user, path: Path, *, name: str, round_: Round, city: City) -> ImportPreview:
-    """Read and check everything; nothing is written. Run again on confirm."""
+def preview_import(user, parsed: ParsedImport, *, round_: Round, city: City) -> ImportPreview:
+    """Match and check everything read from the upload; nothing is written. Run again on confirm."""
     _clerk_city(user, city)
-    result = read_workbook(path, name=name, expected_year=round_.year)
-    preview = ImportPreview(name=name, items=[], problems=list(result.problems))
+    result = parsed.result
+    preview = ImportPreview(name=parsed.name, items=[], problems=list(result.problems))
     locked = import_locked(round_, city)
     if locked:
         preview.problems.insert(0, Problem(LOCKED_IMPORT_MESSAGE))
@@ -245,7 +199,7 @@ def preview_import(user, path: Path, *, name: str, round_: Round, city: City) ->
     for column in result.columns:
         match = existing.get(normalize_code(column.credit_code)) if column.credit_code else None
         preview.items.append(_item(column, match, round_=round_, city=city))
-    preview.digest = _digest(_file_sha256(path), preview.items, locked)
+    preview.digest = _digest(parsed.sha256, preview.items, locked)
     return preview
 
 
@@ -262,12 +216,13 @@ def _save_item(user, item: ImportItem, *, round_: Round, city: City) -> Applicat
     return saved
 
 
-def apply_import(user, path: Path, *, name: str, round_: Round, city: City,
+def apply_import(user, parsed: ParsedImport, *, round_: Round, city: City,
                  expected_digest: str | None) -> ImportPreview:
     """Re-check everything, then save every application of the file, or none (the route rolls
     back on :class:`Refused`). Rule errors and warnings do not stop it: the applications are
     saved as drafts with those findings, as the form allows."""
-    preview = preview_import(user, path, name=name, round_=round_, city=city)
+    preview = preview_import(user, parsed, round_=round_, city=city)
+    name = parsed.name
     if preview.blocked:
         raise Refused("文件中有无法读取的内容，未导入任何数据：" + "；".join(p.text for p in preview.blocking[:5])
                       + ("……" if len(preview.blocking) > 5 else ""))

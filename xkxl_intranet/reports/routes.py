@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from ..auth.scoping import city_or_404, city_required, is_own_city_clerk, round_or_404, staff_required
 from ..clock import now
 from ..files.naming import display_name
+from ..guards import accepts_upload
 from ..rounds.state import LOCKED_MESSAGE, all_cities
 from ..web import XLSX_MIMETYPE, download, render_page_or_fragment, unit_of_work, wants_fragment
 from . import compare as comparisons
@@ -62,7 +63,7 @@ def _summary_context(round_, city) -> dict:
                 locked=summaries.summary_locked(round_, city), move_form=MoveForm())
 
 
-@bp.route("/cities/<int:city_id>/summary")
+@bp.route("/cities/<id:city_id>/summary")
 @login_required
 def summary(city_id: int):
     city = city_or_404(city_id)
@@ -72,21 +73,21 @@ def summary(city_id: int):
                            **_summary_context(round_or_404(), city))
 
 
-@bp.route("/cities/<int:city_id>/summary.xlsx")
+@bp.route("/cities/<id:city_id>/summary.xlsx")
 @login_required
 def summary_xlsx(city_id: int):
     summary_ = summaries.build_summary(current_user, round_or_404(), city_or_404(city_id))
     return download(summary_workbook(summary_), f"{summary_.file_stem}.xlsx", XLSX_MIMETYPE)
 
 
-@bp.route("/cities/<int:city_id>/summary.pdf")
+@bp.route("/cities/<id:city_id>/summary.pdf")
 @login_required
 def summary_pdf(city_id: int):
     summary_ = summaries.build_summary(current_user, round_or_404(), city_or_404(city_id))
     return download(summaries.summary_pdf(summary_), f"{summary_.file_stem}.pdf", PDF_MIMETYPE)
 
 
-@bp.route("/cities/<int:city_id>/summary/move", methods=["POST"])
+@bp.route("/cities/<id:city_id>/summary/move", methods=["POST"])
 @login_required
 @city_required
 def move(city_id: int):
@@ -106,7 +107,7 @@ def move(city_id: int):
     return redirect(url_for("reports.summary", city_id=city.id) + "#summary-table", 303)
 
 
-@bp.route("/cities/<int:city_id>/contact", methods=["POST"])
+@bp.route("/cities/<id:city_id>/contact", methods=["POST"])
 @login_required
 @city_required
 def contact(city_id: int):
@@ -171,15 +172,16 @@ def template_xlsx():
 
 
 def _pending_import():
-    """The uploaded workbook waiting for confirmation: (session entry, path) or (None, None)."""
+    """The upload waiting for confirmation, as read when it arrived: (session entry, parsed
+    upload) or (None, None)."""
     entry = session.get(IMPORT_SESSION_KEY)
     if not isinstance(entry, dict):
         return None, None
-    path = imports.import_path(entry.get("token"))
-    if path is None:
+    parsed = imports.pending_import(entry.get("token"))
+    if parsed is None:
         session.pop(IMPORT_SESSION_KEY, None)
         return None, None
-    return entry, path
+    return entry, parsed
 
 
 def _back_to_import(anchor: str = ""):
@@ -191,11 +193,10 @@ def _back_to_import(anchor: str = ""):
 @city_required
 def import_page():
     round_, city = round_or_404(), city_or_404(current_user.city_id)
-    entry, path = _pending_import()
+    entry, parsed = _pending_import()
     preview = None
-    if path is not None:
-        preview = imports.preview_import(current_user, path, name=entry.get("name", ""), round_=round_,
-                                         city=city)
+    if parsed is not None:
+        preview = imports.preview_import(current_user, parsed, round_=round_, city=city)
         session[IMPORT_SESSION_KEY] = {**entry, "digest": preview.digest}
     return render_template("reports/import.html", city=city, preview=preview,
                            token=entry.get("token") if entry else None,
@@ -205,14 +206,12 @@ def import_page():
 
 
 @bp.route("/import", methods=["POST"])
+@accepts_upload(lambda: MAX_FILE_BYTES, "指标模板", "请只保留模板中“指标”工作表的数据后重新上传。")
 @login_required
 @city_required
 def import_upload():
     if imports.import_locked(round_or_404(), current_user.city):
         flash(LOCKED_MESSAGE, "danger")
-        return _back_to_import()
-    if request.content_length and request.content_length > MAX_FILE_BYTES + 256 * 1024:
-        flash(imports.TOO_LARGE_MESSAGE, "danger")
         return _back_to_import()
     form = ImportUploadForm()
     if not form.validate_on_submit():
@@ -222,15 +221,17 @@ def import_upload():
     if upload is None or not upload.filename:
         flash("请选择填写好的指标模板（.xlsx）。", "danger")
         return _back_to_import()
-    previous, _ = _pending_import()
-    if previous:
+    previous = session.get(IMPORT_SESSION_KEY)
+    if isinstance(previous, dict):
         imports.discard_import(previous.get("token"))
-    with unit_of_work() as work:
-        token = imports.store_import(upload.stream)
+        session.pop(IMPORT_SESSION_KEY, None)
+    name = display_name(upload.filename)
+    with unit_of_work() as work:  # read once, here; the previews read what was kept
+        token = imports.receive_import(current_user, upload.stream, name=name, round_=round_or_404(),
+                                       city=city_or_404(current_user.city_id))
     if not work.ok:
         return _back_to_import()
-    session[IMPORT_SESSION_KEY] = {"token": token, "name": display_name(upload.filename),
-                                   "at": now().isoformat(timespec="seconds")}
+    session[IMPORT_SESSION_KEY] = {"token": token, "name": name, "at": now().isoformat(timespec="seconds")}
     return _back_to_import("#preview")
 
 
@@ -247,13 +248,13 @@ def _imported_message(preview) -> str:
 def import_confirm():
     round_, city = round_or_404(), city_or_404(current_user.city_id)
     form = ImportConfirmForm()
-    entry, path = _pending_import()
-    if not form.validate_on_submit() or path is None or form.token.data != entry.get("token"):
+    entry, parsed = _pending_import()
+    if not form.validate_on_submit() or parsed is None or form.token.data != entry.get("token"):
         flash("没有待确认的导入（可能已确认、已取消或超过一天已过期），请重新上传。", "warning")
         return _back_to_import()
     with unit_of_work() as work:
-        preview = imports.apply_import(current_user, path, name=entry.get("name", ""), round_=round_,
-                                       city=city, expected_digest=entry.get("digest"))
+        preview = imports.apply_import(current_user, parsed, round_=round_, city=city,
+                                       expected_digest=entry.get("digest"))
     if not work.ok:
         return _back_to_import("#preview")
     imports.discard_import(entry.get("token"))
@@ -268,8 +269,8 @@ def import_confirm():
 def import_cancel():
     form = CancelForm()
     if form.validate_on_submit():
-        entry, _ = _pending_import()
-        if entry:
+        entry = session.get(IMPORT_SESSION_KEY)
+        if isinstance(entry, dict):
             imports.discard_import(entry.get("token"))
         session.pop(IMPORT_SESSION_KEY, None)
         flash("已取消导入，上传的文件已删除。", "success")

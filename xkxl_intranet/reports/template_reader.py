@@ -3,9 +3,10 @@
 The use case around it (keeping the upload, matching the city's applications, saving them
 all or none) is :mod:`.imports`; this module only turns a workbook into columns and problems.
 
-:func:`read_workbook` checks the file (content, size, template marker and version, formulas,
-merged cells) and reads every cell of every application column through the one field
-declaration (:func:`parsing.parse_field`). Every problem names its sheet and cell, e.g.
+:func:`read_workbook` checks the file (content, size, the sheet's extent before anything is
+loaded (:mod:`.package_scan`), template marker and version, formulas and text that would become
+one, merged cells), loads it in read-only mode and reads every cell of every application column
+through the one field declaration (:func:`parsing.parse_field`). Every problem names its sheet and cell, e.g.
 ``指标!F7 含公式，请粘贴为数值``. Values that cannot be read block the import; the rule checks
 (sums, limits, warnings) are run later by the applications domain, exactly as for the form.
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ..domain.credit_code import normalize_code
@@ -43,12 +45,21 @@ from .layouts import (
     template_fingerprint,
     template_rows,
 )
+from .package_scan import Bounds, PackageUnreadable, SheetTooLarge, scan_worksheet, worksheet_parts
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a filled template of 100 applications is well under 1 MB
-MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024  # guards against "zip bombs"
+# Unpacked, that template is under 1 MB (its sheet about 0.6 MB); Excel or WPS saving it again
+# adds styles and a theme. Beyond these it is not a template, and a zip bomb is refused.
+MAX_UNCOMPRESSED_BYTES = 20 * 1024 * 1024
+MAX_PART_BYTES = 8 * 1024 * 1024
 MAX_PACKAGE_ENTRIES = 300
 MAX_ROWS = 400
 MAX_COLUMNS = FIRST_DATA_COLUMN - 1 + MAX_APPLICATIONS
+DATA_BOUNDS = Bounds(rows=MAX_ROWS, columns=MAX_COLUMNS, cells=MAX_ROWS * MAX_COLUMNS)
+META_BOUNDS = Bounds(rows=50, columns=5, cells=250)
+# Text Excel would turn into a formula once someone edits the cell (and that any writer that
+# guessed types by the first character would store as one).
+FORMULA_TEXT = "以“=”开头：Excel 会把它当作公式。请删除开头的“=”，或在前面加上文字说明后重新上传"
 
 BLOCK, ERROR, WARNING = "block", "error", "warning"
 SEVERITY_LABELS = {BLOCK: "无法导入", ERROR: "错误", WARNING: "提示"}
@@ -179,16 +190,49 @@ def _check_archive(path: Path, name: str) -> None:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise _file_problem(f"文件“{name}”已损坏，无法作为 Excel 文件打开。") from None
-    if len(entries) > MAX_PACKAGE_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
-        raise _file_problem(f"文件“{name}”内容过多（解压后超过 {MAX_UNCOMPRESSED_BYTES // 1048576} MB），"
-                            "不是正常的指标模板。")
+    if (len(entries) > MAX_PACKAGE_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES
+            or any(e.file_size > MAX_PART_BYTES for e in entries)):
+        raise _file_problem(f"文件“{name}”内容过多（解压后超过 {MAX_UNCOMPRESSED_BYTES // 1048576} MB，"
+                            f"或其中一部分超过 {MAX_PART_BYTES // 1048576} MB），不是正常的指标模板。")
     if any(e.flag_bits & 0x1 for e in entries):
         raise _file_problem(f"文件“{name}”已加密，请取消密码后重新上传。")
 
 
-def _check_package(path: Path, name: str) -> None:
+def _check_package(path: Path, name: str) -> list[str]:
+    """The file, its package, and its sheets before loading: the merged ranges of the data sheet."""
     _check_content(path, name)
     _check_archive(path, name)
+    return _scan_sheets(path, name)
+
+
+def _too_large(found: SheetTooLarge, sheet: str) -> _Unreadable:
+    if found.cells:
+        return _file_problem(f"工作表“{sheet}”过大：超过 {DATA_BOUNDS.cells} 个单元格，不是正常的指标模板。"
+                             "请把数据复制到新下载的模板后重新上传。")
+    return _file_problem(
+        f"工作表“{sheet}”过大：最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列（即最多 {MAX_APPLICATIONS} 家企业，"
+        f"到 {get_column_letter(MAX_COLUMNS)} 列），当前用到第 {found.row} 行、"
+        f"{get_column_letter(max(found.column, 1))} 列。请删除超出的内容，或把数据复制到新下载的模板后重新上传。")
+
+
+def _scan_sheets(path: Path, name: str) -> list[str]:
+    """Every sheet is streamed before openpyxl loads the workbook: the data sheet and the
+    template's own sheet must stay within the template's extent, any other sheet is held to a
+    small head (all that read-only loading looks at)."""
+    bounds = {DATA_SHEET: DATA_BOUNDS, META_SHEET: META_BOUNDS}
+    merged: list[str] = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for sheet, part in worksheet_parts(archive).items():
+                try:
+                    scan = scan_worksheet(archive, part, bounds.get(sheet))
+                except SheetTooLarge as found:
+                    raise _too_large(found, sheet) from None
+                if sheet == DATA_SHEET:
+                    merged = scan.merged
+    except PackageUnreadable:
+        raise _file_problem(f"文件“{name}”无法作为 Excel 工作簿读取（文件已损坏或不是 .xlsx 格式）。") from None
+    return merged
 
 
 def _read_meta(workbook, name: str, expected_year: int | None) -> dict[str, Any]:
@@ -209,13 +253,31 @@ def _read_meta(workbook, name: str, expected_year: int | None) -> dict[str, Any]
     return meta
 
 
-def _used_extent(sheet) -> tuple[int, int]:
-    """The last row and column that hold a value (styled empty cells do not count)."""
-    last_row = last_column = 0
-    for (row, column), cell in sheet._cells.items():  # noqa: SLF001 - avoids iterating empty styled ranges
-        if cell.value is not None and cell.value != "":
-            last_row, last_column = max(last_row, row), max(last_column, column)
-    return last_row, last_column
+class _Grid:
+    """The data sheet's cells that hold a value, read once and in order from the read-only sheet
+    (the scan has already bounded how many there can be); ``cell()`` as on a worksheet."""
+
+    def __init__(self, sheet):
+        self.cells: dict[tuple[int, int], Any] = {}
+        self.last_row = self.last_column = 0  # styled empty cells do not count
+        for row in sheet.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLUMNS):
+            for cell in row:
+                if cell.value is None or cell.value == "":
+                    continue
+                self.cells[(cell.row, cell.column)] = cell
+                self.last_row, self.last_column = max(self.last_row, cell.row), max(self.last_column, cell.column)
+
+    def cell(self, row: int, column: int):
+        return self.cells.get((row, column), _EMPTY)
+
+
+class _Empty:
+    value = None
+    data_type = "n"
+    number_format = "General"
+
+
+_EMPTY = _Empty()
 
 
 def _row_map(sheet, last_row: int) -> dict[str, int]:
@@ -248,9 +310,13 @@ def _missing_rows_problem(missing: list[TemplateRow]) -> Problem:
                    + "。请重新下载模板后填写。")
 
 
-def _check_merged(sheet) -> None:
+def _check_merged(ranges: list[str]) -> None:
     problems = []
-    for merged in sheet.merged_cells.ranges:
+    for reference in ranges:
+        try:
+            merged = CellRange(reference)
+        except (ValueError, TypeError):
+            continue
         in_data = merged.max_col >= FIRST_DATA_COLUMN and merged.max_row >= FIRST_ROW
         in_keys = merged.min_col <= KEY_COLUMN and merged.max_row >= FIRST_ROW
         if in_data or in_keys:
@@ -312,6 +378,9 @@ def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[Templat
         if _is_formula(cell):
             column.problems.append(cell_problem("含公式，请粘贴为数值", r, number))
             continue
+        if isinstance(cell.value, str) and cell.value.lstrip().startswith("="):
+            column.problems.append(cell_problem(f"「{row.label}」{FORMULA_TEXT}", r, number))
+            continue
         if cell.data_type == "e":
             column.problems.append(cell_problem(f"「{row.label}」单元格为错误值“{cell.value}”，请改为数值", r, number))
             continue
@@ -368,32 +437,37 @@ def read_workbook(path: str | os.PathLike, *, name: str = "", expected_year: int
     name = name or path.name
     result = ReadResult()
     try:
-        _check_package(path, name)
+        merged = _check_package(path, name)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                workbook = load_workbook(path, data_only=False, keep_links=False)
+                workbook = load_workbook(path, read_only=True, data_only=False, keep_links=False)
         except Exception:  # openpyxl raises many kinds of errors for broken packages
             raise _file_problem(f"文件“{name}”无法作为 Excel 工作簿读取（文件已损坏或不是 .xlsx 格式）。") from None
-        result.meta = _read_meta(workbook, name, expected_year)
-        if DATA_SHEET not in workbook.sheetnames:
-            raise _file_problem(f"文件“{name}”中缺少工作表“{DATA_SHEET}”，请勿重命名或删除该工作表。")
-        sheet = workbook[DATA_SHEET]
-        last_row, last_column = _used_extent(sheet)
-        if last_row > MAX_ROWS or last_column > MAX_COLUMNS:
-            raise _file_problem(
-                f"工作表“{DATA_SHEET}”过大：最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列（即最多 {MAX_APPLICATIONS} 家企业，"
-                f"到 {get_column_letter(MAX_COLUMNS)} 列），当前用到第 {last_row} 行、"
-                f"{get_column_letter(max(last_column, 1))} 列。")
-        _check_merged(sheet)
-        rows = _row_map(sheet, last_row)
-        layout = template_rows()
-        for number in range(FIRST_DATA_COLUMN, last_column + 1):
-            if _has_values(sheet, number, rows):
-                result.columns.append(_read_column(sheet, number, rows, layout))
-        if not result.columns:
-            raise _file_problem(f"没有找到任何申报数据：请从 {get_column_letter(FIRST_DATA_COLUMN)} 列起每列填写一家企业。")
-        _check_columns(result.columns)
+        try:
+            _read_sheets(workbook, result, name=name, expected_year=expected_year, merged=merged)
+        finally:
+            workbook.close()
     except _Unreadable as refused:
         result.problems.extend(refused.problems)
     return result
+
+
+def _read_sheets(workbook, result: ReadResult, *, name: str, expected_year: int | None,
+                 merged: list[str]) -> None:
+    result.meta = _read_meta(workbook, name, expected_year)
+    if DATA_SHEET not in workbook.sheetnames:
+        raise _file_problem(f"文件“{name}”中缺少工作表“{DATA_SHEET}”，请勿重命名或删除该工作表。")
+    try:
+        grid = _Grid(workbook[DATA_SHEET])
+    except Exception:  # a cell openpyxl cannot read: a broken package
+        raise _file_problem(f"文件“{name}”无法作为 Excel 工作簿读取（文件已损坏或不是 .xlsx 格式）。") from None
+    _check_merged(merged)
+    rows = _row_map(grid, grid.last_row)
+    layout = template_rows()
+    for number in range(FIRST_DATA_COLUMN, grid.last_column + 1):
+        if _has_values(grid, number, rows):
+            result.columns.append(_read_column(grid, number, rows, layout))
+    if not result.columns:
+        raise _file_problem(f"没有找到任何申报数据：请从 {get_column_letter(FIRST_DATA_COLUMN)} 列起每列填写一家企业。")
+    _check_columns(result.columns)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -62,12 +63,17 @@ NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0.00", "percent": "0.00", "seq":
 FOOTER = "第 &P 页 / 共 &N 页"
 
 
-def put(ws: Worksheet, row: int, column: int, value: Any):
-    """Write ``value`` into a cell, text kept as text. openpyxl takes any string starting with
-    "=" for a formula: a name a clerk typed must never become one in somebody's Excel."""
-    cell = ws.cell(row=row, column=column, value=value)
+def put(ws: Worksheet, row: int, column: int, value: Any = None) -> Cell:
+    """The one way a value goes into a cell of any workbook the system writes. Text is stored as
+    text: its type is set, not guessed from its first character, so that ``=HYPERLINK(…)`` or
+    ``=cmd|…`` typed by a clerk is never a formula; the control characters Excel cannot hold are
+    dropped. Numbers, dates and booleans keep their type."""
+    cell = ws.cell(row=row, column=column)
     if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell.data_type = "s"
+    else:
+        cell.value = value
     return cell
 
 
@@ -118,7 +124,7 @@ def summary_workbook(summary: Summary) -> bytes:
     for index, width in enumerate(SUMMARY_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
 
-    ws.cell(row=1, column=1, value="附件3").font = Font(name="黑体", size=12)
+    put(ws, 1, 1, "附件3").font = Font(name="黑体", size=12)
     merged_line(ws, 2, last, summary.title, font=TITLE, alignment=CENTER, height=42)
     # The department line stays tall: room for the bureau's seal beside it.
     merged_line(ws, 3, last, summary.department_line, height=48)
@@ -127,7 +133,7 @@ def summary_workbook(summary: Summary) -> bytes:
 
     header_row = 6
     for column, heading in enumerate(SUMMARY_HEADERS, start=1):
-        cell = ws.cell(row=header_row, column=column, value=heading)
+        cell = put(ws, header_row, column, heading)
         cell.font, cell.alignment, cell.border = BOLD, CENTER, BORDER
     ws.row_dimensions[header_row].height = 30
 
@@ -144,7 +150,7 @@ def summary_workbook(summary: Summary) -> bytes:
     if not summary.rows:
         row += 1
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
-        cell = ws.cell(row=row, column=1, value="（暂无市州初审通过的申报）")
+        cell = put(ws, row, 1, "（暂无市州初审通过的申报）")
         cell.font, cell.alignment = BODY, CENTER
         for column in range(1, last + 1):
             ws.cell(row=row, column=column).border = BORDER
@@ -168,7 +174,7 @@ def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
     merged_line(ws, 2, last, f"{subtitle} · 共 {len(sheet.entries)} 项", font=SMALL, height=18)
     header_row = 3
     for index, column in enumerate(columns, start=1):
-        cell = ws.cell(row=header_row, column=index, value=column.heading)
+        cell = put(ws, header_row, index, column.heading)
         cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.row_dimensions[header_row].height = 48
@@ -232,7 +238,7 @@ def _template_heading(ws: Worksheet, title: str, prepared: int) -> None:
                HINT_COLUMN: "填写要求"}
     headers.update({FIRST_DATA_COLUMN + n: f"申报{n + 1}" for n in range(prepared)})
     for column, text in headers.items():
-        cell = ws.cell(row=HEADER_ROW, column=column, value=text)
+        cell = put(ws, HEADER_ROW, column, text)
         cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
     widths = {KEY_COLUMN: 20, SECTION_COLUMN: 6, LABEL_COLUMN: 44, UNIT_COLUMN: 8, HINT_COLUMN: 30}
     widths.update({FIRST_DATA_COLUMN + n: 24 for n in range(prepared)})
@@ -296,14 +302,14 @@ def _template_row(ws: Worksheet, r: int, row: TemplateRow, *, prepared: int, val
                   applications: list[dict[str, Any]]) -> None:
     """One indicator row: its label with the rules as a comment, input boxes, prefilled values."""
     f = row.field
-    ws.cell(row=r, column=SECTION_COLUMN, value=row.section).alignment = CENTER
-    label = ws.cell(row=r, column=LABEL_COLUMN, value=("*" if f.required else "") + row.label)
+    put(ws, r, SECTION_COLUMN, row.section).alignment = CENTER
+    label = put(ws, r, LABEL_COLUMN, ("*" if f.required else "") + row.label)
     label.alignment = LEFT
     comment = Comment(row_comment(row), "xkxl")
     comment.width, comment.height = 320, 160
     label.comment = comment
-    ws.cell(row=r, column=UNIT_COLUMN, value=f.unit if row.choice is None else "").alignment = CENTER
-    ws.cell(row=r, column=HINT_COLUMN, value=row_hint(row)).font = SMALL
+    put(ws, r, UNIT_COLUMN, f.unit if row.choice is None else "").alignment = CENTER
+    put(ws, r, HINT_COLUMN, row_hint(row)).font = SMALL
     for column in (SECTION_COLUMN, LABEL_COLUMN, UNIT_COLUMN, HINT_COLUMN):
         ws.cell(row=r, column=column).border = BORDER
     last_data_letter = get_column_letter(FIRST_DATA_COLUMN + MAX_APPLICATIONS - 1)
@@ -321,8 +327,8 @@ def _template_row(ws: Worksheet, r: int, row: TemplateRow, *, prepared: int, val
 def _meta_sheet(wb: Workbook, meta: TemplateMeta) -> None:
     meta_ws = wb.create_sheet(META_SHEET)
     for index, (key, value) in enumerate(meta.items(), start=1):
-        meta_ws.cell(row=index, column=1, value=key)
-        meta_ws.cell(row=index, column=2, value=value)
+        put(meta_ws, index, 1, key)
+        put(meta_ws, index, 2, value)
     meta_ws.sheet_state = "veryHidden"
     meta_ws.protection.sheet = True
 
@@ -336,13 +342,14 @@ def indicator_template(*, title: str, meta: TemplateMeta,
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
-    prepared = max(10, len(applications) + 5)  # columns drawn as input boxes
+    # Columns drawn as input boxes: five spare ones, never beyond what the import reads.
+    prepared = min(MAX_APPLICATIONS, max(10, len(applications) + 5))
     _template_heading(ws, title, prepared)
     validations = _Validations(ws)
     for r, row in enumerate(rows, start=FIRST_ROW):
-        ws.cell(row=r, column=KEY_COLUMN, value=row.key)
+        put(ws, r, KEY_COLUMN, row.key)
         if row.is_heading:
-            cell = ws.cell(row=r, column=SECTION_COLUMN, value=row.label)
+            cell = put(ws, r, SECTION_COLUMN, row.label)
             ws.merge_cells(start_row=r, start_column=SECTION_COLUMN, end_row=r, end_column=HINT_COLUMN)
             cell.font, cell.fill = BOLD, SECTION_FILL
         else:

@@ -11,7 +11,13 @@ from ..domain.deadlines import format_deadline
 from ..extensions import db
 from ..fragment_cache import FragmentCache, audit_stamp
 from ..printing import print_pdf
-from ..web import download, flash_form_errors, render_page_or_fragment, unit_of_work
+from ..web import (
+    download,
+    flash_form_errors,
+    render_page_or_fragment,
+    unit_of_work,
+    unit_of_work_on_fresh_data,
+)
 from . import dashboard as dashboard_rows
 from . import desk, reporting, settings
 from .forms import (
@@ -79,14 +85,14 @@ def disclosure():
     return redirect(url_for("rounds.batch"), 303)
 
 
-@bp.route("/receipts/<int:receipt_id>")
+@bp.route("/receipts/<id:receipt_id>")
 @login_required
 def receipt(receipt_id: int):
     return render_template("rounds/receipt.html", receipt=reporting.get_receipt(current_user, receipt_id),
                            printable=False)
 
 
-@bp.route("/receipts/<int:receipt_id>.pdf")
+@bp.route("/receipts/<id:receipt_id>.pdf")
 @login_required
 def receipt_pdf(receipt_id: int):
     receipt_ = reporting.get_receipt(current_user, receipt_id)
@@ -132,7 +138,7 @@ def dashboard():
                                    include_unreported=include_unreported, refreshed_at=now())
 
 
-@bp.route("/cities/<int:city_id>")
+@bp.route("/cities/<id:city_id>")
 @login_required
 @staff_required
 def city_desk(city_id: int):
@@ -154,8 +160,9 @@ def _desk_action(city_id: int, form_class, action, success: str):
     city = city_or_404(city_id)
     form = form_class()
     if form.validate_on_submit():
-        with unit_of_work() as work:
-            action(batch_for_write(round_.id, city.id), form)
+        # Two province sessions at the same instant: the loser reads the batch afresh and gets
+        # the refusal a second, later request would get.
+        work, _ = unit_of_work_on_fresh_data(lambda: action(batch_for_write(round_.id, city.id), form))
         if work.ok:
             flash(success, "success")
     else:
@@ -163,7 +170,7 @@ def _desk_action(city_id: int, form_class, action, success: str):
     return redirect(url_for("rounds.city_desk", city_id=city_id), 303)
 
 
-@bp.route("/cities/<int:city_id>/extension", methods=["POST"])
+@bp.route("/cities/<id:city_id>/extension", methods=["POST"])
 @login_required
 @province_required
 def extension(city_id: int):
@@ -174,14 +181,14 @@ def extension(city_id: int):
         "已准予延期。")
 
 
-@bp.route("/cities/<int:city_id>/accept", methods=["POST"])
+@bp.route("/cities/<id:city_id>/accept", methods=["POST"])
 @login_required
 @province_required
 def accept(city_id: int):
     return _desk_action(city_id, ConfirmForm, lambda b, f: desk.accept(current_user, b), "已受理。")
 
 
-@bp.route("/cities/<int:city_id>/return", methods=["POST"])
+@bp.route("/cities/<id:city_id>/return", methods=["POST"])
 @login_required
 @province_required
 def return_batch(city_id: int):
@@ -190,7 +197,7 @@ def return_batch(city_id: int):
                         "已退回修改，市（州）将看到退回原因。")
 
 
-@bp.route("/cities/<int:city_id>/paper", methods=["POST"])
+@bp.route("/cities/<id:city_id>/paper", methods=["POST"])
 @login_required
 @province_required
 def paper(city_id: int):
@@ -200,7 +207,7 @@ def paper(city_id: int):
     return _desk_action(city_id, PaperForm, save, "纸质材料收到情况已登记。")
 
 
-@bp.route("/applications/<int:application_id>/mark", methods=["POST"])
+@bp.route("/applications/<id:application_id>/mark", methods=["POST"])
 @login_required
 @province_required
 def mark(application_id: int):
@@ -226,7 +233,7 @@ def index():
                            new_form=NewRoundForm(), publish_form=PublishForm())
 
 
-@bp.route("/<int:round_id>/deadline", methods=["POST"])
+@bp.route("/<id:round_id>/deadline", methods=["POST"])
 @login_required
 @province_required
 def change_deadline(round_id: int):
@@ -243,7 +250,7 @@ def change_deadline(round_id: int):
     return redirect(url_for("rounds.index"), 303)
 
 
-@bp.route("/<int:round_id>/results", methods=["POST"])
+@bp.route("/<id:round_id>/results", methods=["POST"])
 @login_required
 @province_required
 def publish_results(round_id: int):

@@ -117,6 +117,28 @@
     });
   });
 
+
+  // A file input that states its limit (data-max-bytes) refuses a larger file before anything is
+  // sent: the browser knows the size. (Upload boxes do the same in files.js.) The server still
+  // answers 413 to a client that sends one anyway.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+    var max = Number(input.dataset.maxBytes);
+    var box = input.form && input.form.querySelector("[data-size-message]");
+    var big = Array.prototype.filter.call(input.files || [], function (f) { return f.size > max; });
+    if (box) {
+      box.hidden = !big.length;
+      box.textContent = big.map(function (f) {
+        return "文件“" + f.name + "”大小为 " + (f.size / 1048576).toFixed(1) + " MB，超过了 " +
+          input.dataset.maxLabel + " 的上限，" + (input.dataset.maxAdvice || "请压缩后重新上传。");
+      }).join(" ");
+    }
+    if (big.length) input.value = ""; // nothing too large can be submitted
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); });
+
   document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); showPrintButtons(document); });
   document.addEventListener("htmx:load", function (event) { startCountdowns(event.target); });
   window.xkxl = { formatRemaining: formatRemaining, startCountdowns: startCountdowns };

@@ -1,0 +1,178 @@
+"""Every request is bounded before anything of its body is stored: small bodies for every route
+but the upload routes, the per-file limit plus a small margin for those, refused from the
+Content-Length before the body is read, and no body of an anonymous client ever on disk."""
+from __future__ import annotations
+
+import io
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from xkxl_intranet import create_app
+from xkxl_intranet.files import storage
+
+from files.conftest import files_on_disk, make_application, pdf, stored_files
+
+MiB = 1024 * 1024
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CountingStream(io.RawIOBase):
+    """A request body of ``available`` bytes that counts what the server reads of it."""
+
+    def __init__(self, available: int, head: bytes = b""):
+        self.available = available
+        self.head = head
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self.available - self.read_bytes
+        n = min(len(buffer), left)
+        if n <= 0:
+            return 0
+        start = self.read_bytes
+        chunk = (self.head[start:start + n] + b"x" * n)[:n]
+        buffer[:n] = chunk
+        self.read_bytes += n
+        return n
+
+
+@pytest.fixture
+def temp_files(monkeypatch):
+    """Every temporary file the storage makes for a request body (none may be made for a body
+    the app refuses or for a route that takes no upload)."""
+    made: list[Path] = []
+    real = storage.HashingTempFile
+
+    class Recording(real):
+        def __init__(self, directory):
+            made.append(directory)
+            super().__init__(directory)
+
+    monkeypatch.setattr(storage, "HashingTempFile", Recording)
+    return made
+
+
+def _post(client, url: str, stream: CountingStream, length: int, content_type: str, **kwargs):
+    """POST a body that claims ``length`` bytes (the test client would measure the stream)."""
+    return client.post(url, content_type=content_type, environ_overrides={
+        "wsgi.input": stream, "CONTENT_LENGTH": str(length)}, **kwargs)
+
+
+def _multipart(field: str, name: str, data: bytes, boundary: str = "xkxl-bound") -> tuple[bytes, str]:
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_running_app_sets_a_body_limit(app, tmp_path, monkeypatch):
+    """The tests used to set MAX_CONTENT_LENGTH by hand; the app as served must set it itself."""
+    monkeypatch.setenv("XKXL_INSTANCE_PATH", str(tmp_path / "served"))
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    served = create_app()
+    limit = served.config["MAX_CONTENT_LENGTH"]
+    assert isinstance(limit, int) and 200 * MiB < limit <= 201 * MiB
+    stream = CountingStream(2 * MiB)
+    response = _post(served.test_client(), "/login", stream, 600 * MiB,
+                     "multipart/form-data; boundary=xkxl-bound")
+    assert response.status_code == 413
+    assert stream.read_bytes == 0
+
+
+def test_an_anonymous_600_mb_login_is_refused_before_its_body_is_read(app, client, temp_files):
+    head, content_type = _multipart("file", "big.bin", b"")
+    stream = CountingStream(3 * MiB, head=head)
+    response = _post(client, "/login", stream, 600 * MiB, content_type)
+    assert response.status_code == 413
+    assert "提交的内容过大" in response.get_data(as_text=True)
+    assert stream.read_bytes == 0
+    assert temp_files == [] and files_on_disk(app) == []
+
+
+def test_a_file_part_sent_to_a_route_that_takes_no_upload_never_reaches_the_disk(
+        app, client, city_client, temp_files):
+    body, content_type = _multipart("file", "x.pdf", pdf(size=8_000))
+    response = client.post("/login", data=body, content_type=content_type)
+    assert response.status_code in (200, 400)
+    body, content_type = _multipart("file", "x.pdf", pdf(size=400_000))
+    response = city_client.post("/applications/check", data=body, content_type=content_type,
+                                headers={"HX-Request": "true"})
+    assert response.status_code < 500
+    assert temp_files == [] and files_on_disk(app) == []
+
+
+def test_an_anonymous_upload_is_turned_away_unread(app, client, temp_files):
+    application_id = make_application(app)
+    body, content_type = _multipart("file", "申报书.pdf", pdf(size=300_000))
+    stream = CountingStream(len(body), head=body)
+    response = _post(client, f"/files/applications/{application_id}/form/upload", stream, len(body),
+                     content_type)
+    assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+    assert stream.read_bytes == 0
+    assert temp_files == [] and files_on_disk(app) == [] and stored_files(app) == []
+
+
+def test_uploads_take_the_per_file_limit_plus_a_small_margin(app, city_client, temp_files):
+    app.config["MAX_UPLOAD_MB"] = 1
+    application_id = make_application(app)
+    url = f"/files/applications/{application_id}/evidence2/upload"
+    head, content_type = _multipart("file", "模型清单.pdf", b"")
+    stream = CountingStream(3 * MiB, head=head)
+    refused = _post(city_client, url, stream, 2 * MiB, content_type, headers={"HX-Request": "true"})
+    assert refused.status_code == 413 and stream.read_bytes == 0
+    assert "每个文件不超过 1 MB" in refused.get_data(as_text=True)
+    assert temp_files == []
+    # Just over the limit, inside the margin: the file is read and refused by its name.
+    body, content_type = _multipart("file", "模型清单.pdf", pdf(size=MiB + 2000))
+    named = city_client.post(url, data=body, content_type=content_type, headers={"HX-Request": "true"})
+    assert "文件“模型清单.pdf”大小为 1.0 MB，超过了每个文件 1 MB 的上限" in named.get_data(as_text=True)
+    assert stored_files(app) == [] and files_on_disk(app) == []
+
+
+def test_forms_take_small_bodies(app, city_client):
+    stream = CountingStream(3 * MiB)
+    response = _post(city_client, "/applications/new", stream, 3 * MiB, "application/x-www-form-urlencoded")
+    assert response.status_code == 413 and stream.read_bytes == 0
+    page = response.get_data(as_text=True)
+    assert "提交的内容过大" in page and "1 MB" in page
+
+
+def test_the_import_takes_its_own_limit_and_says_so(app, city_client, temp_files):
+    head, content_type = _multipart("file", "指标模板.xlsx", b"")
+    stream = CountingStream(7 * MiB, head=head)
+    response = _post(city_client, "/reports/import", stream, 6 * MiB, content_type)
+    assert response.status_code == 413 and stream.read_bytes == 0
+    assert "指标模板不超过 5 MB" in response.get_data(as_text=True)
+    assert temp_files == []
+    imports = Path(app.instance_path) / "imports"
+    assert not imports.exists() or list(imports.iterdir()) == []
+
+
+def test_a_real_server_answers_413_before_the_body_is_sent(live_server):
+    """Refused from the Content-Length: the client gets its answer without sending a byte."""
+    port = live_server.server_port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall((f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                      "Content-Type: multipart/form-data; boundary=xkxl-bound\r\n"
+                      f"Content-Length: {600 * MiB}\r\nConnection: close\r\n\r\n").encode())
+        conn.settimeout(5)
+        answer = conn.recv(200)
+    assert answer.startswith(b"HTTP/1.1 413") or answer.startswith(b"HTTP/1.0 413"), answer
+
+
+def test_the_makefile_gives_waitress_the_same_body_limit(app):
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    serve_lines = [line for line in makefile.splitlines() if "waitress-serve" in line]
+    assert serve_lines and all("--max-request-body-size=" in line for line in serve_lines)
+    variables = dict(re.findall(r"^(\w+) \?= (\d+)", makefile, re.M))
+    option = re.search(r"--max-request-body-size=\$\((\w+)\)", serve_lines[0])
+    value = int(variables[option.group(1)]) if option else int(
+        re.search(r"--max-request-body-size=(\d+)", serve_lines[0]).group(1))
+    served_default = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": app.instance_path,
+                                 "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    assert value == served_default.config["MAX_CONTENT_LENGTH"]
