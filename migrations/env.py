@@ -107,6 +107,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite alters a table by copying it ("batch" mode): with foreign keys enforced, the
+            # DROP of the old copy fails as soon as other tables' rows refer to it. The pragma is
+            # a no-op inside a transaction, so it is set first; the app's own connections keep it on.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -116,6 +122,9 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pooled connection is reused
 
 
 if context.is_offline_mode():

@@ -42,7 +42,7 @@ from helpers import DEMO_PASSWORD, SAMPLE_PDF, TEST_PASSWORD, application_values
 # whose batch is reported; the province; a viewer.
 ROLES = (("chengdu", TEST_PASSWORD), ("leshan", DEMO_PASSWORD), ("mianyang", TEST_PASSWORD),
          ("province", TEST_PASSWORD), ("viewer", TEST_PASSWORD))
-DOWNLOADS = (".xlsx", ".pdf", ".zip")
+DOWNLOADS = (".xlsx", ".pdf", ".zip", ".docx")
 MAX_PAGES = 400  # per role: a bound, far above what the demo has
 
 # Names of formats, products and standards, and the units and abbreviations of the notice's own

@@ -252,10 +252,10 @@ def test_other_city_sees_404_on_every_application_route(app, other_city_client, 
 def test_an_expert_sees_404_on_every_application_route_unless_assigned_and_then_only_the_page(
         app, expert_client):
     application_id = create_application(app, "chengdu")
-    routes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/applications/<int:application_id>")]
+    routes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/applications/<id:application_id>")]
 
     def walk() -> dict[tuple[str, str], int]:
-        return {(r.endpoint, m): expert_client.open(r.rule.replace("<int:application_id>", str(application_id)),
+        return {(r.endpoint, m): expert_client.open(r.rule.replace("<id:application_id>", str(application_id)),
                                                     method=m, data={"decision": "draft"}).status_code
                 for r in routes for m in sorted(r.methods - {"HEAD", "OPTIONS"})}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from xkxl_intranet import create_app
 from xkxl_intranet.core.requestlog import _INCOMING_ID
+from xkxl_intranet.guards import MiB, upload_body_limit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -19,10 +20,12 @@ def _settings() -> dict[str, str]:
 
 def test_the_app_limits_a_request_to_one_file_plus_form_data(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
-    assert app.config["MAX_CONTENT_LENGTH"] == (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    # One file at the limit plus the form's few fields (guards.upload_body_limit).
+    assert app.config["MAX_CONTENT_LENGTH"] == upload_body_limit(app.config["MAX_UPLOAD_MB"] * MiB)
+    assert app.config["MAX_CONTENT_LENGTH"] < (app.config["MAX_UPLOAD_MB"] + 1) * MiB
     smaller = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
                           "MAX_UPLOAD_MB": 50})
-    assert smaller.config["MAX_CONTENT_LENGTH"] == 51 * 1024 * 1024
+    assert smaller.config["MAX_CONTENT_LENGTH"] == upload_body_limit(50 * MiB)
 
 
 def test_nginx_lets_the_app_answer_an_upload_just_over_the_limit(tmp_path):

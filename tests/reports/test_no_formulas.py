@@ -12,9 +12,15 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from xkxl_intranet import clock
+from xkxl_intranet.applications.models import Application
+from xkxl_intranet.auth.models import User
+from xkxl_intranet.domain.review_criteria import DEFAULT_WEIGHTS
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.layouts import ROSTER_LISTS
+from xkxl_intranet.review.assignment import assign
+from xkxl_intranet.review.setup import save_settings
 from xkxl_intranet.rounds.models import City
+from xkxl_intranet.rounds.state import current_round
 
 from .helpers import city_id, make_passed, set_fields
 from helpers import logged_in_client
@@ -40,6 +46,12 @@ def typed_by_a_clerk(app):
     with app.app_context():
         city = db.session.scalar(db.select(City).where(City.code == "510100"))
         city.contact_name, city.contact_phone = CONTACT["contact_name"], CONTACT["contact_phone"]
+        # The province's review of it: the 评审汇总表 prints its names too.
+        province, expert = (db.session.scalar(db.select(User).where(User.username == name))
+                            for name in ("province", "expert1"))
+        review = save_settings(province, current_round(), deadline=datetime(2022, 4, 1, tzinfo=clock.SHANGHAI),
+                               weights=DEFAULT_WEIGHTS, experts_per_application=1)
+        assign(province, review, db.session.get(Application, application_id), expert)
         db.session.commit()
     yield clerk
     clock.set_now(None)
@@ -54,7 +66,9 @@ def _workbook_urls(app) -> dict[str, list[str]]:
         if not rule.rule.endswith(".xlsx"):
             continue
         endpoints.add(rule.endpoint)
-        if "<list_key>" in rule.rule:
+        if rule.endpoint.startswith("review."):  # the province's 评审汇总表
+            urls["province"].append(rule.rule)
+        elif "<list_key>" in rule.rule:
             urls["province"] += [rule.rule.replace("<list_key>", key) for key in ROSTER_LISTS]
         elif "city_id>" in rule.rule:
             urls["chengdu"].append(re.sub(r"<[^>]*city_id>", str(chengdu), rule.rule))
@@ -62,7 +76,8 @@ def _workbook_urls(app) -> dict[str, list[str]]:
             urls["chengdu"] += [rule.rule, rule.rule + "?filled=1"]
         else:
             pytest.fail(f"a new workbook route this test does not know how to fill: {rule.rule}")
-    assert endpoints == {"reports.summary_xlsx", "reports.roster_xlsx", "reports.template_xlsx"}
+    assert endpoints == {"reports.summary_xlsx", "reports.roster_xlsx", "reports.template_xlsx",
+                         "review.ranking_xlsx"}
     return urls
 
 
@@ -86,7 +101,7 @@ def test_no_workbook_the_system_writes_holds_a_formula_a_clerk_typed(app, typed_
                    for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)):
                 holding_text.append(url.rsplit("/", 1)[-1])
     # The clerk's text is there, as text, wherever the workbook prints it.
-    assert sorted(holding_text) == ["all.xlsx", "recommended.xlsx", "summary.xlsx",
+    assert sorted(holding_text) == ["all.xlsx", "ranking.xlsx", "recommended.xlsx", "summary.xlsx",
                                     "template.xlsx?filled=1", "unreported.xlsx"]
 
 
@@ -109,5 +124,6 @@ def test_no_writer_sets_a_cell_value_but_through_the_helper():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if re.search(r"\.cell\([^)]*value=|\bcell\.value = |\]\.value = |\bws\[[^]]+\] = ", line):
                 offenders.append(f"{path.relative_to(package)}:{number}: {line.strip()}")
-    assert offenders == ["reports/workbooks.py:72: cell.value = ILLEGAL_CHARACTERS_RE.sub(\"\", value)",
-                         "reports/workbooks.py:75: cell.value = value"]
+    assert [re.sub(r":\d+:", ":", o) for o in offenders] == [
+        "reports/workbooks.py: cell.value = ILLEGAL_CHARACTERS_RE.sub(\"\", value)",
+        "reports/workbooks.py: cell.value = value"]

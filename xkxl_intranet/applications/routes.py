@@ -182,7 +182,7 @@ def _filled_from_document(application):
     return _form_page(ApplicationForm(data=data), application=application, evaluation=evaluation, filled=filled)
 
 
-@bp.route("/<int:application_id>/document/read", methods=["POST"])
+@bp.route("/<id:application_id>/document/read", methods=["POST"])
 @login_required
 @city_required
 def read_document(application_id: int):
@@ -212,7 +212,7 @@ def form_template_pdf():
     return download(template_pdf(round_), f"{round_.title}申报书模板.pdf", mime_for("pdf"))
 
 
-@bp.route("/<int:application_id>/form.docx")
+@bp.route("/<id:application_id>/form.docx")
 @login_required
 def prefilled_form(application_id: int):
     """The template filled with the saved values (to hand to the enterprise for checking)."""

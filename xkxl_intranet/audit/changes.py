@@ -11,6 +11,7 @@ from typing import Any
 from ..auth.models import ROLE_LABELS, Role
 from ..clock import to_shanghai
 from ..domain.indicators import FIELDS
+from ..domain.review_criteria import DIMENSIONS_BY_KEY, INDICATORS
 from ..files.categories import CATEGORIES
 from ..files.naming import human_size
 
@@ -33,6 +34,10 @@ KEY_LABELS: dict[str, str] = {
     # files
     "category": "类别", "name": "文件名", "size": "大小", "sha256": "SHA-256", "kind": "识别格式",
     "uploaded_at": "上传时间", "uploaded_by": "上传人", "replaces": "替换的旧版本",
+    # expert review (the indicators and dimensions are named by domain/review_criteria.py)
+    "scores": "评分", "comments": "各维度意见", "opinion": "综合意见", "overall_comment": "综合评价",
+    "total": "合计", "weights": "维度权重", "experts_per_application": "每份申报的专家人数",
+    "expert": "评审专家", "enterprise": "企业", "review_deadline": "评审截止时间",
     # accounts
     "username": "用户名", "display_name": "姓名/名称", "role": "角色", "city": "所属市（州）",
     "phone": "联系电话", "is_enabled": "启用",
@@ -48,6 +53,10 @@ def key_label(key: str) -> str:
     """A recorded key's Chinese name (the declared field's label for an application value)."""
     if key in FIELDS:
         return FIELDS[key].label
+    if key in INDICATORS:
+        return INDICATORS[key].label
+    if key in DIMENSIONS_BY_KEY:
+        return DIMENSIONS_BY_KEY[key].label
     return KEY_LABELS.get(key, key)
 
 

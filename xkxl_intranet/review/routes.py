@@ -91,7 +91,7 @@ def _sheet_answer(panel, *, saved: bool):
     return render_template("review/sheet.html", panel=panel)
 
 
-@bp.route("/sheets/<int:assignment_id>", methods=["POST"])
+@bp.route("/sheets/<id:assignment_id>", methods=["POST"])
 @login_required
 @expert_required
 def save_sheet(assignment_id: int):
@@ -112,7 +112,7 @@ def save_sheet(assignment_id: int):
     return _sheet_answer(sheet_panel(sheet, message=outcome.message, level=level), saved=True)
 
 
-@bp.route("/sheets/<int:assignment_id>/totals", methods=["POST"])
+@bp.route("/sheets/<id:assignment_id>/totals", methods=["POST"])
 @login_required
 @expert_required
 def sheet_totals(assignment_id: int):
@@ -125,7 +125,7 @@ def sheet_totals(assignment_id: int):
     return render_template("review/_totals.html", panel=sheet_panel(sheet, typed_sheet(form)))
 
 
-@bp.route("/sheets/<int:assignment_id>/recuse", methods=["POST"])
+@bp.route("/sheets/<id:assignment_id>/recuse", methods=["POST"])
 @login_required
 @expert_required
 def recuse(assignment_id: int):
@@ -141,7 +141,7 @@ def recuse(assignment_id: int):
     return redirect(url_for("review.mine"), 303)
 
 
-@bp.route("/sheets/<int:assignment_id>.pdf")
+@bp.route("/sheets/<id:assignment_id>.pdf")
 @login_required
 def sheet_pdf(assignment_id: int):
     """The signed 评分表 of one expert (the expert's own, or any for province staff)."""
@@ -219,7 +219,7 @@ def assign_balanced():
     return redirect(url_for("review.manage"), 303)
 
 
-@bp.route("/applications/<int:application_id>/assign", methods=["POST"])
+@bp.route("/applications/<id:application_id>/assign", methods=["POST"])
 @login_required
 @province_required
 def assign(application_id: int):
@@ -253,7 +253,7 @@ def _sheet_action(assignment_id: int, form_class, action, success: str):
     return redirect(return_to_url(url_for("review.manage")), 303)
 
 
-@bp.route("/sheets/<int:assignment_id>/remove", methods=["POST"])
+@bp.route("/sheets/<id:assignment_id>/remove", methods=["POST"])
 @login_required
 @province_required
 def remove(assignment_id: int):
@@ -261,7 +261,7 @@ def remove(assignment_id: int):
                          "已撤销该专家的评分任务。")
 
 
-@bp.route("/sheets/<int:assignment_id>/reopen", methods=["POST"])
+@bp.route("/sheets/<id:assignment_id>/reopen", methods=["POST"])
 @login_required
 @province_required
 def reopen(assignment_id: int):
@@ -271,7 +271,7 @@ def reopen(assignment_id: int):
         "评分表已退回，专家可以修改后重新提交。")
 
 
-@bp.route("/sheets/<int:assignment_id>/extension", methods=["POST"])
+@bp.route("/sheets/<id:assignment_id>/extension", methods=["POST"])
 @login_required
 @province_required
 def extension(assignment_id: int):
@@ -299,7 +299,7 @@ def ranking():
                                    outlier_gap=aggregation.OUTLIER_GAP)
 
 
-@bp.route("/applications/<int:application_id>/mark", methods=["POST"])
+@bp.route("/applications/<id:application_id>/mark", methods=["POST"])
 @login_required
 @province_required
 def mark(application_id: int):
@@ -332,7 +332,7 @@ def ranking_pdf():
     return download(data, name, PDF_MIMETYPE)
 
 
-@bp.route("/applications/<int:application_id>/sheets.pdf")
+@bp.route("/applications/<id:application_id>/sheets.pdf")
 @login_required
 @staff_required
 def application_sheets_pdf(application_id: int):
