@@ -46,3 +46,20 @@ def test_clerk_fixes_a_wrong_subtotal_live_and_saves(page):
     page.wait_for_url("**/applications/*")
     assert "已保存" in page.locator(".flashes").inner_text()
     assert values["platform_name"] in page.locator("h1").inner_text()
+
+
+def test_leaving_a_half_filled_form_asks_first(app, page):
+    browser_login(page, "chengdu")
+    page.goto("/applications/new")
+    page.fill("input[name=enterprise_name]", "四川未保存科技有限公司")
+    dialogs = []
+
+    def stay(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # the clerk chooses to stay
+
+    page.on("dialog", stay)
+    page.click("a:has-text('工作台')")
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]
+    assert page.input_value("input[name=enterprise_name]") == "四川未保存科技有限公司"

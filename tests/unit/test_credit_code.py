@@ -218,3 +218,12 @@ def test_spaces_and_invisible_characters_disappear_in_normalisation(pasted):
 
 def test_empty_code_has_no_finding():
     assert check_credit_code("  ", clerk_city_code="510100") == ("", [])
+
+
+def test_when_both_check_characters_disagree_the_17th_is_named_first():
+    code = make_credit_code("510100", "MA6ABCDE")
+    typo = code[:16] + ("1" if code[16] != "1" else "2") + "2"  # 17th and 18th both wrong
+    (f,) = check_credit_code(typo, clerk_city_code="510100")[1]
+    assert f.rule == "credit_code:checksum"
+    assert f"第17位（组织机构代码的校验位）应为“{code[16]}”" in f.message
+    assert f"相应地最后一位应为“{code[17]}”" in f.message  # fixing both gives the valid code

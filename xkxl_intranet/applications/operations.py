@@ -194,7 +194,8 @@ def acknowledge_warning(user, application: Application, rule: str, note: str) ->
         raise Refused("请填写确认说明，说明该提示为何可以接受。")
     acknowledgements = dict(application.acknowledgements or {})
     acknowledgements[rule] = {"note": note[:500], "message": warning.message,
-                              "by": user.username, "at": now().isoformat(timespec="seconds")}
+                              "by": user.username, "by_name": user.display_name or user.username,
+                              "at": now().isoformat(timespec="seconds")}
     application.acknowledgements = acknowledgements
     evaluation.acknowledged = acknowledgements
     store_counts(application, evaluation)

@@ -40,7 +40,13 @@ from .queries import duplicate_ids, get_application, history, list_applications,
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
-UNREADABLE = "有内容无法识别，尚未保存。请按红色提示修改后再保存。"
+def unreadable_message(evaluation) -> str:
+    """A draft saves with errors, but not with a value that cannot be read: name those fields,
+    so that the clerk finds them among the red required ones."""
+    labels = [FIELDS[key].label for key in FIELDS if key in evaluation.result.parse_errors]
+    shown = "、".join(f"「{label}」" for label in labels[:8]) + ("等" if len(labels) > 8 else "")
+    return (f"以下内容无法识别，尚未保存：{shown}。请按红色提示修改这些项后再保存"
+            "（其他错误和未填项不影响保存草稿）。")
 
 
 def _files_section(application) -> tuple[Markup, list[str]]:
@@ -111,7 +117,7 @@ def new():
                   "success")
             return redirect(url_for("applications.detail", application_id=application.id), 303)
         if work.ok:
-            flash(UNREADABLE, "danger")
+            flash(unreadable_message(evaluation), "danger")
     return _form_page(form, application=None, evaluation=evaluation)
 
 
@@ -163,7 +169,7 @@ def edit(application_id: int):
         flash(work.refused.message, "danger")
         return redirect(url_for("applications.detail", application_id=application_id), 303)
     if saved is None:
-        flash(UNREADABLE, "danger")
+        flash(unreadable_message(evaluation), "danger")
         return _form_page(form, application=application, evaluation=evaluation)
     flash(saved_message(saved, evaluation, missing_requirements(saved), was_passed=was_passed), "success")
     return redirect(url_for("applications.detail", application_id=application.id), 303)

@@ -200,6 +200,15 @@ def _charset_and_checksum(code: str, label: str) -> Finding | None:
         return _error(f"{label}含非法字符：{shown}（统一社会信用代码不使用 I、O、S、V、Z）", "charset")
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
+        body = code[8:16]
+        org_check = org_code_check_char(body) if all(c in _ORG_ALPHABET for c in body) else code[16]
+        if org_check != code[16] and org_check in CREDIT_ALPHABET:
+            # Both check characters disagree: most likely the 17th was mistyped. Name it first, so
+            # that correcting the last character alone does not lead to a second message.
+            whole = credit_code_check_char(code[:16] + org_check)
+            return _error(f"{label}校验位错误：第17位（组织机构代码的校验位）应为“{org_check}”，"
+                          f"相应地最后一位应为“{whole}”；若第17位无误，最后一位应为“{expected}”。"
+                          "请对照营业执照核对", "checksum")
         return _error(f"{label}校验位错误，最后一位应为“{expected}”，请核对是否录入有误", "checksum")
     return None
 

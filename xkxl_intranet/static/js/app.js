@@ -148,3 +148,29 @@
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// A form a clerk fills for minutes (the application, an expert's score sheet) warns before the
+// page is left with unsaved changes: a click on 返回 or on the menu must not lose them silently.
+(function () {
+  var dirty = new WeakSet();
+  var WATCHED = ".application-form, .sheet-form";
+  function watched(target) { return target && target.closest && target.closest(WATCHED); }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = watched(event.target);
+      if (form && event.target.name) dirty.add(form);
+    });
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches(WATCHED)) dirty.delete(event.target);
+  });
+  window.addEventListener("beforeunload", function (event) {
+    var unsaved = Array.prototype.some.call(document.querySelectorAll(WATCHED), function (form) {
+      return dirty.has(form);
+    });
+    if (unsaved) {
+      event.preventDefault();
+      event.returnValue = "有未保存的修改，确定离开？";  // browsers show their own wording
+    }
+  });
+})();

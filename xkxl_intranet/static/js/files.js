@@ -196,3 +196,16 @@
 
   window.xkxlFiles = { enqueue: enqueue, queue: queue };
 })();
+
+// A new 申报书 is read on upload: on the application's page the panels that depend on it (what was
+// read from the document, and the check results beside the form) are fetched again, so the clerk
+// does not take the old "尚未上传申报书" for a failed reading.
+document.body && document.body.addEventListener("files-changed", function (event) {
+  var detail = event.detail || {};
+  if (detail.category !== "form" || !window.htmx) return;
+  ["#document", "#findings"].forEach(function (selector) {
+    if (document.querySelector(selector)) {
+      window.htmx.ajax("GET", window.location.pathname, {target: selector, select: selector, swap: "outerHTML"});
+    }
+  });
+});
