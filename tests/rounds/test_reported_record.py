@@ -235,3 +235,22 @@ def test_the_demo_keeps_a_reported_and_an_accepted_city(app):
         states = set(db.session.scalars(db.select(CityBatch.state)))
     assert {"reported", "accepted"} <= states
     assert get_application(app, 1) is not None
+
+
+def test_a_refused_extension_keeps_what_the_officer_typed(app, province_client):
+    city_id = user_by_name(app, "chengdu").city_id
+    typed = {"deadline": "12月10号晚上", "reason": "企业补充审计报告，市局已书面申请"}
+    page = province_client.post(f"/rounds/cities/{city_id}/extension", data=typed,
+                                follow_redirects=True).get_data(as_text=True)
+    assert "无法识别" in page or "格式" in page  # the Chinese refusal ...
+    assert typed["reason"] in page and 'value="12月10号晚上"' in page  # ... and nothing to type again
+    again = province_client.get(f"/rounds/cities/{city_id}").get_data(as_text=True)
+    assert typed["reason"] not in again  # shown once, not forever
+
+
+def test_publishing_results_says_how_many_cities_have_not_reported(app, city_client, province_client):
+    page = province_client.get("/rounds/").get_data(as_text=True)
+    assert "尚有 21 个市（州）未报送；报送截止时间（2022年03月21日 23:59:59）未到；" in page
+    _passed(app, city_client)
+    _report(city_client)
+    assert "尚有 20 个市（州）未报送" in province_client.get("/rounds/").get_data(as_text=True)

@@ -1,5 +1,5 @@
 """Rounds: the city's 报送 page and receipts, the province's dashboard and desk, round settings."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -142,20 +142,36 @@ def dashboard():
 @login_required
 @staff_required
 def city_desk(city_id: int):
-    round_ = round_or_404()
-    city = city_or_404(city_id)
+    round_, city = round_or_404(), city_or_404(city_id)
+    retry = session.pop(DESK_RETRY_KEY, None)
+    if retry and retry.get("city_id") == city.id and retry.get("slot") in DESK_FORMS.values():
+        form_class = next(c for c, slot in DESK_FORMS.items() if slot == retry["slot"])
+        return _desk_page(round_, city, **{retry["slot"]: form_class(formdata=None, data=retry["data"])})
+    return _desk_page(round_, city)
+
+
+def _desk_page(round_, city, **forms):
+    """The city desk; ``forms`` puts back a form as it was submitted, when it was refused."""
     ready = reporting.readiness(round_, city)
     batch_ = ready.batch
+    context = {"extension_form": ExtensionForm(formdata=None), "return_form": ReturnForm(formdata=None),
+               "confirm_form": ConfirmForm(formdata=None), "paper_form": PaperForm(formdata=None, obj=batch_),
+               "mark_form": MarkForm(formdata=None), **forms}
     return render_template(
         "rounds/city_desk.html", city=city, batch=batch_, ready=ready,
         deadline=deadline_of(round_, batch_),
-        receipts=reporting.receipts_for(current_user, round_.id, city.id),
-        extension_form=ExtensionForm(), return_form=ReturnForm(), confirm_form=ConfirmForm(),
-        paper_form=PaperForm(obj=batch_), mark_form=MarkForm())
+        receipts=reporting.receipts_for(current_user, round_.id, city.id), **context)
+
+
+# The slot of the city desk each form fills: a refused one is shown again as typed (the typed
+# values wait in the session for the desk page the refusal redirects to).
+DESK_FORMS = {ExtensionForm: "extension_form", ReturnForm: "return_form"}
+DESK_RETRY_KEY = "desk_retry"
 
 
 def _desk_action(city_id: int, form_class, action, success: str):
-    """One form on the city desk: validate, act on the city's batch, come back to the desk."""
+    """One form on the city desk: validate, act on the city's batch, come back to the desk. A
+    refused extension, return or paper record keeps what the officer typed."""
     round_ = round_or_404()
     city = city_or_404(city_id)
     form = form_class()
@@ -165,8 +181,12 @@ def _desk_action(city_id: int, form_class, action, success: str):
         work, _ = unit_of_work_on_fresh_data(lambda: action(batch_for_write(round_.id, city.id), form))
         if work.ok:
             flash(success, "success")
+            return redirect(url_for("rounds.city_desk", city_id=city_id), 303)
     else:
         flash_form_errors(form)
+    if form_class in DESK_FORMS:
+        typed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "confirm_past")}
+        session[DESK_RETRY_KEY] = {"city_id": city.id, "slot": DESK_FORMS[form_class], "data": typed}
     return redirect(url_for("rounds.city_desk", city_id=city_id), 303)
 
 
@@ -230,7 +250,8 @@ def mark(application_id: int):
 def index():
     rounds = db.session.scalars(select(Round).order_by(Round.year.desc())).all()
     return render_template("rounds/index.html", rounds=rounds, deadline_form=DeadlineForm(),
-                           new_form=NewRoundForm(), publish_form=PublishForm())
+                           new_form=NewRoundForm(), publish_form=PublishForm(),
+                           not_reported=settings.cities_not_reported(), now=now())
 
 
 @bp.route("/<id:round_id>/deadline", methods=["POST"])

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..audit.services import record
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
-from .models import City, Round
+from .models import City, CityBatch, Round
 from .reference import CITIES, ROUND_2022
+from .state import REPORTED_STATES
 
 
 def ensure_reference_data() -> dict[str, int]:
@@ -92,3 +93,14 @@ def publish_results(user, round_: Round, publish: bool) -> None:
            before=before, after={"results_published_at": round_.results_published_at.isoformat()
                                  if round_.results_published_at else None})
     db.session.flush()
+
+
+def cities_not_reported() -> dict[int, int]:
+    """Round id -> how many of the 21 cities have not (or no longer) reported: the province is
+    told before it publishes results while cities are still working."""
+    cities = db.session.scalar(select(func.count()).select_from(City))
+    reported = {round_id: n for round_id, n in db.session.execute(
+        select(CityBatch.round_id, func.count()).where(CityBatch.state.in_(REPORTED_STATES))
+        .group_by(CityBatch.round_id))}
+    return {round_id: cities - reported.get(round_id, 0)
+            for round_id in db.session.scalars(select(Round.id))}
