@@ -1,0 +1,104 @@
+"""How the system is served: ``make run`` and ``make serve`` run ``python -m xkxl_intranet.serving``,
+and ``benchmarks/bench_rush.py`` starts the very same command, so the settings measured are the
+settings served and cannot drift apart.
+
+waitress, with settings for the night before the deadline: 21 cities' clerks at once, each
+browser holding several kept-alive connections, and the province polling its dashboard. The
+figures behind each value are in the README's benchmark table (``bench_rush.py``):
+
+- ``connection_limit`` 1000: waitress's default (100) stops *accepting* once 100 sockets are
+  open, and a browser keeps its connections open between clicks, so the 101st clerk waited
+  minutes. An idle kept-alive connection costs the server a few kilobytes and one file
+  descriptor, so the limit is set well above the 400 connections the rush needs (200 clerks ×
+  2 connections); at the limit connections wait in the backlog instead of failing.
+- ``channel_timeout`` 60 s (default 120) and ``cleanup_interval`` 10 s (default 30): an idle
+  connection is closed a minute after its last request. A clerk who reads a page for longer
+  reconnects on the next click (one round trip on the intranet; browsers retry a request whose
+  reused connection was closed), and abandoned browsers free their descriptors in about a
+  minute, not two and a half.
+- ``threads`` 8: every request runs on one of these. Two cores and Python's GIL mean more
+  threads do not run more Python at once; they let requests waiting on the disk or on SQLite's
+  write lock overlap. 8 served the rush with the best p99 of 4, 8 and 16; above 15 the
+  SQLAlchemy pool (5 + 10 overflow connections) would make threads queue for a connection.
+- ``backlog`` 2048 (default 1024; the kernel caps it at ``net.core.somaxconn``): connections
+  opened in one burst (every clerk's browser reconnecting after a network blip) wait in the
+  kernel's queue instead of being refused.
+- ``asyncore_use_poll``: ``select()`` cannot watch a descriptor numbered 1024 or above, which
+  1000 connections plus uploads' spill files and database files would reach; ``poll()`` can.
+
+Each connection may need up to three descriptors (socket, request and response spill files), so
+the soft open-files limit is raised towards 4 × ``connection_limit`` where the hard limit allows.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import resource
+from collections.abc import Callable
+
+from waitress import create_server
+
+from . import create_app
+
+SETTINGS: dict[str, int | bool] = {
+    "threads": 8,
+    "connection_limit": 1000,
+    "channel_timeout": 60,
+    "cleanup_interval": 10,
+    "backlog": 2048,
+    "asyncore_use_poll": True,
+}
+DESCRIPTORS_PER_CONNECTION = 4
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise the soft limit on open files towards ``wanted`` (never above the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
+
+
+def load_app(spec: str | None) -> Callable:
+    """The WSGI application: the system's own (``create_app()``), or ``module:attribute``
+    (the benchmark adds a bare route to the same app this way)."""
+    if not spec:
+        return create_app()
+    module_name, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attribute or "app")
+
+
+def make_server(app: Callable, *, host: str, port: int, threads: int | None = None):
+    """The waitress server with :data:`SETTINGS` (``port=0``: any free port), not yet running."""
+    settings = dict(SETTINGS)
+    if threads:
+        settings["threads"] = threads
+    raise_open_files_limit(DESCRIPTORS_PER_CONNECTION * int(settings["connection_limit"]) + 64)
+    return create_server(app, host=host, port=port, ident="xkxl", **settings)
+
+
+def serve(app: Callable, *, host: str, port: int, threads: int | None = None) -> None:
+    logging.basicConfig()
+    logging.getLogger("waitress").setLevel(logging.INFO)
+    server = make_server(app, host=host, port=port, threads=threads)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m xkxl_intranet.serving",
+                                     description="四川省工业互联网平台推荐申报系统：启动服务（waitress）")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=None,
+                        help=f"worker threads (default {SETTINGS['threads']})")
+    parser.add_argument("--app", default=None, help="module:attribute of another WSGI app (benchmarks)")
+    args = parser.parse_args(argv)
+    serve(load_app(args.app), host=args.host, port=args.port, threads=args.threads)
+
+
+if __name__ == "__main__":
+    main()
