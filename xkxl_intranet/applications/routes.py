@@ -53,11 +53,13 @@ def index():
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
                "city_id": request.args.get("city_id", type=int) if not current_user.is_city else None,
                "problems": request.args.get("problems", "")}
+    page = list_applications(current_user, round_, **filters, page=request.args.get("page", 1, type=int))
     return render_page_or_fragment(
         "applications/index.html", "applications/_table.html",
-        applications=list_applications(current_user, round_, **filters), filters=filters,
-        duplicates=duplicate_ids(round_), counts=state_counts(current_user, round_),
-        cities=all_cities(), states=list(ReviewState))
+        applications=page.items, listing=page, filters=filters,
+        page_args={k: v for k, v in filters.items() if v},
+        duplicates=duplicate_ids(round_, among=[a.id for a in page.items]),
+        counts=state_counts(current_user, round_), cities=all_cities(), states=list(ReviewState))
 
 
 def _form_page(form, *, application, evaluation, conflict=None, status=200):
@@ -90,9 +92,10 @@ def new():
             application, evaluation = save_application(
                 current_user, None, raw_values(form), city=current_user.city, round_=round_,
                 expected_version=None)
-        if work.ok and application is not None:
+            new_id = application.id if application is not None else None  # before the commit expires it
+        if work.ok and new_id is not None:
             flash(_saved_message(evaluation), "success")
-            return redirect(url_for("applications.detail", application_id=application.id), 303)
+            return redirect(url_for("applications.detail", application_id=new_id), 303)
         if work.ok:
             flash(UNREADABLE, "danger")
     return _form_page(form, application=None, evaluation=evaluation)
@@ -117,15 +120,18 @@ def detail(application_id: int):
 @city_required
 def edit(application_id: int):
     application = get_application(current_user, application_id)
-    if not is_editable(application):
-        flash(LOCKED_MESSAGE, "warning")
-        return redirect(url_for("applications.detail", application_id=application.id), 303)
+    detail_url = url_for("applications.detail", application_id=application_id)
     if request.method == "GET":
+        if not is_editable(application):
+            flash(LOCKED_MESSAGE, "warning")
+            return redirect(detail_url, 303)
         form = ApplicationForm(data=form_data(application))
         return _form_page(form, application=application, evaluation=evaluate(application))
     form = ApplicationForm()
     if not form.validate_on_submit():
         abort(400)
+    # One read of the application: the save checks the lock itself (refusing with the same
+    # message), and nothing below touches the row again after the commit.
     with unit_of_work(flash_refusal=False) as work:
         saved, evaluation = save_application(current_user, application, raw_values(form),
                                              city=application.city, round_=application.round,
@@ -137,13 +143,13 @@ def edit(application_id: int):
         return _form_page(form, application=application, evaluation=evaluation,
                           conflict=work.refused, status=200 if wants_fragment() else 409)
     if not work.ok:
-        flash(work.refused.message, "danger")
-        return redirect(url_for("applications.detail", application_id=application_id), 303)
+        flash(work.refused.message, "warning" if work.refused.message == LOCKED_MESSAGE else "danger")
+        return redirect(detail_url, 303)
     if saved is None:
         flash(UNREADABLE, "danger")
         return _form_page(form, application=application, evaluation=evaluation)
     flash(_saved_message(evaluation), "success")
-    return redirect(url_for("applications.detail", application_id=application.id), 303)
+    return redirect(detail_url, 303)
 
 
 @bp.route("/check", methods=["POST"])
