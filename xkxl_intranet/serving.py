@@ -32,6 +32,7 @@ the soft open-files limit is raised towards 4 × ``connection_limit`` where the 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import resource
@@ -50,6 +51,7 @@ SETTINGS: dict[str, int | bool] = {
     "asyncore_use_poll": True,
 }
 DESCRIPTORS_PER_CONNECTION = 4
+GC_THRESHOLDS = (10_000, 20, 20)
 
 
 def raise_open_files_limit(wanted: int) -> int:
@@ -71,8 +73,21 @@ def load_app(spec: str | None) -> Callable:
     return getattr(importlib.import_module(module_name), attribute or "app")
 
 
+def tune_garbage_collector() -> None:
+    """Once the app is built: its ~140,000 objects (modules, mappers, compiled templates) are
+    frozen out of the collector's reach, so that a full collection no longer walks them all, and
+    the youngest generation is collected every 10,000 allocations instead of 700 (a page
+    allocates thousands of objects: the default collected several times per request). Measured
+    on the dashboard under this server: about a fifth less CPU per request, bare route alike."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def make_server(app: Callable, *, host: str, port: int, threads: int | None = None):
-    """The waitress server with :data:`SETTINGS` (``port=0``: any free port), not yet running."""
+    """The waitress server with :data:`SETTINGS` (``port=0``: any free port), not yet running;
+    the garbage collector tuned for serving."""
+    tune_garbage_collector()
     settings = dict(SETTINGS)
     if threads:
         settings["threads"] = threads
