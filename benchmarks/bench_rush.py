@@ -367,12 +367,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(instance: Path, port: int, threads: int | None) -> subprocess.Popen:
+def start_server(instance: Path, port: int, threads: int | None, overrides: list[str]) -> subprocess.Popen:
     """The command ``make run`` runs (see the Makefile's SERVE), with the bench's bare route."""
     command = [sys.executable, "-m", "xkxl_intranet.serving", "--host=127.0.0.1", f"--port={port}",
                "--app=_rush_app:app"]
     if threads:
         command.append(f"--threads={threads}")
+    command += [f"--set={setting}" for setting in overrides]
     log = open(instance / "server.log", "w")  # noqa: SIM115  (closed with the server)
     server = subprocess.Popen(command, cwd=ROOT, env=subprocess_env(instance), stdout=log, stderr=log)
     deadline = time.monotonic() + 60
@@ -555,6 +556,8 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=30.0, help="sessions start spread over this")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 4.0), help="pause between clicks")
     parser.add_argument("--threads", type=int, default=None, help="server threads (default: as make run)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                        help="a waitress setting other than make run's (e.g. connection_limit=100)")
     parser.add_argument("--skip-bare", action="store_true")
     args = parser.parse_args()
     if args.clerks > 21 * 40 or args.duration > 600:
@@ -566,9 +569,10 @@ def main() -> None:
         instance = work / "instance"
         info = prepare(instance, args.clerks)
         port = free_port()
-        server = start_server(instance, port, args.threads)
+        server = start_server(instance, port, args.threads, args.overrides)
         print(f"server: python -m xkxl_intranet.serving on 127.0.0.1:{port} "
-              f"(threads {args.threads or 'as make run'}); {args.clerks} clerks + {args.province} province, "
+              f"(threads {args.threads or 'as make run'}{''.join(', ' + o for o in args.overrides)}); "
+              f"{args.clerks} clerks + {args.province} province, "
               f"{args.connections} connections each, pauses {args.think[0]:g}-{args.think[1]:g} s, "
               f"{args.duration:.0f} s each, started over {args.ramp:.0f} s; {os.cpu_count()} CPUs")
         phases = [("rush", False)] if args.skip_bare else [("bare route", True), ("rush", False)]

@@ -3,8 +3,10 @@ connections as the deadline rush needs (200 clerks × 2, four times waitress's d
 100) are all answered, first request and second. The rush's timings are benchmarks/bench_rush.py's."""
 from __future__ import annotations
 
+import re
 import socket
 import threading
+from pathlib import Path
 
 from waitress import wasyncore
 
@@ -55,3 +57,18 @@ def test_the_command_can_serve_another_wsgi_app_by_name():
     """How bench_rush.py serves the app with its bare route through the very same command."""
     app = load_app("test_serving:_hello")
     assert (app.__module__, app.__name__) == ("test_serving", "_hello")
+
+
+def test_make_run_and_the_rush_benchmark_start_the_same_command():
+    """The settings the benchmark measures are the ones `make run` serves: both run the one
+    serving module, and no other server command is left in the Makefile."""
+    root = Path(__file__).resolve().parent.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    serve_line = next(line for line in makefile.splitlines() if line.startswith("SERVE ="))
+    assert "-m xkxl_intranet.serving" in serve_line
+    recipes = re.findall(r"^(run|serve):.*\n((?:\t.*\n)+)", makefile, flags=re.M)
+    assert {name for name, _ in recipes} == {"run", "serve"}
+    assert all(body.rstrip().endswith("$(SERVE)") for _, body in recipes)
+    assert "waitress-serve" not in makefile
+    bench = (root / "benchmarks" / "bench_rush.py").read_text(encoding="utf-8")
+    assert '[sys.executable, "-m", "xkxl_intranet.serving"' in bench

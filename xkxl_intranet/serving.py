@@ -84,21 +84,36 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def make_server(app: Callable, *, host: str, port: int, threads: int | None = None):
+def parse_setting(text: str) -> tuple[str, int | bool]:
+    """``name=value`` for one of :data:`SETTINGS` (``--set channel_timeout=120``)."""
+    name, _, value = text.partition("=")
+    if name not in SETTINGS or not value:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(SETTINGS)} as name=value")
+    if isinstance(SETTINGS[name], bool):
+        return name, value.lower() in ("1", "true", "yes", "on")
+    try:
+        return name, int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} takes a whole number") from None
+
+
+def make_server(app: Callable, *, host: str, port: int, threads: int | None = None,
+                overrides: dict | None = None):
     """The waitress server with :data:`SETTINGS` (``port=0``: any free port), not yet running;
     the garbage collector tuned for serving."""
     tune_garbage_collector()
-    settings = dict(SETTINGS)
+    settings = {**SETTINGS, **(overrides or {})}
     if threads:
         settings["threads"] = threads
     raise_open_files_limit(DESCRIPTORS_PER_CONNECTION * int(settings["connection_limit"]) + 64)
     return create_server(app, host=host, port=port, ident="xkxl", **settings)
 
 
-def serve(app: Callable, *, host: str, port: int, threads: int | None = None) -> None:
+def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
+          overrides: dict | None = None) -> None:
     logging.basicConfig()
     logging.getLogger("waitress").setLevel(logging.INFO)
-    server = make_server(app, host=host, port=port, threads=threads)
+    server = make_server(app, host=host, port=port, threads=threads, overrides=overrides)
     server.print_listen("Serving on http://{}:{}")
     server.run()
 
@@ -110,9 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=None,
                         help=f"worker threads (default {SETTINGS['threads']})")
+    parser.add_argument("--set", dest="overrides", type=parse_setting, action="append", default=[],
+                        metavar="NAME=VALUE", help="override one waitress setting, e.g. channel_timeout=120")
     parser.add_argument("--app", default=None, help="module:attribute of another WSGI app (benchmarks)")
     args = parser.parse_args(argv)
-    serve(load_app(args.app), host=args.host, port=args.port, threads=args.threads)
+    serve(load_app(args.app), host=args.host, port=args.port, threads=args.threads,
+          overrides=dict(args.overrides))
 
 
 if __name__ == "__main__":
