@@ -3,31 +3,35 @@ and ``benchmarks/bench_rush.py`` starts the very same command, so the settings m
 settings served and cannot drift apart.
 
 waitress, with settings for the night before the deadline: 21 cities' clerks at once, each
-browser holding several kept-alive connections, and the province polling its dashboard. The
-figures behind each value are in the README's benchmark table (``bench_rush.py``):
+browser holding kept-alive connections, and the province polling its dashboard. Measured with
+``bench_rush.py`` (200 clerks × 2 connections + 3 province sessions, README):
 
-- ``connection_limit`` 1000: waitress's default (100) stops *accepting* once 100 sockets are
-  open, and a browser keeps its connections open between clicks, so the 101st clerk waited
-  minutes. An idle kept-alive connection costs the server a few kilobytes and one file
-  descriptor, so the limit is set well above the 400 connections the rush needs (200 clerks ×
-  2 connections); at the limit connections wait in the backlog instead of failing.
+- ``connection_limit`` 1000 (default 100). waitress stops *accepting* at the limit, and browsers
+  keep their connections open between clicks: with the defaults the server held 98 connections,
+  159 of the 203 sessions got fewer than 10 answers in a minute and 149 requests had no answer in
+  30 s. An idle kept-alive connection costs a few kilobytes and a descriptor, so the limit is
+  set well above the 400 the rush needs; beyond it, connections wait in the backlog.
 - ``channel_timeout`` 60 s (default 120) and ``cleanup_interval`` 10 s (default 30): an idle
-  connection is closed a minute after its last request. A clerk who reads a page for longer
-  reconnects on the next click (one round trip on the intranet; browsers retry a request whose
-  reused connection was closed), and abandoned browsers free their descriptors in about a
-  minute, not two and a half.
-- ``threads`` 8: every request runs on one of these. Two cores and Python's GIL mean more
-  threads do not run more Python at once; they let requests waiting on the disk or on SQLite's
-  write lock overlap. 8 served the rush with the best p99 of 4, 8 and 16; above 15 the
-  SQLAlchemy pool (5 + 10 overflow connections) would make threads queue for a connection.
+  connection is closed a minute after its last request, so abandoned browsers give their
+  descriptors back in about a minute rather than two and a half. A clerk reading one page
+  longer reconnects on the next click (one round trip on the intranet; browsers resend a request
+  whose kept-alive connection was closed, as the benchmark's client does).
+- ``threads`` 8: two cores and the GIL mean more threads do not run more Python; they let
+  requests waiting on the disk, SQLite's write lock or a slow download overlap. At the rush's
+  pace 4, 8 and 16 threads all held (p99 0.1–0.2 s); at twice that pace (98 requests/s, the
+  GIL saturated) 8 had the best p99 (0.8 s; 4: 1.1 s, 16: 1.3 s and 60 % more memory). A ZIP
+  download or a roster PDF holds a thread for its whole length, which 4 would feel first; above
+  15, threads would queue for one of SQLAlchemy's pooled connections (5 + 10 overflow).
 - ``backlog`` 2048 (default 1024; the kernel caps it at ``net.core.somaxconn``): connections
-  opened in one burst (every clerk's browser reconnecting after a network blip) wait in the
-  kernel's queue instead of being refused.
+  opened in one burst (every browser reconnecting after a network blip) wait in the kernel's
+  queue instead of being refused.
 - ``asyncore_use_poll``: ``select()`` cannot watch a descriptor numbered 1024 or above, which
-  1000 connections plus uploads' spill files and database files would reach; ``poll()`` can.
+  1000 connections plus upload spill files and database files would reach; ``poll()`` can.
 
 Each connection may need up to three descriptors (socket, request and response spill files), so
 the soft open-files limit is raised towards 4 × ``connection_limit`` where the hard limit allows.
+Request bodies are buffered by waitress before a thread takes the request (an upload from a slow
+PC holds no thread while it arrives: ``bench_files.py``).
 """
 from __future__ import annotations
 
