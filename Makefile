@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-THREADS ?= 8
-# waitress's own request body limit: MAX_UPLOAD_MB (200) MiB + 64 KiB, as the app's upload routes.
-MAX_REQUEST_BODY ?= 209780736
+THREADS ?=
 export FLASK_APP := xkxl_intranet
+# The one serving command (waitress and its settings: xkxl_intranet/serving.py); bench_rush.py runs it too.
+SERVE = $(BIN)/python -m xkxl_intranet.serving --host=$(HOST) --port=$(PORT) $(if $(THREADS),--threads=$(THREADS))
 
 # CJK fonts for printing; harfbuzz-subset keeps WeasyPrint's font subsetting fast.
 APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
@@ -19,10 +19,10 @@ APT_TEST := $(APT_RUN) chromium postgresql
 run: apt-run $(VENV)/.deps-run
 	$(BIN)/flask init-db --demo
 	@echo "系统已启动：http://$(HOST):$(PORT)/ （Ctrl+C 停止）"
-	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) --max-request-body-size=$(MAX_REQUEST_BODY) wsgi:app
+	$(SERVE)
 
 serve: $(VENV)/.deps-run
-	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --threads=$(THREADS) --max-request-body-size=$(MAX_REQUEST_BODY) wsgi:app
+	$(SERVE)
 
 init-db: $(VENV)/.deps-run
 	$(BIN)/flask init-db

@@ -7,9 +7,12 @@ import functools
 import hashlib
 import os
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event
 
 from xkxl_intranet import clock
 from xkxl_intranet.applications.demo import figures
@@ -91,6 +94,23 @@ def audit_events(app, action: str) -> list:
         for row in rows:
             db.session.expunge(row)
         return rows
+
+
+@contextmanager
+def sql_statements(app) -> Iterator[list[str]]:
+    """The SQL statements the block runs (through the app's engine), one string each."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def remember(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
 
 
 def user_by_name(app, username: str):

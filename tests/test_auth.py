@@ -1,8 +1,10 @@
 from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher, extract_parameters
+
 from xkxl_intranet import clock
 from xkxl_intranet.auth.models import User
-from xkxl_intranet.auth.passwords import verify_password
+from xkxl_intranet.auth.passwords import HASH_COSTS, verify_password
 from xkxl_intranet.extensions import db
 
 from helpers import TEST_PASSWORD, audit_events, logged_in_client, login, user_by_name
@@ -172,3 +174,19 @@ def test_dashboard_polling_does_not_keep_an_idle_session_alive(app):
     clock.set_now(start + timedelta(hours=2, minutes=1))
     response = officer.get("/rounds/dashboard", headers=poll)
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+
+
+def test_a_hash_made_with_other_costs_is_replaced_at_log_in(app, client):
+    """Accounts hashed with argon2's heavier default (before the rush's costs) keep working and
+    move to the configured costs at their next log-in."""
+    heavy = PasswordHasher().hash(TEST_PASSWORD)
+    assert extract_parameters(heavy).memory_cost != HASH_COSTS["memory_cost"]
+    with app.app_context():
+        db.session.execute(db.update(User).where(User.username == "chengdu").values(password_hash=heavy))
+        db.session.commit()
+    assert login(client, "chengdu").status_code == 303
+    stored = user_by_name(app, "chengdu").password_hash
+    parameters = extract_parameters(stored)
+    assert (parameters.time_cost, parameters.memory_cost, parameters.parallelism) == (
+        HASH_COSTS["time_cost"], HASH_COSTS["memory_cost"], HASH_COSTS["parallelism"])
+    assert verify_password(stored, TEST_PASSWORD)

@@ -1,4 +1,5 @@
-"""A tiny in-process cache for rendered fragments that many people poll.
+"""A tiny in-process cache for rendered fragments that many people poll, and for reports
+downloaded again while nothing changed (the roster's PDF takes seconds to print).
 
 Entries are keyed by a *stamp* that changes whenever the underlying data does. Every
 change that a dashboard shows is written to the audit trail in the same transaction, so
@@ -11,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
 
@@ -22,14 +24,17 @@ def audit_stamp() -> int:
     return db.session.scalar(select(func.max(AuditEvent.id))) or 0
 
 
-class FragmentCache:
+T = TypeVar("T")
+
+
+class FragmentCache(Generic[T]):
     def __init__(self, max_entries: int = 64, max_age_seconds: float = 60.0):
-        self._entries: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
         self.max_age = max_age_seconds
 
-    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+    def get_or_render(self, key: Hashable, render: Callable[[], T]) -> T:
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)

@@ -21,6 +21,7 @@ from helpers import (
     get_application,
     logged_in_client,
     login,
+    sql_statements,
     user_by_name,
 )
 
@@ -166,6 +167,32 @@ def test_edit_records_each_changed_field_in_the_audit_trail(app, city_client):
     assert set(event.after) == {"employees", "contact_name"}
     history = city_client.get(f"/applications/{application_id}").get_data(as_text=True)
     assert "修改申报" in history and "从业人员数量" in history
+
+
+def _reads_of_the_row(statements: list[str], application_id: int) -> list[str]:
+    return [s for s in statements if s.startswith("SELECT application.id")
+            and "WHERE application.id = " in s and "application.id !=" not in s]
+
+
+def test_a_save_reads_its_application_once(app, city_client):
+    """Log-in user, the application, its batch's lock, the duplicates, the UPDATE, the audit
+    event: and nothing after the commit reads the row again."""
+    application_id = create_application(app)
+    for n in range(3):  # the same with others in the round
+        create_application(app, "mianyang" if n % 2 else "chengdu")
+    application = get_application(app, application_id)
+    values = application_values()
+    values.update(enterprise_name=application.enterprise_name, credit_code=application.credit_code,
+                  platform_name=application.platform_name, version=str(application.version),
+                  contact_name="李四")
+    with sql_statements(app) as statements:
+        response = city_client.post(f"/applications/{application_id}/edit", data=values)
+    assert response.status_code == 303
+    assert len(_reads_of_the_row(statements, application_id)) == 1, statements
+    assert sum(s.startswith("SELECT city_batch.state") for s in statements) == 1, statements
+    assert [s.split()[0] for s in statements].count("UPDATE") == 1
+    assert len(statements) == 6, statements
+    assert get_application(app, application_id).contact_name == "李四"
 
 
 def test_second_concurrent_save_is_refused_and_shows_the_other_change(app, city_client):
@@ -370,3 +397,28 @@ def _demo_review_is_ready_to_try(app, output: str, client) -> None:
     assert login(client, "expert1", "Demo-pass-2022").status_code == 303
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "我的评审" in home and "开始评分" in home
+
+
+def test_long_lists_come_in_pages_in_summary_order_keeping_the_filters(app, province_client, city_client):
+    chengdu = [create_application(app, "chengdu", with_form=False, enterprise_name=f"成都页测{n:02d}有限公司")
+               for n in range(30)]
+    mianyang = [create_application(app, "mianyang", with_form=False, enterprise_name=f"绵阳页测{n:02d}有限公司")
+                for n in range(22)]
+    first = province_client.get("/applications/").get_data(as_text=True)
+    assert "共 52 份申报，第 1/2 页" in first
+    assert all(f"/applications/{i}\"" in first for i in chengdu + mianyang[:20])
+    assert f"/applications/{mianyang[20]}\"" not in first
+    assert 'href="/applications/?page=2"' in first and 'hx-target="#application-table"' in first
+    second = province_client.get("/applications/?page=2", headers={"HX-Request": "true"})
+    html = second.get_data(as_text=True)
+    assert "<html" not in html and "第 2/2 页" in html
+    assert [int(i) for i in re.findall(r'href="/applications/(\d+)"', html)] == mianyang[20:]
+    assert "第 2/2 页" in province_client.get("/applications/?page=99").get_data(as_text=True)
+    # The filters stay on every page link; a filter that fits one page has no pager.
+    searched = province_client.get("/applications/?q=页测&state=draft").get_data(as_text=True)
+    assert "page=2&amp;q=%E9%A1%B5%E6%B5%8B&amp;state=draft" in searched
+    mianyang_city = user_by_name(app, "mianyang").city_id
+    only = province_client.get(f"/applications/?city_id={mianyang_city}").get_data(as_text=True)
+    assert "共 22 份申报</p>" in only and 'class="pager"' not in only
+    # A clerk's list pages the same way, within the city.
+    assert "共 30 份申报</p>" in city_client.get("/applications/").get_data(as_text=True)

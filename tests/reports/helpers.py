@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import set_review
+from xkxl_intranet.audit.services import record
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.domain.indicators import FIELDS, Kind
 from xkxl_intranet.domain.parsing import parse_field
@@ -38,17 +39,24 @@ def make_passed(app, username: str = "chengdu", **overrides) -> int:
 
 
 def set_fields(app, application_id: int, **values) -> None:
+    """Set stored values directly, audited as every change in the application is (the caches of
+    the dashboard and the roster files are keyed by the newest audit event)."""
     with app.app_context():
         application = db.session.get(Application, application_id)
         for key, value in values.items():
             setattr(application, key, value)
+        record("test.fields_set", user=None, object_type="application", object_id=application_id,
+               summary="测试：直接设置字段")
         db.session.commit()
 
 
 def set_batch_state(app, city_code: str, state: str) -> None:
+    """Put a city's batch in ``state`` directly (audited, like :func:`set_fields`)."""
     with app.app_context():
         city = db.session.scalar(db.select(City).where(City.code == city_code))
         batch_for_write(current_round().id, city.id).state = state
+        record("test.batch_state_set", user=None, object_type="batch", city_id=city.id,
+               summary=f"测试：报送状态设为 {state}")
         db.session.commit()
 
 

@@ -22,7 +22,7 @@ from .helpers import (
     user,
     workbook,
 )
-from helpers import create_application
+from helpers import create_application, sql_statements
 
 HEADERS = ["序号", "市（州）", "平台名称", "企业名称", "统一社会信用代码", "联系人", "手机", "状态", "省厅标记",
            "可连接的工业设备/产品/产线数量（台/套）", "工业模型数量（个）", "工业APP数量（个）", "注册企业用户数（个）",
@@ -151,6 +151,25 @@ def test_roster_pdf_is_landscape_with_page_numbers_date_and_every_row(app, provi
         assert (name in text) == (name != "成都丙平台"), name  # the draft is not reported
     assert "1,234,567" in text and "12,345.67" in text
     assert any("CJK" in name for name, _ in embedded_fonts(reader))
+
+
+def test_a_repeated_download_of_unchanged_data_is_not_made_again(app, province_client, viewer_client):
+    """The province's second click on the roster is answered from the cache (no query of the
+    applications, no printing); any audited change makes the next download new."""
+    cd1, *_ = _data(app)
+    for url in ("/reports/roster/all.pdf", "/reports/roster/recommended.xlsx"):
+        first = province_client.get(url)
+        with sql_statements(app) as statements:
+            again = province_client.get(url)
+        assert again.status_code == 200 and again.data == first.data
+        assert again.headers["Content-Disposition"] == first.headers["Content-Disposition"]
+        assert not [s for s in statements if "FROM application" in s], statements
+    viewer_copy = viewer_client.get("/reports/roster/all.pdf")  # another role: its own entry
+    assert viewer_copy.status_code == 200
+    set_fields(app, cd1, platform_name="成都甲平台二期")
+    text = re.sub(r"[ \t]+", "", pdf_text(pdf_reader(province_client.get("/reports/roster/all.pdf"))))
+    assert "成都甲平台二期" in text
+    assert province_client.get("/reports/roster/nonsense.pdf").status_code == 404
 
 
 def test_cities_cannot_get_the_roster_or_the_comparison(app, city_client):

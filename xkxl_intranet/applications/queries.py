@@ -1,22 +1,51 @@
 """Reading applications, always through the acting user's scope: a clerk sees their city's."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import load_only
 
 from ..audit.models import AuditEvent
 from ..auth.scoping import MARK_ACTION, marks_visible_to, reads_audit_trail, scope_applications, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.models import City, Round
-from .models import Application, ReviewState
+from .models import Application, ProvinceMark, ReviewState
 
-# A list needs a dozen of the 120-odd columns; loading only those keeps 840 rows cheap.
+# A list shows a dozen of the 120-odd columns. They are read as plain rows: loading a page of ORM
+# objects with the rest deferred cost several times the query itself (SQLAlchemy sets up a loader
+# for every deferred column of every row).
 LIST_COLUMNS = (
-    Application.id, Application.round_id, Application.city_id, Application.position,
-    Application.enterprise_name, Application.platform_name, Application.credit_code,
-    Application.review_state, Application.province_mark, Application.error_count,
-    Application.open_warning_count, Application.updated_at, Application.version)
+    Application.id, Application.position, Application.enterprise_name, Application.platform_name,
+    Application.credit_code, Application.review_state, Application.province_mark,
+    Application.error_count, Application.open_warning_count, Application.updated_at)
+
+
+@dataclass(frozen=True)
+class ListedApplication:
+    """An application as the list shows it (the same names as :class:`Application`)."""
+
+    id: int
+    position: int
+    enterprise_name: str | None
+    platform_name: str | None
+    credit_code: str | None
+    review_state: str
+    province_mark: str | None
+    error_count: int
+    open_warning_count: int
+    updated_at: datetime
+    city: City
+
+    @property
+    def state(self) -> ReviewState:
+        return ReviewState(self.review_state)
+
+    @property
+    def mark(self) -> ProvinceMark | None:
+        return ProvinceMark(self.province_mark) if self.province_mark else None
 
 
 def applications_stmt(user, round_: Round):
@@ -36,9 +65,35 @@ def get_application(user, application_id: int) -> Application:
     return application
 
 
-def list_applications(user, round_: Round, *, q: str = "", state: str = "",
-                      city_id: int | None = None, problems: str = "") -> list[Application]:
-    stmt = applications_stmt(user, round_).join(City, Application.city_id == City.id)
+PAGE_SIZE = 50
+
+
+@dataclass
+class ApplicationPage:
+    """One page of a list: its rows, and where it stands among all that match."""
+
+    items: list[ListedApplication]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def window(self, around: int = 2) -> list[int | None]:
+        """Page numbers to offer: the first, the last and ``around`` either side of this one;
+        ``None`` where numbers are left out."""
+        wanted = {1, self.pages, *range(self.page - around, self.page + around + 1)}
+        shown: list[int | None] = []
+        for number in sorted(n for n in wanted if 1 <= n <= self.pages):
+            if shown and number - shown[-1] > 1:
+                shown.append(None)
+            shown.append(number)
+        return shown
+
+
+def _filtered(stmt, *, q: str, state: str, city_id: int | None, problems: str):
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(or_(Application.enterprise_name.ilike(like),
@@ -52,9 +107,24 @@ def list_applications(user, round_: Round, *, q: str = "", state: str = "",
         stmt = stmt.where(Application.error_count > 0)
     elif problems == "warnings":
         stmt = stmt.where(Application.open_warning_count > 0)
-    stmt = stmt.options(load_only(*LIST_COLUMNS))
-    stmt = stmt.order_by(City.sort_order, Application.position, Application.id)
-    return list(db.session.scalars(stmt))
+    return stmt
+
+
+def list_applications(user, round_: Round, *, q: str = "", state: str = "", city_id: int | None = None,
+                      problems: str = "", page: int = 1, per_page: int = PAGE_SIZE) -> ApplicationPage:
+    """One page of the applications ``user`` may see that match the filters, in 附件3 order
+    (city, then the city's order): the cost of a page does not grow with the round."""
+    filters = {"q": q, "state": state, "city_id": city_id, "problems": problems}
+    total = db.session.scalar(_filtered(scope_to_city(
+        select(func.count(Application.id)).where(Application.round_id == round_.id),
+        Application.city_id, user), **filters)) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    stmt = _filtered(scope_to_city(
+        select(*LIST_COLUMNS, City).join(City, Application.city_id == City.id)
+        .where(Application.round_id == round_.id), Application.city_id, user), **filters)
+    stmt = (stmt.order_by(City.sort_order, Application.position, Application.id)
+            .limit(per_page).offset((page - 1) * per_page))
+    return ApplicationPage([ListedApplication(*row) for row in db.session.execute(stmt)], total, page, per_page)
 
 
 def state_counts(user, round_: Round) -> dict[str, int]:
@@ -64,14 +134,17 @@ def state_counts(user, round_: Round) -> dict[str, int]:
     return {state: count for state, count in db.session.execute(stmt)}
 
 
-def duplicate_ids(round_: Round) -> set[int]:
-    """Ids of every application in the round that shares its code or platform with another."""
+def duplicate_ids(round_: Round, among: Iterable[int] | None = None) -> set[int]:
+    """Ids of the applications in the round (or of those ``among``) that share their code or
+    platform with another application of the round."""
     ids: set[int] = set()
     for column in (Application.org_code_key, Application.platform_key):
         shared = (select(column).where(Application.round_id == round_.id, column.is_not(None))
                   .group_by(column).having(func.count() > 1))
-        ids.update(db.session.scalars(select(Application.id).where(
-            Application.round_id == round_.id, column.in_(shared))))
+        stmt = select(Application.id).where(Application.round_id == round_.id, column.in_(shared))
+        if among is not None:
+            stmt = stmt.where(Application.id.in_(list(among)))
+        ids.update(db.session.scalars(stmt))
     return ids
 
 

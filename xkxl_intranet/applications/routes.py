@@ -65,11 +65,13 @@ def index():
     filters = {"q": request.args.get("q", "").strip(), "state": request.args.get("state", ""),
                "city_id": request.args.get("city_id", type=record_id) if not current_user.is_city else None,
                "problems": request.args.get("problems", "")}
+    page = list_applications(current_user, round_, **filters, page=request.args.get("page", 1, type=int))
     return render_page_or_fragment(
         "applications/index.html", "applications/_table.html",
-        applications=list_applications(current_user, round_, **filters), filters=filters,
-        duplicates=duplicate_ids(round_), counts=state_counts(current_user, round_),
-        cities=all_cities(), states=list(ReviewState))
+        applications=page.items, listing=page, filters=filters,
+        page_args={k: v for k, v in filters.items() if v},
+        duplicates=duplicate_ids(round_, among=[a.id for a in page.items]),
+        counts=state_counts(current_user, round_), cities=all_cities(), states=list(ReviewState))
 
 
 def _form_page(form, *, application, evaluation, conflict=None, status=200, filled=()):
@@ -112,10 +114,13 @@ def new():
             application, evaluation = save_application(
                 current_user, None, raw_values(form), city=current_user.city, round_=round_,
                 expected_version=None)
-        if work.ok and application is not None:
-            flash(saved_message(application, evaluation, missing_requirements(application), was_passed=False),
-                  "success")
-            return redirect(url_for("applications.detail", application_id=application.id), 303)
+            # What the page says is worked out before the commit expires the row.
+            new_id = application.id if application is not None else None
+            message = (saved_message(application, evaluation, missing_requirements(application),
+                                     was_passed=False) if application is not None else "")
+        if work.ok and new_id is not None:
+            flash(message, "success")
+            return redirect(url_for("applications.detail", application_id=new_id), 303)
         if work.ok:
             flash(unreadable_message(evaluation), "danger")
     return _form_page(form, application=None, evaluation=evaluation)
@@ -143,10 +148,11 @@ def detail(application_id: int):
 @city_required
 def edit(application_id: int):
     application = get_application(current_user, application_id)
-    if not is_editable(application):
-        flash(LOCKED_MESSAGE, "warning")
-        return redirect(url_for("applications.detail", application_id=application.id), 303)
+    detail_url = url_for("applications.detail", application_id=application_id)
     if request.method == "GET":
+        if not is_editable(application):
+            flash(LOCKED_MESSAGE, "warning")
+            return redirect(detail_url, 303)
         if request.args.get("fill") == "document":
             return _filled_from_document(application)
         form = ApplicationForm(data=form_data(application))
@@ -166,13 +172,13 @@ def edit(application_id: int):
         return _form_page(form, application=application, evaluation=evaluation,
                           conflict=work.refused, status=200 if wants_fragment() else 409)
     if not work.ok:
-        flash(work.refused.message, "danger")
-        return redirect(url_for("applications.detail", application_id=application_id), 303)
+        flash(work.refused.message, "warning" if work.refused.message == LOCKED_MESSAGE else "danger")
+        return redirect(detail_url, 303)
     if saved is None:
         flash(unreadable_message(evaluation), "danger")
         return _form_page(form, application=application, evaluation=evaluation)
     flash(saved_message(saved, evaluation, missing_requirements(saved), was_passed=was_passed), "success")
-    return redirect(url_for("applications.detail", application_id=application.id), 303)
+    return redirect(detail_url, 303)
 
 
 def _filled_from_document(application):

@@ -8,12 +8,13 @@ lives in the session: that is HTTP's business, so it is kept here.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from ..auth.scoping import city_or_404, city_required, is_own_city_clerk, round_or_404, staff_required
 from ..clock import now
 from ..files.naming import display_name
+from ..fragment_cache import FragmentCache, audit_stamp
 from ..guards import accepts_upload
 from ..rounds.state import LOCKED_MESSAGE, all_cities
 from ..web import XLSX_MIMETYPE, download, render_page_or_fragment, unit_of_work, wants_fragment
@@ -127,20 +128,40 @@ def contact(city_id: int):
 
 # ---- the roster ------------------------------------------------------------------------------------
 
+def report_cache() -> FragmentCache[tuple[bytes, str]]:
+    """Roster files made for unchanged data: the province's second click on a list (or a
+    colleague's) is answered at once. Keyed like the dashboard's table, by the newest audit
+    event (every change a roster shows is audited in its own transaction); ten minutes at most
+    in case the database is changed outside the application. One cache per application object."""
+    return current_app.extensions.setdefault("xkxl_report_cache",
+                                             FragmentCache(max_entries=8, max_age_seconds=600))
+
+
+def _roster_file(list_key: str, suffix: str, make) -> tuple[bytes, str]:
+    round_ = round_or_404()
+
+    def build() -> tuple[bytes, str]:
+        roster = rosters.build_roster(current_user, round_, list_key)
+        return make(roster), f"{roster.file_stem}.{suffix}"
+
+    key = (suffix, list_key, round_.id, audit_stamp(), current_user.role)
+    return report_cache().get_or_render(key, build)
+
+
 @bp.route("/roster/<list_key>.xlsx")
 @login_required
 @staff_required
 def roster_xlsx(list_key: str):
-    roster = rosters.build_roster(current_user, round_or_404(), list_key)
-    return download(roster_workbook(roster), f"{roster.file_stem}.xlsx", XLSX_MIMETYPE)
+    data, name = _roster_file(list_key, "xlsx", roster_workbook)
+    return download(data, name, XLSX_MIMETYPE)
 
 
 @bp.route("/roster/<list_key>.pdf")
 @login_required
 @staff_required
 def roster_pdf(list_key: str):
-    roster = rosters.build_roster(current_user, round_or_404(), list_key)
-    return download(rosters.roster_pdf(roster), f"{roster.file_stem}.pdf", PDF_MIMETYPE)
+    data, name = _roster_file(list_key, "pdf", rosters.roster_pdf)
+    return download(data, name, PDF_MIMETYPE)
 
 
 # ---- comparison ---------------------------------------------------------------------------------------

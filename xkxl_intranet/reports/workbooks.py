@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -166,6 +166,23 @@ def summary_workbook(summary: Summary) -> bytes:
 
 # ---- the roster ----------------------------------------------------------------------------------
 
+def _roster_style(workbook: Workbook, kind: str) -> str:
+    """The roster's named style for a column kind ("seq", "text", "code", "int", "money",
+    "percent") or for its "heading" row, added to the workbook on first use (Excel lists them
+    under 单元格样式 as 名单·…)."""
+    name = f"名单·{kind}"
+    if name not in workbook.named_styles:
+        if kind == "heading":
+            style = NamedStyle(name, font=BOLD, alignment=CENTER, border=BORDER, fill=HEAD_FILL)
+        else:
+            number = kind in ("int", "money", "percent")
+            style = NamedStyle(name, font=BODY, border=BORDER,
+                               alignment=RIGHT if number else (CENTER if kind in ("seq", "code") else LEFT),
+                               number_format=NUMBER_FORMATS.get(kind, "@" if kind == "code" else "General"))
+        workbook.add_named_style(style)
+    return name
+
+
 def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
     columns = ROSTER_COLUMNS
     last = len(columns)
@@ -173,21 +190,19 @@ def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
     merged_line(ws, 1, last, sheet.title, font=TITLE, alignment=CENTER, height=30)
     merged_line(ws, 2, last, f"{subtitle} · 共 {len(sheet.entries)} 项", font=SMALL, height=18)
     header_row = 3
+    heading = _roster_style(ws.parent, "heading")
     for index, column in enumerate(columns, start=1):
-        cell = put(ws, header_row, index, column.heading)
-        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, BORDER, HEAD_FILL
+        put(ws, header_row, index, column.heading).style = heading
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.row_dimensions[header_row].height = 48
 
-    alignments = [RIGHT if c.is_number else (CENTER if c.kind in ("seq", "code") else LEFT)
-                  for c in columns]
-    formats = [NUMBER_FORMATS.get(c.kind, "@" if c.kind == "code" else "General") for c in columns]
+    # One named style per kind of column, assigned once per cell: setting font, border,
+    # alignment and number format one by one cost openpyxl a lookup each, ~70 % of the workbook.
+    styles = [_roster_style(ws.parent, c.kind) for c in columns]
     row_number = header_row
     for row_number, values in enumerate(sheet.rows(), start=header_row + 1):
         for index, value in enumerate(values):
-            cell = put(ws, row_number, index + 1, value)
-            cell.font, cell.border, cell.alignment = BODY, BORDER, alignments[index]
-            cell.number_format = formats[index]
+            put(ws, row_number, index + 1, value).style = styles[index]
     last_row = max(row_number, header_row)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=4)  # headings and 序号/市州/平台 stay
     ws.auto_filter.ref = f"A{header_row}:{last_letter}{last_row}"

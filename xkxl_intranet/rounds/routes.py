@@ -121,21 +121,21 @@ def dashboard():
     descending = request.args.get("desc") == "1"
     include_unreported = request.args.get("scope") == "all"  # the view 「含未报送」
 
-    def render_table() -> str:
+    def table_context() -> dict:
         rows = dashboard_rows.sort_rows(
             dashboard_rows.dashboard_rows(round_, include_unreported=include_unreported), sort, descending)
-        return render_template("rounds/_dashboard_table.html", rows=rows, sort=sort,
-                               descending=descending, states=list(BatchState),
-                               include_unreported=include_unreported)
+        return {"view": dashboard_rows.dashboard_view(rows), "states": list(BatchState),
+                "colors": dashboard_rows.STATE_COLORS}
 
+    context = {"sort": sort, "descending": descending, "include_unreported": include_unreported,
+               "refreshed_at": now()}
     if current_app.config["DASHBOARD_CACHE"]:
         key = (round_.id, audit_stamp(), sort, descending, include_unreported, current_user.role)
-        table = dashboard_cache().get_or_render(key, render_table)
-    else:
-        table = render_table()
-    return render_page_or_fragment("rounds/dashboard.html", "rounds/_dashboard.html",
-                                   table=Markup(table), sort=sort, descending=descending,
-                                   include_unreported=include_unreported, refreshed_at=now())
+        context["table"] = Markup(dashboard_cache().get_or_render(key, lambda: render_template(
+            "rounds/_dashboard_table.html", **context, **table_context())))
+    else:  # the table is rendered within the page or fragment: one template render
+        context.update(table_context())
+    return render_page_or_fragment("rounds/dashboard.html", "rounds/_dashboard.html", **context)
 
 
 @bp.route("/cities/<id:city_id>")

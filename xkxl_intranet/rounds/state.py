@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from ..applications.models import Application, ReviewState
 from ..clock import now
@@ -88,10 +88,16 @@ def counted(round_: Round, *, include_unreported: bool = False):
     reported, i.e. 初审通过 in a batch that is 已报送 or 已受理 (a returned batch is being
     corrected and counts again once reported). ``include_unreported`` takes every application
     of the round: the views named 「含未报送」."""
-    condition = Application.round_id == round_.id
+    return counted_in_round(round_.id, include_unreported=include_unreported)
+
+
+def counted_in_round(round_id, *, include_unreported: bool = False):
+    """:func:`counted` for a round id, which may be a bound parameter (a statement built once)."""
+    condition = Application.round_id == round_id
     if include_unreported:
         return condition
-    reported_batches = select(CityBatch.city_id).where(CityBatch.round_id == round_.id,
-                                                      CityBatch.state.in_(REPORTED_STATES))
+    # One comparison per state rather than IN (…): an IN list is expanded at every execution.
+    reported_batches = select(CityBatch.city_id).where(CityBatch.round_id == round_id,
+                                                      or_(*(CityBatch.state == s for s in REPORTED_STATES)))
     return and_(condition, Application.review_state == ReviewState.PASSED,
                 Application.city_id.in_(reported_batches))
