@@ -165,6 +165,9 @@ def edit(application_id: int):
         saved, evaluation = save_application(current_user, application, raw_values(form),
                                              city=application.city, round_=application.round,
                                              expected_version=expected_version(form))
+        # The page's words are worked out before the commit expires the row (one read per save).
+        message = (saved_message(saved, evaluation, missing_requirements(saved), was_passed=was_passed)
+                   if saved is not None else "")
     if isinstance(work.refused, EditConflict):
         application = get_application(current_user, application_id)
         evaluation = evaluate_input(raw_values(form), city=application.city, round_=application.round,
@@ -177,7 +180,7 @@ def edit(application_id: int):
     if saved is None:
         flash(unreadable_message(evaluation), "danger")
         return _form_page(form, application=application, evaluation=evaluation)
-    flash(saved_message(saved, evaluation, missing_requirements(saved), was_passed=was_passed), "success")
+    flash(message, "success")
     return redirect(detail_url, 303)
 
 
