@@ -33,7 +33,7 @@ def test_clerk_uploads_the_docx_sees_the_difference_and_fills_the_empty_fields(p
     assert "与申报表不一致 1" in panel.locator("#document-summary").inner_text()
     difference = panel.locator("#document-differences tbody tr").inner_text()
     assert "可连接的工业设备/产品/产线数量" in difference and "9,999 台/套" in difference
-    assert "申报书中为 9,999 台/套" in page.locator("#findings").inner_text()
+    page.locator("#findings", has_text="申报书中为 9,999 台/套").wait_for()  # fetched again too
 
     panel.get_by_role("link", name="用申报书填写空白项（2 项）").click()
     page.locator("#filled-note").wait_for()
