@@ -179,6 +179,13 @@ def test_audit_objects_are_named_and_linked_where_the_reader_may_open_them(app, 
             account_ref = named[account.id]
             assert account_ref.text.endswith(f"（{account.after['username']}）")
             assert (account_ref.endpoint == "auth.user_edit") == (username == "province")
+        # The expert review's events name the sheet (expert and application) and the review.
+        sheet_event = next(e for e in events if e.object_type == "assignment")
+        review_event = next(e for e in events if e.object_type == "review")
+        named = describe_objects(user("province"), events)
+        assert re.fullmatch(r"(张明远|李佳音)的评分表（.+）", named[sheet_event.id].text)
+        assert named[sheet_event.id].endpoint == "applications.detail"
+        assert named[review_event.id].text.endswith("专家评审") and named[review_event.id].endpoint == "review.manage"
 
 
 def test_audit_page_names_objects_links_them_and_never_shows_keys(app, province_client, city_client):

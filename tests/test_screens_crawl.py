@@ -144,7 +144,7 @@ def _data_strings(app) -> list[str]:
 DATA_PATTERNS = (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # e-mail addresses
                  re.compile(r"[^\s“”（）()、：:，]+\.(pdf|docx?|xlsx?|wps|et|ofd|zip|rar|jpe?g|png|tiff?)\b",
                             re.IGNORECASE),  # file names (of deleted files too)
-                 re.compile(r"\b[0-9a-f]{32,64}\b"),  # SHA-256 digests
+                 re.compile(r"[0-9a-f]{32,}"),  # SHA-256 digests (also when a label runs into one)
                  re.compile(r"\b[0-9A-Z]{18}\b"))  # credit codes
 
 

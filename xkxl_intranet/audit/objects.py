@@ -20,6 +20,7 @@ from ..auth.scoping import can_see_city
 from ..extensions import db
 from ..files.categories import CATEGORIES
 from ..files.models import StoredFile
+from ..review.models import Assignment, ReviewRound
 from ..rounds.models import City, CityBatch, Round
 from .models import AuditEvent
 
@@ -64,10 +65,14 @@ class _Namer:
         self.files: dict[int, StoredFile] = _rows(StoredFile, _ids(events, "file"))
         self.rounds: dict[int, Round] = _rows(Round, _ids(events, "round"))
         self.cities: dict[int, City] = _rows(City, _ids(events, "city"))
+        self.sheets: dict[int, Assignment] = _rows(Assignment, _ids(events, "assignment"))
+        self.reviews: dict[int, ReviewRound] = _rows(ReviewRound, _ids(events, "review"))
+        self.rounds.update(_rows(Round, {r.round_id for r in self.reviews.values()} - set(self.rounds)))
         # A file names the application it belongs to, even a deleted file's application.
         file_apps = {f.application_id for f in self.files.values() if f.application_id}
         file_apps |= {int(s["application_id"]) for e in events if e.object_type == "file"
                       for s in (_snapshot(e),) if str(s.get("application_id") or "").isdigit()}
+        file_apps |= {a.application_id for a in self.sheets.values()}
         self.applications.update(_rows(Application, file_apps - set(self.applications)))
 
     def _application(self, application_id: int, event: AuditEvent) -> ObjectRef:
@@ -136,9 +141,30 @@ class _Namer:
         return ObjectRef(f"{city.name} 推荐信息汇总表", "reports.summary" if visible else None,
                          {"city_id": city.id} if visible else {})
 
+    def _sheet(self, assignment_id: int, event: AuditEvent) -> ObjectRef:
+        """An expert's 评分表: the expert and the application it scores."""
+        sheet = self.sheets.get(assignment_id)
+        if sheet is None:
+            return ObjectRef("评分表（已删除）")
+        expert = sheet.expert.display_name if sheet.expert else "评审专家"
+        application = self.applications.get(sheet.application_id)
+        target = (application_text(application.platform_name, application.enterprise_name, application.title)
+                  if application else "申报")
+        text = f"{expert}的评分表（{target}）"
+        if self.user.role in (Role.PROVINCE, Role.VIEWER) or sheet.expert_id == self.user.id:
+            return ObjectRef(text, "applications.detail", {"application_id": sheet.application_id})
+        return ObjectRef(text)
+
+    def _review(self, review_id: int, event: AuditEvent) -> ObjectRef:
+        review = self.reviews.get(review_id)
+        round_ = self.rounds.get(review.round_id) if review else None
+        text = f"{round_.title} 专家评审" if round_ else "专家评审"
+        return ObjectRef(text, "review.manage" if self.user.role in (Role.PROVINCE, Role.VIEWER) else None)
+
     def name(self, event: AuditEvent) -> ObjectRef | None:
         namer = {"application": self._application, "batch": self._batch, "user": self._user,
-                 "file": self._file, "round": self._round, "city": self._city}.get(event.object_type)
+                 "file": self._file, "round": self._round, "city": self._city,
+                 "assignment": self._sheet, "review": self._review}.get(event.object_type)
         if namer is None:
             return None
         if not event.object_id.isdigit():
