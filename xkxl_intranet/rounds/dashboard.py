@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, case, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..extensions import db
-from .models import BatchState, City, CityBatch, Round
+from .models import BatchFacts, BatchState, City, CityBatch, Round
 from .state import counted_in_round
 
 
@@ -29,7 +29,7 @@ class CityInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class BatchInfo:
+class BatchInfo(BatchFacts):
     """The city's batch as the dashboard shows it (the names of :class:`CityBatch`)."""
 
     state: str
@@ -39,15 +39,6 @@ class BatchInfo:
     paper_forms_received_on: date | None
     paper_disc_received_on: date | None
     paper_summary_received_on: date | None
-
-    @property
-    def state_enum(self) -> BatchState:
-        return BatchState(self.state)
-
-    @property
-    def paper_complete(self) -> bool:
-        return bool(self.paper_forms_received_on and self.paper_disc_received_on
-                    and self.paper_summary_received_on)
 
 
 @dataclass

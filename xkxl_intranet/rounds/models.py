@@ -91,7 +91,23 @@ class Disclosure(StrEnum):
     NONE = "不予公开"
 
 
-class CityBatch(db.Model):
+class BatchFacts:
+    """What a batch's columns say, for the stored :class:`CityBatch` and for the dashboard's
+    plain copy of it (``rounds.dashboard.BatchInfo``) alike."""
+
+    __slots__ = ()
+
+    @property
+    def state_enum(self) -> BatchState:
+        return BatchState(self.state)
+
+    @property
+    def paper_complete(self) -> bool:
+        return bool(self.paper_forms_received_on and self.paper_disc_received_on
+                    and self.paper_summary_received_on)
+
+
+class CityBatch(BatchFacts, db.Model):
     """One city's batch for one round: its state, deadline extension, receipts and paper copies."""
 
     __tablename__ = "city_batch"
@@ -129,14 +145,6 @@ class CityBatch(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
-    def state_enum(self) -> BatchState:
-        return BatchState(self.state)
-
-    @property
-    def paper_complete(self) -> bool:
-        return bool(self.paper_forms_received_on and self.paper_disc_received_on
-                    and self.paper_summary_received_on)
 
 
 class Receipt(db.Model):
