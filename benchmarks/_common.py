@@ -97,6 +97,15 @@ def login(app, username: str):
     return client
 
 
+def status_kb(field: str) -> int:
+    """A figure of this process from /proc/self/status (``VmRSS``, ``VmHWM`` …), in KB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def median_seconds(fn, repeat: int) -> float:
     fn()  # warm up (template compilation, caches)
     samples = []

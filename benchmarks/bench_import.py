@@ -20,21 +20,13 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
-from _common import table
+from _common import status_kb, table
 
 from xkxl_intranet.reports.layouts import TemplateMeta
 from xkxl_intranet.reports.template_reader import read_workbook
 from xkxl_intranet.reports.workbooks import indicator_template
 
 RATIO_TARGET = 2.0  # a crafted file may cost at most twice the largest real one
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def measured(path: Path) -> tuple[float, float, float, str]:
@@ -45,13 +37,13 @@ def measured(path: Path) -> tuple[float, float, float, str]:
     if pid == 0:
         os.close(read)
         try:
-            before = _status_kb("VmRSS")
+            before = status_kb("VmRSS")
             tracemalloc.start()
             start = time.perf_counter()
             result = read_workbook(path, name=path.name, expected_year=2022)
             seconds = time.perf_counter() - start
             heap = tracemalloc.get_traced_memory()[1] / 1048576
-            rss = (_status_kb("VmHWM") - before) / 1024
+            rss = (status_kb("VmHWM") - before) / 1024
             problem = result.problems[0].message[:40] if result.problems else f"{len(result.columns)} 列"
             os.write(write, f"{seconds}|{heap}|{rss}|{problem}".encode())
         finally:

@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from html import escape
 
-from _common import fill_applications, login, make_app, median_seconds, table
+from _common import fill_applications, login, make_app, median_seconds, status_kb, table
 from openpyxl import Workbook
 from pypdf import PdfReader
 from weasyprint import HTML
@@ -54,14 +54,6 @@ def bare_table_html(summary) -> str:
             f"<body><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></body></html>")
 
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def peak_mb(fn) -> str:
     """Memory of one run of ``fn``, in a forked child so that the parent's figures do not mix in:
     the Python heap's peak (tracemalloc) and the resident size added at the peak (VmHWM, which
@@ -72,12 +64,12 @@ def peak_mb(fn) -> str:
         os.close(read)
         try:
             db.engine.dispose(close=False)  # its own database connections
-            before = _status_kb("VmRSS")
+            before = status_kb("VmRSS")
             tracemalloc.start()
             fn()
             heap = tracemalloc.get_traced_memory()[1] / 1048576
             tracemalloc.stop()
-            rss = (_status_kb("VmHWM") - before) / 1024
+            rss = (status_kb("VmHWM") - before) / 1024
             os.write(write, f"{heap:.1f} / {rss:.1f}".encode())
         finally:
             os._exit(0)
