@@ -55,7 +55,22 @@ def column_type(f: Field):
             return String(f.max_length or 200)
 
 
-class Application(db.Model):
+class ApplicationFacts:
+    """What an application's 市州初审 state and province mark columns mean, for the stored
+    :class:`Application` and the lists' plain rows (``applications.queries.ListedApplication``)."""
+
+    __slots__ = ()
+
+    @property
+    def state(self) -> ReviewState:
+        return ReviewState(self.review_state)
+
+    @property
+    def mark(self) -> ProvinceMark | None:
+        return ProvinceMark(self.province_mark) if self.province_mark else None
+
+
+class Application(ApplicationFacts, db.Model):
     """One enterprise's application (申报书) in one round, entered by its city's bureau."""
 
     __tablename__ = "application"
@@ -110,14 +125,6 @@ class Application(db.Model):
     updated_by = relationship("User", foreign_keys=[updated_by_id], lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def state(self) -> ReviewState:
-        return ReviewState(self.review_state)
-
-    @property
-    def mark(self) -> ProvinceMark | None:
-        return ProvinceMark(self.province_mark) if self.province_mark else None
 
     def values(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in FIELDS}

@@ -12,7 +12,7 @@ from ..auth.scoping import MARK_ACTION, marks_visible_to, reads_audit_trail, sco
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.models import City, Round
-from .models import Application, ProvinceMark, ReviewState
+from .models import Application, ApplicationFacts, ReviewState
 
 # A list shows a dozen of the 120-odd columns. They are read as plain rows: loading a page of ORM
 # objects with the rest deferred cost several times the query itself (SQLAlchemy sets up a loader
@@ -24,7 +24,7 @@ LIST_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class ListedApplication:
+class ListedApplication(ApplicationFacts):
     """An application as the list shows it (the same names as :class:`Application`)."""
 
     id: int
@@ -38,14 +38,6 @@ class ListedApplication:
     open_warning_count: int
     updated_at: datetime
     city: City
-
-    @property
-    def state(self) -> ReviewState:
-        return ReviewState(self.review_state)
-
-    @property
-    def mark(self) -> ProvinceMark | None:
-        return ProvinceMark(self.province_mark) if self.province_mark else None
 
 
 def applications_stmt(user, round_: Round):
