@@ -144,11 +144,15 @@ def _data_strings(app) -> list[str]:
 DATA_PATTERNS = (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # e-mail addresses
                  re.compile(r"[^\s“”（）()、：:，]+\.(pdf|docx?|xlsx?|wps|et|ofd|zip|rar|jpe?g|png|tiff?)\b",
                             re.IGNORECASE),  # file names (of deleted files too)
-                 re.compile(r"[0-9a-f]{32,}"),  # SHA-256 digests (also when a label runs into one)
                  re.compile(r"\b[0-9A-Z]{18}\b"))  # credit codes
+# A SHA-256 digest (also when a label runs into one). Taken out before the data strings: a digest
+# is random, and a short typed value (a phone number, a receipt number) found inside one would cut
+# it into pieces too short to look like a digest, leaving runs such as "cdbfc" behind.
+DIGEST = re.compile(r"[0-9a-f]{32,}")
 
 
 def english_words(text: str, data: list[str]) -> set[str]:
+    text = DIGEST.sub(" ", text)
     for value in data:
         text = text.replace(value, " ")
     for phrase in ALLOWED_PHRASES:
