@@ -4,13 +4,15 @@ connections as the deadline rush needs (200 clerks × 2, four times waitress's d
 from __future__ import annotations
 
 import re
+import shlex
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from waitress import wasyncore
 
-from xkxl_intranet.serving import load_app, make_server
+from xkxl_intranet.serving import DESCRIPTORS_PER_CONNECTION, SETTINGS, argument_parser, load_app, make_server
 
 CONNECTIONS = 410  # 200 clerks × 2 and the province; waitress's default limit is 100
 
@@ -32,25 +34,77 @@ def _ask(conn: socket.socket) -> bytes:
     return data
 
 
-def test_more_kept_alive_connections_than_waitress_default_are_all_answered():
-    server = make_server(_hello, host="127.0.0.1", port=0)
+@contextmanager
+def _running(app, **options):
+    server = make_server(app, host="127.0.0.1", port=0, **options)
     runner = threading.Thread(target=server.run, daemon=True)
     runner.start()
-    connections = []
     try:
-        for _ in range(CONNECTIONS):
-            conn = socket.create_connection(("127.0.0.1", server.effective_port), timeout=10)
-            connections.append(conn)
-            assert _ask(conn).startswith(b"HTTP/1.1 200")
-        # All still open (kept alive) and all answered again on the same connection.
-        for conn in connections:
-            assert _ask(conn).startswith(b"HTTP/1.1 200")
+        yield server
     finally:
-        for conn in connections:
-            conn.close()
         server.task_dispatcher.shutdown()
         wasyncore.close_all(server._map)
         runner.join(timeout=5)
+
+
+def test_more_kept_alive_connections_than_waitress_default_are_all_answered():
+    connections = []
+    with _running(_hello) as server:
+        try:
+            for _ in range(CONNECTIONS):
+                conn = socket.create_connection(("127.0.0.1", server.effective_port), timeout=10)
+                connections.append(conn)
+                assert _ask(conn).startswith(b"HTTP/1.1 200")
+            # All still open (kept alive) and all answered again on the same connection.
+            for conn in connections:
+                assert _ask(conn).startswith(b"HTTP/1.1 200")
+        finally:
+            for conn in connections:
+                conn.close()
+
+
+def _client_as_seen(environ, start_response):
+    body = f"{environ['REMOTE_ADDR']} {environ['wsgi.url_scheme']}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _seen_by_app(port: int) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     b"X-Forwarded-For: 10.20.30.40\r\nX-Forwarded-Proto: https\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(4096):
+            data += chunk
+    return data.split(b"\r\n\r\n", 1)[1].decode()
+
+
+def test_behind_the_proxy_the_app_sees_the_clerks_address_and_only_the_proxy_is_believed():
+    """What the audit trail and the log-in throttle count: the clerk's address as nginx passes
+    it on. A server that trusts another proxy address drops a client's own forwarded headers."""
+    with _running(_client_as_seen, trusted_proxy="127.0.0.1") as server:
+        assert _seen_by_app(server.effective_port) == "10.20.30.40 https"
+    with _running(_client_as_seen, trusted_proxy="10.0.0.1") as server:
+        assert _seen_by_app(server.effective_port) == "127.0.0.1 http"
+    with _running(_client_as_seen) as server:  # make run: no proxy, the socket's own address
+        assert _seen_by_app(server.effective_port) == "127.0.0.1 http"
+
+
+def test_the_deployed_service_starts_the_same_serving_command_behind_nginx():
+    """deploy/xkxl.service serves with the settings measured for the rush (not a second command
+    with its own options), on the address nginx forwards to, trusting nginx alone."""
+    root = Path(__file__).resolve().parent.parent
+    unit = (root / "deploy" / "xkxl.service").read_text(encoding="utf-8").replace("\\\n", " ")
+    [command] = re.findall(r"^ExecStart=(.+)$", unit, flags=re.M)
+    words = shlex.split(command)
+    assert words[1:3] == ["-m", "xkxl_intranet.serving"] and words[0].endswith("/venv/bin/python")
+    args = argument_parser().parse_args(words[3:])
+    nginx = (root / "deploy" / "nginx-xkxl.conf").read_text(encoding="utf-8")
+    assert f"server {args.host}:{args.port};" in nginx
+    assert args.trusted_proxy == "127.0.0.1" and args.overrides == [] and args.threads is None
+    assert "waitress-serve" not in unit
+    limit = int(re.search(r"^LimitNOFILE=(\d+)$", unit, flags=re.M)[1])
+    assert limit >= DESCRIPTORS_PER_CONNECTION * SETTINGS["connection_limit"] + 64  # what serving asks for
 
 
 def test_the_command_can_serve_another_wsgi_app_by_name():

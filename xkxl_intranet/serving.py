@@ -101,12 +101,25 @@ def parse_setting(text: str) -> tuple[str, int | bool]:
         raise argparse.ArgumentTypeError(f"{name} takes a whole number") from None
 
 
+# Behind nginx (deploy/): the client's address and scheme come from these headers, and only
+# when the connection is from the proxy; a client's own copies of them are dropped.
+PROXY_HEADERS = frozenset({"x-forwarded-for", "x-forwarded-proto"})
+
+
+def proxy_settings(trusted_proxy: str | None) -> dict:
+    """waitress's settings to trust the reverse proxy at ``trusted_proxy`` (none without one)."""
+    if not trusted_proxy:
+        return {}
+    return {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": set(PROXY_HEADERS), "clear_untrusted_proxy_headers": True}
+
+
 def make_server(app: Callable, *, host: str, port: int, threads: int | None = None,
-                overrides: dict | None = None):
+                overrides: dict | None = None, trusted_proxy: str | None = None):
     """The waitress server with :data:`SETTINGS` (``port=0``: any free port), not yet running;
     the garbage collector tuned for serving."""
     tune_garbage_collector()
-    settings = {**SETTINGS, **(overrides or {})}
+    settings = {**SETTINGS, **(overrides or {}), **proxy_settings(trusted_proxy)}
     if threads:
         settings["threads"] = threads
     raise_open_files_limit(DESCRIPTORS_PER_CONNECTION * int(settings["connection_limit"]) + 64)
@@ -119,15 +132,16 @@ def make_server(app: Callable, *, host: str, port: int, threads: int | None = No
 
 
 def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
-          overrides: dict | None = None) -> None:
+          overrides: dict | None = None, trusted_proxy: str | None = None) -> None:
     logging.basicConfig()
     logging.getLogger("waitress").setLevel(logging.INFO)
-    server = make_server(app, host=host, port=port, threads=threads, overrides=overrides)
+    server = make_server(app, host=host, port=port, threads=threads, overrides=overrides,
+                         trusted_proxy=trusted_proxy)
     server.print_listen("Serving on http://{}:{}")
     server.run()
 
 
-def main(argv: list[str] | None = None) -> None:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m xkxl_intranet.serving",
                                      description="四川省工业互联网平台推荐申报系统：启动服务（waitress）")
     parser.add_argument("--host", default="127.0.0.1")
@@ -137,9 +151,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", dest="overrides", type=parse_setting, action="append", default=[],
                         metavar="NAME=VALUE", help="override one waitress setting, e.g. channel_timeout=120")
     parser.add_argument("--app", default=None, help="module:attribute of another WSGI app (benchmarks)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--trusted-proxy", default=None, metavar="ADDRESS",
+                        help="the reverse proxy's address (deploy: 127.0.0.1): its X-Forwarded-For "
+                             "and X-Forwarded-Proto are trusted, anyone else's are dropped")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = argument_parser().parse_args(argv)
     serve(load_app(args.app), host=args.host, port=args.port, threads=args.threads,
-          overrides=dict(args.overrides))
+          overrides=dict(args.overrides), trusted_proxy=args.trusted_proxy)
 
 
 if __name__ == "__main__":

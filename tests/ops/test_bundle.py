@@ -10,6 +10,8 @@ Slow (≈ 25 s on the 2-core build machine: build ≈ 5 s, install ≈ 17 s, run
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -65,13 +67,19 @@ def _get(url: str, deadline: float) -> tuple[int, bytes]:
             time.sleep(0.2)
 
 
+def _service_command(prefix: Path, port: int) -> list[str]:
+    """The systemd unit's own ExecStart, pointed at the installed prefix and a free port: the
+    bundle is checked with the command it will be served with."""
+    unit = (REPO / "deploy/xkxl.service").read_text(encoding="utf-8").replace("\\\n", " ")
+    [command] = re.findall(r"^ExecStart=(.+)$", unit, flags=re.M)
+    words = [w.replace("/opt/xkxl", str(prefix)) for w in shlex.split(command)]
+    return [w.replace("--port=8000", f"--port={port}") for w in words]
+
+
 def _serve_and_check(prefix: Path, env: dict, cwd: Path) -> None:
     port = _free_port()
-    server = subprocess.Popen(
-        [prefix / "current/venv/bin/waitress-serve", f"--listen=127.0.0.1:{port}", "--threads=4",
-         "--trusted-proxy=127.0.0.1", "--trusted-proxy-headers=x-forwarded-for x-forwarded-proto",
-         "--clear-untrusted-proxy-headers", "--call", "xkxl_intranet:create_app"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(_service_command(prefix, port), cwd=cwd, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
         status, body = _get(f"http://127.0.0.1:{port}/healthz", deadline)

@@ -46,7 +46,7 @@ def test_the_service_runs_unprivileged_and_writes_only_its_folders():
     writable = re.search(r"^ReadWritePaths=(.+)$", unit, re.M)[1].split()
     for needed in (settings["XKXL_INSTANCE_PATH"], str(Path(settings["XKXL_LOG_FILE"]).parent)):
         assert any(needed == w or needed.startswith(w + "/") for w in writable), needed
-    assert "--listen=127.0.0.1:8000" in unit and "upstream xkxl_app" in (
+    assert "--host=127.0.0.1 --port=8000" in unit and "upstream xkxl_app" in (
         DEPLOY / "nginx-xkxl.conf").read_text() and "server 127.0.0.1:8000;" in (
         DEPLOY / "nginx-xkxl.conf").read_text()
     assert settings["XKXL_SECURE_COOKIES"] == "1"

@@ -3,7 +3,7 @@ lock them all. Counted from the audit trail (every failed log-in is recorded the
 address), so it holds across threads, processes and restarts and needs no table of its own.
 
 Behind a reverse proxy the address is the proxy's unless the serving configuration passes the
-client's address on (werkzeug's ``ProxyFix``); a limit of 0 turns the throttle off."""
+client's address on (``serving --trusted-proxy``, as the deploy unit does); a limit of 0 turns the throttle off."""
 from __future__ import annotations
 
 from dataclasses import dataclass
