@@ -160,14 +160,25 @@ def test_a_blank_return_reason_gets_the_apps_own_chinese_message(app, page):
     browser_login(page, "province")
     desk = f"/rounds/cities/{city_id(app, '510100')}"
     page.goto(desk)
+    dialogs = []
+
+    def answer(dialog):  # the officer's answer to the confirmation: first 取消, then 确定
+        dialogs.append(dialog.message)
+        dialog.accept() if len(dialogs) > 1 else dialog.dismiss()
+    page.on("dialog", answer)
     page.click("button:has-text('退回修改')")
     message = page.locator("#return-reason ~ .msg-error[role=alert]")
     message.wait_for()
     assert message.inner_text() == "请填写“退回原因”。"
     assert page.url.endswith(desk) and page.locator(".flashes").count() == 0  # nothing was sent
     assert page.evaluate("document.activeElement.id") == "return-reason"
+    assert dialogs == []  # no confirmation for a form that could not be sent anyway
     page.fill("#return-reason", "请补充附件1")
     assert page.locator("#return-reason ~ .msg-error").count() == 0
-    page.click("button:has-text('退回修改')")
+    page.click("button:has-text('退回修改')")  # 取消: nothing is sent, the reason stays typed
+    assert dialogs == ["确认将成都市的报送退回修改？退回后该市（州）可以修改并须重新报送。"]
+    assert page.locator(".flashes").count() == 0 and page.input_value("#return-reason") == "请补充附件1"
+    page.click("button:has-text('退回修改')")  # 确定
     page.wait_for_load_state()
+    assert len(dialogs) == 2
     assert "已退回修改" in page.locator(".flashes").inner_text()

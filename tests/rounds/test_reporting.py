@@ -337,6 +337,45 @@ def test_new_round_becomes_current_and_keeps_cities_and_accounts(app, at_before_
     assert "已存在" in duplicate.get_data(as_text=True)
 
 
+def test_a_refused_deadline_change_keeps_what_the_officer_typed(app, at_before_deadline):
+    """Refused (a moment already past without the confirmation, or a time that cannot be read):
+    the page comes back with the typed text in the field and the reason beside it, and the
+    round's deadline is unchanged."""
+    _, province = _clients(app)
+    with app.app_context():
+        round_ = db.session.scalar(db.select(Round))
+        round_id, before = round_.id, round_.deadline
+    for typed, reason in (("2022年3月1日18时", "已过"), ("2022-13-45", "「报送截止时间（北京时间）」：日期“2022-13-45”不存在"), ("明天下午", "「报送截止时间（北京时间）」：")):
+        page = province.post(f"/rounds/{round_id}/deadline", data={"deadline": typed})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 422, typed
+        field = re.search(r'<input type="text" name="deadline" value="([^"]*)"[^>]*aria-invalid="true"', html)
+        assert field and field[1] == typed, typed
+        error = re.search(rf'id="deadline-error-{round_id}" role="alert">(.*?)</div>', html, re.S)
+        assert error and reason in error[1], (typed, error and error[1])
+    with app.app_context():
+        assert db.session.get(Round, round_id).deadline == before
+    confirmed = province.post(f"/rounds/{round_id}/deadline", data={"deadline": "2022年3月1日18时", "confirm_past": "y"})
+    assert confirmed.status_code == 303
+
+
+def test_a_refused_new_round_keeps_every_field_typed(app, at_before_deadline):
+    _, province = _clients(app)
+    typed = {"year": "2022", "title": "2022年重复批次", "notice_number": "川经信办函〔2022〕99号",
+             "deadline": "2022/4/1", "contact_name": "魏鹏程", "contact_phone": "028-86264036",
+             "contact_email": "879603923@qq.com"}
+    page = province.post("/rounds/new", data=typed)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and "2022年的申报批次已存在" in html
+    for name, value in typed.items():
+        assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"|value="{re.escape(value)}"[^>]*name="{name}"', html), name
+    page = province.post("/rounds/new", data={**typed, "year": "二〇二三"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and "「年度」请填写四位数字的年份" in html
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*name="year"|<input[^>]*name="year"[^>]*aria-invalid="true"', html)
+    assert 'value="2022年重复批次"' in html
+
+
 def test_reminder_banner_from_seven_days_before(app):
     clock.set_now(DEADLINE - timedelta(days=8))
     city, _ = _clients(app)

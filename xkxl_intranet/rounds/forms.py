@@ -44,11 +44,11 @@ class DeadlineField(StringField):
                 self.moment = parse_deadline(self.data)
             except ValueError as err:
                 self.moment = None
-                self.process_errors.append(str(err))
+                self.process_errors.append(f"「{self.label.text}」：{err}")
 
     def pre_validate(self, form):
         if self.data and self.moment is None and not self.process_errors:
-            raise ValidationError("无法识别的时间")
+            raise ValidationError(f"「{self.label.text}」：无法识别的时间")
 
 
 class ConfirmForm(Form):

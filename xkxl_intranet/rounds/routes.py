@@ -248,10 +248,26 @@ def mark(application_id: int):
 @login_required
 @staff_required
 def index():
+    return _rounds_page()
+
+
+def _rounds_page(*, status: int = 200, refused_round_id: int | None = None, deadline_form: DeadlineForm | None = None,
+                 new_form: NewRoundForm | None = None, messages: tuple[str, ...] = ()):
+    """申报批次. A refused change comes back on this page (422) with what was typed still in its
+    field and the reason beside it, rather than a redirect that would put the old value back."""
     rounds = db.session.scalars(select(Round).order_by(Round.year.desc())).all()
-    return render_template("rounds/index.html", rounds=rounds, deadline_form=DeadlineForm(),
-                           new_form=NewRoundForm(), publish_form=PublishForm(),
-                           not_reported=settings.cities_not_reported(), now=now())
+    return render_template("rounds/index.html", rounds=rounds,
+                           deadline_form=deadline_form or DeadlineForm(formdata=None),
+                           refused_round_id=refused_round_id, refusal_messages=messages,
+                           new_form=new_form or NewRoundForm(formdata=None), publish_form=PublishForm(formdata=None),
+                           not_reported=settings.cities_not_reported(), now=now()), status
+
+
+def _messages(form, work=None) -> tuple[str, ...]:
+    found = [message for errors in form.errors.values() for message in errors]
+    if work is not None and work.refused is not None:
+        found.append(work.refused.message)
+    return tuple(found)
 
 
 @bp.route("/<id:round_id>/deadline", methods=["POST"])
@@ -260,15 +276,15 @@ def index():
 def change_deadline(round_id: int):
     round_ = round_or_404(round_id)
     form = DeadlineForm()
+    work = None
     if form.validate_on_submit():
-        with unit_of_work() as work:
+        with unit_of_work(flash_refusal=False) as work:
             settings.change_deadline(current_user, round_, form.deadline.moment,
                                      confirm_past=form.confirm_past.data)
         if work.ok:
             flash(f"截止时间已改为 {format_deadline(round_.deadline)}（北京时间）。", "success")
-    else:
-        flash_form_errors(form)
-    return redirect(url_for("rounds.index"), 303)
+            return redirect(url_for("rounds.index"), 303)
+    return _rounds_page(status=422, refused_round_id=round_.id, deadline_form=form, messages=_messages(form, work))
 
 
 @bp.route("/<id:round_id>/results", methods=["POST"])
@@ -292,8 +308,9 @@ def publish_results(round_id: int):
 @province_required
 def new_round():
     form = NewRoundForm()
+    work = None
     if form.validate_on_submit():
-        with unit_of_work() as work:
+        with unit_of_work(flash_refusal=False) as work:
             round_ = settings.open_round(
                 current_user, year=form.year.data, title=form.title.data,
                 notice_number=form.notice_number.data or "", deadline=form.deadline.moment,
@@ -301,6 +318,5 @@ def new_round():
                 contact_email=form.contact_email.data or "")
         if work.ok:
             flash(f"已开启新批次：{round_.title}。各市（州）和账号沿用。", "success")
-    else:
-        flash_form_errors(form)
-    return redirect(url_for("rounds.index"), 303)
+            return redirect(url_for("rounds.index"), 303)
+    return _rounds_page(status=422, new_form=form, messages=_messages(form, work))

@@ -109,6 +109,13 @@
       event.preventDefault();
       event.stopImmediatePropagation();
       first.focus();
+      return;
+    }
+    // A form whose sending needs confirmation (退回修改) asks only once it is complete: a blank
+    // reason is pointed out first, without a dialog for a form that could not be sent anyway.
+    if (form.dataset.confirmSend && !window.confirm(form.dataset.confirmSend)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
     }
   }, true);
   ["input", "change"].forEach(function (type) {
