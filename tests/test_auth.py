@@ -152,6 +152,38 @@ def test_idle_session_ends_after_two_hours(app):
     assert app.permanent_session_lifetime == timedelta(hours=2)
 
 
+def test_keep_alive_from_the_idle_warning_counts_as_activity(app):
+    """继续使用 (the warning shown five minutes before the limit) is a request of the clerk's
+    own: the two hours start again from it. As a plain form post it goes back to the page."""
+    start = datetime(2022, 3, 10, 9, 0, tzinfo=clock.SHANGHAI)
+    clock.set_now(start)
+    clerk = logged_in_client(app, "chengdu")
+    page = clerk.get("/applications/").get_data(as_text=True)
+    assert 'id="idle-warning"' in page and 'data-idle-limit="7200"' in page and 'data-idle-warn="300"' in page
+    assert "超过2小时未操作即退出" in page
+    clock.set_now(start + timedelta(hours=1, minutes=56))
+    response = clerk.post("/session/keep-alive", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    clock.set_now(start + timedelta(hours=3, minutes=50))  # 1 h 54 min after 继续使用
+    response = clerk.post("/session/keep-alive", data={"next": "/applications/"})
+    assert response.status_code == 303 and response.headers["Location"] == "/applications/"
+    clock.set_now(start + timedelta(hours=6))
+    response = clerk.post("/session/keep-alive", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+    assert "超过2小时未操作，已自动退出" in clerk.get("/login").get_data(as_text=True)
+
+
+def test_the_idle_limit_is_said_as_configured(app):
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=30)
+    start = datetime(2022, 3, 10, 9, 0, tzinfo=clock.SHANGHAI)
+    clock.set_now(start)
+    clerk = logged_in_client(app, "chengdu")
+    assert "超过30分钟未操作即退出" in clerk.get("/").get_data(as_text=True)
+    clock.set_now(start + timedelta(minutes=31))
+    assert clerk.get("/").status_code == 302
+    assert "超过30分钟未操作，已自动退出" in clerk.get("/login").get_data(as_text=True)
+
+
 def test_login_next_parameter_only_allows_local_paths(client):
     response = client.post("/login?next=https://evil.example/", data={
         "username": "chengdu", "password": TEST_PASSWORD})

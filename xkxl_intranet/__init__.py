@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -15,6 +15,7 @@ from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now
+from .domain.durations import format_duration
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
@@ -22,6 +23,9 @@ from .urls import IdConverter
 from .web import client_redirect, remember_client_address
 
 IDLE_TIMEOUT = timedelta(hours=2)
+# How long before the idle limit the page warns (with a 继续使用 button), so that a clerk who
+# stepped away from a half-typed form can save it before the session ends.
+IDLE_WARNING = timedelta(minutes=5)
 _PACKAGE = Path(__file__).resolve().parent
 # An installed wheel (make bundle) carries the migrations inside the package; in the source
 # tree they sit beside it.
@@ -46,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="xkxl_session",
         PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
+        IDLE_WARNING=IDLE_WARNING,
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (2 h idle) session
         WTF_CSRF_SSL_STRICT=False,
@@ -149,7 +154,7 @@ def _configure_login(app: Flask) -> None:
 
 
 ALWAYS_ALLOWED_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password_view",
-                            "core.healthz", "core.favicon"}
+                            "auth.keep_alive", "core.healthz", "core.favicon"}
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -161,7 +166,8 @@ def _register_request_hooks(app: Flask) -> None:
         if idle_expired():
             logout_user()
             session.clear()
-            flash("超过2小时未操作，已自动退出，请重新登录。", "warning")
+            flash(f"超过{format_duration(current_app.permanent_session_lifetime)}未操作，已自动退出，请重新登录。",
+                  "warning")
             if htmx:  # a fragment request must not swap the log-in page into the page
                 return client_redirect(url_for("auth.login"), "登录已过期")
             return redirect(url_for("auth.login"))

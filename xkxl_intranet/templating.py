@@ -10,6 +10,7 @@ from .audit.changes import change_rows
 from .auth.scoping import marks_visible_to
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
+from .domain.durations import format_duration
 from .domain.indicators import FIELDS
 from .domain.parsing import format_field
 from .files.categories import CATEGORIES
@@ -73,6 +74,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.finalize = blank_none
     app.jinja_env.filters["dt"] = format_datetime
     app.jinja_env.filters["deadline"] = format_deadline
+    app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.globals["format_remaining"] = format_remaining
     app.jinja_env.globals["change_rows"] = change_rows
     app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)

@@ -2,11 +2,11 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
+from ..extensions import db, htmx
 from ..rounds.models import City
 from ..rounds.state import all_cities
 from ..urls import safe_local_path
-from ..web import unit_of_work
+from ..web import return_to_url, unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .scoping import province_required
 from .services import (
@@ -70,6 +70,16 @@ def logout():
     session.clear()
     flash("您已安全退出。", "info")
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/session/keep-alive", methods=["POST"])
+@login_required
+def keep_alive():
+    """继续使用, the idle warning's button: the request itself is the activity (the idle hook
+    records it), so nothing else is done. A plain form post goes back to its page."""
+    if htmx:
+        return "", 204
+    return redirect(return_to_url(url_for("core.index")), 303)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -157,7 +157,7 @@ expert_required = roles_required(Role.EXPERT)
 # The pages an expert may open; every other one is a 404 for them. The application page and
 # its files are further scoped to the expert's assignments (scope_applications).
 EXPERT_ENDPOINTS = frozenset({
-    "static", "core.healthz", "auth.login", "auth.logout", "auth.change_password_view",
+    "static", "core.healthz", "auth.login", "auth.logout", "auth.change_password_view", "auth.keep_alive",
     "applications.detail", "files.application_page", "files.download",
     "review.mine", "review.save_sheet", "review.sheet_totals", "review.recuse", "review.sheet_pdf",
 })

@@ -40,6 +40,38 @@
     }
   }, true);
 
+  // The idle limit (the server ends a session after so long without a request): warn a few
+  // minutes before, with 继续使用; any request of the clerk's own (a save, a live check) counts
+  // as activity, the dashboard's background polling does not (as on the server).
+  var idle = document.getElementById("idle-warning");
+  if (idle) {
+    var idleLimit = Number(idle.dataset.idleLimit) * 1000;
+    var idleWarn = Number(idle.dataset.idleWarn) * 1000;
+    var lastActive = Date.now();
+    var showIdle = function (soon) {
+      idle.hidden = false;
+      idle.querySelectorAll("[data-idle-soon]").forEach(function (el) { el.hidden = !soon; });
+      idle.querySelector("[data-idle-over]").hidden = soon;
+    };
+    var checkIdle = function () {
+      var left = lastActive + idleLimit - Date.now();
+      if (left > idleWarn) { idle.hidden = true; return; }
+      if (left <= 0) { showIdle(false); return; }
+      var seconds = Math.ceil(left / 1000);
+      idle.querySelector("[data-idle-left]").textContent =
+        (seconds >= 60 ? Math.floor(seconds / 60) + " 分 " : "") + (seconds % 60) + " 秒";
+      showIdle(true);
+    };
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      var headers = (event.detail.requestConfig && event.detail.requestConfig.headers) || {};
+      if (event.detail.successful && headers["X-Background-Poll"] !== "1") {
+        lastActive = Date.now();
+        checkIdle();
+      }
+    });
+    setInterval(checkIdle, 1000);
+  }
+
   // Print buttons need JavaScript: they stay hidden without it (the browser's own print remains).
   function showPrintButtons(root) {
     (root || document).querySelectorAll("[data-print][hidden]").forEach(function (el) { el.hidden = false; });
