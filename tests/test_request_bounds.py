@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
 from pathlib import Path
 
 import pytest
+from waitress import wasyncore
+from waitress.buffers import TempfileBasedBuffer
 
 from xkxl_intranet import create_app
 from xkxl_intranet.files import storage
@@ -177,3 +180,89 @@ def test_the_server_gives_waitress_the_same_body_limit(app):
         assert server.adj.max_request_body_size == served.config["MAX_CONTENT_LENGTH"]
     finally:
         server.close()
+
+# ---- the server itself: waitress never spools a body the app would refuse -------------------
+
+@pytest.fixture
+def waitress_spools(monkeypatch):
+    """Every temporary file waitress makes to buffer a request body (bodies over 512 KB)."""
+    made: list[int] = []
+    real = TempfileBasedBuffer.newfile
+
+    def recording(self):
+        made.append(1)
+        return real(self)
+
+    monkeypatch.setattr(TempfileBasedBuffer, "newfile", recording)
+    return made
+
+
+@pytest.fixture
+def served(app):
+    """The app behind waitress as ``make run`` serves it (xkxl_intranet.serving)."""
+    server = make_server(app, host="127.0.0.1", port=0)
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    yield server.effective_port
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(server._map)
+    runner.join(timeout=5)
+
+
+def _session_cookie(client) -> str:
+    return f"xkxl_session={client.get_cookie('xkxl_session').value}"
+
+
+def _send(port: int, path: str, body: bytes, content_type: str, headers: dict | None = None) -> tuple[int, dict, str]:
+    """POST ``body`` over a socket, all of it (as a client that ignores the page's size check),
+    then read the whole answer."""
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:
+        conn.sendall((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+                      f"Content-Length: {len(body)}\r\nConnection: close\r\n{extra}\r\n").encode())
+        conn.sendall(body)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, text = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), fields, text.decode("utf-8", "replace")
+
+
+def test_waitress_reads_past_an_anonymous_body_without_keeping_it(app, served, waitress_spools, temp_files):
+    """Before: waitress spooled any body up to 200 MB to a temporary file, for anyone, before
+    the app refused it. Now the server applies the app's limits from the headers."""
+    body, content_type = _multipart("file", "big.bin", b"x" * (3 * MiB))
+    status, _, page = _send(served, "/login", body, content_type)
+    assert status == 413 and "提交的内容过大" in page and "16 KB" in page
+    application_id = make_application(app)
+    status, fields, _ = _send(served, f"/files/applications/{application_id}/form/upload", body, content_type)
+    assert status in (302, 303) and "/login" in fields["Location"]  # sent to log in, unread
+    assert waitress_spools == [] and temp_files == []
+    assert files_on_disk(app) == [] and stored_files(app) == []
+
+
+def test_waitress_applies_a_logged_in_clerks_limits_and_passes_a_real_upload(
+        app, city_client, served, waitress_spools):
+    city_client.get("/")
+    cookie, token = _session_cookie(city_client), city_client.csrf_token()
+    big_form = b"enterprise_name=" + b"x" * (3 * MiB)
+    status, _, page = _send(served, "/applications/new", big_form, "application/x-www-form-urlencoded",
+                            {"Cookie": cookie, "X-CSRFToken": token})
+    assert status == 413 and "1 MB" in page and waitress_spools == []
+    # A real upload of a logged-in clerk (2 MB, under the file limit) is buffered and stored.
+    application_id = make_application(app)
+    body, content_type = _multipart("file", "申报书.pdf", pdf("gate", size=2 * MiB))
+    status, _, _ = _send(served, f"/files/applications/{application_id}/form/upload", body, content_type,
+                         {"Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true"})
+    assert status == 200 and len(waitress_spools) == 1
+    assert [f.original_name for f in stored_files(app)] == ["申报书.pdf"]
+
+
+def test_a_forged_or_foreign_session_cookie_is_treated_as_no_log_in(app, served, waitress_spools):
+    body, content_type = _multipart("file", "big.bin", b"x" * MiB)
+    for cookie in ("xkxl_session=eyJfc2lkIjoieCJ9.forged.signature", "other=1"):
+        status, _, _ = _send(served, "/applications/new", body, content_type, {"Cookie": cookie})
+        assert status == 413, cookie
+    assert waitress_spools == []

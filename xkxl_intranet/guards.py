@@ -8,8 +8,9 @@
 - **Uploads only from a live session.** File parts are written into the storage's tmp folder
   only on an upload route and for a logged-in, not idle session; anywhere else they stay in
   memory (the body is small), so no body of an anonymous client is ever written to disk by the
-  app. (The WSGI server may buffer a body before the app sees it: waitress does, up to its own
-  ``max_request_body_size``, which the Makefile sets to the same limit.)
+  app. waitress buffers a body before the app sees it; the serving command gives it the same
+  limits from the headers (``serving.BodyGate``), so a body over its route's limit, or any large
+  body of a client without a log-in, is read past without being kept.
 - **Nothing kept by the browser.** Every answer but a static file says ``Cache-Control:
   no-store``: pages after log-in, receipts, downloads (OWASP ASVS 8.2.1).
 """
@@ -32,6 +33,10 @@ ANONYMOUS_BODY_BYTES = 16 * 1024
 # MAX_FORM_KB: the longest form (an application, a return reason) is some tens of KB; 1 MB holds
 # about 110,000 Chinese characters URL-encoded.
 DEFAULT_FORM_KB = 1024
+# Set by the server when it refused a body from the headers and let it pass without keeping it
+# (serving.BodyGate): the app answers 413 whatever else the request says.
+BODY_DISCARDED_HEADER = "XKXL_BODY_DISCARDED"
+BODY_DISCARDED_ENVIRON = "HTTP_" + BODY_DISCARDED_HEADER
 
 
 @dataclass(frozen=True)
@@ -62,22 +67,27 @@ def size_label(size: int) -> str:
     return f"{size // MiB} MB" if size >= MiB else f"{size // 1024} KB"
 
 
-def body_limit() -> BodyLimit:
-    """The limit of the current request, from its route and whether someone is logged in; never
-    above ``MAX_CONTENT_LENGTH``."""
-    view = current_app.view_functions.get(request.endpoint or "")
+def limit_for(app: Flask, endpoint: str | None, logged_in: bool) -> BodyLimit:
+    """The body limit of a request to ``endpoint``: the file limit plus the form's margin on an
+    upload route, else small (smaller still for a client that is not logged in). Used by the app
+    (:func:`body_limit`) and, before any body is read, by the server (``serving.BodyGate``)."""
+    view = app.view_functions.get(endpoint or "")
     upload = getattr(view, "upload_limit", None)
     if upload is not None:
         max_file_bytes, what, advice = upload[0](), upload[1], upload[2]
-        limit = BodyLimit(upload_body_limit(max_file_bytes), "文件过大",
-                          f"上传的文件超过了系统允许的大小（{what}不超过 {size_label(max_file_bytes)}），"
-                          f"未保存。{advice}", upload=True)
-    else:
-        size = (current_app.config.get("MAX_FORM_KB", DEFAULT_FORM_KB) * 1024
-                if current_user.is_authenticated else ANONYMOUS_BODY_BYTES)
-        limit = BodyLimit(size, "提交的内容过大",
-                          f"提交的内容超过了系统允许的大小（不超过 {size_label(size)}），未保存。"
-                          "请返回上一页，缩短填写的内容后重试。")
+        return BodyLimit(upload_body_limit(max_file_bytes), "文件过大",
+                         f"上传的文件超过了系统允许的大小（{what}不超过 {size_label(max_file_bytes)}），"
+                         f"未保存。{advice}", upload=True)
+    size = app.config.get("MAX_FORM_KB", DEFAULT_FORM_KB) * 1024 if logged_in else ANONYMOUS_BODY_BYTES
+    return BodyLimit(size, "提交的内容过大",
+                     f"提交的内容超过了系统允许的大小（不超过 {size_label(size)}），未保存。"
+                     "请返回上一页，缩短填写的内容后重试。")
+
+
+def body_limit() -> BodyLimit:
+    """The limit of the current request, from its route and whether someone is logged in; never
+    above ``MAX_CONTENT_LENGTH``."""
+    limit = limit_for(current_app, request.endpoint, current_user.is_authenticated)
     cap = current_app.config.get("MAX_CONTENT_LENGTH")
     return replace(limit, size=cap) if cap and cap < limit.size else limit
 
@@ -96,11 +106,12 @@ def bound_request() -> Response | None:
     limit = body_limit()
     g.body_limit = limit
     request.max_content_length = limit.size
-    if (request.content_length or 0) > limit.size:
+    uploading = limit.upload and request.method not in ("GET", "HEAD")
+    if uploading and (not current_user.is_authenticated or idle_expired()):
+        return current_app.login_manager.unauthorized()  # the body stays unread
+    if (request.content_length or 0) > limit.size or request.environ.get(BODY_DISCARDED_ENVIRON) == "1":
         abort(413)
-    if limit.upload and request.method not in ("GET", "HEAD"):
-        if not current_user.is_authenticated or idle_expired():
-            return current_app.login_manager.unauthorized()  # the body stays unread
+    if uploading:
         request.streams_into_storage = True
     return None
 

@@ -31,7 +31,8 @@ browser holding kept-alive connections, and the province polling its dashboard. 
 Each connection may need up to three descriptors (socket, request and response spill files), so
 the soft open-files limit is raised towards 4 × ``connection_limit`` where the hard limit allows.
 Request bodies are buffered by waitress before a thread takes the request (an upload from a slow
-PC holds no thread while it arrives: ``bench_files.py``).
+PC holds no thread while it arrives: ``bench_files.py``). :class:`BodyGate` gives that buffering
+the app's own limits, so no body the app would refuse is ever written to a temporary file.
 """
 from __future__ import annotations
 
@@ -41,10 +42,20 @@ import importlib
 import logging
 import resource
 from collections.abc import Callable
+from io import BytesIO
 
+from flask import Flask
+from itsdangerous import BadSignature
 from waitress import create_server
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.receiver import ChunkedReceiver, FixedStreamReceiver
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
 
 from . import create_app
+from .auth.sessions import TOKEN_KEY
+from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
 
 SETTINGS: dict[str, int | bool] = {
     "threads": 8,
@@ -114,6 +125,85 @@ def proxy_settings(trusted_proxy: str | None) -> dict:
             "trusted_proxy_headers": set(PROXY_HEADERS), "clear_untrusted_proxy_headers": True}
 
 
+class BodyGate:
+    """The app's body limits (guards.limit_for), applied by waitress from a request's headers,
+    before it buffers the body to a temporary file: without this, any client could have waitress
+    spool up to ``max_request_body_size`` (200 MB) to disk per connection before the app refused
+    it. The route comes from the app's URL map; "logged in" from the session cookie's signature
+    and its log-in token (the app still checks the session itself: the gate is only ever
+    stricter than nothing and never stricter than the app)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.urls = app.url_map.bind("gate")
+        self.cookie_name = app.config["SESSION_COOKIE_NAME"]
+        self.serializer = app.session_interface.get_signing_serializer(app)
+        self.max_age = int(app.permanent_session_lifetime.total_seconds())
+
+    def looks_logged_in(self, cookie_header: str) -> bool:
+        value = parse_cookie(cookie_header).get(self.cookie_name)
+        if not value or self.serializer is None:
+            return False
+        try:
+            return TOKEN_KEY in self.serializer.loads(value, max_age=self.max_age)
+        except (BadSignature, TypeError, ValueError):
+            return False
+
+    def refuses(self, method: str, path: str, cookie_header: str, content_length: int | None) -> bool:
+        """``content_length`` None: a chunked body, whose size is known only once read; only an
+        upload from a logged-in session may send one."""
+        try:
+            endpoint = self.urls.match(path, method=method)[0]
+        except HTTPException:
+            endpoint = None
+        logged_in = self.looks_logged_in(cookie_header)
+        with self.app.app_context():
+            limit = limit_for(self.app, endpoint, logged_in)
+        if limit.upload and not logged_in:  # the app sends such a client to log in, unread
+            return content_length is None or content_length > ANONYMOUS_BODY_BYTES
+        if content_length is None:
+            return not limit.upload
+        return content_length > limit.size
+
+
+class _Discarded:
+    """A body buffer that keeps nothing: the body of a refused request is read past (so that the
+    client, still sending, then reads the app's 413 page) but neither stored nor held."""
+
+    def append(self, data: bytes) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return 0
+
+    def getfile(self) -> BytesIO:
+        return BytesIO()
+
+    def close(self) -> None:
+        pass
+
+
+def gated_channel(gate: BodyGate) -> type[HTTPChannel]:
+    """waitress's channel whose request parser consults ``gate`` once the headers are in."""
+
+    class GatedParser(HTTPRequestParser):
+        def parse_header(self, header_plus):
+            super().parse_header(header_plus)
+            if self.body_rcv is None:
+                return
+            size = None if self.chunked else self.content_length
+            if gate.refuses(self.command, self.path, self.headers.get("COOKIE", ""), size):
+                self.headers[BODY_DISCARDED_HEADER] = "1"
+                self.expect_continue = False  # a client waiting for "100 Continue" gets the 413 first
+                self.body_rcv = (ChunkedReceiver(_Discarded()) if self.chunked
+                                 else FixedStreamReceiver(self.content_length, _Discarded()))
+
+    class GatedChannel(HTTPChannel):
+        parser_class = GatedParser
+
+    return GatedChannel
+
+
 def make_server(app: Callable, *, host: str, port: int, threads: int | None = None,
                 overrides: dict | None = None, trusted_proxy: str | None = None):
     """The waitress server with :data:`SETTINGS` (``port=0``: any free port), not yet running;
@@ -128,7 +218,10 @@ def make_server(app: Callable, *, host: str, port: int, threads: int | None = No
     config = getattr(app, "config", None)
     if config and config.get("MAX_CONTENT_LENGTH") and "max_request_body_size" not in settings:
         settings["max_request_body_size"] = int(config["MAX_CONTENT_LENGTH"])
-    return create_server(app, host=host, port=port, ident="xkxl", **settings)
+    server = create_server(app, host=host, port=port, ident="xkxl", **settings)
+    if isinstance(app, Flask):
+        server.channel_class = gated_channel(BodyGate(app))
+    return server
 
 
 def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
