@@ -18,7 +18,7 @@ from .setup import weights_text
 @dataclass(frozen=True)
 class SummaryColumn:
     heading: str
-    kind: str  # "seq", "text", "score", "int"
+    kind: str  # "seq", "text", "score", "int", "note" (text printed broken only after "，")
     width: float  # Excel characters
     print_width: float  # percent of the printed width
 
@@ -32,7 +32,7 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("市（州）", "text", 10, 6.5),
     SummaryColumn("工业互联网平台名称", "text", 26, 13),
     SummaryColumn("依托企业", "text", 26, 12.5),
-    SummaryColumn("各专家综合得分（意见）", "text", 40, 21),
+    SummaryColumn("各专家综合得分（意见）", "text", 40, 19.5),
     SummaryColumn("有效评分", "int", 8, 4.5),
     SummaryColumn("平均分", "score", 9, 5.5),
     SummaryColumn("极差", "score", 8, 4.5),
@@ -42,7 +42,7 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("不推荐", "int", 7, 3.5),
     SummaryColumn("省厅标记", "text", 16, 7.5),
     # Why a row has no rank although it has scores (its city's batch was returned).
-    SummaryColumn("备注", "text", 14, 6),
+    SummaryColumn("备注", "note", 14, 7.5),
 )
 assert abs(sum(c.print_width for c in SUMMARY_COLUMNS) - 100) < 0.01
 
@@ -90,6 +90,16 @@ class ReviewSummary:
         if isinstance(value, Decimal):
             return f"{value:.2f}"
         return str(value)
+
+    @classmethod
+    def phrases(cls, column: SummaryColumn, value: Any) -> list[str]:
+        """The printed text in the pieces a line should break between: a note after each "，"
+        (「批次已退回，」「不参与排名」), any other cell whole."""
+        text = cls.text(column, value)
+        if column.kind != "note":
+            return [text]
+        pieces = text.split("，")
+        return [piece + "，" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
 
 
 def build_summary(ranking: Ranking) -> ReviewSummary:
