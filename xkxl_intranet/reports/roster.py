@@ -2,6 +2,8 @@
 with what a user may see of it: a clerk's roster would hold only their own city's rows."""
 from __future__ import annotations
 
+from operator import itemgetter
+
 from markupsafe import Markup
 from sqlalchemy import and_, func, select
 
@@ -66,6 +68,11 @@ def _roster_statement(round_: Round, roster_list: RosterList):
     return stmt
 
 
+# What each row of the roster's query gives, in this order (the view 「含未报送」 adds the standing).
+_ROW_KEYS = ("city", "platform_name", "enterprise_name", "credit_code", "contact_name", "contact_mobile",
+             "state", "mark", *ROSTER_KEY_FIELDS, "standing")
+
+
 def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterEntry]:
     """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
     see, or those with the list's mark, city by city in 附件3 order: one query of the printed
@@ -73,17 +80,14 @@ def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterE
     stmt = scope_to_city(_roster_statement(round_, roster_list), Application.city_id, user)
     if roster_list.mark:
         stmt = stmt.where(Application.province_mark == roster_list.mark)
-    keys = [c.key for c in roster_list.columns[1:]]  # without the 序号
+    in_column_order = itemgetter(*(_ROW_KEYS.index(c.key) for c in roster_list.columns[1:]))  # no 序号
     figure_count = len(ROSTER_KEY_FIELDS)
     entries = []
     for mark_value, city, platform, enterprise, code, contact, mobile, state, *rest in db.session.execute(stmt):
-        values = {"city": city, "platform_name": platform or "", "enterprise_name": enterprise or "",
-                  "credit_code": code or "", "contact_name": contact or "", "contact_mobile": mobile or "",
-                  "state": state_label(state), "mark": mark_label(mark_value),
-                  **dict(zip(ROSTER_KEY_FIELDS, rest[:figure_count], strict=True))}
-        if roster_list.include_unreported:
-            values["standing"] = standing_label(rest[figure_count], state)
-        entries.append(RosterEntry(mark_value, tuple(values[key] for key in keys)))
+        standing = standing_label(rest[figure_count], state) if roster_list.include_unreported else None
+        values = (city, platform or "", enterprise or "", code or "", contact or "", mobile or "",
+                  state_label(state), mark_label(mark_value), *rest[:figure_count], standing)
+        entries.append(RosterEntry(mark_value, in_column_order(values)))
     return entries
 
 

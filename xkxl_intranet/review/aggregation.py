@@ -22,6 +22,7 @@ from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import sheet_totals
 from ..rounds.desk import mark_application
 from ..rounds.models import BatchState
+from ..rounds.state import REPORTED_STATES
 from .models import ACTIVE_STATES, Assignment, ReviewRound, SheetState
 from .queries import batch_states, reviewable_applications, sheets_by_application
 
@@ -42,9 +43,6 @@ class Exclusion:
     refusal: str  # why a mark set from the ranking is refused meanwhile
 
 
-REPORTED_BATCH_STATES = (BatchState.REPORTED, BatchState.ACCEPTED)
-
-
 def exclusion(application: Application, batch_state: BatchState | None) -> Exclusion:
     """Why ``application`` (not reviewable) takes no rank, from its city's batch state and its
     市州初审 state."""
@@ -53,7 +51,7 @@ def exclusion(application: Application, batch_state: BatchState | None) -> Exclu
         return Exclusion("批次已退回，不参与排名",
                          f"“{title}”所在市（州）的批次已{BatchState.RETURNED.label}，不参与排名，"
                          "暂不能标记推荐结果；该市（州）重新报送后恢复排名，届时再标记。")
-    if batch_state not in REPORTED_BATCH_STATES:
+    if batch_state not in REPORTED_STATES:
         label = (batch_state or BatchState.NOT_STARTED).label
         return Exclusion(f"批次{label}，不参与排名",
                          f"“{title}”所在市（州）的批次为“{label}”，不参与排名，"
