@@ -107,9 +107,9 @@ def test_roster_counts_match_the_database(app, province_client):
     assert len(_rows(wb["未入选"])) == by_mark["not_selected"]
     assert {r[4] for r in _rows(wb["全部"])} == codes
     page = province_client.get("/reports/").get_data(as_text=True)
-    assert re.search(r"全省申报名单</td>\s*<td class=\"num\">4</td>", page)
-    assert re.search(r"全省申报名单（含未报送）</td>\s*<td class=\"num\">8</td>", page)
-    assert re.search(r"推荐工信部名单</td>\s*<td class=\"num\">2</td>", page)
+    assert re.search(r"全省申报名单</a></td>\s*<td class=\"num\">4</td>", page)
+    assert re.search(r"全省申报名单（含未报送）</a></td>\s*<td class=\"num\">8</td>", page)
+    assert re.search(r"推荐工信部名单</a></td>\s*<td class=\"num\">2</td>", page)
 
 
 def test_filtered_lists_use_the_same_layout(app, viewer_client):

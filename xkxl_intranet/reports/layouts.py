@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +75,9 @@ class Summary:
 
 # ---- the province-wide roster -------------------------------------------------------------------
 
+PART_SEPARATOR = " · "
+UNREPORTED_SUFFIX = "（含未报送）"
+
 ROSTER_KEY_FIELDS = ("devices_total", "models_total", "apps_total", "users_registered",
                      "developers_registered", "revenue_2021")
 
@@ -88,10 +91,17 @@ class Column:
     print_width: float  # share of the printed page width, in percent
     field: Field | None = None  # the declared field of a figure column
     keep_whole: bool = False  # short fixed words (状态, 省厅标记): printed on one line, never cut
+    keep_parts: bool = False  # words joined by PART_SEPARATOR: each on one line, a break only between
 
     @property
     def is_number(self) -> bool:
         return self.kind in ("int", "money", "percent")
+
+    def parts(self, value: Any) -> list[str]:
+        """The printed text in the pieces a line may break between (one piece unless
+        ``keep_parts``)."""
+        text = self.text(value)
+        return text.split(PART_SEPARATOR) if self.keep_parts and text else [text]
 
     def text(self, value: Any) -> str:
         """The value as printed: a figure through the one formatter, with thousands separators
@@ -127,6 +137,27 @@ ROSTER_COLUMNS: tuple[Column, ...] = (
 )
 assert abs(sum(c.print_width for c in ROSTER_COLUMNS) - 100) < 0.01
 
+# 报送情况, only in the views 「含未报送」: the city's batch state and, where the application is not
+# 初审通过, its 市州初审 state (「填报中 · 草稿」). Printed on two lines at most, broken only
+# between the two words; the official columns give up the room it takes.
+STANDING_COLUMN = Column("standing", "报送情况", "text", 18, 6.5, keep_parts=True)
+_UNREPORTED_PRINT_WIDTHS = {"city": 5.5, "platform_name": 9, "enterprise_name": 9, "credit_code": 11,
+                            "contact_name": 4, "state": 7}
+
+
+def _with_standing() -> tuple[Column, ...]:
+    """The official columns, narrower where they have room to spare, with 报送情况 after 状态."""
+    columns = []
+    for column in ROSTER_COLUMNS:
+        columns.append(replace(column, print_width=_UNREPORTED_PRINT_WIDTHS.get(column.key, column.print_width)))
+        if column.key == "state":
+            columns.append(STANDING_COLUMN)
+    return tuple(columns)
+
+
+UNREPORTED_ROSTER_COLUMNS: tuple[Column, ...] = _with_standing()
+assert abs(sum(c.print_width for c in UNREPORTED_ROSTER_COLUMNS) - 100) < 0.01
+
 
 @dataclass(frozen=True)
 class RosterList:
@@ -134,22 +165,27 @@ class RosterList:
     name: str  # printed after the round's title
     mark: str | None  # ProvinceMark value, or None for every application
     # False: only what the cities reported (初审通过 in a 已报送/已受理 batch). True: drafts,
-    # 不推荐 and unreported batches too — and the name says so on every print.
+    # 不推荐 and unreported batches too — the name says so on every print, and a 报送情况
+    # column says where each application stands.
     include_unreported: bool = False
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return UNREPORTED_ROSTER_COLUMNS if self.include_unreported else ROSTER_COLUMNS
 
 
 ROSTER_LISTS: dict[str, RosterList] = {
     "all": RosterList("all", "全省申报名单", None),
     "recommended": RosterList("recommended", "推荐工信部名单", "recommended"),
     "cultivation": RosterList("cultivation", "列入省级培育名单", "cultivation"),
-    "unreported": RosterList("unreported", "全省申报名单（含未报送）", None, include_unreported=True),
+    "unreported": RosterList("unreported", f"全省申报名单{UNREPORTED_SUFFIX}", None, include_unreported=True),
 }
 
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """One application with everything the roster prints, in :data:`ROSTER_COLUMNS` order
-    (without the 序号, which depends on the sheet)."""
+    """One application with everything the roster prints, in the order of its list's
+    :attr:`RosterList.columns` (without the 序号, which depends on the sheet)."""
 
     mark: str | None  # ProvinceMark value
     values: tuple[Any, ...]
@@ -171,6 +207,10 @@ class Roster:
     list: RosterList
     generated_at: datetime
     sheets: tuple[RosterSheet, ...]  # the first is the list itself; "all" adds one per mark
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self.list.columns
 
     @property
     def title(self) -> str:

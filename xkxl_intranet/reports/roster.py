@@ -2,8 +2,10 @@
 with what a user may see of it: a clerk's roster would hold only their own city's rows."""
 from __future__ import annotations
 
+from operator import itemgetter
+
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..auth.scoping import scope_to_city
@@ -11,9 +13,18 @@ from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..printing import css_string, print_pdf
-from ..rounds.models import City, Round
+from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.state import counted
-from .layouts import ROSTER_COLUMNS, ROSTER_KEY_FIELDS, ROSTER_LISTS, Roster, RosterEntry, RosterSheet
+from .layouts import (
+    PART_SEPARATOR,
+    ROSTER_KEY_FIELDS,
+    ROSTER_LISTS,
+    UNREPORTED_SUFFIX,
+    Roster,
+    RosterEntry,
+    RosterList,
+    RosterSheet,
+)
 
 MARK_LIST_NAMES = {ProvinceMark.RECOMMENDED: "推荐工信部名单", ProvinceMark.CULTIVATION: "列入省级培育名单",
                    ProvinceMark.NOT_SELECTED: "未入选名单"}
@@ -31,24 +42,53 @@ def mark_label(mark: str | None) -> str:
     return ProvinceMark(mark).label if mark else ""
 
 
-def roster_entries(user, round_: Round, mark: str | None = None, *,
-                   include_unreported: bool = False) -> list[RosterEntry]:
-    """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
-    see, or those with ``mark``, city by city in 附件3 order: one query of the printed columns."""
+def standing_label(batch_state: str | None, review_state: str | None) -> str:
+    """报送情况: the city's batch state (no batch yet: 未开始) and, where the application is not
+    初审通过, its 市州初审 state — 「已报送」, 「填报中 · 草稿」, 「退回修改 · 市州不推荐」. Both words
+    are the states' own labels."""
+    batch = BatchState(batch_state).label if batch_state else BatchState.NOT_STARTED.label
+    if review_state == ReviewState.PASSED:
+        return batch
+    return f"{batch}{PART_SEPARATOR}{state_label(review_state)}"
+
+
+def _roster_statement(round_: Round, roster_list: RosterList):
+    """The printed columns of the list's applications, one row each, in 附件3 order; the view
+    「含未报送」 adds the city's batch state at the end."""
     figures = [getattr(Application, key) for key in ROSTER_KEY_FIELDS]
     stmt = (select(Application.province_mark, City.name, Application.platform_name,
                    Application.enterprise_name, Application.credit_code, Application.contact_name,
                    Application.contact_mobile, Application.review_state, *figures)
             .join(City, Application.city_id == City.id)
-            .where(counted(round_, include_unreported=include_unreported))
+            .where(counted(round_, include_unreported=roster_list.include_unreported))
             .order_by(City.sort_order, Application.position, Application.id))
-    stmt = scope_to_city(stmt, Application.city_id, user)
-    if mark:
-        stmt = stmt.where(Application.province_mark == mark)
-    return [RosterEntry(mark_value, (city, platform or "", enterprise or "", code or "", contact or "",
-                                     mobile or "", state_label(state), mark_label(mark_value), *numbers))
-            for mark_value, city, platform, enterprise, code, contact, mobile, state, *numbers
-            in db.session.execute(stmt)]
+    if roster_list.include_unreported:
+        stmt = stmt.add_columns(CityBatch.state).outerjoin(
+            CityBatch, and_(CityBatch.round_id == Application.round_id, CityBatch.city_id == Application.city_id))
+    return stmt
+
+
+# What each row of the roster's query gives, in this order (the view 「含未报送」 adds the standing).
+_ROW_KEYS = ("city", "platform_name", "enterprise_name", "credit_code", "contact_name", "contact_mobile",
+             "state", "mark", *ROSTER_KEY_FIELDS, "standing")
+
+
+def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterEntry]:
+    """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
+    see, or those with the list's mark, city by city in 附件3 order: one query of the printed
+    columns, each row's values in the order of the list's columns."""
+    stmt = scope_to_city(_roster_statement(round_, roster_list), Application.city_id, user)
+    if roster_list.mark:
+        stmt = stmt.where(Application.province_mark == roster_list.mark)
+    in_column_order = itemgetter(*(_ROW_KEYS.index(c.key) for c in roster_list.columns[1:]))  # no 序号
+    figure_count = len(ROSTER_KEY_FIELDS)
+    entries = []
+    for mark_value, city, platform, enterprise, code, contact, mobile, state, *rest in db.session.execute(stmt):
+        standing = standing_label(rest[figure_count], state) if roster_list.include_unreported else None
+        values = (city, platform or "", enterprise or "", code or "", contact or "", mobile or "",
+                  state_label(state), mark_label(mark_value), *rest[:figure_count], standing)
+        entries.append(RosterEntry(mark_value, in_column_order(values)))
+    return entries
 
 
 def build_roster(user, round_: Round, list_key: str) -> Roster:
@@ -57,12 +97,13 @@ def build_roster(user, round_: Round, list_key: str) -> Roster:
     roster_list = ROSTER_LISTS.get(list_key)
     if roster_list is None:
         raise NotFound
-    entries = roster_entries(user, round_, roster_list.mark,
-                             include_unreported=roster_list.include_unreported)
+    entries = roster_entries(user, round_, roster_list)
     sheets = [RosterSheet("全部" if roster_list.mark is None else roster_list.name[:31],
                           f"{round_.title}{roster_list.name}", tuple(entries))]
+    # A mark's sheet of the view 「含未报送」 holds unreported applications too: its title says so.
+    suffix = UNREPORTED_SUFFIX if roster_list.include_unreported else ""
     if roster_list.mark is None:
-        sheets.extend(RosterSheet(mark.label, f"{round_.title}{MARK_LIST_NAMES[mark]}",
+        sheets.extend(RosterSheet(mark.label, f"{round_.title}{MARK_LIST_NAMES[mark]}{suffix}",
                                   tuple(e for e in entries if e.mark == mark.value))
                       for mark in ProvinceMark)
     return Roster(round_.title, roster_list, now(), tuple(sheets))
@@ -85,6 +126,7 @@ def roster_counts(user, round_: Round) -> dict[str, int]:
 def roster_pdf(roster: Roster) -> bytes:
     """The roster's first sheet, A4 landscape, with the print date and title in the margins."""
     printed = roster.generated_at.strftime("%Y-%m-%d %H:%M")
-    return print_pdf("reports/roster_print.html", roster=roster, columns=ROSTER_COLUMNS, printed=printed,
+    return print_pdf("reports/roster_print.html", roster=roster, columns=roster.columns, printed=printed,
+                     part_separator=PART_SEPARATOR,
                      footer_left=Markup(css_string(f"打印日期：{printed}")),
                      footer_center=Markup(css_string(roster.title)))

@@ -23,7 +23,7 @@ from . import imports
 from . import roster as rosters
 from . import summary as summaries
 from .forms import CancelForm, ContactForm, ImportConfirmForm, ImportUploadForm, MoveForm
-from .layouts import ROSTER_LISTS, SUMMARY_HEADERS
+from .layouts import PART_SEPARATOR, ROSTER_LISTS, SUMMARY_HEADERS
 from .template_reader import ERROR, MAX_APPLICATIONS, MAX_FILE_BYTES, WARNING
 from .workbooks import roster_workbook, summary_workbook
 
@@ -146,6 +146,15 @@ def _roster_file(list_key: str, suffix: str, make) -> tuple[bytes, str]:
 
     key = (suffix, list_key, round_.id, audit_stamp(), current_user.role)
     return report_cache().get_or_render(key, build)
+
+
+@bp.route("/roster/<list_key>")
+@login_required
+@staff_required
+def roster(list_key: str):
+    """The list on screen, with the columns its Excel and PDF print."""
+    result = rosters.build_roster(current_user, round_or_404(), list_key)
+    return render_template("reports/roster.html", roster=result, part_separator=PART_SEPARATOR)
 
 
 @bp.route("/roster/<list_key>.xlsx")

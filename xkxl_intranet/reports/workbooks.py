@@ -31,11 +31,11 @@ from .layouts import (
     MAX_APPLICATIONS,
     META_SHEET,
     NOTE_ROW,
-    ROSTER_COLUMNS,
     SECTION_COLUMN,
     SUMMARY_HEADERS,
     TITLE_ROW,
     UNIT_COLUMN,
+    Column,
     Roster,
     RosterSheet,
     Summary,
@@ -183,8 +183,7 @@ def _roster_style(workbook: Workbook, kind: str) -> str:
     return name
 
 
-def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
-    columns = ROSTER_COLUMNS
+def _roster_sheet(ws: Worksheet, sheet: RosterSheet, columns: tuple[Column, ...], subtitle: str) -> None:
     last = len(columns)
     last_letter = get_column_letter(last)
     merged_line(ws, 1, last, sheet.title, font=TITLE, alignment=CENTER, height=30)
@@ -212,13 +211,14 @@ def _roster_sheet(ws: Worksheet, sheet: RosterSheet, subtitle: str) -> None:
 
 
 def roster_workbook(roster: Roster) -> bytes:
-    """The roster: the list itself, and for the full roster one more sheet per province mark."""
+    """The roster: the list itself, and for the full roster one more sheet per province mark,
+    every sheet with the list's columns (the view 「含未报送」 adds 报送情况)."""
     wb = Workbook()
     subtitle = f"导出时间：{roster.generated_at:%Y-%m-%d %H:%M}"
     for index, sheet in enumerate(roster.sheets):
         ws = wb.active if index == 0 else wb.create_sheet()
         ws.title = sheet.name
-        _roster_sheet(ws, sheet, subtitle)
+        _roster_sheet(ws, sheet, roster.columns, subtitle)
     return save_workbook(wb)
 
 

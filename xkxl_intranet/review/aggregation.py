@@ -1,6 +1,12 @@
 """What the province reads from the experts: per application each expert's total, the mean,
 the spread, outliers and the rank within the round; the ranking across the province; and the
-province's mark set from it, audited with the scores it saw."""
+province's mark set from it, audited with the scores it saw.
+
+Only what the cities reported (初审通过 in a 已报送/已受理 batch) is ranked. An application that
+left that set after experts were assigned (its city's batch was returned) keeps its scores on
+every list and print, but takes no rank, pushes no one down and is not counted among the ranked;
+its row says why (:class:`Exclusion`), and marking it from the ranking is refused until the city
+has reported again, when it is ranked again."""
 from __future__ import annotations
 
 import hashlib
@@ -9,14 +15,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..applications.models import Application, ProvinceMark
+from ..applications.models import Application, ProvinceMark, ReviewState
 from ..domain.errors import Refused
 from ..domain.review_aggregation import OUTLIER_GAP, Aggregate, aggregate, competition_ranks
 from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import sheet_totals
 from ..rounds.desk import mark_application
+from ..rounds.models import BatchState
+from ..rounds.state import REPORTED_STATES
 from .models import ACTIVE_STATES, Assignment, ReviewRound, SheetState
-from .queries import reviewable_applications, sheets_by_application
+from .queries import batch_states, reviewable_applications, sheets_by_application
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,33 @@ class ExpertScore:
     sheet: Assignment
     total: Decimal | None  # only a submitted sheet counts
     outlier: bool = False
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Why an application that holds score sheets is not ranked: it is no longer among what the
+    cities reported."""
+
+    note: str  # what its row says, on the page and in the prints
+    refusal: str  # why a mark set from the ranking is refused meanwhile
+
+
+def exclusion(application: Application, batch_state: BatchState | None) -> Exclusion:
+    """Why ``application`` (not reviewable) takes no rank, from its city's batch state and its
+    市州初审 state."""
+    title = application.title
+    if batch_state is BatchState.RETURNED:
+        return Exclusion("批次已退回，不参与排名",
+                         f"“{title}”所在市（州）的批次已{BatchState.RETURNED.label}，不参与排名，"
+                         "暂不能标记推荐结果；该市（州）重新报送后恢复排名，届时再标记。")
+    if batch_state not in REPORTED_STATES:
+        label = (batch_state or BatchState.NOT_STARTED).label
+        return Exclusion(f"批次{label}，不参与排名",
+                         f"“{title}”所在市（州）的批次为“{label}”，不参与排名，"
+                         "暂不能标记推荐结果；该市（州）报送后再标记。")
+    label = ReviewState(application.review_state).label
+    return Exclusion(f"市州初审为“{label}”，不参与排名",
+                     f"“{title}”的市州初审为“{label}”，不在已报送的申报之中，不参与排名，不能标记推荐结果。")
 
 
 @dataclass
@@ -34,6 +69,7 @@ class ApplicationReview:
     result: Aggregate
     rank: int | None = None
     ranked: int = 0  # how many applications of the round have a rank
+    exclusion: Exclusion | None = None  # set when it is not among what the cities reported
 
     @property
     def submitted(self) -> list[ExpertScore]:
@@ -62,6 +98,9 @@ class ApplicationReview:
     @property
     def line(self) -> str:
         """One line for the audit summary: 评审第2名（共5份），平均分 85.33，2位专家。"""
+        if self.exclusion is not None:
+            figures = f"，平均分 {self.result.mean}" if self.result.mean is not None else ""
+            return f"评审：{self.exclusion.note}{figures}（已分配{len(self.scores)}位专家）"
         if self.result.mean is None:
             return f"评审：尚无已提交的评分（已分配{len(self.scores)}位专家）"
         return (f"评审第{self.rank}名（共{self.ranked}份），平均分 {self.result.mean}，"
@@ -95,13 +134,21 @@ def _application_review(review: ReviewRound, application: Application, sheets: l
 def round_reviews(review: ReviewRound) -> list[ApplicationReview]:
     """Every reviewable application of the round with its experts' scores and its rank (in
     附件3 order); applications outside the reviewable set that still hold sheets (their batch
-    was returned) come last, so no score is ever hidden."""
+    was returned) come last with the reason they are not ranked, so no score is ever hidden,
+    and they neither take a rank nor count among the ranked."""
     sheets = sheets_by_application(review)
     applications = reviewable_applications(review.round)
     listed = {a.id for a in applications}
+    rows = [_application_review(review, a, sheets.get(a.id, [])) for a in applications]
     extra = [group[0].application for app_id, group in sheets.items() if app_id not in listed]
-    rows = [_application_review(review, a, sheets.get(a.id, [])) for a in applications + extra]
-    ranks = competition_ranks({row.application.id: row.result.mean for row in rows})
+    if extra:
+        states = batch_states(review.round)
+        extra.sort(key=lambda a: (a.city.sort_order, a.position, a.id))
+        for application in extra:
+            row = _application_review(review, application, sheets[application.id])
+            row.exclusion = exclusion(application, states.get(application.city_id))
+            rows.append(row)
+    ranks = competition_ranks({row.application.id: row.result.mean for row in rows if row.exclusion is None})
     for row in rows:
         row.rank = ranks.get(row.application.id)
         row.ranked = len(ranks)
@@ -113,7 +160,8 @@ def application_review(review: ReviewRound, application: Application) -> Applica
 
 
 SORTS = {
-    "rank": ("排名", lambda r: (r.rank is None, r.rank or 0, r.application.city.sort_order)),
+    "rank": ("排名", lambda r: (r.rank is None, r.exclusion is not None, r.rank or 0,
+                               r.application.city.sort_order)),
     "city": ("市（州）", lambda r: (r.application.city.sort_order, r.application.position)),
     "mean": ("平均分", lambda r: (r.result.mean is None, -(r.result.mean or 0))),
     "range": ("极差", lambda r: (r.result.range is None, -(r.result.range or 0))),
@@ -139,7 +187,8 @@ def ranking(review: ReviewRound, sort: str = "rank", descending: bool = False) -
     submitted = sum(len(r.submitted) for r in rows)
     assigned = sum(len(r.scores) for r in rows)
     return Ranking(review, rows, sort, descending, {
-        "applications": len(rows), "ranked": sum(r.rank is not None for r in rows),
+        "applications": sum(r.exclusion is None for r in rows), "ranked": sum(r.rank is not None for r in rows),
+        "excluded": sum(r.exclusion is not None for r in rows),
         "assigned": assigned, "submitted": submitted,
         "outliers": sum(any(s.outlier for s in r.scores) or r.result.disagreement for r in rows)})
 
@@ -148,10 +197,13 @@ def mark_with_scores(user, review: ReviewRound, application: Application, mark: 
                      seen: str) -> ApplicationReview:
     """The province's mark, set from the ranking: refused when the scores changed since the
     officer's page was drawn (``seen`` is that page's fingerprint); the scores go into the mark's
-    audit event."""
+    audit event. An application outside what the cities reported (its batch was returned)
+    is not marked from the ranking: the message says why and when it can be."""
     row = application_review(review, application)
     if row is None:
         raise Refused("这份申报不在本轮评审范围内。")
+    if row.exclusion is not None:
+        raise Refused(row.exclusion.refusal)
     if seen != row.fingerprint():
         raise Refused(f"“{application.title}”的评分刚有变化（有专家提交或评分表被退回）。"
                       "请核对最新得分后再标记。")

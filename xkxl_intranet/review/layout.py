@@ -18,7 +18,7 @@ from .setup import weights_text
 @dataclass(frozen=True)
 class SummaryColumn:
     heading: str
-    kind: str  # "seq", "text", "score", "int"
+    kind: str  # "seq", "text", "score", "int", "note" (text printed broken only after "，")
     width: float  # Excel characters
     print_width: float  # percent of the printed width
 
@@ -30,9 +30,9 @@ class SummaryColumn:
 SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("排名", "seq", 6, 4),
     SummaryColumn("市（州）", "text", 10, 6.5),
-    SummaryColumn("工业互联网平台名称", "text", 26, 14),
-    SummaryColumn("依托企业", "text", 26, 14),
-    SummaryColumn("各专家综合得分（意见）", "text", 40, 24),
+    SummaryColumn("工业互联网平台名称", "text", 26, 13),
+    SummaryColumn("依托企业", "text", 26, 12.5),
+    SummaryColumn("各专家综合得分（意见）", "text", 40, 19.5),
     SummaryColumn("有效评分", "int", 8, 4.5),
     SummaryColumn("平均分", "score", 9, 5.5),
     SummaryColumn("极差", "score", 8, 4.5),
@@ -40,7 +40,9 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("推荐", "int", 6, 3.5),
     SummaryColumn("可培育", "int", 7, 3.5),
     SummaryColumn("不推荐", "int", 7, 3.5),
-    SummaryColumn("省厅标记", "text", 16, 8),
+    SummaryColumn("省厅标记", "text", 16, 7.5),
+    # Why a row has no rank although it has scores (its city's batch was returned).
+    SummaryColumn("备注", "note", 14, 7.5),
 )
 assert abs(sum(c.print_width for c in SUMMARY_COLUMNS) - 100) < 0.01
 
@@ -63,7 +65,8 @@ def _cells(row: ApplicationReview) -> tuple[Any, ...]:
     return (row.rank, row.application.city.name, row.application.platform_name or "",
             row.application.enterprise_name or "", _experts_cell(row), result.count, result.mean, result.range,
             result.stdev, opinions[Opinion.RECOMMEND.label], opinions[Opinion.CULTIVATE.label],
-            opinions[Opinion.REJECT.label], row.mark.label if row.mark else "")
+            opinions[Opinion.REJECT.label], row.mark.label if row.mark else "",
+            row.exclusion.note if row.exclusion else "")
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,16 @@ class ReviewSummary:
             return f"{value:.2f}"
         return str(value)
 
+    @classmethod
+    def phrases(cls, column: SummaryColumn, value: Any) -> list[str]:
+        """The printed text in the pieces a line should break between: a note after each "，"
+        (「批次已退回，」「不参与排名」), any other cell whole."""
+        text = cls.text(column, value)
+        if column.kind != "note":
+            return [text]
+        pieces = text.split("，")
+        return [piece + "，" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+
 
 def build_summary(ranking: Ranking) -> ReviewSummary:
     review = ranking.review
@@ -95,6 +108,7 @@ def build_summary(ranking: Ranking) -> ReviewSummary:
     return ReviewSummary(
         f"{review.round.title}评审汇总表",
         (f"评审截止：{format_deadline(review.deadline)}（北京时间） · 权重：{weights_text(review.weight_map)}",
-         f"申报 {counts['applications']} 份，已排名 {counts['ranked']} 份；评分表已提交 {counts['submitted']} / "
-         f"{counts['assigned']} 份"),
+         f"申报 {counts['applications']} 份，已排名 {counts['ranked']} 份"
+         + (f"（另有 {counts['excluded']} 份不参与排名，原因见备注）" if counts["excluded"] else "")
+         + f"；评分表已提交 {counts['submitted']} / {counts['assigned']} 份"),
         now(), tuple(_cells(row) for row in ranking.rows))

@@ -13,7 +13,7 @@ from ..auth.scoping import scope_assignments
 from ..domain.duplicates import platform_key
 from ..domain.errors import NotFound
 from ..extensions import db
-from ..rounds.models import City, Round
+from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.state import counted
 from .models import ACTIVE_STATES, Assignment, Conflict, ReviewRound, SheetState
 
@@ -39,6 +39,12 @@ def reviewable_applications(round_: Round) -> list[Application]:
         select(Application).join(City, Application.city_id == City.id).where(counted(round_))
         .options(load_only(*REVIEW_COLUMNS))
         .order_by(City.sort_order, Application.position, Application.id)))
+
+
+def batch_states(round_: Round) -> dict[int, BatchState]:
+    """City id -> the state of its batch in the round (cities without a batch are left out)."""
+    rows = db.session.execute(select(CityBatch.city_id, CityBatch.state).where(CityBatch.round_id == round_.id))
+    return {city_id: BatchState(state) for city_id, state in rows}
 
 
 def is_reviewable(application: Application) -> bool:

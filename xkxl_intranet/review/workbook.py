@@ -23,7 +23,7 @@ from ..reports.workbooks import (
 )
 from .layout import ReviewSummary
 
-FORMATS = {"score": "0.00", "int": "0", "seq": "0", "text": "@"}
+FORMATS = {"score": "0.00", "int": "0", "seq": "0", "text": "@", "note": "@"}
 
 
 def summary_workbook(summary: ReviewSummary) -> bytes:
