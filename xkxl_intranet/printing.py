@@ -4,6 +4,10 @@ reports and the demo's 申报书 alike.
 Print templates are rendered with :func:`render_print`, which does not run the page's context
 processors: a PDF needs no navigation, reminder banner or countdown, and must not pay the
 queries behind them. The CJK fonts come from Debian's fonts-noto-cjk (installed by make).
+Every print template extends ``templates/print/base.html``, which holds the rules all prints
+share (A4, black, ruled tables whose header repeats and whose rows stay whole); the two
+landscape lists (roster, 评审汇总表) extend ``print/list.html``; a print itself keeps only what
+is its own. The HTML is complete in itself: no stylesheet, font or image is fetched.
 
 The print templates (``templates/*/*_print.html``) use a handful of elements. WeasyPrint
 matches its complete HTML5 user-agent stylesheet (some 250 rules, most of them for forms,

@@ -1,6 +1,8 @@
 """The report PDFs: print templates render with only what they are given (no request, no
 context processors), and the lean user-agent stylesheet (printing.py) gives the same pages."""
 import io
+import re
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -32,3 +34,18 @@ def test_css_strings_cannot_break_out_of_the_style_element():
     escaped = css_string('a"b\\c</style><script>\n')
     assert escaped.count('"') == 2 and "<" not in escaped and "\n" not in escaped
     assert escaped == '"a\\22 b\\5C c\\3C /style\\3E \\3C script\\3E \\A "'
+
+
+def test_every_print_extends_the_print_layout_and_loads_nothing_from_outside():
+    """The rules all prints share live in templates/print/ once; no print repeats the head or
+    names a URL (the PDFs, like the pages, load nothing from outside the server)."""
+    templates = Path(__file__).parents[2] / "xkxl_intranet" / "templates"
+    prints = sorted(templates.glob("*/*_print.html"))
+    assert len(prints) >= 6
+    for path in prints:
+        source = path.read_text(encoding="utf-8")
+        assert source.startswith('{% extends "print/'), path.name
+        assert "<!doctype" not in source.lower() and "<style" not in source, path.name
+    for path in [*prints, *templates.glob("print/*.html"), *templates.glob("rounds/_receipt_body.html")]:
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"https?:|//[\w.-]+\.\w|@import|url\(|<link|<img|<script", source), path.name
