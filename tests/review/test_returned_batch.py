@@ -159,3 +159,29 @@ def test_the_ranking_page_shows_the_reason_and_refuses_the_mark(app, scored, pro
         assert db.session.get(Application, scored["绵阳甲"]).province_mark is None
     detail = viewer_client.get(f"/applications/{scored['绵阳甲']}").get_data(as_text=True)
     assert NOTE in detail and "名</span>" not in detail and "90.00" in detail
+
+
+def test_the_assignment_page_lists_a_returned_rows_sheets_and_lets_an_open_one_go(app, province_client):
+    """组织与分配 lists the reviewable applications; one whose batch was returned after it was
+    assigned keeps its sheets, shown in a section of their own with the reason, where a sheet not
+    yet submitted can be taken back (a submitted one stays)."""
+    open_review(app, n=2)
+    mianyang = passed(app, "mianyang", platform_name="绵阳甲平台")
+    report(app, "mianyang")
+    submitted = give(app, mianyang, "expert1")
+    fill(app, submitted, 9)
+    still_open = give(app, mianyang, "expert2")
+    _return(app)
+    page = province_client.get("/review/manage").get_data(as_text=True)
+    section = re.search(r'<section class="card" id="outside-scope">(.*?)</section>', page, re.S)
+    assert section and "已分配但暂不在评审范围的申报（1 份）" in section[1]
+    assert "绵阳甲平台" in section[1] and NOTE in section[1]
+    assert section[1].count("/remove") == 1  # only the open sheet can be taken back
+    scope = re.search(r'<section class="card" id="applications">(.*?)</section>', page, re.S)[1]
+    assert "绵阳甲平台" not in scope
+    response = province_client.post(f"/review/sheets/{still_open}/remove",
+                                    data={"next": "/review/manage#outside-scope"})
+    assert response.status_code in (302, 303)
+    page = province_client.get("/review/manage").get_data(as_text=True)
+    section = re.search(r'<section class="card" id="outside-scope">(.*?)</section>', page, re.S)[1]
+    assert "/remove" not in section and "已提交" in section

@@ -61,6 +61,29 @@ def exclusion(application: Application, batch_state: BatchState | None) -> Exclu
                      f"“{title}”的市州初审为“{label}”，不在已报送的申报之中，不参与排名，不能标记推荐结果。")
 
 
+@dataclass(frozen=True)
+class OutsideScope:
+    """An application that holds score sheets but is no longer among what the cities reported."""
+
+    application: Application
+    sheets: list[Assignment]
+    exclusion: Exclusion
+
+
+def outside_scope(review: ReviewRound, applications: list[Application] | None = None,
+                  sheets: dict[int, list[Assignment]] | None = None) -> list[OutsideScope]:
+    """Applications with sheets outside the reviewable set (their batch was returned, or the
+    city no longer recommends them), in 附件3 order, each with why it is not ranked."""
+    sheets = sheets_by_application(review) if sheets is None else sheets
+    listed = {a.id for a in (reviewable_applications(review.round) if applications is None else applications)}
+    extra = [group[0].application for app_id, group in sheets.items() if app_id not in listed]
+    if not extra:
+        return []
+    states = batch_states(review.round)
+    extra.sort(key=lambda a: (a.city.sort_order, a.position, a.id))
+    return [OutsideScope(a, sheets[a.id], exclusion(a, states.get(a.city_id))) for a in extra]
+
+
 @dataclass
 class ApplicationReview:
     application: Application
@@ -138,16 +161,11 @@ def round_reviews(review: ReviewRound) -> list[ApplicationReview]:
     and they neither take a rank nor count among the ranked."""
     sheets = sheets_by_application(review)
     applications = reviewable_applications(review.round)
-    listed = {a.id for a in applications}
     rows = [_application_review(review, a, sheets.get(a.id, [])) for a in applications]
-    extra = [group[0].application for app_id, group in sheets.items() if app_id not in listed]
-    if extra:
-        states = batch_states(review.round)
-        extra.sort(key=lambda a: (a.city.sort_order, a.position, a.id))
-        for application in extra:
-            row = _application_review(review, application, sheets[application.id])
-            row.exclusion = exclusion(application, states.get(application.city_id))
-            rows.append(row)
+    for outside in outside_scope(review, applications, sheets):
+        row = _application_review(review, outside.application, outside.sheets)
+        row.exclusion = outside.exclusion
+        rows.append(row)
     ranks = competition_ranks({row.application.id: row.result.mean for row in rows if row.exclusion is None})
     for row in rows:
         row.rank = ranks.get(row.application.id)

@@ -176,10 +176,11 @@ def manage():
         balanced = BalancedForm(data={"n": review.experts_per_application,
                                       "experts": [e.id for e in experts if e.is_enabled]})
         balanced.experts.choices = [(e.id, e.display_name or e.username) for e in experts if e.is_enabled]
+        applications, sheets = reviewable_applications(round_), sheets_by_application(review)
         context.update(
             balanced_form=balanced, assign_form=AssignForm(), confirm_form=ConfirmForm(),
             reopen_form=ReopenForm(), extension_form=ExtensionForm(),
-            applications=reviewable_applications(round_), sheets=sheets_by_application(review),
+            applications=applications, sheets=sheets, outside=aggregation.outside_scope(review, applications, sheets),
             loads=expert_loads(review), conflicts=conflicts_of(review), submitted=submitted_count(review))
     return render_template("review/manage.html", **context)
 
