@@ -35,11 +35,23 @@ def test_city_reports_and_the_province_dashboard_changes_without_reload(app, bro
     city.wait_for_load_state()
     assert "市州初审通过" in city.locator("#review").inner_text()
     city.goto("/rounds/batch/report")
+    dialogs = []
+
+    def confirm(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+    city.on("dialog", confirm)  # the confirmation prompt
+    # Unticked: the app's own message, and no "确定报送？" for a form that cannot be sent yet.
+    city.click("button:has-text('确认报送')")
+    message = city.locator("#scan-missing .msg-error[role=alert]")
+    message.wait_for()
+    assert message.inner_text() == "请先勾选“已知悉：扫描件尚未上传，纸质版另行报送”。"
+    assert dialogs == [] and city.url.endswith("/rounds/batch/report")
     city.check("input[name=scan_missing_acknowledged]")  # no stamped 附件3 scan uploaded yet
-    city.on("dialog", lambda dialog: dialog.accept())  # the confirmation prompt
     city.click("button:has-text('确认报送')")
     city.wait_for_url("**/rounds/receipts/*")
     assert "报送回执" in city.locator("h1").inner_text()
+    assert dialogs == ["确定报送？报送后不能再修改，除非省厅退回。"]
 
     row.locator("text=已报送").wait_for(timeout=10_000)
     assert province.evaluate("window.__marker") == "same page"  # no reload happened

@@ -31,10 +31,15 @@
     });
   }
 
-  // Buttons that need confirmation carry data-confirm (no inline JS: the CSP forbids it).
+  // Buttons that need confirmation carry data-confirm (no inline JS: the CSP forbids it). A
+  // form's submit button asks when the form is sent (below), once its required fields are
+  // filled in: never "确定报送？" for a form that the next moment turns out incomplete.
+  function isSubmitButton(el) {
+    return el.form && (el.type === "submit" || el.type === "image");
+  }
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");
-    if (target && !window.confirm(target.dataset.confirm)) {
+    if (target && !isSubmitButton(target) && !window.confirm(target.dataset.confirm)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }
@@ -143,9 +148,10 @@
       first.focus();
       return;
     }
-    // A form whose sending needs confirmation (退回修改) asks only once it is complete: a blank
-    // reason is pointed out first, without a dialog for a form that could not be sent anyway.
-    if (form.dataset.confirmSend && !window.confirm(form.dataset.confirmSend)) {
+    // A form whose sending needs confirmation (退回修改, 报送) asks only once it is complete: a
+    // blank reason is pointed out first, without a dialog for a form that could not be sent.
+    var question = form.dataset.confirmSend || (event.submitter && event.submitter.dataset.confirm);
+    if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }
