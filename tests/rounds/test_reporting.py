@@ -11,7 +11,7 @@ from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import CityBatch, Receipt, Round
 
-from helpers import create_application, get_application, logged_in_client, user_by_name
+from helpers import audit_events, create_application, get_application, logged_in_client, user_by_name
 
 DEADLINE = datetime(2022, 3, 21, 23, 59, 59, tzinfo=clock.SHANGHAI)
 BEFORE = DEADLINE - timedelta(days=2)
@@ -328,7 +328,7 @@ def test_new_round_becomes_current_and_keeps_cities_and_accounts(app, at_before_
     response = province.post("/rounds/new", data={
         "year": "2023", "title": "2023年跨行业跨领域工业互联网平台", "notice_number": "川经信办函〔2023〕1号",
         "deadline": "2023-04-10", "contact_name": "魏鹏程", "contact_phone": "028-86264036",
-        "contact_email": "879603923@qq.com"})
+        "contact_email": "879603923@qq.com", "confirm_replace": "y"})
     assert response.status_code == 303
     page = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
     assert "2023年跨行业跨领域工业互联网平台" in page and "2023年04月10日 23:59" in page
@@ -374,6 +374,69 @@ def test_a_refused_new_round_keeps_every_field_typed(app, at_before_deadline):
     assert page.status_code == 422 and "「年度」请填写四位数字的年份" in html
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*name="year"|<input[^>]*name="year"[^>]*aria-invalid="true"', html)
     assert 'value="2022年重复批次"' in html
+
+
+NEW_ROUND = {"year": "2023", "title": "2023年跨行业跨领域工业互联网平台", "notice_number": "川经信办函〔2023〕1号",
+             "deadline": "2023-04-10", "contact_name": "魏鹏程", "contact_phone": "028-86264036",
+             "contact_email": "879603923@qq.com"}
+
+
+def _current_title(app) -> str:
+    with app.app_context():
+        return db.session.scalar(db.select(Round.title).where(Round.is_current))
+
+
+def test_a_new_round_does_not_replace_one_still_under_way_without_confirmation(app, at_before_deadline):
+    """Opening a round makes it the current one for every page and every city: while the current
+    round's deadline has not passed (or cities wait for 受理) it takes an explicit confirmation,
+    and the earlier round can be put back."""
+    city, province = _clients(app)
+    before = _current_title(app)
+    page = province.get("/rounds/").get_data(as_text=True)
+    assert 'id="round-running"' in page and "报送截止时间" in page and "未到" in page
+    refused = province.post("/rounds/new", data=NEW_ROUND)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "尚未结束" in html and "请勾选“确认开启新批次”" in html
+    assert 'value="2023年跨行业跨领域工业互联网平台"' in html and _current_title(app) == before
+    opened = province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
+    assert opened.status_code == 303 and _current_title(app) == NEW_ROUND["title"]
+    with app.app_context():
+        earlier = db.session.scalar(db.select(Round).where(Round.title == before))
+        earlier_id = earlier.id
+    page = province.get("/rounds/").get_data(as_text=True)
+    assert f"/rounds/{earlier_id}/current" in page and "设为当前批次" in page
+    assert city.post(f"/rounds/{earlier_id}/current").status_code == 404  # the province's alone
+    back = province.post(f"/rounds/{earlier_id}/current", follow_redirects=True)
+    assert "已设为当前批次" in back.get_data(as_text=True) and _current_title(app) == before
+    [opened_event] = audit_events(app, "round.opened")
+    [back_event] = audit_events(app, "round.made_current")
+    assert opened_event.before == {"current": before} and back_event.id > opened_event.id
+    assert back_event.before == {"current": NEW_ROUND["title"]} and back_event.after == {"current": before}
+
+
+def test_a_round_over_is_replaced_without_a_question(app):
+    clock.set_now(DEADLINE + timedelta(days=30))
+    try:
+        _, province = _clients(app)
+        assert 'id="round-running"' not in province.get("/rounds/").get_data(as_text=True)
+        assert province.post("/rounds/new", data=NEW_ROUND).status_code == 303
+    finally:
+        clock.set_now(None)
+
+
+def test_a_new_rounds_contacts_are_read_like_every_phone_and_email(app, at_before_deadline):
+    _, province = _clients(app)
+    page = province.post("/rounds/new", data={**NEW_ROUND, "contact_phone": "abc", "contact_email": "not-an-email",
+                                              "confirm_replace": "y"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "「联系电话」格式不正确" in html and "「电子邮箱」不是有效的电子邮箱地址" in html
+    assert _current_title(app) != NEW_ROUND["title"]
+    home = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
+    assert "（依据工信厅信发函〔2022〕38号）" in home
+    province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
+    home = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
+    assert "（依据" not in home  # no ministry notice given for the new round: nothing to cite
 
 
 def test_reminder_banner_from_seven_days_before(app):

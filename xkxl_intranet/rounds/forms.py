@@ -1,10 +1,12 @@
+from collections.abc import Callable
+
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from ..applications.models import ProvinceMark
 from ..domain.deadlines import parse_deadline
 from ..domain.findings import ParseError
-from ..domain.parsing import parse_date
+from ..domain.parsing import parse_date, parse_email, parse_phone
 from ..forms import Form
 from .models import Disclosure
 
@@ -106,6 +108,18 @@ class YearField(IntegerField):
             raise ValueError(f"「{self.label.text}」请填写四位数字的年份，如 2023") from None
 
 
+def parsed_by(parse: Callable[[object, str], str | None]):
+    """A validator that reads the field as the domain does (phone, e-mail): its Chinese message
+    names the field, and what is kept is the normalised value."""
+
+    def validate(form, field):
+        try:
+            field.data = parse(field.data, field.label.text) or ""
+        except ParseError as err:
+            raise ValidationError(str(err)) from None
+    return validate
+
+
 class NewRoundForm(Form):
     # InputRequired, not DataRequired: the latter would replace "not a year" by "please fill in".
     year = YearField("年度", validators=[InputRequired("请填写年度"),
@@ -113,6 +127,8 @@ class NewRoundForm(Form):
     title = StringField("名称", validators=[DataRequired("请填写名称")])
     notice_number = StringField("通知文号")
     deadline = DeadlineField("报送截止时间（北京时间）", validators=[DataRequired("请填写截止时间")])
+    ministry_notice_number = StringField("依据的工业和信息化部通知文号")
     contact_name = StringField("联系人")
-    contact_phone = StringField("联系电话")
-    contact_email = StringField("电子邮箱")
+    contact_phone = StringField("联系电话", validators=[parsed_by(parse_phone)])
+    contact_email = StringField("电子邮箱", validators=[parsed_by(parse_email)])
+    confirm_replace = BooleanField("确认开启新批次：当前批次尚未结束时，开启后各页面只显示新批次")

@@ -260,6 +260,7 @@ def _rounds_page(*, status: int = 200, refused_round_id: int | None = None, dead
                            deadline_form=deadline_form or DeadlineForm(formdata=None),
                            refused_round_id=refused_round_id, refusal_messages=messages,
                            new_form=new_form or NewRoundForm(formdata=None), publish_form=PublishForm(formdata=None),
+                           confirm_form=ConfirmForm(formdata=None), running=settings.current_round_running(),
                            not_reported=settings.cities_not_reported(), now=now()), status
 
 
@@ -285,6 +286,20 @@ def change_deadline(round_id: int):
             flash(f"截止时间已改为 {format_deadline(round_.deadline)}（北京时间）。", "success")
             return redirect(url_for("rounds.index"), 303)
     return _rounds_page(status=422, refused_round_id=round_.id, deadline_form=form, messages=_messages(form, work))
+
+
+@bp.route("/<id:round_id>/current", methods=["POST"])
+@login_required
+@province_required
+def make_current(round_id: int):
+    round_ = round_or_404(round_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            settings.make_current(current_user, round_)
+        if work.ok:
+            flash(f"“{round_.title}”已设为当前批次，各页面现在显示该批次。", "success")
+    return redirect(url_for("rounds.index"), 303)
 
 
 @bp.route("/<id:round_id>/results", methods=["POST"])
@@ -315,7 +330,9 @@ def new_round():
                 current_user, year=form.year.data, title=form.title.data,
                 notice_number=form.notice_number.data or "", deadline=form.deadline.moment,
                 contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
-                contact_email=form.contact_email.data or "")
+                contact_email=form.contact_email.data or "",
+                ministry_notice_number=form.ministry_notice_number.data or "",
+                confirm_replace=form.confirm_replace.data)
         if work.ok:
             flash(f"已开启新批次：{round_.title}。各市（州）和账号沿用。", "success")
             return redirect(url_for("rounds.index"), 303)

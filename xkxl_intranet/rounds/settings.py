@@ -11,7 +11,7 @@ from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
-from .models import City, CityBatch, Round
+from .models import BatchState, City, CityBatch, Round
 from .reference import CITIES, ROUND_2022
 from .state import REPORTED_STATES
 
@@ -59,23 +59,69 @@ def change_deadline(user, round_: Round, deadline: datetime, *, confirm_past: bo
     db.session.flush()
 
 
+def still_running(round_: Round) -> list[str]:
+    """Why ``round_`` is still under way (empty when it is over): its reporting window (with
+    the latest extension) has not closed, or cities have reported and wait for 受理."""
+    reasons = []
+    latest = max([round_.deadline, *db.session.scalars(
+        select(CityBatch.extension_deadline).where(CityBatch.round_id == round_.id,
+                                                   CityBatch.extension_deadline.is_not(None)))])
+    if not has_passed(latest, now()):
+        reasons.append(f"报送截止时间 {format_deadline(latest)} 未到")
+    waiting = db.session.scalar(select(func.count()).select_from(CityBatch).where(
+        CityBatch.round_id == round_.id, CityBatch.state == BatchState.REPORTED.value))
+    if waiting:
+        reasons.append(f"{waiting} 个市（州）已报送、尚待受理")
+    return reasons
+
+
+def current_round_running() -> list[str]:
+    """:func:`still_running` of the current round (the 申报批次 page warns before a new one)."""
+    current = db.session.scalar(select(Round).where(Round.is_current))
+    return still_running(current) if current is not None else []
+
+
 def open_round(user, *, year: int, title: str, notice_number: str, deadline: datetime,
-               contact_name: str, contact_phone: str, contact_email: str) -> Round:
-    """A later year's round becomes the current one; cities and accounts carry over."""
+               contact_name: str, contact_phone: str, contact_email: str, ministry_notice_number: str = "",
+               confirm_replace: bool = False) -> Round:
+    """A later year's round becomes the current one; cities and accounts carry over. Every page
+    then shows the new round, so replacing a round still under way needs ``confirm_replace``
+    (and :func:`make_current` can put the earlier one back)."""
     if db.session.scalar(select(Round).where(Round.year == year)) is not None:
         raise Refused(f"{year}年的申报批次已存在。")
-    for existing in db.session.scalars(select(Round).where(Round.is_current)):
-        existing.is_current = False
+    current = db.session.scalar(select(Round).where(Round.is_current))
+    if current is not None and not confirm_replace and (reasons := still_running(current)):
+        raise Refused(f"当前批次“{current.title}”尚未结束：{'，'.join(reasons)}。开启新批次后，各页面只显示新批次，"
+                      "各市（州）不能再报送当前批次。如确需开启，请勾选“确认开启新批次”后再提交。")
+    if current is not None:
+        current.is_current = False
     round_ = Round(year=year, title=title.strip(), notice_number=notice_number.strip(), deadline=deadline,
                    contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
                    contact_email=contact_email.strip(), is_current=True, is_demo=False,
-                   ministry_notice_number="")
+                   ministry_notice_number=ministry_notice_number.strip())
     db.session.add(round_)
     db.session.flush()
     record("round.opened", user=user, object_type="round", object_id=round_.id,
            summary=f"开启新批次：{round_.title}，截止 {deadline:%Y-%m-%d %H:%M}",
+           before={"current": current.title} if current is not None else None,
            after={"year": year, "title": round_.title, "deadline": deadline.isoformat()})
     return round_
+
+
+def make_current(user, round_: Round) -> None:
+    """Put ``round_`` back as the current round (after a new round was opened too early, or to
+    look back at an earlier year's work): every page shows it again."""
+    if round_.is_current:
+        raise Refused(f"“{round_.title}”已是当前批次。")
+    before = db.session.scalar(select(Round).where(Round.is_current))
+    if before is not None:
+        before.is_current = False
+        db.session.flush()  # one current round at a time, also for a unique index
+    round_.is_current = True
+    record("round.made_current", user=user, object_type="round", object_id=round_.id,
+           summary=f"设为当前批次：{round_.title}",
+           before={"current": before.title if before is not None else None}, after={"current": round_.title})
+    db.session.flush()
 
 
 def publish_results(user, round_: Round, publish: bool) -> None:
