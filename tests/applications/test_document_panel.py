@@ -82,7 +82,7 @@ def test_a_difference_is_a_warning_to_acknowledge_and_it_blocks_until_then(app):
         set_review(clerk, application, "passed", "")
         db.session.commit()
         assert application.open_warning_count == 0
-        assert not [b for b in readiness(application.round, application.city).blockers if application.title in b]
+        assert not [b for b in readiness(application.round, application.city).blockers if application.title in b.text]
 
 
 def test_a_passed_application_goes_back_to_draft_when_a_differing_document_arrives(app):

@@ -16,7 +16,7 @@ from ..domain.duplicates import org_code_key, platform_key
 from ..domain.errors import Refused
 from ..domain.evaluation import Evaluation
 from ..domain.indicators import FIELDS, Kind
-from ..domain.parsing import format_field
+from ..domain.parsing import format_field, is_changed
 from ..extensions import db
 from ..files.operations import delete_application_files
 from ..files.queries import missing_requirements
@@ -72,9 +72,10 @@ def ensure_city_open(round_: Round, city: City) -> None:
 
 
 def _conflict(application: Application, values: Mapping[str, Any]) -> EditConflict:
-    changes = [(FIELDS[k].label, json_value(k, values.get(k)) or "",
-                json_value(k, getattr(application, k)) or "")
-               for k in FIELDS if values.get(k) != getattr(application, k)]
+    """What the editor's values and the saved ones differ in. Compared as each field reads its
+    values: the saved choices are a list, the parsed ones a tuple, and they are equal."""
+    changes = [(f.label, json_value(k, values.get(k)) or "", json_value(k, getattr(application, k)) or "")
+               for k, f in FIELDS.items() if is_changed(f, getattr(application, k), values.get(k))]
     return EditConflict(application, changes)
 
 

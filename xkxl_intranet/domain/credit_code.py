@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .findings import Finding, Severity
+from .findings import Finding, Severity, echo
 
 __all__ = [
     "CREDIT_ALPHABET",
@@ -193,10 +193,15 @@ def _illegal_chars(code: str, alphabet: str) -> list[str]:
     return seen
 
 
+_BAD_SHOWN = 5  # illegal characters named in a message; a pasted paragraph has hundreds
+
+
 def _charset_and_checksum(code: str, label: str) -> Finding | None:
     bad = _illegal_chars(code, CREDIT_ALPHABET)
     if bad:
-        shown = "、".join(f"“{c}”" for c in bad)
+        shown = "、".join(f"“{c}”" for c in bad[:_BAD_SHOWN])
+        if len(bad) > _BAD_SHOWN:
+            shown += f"等{len(bad)}个"
         return _error(f"{label}含非法字符：{shown}（统一社会信用代码不使用 I、O、S、V、Z）", "charset")
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
@@ -263,7 +268,7 @@ def analyze_code(raw: object, *, clerk_city_code: str | None = None) -> CodeChec
             "请向企业索取营业执照上的统一社会信用代码", "org_code")])
     if len(code) != 18:
         return CodeCheck(code, None, None, [_error(
-            f"{label}长度应为18位，当前为{len(code)}位：“{code}”", "length")])
+            f"{label}长度应为18位，当前为{len(code)}位：“{echo(code, unit='位')}”", "length")])
     invalid = _charset_and_checksum(code, label)
     if invalid:
         return CodeCheck(code, "credit_code", None, [invalid])

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .findings import echo
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REMINDER_WINDOW = timedelta(days=7)
 
@@ -108,9 +110,9 @@ def _read_date(text: str) -> tuple[date, str]:
             try:
                 day = date(int(match["y"]), int(match["m"]), int(match["d"]))
             except ValueError:
-                raise ValueError(f"日期“{text}”不存在，{_FORMAT_HINT}") from None
+                raise ValueError(f"日期“{echo(text)}”不存在，{_FORMAT_HINT}") from None
             return day, text[match.end():].strip()
-    raise ValueError(f"无法识别的时间“{text}”，{_FORMAT_HINT}")
+    raise ValueError(f"无法识别的时间“{echo(text)}”，{_FORMAT_HINT}")
 
 
 def _read_time(rest: str, text: str) -> time:
@@ -123,7 +125,7 @@ def _read_time(rest: str, text: str) -> time:
                 return time(int(match["h"]), int(match["mi"] or 0), int(match["s"] or 0))
             except ValueError:
                 break
-    raise ValueError(f"无法识别的时间“{text}”，{_FORMAT_HINT}")
+    raise ValueError(f"无法识别的时间“{echo(text)}”，{_FORMAT_HINT}")
 
 
 def parse_deadline(text: str) -> datetime:
@@ -138,7 +140,7 @@ def parse_deadline(text: str) -> datetime:
         try:
             moment = datetime.fromisoformat(text.replace(" ", "T", 1))
         except ValueError:
-            raise ValueError(f"无法识别的时间“{text}”，{_FORMAT_HINT}") from None
+            raise ValueError(f"无法识别的时间“{echo(text)}”，{_FORMAT_HINT}") from None
         return moment.astimezone(SHANGHAI).replace(microsecond=0)
     day, rest = _read_date(text)
     return datetime.combine(day, _read_time(rest, text), tzinfo=SHANGHAI)

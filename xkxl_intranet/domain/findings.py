@@ -6,8 +6,15 @@ without importing each other.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+# What a clerk typed, quoted in a message: whole up to ECHO_WHOLE characters, else its first
+# ECHO_KEEP and how long it was. 5,000 pasted nines must not make a message 5,000 characters wide.
+ECHO_WHOLE = 30
+ECHO_KEEP = 20
+_FIGURE = re.compile(r"[\d\s,.+\-%]*")
 
 
 class Severity(StrEnum):
@@ -41,6 +48,31 @@ class Finding:
     @property
     def is_warning(self) -> bool:
         return self.severity is Severity.WARNING
+
+    @property
+    def anchor(self) -> str:
+        """The id the finding has on the application page, for links from other pages."""
+        return finding_anchor(self.rule)
+
+
+def finding_anchor(rule: str) -> str:
+    """``duplicate:credit_code`` -> ``finding-duplicate-credit_code``."""
+    return "finding-" + rule.replace(":", "-")
+
+
+def echo(text: object, *, unit: str | None = None) -> str:
+    """Input as a message quotes it: ``9999…（共5000位）`` instead of all 5,000 digits.
+
+    ``unit`` counts what was typed: by default ``位`` for a figure (digits, separators, signs)
+    and ``个字`` for anything else. The caller adds the quotation marks. Of a long input,
+    whitespace runs (a pasted paragraph's line breaks) in the part shown become one space; the
+    count is of what was typed."""
+    text = str(text)
+    if len(text) <= ECHO_WHOLE:
+        return text
+    if unit is None:
+        unit = "位" if _FIGURE.fullmatch(text) else "个字"
+    return f"{' '.join(text[:ECHO_KEEP].split())}…（共{len(text)}{unit}）"
 
 
 class ParseError(ValueError):

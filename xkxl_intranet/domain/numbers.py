@@ -16,7 +16,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from .findings import ParseError
+from .findings import ParseError, echo
 
 __all__ = [
     "NumberParseError",
@@ -73,15 +73,15 @@ def _unit_suffixes(unit: str) -> list[str]:
 def _typed_text(raw: object, label: str, allow_negative: bool) -> str | tuple[Decimal, str]:
     """An int is already a value; a Decimal, a str or a spreadsheet's float becomes text."""
     if isinstance(raw, bool):
-        raise NumberParseError(f"「{label}」不是有效的数字：“{raw}”")
+        raise NumberParseError(f"「{label}」不是有效的数字：“{echo(raw)}”")
     if isinstance(raw, int):
         value = Decimal(raw)
         if value < 0 and not allow_negative:
-            raise NumberParseError(f"「{label}」不能为负数：“{raw}”")
+            raise NumberParseError(f"「{label}」不能为负数：“{echo(raw)}”")
         return value, ""
     if isinstance(raw, Decimal):
         if not raw.is_finite():
-            raise NumberParseError(f"「{label}」不是有效的数字：“{raw}”")
+            raise NumberParseError(f"「{label}」不是有效的数字：“{echo(raw)}”")
         return format(raw, "f")
     return str(raw)
 
@@ -98,10 +98,10 @@ def _without_unit(text: str, *, allow_percent: bool, unit: str) -> str:
 def _not_a_number(text: str, label: str, shown: str) -> NumberParseError:
     if any(word in text for word in _APPROX_WORDS):
         return NumberParseError(
-            f"「{label}」请填写确切的数字，不要使用“约”“余”“多”“左右”等字样：“{shown}”")
+            f"「{label}」请填写确切的数字，不要使用“约”“余”“多”“左右”等字样：“{echo(shown)}”")
     if "%" in text:
-        return NumberParseError(f"「{label}」不应带“%”：“{shown}”")
-    return NumberParseError(f"「{label}」不是有效的数字：“{shown}”")
+        return NumberParseError(f"「{label}」不应带“%”：“{echo(shown)}”")
+    return NumberParseError(f"「{label}」不是有效的数字：“{echo(shown)}”")
 
 
 def _integer_digits(int_part: str, label: str, shown: str) -> str:
@@ -109,10 +109,10 @@ def _integer_digits(int_part: str, label: str, shown: str) -> str:
     if len(groups) > 1 and (
         not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])
     ):
-        raise NumberParseError(f"「{label}」千位分隔符位置不正确：“{shown}”")
+        raise NumberParseError(f"「{label}」千位分隔符位置不正确：“{echo(shown)}”")
     digits = "".join(groups).lstrip("0") or "0"
     if len(digits) > MAX_INTEGER_DIGITS:
-        raise NumberParseError(f"「{label}」数值过大：“{shown}”")
+        raise NumberParseError(f"「{label}」数值过大（整数部分最多{MAX_INTEGER_DIGITS}位）：“{echo(shown)}”")
     return digits
 
 
@@ -145,9 +145,9 @@ def _read_decimal(
     try:
         value = Decimal(f"{match['sign']}{digits}.{frac or '0'}")
     except InvalidOperation:  # pragma: no cover - the regex already guarantees digits
-        raise NumberParseError(f"「{label}」不是有效的数字：“{shown}”") from None
+        raise NumberParseError(f"「{label}」不是有效的数字：“{echo(shown)}”") from None
     if value < 0 and not allow_negative:
-        raise NumberParseError(f"「{label}」不能为负数：“{shown}”")
+        raise NumberParseError(f"「{label}」不能为负数：“{echo(shown)}”")
     if value == 0:
         value = abs(value)  # no "-0"
     return value, frac
@@ -160,7 +160,7 @@ def parse_int(raw: object, label: str, *, allow_negative: bool = False, unit: st
         return None
     value, frac = read
     if frac.strip("0"):
-        raise NumberParseError(f"「{label}」应为整数：“{normalize_text(raw)}”")
+        raise NumberParseError(f"「{label}」应为整数：“{echo(normalize_text(raw))}”")
     return int(value)
 
 
@@ -169,7 +169,7 @@ def _two_places(raw: object, label: str, read: tuple[Decimal, str] | None, hint:
         return None
     value, frac = read
     if len(frac.rstrip("0")) > 2:
-        raise NumberParseError(f"「{label}」最多保留2位小数：“{normalize_text(raw)}”{hint}")
+        raise NumberParseError(f"「{label}」最多保留2位小数：“{echo(normalize_text(raw))}”{hint}")
     return value.quantize(TWO_PLACES)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from .credit_code import normalize_code
-from .findings import ParseError
+from .findings import ParseError, echo
 from .indicators import TECHNOLOGIES, Field, Kind, field
 from .numbers import ZERO_WORDS, normalize_text, parse_int, parse_money, parse_percent
 
@@ -23,6 +23,8 @@ __all__ = [
     "ParseError",
     "parse_field",
     "format_field",
+    "comparable",
+    "is_changed",
     "parse_date",
     "parse_bool",
     "parse_choice",
@@ -78,8 +80,8 @@ def parse_date(raw: object, label: str) -> dt.date | None:
                 break
             return value
     if re.fullmatch(r"\d{4}\s*年?", text):
-        raise ParseError(f"「{label}」请至少填写到月份，如“{text.rstrip('年')}年3月”：“{text}”")
-    raise ParseError(f"「{label}」不是有效的日期：“{text}”，请按“2015-03-01”或“2015年3月”的格式填写")
+        raise ParseError(f"「{label}」请至少填写到月份，如“{text.rstrip('年')}年3月”：“{echo(text)}”")
+    raise ParseError(f"「{label}」不是有效的日期：“{echo(text)}”，请按“2015-03-01”或“2015年3月”的格式填写")
 
 
 _TRUE_WORDS = frozenset({"是", "有", "yes", "y", "true", "t", "1", "√", "✓", "✔", "☑", "对"})
@@ -100,7 +102,7 @@ def parse_bool(raw: object, label: str) -> bool | None:
         return True
     if text in _FALSE_WORDS:
         return False
-    raise ParseError(f"「{label}」请填写“是”或“否”：“{text}”")
+    raise ParseError(f"「{label}」请填写“是”或“否”：“{echo(text)}”")
 
 
 def parse_choice(raw: object, label: str, choices: tuple[str, ...]) -> str | None:
@@ -111,7 +113,7 @@ def parse_choice(raw: object, label: str, choices: tuple[str, ...]) -> str | Non
         if text == choice:
             return choice
     options = "或".join(f"“{c}”" for c in choices) if len(choices) == 2 else "、".join(f"“{c}”" for c in choices)
-    raise ParseError(f"「{label}」应为{options}：“{text}”")
+    raise ParseError(f"「{label}」应为{options}：“{echo(text)}”")
 
 
 _TECH_ALIASES: tuple[tuple[str, str], ...] = tuple(
@@ -168,7 +170,7 @@ def parse_multi(raw: object, label: str, choices: tuple[str, ...] = TECHNOLOGIES
                 i += 2
                 continue
             allowed = "、".join(choices)
-            raise ParseError(f"「{label}」只能从以下选项中选择：{allowed}；无法识别：“{text[i:]}”")
+            raise ParseError(f"「{label}」只能从以下选项中选择：{allowed}；无法识别：“{echo(text[i:])}”")
     return tuple(c for c in choices if c in chosen)
 
 
@@ -186,7 +188,7 @@ def parse_mobile(raw: object, label: str) -> str | None:
             digits = digits[len(prefix):]
             break
     if not _MOBILE_RE.fullmatch(digits):
-        raise ParseError(f"「{label}」应为11位手机号码（以13-19开头）：“{text}”")
+        raise ParseError(f"「{label}」应为11位手机号码（以13-19开头）：“{echo(text, unit='位')}”")
     return digits
 
 
@@ -197,7 +199,7 @@ def parse_email(raw: object, label: str) -> str | None:
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        raise ParseError(f"「{label}」不是有效的电子邮箱地址：“{text}”") from None
+        raise ParseError(f"「{label}」不是有效的电子邮箱地址：“{echo(text)}”") from None
     return result.normalized
 
 
@@ -212,7 +214,7 @@ def parse_phone(raw: object, label: str) -> str | None:
         return None
     text = re.sub(r"\s+", " ", text)
     if not _PHONE_RE.fullmatch(text) or sum(c.isdigit() for c in text) < 7:
-        raise ParseError(f"「{label}」格式不正确，只能包含数字、“-”、括号和“转”：“{text}”")
+        raise ParseError(f"「{label}」格式不正确，只能包含数字、“-”、括号和“转”：“{echo(text, unit='位')}”")
     return text
 
 
@@ -228,8 +230,12 @@ def _parse_text(raw: object, f: Field) -> str | None:
 
 
 def _credit_code(raw: object, f: Field) -> str | None:
-    # validity (length, checksum, region) is reported by checks.check_credit_code
-    return normalize_code(raw) or None
+    # validity (length, checksum, region) is reported by checks.check_credit_code; only what
+    # cannot even be kept as a draft (longer than the column) is refused here
+    code = normalize_code(raw)
+    if f.max_length and len(code) > f.max_length:
+        raise ParseError(f"「{f.label}」应为18位，当前为{len(code)}位：“{echo(code, unit='位')}”")
+    return code or None
 
 
 # How each kind of field is read; a kind not listed is free text.
@@ -260,7 +266,11 @@ def parse_field(f: Field | str, raw: object) -> Any:
     if isinstance(f, str):
         f = field(f)
     try:
-        return _READERS.get(f.kind, _parse_text)(raw, f)
+        value = _READERS.get(f.kind, _parse_text)(raw, f)
+        if isinstance(value, str) and f.max_length and len(value) > f.max_length:
+            # a phone field's several numbers, say: never more than the column holds
+            raise ParseError(f"「{f.label}」不能超过{f.max_length}个字，当前为{len(value)}个字")
+        return value
     except ParseError as exc:
         if exc.key is None:
             exc.key = f.key
@@ -290,3 +300,22 @@ def format_field(f: Field | str, value: Any, *, thousands: bool = False) -> str:
             return value.isoformat() if isinstance(value, dt.date) else str(value)
         case _:
             return str(value)
+
+
+def comparable(f: Field | str, value: Any) -> str:
+    """A value as "did it change?" sees it: read as the field reads it, written back as text.
+
+    Whatever form a value comes in (a saved list or a parsed tuple of choices in any order,
+    Decimal('1000') or '1,000', a date or '2010-3-15', None or '' or []), the same value gives
+    the same text; blank is ''. A value the field cannot read is compared as typed."""
+    if isinstance(f, str):
+        f = field(f)
+    try:
+        return format_field(f, parse_field(f, value))
+    except ParseError:
+        return normalize_text(value)
+
+
+def is_changed(f: Field | str, old: Any, new: Any) -> bool:
+    """Whether two values of a field differ as a clerk would see it (see :func:`comparable`)."""
+    return comparable(f, old) != comparable(f, new)

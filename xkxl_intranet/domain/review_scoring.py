@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from .deadlines import effective_deadline, format_deadline, has_passed
-from .findings import ParseError
+from .findings import ParseError, echo
 from .numbers import NumberParseError, normalize_text
 from .review_criteria import (
     DEFAULT_WEIGHTS,
@@ -55,7 +55,7 @@ def _read_decimal(raw: object, label: str) -> Decimal | None:
     if not text:
         return None
     if not _NUMBER.fullmatch(text):
-        raise NumberParseError(f"「{label}」不是有效的数字：“{normalize_text(raw)}”")
+        raise NumberParseError(f"「{label}」不是有效的数字：“{echo(normalize_text(raw))}”")
     return Decimal(text)
 
 
@@ -68,9 +68,9 @@ def parse_score(raw: object, indicator: Indicator) -> Decimal | None:
         return None
     shown = normalize_text(raw)
     if value < 0 or value > indicator.max_score:
-        raise NumberParseError(f"「{label}」的评分应在0至{indicator.max_score}分之间：“{shown}”")
+        raise NumberParseError(f"「{label}」的评分应在0至{indicator.max_score}分之间：“{echo(shown)}”")
     if value != value.quantize(Decimal("0.1")):
-        raise NumberParseError(f"「{label}」的评分最多保留1位小数：“{shown}”")
+        raise NumberParseError(f"「{label}」的评分最多保留1位小数：“{echo(shown)}”")
     return value.quantize(Decimal("0.1")) if value % 1 else value.quantize(Decimal(1))
 
 
@@ -105,7 +105,7 @@ def parse_weights(raw: Mapping[str, object]) -> dict[str, int]:
         if value is None:
             raise NumberParseError(f"请填写「{label}」（百分比，0至100的整数）")
         if value != value.to_integral_value() or not 0 <= value <= 100:
-            raise NumberParseError(f"「{label}」应为0至100的整数：“{normalize_text(raw.get(dimension.key))}”")
+            raise NumberParseError(f"「{label}」应为0至100的整数：“{echo(normalize_text(raw.get(dimension.key)))}”")
         weights[dimension.key] = int(value)
     total = sum(weights.values())
     if total != 100:

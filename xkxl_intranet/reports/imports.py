@@ -25,8 +25,8 @@ from ..clock import now
 from ..domain.credit_code import normalize_code
 from ..domain.errors import NotFound, Refused
 from ..domain.findings import Severity
-from ..domain.indicators import FIELDS, Field, Kind
-from ..domain.parsing import format_field
+from ..domain.indicators import FIELDS
+from ..domain.parsing import is_changed
 from ..extensions import db
 from ..rounds.models import City, Round
 from ..rounds.state import batch_is_locked
@@ -149,17 +149,8 @@ class ImportPreview:
         return [i for i in self.items if i.action == "无变化"]
 
 
-def _comparable(f: Field, value: Any) -> Any:
-    if value is None:
-        return None
-    if f.kind is Kind.MULTI:
-        return tuple(value) or None
-    return format_field(f, value)
-
-
 def _changes(application: Application, values: dict[str, Any]) -> list[str]:
-    return [f.label for key, f in FIELDS.items()
-            if _comparable(f, values.get(key)) != _comparable(f, getattr(application, key))]
+    return [f.label for key, f in FIELDS.items() if is_changed(f, getattr(application, key), values.get(key))]
 
 
 def _digest(file_sha256: str, items: list[ImportItem], locked: bool) -> str:

@@ -18,7 +18,7 @@ from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.deadlines import ReportingWindow, in_reminder_window
 from ..domain.errors import NotFound, Refused
-from ..domain.findings import ParseError
+from ..domain.findings import Finding, ParseError
 from ..domain.parsing import parse_phone
 from ..extensions import db
 from ..files.categories import CATEGORIES, FORM, SUMMARY_SCAN
@@ -39,6 +39,49 @@ def current_files_by_application(round_id: int, city_id: int) -> dict[int, list]
     return grouped
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """One thing that stops 报送, where it is resolved and how, briefly.
+
+    ``where`` is a key the pages turn into a link (services know no URLs): ``application`` (the
+    application page, at ``anchor``: the warning's own entry, confirmed there with a note),
+    ``edit`` (the form, at the field in error), ``files`` (the application's materials page, at
+    its 申报书 box), ``applications`` (the list of drafts, for the 初审), ``summary`` (附件3's
+    contact); empty when there is nothing to open (the batch's state, the deadline)."""
+
+    text: str
+    how: str = ""
+    where: str = ""
+    action: str = ""  # the link's words: 去确认, 去修改 …
+    application_id: int | None = None
+    anchor: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+ACKNOWLEDGE_HOW = "在申报页面核实后填写说明并确认"
+CORRECT_HOW = "在申报修改页面更正后保存"
+UPLOAD_HOW = "在该申报的材料页面上传申报书"
+
+
+def _finding_blocker(application: Application, finding: Finding) -> Blocker:
+    """A warning is confirmed with a note at its entry on the application page; an error is
+    corrected at its field in the form."""
+    text = f"{application.title}：{finding.message}"
+    if finding.is_warning:
+        return Blocker(text, ACKNOWLEDGE_HOW, "application", "去确认", application.id, finding.anchor)
+    return Blocker(text, CORRECT_HOW, "edit", "去修改", application.id, f"f-{finding.field}")
+
+
+def _application_blockers(application: Application, files: list) -> list[Blocker]:
+    blockers = [_finding_blocker(application, f) for f in evaluate(application).blocking]
+    if not any(f.category == FORM.key for f in files):
+        blockers.append(Blocker(f"{application.title}：尚未上传申报书", UPLOAD_HOW, "files", "去上传",
+                                application.id, f"files-{application.id}-{FORM.key}"))
+    return blockers
+
+
 @dataclass
 class Readiness:
     """What reporting would send, and what still blocks it."""
@@ -47,7 +90,7 @@ class Readiness:
     window: ReportingWindow
     applications: list[Application]  # 初审通过, in 附件3 order
     files: dict[int, list]
-    blockers: list[str] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
     not_reviewed: list[Application] = field(default_factory=list)
     # Nothing stops reporting without the stamped 附件3 scan (the paper copy may follow), but
     # the clerk must say they know.
@@ -62,20 +105,17 @@ def readiness(round_: Round, city: City) -> Readiness:
         .order_by(Application.position, Application.id)))
     passed = [a for a in applications if a.review_state == ReviewState.PASSED]
     files = current_files_by_application(round_.id, city.id)
-    blockers: list[str] = []
+    blockers: list[Blocker] = []
     if batch.state_enum.locked:
-        blockers.append(f"本批次当前状态为“{batch.state_enum.label}”，不能重复报送。")
+        blockers.append(Blocker(f"本批次当前状态为“{batch.state_enum.label}”，不能重复报送。"))
     if not window.allowed:
-        blockers.append(window.message)
+        blockers.append(Blocker(window.message))
     if not passed:
-        blockers.append("没有市州初审通过的申报。请先完成初审（至少一份“通过”）。")
+        blockers.append(Blocker("没有市州初审通过的申报。请先完成初审（至少一份“通过”）。",
+                                "在申报页面的“市州初审”中选择“通过”", "applications", "去初审"))
     for application in passed:
-        problems = [f.message for f in evaluate(application).blocking]
-        if not any(f.category == FORM.key for f in files.get(application.id, [])):
-            problems.append("尚未上传申报书")
-        for problem in problems:
-            blockers.append(f"{application.title}：{problem}")
-    blockers.extend(_contact_blockers(city))
+        blockers.extend(_application_blockers(application, files.get(application.id, [])))
+    blockers.extend(Blocker(text, where="summary", action="去填写") for text in _contact_blockers(city))
     not_reviewed = [a for a in applications if a.review_state == ReviewState.DRAFT]
     return Readiness(batch, window, passed, files, blockers, not_reviewed,
                      _summary_scan_missing(round_.id, city.id))
@@ -197,7 +237,7 @@ def report(user, round_: Round, city: City, *, scan_missing_acknowledged: bool =
     """报送: one final step; refused while anything blocks. Produces a receipt (回执)."""
     ready = readiness(round_, city)
     if ready.blockers:
-        raise Refused("不能报送：" + "；".join(ready.blockers[:10]))
+        raise Refused("不能报送：" + "；".join(b.text for b in ready.blockers[:10]))
     if ready.summary_scan_missing and not scan_missing_acknowledged:
         raise Refused(SCAN_NOT_ACKNOWLEDGED)
     at = now()

@@ -162,6 +162,69 @@
     });
   });
 
+  // A field's maxlength cuts a paste (or typing) without a word: say so beside the field, in the
+  // app's own words, until the value is shorter than the limit again. Pastes are measured on
+  // `paste`, typing on `beforeinput`, an input method's text when it is committed.
+  function limitOf(control) {
+    return control && control.matches && control.matches("input[maxlength], textarea[maxlength]") &&
+      control.maxLength >= 0 ? control.maxLength : null;
+  }
+
+  function selectedLength(control) {
+    try { return (control.selectionEnd || 0) - (control.selectionStart || 0); } catch (e) { return 0; }
+  }
+
+  function showCut(control, pasted) {
+    var notice = control._cutNotice;
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "msg msg-warning maxlength-notice";
+      notice.setAttribute("role", "status");
+      var unit = control.closest(".input-unit");
+      (unit || control.closest("label") || control).insertAdjacentElement("afterend", notice);
+      control._cutNotice = notice;
+    }
+    var label = labelOf(control);
+    notice.textContent = (label ? "“" + label + "”" : "此项") + "最多" + control.maxLength +
+      "个字，超出的部分未能填入" + (pasted != null ? "（粘贴了" + Array.from(pasted).length + "个字）" : "");
+  }
+
+  function checkCut(control, inserted, pasted, before) {
+    var max = limitOf(control);
+    if (max === null || inserted == null) return;
+    var kept = before != null ? before : control.value.length - selectedLength(control);
+    if (kept + inserted.length > max) showCut(control, pasted ? inserted : null);
+  }
+
+  document.addEventListener("paste", function (event) {
+    var data = event.clipboardData && event.clipboardData.getData("text/plain");
+    // an input drops line breaks from a pasted text; a textarea keeps them (as one character)
+    if (data && event.target.tagName === "INPUT") data = data.replace(/\r?\n|\r/g, "");
+    else if (data) data = data.replace(/\r\n/g, "\n");
+    checkCut(event.target, data, true);
+  }, true);
+  document.addEventListener("beforeinput", function (event) {
+    if (event.isComposing || !/^insert(Text|ReplacementText|FromDrop)$/.test(event.inputType || "")) return;
+    var text = event.data;
+    if (text == null && event.dataTransfer) text = event.dataTransfer.getData("text/plain");
+    checkCut(event.target, text, event.inputType === "insertFromDrop");
+  }, true);
+  document.addEventListener("compositionstart", function (event) {
+    if (limitOf(event.target) !== null) {
+      event.target._keptBeforeComposition = event.target.value.length - selectedLength(event.target);
+    }
+  }, true);
+  document.addEventListener("compositionend", function (event) {
+    checkCut(event.target, event.data, false, event.target._keptBeforeComposition);
+  }, true);
+  document.addEventListener("input", function (event) {
+    var control = event.target;
+    if (control._cutNotice && control.value.length < control.maxLength) {
+      control._cutNotice.remove();
+      control._cutNotice = null;
+    }
+  });
+
 
   // A file input that states its limit (data-max-bytes) refuses a larger file before anything is
   // sent: the browser knows the size. (Upload boxes do the same in files.js.) The server still
