@@ -329,11 +329,11 @@ def test_paper_dates_typed_the_chinese_way(app, province_client):
     clock.set_now(SHANGHAI_NOON)
     chengdu = city_id(app, "510100")
     province_client.post(f"/rounds/cities/{chengdu}/paper", data={
-        "paper_forms_received_on": "2022年3月20日", "paper_disc_received_on": "2022/3/20",
+        "paper_forms_received_on": "2022年3月17日", "paper_disc_received_on": "2022/3/17",
         "paper_summary_received_on": "", "paper_note": ""})
     with app.app_context():
         batch = batch_for_write(current_round().id, chengdu)
-        assert batch.paper_forms_received_on.isoformat() == batch.paper_disc_received_on.isoformat() == "2022-03-20"
+        assert batch.paper_forms_received_on.isoformat() == batch.paper_disc_received_on.isoformat() == "2022-03-17"
     page = province_client.post(f"/rounds/cities/{chengdu}/paper", data={"paper_forms_received_on": "上周"},
                                 follow_redirects=True).get_data(as_text=True)
     assert "「申报书纸质版（一式三份）收到日期」不是有效的日期" in page

@@ -285,7 +285,7 @@ def _more_of_everything(app) -> None:
         update_user(province, viewer, display_name="厅领导", role="viewer", city=None, phone="028-86264000",
                     is_enabled=True)
         reset_password(province, user("zigong"))
-        publish_results(province, round_, True)
+        publish_results(province, round_, True, confirm_early=True)
         authenticate("nobody", "wrong-password")
         db.session.commit()
 

@@ -97,7 +97,7 @@ def test_report_journey_without_javascript(app, browser, live_server):
     province.goto(f"/rounds/cities/{chengdu}")
     province.click("button:has-text('退回修改')")
     province.wait_for_load_state()
-    assert "请填写退回原因" in _flash(province)
+    assert "请填写退回原因" in province.locator("#return-reason-error").inner_text()  # beside the box
     province.fill("#return-reason", "汇总表联系人手机号有误，请核对后重新报送。")
     province.click("button:has-text('退回修改')")
     province.wait_for_load_state()

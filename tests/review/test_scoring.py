@@ -3,6 +3,7 @@ reopening a sheet, the review deadline and an extension, live running totals, an
 through the web as a plain form and as htmx."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from xkxl_intranet.review.models import Assignment, SheetState
 from xkxl_intranet.review.scoring import grant_extension, reopen, save_sheet
 
 from .helpers import deadline_in, fill, form_data, give, open_review, reported, sheet, sheet_input, user
-from helpers import audit_events
+from helpers import audit_events, logged_in_client
 
 
 @pytest.fixture
@@ -139,3 +140,20 @@ def test_live_totals_follow_what_is_typed(app, sheet_id, expert_client):
     assert "综合得分 <strong>25.00</strong>" in html and "已评 5/21 项" in html
     assert "0至10分之间" in html  # 2.1 typed as 12
     assert sheet(app, sheet_id).scores == {}  # nothing is saved while typing
+
+
+def test_the_experts_list_shows_a_draft_total_as_provisional_and_a_submitted_one_as_final(app, sheet_id):
+    expert = logged_in_client(app, "expert1")
+    fill(app, sheet_id, {"devices": "9", "models": "7.5"}, submit=False)  # 2 of 21 items scored
+    row = _sheet_row(expert.get("/review/").get_data(as_text=True), sheet_id)
+    assert "暂计 8.25" in row and "已评 2/21 项，未评项按0分计" in row
+    fill(app, sheet_id, 8, submit=False)  # every item scored, not yet submitted
+    row = _sheet_row(expert.get("/review/").get_data(as_text=True), sheet_id)
+    assert "暂计 80.00" in row and "已评全部 21 项，未提交" in row
+    fill(app, sheet_id, 8)
+    row = _sheet_row(expert.get("/review/").get_data(as_text=True), sheet_id)
+    assert "80.00" in row and "暂计" not in row
+
+
+def _sheet_row(page: str, sheet_id: int) -> str:
+    return re.search(rf'<tr id="sheet-row-{sheet_id}">(.*?)</tr>', page, re.S)[1]

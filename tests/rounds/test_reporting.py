@@ -291,7 +291,8 @@ def test_province_marks_only_reported_passed_applications(app, at_before_deadlin
     assert city.post(f"/rounds/applications/{application_id}/mark", data={"mark": "recommended"}).status_code == 404
 
 
-def test_paper_copies_are_recorded_with_dates(app, at_before_deadline):
+def test_paper_copies_are_recorded_with_dates(app):
+    clock.set_now(DEADLINE + timedelta(days=1))  # the summary's paper copy came on the last day
     _, province = _clients(app)
     city_id = user_by_name(app, "chengdu").city_id
     province.post(f"/rounds/cities/{city_id}/paper", data={
@@ -448,3 +449,19 @@ def test_reminder_banner_from_seven_days_before(app):
     city, _ = _clients(app)
     page = city.get("/applications/").get_data(as_text=True)
     assert "距报送截止不足7天" in page and "1 份申报未上传申报书" in page and "尚未完成市州初审" in page
+
+
+def test_publishing_early_is_asked_for_in_the_page(app, at_before_deadline):
+    """Cities unreported and the deadline ahead: the 公布推荐结果 form carries the 确认提前公布
+    box the service needs (a plain post without it is refused, with the reasons)."""
+    _, province = _clients(app)
+    page = province.get("/rounds/").get_data(as_text=True)
+    form = re.search(r'<form[^>]*/results"[^>]*>(.*?)</form>', page, re.S)[1]
+    assert 'name="confirm_early" value="y" required' in form and "确认提前公布" in form
+    with app.app_context():
+        round_id = db.session.scalar(db.select(Round.id).where(Round.is_current))
+    refused = province.post(f"/rounds/{round_id}/results", data={"publish": "1"}, follow_redirects=True)
+    assert "为时尚早" in refused.get_data(as_text=True) and "个市（州）未报送" in refused.get_data(as_text=True)
+    province.post(f"/rounds/{round_id}/results", data={"publish": "1", "confirm_early": "y"})
+    with app.app_context():
+        assert db.session.get(Round, round_id).results_published

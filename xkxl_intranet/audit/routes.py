@@ -1,11 +1,9 @@
 """The audit trail page: filters by city, user, action and date, paged."""
-from datetime import date
-
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
+from ..domain.dates import DAY_OR_MONTH_EXAMPLES, Span, read_day_or_month
 from ..domain.findings import ParseError
-from ..domain.parsing import parse_date
 from ..rounds.state import all_cities, current_round
 from ..urls import page_number, record_id
 from ..web import render_page_or_fragment
@@ -18,11 +16,12 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 DATE_LABELS = {"date_from": "起始日期", "date_to": "截止日期"}
 
 
-def _date_arg(name: str, problems: dict[str, str]) -> date | None:
-    """A filter date typed as 2022-03-18, 2022/3/18 or 2022年3月18日; an unreadable one is
-    left out of the filter and said so beside its box."""
+def _date_arg(name: str, problems: dict[str, str]) -> Span | None:
+    """A filter date typed as a day (2022-03-21, 2022/3/21, 2022年3月21日) or a whole month
+    (2022-03, 2022年3月: 从 its first day, 至 its last); an unreadable one is left out of the
+    filter and said so beside its box."""
     try:
-        return parse_date(request.args.get(name, ""), DATE_LABELS[name])
+        return read_day_or_month(request.args.get(name, ""), DATE_LABELS[name])
     except ParseError as err:
         problems[name] = err.message
         return None
@@ -32,14 +31,15 @@ def _date_arg(name: str, problems: dict[str, str]) -> date | None:
 @login_required
 def index():
     problems: dict[str, str] = {}
+    since, until = _date_arg("date_from", problems), _date_arg("date_to", problems)
     f = TrailFilter(city_id=request.args.get("city_id", type=record_id),
                     username=request.args.get("username", "").strip(),
                     action=request.args.get("action", "").strip(),
-                    date_from=_date_arg("date_from", problems), date_to=_date_arg("date_to", problems),
+                    date_from=since.first if since else None, date_to=until.last if until else None,
                     page=request.args.get("page", 1, type=page_number))
     events, total, f.page = trail(current_user, f, current_round())  # f.page: the page shown
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
                                    labels=ACTION_LABELS, actions=known_actions(current_user), cities=all_cities(),
                                    objects=describe_objects(current_user, events),
-                                   date_problems=problems, typed=request.args)
+                                   date_problems=problems, typed=request.args, date_examples=DAY_OR_MONTH_EXAMPLES)

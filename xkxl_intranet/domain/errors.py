@@ -7,11 +7,14 @@ from __future__ import annotations
 
 
 class Refused(Exception):
-    """A step the rules do not allow now; ``str(err)`` is the Chinese sentence for the user."""
+    """A step the rules do not allow now; ``str(err)`` is the Chinese sentence for the user.
+    ``field``: the name of the form field the refusal is about, where there is one, so that the
+    page can show the sentence beside that field."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
 
     def __str__(self) -> str:
         return self.message

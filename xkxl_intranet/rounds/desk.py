@@ -8,7 +8,7 @@ from datetime import date, datetime
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..audit.services import record
 from ..clock import now
-from ..domain.deadlines import format_deadline, has_passed
+from ..domain.deadlines import format_deadline, has_passed, last_instant
 from ..domain.errors import Refused
 from ..extensions import db
 from .models import BatchState, CityBatch, Disclosure
@@ -44,16 +44,21 @@ def return_batch(user, batch: CityBatch, reason: str) -> None:
 
 def grant_extension(user, batch: CityBatch, deadline: datetime, reason: str, *,
                     confirm_past: bool = False) -> None:
-    """Extend one city's deadline. A moment already past closes that city's reporting at once,
-    so it needs ``confirm_past``."""
+    """Extend one city's deadline beyond the round's (to the second: a round deadline of 18:00
+    admits the whole minute, so 18:00:30 would shorten it). A moment already past (possible only
+    once the round's deadline has passed) closes that city's reporting at once, so it needs
+    ``confirm_past``."""
     reason = (reason or "").strip()
     if not reason:
-        raise Refused("请填写延期原因。")
-    if deadline <= batch.round.deadline:
-        raise Refused(f"延期截止时间应晚于本批次截止时间（{format_deadline(batch.round.deadline)}）。")
+        raise Refused("请填写延期原因。", field="reason")
+    round_deadline = batch.round.deadline
+    if last_instant(deadline) <= last_instant(round_deadline):
+        raise Refused(f"延期截止时间应晚于本批次截止时间（{format_deadline(round_deadline)}）："
+                      f"所填的 {format_deadline(deadline)} 不晚于它，延期只能把{batch.city.name}的截止时间推后。",
+                      field="deadline")
     if has_passed(deadline, now()) and not confirm_past:
         raise Refused(f"延期截止时间 {format_deadline(deadline)} 已过：保存后{batch.city.name}将立即不能报送。"
-                      "如确需如此，请勾选“确认立即截止”后再保存。")
+                      "如确需如此，请勾选“确认立即截止”后再保存。", field="confirm_past")
     before = {"extension_deadline": batch.extension_deadline.isoformat() if batch.extension_deadline else None}
     batch.extension_deadline = deadline
     batch.extension_reason = reason[:1000]
@@ -72,6 +77,13 @@ PAPER_FIELDS = {
 
 
 def record_paper(user, batch: CityBatch, received: dict[str, date | None], note: str) -> None:
+    """The days the paper copies arrived (``None``: not yet), and a note. A day after today
+    (the one clock's) cannot be a day something was received."""
+    today = now().date()
+    future = [key for key in PAPER_FIELDS if received.get(key) is not None and received[key] > today]
+    if future:
+        raise Refused("、".join(f"「{PAPER_FIELDS[k]}收到日期」{received[k]:%Y-%m-%d}" for k in future)
+                      + f"：收到日期不能晚于今天（{today:%Y-%m-%d}）。", field=future[0])
     before = {k: (getattr(batch, k).isoformat() if getattr(batch, k) else None) for k in PAPER_FIELDS}
     for key in PAPER_FIELDS:
         setattr(batch, key, received.get(key))

@@ -4,18 +4,21 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAre
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from ..applications.models import ProvinceMark
+from ..domain.dates import DAY_EXAMPLES, read_day
 from ..domain.deadlines import parse_deadline
 from ..domain.findings import ParseError
-from ..domain.parsing import parse_date, parse_email, parse_phone
+from ..domain.parsing import parse_email, parse_phone
 from ..forms import Form
 from .models import Disclosure
 
 DATE_PLACEHOLDER = "年-月-日，如 2022-03-18"
+DATE_HINT = f"日期如 {DAY_EXAMPLES}；未收到的留空。"
 
 
 class ChineseDateField(StringField):
     """A day typed as 2022-03-18, 2022/3/18 or 2022年3月18日, in a text box that shows the pattern.
-    (The browser's own date box follows the PC's language: mm/dd/yyyy on an English Windows.)"""
+    (The browser's own date box follows the PC's language: mm/dd/yyyy on an English Windows.)
+    A month alone is refused: a date of receipt is a day."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         render_kw = {"placeholder": DATE_PLACEHOLDER, "autocomplete": "off", **(kwargs.pop("render_kw", None) or {})}
@@ -25,7 +28,7 @@ class ChineseDateField(StringField):
         self.data = None
         if valuelist:
             try:
-                self.data = parse_date(valuelist[0], self.label.text)
+                self.data = read_day(valuelist[0], self.label.text)
             except ParseError as err:
                 self.process_errors.append(err.message)
 
@@ -64,7 +67,7 @@ class ReportForm(Form):
 class ExtensionForm(Form):
     deadline = DeadlineField("延期至（北京时间）", validators=[DataRequired("请填写延期截止时间")])
     reason = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因")])
-    confirm_past = BooleanField("确认：该时间如已过，保存后该市（州）立即截止")
+    confirm_past = BooleanField("确认立即截止：所填延期时间也已过去，保存后该市（州）立即不能报送")
 
 
 class ReturnForm(Form):
@@ -96,6 +99,9 @@ class DeadlineForm(Form):
 
 class PublishForm(Form):
     publish = StringField()  # "1" publishes the results, "0" withdraws them
+    # Publishing while cities have not reported or before the deadline: the officer confirms
+    # it (any value but "" or "false", e.g. a checkbox or hidden input with value "y").
+    confirm_early = BooleanField("确认提前公布")
 
 
 class YearField(IntegerField):

@@ -1,5 +1,7 @@
 """Rounds: the city's 报送 page and receipts, the province's dashboard and desk, round settings."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -7,13 +9,13 @@ from sqlalchemy import select
 from ..applications.queries import get_application
 from ..auth.scoping import city_or_404, city_required, province_required, round_or_404, staff_required
 from ..clock import now
-from ..domain.deadlines import format_deadline
+from ..domain.deadlines import format_deadline, has_passed
+from ..domain.errors import Refused
 from ..extensions import db
 from ..fragment_cache import FragmentCache, audit_stamp
 from ..printing import print_pdf
 from ..web import (
     download,
-    flash_form_errors,
     render_page_or_fragment,
     unit_of_work,
     unit_of_work_on_fresh_data,
@@ -21,6 +23,7 @@ from ..web import (
 from . import dashboard as dashboard_rows
 from . import desk, reporting, settings
 from .forms import (
+    DATE_HINT,
     ConfirmForm,
     DeadlineForm,
     DisclosureForm,
@@ -142,52 +145,73 @@ def dashboard():
 @login_required
 @staff_required
 def city_desk(city_id: int):
-    round_, city = round_or_404(), city_or_404(city_id)
-    retry = session.pop(DESK_RETRY_KEY, None)
-    if retry and retry.get("city_id") == city.id and retry.get("slot") in DESK_FORMS.values():
-        form_class = next(c for c, slot in DESK_FORMS.items() if slot == retry["slot"])
-        return _desk_page(round_, city, **{retry["slot"]: form_class(formdata=None, data=retry["data"])})
-    return _desk_page(round_, city)
+    return _desk_page(round_or_404(), city_or_404(city_id))
 
 
-def _desk_page(round_, city, **forms):
-    """The city desk; ``forms`` puts back a form as it was submitted, when it was refused."""
+# The slot of the city desk each form fills.
+DESK_FORMS = {ExtensionForm: "extension_form", ReturnForm: "return_form", PaperForm: "paper_form",
+              MarkForm: "mark_form", ConfirmForm: "confirm_form"}
+
+
+def _desk_page(round_, city, *, refused=None, refused_application_id: int | None = None):
+    """The city desk. ``refused``: a desk form the rules or the input refused, shown again as
+    the officer typed it, each message beside its field (or at the head of its form), in a 422
+    answer: a redirect would put the saved values back in place of what was typed (and a
+    session cookie is too small to carry a long reason there)."""
     ready = reporting.readiness(round_, city)
     batch_ = ready.batch
     context = {"extension_form": ExtensionForm(formdata=None), "return_form": ReturnForm(formdata=None),
                "confirm_form": ConfirmForm(formdata=None), "paper_form": PaperForm(formdata=None, obj=batch_),
-               "mark_form": MarkForm(formdata=None), **forms}
-    return render_template(
+               "mark_form": MarkForm(formdata=None)}
+    if refused is not None:
+        context[DESK_FORMS[type(refused)]] = refused
+        rows = {a.id for a in ready.applications + ready.not_reviewed}
+        if refused_application_id is not None and refused_application_id not in rows:
+            for message in refused.form_errors:  # no row of this desk to put them in
+                flash(message, "danger")
+    page = render_template(
         "rounds/city_desk.html", city=city, batch=batch_, ready=ready,
-        deadline=deadline_of(round_, batch_),
+        deadline=deadline_of(round_, batch_), round_deadline=round_.deadline,
+        round_closed=has_passed(round_.deadline, now()), refused_application_id=refused_application_id,
+        date_hint=DATE_HINT,
         receipts=reporting.receipts_for(current_user, round_.id, city.id), **context)
+    return page, 200 if refused is None else 422
 
 
-# The slot of the city desk each form fills: a refused one is shown again as typed (the typed
-# values wait in the session for the desk page the refusal redirects to).
-DESK_FORMS = {ExtensionForm: "extension_form", ReturnForm: "return_form"}
-DESK_RETRY_KEY = "desk_retry"
+def _put_beside_fields(form, refusal: Refused | None) -> None:
+    """The service's refusal goes beside the field it names; it and whatever no visible field
+    carries (the CSRF token's message) go to the head of the form."""
+    if "csrf_token" in form and form.csrf_token.errors:
+        form.form_errors.extend(form.csrf_token.errors)
+        form.csrf_token.errors = []
+    if refusal is None:
+        return
+    if refusal.field and refusal.field in form:
+        form[refusal.field].errors = [*form[refusal.field].errors, refusal.message]
+    else:
+        form.form_errors.append(refusal.message)
 
 
-def _desk_action(city_id: int, form_class, action, success: str):
+def _desk_action(city_id: int, form_class, action, success: str | Callable[[], str], *, application=None):
     """One form on the city desk: validate, act on the city's batch, come back to the desk. A
-    refused extension, return or paper record keeps what the officer typed."""
+    refused form comes back as typed, with the reason beside the field it is about."""
     round_ = round_or_404()
     city = city_or_404(city_id)
     form = form_class()
+    refusal = None
     if form.validate_on_submit():
         # Two province sessions at the same instant: the loser reads the batch afresh and gets
         # the refusal a second, later request would get.
-        work, _ = unit_of_work_on_fresh_data(lambda: action(batch_for_write(round_.id, city.id), form))
+        work, _ = unit_of_work_on_fresh_data(lambda: action(batch_for_write(round_.id, city.id), form),
+                                             flash_refusal=False)
         if work.ok:
-            flash(success, "success")
-            return redirect(url_for("rounds.city_desk", city_id=city_id), 303)
-    else:
-        flash_form_errors(form)
-    if form_class in DESK_FORMS:
-        typed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "confirm_past")}
-        session[DESK_RETRY_KEY] = {"city_id": city.id, "slot": DESK_FORMS[form_class], "data": typed}
-    return redirect(url_for("rounds.city_desk", city_id=city_id), 303)
+            flash(success() if callable(success) else success, "success")
+            anchor = f"#app-{application.id}" if application is not None else ""
+            return redirect(url_for("rounds.city_desk", city_id=city_id) + anchor, 303)
+        refusal = work.refused
+    _put_beside_fields(form, refusal)
+    return _desk_page(round_, city, refused=form,
+                      refused_application_id=application.id if application is not None else None)
 
 
 @bp.route("/cities/<id:city_id>/extension", methods=["POST"])
@@ -232,14 +256,11 @@ def paper(city_id: int):
 @province_required
 def mark(application_id: int):
     application = get_application(current_user, application_id)
-    form = MarkForm()
-    if form.validate_on_submit():
-        with unit_of_work() as work:
-            desk.mark_application(current_user, application, form.mark.data, form.note.data)
-        if work.ok:
-            flash(f"已标记：{application.mark.label if application.mark else '未标记'}（{application.title}）。",
-                  "success")
-    return redirect(url_for("rounds.city_desk", city_id=application.city_id) + f"#app-{application.id}", 303)
+    return _desk_action(
+        application.city_id, MarkForm,
+        lambda b, f: desk.mark_application(current_user, application, f.mark.data, f.note.data),
+        lambda: f"已标记：{application.mark.label if application.mark else '未标记'}（{application.title}）。",
+        application=application)
 
 
 # ---- rounds ---------------------------------------------------------------------------------------
@@ -311,7 +332,7 @@ def publish_results(round_id: int):
     if form.validate_on_submit():
         publish = form.publish.data == "1"
         with unit_of_work() as work:
-            settings.publish_results(current_user, round_, publish)
+            settings.publish_results(current_user, round_, publish, confirm_early=form.confirm_early.data)
         if work.ok:
             flash("推荐结果已公布，各市（州）现在可以看到省厅的推荐标记。" if publish
                   else "已撤回公布，推荐标记仅省厅可见。", "success")

@@ -124,29 +124,52 @@ def make_current(user, round_: Round) -> None:
     db.session.flush()
 
 
-def publish_results(user, round_: Round, publish: bool) -> None:
-    """The province's 推荐结果 become visible to the cities (or are withdrawn again)."""
+def reasons_to_wait(round_: Round) -> list[str]:
+    """Why publishing ``round_``'s 推荐结果 now would be early: cities that have not (or no
+    longer) reported, a reporting deadline not yet passed. Empty when nothing is left to wait for."""
+    reasons = []
+    waiting = cities_not_reported(round_.id).get(round_.id, 0)
+    if waiting:
+        reasons.append(f"尚有 {waiting} 个市（州）未报送")
+    if not has_passed(round_.deadline, now()):
+        reasons.append(f"报送截止时间（{format_deadline(round_.deadline)}）未到")
+    return reasons
+
+
+def publish_results(user, round_: Round, publish: bool, *, confirm_early: bool = False) -> None:
+    """The province's 推荐结果 become visible to the cities (or are withdrawn again). The
+    province decides when; publishing while cities have not reported or before the deadline
+    needs ``confirm_early``, and the trail says what was confirmed."""
     if publish == round_.results_published:
         raise Refused("推荐结果已公布。" if publish else "推荐结果尚未公布。")
+    early = reasons_to_wait(round_) if publish else []
+    if early and not confirm_early:
+        raise Refused("现在公布推荐结果为时尚早：" + "；".join(early) + "。公布后各市（州）即可看到省厅的推荐标记，"
+                      "之后报送的市（州）也会看到。如确需现在公布，请勾选“确认提前公布”后再公布。")
     before = {"results_published_at": round_.results_published_at.isoformat() if round_.results_published_at
               else None}
     round_.results_published_at = now() if publish else None
     round_.results_published_by_id = user.id if publish else None
+    summary = ("公布推荐结果：各市（州）可看到省厅的推荐标记" if publish
+               else "撤回推荐结果公布：各市（州）不再看到省厅的推荐标记")
+    if early:
+        summary += "（经确认提前公布：" + "；".join(early) + "）"
     record("round.results_published" if publish else "round.results_withdrawn", user=user,
-           object_type="round", object_id=round_.id,
-           summary=("公布推荐结果：各市（州）可看到省厅的推荐标记" if publish
-                    else "撤回推荐结果公布：各市（州）不再看到省厅的推荐标记"),
+           object_type="round", object_id=round_.id, summary=summary,
            before=before, after={"results_published_at": round_.results_published_at.isoformat()
                                  if round_.results_published_at else None})
     db.session.flush()
 
 
-def cities_not_reported() -> dict[int, int]:
-    """Round id -> how many of the 21 cities have not (or no longer) reported: the province is
-    told before it publishes results while cities are still working."""
+def cities_not_reported(round_id: int | None = None) -> dict[int, int]:
+    """Round id (every round, or only ``round_id``) -> how many of the 21 cities have not (or no
+    longer) reported: the province is told before it publishes results while cities are still
+    working."""
     cities = db.session.scalar(select(func.count()).select_from(City))
-    reported = {round_id: n for round_id, n in db.session.execute(
-        select(CityBatch.round_id, func.count()).where(CityBatch.state.in_(REPORTED_STATES))
-        .group_by(CityBatch.round_id))}
-    return {round_id: cities - reported.get(round_id, 0)
-            for round_id in db.session.scalars(select(Round.id))}
+    reported_stmt = select(CityBatch.round_id, func.count()).where(CityBatch.state.in_(REPORTED_STATES))
+    rounds_stmt = select(Round.id)
+    if round_id is not None:
+        reported_stmt = reported_stmt.where(CityBatch.round_id == round_id)
+        rounds_stmt = rounds_stmt.where(Round.id == round_id)
+    reported = {id_: n for id_, n in db.session.execute(reported_stmt.group_by(CityBatch.round_id))}
+    return {id_: cities - reported.get(id_, 0) for id_ in db.session.scalars(rounds_stmt)}
