@@ -29,7 +29,7 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
 from xkxl_intranet.printing import render_pdf, render_print
-from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, SUMMARY_HEADERS
+from xkxl_intranet.reports.layouts import CODE_FONT, ROSTER_COLUMNS, SUMMARY_HEADERS
 from xkxl_intranet.reports.roster import build_roster, roster_pdf
 from xkxl_intranet.reports.summary import build_summary, summary_pdf
 from xkxl_intranet.reports.workbooks import roster_workbook, summary_workbook
@@ -131,17 +131,18 @@ def bare_workbook(roster) -> bytes:
 
 def matched_roster_html(roster) -> str:
     """The anchor for the roster's PDF: the same cells as printed (same text) laid out the same
-    way: font and size, line height, page size and margins, fixed column widths, cell padding and
-    ruled borders, long words wrapped, so that it fills as many pages. Nothing else: no title, no
-    heading row repeated on each page, no page footers, no alignments, no user-agent defaults
-    beyond WeasyPrint's own."""
+    way: fonts (a code's monospaced) and size, line height, page size and margins, fixed column
+    widths, cell padding and ruled borders, long words wrapped, so that it fills as many pages.
+    Nothing else: no title, no heading row repeated on each page, no page footers, no alignments,
+    no user-agent defaults beyond WeasyPrint's own."""
     widths = "".join(f"<col style='width: {c.print_width}%'>" for c in ROSTER_COLUMNS)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c.text(v))}</td>" for c, v in zip(ROSTER_COLUMNS, row,
-                                                                                     strict=True)) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td{' class=m' if c.kind == 'code' else ''}>{escape(c.text(v))}</td>"
+                                    for c, v in zip(ROSTER_COLUMNS, row, strict=True)) + "</tr>"
                    for row in roster.sheets[0].rows())
     return ("<!doctype html><html><head><meta charset='utf-8'><style>"
             "@page { size: A4 landscape; margin: 12mm 9mm 14mm 9mm }"
-            "body { font-family: 'Noto Sans CJK SC', sans-serif; font-size: 7.5pt; line-height: 1.3 }"
+            "body { margin: 0; font-family: 'Noto Sans CJK SC', sans-serif; font-size: 7.5pt; line-height: 1.3 }"
+            f".m {{ font-family: '{CODE_FONT}', monospace }}"
             "table { width: 100%; table-layout: fixed; border-collapse: collapse }"
             "td { border: 0.5pt solid #000; padding: 0.7mm 0.9mm; overflow-wrap: anywhere }</style></head>"
             f"<body><table><colgroup>{widths}</colgroup><tbody>{body}</tbody></table></body></html>")

@@ -1,6 +1,7 @@
-"""The province roster 「含未报送」 says where each application stands (报送情况: the city's batch
-state and, where it is not 初审通过, the application's 市州初审 state) on the page, in every sheet
-of its workbook and in its PDF; the default roster keeps the official columns."""
+"""The province roster 「含未报送」 says where each application stands: 报送情况 the city's batch
+state, 状态 beside it the application's own 市州初审 state (each said once, not 「填报中 · 草稿」
+beside 「草稿」), on the page, in every sheet of its workbook and in its PDF; the default roster
+keeps the official columns."""
 from __future__ import annotations
 
 import re
@@ -10,7 +11,7 @@ import pytest
 from xkxl_intranet.applications.models import Application, ReviewState
 from xkxl_intranet.applications.operations import set_review
 from xkxl_intranet.extensions import db
-from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, UNREPORTED_ROSTER_COLUMNS
+from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, ROSTER_LISTS, UNREPORTED_ROSTER_COLUMNS
 from xkxl_intranet.reports.roster import build_roster, standing_label
 from xkxl_intranet.rounds.models import BatchState
 from xkxl_intranet.rounds.state import current_round
@@ -40,8 +41,11 @@ def round_data(app):
     return ids
 
 
-EXPECTED = {"成都甲平台": "填报中", "成都丙平台": "填报中 · 草稿", "绵阳甲平台": "退回修改",
-            "绵阳乙平台": "退回修改 · 市州不推荐"}
+# 报送情况 (the city's batch) and 状态 (the application's 市州初审), each the state's own label.
+EXPECTED = {"成都甲平台": "填报中", "成都丙平台": "填报中", "绵阳甲平台": "退回修改", "绵阳乙平台": "退回修改"}
+STATES = {"成都甲平台": "市州初审通过", "成都丙平台": "草稿", "绵阳甲平台": "市州初审通过", "绵阳乙平台": "市州不推荐"}
+assert set(EXPECTED.values()) == {BatchState.FILLING.label, BatchState.RETURNED.label}
+assert set(STATES.values()) == {s.label for s in ReviewState}
 
 
 def _table(ws):
@@ -51,12 +55,20 @@ def _table(ws):
                       for row in ws.iter_rows(min_row=4, values_only=True) if row[0] is not None]
 
 
-def test_the_standing_is_made_of_the_states_own_labels():
+def test_the_standing_is_the_batch_states_own_label():
     for batch in BatchState:
-        assert standing_label(batch.value, ReviewState.PASSED.value) == batch.label
-        for review in (ReviewState.DRAFT, ReviewState.NOT_RECOMMENDED):
-            assert standing_label(batch.value, review.value) == f"{batch.label} · {review.label}"
-    assert standing_label(None, "draft") == "未开始 · 草稿"  # a city without a batch yet
+        assert standing_label(batch.value) == batch.label
+    assert standing_label(None) == "未开始"  # a city without a batch yet
+
+
+def test_every_list_with_a_standing_has_the_state_beside_it():
+    """报送情况 leaves the application's 市州初审 state to 状态: a list that printed the one without
+    the other would lose it."""
+    for roster_list in ROSTER_LISTS.values():
+        keys = [c.key for c in roster_list.columns]
+        assert ("standing" in keys) == roster_list.include_unreported, roster_list.key
+        if "standing" in keys:
+            assert keys[keys.index("standing") - 1] == "state", keys
 
 
 def test_the_service_gives_the_view_with_unreported_a_standing_column(app, round_data):
@@ -66,6 +78,9 @@ def test_the_service_gives_the_view_with_unreported_a_standing_column(app, round
         assert [c.heading for c in roster.columns] == WITH_STANDING
         standing = [c.key for c in roster.columns].index("standing") - 1  # values have no 序号
         assert {e.values[1]: e.values[standing] for e in roster.entries} == EXPECTED
+        assert {e.values[1]: e.values[standing - 1] for e in roster.entries} == STATES  # 状态
+        for entry in roster.entries:  # the same word is not said twice
+            assert entry.values[standing - 1] not in entry.values[standing], entry.values
         official = build_roster(user("province"), current_round(), "all")
         assert official.columns == ROSTER_COLUMNS and official.entries == ()  # nobody reported yet
         assert all(len(e.values) == len(UNREPORTED_ROSTER_COLUMNS) - 1 for e in roster.entries)
@@ -74,8 +89,7 @@ def test_the_service_gives_the_view_with_unreported_a_standing_column(app, round
     with app.app_context():
         roster = build_roster(user("province"), current_round(), "unreported")
         assert {e.values[1]: e.values[standing] for e in roster.entries} == {
-            "成都甲平台": "已受理", "成都丙平台": "已受理 · 草稿", "绵阳甲平台": "已报送",
-            "绵阳乙平台": "已报送 · 市州不推荐"}
+            "成都甲平台": "已受理", "成都丙平台": "已受理", "绵阳甲平台": "已报送", "绵阳乙平台": "已报送"}
         official = build_roster(user("province"), current_round(), "all")
         assert [len(e.values) for e in official.entries] == [len(ROSTER_COLUMNS) - 1] * 2
 
@@ -88,9 +102,10 @@ def test_every_sheet_of_the_unreported_workbook_has_the_column(app, round_data, 
         assert headings == WITH_STANDING, ws.title
         assert ws["A1"].value.endswith("（含未报送）"), ws["A1"].value  # a mark's sheet says so too
         assert all(row["报送情况"] == EXPECTED[row["平台名称"]] for row in rows), ws.title
+        assert all(row["状态"] == STATES[row["平台名称"]] for row in rows), ws.title
         assert ws.auto_filter.ref.startswith("A3:P")  # one more column than the official O
     assert [r["平台名称"] for r in _table(wb["全部"])[1]] == list(EXPECTED)
-    assert [r["报送情况"] for r in _table(wb["未入选"])[1]] == ["退回修改 · 市州不推荐"]
+    assert [(r["状态"], r["报送情况"]) for r in _table(wb["未入选"])[1]] == [("市州不推荐", "退回修改")]
     assert [r["报送情况"] for r in _table(wb["推荐工信部"])[1]] == ["填报中"]
 
 
@@ -112,11 +127,14 @@ def test_the_unreported_pdf_prints_the_standing_with_each_word_whole(app, round_
     text = pdf_text(reader)
     flat = re.sub(r"\s+", "", text)
     assert "全省申报名单（含未报送）" in flat and "报送情况" in flat
-    for platform, standing in EXPECTED.items():
-        assert platform in flat and standing.replace(" ", "") in flat, standing
-    cells = [part for line in text.splitlines() for part in line.split()]
-    assert {"市州不推荐", "退回修改", "填报中", "草稿"} <= set(cells)
-    assert not any(cell in ("市州不", "推荐", "退回修", "改") for cell in cells), cells
+    lines = [line.split() for line in text.splitlines()]
+    for platform, standing in EXPECTED.items():  # 序号 市（州） 平台名称 … 状态 报送情况
+        row = next(cells for cells in lines if platform in cells)
+        assert row[row.index(STATES[platform]) + 1] == standing, row
+        assert "·" not in "".join(row), row
+    cells = {cell for line in lines for cell in line}
+    assert {"市州不推荐", "退回修改", "填报中", "草稿"} <= cells
+    assert not cells & {"市州不", "推荐", "退回修", "改"}, cells
 
 
 def test_the_roster_page_shows_the_standing_in_the_unreported_view(app, round_data, province_client,
@@ -128,6 +146,7 @@ def test_the_roster_page_shows_the_standing_in_the_unreported_view(app, round_da
     cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
              for row in rows]
     assert {c[2]: c[8] for c in cells} == EXPECTED
+    assert {c[2]: c[7] for c in cells} == STATES
     assert "/reports/roster/unreported.xlsx" in page and "/reports/roster/unreported.pdf" in page
     index = province_client.get("/reports/").get_data(as_text=True)
     assert 'href="/reports/roster/unreported"' in index and 'href="/reports/roster/all"' in index

@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from ..domain.checks import rules_for_field
+from ..domain.credit_code import CREDIT_WEIGHTS
 from ..domain.indicators import FIELDS, SECTIONS, Field, Kind
 from ..domain.parsing import format_field
 
@@ -75,11 +77,42 @@ class Summary:
 
 # ---- the province-wide roster -------------------------------------------------------------------
 
-PART_SEPARATOR = " · "
 UNREPORTED_SUFFIX = "（含未报送）"
 
 ROSTER_KEY_FIELDS = ("devices_total", "models_total", "apps_total", "users_registered",
                      "developers_registered", "revenue_2021")
+
+# The printed roster's geometry, from which the width a cell needs is computed, not guessed:
+# templates/print/list.html prints A4 landscape with 9 mm side margins at 7.5 pt, each cell padded
+# 0.9 mm a side within 0.5 pt rules; a Chinese character is one em wide, and roster_print.html
+# prints a code (统一社会信用代码, 手机) in a monospaced font whose every Latin character is half an
+# em wide (Noto Sans CJK SC's proportional letters run up to 0.88 em: a code of Ws and Ms would need
+# 16 em where the monospaced one needs 9, whatever its letters).
+MM_PER_PT = 25.4 / 72
+PRINT_FONT_PT = 7.5
+PRINT_TABLE_MM = 297 - 2 * 9
+PRINT_CELL_MM = 2 * 0.9 + 0.5 * MM_PER_PT
+HAN_EM = 1.0
+CODE_FONT = "Noto Sans Mono CJK SC"
+CODE_EM = 0.5
+CREDIT_CODE_LENGTH = len(CREDIT_WEIGHTS) + 1  # 17 weighted characters and the check character
+
+
+def print_width_for(ems: float) -> float:
+    """The share of the printed table's width (percent, rounded up to a tenth) that a cell needs
+    to hold a line of ``ems`` em at the print's font size."""
+    millimetres = ems * PRINT_FONT_PT * MM_PER_PT + PRINT_CELL_MM
+    return math.ceil(round(millimetres / PRINT_TABLE_MM * 1000, 6)) / 10
+
+
+def code_print_width(length: int) -> float:
+    """A code of ``length`` characters on one line."""
+    return print_width_for(length * CODE_EM)
+
+
+def words_print_width(length: int) -> float:
+    """Chinese words of up to ``length`` characters on one line."""
+    return print_width_for(length * HAN_EM)
 
 
 @dataclass(frozen=True)
@@ -91,17 +124,10 @@ class Column:
     print_width: float  # share of the printed page width, in percent
     field: Field | None = None  # the declared field of a figure column
     keep_whole: bool = False  # short fixed words (状态, 省厅标记): printed on one line, never cut
-    keep_parts: bool = False  # words joined by PART_SEPARATOR: each on one line, a break only between
 
     @property
     def is_number(self) -> bool:
         return self.kind in ("int", "money", "percent")
-
-    def parts(self, value: Any) -> list[str]:
-        """The printed text in the pieces a line may break between (one piece unless
-        ``keep_parts``)."""
-        text = self.text(value)
-        return text.split(PART_SEPARATOR) if self.keep_parts and text else [text]
 
     def text(self, value: Any) -> str:
         """The value as printed: a figure through the one formatter, with thousands separators
@@ -117,15 +143,29 @@ def _figure_column(key: str, width: float, print_width: float) -> Column:
     return Column(key, f.heading, kind, width, print_width, f)
 
 
-ROSTER_COLUMNS: tuple[Column, ...] = (
+# The names wrap anyway: they share what the other columns leave of the page.
+NAME_KEYS = ("platform_name", "enterprise_name")
+
+
+def _names_take_the_rest(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    rest = 100 - sum(c.print_width for c in columns if c.key not in NAME_KEYS)
+    share = round(rest / len(NAME_KEYS), 2)
+    return tuple(replace(c, print_width=share) if c.key in NAME_KEYS else c for c in columns)
+
+
+# The longest label each column of states prints (tests/reports check them against the enums):
+# 状态 「市州初审通过」, 省厅标记 「列入省级培育名单」, 报送情况 「退回修改」.
+LONGEST_LABEL = {"state": 6, "mark": 8, "standing": 4}
+
+ROSTER_COLUMNS: tuple[Column, ...] = _names_take_the_rest((
     Column("number", "序号", "seq", 6, 3.5),
     Column("city", "市（州）", "text", 10, 6),
-    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 10.5),
-    Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 11),
-    Column("credit_code", FIELDS["credit_code"].label, "code", 21, 12),
+    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 0),
+    Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 0),
+    Column("credit_code", FIELDS["credit_code"].label, "code", 21, code_print_width(CREDIT_CODE_LENGTH)),
     Column("contact_name", FIELDS["contact_name"].label, "text", 9, 4.5),
-    Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13, 7),
-    # 「市州初审通过」 and 「列入省级培育名单」 at 7.5 pt need these widths on one line.
+    Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13,
+           code_print_width(FIELDS["contact_mobile"].max_length)),
     Column("state", "状态", "text", 13, 8, keep_whole=True),
     Column("mark", "省厅标记", "text", 16, 8.5, keep_whole=True),
     _figure_column("devices_total", 14, 5),
@@ -134,15 +174,18 @@ ROSTER_COLUMNS: tuple[Column, ...] = (
     _figure_column("users_registered", 12, 4.5),
     _figure_column("developers_registered", 12, 4.5),
     _figure_column("revenue_2021", 16, 6),
-)
+))
 assert abs(sum(c.print_width for c in ROSTER_COLUMNS) - 100) < 0.01
 
-# 报送情况, only in the views 「含未报送」: the city's batch state and, where the application is not
-# 初审通过, its 市州初审 state (「填报中 · 草稿」). Printed on two lines at most, broken only
-# between the two words; the official columns give up the room it takes.
-STANDING_COLUMN = Column("standing", "报送情况", "text", 18, 6.5, keep_parts=True)
-_UNREPORTED_PRINT_WIDTHS = {"city": 5.5, "platform_name": 9, "enterprise_name": 9, "credit_code": 11,
-                            "contact_name": 4, "state": 7}
+# 报送情况, only in the views 「含未报送」: the city's batch state (「填报中」, 「已报送」 …). The
+# application's own 市州初审 state (草稿, 市州不推荐) is the 状态 beside it, so it is not said twice.
+# The columns of states get the width their longest label needs, the city and contact a little less
+# than in the official layout.
+STANDING_COLUMN = Column("standing", "报送情况", "text", 10, words_print_width(LONGEST_LABEL["standing"]),
+                         keep_whole=True)
+_UNREPORTED_PRINT_WIDTHS = {"city": 5.5, "contact_name": 4,
+                            "state": words_print_width(LONGEST_LABEL["state"]),
+                            "mark": words_print_width(LONGEST_LABEL["mark"])}
 
 
 def _with_standing() -> tuple[Column, ...]:
@@ -152,7 +195,7 @@ def _with_standing() -> tuple[Column, ...]:
         columns.append(replace(column, print_width=_UNREPORTED_PRINT_WIDTHS.get(column.key, column.print_width)))
         if column.key == "state":
             columns.append(STANDING_COLUMN)
-    return tuple(columns)
+    return _names_take_the_rest(tuple(columns))
 
 
 UNREPORTED_ROSTER_COLUMNS: tuple[Column, ...] = _with_standing()

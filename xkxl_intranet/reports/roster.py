@@ -16,7 +16,7 @@ from ..printing import css_string, print_pdf
 from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.state import counted
 from .layouts import (
-    PART_SEPARATOR,
+    CODE_FONT,
     ROSTER_KEY_FIELDS,
     ROSTER_LISTS,
     UNREPORTED_SUFFIX,
@@ -42,14 +42,10 @@ def mark_label(mark: str | None) -> str:
     return ProvinceMark(mark).label if mark else ""
 
 
-def standing_label(batch_state: str | None, review_state: str | None) -> str:
-    """报送情况: the city's batch state (no batch yet: 未开始) and, where the application is not
-    初审通过, its 市州初审 state — 「已报送」, 「填报中 · 草稿」, 「退回修改 · 市州不推荐」. Both words
-    are the states' own labels."""
-    batch = BatchState(batch_state).label if batch_state else BatchState.NOT_STARTED.label
-    if review_state == ReviewState.PASSED:
-        return batch
-    return f"{batch}{PART_SEPARATOR}{state_label(review_state)}"
+def standing_label(batch_state: str | None) -> str:
+    """报送情况: the city's batch state as the states' own label (no batch yet: 未开始). The
+    application's 市州初审 state is not repeated here: the 状态 column beside it shows it."""
+    return BatchState(batch_state).label if batch_state else BatchState.NOT_STARTED.label
 
 
 def _roster_statement(round_: Round, roster_list: RosterList):
@@ -84,7 +80,7 @@ def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterE
     figure_count = len(ROSTER_KEY_FIELDS)
     entries = []
     for mark_value, city, platform, enterprise, code, contact, mobile, state, *rest in db.session.execute(stmt):
-        standing = standing_label(rest[figure_count], state) if roster_list.include_unreported else None
+        standing = standing_label(rest[figure_count]) if roster_list.include_unreported else None
         values = (city, platform or "", enterprise or "", code or "", contact or "", mobile or "",
                   state_label(state), mark_label(mark_value), *rest[:figure_count], standing)
         entries.append(RosterEntry(mark_value, in_column_order(values)))
@@ -127,6 +123,6 @@ def roster_pdf(roster: Roster) -> bytes:
     """The roster's first sheet, A4 landscape, with the print date and title in the margins."""
     printed = roster.generated_at.strftime("%Y-%m-%d %H:%M")
     return print_pdf("reports/roster_print.html", roster=roster, columns=roster.columns, printed=printed,
-                     part_separator=PART_SEPARATOR,
+                     code_font=Markup(css_string(CODE_FONT)),
                      footer_left=Markup(css_string(f"打印日期：{printed}")),
                      footer_center=Markup(css_string(roster.title)))

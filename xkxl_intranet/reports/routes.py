@@ -23,7 +23,7 @@ from . import imports
 from . import roster as rosters
 from . import summary as summaries
 from .forms import CancelForm, ContactForm, ImportConfirmForm, ImportUploadForm, MoveForm
-from .layouts import PART_SEPARATOR, ROSTER_LISTS, SUMMARY_HEADERS
+from .layouts import ROSTER_LISTS, SUMMARY_HEADERS
 from .template_reader import ERROR, MAX_APPLICATIONS, MAX_FILE_BYTES, WARNING
 from .workbooks import roster_workbook, summary_workbook
 
@@ -154,7 +154,7 @@ def _roster_file(list_key: str, suffix: str, make) -> tuple[bytes, str]:
 def roster(list_key: str):
     """The list on screen, with the columns its Excel and PDF print."""
     result = rosters.build_roster(current_user, round_or_404(), list_key)
-    return render_template("reports/roster.html", roster=result, part_separator=PART_SEPARATOR)
+    return render_template("reports/roster.html", roster=result)
 
 
 @bp.route("/roster/<list_key>.xlsx")

@@ -57,6 +57,8 @@
       idle.hidden = false;
       idle.querySelectorAll("[data-idle-soon]").forEach(function (el) { el.hidden = !soon; });
       idle.querySelector("[data-idle-over]").hidden = soon;
+      // Sticky side panels stand below the warning (app.css: --sticky-top).
+      document.documentElement.style.setProperty("--idle-warning-height", idle.offsetHeight + "px");
     };
     var checkIdle = function () {
       var left = lastActive + idleLimit - Date.now();
