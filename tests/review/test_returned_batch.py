@@ -185,3 +185,10 @@ def test_the_assignment_page_lists_a_returned_rows_sheets_and_lets_an_open_one_g
     page = province_client.get("/review/manage").get_data(as_text=True)
     section = re.search(r'<section class="card" id="outside-scope">(.*?)</section>', page, re.S)[1]
     assert "/remove" not in section and "已提交" in section
+
+
+def test_the_longest_mark_prints_on_one_line(app, scored, province_client):
+    """省厅标记 is as wide as its longest label (列入省级培育名单) at the print's font size."""
+    _mark(app, scored["成都甲"], "cultivation")
+    printed = pdf_text(pdf_reader(province_client.get("/review/ranking.pdf")))
+    assert "列入省级培育名单" in printed.split()

@@ -7,12 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..applications.models import ProvinceMark
 from ..clock import now
 from ..domain.deadlines import format_deadline
 from ..domain.review_aggregation import OUTLIER_GAP
 from ..domain.review_criteria import Opinion
+from ..reports.layouts import words_print_width
 from .aggregation import ApplicationReview, Ranking
 from .setup import weights_text
+
+# The longest mark (列入省级培育名单) on one line, at the print's geometry (reports.layouts), and
+# a fifth of a percent more: at exactly the computed width WeasyPrint put its last character on
+# a second line in this table (tests/review/test_returned_batch.py prints it).
+MARK_PRINT_WIDTH = words_print_width(max(len(mark.label) for mark in ProvinceMark)) + 0.2
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("市（州）", "text", 10, 6.5),
     SummaryColumn("工业互联网平台名称", "text", 26, 13),
     SummaryColumn("依托企业", "text", 26, 12.5),
-    SummaryColumn("各专家综合得分（意见）", "text", 40, 19.5),
+    SummaryColumn("各专家综合得分（意见）", "text", 40, 19.5 - (MARK_PRINT_WIDTH - 7.5)),
     SummaryColumn("有效评分", "int", 8, 4.5),
     SummaryColumn("平均分", "score", 9, 5.5),
     SummaryColumn("极差", "score", 8, 4.5),
@@ -40,7 +47,7 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("推荐", "int", 6, 3.5),
     SummaryColumn("可培育", "int", 7, 3.5),
     SummaryColumn("不推荐", "int", 7, 3.5),
-    SummaryColumn("省厅标记", "text", 16, 7.5),
+    SummaryColumn("省厅标记", "text", 16, MARK_PRINT_WIDTH),
     # Why a row has no rank although it has scores (its city's batch was returned).
     SummaryColumn("备注", "note", 14, 7.5),
 )
