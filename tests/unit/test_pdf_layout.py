@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from xkxl_intranet.files.pdf_layout import MAX_RULES, Box, Glyph, join_wrapped, page_lines
+from xkxl_intranet.files.pdf_layout import MAX_RULES, MAX_WORK, Box, Glyph, join_wrapped, page_lines
 
 SIZE = 12.0
 
@@ -121,6 +121,12 @@ def test_a_page_drawing_more_rules_than_a_form_reads_as_plain_lines():
     hatching = [rule(600, 10 + i * 0.01, 610, 10 + i * 0.01) for i in range(MAX_RULES)]
     assert page_lines(page, grid([70.0, 155.0, 535.0], rows)) == ["平台名称\t测试平台"]
     assert page_lines(page, grid([70.0, 155.0, 535.0], rows) + hatching) == ["平台名称 测试平台"]
+    # fewer rules, but so many glyphs besides that finding each one's cell would take too long
+    columns = [70.0, 155.0, 240.0] + [245.0 + 5 * i for i in range(40)]
+    assert page_lines(page, grid(columns, rows)) == ["平台名称\t测试平台"]
+    crowd = [Glyph("字", 72 + i % 400, 100 + i // 400 * 0.5, 73 + i % 400, 101 + i // 400 * 0.5, 1.0)
+             for i in range(MAX_WORK // (len(columns) + len(rows)) + 1)]
+    assert page_lines(page + crowd, grid(columns, rows))[0] == "平台名称 测试平台"
 
 
 @pytest.mark.parametrize(("lines", "joined"), [

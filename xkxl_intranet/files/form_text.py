@@ -304,13 +304,13 @@ _NOT_TEXT = frozenset((0, 0xFFFE, 0xFFFF, 0xFFFD))
 def _char(textpage, index: int) -> str:
     """The character PDFium found at ``index``; "" for the spaces and line breaks it adds on its
     own guess (the layout decides those from the positions). A hyphen ending a line is one."""
-    if pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
-        return ""
-    if pdfium_c.FPDFText_IsHyphen(textpage, index) == 1:
-        return "-"  # PDFium marks it (as code 2): 「sichuan-industrial-」 broken at the line's end
     code = pdfium_c.FPDFText_GetUnicode(textpage, index)
-    if code in _NOT_TEXT or (code < 32 and code != 9) or code > 0x10FFFF:
+    if code == 32 and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
         return ""
+    if code == 2 and pdfium_c.FPDFText_IsHyphen(textpage, index) == 1:
+        return "-"  # 「sichuan-industrial-」 broken at the line's end: PDFium marks its hyphen so
+    if code in _NOT_TEXT or (code < 32 and code != 9) or code > 0x10FFFF:
+        return ""  # PDFium's line breaks, control codes, unmapped glyphs
     return chr(code)
 
 
@@ -318,13 +318,13 @@ def _glyphs(textpage) -> list[Glyph]:
     """Every character of the page with its font box. The letters of a ligature (the 「ff」 of
     「office」) come one after the other with the ligature's box."""
     glyphs = []
+    box = pdfium_c.FS_RECTF()
     for index in range(textpage.count_chars()):
         char = _char(textpage, index)
-        if not char:
+        if not char or not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, box):
             continue
-        left, bottom, right, top = textpage.get_charbox(index, loose=True)
-        size = top - bottom if top > bottom else pdfium_c.FPDFText_GetFontSize(textpage, index)
-        glyphs.append(Glyph(char, left, bottom, right, top, size))
+        size = box.top - box.bottom if box.top > box.bottom else pdfium_c.FPDFText_GetFontSize(textpage, index)
+        glyphs.append(Glyph(char, box.left, box.bottom, box.right, box.top, size))
     return glyphs
 
 

@@ -22,18 +22,19 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["Glyph", "Box", "page_lines", "join_wrapped"]
+__all__ = ["Glyph", "Box", "page_lines", "join_wrapped", "MAX_RULES", "MAX_WORK"]
 
 THIN = 2.5  # points: a rule is at most this thick; a larger filled rectangle gives its four edges
 SNAP = 2.0  # rules this close to one another are one rule
 TOUCH = 2.5  # how close a rule's end comes to the rule it meets
 SPACE = 0.25  # a gap wider than this many font sizes between two glyphs is a space
 MAX_RULES = 4000  # a page drawing more rules (a diagram) is read as plain lines
+MAX_WORK = 2_000_000  # glyphs × borders: beyond it (a hostile page), plain lines too
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Glyph:
     """One character as drawn: its font box (PDF points, y upwards) and font size."""
 
@@ -43,18 +44,14 @@ class Glyph:
     right: float
     top: float
     size: float
+    x: float = field(init=False)  # the box's centre
+    y: float = field(init=False)
+    height: float = field(init=False)
 
-    @property
-    def x(self) -> float:
-        return (self.left + self.right) / 2
-
-    @property
-    def y(self) -> float:
-        return (self.bottom + self.top) / 2
-
-    @property
-    def height(self) -> float:
-        return max(self.top - self.bottom, self.size * 0.5, 0.1)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "x", (self.left + self.right) / 2)
+        object.__setattr__(self, "y", (self.bottom + self.top) / 2)
+        object.__setattr__(self, "height", max(self.top - self.bottom, self.size * 0.5, 0.1))
 
 
 @dataclass(frozen=True)
@@ -228,6 +225,8 @@ def page_lines(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[str]:
     """The page's lines in reading order (top to bottom); a table row is one line, its cells
     joined by tabs."""
     borders = _borders(boxes) if boxes else None
+    if borders and len(glyphs) * (len(borders[0].rules) + len(borders[1].rules)) > MAX_WORK:
+        borders = None  # finding each glyph's cell would take too long
     cells: dict[tuple[float, float, float, float], list[Glyph]] = {}
     plain: list[Glyph] = []
     for glyph in glyphs:
