@@ -3,6 +3,9 @@
 Measured side by side in one run (medians of several runs; the machine is shared):
 - storing a filled .docx 申报书 (the template, ~40 KB) and a 10-page text PDF with reading
   vs. the same upload with reading switched off: the ratio is what reading costs an upload;
+- a PDF's text as the reading takes it (PDFium's positions rebuilt into lines and table rows,
+  ``files/pdf_layout.py``) against pypdf's extraction in drawing order (what it used before), the
+  same files in turns: the 10-page 申报书 and 100 pages of plain Helvetica lines;
 - hostile files, each read with the default limits: a .docx whose document part unpacks to
   100 MB (a ZIP bomb), a .docx with 300 MB of embedded "images", a 200-page PDF; wall time and
   Python heap peak (tracemalloc), against the time budget (15 s) — a bound holds if the time
@@ -24,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import make_app  # noqa: E402
-from pypdf import PdfWriter  # noqa: E402
+from pypdf import PdfReader, PdfWriter  # noqa: E402
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject  # noqa: E402
 
 from xkxl_intranet.applications.demo import figures  # noqa: E402
@@ -37,7 +40,7 @@ from xkxl_intranet.extensions import db  # noqa: E402
 from xkxl_intranet.files import operations  # noqa: E402
 from xkxl_intranet.files.form_reading import read_form_file  # noqa: E402
 from xkxl_intranet.files.form_template import form_docx  # noqa: E402
-from xkxl_intranet.files.form_text import ReadLimits  # noqa: E402
+from xkxl_intranet.files.form_text import ReadLimits, extract_text  # noqa: E402
 from xkxl_intranet.files.operations import store_bytes  # noqa: E402
 from xkxl_intranet.printing import print_pdf  # noqa: E402
 from xkxl_intranet.rounds.state import current_round  # noqa: E402
@@ -152,12 +155,40 @@ def _hostile(app) -> list[tuple[str, str, float, float]]:
     return rows
 
 
+def _drawing_order(path: Path, pages: int) -> list[str]:
+    reader = PdfReader(path)
+    return [line for page in reader.pages[:pages] for line in (page.extract_text() or "").splitlines()]
+
+
+def _text_costs(app) -> list[tuple[str, float, float]]:
+    folder = Path(tempfile.mkdtemp(prefix="xkxl-bench-text-"))
+    _, _, pdf_bytes = _application(app)
+    form = folder / "form.pdf"
+    form.write_bytes(pdf_bytes)
+    rows = []
+    for label, path, pages in (("申报书 PDF（10页）", form, 10), ("100页 Helvetica 文本", _long_pdf(folder, 100), 100)):
+        positions, drawing = [], []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            extract_text(path, "pdf", ReadLimits(seconds=60))
+            positions.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            _drawing_order(path, pages)
+            drawing.append(time.perf_counter() - started)
+        rows.append((label, statistics.median(positions), statistics.median(drawing)))
+    return rows
+
+
 def main() -> None:
     app, _ = make_app()
     print("== 上传申报书：读取与不读取（中位数）")
     for label, with_reading, without in _upload_costs(app):
         print(f"{label:<24} 读取 {with_reading * 1000:7.1f} ms   不读取 {without * 1000:7.1f} ms   "
               f"比值 {with_reading / without:5.2f}×")
+    print("== PDF文字：按位置重建（PDFium）与按绘制顺序（pypdf），轮流测量（中位数）")
+    for label, positions, drawing in _text_costs(app):
+        print(f"{label:<24} 按位置 {positions * 1000:7.1f} ms   按绘制顺序 {drawing * 1000:7.1f} ms   "
+              f"比值 {positions / drawing:5.2f}×")
     print(f"== 恶意文件（时间预算 {ReadLimits().seconds:g} s）")
     for label, outcome, seconds, peak in _hostile(app):
         print(f"{label:<24} {seconds:6.2f} s   Python 堆峰值 {peak:6.1f} MB   {outcome}")

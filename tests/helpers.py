@@ -6,10 +6,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import shutil
 import struct
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
@@ -227,6 +230,21 @@ def form_lines(texts: dict, **layout) -> tuple[str, ...]:
         elif block.kind == "table":
             lines += ["\t".join(cell.text for cell in row) for row in block.rows]
     return tuple(lines)
+
+
+# LibreOffice is not a dependency of the project: the tests that turn a .docx into PDF with it, as
+# a clerk's office suite does, are skipped where it is not installed.
+needs_office = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+
+
+def office_pdfs(tmp_path, *sources) -> list:
+    """``sources`` (.docx paths) exported to PDF by LibreOffice in one run, with a profile of its
+    own under ``tmp_path``; the PDFs' paths, in the same order."""
+    target = tmp_path / "office-pdf"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/office-profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(target), *map(str, sources)],
+                   check=True, capture_output=True, timeout=300)
+    return [target / f"{source.stem}.pdf" for source in sources]
 
 
 def word97_bytes() -> bytes:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 import zipfile
 
 import docx
-import pytest
 from docx.oxml.ns import qn
 
 from xkxl_intranet.domain.form_compare import document_findings
@@ -20,7 +17,7 @@ from xkxl_intranet.files.form_reading import read_form_file, stored_reading
 from xkxl_intranet.files.form_template import TOC_HINT, contents_entries, estimated_pages, form_docx
 from xkxl_intranet.files.form_text import extract_text
 
-from helpers import typed_values
+from helpers import needs_office, office_pdfs, typed_values
 
 
 def _upload_reading(app, tmp_path, data: bytes, values: dict):
@@ -130,18 +127,16 @@ def test_the_pages_written_follow_what_the_document_holds():
     assert all(7 <= m <= 9 for m in moved[at:])  # after it: some eight pages later
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@needs_office
 def test_exported_to_pdf_by_an_office_suite_without_updating_the_field(app, tmp_path):
     """The filled template turned into PDF by LibreOffice, which keeps the field's result as it is
     (as Word's 「另存为 PDF」 does when nobody updated the field): the 目录 is read from the text."""
     values = typed_values()
     source = tmp_path / "申报书.docx"
     source.write_bytes(form_docx(form_blocks(texts_for(values))))
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-                   check=True, capture_output=True, timeout=120)
+    [pdf] = office_pdfs(tmp_path, source)
     with app.app_context():
-        stored = read_form_file(tmp_path / "申报书.pdf", "pdf")
+        stored = read_form_file(pdf, "pdf")
     reading = stored_reading(stored).reading
     assert (reading.structure.toc, reading.structure.toc_levels) == (True, 4)
     assert "document:toc" not in [f.rule for f in document_findings(reading, values)]

@@ -7,6 +7,7 @@ import io
 import time
 import tracemalloc
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import docx
@@ -252,6 +253,17 @@ def test_a_200_page_pdf_is_read_only_up_to_the_page_limit(tmp_path):
     assert document.pages == 100
     assert document.truncated == "文件共200页，只读取了前100页"
     assert document.lines[-1] == "Page 100 of the application form"
+
+
+def test_pdfs_read_in_several_threads_at_once_are_each_read_whole(tmp_path):
+    """waitress serves with several threads and PDFium runs in one at a time (form_text's lock):
+    readings at the same moment wait for one another, and each gets every line."""
+    path = _write(tmp_path, "长.pdf", _pdf_pages(40))
+    expected = extract_text(path, "pdf").lines
+    assert len(expected) == 40
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: extract_text(path, "pdf").lines, range(24)))
+    assert results == [expected] * 24
 
 
 def test_reading_stops_when_its_time_is_up(tmp_path):

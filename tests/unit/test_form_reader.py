@@ -83,6 +83,29 @@ def test_choices_multiple_choices_and_the_partner_after_them():
     assert _read("\n".join(lines).split("\n")).fields["technologies"].value == ("5G", "大数据", "人工智能")
 
 
+@pytest.mark.parametrize(("printed", "chosen"), [
+    # a PDF's line broken between two options, inside one, right after a box
+    ("运用以下技术：☑5G ☐大数据 ☐人工智能 ☐数字孪生 ☐区块链\n☑工业AR/VR", ("5G", "工业AR/VR")),
+    ("运用以下技术：☐5G ☐大数据 ☐人工智能 ☑数字\n孪生 ☐区块链 ☐工业AR/VR", ("数字孪生",)),
+    ("运用以下技术：☐5G ☑大数据 ☐人工智能 ☐数字孪生 ☐区块链 ☑\n工业AR/VR", ("大数据", "工业AR/VR")),
+    ("运用以下技术：\n☐5G ☐大数据 ☑人工智能\n☐数字孪生 ☐区块链 ☑工业AR/VR", ("人工智能", "工业AR/VR")),
+], ids=["between-options", "inside-an-option", "after-a-box", "after-the-label"])
+def test_the_boxes_of_a_choice_go_on_to_the_lines_they_wrap_to(printed, chosen):
+    lines = _replace(form_lines({}), "运用以下技术：☐5G ☐大数据 ☐人工智能 ☐数字孪生 ☐区块链 ☐工业AR/VR", printed)
+    assert _read("\n".join(lines).split("\n")).fields["technologies"].value == chosen
+
+
+def test_a_yes_no_on_the_line_after_its_label_and_never_the_next_fields_boxes():
+    lines = _replace(form_lines({}), "企业已上市或已获得VC/PE投资：☐是 ☐否", "企业已上市或已获得VC/PE投资：\n☐是 ☑否")
+    lines = _replace(lines, "具有数据安全防护：☐是 ☐否", "具有数据安全防护：☑是 ☐")
+    lines = _replace(lines, "具有代码安全防护：☐是 ☐否", "具有代码安全防护：☐是 ☑否")
+    fields = _read("\n".join(lines).split("\n")).fields
+    assert fields["listed_or_vc"].value is False
+    # 「□具有代码安全防护」 on the next line starts with a box but with no option: not sec_data's
+    assert fields["sec_data"].value is True and fields["sec_code"].value is False
+    assert fields["sec_device_access"].status is ReadStatus.BLANK
+
+
 def test_a_figure_that_cannot_be_read_says_why_with_the_forms_message():
     lines = _replace(form_lines({}), f"工业模型数量：{BLANK}个", "工业模型数量：约500个")
     read = _read(lines).fields["models_total"]

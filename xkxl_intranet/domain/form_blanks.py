@@ -12,7 +12,8 @@ from .findings import ParseError
 from .indicators import Field, Kind
 from .parsing import parse_bool
 
-__all__ = ["loose_pattern", "compiled", "normal", "numeric_raw", "looks_like_a_figure", "boxes", "STRIP"]
+__all__ = ["loose_pattern", "compiled", "normal", "numeric_raw", "looks_like_a_figure", "boxes", "options_go_on",
+           "STRIP"]
 
 # ---------------------------------------------------------------- loose matching
 
@@ -151,3 +152,25 @@ def boxes(segment: str, f: Field) -> tuple[str, str] | None:
             return None
         return "value", "是" if value else "否"
     return None
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"\s+", "", normal(text)).casefold()
+
+
+def options_go_on(segment: str, following: str, f: Field) -> bool:
+    """Whether the boxes after a 是/否, choice or multiple choice label go on in the ``following``
+    line, as in a PDF whose line broke among them (「…☐区块链」, then 「☐工业AR/VR」): it starts
+    with a box or tick and one of the options, or the segment ends in a box or inside an option
+    that the following line completes (「☐数字」, then 「孪生 ☐区块链」)."""
+    options = _choices(f)
+    head = following.lstrip(" \u3000")
+    marked = compiled(rf"^(?:[{CHECKED}{UNCHECKED}][ \u3000]*|[{TICKS}])(?:{'|'.join(map(loose_pattern, options))})")
+    if marked.match(head):
+        return True
+    last_box = max((segment.rfind(box) for box in CHECKED + UNCHECKED), default=-1)
+    if last_box < 0:
+        return False
+    tail = _squashed(segment[last_box + 1:])
+    joined = tail + _squashed(head)
+    return any(len(tail) < len(option) and joined.startswith(option) for option in map(_squashed, options))

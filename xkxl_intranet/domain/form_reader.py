@@ -20,7 +20,16 @@ from functools import lru_cache
 from typing import Any
 
 from .findings import ParseError
-from .form_blanks import STRIP, boxes, compiled, looks_like_a_figure, loose_pattern, normal, numeric_raw
+from .form_blanks import (
+    STRIP,
+    boxes,
+    compiled,
+    looks_like_a_figure,
+    loose_pattern,
+    normal,
+    numeric_raw,
+    options_go_on,
+)
 from .form_layout import OUTLINE, TABLE_WORDS, HeadingSpec
 from .indicators import FIELDS, NUMERIC_KINDS, SECTIONS, SECTIONS_BY_CODE, Field, Kind
 from .parsing import format_field, parse_field, parse_multi
@@ -284,11 +293,31 @@ def _cell_value(area: _Area, m: re.Match[str], stops: re.Pattern[str]) -> str | 
     return "" if label and not value.strip()[label.end():].strip(STRIP) else value
 
 
+_BOXED = (Kind.BOOL, Kind.CHOICE, Kind.MULTI)
+_MAX_CONTINUED = 3  # lines a label's boxes may go on to
+
+
 def _segment(area: _Area, m: re.Match[str], f: Field) -> str:
     _, line_end = _line_at(area.text, m.end())
     segment = area.text[m.end():line_end]
+    if f.kind in _BOXED:
+        segment = _continued(area.text, line_end, segment, f)
     if not segment.strip(STRIP) and (f.is_numeric or f.kind is Kind.MULTI):
         segment = _next_line(area.text, m.end())  # a PDF line broken after the label
+    return segment
+
+
+def _continued(text: str, line_end: int, segment: str, f: Field) -> str:
+    """The boxes of a 是/否 or a choice with the lines they go on to (a PDF's line broken among
+    them); a .docx paragraph holds them all on one line."""
+    for _ in range(_MAX_CONTINUED):
+        if line_end >= len(text):
+            break
+        _, after = _line_at(text, line_end + 1)
+        following = text[line_end + 1:after]
+        if not options_go_on(segment, following, f):
+            break
+        segment, line_end = f"{segment} {following}", after
     return segment
 
 
@@ -319,7 +348,7 @@ def _candidate(f: Field, area: _Area, m: re.Match[str], blank: int,
         raw = _cell_value(area, m, stops)
         return None if raw is None else _parsed(f, raw)
     segment = _segment(area, m, f)
-    if f.kind in (Kind.BOOL, Kind.CHOICE, Kind.MULTI):
+    if f.kind in _BOXED:
         return _boxed(f, boxes(segment, f))
     if f.kind in NUMERIC_KINDS:
         raw = numeric_raw(segment, f, blank)

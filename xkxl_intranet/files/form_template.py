@@ -129,10 +129,25 @@ def _table(document, block: Table) -> None:
             _place(table, r, c, cell)
             taken |= {(r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan)}
             c += cell.colspan
-    for index, width in enumerate(block.widths):
-        for row in table.rows:
-            row.cells[index].width = Cm(width)
+    if block.widths:
+        _widths(table, block.widths)
     document.add_paragraph()
+
+
+def _widths(table, widths: Sequence[float]) -> None:
+    """The columns' widths (cm) where every office suite reads them: the table's grid
+    (``w:tblGrid/w:gridCol``, what LibreOffice and WPS lay out from) and each cell's own width
+    (``w:tcW``: the sum of the columns it spans, merged cells included), in a fixed layout so
+    that Word does not fit the columns to their text either."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+    grid = [column.width for column in table.columns]  # as written (whole twips)
+    for tr in table._tbl.tr_lst:
+        start = 0
+        for tc in tr.tc_lst:
+            tc.width = Emu(sum(grid[start:start + tc.grid_span]))
+            start += tc.grid_span
 
 
 def _place(table, r: int, c: int, cell: Cell) -> None:

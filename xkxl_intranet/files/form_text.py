@@ -6,7 +6,9 @@ PDF's text layer through pypdf. Bounded, because the file may be hostile:
   each read no further than its limit, into a slimmed package that python-docx opens: images
   and embedded files are never unpacked.
 - PDF: at most ``max_pages`` pages, a page whose content stream is larger than
-  ``max_page_content`` is skipped, and pypdf's own limits on decompression apply.
+  ``max_page_content`` is skipped (measured with pypdf, whose own limits on decompression
+  apply) before PDFium reads where each glyph and rule of the page is drawn; the lines are
+  rebuilt from those positions (:mod:`.pdf_layout`), in reading order, table rows as in a .docx.
 - Both: a time budget checked as the text is walked; what was read by then is kept, and the
   clerk is told that the rest was not.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docx
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.table import Table
@@ -33,6 +38,7 @@ from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject
 
 from ..domain.form_reader import DocumentText
+from .pdf_layout import Box, Glyph, page_lines
 
 __all__ = ["ReadLimits", "Unreadable", "extract_text"]
 
@@ -288,42 +294,115 @@ def _content_size(page) -> int:
     return sum(len(stream.get_object().get_data()) for stream in streams)
 
 
-def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool] | None) -> DocumentText:
-    budget = _Budget(limits)
+# PDFium may not be called from two threads at once, not even for two documents, and waitress
+# serves with several threads: every use holds this lock, and closes what it opened before
+# releasing it (so that no finalizer calls PDFium later, from another thread).
+_PDFIUM = threading.Lock()
+_NOT_TEXT = frozenset((0, 0xFFFE, 0xFFFF, 0xFFFD))
+
+
+def _char(textpage, index: int) -> str:
+    """The character PDFium found at ``index``; "" for the spaces and line breaks it adds on its
+    own guess (the layout decides those from the positions). A hyphen ending a line is one."""
+    code = pdfium_c.FPDFText_GetUnicode(textpage, index)
+    if code == 32 and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
+        return ""
+    if code == 2 and pdfium_c.FPDFText_IsHyphen(textpage, index) == 1:
+        return "-"  # 「sichuan-industrial-」 broken at the line's end: PDFium marks its hyphen so
+    if code in _NOT_TEXT or (code < 32 and code != 9) or code > 0x10FFFF:
+        return ""  # PDFium's line breaks, control codes, unmapped glyphs
+    return chr(code)
+
+
+def _glyphs(textpage) -> list[Glyph]:
+    """Every character of the page with its font box. The letters of a ligature (the 「ff」 of
+    「office」) come one after the other with the ligature's box."""
+    glyphs = []
+    box = pdfium_c.FS_RECTF()
+    for index in range(textpage.count_chars()):
+        char = _char(textpage, index)
+        if not char or not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, box):
+            continue
+        size = box.top - box.bottom if box.top > box.bottom else pdfium_c.FPDFText_GetFontSize(textpage, index)
+        glyphs.append(Glyph(char, box.left, box.bottom, box.right, box.top, size))
+    return glyphs
+
+
+def _rules(page) -> list[Box]:
+    """The bounds of every path drawn on the page itself (table borders, shading, underlines)."""
+    return [Box(*item.get_bounds()) for item in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH],
+                                                                  max_depth=1)]
+
+
+def _page_lines(document, index: int) -> list[str]:
+    page = document[index]
+    textpage = page.get_textpage()
+    try:
+        return page_lines(_glyphs(textpage), _rules(page))
+    finally:
+        textpage.close()
+        page.close()
+
+
+def _open_pdf(path: Path) -> tuple[PdfReader, int]:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise Unreadable("failed", "申报书PDF已加密，无法自动读取")
-        count = len(reader.pages)
+        return reader, len(reader.pages)
     except Unreadable:
         raise
     except (PdfReadError, OSError, ValueError, KeyError) as err:
         raise Unreadable("failed", "申报书PDF文件已损坏，无法自动读取") from err
-    lines: list[str] = []
-    skipped = 0
-    read = 0
-    for index in range(min(count, limits.max_pages)):
-        if budget.exhausted():
-            break
-        page = reader.pages[index]
-        if _content_size(page) > limits.max_page_content:
-            skipped += 1
-            continue
-        page_lines = (page.extract_text() or "").splitlines()
-        lines.extend(page_lines)
-        budget.lines = len(lines)
-        read = index + 1
-        if enough is not None and enough(page_lines):
-            count = read  # the rest is prose: not needed
-            break
-    if sum(len(line.strip()) for line in lines) < 20:
-        if budget.stopped or skipped:
-            raise Unreadable("too_large", budget.stopped or f"{skipped}页内容过于复杂，无法自动读取")
+
+
+@dataclass
+class _PdfPages:
+    lines: list[str]
+    read: int = 0  # pages read (the last one's number)
+    skipped: int = 0  # pages too complex to read
+    count: int = 0  # pages in the file (the pages read, when the rest was not needed)
+
+
+def _read_pages(path: Path, reader: PdfReader, count: int, budget: _Budget,
+                enough: Callable[[list[str]], bool] | None) -> _PdfPages:
+    result = _PdfPages([], count=count)
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as err:
+            raise Unreadable("failed", "申报书PDF文件已损坏，无法自动读取") from err
+        try:
+            for index in range(min(count, budget.limits.max_pages)):
+                if budget.exhausted():
+                    break
+                if _content_size(reader.pages[index]) > budget.limits.max_page_content:
+                    result.skipped += 1
+                    continue
+                page_lines_ = _page_lines(document, index)
+                result.lines.extend(page_lines_)
+                budget.lines = len(result.lines)
+                result.read = index + 1
+                if enough is not None and enough(page_lines_):
+                    result.count = result.read  # the rest is prose: not needed
+                    break
+        finally:
+            document.close()
+    return result
+
+
+def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool] | None) -> DocumentText:
+    budget = _Budget(limits)
+    reader, count = _open_pdf(path)
+    pages = _read_pages(path, reader, count, budget, enough)
+    if sum(len(line.strip()) for line in pages.lines) < 20:
+        if budget.stopped or pages.skipped:
+            raise Unreadable("too_large", budget.stopped or f"{pages.skipped}页内容过于复杂，无法自动读取")
         raise Unreadable("no_text", "该PDF没有可读取的文字（可能是扫描件），无法自动核对；"
                                     "请另行上传 .docx 或由Word导出的PDF版本以便核对")
     notes = [budget.stopped] if budget.stopped else []
-    if count > limits.max_pages and not budget.stopped:
-        notes.append(f"文件共{count}页，只读取了前{limits.max_pages}页")
-    if skipped:
-        notes.append(f"{skipped}页内容过于复杂，未读取")
-    return DocumentText(tuple(lines), pages=read, truncated="；".join(notes))
+    if pages.count > limits.max_pages and not budget.stopped:
+        notes.append(f"文件共{pages.count}页，只读取了前{limits.max_pages}页")
+    if pages.skipped:
+        notes.append(f"{pages.skipped}页内容过于复杂，未读取")
+    return DocumentText(tuple(pages.lines), pages=pages.read, truncated="；".join(notes))
