@@ -45,3 +45,31 @@ def test_a_month_is_the_whole_month(app):
 def test_a_start_after_the_end_is_said(app):
     page = logged_in_client(app, "province").get("/audit/?date_from=2022-04-02&date_to=2022-04-01")
     assert "「起始日期」2022-04-02 晚于「截止日期」2022-04-01，没有符合条件的记录。" in page.get_data(as_text=True)
+
+
+def test_the_user_filter_takes_a_persons_name_as_the_pages_show_it(app):
+    """「成都」 finds what the 成都市 clerk (log-in name chengdu) did; the log-in name still works."""
+    create_application(app)
+    province = logged_in_client(app, "province")
+    by_name = province.get("/audit/?action=application.created&username=成都").get_data(as_text=True)
+    by_login = province.get("/audit/?action=application.created&username=chengdu").get_data(as_text=True)
+    assert _count(by_name) == _count(by_login) == 1
+    assert _count(province.get("/audit/?action=application.created&username=绵阳").get_data(as_text=True)) == 0
+
+
+def test_an_import_links_to_the_citys_applications(app):
+    """对象 of an Excel import: the city's applications, for the province filtered to that city."""
+    from xkxl_intranet.audit.services import record
+    from xkxl_intranet.extensions import db
+
+    from helpers import user_by_name
+    with app.app_context():
+        clerk = db.session.merge(user_by_name(app, "chengdu"))
+        record("reports.imported", user=clerk, object_type="city", object_id=clerk.city_id,
+               city_id=clerk.city_id, summary="Excel导入：新建 1 份")
+        db.session.commit()
+        city_id = clerk.city_id
+    page = logged_in_client(app, "province").get("/audit/?action=reports.imported").get_data(as_text=True)
+    assert f'href="/applications/?city_id={city_id}">成都市 申报（Excel导入）</a>' in page
+    page = logged_in_client(app, "chengdu").get("/audit/?action=reports.imported").get_data(as_text=True)
+    assert 'href="/applications/">成都市 申报（Excel导入）</a>' in page

@@ -134,9 +134,10 @@ class _Namer:
         city = self.cities.get(city_id)
         if city is None:
             return ObjectRef("市（州）")
-        if event.action == "reports.imported":
-            return ObjectRef(f"{city.name} 申报（Excel导入）",
-                             "applications.index" if self.user.role == Role.CITY else None)
+        if event.action == "reports.imported":  # the city's applications, where the import put them
+            if self.user.role == Role.CITY:
+                return ObjectRef(f"{city.name} 申报（Excel导入）", "applications.index")
+            return ObjectRef(f"{city.name} 申报（Excel导入）", "applications.index", {"city_id": city.id})
         visible = can_see_city(self.user, city.id)
         return ObjectRef(f"{city.name} 推荐信息汇总表", "reports.summary" if visible else None,
                          {"city_id": city.id} if visible else {})

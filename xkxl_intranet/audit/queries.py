@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
+from ..auth.models import User
 from ..auth.scoping import MARK_ACTION, marks_visible_to, scope_to_city
 from ..clock import SHANGHAI
 from ..extensions import db
@@ -90,8 +91,10 @@ def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[Audit
         stmt = stmt.where(AuditEvent.action != MARK_ACTION)
     if f.city_id:
         stmt = stmt.where(AuditEvent.city_id == f.city_id)
-    if f.username:
-        stmt = stmt.where(func.lower(AuditEvent.username).contains(f.username.lower()))
+    if f.username:  # a log-in name or a person's name as the pages show it (「成都」 finds chengdu)
+        typed = f.username.lower()
+        named = select(User.username).where(func.lower(User.display_name).contains(typed))
+        stmt = stmt.where(or_(func.lower(AuditEvent.username).contains(typed), AuditEvent.username.in_(named)))
     if f.action:
         stmt = stmt.where(AuditEvent.action.startswith(f.action))
     if f.date_from:
