@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from helpers import application_values, browser_login
@@ -63,3 +65,25 @@ def test_leaving_a_half_filled_form_asks_first(app, page):
     page.wait_for_timeout(300)
     assert dialogs == ["beforeunload"]
     assert page.input_value("input[name=enterprise_name]") == "四川未保存科技有限公司"
+
+
+def test_enter_in_a_box_moves_on_instead_of_saving_a_half_filled_form(app, page):
+    """A clerk copying figures presses Enter after each: the cursor goes to the next box, nothing
+    is sent; Enter on 保存 still saves."""
+    from xkxl_intranet.applications.models import Application
+    from xkxl_intranet.extensions import db
+
+    browser_login(page, "chengdu")
+    page.goto("/applications/new")
+    page.fill("[name=enterprise_name]", "四川回车测试科技有限公司")
+    page.focus("[name=enterprise_name]")
+    page.keyboard.press("Enter")
+    assert page.url.endswith("/applications/new")
+    assert page.evaluate("document.activeElement.name") not in ("enterprise_name", None, "")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Application)) == 0
+    page.focus("form.application-form button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/applications/\d+"))
+    with app.app_context():
+        assert db.session.scalar(db.select(Application.enterprise_name)) == "四川回车测试科技有限公司"

@@ -333,7 +333,8 @@ def test_new_round_becomes_current_and_keeps_cities_and_accounts(app, at_before_
     assert response.status_code == 303
     page = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
     assert "2023年跨行业跨领域工业互联网平台" in page and "2023年04月10日 23:59" in page
-    duplicate = province.post("/rounds/new", data={"year": "2023", "title": "x", "deadline": "2023-05-01"},
+    duplicate = province.post("/rounds/new", data={"year": "2023", "title": "x", "deadline": "2023-05-01",
+                                                   "contact_name": "魏鹏程", "contact_phone": "028-86264036"},
                               follow_redirects=True)
     assert "已存在" in duplicate.get_data(as_text=True)
 
@@ -438,6 +439,49 @@ def test_a_new_rounds_contacts_are_read_like_every_phone_and_email(app, at_befor
     province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
     home = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
     assert "（依据" not in home  # no ministry notice given for the new round: nothing to cite
+
+
+def test_a_new_round_needs_a_future_deadline_and_its_contacts_prefilled(app, at_before_deadline):
+    """A round opened with a deadline already past would close reporting for every city at once:
+    refused. The form offers the current round's contacts (the 处 rarely changes), and a missing
+    one is named beside its field."""
+    _, province = _clients(app)
+    page = province.get("/rounds/").get_data(as_text=True)
+    assert 'name="contact_name" required type="text" value="大数据与信息化处 魏鹏程"' in page
+    past = province.post("/rounds/new", data={**NEW_ROUND, "year": "2024", "deadline": "2022年3月1日",
+                                              "confirm_replace": "y"})
+    html = past.get_data(as_text=True)
+    assert past.status_code == 422 and "「报送截止时间」2022年03月01日" in html and "已过" in html
+    blank = province.post("/rounds/new", data={**NEW_ROUND, "contact_name": "", "confirm_replace": "y"})
+    html = blank.get_data(as_text=True)
+    assert blank.status_code == 422
+    assert re.search(r'name="contact_name"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*name="contact_name"', html)
+    assert '<p class="msg msg-error" id="contact_name-error">请填写联系人' in html
+    assert _current_title(app) != NEW_ROUND["title"]
+
+
+def test_a_round_opened_by_mistake_can_be_deleted_while_it_holds_nothing(app, at_before_deadline):
+    city, province = _clients(app)
+    create_application(app, with_form=False)  # the earlier round holds an application
+    province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
+    with app.app_context():
+        ids = dict(db.session.execute(db.select(Round.title, Round.id)).all())
+    mistaken, earlier = ids[NEW_ROUND["title"]], next(i for t, i in ids.items() if t != NEW_ROUND["title"])
+    refused = province.post(f"/rounds/{mistaken}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "是当前批次，不能删除" in refused
+    province.post(f"/rounds/{earlier}/current")
+    held = province.post(f"/rounds/{mistaken}/delete", follow_redirects=True)
+    assert "已删除批次" in held.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Round, mistaken) is None
+    province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
+    with app.app_context():
+        again = db.session.scalar(db.select(Round.id).where(Round.title == NEW_ROUND["title"]))
+    province.post(f"/rounds/{again}/current")  # already current: refused, harmless
+    refused = province.post(f"/rounds/{earlier}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "不能删除" in refused and "1 项申报" in refused
+    assert city.post(f"/rounds/{again}/delete").status_code == 404
+    assert [e.summary for e in audit_events(app, "round.deleted")] == [f"删除批次：{NEW_ROUND['title']}"]
 
 
 def test_reminder_banner_from_seven_days_before(app):

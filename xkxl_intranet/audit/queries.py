@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "round.results_withdrawn": "撤回推荐结果公布",
     "round.opened": "开启新批次",
     "round.made_current": "设为当前批次",
+    "round.deleted": "删除批次",
     "city.contact_updated": "修改汇总表联系人",
     "summary.reordered": "调整汇总表顺序",
     "reports.imported": "Excel导入申报",

@@ -36,7 +36,7 @@ from .forms import (
     ReturnForm,
 )
 from .models import BatchState, Round
-from .state import batch_for_write, deadline_of
+from .state import batch_for_write, current_round, deadline_of
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
@@ -280,9 +280,18 @@ def _rounds_page(*, status: int = 200, refused_round_id: int | None = None, dead
     return render_template("rounds/index.html", rounds=rounds,
                            deadline_form=deadline_form or DeadlineForm(formdata=None),
                            refused_round_id=refused_round_id, refusal_messages=messages,
-                           new_form=new_form or NewRoundForm(formdata=None), publish_form=PublishForm(formdata=None),
+                           new_form=new_form or _blank_new_round_form(), publish_form=PublishForm(formdata=None),
                            confirm_form=ConfirmForm(formdata=None), running=settings.current_round_running(),
                            not_reported=settings.cities_not_reported(), now=now()), status
+
+
+def _blank_new_round_form() -> NewRoundForm:
+    """The new round's form, its contacts those of the current round (the 处 rarely changes)."""
+    current = current_round()
+    if current is None:
+        return NewRoundForm(formdata=None)
+    return NewRoundForm(formdata=None, data={"contact_name": current.contact_name, "contact_phone": current.contact_phone,
+                                             "contact_email": current.contact_email})
 
 
 def _messages(form, work=None) -> tuple[str, ...]:
@@ -307,6 +316,21 @@ def change_deadline(round_id: int):
             flash(f"截止时间已改为 {format_deadline(round_.deadline)}（北京时间）。", "success")
             return redirect(url_for("rounds.index"), 303)
     return _rounds_page(status=422, refused_round_id=round_.id, deadline_form=form, messages=_messages(form, work))
+
+
+@bp.route("/<id:round_id>/delete", methods=["POST"])
+@login_required
+@province_required
+def delete_round(round_id: int):
+    round_ = round_or_404(round_id)
+    form = ConfirmForm()
+    title = round_.title
+    if form.validate_on_submit():
+        with unit_of_work() as work:
+            settings.delete_round(current_user, round_)
+        if work.ok:
+            flash(f"已删除批次：{title}。", "success")
+    return redirect(url_for("rounds.index"), 303)
 
 
 @bp.route("/<id:round_id>/current", methods=["POST"])
@@ -357,4 +381,6 @@ def new_round():
         if work.ok:
             flash(f"已开启新批次：{round_.title}。各市（州）和账号沿用。", "success")
             return redirect(url_for("rounds.index"), 303)
-    return _rounds_page(status=422, new_form=form, messages=_messages(form, work))
+    # Field errors stand beside their fields; the service's refusal heads the card.
+    return _rounds_page(status=422, new_form=form,
+                        messages=(work.refused.message,) if work is not None and work.refused else ())

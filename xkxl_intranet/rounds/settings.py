@@ -6,11 +6,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from ..applications.models import Application
 from ..audit.services import record
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
+from ..files.models import StoredFile
+from ..review.models import ReviewRound
 from .models import BatchState, City, CityBatch, Round
 from .reference import CITIES, ROUND_2022
 from .state import REPORTED_STATES
@@ -89,6 +92,8 @@ def open_round(user, *, year: int, title: str, notice_number: str, deadline: dat
     (and :func:`make_current` can put the earlier one back)."""
     if db.session.scalar(select(Round).where(Round.year == year)) is not None:
         raise Refused(f"{year}年的申报批次已存在。")
+    if has_passed(deadline, now()):  # as current round it would close reporting for every city at once
+        raise Refused(f"「报送截止时间」{format_deadline(deadline)} 已过：新批次的报送截止时间应晚于现在，请核对。")
     current = db.session.scalar(select(Round).where(Round.is_current))
     if current is not None and not confirm_replace and (reasons := still_running(current)):
         raise Refused(f"当前批次“{current.title}”尚未结束：{'，'.join(reasons)}。开启新批次后，各页面只显示新批次，"
@@ -106,6 +111,23 @@ def open_round(user, *, year: int, title: str, notice_number: str, deadline: dat
            before={"current": current.title} if current is not None else None,
            after={"year": year, "title": round_.title, "deadline": deadline.isoformat()})
     return round_
+
+
+def delete_round(user, round_: Round) -> None:
+    """Take back a round opened by mistake: only one that holds nothing (no application, batch,
+    file or review) and is not the current round."""
+    if round_.is_current:
+        raise Refused(f"“{round_.title}”是当前批次，不能删除；请先把另一个批次设为当前批次。")
+    holds = [(label, db.session.scalar(select(func.count()).select_from(model).where(model.round_id == round_.id)))
+             for label, model in (("申报", Application), ("报送批次", CityBatch), ("上传文件", StoredFile),
+                                  ("专家评审", ReviewRound))]
+    if held := [f"{n} 项{label}" for label, n in holds if n]:
+        raise Refused(f"“{round_.title}”已有 {'、'.join(held)}，不能删除。")
+    record("round.deleted", user=user, object_type="round", object_id=round_.id,
+           summary=f"删除批次：{round_.title}",
+           before={"year": round_.year, "title": round_.title, "deadline": round_.deadline.isoformat()})
+    db.session.delete(round_)
+    db.session.flush()
 
 
 def make_current(user, round_: Round) -> None:

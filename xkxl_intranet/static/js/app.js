@@ -79,6 +79,22 @@
     setInterval(checkIdle, 1000);
   }
 
+  // In the application form, Enter in a one-line box moves on to the next box instead of
+  // sending the form: a clerk copying figures from paper presses Enter after each, and an early
+  // save would leave with a draft full of errors. 保存 (and Enter on it) still saves.
+  document.addEventListener("keydown", function (event) {
+    var control = event.target;
+    if (event.key !== "Enter" || event.isComposing || control.tagName !== "INPUT") return;
+    if (!control.form || !control.form.classList.contains("application-form")) return;
+    if (control.type === "submit" || control.type === "button" || control.type === "image") return;
+    event.preventDefault();
+    var fields = Array.prototype.filter.call(control.form.elements, function (el) {
+      return !el.disabled && el.type !== "hidden" && el.getClientRects().length > 0;
+    });
+    var next = fields[fields.indexOf(control) + 1];
+    if (next) next.focus();
+  });
+
   // Print buttons need JavaScript: they stay hidden without it (the browser's own print remains).
   function showPrintButtons(root) {
     (root || document).querySelectorAll("[data-print][hidden]").forEach(function (el) { el.hidden = false; });
