@@ -104,7 +104,7 @@ def test_save_messages_count_only_what_is_there(app, city_client):
     passed = make_passed(app)
     page = city_client.get(_edit(city_client, passed, employees="2800").headers["Location"]).get_data(as_text=True)
     assert "仍为市州初审通过" in page and "可进行市州初审" not in page and "可以初审通过" not in page
-    assert "已市州初审通过" in page
+    assert "各项检查均已通过；市州初审已通过。" in page
 
 
 def test_required_messages_are_marked_and_blank_fields_counted_on_one_line(app, city_client):
