@@ -126,3 +126,18 @@ def test_make_run_and_the_rush_benchmark_start_the_same_command():
     assert "waitress-serve" not in makefile
     bench = (root / "benchmarks" / "bench_rush.py").read_text(encoding="utf-8")
     assert '[sys.executable, "-m", "xkxl_intranet.serving"' in bench
+
+
+def test_the_server_warms_up_printing_so_the_first_clerk_does_not_wait():
+    """serve() starts warm_up_printing in the background: WeasyPrint imported, the report class
+    built and the CJK font loaded before the first 打印 (about 1 s otherwise)."""
+    import sys
+
+    from xkxl_intranet import printing
+    from xkxl_intranet.serving import warm_up_printing
+
+    warm_up_printing()
+    assert "weasyprint" in sys.modules and printing._report_html_class.cache_info().currsize == 1
+    source = (Path(__file__).resolve().parent.parent / "xkxl_intranet" / "serving.py").read_text(encoding="utf-8")
+    serve_body = source[source.index("def serve("):source.index("def argument_parser(")]
+    assert "threading.Thread(target=warm_up_printing" in serve_body
