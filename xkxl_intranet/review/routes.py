@@ -42,7 +42,7 @@ from .forms import (
     typed_sheet,
     typed_weights,
 )
-from .models import ReviewRound
+from .models import ReviewRound, SheetState
 from .panels import sheet_panel
 from .queries import (
     conflicts_of,
@@ -75,9 +75,11 @@ def _review_or_404() -> ReviewRound:
 @expert_required
 def mine():
     review = review_for(round_or_404())
-    sheets = [sheet_panel(a) for a in expert_sheets(current_user, review)] if review else []
-    return render_template("review/mine.html", review=review, sheets=sheets, recuse_form=RecuseForm(),
-                           dimensions=DIMENSIONS)
+    mine_ = expert_sheets(current_user, review) if review else []
+    sheets = [sheet_panel(a) for a in mine_ if a.state != SheetState.RECUSED]
+    recused = [a for a in mine_ if a.state == SheetState.RECUSED]
+    return render_template("review/mine.html", review=review, sheets=sheets, recused=recused,
+                           recuse_form=RecuseForm(), dimensions=DIMENSIONS)
 
 
 def _sheet_answer(panel, *, saved: bool):
@@ -87,7 +89,8 @@ def _sheet_answer(panel, *, saved: bool):
         return make_response(render_template("review/_sheet.html", panel=panel),
                              trigger="sheet-saved" if saved else None)
     if saved:
-        flash(panel.message, panel.level)
+        if panel.message:
+            flash(panel.message, panel.level)
         return redirect(url_for("applications.detail", application_id=panel.assignment.application_id)
                         + "#score-sheet", 303)
     return render_template("review/sheet.html", panel=panel)
@@ -110,7 +113,10 @@ def save_sheet(assignment_id: int):
     if not outcome.saved:
         return _sheet_answer(sheet_panel(sheet, typed, errors=outcome.errors, message=outcome.message,
                                          level="danger"), saved=False)
-    level = "success" if outcome.submitted or not outcome.missing else "warning"
+    if outcome.submitted:
+        # The locked sheet's own line (已于…提交，评分表已锁定…) says it: not a second message too.
+        return _sheet_answer(sheet_panel(sheet), saved=True)
+    level = "success" if not outcome.missing else "warning"
     return _sheet_answer(sheet_panel(sheet, message=outcome.message, level=level), saved=True)
 
 
@@ -137,7 +143,8 @@ def recuse(assignment_id: int):
         with unit_of_work() as work:
             assignment.declare_conflict(current_user, sheet, form.reason.data)
         if work.ok:
-            flash(f"已申请回避：{sheet.application.title}。省厅将另行安排专家，这份申报不再向您显示。", "success")
+            flash(f"已申请回避：{sheet.application.title}。省厅将另行安排专家；这份申报已移至下方“已回避”，"
+                  "无需您再评分。", "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("review.mine"), 303)
