@@ -19,10 +19,11 @@ from helpers import audit_events
 
 @pytest.fixture
 def panel(app):
-    """Four reported applications, three experts. A: 80, 90, 85 → 85.00; B: 85, 85 → 85.00 (a tie
-    with A); C: 90, 88, 60 → 79.33 with an outlier; D: nothing submitted."""
-    open_review(app, n=3)
+    """Four reported applications, three experts, three per application. A: 80, 90, 85 → 85.00;
+    B: 85, 85 and expert3 not yet → 85.00 but not ranked (2/3); C: 90, 88, 60 → 79.33 with an
+    outlier; D: nothing submitted."""
     make_expert(app, "expert3", "王志强")
+    open_review(app, n=3)
     apps = {name: passed(app, "chengdu", platform_name=f"平台{name}") for name in "ABCD"}
     report(app, "chengdu")
     sheets = {}
@@ -47,12 +48,13 @@ def test_each_application_has_its_experts_totals_mean_spread_and_rank(app, panel
         a, b, c, d = rows["平台A"], rows["平台B"], rows["平台C"], rows["平台D"]
         assert [str(s.total) for s in a.submitted] == ["80.00", "90.00", "85.00"]
         assert (str(a.result.mean), str(a.result.range), str(a.result.stdev)) == ("85.00", "10.00", "4.08")
-        assert (a.rank, b.rank, c.rank, d.rank) == (1, 1, 3, None)  # A and B tie at 85.00
-        assert b.result.count == 2 and len(b.scores) == 3  # expert3 has not submitted on B
+        # B's 85.00 is 2 of 3 experts: not ranked until expert3 submits.
+        assert (a.rank, b.rank, c.rank, d.rank) == (1, None, 2, None)
+        assert b.result.count == 2 and len(b.scores) == 3 and b.completion.note == "评分未完成（2/3）"
         assert str(c.result.mean) == "79.33"
         assert [s.outlier for s in c.scores] == [False, False, True]  # 60 against 89
         assert c.opinions == {"推荐": 2, "可培育": 0, "不推荐": 1}
-        assert a.ranked == 3 and d.result.count == 0
+        assert a.ranked == 2 and d.result.count == 0
 
 
 def test_the_ranking_sorts_by_any_column(app, panel, province_client):
@@ -72,10 +74,10 @@ def test_the_ranking_sorts_by_any_column(app, panel, province_client):
 def test_the_application_page_shows_the_province_the_review(app, panel, province_client, viewer_client):
     apps, sheets = panel
     page = province_client.get(f"/applications/{apps['C']}").get_data(as_text=True)
-    assert "专家评审" in page and "第 3 名" in page and "79.33" in page and "偏离" in page
+    assert "专家评审" in page and "第 2 名" in page and "79.33" in page and "偏离" in page
     assert "王志强" in page and "退回评分表" in page
     read_only = viewer_client.get(f"/applications/{apps['C']}").get_data(as_text=True)
-    assert "第 3 名" in read_only and "退回评分表" not in read_only
+    assert "第 2 名" in read_only and "退回评分表" not in read_only
 
 
 def test_the_mark_is_the_provinces_and_keeps_the_scores_it_saw(app, panel, province_client):
@@ -90,9 +92,9 @@ def test_the_mark_is_the_provinces_and_keeps_the_scores_it_saw(app, panel, provi
     event = audit_events(app, "application.marked")[-1]
     review = event.after["review"]
     assert event.after["province_mark"] == "推荐工信部"
-    assert (review["rank"], review["mean"], review["ranked"]) == (1, "85.00", 3)
+    assert (review["rank"], review["mean"], review["ranked"]) == (1, "85.00", 2)
     assert [s["total"] for s in review["sheets"]] == ["80.00", "90.00", "85.00"]
-    assert "评审第1名（共3份），平均分 85.00" in event.summary
+    assert "评审第1名（共2份），平均分 85.00" in event.summary
     assert all("expert" not in str(s) and "张明远" not in str(s) for s in review["sheets"])
 
 
@@ -134,14 +136,14 @@ def test_weights_change_every_total_before_scoring(app):
 
 
 def test_setting_up_needs_sound_weights_and_a_future_deadline(app, province_client):
-    data = {"deadline": "2099-04-08 18:00", "experts_per_application": "3", "weight_resources": "25",
+    data = {"deadline": "2099-04-08 18:00", "experts_per_application": "2", "weight_resources": "25",
             "weight_technology": "20", "weight_empowerment": "25", "weight_contribution": "15",
             "weight_sustainability": "10"}
-    refused = province_client.post("/review/settings", data=data, follow_redirects=True).get_data(as_text=True)
-    assert "合计应为100，现为95" in refused
+    refused = province_client.post("/review/settings", data=data)
+    assert refused.status_code == 422 and "合计应为100，现为95" in refused.get_data(as_text=True)
     past = province_client.post("/review/settings", data={**data, "weight_sustainability": "15",
-                                                          "deadline": "2020-01-01"}, follow_redirects=True)
-    assert "确认立即截止" in past.get_data(as_text=True)
+                                                          "deadline": "2020-01-01"})
+    assert past.status_code == 422 and "确认立即截止" in past.get_data(as_text=True)
     ok = province_client.post("/review/settings", data={**data, "weight_sustainability": "15"})
     assert ok.status_code == 303
     with app.app_context():

@@ -72,7 +72,7 @@ def test_a_returned_batch_keeps_its_scores_but_takes_no_rank(app, scored):
     with app.app_context():
         result = ranking(review_for(current_round()))
         assert [r.application.platform_name for r in result.rows] == ["成都甲平台", "成都乙平台", "绵阳甲平台"]
-        assert result.counts == {"applications": 2, "ranked": 2, "excluded": 1,
+        assert result.counts == {"applications": 2, "ranked": 2, "excluded": 1, "incomplete": 0,
                                                    "assigned": 6, "submitted": 6, "outliers": 0}
         by_mean = [r.application.platform_name for r in ranking(review_for(current_round()), "mean").rows]
         assert by_mean[0] == "绵阳甲平台"  # still visible with its mean: nothing is hidden

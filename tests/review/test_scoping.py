@@ -124,3 +124,18 @@ def test_the_province_creates_an_expert_account_like_any_other(app, province_cli
     assert login(client, "wang.expert", password).status_code == 303
     assert client.get("/").headers["Location"].endswith("/account/password")  # must change it first
     assert "评审专家" in province_client.get("/admin/users").get_data(as_text=True)
+
+
+def test_a_recused_application_moves_to_the_recused_section(app, expert_client):
+    open_review(app)
+    first, second = passed(app, platform_name="回避平台"), passed(app, platform_name="继续平台")
+    report(app, "chengdu")
+    recused, kept = give(app, first, "expert1"), give(app, second, "expert1")
+    done = expert_client.post(f"/review/sheets/{recused}/recuse", data={"reason": "曾在该企业任职"},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "已移至下方“已回避”" in done and "不再向您显示" not in done
+    assigned, moved = done.split('<section class="card" id="recused">')
+    assigned = assigned[assigned.index("分配给我的申报"):]
+    assert "分配给我的申报（1 份）" in assigned and f'id="sheet-row-{kept}"' in assigned
+    assert f'id="sheet-row-{recused}"' not in assigned and "回避平台" not in assigned
+    assert "已回避（1 份）" in moved and "回避平台" in moved and "曾在该企业任职" in moved

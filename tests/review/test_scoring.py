@@ -116,6 +116,7 @@ def test_the_web_form_saves_a_draft_and_submits(app, sheet_id, expert_client):
     fragment = submitted.get_data(as_text=True)
     assert submitted.status_code == 200 and "<html" not in fragment and 'id="score-sheet"' in fragment
     assert "评分表已锁定" in fragment and 'name="score_devices"' not in fragment
+    assert fragment.count("如需修改，请联系省厅退回") == 1  # said once, not also in a message above
     assert submitted.headers["HX-Trigger"] == "sheet-saved"
     assert sheet(app, sheet_id).state == SheetState.SUBMITTED
 
@@ -157,3 +158,10 @@ def test_the_experts_list_shows_a_draft_total_as_provisional_and_a_submitted_one
 
 def _sheet_row(page: str, sheet_id: int) -> str:
     return re.search(rf'<tr id="sheet-row-{sheet_id}">(.*?)</tr>', page, re.S)[1]
+
+
+def test_a_submission_is_confirmed_once(app, sheet_id, expert_client):
+    """The locked sheet's line says it was submitted: no second message saying the same."""
+    plain = expert_client.post(f"/review/sheets/{sheet_id}", data=form_data(7, action="submit", version=1),
+                               follow_redirects=True).get_data(as_text=True)
+    assert plain.count("如需修改，请联系省厅退回") == 1 and "评分表已锁定" in plain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from xkxl_intranet.domain.review_aggregation import OUTLIER_GAP, aggregate, competition_ranks
+from xkxl_intranet.domain.review_aggregation import OUTLIER_GAP, aggregate, competition_ranks, completion
 
 
 def D(text) -> Decimal:
@@ -54,3 +54,18 @@ def test_ranks_share_ties_and_skip_the_next_place():
 def test_ties_are_judged_on_the_mean_as_printed():
     ranks = competition_ranks({"a": D("85.004"), "b": D("85.001"), "c": D("85.006")})
     assert ranks == {"c": 1, "a": 2, "b": 2}
+
+
+def test_one_score_has_a_mean_but_no_spread():
+    one = aggregate([D(82)])
+    assert (one.count, one.mean, one.range, one.stdev) == (1, D("82.00"), None, None)
+
+
+def test_scoring_is_complete_when_every_active_sheet_is_in_and_enough_experts():
+    assert completion(2, 2, 2).complete and completion(2, 3, 3).complete and completion(2, 3, 3).note == ""
+    half = completion(2, 2, 1)
+    assert not half.complete and half.note == "评分未完成（1/2）" and half.missing_experts == 0
+    recused = completion(2, 1, 1)  # the other expert recused: all submitted, but one short
+    assert not recused.complete and recused.note == "评分未完成（1/2），缺1位专家"
+    assert completion(3, 4, 3).note == "评分未完成（3/4）"  # a fourth expert given it counts too
+    assert not completion(1, 0, 0).complete

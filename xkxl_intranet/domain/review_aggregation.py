@@ -4,7 +4,8 @@ the others, and the rank within the round. Pure: no Flask, no database.
 - **Mean**: of the submitted sheets' totals (each already rounded to two places, as signed),
   rounded half up to two places.
 - **Spread**: the range (最高分 − 最低分, what an officer checks first) and the population
-  standard deviation (the panel is all the experts there are, not a sample of them).
+  standard deviation (the panel is all the experts there are, not a sample of them). One score
+  has no spread: both are blank (—), not 0.00, which would read as "the experts agree".
 - **Outliers**: with three or more sheets, an expert whose total lies more than
   :data:`OUTLIER_GAP` points from the panel's median. The median, because one expert who is
   off pulls a mean (even the mean of the *others*: with 90, 88 and 60 the others of 90 average
@@ -12,7 +13,10 @@ the others, and the rank within the round. Pure: no Flask, no database.
   gap of more than :data:`OUTLIER_GAP` is a *disagreement*, and the officer may add an expert.
 - **Rank**: by the mean as printed (two places), highest first, ties share a rank and the next
   rank skips (1, 2, 2, 4: standard competition ranking, how 名次 are usually given).
-  Applications without a submitted sheet have no rank.
+- **Complete**: only an application whose scoring is complete is ranked (:func:`completion`):
+  every active (not recused) sheet submitted, and at least as many as the review asks per
+  application. A mean of one expert out of two would sit among full panels' means as if it were
+  final, and a later second score could move it anywhere.
 """
 from __future__ import annotations
 
@@ -55,8 +59,45 @@ def aggregate(totals: Sequence[Decimal]) -> Aggregate:
             median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
             outliers = {index for index, x in enumerate(totals) if abs(x - median) > OUTLIER_GAP}
         disagreement = n == 2 and abs(totals[0] - totals[1]) > OUTLIER_GAP
+        if n == 1:  # one score has no spread
+            return Aggregate(n, two_places(mean), None, None, frozenset(), False)
         return Aggregate(n, two_places(mean), two_places(max(totals) - min(totals)), two_places(stdev),
                          frozenset(outliers), disagreement)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How far an application's scoring is: ``submitted`` of the ``expected`` sheets (the
+    review's number per application, or more where more experts were given it)."""
+
+    required: int  # experts per application, as set up
+    active: int  # sheets given and not recused
+    submitted: int
+
+    @property
+    def expected(self) -> int:
+        return max(self.required, self.active)
+
+    @property
+    def missing_experts(self) -> int:
+        """Experts still to be assigned (after a recusal, say) to reach the number required."""
+        return max(self.required - self.active, 0)
+
+    @property
+    def complete(self) -> bool:
+        return self.submitted >= 1 and self.submitted == self.active and self.missing_experts == 0
+
+    @property
+    def note(self) -> str:
+        """「评分未完成（1/2）」, with 「缺1位专家」 where experts are missing; "" once complete."""
+        if self.complete:
+            return ""
+        text = f"评分未完成（{self.submitted}/{self.expected}）"
+        return text + (f"，缺{self.missing_experts}位专家" if self.missing_experts else "")
+
+
+def completion(required: int, active: int, submitted: int) -> Completion:
+    return Completion(required, active, submitted)
 
 
 def competition_ranks(means: Mapping[K, Decimal | None]) -> dict[K, int]:

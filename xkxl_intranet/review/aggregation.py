@@ -6,7 +6,12 @@ Only what the cities reported (初审通过 in a 已报送/已受理 batch) is r
 left that set after experts were assigned (its city's batch was returned) keeps its scores on
 every list and print, but takes no rank, pushes no one down and is not counted among the ranked;
 its row says why (:class:`Exclusion`), and marking it from the ranking is refused until the city
-has reported again, when it is ranked again."""
+has reported again, when it is ranked again.
+
+Nor is an application ranked before its scoring is complete (every active sheet submitted, as
+many as the review asks: ``domain.review_aggregation.completion``): its row says 「评分未完成
+（1/2）」 (and 「缺1位专家」 after a recusal), and a mark from the ranking waits for the last
+score, because the mark's audit keeps the rank it was set on."""
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +22,14 @@ from decimal import Decimal
 
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..domain.errors import Refused
-from ..domain.review_aggregation import OUTLIER_GAP, Aggregate, aggregate, competition_ranks
+from ..domain.review_aggregation import (
+    OUTLIER_GAP,
+    Aggregate,
+    Completion,
+    aggregate,
+    competition_ranks,
+    completion,
+)
 from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import sheet_totals
 from ..rounds.desk import mark_application
@@ -93,6 +105,19 @@ class ApplicationReview:
     rank: int | None = None
     ranked: int = 0  # how many applications of the round have a rank
     exclusion: Exclusion | None = None  # set when it is not among what the cities reported
+    completion: Completion = field(default_factory=lambda: completion(0, 0, 0))
+
+    @property
+    def recusal_note(self) -> str:
+        """「张明远回避」 for the summary's 备注."""
+        return "、".join(a.expert.display_name or a.expert.username for a in self.recused) + "回避" \
+            if self.recused else ""
+
+    @property
+    def remarks(self) -> str:
+        """The 备注 of the summary: why there is no rank, and who recused."""
+        parts = [self.exclusion.note if self.exclusion else self.completion.note, self.recusal_note]
+        return "；".join(p for p in parts if p)
 
     @property
     def submitted(self) -> list[ExpertScore]:
@@ -126,6 +151,8 @@ class ApplicationReview:
             return f"评审：{self.exclusion.note}{figures}（已分配{len(self.scores)}位专家）"
         if self.result.mean is None:
             return f"评审：尚无已提交的评分（已分配{len(self.scores)}位专家）"
+        if not self.completion.complete:
+            return f"评审：{self.completion.note}，暂不排名，已提交的平均分 {self.result.mean}"
         return (f"评审第{self.rank}名（共{self.ranked}份），平均分 {self.result.mean}，"
                 f"{self.result.count}位专家已提交")
 
@@ -151,7 +178,9 @@ def _application_review(review: ReviewRound, application: Application, sheets: l
     submitted_positions = [i for i, t in enumerate(totals) if t is not None]
     outliers = {submitted_positions[i] for i in result.outliers}
     scores = [ExpertScore(s, t, i in outliers) for i, (s, t) in enumerate(zip(active, totals, strict=True))]
-    return ApplicationReview(application, scores, [s for s in sheets if s.state == SheetState.RECUSED], result)
+    done = completion(review.experts_per_application, len(active), result.count)
+    return ApplicationReview(application, scores, [s for s in sheets if s.state == SheetState.RECUSED], result,
+                             completion=done)
 
 
 def round_reviews(review: ReviewRound) -> list[ApplicationReview]:
@@ -166,11 +195,25 @@ def round_reviews(review: ReviewRound) -> list[ApplicationReview]:
         row = _application_review(review, outside.application, outside.sheets)
         row.exclusion = outside.exclusion
         rows.append(row)
-    ranks = competition_ranks({row.application.id: row.result.mean for row in rows if row.exclusion is None})
+    ranks = competition_ranks({row.application.id: row.result.mean for row in rows
+                               if row.exclusion is None and row.completion.complete})
     for row in rows:
         row.rank = ranks.get(row.application.id)
         row.ranked = len(ranks)
     return rows
+
+
+def shortfall(review: ReviewRound, sheets: dict[int, list[Assignment]] | None = None) -> dict[int, int]:
+    """Application id → experts still to assign to reach the review's number (a recused sheet
+    does not count), for the reviewable applications that have fewer."""
+    sheets = sheets_by_application(review) if sheets is None else sheets
+    required = review.experts_per_application
+    short = {}
+    for application in reviewable_applications(review.round):
+        active = sum(a.state in ACTIVE_STATES for a in sheets.get(application.id, []))
+        if active < required:
+            short[application.id] = required - active
+    return short
 
 
 def application_review(review: ReviewRound, application: Application) -> ApplicationReview | None:
@@ -207,6 +250,7 @@ def ranking(review: ReviewRound, sort: str = "rank", descending: bool = False) -
     return Ranking(review, rows, sort, descending, {
         "applications": sum(r.exclusion is None for r in rows), "ranked": sum(r.rank is not None for r in rows),
         "excluded": sum(r.exclusion is not None for r in rows),
+        "incomplete": sum(r.exclusion is None and not r.completion.complete for r in rows),
         "assigned": assigned, "submitted": submitted,
         "outliers": sum(any(s.outlier for s in r.scores) or r.result.disagreement for r in rows)})
 
@@ -222,6 +266,10 @@ def mark_with_scores(user, review: ReviewRound, application: Application, mark: 
         raise Refused("这份申报不在本轮评审范围内。")
     if row.exclusion is not None:
         raise Refused(row.exclusion.refusal)
+    if not row.completion.complete:
+        raise Refused(f"“{application.title}”{row.completion.note}，暂不排名，不能从评审排名标记推荐结果。"
+                      "请待全部专家提交评分表后再标记"
+                      + ("（可在“组织与分配”中补派专家）。" if row.completion.missing_experts else "。"))
     if seen != row.fingerprint():
         raise Refused(f"“{application.title}”的评分刚有变化（有专家提交或评分表被退回）。"
                       "请核对最新得分后再标记。")

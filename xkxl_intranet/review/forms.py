@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..applications.models import ProvinceMark
@@ -60,9 +60,10 @@ def _settings_form_class() -> type[Form]:
     attributes: dict[str, Any] = {
         f"{WEIGHT_PREFIX}{d.key}": StringField(f"{d.label}（%）") for d in DIMENSIONS}
     attributes["deadline"] = DeadlineField("评审截止时间（北京时间）", validators=[DataRequired("请填写评审截止时间")])
+    # InputRequired, not DataRequired: a typed 0 is filled in, and gets the service's range
+    # message, which knows how many experts are enabled.
     attributes["experts_per_application"] = IntegerField(
-        "每份申报的评审专家人数", validators=[DataRequired("请填写每份申报的评审专家人数"),
-                                               NumberRange(1, 9, "每份申报的评审专家人数应为1至9")])
+        "每份申报的评审专家人数", validators=[InputRequired("请填写每份申报的评审专家人数")])
     attributes["confirm_past"] = BooleanField("确认：该时间如已过，保存后专家立即不能再评分")
     return type("SettingsForm", (Form,), attributes)
 
@@ -75,8 +76,8 @@ def typed_weights(form: Form) -> dict[str, str]:
 
 
 class BalancedForm(Form):
-    n = IntegerField("每份申报分配专家人数", validators=[DataRequired("请填写人数"),
-                                                      NumberRange(1, 9, "人数应为1至9")])
+    n = IntegerField("每份申报分配专家人数", validators=[InputRequired("请填写人数"),
+                                                      NumberRange(1, 9, "人数应在1至9之间")])
     experts = SelectMultipleField("参加本轮评审的专家", coerce=int, widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput(), validate_choice=False)
 

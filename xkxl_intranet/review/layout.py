@@ -2,6 +2,7 @@
 rows built from the ranking. No Flask."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -48,7 +49,8 @@ SUMMARY_COLUMNS: tuple[SummaryColumn, ...] = (
     SummaryColumn("可培育", "int", 7, 3.5),
     SummaryColumn("不推荐", "int", 7, 3.5),
     SummaryColumn("省厅标记", "text", 16, MARK_PRINT_WIDTH),
-    # Why a row has no rank although it has scores (its city's batch was returned).
+    # Why a row has no rank although it has scores (its city's batch was returned, its scoring
+    # is not complete) and who recused.
     SummaryColumn("备注", "note", 14, 7.5),
 )
 assert abs(sum(c.print_width for c in SUMMARY_COLUMNS) - 100) < 0.01
@@ -73,7 +75,7 @@ def _cells(row: ApplicationReview) -> tuple[Any, ...]:
             row.application.enterprise_name or "", _experts_cell(row), result.count, result.mean, result.range,
             result.stdev, opinions[Opinion.RECOMMEND.label], opinions[Opinion.CULTIVATE.label],
             opinions[Opinion.REJECT.label], row.mark.label if row.mark else "",
-            row.exclusion.note if row.exclusion else "")
+            row.remarks)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class ReviewSummary:
     rows: tuple[tuple[Any, ...], ...]
     columns: tuple[SummaryColumn, ...] = SUMMARY_COLUMNS
     note: str = ("说明：综合得分满分100分，为各维度得分之和（维度得分 = 权重 × 该维度各指标得分之和 ÷ 该维度满分）；"
-                 f"平均分只计已提交的评分表；△ 表示该专家的得分与全部专家得分的中位数相差超过{OUTLIER_GAP}分。")
+                 f"平均分只计已提交的评分表，全部专家提交后才排名；一位专家的得分无极差、标准差（—）；△ 表示该专家的得分与全部专家得分的中位数相差超过{OUTLIER_GAP}分。")
 
     @property
     def file_stem(self) -> str:
@@ -100,13 +102,13 @@ class ReviewSummary:
 
     @classmethod
     def phrases(cls, column: SummaryColumn, value: Any) -> list[str]:
-        """The printed text in the pieces a line should break between: a note after each "，"
-        (「批次已退回，」「不参与排名」), any other cell whole."""
+        """The printed text in the pieces a line should break between: a note after each "，" or
+        "；" (「批次已退回，」「不参与排名」), any other cell whole."""
         text = cls.text(column, value)
         if column.kind != "note":
             return [text]
-        pieces = text.split("，")
-        return [piece + "，" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+        pieces = re.split(r"(?<=[，；])", text)
+        return [piece for piece in pieces if piece]
 
 
 def build_summary(ranking: Ranking) -> ReviewSummary:
@@ -117,5 +119,6 @@ def build_summary(ranking: Ranking) -> ReviewSummary:
         (f"评审截止：{format_deadline(review.deadline)}（北京时间） · 权重：{weights_text(review.weight_map)}",
          f"申报 {counts['applications']} 份，已排名 {counts['ranked']} 份"
          + (f"（另有 {counts['excluded']} 份不参与排名，原因见备注）" if counts["excluded"] else "")
+         + (f"（{counts['incomplete']} 份评分未完成，暂不排名）" if counts["incomplete"] else "")
          + f"；评分表已提交 {counts['submitted']} / {counts['assigned']} 份"),
         now(), tuple(_cells(row) for row in ranking.rows))

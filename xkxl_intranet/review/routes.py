@@ -7,13 +7,15 @@ and commits through ``unit_of_work``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ..applications.queries import get_application
 from ..auth.scoping import expert_required, province_required, round_or_404, staff_required
-from ..domain.errors import NotFound
+from ..domain.errors import NotFound, Refused
 from ..domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS
 from ..web import (
     XLSX_MIMETYPE,
@@ -40,7 +42,7 @@ from .forms import (
     typed_sheet,
     typed_weights,
 )
-from .models import ReviewRound
+from .models import ReviewRound, SheetState
 from .panels import sheet_panel
 from .queries import (
     conflicts_of,
@@ -73,9 +75,11 @@ def _review_or_404() -> ReviewRound:
 @expert_required
 def mine():
     review = review_for(round_or_404())
-    sheets = [sheet_panel(a) for a in expert_sheets(current_user, review)] if review else []
-    return render_template("review/mine.html", review=review, sheets=sheets, recuse_form=RecuseForm(),
-                           dimensions=DIMENSIONS)
+    mine_ = expert_sheets(current_user, review) if review else []
+    sheets = [sheet_panel(a) for a in mine_ if a.state != SheetState.RECUSED]
+    recused = [a for a in mine_ if a.state == SheetState.RECUSED]
+    return render_template("review/mine.html", review=review, sheets=sheets, recused=recused,
+                           recuse_form=RecuseForm(), dimensions=DIMENSIONS)
 
 
 def _sheet_answer(panel, *, saved: bool):
@@ -85,7 +89,8 @@ def _sheet_answer(panel, *, saved: bool):
         return make_response(render_template("review/_sheet.html", panel=panel),
                              trigger="sheet-saved" if saved else None)
     if saved:
-        flash(panel.message, panel.level)
+        if panel.message:
+            flash(panel.message, panel.level)
         return redirect(url_for("applications.detail", application_id=panel.assignment.application_id)
                         + "#score-sheet", 303)
     return render_template("review/sheet.html", panel=panel)
@@ -108,7 +113,10 @@ def save_sheet(assignment_id: int):
     if not outcome.saved:
         return _sheet_answer(sheet_panel(sheet, typed, errors=outcome.errors, message=outcome.message,
                                          level="danger"), saved=False)
-    level = "success" if outcome.submitted or not outcome.missing else "warning"
+    if outcome.submitted:
+        # The locked sheet's own line (已于…提交，评分表已锁定…) says it: not a second message too.
+        return _sheet_answer(sheet_panel(sheet), saved=True)
+    level = "success" if not outcome.missing else "warning"
     return _sheet_answer(sheet_panel(sheet, message=outcome.message, level=level), saved=True)
 
 
@@ -135,7 +143,8 @@ def recuse(assignment_id: int):
         with unit_of_work() as work:
             assignment.declare_conflict(current_user, sheet, form.reason.data)
         if work.ok:
-            flash(f"已申请回避：{sheet.application.title}。省厅将另行安排专家，这份申报不再向您显示。", "success")
+            flash(f"已申请回避：{sheet.application.title}。省厅将另行安排专家；这份申报已移至下方“已回避”，"
+                  "无需您再评分。", "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("review.mine"), 303)
@@ -167,22 +176,53 @@ def _settings_form(review: ReviewRound | None) -> SettingsForm:
 @login_required
 @staff_required
 def manage():
+    return _manage_page()
+
+
+@dataclass(frozen=True)
+class AssignRefusal:
+    """A refused manual assignment, shown again in its row: the expert chosen and why not."""
+
+    application_id: int
+    expert_id: int | None
+    message: str
+
+
+def _manage_page(*, settings_form: SettingsForm | None = None, weights_errors: tuple[str, ...] = (),
+                 assign_refusal: AssignRefusal | None = None):
+    """组织与分配. A refused settings form or manual assignment comes back on this page (422)
+    as typed, each message beside its field: a redirect would put the saved values back."""
     round_ = round_or_404()
     review = review_for(round_)
     experts = expert_accounts(enabled_only=False)
-    context = {"round_": round_, "review": review, "settings_form": _settings_form(review),
-               "experts": experts, "dimensions": DIMENSIONS}
+    enabled = [e for e in experts if e.is_enabled]
+    context = {"round_": round_, "review": review, "settings_form": settings_form or _settings_form(review),
+               "weights_errors": weights_errors, "assign_refusal": assign_refusal, "experts": experts,
+               "enabled_count": len(enabled), "dimensions": DIMENSIONS}
     if review is not None:
-        balanced = BalancedForm(data={"n": review.experts_per_application,
-                                      "experts": [e.id for e in experts if e.is_enabled]})
-        balanced.experts.choices = [(e.id, e.display_name or e.username) for e in experts if e.is_enabled]
+        balanced = BalancedForm(data={"n": review.experts_per_application, "experts": [e.id for e in enabled]})
+        balanced.experts.choices = [(e.id, e.display_name or e.username) for e in enabled]
         applications, sheets = reviewable_applications(round_), sheets_by_application(review)
         context.update(
             balanced_form=balanced, assign_form=AssignForm(), confirm_form=ConfirmForm(),
             reopen_form=ReopenForm(), extension_form=ExtensionForm(),
             applications=applications, sheets=sheets, outside=aggregation.outside_scope(review, applications, sheets),
+            shortfall=aggregation.shortfall(review, sheets),
             loads=expert_loads(review), conflicts=conflicts_of(review), submitted=submitted_count(review))
-    return render_template("review/manage.html", **context)
+    status = 422 if settings_form is not None or assign_refusal is not None else 200
+    return render_template("review/manage.html", **context), status
+
+
+def _put_beside_field(form, refusal: Refused | None) -> None:
+    """The service's refusal beside the field it names; it and what no visible field carries
+    (the CSRF token's message) at the head of the form."""
+    if form.csrf_token.errors:
+        form.form_errors.extend(form.csrf_token.errors)
+        form.csrf_token.errors = []
+    if refusal is not None and refusal.field and refusal.field in form:
+        form[refusal.field].errors = [*form[refusal.field].errors, refusal.message]
+    elif refusal is not None:
+        form.form_errors.append(refusal.message)
 
 
 @bp.route("/settings", methods=["POST"])
@@ -192,15 +232,20 @@ def settings():
     round_ = round_or_404()
     form = SettingsForm()
     if form.validate_on_submit():
-        with unit_of_work() as work:
+        with unit_of_work(flash_refusal=False) as work:
             setup.save_settings(current_user, round_, deadline=form.deadline.moment, weights=typed_weights(form),
                                 experts_per_application=form.experts_per_application.data,
                                 confirm_past=form.confirm_past.data)
         if work.ok:
             flash("评审设置已保存。", "success")
+            return redirect(url_for("review.manage"), 303)
+        refusal = work.refused
+        if refusal.field == "weights":
+            return _manage_page(settings_form=form, weights_errors=(refusal.message,))
+        _put_beside_field(form, refusal)
     else:
-        flash_form_errors(form)
-    return redirect(url_for("review.manage"), 303)
+        _put_beside_field(form, None)
+    return _manage_page(settings_form=form)
 
 
 @bp.route("/assign/balanced", methods=["POST"])
@@ -229,14 +274,15 @@ def assign(application_id: int):
     form = AssignForm()
     experts = {e.id: e for e in expert_accounts()}
     form.expert_id.choices = [(e.id, e.username) for e in experts.values()]
-    if form.validate_on_submit() and form.expert_id.data in experts:
-        expert = experts[form.expert_id.data]
-        with unit_of_work() as work:
-            assignment.assign(current_user, review, application, expert)
-        if work.ok:
-            flash(f"已将“{application.title}”分配给专家 {expert.display_name or expert.username}。", "success")
-    else:
-        flash("请选择一位启用中的评审专家。", "danger")
+    if not (form.validate_on_submit() and form.expert_id.data in experts):
+        message = form.csrf_token.errors[0] if form.csrf_token.errors else "请选择一位启用中的评审专家。"
+        return _manage_page(assign_refusal=AssignRefusal(application.id, form.expert_id.data, message))
+    expert = experts[form.expert_id.data]
+    with unit_of_work(flash_refusal=False) as work:
+        assignment.assign(current_user, review, application, expert)
+    if not work.ok:
+        return _manage_page(assign_refusal=AssignRefusal(application.id, expert.id, work.refused.message))
+    flash(f"已将“{application.title}”分配给专家 {expert.display_name or expert.username}。", "success")
     return redirect(return_to_url(url_for("review.manage")), 303)
 
 

@@ -16,7 +16,7 @@ from ..domain.review_scoring import parse_weights
 from ..extensions import db
 from ..rounds.models import Round
 from .models import ReviewRound
-from .queries import review_for, submitted_count
+from .queries import expert_accounts, review_for, submitted_count
 
 MAX_EXPERTS_PER_APPLICATION = 9
 
@@ -29,9 +29,23 @@ def weights_text(weights: Mapping[str, int]) -> str:
     return "、".join(f"{d.label} {weights.get(d.key, d.default_weight)}%" for d in DIMENSIONS)
 
 
-def check_experts_per_application(n: int | None) -> int:
-    if n is None or not 1 <= n <= MAX_EXPERTS_PER_APPLICATION:
-        raise Refused(f"「每份申报的评审专家人数」应为1至{MAX_EXPERTS_PER_APPLICATION}的整数。")
+def experts_ceiling(enabled: int) -> int:
+    """The most experts an application can have: one sheet per expert, so no more than the
+    enabled experts (and never more than :data:`MAX_EXPERTS_PER_APPLICATION`)."""
+    return min(enabled, MAX_EXPERTS_PER_APPLICATION)
+
+
+def check_experts_per_application(n: int | None, enabled: int | None = None) -> int:
+    """``n`` experts per application, at most as many as there are enabled experts (``enabled``):
+    an expert scores an application once, so with fewer experts no application could ever be
+    fully reviewed, nor ranked."""
+    ceiling = MAX_EXPERTS_PER_APPLICATION if enabled is None else experts_ceiling(enabled)
+    if enabled == 0:
+        raise Refused("目前没有启用的评审专家账号：请先在“账号管理”中创建评审专家（或启用已停用的专家），"
+                      "再设置评审。", field="experts_per_application")
+    if n is None or not 1 <= n <= ceiling:
+        known = f"（目前启用的评审专家共{enabled}位）" if enabled is not None else ""
+        raise Refused(f"每份申报的评审专家人数应在1至{ceiling}之间{known}。", field="experts_per_application")
     return n
 
 
@@ -42,12 +56,16 @@ def save_settings(user, round_: Round, *, deadline: datetime, weights: Mapping[s
     try:
         parsed = parse_weights(weights)
     except ParseError as err:
-        raise Refused(err.message) from None
-    n = check_experts_per_application(experts_per_application)
+        raise Refused(err.message, field="weights") from None
+    review = review_for(round_)
+    if review is None or experts_per_application != review.experts_per_application:
+        # An unchanged number stands even if an expert was disabled since: the page warns.
+        n = check_experts_per_application(experts_per_application, len(expert_accounts()))
+    else:
+        n = review.experts_per_application
     if has_passed(deadline, now()) and not confirm_past:
         raise Refused(f"评审截止时间 {format_deadline(deadline)} 已过：保存后专家将立即不能再保存或提交评分表"
-                      "（已获延期的评分表除外）。如确需如此，请勾选“确认立即截止”后再保存。")
-    review = review_for(round_)
+                      "（已获延期的评分表除外）。如确需如此，请勾选“确认立即截止”后再保存。", field="confirm_past")
     if review is None:
         review = ReviewRound(round_id=round_.id, deadline=deadline, weights=parsed, experts_per_application=n,
                              created_at=now(), created_by_id=user.id)
@@ -59,7 +77,7 @@ def save_settings(user, round_: Round, *, deadline: datetime, weights: Mapping[s
                after={"deadline": deadline.isoformat(), "weights": parsed, "experts_per_application": n})
         return review
     if parsed != review.weight_map and submitted_count(review):
-        raise Refused(WEIGHTS_LOCKED)
+        raise Refused(WEIGHTS_LOCKED, field="weights")
     before = {"deadline": review.deadline.isoformat(), "weights": review.weight_map,
               "experts_per_application": review.experts_per_application}
     review.deadline, review.weights, review.experts_per_application = deadline, parsed, n
