@@ -162,13 +162,36 @@ def test_contact_is_edited_by_the_clerk_audited_and_printed(app, city_client):
     assert changed[-1].before == {"contact_name": "张伟", "contact_phone": "028-61881234"}
     assert changed[-1].after == {"contact_name": "李 娜", "contact_phone": "13912345678"}
     refused = city_client.post(f"/reports/cities/{cid}/contact",
-                               data={"contact_name": "李娜", "contact_phone": "打电话"}, follow_redirects=True)
+                               data={"contact_name": "李娜", "contact_phone": "打电话"})
     assert "「联系方式」格式不正确" in refused.get_data(as_text=True)
     refused = city_client.post(f"/reports/cities/{cid}/contact",
-                               data={"contact_name": "", "contact_phone": "13912345678"},
-                               follow_redirects=True)
+                               data={"contact_name": "", "contact_phone": "13912345678"})
     assert "请填写「联系人」" in refused.get_data(as_text=True)
     assert len(events(app, "city.contact_updated")) == 1
+
+
+def test_a_refused_contact_comes_back_as_typed_beside_its_field(app, city_client):
+    """The walk: 赵六 with “028-8621-0000 ext 8” was answered with a redirect that put 张伟 back."""
+    cid = city_id(app, CHENGDU)
+    response = city_client.post(f"/reports/cities/{cid}/contact",
+                                data={"contact_name": "赵六", "contact_phone": "028-8621-0000 ext 8"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="赵六"' in page and 'value="028-8621-0000 ext 8"' in page
+    assert 'value="张伟"' not in page
+    error = re.search(r'<div id="contact_phone-error">(.*?)</div>', page, re.S)
+    assert error and "「联系方式」格式不正确" in error.group(1)
+    assert re.search(r'<input[^>]*aria-describedby="contact_phone-error"[^>]*autofocus', page) or \
+        re.search(r'<input[^>]*autofocus[^>]*aria-describedby="contact_phone-error"', page)
+    # an empty 联系人: the same path, the message beside 联系人, the phone as typed
+    response = city_client.post(f"/reports/cities/{cid}/contact",
+                                data={"contact_name": " ", "contact_phone": "13912345678"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="13912345678"' in page
+    assert re.search(r'<div id="contact_name-error">.*请填写「联系人」', page, re.S)
+    with app.app_context():
+        assert db.session.get(City, cid).contact_name == "张伟"  # nothing saved
+    assert events(app, "city.contact_updated") == []
 
 
 def test_disclosure_chosen_on_the_batch_page_is_printed(app, city_client):

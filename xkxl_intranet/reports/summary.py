@@ -141,9 +141,9 @@ def move_application(user, round_: Round, city: City, application_id: int, direc
 def _contact_name(raw: str | None) -> str:
     name = " ".join((raw or "").split())
     if not name:
-        raise Refused("请填写「联系人」。")
+        raise Refused("请填写「联系人」。", field="contact_name")
     if len(name) > CONTACT_MAX_LENGTH:
-        raise Refused(f"「联系人」不能超过{CONTACT_MAX_LENGTH}个字，当前为{len(name)}个字。")
+        raise Refused(f"「联系人」不能超过{CONTACT_MAX_LENGTH}个字，当前为{len(name)}个字。", field="contact_name")
     return name
 
 
@@ -151,11 +151,12 @@ def _contact_phone(raw: str | None) -> str:
     try:
         phone = parse_phone(raw, "联系方式")
     except ParseError as err:
-        raise Refused(err.message) from None
+        raise Refused(err.message, field="contact_phone") from None
     if not phone:
-        raise Refused("请填写「联系方式」。")
+        raise Refused("请填写「联系方式」。", field="contact_phone")
     if len(phone) > CONTACT_MAX_LENGTH:
-        raise Refused(f"「联系方式」不能超过{CONTACT_MAX_LENGTH}个字符，当前为{len(phone)}个。")
+        raise Refused(f"「联系方式」不能超过{CONTACT_MAX_LENGTH}个字符，当前为{len(phone)}个。",
+                      field="contact_phone")
     return phone
 
 
