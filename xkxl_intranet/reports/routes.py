@@ -24,6 +24,7 @@ from . import roster as rosters
 from . import summary as summaries
 from .forms import CancelForm, ContactForm, ImportConfirmForm, ImportUploadForm, MoveForm
 from .layouts import ROSTER_LISTS, SUMMARY_HEADERS
+from .sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from .template_reader import ERROR, MAX_APPLICATIONS, MAX_FILE_BYTES, WARNING
 from .workbooks import roster_workbook, summary_workbook
 
@@ -61,7 +62,8 @@ def own_summary():
 def _summary_context(round_, city) -> dict:
     return dict(round_=round_, city=city, summary=summaries.build_summary(current_user, round_, city),
                 headers=SUMMARY_HEADERS, editable=is_own_city_clerk(current_user, city.id),
-                locked=summaries.summary_locked(round_, city), move_form=MoveForm())
+                locked=summaries.summary_locked(round_, city), move_form=MoveForm(),
+                scan_stale=scan_is_stale(round_, city), stale_scan_message=STALE_SCAN_MESSAGE)
 
 
 def _summary_page(round_, city, contact_form: ContactForm, status: int = 200):
