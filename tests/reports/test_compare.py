@@ -2,6 +2,7 @@
 import re
 from decimal import Decimal
 
+from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.reports.charts import bar_chart, competition_ranks
 from xkxl_intranet.reports.compare import NUMERIC_FIELDS, comparison
 from xkxl_intranet.rounds.state import current_round
@@ -103,3 +104,20 @@ def test_comparison_service_is_scoped_to_the_acting_user(app):
         assert [(r.application_id, r.text) for r in revenue.rows] == [(a, "12,345.60")]
         fallback = comparison(user("province"), round_, "enterprise_name", scope="x", sort="y")
         assert (fallback.field.key, fallback.scope, fallback.sort) == ("apps_total", "all", "rank")
+
+
+def test_every_indicator_on_the_compare_page_carries_its_declared_unit(app, province_client):
+    """The walk: 从业人员数量 showed no 「（人）」 (its unit 人 is a letter of its label)."""
+    make_passed(app, platform_name="甲平台")
+    assert FIELDS["employees"].heading == "从业人员数量（人）"
+    with_units = [f for f in NUMERIC_FIELDS if f.unit]
+    assert with_units and all(f"（{f.unit}）" in f.heading for f in with_units)
+    page = province_client.get("/reports/compare?indicator=employees").get_data(as_text=True)
+    assert ">从业人员数量（人）</option>" in page
+    assert "<figcaption>从业人员数量（人）" in page and re.search(r">从业人员数量（人）[ ▲▼]*</a></th>", page)
+    for stat in ("合计", "平均", "最高"):
+        assert f'<dt class="stat-l">{stat}（人）</dt>' in page
+    options = re.findall(r'<option value="(\w+)"[^>]*>([^<]*)</option>', page)
+    for key, text in options:
+        if key in FIELDS and FIELDS[key].unit:
+            assert text.endswith(f"（{FIELDS[key].unit}）"), (key, text)

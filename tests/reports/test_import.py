@@ -212,7 +212,29 @@ def test_formulas_are_refused_by_cell(app, city_client):
     r = row_of(ws, "apps_total")
     ws[f"F{r}"] = f"=F{r + 1}+F{r + 2}"
     found = problems(upload(city_client, as_bytes(wb)).get_data(as_text=True))
-    assert f"指标!F{r} 含公式，请粘贴为数值" in found
+    assert f"指标!F{r} 「{FIELDS['apps_total'].label}」含公式，请复制后粘贴为数值" in found  # the field named
+
+
+def test_what_blocks_comes_first_with_the_counts_and_the_hints_folded_after(app, city_client):
+    """The walk: 80 yellow hints came first and the 6 blocking problems at the bottom."""
+    wb = template(city_client)
+    ws = wb["指标"]
+    for column in ("F", "G", "H"):
+        values = application_values()
+        values["parks_national"] = str(int(values["parks_served"]) + 1)  # a hint in each column
+        fill(ws, column, values)
+    ws[f"H{row_of(ws, 'apps_total')}"] = "很多"  # blocks, in the last column: after the hints in sheet order
+    page = upload(city_client, as_bytes(wb)).get_data(as_text=True)
+    assert "有 1 处问题须修改后才能导入；另有 3 条提示" in page and "未导入任何数据" in page
+    blocking = page.index('id="import-blocking"')
+    assert blocking < page.index('<details class="import-hints">') < page.index('id="import-hints"')
+    assert "<details class=\"import-hints\" open" not in page  # folded while something blocks
+    block_rows = problems(page[blocking:page.index("</table>", blocking)])
+    label = FIELDS["apps_total"].label
+    assert block_rows == [f"指标!H{row_of(ws, 'apps_total')} 「{label}」请填写数字：“很多”"]
+    assert "不要使用" not in page
+    table = page[blocking:page.index("</table>", blocking)]
+    assert re.search(r'<td class="mono nowrap">指标!H\d+</td>\s*<td>.*?</td>\s*<td>[^<]+</td>', table, re.S)  # 申报 named
 
 
 def test_merged_cells_in_the_data_area_are_refused(app, city_client):

@@ -5,6 +5,8 @@ import pytest
 
 from xkxl_intranet.domain.errors import NotFound, Refused
 from xkxl_intranet.extensions import db
+from xkxl_intranet.reports import layouts
+from xkxl_intranet.reports.layouts import Summary, SummaryRow, summary_print_widths
 from xkxl_intranet.reports.summary import (
     build_summary,
     move_application,
@@ -162,13 +164,68 @@ def test_contact_is_edited_by_the_clerk_audited_and_printed(app, city_client):
     assert changed[-1].before == {"contact_name": "张伟", "contact_phone": "028-61881234"}
     assert changed[-1].after == {"contact_name": "李 娜", "contact_phone": "13912345678"}
     refused = city_client.post(f"/reports/cities/{cid}/contact",
-                               data={"contact_name": "李娜", "contact_phone": "打电话"}, follow_redirects=True)
+                               data={"contact_name": "李娜", "contact_phone": "打电话"})
     assert "「联系方式」格式不正确" in refused.get_data(as_text=True)
     refused = city_client.post(f"/reports/cities/{cid}/contact",
-                               data={"contact_name": "", "contact_phone": "13912345678"},
-                               follow_redirects=True)
+                               data={"contact_name": "", "contact_phone": "13912345678"})
     assert "请填写「联系人」" in refused.get_data(as_text=True)
     assert len(events(app, "city.contact_updated")) == 1
+
+
+def test_a_refused_contact_comes_back_as_typed_beside_its_field(app, city_client):
+    """The walk: 赵六 with “028-8621-0000 ext 8” was answered with a redirect that put 张伟 back."""
+    cid = city_id(app, CHENGDU)
+    response = city_client.post(f"/reports/cities/{cid}/contact",
+                                data={"contact_name": "赵六", "contact_phone": "028-8621-0000 ext 8"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="赵六"' in page and 'value="028-8621-0000 ext 8"' in page
+    assert 'value="张伟"' not in page
+    error = re.search(r'<div id="contact_phone-error">(.*?)</div>', page, re.S)
+    assert error and "「联系方式」格式不正确" in error.group(1)
+    assert re.search(r'<input[^>]*aria-describedby="contact_phone-error"[^>]*autofocus', page) or \
+        re.search(r'<input[^>]*autofocus[^>]*aria-describedby="contact_phone-error"', page)
+    # an empty 联系人: the same path, the message beside 联系人, the phone as typed
+    response = city_client.post(f"/reports/cities/{cid}/contact",
+                                data={"contact_name": " ", "contact_phone": "13912345678"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="13912345678"' in page
+    assert re.search(r'<div id="contact_name-error">.*请填写「联系人」', page, re.S)
+    with app.app_context():
+        assert db.session.get(City, cid).contact_name == "张伟"  # nothing saved
+    assert events(app, "city.contact_updated") == []
+
+
+def test_summary_pdf_columns_follow_the_content(app, city_client):
+    """The walk: “成都导入测试甲科技有限公司” wrapped leaving “司” alone while the platform
+    column had room. Names that fit the page print on one line; names that cannot share the room
+    in proportion, so that both wrap alike."""
+    make_passed(app, platform_name="公式平台", enterprise_name="成都公式测试有限公司")
+    make_passed(app, platform_name="蜀数工业互联网平台", enterprise_name="四川蜀数智造科技有限公司")
+    make_passed(app, platform_name="甲工业互联网平台", enterprise_name="成都导入测试甲科技有限公司")
+    text = pdf_text(pdf_reader(city_client.get(f"/reports/cities/{city_id(app, CHENGDU)}/summary.pdf")))
+    lines = [re.sub(r"\s+", "", line) for line in text.splitlines()]
+    for name in ("成都导入测试甲科技有限公司", "四川蜀数智造科技有限公司", "蜀数工业互联网平台"):
+        assert any(name in line for line in lines), (name, lines)
+    assert "司" not in lines and "联系方式（手机）" in "".join(lines)
+
+
+def test_summary_print_widths_balance_long_names():
+    def sheet(*rows):
+        return Summary("2022年", "成都市", "", "", "", "主动公开",
+                       tuple(SummaryRow(n, n, p, e, "李明", "13912345678") for n, (p, e) in enumerate(rows, 1)))
+    short = summary_print_widths(sheet(("甲平台", "成都导入测试甲科技有限公司")))
+    assert round(sum(short), 1) == 100 and short[2] > short[1]
+    table = layouts.SUMMARY_TABLE_MM
+    assert short[2] / 100 * table >= layouts._summary_mm(layouts.text_ems("成都导入测试甲科技有限公司"))
+    # both too long for one line: the room is shared in proportion to the longest names
+    long_ = summary_print_widths(sheet(("四川" + "工业互联网" * 5 + "平台", "四川" + "科技" * 14 + "有限公司")))
+    assert round(sum(long_), 1) == 100
+    assert abs(long_[1] / long_[2] - 29 / 34) < 0.02
+    # several phones in one cell wrap rather than squeeze the names
+    many = summary_print_widths(Summary("2022年", "成都市", "", "", "", "", (
+        SummaryRow(1, 1, "甲平台", "甲公司", "李明", "13912345678/" * 4),)))
+    assert many[4] <= 22
 
 
 def test_disclosure_chosen_on_the_batch_page_is_printed(app, city_client):

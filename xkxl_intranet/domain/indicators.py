@@ -74,9 +74,15 @@ class Field:
         return self.kind in NUMERIC_KINDS
 
     @property
+    def unit_in_label(self) -> bool:
+        """The label already ends in its unit: ``上年销售（万元）`` (not ``从业人员数量``, whose
+        unit 人 is only a letter of the label)."""
+        return bool(self.unit) and f"（{self.unit}）" in self.label
+
+    @property
     def heading(self) -> str:
         """Label with its unit, e.g. for an Excel column: ``工业APP数量（个）``."""
-        if not self.unit or self.unit in self.label:
+        if not self.unit or self.unit_in_label:
             return self.label
         return f"{self.label}（{self.unit}）"
 
@@ -99,7 +105,7 @@ class Field:
         label (``累计服务中小企业合同金额：____万元``)."""
         if self.form_label:
             return self.form_label
-        if not self.form_cell and self.unit and self.unit in self.label:
+        if not self.form_cell and self.unit_in_label:
             return self.short_label
         return self.label
 

@@ -34,6 +34,7 @@ MAX_INTEGER_DIGITS = 13  # far above any real figure; keeps DB columns safe
 
 _QUOTES = "\"'“”‘’「」『』《》"
 _APPROX_WORDS = ("大约", "约", "余", "多", "左右", "以上", "以下", "超过", "不足", "不到", "近", "上下", "至少", "几")
+_CHINESE_NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿几")
 _NUMBER_RE = re.compile(
     r"(?P<sign>[+-]?)\s*"
     r"(?P<int>\d+(?:(?:\s*,\s*|\s+)\d+)*)?"
@@ -96,7 +97,9 @@ def _without_unit(text: str, *, allow_percent: bool, unit: str) -> str:
 
 
 def _not_a_number(text: str, label: str, shown: str) -> NumberParseError:
-    if any(word in text for word in _APPROX_WORDS):
+    if not any(c.isdigit() or c in _CHINESE_NUMERALS for c in text):  # 很多, 暂无数据: no figure at all
+        return NumberParseError(f"「{label}」请填写数字：“{echo(shown)}”")
+    if any(word in text for word in _APPROX_WORDS):  # 约500, 300多, 几百: a figure, but not exact
         return NumberParseError(
             f"「{label}」请填写确切的数字，不要使用“约”“余”“多”“左右”等字样：“{echo(shown)}”")
     if "%" in text:

@@ -43,6 +43,9 @@ class StoredFile(db.Model):
     # A 申报书 as read when it was uploaded (files/form_reading.py): status, the fields found,
     # the document's own rules. Pages show it without reading the document again.
     reading: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A 附件3 scan: the fingerprint of 附件3 as printed when it was uploaded (reports/sheet.py),
+    # so that a later change of the sheet shows the scan is stale.
+    summary_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     uploaded_by = relationship("User", lazy="joined")
     city = relationship("City", lazy="joined")

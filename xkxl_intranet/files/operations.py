@@ -19,8 +19,9 @@ from ..auth.scoping import is_own_city_clerk
 from ..clock import now
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
+from ..reports.sheet import summary_fingerprint
 from ..rounds.models import City, Round
-from .categories import CATEGORIES, FORM, Category
+from .categories import CATEGORIES, FORM, SUMMARY_SCAN, Category
 from .form_reading import read_form_file
 from .models import StoredFile
 from .naming import display_name, human_size
@@ -138,7 +139,8 @@ def _store_file(user, upload, *, category: Category, application: Application | 
         application_id=application.id if application is not None else None,
         category=category.key, original_name=name, storage_name=storage_name, size=size,
         sha256=digest, kind=detected.kind, mime=detected.mime, uploaded_at=now(),
-        uploaded_by_id=user.id if user is not None else None, reading=reading)
+        uploaded_by_id=user.id if user is not None else None, reading=reading,
+        summary_digest=summary_fingerprint(round_, city) if category is SUMMARY_SCAN else None)
     db.session.add(stored)
     db.session.flush()
     whose = f"（{application.title}）" if application is not None else ""

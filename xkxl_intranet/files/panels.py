@@ -15,6 +15,7 @@ from typing import Any
 
 from ..applications.models import Application, ReviewState
 from ..auth.scoping import is_own_city_clerk
+from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from ..rounds.models import City, Round
 from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN, Category
 from .models import StoredFile
@@ -35,6 +36,7 @@ class Section:
     can_upload: bool = False  # the upload form is shown
     deletable: set[int] = field(default_factory=set)  # ids of the files this user may delete
     messages: list[Message] = field(default_factory=list)
+    notice: str = ""  # what is wrong with the current file (the 附件3 scan is stale)
 
     @property
     def current(self) -> StoredFile | None:
@@ -99,4 +101,5 @@ def summary_section(user, city: City, round_: Round, *, return_to: str,
     return Section(
         category=SUMMARY_SCAN, files=summary_scans(city.id, round_.id),
         dom_id=f"files-city-{city.id}-{SUMMARY_SCAN.key}", return_to=return_to,
-        can_upload=is_own_city_clerk(user, city.id), messages=list(messages or ()))
+        can_upload=is_own_city_clerk(user, city.id), messages=list(messages or ()),
+        notice=STALE_SCAN_MESSAGE + "。" if scan_is_stale(round_, city) else "")

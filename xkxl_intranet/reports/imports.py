@@ -136,6 +136,22 @@ class ImportPreview:
     def count(self, severity: str) -> int:
         return sum(1 for p in self.all_problems if p.severity == severity and not p.acknowledged)
 
+    def of_severity(self, severity: str) -> list[Problem]:
+        """The problems of one level, in sheet order: the page lists what blocks first, then
+        the errors (imported as drafts), then the hints."""
+        return [p for p in self.all_problems if p.severity == severity]
+
+    @property
+    def headline(self) -> str:
+        """The counts at the top of the preview: what must be changed before the import, and
+        what else there is."""
+        others = [f"{n} 处错误（导入后须在申报中修改）" if severity == ERROR else f"{n} 条提示"
+                  for severity in (ERROR, WARNING) if (n := self.count(severity))]
+        if self.blocked:
+            return (f"有 {len(self.blocking)} 处问题须修改后才能导入"
+                    + (f"；另有 {'、'.join(others)}" if others else ""))
+        return f"可以导入；有 {'、'.join(others)}" if others else "检查通过，可以导入"
+
     @property
     def created(self) -> list[ImportItem]:
         return [i for i in self.items if i.action == "新建"]

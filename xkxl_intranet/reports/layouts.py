@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,48 @@ class Summary:
     @property
     def file_stem(self) -> str:
         return f"附件3_推荐信息汇总表_{self.city_name}"
+
+    @property
+    def print_widths(self) -> tuple[float, ...]:
+        return summary_print_widths(self)
+
+
+# 附件3 as summary_print.html prints it: A4 portrait with 18 mm side margins, 11 pt (a header in
+# bold), each cell padded 1.6 mm a side within 0.75 pt rules. The widths of its columns come from
+# the sheet's content: 序号, 联系人 and the phone as wide as their longest line or heading (at
+# most a fifth of the table or so); the two names share the rest in proportion to their longest
+# name, so that when both must wrap they wrap alike, and when they fit they fit on one line
+# (the walk: “成都导入测试甲科技有限公司” left “司” alone while the platform column had room).
+SUMMARY_TABLE_MM = 210 - 2 * 18
+SUMMARY_FONT_PT = 11
+SUMMARY_CELL_MM = 2 * 1.6 + 0.75 * 25.4 / 72
+SUMMARY_SLACK_EM = 0.5  # the serif font's Latin letters and digits vary; bold headings are wider
+NAME_COLUMNS = (1, 2)  # 工业互联网平台名称, 依托企业
+SUMMARY_FIXED_MAX = 0.22  # several phones in one cell wrap rather than squeeze the names
+
+
+def text_ems(text: str) -> float:
+    """The width of one line of ``text`` in em: a Chinese (wide) character is one em, any other
+    (digits, Latin letters, the hyphen of a phone) at most 0.6 em in the print's serif font."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text)
+
+
+def _summary_mm(ems: float) -> float:
+    return (ems + SUMMARY_SLACK_EM) * SUMMARY_FONT_PT * 25.4 / 72 + SUMMARY_CELL_MM
+
+
+def summary_print_widths(summary: Summary) -> tuple[float, ...]:
+    """The five columns' shares of the printed table's width (percent, a tenth, summing to 100)."""
+    natural = [max([text_ems(str(row.cells[i])) for row in summary.rows] + [text_ems(heading)])
+               for i, heading in enumerate(SUMMARY_HEADERS)]
+    fixed = {i: min(_summary_mm(natural[i]), SUMMARY_TABLE_MM * SUMMARY_FIXED_MAX)
+             for i in range(len(natural)) if i not in NAME_COLUMNS}
+    rest = SUMMARY_TABLE_MM - sum(fixed.values())
+    weights = {i: natural[i] for i in NAME_COLUMNS}
+    names = {i: rest * weights[i] / sum(weights.values()) for i in NAME_COLUMNS}
+    shares = [round((fixed | names)[i] / SUMMARY_TABLE_MM * 100, 1) for i in range(len(natural))]
+    shares[NAME_COLUMNS[-1]] = round(100 - sum(s for i, s in enumerate(shares) if i != NAME_COLUMNS[-1]), 1)
+    return tuple(shares)
 
 
 # ---- the province-wide roster -------------------------------------------------------------------

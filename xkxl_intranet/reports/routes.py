@@ -24,6 +24,7 @@ from . import roster as rosters
 from . import summary as summaries
 from .forms import CancelForm, ContactForm, ImportConfirmForm, ImportUploadForm, MoveForm
 from .layouts import ROSTER_LISTS, SUMMARY_HEADERS
+from .sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from .template_reader import ERROR, MAX_APPLICATIONS, MAX_FILE_BYTES, WARNING
 from .workbooks import roster_workbook, summary_workbook
 
@@ -61,17 +62,22 @@ def own_summary():
 def _summary_context(round_, city) -> dict:
     return dict(round_=round_, city=city, summary=summaries.build_summary(current_user, round_, city),
                 headers=SUMMARY_HEADERS, editable=is_own_city_clerk(current_user, city.id),
-                locked=summaries.summary_locked(round_, city), move_form=MoveForm())
+                locked=summaries.summary_locked(round_, city), move_form=MoveForm(),
+                scan_stale=scan_is_stale(round_, city), stale_scan_message=STALE_SCAN_MESSAGE)
+
+
+def _summary_page(round_, city, contact_form: ContactForm, status: int = 200):
+    return render_template("reports/summary.html", contact_form=contact_form,
+                           cities=[] if current_user.is_city else all_cities(),
+                           **_summary_context(round_, city)), status
 
 
 @bp.route("/cities/<id:city_id>/summary")
 @login_required
 def summary(city_id: int):
     city = city_or_404(city_id)
-    contact_form = ContactForm(contact_name=city.contact_name, contact_phone=city.contact_phone)
-    return render_template("reports/summary.html", contact_form=contact_form,
-                           cities=[] if current_user.is_city else all_cities(),
-                           **_summary_context(round_or_404(), city))
+    contact_form = ContactForm(formdata=None, contact_name=city.contact_name, contact_phone=city.contact_phone)
+    return _summary_page(round_or_404(), city, contact_form)
 
 
 @bp.route("/cities/<id:city_id>/summary.xlsx")
@@ -101,8 +107,9 @@ def move(city_id: int):
             message = summaries.move_application(current_user, round_, city, form.application_id.data,
                                                  form.direction.data)
         message, level = (message, "success") if work.ok else (work.refused.message, "danger")
-    if wants_fragment():
-        return render_template("reports/_summary_table.html", message=message, level=level,
+    if wants_fragment():  # the moved row's button keeps the keyboard focus (autofocus after the swap)
+        moved = (form.application_id.data, form.direction.data) if form.application_id.data else None
+        return render_template("reports/_summary_table.html", message=message, level=level, moved=moved,
                                **_summary_context(round_, city))
     flash(message, level)
     return redirect(url_for("reports.summary", city_id=city.id) + "#summary-table", 303)
@@ -112,18 +119,26 @@ def move(city_id: int):
 @login_required
 @city_required
 def contact(city_id: int):
+    """A refused contact comes back in place (422) as typed, the reason beside its field: a
+    redirect would put the saved values back and lose what the clerk typed."""
     round_ = round_or_404()
     city = city_or_404(city_id)
     form = ContactForm()
-    if not form.validate_on_submit():
-        flash(INVALID_REQUEST, "danger")
-    else:
-        with unit_of_work() as work:
+    if form.validate_on_submit():
+        with unit_of_work(flash_refusal=False) as work:
             summaries.update_contact(current_user, round_, city, form.contact_name.data,
                                      form.contact_phone.data)
         if work.ok:
             flash("联系人和联系方式已保存，将打印在推荐信息汇总表上。", "success")
-    return redirect(url_for("reports.summary", city_id=city.id), 303)
+            return redirect(url_for("reports.summary", city_id=city.id), 303)
+        refusal = work.refused
+        if refusal.field in ("contact_name", "contact_phone"):
+            form[refusal.field].errors = [*form[refusal.field].errors, refusal.message]
+        else:
+            form.form_errors.append(refusal.message)
+    else:  # the CSRF token (CSRFProtect refuses a missing one before this route)
+        form.form_errors.append(INVALID_REQUEST)
+    return _summary_page(round_, city, form, 422)
 
 
 # ---- the roster ------------------------------------------------------------------------------------

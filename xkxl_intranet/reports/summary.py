@@ -20,12 +20,9 @@ from ..domain.parsing import parse_phone
 from ..extensions import db
 from ..printing import print_pdf
 from ..rounds.models import City, Round
-from ..rounds.state import batch_is_locked, find_batch
-from .layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
-
-SUMMARY_COLUMNS = (Application.id, Application.round_id, Application.city_id, Application.position,
-                   Application.version, Application.review_state, Application.platform_name,
-                   Application.enterprise_name, Application.contact_name, Application.contact_mobile)
+from ..rounds.state import batch_is_locked
+from .layouts import SUMMARY_HEADERS, Summary
+from .sheet import SUMMARY_COLUMNS, summary_of
 
 LOCKED_ORDER_MESSAGE = "本市（州）已报送，推荐信息汇总表的顺序不能再调整；如需修改，请联系省厅退回。"
 CONTACT_MAX_LENGTH = 40
@@ -57,14 +54,7 @@ def passed_applications(user, round_: Round, city: City) -> list[Application]:
 
 def build_summary(user, round_: Round, city: City) -> Summary:
     """What the city's 附件3 prints: the heading lines and one row per 初审通过 application."""
-    rows = tuple(SummaryRow(n, a.id, a.platform_name or "", a.enterprise_name or "", a.contact_name or "",
-                            a.contact_mobile or "")
-                 for n, a in enumerate(passed_applications(user, round_, city), start=1))
-    batch = find_batch(round_.id, city.id)
-    disclosure = batch.disclosure if batch is not None and batch.disclosure else DEFAULT_DISCLOSURE
-    return Summary(round_title=round_.title, city_name=city.name, department_name=city.department_name or "",
-                   contact_name=city.contact_name or "", contact_phone=city.contact_phone or "",
-                   disclosure=disclosure, rows=rows)
+    return summary_of(round_, city, passed_applications(user, round_, city))
 
 
 def passed_counts(user, round_: Round) -> dict[int, int]:
@@ -141,9 +131,9 @@ def move_application(user, round_: Round, city: City, application_id: int, direc
 def _contact_name(raw: str | None) -> str:
     name = " ".join((raw or "").split())
     if not name:
-        raise Refused("请填写「联系人」。")
+        raise Refused("请填写「联系人」。", field="contact_name")
     if len(name) > CONTACT_MAX_LENGTH:
-        raise Refused(f"「联系人」不能超过{CONTACT_MAX_LENGTH}个字，当前为{len(name)}个字。")
+        raise Refused(f"「联系人」不能超过{CONTACT_MAX_LENGTH}个字，当前为{len(name)}个字。", field="contact_name")
     return name
 
 
@@ -151,11 +141,12 @@ def _contact_phone(raw: str | None) -> str:
     try:
         phone = parse_phone(raw, "联系方式")
     except ParseError as err:
-        raise Refused(err.message) from None
+        raise Refused(err.message, field="contact_phone") from None
     if not phone:
-        raise Refused("请填写「联系方式」。")
+        raise Refused("请填写「联系方式」。", field="contact_phone")
     if len(phone) > CONTACT_MAX_LENGTH:
-        raise Refused(f"「联系方式」不能超过{CONTACT_MAX_LENGTH}个字符，当前为{len(phone)}个。")
+        raise Refused(f"「联系方式」不能超过{CONTACT_MAX_LENGTH}个字符，当前为{len(phone)}个。",
+                      field="contact_phone")
     return phone
 
 

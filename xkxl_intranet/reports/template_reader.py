@@ -376,7 +376,7 @@ def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[Templat
         column.rows.setdefault(f.key, r)
         cell = sheet.cell(row=r, column=number)
         if _is_formula(cell):
-            column.problems.append(cell_problem("含公式，请粘贴为数值", r, number))
+            column.problems.append(cell_problem(f"「{row.label}」含公式，请复制后粘贴为数值", r, number))
             continue
         if isinstance(cell.value, str) and cell.value.lstrip().startswith("="):
             column.problems.append(cell_problem(f"「{row.label}」{FORMULA_TEXT}", r, number))

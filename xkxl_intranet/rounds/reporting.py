@@ -23,6 +23,7 @@ from ..domain.parsing import parse_phone
 from ..extensions import db
 from ..files.categories import CATEGORIES, FORM, SUMMARY_SCAN
 from ..files.models import StoredFile
+from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from .models import BatchState, City, CityBatch, Receipt, Round
 from .state import batch_for_write, batch_or_blank, deadline_of, find_batch, window_of
 
@@ -95,6 +96,9 @@ class Readiness:
     # Nothing stops reporting without the stamped 附件3 scan (the paper copy may follow), but
     # the clerk must say they know.
     summary_scan_missing: bool = False
+    # The scan was uploaded for a 附件3 that prints differently now: the same acknowledgement.
+    summary_scan_stale: bool = False
+    stale_scan_message: str = STALE_SCAN_MESSAGE
 
 
 def readiness(round_: Round, city: City) -> Readiness:
@@ -118,7 +122,7 @@ def readiness(round_: Round, city: City) -> Readiness:
     blockers.extend(Blocker(text, where="summary", action="去填写") for text in _contact_blockers(city))
     not_reviewed = [a for a in applications if a.review_state == ReviewState.DRAFT]
     return Readiness(batch, window, passed, files, blockers, not_reviewed,
-                     _summary_scan_missing(round_.id, city.id))
+                     _summary_scan_missing(round_.id, city.id), scan_is_stale(round_, city))
 
 
 def _summary_scan_missing(round_id: int, city_id: int) -> bool:
@@ -190,6 +194,8 @@ def outstanding(round_: Round, city: City) -> list[Todo]:
     todo.extend(Todo(text, "summary") for text in _contact_blockers(city))
     if _summary_scan_missing(round_.id, city.id):
         todo.append(Todo("加盖公章的推荐信息汇总表（附件3）扫描件尚未上传", "files"))
+    elif scan_is_stale(round_, city):
+        todo.append(Todo(STALE_SCAN_MESSAGE, "files"))
     todo.append(Todo("本市（州）尚未报送" if batch is None or batch.report_count == 0
                      else "退回修改后尚未重新报送", "batch"))
     return todo
@@ -214,6 +220,7 @@ def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime) 
         "deadline": ready.window.deadline.isoformat(timespec="seconds"), "late": ready.window.late,
         "contact_name": city.contact_name, "contact_phone": city.contact_phone,
         "summary_scan_missing": ready.summary_scan_missing,
+        **({"summary_scan_stale": True} if ready.summary_scan_stale else {}),
         "applications": [
             {"position": a.position, "enterprise_name": a.enterprise_name, "platform_name": a.platform_name,
              "credit_code": a.credit_code, "contact_name": a.contact_name, "contact_mobile": a.contact_mobile,
@@ -240,6 +247,8 @@ def report(user, round_: Round, city: City, *, scan_missing_acknowledged: bool =
         raise Refused("不能报送：" + "；".join(b.text for b in ready.blockers[:10]))
     if ready.summary_scan_missing and not scan_missing_acknowledged:
         raise Refused(SCAN_NOT_ACKNOWLEDGED)
+    if ready.summary_scan_stale and not scan_missing_acknowledged:
+        raise Refused(f"{STALE_SCAN_MESSAGE}，或勾选“已知悉：扫描件与当前汇总表不一致，纸质版另行报送”后再报送。")
     at = now()
     batch = batch_for_write(round_.id, city.id)
     before = {"state": batch.state_enum.label}
