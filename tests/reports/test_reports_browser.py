@@ -20,12 +20,12 @@ def test_clerk_reorders_and_downloads_the_summary(app, page, tmp_path):
     assert rows[1].startswith("2") and "蜀1工业互联网平台" in rows[1]
     assert page.evaluate("window.__notReloaded") is True  # swapped in place, no reload
     # the keyboard focus stays on the moved row's button, not on <body>
-    page.wait_for_function("document.activeElement && document.activeElement.tagName === 'BUTTON'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'BUTTON'")
     focused = page.evaluate("[document.activeElement.value, document.activeElement.closest('tr').innerText]")
     assert focused[0] == "down" and "蜀1工业互联网平台" in focused[1]
     page.keyboard.press("Enter")  # 下移 again, from the keyboard: now last, focus moves to 上移
     page.wait_for_selector("text=下移至第 3 位")
-    page.wait_for_function("document.activeElement && document.activeElement.value === 'up'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.value === 'up'")
     assert "蜀1工业互联网平台" in page.evaluate("document.activeElement.closest('tr').innerText")
 
     with page.expect_download() as download_info:
