@@ -205,6 +205,21 @@ def test_the_documents_own_rules_are_warnings(app):
     assert rules == ["document:toc", "document:pledge", "document:recommender"]
 
 
+def test_an_unreadable_value_names_its_field_and_quotes_it_once(app, city_client):
+    application_id = create_application(app, with_form=False)
+    _upload(app, application_id, _document(app, application_id, roi="约百分之十四",
+                                           contact_title="职" * 60))
+    html = city_client.get(f"/applications/{application_id}").get_data(as_text=True)
+    start = html.index('id="document-unreadable"')
+    items = [_text(li).strip() for li in re.findall(r"<li>(.*?)</li>", html[start:html.index("</ul>", start)])]
+    [roi] = [item for item in items if "投资回报率" in item]
+    assert roi.startswith("「投资回报率（%）」") and roi.endswith("：“约百分之十四”")
+    assert roi.count("投资回报率") == 1 and roi.count("约百分之十四") == 1
+    [title] = [item for item in items if "职务" in item]  # the message counts; the value is quoted after
+    assert title.count("「职务」") == 1 and title.count("职" * 20) == 1
+    assert title.endswith("…（共60个字）”")
+
+
 BLANK = "申报书中未填写申报数据（读取 0 项"
 
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from .credit_code import normalize_code
-from .findings import Finding, Severity
+from .findings import Finding, Severity, echo
 from .form_reader import FormReading, ReadField, ReadStatus
 from .indicators import SECTIONS, Field, Kind
 from .parsing import format_field
@@ -56,6 +56,14 @@ class Comparison:
         if self.read.status is ReadStatus.VALUE:
             return shown(self.field, self.read.value)
         return self.read.raw
+
+    @property
+    def unreadable_text(self) -> str:
+        """Why the document's value was not understood, naming the field and quoting the value
+        once: the reading's message does both (「label」…：“value”), except where it only counts
+        (「label」不能超过N个字); then the value is quoted after it."""
+        message = self.read.message or f"「{self.field.label}」无法识别"
+        return message if "“" in message else f"{message}：“{echo(self.read.raw)}”"
 
     @property
     def saved_text(self) -> str:
