@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 import re
 
+import docx
 import pytest
 
-from xkxl_intranet.applications.document import document_changed, reread_form, template_docx
+from xkxl_intranet.applications.document import document_changed, reread_form, template_docx, template_pdf
 from xkxl_intranet.applications.evaluation import evaluate
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import acknowledge_warning, set_review
@@ -23,6 +24,7 @@ from xkxl_intranet.files.form_text import extract_text
 from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.reporting import readiness
+from xkxl_intranet.rounds.state import current_round
 
 from helpers import audit_events, create_application, user_by_name, word97_bytes
 
@@ -201,6 +203,71 @@ def test_the_documents_own_rules_are_warnings(app):
     with app.app_context():
         rules = [w.rule for w in evaluate(db.session.get(Application, application_id)).open_warnings]
     assert rules == ["document:toc", "document:pledge", "document:recommender"]
+
+
+def test_an_unreadable_value_names_its_field_and_quotes_it_once(app, city_client):
+    application_id = create_application(app, with_form=False)
+    _upload(app, application_id, _document(app, application_id, roi="约百分之十四",
+                                           contact_title="职" * 60))
+    html = city_client.get(f"/applications/{application_id}").get_data(as_text=True)
+    start = html.index('id="document-unreadable"')
+    items = [_text(li).strip() for li in re.findall(r"<li>(.*?)</li>", html[start:html.index("</ul>", start)])]
+    [roi] = [item for item in items if "投资回报率" in item]
+    assert roi.startswith("「投资回报率（%）」") and roi.endswith("：“约百分之十四”")
+    assert roi.count("投资回报率") == 1 and roi.count("约百分之十四") == 1
+    [title] = [item for item in items if "职务" in item]  # the message counts; the value is quoted after
+    assert title.count("「职务」") == 1 and title.count("职" * 20) == 1
+    assert title.endswith("…（共60个字）”")
+
+
+BLANK = "申报书中未填写申报数据（读取 0 项"
+
+
+@pytest.mark.parametrize("name", ["申报书模板.docx", "申报书模板.pdf"])
+def test_the_blank_template_uploaded_as_it_is_is_a_warning_the_province_sees(
+        app, city_client, province_client, name):
+    application_id = create_application(app, with_form=False)
+    with app.app_context():
+        round_ = current_round()
+        data = template_docx(round_) if name.endswith(".docx") else template_pdf(round_)
+    response = city_client.post(f"/files/applications/{application_id}/form/upload",
+                                data={"file": [(io.BytesIO(data), name)]},
+                                content_type="multipart/form-data")
+    assert response.status_code == 303
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        [warning] = evaluate(application).open_warnings
+        assert warning.rule == "document:blank"
+        assert warning.message.startswith(BLANK) and "可能上传了空白模板；请上传填写完整的申报书" in warning.message
+    assert _application(app, application_id).open_warning_count == 1
+    for client in (city_client, province_client):
+        html = client.get(f"/applications/{application_id}").get_data(as_text=True)
+        panel = _text(html[html.index('id="document-blank"'):html.index("</p>", html.index('id="document-blank"'))])
+        assert BLANK in panel
+        findings = _text(html[html.index('id="findings"'):])
+        assert BLANK in findings  # 检查结果, to be acknowledged like any warning
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        clerk = db.session.merge(user_by_name(app, "chengdu"))
+        acknowledge_warning(clerk, application, "document:blank", "企业纸质申报书另行报送，以申报表为准")
+        db.session.commit()
+        assert evaluate(application).open_warnings == []
+
+
+def test_a_filled_document_or_one_in_another_layout_is_not_called_blank(app):
+    application_id = create_application(app, with_form=False)
+    _upload(app, application_id, _document(app, application_id))
+    with app.app_context():
+        assert evaluate(db.session.get(Application, application_id)).open_warnings == []
+    # None of the template's labels found (another layout, a letter): not a blank template.
+    letter = io.BytesIO()
+    word = docx.Document()
+    word.add_paragraph("关于推荐工业互联网平台的情况说明：本企业平台建设情况详见附件。")
+    word.save(letter)
+    _upload(app, application_id, letter.getvalue())
+    with app.app_context():
+        rules = [w.rule for w in evaluate(db.session.get(Application, application_id)).open_warnings]
+    assert "document:blank" not in rules
 
 
 def test_the_template_downloads(app, city_client, province_client, tmp_path):

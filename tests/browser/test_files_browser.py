@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from files.conftest import EXE, make_application, pdf
+from files.conftest import DOCX, EXE, make_application, pdf
 from helpers import browser_login
 
 pytestmark = pytest.mark.browser
@@ -57,15 +57,58 @@ def test_too_large_files_are_refused_with_a_message(page, app):
     # Over the per-file limit: refused in the browser before sending.
     box.locator("input[type=file]").set_input_files(
         files=[{"name": "财务报表.pdf", "mimeType": "application/pdf", "buffer": pdf(size=1_200_000)}])
-    status = box.locator(".upload-status")
-    status.wait_for()
-    assert "文件“财务报表.pdf”大小为 1.1 MB，超过了每个文件 1 MB 的上限" in status.inner_text()
-    # Over the server's request limit (413): the server's message is shown in the box.
+    refusal = box.locator(":scope > p.msg-error")
+    refusal.wait_for()
+    assert "文件“财务报表.pdf”大小为 1.1 MB，超过了每个文件 1 MB 的上限" in refusal.inner_text()
+    # Over the server's request limit (413): the server's message is shown in the box, for the file.
     app.config["MAX_CONTENT_LENGTH"] = 100_000
     box.locator("input[type=file]").set_input_files(
         files=[{"name": "审计报告.pdf", "mimeType": "application/pdf", "buffer": pdf(size=300_000)}])
     page.wait_for_function(
-        "el => el.textContent.includes('上传失败')", arg=status.element_handle())
+        "el => el.textContent.includes('上传失败')", arg=box.element_handle())
     # The server's own Chinese 413 message (htmx does not swap error responses; files.js shows it).
-    assert "上传失败：413 · 文件过大" in status.inner_text()
-    assert "每个文件不超过 1 MB" in status.inner_text()
+    assert _messages(box) == [refusal.inner_text()]
+    assert "文件“审计报告.pdf”上传失败：413 · 文件过大" in refusal.inner_text()
+    assert "每个文件不超过 1 MB" in refusal.inner_text()
+
+
+def _messages(box) -> list[str]:
+    return [p.inner_text() for p in box.locator(":scope > p.msg").all()]
+
+
+def test_several_files_chosen_together_keep_one_message_per_file(page, app):
+    """Each file is its own request and each answer replaces the box: the refusal of the first
+    file must still be on screen, beside the last file's success, when the batch is done."""
+    application_id = make_application(app, enterprise_name="四川多文件测试有限公司")
+    browser_login(page, "chengdu")
+    page.goto(f"/files/applications/{application_id}")
+    box = page.locator(f"#files-{application_id}-evidence6")
+    box.locator("input[type=file]").set_input_files(files=[
+        {"name": "伪装.pdf", "mimeType": "application/pdf", "buffer": "这不是PDF，只是文本。\n".encode() * 20},
+        {"name": "设备清单.pdf", "mimeType": "application/pdf", "buffer": pdf("设备清单")}])
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#files-{application_id}-evidence6 > p.msg').length === 2")
+    shown = _messages(box)
+    assert "文件“伪装.pdf”的内容不是PDF文件（实际是纯文本）" in shown[0]
+    assert "已上传附件6 财务报表等其他材料“设备清单.pdf”" in shown[1]
+    assert box.locator(":scope > p.msg-error").count() == 1
+    assert [cell.inner_text() for cell in box.locator("tbody td:first-child").all()] == ["设备清单.pdf"]
+
+    # The error last this time: the first file's success stays beside it.
+    solutions = page.locator(f"#files-{application_id}-evidence5")
+    solutions.locator("input[type=file]").set_input_files(files=[
+        {"name": "解决方案清单.docx", "mimeType": "application/octet-stream", "buffer": DOCX},
+        {"name": "空文件.docx", "mimeType": "application/octet-stream", "buffer": b""}])
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#files-{application_id}-evidence5 > p.msg').length === 2")
+    shown = _messages(solutions)
+    assert "已上传附件5 解决方案清单“解决方案清单.docx”" in shown[0]
+    assert "文件“空文件.docx”是空文件" in shown[1]
+
+    # A new choice starts afresh: only its own message.
+    box.locator("input[type=file]").set_input_files(files=[
+        {"name": "审计报告.pdf", "mimeType": "application/pdf", "buffer": pdf("审计报告")}])
+    page.wait_for_function(
+        f"() => document.querySelector('#files-{application_id}-evidence6 > p.msg')"
+        ".textContent.includes('审计报告.pdf')")
+    assert len(_messages(box)) == 1

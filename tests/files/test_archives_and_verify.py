@@ -12,6 +12,7 @@ from .conftest import (
     files_on_disk,
     make_application,
     pdf,
+    set_review_state,
     sha,
     storage_path,
     stored_files,
@@ -50,6 +51,8 @@ def _populate(app, city_client, other_city_client):
     upload(other_city_client, third, "form", ("绵阳申报书.pdf", pdf("my")))
     _scan(city_client, "成都汇总表.pdf", pdf("scan-old"))
     _scan(city_client, "成都汇总表.pdf", pdf("scan"))
+    for application_id in (first, second, third):  # on their city's 附件3
+        set_review_state(app, application_id, "passed")
     return first, second, third
 
 
@@ -67,8 +70,8 @@ def test_city_zip_holds_current_versions_evidence_and_scan_with_a_manifest(
         "成都市/01_四川甲科技有限公司/申报书/申报书.pdf",
         "成都市/01_四川甲科技有限公司/附件1 工业设备清单/设备清单.xlsx",
         "成都市/01_四川甲科技有限公司/附件1 工业设备清单/设备清单 (2).xlsx",
-        "成都市/07_四川乙_丙公司/申报书/申报书.docx",
-        "成都市/07_四川乙_丙公司/附件6 财务报表等其他材料/现场照片.png",
+        "成都市/02_四川乙_丙公司/申报书/申报书.docx",
+        "成都市/02_四川乙_丙公司/附件6 财务报表等其他材料/现场照片.png",
         "成都市/汇总表/成都汇总表.pdf",
     ]
     rows = _manifest(zf)

@@ -209,3 +209,22 @@ def test_store_bytes_for_demo_data_and_imports(app):
     [event] = events(app, "file.uploaded")
     assert event.username == "chengdu" and event.ip == "命令行"
     assert storage_path(app, stored_files(app)[0]).read_bytes() == pdf("demo")
+
+
+def test_no_page_links_to_itself_and_the_summary_to_print_is_linked(app, city_client, province_client,
+                                                                    application_id):
+    url = f"/files/applications/{application_id}"
+    page = city_client.get(url).get_data(as_text=True)
+    assert f'href="{url}"' not in page and "材料页面" not in page
+    assert f'href="/applications/{application_id}"' in page  # 返回申报详情
+    detail = city_client.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert f'href="{url}">材料页面</a>' in detail  # from the application's page it is a way there
+    with app.app_context():
+        city_id = db.session.scalar(db.select(City.id).where(City.code == "510100"))
+    for client, files_url in ((city_client, "/files/city"), (province_client, f"/files/city?city_id={city_id}")):
+        hint = client.get(files_url).get_data(as_text=True)
+        hint = hint[hint.index('<p class="hint upload-limit">'):]
+        hint = hint[:hint.index("</p>")]
+        assert f'<a href="/reports/cities/{city_id}/summary">《附件3 推荐信息汇总表》</a>' in hint
+        assert f'href="/reports/cities/{city_id}/summary.pdf"' in hint
+        assert client.get(f"/reports/cities/{city_id}/summary").status_code == 200

@@ -192,6 +192,22 @@ def test_several_evidence_files_in_one_request_the_bad_one_refused(app, city_cli
     assert len(events(app, "file.uploaded")) == 3
 
 
+def test_several_files_in_a_plain_form_post_each_get_their_message_on_the_page(
+        app, city_client, application_id):
+    """Without JavaScript the form sends every chosen file at once: the page it comes back to
+    says, for each file by name, whether it was kept."""
+    page = upload(city_client, application_id, "evidence6",
+                  ("伪装.pdf", "只是文本，不是PDF。\n".encode() * 20), ("设备清单.pdf", pdf("设备清单")),
+                  follow_redirects=True).get_data(as_text=True)
+    assert "文件“伪装.pdf”的内容不是PDF文件（实际是纯文本）" in page
+    assert "已上传附件6 财务报表等其他材料“设备清单.pdf”" in page
+    page = upload(city_client, application_id, "evidence5", ("空文件.docx", b""),
+                  ("解决方案清单.docx", DOCX), follow_redirects=True).get_data(as_text=True)
+    assert "文件“空文件.docx”是空文件" in page
+    assert "已上传附件5 解决方案清单“解决方案清单.docx”" in page
+    assert [r.original_name for r in stored_files(app)] == ["设备清单.pdf", "解决方案清单.docx"]
+
+
 def test_the_form_takes_one_file_at_a_time(app, city_client, application_id):
     response = upload(city_client, application_id, "form", ("a.pdf", pdf("a")), ("b.pdf", pdf("b")),
                       htmx=True)

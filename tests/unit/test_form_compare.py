@@ -1,10 +1,19 @@
 """The 申报书 against the saved application (domain/form_compare.py): differences are warnings,
 empty fields can be filled, the document's own rules are warnings too."""
 import datetime as dt
+import math
 from decimal import Decimal
 
 from xkxl_intranet.domain.findings import Severity
-from xkxl_intranet.domain.form_compare import Match, compare, document_findings, fill_values, same_value
+from xkxl_intranet.domain.form_compare import (
+    BLANK_DOCUMENT_SHARE,
+    DOCUMENT_FIELD,
+    Match,
+    compare,
+    document_findings,
+    fill_values,
+    same_value,
+)
 from xkxl_intranet.domain.form_layout import texts_for
 from xkxl_intranet.domain.form_reader import DocumentText, read_form
 from xkxl_intranet.domain.indicators import FIELDS
@@ -69,3 +78,28 @@ def test_the_documents_own_rules():
     assert "目录" in findings[0].message and "三级" in findings[0].message
     assert all(f.severity is Severity.WARNING and f.field == "document" for f in findings)
     assert document_findings(None, values) == []
+
+
+def _blank_rule(texts, values):
+    return [f for f in document_findings(_reading(texts), values) if f.rule == "document:blank"]
+
+
+def test_a_document_with_almost_none_of_the_applications_fields_is_taken_for_the_blank_template():
+    values = typed_values()
+    filled = [k for k, v in values.items() if v not in (None, "", [], ())]
+    # The blank template: every place found, none filled in.
+    [warning] = _blank_rule({}, values)
+    assert warning.severity is Severity.WARNING and warning.field == DOCUMENT_FIELD
+    assert warning.message.startswith("申报书中未填写申报数据（读取 0 项；")
+    assert f"申报表已填写的 {len(filled)} 项中，申报书填写了 0 项" in warning.message
+    # Just under the threshold of the fields the application has: still blank.
+    all_texts = texts_for(values)
+    under = math.ceil(BLANK_DOCUMENT_SHARE * len(filled)) - 1
+    assert _blank_rule({k: all_texts[k] for k in filled[:under]}, values)
+    # At the threshold: a partly filled document, whose differences speak for themselves.
+    at = math.ceil(BLANK_DOCUMENT_SHARE * len(filled))
+    assert _blank_rule({k: all_texts[k] for k in filled[:at]}, values) == []
+    # An application with only its name, a document without it: blank too.
+    assert _blank_rule({}, {"enterprise_name": "四川某某科技有限公司"})
+    # Nothing filled in the application: nothing to say the document lacks.
+    assert _blank_rule({}, {}) == []

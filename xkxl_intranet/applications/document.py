@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..auth.scoping import is_own_city_clerk
 from ..domain.errors import NotFound, Refused
-from ..domain.form_compare import Comparison, Match, compare, fill_values
+from ..domain.form_compare import Comparison, Match, blank_document_message, compare, fill_values
 from ..domain.form_layout import Block, form_blocks, texts_for
 from ..domain.form_reader import Structure
 from ..domain.indicators import FIELDS, SECTIONS, Kind
@@ -102,6 +102,11 @@ class DocumentPanel:
     @property
     def missing(self) -> list[Comparison]:
         return self._with(Match.MISSING)
+
+    @property
+    def blank_message(self) -> str | None:
+        """The warning for a document left blank (the unfilled template), if it is one."""
+        return blank_document_message(self.comparisons) if self.comparisons else None
 
     @property
     def read_count(self) -> int:

@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..audit.models import AuditEvent
 from ..auth.scoping import MARK_ACTION, marks_visible_to, reads_audit_trail, scope_applications, scope_to_city
@@ -14,13 +15,28 @@ from ..extensions import db
 from ..rounds.models import City, Round
 from .models import Application, ApplicationFacts, ReviewState
 
+
+def summary_number():
+    """附件3's 序号 as a column: the application's place among its city's 初审通过 applications of
+    the round in 附件3 order (``position``, then ``id``: reports.summary); NULL for one that is
+    not on the 附件3. The one numbering every page, list and archive shows as 序号."""
+    other = aliased(Application)
+    place = (select(func.count(other.id)).where(
+        other.round_id == Application.round_id, other.city_id == Application.city_id,
+        other.review_state == ReviewState.PASSED,
+        or_(other.position < Application.position,
+            and_(other.position == Application.position, other.id <= Application.id)))
+        .scalar_subquery())
+    return case((Application.review_state == ReviewState.PASSED, place), else_=None).label("summary_number")
+
+
 # A list shows a dozen of the 120-odd columns. They are read as plain rows: loading a page of ORM
 # objects with the rest deferred cost several times the query itself (SQLAlchemy sets up a loader
 # for every deferred column of every row).
 LIST_COLUMNS = (
     Application.id, Application.position, Application.enterprise_name, Application.platform_name,
     Application.credit_code, Application.review_state, Application.province_mark,
-    Application.error_count, Application.open_warning_count, Application.updated_at)
+    Application.error_count, Application.open_warning_count, Application.updated_at, summary_number())
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,7 @@ class ListedApplication(ApplicationFacts):
     error_count: int
     open_warning_count: int
     updated_at: datetime
+    summary_number: int | None  # 附件3's 序号; None: not on the 附件3 (not 初审通过)
     city: City
 
 

@@ -9,20 +9,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 from .credit_code import normalize_code
-from .findings import Finding, Severity
+from .findings import Finding, Severity, echo
 from .form_reader import FormReading, ReadField, ReadStatus
 from .indicators import SECTIONS, Field, Kind
 from .parsing import format_field
 
-__all__ = ["Match", "Comparison", "RULE_PREFIX", "DOCUMENT_FIELD", "same_value", "compare",
-           "document_findings", "fill_values", "shown"]
+__all__ = ["Match", "Comparison", "RULE_PREFIX", "DOCUMENT_FIELD", "BLANK_DOCUMENT_SHARE", "same_value",
+           "compare", "blank_document_message", "document_findings", "fill_values", "shown"]
 
 RULE_PREFIX = "document:"
 DOCUMENT_FIELD = "document"  # where the document's own findings are shown (not a field)
 MIN_TOC_LEVELS = 3  # 附件2 注4: 目录粒度应至少达到三级
+# A document is taken for the blank template when, of the fields the application has filled in
+# and the document has a place for, it gives (or tries to give) fewer than this share.
+BLANK_DOCUMENT_SHARE = Fraction(1, 10)
 
 
 class Match(StrEnum):
@@ -52,6 +56,14 @@ class Comparison:
         if self.read.status is ReadStatus.VALUE:
             return shown(self.field, self.read.value)
         return self.read.raw
+
+    @property
+    def unreadable_text(self) -> str:
+        """Why the document's value was not understood, naming the field and quoting the value
+        once: the reading's message does both (「label」…：“value”), except where it only counts
+        (「label」不能超过N个字); then the value is quoted after it."""
+        message = self.read.message or f"「{self.field.label}」无法识别"
+        return message if "“" in message else f"{message}：“{echo(self.read.raw)}”"
 
     @property
     def saved_text(self) -> str:
@@ -131,13 +143,31 @@ def _structure_findings(reading: FormReading) -> list[Finding]:
     return [Finding(DOCUMENT_FIELD, Severity.WARNING, message, RULE_PREFIX + rule) for rule, message in findings]
 
 
+def blank_document_message(comparisons: list[Comparison]) -> str | None:
+    """What to say when the document leaves (almost) every field the application has filled in
+    empty, as the unfilled template does: a blank is found where the application has a value,
+    and a value (or something unreadable) in fewer than :data:`BLANK_DOCUMENT_SHARE` of them.
+    A document whose places are not found at all (another layout) is not called blank."""
+    empty = sum(c.match is Match.NOT_IN_DOCUMENT for c in comparisons)
+    given = sum(c.match in (Match.SAME, Match.DIFFERENT, Match.UNREADABLE) for c in comparisons)
+    if not empty or given >= BLANK_DOCUMENT_SHARE * (empty + given):
+        return None
+    read = sum(c.match in (Match.SAME, Match.DIFFERENT, Match.FILLABLE) for c in comparisons)
+    return (f"申报书中未填写申报数据（读取 {read} 项；申报表已填写的 {empty + given} 项中，申报书填写了 {given} 项），"
+            "可能上传了空白模板；请上传填写完整的申报书")
+
+
 def document_findings(reading: FormReading | None, values: Mapping[str, Any]) -> list[Finding]:
-    """A warning for each figure the document and the application disagree on, and for each of
-    the document's own rules it breaks. None without a document read."""
+    """A warning for each figure the document and the application disagree on, for a document
+    left blank, and for each of the document's own rules it breaks. None without a document read."""
     if reading is None:
         return []
     findings = []
-    for c in compare(reading, values):
+    comparisons = compare(reading, values)
+    blank = blank_document_message(comparisons)
+    if blank:
+        findings.append(Finding(DOCUMENT_FIELD, Severity.WARNING, blank, RULE_PREFIX + "blank"))
+    for c in comparisons:
         if c.match is Match.DIFFERENT:
             findings.append(Finding(c.field.key, Severity.WARNING,
                                     f"「{c.field.label}」申报书中为 {c.document_text}，申报表中为 {c.saved_text}，"

@@ -4,14 +4,14 @@ versions, all evidence and the current 汇总表 scan, laid out as
 (file name, size, SHA-256, upload time, uploader). Streamed: see :mod:`.zipstream`."""
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from ..applications.models import Application
+from ..applications.queries import summary_number
 from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..extensions import db
@@ -23,11 +23,12 @@ from .storage import path_for
 from .zipstream import ZipMember, manifest_csv, stream_zip, unique_arcname
 
 MANIFEST_NAME = "manifest.csv"
-MANIFEST_COLUMNS = (("city", "市（州）"), ("enterprise", "企业名称"), ("category", "类别"),
+MANIFEST_COLUMNS = (("city", "市（州）"), ("number", "序号"), ("enterprise", "企业名称"), ("category", "类别"),
                     ("name", "文件名"), ("path", "压缩包内路径"), ("size", "大小（字节）"),
                     ("sha256", "SHA-256"), ("uploaded_at", "上传时间"), ("uploaded_by", "上传人"),
                     ("note", "备注"))
 MISSING_NOTE = "服务器存储中缺失，未打包"
+UNLISTED_PREFIX = "未列入汇总表"  # the folder of an application not on the city's 附件3
 _CATEGORY_ORDER = {key: i for i, key in enumerate(CATEGORIES)}
 
 
@@ -53,14 +54,17 @@ class _Layout:
 
     cities: dict[int, City]
     applications: dict[int, Application]
-    sequence: dict[int, int]  # application id -> its 序号 within its city
+    numbers: dict[int, int | None]  # application id -> its 附件3 序号 (None: not on the 附件3)
+    rank: dict[int, int]  # application id -> its place in 附件3 order (position, id)
 
     def sort_key(self, f: StoredFile) -> tuple:
+        """A city's 附件3 applications by 序号, then the others in the same order, then its 汇总表."""
         city = self.cities[f.city_id]
         if f.application_id is None:  # the city's 汇总表 after its applications
-            return (city.sort_order, city.id, 1, 0, 0, f.uploaded_at, f.id)
-        return (city.sort_order, city.id, 0, self.sequence.get(f.application_id, 0),
-                f.application_id, _CATEGORY_ORDER.get(f.category, 99), f.uploaded_at, f.id)
+            return (city.sort_order, city.id, 2, 0, f.uploaded_at, f.id)
+        listed = 0 if self.numbers.get(f.application_id) else 1
+        return (city.sort_order, city.id, listed, self.rank.get(f.application_id, 0),
+                _CATEGORY_ORDER.get(f.category, 99), f.uploaded_at, f.id)
 
     def place(self, f: StoredFile) -> tuple[str, str] | None:
         """The enterprise the file belongs to ("" for a 汇总表) and its path in the archive."""
@@ -71,30 +75,23 @@ class _Layout:
         if application is None:
             return None
         enterprise = enterprise_label(application)
-        folder = f"{self.sequence[application.id]:02d}_{enterprise}"
+        number = self.numbers.get(application.id)
+        folder = f"{number:02d}_{enterprise}" if number else f"{UNLISTED_PREFIX}_{enterprise}"
         return enterprise, archive_member(city.name, folder, CATEGORIES[f.category].label,
                                           f.original_name)
 
 
-def _sequence(applications: Iterable[Application]) -> dict[int, int]:
-    """The 序号 the city gave (``position``), else the order of creation within the city."""
-    sequence: dict[int, int] = {}
-    seen_per_city: dict[int, int] = defaultdict(int)
-    for application in applications:
-        seen_per_city[application.city_id] += 1
-        position = application.position or 0
-        sequence[application.id] = position if position > 0 else seen_per_city[application.city_id]
-    return sequence
-
-
 def _layout(user, round_: Round, cities: list[City]) -> _Layout:
-    applications = db.session.scalars(scope_to_city(
-        select(Application).where(Application.round_id == round_.id,
-                                  Application.city_id.in_([c.id for c in cities])),
-        Application.city_id, user).order_by(Application.city_id, Application.id)).all()
+    """The applications in 附件3 order with 附件3's 序号 (applications.queries.summary_number),
+    the numbers 材料与汇总表, 申报管理 and the printed 附件3 show."""
+    rows = db.session.execute(scope_to_city(
+        select(Application, summary_number()).where(Application.round_id == round_.id,
+                                                    Application.city_id.in_([c.id for c in cities])),
+        Application.city_id, user).order_by(Application.city_id, Application.position, Application.id)).all()
     return _Layout(cities={c.id: c for c in cities},
-                   applications={a.id: a for a in applications},
-                   sequence=_sequence(applications))
+                   applications={a.id: a for a, _ in rows},
+                   numbers={a.id: number for a, number in rows},
+                   rank={a.id: n for n, (a, _) in enumerate(rows)})
 
 
 def _current_files(user, round_: Round, cities: list[City]) -> list[StoredFile]:
@@ -105,8 +102,9 @@ def _current_files(user, round_: Round, cities: list[City]) -> list[StoredFile]:
         StoredFile.city_id, user)))
 
 
-def _manifest_row(f: StoredFile, city: City, enterprise: str, path: str, note: str) -> dict[str, Any]:
-    return {"city": city.name, "enterprise": enterprise, "category": CATEGORIES[f.category].label,
+def _manifest_row(f: StoredFile, city: City, number: int | None, enterprise: str, path: str,
+                  note: str) -> dict[str, Any]:
+    return {"city": city.name, "number": number or "", "enterprise": enterprise, "category": CATEGORIES[f.category].label,
             "name": f.original_name, "path": path, "size": f.size, "sha256": f.sha256,
             "uploaded_at": f.uploaded_at, "uploaded_by": f.uploader_name, "note": note}
 
@@ -135,7 +133,8 @@ def archive_for(user, round_: Round, cities: list[City]) -> Archive:
         kept = path.is_file()
         if kept:
             members.append(ZipMember(arcname, path=path, mtime=f.uploaded_at))
-        manifest.append(_manifest_row(f, layout.cities[f.city_id], enterprise,
+        number = layout.numbers.get(f.application_id) if f.application_id else None
+        manifest.append(_manifest_row(f, layout.cities[f.city_id], number, enterprise,
                                       arcname if kept else "", "" if kept else MISSING_NOTE))
     return Archive(filename=_archive_name(round_, cities), members=members,
                    manifest=manifest_csv(manifest, MANIFEST_COLUMNS),

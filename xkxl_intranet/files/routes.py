@@ -96,7 +96,7 @@ def application_page(application_id: int):
     application = get_application(current_user, application_id)
     context = files_context(current_user, application, return_to=return_to_url(
         url_for(".application_page", application_id=application.id)))
-    return render_template("files/application.html", **context,
+    return render_template("files/application.html", **context, on_files_page=True,
                            detail_url=url_for("applications.detail", application_id=application.id))
 
 

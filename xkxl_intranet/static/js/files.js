@@ -1,5 +1,7 @@
 // Uploads: drag and drop or choose, one file per request, a progress bar while sending,
 // and a visible message when the server refuses (htmx does not swap 4xx/5xx responses).
+// Several files chosen together are one batch: each answer replaces the box, so the messages
+// of the batch's earlier files are kept here and shown again, one per file, until it ends.
 // Loaded with <script defer> by the files templates; no inline JS (the CSP forbids it).
 (function () {
   "use strict";
@@ -8,6 +10,7 @@
 
   var queue = []; // {sectionId, file}
   var busy = null; // the form currently sending
+  var batches = {}; // sectionId -> [{level, text}]: what the current batch's files got so far
 
   function uploadForm(el) {
     return el && el.closest ? el.closest("form[data-upload]") : null;
@@ -47,6 +50,41 @@
     return queue.filter(function (item) { return item.sectionId === sectionId; }).length;
   }
 
+  function remember(sectionId, level, text) {
+    var batch = batches[sectionId] || (batches[sectionId] = []);
+    var seen = batch.some(function (m) { return m.text === text; });
+    if (text && !seen) batch.push({ level: level, text: text });
+  }
+
+  // The server's messages in a box just swapped in (not the ones shown again from the batch).
+  function collectAnswer(sectionId) {
+    var section = document.getElementById(sectionId);
+    if (!section) return;
+    section.querySelectorAll(":scope > p.msg:not([data-batch])").forEach(function (p) {
+      var level = p.classList.contains("msg-error") ? "danger" :
+        (p.classList.contains("msg-warning") ? "warning" : "success");
+      remember(sectionId, level, p.textContent.replace(/\s+/g, " ").trim());
+    });
+  }
+
+  // Every message of the batch in the box, in the order the files were sent.
+  function showBatch(sectionId) {
+    var section = document.getElementById(sectionId);
+    var batch = batches[sectionId];
+    if (!section || !batch) return;
+    section.querySelectorAll(":scope > p.msg").forEach(function (p) { p.remove(); });
+    var head = section.querySelector(":scope > .file-category-head");
+    var anchor = head ? head.nextSibling : section.firstChild;
+    batch.forEach(function (m) {
+      var p = document.createElement("p");
+      p.className = "msg msg-" + (m.level === "danger" ? "error" : m.level);
+      p.setAttribute("role", m.level === "danger" ? "alert" : "status");
+      p.dataset.batch = "";
+      p.textContent = m.text;
+      section.insertBefore(p, anchor);
+    });
+  }
+
   function enqueue(form, fileList) {
     var files = Array.prototype.slice.call(fileList || []);
     if (!files.length) return;
@@ -60,6 +98,9 @@
     }
     var refused = [];
     var sectionId = sectionIdOf(form);
+    if (!pendingFor(sectionId) && !(busy && sectionIdOf(busy) === sectionId)) {
+      batches[sectionId] = []; // a new batch: the last one's messages are replaced
+    }
     files.forEach(function (file) {
       if (file.size > maxBytes) {
         refused.push("文件“" + file.name + "”大小为 " + mb(file.size) + "，超过了每个文件 " + maxMb +
@@ -68,7 +109,8 @@
         queue.push({ sectionId: sectionId, file: file });
       }
     });
-    if (refused.length) say(form, refused.join(" "), "error");
+    refused.forEach(function (text) { remember(sectionId, "danger", text); });
+    if (refused.length) showBatch(sectionId);
     if (typeof DataTransfer === "undefined") {
       // Very old browser: send what was chosen in one request (the server takes several).
       queue = [];
@@ -99,7 +141,12 @@
     submit(form);
   }
 
-  function finished() {
+  function finished(form) {
+    var sectionId = form ? sectionIdOf(form) : null; // a swapped-out form keeps its old box as parent
+    if (sectionId) {
+      collectAnswer(sectionId);
+      showBatch(sectionId);
+    }
     busy = null;
     window.setTimeout(next, 0);
   }
@@ -167,6 +214,16 @@
     return text;
   }
 
+  // A refusal that did not replace the box (413, a lost connection): said for the file sent.
+  function refusedBy(form, text) {
+    var name = form.dataset.sending;
+    var sectionId = sectionIdOf(form);
+    if (name && text.indexOf("“" + name + "”") < 0) text = "文件“" + name + "”" + text;
+    if (!sectionId) { say(form, text, "error"); return; }
+    remember(sectionId, "danger", text);
+    showBatch(sectionId);
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var form = uploadForm(event.detail.elt);
     if (!form) return;
@@ -176,22 +233,22 @@
       text = text || ("上传的文件超过了系统允许的大小（每个文件不超过 " + form.dataset.maxMb + " MB）。");
     }
     showProgress(form, null);
-    say(form, "上传失败：" + (text || ("服务器返回错误 " + xhr.status)), "error");
+    refusedBy(form, "上传失败：" + (text || ("服务器返回错误 " + xhr.status)));
   });
 
   document.addEventListener("htmx:sendError", function (event) {
     var form = uploadForm(event.detail.elt);
     if (!form) return;
     showProgress(form, null);
-    say(form, "上传失败：与服务器的连接中断。请确认文件不超过 " + form.dataset.maxMb +
-        " MB、网络正常后重试。", "error");
+    refusedBy(form, "上传失败：与服务器的连接中断。请确认文件不超过 " + form.dataset.maxMb +
+              " MB、网络正常后重试。");
   });
 
   // After a swap the form is gone and htmx re-fires afterRequest on an ancestor still in the
   // page (with detail.elt set to that ancestor); requestConfig.elt is the form that sent.
   document.addEventListener("htmx:afterRequest", function (event) {
     var origin = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
-    if (busy && origin === busy) finished();
+    if (busy && origin === busy) finished(busy);
   });
 
   window.xkxlFiles = { enqueue: enqueue, queue: queue };
