@@ -96,3 +96,13 @@ def test_the_applications_list_and_the_desk_number_as_the_summary_does(app, city
     numbers = [(int(n), name) for n, name in re.findall(
         r'<td class="num">(\d+)</td>\s*<td><a [^>]*>[^<]*</a><br><span class="small muted">([^<]*)</span>', desk)]
     assert numbers == summary
+
+
+def test_the_application_page_says_its_attachment3_number(app, city_client):
+    """The detail page's header gives the same 序号 as 附件3 (not the stored position), and says
+    plainly when the application is not on the 附件3."""
+    ids = _populate(app, city_client)
+    page = city_client.get(f"/applications/{ids[5]}").get_data(as_text=True)  # position 5, 附件3's 2nd
+    assert "附件3 序号 2 ·" in page and "序号 5" not in page
+    page = city_client.get(f"/applications/{ids[1]}").get_data(as_text=True)  # not 初审通过
+    assert "未列入推荐信息汇总表（初审通过后列入）" in page

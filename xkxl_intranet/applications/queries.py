@@ -30,6 +30,11 @@ def summary_number():
     return case((Application.review_state == ReviewState.PASSED, place), else_=None).label("summary_number")
 
 
+def number_in_summary(application: Application) -> int | None:
+    """:func:`summary_number` of one application (None: not on the 附件3)."""
+    return db.session.scalar(select(summary_number()).where(Application.id == application.id))
+
+
 # A list shows a dozen of the 120-odd columns. They are read as plain rows: loading a page of ORM
 # objects with the rest deferred cost several times the query itself (SQLAlchemy sets up a loader
 # for every deferred column of every row).

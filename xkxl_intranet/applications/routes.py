@@ -36,7 +36,14 @@ from .operations import (
     save_application,
     set_review,
 )
-from .queries import duplicate_ids, get_application, history, list_applications, state_counts
+from .queries import (
+    duplicate_ids,
+    get_application,
+    history,
+    list_applications,
+    number_in_summary,
+    state_counts,
+)
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -140,7 +147,7 @@ def detail(application_id: int):
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
         extra=missing_files, files_html=files_html, sums=evaluation.sums(),
         document=document_panel(current_user, application),
-        review_panel=review_panel(current_user, application))
+        review_panel=review_panel(current_user, application), summary_number=number_in_summary(application))
 
 
 @bp.route("/<id:application_id>/edit", methods=["GET", "POST"])
