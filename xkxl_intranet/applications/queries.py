@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
@@ -16,8 +17,10 @@ from ..rounds.models import City, Round
 from .models import Application, ApplicationFacts, ReviewState
 
 
+@lru_cache(maxsize=1)
 def summary_number():
-    """附件3's 序号 as a column: the application's place among its city's 初审通过 applications of
+    """Built once (an alias of the 120-column Application costs about 4 ms to build, and the
+    same expression then hits SQLAlchemy's statement cache). 附件3's 序号 as a column: the application's place among its city's 初审通过 applications of
     the round in 附件3 order (``position``, then ``id``: reports.summary); NULL for one that is
     not on the 附件3. The one numbering every page, list and archive shows as 序号."""
     other = aliased(Application)
