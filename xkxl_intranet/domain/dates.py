@@ -12,17 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .deadlines import DAY_SPELLINGS
 from .findings import ParseError
 from .numbers import normalize_text
 
 DAY_EXAMPLES = "2022-03-18、2022/3/18 或 2022年3月18日"
 DAY_OR_MONTH_EXAMPLES = "2022-03-21、2022/3/21、2022年3月21日，或只填月份（整月）如 2022-03、2022年3月"
 
-_DAY_SPELLINGS = (
-    re.compile(r"(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})"),
-    re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
-    re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
-)
 _MONTH_SPELLINGS = (
     re.compile(r"(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})"),
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:份)?"),
@@ -75,7 +71,7 @@ def read_day(raw: object, label: str) -> date | None:
     text = _clean(raw)
     if not text:
         return None
-    match = _match(_DAY_SPELLINGS, text)
+    match = _match(DAY_SPELLINGS, text)
     if match:
         return _day(match, text, label, DAY_EXAMPLES)
     if _match(_MONTH_SPELLINGS, text):
@@ -89,7 +85,7 @@ def read_day_or_month(raw: object, label: str) -> Span | None:
     text = _clean(raw)
     if not text:
         return None
-    match = _match(_DAY_SPELLINGS, text)
+    match = _match(DAY_SPELLINGS, text)
     if match:
         day = _day(match, text, label, DAY_OR_MONTH_EXAMPLES)
         return Span(day, day)

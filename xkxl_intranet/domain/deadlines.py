@@ -90,7 +90,8 @@ def in_reminder_window(now: datetime, deadline: datetime) -> bool:
 
 
 _SEP = r"\s*[-/.]\s*"
-_DATE_SPELLINGS = (
+# A day in every common spelling; domain/dates.py reads dates of receipt with the same ones.
+DAY_SPELLINGS = (
     re.compile(rf"(?P<y>\d{{4}}){_SEP}(?P<m>\d{{1,2}}){_SEP}(?P<d>\d{{1,2}})"),
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"),
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
@@ -104,7 +105,7 @@ _FORMAT_HINT = "请按 2022-03-25 18:00、2022/3/25、20220325 或 2022年3月25
 
 
 def _read_date(text: str) -> tuple[date, str]:
-    for pattern in _DATE_SPELLINGS:
+    for pattern in DAY_SPELLINGS:
         match = pattern.match(text)
         if match:
             try:
