@@ -318,33 +318,31 @@ def change_deadline(round_id: int):
     return _rounds_page(status=422, refused_round_id=round_.id, deadline_form=form, messages=_messages(form, work))
 
 
+def _confirmed_round_action(round_id: int, act, success: str):
+    """A button on 申报批次 that acts on one round (its confirmation is asked in the page):
+    ``success`` may name the round's title as ``{title}``, read before the action."""
+    round_ = round_or_404(round_id)
+    title = round_.title
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work() as work:
+            act(current_user, round_)
+        if work.ok:
+            flash(success.format(title=title), "success")
+    return redirect(url_for("rounds.index"), 303)
+
+
 @bp.route("/<id:round_id>/delete", methods=["POST"])
 @login_required
 @province_required
 def delete_round(round_id: int):
-    round_ = round_or_404(round_id)
-    form = ConfirmForm()
-    title = round_.title
-    if form.validate_on_submit():
-        with unit_of_work() as work:
-            settings.delete_round(current_user, round_)
-        if work.ok:
-            flash(f"已删除批次：{title}。", "success")
-    return redirect(url_for("rounds.index"), 303)
+    return _confirmed_round_action(round_id, settings.delete_round, "已删除批次：{title}。")
 
 
 @bp.route("/<id:round_id>/current", methods=["POST"])
 @login_required
 @province_required
 def make_current(round_id: int):
-    round_ = round_or_404(round_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        with unit_of_work() as work:
-            settings.make_current(current_user, round_)
-        if work.ok:
-            flash(f"“{round_.title}”已设为当前批次，各页面现在显示该批次。", "success")
-    return redirect(url_for("rounds.index"), 303)
+    return _confirmed_round_action(round_id, settings.make_current, "“{title}”已设为当前批次，各页面现在显示该批次。")
 
 
 @bp.route("/<id:round_id>/results", methods=["POST"])
