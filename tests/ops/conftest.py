@@ -47,17 +47,21 @@ def empty_database_url(tmp_path):
     engine.dispose()
 
 
-@pytest.fixture
-def restored_app(tmp_path, empty_database_url):
-    """An app on an empty instance folder (``tmp_path/restored``)."""
-    instance = tmp_path / "restored"
+def app_on_empty_instance(instance: Path, database_url: str):
+    """Fixture body: an app on the empty instance folder ``instance`` and database, closed after."""
     instance.mkdir(exist_ok=True)
-    application = create_app(instance_config(instance, empty_database_url))
+    application = create_app(instance_config(instance, database_url))
     application.test_client_class = CSRFClient
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def restored_app(tmp_path, empty_database_url):
+    """An app on an empty instance folder (``tmp_path/restored``)."""
+    yield from app_on_empty_instance(tmp_path / "restored", empty_database_url)
 
 
 def table_rows(app, tables=None) -> dict[str, list[tuple]]:

@@ -18,15 +18,14 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import upgrade
 
-from xkxl_intranet import create_app
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth import services as auth_services
 from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import Round
 
-from .conftest import instance_config, table_rows
-from helpers import SAMPLE_PDF, TEST_PASSWORD, CSRFClient, login
+from .conftest import app_on_empty_instance, table_rows
+from helpers import SAMPLE_PDF, TEST_PASSWORD, login
 
 MOMENT = datetime(2022, 3, 10, 1, 30, tzinfo=UTC)  # 09:30 in Chengdu, during last year's round
 FORM_SHA = hashlib.sha256(SAMPLE_PDF).hexdigest()
@@ -134,14 +133,7 @@ def _still_there(before: dict, after: dict) -> list[str]:
 
 @pytest.fixture
 def old_app(tmp_path, empty_database_url):
-    instance = tmp_path / "last-year"
-    instance.mkdir()
-    application = create_app(instance_config(instance, empty_database_url))
-    application.test_client_class = CSRFClient
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_on_empty_instance(tmp_path / "last-year", empty_database_url)
 
 
 def test_a_database_from_the_first_migration_survives_every_later_one(old_app, monkeypatch):
