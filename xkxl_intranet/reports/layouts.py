@@ -138,13 +138,16 @@ PRINT_CELL_MM = 2 * 0.9 + 0.5 * MM_PER_PT
 HAN_EM = 1.0
 CODE_FONT = "Noto Sans Mono CJK SC"
 CODE_EM = 0.5
+# WeasyPrint's layout loses a few hundredths of a millimetre to rounding: a cell exactly as wide as
+# its line put the line's last character on a second line (列入省级培育名单 in the 评审汇总表).
+LAYOUT_SLACK_MM = 0.2
 CREDIT_CODE_LENGTH = len(CREDIT_WEIGHTS) + 1  # 17 weighted characters and the check character
 
 
 def print_width_for(ems: float) -> float:
     """The share of the printed table's width (percent, rounded up to a tenth) that a cell needs
     to hold a line of ``ems`` em at the print's font size."""
-    millimetres = ems * PRINT_FONT_PT * MM_PER_PT + PRINT_CELL_MM
+    millimetres = ems * PRINT_FONT_PT * MM_PER_PT + PRINT_CELL_MM + LAYOUT_SLACK_MM
     return math.ceil(round(millimetres / PRINT_TABLE_MM * 1000, 6)) / 10
 
 

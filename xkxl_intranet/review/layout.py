@@ -17,10 +17,8 @@ from ..reports.layouts import words_print_width
 from .aggregation import ApplicationReview, Ranking
 from .setup import weights_text
 
-# The longest mark (列入省级培育名单) on one line, at the print's geometry (reports.layouts), and
-# a fifth of a percent more: at exactly the computed width WeasyPrint put its last character on
-# a second line in this table (tests/review/test_returned_batch.py prints it).
-MARK_PRINT_WIDTH = words_print_width(max(len(mark.label) for mark in ProvinceMark)) + 0.2
+# The longest mark (列入省级培育名单) on one line, at the print's geometry (reports.layouts).
+MARK_PRINT_WIDTH = words_print_width(max(len(mark.label) for mark in ProvinceMark))
 
 
 @dataclass(frozen=True)
