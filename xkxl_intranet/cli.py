@@ -6,6 +6,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import or_, select
 
+from .applications.evaluation import recount_all
 from .auth.services import create_user
 from .demo import seed_demo
 from .domain.errors import Refused
@@ -24,6 +25,7 @@ def register_cli(app: Flask) -> None:
         created = ensure_reference_data()
         db.session.commit()
         click.echo(f"数据库已就绪：新增市（州）{created['cities']} 个，新增批次 {created['rounds']} 个。")
+        _recheck()
         if demo:
             report = seed_demo()
             db.session.commit()
@@ -34,6 +36,11 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"演示账号密码：{report['password']}")
             else:
                 click.echo("演示账号已存在，密码未改变（可用 XKXL_DEMO_PASSWORD 在首次创建时指定）。")
+
+    @app.cli.command("recheck")
+    def recheck() -> None:
+        """按本版本的校核规则重新核对全部申报，更新列表中的错误和待确认提示数（升级后 init-db 会自动运行）。"""
+        _recheck()
 
     @app.cli.command("create-user")
     @click.argument("username")
@@ -55,3 +62,10 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(err.message) from err
         db.session.commit()
         click.echo(f"已创建账号 {user.username}，初始密码：{password}（首次登录须修改）")
+
+
+def _recheck() -> None:
+    changed = recount_all()
+    db.session.commit()
+    if changed:
+        click.echo(f"已按本版本的校核规则重新核对申报：{changed} 份申报的错误或提示数有变化。")

@@ -78,8 +78,8 @@ def test_rule_errors_save_a_draft_but_block_the_review(app, city_client):
 
 def test_live_check_returns_every_message_out_of_band(app, city_client):
     values = application_values()
-    values["apps_self"] = str(int(values["apps_total"]) - 4)
-    values["apps_partner"] = "0"
+    values["apps_self"] = values["apps_total"]
+    values["apps_partner"] = "4"  # 4 more than the whole: an error
     values["contact_mobile"] = "1380000"
     response = city_client.post("/applications/check", data=values, headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
@@ -89,10 +89,10 @@ def test_live_check_returns_every_message_out_of_band(app, city_client):
     assert re.search(r'id="msg-contact_mobile" hx-swap-oob="true"[^>]*><p class="msg msg-error">', html)
     running = re.search(r'id="sum-sum-apps_source" hx-swap-oob="true">(.*?)</div>', html, re.S).group(1)
     apps_total = int(values["apps_total"])
-    assert f"分项合计 {apps_total - 4} / 总数 {apps_total}" in running
+    assert f"分项合计 {apps_total + 4} / 总数 {apps_total}" in running
     assert 'id="check-summary" class="check-summary" hx-swap-oob="true"' in html
     # Fixed: the message disappears, the total shows as matching.
-    values["apps_partner"] = "4"
+    values["apps_partner"] = "0"
     values["contact_mobile"] = "13800001234"
     html = city_client.post("/applications/check", data=values).get_data(as_text=True)
     assert re.search(r'id="msg-apps_total" hx-swap-oob="true" aria-live="polite"></div>', html)

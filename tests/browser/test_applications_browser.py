@@ -32,7 +32,7 @@ def test_clerk_fixes_a_wrong_subtotal_live_and_saves(page):
     page.locator("#devices_operating").press("Tab")  # change event -> live check
     message = page.locator("#msg-devices_total")
     message.locator(".msg-error").wait_for()
-    assert f"分项合计 {total + 15} ≠ 总数 {total}" in message.inner_text()
+    assert f"分项合计 {total + 15} 大于总数 {total}" in message.inner_text()  # a part above its whole: an error
     assert f"分项合计 {total + 15} / 总数 {total}" in page.locator("#sum-sum-devices_parts").inner_text()
     assert "错误 1" in page.locator("#check-summary").inner_text()
 
@@ -48,6 +48,30 @@ def test_clerk_fixes_a_wrong_subtotal_live_and_saves(page):
     page.wait_for_url("**/applications/*")
     assert "已保存" in page.locator(".flashes").inner_text()
     assert values["platform_name"] in page.locator("h1").inner_text()
+
+
+def test_categories_below_their_total_are_a_warning_and_the_form_still_saves(app, page):
+    """Issue 19: four device categories of 90 in a total of 100 are a question, not an error."""
+    browser_login(page, "chengdu")
+    page.goto("/applications/new")
+    values = application_values()
+    page.evaluate(FILL_FORM, values)
+    total = int(values["devices_total"])
+    short = int(values["devices_operating"]) - 10
+    page.fill("#devices_operating", str(short))
+    page.fill("#contact_fax", "无")
+    page.locator("#devices_operating").press("Tab")
+    message = page.locator("#msg-devices_total .msg-warning")
+    message.wait_for()
+    assert f"分项合计 {total - 10} 小于总数 {total}" in message.inner_text()
+    assert "申报书未规定此项，系系统校核" in message.inner_text()
+    assert "is-warning" in page.locator("#sum-sum-devices_parts").get_attribute("class")
+    assert page.locator("#msg-devices_total .msg-error").count() == 0
+    assert page.locator("#msg-contact_fax .msg-error").count() == 0
+    assert "错误 0" in page.locator("#check-summary").inner_text()
+    page.click("button[type=submit]:has-text('保存')")
+    page.wait_for_url("**/applications/*")
+    assert "已保存" in page.locator(".flashes").inner_text()
 
 
 def test_leaving_a_half_filled_form_asks_first(app, page):

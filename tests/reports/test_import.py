@@ -61,7 +61,8 @@ def test_template_is_generated_from_the_one_declaration(app, city_client):
         assert (ws[f"D{r}"].value or "") == f.unit
         assert ws[f"C{r}"].comment is not None and f.label in ws[f"C{r}"].comment.text
     apps_total = ws[f"C{row_of(ws, 'apps_total')}"].comment.text
-    assert "自研 + 生态伙伴 之和应等于「工业APP数量」" in apps_total and "工业APP月活跃数量" in apps_total
+    assert ("规则（大于为错误、小于为提示，系统校核）：自研 + 生态伙伴 之和不能大于「工业APP数量」" in apps_total
+            and "工业APP月活跃数量" in apps_total)
     assert "如果没有可填“无”" in ws[f"C{row_of(ws, 'devices_total')}"].comment.text
     assert "必填" in ws[f"E{row_of(ws, 'platform_name')}"].value
     validations = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
@@ -188,14 +189,15 @@ def test_unreadable_values_block_the_import_and_name_their_cells(app, city_clien
 def test_rule_findings_are_listed_by_cell_and_the_clerk_may_still_import(app, city_client):
     values = application_values()
     apps_total = int(values["apps_total"])
-    values["apps_self"] = str(int(values["apps_self"]) - 5)  # 自研 + 生态伙伴 ≠ 总数: an error
+    values["apps_self"] = str(int(values["apps_self"]) + 5)  # 自研 + 生态伙伴 > 总数: an error
     values["parks_national"] = str(int(values["parks_served"]) + 1)  # a warning
     wb = template(city_client)
     ws = wb["指标"]
     fill(ws, "F", values)
     page = upload(city_client, as_bytes(wb)).get_data(as_text=True)
     found = problems(page)
-    expected = f"指标!F{row_of(ws, 'apps_total')} 工业APP数量：分项合计 {apps_total - 5} ≠ 总数 {apps_total}（自研 + 生态伙伴）"
+    expected = (f"指标!F{row_of(ws, 'apps_total')} 工业APP数量：分项合计 {apps_total + 5} 大于总数 {apps_total}"
+                "（自研 + 生态伙伴），其中各项之和不能大于总数（申报书未规定此项，系系统校核）")
     assert expected in found
     assert any(p.startswith(f"指标!F{row_of(ws, 'parks_national')} 「服务园区获评国家级") for p in found)
     assert "可以导入" in page and "未导入任何数据" not in page

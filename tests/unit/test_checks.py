@@ -9,6 +9,7 @@ from xkxl_intranet.domain.checks import (
     Finding,
     LeRule,
     Severity,
+    Source,
     SumRule,
     check_application,
     check_values,
@@ -131,18 +132,18 @@ VIOLATIONS = [
     ("sum:devices_cloud", {"devices_private_cloud": "300"}, "devices_total", W),
     ("le:devices_daily_active_public", {"devices_daily_active_public": "601"}, "devices_daily_active_public", E),
     ("sum:models_parts", {"models_algorithm": "11"}, "models_total", E),
-    ("sum:apps_source", {"apps_partner": "25"}, "apps_total", E),
+    ("sum:apps_source", {"apps_partner": "35"}, "apps_total", E),
     ("sum:apps_origin", {"apps_cloudified": "21"}, "apps_total", W),
     ("sum:apps_kinds", {"apps_maintenance": "9"}, "apps_total", W),
     ("le:apps_monthly_active", {"apps_monthly_active": "91"}, "apps_monthly_active", E),
     ("le:users_paying", {"users_paying": "801"}, "users_paying", E),
     ("le:users_industrial", {"users_industrial": "1001", "users_paying": "200"}, "users_industrial", E),
     ("le:developers_active", {"developers_active": "501"}, "developers_active", E),
-    ("max:industries_covered", {"industries_covered": "23"}, "industries_covered", E),
+    ("max:industries_covered", {"industries_covered": "23"}, "industries_covered", W),
     ("max:domains_covered", {"domains_covered": "10"}, "domains_covered", E),
     ("le:parks_national", {"parks_national": "11"}, "parks_national", W),
     ("le:parks_provincial", {"parks_provincial": "11"}, "parks_provincial", W),
-    ("max:dual_industries", {"dual_industries": "23"}, "dual_industries", E),
+    ("max:dual_industries", {"dual_industries": "23"}, "dual_industries", W),
     ("max:dual_domains", {"dual_domains": "10"}, "dual_domains", E),
     ("le:std_national_led", {"std_national_led": "6"}, "std_national_led", E),
     ("le:std_industry_led", {"std_industry_led": "4"}, "std_industry_led", E),
@@ -229,10 +230,10 @@ def test_rules_skip_when_a_value_is_missing(rule_id, blank_key):
 @pytest.mark.parametrize(
     ("changes", "rule_id", "text"),
     [
-        ({"apps_partner": "25"}, "sum:apps_source", "工业APP数量：分项合计 85 ≠ 总数 90（自研 + 生态伙伴）"),
-        ({"devices_other": "150"}, "sum:devices_parts", "分项合计 1050 ≠ 总数 1000"),
+        ({"apps_partner": "25"}, "sum:apps_source", "工业APP数量：分项合计 85 小于总数 90（自研 + 生态伙伴）"),
+        ({"devices_other": "150"}, "sum:devices_parts", "分项合计 1050 大于总数 1000"),
         ({"devices_private_cloud": "300"}, "sum:devices_cloud", "分项合计 900 ≠ 总数 1000"),
-        ({"models_total": "99"}, "sum:models_parts", "工业模型数量：分项合计 100 ≠ 总数 99"),
+        ({"models_total": "99"}, "sum:models_parts", "工业模型数量：分项合计 100 大于总数 99"),
         ({"apps_cloudified": "21"}, "sum:apps_origin", "分项合计 91 ≠ 总数 90"),
         ({"apps_maintenance": "9"}, "sum:apps_kinds", "分项合计 89 ≠ 总数 90"),
     ],
@@ -244,7 +245,8 @@ def test_sum_messages_show_live_totals(changes, rule_id, text):
 
 def test_le_and_near_messages_name_fields_and_values():
     (f,) = check({"devices_daily_active_public": "601"}).findings
-    assert f.message == "「基于公有云的工业设备日运行数量」（601）不能大于「公有云连接设备」（600）"
+    assert f.message == ("「基于公有云的工业设备日运行数量」（601）不能大于「公有云连接设备」（600）"
+                         "（申报书未规定此项，系系统校核）")
     (f,) = check({"parks_provincial": "11"}).findings
     assert "「服务园区获评省级示范园区数量」（11）大于「累计服务园区数量」（10）" in f.message
     (f,) = check({"rnd_ratio_2021": "12"}).findings
@@ -252,7 +254,9 @@ def test_le_and_near_messages_name_fields_and_values():
     (f,) = check({"build_mode": "合作共建"}).findings
     assert "「合作企业名称」" in f.message and "合作共建" in f.message
     (f,) = check({"industries_covered": "25"}).findings
-    assert "「覆盖的行业数量」不能超过22" in f.message and "25" in f.message
+    assert "「覆盖的行业数量」为 25，超过22" in f.message and f.severity is W
+    (f,) = check({"domains_covered": "10"}).findings
+    assert "「覆盖的领域数量」不能超过9" in f.message and f.severity is E
 
 
 def test_sum_statuses_live():
@@ -336,7 +340,7 @@ def test_check_values_rechecks_stored_bad_data():
 
 
 def test_result_helpers():
-    result = check({"apps_partner": "25", "parks_national": "11"})
+    result = check({"apps_partner": "35", "parks_national": "11"})
     assert [f.rule for f in result.errors] == ["sum:apps_source"]
     assert [f.rule for f in result.warnings] == ["le:parks_national"]
     assert result.has_errors
@@ -352,7 +356,7 @@ def _acks(notes: dict[str, str], result) -> dict:
 
 
 def test_blocking_findings():
-    result = check({"apps_partner": "25", "parks_national": "11", "devices_private_cloud": "300"})
+    result = check({"apps_partner": "35", "parks_national": "11", "devices_private_cloud": "300"})
     assert {f.rule for f in Evaluation.of(result, [], {}).blocking} == {
         "sum:apps_source", "le:parks_national", "sum:devices_cloud"}
     acknowledged = _acks({"le:parks_national": "含2019年获评园区，已核实", "sum:devices_cloud": "  ",
@@ -408,3 +412,104 @@ def test_starred_yes_no_items_are_required():
     assert {"required:killer_cross_platform", "required:listed_or_vc"} <= set(required)
     assert "请选择“是”或“否”" in required["required:listed_or_vc"].message
     assert "required:sec_data" not in {f.rule for f in check({"sec_data": ""}).findings}  # 2.2 not starred
+
+
+# ---- issue 19: the notice decides what blocks ------------------------------------------------
+
+
+@pytest.mark.parametrize(("changes", "rule_id"), [
+    ({"devices_other": "10"}, "sum:devices_parts"),  # 400 + 300 + 200 + 10 = 910 of 1000
+    ({"models_algorithm": "0"}, "sum:models_parts"),
+    ({"apps_partner": "20"}, "sum:apps_source"),
+])
+def test_parts_that_add_up_to_less_than_their_whole_are_a_warning(changes, rule_id):
+    result = check(changes)
+    (finding,) = result.findings
+    assert (finding.rule, finding.severity) == (rule_id, W)
+    assert "小于总数" in finding.message
+    assert not result.has_errors
+
+
+def test_four_device_categories_of_90_in_a_total_of_100_do_not_block():
+    """The issue's own case: a clerk could not report 90 of 100 devices by category."""
+    result = check({"devices_total": "100", "devices_operating": "40", "devices_processing": "30",
+                    "devices_mobile": "10", "devices_other": "10", "devices_public_cloud": "60",
+                    "devices_private_cloud": "40", "devices_daily_active_public": "50"})
+    assert not result.has_errors
+    assert [(f.rule, f.severity) for f in result.findings] == [("sum:devices_parts", W)]
+    assert "分项合计 90 小于总数 100" in result.findings[0].message
+
+
+@pytest.mark.parametrize(("changes", "rule_id"), [
+    ({"devices_other": "101"}, "sum:devices_parts"),
+    ({"models_algorithm": "11"}, "sum:models_parts"),
+    ({"apps_partner": "31"}, "sum:apps_source"),
+])
+def test_a_part_larger_than_its_whole_stays_an_error(changes, rule_id):
+    (finding,) = check(changes).findings
+    assert (finding.rule, finding.severity) == (rule_id, E)
+    assert "大于总数" in finding.message and "不能大于总数" in finding.message
+
+
+def test_23_industries_is_a_warning_and_10_domains_an_error():
+    result = check({"industries_covered": "23", "dual_industries": "24"})
+    assert not result.has_errors
+    assert {(f.rule, f.severity) for f in result.findings} == {
+        ("max:industries_covered", W), ("max:dual_industries", W)}
+    assert check({"domains_covered": "10"}).has_errors
+
+
+def test_every_rule_of_the_systems_own_reading_says_so():
+    """The notice states no arithmetic rule: a clerk must be able to tell the enterprise that a
+    message is the system's reading, not the notice's."""
+    for _rule, changes, _field, _severity in VIOLATIONS:
+        for finding in check(changes).findings:
+            rule = RULES_BY_ID[finding.rule]
+            assert ("申报书未规定此项，系系统校核" in finding.message) is (rule.source is Source.SYSTEM), finding
+    # the form's own 「请注明合作企业名称」 is the notice's
+    assert RULES_BY_ID["required_if:build_partner"].source is Source.NOTICE
+    assert {r.id for r in RULES if r.source is Source.NOTICE} == {
+        "required_if:build_partner", "required_if:iaas_provider"}
+    # a starred field left blank is the form's own requirement
+    (blank,) = [f for f in check({"devices_total": ""}).findings if f.rule == "required:devices_total"]
+    assert "系统校核" not in blank.message
+    # a check that could not run says whose rule it was
+    unverifiable = check({"sales_last_year": ""}).findings
+    assert {f.rule for f in unverifiable} == {"le:revenue_2021:sales_last_year:unverifiable",
+                                              "near:rnd_ratio_2021:unverifiable"}
+    assert all("申报书未规定此项，系系统校核" in f.message for f in unverifiable)
+
+
+@pytest.mark.parametrize("key", ["contact_fax", "contact_phone", "contact_email"])
+@pytest.mark.parametrize("typed", ["无", " 无 ", "暂无", "／", "—"])
+def test_none_in_an_optional_contact_field_reads_as_none(key, typed):
+    result = check({key: typed})
+    assert result.findings == []
+    assert result.values[key] is None
+
+
+def test_none_in_a_required_contact_field_is_still_refused():
+    result = check({"contact_mobile": "无"})
+    assert [f.rule for f in result.errors] == ["parse:contact_mobile"]
+
+
+def test_live_sum_status_is_an_error_only_above_the_whole():
+    below = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "20"}).values)}["sum:apps_source"]
+    assert (below.ok, below.severity) == (False, W)
+    above = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "31"}).values)}["sum:apps_source"]
+    assert (above.ok, above.severity) == (False, E)
+    # already above the whole while a part is still blank
+    partial = {s.rule_id: s for s in sum_statuses(check({"apps_total": "50", "apps_partner": ""}).values)}
+    assert (partial["sum:apps_source"].ok, partial["sum:apps_source"].severity) == (False, E)
+
+
+def test_an_acknowledgement_given_before_the_source_note_still_holds():
+    """Saying whose rule it is changes no figure: a note given for the message as it read before
+    the note was added still acknowledges it; changed figures still lapse it."""
+    result = check({"parks_national": "11"})
+    (warning,) = result.warnings
+    before = warning.message.removesuffix("（申报书未规定此项，系系统校核）")
+    assert before != warning.message
+    assert warning not in Evaluation(result, [], {"le:parks_national": {"note": "已核实", "message": before}}).blocking
+    other = before.replace("（11）", "（12）")
+    assert warning in Evaluation(result, [], {"le:parks_national": {"note": "已核实", "message": other}}).blocking

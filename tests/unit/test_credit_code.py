@@ -135,7 +135,7 @@ def test_check_other_sichuan_city_warns_and_names_it():
     assert f.severity is Severity.WARNING
     assert f.rule == "credit_code:other_city"
     assert f.field == "credit_code"
-    assert f.message == "「统一社会信用代码」登记地为绵阳市，与本市（州）不一致，请核实"
+    assert f.message == "「统一社会信用代码」登记地为绵阳市，与本市（州）不一致，请核实（申报书未规定此项，系系统校核）"
 
 
 def test_check_not_sichuan_is_an_error_naming_the_division():

@@ -98,3 +98,25 @@ def refresh_counts(application_ids: Iterable[int]) -> None:
         return
     for other in db.session.scalars(select(Application).where(Application.id.in_(ids))):
         store_counts(other, evaluate(other))
+
+
+def recount_all(batch_size: int = 500) -> int:
+    """Check every stored application again under the rules of this version and store its counts
+    where they changed; returns how many changed. A new version may change what blocks (a sum
+    below its whole became a warning): counts stored under the old rules would otherwise keep a
+    list saying 「有错误」 and 报送 listing a blocker the application no longer has, until the clerk
+    next saves it. Run by ``init-db`` (the upgrade step) and ``flask recheck``."""
+    changed = 0
+    last_id = 0
+    while True:
+        batch = list(db.session.scalars(select(Application).where(Application.id > last_id)
+                                        .order_by(Application.id).limit(batch_size)))
+        if not batch:
+            return changed
+        for application in batch:
+            before = (application.error_count, application.warning_count, application.open_warning_count)
+            store_counts(application, evaluate(application))
+            changed += before != (application.error_count, application.warning_count,
+                                  application.open_warning_count)
+        last_id = batch[-1].id
+        db.session.flush()

@@ -15,16 +15,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from .credit_code import check_credit_code
-from .findings import Finding, ParseError, Severity
+from .findings import Finding, ParseError, Severity, Source
 from .indicators import FIELDS, REQUIRED_KEYS, Field
 from .parsing import parse_field
+from .rule_kinds import LeRule, MaxRule, NearRule, RangeRule, RequiredIfRule, Rule, SumRule, figure
 
 __all__ = [
     "Severity",
+    "Source",
     "Finding",
     "SumRule",
     "LeRule",
@@ -46,248 +48,39 @@ __all__ = [
 ]
 
 E, W = Severity.ERROR, Severity.WARNING
-
-
-def _label(key: str) -> str:
-    return FIELDS[key].label
-
-
-def _num(value: Any) -> str:
-    """A figure in a message, exact (Decimal in fixed-point notation)."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-# ------------------------------------------------------------------------ rule kinds
-
-
-@dataclass(frozen=True)
-class SumRule:
-    """parts add up to total. Shown at the total."""
-
-    id: str
-    parts: tuple[str, ...]
-    total: str
-    severity: Severity
-    label: str  # short names of the parts, e.g. '自研 + 生态伙伴'
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return (self.total, *self.parts)
-
-    @property
-    def description(self) -> str:
-        return f"{self.label} 之和应等于「{_label(self.total)}」"
-
-    def check(self, values: Mapping[str, Any]) -> list[Finding]:
-        if any(values.get(k) is None for k in self.fields):
-            return []
-        parts_sum = sum(values[k] for k in self.parts)
-        total = values[self.total]
-        if parts_sum == total:
-            return []
-        message = f"{_label(self.total)}：分项合计 {_num(parts_sum)} ≠ 总数 {_num(total)}（{self.label}）"
-        if self.severity is W:
-            message += "，请核实"
-        return [Finding(self.total, self.severity, message, self.id)]
-
-
-def _unverifiable(rule_id: str, at: str, blanks: tuple[str, ...]) -> list[Finding]:
-    """A rule that needs an optional figure left blank says so instead of silently not running.
-    (A blank required figure has its own error; nothing more is said of it here.)"""
-    optional = [k for k in blanks if not FIELDS[k].required]
-    if not optional:
-        return []
-    names = "、".join(FIELDS[k].short_label for k in optional)
-    return [Finding(at, W, f"未能核对：{names}未填（「{_label(at)}」需与之核对，请补填或说明）",
-                    f"{rule_id}:unverifiable")]
-
-
-@dataclass(frozen=True)
-class LeRule:
-    """small ≤ big. Shown at small."""
-
-    id: str
-    small: str
-    big: str
-    severity: Severity
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return (self.small, self.big)
-
-    @property
-    def description(self) -> str:
-        return f"「{_label(self.small)}」不应大于「{_label(self.big)}」"
-
-    def check(self, values: Mapping[str, Any]) -> list[Finding]:
-        small, big = values.get(self.small), values.get(self.big)
-        if small is not None and big is None:
-            return _unverifiable(self.id, self.small, (self.big,))
-        if small is None or big is None or small <= big:
-            return []
-        verb = "不能大于" if self.severity is E else "大于"
-        tail = "" if self.severity is E else "，请核实"
-        message = (
-            f"「{_label(self.small)}」（{_num(small)}）{verb}「{_label(self.big)}」（{_num(big)}）{tail}"
-        )
-        return [Finding(self.small, self.severity, message, self.id)]
-
-
-@dataclass(frozen=True)
-class MaxRule:
-    """key ≤ a fixed maximum (e.g. the form's 22 industries). Shown at key."""
-
-    id: str
-    key: str
-    maximum: int
-    severity: Severity
-    reason: str
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return (self.key,)
-
-    @property
-    def description(self) -> str:
-        return f"「{_label(self.key)}」不能超过{self.maximum}（{self.reason}）"
-
-    def check(self, values: Mapping[str, Any]) -> list[Finding]:
-        value = values.get(self.key)
-        if value is None or value <= self.maximum:
-            return []
-        message = f"「{_label(self.key)}」不能超过{self.maximum}（{self.reason}），当前为 {_num(value)}"
-        return [Finding(self.key, self.severity, message, self.id)]
-
-
-@dataclass(frozen=True)
-class RangeRule:
-    """minimum ≤ key ≤ maximum. Shown at key."""
-
-    id: str
-    key: str
-    minimum: Decimal
-    maximum: Decimal
-    severity: Severity
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return (self.key,)
-
-    @property
-    def description(self) -> str:
-        return f"「{_label(self.key)}」应在{_num(self.minimum)}到{_num(self.maximum)}之间"
-
-    def check(self, values: Mapping[str, Any]) -> list[Finding]:
-        value = values.get(self.key)
-        if value is None or self.minimum <= value <= self.maximum:
-            return []
-        message = f"{self.description}，当前为 {_num(value)}"
-        return [Finding(self.key, self.severity, message, self.id)]
-
-
-@dataclass(frozen=True)
-class RequiredIfRule:
-    """key must be filled when when_key == when_value. Shown at key."""
-
-    id: str
-    key: str
-    when_key: str
-    when_value: Any
-    severity: Severity
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return (self.key, self.when_key)
-
-    @property
-    def description(self) -> str:
-        return f"「{_label(self.when_key)}」为“{self.when_value}”时，须填写「{_label(self.key)}」"
-
-    def check(self, values: Mapping[str, Any]) -> list[Finding]:
-        if values.get(self.when_key) != self.when_value:
-            return []
-        value = values.get(self.key)
-        if value is not None and str(value).strip():
-            return []
-        return [Finding(self.key, self.severity, self.description, self.id)]
-
-
-@dataclass(frozen=True)
-class NearRule:
-    """key within ``tolerance`` of numerator / denominator × scale (skipped when denominator is 0)."""
-
-    id: str
-    key: str
-    numerator: str
-    denominator: str
-    severity: Severity
-    tolerance: Decimal = Decimal(1)
-    scale: Decimal = Decimal(100)
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return (self.key, self.numerator, self.denominator)
-
-    @property
-    def description(self) -> str:
-        return (
-            f"「{_label(self.key)}」应与「{_label(self.numerator)}」÷「{_label(self.denominator)}」×100"
-            f"相差不超过{_num(self.tolerance)}个百分点"
-        )
-
-    def check(self, values: Mapping[str, Any]) -> list[Finding]:
-        if values.get(self.key) is not None:
-            blank = tuple(k for k in (self.numerator, self.denominator) if values.get(k) is None)
-            if blank:
-                return _unverifiable(self.id, self.key, blank)
-        if any(values.get(k) is None for k in self.fields):
-            return []
-        denominator = Decimal(values[self.denominator])
-        if denominator == 0:
-            return []
-        value = Decimal(values[self.key])
-        expected = Decimal(values[self.numerator]) / denominator * self.scale
-        if abs(value - expected) <= self.tolerance:
-            return []
-        shown = expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        message = (
-            f"「{_label(self.key)}」为 {_num(value)}，按「{_label(self.numerator)}」÷「{_label(self.denominator)}」"
-            f"计算约为 {_num(shown)}，相差超过{_num(self.tolerance)}个百分点，请核实"
-        )
-        return [Finding(self.key, self.severity, message, self.id)]
-
-
-Rule = SumRule | LeRule | MaxRule | RangeRule | RequiredIfRule | NearRule
+_num = figure
 
 _APP_KINDS = (
     "apps_safety", "apps_energy", "apps_quality", "apps_supply", "apps_rnd",
     "apps_production", "apps_operation", "apps_logistics", "apps_maintenance",
 )
-_INDUSTRIES = "申报书所列行业共22类"
-_DOMAINS = "九大重点领域"
+# 申报书 3.1 lists the industries in 22 entries; read otherwise (煤炭/黑色金属矿开采/石油天然气开采 as
+# three, 航空/航天 as two) they are 21 to 24, so more than 22 is a question, not an impossibility.
+_INDUSTRIES = "申报书所列行业按22类计"
+_DOMAINS = "申报书所列九大重点领域"
 _HUNDRED = Decimal(100)
 
+# Severities and sources as docs/domain.md states them ("Key indicator figures"): only what cannot
+# be true blocks. Every rule but the form's own 「请注明」 is the system's reading of the form.
 RULES: tuple[Rule, ...] = (
-    # 二(1) 平台基本信息
+    # 二(1) 平台基本信息: the form says 「请注明合作企业名称」/「请注明服务商名称」
     RequiredIfRule("required_if:build_partner", "build_partner", "build_mode", "合作共建", E),
     RequiredIfRule("required_if:iaas_provider", "iaas_provider", "iaas_mode", "租用", E),
     # 1.1 工业设备数量
     SumRule("sum:devices_parts",
             ("devices_operating", "devices_processing", "devices_mobile", "devices_other"),
-            "devices_total", E, "运行 + 加工 + 行走 + 其它设备"),
+            "devices_total", E, W, "运行 + 加工 + 行走 + 其它设备"),
     SumRule("sum:devices_cloud", ("devices_public_cloud", "devices_private_cloud"),
-            "devices_total", W, "公有云 + 私有云连接设备"),
+            "devices_total", W, W, "公有云 + 私有云连接设备"),
     LeRule("le:devices_daily_active_public", "devices_daily_active_public", "devices_public_cloud", E),
     # 1.2 工业模型数量
     SumRule("sum:models_parts", ("models_rd_sim", "models_process", "models_mechanism", "models_algorithm"),
-            "models_total", E, "研发仿真 + 业务流程 + 行业机理 + 数据算法模型"),
+            "models_total", E, W, "研发仿真 + 业务流程 + 行业机理 + 数据算法模型"),
     # 1.3 工业APP数量
-    SumRule("sum:apps_source", ("apps_self", "apps_partner"), "apps_total", E, "自研 + 生态伙伴"),
-    SumRule("sum:apps_origin", ("apps_platform_built", "apps_cloudified"), "apps_total", W,
+    SumRule("sum:apps_source", ("apps_self", "apps_partner"), "apps_total", E, W, "自研 + 生态伙伴"),
+    SumRule("sum:apps_origin", ("apps_platform_built", "apps_cloudified"), "apps_total", W, W,
             "基于平台开发 + 传统工业软件云化"),
-    SumRule("sum:apps_kinds", _APP_KINDS, "apps_total", W, "9类工业APP种类"),
+    SumRule("sum:apps_kinds", _APP_KINDS, "apps_total", W, W, "9类工业APP种类"),
     LeRule("le:apps_monthly_active", "apps_monthly_active", "apps_total", E),
     # 1.4 服务工业企业数量: paying ≤ industrial ≤ registered
     LeRule("le:users_paying", "users_paying", "users_industrial", E),
@@ -295,13 +88,13 @@ RULES: tuple[Rule, ...] = (
     # 1.5 平台开发者数量
     LeRule("le:developers_active", "developers_active", "developers_registered", E),
     # 3.1 解决方案供给能力
-    MaxRule("max:industries_covered", "industries_covered", 22, E, _INDUSTRIES),
+    MaxRule("max:industries_covered", "industries_covered", 22, W, _INDUSTRIES),
     MaxRule("max:domains_covered", "domains_covered", 9, E, _DOMAINS),
     # 3.2 赋能园区转型成效
     LeRule("le:parks_national", "parks_national", "parks_served", W),
     LeRule("le:parks_provincial", "parks_provincial", "parks_served", W),
     # 4.2 “双链”及“双碳”
-    MaxRule("max:dual_industries", "dual_industries", 22, E, _INDUSTRIES),
+    MaxRule("max:dual_industries", "dual_industries", 22, W, _INDUSTRIES),
     MaxRule("max:dual_domains", "dual_domains", 9, E, _DOMAINS),
     # 4.5 参与标准制定情况
     LeRule("le:std_national_led", "std_national_led", "std_national", E),
@@ -380,7 +173,12 @@ def sum_statuses(values: Mapping[str, Any]) -> list[SumStatus]:
         complete = total is not None and all(v is not None for v in present)
         ok = (parts_sum == total) if complete else None
         text = f"分项合计 {_num(parts_sum)} / 总数 {_num(total) if total is not None else '—'}"
-        statuses.append(SumStatus(rule.id, rule.total, parts_sum, total, ok, text, rule.severity, rule.parts))
+        # The running sum is already an error while it exceeds the whole, even before every part
+        # is filled; below the whole it is at most a question.
+        severity = rule.severity_of(parts_sum, total) if total is not None else rule.under
+        if total is not None and parts_sum > total:
+            ok = False
+        statuses.append(SumStatus(rule.id, rule.total, parts_sum, total, ok, text, severity, rule.parts))
     return statuses
 
 

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .findings import Finding, Severity, echo
+from .findings import Finding, Severity, Source, echo, with_source
 
 __all__ = [
     "CREDIT_ALPHABET",
@@ -181,8 +181,10 @@ def _error(message: str, rule: str) -> Finding:
     return Finding(FIELD_KEY, Severity.ERROR, message, f"credit_code:{rule}")
 
 
-def _warning(message: str, rule: str) -> Finding:
-    return Finding(FIELD_KEY, Severity.WARNING, message, f"credit_code:{rule}")
+def _warning(message: str, rule: str, source: Source = Source.SYSTEM) -> Finding:
+    """A warning on the code: the system's own reading (GB 11714's check character, the region
+    the code names) unless the notice itself asks for it (an enterprise: 具有独立法人资格)."""
+    return Finding(FIELD_KEY, Severity.WARNING, with_source(message, source), f"credit_code:{rule}")
 
 
 def _illegal_chars(code: str, alphabet: str) -> list[str]:
@@ -226,7 +228,7 @@ def _shape_findings(code: str, label: str) -> list[Finding]:
         kind = PREFIX_KINDS.get(code[:2], "非企业")
         findings.append(_warning(
             f"{label}前两位为“{code[:2]}”（{kind}），不是企业（91）；通知要求申报单位为具有独立法人资格的企业，"
-            "请核实后填写确认说明", "not_enterprise"))
+            "请核实后填写确认说明", "not_enterprise", Source.NOTICE))
     body, check = code[8:16], code[16]
     if all(c in _ORG_ALPHABET for c in body) and org_code_check_char(body) != check:
         findings.append(_warning(

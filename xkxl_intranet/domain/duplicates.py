@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from .findings import Finding, Severity
+from .findings import Finding, Severity, Source, with_source
 
 
 def platform_key(name: str | None) -> str | None:
@@ -57,7 +57,6 @@ def duplicate_findings(hits: list[DuplicateHit]) -> list[Finding]:
             continue
         where = "、".join(sorted({"本市（州）另一份申报" if h.same_city else h.city_name for h in same}))
         what = "统一社会信用代码" if kind == "credit_code" else "平台名称"
-        findings.append(Finding(kind, Severity.WARNING,
-                                f"本批次中{what}与{where}的申报重复。同一企业或平台重复推荐，请与相关市（州）核实。",
-                                f"duplicate:{kind}"))
+        message = f"本批次中{what}与{where}的申报重复。同一企业或平台重复推荐，请与相关市（州）核实。"
+        findings.append(Finding(kind, Severity.WARNING, with_source(message, Source.SYSTEM), f"duplicate:{kind}"))
     return findings

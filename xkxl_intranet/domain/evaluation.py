@@ -8,7 +8,13 @@ from typing import Any
 
 from .checks import CheckResult, SumStatus, sort_findings, sum_statuses
 from .duplicates import DuplicateHit, duplicate_findings
-from .findings import Finding, Severity
+from .findings import SYSTEM_NOTE, Finding, Severity
+
+
+def _what_it_says(message: object) -> str:
+    """A message without the note of whose rule it is: that note was added to the messages after
+    clerks had acknowledged them, and saying where a rule comes from changes no figure."""
+    return str(message or "").removesuffix(f"（{SYSTEM_NOTE}）")
 
 
 def is_acknowledged(finding: Finding, acknowledgements: Mapping[str, Any]) -> bool:
@@ -17,7 +23,8 @@ def is_acknowledged(finding: Finding, acknowledgements: Mapping[str, Any]) -> bo
     if finding.severity is not Severity.WARNING:
         return False
     ack = acknowledgements.get(finding.rule)
-    return bool(ack and str(ack.get("note") or "").strip() and ack.get("message") == finding.message)
+    return bool(ack and str(ack.get("note") or "").strip()
+                and _what_it_says(ack.get("message")) == _what_it_says(finding.message))
 
 
 @dataclass

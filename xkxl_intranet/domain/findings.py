@@ -17,6 +17,24 @@ ECHO_KEEP = 20
 _FIGURE = re.compile(r"[\d\s,.+\-%]*")
 
 
+class Source(StrEnum):
+    """Where a rule comes from. The notice (its 申报书 and what it asks of the applicant) or the
+    system's own reading of the form's words: the notice states no arithmetic rule, so a clerk
+    must be able to tell an enterprise which is which."""
+
+    NOTICE = "通知"
+    SYSTEM = "系统校核"
+
+
+# Said in every message of a rule that is the system's own reading (docs/domain.md).
+SYSTEM_NOTE = "申报书未规定此项，系系统校核"
+
+
+def with_source(message: str, source: Source) -> str:
+    """A rule's message as the clerk reads it: the system's own readings say so."""
+    return f"{message}（{SYSTEM_NOTE}）" if source is Source.SYSTEM else message
+
+
 class Severity(StrEnum):
     """E blocks reporting; W must be acknowledged by the clerk with a note."""
 
@@ -26,6 +44,11 @@ class Severity(StrEnum):
     @property
     def label(self) -> str:
         return "错误" if self is Severity.ERROR else "警告"
+
+    @property
+    def label_of_rule(self) -> str:
+        """As a rule's description says it: an error blocks, a warning is a question (提示)."""
+        return "错误" if self is Severity.ERROR else "提示"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from .indicators import TECHNOLOGIES, Field, Kind, field
 from .numbers import ZERO_WORDS, normalize_text, parse_int, parse_money, parse_percent
 
 __all__ = [
+    "NONE_WORDS",
     "ParseError",
     "parse_field",
     "format_field",
@@ -238,6 +239,18 @@ def _credit_code(raw: object, f: Field) -> str | None:
     return code or None
 
 
+# What the form asks a clerk to write where there is nothing (附件2 注3: 如果没有可填“无”), and the
+# dashes and slashes people write for the same. In an optional contact field (传真, 电话, E-mail)
+# it means "none": the field is blank, not a malformed number.
+NONE_WORDS = frozenset({"无", "暂无", "没有", "/", "—", "——", "-", "--"})
+_CONTACT_KINDS = frozenset({Kind.PHONE, Kind.MOBILE, Kind.EMAIL})
+
+
+def _says_none(raw: object, f: Field) -> bool:
+    return (f.kind in _CONTACT_KINDS and not f.required and isinstance(raw, str)
+            and re.sub(r"\s+", "", _clean(raw)) in NONE_WORDS)
+
+
 # How each kind of field is read; a kind not listed is free text.
 _READERS: dict[Kind, Callable[[object, Field], Any]] = {
     Kind.INT: lambda raw, f: parse_int(raw, f.label, allow_negative=f.allow_negative, unit=f.unit),
@@ -265,6 +278,8 @@ def parse_field(f: Field | str, raw: object) -> Any:
     """
     if isinstance(f, str):
         f = field(f)
+    if _says_none(raw, f):
+        return None
     try:
         value = _READERS.get(f.kind, _parse_text)(raw, f)
         if isinstance(value, str) and f.max_length and len(value) > f.max_length:

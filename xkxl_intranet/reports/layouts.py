@@ -418,7 +418,7 @@ def row_comment(row: TemplateRow) -> str:
         lines.append(f"不超过{f.max_length}个字")
     if row.choice is None:
         for rule in rules_for_field(f.key):
-            lines.append(f"规则（{'错误' if rule.severity == 'E' else '提示'}）：{rule.description}")
+            lines.append(f"规则（{rule.severity_label}，{rule.source}）：{rule.description}")
     else:
         lines.append("可选技术：" + "、".join(f.choices))
     return "\n".join(lines)

@@ -1,0 +1,307 @@
+"""The small vocabulary of rules between an application's fields: parts and their whole, ≤, a
+fixed maximum, a range, required when, a ratio within a tolerance. Each rule is data (its fields,
+its severity, its :class:`~.findings.Source`) and checks parsed values into findings; the rules
+themselves are declared in :mod:`.checks`.
+
+Severity follows docs/domain.md: only what cannot be true blocks. A part (其中) larger than its
+whole is an error; parts that add up to *less* than their whole may be honest (categories that
+overlap or are not exhaustive), so that is a warning to acknowledge. The notice states no
+arithmetic rule, so every rule of this kind that is the system's own reading says so in its
+message (:func:`.findings.with_source`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .findings import Finding, Severity, Source, with_source
+from .indicators import FIELDS
+
+__all__ = [
+    "SumRule",
+    "LeRule",
+    "MaxRule",
+    "RangeRule",
+    "RequiredIfRule",
+    "NearRule",
+    "Rule",
+    "figure",
+]
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+def _label(key: str) -> str:
+    return FIELDS[key].label
+
+
+def figure(value: Any) -> str:
+    """A figure in a message, exact (Decimal in fixed-point notation)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _strongest(*severities: Severity) -> Severity:
+    return E if E in severities else W
+
+
+def _unverifiable(rule_id: str, at: str, blanks: tuple[str, ...], source: Source) -> list[Finding]:
+    """A rule that needs an optional figure left blank says so instead of silently not running.
+    (A blank required figure has its own error; nothing more is said of it here.)"""
+    optional = [k for k in blanks if not FIELDS[k].required]
+    if not optional:
+        return []
+    names = "、".join(FIELDS[k].short_label for k in optional)
+    message = f"未能核对：{names}未填（「{_label(at)}」需与之核对，请补填或说明）"
+    return [Finding(at, W, with_source(message, source), f"{rule_id}:unverifiable")]
+
+
+@dataclass(frozen=True)
+class SumRule:
+    """Parts and their whole, shown at the whole. ``over``: the severity when the parts add up to
+    more than the whole; ``under``: when they add up to less. A 其中 breakdown is (E, W): its
+    parts cannot exceed the whole but may overlap or leave some out; two readings of one whole
+    that the form does not call 其中 (公有云 + 私有云) are (W, W)."""
+
+    id: str
+    parts: tuple[str, ...]
+    total: str
+    over: Severity
+    under: Severity
+    label: str  # short names of the parts, e.g. '自研 + 生态伙伴'
+    source: Source = Source.SYSTEM
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.total, *self.parts)
+
+    @property
+    def severity(self) -> Severity:
+        """The strongest it can be (for a rule's one-line description)."""
+        return _strongest(self.over, self.under)
+
+    @property
+    def severity_label(self) -> str:
+        if self.over is self.under:
+            return self.over.label_of_rule
+        return f"大于为{self.over.label_of_rule}、小于为{self.under.label_of_rule}"
+
+    def severity_of(self, parts_sum: Any, total: Any) -> Severity:
+        return self.over if parts_sum > total else self.under
+
+    @property
+    def description(self) -> str:
+        if self.over is E:
+            return f"{self.label} 之和不能大于「{_label(self.total)}」，小于时请核实"
+        return f"{self.label} 之和应等于「{_label(self.total)}」，不等时请核实"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        if any(values.get(k) is None for k in self.fields):
+            return []
+        parts_sum = sum(values[k] for k in self.parts)
+        total = values[self.total]
+        if parts_sum == total:
+            return []
+        severity = self.severity_of(parts_sum, total)
+        head = f"{_label(self.total)}：分项合计 {figure(parts_sum)}"
+        if parts_sum > total and severity is E:
+            message = f"{head} 大于总数 {figure(total)}（{self.label}），其中各项之和不能大于总数"
+        elif self.over is W:
+            # two readings of one whole (公有云 + 私有云): either way a question, worded as before
+            message = f"{head} ≠ 总数 {figure(total)}（{self.label}），请核实"
+        else:
+            message = (f"{head} 小于总数 {figure(total)}（{self.label}），"
+                       "如分类有交叉或未列全请说明，否则请核实")
+        return [Finding(self.total, severity, with_source(message, self.source), self.id)]
+
+
+@dataclass(frozen=True)
+class LeRule:
+    """small ≤ big. Shown at small."""
+
+    id: str
+    small: str
+    big: str
+    severity: Severity
+    source: Source = Source.SYSTEM
+
+    @property
+    def severity_label(self) -> str:
+        return self.severity.label_of_rule
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.small, self.big)
+
+    @property
+    def description(self) -> str:
+        return f"「{_label(self.small)}」不应大于「{_label(self.big)}」"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        small, big = values.get(self.small), values.get(self.big)
+        if small is not None and big is None:
+            return _unverifiable(self.id, self.small, (self.big,), self.source)
+        if small is None or big is None or small <= big:
+            return []
+        verb = "不能大于" if self.severity is E else "大于"
+        tail = "" if self.severity is E else "，请核实"
+        message = (
+            f"「{_label(self.small)}」（{figure(small)}）{verb}「{_label(self.big)}」（{figure(big)}）{tail}"
+        )
+        return [Finding(self.small, self.severity, with_source(message, self.source), self.id)]
+
+
+@dataclass(frozen=True)
+class MaxRule:
+    """key ≤ a fixed maximum (the form's 9 domains; its 22 industries). Shown at key."""
+
+    id: str
+    key: str
+    maximum: int
+    severity: Severity
+    reason: str
+    source: Source = Source.SYSTEM
+
+    @property
+    def severity_label(self) -> str:
+        return self.severity.label_of_rule
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    @property
+    def description(self) -> str:
+        verb = "不能超过" if self.severity is E else "一般不超过"
+        return f"「{_label(self.key)}」{verb}{self.maximum}（{self.reason}）"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        value = values.get(self.key)
+        if value is None or value <= self.maximum:
+            return []
+        if self.severity is E:
+            message = f"「{_label(self.key)}」不能超过{self.maximum}（{self.reason}），当前为 {figure(value)}"
+        else:
+            message = (f"「{_label(self.key)}」为 {figure(value)}，超过{self.maximum}（{self.reason}），"
+                       "请核实")
+        return [Finding(self.key, self.severity, with_source(message, self.source), self.id)]
+
+
+@dataclass(frozen=True)
+class RangeRule:
+    """minimum ≤ key ≤ maximum. Shown at key."""
+
+    id: str
+    key: str
+    minimum: Decimal
+    maximum: Decimal
+    severity: Severity
+    source: Source = Source.SYSTEM
+
+    @property
+    def severity_label(self) -> str:
+        return self.severity.label_of_rule
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    @property
+    def description(self) -> str:
+        return f"「{_label(self.key)}」应在{figure(self.minimum)}到{figure(self.maximum)}之间"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        value = values.get(self.key)
+        if value is None or self.minimum <= value <= self.maximum:
+            return []
+        message = f"{self.description}，当前为 {figure(value)}"
+        return [Finding(self.key, self.severity, with_source(message, self.source), self.id)]
+
+
+@dataclass(frozen=True)
+class RequiredIfRule:
+    """key must be filled when when_key == when_value. Shown at key. The 申报书 itself asks for
+    these (「请注明合作企业名称」), so their source is the notice."""
+
+    id: str
+    key: str
+    when_key: str
+    when_value: Any
+    severity: Severity
+    source: Source = Source.NOTICE
+
+    @property
+    def severity_label(self) -> str:
+        return self.severity.label_of_rule
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key, self.when_key)
+
+    @property
+    def description(self) -> str:
+        return f"「{_label(self.when_key)}」为“{self.when_value}”时，须填写「{_label(self.key)}」"
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        if values.get(self.when_key) != self.when_value:
+            return []
+        value = values.get(self.key)
+        if value is not None and str(value).strip():
+            return []
+        return [Finding(self.key, self.severity, with_source(self.description, self.source), self.id)]
+
+
+@dataclass(frozen=True)
+class NearRule:
+    """key within ``tolerance`` of numerator / denominator × scale (skipped when denominator is 0)."""
+
+    id: str
+    key: str
+    numerator: str
+    denominator: str
+    severity: Severity
+    tolerance: Decimal = Decimal(1)
+    scale: Decimal = Decimal(100)
+    source: Source = Source.SYSTEM
+
+    @property
+    def severity_label(self) -> str:
+        return self.severity.label_of_rule
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.key, self.numerator, self.denominator)
+
+    @property
+    def description(self) -> str:
+        return (
+            f"「{_label(self.key)}」应与「{_label(self.numerator)}」÷「{_label(self.denominator)}」×100"
+            f"相差不超过{figure(self.tolerance)}个百分点"
+        )
+
+    def check(self, values: Mapping[str, Any]) -> list[Finding]:
+        if values.get(self.key) is not None:
+            blank = tuple(k for k in (self.numerator, self.denominator) if values.get(k) is None)
+            if blank:
+                return _unverifiable(self.id, self.key, blank, self.source)
+        if any(values.get(k) is None for k in self.fields):
+            return []
+        denominator = Decimal(values[self.denominator])
+        if denominator == 0:
+            return []
+        value = Decimal(values[self.key])
+        expected = Decimal(values[self.numerator]) / denominator * self.scale
+        if abs(value - expected) <= self.tolerance:
+            return []
+        shown = expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        message = (
+            f"「{_label(self.key)}」为 {figure(value)}，按「{_label(self.numerator)}」÷「{_label(self.denominator)}」"
+            f"计算约为 {figure(shown)}，相差超过{figure(self.tolerance)}个百分点，请核实"
+        )
+        return [Finding(self.key, self.severity, with_source(message, self.source), self.id)]
+
+
+Rule = SumRule | LeRule | MaxRule | RangeRule | RequiredIfRule | NearRule
