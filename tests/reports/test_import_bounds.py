@@ -80,6 +80,55 @@ def test_a_crowd_of_cells_inside_the_bounds_is_refused_before_loading(app, city_
     assert loads == []
 
 
+def _with_part(data: bytes, part: str, content: bytes, content_type: str | None = None) -> bytes:
+    """The same package with ``part`` replaced (or added, with its content type declared)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for item in source.infolist():
+            if item.filename == part:
+                continue
+            body = source.read(item.filename)
+            if item.filename == "[Content_Types].xml" and content_type and part.encode() not in body:
+                body = body.replace(b"</Types>", f'<Override PartName="/{part}" ContentType="{content_type}"/>'
+                                    .encode() + b"</Types>")
+            package.writestr(item, body)
+        package.writestr(part, content)
+    return out.getvalue()
+
+
+MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+# Each well under the 8 MB a part may unpack to, and a few kilobytes compressed.
+BOMBS = {
+    "shared strings": ("xl/sharedStrings.xml", b"<sst " + MAIN + b">" + b"<si><t>a</t></si>" * 400_000 + b"</sst>",
+                       SST, "共享字符串过多（超过 42250 项）"),
+    "styles": ("xl/styles.xml", b"<styleSheet " + MAIN + b'><cellXfs count="300000">'
+               + b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>' * 150_000 + b"</cellXfs></styleSheet>",
+               None, "样式过多（超过 25000 项）"),
+    "comments": ("xl/comments9.xml", b"<comments " + MAIN + b"><commentList>"
+                 + b'<comment ref="A1" authorId="0"><text><t>x</t></text></comment>' * 100_000
+                 + b"</commentList></comments>", COMMENTS, "批注过多（超过 2000 项）"),
+    "custom properties": ("docProps/custom.xml", b'<Properties xmlns="http://schemas.openxmlformats.org/'
+                          b'officeDocument/2006/custom-properties">' + b"<property/>" * 300_000 + b"</Properties>",
+                          None, "结构定义过多（超过 10000 项）"),
+}
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS), ids=list(BOMBS))
+def test_parts_loaded_whole_are_bounded_before_loading(app, city_client, loads, bomb):
+    """Issue 20: a shared-strings bomb took 4-16 s and a styles bomb 3-10 s to load. Each part that
+    loading parses whole is counted first (benchmarks/bench_import.py times the refusals)."""
+    part, content, content_type, message = BOMBS[bomb]
+    crafted = _with_part(_filled(city_client), part, content, content_type)
+    assert len(crafted) < 200_000
+    page = upload(city_client, crafted).get_data(as_text=True)
+    assert message in page and "不是正常的指标模板" in page
+    assert loads == []
+    assert count_applications(app) == 0
+
+
 def test_the_workbook_is_read_in_read_only_mode_and_parsed_once(app, city_client, loads):
     upload(city_client, _filled(city_client))
     for _ in range(3):

@@ -6,6 +6,12 @@ stops at the first cell with a value outside the template's rows and columns, or
 are more cells than the template can have, and collects the merged ranges (which openpyxl's
 read-only mode does not report). A document type declaration (the road to entity expansion) is
 refused outright. Only then is the workbook loaded, in read-only mode.
+
+Loading, even read-only, parses some parts whole and at once: the shared strings, the styles,
+the package's and the workbook's own XML and the document properties. Each is a few kilobytes in
+a template, yet a crafted one of the same compressed size holds hundreds of thousands of entries
+(a shared-strings bomb took 4-16 s, a styles bomb 3-10 s). :func:`scan_eager_parts` counts their
+elements first, as the sheets are scanned, and stops at the first one past its bound.
 """
 from __future__ import annotations
 
@@ -184,3 +190,86 @@ def scan_worksheet(archive: zipfile.ZipFile, part: str, bounds: Bounds | None = 
         return scanner.scan
     _feed(archive, part, parser)
     return scanner.scan
+
+
+# ---------------------------------------------------------------- parts loaded whole
+
+CONTENT_TYPES = "[Content_Types].xml"
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+
+
+@dataclass(frozen=True)
+class PartBounds:
+    """How many elements each part that loading parses whole may hold."""
+
+    shared_strings: int  # <si> entries
+    styles: int  # every element of xl/styles.xml (formats, fonts, fills, borders …)
+    comments: int  # <comment> entries of one comments part
+    other: int  # every element of the package's, the workbook's and the properties' XML
+
+
+@dataclass
+class PartTooLarge(Exception):
+    """``part`` holds more than ``limit`` of what ``what`` names."""
+
+    part: str
+    what: str  # 共享字符串 / 样式 / 批注 / 结构定义
+    limit: int
+
+
+def _count(archive: zipfile.ZipFile, part: str, what: str, limit: int, element: str | None = None) -> None:
+    """Stream ``part`` and stop at its ``limit``-th-plus-one element (or ``element``)."""
+    counted = 0
+
+    def start(tag, attrs):
+        nonlocal counted
+        if element is None or _local(tag) == element:
+            counted += 1
+            if counted > limit:
+                raise PartTooLarge(part, what, limit)
+
+    _feed(archive, part, _parser(start))
+
+
+def _content_types(archive: zipfile.ZipFile, limit: int) -> dict[str, str]:
+    """Part -> content type, as [Content_Types].xml overrides them (itself counted first)."""
+    found: dict[str, str] = {}
+    counted = 0
+
+    def start(tag, attrs):
+        nonlocal counted
+        counted += 1
+        if counted > limit:
+            raise PartTooLarge(CONTENT_TYPES, "结构定义", limit)
+        if _local(tag) == "Override":
+            found[attrs.get("PartName", "").lstrip("/")] = attrs.get("ContentType", "")
+
+    if CONTENT_TYPES in archive.namelist():
+        _feed(archive, CONTENT_TYPES, _parser(start))
+    return found
+
+
+def scan_eager_parts(archive: zipfile.ZipFile, bounds: PartBounds) -> None:
+    """Raise :class:`PartTooLarge` for the first part that loading would parse whole and that is
+    beyond ``bounds``; :class:`PackageUnreadable` for one that is not XML. Worksheets are
+    :func:`scan_worksheet`'s. Comments are not loaded in read-only mode; they are bounded all the
+    same, so that no later change of how the workbook is opened turns them into a bomb."""
+    types = _content_types(archive, bounds.other)
+    names = set(archive.namelist())
+    workbook = next((target for kind, target in _relationships(archive, "").values()
+                     if kind == OFFICE_DOCUMENT), "xl/workbook.xml")
+    for part, kind in types.items():
+        if part not in names:
+            continue
+        if kind == SHARED_STRINGS_TYPE:
+            _count(archive, part, "共享字符串", bounds.shared_strings, "si")
+        elif kind == COMMENTS_TYPE:
+            _count(archive, part, "批注", bounds.comments, "comment")
+    own = {"_rels/.rels", workbook, posixpath.join(posixpath.dirname(workbook), "_rels",
+                                                   posixpath.basename(workbook) + ".rels"),
+           "docProps/core.xml", "docProps/custom.xml", "docProps/app.xml"}
+    for part in sorted(own & names):
+        _count(archive, part, "结构定义", bounds.other)
+    if "xl/styles.xml" in names:  # openpyxl reads the styles from this name, whatever the types say
+        _count(archive, "xl/styles.xml", "样式", bounds.styles)

@@ -45,7 +45,16 @@ from .layouts import (
     template_fingerprint,
     template_rows,
 )
-from .package_scan import Bounds, PackageUnreadable, SheetTooLarge, scan_worksheet, worksheet_parts
+from .package_scan import (
+    Bounds,
+    PackageUnreadable,
+    PartBounds,
+    PartTooLarge,
+    SheetTooLarge,
+    scan_eager_parts,
+    scan_worksheet,
+    worksheet_parts,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a filled template of 100 applications is well under 1 MB
 # Unpacked, that template is under 1 MB (its sheet about 0.6 MB); Excel or WPS saving it again
@@ -57,6 +66,12 @@ MAX_ROWS = 400
 MAX_COLUMNS = FIRST_DATA_COLUMN - 1 + MAX_APPLICATIONS
 DATA_BOUNDS = Bounds(rows=MAX_ROWS, columns=MAX_COLUMNS, cells=MAX_ROWS * MAX_COLUMNS)
 META_BOUNDS = Bounds(rows=50, columns=5, cells=250)
+# What loading parses whole. A string per cell of the two sheets at most; styles: a template
+# re-saved by Excel or WPS has a few hundred elements, 25,000 load in about 0.5 s (100,000 took
+# 2.5 s); comments: the template has one per row, a clerk may add some; the rest (the package's
+# and workbook's structure, document properties) hold dozens.
+PART_BOUNDS = PartBounds(shared_strings=DATA_BOUNDS.cells + META_BOUNDS.cells, styles=25_000,
+                         comments=MAX_ROWS * 5, other=10_000)
 # Text Excel would turn into a formula once someone edits the cell (and that any writer that
 # guessed types by the first character would store as one).
 FORMULA_TEXT = "以“=”开头：Excel 会把它当作公式。请删除开头的“=”，或在前面加上文字说明后重新上传"
@@ -223,6 +238,12 @@ def _scan_sheets(path: Path, name: str) -> list[str]:
     merged: list[str] = []
     try:
         with zipfile.ZipFile(path) as archive:
+            try:
+                scan_eager_parts(archive, PART_BOUNDS)
+            except PartTooLarge as found:
+                raise _file_problem(
+                    f"文件“{name}”中的{found.what}过多（超过 {found.limit} 项），不是正常的指标模板。"
+                    "请在新下载的模板中选择性粘贴为数值后重新上传。") from None
             for sheet, part in worksheet_parts(archive).items():
                 try:
                     scan = scan_worksheet(archive, part, bounds.get(sheet))
