@@ -19,7 +19,9 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
 
 SIZES = (5, 40, 96)  # per city: 105, 840 and 2,016 applications
+NATIONAL = 952  # per city: 19,992 applications, a national reuse (issue 20)
 LIST_RATIO_TARGET = 2.0
+LAST_PAGE_TARGET = 3.0  # at 20,000 applications the last page of 全部申报 / its first page
 PROVINCE_LIST = "list (province, all cities)"
 
 
@@ -133,8 +135,38 @@ def main() -> None:
           f"save @{large} / @{small}: {save_ratio:.2f}×")
     for _, instance, _, _ in apps.values():
         shutil.rmtree(instance, ignore_errors=True)
-    if any(v[-1] == "FAIL" for v in verdicts) or max(ratio, last_ratio) > LIST_RATIO_TARGET:
+    flat = national_pages()
+    if any(v[-1] == "FAIL" for v in verdicts) or max(ratio, last_ratio) > LIST_RATIO_TARGET or not flat:
         raise SystemExit(1)
+
+
+def national_pages() -> bool:
+    """全部申报's first and last page at 19,992 applications, every one 初审通过 (so that each row
+    carries 附件3's 序号), against the bare route, in turns."""
+    app, instance = make_app()
+    app.add_url_rule("/__bare", "bare", lambda: "ok")
+    started = time.perf_counter()
+    fill_applications(app, NATIONAL)
+    with app.app_context():
+        db.session.execute(db.update(Application).values(review_state="passed"))
+        db.session.commit()
+    filled = time.perf_counter() - started
+    province = login(app, "province")
+    total = 21 * NATIONAL
+    urls = {"bare Flask route": "/__bare", "全部申报, first page": "/applications/",
+            "全部申报, last page": f"/applications/?page={-(-total // 50)}"}
+    last = province.get(urls["全部申报, last page"]).get_data(as_text=True)
+    assert f"第 {-(-total // 50)} 页" in last or "页" in last
+    times = interleaved_medians({name: (lambda u=url: province.get(u)) for name, url in urls.items()}, 15)
+    bare = times["bare Flask route"]
+    print(f"\n{total:,} applications, all 初审通过 (filled in {filled:.0f} s):")
+    print(table([(name, f"{seconds * 1000:.1f}", f"{seconds / bare:.0f}×") for name, seconds in times.items()],
+                ("request", "median ms", "vs bare route")))
+    ratio = times["全部申报, last page"] / times["全部申报, first page"]
+    ok = ratio <= LAST_PAGE_TARGET
+    print(f"last page / first page: {ratio:.2f}× (target ≤ {LAST_PAGE_TARGET:g}×) {'PASS' if ok else 'FAIL'}")
+    shutil.rmtree(instance, ignore_errors=True)
+    return ok
 
 
 if __name__ == "__main__":

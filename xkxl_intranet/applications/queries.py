@@ -4,10 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select
 
 from ..audit.models import AuditEvent
 from ..auth.scoping import MARK_ACTION, marks_visible_to, reads_audit_trail, scope_applications, scope_to_city
@@ -17,25 +15,33 @@ from ..rounds.models import City, Round
 from .models import Application, ApplicationFacts, ReviewState
 
 
-@lru_cache(maxsize=1)
-def summary_number():
-    """Built once (an alias of the 120-column Application costs about 4 ms to build, and the
-    same expression then hits SQLAlchemy's statement cache). 附件3's 序号 as a column: the application's place among its city's 初审通过 applications of
-    the round in 附件3 order (``position``, then ``id``: reports.summary); NULL for one that is
-    not on the 附件3. The one numbering every page, list and archive shows as 序号."""
-    other = aliased(Application)
-    place = (select(func.count(other.id)).where(
-        other.round_id == Application.round_id, other.city_id == Application.city_id,
-        other.review_state == ReviewState.PASSED,
-        or_(other.position < Application.position,
-            and_(other.position == Application.position, other.id <= Application.id)))
-        .scalar_subquery())
-    return case((Application.review_state == ReviewState.PASSED, place), else_=None).label("summary_number")
+def summary_numbers(round_id: int, city_ids: Iterable[int]) -> dict[int, int]:
+    """附件3's 序号 of the round's applications in ``city_ids``: application id -> its place among
+    its city's 初审通过 applications in 附件3 order (``position``, then ``id``: reports.summary); an
+    application not on the 附件3 is not in it. Numbered once per city by a window function, for
+    the cities asked about only. The one numbering every page, list and archive shows as 序号.
+    (A correlated count per row cost N × N/21: at 20,000 applications the last page of 全部申报
+    took 4,918× a bare route; a joined window subquery is scanned once per row by SQLite.)"""
+    cities = sorted(set(city_ids))
+    if not cities:
+        return {}
+    numbered = (select(Application.id,
+                       func.row_number().over(partition_by=Application.city_id,
+                                              order_by=(Application.position, Application.id)))
+                .where(Application.round_id == round_id, Application.review_state == ReviewState.PASSED,
+                       Application.city_id.in_(cities)))
+    return {application_id: number for application_id, number in db.session.execute(numbered)}
 
 
 def number_in_summary(application: Application) -> int | None:
-    """:func:`summary_number` of one application (None: not on the 附件3)."""
-    return db.session.scalar(select(summary_number()).where(Application.id == application.id))
+    """附件3's 序号 of one application (None: not on the 附件3)."""
+    if application.review_state != ReviewState.PASSED:
+        return None
+    return db.session.scalar(select(func.count(Application.id)).where(
+        Application.round_id == application.round_id, Application.city_id == application.city_id,
+        Application.review_state == ReviewState.PASSED,
+        or_(Application.position < application.position,
+            and_(Application.position == application.position, Application.id <= application.id))))
 
 
 # A list shows a dozen of the 120-odd columns. They are read as plain rows: loading a page of ORM
@@ -44,7 +50,7 @@ def number_in_summary(application: Application) -> int | None:
 LIST_COLUMNS = (
     Application.id, Application.position, Application.enterprise_name, Application.platform_name,
     Application.credit_code, Application.review_state, Application.province_mark,
-    Application.error_count, Application.open_warning_count, Application.updated_at, summary_number())
+    Application.error_count, Application.open_warning_count, Application.updated_at)
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,10 @@ def list_applications(user, round_: Round, *, q: str = "", state: str = "", city
         .where(Application.round_id == round_.id), Application.city_id, user), **filters)
     stmt = (stmt.order_by(City.sort_order, Application.position, Application.id)
             .limit(per_page).offset((page - 1) * per_page))
-    return ApplicationPage([ListedApplication(*row) for row in db.session.execute(stmt)], total, page, per_page)
+    rows = db.session.execute(stmt).all()
+    numbers = summary_numbers(round_.id, (row.City.id for row in rows))
+    return ApplicationPage([ListedApplication(*row[:-1], numbers.get(row.id), row.City) for row in rows],
+                           total, page, per_page)
 
 
 def state_counts(user, round_: Round) -> dict[str, int]:

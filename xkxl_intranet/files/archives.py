@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..applications.models import Application
-from ..applications.queries import summary_number
+from ..applications.queries import summary_numbers
 from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..extensions import db
@@ -82,16 +82,17 @@ class _Layout:
 
 
 def _layout(user, round_: Round, cities: list[City]) -> _Layout:
-    """The applications in 附件3 order with 附件3's 序号 (applications.queries.summary_number),
+    """The applications in 附件3 order with 附件3's 序号 (applications.queries.summary_numbers),
     the numbers 材料与汇总表, 申报管理 and the printed 附件3 show."""
-    rows = db.session.execute(scope_to_city(
-        select(Application, summary_number()).where(Application.round_id == round_.id,
-                                                    Application.city_id.in_([c.id for c in cities])),
-        Application.city_id, user).order_by(Application.city_id, Application.position, Application.id)).all()
+    rows = list(db.session.scalars(scope_to_city(
+        select(Application).where(Application.round_id == round_.id,
+                                  Application.city_id.in_([c.id for c in cities])),
+        Application.city_id, user).order_by(Application.city_id, Application.position, Application.id)))
+    numbers = summary_numbers(round_.id, {a.city_id for a in rows})
     return _Layout(cities={c.id: c for c in cities},
-                   applications={a.id: a for a, _ in rows},
-                   numbers={a.id: number for a, number in rows},
-                   rank={a.id: n for n, (a, _) in enumerate(rows)})
+                   applications={a.id: a for a in rows},
+                   numbers={a.id: numbers.get(a.id) for a in rows},
+                   rank={a.id: n for n, a in enumerate(rows)})
 
 
 def _current_files(user, round_: Round, cities: list[City]) -> list[StoredFile]:

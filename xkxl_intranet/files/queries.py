@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from ..applications.models import Application, ReviewState
-from ..applications.queries import summary_number
+from ..applications.queries import summary_numbers
 from ..auth.scoping import scope_applications
 from ..domain.errors import NotFound
 from ..extensions import db
@@ -93,9 +93,9 @@ def file_counts(round_id: int, city_id: int) -> dict[int, dict[str, int]]:
 
 def city_applications(round_id: int, city_id: int) -> list[tuple[Application, int | None]]:
     """The city's applications in 附件3 order, each with its 附件3 序号 (None: not on it)."""
-    return [(application, number) for application, number in db.session.execute(
-        select(Application, summary_number()).where(
-            Application.round_id == round_id, Application.city_id == city_id)
+    numbers = summary_numbers(round_id, [city_id])
+    return [(application, numbers.get(application.id)) for application in db.session.scalars(
+        select(Application).where(Application.round_id == round_id, Application.city_id == city_id)
         .order_by(Application.position, Application.id))]
 
 
