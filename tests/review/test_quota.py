@@ -17,7 +17,7 @@ from xkxl_intranet.rounds.state import current_round
 
 from .helpers import open_review, passed, report, user
 from helpers import audit_events, get_application, logged_in_client
-from reports.helpers import pdf_reader, pdf_text
+from reports.helpers import pdf_reader, pdf_text, workbook
 
 NOTICE_WORDS = ("工信厅信发函〔2022〕38号", "「一般不超过2个」", "「2020年已获评的平台需重新申报但不占地方申报名额」")
 
@@ -125,5 +125,6 @@ def test_the_ranking_and_the_roster_show_the_count_against_2(app, four, province
     assert line in province_client.get("/reports/roster/recommended").get_data(as_text=True)
     printed = re.sub(r"\s+", "", pdf_text(pdf_reader(province_client.get("/reports/roster/all.pdf"))))
     assert re.sub(r"\s+", "", line) in printed
+    assert line in workbook(province_client.get("/reports/roster/all.xlsx")).active["A2"].value
     viewer = logged_in_client(app, "viewer").get("/review/ranking").get_data(as_text=True)
     assert line in viewer and 'name="confirm_quota"' not in viewer

@@ -178,7 +178,9 @@ def roster(list_key: str):
 @login_required
 @staff_required
 def roster_xlsx(list_key: str):
-    data, name = _roster_file(list_key, "xlsx", roster_workbook)
+    round_ = round_or_404()
+    data, name = _roster_file(list_key, "xlsx",
+                              lambda roster: roster_workbook(roster, quota_line=quota_standing(round_).line))
     return download(data, name, XLSX_MIMETYPE)
 
 
@@ -186,8 +188,9 @@ def roster_xlsx(list_key: str):
 @login_required
 @staff_required
 def roster_pdf(list_key: str):
-    quota_line = quota_standing(round_or_404()).line
-    data, name = _roster_file(list_key, "pdf", lambda roster: rosters.roster_pdf(roster, quota_line=quota_line))
+    round_ = round_or_404()  # the quota's line is counted only when the file is made, not for a cached one
+    data, name = _roster_file(list_key, "pdf",
+                              lambda roster: rosters.roster_pdf(roster, quota_line=quota_standing(round_).line))
     return download(data, name, PDF_MIMETYPE)
 
 
