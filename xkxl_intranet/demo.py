@@ -14,7 +14,8 @@ from .auth.services import create_user
 from .clock import now
 from .extensions import db
 from .review.demo import seed_demo_review
-from .rounds.desk import accept, mark_application, record_paper, return_batch
+from .review.marking import mark_application
+from .rounds.desk import accept, record_paper, return_batch
 from .rounds.models import City
 from .rounds.reference import landline
 from .rounds.reporting import report as report_batch

@@ -8,7 +8,8 @@ import pytest
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
-from xkxl_intranet.review.aggregation import application_review, mark_with_scores, ranking
+from xkxl_intranet.review.aggregation import application_review, ranking
+from xkxl_intranet.review.marking import mark_application
 from xkxl_intranet.review.queries import review_for
 from xkxl_intranet.review.setup import save_settings
 from xkxl_intranet.rounds.state import current_round
@@ -104,10 +105,9 @@ def test_a_mark_on_scores_that_changed_meanwhile_is_refused(app, panel):
     fill(app, sheets[("B", "expert3")], 4, opinion="reject")  # submitted after the page was drawn
     with app.app_context():
         with pytest.raises(Refused, match="评分刚有变化"):
-            mark_with_scores(user("province"), review_for(current_round()), db.session.get(Application, apps["B"]),
-                             "recommended", "", seen)
-        mark_with_scores(user("province"), review_for(current_round()), db.session.get(Application, apps["B"]),
-                         "cultivation", "", _row(app, apps["B"]).fingerprint())
+            mark_application(user("province"), db.session.get(Application, apps["B"]), "recommended", "", seen=seen)
+        mark_application(user("province"), db.session.get(Application, apps["B"]), "cultivation", "",
+                         seen=_row(app, apps["B"]).fingerprint())
 
 
 def test_weights_are_fixed_once_a_sheet_is_submitted(app, panel):

@@ -1,6 +1,7 @@
 """An application whose scoring is not complete (an expert still to submit, or one recused and
-none assigned in their place) takes no rank, shows no spread for a single score, cannot be
-marked from the ranking, and says so on the ranking, the assignment page and the 评审汇总表."""
+none assigned in their place) takes no rank, shows no spread for a single score, is marked only
+「不经专家评审直接标记」 with a reason (tests/review/test_marking.py), and says so on the ranking,
+the assignment page and the 评审汇总表."""
 from __future__ import annotations
 
 import re
@@ -10,8 +11,9 @@ import pytest
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
-from xkxl_intranet.review.aggregation import application_review, mark_with_scores, ranking, shortfall
+from xkxl_intranet.review.aggregation import application_review, ranking, shortfall
 from xkxl_intranet.review.assignment import declare_conflict
+from xkxl_intranet.review.marking import mark_application
 from xkxl_intranet.review.models import Assignment
 from xkxl_intranet.review.queries import review_for
 from xkxl_intranet.rounds.state import current_round
@@ -54,8 +56,8 @@ def test_marking_a_half_scored_application_is_refused(app, half):
     with app.app_context():
         review, application = review_for(current_round()), db.session.get(Application, partial)
         seen = application_review(review, application).fingerprint()
-        with pytest.raises(Refused, match=r"评分未完成（1/2），暂不排名，不能从评审排名标记"):
-            mark_with_scores(user("province"), review, application, "recommended", "", seen)
+        with pytest.raises(Refused, match=r"评分未完成（1/2），暂不排名：本批次已分配评审专家"):
+            mark_application(user("province"), application, "recommended", "", seen=seen)
         assert application.province_mark is None
     fill(app, waiting, 8)  # the second expert submits: ranked, and it can be marked
     assert _rows(app)["乙平台"][:2] == (2, "")
@@ -69,7 +71,9 @@ def test_the_ranking_page_flags_the_row_and_shows_no_spread(app, half, province_
     assert "评分未完成（1/2）" in row and ">0.00<" not in row
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
     assert cells[-2:] == ["—", "—"]  # 极差, 标准差
-    assert "mark-form" not in row and "暂不能标记" in row
+    # The mark waits for the scores, or is set 「不经专家评审直接标记」 with a reason.
+    assert "mark-form" in row and 'name="bypass"' in row and 'name="bypass_reason"' in row
+    assert "专家评分 1/2 已提交" in row and "暂不能标记" not in row
     assert "1 份评分未完成，暂不排名" in page
     detail = province_client.get(f"/applications/{partial}").get_data(as_text=True)
     assert "评分未完成（1/2）" in detail and "第 2 名" not in detail

@@ -12,7 +12,8 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import set_review
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
-from xkxl_intranet.review.aggregation import application_review, mark_with_scores, ranking
+from xkxl_intranet.review.aggregation import application_review, ranking
+from xkxl_intranet.review.marking import mark_application
 from xkxl_intranet.review.queries import review_for
 from xkxl_intranet.rounds.desk import return_batch
 from xkxl_intranet.rounds.state import current_round, find_batch
@@ -59,7 +60,7 @@ def _mark(app, application_id: int, mark: str = "recommended"):
         review = review_for(current_round())
         application = db.session.get(Application, application_id)
         seen = application_review(review, application).fingerprint()
-        row = mark_with_scores(user("province"), review, application, mark, "", seen)
+        row = mark_application(user("province"), application, mark, "", seen=seen)
         db.session.commit()
         return row
 
@@ -153,8 +154,9 @@ def test_the_ranking_page_shows_the_reason_and_refuses_the_mark(app, scored, pro
                                   db.session.get(Application, scored["绵阳甲"])).fingerprint()
     refused = province_client.post(f"/review/applications/{scored['绵阳甲']}/mark",
                                    data={"mark": "recommended", "note": "", "seen": seen}, follow_redirects=True)
-    assert refused.status_code == 200
-    assert "批次已退回修改，不参与排名，暂不能标记推荐结果" in refused.get_data(as_text=True)
+    assert refused.status_code == 422  # the ranking again, the reason in the row
+    row = re.search(rf'<tr id="rank-{scored["绵阳甲"]}"[^>]*>(.*?)</tr>', refused.get_data(as_text=True), re.S)[1]
+    assert "批次已退回修改，不参与排名，暂不能标记推荐结果" in row
     with app.app_context():
         assert db.session.get(Application, scored["绵阳甲"]).province_mark is None
     detail = viewer_client.get(f"/applications/{scored['绵阳甲']}").get_data(as_text=True)

@@ -10,6 +10,7 @@ import pytest
 from xkxl_intranet import clock
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
+from xkxl_intranet.review import marking
 from xkxl_intranet.rounds import desk, settings
 from xkxl_intranet.rounds.models import City, CityBatch, Round
 from xkxl_intranet.rounds.state import batch_for_write, current_round
@@ -213,7 +214,7 @@ def test_a_refused_mark_keeps_the_choice_and_the_note_in_its_row(app, province_c
 
     def refuse(*args, **kwargs):
         raise Refused("评分在此期间有变化，请核对后再标记。")
-    monkeypatch.setattr(desk, "mark_application", refuse)
+    monkeypatch.setattr(marking, "mark_application", refuse)
     response = province_client.post(f"/rounds/applications/{application_id}/mark",
                                     data={"mark": "cultivation", "note": "综合评审第五"})
     assert response.status_code == 422

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -99,6 +99,9 @@ class Application(ApplicationFacts, db.Model):
     province_note: Mapped[str] = mapped_column(Text, default="")
     marked_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    # Set by the province where it marks (review/marking.py), never by a city: the platform was
+    # named in 2020 and does not count against the ministry's quota (domain/recommendation_quota.py).
+    quota_exempt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     # rule id -> {"note", "message", "by", "at"}: a warning the clerk has acknowledged.
     acknowledgements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 
 from ..audit.models import AuditEvent
-from ..auth.scoping import MARK_ACTION, marks_visible_to, reads_audit_trail, scope_applications, scope_to_city
+from ..auth.scoping import reads_audit_trail, scope_applications, scope_mark_events, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.models import City, Round
@@ -175,12 +175,11 @@ def duplicate_ids(round_: Round, among: Iterable[int] | None = None) -> set[int]
 
 
 def history(user, application: Application, limit: int = 30) -> list[AuditEvent]:
-    """The application's audit events; a city sees the province's marks only once the round's
-    results are published; an expert reads no trail."""
+    """The application's audit events; the province's marks only as ``auth.scoping`` lets
+    ``user`` see them (a city: published, and on what it reported last); an expert reads no trail."""
     if not reads_audit_trail(user):
         return []
     stmt = select(AuditEvent).where(AuditEvent.object_type == "application",
                                     AuditEvent.object_id == str(application.id))
-    if not marks_visible_to(user, application.round):
-        stmt = stmt.where(AuditEvent.action != MARK_ACTION)
+    stmt = scope_mark_events(stmt, user, application.round)
     return list(db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))

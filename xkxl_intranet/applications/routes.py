@@ -4,7 +4,7 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..auth.scoping import city_required, round_or_404
+from ..auth.scoping import city_required, marks_visible_to, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
 from ..domain.indicators import FIELDS, SECTIONS
@@ -147,7 +147,8 @@ def detail(application_id: int):
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
         extra=missing_files, files_html=files_html, sums=evaluation.sums(),
         document=document_panel(current_user, application),
-        review_panel=review_panel(current_user, application), summary_number=number_in_summary(application))
+        review_panel=review_panel(current_user, application), summary_number=number_in_summary(application),
+        mark_visible=marks_visible_to(current_user, application.round))
 
 
 @bp.route("/<id:application_id>/edit", methods=["GET", "POST"])

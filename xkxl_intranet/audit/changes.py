@@ -22,6 +22,13 @@ KEY_LABELS: dict[str, str] = {
     # applications
     "review_state": "初审状态", "review_comment": "初审意见", "province_mark": "推荐结果",
     "province_note": "推荐说明", "note": "确认说明",
+    # the province's mark (review/marking.py): the scores it saw, marking without them, the quota
+    "quota_exempt": "2020年已获评，不占名额", "review_bypass": "不经专家评审直接标记的理由",
+    "review": "标记时的专家评分", "summary": "概况", "rank": "排名", "ranked": "参与排名份数", "mean": "平均分",
+    "range": "极差", "stdev": "标准差", "sheets": "评分表", "sheet": "评分表编号", "outlier": "偏离",
+    "opinions": "意见", "fingerprint": "评分指纹",
+    "quota": "推荐工信部名额", "counted": "计入名额", "limit": "名额", "exempt": "2020年已获评（不计入）",
+    "confirmed": "经确认超出名额",
     # batches and rounds
     "state": "状态", "receipt": "回执号", "late": "逾期报送", "reason": "原因",
     "extension_deadline": "延期至", "disclosure": "信息公开选项", "deadline": "报送截止时间",

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 
 from ..auth.models import User
-from ..auth.scoping import MARK_ACTION, marks_visible_to, scope_to_city
+from ..auth.scoping import scope_mark_events, scope_to_city
 from ..clock import SHANGHAI
 from ..extensions import db
 from ..rounds.models import Round
@@ -85,11 +85,9 @@ class TrailFilter:
 
 def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int, int]:
     """The events ``user`` may read on page ``f.page`` (the last page there is, if that one is
-    beyond it), how many there are, and the page shown; a city sees the province's marks once
-    ``round_``'s results are published."""
-    stmt = scope_to_city(select(AuditEvent), AuditEvent.city_id, user)
-    if not marks_visible_to(user, round_):
-        stmt = stmt.where(AuditEvent.action != MARK_ACTION)
+    beyond it), how many there are, and the page shown; the province's marks of ``round_`` only
+    as ``auth.scoping.scope_mark_events`` lets ``user`` read them."""
+    stmt = scope_mark_events(scope_to_city(select(AuditEvent), AuditEvent.city_id, user), user, round_)
     if f.city_id:
         stmt = stmt.where(AuditEvent.city_id == f.city_id)
     if f.username:  # a log-in name or a person's name as the pages show it (「成都」 finds chengdu)
@@ -109,8 +107,9 @@ def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[Audit
     return list(rows), total, page
 
 
-def known_actions(user) -> list[str]:
+def known_actions(user, round_: Round | None = None) -> list[str]:
     """The actions of the events ``user`` may read (the filter's choices): a city is not told
-    which actions happen elsewhere, e.g. that experts are reviewing."""
-    stmt = scope_to_city(select(AuditEvent.action), AuditEvent.city_id, user)
+    which actions happen elsewhere, e.g. that experts are reviewing, nor that the province has
+    marked its platforms before it may read the marks."""
+    stmt = scope_mark_events(scope_to_city(select(AuditEvent.action), AuditEvent.city_id, user), user, round_)
     return list(db.session.scalars(stmt.distinct().order_by(AuditEvent.action)))

@@ -37,9 +37,10 @@ def index():
                     action=request.args.get("action", "").strip(),
                     date_from=since.first if since else None, date_to=until.last if until else None,
                     page=request.args.get("page", 1, type=page_number))
-    events, total, f.page = trail(current_user, f, current_round())  # f.page: the page shown
+    round_ = current_round()
+    events, total, f.page = trail(current_user, f, round_)  # f.page: the page shown
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
-                                   labels=ACTION_LABELS, actions=known_actions(current_user), cities=all_cities(),
+                                   labels=ACTION_LABELS, actions=known_actions(current_user, round_), cities=all_cities(),
                                    objects=describe_objects(current_user, events),
                                    date_problems=problems, typed=request.args, date_examples=DAY_OR_MONTH_EXAMPLES)

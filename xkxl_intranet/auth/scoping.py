@@ -23,13 +23,14 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, or_, select
 
+from ..audit.models import AuditEvent
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..review.models import Assignment, SheetState
-from ..rounds.models import City, Round
-from ..rounds.state import current_round
+from ..rounds.models import BatchState, City, CityBatch, Round
+from ..rounds.state import REPORTED_STATES, current_round
 from .models import Role, User
 
 # ---- rules (explicit user) ---------------------------------------------------------------------
@@ -97,13 +98,46 @@ def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
 
 
 MARK_ACTION = "application.marked"
+REPORT_ACTION = f"batch.{BatchState.REPORTED.value}"
+
+
+def _city_batch(round_: Round, city_id: int | None):
+    """(id, state) of the city's batch in the round, or ``None``."""
+    return db.session.execute(select(CityBatch.id, CityBatch.state).where(
+        CityBatch.round_id == round_.id, CityBatch.city_id == city_id)).first()
 
 
 def marks_visible_to(user: User | None, round_: Round | None) -> bool:
-    """The province's 推荐结果 marks are internal until it publishes the round's results."""
+    """Whether ``user`` sees the province's 推荐结果 marks of ``round_``: staff always, an expert
+    never, a city once the province has published the round's results and only while the city's
+    batch stands 已报送 or 已受理. A returned batch shows no mark (its marks were cleared when it
+    was returned, ``review/marking.py``) until it is reported and marked again. The one rule
+    for every page, list, export and audit trail a city reads."""
     if not _signed_in(user) or user.role == Role.EXPERT:
         return False
-    return user.role != Role.CITY or (round_ is not None and round_.results_published)
+    if user.role != Role.CITY:
+        return True
+    if round_ is None or not round_.results_published:
+        return False
+    batch = _city_batch(round_, user.city_id)
+    return batch is not None and batch.state in REPORTED_STATES
+
+
+def scope_mark_events(stmt: Select, user: User | None, round_: Round | None) -> Select:
+    """Restrict an audit-trail query to the mark events ``user`` may read under
+    :func:`marks_visible_to`. A city reads only those recorded since its batch was last reported:
+    the marks set on an earlier report were cleared when the batch was returned, and it sees
+    what the province decides on what it reports now."""
+    if not marks_visible_to(user, round_):
+        return stmt.where(AuditEvent.action != MARK_ACTION)
+    if user.role != Role.CITY:
+        return stmt
+    last_report = db.session.scalar(select(func.max(AuditEvent.id)).where(
+        AuditEvent.action == REPORT_ACTION, AuditEvent.object_type == "batch",
+        AuditEvent.object_id == str(_city_batch(round_, user.city_id).id)))
+    if last_report is None:
+        return stmt
+    return stmt.where(or_(AuditEvent.action != MARK_ACTION, AuditEvent.id > last_report))
 
 
 def visible_city(user: User, city_id: int | None) -> City:

@@ -119,10 +119,12 @@ def roster_counts(user, round_: Round) -> dict[str, int]:
             **{m.value: by_mark.get(m.value, 0) for m in ProvinceMark}}
 
 
-def roster_pdf(roster: Roster) -> bytes:
-    """The roster's first sheet, A4 landscape, with the print date and title in the margins."""
+def roster_pdf(roster: Roster, *, quota_line: str = "") -> bytes:
+    """The roster's first sheet, A4 landscape, with the print date and title in the margins;
+    ``quota_line``: the 推荐工信部 marks against the ministry's quota, under the title."""
     printed = roster.generated_at.strftime("%Y-%m-%d %H:%M")
     return print_pdf("reports/roster_print.html", roster=roster, columns=roster.columns, printed=printed,
+                     quota_line=quota_line,
                      code_font=Markup(css_string(CODE_FONT)),
                      footer_left=Markup(css_string(f"打印日期：{printed}")),
                      footer_center=Markup(css_string(roster.title)))

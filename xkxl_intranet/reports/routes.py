@@ -16,6 +16,7 @@ from ..clock import now
 from ..files.naming import display_name
 from ..fragment_cache import FragmentCache, audit_stamp
 from ..guards import accepts_upload
+from ..review.marking import quota_standing
 from ..rounds.state import LOCKED_MESSAGE, all_cities
 from ..web import XLSX_MIMETYPE, download, render_page_or_fragment, unit_of_work, wants_fragment
 from . import compare as comparisons
@@ -168,15 +169,18 @@ def _roster_file(list_key: str, suffix: str, make) -> tuple[bytes, str]:
 @staff_required
 def roster(list_key: str):
     """The list on screen, with the columns its Excel and PDF print."""
-    result = rosters.build_roster(current_user, round_or_404(), list_key)
-    return render_template("reports/roster.html", roster=result)
+    round_ = round_or_404()
+    result = rosters.build_roster(current_user, round_, list_key)
+    return render_template("reports/roster.html", roster=result, quota=quota_standing(round_))
 
 
 @bp.route("/roster/<list_key>.xlsx")
 @login_required
 @staff_required
 def roster_xlsx(list_key: str):
-    data, name = _roster_file(list_key, "xlsx", roster_workbook)
+    round_ = round_or_404()
+    data, name = _roster_file(list_key, "xlsx",
+                              lambda roster: roster_workbook(roster, quota_line=quota_standing(round_).line))
     return download(data, name, XLSX_MIMETYPE)
 
 
@@ -184,7 +188,9 @@ def roster_xlsx(list_key: str):
 @login_required
 @staff_required
 def roster_pdf(list_key: str):
-    data, name = _roster_file(list_key, "pdf", rosters.roster_pdf)
+    round_ = round_or_404()  # the quota's line is counted only when the file is made, not for a cached one
+    data, name = _roster_file(list_key, "pdf",
+                              lambda roster: rosters.roster_pdf(roster, quota_line=quota_standing(round_).line))
     return download(data, name, PDF_MIMETYPE)
 
 

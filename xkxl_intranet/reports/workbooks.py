@@ -210,11 +210,12 @@ def _roster_sheet(ws: Worksheet, sheet: RosterSheet, columns: tuple[Column, ...]
                  footer=f"{FOOTER}    {subtitle}")
 
 
-def roster_workbook(roster: Roster) -> bytes:
+def roster_workbook(roster: Roster, *, quota_line: str = "") -> bytes:
     """The roster: the list itself, and for the full roster one more sheet per province mark,
-    every sheet with the list's columns (the view 「含未报送」 adds 报送情况)."""
+    every sheet with the list's columns (the view 「含未报送」 adds 报送情况); ``quota_line``
+    (the 推荐工信部 marks against the ministry's quota) leads each sheet's second line."""
     wb = Workbook()
-    subtitle = f"导出时间：{roster.generated_at:%Y-%m-%d %H:%M}"
+    subtitle = (f"{quota_line} · " if quota_line else "") + f"导出时间：{roster.generated_at:%Y-%m-%d %H:%M}"
     for index, sheet in enumerate(roster.sheets):
         ws = wb.active if index == 0 else wb.create_sheet()
         ws.title = sheet.name

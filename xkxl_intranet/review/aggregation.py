@@ -1,17 +1,18 @@
 """What the province reads from the experts: per application each expert's total, the mean,
-the spread, outliers and the rank within the round; the ranking across the province; and the
-province's mark set from it, audited with the scores it saw.
+the spread, outliers and the rank within the round; the ranking across the province, and what
+the province's mark keeps of the scores it was set on (:meth:`ApplicationReview.audit`; the
+mark itself: ``review/marking.py``).
 
 Only what the cities reported (初审通过 in a 已报送/已受理 batch) is ranked. An application that
 left that set after experts were assigned (its city's batch was returned) keeps its scores on
 every list and print, but takes no rank, pushes no one down and is not counted among the ranked;
-its row says why (:class:`Exclusion`), and marking it from the ranking is refused until the city
-has reported again, when it is ranked again.
+its row says why (:class:`Exclusion`), and marking it is refused until the city has reported
+again, when it is ranked again.
 
 Nor is an application ranked before its scoring is complete (every active sheet submitted, as
 many as the review asks: ``domain.review_aggregation.completion``): its row says 「评分未完成
-（1/2）」 (and 「缺1位专家」 after a recusal), and a mark from the ranking waits for the last
-score, because the mark's audit keeps the rank it was set on."""
+（1/2）」 (and 「缺1位专家」 after a recusal), and a mark waits for the last score unless the
+officer marks it 「不经专家评审直接标记」 with a reason (``review/marking.py``)."""
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..applications.models import Application, ProvinceMark, ReviewState
-from ..domain.errors import Refused
 from ..domain.review_aggregation import (
     OUTLIER_GAP,
     Aggregate,
@@ -32,7 +32,6 @@ from ..domain.review_aggregation import (
 )
 from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import sheet_totals
-from ..rounds.desk import mark_application
 from ..rounds.models import BatchState
 from ..rounds.state import REPORTED_STATES
 from .models import ACTIVE_STATES, Assignment, ReviewRound, SheetState
@@ -253,25 +252,3 @@ def ranking(review: ReviewRound, sort: str = "rank", descending: bool = False) -
         "incomplete": sum(r.exclusion is None and not r.completion.complete for r in rows),
         "assigned": assigned, "submitted": submitted,
         "outliers": sum(any(s.outlier for s in r.scores) or r.result.disagreement for r in rows)})
-
-
-def mark_with_scores(user, review: ReviewRound, application: Application, mark: str, note: str,
-                     seen: str) -> ApplicationReview:
-    """The province's mark, set from the ranking: refused when the scores changed since the
-    officer's page was drawn (``seen`` is that page's fingerprint); the scores go into the mark's
-    audit event. An application outside what the cities reported (its batch was returned)
-    is not marked from the ranking: the message says why and when it can be."""
-    row = application_review(review, application)
-    if row is None:
-        raise Refused("这份申报不在本轮评审范围内。")
-    if row.exclusion is not None:
-        raise Refused(row.exclusion.refusal)
-    if not row.completion.complete:
-        raise Refused(f"“{application.title}”{row.completion.note}，暂不排名，不能从评审排名标记推荐结果。"
-                      "请待全部专家提交评分表后再标记"
-                      + ("（可在“组织与分配”中补派专家）。" if row.completion.missing_experts else "。"))
-    if seen != row.fingerprint():
-        raise Refused(f"“{application.title}”的评分刚有变化（有专家提交或评分表被退回）。"
-                      "请核对最新得分后再标记。")
-    mark_application(user, application, mark, note, review=row.audit())
-    return row

@@ -19,9 +19,11 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..applications.models import ProvinceMark
+from ..domain.recommendation_quota import QUOTA
 from ..domain.review_criteria import DIMENSIONS, INDICATORS, Opinion
 from ..forms import Form
 from ..rounds.forms import DeadlineField
+from .marking import BYPASS_LABEL, BYPASS_REASON_LABEL
 from .scoring import SheetInput
 
 SCORE_PREFIX, COMMENT_PREFIX, WEIGHT_PREFIX = "score_", "comment_", "weight_"
@@ -105,7 +107,20 @@ class ConfirmForm(Form):
 
 
 class MarkForm(Form):
-    mark = RadioField("省厅标记", choices=[(m.value, m.label) for m in ProvinceMark] + [("", "暂不标记")],
+    """The province's mark, the one form of the city desk and the ranking (``review/marking.py``)."""
+
+    mark = RadioField("推荐结果", choices=[(m.value, m.label) for m in ProvinceMark] + [("", "暂不标记")],
                       validate_choice=False)
     note = StringField("说明")
-    seen = HiddenField()
+    seen = HiddenField()  # the fingerprint of the scores the page showed
+    bypass = BooleanField(BYPASS_LABEL)
+    bypass_reason = StringField(BYPASS_REASON_LABEL)
+    quota_exempt = BooleanField(QUOTA.exempt_label)
+    confirm_quota = BooleanField(QUOTA.confirm_label)
+
+
+def typed_mark(form: MarkForm) -> dict[str, Any]:
+    """What the mark form asks of ``review.marking.mark_application``."""
+    return {"mark": form.mark.data or "", "note": form.note.data or "", "seen": form.seen.data or None,
+            "bypass": form.bypass.data, "bypass_reason": form.bypass_reason.data or "",
+            "quota_exempt": form.quota_exempt.data, "confirm_quota": form.confirm_quota.data}

@@ -29,7 +29,7 @@ def review_for(round_: Round | None) -> ReviewRound | None:
 REVIEW_COLUMNS = (
     Application.id, Application.round_id, Application.city_id, Application.position, Application.version,
     Application.enterprise_name, Application.platform_name, Application.credit_code, Application.org_code_key,
-    Application.review_state, Application.province_mark, Application.province_note)
+    Application.review_state, Application.province_mark, Application.province_note, Application.quota_exempt)
 
 
 def reviewable_applications(round_: Round) -> list[Application]:

@@ -26,7 +26,7 @@ from ..web import (
     unit_of_work,
     wants_fragment,
 )
-from . import aggregation, assignment, prints, scoring, setup
+from . import aggregation, assignment, marking, prints, scoring, setup
 from .forms import (
     WEIGHT_PREFIX,
     AssignForm,
@@ -39,6 +39,7 @@ from .forms import (
     SettingsForm,
     SheetForm,
     expected_version,
+    typed_mark,
     typed_sheet,
     typed_weights,
 )
@@ -338,29 +339,47 @@ def _ranking():
 @login_required
 @staff_required
 def ranking():
-    review = review_for(round_or_404())
+    return _ranking_page()
+
+
+def _ranking_page(*, mark_form: MarkForm | None = None, refused_application_id: int | None = None):
+    """评审排名. A refused mark comes back on this page (422) as typed, its messages beside its
+    fields in its row: a redirect would lose the reason typed for marking without the scores."""
+    round_ = round_or_404()
+    review = review_for(round_)
     result = aggregation.ranking(review, request.args.get("sort", "rank"),
                                  request.args.get("desc") == "1") if review else None
-    return render_page_or_fragment("review/ranking.html", "review/_ranking.html", ranking=result,
-                                   review=review, sorts=aggregation.SORTS, mark_form=MarkForm(),
-                                   outlier_gap=aggregation.OUTLIER_GAP)
+    if mark_form is not None and not any(r.application.id == refused_application_id for r in result.rows):
+        flash_form_errors(mark_form)  # no row of the ranking to put the messages in
+    response = render_page_or_fragment(
+        "review/ranking.html", "review/_ranking.html", ranking=result, review=review, sorts=aggregation.SORTS,
+        mark_form=mark_form or MarkForm(formdata=None), refused_application_id=refused_application_id,
+        marking=marking.marking_panel(round_, result.rows if result else None), outlier_gap=aggregation.OUTLIER_GAP)
+    if mark_form is not None:
+        response.status_code = 422
+    return response
 
 
 @bp.route("/applications/<id:application_id>/mark", methods=["POST"])
 @login_required
 @province_required
 def mark(application_id: int):
-    review = _review_or_404()
+    """The mark set from the ranking, by the same rule as from the city desk. The form's action
+    carries the ranking's sort, so that a refused mark comes back in the order it was made in."""
+    _review_or_404()
     application = get_application(current_user, application_id)
     form = MarkForm()
+    refusal = None
     if form.validate_on_submit():
-        with unit_of_work() as work:
-            aggregation.mark_with_scores(current_user, review, application, form.mark.data, form.note.data,
-                                         form.seen.data or "")
+        with unit_of_work(flash_refusal=False) as work:
+            marking.mark_application(current_user, application, **typed_mark(form))
         if work.ok:
             flash(f"已标记：{application.mark.label if application.mark else '未标记'}（{application.title}）。",
                   "success")
-    return redirect(return_to_url(url_for("review.ranking")) + f"#rank-{application_id}", 303)
+            return redirect(return_to_url(url_for("review.ranking")) + f"#rank-{application_id}", 303)
+        refusal = work.refused
+    _put_beside_field(form, refusal)
+    return _ranking_page(mark_form=form, refused_application_id=application_id)
 
 
 @bp.route("/ranking.xlsx")

@@ -1,18 +1,18 @@
 """The province's desk for a city's batch: accept (受理), return (退回) with a reason, extend
-the deadline, register the paper copies, choose the disclosure, and mark the platforms it
-recommends. Operations take the acting user, raise :class:`Refused`, and only flush."""
+the deadline, register the paper copies, choose the disclosure. (The marks on its platforms are
+set through ``review/marking.py``, from this desk as from the ranking.) Operations take the
+acting user, raise :class:`Refused`, and only flush."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..applications.models import Application, ProvinceMark, ReviewState
 from ..audit.services import record
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed, last_instant
 from ..domain.errors import Refused
 from ..extensions import db
+from ..review.marking import clear_marks_of_returned_batch
 from .models import BatchState, CityBatch, Disclosure
-from .state import find_batch
 
 
 def _transition(user, batch: CityBatch, target: BatchState, allowed: set[BatchState], action: str,
@@ -33,9 +33,13 @@ def accept(user, batch: CityBatch) -> None:
 
 
 def return_batch(user, batch: CityBatch, reason: str) -> None:
+    """Back to the city with the province's reason. The marks of its applications are cleared
+    (each audited with the mark it cleared): what the city reports next is marked afresh."""
     reason = (reason or "").strip()
     if not reason:
         raise Refused("退回时请填写退回原因，市（州）将看到这段说明。")
+    if batch.state_enum in (BatchState.REPORTED, BatchState.ACCEPTED):
+        clear_marks_of_returned_batch(user, batch)
     batch.return_reason = reason[:2000]
     batch.returned_at = now()
     _transition(user, batch, BatchState.RETURNED, {BatchState.REPORTED, BatchState.ACCEPTED}, "退回",
@@ -94,37 +98,6 @@ def record_paper(user, batch: CityBatch, received: dict[str, date | None], note:
            summary=f"登记{batch.city.name}纸质材料："
                    + ("、".join(f"{PAPER_FIELDS[k]} {after[k] or '（清除）'}" for k in changed) or "备注"),
            before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
-    db.session.flush()
-
-
-def mark_application(user, application: Application, mark: str, note: str, *,
-                     review: dict | None = None) -> None:
-    """The province's choice for a platform in a reported batch. ``review``: the expert scores
-    the province had before it when deciding (see ``review/aggregation.py``), kept with the mark
-    in the audit trail; its ``summary`` is added to the event's one-line summary."""
-    batch = find_batch(application.round_id, application.city_id)
-    if batch is None or batch.state_enum not in (BatchState.REPORTED, BatchState.ACCEPTED):
-        raise Refused("只有已报送的申报可以标记推荐结果。")
-    if application.review_state != ReviewState.PASSED:
-        raise Refused("只有市州初审通过的申报可以标记推荐结果。")
-    try:
-        target = ProvinceMark(mark) if mark else None
-    except ValueError:
-        raise Refused("请选择：推荐工信部、列入省级培育名单或未入选。") from None
-    before = {"province_mark": application.mark.label if application.mark else None,
-              "province_note": application.province_note}
-    application.province_mark = target.value if target else None
-    application.province_note = (note or "").strip()[:1000]
-    application.marked_at = now()
-    application.marked_by_id = user.id
-    after = {"province_mark": target.label if target else None, "province_note": application.province_note}
-    if review is not None:
-        after["review"] = review
-    record("application.marked", user=user, object_type="application", object_id=application.id,
-           city_id=application.city_id,
-           summary=f"省厅标记：{target.label if target else '清除标记'}（{application.title}）"
-                   + (f"；{review['summary']}" if review and review.get("summary") else ""),
-           before=before, after=after)
     db.session.flush()
 
 

@@ -3,7 +3,6 @@ from collections.abc import Callable
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
-from ..applications.models import ProvinceMark
 from ..domain.dates import DAY_EXAMPLES, read_day
 from ..domain.deadlines import parse_deadline
 from ..domain.findings import ParseError
@@ -79,12 +78,6 @@ class PaperForm(Form):
     paper_disc_received_on = ChineseDateField("电子版光盘收到日期")
     paper_summary_received_on = ChineseDateField("汇总表纸质版收到日期")
     paper_note = StringField("备注")
-
-
-class MarkForm(Form):
-    mark = RadioField("推荐结果", choices=[(m.value, m.label) for m in ProvinceMark] + [("", "暂不标记")],
-                      validate_choice=False)
-    note = StringField("说明")
 
 
 class DisclosureForm(Form):

@@ -14,6 +14,8 @@ from ..domain.errors import Refused
 from ..extensions import db
 from ..fragment_cache import FragmentCache, audit_stamp
 from ..printing import print_pdf
+from ..review import marking
+from ..review.forms import MarkForm, typed_mark
 from ..web import (
     download,
     render_page_or_fragment,
@@ -28,7 +30,6 @@ from .forms import (
     DeadlineForm,
     DisclosureForm,
     ExtensionForm,
-    MarkForm,
     NewRoundForm,
     PaperForm,
     PublishForm,
@@ -170,7 +171,7 @@ def _desk_page(round_, city, *, refused=None, refused_application_id: int | None
             for message in refused.form_errors:  # no row of this desk to put them in
                 flash(message, "danger")
     page = render_template(
-        "rounds/city_desk.html", city=city, batch=batch_, ready=ready,
+        "rounds/city_desk.html", city=city, batch=batch_, ready=ready, marking=marking.marking_panel(round_),
         deadline=deadline_of(round_, batch_), round_deadline=round_.deadline,
         round_closed=has_passed(round_.deadline, now()), refused_application_id=refused_application_id,
         date_hint=DATE_HINT,
@@ -258,7 +259,7 @@ def mark(application_id: int):
     application = get_application(current_user, application_id)
     return _desk_action(
         application.city_id, MarkForm,
-        lambda b, f: desk.mark_application(current_user, application, f.mark.data, f.note.data),
+        lambda b, f: marking.mark_application(current_user, application, **typed_mark(f)),
         lambda: f"已标记：{application.mark.label if application.mark else '未标记'}（{application.title}）。",
         application=application)
 
