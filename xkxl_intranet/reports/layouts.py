@@ -24,6 +24,14 @@ from ..domain.parsing import format_field
 
 SUMMARY_HEADERS = ("序号", "工业互联网平台名称", "依托企业", "联系人", "联系方式（手机）")
 DEFAULT_DISCLOSURE = "主动公开"
+# The foot of the sheet, under the table: the disclosure line, then the bureau's name again with
+# blank room for its seal and the day, written by hand when the sheet is stamped. The notice
+# prints 「（盖章）」 by the name at the head; the seal goes at the foot, as on any official form,
+# where the room is kept with the table's last row (a page never holds the foot alone).
+SEAL_LINE = "市（州）经济和信息化主管部门（盖章）"
+DATE_LINE = "填报日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
+# The blank square left for the seal: 4 cm asked for, 45 mm leaves a margin round it.
+SEAL_SPACE_MM = 45
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,18 @@ class Summary:
     @property
     def disclosure_line(self) -> str:
         return f"信息公开选项：{self.disclosure or DEFAULT_DISCLOSURE}"
+
+    @property
+    def seal_line(self) -> str:
+        return SEAL_LINE
+
+    @property
+    def date_line(self) -> str:
+        return DATE_LINE
+
+    @property
+    def seal_space_mm(self) -> int:
+        return SEAL_SPACE_MM
 
     @property
     def file_stem(self) -> str:
