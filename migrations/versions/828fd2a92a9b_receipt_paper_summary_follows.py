@@ -1,5 +1,7 @@
-"""receipt paper_summary_follows: the clerk chose 纸质版另行报送 (reported without a current
-stamped 附件3 scan); NULL on receipts made before the choice was kept
+"""receipt paper_summary_follows: the clerk chose 纸质版另行报送
+
+Reported without a current stamped 附件3 scan, the stamped paper copy to follow. NULL on the
+receipts made before the choice was kept.
 
 Revision ID: 828fd2a92a9b
 Revises: 44824a68f2cf
