@@ -14,7 +14,7 @@ The estimate, and why it is safe:
 * a column of width ``w`` (Excel's unit: the default font's widest digit, 7 px for the
   workbook's Calibri 11 at 96 dpi) is ``trunc((256 w + trunc(128 / 7)) / 256 × 7)`` px, ¾ pt
   each; the scale is the whole percent that fits the columns between the side margins, less
-  :data:`SCALE_MARGIN` points for a font that measures otherwise;
+  :data:`SCALE_MARGIN` percentage points for a font that measures otherwise;
 * the rows' heights are stated in the sheet (no row is left to Excel's own measure), and print
   at the scale: a page holds ``(paper height − top and bottom margins) × 100 / scale`` points
   of rows, of which the estimate fills only :data:`FILL` (Excel rounds each row to whole
