@@ -20,12 +20,13 @@ from xkxl_intranet.reports.layouts import (
     print_width_for,
     words_print_width,
 )
-from xkxl_intranet.rounds.models import BatchState
+from xkxl_intranet.reports.roster import STANDINGS
 
 from .helpers import embedded_fonts, make_passed, pdf_reader, pdf_text, set_batch_state, set_fields
 
 VIEWS = {"all": ROSTER_COLUMNS, "unreported": UNREPORTED_ROSTER_COLUMNS}
-LABELS = {"state": ReviewState, "mark": ProvinceMark, "standing": BatchState}
+LABELS = {"state": [s.label for s in ReviewState], "mark": [m.label for m in ProvinceMark], "standing": STANDINGS}
+STANDING = next(c for c in UNREPORTED_ROSTER_COLUMNS if c.key == "standing")
 
 
 def widest_code(division: str = "510100") -> str:
@@ -46,8 +47,10 @@ def test_a_code_column_holds_its_code_on_one_line_at_the_print_font_size():
 
 
 def test_a_column_of_states_holds_its_longest_label_whole():
-    for key, states in LABELS.items():
-        assert LONGEST_LABEL[key] == max(len(s.label) for s in states), key
+    """Each piece of a label (「市州初审通过」 and 「（未报送）」 of 「市州初审通过（未报送）」) on one line."""
+    for key, labels in LABELS.items():
+        assert LONGEST_LABEL[key] == max(len(piece) for label in labels for piece in STANDING.pieces(label)), key
+    assert {len(STANDING.pieces(label)) for label in STANDINGS} == {1, 2}
     for name, columns in VIEWS.items():
         for column in columns:
             if column.key in LABELS:

@@ -1,7 +1,8 @@
-"""The province roster 「含未报送」 says where each application stands: 报送情况 the city's batch
-state, 状态 beside it the application's own 市州初审 state (each said once, not 「填报中 · 草稿」
-beside 「草稿」), on the page, in every sheet of its workbook and in its PDF; the default roster
-keeps the official columns."""
+"""The province roster 「含未报送」 says where each application stands: 报送情况 is the application's
+own, not its batch's (a draft in an accepted batch is 「草稿（未报送）」, never 「已受理」): a 市州初审通过
+application is 已报送, 已受理 or 退回修改 with its batch, anything else says its 市州初审 state and
+「（未报送）」; on the page, in every sheet of its workbook and in its PDF. 状态 beside it keeps the
+市州初审 state; the default roster keeps the official columns."""
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from xkxl_intranet.applications.models import Application, ReviewState
 from xkxl_intranet.applications.operations import set_review
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, ROSTER_LISTS, UNREPORTED_ROSTER_COLUMNS
-from xkxl_intranet.reports.roster import build_roster, standing_label
+from xkxl_intranet.reports.roster import STANDINGS, build_roster, standing_label
 from xkxl_intranet.rounds.models import BatchState
 from xkxl_intranet.rounds.state import current_round
 
@@ -41,10 +42,14 @@ def round_data(app):
     return ids
 
 
-# 报送情况 (the city's batch) and 状态 (the application's 市州初审), each the state's own label.
-EXPECTED = {"成都甲平台": "填报中", "成都丙平台": "填报中", "绵阳甲平台": "退回修改", "绵阳乙平台": "退回修改"}
+# 报送情况 (the application's own) and 状态 (its 市州初审 state).
+EXPECTED = {"成都甲平台": "市州初审通过（未报送）", "成都丙平台": "草稿（未报送）", "绵阳甲平台": "退回修改",
+            "绵阳乙平台": "市州不推荐（未报送）"}
 STATES = {"成都甲平台": "市州初审通过", "成都丙平台": "草稿", "绵阳甲平台": "市州初审通过", "绵阳乙平台": "市州不推荐"}
-assert set(EXPECTED.values()) == {BatchState.FILLING.label, BatchState.RETURNED.label}
+# once 绵阳 has reported again and 成都's batch is accepted: the draft stays unreported
+REPORTED = {"成都甲平台": "已受理", "成都丙平台": "草稿（未报送）", "绵阳甲平台": "已报送",
+            "绵阳乙平台": "市州不推荐（未报送）"}
+assert set(EXPECTED.values()) | set(REPORTED.values()) == set(STANDINGS)
 assert set(STATES.values()) == {s.label for s in ReviewState}
 
 
@@ -55,10 +60,14 @@ def _table(ws):
                       for row in ws.iter_rows(min_row=4, values_only=True) if row[0] is not None]
 
 
-def test_the_standing_is_the_batch_states_own_label():
+def test_the_standing_is_the_applications_own():
     for batch in BatchState:
-        assert standing_label(batch.value) == batch.label
-    assert standing_label(None) == "未开始"  # a city without a batch yet
+        sent = batch in (BatchState.REPORTED, BatchState.ACCEPTED, BatchState.RETURNED)
+        assert standing_label("passed", batch.value) == (batch.label if sent else "市州初审通过（未报送）")
+        assert standing_label("draft", batch.value) == "草稿（未报送）"  # never its batch's 已受理
+        assert standing_label("not_recommended", batch.value) == "市州不推荐（未报送）"
+    assert standing_label("passed", None) == "市州初审通过（未报送）"  # a city without a batch yet
+    assert len(set(STANDINGS)) == len(STANDINGS) == 6
 
 
 def test_every_list_with_a_standing_has_the_state_beside_it():
@@ -79,8 +88,6 @@ def test_the_service_gives_the_view_with_unreported_a_standing_column(app, round
         standing = [c.key for c in roster.columns].index("standing") - 1  # values have no 序号
         assert {e.values[1]: e.values[standing] for e in roster.entries} == EXPECTED
         assert {e.values[1]: e.values[standing - 1] for e in roster.entries} == STATES  # 状态
-        for entry in roster.entries:  # the same word is not said twice
-            assert entry.values[standing - 1] not in entry.values[standing], entry.values
         official = build_roster(user("province"), current_round(), "all")
         assert official.columns == ROSTER_COLUMNS and official.entries == ()  # nobody reported yet
         assert all(len(e.values) == len(UNREPORTED_ROSTER_COLUMNS) - 1 for e in roster.entries)
@@ -88,8 +95,7 @@ def test_the_service_gives_the_view_with_unreported_a_standing_column(app, round
     set_batch_state(app, "510100", "accepted")
     with app.app_context():
         roster = build_roster(user("province"), current_round(), "unreported")
-        assert {e.values[1]: e.values[standing] for e in roster.entries} == {
-            "成都甲平台": "已受理", "成都丙平台": "已受理", "绵阳甲平台": "已报送", "绵阳乙平台": "已报送"}
+        assert {e.values[1]: e.values[standing] for e in roster.entries} == REPORTED
         official = build_roster(user("province"), current_round(), "all")
         assert [len(e.values) for e in official.entries] == [len(ROSTER_COLUMNS) - 1] * 2
 
@@ -105,8 +111,8 @@ def test_every_sheet_of_the_unreported_workbook_has_the_column(app, round_data, 
         assert all(row["状态"] == STATES[row["平台名称"]] for row in rows), ws.title
         assert ws.auto_filter.ref.startswith("A3:P")  # one more column than the official O
     assert [r["平台名称"] for r in _table(wb["全部"])[1]] == list(EXPECTED)
-    assert [(r["状态"], r["报送情况"]) for r in _table(wb["未入选"])[1]] == [("市州不推荐", "退回修改")]
-    assert [r["报送情况"] for r in _table(wb["推荐工信部"])[1]] == ["填报中"]
+    assert [(r["状态"], r["报送情况"]) for r in _table(wb["未入选"])[1]] == [("市州不推荐", "市州不推荐（未报送）")]
+    assert [r["报送情况"] for r in _table(wb["推荐工信部"])[1]] == ["市州初审通过（未报送）"]
 
 
 def test_the_default_roster_keeps_the_official_columns(app, round_data, province_client):
@@ -122,19 +128,48 @@ def test_the_default_roster_keeps_the_official_columns(app, round_data, province
     assert "报送情况" not in page and "绵阳甲平台" in page and "成都丙平台" not in page
 
 
+STANDING = next(c for c in UNREPORTED_ROSTER_COLUMNS if c.key == "standing")
+
+
+def _pdf_standings(province_client) -> tuple[dict[str, str], set[str]]:
+    """报送情况 of each platform as the PDF prints it (its pieces after the 状态 beside it), and
+    every word printed."""
+    text = pdf_text(pdf_reader(province_client.get("/reports/roster/unreported.pdf")))
+    lines = [line.split() for line in text.splitlines()]
+    found = {}
+    for platform, state in STATES.items():  # 序号 市（州） 平台名称 … 状态 报送情况
+        row = next(cells for cells in lines if platform in cells)
+        after = row[row.index(state) + 1:]
+        found[platform] = next("".join(after[:n]) for n in (1, 2) if "".join(after[:n]) in STANDINGS)
+        assert "·" not in "".join(row), row
+    return found, {cell for line in lines for cell in line}
+
+
 def test_the_unreported_pdf_prints_the_standing_with_each_word_whole(app, round_data, province_client):
-    reader = pdf_reader(province_client.get("/reports/roster/unreported.pdf"))
-    text = pdf_text(reader)
+    text = pdf_text(pdf_reader(province_client.get("/reports/roster/unreported.pdf")))
     flat = re.sub(r"\s+", "", text)
     assert "全省申报名单（含未报送）" in flat and "报送情况" in flat
-    lines = [line.split() for line in text.splitlines()]
-    for platform, standing in EXPECTED.items():  # 序号 市（州） 平台名称 … 状态 报送情况
-        row = next(cells for cells in lines if platform in cells)
-        assert row[row.index(STATES[platform]) + 1] == standing, row
-        assert "·" not in "".join(row), row
-    cells = {cell for line in lines for cell in line}
-    assert {"市州不推荐", "退回修改", "填报中", "草稿"} <= cells
-    assert not cells & {"市州不", "推荐", "退回修", "改"}, cells
+    standings, cells = _pdf_standings(province_client)
+    assert standings == EXPECTED
+    # each label whole on its line, its note 「（未报送）」 whole on the next
+    assert STANDING.pieces("市州初审通过（未报送）") == ("市州初审通过", "（未报送）")
+    assert {"市州不推荐", "退回修改", "市州初审通过", "草稿", "（未报送）"} <= cells
+    assert not cells & {"市州不", "推荐", "退回修", "改", "（未报", "送）", "（未", "报送）"}, cells
+
+
+def test_a_draft_in_an_accepted_batch_is_not_reported_on_the_page_in_the_workbook_and_pdf(
+        app, round_data, province_client):
+    """The walk: a draft's 报送情况 showed its batch's 已受理."""
+    set_batch_state(app, "510700", "reported")
+    set_batch_state(app, "510100", "accepted")
+    page = province_client.get("/reports/roster/unreported").get_data(as_text=True)
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>")[1], re.S)
+    cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+             for row in rows]
+    assert {c[2]: c[8] for c in cells} == REPORTED
+    wb = workbook(province_client.get("/reports/roster/unreported.xlsx"))
+    assert {r["平台名称"]: r["报送情况"] for r in _table(wb["全部"])[1]} == REPORTED
+    assert _pdf_standings(province_client)[0] == REPORTED
 
 
 def test_the_roster_page_shows_the_standing_in_the_unreported_view(app, round_data, province_client,

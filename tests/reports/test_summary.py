@@ -77,14 +77,16 @@ def test_summary_workbook_matches_the_official_layout_and_prints_on_a4(app, city
     assert _numbered_rows(ws) == [
         (n, f"蜀{n}工业互联网平台", f"四川蜀{n}科技有限公司", f"联系人{n}", f"1380000000{n}") for n in (1, 2, 3)]
     assert ws["A11"].value == "信息公开选项：主动公开"
+    assert ws["C12"].value == "市（州）经济和信息化主管部门（盖章）"
+    assert ws["C14"].value == "填报日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
     assert all(ws.cell(row=r, column=c).border.left.style == "thin"
                for r in range(6, 10) for c in range(1, 6))
-    # print set-up
+    # print set-up: a fixed scale at which the columns fit the width (Excel ignores manual page
+    # breaks in a sheet fitted to the page; tests/reports/test_summary_print.py lays the pages out)
     assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
-    assert ws.print_area == "'附件3'!$A$1:$E$11"
+    assert ws.print_area == "'附件3'!$A$1:$E$14"
     assert ws.print_title_rows == "$6:$6"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
-    assert ws.page_setup.fitToHeight == 0
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and 10 <= ws.page_setup.scale < 100
     assert [ws.column_dimensions[c].width for c in "ABCDE"] == [7, 34, 34, 12, 18]
 
 

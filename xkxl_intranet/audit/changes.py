@@ -31,6 +31,7 @@ KEY_LABELS: dict[str, str] = {
     "confirmed": "经确认超出名额",
     # batches and rounds
     "state": "状态", "receipt": "回执号", "late": "逾期报送", "reason": "原因",
+    "paper_summary_follows": "汇总表纸质版另行报送（未上传当前扫描件）",
     "extension_deadline": "延期至", "disclosure": "信息公开选项", "deadline": "报送截止时间",
     "paper_forms_received_on": "申报书纸质版（一式三份）收到日期",
     "paper_disc_received_on": "电子版光盘收到日期", "paper_summary_received_on": "汇总表纸质版收到日期",

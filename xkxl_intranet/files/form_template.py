@@ -20,13 +20,24 @@ from dataclasses import dataclass
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
-from ..domain.form_layout import Block, Cell, Contents, Heading, PageBreak, Paragraph, Run, Table
+from ..domain.form_layout import (
+    PLEDGE_SIGN,
+    RECOMMENDER_SIGN,
+    Block,
+    Cell,
+    Contents,
+    Heading,
+    PageBreak,
+    Paragraph,
+    Run,
+    Table,
+)
 
 BODY_FONT = "仿宋"
 HEADING_FONTS = {1: "黑体", 2: "楷体", 3: "仿宋", 4: "仿宋"}
@@ -41,6 +52,11 @@ LABEL_SHADE = "EDEFF2"
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(21), Cm(29.7), Cm(2.5)
 TEXT_WIDTH, TEXT_HEIGHT = Emu(PAGE_WIDTH - 2 * MARGIN), Emu(PAGE_HEIGHT - 2 * MARGIN)
 TOC_HINT = "（页码为预估：填写完成后请右键单击目录，选“更新域”→“更新整个目录”）"  # one line
+# The rows where a seal is pressed (真实性承诺: 法定代表人签章 and 公章; 推荐单位: 推荐单位公章)
+# are at least as tall as their text (the signature line last) and SEAL_SPACE of blank under it,
+# and never split across two pages. The blank template's 表一 and these rows still share a page.
+SIGNED_LINES = (PLEDGE_SIGN, RECOMMENDER_SIGN)
+SEAL_SPACE = Cm(4)
 
 
 def _east_asian(element, font: str) -> None:
@@ -131,7 +147,17 @@ def _table(document, block: Table) -> None:
             c += cell.colspan
     if block.widths:
         _widths(table, block.widths)
+    for row, tr in zip(block.rows, table.rows, strict=True):
+        height = _sealed_row_height(block, row)
+        if height:
+            _keep_tall(tr, height)
     document.add_paragraph()
+
+
+def _keep_tall(row, height: float) -> None:
+    """At least ``height`` points tall (``w:trHeight`` ``hRule="atLeast"``), on one page."""
+    row.height, row.height_rule = Pt(height), WD_ROW_HEIGHT_RULE.AT_LEAST
+    row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))  # before w:trHeight
 
 
 def _widths(table, widths: Sequence[float]) -> None:
@@ -291,6 +317,11 @@ class _Pages:
             self.room(size.pt * LINE_SPACING)
             self.used += size.pt * LINE_SPACING
 
+    def whole(self, points: float) -> None:
+        """A block of ``points`` that does not split (a row that cannot break across pages)."""
+        self.room(points)
+        self.used += points
+
     def next(self) -> None:
         self.page, self.used = self.page + 1, 0.0
 
@@ -302,15 +333,31 @@ def _lay_paragraph(pages: _Pages, block: Paragraph) -> None:
     pages.lines(_lines(block.text, size, width), size, COVER_SPACE.pt if cover else 0.0)
 
 
-def _lay_table(pages: _Pages, block: Table) -> None:
+def _row_lines(block: Table, row: Sequence[Cell]) -> int:
+    """The lines of the row's tallest cell (a cell spanning rows shares its lines among them)."""
     widths = [Cm(w).pt for w in block.widths] or [TEXT_WIDTH.pt / block.columns] * block.columns
+    column, tallest = 0, 1
+    for cell in row:
+        width = sum(widths[column:column + cell.colspan]) - CELL_PADDING.pt
+        tallest = max(tallest, math.ceil(_lines(cell.text, TABLE_SIZE, width) / cell.rowspan))
+        column += cell.colspan
+    return tallest
+
+
+def _sealed_row_height(block: Table, row: Sequence[Cell]) -> float | None:
+    """The least height (points) of a row where a seal is pressed; None for any other row."""
+    if not any(line in cell.text for cell in row for line in SIGNED_LINES):
+        return None
+    return _row_lines(block, row) * TABLE_SIZE.pt * LINE_SPACING + SEAL_SPACE.pt
+
+
+def _lay_table(pages: _Pages, block: Table) -> None:
     for row in block.rows:
-        column, tallest = 0, 1
-        for cell in row:
-            width = sum(widths[column:column + cell.colspan]) - CELL_PADDING.pt
-            tallest = max(tallest, math.ceil(_lines(cell.text, TABLE_SIZE, width) / cell.rowspan))
-            column += cell.colspan
-        pages.lines(tallest, TABLE_SIZE)
+        sealed = _sealed_row_height(block, row)
+        if sealed:
+            pages.whole(sealed)
+        else:
+            pages.lines(_row_lines(block, row), TABLE_SIZE)
     pages.lines(1, BODY_SIZE)  # the empty paragraph after a table
 
 
@@ -334,9 +381,17 @@ def estimated_pages(blocks: Sequence[Block], entry_count: int) -> dict[int, int]
                 pages.lines(entry_count, TOC_SIZE)
                 pages.lines(1, NOTE_SIZE)
             case PageBreak():
-                pages.lines(1, BODY_SIZE)
+                if not _follows_table(blocks, index):
+                    pages.lines(1, BODY_SIZE)
                 pages.next()
     return found
+
+
+def _follows_table(blocks: Sequence[Block], index: int) -> bool:
+    """The block before ``index`` is a table: a page break then goes into the empty paragraph
+    that follows every table, not into a paragraph of its own (which, at the foot of a full
+    page, would be pushed to the next one and leave it blank)."""
+    return index > 0 and isinstance(blocks[index - 1], Table)
 
 
 def form_docx(blocks: Iterable[Block]) -> bytes:
@@ -362,7 +417,8 @@ def form_docx(blocks: Iterable[Block]) -> bytes:
             case Contents():
                 _contents(document, block, [e for e in entries.values() if e.level <= block.levels])
             case PageBreak():
-                document.add_page_break()
+                (document.paragraphs[-1] if _follows_table(blocks, index) else document.add_paragraph()
+                 ).add_run().add_break(WD_BREAK.PAGE)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

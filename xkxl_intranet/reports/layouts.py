@@ -24,6 +24,14 @@ from ..domain.parsing import format_field
 
 SUMMARY_HEADERS = ("序号", "工业互联网平台名称", "依托企业", "联系人", "联系方式（手机）")
 DEFAULT_DISCLOSURE = "主动公开"
+# The foot of the sheet, under the table: the disclosure line, then the bureau's name again with
+# blank room for its seal and the day, written by hand when the sheet is stamped. The notice
+# prints 「（盖章）」 by the name at the head; the seal goes at the foot, as on any official form,
+# where the room is kept with the table's last row (a page never holds the foot alone).
+SEAL_LINE = "市（州）经济和信息化主管部门（盖章）"
+DATE_LINE = "填报日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
+# The blank square left for the seal: 4 cm asked for, 45 mm leaves a margin round it.
+SEAL_SPACE_MM = 45
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,18 @@ class Summary:
     @property
     def disclosure_line(self) -> str:
         return f"信息公开选项：{self.disclosure or DEFAULT_DISCLOSURE}"
+
+    @property
+    def seal_line(self) -> str:
+        return SEAL_LINE
+
+    @property
+    def date_line(self) -> str:
+        return DATE_LINE
+
+    @property
+    def seal_space_mm(self) -> int:
+        return SEAL_SPACE_MM
 
     @property
     def file_stem(self) -> str:
@@ -169,11 +189,22 @@ class Column:
     width: float  # Excel column width (characters)
     print_width: float  # share of the printed page width, in percent
     field: Field | None = None  # the declared field of a figure column
-    keep_whole: bool = False  # short fixed words (状态, 省厅标记): printed on one line, never cut
+    # Short fixed words (状态, 省厅标记, 报送情况): printed on one line, never cut; a bracketed
+    # note after them (「草稿（未报送）」) may go to a line of its own, whole too.
+    keep_whole: bool = False
 
     @property
     def is_number(self) -> bool:
         return self.kind in ("int", "money", "percent")
+
+    def pieces(self, value: Any) -> tuple[str, ...]:
+        """The parts of a cell printed each on one line: a kept-whole label and its bracketed
+        note; any other cell in one piece (which may wrap)."""
+        text = self.text(value)
+        if not self.keep_whole or "（" not in text[1:]:
+            return (text,)
+        at = text.index("（", 1)
+        return text[:at], text[at:]
 
     def text(self, value: Any) -> str:
         """The value as printed: a figure through the one formatter, with thousands separators
@@ -199,9 +230,10 @@ def _names_take_the_rest(columns: tuple[Column, ...]) -> tuple[Column, ...]:
     return tuple(replace(c, print_width=share) if c.key in NAME_KEYS else c for c in columns)
 
 
-# The longest label each column of states prints (tests/reports check them against the enums):
-# 状态 「市州初审通过」, 省厅标记 「列入省级培育名单」, 报送情况 「退回修改」.
-LONGEST_LABEL = {"state": 6, "mark": 8, "standing": 4}
+# The longest line each column of states prints (tests/reports check them against the enums and
+# reports.roster.STANDINGS): 状态 「市州初审通过」, 省厅标记 「列入省级培育名单」, 报送情况
+# 「市州初审通过」 of 「市州初审通过（未报送）」 (its note on a line of its own).
+LONGEST_LABEL = {"state": 6, "mark": 8, "standing": 6}
 
 ROSTER_COLUMNS: tuple[Column, ...] = _names_take_the_rest((
     Column("number", "序号", "seq", 6, 3.5),
@@ -223,11 +255,11 @@ ROSTER_COLUMNS: tuple[Column, ...] = _names_take_the_rest((
 ))
 assert abs(sum(c.print_width for c in ROSTER_COLUMNS) - 100) < 0.01
 
-# 报送情况, only in the views 「含未报送」: the city's batch state (「填报中」, 「已报送」 …). The
-# application's own 市州初审 state (草稿, 市州不推荐) is the 状态 beside it, so it is not said twice.
-# The columns of states get the width their longest label needs, the city and contact a little less
-# than in the official layout.
-STANDING_COLUMN = Column("standing", "报送情况", "text", 10, words_print_width(LONGEST_LABEL["standing"]),
+# 报送情况, only in the views 「含未报送」: each application's own (reports.roster.standing_label):
+# 已报送, 已受理 or 退回修改 with its batch when it went to the province, else its 市州初审 state
+# and 「（未报送）」. The columns of states get the width their longest line needs, the city and
+# contact a little less than in the official layout.
+STANDING_COLUMN = Column("standing", "报送情况", "text", 22, words_print_width(LONGEST_LABEL["standing"]),
                          keep_whole=True)
 _UNREPORTED_PRINT_WIDTHS = {"city": 5.5, "contact_name": 4,
                             "state": words_print_width(LONGEST_LABEL["state"]),

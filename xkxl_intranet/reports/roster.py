@@ -42,15 +42,30 @@ def mark_label(mark: str | None) -> str:
     return ProvinceMark(mark).label if mark else ""
 
 
-def standing_label(batch_state: str | None) -> str:
-    """报送情况: the city's batch state as the states' own label (no batch yet: 未开始). The
-    application's 市州初审 state is not repeated here: the 状态 column beside it shows it."""
-    return BatchState(batch_state).label if batch_state else BatchState.NOT_STARTED.label
+# 报送情况 of an application that went to the province: its batch's state. Only a 市州初审通过
+# application goes with its city's batch; it is reported (已报送), accepted (已受理) or back with
+# the city (退回修改) as the batch is.
+SENT_WITH_BATCH = (BatchState.REPORTED, BatchState.ACCEPTED, BatchState.RETURNED)
+NOT_REPORTED = "（未报送）"
+# Every 报送情况 the roster prints: what was not reported says its own 市州初审 state and so.
+STANDINGS = (*(f"{state.label}{NOT_REPORTED}" for state in ReviewState),
+             *(batch.label for batch in SENT_WITH_BATCH))
+
+
+def standing_label(review_state: str | None, batch_state: str | None) -> str:
+    """报送情况 of one application, not of its batch: a draft or an application the city does
+    not recommend is never reported, whatever its batch (「草稿（未报送）」 in an accepted batch, not
+    「已受理」), and a 初审通过 application is reported only once its batch is (「市州初审通过（未报送）」
+    while the city is still filling in)."""
+    batch = BatchState(batch_state) if batch_state else BatchState.NOT_STARTED
+    if review_state == ReviewState.PASSED and batch in SENT_WITH_BATCH:
+        return batch.label
+    return f"{state_label(review_state)}{NOT_REPORTED}"
 
 
 def _roster_statement(round_: Round, roster_list: RosterList):
     """The printed columns of the list's applications, one row each, in 附件3 order; the view
-    「含未报送」 adds the city's batch state at the end."""
+    「含未报送」 adds the city's batch state at the end (for each application's 报送情况)."""
     figures = [getattr(Application, key) for key in ROSTER_KEY_FIELDS]
     stmt = (select(Application.province_mark, City.name, Application.platform_name,
                    Application.enterprise_name, Application.credit_code, Application.contact_name,
@@ -80,7 +95,7 @@ def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterE
     figure_count = len(ROSTER_KEY_FIELDS)
     entries = []
     for mark_value, city, platform, enterprise, code, contact, mobile, state, *rest in db.session.execute(stmt):
-        standing = standing_label(rest[figure_count]) if roster_list.include_unreported else None
+        standing = standing_label(state, rest[figure_count]) if roster_list.include_unreported else None
         values = (city, platform or "", enterprise or "", code or "", contact or "", mobile or "",
                   state_label(state), mark_label(mark_value), *rest[:figure_count], standing)
         entries.append(RosterEntry(mark_value, in_column_order(values)))

@@ -53,7 +53,8 @@ def printed_summary(round_: Round, city: City) -> Summary:
 
 def fingerprint(summary: Summary) -> str:
     """SHA-256 of what the sheet prints, cell by cell (not the record ids: the same text is
-    the same sheet)."""
+    the same sheet). The foot's seal line and blank 填报日期 are the same on every sheet and are
+    left out: a scan stamped before they were printed shows the same rows, so it is not stale."""
     printed = {"title": summary.title, "department": summary.department_line,
                "contact": summary.contact_line, "phone": summary.phone_line,
                "disclosure": summary.disclosure_line, "headers": list(SUMMARY_HEADERS),

@@ -72,7 +72,8 @@ def summary_locked(round_: Round, city: City) -> bool:
 
 
 def summary_pdf(summary: Summary) -> bytes:
-    """The 附件3 as the notice prints it: A4 portrait, the table header on every page."""
+    """The 附件3 as the notice prints it: A4 portrait, the table header on every page, the foot
+    (disclosure, seal, date) kept with the last row."""
     return print_pdf("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
 
 

@@ -17,6 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..domain.indicators import Kind
@@ -45,6 +46,7 @@ from .layouts import (
     row_hint,
     template_rows,
 )
+from .paging import A4_WIDTH_PT, fitting_scale, manual_breaks, page_capacity
 
 FONT_NAME = "宋体"
 THIN = Side(style="thin", color="000000")
@@ -113,10 +115,47 @@ def merged_line(ws: Worksheet, row: int, last_column: int, value: str, *, font=B
 # ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
 
 SUMMARY_WIDTHS = (7, 34, 34, 12, 18)
+SUMMARY_MARGIN_INCHES = 0.6  # left and right
+SUMMARY_ROW_PT = 30
+SUMMARY_LINE_PT = 24
+SUMMARY_GAP_PT = 12
+SEAL_COLUMN = 3  # the name, the room for the seal and the date from 依托企业 to the right edge
+
+
+def _summary_foot(ws: Worksheet, row: int, summary: Summary) -> int:
+    """Under the table: the disclosure line, then the bureau's name, the room for its seal
+    (SEAL_SPACE_MM tall) and the date, on the right. Returns the last row."""
+    last = len(SUMMARY_HEADERS)
+    ws.row_dimensions[row].height = SUMMARY_GAP_PT
+    merged_line(ws, row + 1, last, summary.disclosure_line, height=SUMMARY_LINE_PT)
+    seal_rows = (summary.seal_line, None, summary.date_line)
+    for offset, text in enumerate(seal_rows, start=row + 2):
+        ws.merge_cells(start_row=offset, start_column=SEAL_COLUMN, end_row=offset, end_column=last)
+        if text:
+            cell = put(ws, offset, SEAL_COLUMN, text)
+            cell.font, cell.alignment = BODY, LEFT
+        ws.row_dimensions[offset].height = (SUMMARY_LINE_PT if text
+                                            else round(summary.seal_space_mm * 72 / 25.4, 1))
+    return row + 1 + len(seal_rows)
+
+
+def _summary_pages(ws: Worksheet, header_row: int, last_data_row: int, last_row: int) -> None:
+    """Print at a fixed scale with a manual break at the end of every page (reports/paging.py):
+    the foot is kept with the table's last row, never alone on the last page."""
+    printable_width = A4_WIDTH_PT - 2 * SUMMARY_MARGIN_INCHES * 72
+    scale = fitting_scale(SUMMARY_WIDTHS, printable_width)
+    ws.sheet_properties.pageSetUpPr.fitToPage = False  # Excel ignores manual breaks when fitting
+    ws.page_setup.scale = scale
+    heights = [ws.row_dimensions[r].height for r in range(1, last_row + 1)]
+    capacity = page_capacity(scale, ws.page_margins.top, ws.page_margins.bottom)
+    for row in manual_breaks(heights, capacity, repeated=ws.row_dimensions[header_row].height,
+                             earliest_end=header_row + 1, keep_from=last_data_row):
+        ws.row_breaks.append(Break(id=row))
 
 
 def summary_workbook(summary: Summary) -> bytes:
-    """The city's 附件3 as the notice prints it, A4 portrait."""
+    """The city's 附件3 as the notice prints it, A4 portrait, its foot (disclosure, seal, date)
+    on the page of its last row."""
     wb = Workbook()
     ws = wb.active
     ws.title = "附件3"
@@ -125,9 +164,9 @@ def summary_workbook(summary: Summary) -> bytes:
         ws.column_dimensions[get_column_letter(index)].width = width
 
     put(ws, 1, 1, "附件3").font = Font(name="黑体", size=12)
+    ws.row_dimensions[1].height = 20
     merged_line(ws, 2, last, summary.title, font=TITLE, alignment=CENTER, height=42)
-    # The department line stays tall: room for the bureau's seal beside it.
-    merged_line(ws, 3, last, summary.department_line, height=48)
+    merged_line(ws, 3, last, summary.department_line, height=SUMMARY_LINE_PT)
     merged_line(ws, 4, last, summary.contact_line, height=22)
     merged_line(ws, 5, last, summary.phone_line, height=22)
 
@@ -135,7 +174,7 @@ def summary_workbook(summary: Summary) -> bytes:
     for column, heading in enumerate(SUMMARY_HEADERS, start=1):
         cell = put(ws, header_row, column, heading)
         cell.font, cell.alignment, cell.border = BOLD, CENTER, BORDER
-    ws.row_dimensions[header_row].height = 30
+    ws.row_dimensions[header_row].height = SUMMARY_ROW_PT
 
     row = header_row
     for entry in summary.rows:
@@ -146,7 +185,7 @@ def summary_workbook(summary: Summary) -> bytes:
             cell.alignment = CENTER if column in (1, 4, 5) else LEFT
             if column == 5:
                 cell.number_format = "@"
-        ws.row_dimensions[row].height = 30
+        ws.row_dimensions[row].height = SUMMARY_ROW_PT
     if not summary.rows:
         row += 1
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
@@ -154,13 +193,13 @@ def summary_workbook(summary: Summary) -> bytes:
         cell.font, cell.alignment = BODY, CENTER
         for column in range(1, last + 1):
             ws.cell(row=row, column=column).border = BORDER
-        ws.row_dimensions[row].height = 30
+        ws.row_dimensions[row].height = SUMMARY_ROW_PT
 
-    row += 2
-    merged_line(ws, row, last, summary.disclosure_line, height=24)
-    print_setup(ws, landscape=False, area=f"A1:{get_column_letter(last)}{row}",
+    last_row = _summary_foot(ws, row + 1, summary)
+    print_setup(ws, landscape=False, area=f"A1:{get_column_letter(last)}{last_row}",
                  title_rows=f"{header_row}:{header_row}")
-    ws.page_margins.left = ws.page_margins.right = 0.6
+    ws.page_margins.left = ws.page_margins.right = SUMMARY_MARGIN_INCHES
+    _summary_pages(ws, header_row, row, last_row)
     return save_workbook(wb)
 
 

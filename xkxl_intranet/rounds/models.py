@@ -164,7 +164,21 @@ class Receipt(db.Model):
     # The applications and files as reported; the digest makes later tampering visible.
     content: Mapped[dict] = mapped_column(JSON)
     content_sha256: Mapped[str] = mapped_column(String(64))
+    # The clerk's 「纸质版另行报送」: reported without a current stamped 附件3 scan (none, or one
+    # made for a sheet that prints differently now), the stamped paper copy to follow. None on a
+    # receipt made before the choice was kept.
+    paper_summary_follows: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     city = relationship("City", lazy="joined")
     round = relationship("Round", lazy="joined")
     created_by = relationship("User", lazy="joined")
+
+    @property
+    def records_summary_scan(self) -> bool:
+        """The receipt says which 附件3 scan was reported (receipts made before did not)."""
+        return "summary_scan" in (self.content or {})
+
+    @property
+    def summary_scan(self) -> dict | None:
+        """The stamped 附件3 scan reported with the batch: name, size, sha256 (None: none)."""
+        return (self.content or {}).get("summary_scan")

@@ -125,11 +125,16 @@ def readiness(round_: Round, city: City) -> Readiness:
                      _summary_scan_missing(round_.id, city.id), scan_is_stale(round_, city))
 
 
-def _summary_scan_missing(round_id: int, city_id: int) -> bool:
-    scan = db.session.scalar(select(StoredFile.id).where(
+def _summary_scan_query(round_id: int, city_id: int, what):
+    """The city's stamped 附件3 scan now (one current file: a new upload supersedes the old)."""
+    return (select(what).where(
         StoredFile.round_id == round_id, StoredFile.city_id == city_id,
-        StoredFile.category == SUMMARY_SCAN.key, StoredFile.superseded_at.is_(None)).limit(1))
-    return scan is None
+        StoredFile.category == SUMMARY_SCAN.key, StoredFile.superseded_at.is_(None))
+        .order_by(StoredFile.uploaded_at.desc(), StoredFile.id.desc()).limit(1))
+
+
+def _summary_scan_missing(round_id: int, city_id: int) -> bool:
+    return db.session.scalar(_summary_scan_query(round_id, city_id, StoredFile.id)) is None
 
 
 CONTACT_WHERE = "请在“报表 → 推荐信息汇总表”中填写"
@@ -213,7 +218,15 @@ def reminder(round_: Round, city: City) -> list[str] | None:
 
 # ---- reporting --------------------------------------------------------------------------------
 
-def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime) -> dict:
+def _scan_content(scan: StoredFile | None) -> dict | None:
+    if scan is None:
+        return None
+    return {"category": SUMMARY_SCAN.label, "name": scan.original_name, "size": scan.size, "sha256": scan.sha256,
+            "uploaded_at": scan.uploaded_at.isoformat(timespec="seconds")}
+
+
+def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime, *,
+                     paper_summary_follows: bool) -> dict:
     return {
         "round": round_.title, "notice_number": round_.notice_number, "city": city.name,
         "city_code": city.code, "reported_at": at.isoformat(timespec="seconds"),
@@ -221,6 +234,8 @@ def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime) 
         "contact_name": city.contact_name, "contact_phone": city.contact_phone,
         "summary_scan_missing": ready.summary_scan_missing,
         **({"summary_scan_stale": True} if ready.summary_scan_stale else {}),
+        "summary_scan": _scan_content(db.session.scalar(_summary_scan_query(round_.id, city.id, StoredFile))),
+        "paper_summary_follows": paper_summary_follows,
         "applications": [
             {"position": a.position, "enterprise_name": a.enterprise_name, "platform_name": a.platform_name,
              "credit_code": a.credit_code, "contact_name": a.contact_name, "contact_mobile": a.contact_mobile,
@@ -249,6 +264,9 @@ def report(user, round_: Round, city: City, *, scan_missing_acknowledged: bool =
         raise Refused(SCAN_NOT_ACKNOWLEDGED)
     if ready.summary_scan_stale and not scan_missing_acknowledged:
         raise Refused(f"{STALE_SCAN_MESSAGE}，或勾选“已知悉：扫描件与当前汇总表不一致，纸质版另行报送”后再报送。")
+    # The acknowledgement is asked for only when there is no current scan: it is the choice to
+    # send the stamped 附件3 on paper instead.
+    paper_summary_follows = ready.summary_scan_missing or ready.summary_scan_stale
     at = now()
     batch = batch_for_write(round_.id, city.id)
     before = {"state": batch.state_enum.label}
@@ -257,18 +275,18 @@ def report(user, round_: Round, city: City, *, scan_missing_acknowledged: bool =
     batch.reported_at = at
     batch.reported_by_id = user.id
     batch.is_late = ready.window.late
-    content = _receipt_content(round_, city, ready, at)
+    content = _receipt_content(round_, city, ready, at, paper_summary_follows=paper_summary_follows)
     receipt = Receipt(number=f"HZ{round_.year}-{city.code}-{batch.report_count:02d}", batch_id=batch.id,
                       round_id=round_.id, city_id=city.id, created_at=at, created_by_id=user.id,
                       is_late=ready.window.late, deadline=ready.window.deadline, content=content,
-                      content_sha256=content_digest(content))
+                      content_sha256=content_digest(content), paper_summary_follows=paper_summary_follows)
     db.session.add(receipt)
     db.session.flush()
     record("batch.reported", user=user, object_type="batch", object_id=batch.id, city_id=city.id,
            summary=f"{city.name}报送{len(ready.applications)}份申报，回执号 {receipt.number}"
                    + ("（逾期，按延期报送）" if ready.window.late else ""),
            before=before, after={"state": BatchState.REPORTED.label, "receipt": receipt.number,
-                                 "late": ready.window.late})
+                                 "late": ready.window.late, "paper_summary_follows": paper_summary_follows})
     return receipt
 
 
