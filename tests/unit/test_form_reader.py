@@ -314,6 +314,11 @@ def test_a_docx_contents_counts_its_entries_whose_headings_the_body_has():
     assert {level for _, level in entries} == {1, 2, 3}
     # styled toc 3, but 「1. 平台概述」 leads nowhere and 附件1 is an annex: two levels
     assert read_form(DocumentText(tuple(lines), toc_entries=entries)).structure.toc_levels == 2
+    # headings numbered by a Word multilevel list: the number is in the entry, not in the heading's text
+    numbered = ["目  录", "一、企业概况\t3", "（一）基本情况\t3", "1. 股权结构\t4", "二、平台概况\t5"]
+    body = ["企业概况", "基本情况", "正文。", "股权结构", "平台概况"]
+    listed = read_form(DocumentText((*numbered, *body), toc_entries=((1, 1), (2, 2), (3, 3), (4, 1))))
+    assert listed.structure.toc_levels == 3
     # a 目录 field never updated: the body's headings, 附件 headings left out
     body = [*form_lines({}, contents=False), "附件1 工业设备清单"]
     headings = ((body.index("一、申报企业基本信息"), 1), (body.index("（1）工业互联网平台基本信息"), 2),

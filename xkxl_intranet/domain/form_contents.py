@@ -8,8 +8,9 @@ What a 目录 can claim and what is counted instead:
   headings that start with 附件 or 附表 never count.
 - Only what the body has counts. A 目录 typed by hand, left from another document, or with entries
   styled toc 3 that lead nowhere claims levels the body lacks: an entry counts only where its
-  heading stands in the body, i.e. a line after the 目录 that reads as the entry without its leader
-  and page number. When the body was not read to its end (a PDF is read only up to the figures, a
+  heading stands in the body, i.e. a line after the 目录 that reads as the entry without its leader,
+  page number and heading number (Word's multilevel lists print 「1.1」 in the entry, not in the
+  heading's text). When the body was not read to its end (a PDF is read only up to the figures, a
   long one only to its page limit), the entries after the last one found count as the 目录 shows
   them: the body that would hold them was not read.
 - An entry's level:
@@ -73,13 +74,21 @@ def is_annex(text: str) -> bool:
     return bool(_ANNEX.match(unicodedata.normalize("NFKC", text).replace(EMPHASIS, "")))
 
 
+# A heading's number: Word's multilevel lists print it in the 目录's entry but keep it out of the
+# heading's text, so titles are compared without it.
+_HEADING_NUMBER = re.compile(rf"^(?:\d+(?:\.\d+)*[.、]?|第[{_CN_NUMBERS}\d]+[章节部分篇][、.]?|[{_CN_NUMBERS}]+[、.]"
+                             rf"|\([{_CN_NUMBERS}\d]+\))")
+
+
 def _squashed(text: str) -> str:
-    return re.sub(rf"[\s*＊{EMPHASIS}]+", "", unicodedata.normalize("NFKC", text)).casefold()
+    """A title as compared: no spaces, stars or number before it."""
+    squashed = re.sub(rf"[\s*{EMPHASIS}]+", "", unicodedata.normalize("NFKC", text)).casefold()
+    return _HEADING_NUMBER.sub("", squashed, count=1)
 
 
 def entry_title(entry: str) -> str:
-    """A 目录 entry's title as compared with the body's lines: without its leader and page number,
-    squashed."""
+    """A 目录 entry's title as compared with the body's lines: without its leader, page number
+    and heading number, squashed."""
     return _squashed(_PAGE_NUMBER.sub("", entry))
 
 
