@@ -82,7 +82,7 @@ def test_the_nine_character_organisation_code_the_form_asks_for_agrees_with_the_
     assert other[:8] != code[8:16]
     [warning] = document_findings(_reading(texts_for(values) | {"credit_code": other}), values)
     assert warning.rule == "document:credit_code"
-    assert f"申报书中为 {other}（申报书中为9位组织机构代码，应与统一社会信用代码第9-17位“{code[8:17]}”相同" in warning.message
+    assert f"申报书中为 {other}（9位组织机构代码，应与统一社会信用代码第9-17位“{code[8:17]}”相同" in warning.message
     assert f"其校验位应为“{check}”，当前为“{other[8]}”" in warning.message
 
 

@@ -121,7 +121,7 @@ def _code_note(document: Any, saved: Any) -> str:
     code, credit = normalize_code(document), normalize_code(saved)
     if len(code) != ORG_CODE_LENGTH:
         return ""
-    note = "（申报书中为9位组织机构代码"
+    note = "（9位组织机构代码"
     if len(credit) == CREDIT_CODE_LENGTH:
         note += f"，应与统一社会信用代码第9-17位“{credit[8:17]}”相同"
     body = code[:8]

@@ -140,8 +140,6 @@ class FormReading:
 
 # ---------------------------------------------------------------- headings and regions
 
-
-
 def _number_pattern(spec: HeadingSpec) -> str:
     if spec.level == 1:
         return rf"{spec.number}\s*[、.．]"
