@@ -1,9 +1,10 @@
 """A 申报书's ticks and 目录 as enterprises' office suites write them, read back from documents made
 here: .docx files with Word's inserted symbols (``w:sym``), runs set in Wingdings, bold or
-underlined answers; PDFs whose ticks are Wingdings glyphs mapped to private-use code points (a
-small TrueType font named Wingdings, made here with fontTools, embedded by WeasyPrint as Word
-embeds the real one: subset, with a ToUnicode map to U+F0xx and the font's name beside it), bold
-and underlined answers, and 目录s indented by level."""
+underlined answers; PDFs whose ticks are Wingdings glyphs mapped to private-use code points, bold
+and underlined answers, and 目录s indented by level. The PDFs' Wingdings is a small TrueType font
+of that name made here with fontTools (which WeasyPrint depends on), so that WeasyPrint embeds it
+as Word embeds the real one: a subset whose ToUnicode maps each glyph to U+F0xx, with the font's
+name beside it, which is what PDFium hands the reader."""
 from __future__ import annotations
 
 import io
