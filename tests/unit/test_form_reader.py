@@ -301,6 +301,14 @@ def test_a_pdfs_contents_levels_are_its_indentation():
     lefts = [left for _, left in contents] + [72.0] * len(body)
     structure = read_form(DocumentText(tuple(lines), lefts=tuple(lefts))).structure
     assert (structure.toc, structure.toc_levels) == (True, 3)
+    # a running header ending in the page number, centred: on every page, no entry and no level
+    header = "2022年跨行业跨领域工业互联网平台申报书"
+    two = [text for text, _ in contents if text[:2] != "股权"] + [f"{header} 2"]
+    body_pages = [line for page, heading in enumerate(("企业概况", "基本情况", "经营情况", "平台概况"), start=3)
+                  for line in (f"{header} {page}", heading, "正文。")]
+    lefts = [250.0] + [72.0 if text[:2] in "企业平台" else 93.0 for text in two[1:-1]] + [200.0]
+    headed = read_form(DocumentText((*two, *body_pages), lefts=(*lefts, *[72.0] * len(body_pages))))
+    assert headed.structure.toc_levels == 2
     flat = read_form(DocumentText(tuple(lines), lefts=(72.0,) * len(lines))).structure
     assert (flat.toc, flat.toc_levels) == (True, 0)  # no numbers and no indentation: no level known
 

@@ -12,7 +12,8 @@ What a 目录 can claim and what is counted instead:
   page number and heading number (Word's multilevel lists print 「1.1」 in the entry, not in the
   heading's text). When the body was not read to its end (a PDF is read only up to the figures, a
   long one only to its page limit), the entries after the last one found count as the 目录 shows
-  them: the body that would hold them was not read.
+  them: the body that would hold them was not read. A line of the 目录 page that the body repeats
+  page after page (a running header ending in its page number) is no entry.
 - An entry's level:
   - .docx whose 目录 is made of entry paragraphs (styles toc 1 … toc 9, as Word's and WPS's 目录
     write them): the style's number. Word makes entry N from a heading N or an outline level N, or
@@ -22,7 +23,7 @@ What a 目录 can claim and what is counted instead:
     the body's own headings (heading N styles, outline levels) up to the field's \\o "1-N", 附件
     headings left out.
   - A 目录 printed as text (a PDF; a .docx typed by hand): the lines after the line 目录 that end
-    in a page number. A PDF knows only where text is drawn, and every office suite indents a 目录's
+    in a page number, up to the body (the first line that is an entry's title again). A PDF knows only where text is drawn, and every office suite indents a 目录's
     levels, so there an entry's level is its indentation: entries starting within
     :data:`INDENT_SNAP` points of one another are one level. Where every entry starts at one place
     (a flat list, or a .docx's lines, which carry no position), the kind of number it starts with
@@ -47,6 +48,7 @@ _CN_NUMBERS = "一二三四五六七八九十"
 _PAGE_NUMBER = re.compile(r"[\t .…·_\-－—]*\d{1,3}\s*$")
 _ANNEX = re.compile(r"^\s*附\s*[件表]")
 _MIN_PREFIX = 6  # characters: a heading line and an entry agree on at least this much when one is cut
+RUNNING = 3  # a 目录 line the body repeats this often is a running header or footer, no entry
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,26 @@ def _indent_levels(lefts: Sequence[float]) -> list[int] | None:
     return [max(i for i, start in enumerate(starts) if left >= start - 0.01) for left in lefts]
 
 
+def _entry_lines(lines: Sequence[str], first: int, body_start: int) -> list[int]:
+    """The 目录's entry lines from ``first``: lines ending in a page number, up to the body (the
+    first line that is the title of an entry already seen, or ``body_start``)."""
+    numbers: list[int] = []
+    titles: set[str] = set()
+    for index in range(first, body_start):
+        line = lines[index]
+        if TOC_ENTRY.fullmatch(line.strip()):
+            numbers.append(index)
+            titles.add(entry_title(line))
+        elif titles and _squashed(line) in titles:
+            break
+    return numbers
+
+
 def text_entries(lines: Sequence[str], lefts: Sequence[float], body_start: int) -> tuple[bool, list[Entry]]:
     """A 目录 printed as text: whether the line 目录 stands before ``body_start``, and its entries."""
     for index, line in enumerate(lines[:min(MAX_CONTENTS_LINE, body_start)]):
         if re.sub(r"\s+", "", line) in ("目录", "目次"):
-            numbers = [i for i in range(index + 1, body_start) if TOC_ENTRY.fullmatch(lines[i].strip())]
+            numbers = _entry_lines(lines, index + 1, body_start)
             indents = _indent_levels([lefts[i] for i in numbers]) if len(lefts) == len(lines) else None
             levels = indents or [numbering_class(lines[i]) for i in numbers]
             return True, [Entry(i, level, entry_title(lines[i])) for i, level in zip(numbers, levels, strict=True)]
@@ -121,13 +138,20 @@ def _in_body(title: str, body: set[str], prefixes: Sequence[str]) -> bool:
         line.startswith(title) or (len(line) >= _MIN_PREFIX and title.startswith(line)) for line in prefixes)
 
 
+def _running(title: str, body_lines: Sequence[str]) -> bool:
+    """Whether ``title`` is a page's running header or footer (「…申报书 2」 ends like an entry):
+    the body has it, with a page number or without, on :data:`RUNNING` lines or more."""
+    pattern = re.compile(re.escape(title) + r"\d{0,3}")
+    return sum(1 for line in body_lines if pattern.fullmatch(line)) >= RUNNING
+
+
 def counted_levels(lines: Sequence[str], entries: Sequence[Entry], *, read_to_end: bool) -> int:
     """How many levels of the 目录's ``entries`` the body has (see the module's docstring)."""
-    entries = [e for e in entries if e.level is not None and e.title and not is_annex(e.title)]
     if not entries:
         return 0
-    last_entry = max(e.line for e in entries)
-    body_lines = [_squashed(line) for line in lines[last_entry + 1:]]
+    body_lines = [_squashed(line) for line in lines[max(e.line for e in entries) + 1:]]
+    entries = [e for e in entries if e.level is not None and e.title and not is_annex(e.title)
+               and not _running(e.title, body_lines)]
     body = {line for line in body_lines if line}
     prefixes = sorted(body)
     found = [_in_body(e.title, body, prefixes) for e in entries]
