@@ -114,7 +114,7 @@ def test_the_panel_shows_both_values_side_by_side_for_the_clerk_and_the_province
         saved = _application(app, application_id).models_total
         assert f"{saved:,} 个" in table
         assert "「工业模型数量」申报书中为 468 个" in text  # the warning, in 检查结果
-        assert "申报书中未填" in text  # patents: blank in the document, no warning
+        assert "申报书中未填" in text  # patents: blank in the document, in the one warning for such fields
     assert other_city_client.get(f"/applications/{application_id}").status_code == 404
 
 
@@ -310,3 +310,29 @@ def test_flask_read_forms_reads_what_was_never_read(app):
     assert _application(app, application_id).open_warning_count == 1
     again = app.test_cli_runner().invoke(args=["read-forms"])
     assert "已读取 0 份申报书" in again.output
+
+
+def test_fields_the_document_leaves_unread_are_one_warning_the_clerk_acknowledges_once(app, city_client):
+    """The document leaves 专利数量 blank, cannot be read in 投资回报率 and says 组织机构代码 with
+    the 9 characters of the credit code (which agree): one warning naming the two, acknowledged
+    with one note, and still acknowledged when the same document is uploaded again."""
+    application_id = create_application(app, with_form=False)
+    code = _application(app, application_id).credit_code
+    document = _document(app, application_id, patents="", roi="约百分之十四", credit_code=code[8:17])
+    _upload(app, application_id, document)
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        [warning] = evaluate(application).open_warnings
+        assert warning.rule == "document:unread"
+        assert warning.message.startswith("申报书中 2 项未能读取，请人工核对：平台核心软硬件技术获得的专利数量、投资回报率（%）")
+        acknowledge_warning(db.session.merge(user_by_name(app, "chengdu")), application, warning.rule,
+                            "已与企业电话核实，以申报表为准")
+        db.session.commit()
+    assert _application(app, application_id).open_warning_count == 0
+    _upload(app, application_id, document, "申报书（重新上传）.docx")
+    assert _application(app, application_id).open_warning_count == 0
+    html = city_client.get(f"/applications/{application_id}").get_data(as_text=True)
+    start = html.index('id="document-unread-fields"')
+    panel = re.sub(r"\s+", "", _text(html[start:html.index("</div>", start)]))
+    assert "申报书中2项未能读取，请人工核对" in panel
+    assert "平台核心软硬件技术获得的专利数量：申报书中未填" in panel and "投资回报率（%）：无法识别" in panel

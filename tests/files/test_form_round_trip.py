@@ -11,7 +11,7 @@ import io
 from xkxl_intranet.applications.document import blocks_for, document_panel
 from xkxl_intranet.applications.evaluation import evaluate
 from xkxl_intranet.applications.models import Application
-from xkxl_intranet.domain.form_compare import RULE_PREFIX, Match
+from xkxl_intranet.domain.form_compare import RULE_PREFIX, UNREAD_RULE, Match
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
 
@@ -110,7 +110,8 @@ CHANGES = {"contact_title": "办公室主任", "technologies": ("5G", "工业AR/
 @needs_office
 def test_values_changed_in_the_document_are_still_the_differences_found(app, tmp_path):
     """The document says 自建 (so its 服务商 blank is empty), another title, other technologies,
-    another figure, 是 for 否: each is found and named, in the .docx and in its PDF."""
+    another figure, 是 for 否: each is found and named, in the .docx and in its PDF; the 服务商 the
+    application holds and the document leaves blank is the one warning for fields left unread."""
     client = logged_in_client(app, "chengdu")
     application_id = create_application(app, with_form=False, **LONG | {"iaas_mode": "租用",
                                                                         "iaas_provider": "中国电信天翼云",
@@ -127,4 +128,4 @@ def test_values_changed_in_the_document_are_still_the_differences_found(app, tmp
         assert shown["contact_title"][1:] == ("办公室主任", LONG["contact_title"])
         assert shown["technologies"][1:] == ("5G、工业AR/VR", "、".join(LONG["technologies"]))
         assert shown["devices_total"][1] == "9,999 台/套"
-        assert sorted(rules) == sorted(RULE_PREFIX + key for key in CHANGES), name
+        assert sorted(rules) == sorted([RULE_PREFIX + key for key in CHANGES] + [UNREAD_RULE]), name

@@ -4,15 +4,20 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+from xkxl_intranet.domain.checks import CheckResult
+from xkxl_intranet.domain.credit_code import org_code_check_char
+from xkxl_intranet.domain.evaluation import Evaluation
 from xkxl_intranet.domain.findings import Severity
 from xkxl_intranet.domain.form_compare import (
     BLANK_DOCUMENT_SHARE,
     DOCUMENT_FIELD,
+    UNREAD_RULE,
     Match,
     compare,
     document_findings,
     fill_values,
     same_value,
+    unread,
 )
 from xkxl_intranet.domain.form_layout import texts_for
 from xkxl_intranet.domain.form_reader import DocumentText, read_form
@@ -60,13 +65,57 @@ def test_empty_fields_the_document_has_can_be_filled_and_nothing_else():
     assert matches["enterprise_name"] is Match.SAME
 
 
-def test_blank_or_missing_in_the_document_is_no_warning():
+def test_the_nine_character_organisation_code_the_form_asks_for_agrees_with_the_credit_code():
+    """附件2's label is 组织机构代码: a document printing the 9 characters that are the saved credit
+    code's characters 9-17 agrees; other 9 characters still differ, with their own checksum."""
     values = typed_values()
-    texts = texts_for(values)
+    code = values["credit_code"]
+    for printed in (code[8:17], code[8:17].lower(), f"{code[8:16]}-{code[16]}", f" {code[8:12]} {code[12:17]} "):
+        reading = _reading(texts_for(values) | {"credit_code": printed})
+        [comparison] = [c for c in compare(reading, values) if c.field.key == "credit_code"]
+        assert comparison.match is Match.SAME, printed
+        assert document_findings(reading, values) == [], printed
+    assert same_value(FIELDS["credit_code"], code[8:17], code) and same_value(FIELDS["credit_code"], code, code[8:17])
+    assert not same_value(FIELDS["credit_code"], code[:9], code)
+    check = org_code_check_char("MA6CQ1X2")
+    other = "MA6CQ1X2" + ("0" if check != "0" else "1")  # another enterprise's code, mistyped
+    assert other[:8] != code[8:16]
+    [warning] = document_findings(_reading(texts_for(values) | {"credit_code": other}), values)
+    assert warning.rule == "document:credit_code"
+    assert f"申报书中为 {other}（9位组织机构代码，应与统一社会信用代码第9-17位“{code[8:17]}”相同" in warning.message
+    assert f"其校验位应为“{check}”，当前为“{other[8]}”" in warning.message
+
+
+def test_fields_the_document_leaves_unread_are_one_warning_acknowledged_once():
+    """Blank in the document, unreadable there, or not found, while the application holds a value:
+    one warning naming each, with one rule id, so one note acknowledges it."""
+    values = typed_values()
+    texts = texts_for(values) | {"models_total": "约500", "address": ""}
     del texts["patents"]
-    reading = _reading(texts)
-    assert [c.match for c in compare(reading, values) if c.field.key == "patents"] == [Match.NOT_IN_DOCUMENT]
-    assert document_findings(reading, values) == []
+    lines = [line for line in form_lines(texts) if "私有云连接设备" not in line]  # public and private cloud
+    reading = read_form(DocumentText(lines))
+    findings = document_findings(reading, values)
+    [warning] = [f for f in findings if f.rule == UNREAD_RULE]
+    assert [f.rule for f in findings] == [UNREAD_RULE]
+    labels = [FIELDS[key].label for key in ("address", "devices_public_cloud", "devices_private_cloud",
+                                            "models_total", "patents")]
+    assert warning.message == (f"申报书中 5 项未能读取，请人工核对：{'、'.join(labels)}"
+                               "（申报书中未填、无法识别或未找到，申报表中已填写）")
+    assert warning.severity is Severity.WARNING and warning.field == DOCUMENT_FIELD
+    assert [c.field.key for c in unread(compare(reading, values))] == [
+        "address", "devices_public_cloud", "devices_private_cloud", "models_total", "patents"]
+    evaluation = Evaluation.of(CheckResult(values=values), [], {UNREAD_RULE: {"note": "已电话核实", "message":
+                                                                          warning.message}}, findings)
+    assert evaluation.open_warnings == []
+    # what the application leaves empty too is nothing to check
+    assert document_findings(reading, dict(values, address=None, patents=None, models_total=None,
+                                           devices_public_cloud=None, devices_private_cloud=None)) == []
+
+
+def test_the_blank_template_is_one_warning_not_two():
+    values = typed_values()
+    rules = [f.rule for f in document_findings(_reading({}), values)]
+    assert rules == ["document:blank"]
 
 
 def test_the_documents_own_rules():

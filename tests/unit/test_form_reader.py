@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from xkxl_intranet.domain.form_layout import BLANK, form_blocks, texts_for
+from xkxl_intranet.domain.form_layout import BLANK, OUTLINE, form_blocks, texts_for
+from xkxl_intranet.domain.form_marks import EMPHASIS
 from xkxl_intranet.domain.form_reader import DocumentText, FormReading, ReadStatus, numbering_class, read_form
 from xkxl_intranet.domain.indicators import FIELDS, SECTIONS, Kind
 
@@ -62,11 +63,48 @@ def test_figures_as_clerks_write_them():
     ("☑是 ☐否", ReadStatus.VALUE, True), ("☐是 ☒否", ReadStatus.VALUE, False),
     ("■是 □否", ReadStatus.VALUE, True), ("是√ 否", ReadStatus.VALUE, True), ("√否", ReadStatus.VALUE, False),
     ("否", ReadStatus.VALUE, False), ("☐是 ☐否", ReadStatus.BLANK, None), ("是 否", ReadStatus.BLANK, None),
-    ("☑是 ☑否", ReadStatus.UNREADABLE, None)])
+    ("☑是 ☑否", ReadStatus.UNREADABLE, None),
+    # a tick put in the place of the box: it is the option's it stands before, never also the one before it
+    ("□是 √否", ReadStatus.VALUE, False), ("√是 □否", ReadStatus.VALUE, True), ("□是 ✓否", ReadStatus.VALUE, False),
+    ("□是　✔否", ReadStatus.VALUE, False), ("□ 是 √ 否", ReadStatus.VALUE, False), ("是 否√", ReadStatus.VALUE, False),
+    ("☒是 □否", ReadStatus.VALUE, True), ("□√是 □否", ReadStatus.VALUE, True),
+    # both only where both carry a tick
+    ("√是 √否", ReadStatus.UNREADABLE, None), ("是√ 否√", ReadStatus.UNREADABLE, None),
+], ids=lambda v: v if isinstance(v, str) else None)
 def test_the_yes_no_boxes(boxes, status, value):
     lines = _replace(form_lines({}), "具有代码安全防护：☐是 ☐否", f"具有代码安全防护：{boxes}")
     read = _read(lines).fields["sec_code"]
     assert (read.status, read.value) == (status, value)
+
+
+@pytest.mark.parametrize(("boxes", "value"), [
+    # Wingdings as Word and WPS PDFs map it (U+F000 + code), with no font name to go by
+    ("\uf06f是 \uf0fe否", False), ("\uf0fe是 \uf06f否", True), ("\uf0fd是 \uf0a1否", True), ("\uf071是 \uf0fc否", False),
+    ("\uf070是 \uf078否", False), ("\uf072是 \uf0fb否", False),
+    # Wingdings 2 and Symbol
+    ("\uf052是 \uf0a3否", True), ("\uf02a是 \uf054否", False), ("\uf0a3是 \uf050否", False), ("\uf0d6是 \uf02a否", True),
+    # empty boxes only: not ticked
+    ("\uf06f是 \uf0a3否", None), ("\uf071是 \uf02a否", None),
+])
+def test_the_symbol_fonts_private_use_ticks_and_boxes(boxes, value):
+    lines = _replace(form_lines({}), "具有代码安全防护：☐是 ☐否", f"具有代码安全防护：{boxes}")
+    read = _read(lines).fields["sec_code"]
+    assert (read.status, read.value) == (ReadStatus.BLANK if value is None else ReadStatus.VALUE, value)
+
+
+def test_an_answer_marked_only_by_bold_or_underline_is_unreadable_never_both():
+    """The files side puts EMPHASIS before an option that alone is bold or underlined."""
+    lines = _replace(form_lines({}), "具有代码安全防护：☐是 ☐否", f"具有代码安全防护：□{EMPHASIS}是 □否")
+    lines = _replace(lines, "具有数据安全防护：☐是 ☐否", f"具有数据安全防护：{EMPHASIS}是 {EMPHASIS}否")
+    lines = _replace(lines, "具有应用安全防护：☐是 ☐否", f"具有应用安全防护：☐{EMPHASIS}是 ☑否")
+    lines = _replace(lines, "运用以下技术：☐5G ☐大数据", f"运用以下技术：☐5G ☐{EMPHASIS}大数据")
+    fields = _read(lines).fields
+    code = fields["sec_code"]
+    assert (code.status, code.raw) == (ReadStatus.UNREADABLE, "是")
+    assert "未打勾" in code.message and "“是”加粗或加下划线" in code.message and "同时勾选" not in code.message
+    assert fields["sec_data"].status is ReadStatus.BLANK  # both emphasized: nothing singled out
+    assert fields["sec_application"].value is False  # a tick decides, whatever is bold
+    assert fields["technologies"].status is ReadStatus.UNREADABLE
 
 
 def test_choices_multiple_choices_and_the_partner_after_them():
@@ -206,12 +244,95 @@ def test_the_table_of_contents_pledge_and_recommender_block():
     assert (s.toc, s.pledge, s.recommender) == (False, False, False)
 
 
+def _docx_headings(lines) -> tuple[tuple[int, int], ...]:
+    """(line, level) of the template's headings, as the .docx walker notes their styles."""
+    levels = {spec.text: spec.level for spec in OUTLINE}
+    return tuple((index, levels[line]) for index, line in enumerate(lines) if line in levels)
+
+
 def test_a_docx_table_of_contents_is_read_from_its_field_or_entries():
     lines = form_lines({}, contents=False)
-    field = read_form(DocumentText(lines, toc_field=True, toc_field_levels=3, heading_levels=frozenset({1, 2, 3, 4})))
+    field = read_form(DocumentText(lines, toc_field=True, toc_field_levels=3, headings=_docx_headings(lines)))
     assert (field.structure.toc, field.structure.toc_levels) == (True, 3)
-    entries = read_form(DocumentText(lines, toc_entry_levels=frozenset({1, 2})))
+    # entries styled toc 1 and toc 2 before the body
+    toc = ["目  录", "一、申报企业基本信息\t3", "（1）工业互联网平台基本信息\t4"]
+    entries = read_form(DocumentText((*toc, *lines), toc_entries=((1, 1), (2, 2))))
     assert entries.structure.toc_levels == 2
+
+
+TWO_LEVELS = ["目  录", "一、申报企业基本信息\t3", "二、工业互联网平台申报材料\t4", "（1）工业互联网平台基本信息\t4",
+              "（2）工业互联网平台能力介绍\t5", "（3）工业互联网平台技术架构\t12"]
+ANNEXES = ["附件1 工业设备清单\t20", "附件2 工业模型清单\t21", "附件3 工业APP清单\t22"]
+
+
+def _with_contents(contents, *, after=()) -> list[str]:
+    """The template's body (no 目录 of its own) after ``contents``, then ``after``."""
+    lines = list(form_lines({}, contents=False))
+    return lines[:7] + list(contents) + lines[7:] + list(after)
+
+
+def test_annexes_in_the_contents_are_no_level():
+    """Two levels of headings and a third «level» made of 附件 lines: two levels."""
+    reading = _read(_with_contents(TWO_LEVELS + ANNEXES, after=[a.split("\t")[0] for a in ANNEXES]))
+    assert (reading.structure.toc, reading.structure.toc_levels) == (True, 2)
+    # a 目录 of the form's three levels and its annexes: three
+    third = ["1. 平台资源管理能力\t5", "2. 平台核心技术水平\t7"]
+    assert _read(_with_contents(TWO_LEVELS + third + ANNEXES)).structure.toc_levels == 3
+
+
+def test_only_levels_whose_headings_the_body_has_count():
+    invented = ["1. 平台概述\t5", "2. 平台优势\t6"]  # in the 目录, nowhere in the body
+    reading = _read(_with_contents(TWO_LEVELS + invented))
+    assert reading.structure.toc_levels == 2
+    # the body not read to its end (a PDF read up to the figures): what comes after the last
+    # heading found counts as the 目录 shows it
+    lines = _with_contents(TWO_LEVELS + ["（4）工业互联网平台下一步发展计划\t14", "1. 研发计划\t14"])
+    assert read_form(DocumentText(tuple(lines))).structure.toc_levels == 2
+    assert read_form(DocumentText(tuple(lines), read_to_end=False)).structure.toc_levels == 3
+
+
+def test_a_pdfs_contents_levels_are_its_indentation():
+    """Entries without numbers, indented as office suites indent 目录 levels (points from the
+    page's left edge); a flat list falls back to the kind of number each starts with."""
+    contents = [("目录", 250.0), ("企业概况 ........ 1", 72.0), ("基本情况 ........ 1", 93.0),
+                ("股权结构 ........ 2", 114.5), ("经营情况 ........ 3", 93.0), ("平台概况 ........ 4", 72.0)]
+    body = ["企业概况", "基本情况", "某某科技有限公司成立于2015年。", "股权结构", "经营情况", "平台概况"]
+    lines = [text for text, _ in contents] + body
+    lefts = [left for _, left in contents] + [72.0] * len(body)
+    structure = read_form(DocumentText(tuple(lines), lefts=tuple(lefts))).structure
+    assert (structure.toc, structure.toc_levels) == (True, 3)
+    # a running header ending in the page number, centred: on every page, no entry and no level
+    header = "2022年跨行业跨领域工业互联网平台申报书"
+    two = [text for text, _ in contents if text[:2] != "股权"] + [f"{header} 2"]
+    body_pages = [line for page, heading in enumerate(("企业概况", "基本情况", "经营情况", "平台概况"), start=3)
+                  for line in (f"{header} {page}", heading, "正文。")]
+    lefts = [250.0] + [72.0 if text[:2] in "企业平台" else 93.0 for text in two[1:-1]] + [200.0]
+    headed = read_form(DocumentText((*two, *body_pages), lefts=(*lefts, *[72.0] * len(body_pages))))
+    assert headed.structure.toc_levels == 2
+    flat = read_form(DocumentText(tuple(lines), lefts=(72.0,) * len(lines))).structure
+    assert (flat.toc, flat.toc_levels) == (True, 0)  # no numbers and no indentation: no level known
+
+
+def test_a_docx_contents_counts_its_entries_whose_headings_the_body_has():
+    contents = TWO_LEVELS + ["1. 平台概述\t5", "附件1 工业设备清单\t20"]
+    lines = _with_contents(contents)
+    start = lines.index(contents[1])
+    entries = tuple((start + i, 1 if "、" in line else 3 if line[0] in "1附" else 2)
+                    for i, line in enumerate(contents[1:]))
+    assert {level for _, level in entries} == {1, 2, 3}
+    # styled toc 3, but 「1. 平台概述」 leads nowhere and 附件1 is an annex: two levels
+    assert read_form(DocumentText(tuple(lines), toc_entries=entries)).structure.toc_levels == 2
+    # headings numbered by a Word multilevel list: the number is in the entry, not in the heading's text
+    numbered = ["目  录", "一、企业概况\t3", "（一）基本情况\t3", "1. 股权结构\t4", "二、平台概况\t5"]
+    body = ["企业概况", "基本情况", "正文。", "股权结构", "平台概况"]
+    listed = read_form(DocumentText((*numbered, *body), toc_entries=((1, 1), (2, 2), (3, 3), (4, 1))))
+    assert listed.structure.toc_levels == 3
+    # a 目录 field never updated: the body's headings, 附件 headings left out
+    body = [*form_lines({}, contents=False), "附件1 工业设备清单"]
+    headings = ((body.index("一、申报企业基本信息"), 1), (body.index("（1）工业互联网平台基本信息"), 2),
+                (len(body) - 1, 3))
+    field = read_form(DocumentText(tuple(body), toc_field=True, toc_field_levels=3, headings=headings))
+    assert (field.structure.toc, field.structure.toc_levels) == (True, 2)
 
 
 @pytest.mark.parametrize(("text", "kind"), [("一、申报企业基本信息", "cn"), ("（一）申报单位", "cn()"),

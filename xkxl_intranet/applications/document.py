@@ -12,7 +12,15 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..auth.scoping import is_own_city_clerk
 from ..domain.errors import NotFound, Refused
-from ..domain.form_compare import Comparison, Match, blank_document_message, compare, fill_values
+from ..domain.form_compare import (
+    Comparison,
+    Match,
+    blank_document_message,
+    compare,
+    fill_values,
+    unread,
+    unread_message,
+)
 from ..domain.form_layout import Block, form_blocks, texts_for
 from ..domain.form_reader import Structure
 from ..domain.indicators import FIELDS, SECTIONS, Kind
@@ -107,6 +115,16 @@ class DocumentPanel:
     def blank_message(self) -> str | None:
         """The warning for a document left blank (the unfilled template), if it is one."""
         return blank_document_message(self.comparisons) if self.comparisons else None
+
+    @property
+    def unread(self) -> list[Comparison]:
+        """The fields the application holds and the document leaves blank, unreadable or out."""
+        return unread(self.comparisons)
+
+    @property
+    def unread_message(self) -> str | None:
+        """The one warning for them (none beside the blank document's)."""
+        return unread_message(self.comparisons) if self.comparisons else None
 
     @property
     def read_count(self) -> int:

@@ -12,21 +12,28 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from .credit_code import normalize_code
+from .credit_code import is_valid_org_code, normalize_code, org_code_check_char
 from .findings import Finding, Severity, echo
 from .form_reader import FormReading, ReadField, ReadStatus
 from .indicators import SECTIONS, Field, Kind
 from .parsing import format_field
 
-__all__ = ["Match", "Comparison", "RULE_PREFIX", "DOCUMENT_FIELD", "BLANK_DOCUMENT_SHARE", "same_value",
-           "compare", "blank_document_message", "document_findings", "fill_values", "shown"]
+__all__ = ["Match", "Comparison", "RULE_PREFIX", "DOCUMENT_FIELD", "BLANK_DOCUMENT_SHARE", "UNREAD_RULE", "same_value",
+           "compare", "blank_document_message", "unread", "unread_message", "document_findings", "fill_values",
+           "shown"]
 
 RULE_PREFIX = "document:"
 DOCUMENT_FIELD = "document"  # where the document's own findings are shown (not a field)
 MIN_TOC_LEVELS = 3  # 附件2 注4: 目录粒度应至少达到三级
+CREDIT_CODE_LENGTH, ORG_CODE_LENGTH = 18, 9
 # A document is taken for the blank template when, of the fields the application has filled in
 # and the document has a place for, it gives (or tries to give) fewer than this share.
 BLANK_DOCUMENT_SHARE = Fraction(1, 10)
+# One warning for every field the document leaves blank, unreadable or out while the application
+# holds a value: acknowledged once, like each difference (its message names the fields, so a new
+# document that leaves other fields unread asks again).
+UNREAD_RULE = RULE_PREFIX + "unread"
+UNREAD_NAMED = 20  # fields named in that warning; the panel lists them all
 
 
 class Match(StrEnum):
@@ -91,12 +98,36 @@ def same_value(f: Field, document: Any, saved: Any) -> bool:
     if f.kind is Kind.MULTI:
         return set(document) == set(saved)
     if f.kind is Kind.CREDIT_CODE:
-        return normalize_code(document) == normalize_code(saved)
+        return _same_code(normalize_code(document), normalize_code(saved))
     if f.kind is Kind.PHONE:
         return re.sub(r"\D", "", str(document)) == re.sub(r"\D", "", str(saved))
     if f.kind in (Kind.TEXT, Kind.EMAIL):
         return _squash(document) == _squash(saved)
     return document == saved
+
+
+def _same_code(document: str, saved: str) -> bool:
+    """The 申报书's own label is 组织机构代码: its 9 characters are characters 9-17 of the 18 of the
+    统一社会信用代码 (GB 32100-2015 embeds the GB 11714 code there), so they agree."""
+    if len(document) == ORG_CODE_LENGTH and len(saved) == CREDIT_CODE_LENGTH:
+        return document == saved[8:17]
+    if len(document) == CREDIT_CODE_LENGTH and len(saved) == ORG_CODE_LENGTH:
+        return document[8:17] == saved
+    return document == saved
+
+
+def _code_note(document: Any, saved: Any) -> str:
+    """What to add to a difference of the code when the document prints a 9-character one."""
+    code, credit = normalize_code(document), normalize_code(saved)
+    if len(code) != ORG_CODE_LENGTH:
+        return ""
+    note = "（9位组织机构代码"
+    if len(credit) == CREDIT_CODE_LENGTH:
+        note += f"，应与统一社会信用代码第9-17位“{credit[8:17]}”相同"
+    body = code[:8]
+    if re.fullmatch(r"[0-9A-Z]{8}", body) and not is_valid_org_code(code):
+        note += f"；其校验位应为“{org_code_check_char(body)}”，当前为“{code[8]}”"
+    return note + "）"
 
 
 def _blank(value: Any) -> bool:
@@ -134,8 +165,8 @@ def _structure_findings(reading: FormReading) -> list[Finding]:
     elif not s.toc_levels:
         findings.append(("toc", "申报书目录中未能识别出分级标题（附件2 注4：目录粒度应至少达到三级），请核对目录"))
     elif s.toc_levels < MIN_TOC_LEVELS:
-        findings.append(("toc", f"申报书目录只有{s.toc_levels}级标题（附件2 注4：目录粒度应至少达到三级），"
-                                "请企业补充后重新上传"))
+        findings.append(("toc", f"申报书目录只有{s.toc_levels}级标题（按正文中实有的标题计，附件不计；"
+                                "附件2 注4：目录粒度应至少达到三级），请企业补充后重新上传"))
     if not s.pledge:
         findings.append(("pledge", "申报书中未找到“真实性承诺”栏（法定代表人签章、公章），请企业补充后重新上传"))
     if not s.recommender:
@@ -157,9 +188,34 @@ def blank_document_message(comparisons: list[Comparison]) -> str | None:
             "可能上传了空白模板；请上传填写完整的申报书")
 
 
+def unread(comparisons: list[Comparison]) -> list[Comparison]:
+    """The fields the application holds a value for that the document leaves blank, cannot be
+    read in, or does not have (its place not found)."""
+    return [c for c in comparisons if c.match in (Match.NOT_IN_DOCUMENT, Match.UNREADABLE, Match.MISSING)
+            and not _blank(c.saved)]
+
+
+def unread_message(comparisons: list[Comparison]) -> str | None:
+    """The one warning for :func:`unread` fields; None when there are none, or when the document
+    is taken for the blank template (that warning says it already)."""
+    fields = unread(comparisons)
+    if not fields or blank_document_message(comparisons):
+        return None
+    labels = "、".join(c.field.label for c in fields[:UNREAD_NAMED])
+    more = "等" if len(fields) > UNREAD_NAMED else ""
+    return f"申报书中 {len(fields)} 项未能读取，请人工核对：{labels}{more}（申报书中未填、无法识别或未找到，申报表中已填写）"
+
+
+def _difference(c: Comparison) -> Finding:
+    note = _code_note(c.read.value, c.saved) if c.field.kind is Kind.CREDIT_CODE else ""
+    return Finding(c.field.key, Severity.WARNING, f"「{c.field.label}」申报书中为 {c.document_text}{note}，"
+                                                  f"申报表中为 {c.saved_text}，两者不一致，请核实", RULE_PREFIX + c.field.key)
+
+
 def document_findings(reading: FormReading | None, values: Mapping[str, Any]) -> list[Finding]:
-    """A warning for each figure the document and the application disagree on, for a document
-    left blank, and for each of the document's own rules it breaks. None without a document read."""
+    """A warning for each figure the document and the application disagree on, one for the
+    figures it leaves unread, one for a document left blank, and one for each of the document's
+    own rules it breaks. None without a document read."""
     if reading is None:
         return []
     findings = []
@@ -167,11 +223,10 @@ def document_findings(reading: FormReading | None, values: Mapping[str, Any]) ->
     blank = blank_document_message(comparisons)
     if blank:
         findings.append(Finding(DOCUMENT_FIELD, Severity.WARNING, blank, RULE_PREFIX + "blank"))
-    for c in comparisons:
-        if c.match is Match.DIFFERENT:
-            findings.append(Finding(c.field.key, Severity.WARNING,
-                                    f"「{c.field.label}」申报书中为 {c.document_text}，申报表中为 {c.saved_text}，"
-                                    "两者不一致，请核实", RULE_PREFIX + c.field.key))
+    findings += [_difference(c) for c in comparisons if c.match is Match.DIFFERENT]
+    not_read = unread_message(comparisons)
+    if not_read:
+        findings.append(Finding(DOCUMENT_FIELD, Severity.WARNING, not_read, UNREAD_RULE))
     return findings + _structure_findings(reading)
 
 

@@ -26,11 +26,20 @@ from .form_blanks import (
     compiled,
     looks_like_a_figure,
     loose_pattern,
-    normal,
     numeric_raw,
     options_go_on,
 )
+from .form_contents import (
+    TOC_ENTRY,
+    Entry,
+    counted_levels,
+    entry_title,
+    is_annex,
+    numbering_class,
+    text_entries,
+)
 from .form_layout import OUTLINE, TABLE_WORDS, HeadingSpec
+from .form_marks import EMPHASIS, readable_marks
 from .indicators import FIELDS, NUMERIC_KINDS, SECTIONS, SECTIONS_BY_CODE, Field, Kind
 from .parsing import format_field, parse_field, parse_multi
 
@@ -45,10 +54,12 @@ class DocumentText:
     lines: tuple[str, ...]
     toc_field: bool = False  # .docx: a TOC field or a 目录 content control
     toc_field_levels: int = 9  # .docx: the TOC field's \\o "1-N"
-    toc_entry_levels: frozenset[int] = frozenset()  # .docx: levels of TOC entry paragraphs (toc 1 …)
-    heading_levels: frozenset[int] = frozenset()  # .docx: levels of the heading styles used
+    toc_entries: tuple[tuple[int, int], ...] = ()  # .docx: (line, level) of 目录 entry paragraphs (toc N)
+    headings: tuple[tuple[int, int], ...] = ()  # .docx: (line, level) of headings (heading N, outline level)
+    lefts: tuple[float, ...] = ()  # PDF: where each line starts (points); empty where not known
     pages: int = 0  # PDF: pages read
     truncated: str = ""  # why not all of the document was read, for the clerk
+    read_to_end: bool = True  # False: the rest was not needed (a PDF after the figures) or not read
 
 
 class ReadStatus(StrEnum):
@@ -129,10 +140,6 @@ class FormReading:
 
 # ---------------------------------------------------------------- headings and regions
 
-_TOC_ENTRY = re.compile(r"\S.*?[\t .…·_\-－—]\s*\d{1,3}\s*$")
-_CN_NUMBERS = "一二三四五六七八九十"
-
-
 def _number_pattern(spec: HeadingSpec) -> str:
     if spec.level == 1:
         return rf"{spec.number}\s*[、.．]"
@@ -149,7 +156,7 @@ def _heading_regex(spec: HeadingSpec) -> re.Pattern[str]:
     number = _number_pattern(spec)
     if spec.level <= 2:  # 申报企业基本信息 … are distinctive without their numbers
         number = f"(?:{number})?"
-    return re.compile(rf"^[\s□☐☑*#]*{number}\s*{loose_pattern(spec.title)}", re.IGNORECASE)
+    return re.compile(rf"^[\s□☐☑*#{EMPHASIS}]*{number}\s*{loose_pattern(spec.title)}", re.IGNORECASE)
 
 
 def _find_headings(lines: list[str]) -> dict[HeadingSpec, int]:
@@ -160,7 +167,7 @@ def _find_headings(lines: list[str]) -> dict[HeadingSpec, int]:
         regex = _heading_regex(spec)
         for index in range(start, len(lines)):
             line = lines[index]
-            if regex.match(line) and not _TOC_ENTRY.fullmatch(line.strip()):
+            if regex.match(line) and not TOC_ENTRY.fullmatch(line.strip()):
                 found[spec] = index
                 start = index + 1
                 break
@@ -174,7 +181,7 @@ def past_the_figures(lines: list[str]) -> bool:
     """Whether ``lines`` (one page) hold the heading after the last figure, 「（3）工业互联网平台技术
     架构」: a long document need not be read further."""
     regex = _heading_regex(_AFTER_FIGURES)
-    return any(regex.match(line) and not _TOC_ENTRY.fullmatch(line.strip()) for line in lines)
+    return any(regex.match(line) and not TOC_ENTRY.fullmatch(line.strip()) for line in lines)
 
 
 def _regions(lines: list[str], found: dict[HeadingSpec, int]) -> dict[str, tuple[int, int]]:
@@ -324,7 +331,7 @@ def _continued(text: str, line_end: int, segment: str, f: Field) -> str:
 # ---------------------------------------------------------------- one field
 
 def _parsed(f: Field, raw: str) -> ReadField:
-    raw = raw.strip(STRIP).strip("_＿ ")
+    raw = raw.replace(EMPHASIS, "").strip(STRIP).strip("_＿ ")
     if not raw:
         return ReadField(f.key, ReadStatus.BLANK)
     try:
@@ -359,10 +366,13 @@ def _candidate(f: Field, area: _Area, m: re.Match[str], blank: int,
     return _parsed(f, segment.split("\t")[0])
 
 
-def _boxed(f: Field, boxed: tuple[str, str] | None) -> ReadField | None:
+def _boxed(f: Field, boxed: tuple[str, str, str] | None) -> ReadField | None:
     if boxed is None:
         return None
-    status, raw = ReadStatus(boxed[0]), boxed[1]
+    status, raw, why = ReadStatus(boxed[0]), boxed[1], boxed[2]
+    if status is ReadStatus.UNREADABLE and why == "emphasis":
+        return ReadField(f.key, status, raw, None, f"「{f.label}」未打勾（√、☑），只有“{raw}”加粗或加下划线，"
+                                                   "无法确定所选项，请人工核对")
     if status is ReadStatus.UNREADABLE:
         return ReadField(f.key, status, raw, None, f"「{f.label}」同时勾选了{raw}，请只选一项")
     if status is ReadStatus.BLANK:
@@ -386,34 +396,23 @@ def _read_field(f: Field, area: _Area, stops: re.Pattern[str] | None) -> ReadFie
 
 # ---------------------------------------------------------------- the document's own rules
 
-def numbering_class(text: str) -> str | None:
-    """The kind of number a heading or TOC entry starts with: 一、 （一） （1） 1. 1.1 1.1.1."""
-    text = normal(text).strip()
-    for name, pattern in (("cn", rf"[{_CN_NUMBERS}]+\s*、"), ("cn()", rf"\(\s*[{_CN_NUMBERS}]+\s*\)"),
-                          ("n()", r"\(\s*\d+\s*\)"), ("n.n.n", r"\d+\s*\.\s*\d+\s*\.\s*\d+"),
-                          ("n.n", r"\d+\s*\.\s*\d+"), ("n.", r"\d+\s*[.、](?!\d)"), ("att", r"附\s*件\s*\d")):
-        if re.match(pattern, text):
-            return name
-    return None
-
-
-def _toc_from_text(lines: list[str], body_start: int) -> tuple[bool, int]:
-    """A 目录 printed as text (a PDF, or a .docx typed by hand): its entries' numbering."""
-    for index, line in enumerate(lines[:min(600, body_start)]):
-        if re.sub(r"\s+", "", line) in ("目录", "目次"):
-            entries = [entry for entry in lines[index + 1:body_start] if _TOC_ENTRY.fullmatch(entry.strip())]
-            classes = {numbering_class(entry) for entry in entries} - {None}
-            return True, len(classes)
-    return False, 0
+def _contents(doc: DocumentText, lines: list[str], body_start: int) -> tuple[bool, int]:
+    """Whether the document has a 目录, and how many levels of it the body has
+    (:mod:`.form_contents`)."""
+    if doc.toc_entries:
+        entries = [Entry(line, level, entry_title(lines[line])) for line, level in doc.toc_entries]
+        return True, counted_levels(lines, entries, read_to_end=doc.read_to_end)
+    found, entries = text_entries(lines, doc.lefts, body_start)
+    if entries:
+        return True, counted_levels(lines, entries, read_to_end=doc.read_to_end)
+    if doc.toc_field:
+        return True, len({level for line, level in doc.headings
+                          if level <= doc.toc_field_levels and not is_annex(lines[line])})
+    return found, 0
 
 
 def _structure(doc: DocumentText, lines: list[str], text: str, body_start: int) -> Structure:
-    if doc.toc_entry_levels:
-        toc, levels = True, len(doc.toc_entry_levels)
-    elif doc.toc_field:
-        toc, levels = True, len([level for level in doc.heading_levels if level <= doc.toc_field_levels])
-    else:
-        toc, levels = _toc_from_text(lines, body_start)
+    toc, levels = _contents(doc, lines, body_start)
     pledge = any(compiled(loose_pattern(w)).search(text) for w in ("真实性承诺", "如有不实"))
     recommender = any(compiled(loose_pattern(w)).search(text) for w in ("同意推荐", "推荐单位公章", "推荐意见"))
     return Structure(toc, levels, pledge, recommender)
@@ -423,7 +422,7 @@ def _structure(doc: DocumentText, lines: list[str], text: str, body_start: int) 
 
 def read_form(doc: DocumentText) -> FormReading:
     """Every declared field as the document has it, and the document's own rules."""
-    lines = [line.replace("\r", "") for line in doc.lines]
+    lines = [readable_marks(line.replace("\r", "")) for line in doc.lines]
     found = _find_headings(lines)
     regions = _regions(lines, found)
     fields: dict[str, ReadField] = {}

@@ -24,9 +24,11 @@ from .storage import path_for
 
 log = logging.getLogger(__name__)
 
-READER_VERSION = 2  # stored readings of another version are read again by `flask read-forms`
+READER_VERSION = 3  # stored readings of another version are read again by `flask read-forms`
 # 2: a PDF's text rebuilt from positions (files/pdf_layout.py): PDFs exported by LibreOffice or WPS
 #    read as 1 read them gave differences that were not there
+# 3: ticks bound to one option (「□是 √否」 was both), symbol-font ticks and boxes (Wingdings …),
+#    answers marked only by bold or underline, the 目录's levels counted in the body, 附件 no level
 READABLE_KINDS = frozenset({"docx", "pdf"})
 UNSUPPORTED_MESSAGE = "该格式无法自动读取，请上传 .docx 或 PDF 版本以便核对"
 FAILED_MESSAGE = "读取申报书时出错，无法自动核对；文件已正常保存。如需核对，请另存为 .docx 或 PDF 后重新上传"

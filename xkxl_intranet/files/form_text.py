@@ -4,11 +4,13 @@ PDF's text layer through pypdf. Bounded, because the file may be hostile:
 - .docx: the ZIP's directory is checked before anything is unpacked (number of members, the
   declared size of the XML parts read). Only the main document and its styles are unpacked,
   each read no further than its limit, into a slimmed package that python-docx opens: images
-  and embedded files are never unpacked.
+  and embedded files are never unpacked. Its body is walked by :mod:`.docx_walker`.
 - PDF: at most ``max_pages`` pages, a page whose content stream is larger than
   ``max_page_content`` is skipped (measured with pypdf, whose own limits on decompression
-  apply) before PDFium reads where each glyph and rule of the page is drawn; the lines are
-  rebuilt from those positions (:mod:`.pdf_layout`), in reading order, table rows as in a .docx.
+  apply) before PDFium reads where each glyph and rule of the page is drawn, in which font and
+  whether bold; the lines are rebuilt from those positions (:mod:`.pdf_layout`), in reading
+  order, table rows as in a .docx, each with where it starts. A glyph of a symbol font
+  (Wingdings' ☑ arrives as U+F0FE) is read as the mark it stands for (``domain/form_marks.py``).
 - Both: a time budget checked as the text is walked; what was read by then is kept, and the
   clerk is told that the rest was not.
 
@@ -17,28 +19,29 @@ to catch (reading never fails an upload).
 """
 from __future__ import annotations
 
+import ctypes
 import io
 import re
 import threading
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docx
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from docx.oxml import parse_xml
-from docx.oxml.ns import qn
-from docx.table import Table
 from lxml import etree
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject
 
+from ..domain.form_marks import EMPHASIS, symbol_char
 from ..domain.form_reader import DocumentText
-from .pdf_layout import Box, Glyph, page_lines
+from .docx_walker import DocxWalker
+from .pdf_layout import Box, Glyph, PageLine, page_layout
 
 __all__ = ["ReadLimits", "Unreadable", "extract_text"]
 
@@ -152,121 +155,6 @@ def _slim_package(path: Path, limits: ReadLimits) -> bytes:
     return buffer.getvalue()
 
 
-# Symbol fonts: the checkboxes people insert (Wingdings 2 "R" is ☑, "£" is □ …).
-_SYMBOLS = {"F052": "☑", "F053": "☒", "F0A3": "□", "F0FE": "☑", "F0FD": "☒", "F0A8": "□", "F06F": "□",
-            "F078": "☒", "F0FC": "√", "F0D6": "√", "F0A1": "○", "F09E": "●", "F0B7": "●", "F0D5": "×"}
-_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
-_TOC_STYLE = re.compile(r"^(?:toc|目录)\s*(\d)$", re.IGNORECASE)
-_TOC_SWITCH = re.compile(r'\\o\s*"(\d)\s*-\s*(\d)"')
-_TEXT_TAGS = (qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:sym"), qn("w:instrText"))
-
-
-class _DocxWalker:
-    def __init__(self, document, budget: _Budget):
-        self.budget = budget
-        self.lines: list[str] = []
-        self.styles = self._styles(document)
-        self.toc_field = False
-        self.toc_field_levels = 9
-        self.toc_levels: set[int] = set()
-        self.heading_levels: set[int] = set()
-        self.document = document
-
-    @staticmethod
-    def _styles(document) -> dict[str, tuple[str, int | None]]:
-        styles = {}
-        for style in document.styles.element.iterchildren(qn("w:style")):
-            name = style.find(qn("w:name"))
-            outline = style.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
-            styles[style.get(qn("w:styleId"))] = (
-                name.get(qn("w:val")) if name is not None else "",
-                int(outline.get(qn("w:val"))) + 1 if outline is not None else None)
-        return styles
-
-    def _symbol_font(self, run) -> bool:
-        fonts = run.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
-        return fonts is not None and any((fonts.get(qn(a)) or "").startswith(("Wingdings", "Symbol"))
-                                         for a in ("w:ascii", "w:hAnsi", "w:eastAsia"))
-
-    def paragraph_text(self, p) -> str:
-        parts = []
-        for element in p.iter(*_TEXT_TAGS):
-            tag = element.tag
-            if tag == qn("w:t"):
-                text = element.text or ""
-                if text and self._symbol_font(element.getparent()):
-                    text = "".join(_SYMBOLS.get(f"F0{ord(c):02X}", c) for c in text)
-                parts.append(text)
-            elif tag in (qn("w:tab"), qn("w:br"), qn("w:cr")):
-                parts.append(" ")
-            elif tag == qn("w:sym"):
-                parts.append(_SYMBOLS.get((element.get(qn("w:char")) or "").upper(), ""))
-            else:
-                self._instruction(element.text or "")
-        for simple in p.iter(qn("w:fldSimple")):
-            self._instruction(simple.get(qn("w:instr")) or "")
-        return "".join(parts)
-
-    def _instruction(self, text: str) -> None:
-        if text.strip().upper().startswith("TOC"):
-            self.toc_field = True
-            switch = _TOC_SWITCH.search(text)
-            if switch:
-                self.toc_field_levels = int(switch.group(2))
-
-    def _note_style(self, p) -> None:
-        style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
-        outline = p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
-        name, level = self.styles.get(style.get(qn("w:val")) if style is not None else "", ("", None))
-        if outline is not None:
-            level = int(outline.get(qn("w:val"))) + 1
-        heading = _HEADING_STYLE.match(name or "")
-        if heading or (level is not None and level <= 9):
-            self.heading_levels.add(int(heading.group(1)) if heading else level)
-        toc = _TOC_STYLE.match(name or "")
-        if toc:
-            self.toc_levels.add(int(toc.group(1)))
-
-    def walk(self, element, out: list[str]) -> None:
-        for child in element.iterchildren():
-            if self.budget.exhausted():
-                return
-            if child.tag == qn("w:p"):
-                self._note_style(child)
-                out.append(self.paragraph_text(child))
-                self.budget.lines += 1
-            elif child.tag == qn("w:tbl"):
-                self.table(Table(child, self.document), out)
-            elif child.tag == qn("w:sdt"):
-                gallery = child.find(f"{qn('w:sdtPr')}/{qn('w:docPartObj')}/{qn('w:docPartGallery')}")
-                if gallery is not None and "Contents" in (gallery.get(qn("w:val")) or ""):
-                    self.toc_field = True
-                content = child.find(qn("w:sdtContent"))
-                if content is not None:
-                    self.walk(content, out)
-            elif child.tag in (qn("w:customXml"), qn("w:smartTag")):
-                self.walk(child, out)
-
-    def table(self, table: Table, out: list[str]) -> None:
-        """A row whose cells hold one line each becomes one line, its cells joined by tabs;
-        otherwise each cell's lines follow one another."""
-        for row in table.rows:
-            cells, seen = [], None
-            for cell in row.cells:
-                if cell._tc is seen:  # a merged cell repeats itself
-                    continue
-                seen = cell._tc
-                lines: list[str] = []
-                self.walk(cell._tc, lines)
-                cells.append([line for line in lines if line.strip()])
-            if all(len(lines) <= 1 for lines in cells):
-                out.append("\t".join(lines[0] if lines else "" for lines in cells))
-            else:
-                out.extend(line for lines in cells for line in lines)
-            if self.budget.exhausted():
-                return
-
-
 def _docx_text(path: Path, limits: ReadLimits) -> DocumentText:
     budget = _Budget(limits)
     try:
@@ -275,12 +163,12 @@ def _docx_text(path: Path, limits: ReadLimits) -> DocumentText:
         raise
     except Exception as err:
         raise Unreadable("failed", "申报书文件无法按 Word（.docx）格式打开，无法自动读取") from err
-    walker = _DocxWalker(document, budget)
+    walker = DocxWalker(document, budget)
     walker.walk(document.element.body, walker.lines)
     return DocumentText(tuple(walker.lines), toc_field=walker.toc_field,
-                        toc_field_levels=walker.toc_field_levels,
-                        toc_entry_levels=frozenset(walker.toc_levels),
-                        heading_levels=frozenset(walker.heading_levels), truncated=budget.stopped)
+                        toc_field_levels=walker.toc_field_levels, toc_entries=tuple(walker.toc_entries),
+                        headings=tuple(walker.headings), truncated=budget.stopped,
+                        read_to_end=not budget.stopped)
 
 
 # ---------------------------------------------------------------- PDF
@@ -314,18 +202,54 @@ def _char(textpage, index: int) -> str:
     return chr(code)
 
 
+_BOLD_NAME = re.compile(r"bold|heavy|black|demi", re.IGNORECASE)
+_PRIVATE_SYMBOLS = range(0xF020, 0xF100)
+
+
+class _Fonts:
+    """Each text object's font name and whether it is drawn bold, asked of PDFium once per object:
+    a font named bold or weighing 600 or more, or text filled and stroked (how Word and WPS make a
+    font without a bold face look bold)."""
+
+    def __init__(self, textpage):
+        self.textpage = textpage
+        self.known: dict[int, tuple[str, bool]] = {}
+        self.buffer = ctypes.create_string_buffer(256)
+
+    def of(self, index: int) -> tuple[str, bool]:
+        handle = pdfium_c.FPDFText_GetTextObject(self.textpage, index)
+        key = ctypes.cast(handle, ctypes.c_void_p).value
+        if key is not None and key in self.known:
+            return self.known[key]
+        flags = ctypes.c_int()
+        length = pdfium_c.FPDFText_GetFontInfo(self.textpage, index, self.buffer, len(self.buffer), ctypes.byref(flags))
+        name = self.buffer.value.decode("latin-1") if 0 < length <= len(self.buffer) else ""
+        bold = (bool(_BOLD_NAME.search(name)) or pdfium_c.FPDFText_GetFontWeight(self.textpage, index) >= 600
+                or key is not None and pdfium_c.FPDFTextObj_GetTextRenderMode(handle)
+                == pdfium_c.FPDF_TEXTRENDERMODE_FILL_STROKE)
+        if key is not None:
+            self.known[key] = (name, bold)
+        return name, bold
+
+
 def _glyphs(textpage) -> list[Glyph]:
-    """Every character of the page with its font box. The letters of a ligature (the 「ff」 of
-    「office」) come one after the other with the ligature's box."""
+    """Every character of the page with its font box and whether it is bold; a symbol font's
+    character (Wingdings' U+F0FE, or 0xFE where the PDF maps no Unicode) as the mark it stands for.
+    The letters of a ligature (the 「ff」 of 「office」) come one after the other with the
+    ligature's box."""
     glyphs = []
     box = pdfium_c.FS_RECTF()
+    fonts = _Fonts(textpage)
     for index in range(textpage.count_chars()):
         char = _char(textpage, index)
         if not char or not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, box):
             continue
+        font, bold = fonts.of(index)
+        if ord(char) < 0x100 or ord(char) in _PRIVATE_SYMBOLS:
+            char = symbol_char(font, ord(char)) or char
         size = box.top - box.bottom if box.top > box.bottom else pdfium_c.FPDFText_GetFontSize(textpage, index)
-        glyphs.append(Glyph(char, box.left, box.bottom, box.right, box.top, size))
-    return glyphs
+        glyphs.append(Glyph(char.replace(EMPHASIS, ""), box.left, box.bottom, box.right, box.top, size, bold))
+    return [glyph for glyph in glyphs if glyph.char]
 
 
 def _rules(page) -> list[Box]:
@@ -334,11 +258,11 @@ def _rules(page) -> list[Box]:
                                                                   max_depth=1)]
 
 
-def _page_lines(document, index: int) -> list[str]:
+def _page_lines(document, index: int) -> list[PageLine]:
     page = document[index]
     textpage = page.get_textpage()
     try:
-        return page_lines(_glyphs(textpage), _rules(page))
+        return page_layout(_glyphs(textpage), _rules(page))
     finally:
         textpage.close()
         page.close()
@@ -359,6 +283,7 @@ def _open_pdf(path: Path) -> tuple[PdfReader, int]:
 @dataclass
 class _PdfPages:
     lines: list[str]
+    lefts: list[float] = field(default_factory=list)
     read: int = 0  # pages read (the last one's number)
     skipped: int = 0  # pages too complex to read
     count: int = 0  # pages in the file (the pages read, when the rest was not needed)
@@ -379,11 +304,13 @@ def _read_pages(path: Path, reader: PdfReader, count: int, budget: _Budget,
                 if _content_size(reader.pages[index]) > budget.limits.max_page_content:
                     result.skipped += 1
                     continue
-                page_lines_ = _page_lines(document, index)
-                result.lines.extend(page_lines_)
+                page = _page_lines(document, index)
+                texts = [line.text for line in page]
+                result.lines.extend(texts)
+                result.lefts.extend(line.left for line in page)
                 budget.lines = len(result.lines)
                 result.read = index + 1
-                if enough is not None and enough(page_lines_):
+                if enough is not None and enough(texts):
                     result.count = result.read  # the rest is prose: not needed
                     break
         finally:
@@ -405,4 +332,5 @@ def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool
         notes.append(f"文件共{pages.count}页，只读取了前{limits.max_pages}页")
     if pages.skipped:
         notes.append(f"{pages.skipped}页内容过于复杂，未读取")
-    return DocumentText(tuple(pages.lines), pages=pages.read, truncated="；".join(notes))
+    return DocumentText(tuple(pages.lines), lefts=tuple(pages.lefts), pages=pages.read, truncated="；".join(notes),
+                        read_to_end=pages.read == count and not pages.skipped)

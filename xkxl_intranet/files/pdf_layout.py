@@ -16,15 +16,22 @@ not between them), and draws a table cell's second line after the rest of its ro
   more cells with text becomes one line, its cells left to right joined by tabs and each cell's
   wrapped lines joined into one: the shape a .docx table row has when read (``form_text``).
   A frame around the page or a shaded paragraph (one cell alone in its row) stays plain lines.
+- Emphasis: an option of a box (「是」, 「自建」 …) drawn bold (``Glyph.emphasis``, from the font)
+  or underlined (a rule just under it) while the glyphs beside it are not is preceded by
+  :data:`~xkxl_intranet.domain.form_marks.EMPHASIS`, as a .docx's bold run is: the reader then
+  knows that option was singled out without a tick.
+- Each line keeps where it starts (its left edge), for the 目录's indentation.
 """
 from __future__ import annotations
 
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-__all__ = ["Glyph", "Box", "page_lines", "join_wrapped", "MAX_RULES", "MAX_WORK"]
+from ..domain.form_marks import EMPHASIS, is_option_word
+
+__all__ = ["Glyph", "Box", "PageLine", "page_lines", "page_layout", "join_wrapped", "MAX_RULES", "MAX_WORK"]
 
 THIN = 2.5  # points: a rule is at most this thick; a larger filled rectangle gives its four edges
 SNAP = 2.0  # rules this close to one another are one rule
@@ -44,6 +51,7 @@ class Glyph:
     right: float
     top: float
     size: float
+    emphasis: bool = False  # drawn bold (or, once the rules are known, underlined)
     x: float = field(init=False)  # the box's centre
     y: float = field(init=False)
     height: float = field(init=False)
@@ -131,6 +139,12 @@ class _Index:
         last = bisect.bisect_right(self.positions, at + TOUCH)
         return any(r.spans(across) for r in self.rules[first:last])
 
+    def within(self, low: float, high: float, across: float) -> bool:
+        """Whether a rule between ``low`` and ``high`` spans ``across``."""
+        first = bisect.bisect_left(self.positions, low)
+        last = bisect.bisect_right(self.positions, high)
+        return any(r.spans(across) for r in self.rules[first:last])
+
     def before(self, at: float, across: float) -> _Rule | None:
         for index in range(bisect.bisect_right(self.positions, at) - 1, -1, -1):
             if self.rules[index].spans(across):
@@ -175,6 +189,7 @@ def _cell(glyph: Glyph, rows: _Index, columns: _Index) -> tuple[float, float, fl
 def _line_text(glyphs: Sequence[Glyph]) -> str:
     """One line's glyphs left to right; a wide gap or a drawn space is one space."""
     out: list[str] = []
+    emphasized: list[bool] = []
     previous: Glyph | None = None
     pending = False
     for glyph in sorted(glyphs, key=lambda g: g.left):  # stable: a ligature's letters keep their order
@@ -183,13 +198,30 @@ def _line_text(glyphs: Sequence[Glyph]) -> str:
             continue
         if previous is not None and (pending or glyph.left - previous.right > SPACE * min(glyph.size, previous.size)):
             out.append(" ")
+            emphasized.append(glyph.emphasis and previous.emphasis)
         out.append(glyph.char)
+        emphasized.append(glyph.emphasis)
         previous, pending = glyph, False
+    return _marked(out, emphasized) if any(emphasized) else "".join(out)
+
+
+def _marked(chars: list[str], emphasized: list[bool]) -> str:
+    """The line with :data:`EMPHASIS` before each emphasized stretch that is one option."""
+    out: list[str] = []
+    index = 0
+    while index < len(chars):
+        end = index
+        while end < len(chars) and emphasized[end]:
+            end += 1
+        if end > index and is_option_word("".join(chars[index:end])):
+            out.append(EMPHASIS)
+        out.extend(chars[index:max(end, index + 1)])
+        index = max(end, index + 1)
     return "".join(out)
 
 
-def _lines(glyphs: Iterable[Glyph]) -> list[tuple[float, str]]:
-    """Glyphs grouped into lines (top to bottom): each line's top and text."""
+def _lines(glyphs: Iterable[Glyph]) -> list[tuple[float, float, str]]:
+    """Glyphs grouped into lines (top to bottom): each line's top, left and text."""
     grouped: list[list[Glyph]] = []
     for glyph in sorted(glyphs, key=lambda g: -g.y):
         if grouped:
@@ -198,8 +230,12 @@ def _lines(glyphs: Iterable[Glyph]) -> list[tuple[float, str]]:
                 grouped[-1].append(glyph)
                 continue
         grouped.append([glyph])
-    lines = [(max(g.top for g in line), _line_text(line)) for line in grouped]
-    return [(top, text) for top, text in lines if text]
+    lines = []
+    for line in grouped:
+        text = _line_text(line)
+        if text:
+            lines.append((max(g.top for g in line), min(g.left for g in line if not g.char.isspace()), text))
+    return lines
 
 
 _WORD_END = re.compile(r"[A-Za-z0-9]$")
@@ -221,12 +257,31 @@ def join_wrapped(lines: Iterable[str]) -> str:
     return text
 
 
-def page_lines(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[str]:
-    """The page's lines in reading order (top to bottom); a table row is one line, its cells
-    joined by tabs."""
+@dataclass(frozen=True)
+class PageLine:
+    text: str
+    left: float  # where the line (a table row: its first cell's text) starts, in points
+
+
+def _underlined(glyphs: Sequence[Glyph], boxes: Sequence[Box]) -> list[Glyph]:
+    """The glyphs, those with a rule drawn just under them (between a quarter of the font size
+    below the glyph's box and its middle) marked emphasized."""
+    horizontal = _Index(_edges(boxes)[0])
+    if not horizontal.rules:
+        return list(glyphs)
+    return [replace(glyph, emphasis=True) if not glyph.emphasis and not glyph.char.isspace()
+            and horizontal.within(glyph.bottom - 0.25 * glyph.size, glyph.y, glyph.x) else glyph
+            for glyph in glyphs]
+
+
+def page_layout(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[PageLine]:
+    """The page's lines in reading order (top to bottom), each with where it starts; a table row
+    is one line, its cells joined by tabs."""
     borders = _borders(boxes) if boxes else None
     if borders and len(glyphs) * (len(borders[0].rules) + len(borders[1].rules)) > MAX_WORK:
         borders = None  # finding each glyph's cell would take too long
+    if boxes and len(boxes) <= MAX_RULES:
+        glyphs = _underlined(glyphs, boxes)
     cells: dict[tuple[float, float, float, float], list[Glyph]] = {}
     plain: list[Glyph] = []
     for glyph in glyphs:
@@ -238,12 +293,18 @@ def page_lines(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[str]:
     rows: dict[float, list[tuple[float, float, float, float]]] = {}
     for key in cells:
         rows.setdefault(key[2], []).append(key)
-    items: list[tuple[float, str]] = []
+    items: list[tuple[float, float, str]] = []
     for top, keys in rows.items():
         if len(keys) < 2:
             plain += cells[keys[0]]
             continue
-        texts = [join_wrapped([text for _, text in _lines(cells[key])]) for key in sorted(keys)]
-        items.append((top, "\t".join(texts)))
+        texts = [join_wrapped([text for _, _, text in _lines(cells[key])]) for key in sorted(keys)]
+        items.append((top, min(g.left for g in cells[min(keys)]), "\t".join(texts)))
     items += _lines(plain)
-    return [text for _, text in sorted(items, key=lambda item: -item[0])]
+    return [PageLine(text, left) for _, left, text in sorted(items, key=lambda item: -item[0])]
+
+
+def page_lines(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[str]:
+    """The page's lines in reading order (top to bottom); a table row is one line, its cells
+    joined by tabs."""
+    return [line.text for line in page_layout(glyphs, boxes)]
