@@ -77,7 +77,7 @@ def test_summary_workbook_matches_the_official_layout_and_prints_on_a4(app, city
     assert _numbered_rows(ws) == [
         (n, f"蜀{n}工业互联网平台", f"四川蜀{n}科技有限公司", f"联系人{n}", f"1380000000{n}") for n in (1, 2, 3)]
     assert ws["A11"].value == "信息公开选项：主动公开"
-    assert ws["C12"].value == "市（州）经济和信息化主管部门（盖章）"
+    assert ws["C12"].value == "成都市经济和信息化局（盖章）"  # the bureau whose seal goes there
     assert ws["C14"].value == "填报日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
     assert all(ws.cell(row=r, column=c).border.left.style == "thin"
                for r in range(6, 10) for c in range(1, 6))

@@ -16,7 +16,7 @@ from xkxl_intranet.reports.layouts import Summary, SummaryRow
 from xkxl_intranet.reports.summary import summary_pdf
 from xkxl_intranet.reports.workbooks import summary_workbook
 
-SEAL_LINE = "市（州）经济和信息化主管部门（盖章）"
+SEAL_LINE = "成都市经济和信息化局（盖章）"  # the foot names the bureau whose seal goes there
 DATE_LINE = "填报日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
 DISCLOSURE = "信息公开选项：主动公开"
 SEAL_MM = 40

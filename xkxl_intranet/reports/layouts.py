@@ -81,7 +81,8 @@ class Summary:
 
     @property
     def seal_line(self) -> str:
-        return SEAL_LINE
+        """The bureau's own name where it is known (the seal it puts there bears that name)."""
+        return f"{self.department_name}（盖章）" if self.department_name else SEAL_LINE
 
     @property
     def date_line(self) -> str:
