@@ -117,3 +117,4 @@ def sheet(app, sheet_id: int) -> Assignment:
         if found is not None:
             db.session.expunge(found)
         return found
+

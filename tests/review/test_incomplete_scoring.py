@@ -18,22 +18,8 @@ from xkxl_intranet.review.models import Assignment
 from xkxl_intranet.review.queries import review_for
 from xkxl_intranet.rounds.state import current_round
 
-from .helpers import fill, give, open_review, passed, report, user
+from .helpers import fill, user
 from reports.helpers import pdf_reader, pdf_text, workbook
-
-
-@pytest.fixture
-def half(app):
-    """Two experts per application. 甲: both submitted (80, 90); 乙: expert1 submitted 70,
-    expert2 has not yet."""
-    open_review(app, n=2)
-    full, partial = passed(app, platform_name="甲平台"), passed(app, platform_name="乙平台")
-    report(app, "chengdu")
-    fill(app, give(app, full, "expert1"), 8)
-    fill(app, give(app, full, "expert2"), 9)
-    fill(app, give(app, partial, "expert1"), 7)
-    waiting = give(app, partial, "expert2")
-    return full, partial, waiting
 
 
 def _rows(app):

@@ -17,23 +17,10 @@ from xkxl_intranet.review.marking import BYPASS_LABEL, mark_application
 from xkxl_intranet.review.queries import review_for
 from xkxl_intranet.rounds.state import current_round
 
-from .helpers import fill, give, open_review, passed, report, user
+from .helpers import fill, open_review, passed, report, user
 from helpers import audit_events, get_application
 
 REASON = "工信部催报，专家评审下周完成，先行报送名单"
-
-
-@pytest.fixture
-def half(app):
-    """Two experts per application. 甲: both submitted; 乙: one of two submitted."""
-    open_review(app, n=2)
-    full, partial = passed(app, platform_name="甲平台"), passed(app, platform_name="乙平台")
-    report(app, "chengdu")
-    fill(app, give(app, full, "expert1"), 8)
-    fill(app, give(app, full, "expert2"), 9)
-    fill(app, give(app, partial, "expert1"), 7)
-    waiting = give(app, partial, "expert2")
-    return full, partial, waiting
 
 
 def _mark(app, application_id: int, mark: str = "recommended", **kwargs):

@@ -59,6 +59,16 @@ def _unverifiable(rule_id: str, at: str, blanks: tuple[str, ...], source: Source
     return [Finding(at, W, with_source(message, source), f"{rule_id}:unverifiable")]
 
 
+class _OneSeverity:
+    """A rule that is an error or a warning whichever way it is broken."""
+
+    severity: Severity
+
+    @property
+    def severity_label(self) -> str:
+        return self.severity.label_of_rule
+
+
 @dataclass(frozen=True)
 class SumRule:
     """Parts and their whole, shown at the whole. ``over``: the severity when the parts add up to
@@ -119,7 +129,7 @@ class SumRule:
 
 
 @dataclass(frozen=True)
-class LeRule:
+class LeRule(_OneSeverity):
     """small ≤ big. Shown at small."""
 
     id: str
@@ -127,10 +137,6 @@ class LeRule:
     big: str
     severity: Severity
     source: Source = Source.SYSTEM
-
-    @property
-    def severity_label(self) -> str:
-        return self.severity.label_of_rule
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -155,7 +161,7 @@ class LeRule:
 
 
 @dataclass(frozen=True)
-class MaxRule:
+class MaxRule(_OneSeverity):
     """key ≤ a fixed maximum (the form's 9 domains; its 22 industries). Shown at key."""
 
     id: str
@@ -164,10 +170,6 @@ class MaxRule:
     severity: Severity
     reason: str
     source: Source = Source.SYSTEM
-
-    @property
-    def severity_label(self) -> str:
-        return self.severity.label_of_rule
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -191,7 +193,7 @@ class MaxRule:
 
 
 @dataclass(frozen=True)
-class RangeRule:
+class RangeRule(_OneSeverity):
     """minimum ≤ key ≤ maximum. Shown at key."""
 
     id: str
@@ -200,10 +202,6 @@ class RangeRule:
     maximum: Decimal
     severity: Severity
     source: Source = Source.SYSTEM
-
-    @property
-    def severity_label(self) -> str:
-        return self.severity.label_of_rule
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -222,7 +220,7 @@ class RangeRule:
 
 
 @dataclass(frozen=True)
-class RequiredIfRule:
+class RequiredIfRule(_OneSeverity):
     """key must be filled when when_key == when_value. Shown at key. The 申报书 itself asks for
     these (「请注明合作企业名称」), so their source is the notice."""
 
@@ -232,10 +230,6 @@ class RequiredIfRule:
     when_value: Any
     severity: Severity
     source: Source = Source.NOTICE
-
-    @property
-    def severity_label(self) -> str:
-        return self.severity.label_of_rule
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -255,7 +249,7 @@ class RequiredIfRule:
 
 
 @dataclass(frozen=True)
-class NearRule:
+class NearRule(_OneSeverity):
     """key within ``tolerance`` of numerator / denominator × scale (skipped when denominator is 0)."""
 
     id: str
@@ -266,10 +260,6 @@ class NearRule:
     tolerance: Decimal = Decimal(1)
     scale: Decimal = Decimal(100)
     source: Source = Source.SYSTEM
-
-    @property
-    def severity_label(self) -> str:
-        return self.severity.label_of_rule
 
     @property
     def fields(self) -> tuple[str, ...]:
