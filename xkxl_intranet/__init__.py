@@ -44,8 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
         MAX_UPLOAD_MB=200,
-        # Files the system makes and keeps to send again (ZIP archives: files/archive_cache.py).
-        GENERATED_FOLDER=os.path.join(app.instance_path, "generated"),
+        # Files the system makes and keeps to send again (ZIP archives: files/archive_cache.py);
+        # deployed, a folder nginx may read (deploy/xkxl.env).
+        GENERATED_FOLDER=os.environ.get("XKXL_GENERATED_FOLDER") or os.path.join(app.instance_path, "generated"),
         ZIP_CACHE_MAX_MB=20480,  # the kept archives together; the oldest used are removed
         ZIP_DISK_RESERVE_MB=1024,  # free space a build leaves on the disk, for uploads
         ZIP_INLINE_BYTES=8 * 1024 * 1024,  # smaller archives are built in the request itself
