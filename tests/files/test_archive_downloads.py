@@ -23,9 +23,10 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.clock import now
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files import archive_builds as builds_module
+from xkxl_intranet.files import routes
 from xkxl_intranet.files.archive_builds import ArchiveBuilds, BuildSettings, State
 from xkxl_intranet.files.archive_cache import CacheLimits, build_archive, evict
-from xkxl_intranet.files.archives import archive_for
+from xkxl_intranet.files.archives import archive_fingerprint, archive_for
 from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.files.naming import random_storage_name, storage_relpath
 from xkxl_intranet.rounds.models import City
@@ -120,9 +121,29 @@ def test_the_key_changes_when_a_file_is_replaced_and_only_then(app, city_client)
     set_review_state(app, application_id, "passed")  # on the 附件3 now: its folder is 01_…
     third = _archive(app)
     assert third.key not in (first.key, second.key)
-    data = city_client.get(f"/files/cities/{_city_id(app)}/files.zip").get_data()
-    assert zipfile.ZipFile(io.BytesIO(data)).read("成都市/01_四川甲科技有限公司/申报书/申报书.pdf") == pdf("v2")
-    assert sorted(p.name for p in _zip_folder(app).glob("*.zip")) == [f"{third.key}.zip"]
+
+
+def test_an_unchanged_archive_is_sent_without_planning_it_again(app, city_client, monkeypatch):
+    """The plan (every file's place, the manifest) runs once per change: a repeat download, or a
+    poll of the page, costs the fingerprint's two aggregate queries. Any saved change (a new
+    version, an application moved onto the 附件3) is a new fingerprint and a new plan."""
+    plans = []
+    real_plan = routes.archive_plan
+    monkeypatch.setattr(routes, "archive_plan", lambda *args: plans.append(args) or real_plan(*args))
+    application_id = make_application(app, enterprise_name="四川甲科技有限公司")
+    upload(city_client, application_id, "form", ("申报书.pdf", pdf("v1")))
+    url = f"/files/cities/{_city_id(app)}/files.zip"
+
+    def member(name: str) -> bytes:
+        zf = zipfile.ZipFile(io.BytesIO(city_client.get(url).get_data()))
+        return zf.read(f"成都市/{name}/申报书/申报书.pdf")
+
+    assert member("未列入汇总表_四川甲科技有限公司") == pdf("v1") and len(plans) == 1
+    assert member("未列入汇总表_四川甲科技有限公司") == pdf("v1") and len(plans) == 1  # not planned again
+    upload(city_client, application_id, "form", ("申报书.pdf", pdf("v2")))
+    assert member("未列入汇总表_四川甲科技有限公司") == pdf("v2") and len(plans) == 2
+    set_review_state(app, application_id, "passed")
+    assert member("01_四川甲科技有限公司") == pdf("v2") and len(plans) == 3
 
 
 def test_the_plan_reads_columns_not_whole_applications(app, city_client):
@@ -285,10 +306,13 @@ def test_identical_concurrent_requests_build_once(app, city_client, monkeypatch,
     application_id = make_application(app, enterprise_name="四川甲科技有限公司")
     upload(city_client, application_id, "form", ("申报书.pdf", pdf("v1")))
     with app.app_context():
-        archive = archive_for(user_by_name(app, "province"), current_round(), all_cities())
+        province, round_, cities = user_by_name(app, "province"), current_round(), all_cities()
+        archive = archive_for(province, round_, cities)
+        fingerprint = archive_fingerprint(province, round_, cities)
     builds, calls, gate = _counting_builds(monkeypatch, tmp_path, inline=inline)
     outcomes = []
-    askers = [threading.Thread(target=lambda: outcomes.append(builds.obtain(archive))) for _ in range(8)]
+    askers = [threading.Thread(target=lambda: outcomes.append(builds.obtain(fingerprint, lambda: archive)))
+              for _ in range(8)]
     for asker in askers:
         asker.start()
     time.sleep(0.3)  # all eight have asked while the one build waits at the gate
@@ -302,8 +326,8 @@ def test_identical_concurrent_requests_build_once(app, city_client, monkeypatch,
     else:
         assert {o.state for o in outcomes} == {State.BUILDING}
         _wait_until_built_in(tmp_path / "zip", archive.key)
-    again = builds.obtain(archive)
-    assert again.state is State.READY and calls == [archive.key]
+    again = builds.obtain(fingerprint, lambda: archive)
+    assert again.state is State.READY and again.key == archive.key and calls == [archive.key]
     assert {o.path for o in outcomes if o.path} <= {again.path}
 
 

@@ -35,7 +35,7 @@ from ..web import content_disposition, render_page_or_fragment, return_to_url, u
 from . import operations, queries
 from .archive_builds import ArchiveBuilds, BuildSettings, State
 from .archive_cache import ZIP_FOLDER, CacheLimits
-from .archives import Archive, archive_for
+from .archives import archive_fingerprint, archive_name, archive_plan
 from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN
 from .categories import category as category_by_key
 from .operations import Message
@@ -200,7 +200,7 @@ def archive_builds() -> ArchiveBuilds:
     return builds
 
 
-def _send_archive(path: Path, archive: Archive) -> Response:
+def _send_archive(path: Path, filename: str, key: str) -> Response:
     """The built archive: handed to nginx by X-Accel-Redirect when configured, else sent by
     waitress's file wrapper (from its event loop: no worker thread waits on the client). Its
     key is its ETag, so an interrupted download resumes (Range) only on the same bytes."""
@@ -210,9 +210,8 @@ def _send_archive(path: Path, archive: Archive) -> Response:
         response = Response(mimetype="application/zip")
         response.headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(inside)
     else:
-        response = send_file(path, mimetype="application/zip", conditional=True, etag=archive.key,
-                             max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(archive.filename)
+        response = send_file(path, mimetype="application/zip", conditional=True, etag=key, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -220,15 +219,24 @@ def _send_archive(path: Path, archive: Archive) -> Response:
 _STATUS = {State.READY: 200, State.BUILDING: 202, State.FAILED: 503}
 
 
-def _zip_response(archive: Archive, back_url: str) -> Response:
+def _zip_response(round_, cities: list, back_url: str) -> Response:
     """The archive if it is built (a small one is built now), else where its build stands:
     the page, or for the page's htmx poll its box (200, so that htmx swaps it; once ready the
-    box starts the download and polls no more)."""
-    outcome = archive_builds().obtain(archive)
+    box starts the download and polls no more). The plan runs where the build runs (a large
+    one in the background), with an application context of its own."""
+    app = current_app._get_current_object()
+    user_id, round_id, city_ids = current_user.id, round_.id, [c.id for c in cities]
+
+    def plan():
+        with app.app_context():
+            return archive_plan(user_id, round_id, city_ids)
+
+    outcome = archive_builds().obtain(archive_fingerprint(current_user, round_, cities), plan)
+    filename = archive_name(round_, cities)
     if outcome.state is State.READY and not wants_fragment():
-        return _send_archive(outcome.path, archive)
+        return _send_archive(outcome.path, filename, outcome.key)
     response = render_page_or_fragment(
-        "files/archive_progress.html", "files/_archive_progress.html", archive=archive,
+        "files/archive_progress.html", "files/_archive_progress.html", filename=filename,
         outcome=outcome, State=State, url=request.full_path.rstrip("?"), back_url=back_url)
     response.status_code = 200 if wants_fragment() else _STATUS[outcome.state]
     return response
@@ -239,8 +247,7 @@ def _zip_response(archive: Archive, back_url: str) -> Response:
 def city_zip(city_id: int):
     round_ = _requested_round()
     city = city_or_404(city_id)
-    return _zip_response(archive_for(current_user, round_, [city]),
-                         url_for(".city_files", city_id=city.id, round_id=round_.id))
+    return _zip_response(round_, [city], url_for(".city_files", city_id=city.id, round_id=round_.id))
 
 
 @bp.route("/all.zip")
@@ -248,5 +255,4 @@ def city_zip(city_id: int):
 @staff_required
 def all_zip():
     round_ = _requested_round()
-    return _zip_response(archive_for(current_user, round_, all_cities()),
-                         url_for(".city_files", round_id=round_.id))
+    return _zip_response(round_, all_cities(), url_for(".city_files", round_id=round_.id))
