@@ -5,33 +5,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import insert
-
-from xkxl_intranet.applications.models import Application
-from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.roster import ROSTER_PAGE_SIZE
-from xkxl_intranet.rounds.state import all_cities, batch_for_write, current_round
 
-from .helpers import workbook
+from .helpers import reported_round, workbook
 
 PER_CITY = 96  # × 21 cities = 2,016 applications, the size the issue measured
-
-
-def _reported_round(app, per_city: int = PER_CITY) -> None:
-    """``per_city`` 初审通过 applications in every city, each city's batch reported (inserted in
-    bulk: the roster, not the application form, is under test)."""
-    with app.app_context():
-        round_ = current_round()
-        rows = [{"round_id": round_.id, "city_id": city.id, "position": n + 1, "review_state": "passed",
-                 "enterprise_name": f"{city.name}测试企业{n:03d}有限公司",
-                 "platform_name": f"{city.name}平台{n:03d}", "credit_code": "91510100MA6C000001",
-                 "contact_name": "张三", "contact_mobile": "13800001234", "devices_total": 1000 + n,
-                 "acknowledgements": {}}
-                for city in all_cities() for n in range(per_city)]
-        db.session.execute(insert(Application), rows)
-        for city in all_cities():
-            batch_for_write(round_.id, city.id).state = "reported"
-        db.session.commit()
 
 
 def _rows(html: str) -> list[list[str]]:
@@ -41,7 +19,7 @@ def _rows(html: str) -> list[list[str]]:
 
 
 def test_the_roster_page_is_paged_and_its_files_hold_every_row(app, province_client):
-    _reported_round(app)
+    reported_round(app, PER_CITY)
     response = province_client.get("/reports/roster/all")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and len(response.data) <= 200 * 1024
@@ -70,7 +48,7 @@ def test_the_roster_page_is_paged_and_its_files_hold_every_row(app, province_cli
 
 
 def test_a_short_list_has_no_pager(app, province_client, viewer_client, city_client):
-    _reported_round(app, per_city=2)
+    reported_round(app, 2)
     html = viewer_client.get("/reports/roster/all").get_data(as_text=True)
     assert len(_rows(html)) == 42 and "共 42 项" in html and 'class="pager"' not in html
     assert province_client.get("/reports/roster/recommended").get_data(as_text=True).count("（无）") == 1
