@@ -162,6 +162,7 @@ def prepare(instance: Path) -> dict:
         ensure_reference_data()
         chengdu = db.session.scalar(db.select(City).where(City.code == "510100"))
         deyang = db.session.scalar(db.select(City).where(City.code == "510600"))
+        zigong = db.session.scalar(db.select(City).where(City.code == "510300"))
         password_hash = hash_password(PASSWORD)
         clerk = User(username="chengdu", display_name="成都市经济和信息化局", role="city", city=chengdu,
                      password_hash=password_hash, must_change_password=False)
@@ -197,7 +198,7 @@ def prepare(instance: Path) -> dict:
                 storage_name=name, size=path.stat().st_size, sha256=digest.hexdigest(), kind="pdf",
                 mime="application/pdf", uploaded_at=now(), uploaded_by_id=None))
         db.session.commit()
-        info = {"application_id": target.id, "deyang_id": deyang.id}
+        info = {"application_id": target.id, "deyang_id": deyang.id, "empty_id": zigong.id}
         db.engine.dispose()
     return info
 
@@ -412,19 +413,21 @@ def zip_download(port: int, pid: int, info: dict) -> dict:
     then downloaded; the server's peak RSS growth over both."""
     staff = Client(port)
     staff.login("province")
-    status, _, _, _ = staff.download("/files/cities/1/files.zip")  # warm up: a city with nothing
-    assert status == 200
+    status, _, _, _ = staff.download(f"/files/cities/{info['empty_id']}/files.zip")  # warm up: nothing in it
+    assert status == 200, status
     url = f"/files/cities/{info['deyang_id']}/files.zip"
+    cookies = "; ".join(f"{k}={v}" for k, v in staff.cookies.items())
     with Memory(pid) as memory:
         started = time.perf_counter()
-        status, total, last, _ = staff.download(url)
-        while status == 202:  # 「正在打包…」: ask again, as the page does
-            time.sleep(0.5)
-            status, total, last, _ = staff.download(url)
+        status, first, _, _ = _zip_national.first_byte(port, cookies, url)
+        while status == 202:  # 「正在打包…」: ask again, as the page does (htmx: its box alone)
+            time.sleep(0.2)
+            _, _, _, box = _zip_national.first_byte(port, cookies, url, {"HX-Request": "true"})
+            status = 200 if b"data-auto-download" in box else 202
         built = time.perf_counter() - started
         status, total, last, seconds = staff.download(url)
     assert status == 200 and b"PK\x05\x06" in last, status
-    return {"seconds": seconds, "built": built, "bytes": total, "growth": memory.growth_mb,
+    return {"seconds": seconds, "built": built, "first": first, "bytes": total, "growth": memory.growth_mb,
             "hwm_reset": memory.hwm_reset}
 
 
@@ -497,7 +500,9 @@ def main() -> None:
         verdicts += [max(u.growth) < TARGET_UPLOAD_RSS_MB for u in (app, streamed)]
         for kind, z in zipped.items():
             ok = z["growth"] < TARGET_ZIP_RSS_MB
-            rows.append((f"ZIP via {kind}: first request until built (then kept)", f"{z['built']:8.1f} s",
+            rows.append((f"ZIP via {kind}: first byte of the first request", f"{z['first'] * 1000:8.0f} ms",
+                         "the page 「正在打包…」, or the file once built", ""))
+            rows.append(("  first request until built (the second server finds it built)", f"{z['built']:8.1f} s",
                          f"{z['bytes'] / CHUNK / 1024:.2f} GiB", ""))
             rows.append(("  then sent from the file", f"{z['bytes'] / CHUNK / z['seconds']:8.0f} MB/s",
                          f"{z['seconds']:.1f} s", ""))
