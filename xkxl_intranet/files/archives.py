@@ -241,7 +241,7 @@ def archive_fingerprint(user, round_: Round, cities: list[City]) -> Fingerprint:
                StoredFile.superseded_at.is_(None)),
         StoredFile.city_id, user)).one()
     uploaders = db.session.execute(select(User.id, User.display_name, User.username).order_by(User.id)).all()
+    counts = [int(n) for n in (*applications, *files)]  # PostgreSQL sums are numeric
     described = repr((LAYOUT_VERSION, round_.id, round_.year, user.role, user.city_id,
-                      [(c.id, c.name, c.sort_order) for c in cities], tuple(applications), tuple(files),
-                      [tuple(u) for u in uploaders]))
-    return Fingerprint(hashlib.sha256(described.encode()).hexdigest(), files=files[0], total_bytes=files[3])
+                      [(c.id, c.name, c.sort_order) for c in cities], counts, [tuple(u) for u in uploaders]))
+    return Fingerprint(hashlib.sha256(described.encode()).hexdigest(), files=counts[3], total_bytes=counts[6])
