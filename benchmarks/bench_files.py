@@ -10,13 +10,17 @@
   server, the rest is that buffering. werkzeug's server, which streams the body to the handler as
   it arrives, is measured for comparison.
 - The server process's peak RSS growth during the upload must stay under 30 MB (the body is
-  streamed to disk, never held in memory); a ZIP of 1 GB of stored files is streamed to the
-  client with peak RSS growth under 50 MB.
+  streamed to disk, never held in memory); a ZIP of 1 GB of stored files is built to a file and
+  sent with peak RSS growth under 50 MB.
+- all.zip at 19,992 applications through the real serving command (``_zip_national.py``): first
+  byte of the page that says it is being packed and of the ready download under 1 s; another
+  clerk's page under 1 s while eight clients read all.zip at 1 KB/s, beside the same page
+  without them.
 
 Memory is read from /proc/<pid>/status (VmHWM after resetting it through /proc/<pid>/clear_refs,
 cross-checked by sampling VmRSS). Prints a table; not a test.
 
-Run: .venv/bin/python benchmarks/bench_files.py
+Run: .venv/bin/python benchmarks/bench_files.py [--national-only]
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import _zip_national  # noqa: E402  (after the path: it imports the app)
 
 PASSWORD = "Bench-pass-2022"
 UPLOAD_MB = 100
@@ -156,6 +162,7 @@ def prepare(instance: Path) -> dict:
         ensure_reference_data()
         chengdu = db.session.scalar(db.select(City).where(City.code == "510100"))
         deyang = db.session.scalar(db.select(City).where(City.code == "510600"))
+        zigong = db.session.scalar(db.select(City).where(City.code == "510300"))
         password_hash = hash_password(PASSWORD)
         clerk = User(username="chengdu", display_name="成都市经济和信息化局", role="city", city=chengdu,
                      password_hash=password_hash, must_change_password=False)
@@ -191,7 +198,7 @@ def prepare(instance: Path) -> dict:
                 storage_name=name, size=path.stat().st_size, sha256=digest.hexdigest(), kind="pdf",
                 mime="application/pdf", uploaded_at=now(), uploaded_by_id=None))
         db.session.commit()
-        info = {"application_id": target.id, "deyang_id": deyang.id}
+        info = {"application_id": target.id, "deyang_id": deyang.id, "empty_id": zigong.id}
         db.engine.dispose()
     return info
 
@@ -402,14 +409,26 @@ class Uploader:
 
 
 def zip_download(port: int, pid: int, info: dict) -> dict:
+    """The 1 GiB archive: built in the background on the first request (its page answers at once),
+    then downloaded; the server's peak RSS growth over both."""
     staff = Client(port)
     staff.login("province")
-    status, _, _, _ = staff.download("/files/cities/1/files.zip")  # warm up: a city with nothing
-    assert status == 200
+    status, _, _, _ = staff.download(f"/files/cities/{info['empty_id']}/files.zip")  # warm up: nothing in it
+    assert status == 200, status
+    url = f"/files/cities/{info['deyang_id']}/files.zip"
+    cookies = "; ".join(f"{k}={v}" for k, v in staff.cookies.items())
     with Memory(pid) as memory:
-        status, total, last, seconds = staff.download(f"/files/cities/{info['deyang_id']}/files.zip")
+        started = time.perf_counter()
+        status, first, _, _ = _zip_national.first_byte(port, cookies, url)
+        while status == 202:  # 「正在打包…」: ask again, as the page does (htmx: its box alone)
+            time.sleep(0.2)
+            _, _, _, box = _zip_national.first_byte(port, cookies, url, {"HX-Request": "true"})
+            status = 200 if b"data-auto-download" in box else 202
+        built = time.perf_counter() - started
+        status, total, last, seconds = staff.download(url)
     assert status == 200 and b"PK\x05\x06" in last, status
-    return {"seconds": seconds, "bytes": total, "growth": memory.growth_mb, "hwm_reset": memory.hwm_reset}
+    return {"seconds": seconds, "built": built, "first": first, "bytes": total, "growth": memory.growth_mb,
+            "hwm_reset": memory.hwm_reset}
 
 
 def make_source(work: Path) -> tuple[Path, str]:
@@ -481,9 +500,13 @@ def main() -> None:
         verdicts += [max(u.growth) < TARGET_UPLOAD_RSS_MB for u in (app, streamed)]
         for kind, z in zipped.items():
             ok = z["growth"] < TARGET_ZIP_RSS_MB
-            rows.append((f"ZIP via {kind} ({z['bytes'] / CHUNK / 1024:.2f} GiB streamed)",
-                         f"{z['bytes'] / CHUNK / z['seconds']:8.0f} MB/s", f"{z['seconds']:.1f} s", ""))
-            rows.append(("  server peak RSS growth during ZIP", f"{z['growth']:8.1f} MB",
+            rows.append((f"ZIP via {kind}: first byte of the first request", f"{z['first'] * 1000:8.0f} ms",
+                         "the page 「正在打包…」, or the file once built", ""))
+            rows.append(("  first request until built (the second server finds it built)", f"{z['built']:8.1f} s",
+                         f"{z['bytes'] / CHUNK / 1024:.2f} GiB", ""))
+            rows.append(("  then sent from the file", f"{z['bytes'] / CHUNK / z['seconds']:8.0f} MB/s",
+                         f"{z['seconds']:.1f} s", ""))
+            rows.append(("  server peak RSS growth during ZIP (build and download)", f"{z['growth']:8.1f} MB",
                          f"< {TARGET_ZIP_RSS_MB} MB", "PASS" if ok else "FAIL"))
             verdicts.append(ok)
         width = max(len(r[0]) for r in rows)
@@ -496,6 +519,7 @@ def main() -> None:
             z["hwm_reset"] for z in zipped.values()) else "5 ms VmRSS sampling"
         print(f"\nmemory: {memory_source}; CPUs: {os.cpu_count()}; "
               f"total run {time.perf_counter() - started:.0f} s")
+        verdicts.append(_zip_national.run(work, Client))
         print("ALL PASS" if all(verdicts) else "SOME TARGETS MISSED")
         if not all(verdicts):
             raise SystemExit(1)
@@ -503,8 +527,21 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def national_only() -> None:
+    work = Path(tempfile.mkdtemp(prefix="xkxl-bench-files-"))
+    try:
+        ok = _zip_national.run(work, Client)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("ALL PASS" if ok else "SOME TARGETS MISSED")
+    if not ok:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--serve":
         serve(sys.argv[2], sys.argv[3])
+    elif sys.argv[1:] == ["--national-only"]:
+        national_only()
     else:
         main()

@@ -85,6 +85,9 @@ id xkxl >/dev/null 2>&1 ||
   useradd --system --user-group --home-dir /var/lib/xkxl --shell /usr/sbin/nologin xkxl
 install -d -o xkxl -g xkxl -m 750 /var/lib/xkxl /var/log/xkxl
 install -d -o xkxl -g xkxl -m 700 /var/backups/xkxl
+# ZIP archives the app builds and nginx sends (X-Accel-Redirect): nginx's group may read them, and
+# every file and folder made in it keeps that group (the setgid bit).
+install -d -o xkxl -g "$(getent group www-data >/dev/null && echo www-data || echo xkxl)" -m 2750 /var/cache/xkxl
 install -d -m 755 /etc/xkxl
 [ -f /etc/xkxl/xkxl.env ] || install -m 640 -o root -g xkxl "$HERE/deploy/xkxl.env" /etc/xkxl/xkxl.env
 install -m 644 "$HERE/deploy/xkxl.service" "$HERE/deploy/xkxl-backup.service" \

@@ -44,6 +44,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
         MAX_UPLOAD_MB=200,
+        # Files the system makes and keeps to send again (ZIP archives: files/archive_cache.py);
+        # deployed, a folder nginx may read (deploy/xkxl.env).
+        GENERATED_FOLDER=os.environ.get("XKXL_GENERATED_FOLDER") or os.path.join(app.instance_path, "generated"),
+        ZIP_CACHE_MAX_MB=20480,  # the kept archives together; the oldest used are removed
+        ZIP_DISK_RESERVE_MB=1024,  # free space a build leaves on the disk, for uploads
+        ZIP_INLINE_BYTES=8 * 1024 * 1024,  # smaller archives are built in the request itself
+        ZIP_BUILD_THREADS=2,  # larger ones in the background, this many at once
+        # Behind nginx: a kept file is handed to nginx by X-Accel-Redirect under this prefix (its
+        # internal location aliases GENERATED_FOLDER; deploy/nginx-xkxl.conf). None: waitress
+        # sends it from its event loop.
+        X_ACCEL_REDIRECT=os.environ.get("XKXL_X_ACCEL_REDIRECT") or None,
         DASHBOARD_REFRESH_SECONDS=15,
         DASHBOARD_CACHE=True,
         SESSION_COOKIE_HTTPONLY=True,

@@ -1,7 +1,12 @@
 """The files page in a real browser: choose a PDF, see it uploaded and listed with its SHA-256."""
 import hashlib
+import io
+import threading
+import zipfile
 
 import pytest
+
+from xkxl_intranet.files import archive_builds
 
 from files.conftest import DOCX, EXE, make_application, pdf
 from helpers import browser_login
@@ -112,3 +117,38 @@ def test_several_files_chosen_together_keep_one_message_per_file(page, app):
         f"() => document.querySelector('#files-{application_id}-evidence6 > p.msg')"
         ".textContent.includes('审计报告.pdf')")
     assert len(_messages(box)) == 1
+
+
+def test_a_large_zip_is_packed_while_the_page_says_so_and_then_downloads_itself(page, app, monkeypatch,
+                                                                                tmp_path):
+    """The build runs in the background; the page polls (htmx) and, once the archive is ready,
+    starts the download itself, once, and stops polling."""
+    app.config["ZIP_INLINE_BYTES"] = 0  # every archive counts as large
+    gate, real_build = threading.Event(), archive_builds.build_archive
+    monkeypatch.setattr(archive_builds, "build_archive",
+                        lambda *args, **kwargs: gate.wait(20) and real_build(*args, **kwargs))
+    application_id = make_application(app, enterprise_name="四川浏览器测试有限公司")
+    browser_login(page, "chengdu")
+    page.goto(f"/files/applications/{application_id}")
+    page.locator(f"#files-{application_id}-form input[type=file]").set_input_files(
+        files=[{"name": "申报书.pdf", "mimeType": "application/pdf", "buffer": pdf("zip")}])
+    page.locator(f"#files-{application_id}-form tr.is-current").wait_for()
+    errors, downloads = [], []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("download", lambda download: downloads.append(download))
+    page.goto("/files/city")
+    page.click("text=下载成都市全部材料（ZIP）")
+    page.wait_for_selector("#archive-progress:has-text('正在打包…')")
+    assert "打包完成后自动开始下载" in page.locator("#archive-progress").inner_text()
+    with page.expect_download(timeout=15_000) as download_info:
+        gate.set()
+    download = download_info.value
+    assert download.suggested_filename == "成都市_申报材料_2022.zip"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    names = zipfile.ZipFile(io.BytesIO(target.read_bytes())).namelist()
+    assert names == ["manifest.csv", "成都市/未列入汇总表_四川浏览器测试有限公司/申报书/申报书.pdf"]
+    assert "已打包完成" in page.locator("#archive-progress").inner_text()
+    page.wait_for_timeout(2500)  # no second download, no further poll
+    assert len(downloads) == 1 and page.locator("#archive-progress[hx-trigger]").count() == 0
+    assert errors == []

@@ -58,3 +58,17 @@ def test_the_log_file_is_the_one_logrotate_rotates_for_six_months():
     assert f"{folder}/*.log {{" in rotate
     assert int(re.search(r"^\s*rotate (\d+)$", rotate, re.M)[1]) >= 183
     assert not re.search(r"^\s*copytruncate", rotate, re.M)  # the app reopens the file itself
+
+
+def test_nginx_sends_the_built_archives_from_the_folder_the_app_builds_them_in():
+    """X-Accel-Redirect: the app's prefix is nginx's internal location, whose alias is the folder
+    the service writes its archives to (and may write: ReadWritePaths), made readable for nginx."""
+    settings = _settings()
+    nginx = (DEPLOY / "nginx-xkxl.conf").read_text(encoding="utf-8")
+    prefix, folder = settings["XKXL_X_ACCEL_REDIRECT"], settings["XKXL_GENERATED_FOLDER"]
+    location = re.search(r"location (\S+) \{\s*internal;\s*alias (\S+);\s*\}", nginx)
+    assert location and location[1] == prefix and location[2].rstrip("/") == folder.rstrip("/")
+    unit = (DEPLOY / "xkxl.service").read_text(encoding="utf-8")
+    assert folder in re.search(r"^ReadWritePaths=(.+)$", unit, re.M)[1].split()
+    install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
+    assert re.search(rf"install -d -o xkxl -g .*www-data.* -m 2750 {re.escape(folder)}$", install, re.M)

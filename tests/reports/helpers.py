@@ -8,6 +8,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import insert
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import set_review
@@ -18,7 +19,7 @@ from xkxl_intranet.domain.parsing import parse_field
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.layouts import TECH_PREFIX
 from xkxl_intranet.rounds.models import City
-from xkxl_intranet.rounds.state import batch_for_write, current_round
+from xkxl_intranet.rounds.state import all_cities, batch_for_write, current_round
 
 from helpers import audit_events as events  # noqa: F401  (used by the reports tests)
 from helpers import create_application
@@ -57,6 +58,23 @@ def set_batch_state(app, city_code: str, state: str) -> None:
         batch_for_write(current_round().id, city.id).state = state
         record("test.batch_state_set", user=None, object_type="batch", city_id=city.id,
                summary=f"测试：报送状态设为 {state}")
+        db.session.commit()
+
+
+def reported_round(app, per_city: int) -> None:
+    """``per_city`` 初审通过 applications in every city, each city's batch reported (inserted in
+    bulk: for the roster at the size of a round, not for the application form)."""
+    with app.app_context():
+        round_ = current_round()
+        rows = [{"round_id": round_.id, "city_id": city.id, "position": n + 1, "review_state": "passed",
+                 "enterprise_name": f"{city.name}测试企业{n:03d}有限公司",
+                 "platform_name": f"{city.name}平台{n:03d}", "credit_code": "91510100MA6C000001",
+                 "contact_name": "张三", "contact_mobile": "13800001234", "devices_total": 1000 + n,
+                 "acknowledgements": {}}
+                for city in all_cities() for n in range(per_city)]
+        db.session.execute(insert(Application), rows)
+        for city in all_cities():
+            batch_for_write(round_.id, city.id).state = "reported"
         db.session.commit()
 
 

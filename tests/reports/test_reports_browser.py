@@ -1,7 +1,8 @@
-"""Reports in Chromium: reordering 附件3 with htmx, a download with its progress note, the comparison."""
+"""Reports in Chromium: reordering 附件3 with htmx, a download with its progress note, the comparison,
+the roster a page at a time."""
 import pytest
 
-from .helpers import city_id, make_passed
+from .helpers import city_id, make_passed, reported_round
 from helpers import browser_login
 
 pytestmark = pytest.mark.browser
@@ -50,3 +51,24 @@ def test_province_compares_an_indicator(app, page):
     page.click("th a:has-text('市（州）')")
     page.wait_for_selector("th a:has-text('市（州） ▲')")
     assert page.locator(".compare-table tbody tr").first.inner_text().split("\t")[1] == "成都市"
+
+
+def test_province_pages_through_the_roster(app, page):
+    reported_round(app, 12)  # 252 applications: three pages of 100
+    browser_login(page, "province")
+    page.goto("/reports/roster/all")
+    page.evaluate("window.__notReloaded = true")
+    rows = page.locator("#roster-table tbody tr")
+    assert rows.count() == 100 and rows.first.inner_text().startswith("1\t")
+    assert "第 1/3 页" in page.locator("#roster-table").inner_text()
+    page.locator("#roster-table nav.pager a", has_text="下一页").click()
+    page.wait_for_selector("#roster-table :text('第 2/3 页')")
+    assert rows.first.inner_text().startswith("101\t") and rows.count() == 100
+    assert page.url.endswith("/reports/roster/all?page=2")  # the address says where the reader is
+    assert page.evaluate("window.__notReloaded") is True  # only the table was swapped
+    assert page.locator("#quota-line").is_visible()
+    page.locator("#roster-table nav.pager a", has_text="3").click()
+    page.wait_for_selector("#roster-table :text('第 3/3 页')")
+    assert rows.count() == 52 and rows.last.inner_text().startswith("252\t")
+    page.go_back()  # the browser's back button returns to page 2
+    page.wait_for_selector("#roster-table :text('第 2/3 页')")

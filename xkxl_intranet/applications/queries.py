@@ -11,6 +11,7 @@ from ..audit.models import AuditEvent
 from ..auth.scoping import reads_audit_trail, scope_applications, scope_mark_events, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
+from ..listing import Paging, clamp_page
 from ..rounds.models import City, Round
 from .models import Application, ApplicationFacts, ReviewState
 
@@ -92,28 +93,10 @@ PAGE_SIZE = 50
 
 
 @dataclass
-class ApplicationPage:
+class ApplicationPage(Paging):
     """One page of a list: its rows, and where it stands among all that match."""
 
     items: list[ListedApplication]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    def window(self, around: int = 2) -> list[int | None]:
-        """Page numbers to offer: the first, the last and ``around`` either side of this one;
-        ``None`` where numbers are left out."""
-        wanted = {1, self.pages, *range(self.page - around, self.page + around + 1)}
-        shown: list[int | None] = []
-        for number in sorted(n for n in wanted if 1 <= n <= self.pages):
-            if shown and number - shown[-1] > 1:
-                shown.append(None)
-            shown.append(number)
-        return shown
 
 
 def _filtered(stmt, *, q: str, state: str, city_id: int | None, problems: str):
@@ -141,7 +124,7 @@ def list_applications(user, round_: Round, *, q: str = "", state: str = "", city
     total = db.session.scalar(_filtered(scope_to_city(
         select(func.count(Application.id)).where(Application.round_id == round_.id),
         Application.city_id, user), **filters)) or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = clamp_page(page, total, per_page)
     stmt = _filtered(scope_to_city(
         select(*LIST_COLUMNS, City).join(City, Application.city_id == City.id)
         .where(Application.round_id == round_.id), Application.city_id, user), **filters)
@@ -149,8 +132,8 @@ def list_applications(user, round_: Round, *, q: str = "", state: str = "", city
             .limit(per_page).offset((page - 1) * per_page))
     rows = db.session.execute(stmt).all()
     numbers = summary_numbers(round_.id, (row.City.id for row in rows))
-    return ApplicationPage([ListedApplication(*row[:-1], numbers.get(row.id), row.City) for row in rows],
-                           total, page, per_page)
+    return ApplicationPage(total, page, per_page,
+                           [ListedApplication(*row[:-1], numbers.get(row.id), row.City) for row in rows])
 
 
 def state_counts(user, round_: Round) -> dict[str, int]:

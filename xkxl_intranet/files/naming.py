@@ -53,6 +53,11 @@ def _clean_text(text: str) -> str:
     used to disguise ``exe.pdf`` as ``fdp.exe``, zero-width spaces and BOMs.
     Lone surrogates (``Cs``) would break UTF-8 encoding later.
     """
+    if text.isprintable() and unicodedata.is_normalized("NFC", text):
+        # Nothing to drop or to turn into a space (a printable string holds no control, format,
+        # surrogate or separator character but the ASCII space): the common case, taken without
+        # looking at each character (an archive of 20,000 files cleans 40,000 names).
+        return (re.sub(r" {2,}", " ", text) if "  " in text else text).strip()
     text = unicodedata.normalize("NFC", text)
     out: list[str] = []
     for ch in text:

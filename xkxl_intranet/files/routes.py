@@ -1,18 +1,26 @@
 """Files: an application's files page, uploads, downloads, deletion, the city's 汇总表 scan
 and the ZIP archives. Uploads and deletions answer htmx with the category box again (and an
-``HX-Trigger: files-changed``), a plain form with a flash and a redirect back."""
+``HX-Trigger: files-changed``), a plain form with a flash and a redirect back.
+
+A ZIP is sent as a file built beforehand (archive_builds): waitress sends a file from its event
+loop, so a client reading slowly holds no worker thread; behind nginx (``X_ACCEL_REDIRECT``)
+nginx sends it. While a large archive is being built, the same URL answers a page that says how
+far it is and asks again (htmx every 2 s; without JavaScript a refresh every 3 s)."""
 from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask_htmx import make_response
@@ -23,9 +31,11 @@ from ..auth.scoping import city_or_404, city_required, round_or_404, staff_requi
 from ..guards import MiB, accepts_upload
 from ..rounds.state import all_cities
 from ..urls import record_id
-from ..web import content_disposition, return_to_url, unit_of_work, wants_fragment
+from ..web import content_disposition, render_page_or_fragment, return_to_url, unit_of_work, wants_fragment
 from . import operations, queries
-from .archives import Archive, archive_for
+from .archive_builds import ArchiveBuilds, BuildSettings, State
+from .archive_cache import ZIP_FOLDER, CacheLimits
+from .archives import archive_fingerprint, archive_name, archive_plan
 from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN
 from .categories import category as category_by_key
 from .operations import Message
@@ -177,10 +187,58 @@ def upload_summary_scan():
     return _respond_for_city(city, round_, messages, changed_ids=saved)
 
 
-def _zip_response(archive: Archive) -> Response:
-    response = Response(stream_with_context(archive.stream()), mimetype="application/zip")
-    response.headers["Content-Disposition"] = content_disposition(archive.filename)
+def archive_builds() -> ArchiveBuilds:
+    """This process's archive builds (one registry per application object)."""
+    builds = current_app.extensions.get("xkxl_archive_builds")
+    if builds is None:
+        config = current_app.config
+        builds = current_app.extensions.setdefault("xkxl_archive_builds", ArchiveBuilds(BuildSettings(
+            folder=Path(config["GENERATED_FOLDER"]) / ZIP_FOLDER,
+            limits=CacheLimits(max_bytes=config["ZIP_CACHE_MAX_MB"] * MiB,
+                               reserve_bytes=config["ZIP_DISK_RESERVE_MB"] * MiB),
+            inline_bytes=config["ZIP_INLINE_BYTES"], threads=config["ZIP_BUILD_THREADS"])))
+    return builds
+
+
+def _send_archive(path: Path, filename: str, key: str) -> Response:
+    """The built archive: handed to nginx by X-Accel-Redirect when configured, else sent by
+    waitress's file wrapper (from its event loop: no worker thread waits on the client). Its
+    key is its ETag, so an interrupted download resumes (Range) only on the same bytes."""
+    prefix = current_app.config.get("X_ACCEL_REDIRECT")
+    if prefix:
+        inside = path.relative_to(current_app.config["GENERATED_FOLDER"]).as_posix()
+        response = Response(mimetype="application/zip")
+        response.headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(inside)
+    else:
+        response = send_file(path, mimetype="application/zip", conditional=True, etag=key, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+_STATUS = {State.READY: 200, State.BUILDING: 202, State.FAILED: 503}
+
+
+def _zip_response(round_, cities: list, back_url: str) -> Response:
+    """The archive if it is built (a small one is built now), else where its build stands:
+    the page, or for the page's htmx poll its box (200, so that htmx swaps it; once ready the
+    box starts the download and polls no more). The plan runs where the build runs (a large
+    one in the background), with an application context of its own."""
+    app = current_app._get_current_object()
+    user_id, round_id, city_ids = current_user.id, round_.id, [c.id for c in cities]
+
+    def plan():
+        with app.app_context():
+            return archive_plan(user_id, round_id, city_ids)
+
+    outcome = archive_builds().obtain(archive_fingerprint(current_user, round_, cities), plan)
+    filename = archive_name(round_, cities)
+    if outcome.state is State.READY and not wants_fragment():
+        return _send_archive(outcome.path, filename, outcome.key)
+    response = render_page_or_fragment(
+        "files/archive_progress.html", "files/_archive_progress.html", filename=filename,
+        outcome=outcome, State=State, url=request.full_path.rstrip("?"), back_url=back_url)
+    response.status_code = 200 if wants_fragment() else _STATUS[outcome.state]
     return response
 
 
@@ -189,7 +247,7 @@ def _zip_response(archive: Archive) -> Response:
 def city_zip(city_id: int):
     round_ = _requested_round()
     city = city_or_404(city_id)
-    return _zip_response(archive_for(current_user, round_, [city]))
+    return _zip_response(round_, [city], url_for(".city_files", city_id=city.id, round_id=round_.id))
 
 
 @bp.route("/all.zip")
@@ -197,4 +255,4 @@ def city_zip(city_id: int):
 @staff_required
 def all_zip():
     round_ = _requested_round()
-    return _zip_response(archive_for(current_user, round_, all_cities()))
+    return _zip_response(round_, all_cities(), url_for(".city_files", round_id=round_.id))

@@ -2,6 +2,7 @@
 with what a user may see of it: a clerk's roster would hold only their own city's rows."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from operator import itemgetter
 
 from markupsafe import Markup
@@ -12,6 +13,7 @@ from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
+from ..listing import Paging, clamp_page
 from ..printing import css_string, print_pdf
 from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.state import counted
@@ -84,22 +86,32 @@ _ROW_KEYS = ("city", "platform_name", "enterprise_name", "credit_code", "contact
              "state", "mark", *ROSTER_KEY_FIELDS, "standing")
 
 
-def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterEntry]:
-    """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
-    see, or those with the list's mark, city by city in 附件3 order: one query of the printed
-    columns, each row's values in the order of the list's columns."""
+def _list_statement(user, round_: Round, roster_list: RosterList):
     stmt = scope_to_city(_roster_statement(round_, roster_list), Application.city_id, user)
     if roster_list.mark:
         stmt = stmt.where(Application.province_mark == roster_list.mark)
+    return stmt
+
+
+def _entries(rows, roster_list: RosterList) -> list[RosterEntry]:
+    """Each row of :func:`_roster_statement` as an entry: its values in the order of the list's
+    columns."""
     in_column_order = itemgetter(*(_ROW_KEYS.index(c.key) for c in roster_list.columns[1:]))  # no 序号
     figure_count = len(ROSTER_KEY_FIELDS)
     entries = []
-    for mark_value, city, platform, enterprise, code, contact, mobile, state, *rest in db.session.execute(stmt):
+    for mark_value, city, platform, enterprise, code, contact, mobile, state, *rest in rows:
         standing = standing_label(state, rest[figure_count]) if roster_list.include_unreported else None
         values = (city, platform or "", enterprise or "", code or "", contact or "", mobile or "",
                   state_label(state), mark_label(mark_value), *rest[:figure_count], standing)
         entries.append(RosterEntry(mark_value, in_column_order(values)))
     return entries
+
+
+def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterEntry]:
+    """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
+    see, or those with the list's mark, city by city in 附件3 order: one query of the printed
+    columns, each row's values in the order of the list's columns."""
+    return _entries(db.session.execute(_list_statement(user, round_, roster_list)), roster_list)
 
 
 def build_roster(user, round_: Round, list_key: str) -> Roster:
@@ -143,3 +155,37 @@ def roster_pdf(roster: Roster, *, quota_line: str = "") -> bytes:
                      code_font=Markup(css_string(CODE_FONT)),
                      footer_left=Markup(css_string(f"打印日期：{printed}")),
                      footer_center=Markup(css_string(roster.title)))
+
+
+ROSTER_PAGE_SIZE = 100  # rows of the roster on screen: ~50 KB of HTML a page, whatever the round's size
+
+
+@dataclass
+class RosterPage(Paging):
+    """One page of a list on screen; its Excel and PDF hold every row."""
+
+    list: RosterList
+    title: str
+    rows: list[tuple]  # (序号, *values in the list's columns), 序号 counted over the whole list
+
+    @property
+    def columns(self):
+        return self.list.columns
+
+
+def roster_page(user, round_: Round, list_key: str, page: int = 1,
+                per_page: int = ROSTER_PAGE_SIZE) -> RosterPage:
+    """One page of :func:`build_roster`'s first sheet, read as one page (a count, then the page's
+    rows): the cost and the size of the page do not grow with the round. An unknown list is
+    :class:`NotFound`."""
+    roster_list = ROSTER_LISTS.get(list_key)
+    if roster_list is None:
+        raise NotFound
+    stmt = _list_statement(user, round_, roster_list)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    page = clamp_page(page, total, per_page)
+    offset = (page - 1) * per_page
+    entries = _entries(db.session.execute(stmt.limit(per_page).offset(offset)), roster_list)
+    rows = [(offset + n, *entry.values) for n, entry in enumerate(entries, start=1)]
+    return RosterPage(total, page, per_page, list=roster_list, title=f"{round_.title}{roster_list.name}",
+                      rows=rows)

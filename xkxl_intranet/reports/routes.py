@@ -168,10 +168,12 @@ def _roster_file(list_key: str, suffix: str, make) -> tuple[bytes, str]:
 @login_required
 @staff_required
 def roster(list_key: str):
-    """The list on screen, with the columns its Excel and PDF print."""
+    """The list on screen, a page at a time (its Excel and PDF hold every row), with the columns
+    they print; for htmx, the table and its pager alone."""
     round_ = round_or_404()
-    result = rosters.build_roster(current_user, round_, list_key)
-    return render_template("reports/roster.html", roster=result, quota=quota_standing(round_))
+    result = rosters.roster_page(current_user, round_, list_key, page=request.args.get("page", 1, type=int))
+    return render_page_or_fragment("reports/roster.html", "reports/_roster_table.html", roster=result,
+                                   quota=quota_standing(round_))
 
 
 @bp.route("/roster/<list_key>.xlsx")
