@@ -19,6 +19,7 @@ from .domain.durations import format_duration
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
+from .jobs import queue as job_queue
 from .urls import IdConverter
 from .web import client_redirect, remember_client_address
 
@@ -54,6 +55,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (2 h idle) session
         WTF_CSRF_SSL_STRICT=False,
+        # Jobs (jobs/): the worker processes the serving command starts, and each job's limits.
+        # JOBS_INLINE runs a job in this process right after the commit that asks for it (tests).
+        JOBS_INLINE=False,
+        JOBS_ISOLATE=True,  # a reading runs in a child process within the limits below
+        JOBS_WORKERS=2,
+        JOBS_MEMORY_MB=512,
+        JOBS_CPU_SECONDS=20,
+        JOBS_WALL_SECONDS=30,
     )
     if test_config is None:
         hold_shared(app.instance_path)  # flask restore refuses while any process holds it
@@ -67,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
 
     db.init_app(app)
+    job_queue.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     register_guards(app)  # bounds every request body before CSRF protection reads it
     csrf.init_app(app)
