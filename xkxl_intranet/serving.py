@@ -49,6 +49,7 @@ import resource
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from io import BytesIO
 
@@ -93,7 +94,7 @@ def load_app(spec: str | None) -> Callable:
     """The WSGI application: the system's own (``create_app()``), or ``module:attribute``
     (the benchmark adds a bare route to the same app this way)."""
     if not spec:
-        return create_app()
+        return create_app(commands=False)  # serving runs no command-line tool
     module_name, _, attribute = spec.partition(":")
     return getattr(importlib.import_module(module_name), attribute or "app")
 
@@ -234,10 +235,16 @@ def make_server(app: Callable, *, host: str, port: int, threads: int | None = No
     return server
 
 
-def warm_up_printing() -> None:
+# Warming up waits this long after the server listens: its second of importing would hold the
+# GIL while the first pages are answered (benchmarks/bench_startup.py).
+WARM_UP_DELAY = 3.0
+
+
+def warm_up_printing(delay: float = 0.0) -> None:
     """One small PDF right after start-up: importing WeasyPrint and loading the CJK font cost
     about 1 s (the next PDF 0.03 s), paid here in the background instead of by the first clerk
     who prints."""
+    time.sleep(delay)
     render_pdf("<p style=\"font-family: 'Noto Sans CJK SC'\">预热</p>")
 
 
@@ -261,8 +268,7 @@ def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
     server = make_server(app, host=host, port=port, threads=threads, overrides=overrides,
                          trusted_proxy=trusted_proxy)
     supervisor = start_workers(app, workers)
-    # After the socket is open: the first request need not wait for WeasyPrint's import.
-    threading.Thread(target=warm_up_printing, name="warm-up-printing", daemon=True).start()
+    threading.Thread(target=warm_up_printing, args=(WARM_UP_DELAY,), name="warm-up-printing", daemon=True).start()
     signal.signal(signal.SIGTERM, _exit_on_terminate)
     server.print_listen("Serving on http://{}:{}")
     try:

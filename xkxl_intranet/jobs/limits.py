@@ -19,6 +19,7 @@ larger than the pipe's buffer cannot deadlock, and it is bounded.
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import os
 import pickle
 import resource
@@ -163,6 +164,7 @@ def _run_child(function: Callable[..., Any], args: tuple, limits: Limits, writer
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, signal.SIG_DFL)  # the worker's handlers are not the child's
         _die_with_parent()
+        faulthandler.disable()  # a child ended at a limit is expected, not a crash to dump
         signal.alarm(int(limits.wall_seconds) + 2)
         memory = limits.memory_mb * MB
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))

@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask, current_app
 from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
-from huey.exceptions import HueyException
+from huey.exceptions import HueyException, ResultTimeout
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -91,8 +91,11 @@ class Jobs:
 
     def __init__(self, app: Flask):
         self.app = app
-        self.inline = bool(app.config.get("JOBS_INLINE"))
         self._huey: Huey | None = None
+
+    @property
+    def inline(self) -> bool:
+        return bool(self.app.config.get("JOBS_INLINE"))
 
     @property
     def huey(self) -> Huey:
@@ -112,18 +115,25 @@ class Jobs:
         except Exception:  # the queue's disk or server: logged, the sweep makes up for it
             log.exception("could not enqueue job %s%r", name, args)
 
-    def call(self, name: str, *args: Any, timeout: float = 30.0) -> Any:
+    def call(self, name: str, *args: Any) -> Any:
         """Job ``name``'s result, waited for (before the readings in the queue). Raises
-        :class:`JobUnavailable` past ``timeout``."""
+        :class:`JobUnavailable` past ``JOBS_CALL_SECONDS``."""
         if self.inline:
             with self.app.app_context():
                 return run_handler(name, *args)
+        timeout = float(self.app.config.get("JOBS_CALL_SECONDS") or 30)
         try:
             result = self.huey.enqueue(self.huey.xkxl_run.s(name, *args, priority=URGENT))
-            return result.get(blocking=True, timeout=timeout, max_delay=0.2)
-        except HueyException as err:  # ResultTimeout, TaskException, a storage error
-            log.warning("job %s%r: %s", name, args, err)
+            found = result.get(blocking=True, timeout=timeout, max_delay=0.2)
+        except HueyException as err:  # ResultTimeout, TaskException
+            log.warning("job %s: %s", name, err)
+            if isinstance(err, ResultTimeout):
+                result.revoke()  # nobody waits for it any more
             raise JobUnavailable(str(err)) from err
+        except Exception as err:  # the queue's disk or server
+            log.exception("job %s: the queue does not answer", name)
+            raise JobUnavailable(str(err)) from err
+        return found
 
     def pending(self) -> int | None:
         """Jobs waiting in the queue; None if the queue does not answer."""

@@ -101,10 +101,13 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if os.environ.get(SUPERVISED) == "1":
         _stop_with_parent()
-    app = create_app()
+    app = create_app(commands=False)
     if app.config.get("JOBS_INLINE"):
         parser.exit(2, "JOBS_INLINE is set: jobs run in the web process, no worker is needed\n")
     workers = args.workers or int(app.config.get("JOBS_WORKERS") or 2)
+    # Below the web server's priority: on the night before the deadline a page comes before a
+    # reading (inherited by the worker processes and their children).
+    os.nice(int(app.config.get("JOBS_NICE", 10)))
     make_consumer(app, workers).run()
 
 
