@@ -59,7 +59,8 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (2 h idle) session
         WTF_CSRF_SSL_STRICT=False,
         # Jobs (jobs/): the worker processes the serving command starts, and each job's limits.
-        # JOBS_INLINE runs a job in this process right after the commit that asks for it (tests).
+        # JOBS_INLINE runs a job in this process right after the commit that asks for it: tests
+        # only (they import jobs.handlers; the web process has no handlers and starts no worker).
         JOBS_INLINE=False,
         JOBS_ISOLATE=True,  # a reading runs in a child process within the limits below
         JOBS_WORKERS=2,

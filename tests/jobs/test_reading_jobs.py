@@ -11,6 +11,8 @@ import socket
 from datetime import timedelta
 
 import pytest
+from huey import PriorityRedisHuey
+from huey.exceptions import ConfigurationError
 
 from xkxl_intranet import clock
 from xkxl_intranet.applications.models import Application
@@ -21,7 +23,7 @@ from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.files.reading_state import ReadingState, request_reading
-from xkxl_intranet.jobs.queue import jobs
+from xkxl_intranet.jobs.queue import jobs, make_huey
 from xkxl_intranet.jobs.reading import claim, finish, read_form_job, sweep_readings
 from xkxl_intranet.rounds.reporting import readiness
 from xkxl_intranet.rounds.state import current_round
@@ -219,3 +221,17 @@ def test_the_template_docx_is_written_by_a_worker_and_a_page_does_not_wait_forev
     queued.config["JOBS_INLINE"] = True  # as if a worker had answered
     response = city_client.get("/applications/form-template.docx")
     assert response.status_code == 200 and response.data[:2] == b"PK"
+
+
+def test_a_redis_url_chooses_redis_and_nothing_else_needs_it(app):
+    """SQLite in the instance folder by default; ``XKXL_QUEUE_URL=redis://…`` (or QUEUE_URL) for
+    workers on other machines, which needs redis-py then and only then."""
+    assert jobs(app).huey.storage.filename == os.path.join(app.instance_path, "jobs.sqlite3")
+    app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigurationError, match="redis"):
+            make_huey(app)
+    else:  # pragma: no cover - redis-py is not a dependency
+        assert isinstance(make_huey(app), PriorityRedisHuey)

@@ -5,10 +5,11 @@ command starts and supervises).
 huey keeps the queue: ``SqliteHuey`` in the instance folder by default (no server to install),
 ``PriorityRedisHuey`` when ``XKXL_QUEUE_URL`` (or the config's ``QUEUE_URL``) is ``redis://…``,
 for workers on other machines (redis-py is needed then, and only then). The web process never
-imports what a job does: it enqueues a job by its name through one generic huey task, and the
-worker fills :data:`HANDLERS` with the functions (``jobs/handlers.py``, which imports the document
-readers). ``JOBS_INLINE`` (tests) runs a job right after the commit in this process instead, in
-an app context and a database session of its own, as a worker would.
+imports what a job does: it enqueues a job by its name through a generic huey task (``run``, or
+``call`` when a page waits for the result), and the worker fills :data:`HANDLERS` with the
+functions (``jobs/handlers.py``, which imports the document readers). ``JOBS_INLINE`` (tests)
+runs a job right after the commit in this process instead, in an app context and a database
+session of its own, as a worker would.
 
 What a job is *for* is kept in the database, not the queue (a 申报书's ``reading_state``): a
 queue lost in a crash is refilled from there when the worker starts (``jobs/worker.py``).
@@ -69,11 +70,16 @@ def make_huey(app: Flask) -> Huey:
         huey = SqliteHuey("xkxl", filename=str(Path(app.instance_path) / QUEUE_FILE))
 
     @huey.task(name="run")
-    def run(name: str, *args: Any) -> Any:
+    def run(name: str, *args: Any) -> None:
         with app.app_context():
-            return run_handler(name, *args)
+            run_handler(name, *args)  # nothing kept: nobody waits for it
 
-    huey.xkxl_run = run  # type: ignore[attr-defined]
+    @huey.task(name="call")
+    def call(name: str, *args: Any) -> Any:
+        with app.app_context():
+            return run_handler(name, *args)  # kept until the page waiting for it reads it
+
+    huey.xkxl_run, huey.xkxl_call = run, call  # type: ignore[attr-defined]
     return huey
 
 
@@ -123,7 +129,7 @@ class Jobs:
                 return run_handler(name, *args)
         timeout = float(self.app.config.get("JOBS_CALL_SECONDS") or 30)
         try:
-            result = self.huey.enqueue(self.huey.xkxl_run.s(name, *args, priority=URGENT))
+            result = self.huey.enqueue(self.huey.xkxl_call.s(name, *args, priority=URGENT))
             found = result.get(blocking=True, timeout=timeout, max_delay=0.2)
         except HueyException as err:  # ResultTimeout, TaskException
             log.warning("job %s: %s", name, err)
