@@ -18,6 +18,7 @@ from xkxl_intranet import clock, create_app
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.extensions import db
+from xkxl_intranet.jobs import handlers  # noqa: F401  (jobs run inline in the test process)
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.settings import ensure_reference_data
 
@@ -58,6 +59,10 @@ def _config(instance: Path, database_uri: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "SERVER_NAME": None,
+        # A job runs right after the commit that asks for it, in this process (tests that run a
+        # real worker or the limited child say so: tests/jobs/).
+        "JOBS_INLINE": True,
+        "JOBS_ISOLATE": False,
     }
 
 

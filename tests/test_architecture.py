@@ -4,6 +4,11 @@ hidden in a function to dodge one, and no module grows past 500 lines."""
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,9 +28,15 @@ REQUEST_ONLY = {"request", "url_for", "abort", "flash", "current_user", "htmx", 
 # Imports that stay inside a function, each with its reason.
 LAZY_IMPORTS_ALLOWED = {
     ("xkxl_intranet", "create_app"),  # the factory imports its blueprints
+    # ... and, where commands run (not serving, not the worker), the commands and Flask-Migrate
+    ("xkxl_intranet", "_register_commands"),
     ("xkxl_intranet.printing", "_lean_user_agent_stylesheet"),  # WeasyPrint takes ~1 s to import
     ("xkxl_intranet.printing", "_report_html_class"),
     ("xkxl_intranet.printing", "render_pdf"),
+    # The demo writes its 申报书 with python-docx and reads them back (its batches are reported,
+    # which waits for readings): only `init-db --demo` loads the document readers, which the web
+    # process (it registers the commands) never imports. docs/architecture.md, "Jobs".
+    ("xkxl_intranet.cli", "_seed_demo"),
 }
 MAX_LINES = 500
 
@@ -158,3 +169,46 @@ def test_no_module_is_over_500_lines():
     long = {m: n for m, p in MODULES.items()
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+# What only the job worker imports (jobs/handlers.py): the web process starts without them.
+DOCUMENT_READERS = ("pypdf", "pypdfium2", "docx", "lxml")
+_WEB_PROCESS = textwrap.dedent("""
+    import json, sys, traceback
+
+    lxml_importers = []
+
+    class WhoImportsLxml:
+        def find_spec(self, name, path=None, target=None):
+            if name == "lxml":
+                lxml_importers.append([frame.filename for frame in traceback.extract_stack()])
+            return None
+
+    sys.meta_path.insert(0, WhoImportsLxml())
+    from xkxl_intranet import create_app, serving
+    from xkxl_intranet.extensions import db
+
+    config = {"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": sys.argv[1],
+              "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    app = create_app(config, commands=False)  # what serving runs
+    create_app(config)  # what the flask command runs (init-db --demo loads the readers itself)
+    with app.app_context():
+        db.create_all()
+    assert app.test_client().get("/login").status_code == 200
+    print(json.dumps({"modules": sorted({name.split(".")[0] for name in sys.modules}),
+                      "lxml_importers": lxml_importers}))
+""")
+
+
+def test_the_web_process_does_not_import_the_document_readers(tmp_path):
+    """pypdf, PDFium, python-docx and lxml (which python-docx parses with) load only in the job
+    worker. openpyxl, which the web process needs for its workbooks, looks for lxml to write them
+    faster: that is the one import of lxml allowed, and no reader comes with it."""
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE.parent), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", _WEB_PROCESS, str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(found["modules"]) & set(DOCUMENT_READERS) <= {"lxml"}
+    assert all(any(name.endswith("openpyxl/xml/__init__.py") for name in stack) for stack in found["lxml_importers"])

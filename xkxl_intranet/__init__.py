@@ -16,9 +16,10 @@ from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .domain.durations import format_duration
-from .extensions import csrf, db, htmx, login_manager, migrate
+from .extensions import csrf, db, htmx, login_manager
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
+from .jobs import queue as job_queue
 from .urls import IdConverter
 from .web import client_redirect, remember_client_address
 
@@ -33,7 +34,10 @@ MIGRATIONS_DIR = str(_PACKAGE / "migrations" if (_PACKAGE / "migrations").is_dir
                      else _PACKAGE.parent / "migrations")
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, *, commands: bool = True) -> Flask:
+    """The app. ``commands``: register the command-line tools (``flask init-db`` …) and
+    Flask-Migrate; the serving command and the job worker run none of them, and skip importing
+    them and Alembic (a quicker start: benchmarks/bench_startup.py)."""
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=(test_config or {}).get("INSTANCE_PATH")
                 or os.environ.get("XKXL_INSTANCE_PATH") or None)
@@ -65,6 +69,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (2 h idle) session
         WTF_CSRF_SSL_STRICT=False,
+        # Jobs (jobs/): the worker processes the serving command starts, and each job's limits.
+        # JOBS_INLINE runs a job in this process right after the commit that asks for it: tests
+        # only (they import jobs.handlers; the web process has no handlers and starts no worker).
+        JOBS_INLINE=False,
+        JOBS_ISOLATE=True,  # a reading runs in a child process within the limits below
+        JOBS_WORKERS=2,
+        JOBS_MEMORY_MB=512,
+        JOBS_CPU_SECONDS=20,
+        JOBS_WALL_SECONDS=30,
+        JOBS_NICE=10,  # the worker runs below the web server's CPU priority
+        JOBS_CALL_SECONDS=30,  # a page waiting for a job (the .docx template) gives up after this
     )
     if test_config is None:
         hold_shared(app.instance_path)  # flask restore refuses while any process holds it
@@ -78,7 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    job_queue.init_app(app)
     register_guards(app)  # bounds every request body before CSRF protection reads it
     csrf.init_app(app)
     htmx.init_app(app)
@@ -107,12 +122,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review_bp)
     register_error_handlers(app)
 
-    from .cli import register_cli
-    register_cli(app)
-    from .files.cli import register_cli as register_files_cli
-    register_files_cli(app)
-    from .ops.cli import register_cli as register_ops_cli
-    register_ops_cli(app)
+    if commands:
+        _register_commands(app)
 
     from .templating import register_templating
     register_templating(app)
@@ -121,6 +132,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_request_log(app)
     _register_request_hooks(app)
     return app
+
+
+def _register_commands(app: Flask) -> None:
+    from flask_migrate import Migrate
+
+    from .cli import register_cli
+    from .files.cli import register_cli as register_files_cli
+    from .ops.cli import register_cli as register_ops_cli
+
+    Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    register_cli(app)
+    register_files_cli(app)
+    register_ops_cli(app)
 
 
 def normalise_database_url(url: str) -> str:

@@ -8,7 +8,6 @@ from sqlalchemy import or_, select
 
 from .applications.evaluation import recount_all
 from .auth.services import create_user
-from .demo import seed_demo
 from .domain.errors import Refused
 from .extensions import db
 from .rounds.models import City
@@ -27,7 +26,7 @@ def register_cli(app: Flask) -> None:
         click.echo(f"数据库已就绪：新增市（州）{created['cities']} 个，新增批次 {created['rounds']} 个。")
         _recheck()
         if demo:
-            report = seed_demo()
+            report = _seed_demo()
             db.session.commit()
             round_ = current_round()
             click.echo(f"演示数据：{round_.title}，截止时间 {round_.deadline:%Y-%m-%d %H:%M}（北京时间）。")
@@ -62,6 +61,16 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(err.message) from err
         db.session.commit()
         click.echo(f"已创建账号 {user.username}，初始密码：{password}（首次登录须修改）")
+
+
+def _seed_demo() -> dict:
+    """The demo data. Imported here, not at the top: the demo writes its 申报书 with python-docx
+    and reads them back at once (its batches are reported, which waits for readings), so only
+    `init-db --demo` loads the document readers; the web process, which registers these
+    commands, never does (docs/architecture.md, "Jobs")."""
+    from .demo import seed_demo
+
+    return seed_demo()
 
 
 def _recheck() -> None:

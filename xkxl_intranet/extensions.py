@@ -1,7 +1,7 @@
-"""Flask extensions, created unbound here and bound in ``create_app``."""
+"""Flask extensions, created unbound here and bound in ``create_app`` (Flask-Migrate only where
+commands run: ``create_app(commands=True)``)."""
 from flask_htmx import HTMX
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -23,7 +23,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()

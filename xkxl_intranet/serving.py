@@ -33,6 +33,11 @@ the soft open-files limit is raised towards 4 × ``connection_limit`` where the 
 Request bodies are buffered by waitress before a thread takes the request (an upload from a slow
 PC holds no thread while it arrives: ``bench_files.py``). :class:`BodyGate` gives that buffering
 the app's own limits, so no body the app would refuse is ever written to a temporary file.
+
+Heavy work is not served here: the command starts the job worker (``jobs/supervisor.py``:
+``python -m xkxl_intranet.jobs.worker``, which reads uploaded 申报书 in limited child processes),
+restarts it if it dies and stops it on exit, so one service runs both. ``--workers 0`` leaves
+it out (workers run elsewhere, against a Redis queue: docs/deploy.md).
 """
 from __future__ import annotations
 
@@ -41,7 +46,10 @@ import gc
 import importlib
 import logging
 import resource
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable
 from io import BytesIO
 
@@ -57,6 +65,7 @@ from werkzeug.http import parse_cookie
 from . import create_app
 from .auth.sessions import TOKEN_KEY
 from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
+from .jobs.supervisor import WorkerSupervisor
 from .printing import render_pdf
 
 SETTINGS: dict[str, int | bool] = {
@@ -85,7 +94,7 @@ def load_app(spec: str | None) -> Callable:
     """The WSGI application: the system's own (``create_app()``), or ``module:attribute``
     (the benchmark adds a bare route to the same app this way)."""
     if not spec:
-        return create_app()
+        return create_app(commands=False)  # serving runs no command-line tool
     module_name, _, attribute = spec.partition(":")
     return getattr(importlib.import_module(module_name), attribute or "app")
 
@@ -226,22 +235,49 @@ def make_server(app: Callable, *, host: str, port: int, threads: int | None = No
     return server
 
 
-def warm_up_printing() -> None:
+# Warming up waits this long after the server listens: its second of importing would hold the
+# GIL while the first pages are answered (benchmarks/bench_startup.py).
+WARM_UP_DELAY = 3.0
+
+
+def warm_up_printing(delay: float = 0.0) -> None:
     """One small PDF right after start-up: importing WeasyPrint and loading the CJK font cost
     about 1 s (the next PDF 0.03 s), paid here in the background instead of by the first clerk
     who prints."""
+    time.sleep(delay)
     render_pdf("<p style=\"font-family: 'Noto Sans CJK SC'\">预热</p>")
 
 
+def start_workers(app: Callable, workers: int | None) -> WorkerSupervisor | None:
+    """The job worker beside the server (``workers``: its processes; 0: none here). Only for the
+    system's own app, and not when its jobs run inline."""
+    if workers == 0 or not isinstance(app, Flask) or app.config.get("JOBS_INLINE"):
+        return None
+    return WorkerSupervisor(app.instance_path, workers=workers).start()
+
+
+def _exit_on_terminate(signum, frame) -> None:
+    sys.exit(0)  # systemd's SIGTERM: unwind, so that the worker is stopped on the way out
+
+
 def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
-          overrides: dict | None = None, trusted_proxy: str | None = None) -> None:
+          overrides: dict | None = None, trusted_proxy: str | None = None, workers: int | None = None) -> None:
     logging.basicConfig()
     logging.getLogger("waitress").setLevel(logging.INFO)
-    threading.Thread(target=warm_up_printing, name="warm-up-printing", daemon=True).start()
+    logging.getLogger("xkxl_intranet.jobs").setLevel(logging.INFO)
     server = make_server(app, host=host, port=port, threads=threads, overrides=overrides,
                          trusted_proxy=trusted_proxy)
+    supervisor = start_workers(app, workers)
+    threading.Thread(target=warm_up_printing, args=(WARM_UP_DELAY,), name="warm-up-printing", daemon=True).start()
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
     server.print_listen("Serving on http://{}:{}")
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
 
 
 def argument_parser() -> argparse.ArgumentParser:
@@ -254,6 +290,9 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="overrides", type=parse_setting, action="append", default=[],
                         metavar="NAME=VALUE", help="override one waitress setting, e.g. channel_timeout=120")
     parser.add_argument("--app", default=None, help="module:attribute of another WSGI app (benchmarks)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="job worker processes started beside the server (default JOBS_WORKERS, 2; "
+                             "0: none, the workers run on another machine)")
     parser.add_argument("--trusted-proxy", default=None, metavar="ADDRESS",
                         help="the reverse proxy's address (deploy: 127.0.0.1): its X-Forwarded-For "
                              "and X-Forwarded-Proto are trusted, anyone else's are dropped")
@@ -263,7 +302,7 @@ def argument_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = argument_parser().parse_args(argv)
     serve(load_app(args.app), host=args.host, port=args.port, threads=args.threads,
-          overrides=dict(args.overrides), trusted_proxy=args.trusted_proxy)
+          overrides=dict(args.overrides), trusted_proxy=args.trusted_proxy, workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from flask import Flask, g
 from flask_login import current_user
+from jinja2 import FileSystemBytecodeCache
 
 from .audit.changes import change_rows
 from .auth.scoping import marks_visible_to
@@ -70,7 +72,15 @@ def blank_none(value):
     return "" if value is None else value
 
 
+TEMPLATE_CACHE = "template-cache"
+
+
 def register_templating(app: Flask) -> None:
+    # Compiled templates are kept in the instance folder (checked against each template's source):
+    # a restarted server answers its first pages without compiling them again.
+    folder = Path(app.instance_path) / TEMPLATE_CACHE
+    folder.mkdir(exist_ok=True)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
     app.jinja_env.finalize = blank_none
     app.jinja_env.filters["dt"] = format_datetime
     app.jinja_env.filters["deadline"] = format_deadline

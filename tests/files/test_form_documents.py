@@ -281,5 +281,5 @@ def test_reading_stops_when_its_time_is_up(tmp_path):
 def test_pages_with_oversized_content_are_skipped(tmp_path):
     path = _write(tmp_path, "复杂.pdf", _pdf_pages(5))
     with pytest.raises(Unreadable) as refused:
-        extract_text(path, "pdf", ReadLimits(max_page_content=10))
+        extract_text(path, "pdf", ReadLimits(max_page_chars=10))
     assert (refused.value.status, refused.value.message) == ("too_large", "5页内容过于复杂，无法自动读取")

@@ -8,11 +8,14 @@ from sqlalchemy import func, select
 from ..auth.models import User
 from ..domain.credit_code import make_credit_code
 from ..extensions import db
+from ..files.form_reading import read_form_file
 from ..files.form_template import form_docx
 from ..files.operations import store_bytes
+from ..files.reading_state import ReadingState
+from ..files.storage import path_for
 from ..rounds.models import City, Round
 from ..rounds.reference import landline
-from .document import blocks_for
+from .document import blocks_for, document_changed
 from .evaluation import evaluate
 from .models import Application, ReviewState
 from .operations import acknowledge_warning, save_application, set_review
@@ -173,8 +176,14 @@ def _upload_form(clerk, application: Application, round_: Round, in_document: di
     name = application.enterprise_name
     changes = {k: v if isinstance(v, list) else str(v) for k, v in in_document.items()}
     changes |= DIFFERENT_DOCUMENTS.get(name, {})
-    store_bytes(clerk, demo_form_docx(application, round_, changes), f"{name}_申报书.docx",
-                category="form", application=application)
+    stored = store_bytes(clerk, demo_form_docx(application, round_, changes), f"{name}_申报书.docx",
+                         category="form", application=application)
+    # Read here and now, as the worker would: the demo goes on to acknowledge the differences
+    # and report batches, which waits for readings. (The demo is made by `init-db --demo`, a
+    # command, never by the web process.)
+    stored.reading = read_form_file(path_for(stored.storage_name), stored.kind)
+    stored.reading_state = ReadingState.DONE.value
+    document_changed(clerk, application)
     if name in DIFFERENCE_NOTES:
         for rule in [w.rule for w in evaluate(application).open_warnings if w.rule.startswith("document:")]:
             acknowledge_warning(clerk, application, rule, DIFFERENCE_NOTES[name])

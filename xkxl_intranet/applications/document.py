@@ -27,9 +27,9 @@ from ..domain.indicators import FIELDS, SECTIONS, Kind
 from ..domain.parsing import format_field
 from ..extensions import db
 from ..files.categories import FORM
-from ..files.form_reading import READER_VERSION, StoredReading, read_stored, stored_reading
-from ..files.form_template import form_docx
 from ..files.models import StoredFile
+from ..files.reading_state import READER_VERSION, ReadingState, StoredReading, request_reading, stored_reading
+from ..jobs.queue import FORM_DOCX_JOB, jobs
 from ..printing import print_pdf
 from ..rounds.models import Round
 from ..rounds.state import LOCKED_MESSAGE, batch_is_locked
@@ -47,6 +47,13 @@ def blocks_for(round_: Round, application: Application | None = None,
         return form_blocks(texts, title=round_.title, year=round_.year)
     return form_blocks(texts, title=round_.title, year=round_.year, city=application.city.department_name,
                        date=f"{application.created_at:%Y年%m月%d日}")
+
+
+def form_docx(blocks: list[Block]) -> bytes:
+    """The 申报书 as .docx, written by a worker (python-docx stays out of the web process); the
+    page waits for it, before the readings in the queue. Raises ``jobs.queue.JobUnavailable``
+    if no worker answers in time (the error page says to try again)."""
+    return jobs().call(FORM_DOCX_JOB, blocks)
 
 
 def template_docx(round_: Round) -> bytes:
@@ -142,7 +149,13 @@ class DocumentPanel:
 
     @property
     def can_reread(self) -> bool:
-        return self.writer and self.stored is not None and self.stored.kind in ("docx", "pdf")
+        return (self.writer and self.stored is not None and self.stored.kind in ("docx", "pdf")
+                and not self.pending)
+
+    @property
+    def pending(self) -> bool:
+        """A reading asked for and not finished: the panel refreshes itself until it is."""
+        return self.state is not None and self.state.pending
 
 
 def is_writer(user, application: Application) -> bool:
@@ -152,7 +165,7 @@ def is_writer(user, application: Application) -> bool:
 
 def document_panel(user, application: Application) -> DocumentPanel:
     stored = current_form(application)
-    state = stored_reading(stored.reading) if stored is not None else None
+    state = stored_reading(stored.reading, stored.reading_state) if stored is not None else None
     comparisons = compare(state.reading, application.values()) if state and state.reading else []
     return DocumentPanel(application, stored, state, comparisons, is_writer(user, application))
 
@@ -163,7 +176,7 @@ def fill_form_data(user, application: Application, data: dict[str, Any]) -> list
     if not is_writer(user, application):
         raise Refused(LOCKED_MESSAGE)
     stored = current_form(application)
-    state = stored_reading(stored.reading) if stored is not None else None
+    state = stored_reading(stored.reading, stored.reading_state) if stored is not None else None
     if state is None or state.reading is None:
         raise Refused("当前申报书没有可用的读取结果，无法填入。")
     filled = []
@@ -189,8 +202,9 @@ def document_changed(user, application: Application) -> None:
     db.session.flush()
 
 
-def reread_form(user, application: Application) -> StoredReading:
-    """Read the current 申报书 again (e.g. one uploaded before reading existed)."""
+def reread_form(user, application: Application) -> StoredFile:
+    """Ask for the current 申报书 to be read again (e.g. one uploaded before reading existed): a
+    worker reads it once this commits. Returns the file."""
     if not is_own_city_clerk(user, application.city_id):
         raise NotFound
     if batch_is_locked(application.round_id, application.city_id):
@@ -198,32 +212,36 @@ def reread_form(user, application: Application) -> StoredReading:
     stored = current_form(application)
     if stored is None:
         raise Refused("尚未上传申报书。")
-    stored.reading = read_stored(stored)
-    state = stored_reading(stored.reading)
+    if stored.reading_state in (ReadingState.PENDING, ReadingState.RUNNING):
+        raise Refused("申报书正在读取，请稍候。")
+    request_reading(stored)
     record("file.read", user=user, object_type="file", object_id=stored.id, city_id=stored.city_id,
-           summary=f"重新读取申报书（{application.title}）：{stored.original_name}，{state.label}",
-           after={"status": state.status})
-    document_changed(user, application)
-    return state
+           summary=f"重新读取申报书（{application.title}）：{stored.original_name}",
+           after={"state": stored.reading_state})
+    db.session.flush()
+    return stored
 
 
 def read_pending_forms(*, everything: bool = False) -> tuple[int, int]:
-    """(``flask read-forms``) Read every current 申报书 not read yet, or read by an earlier version
-    of the reader (``everything``: all of them). A reported batch's applications are left as they
-    were reported. Returns (read, skipped)."""
-    read = skipped = 0
+    """(``flask read-forms``) Ask for every current 申报书 not read yet, or read by an earlier
+    version of the reader (``everything``: all of them), to be read by a worker once this
+    commits. A reported batch's applications are left as they were reported, and a reading
+    already waiting is not asked for twice. Returns (asked for, skipped)."""
+    asked = skipped = 0
     rows = db.session.scalars(select(StoredFile).where(
         StoredFile.category == FORM.key, StoredFile.superseded_at.is_(None),
         StoredFile.application_id.is_not(None)).order_by(StoredFile.id))
     for stored in list(rows):
         data = stored.reading or {}
+        if stored.reading_state in (ReadingState.PENDING, ReadingState.RUNNING):
+            continue
         if not everything and data.get("version") == READER_VERSION:
             continue
         application = stored.application
         if batch_is_locked(application.round_id, application.city_id):
             skipped += 1
             continue
-        stored.reading = read_stored(stored)
-        document_changed(None, application)
-        read += 1
-    return read, skipped
+        request_reading(stored)
+        asked += 1
+    db.session.flush()
+    return asked, skipped

@@ -14,8 +14,8 @@ from ..domain.form_compare import document_findings
 from ..domain.form_reader import FormReading
 from ..extensions import db
 from ..files.categories import FORM
-from ..files.form_reading import stored_reading
 from ..files.models import StoredFile
+from ..files.reading_state import stored_reading
 from ..rounds.models import City, Round
 from .models import Application
 

@@ -213,10 +213,26 @@ def read_document(application_id: int):
     application = get_application(current_user, application_id)
     if ConfirmForm().validate_on_submit():
         with unit_of_work() as work:
-            state = reread_form(current_user, application)
+            reread_form(current_user, application)
         if work.ok:
-            flash(f"已重新读取申报书：{state.label}。", "success")
+            flash("已安排重新读取申报书，读取完成后“申报书中读取的数据”自动更新。", "success")
     return redirect(url_for("applications.detail", application_id=application_id) + "#document", 303)
+
+
+@bp.route("/<id:application_id>/document")
+@login_required
+def document(application_id: int):
+    """The panel 「申报书中读取的数据」 alone: a page, or for htmx the fragment the panel polls
+    while its reading is waiting for a worker. The poll that finds it done also brings the
+    findings, which the reading changes (swapped out of band)."""
+    application = get_application(current_user, application_id)
+    panel = document_panel(current_user, application)
+    context = {"application": application, "document": panel}
+    if wants_fragment() and not panel.pending:
+        context |= {"evaluation": evaluate(application), "ack_form": AcknowledgeForm(),
+                    "editable": current_user.is_city and is_editable(application),
+                    "extra": missing_requirements(application), "findings_out_of_band": True}
+    return render_page_or_fragment("applications/document.html", "applications/_document.html", **context)
 
 
 @bp.route("/form-template.docx")

@@ -6,6 +6,7 @@ from sqlalchemy.exc import OperationalError
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..files.storage import StorageUnavailable
+from ..jobs.queue import JobUnavailable
 from ..web import wants_fragment
 
 # How SQLite and PostgreSQL say that the disk is full.
@@ -20,6 +21,7 @@ MESSAGES = {
     413: ("文件过大", "上传的文件超过了系统允许的大小。"),
     507: ("文件未能保存", "服务器的存储空间已满或无法写入，本次上传的文件未保存。"
                        "请稍后重试，并告知省厅大数据与信息化处。"),
+    503: ("暂时无法处理", "后台处理繁忙，本次请求未能完成。请稍后再试。"),
     500: ("系统内部错误", "系统出现了问题，已记录。请稍后重试；如仍有问题，请联系省厅大数据与信息化处。"),
 }
 
@@ -58,6 +60,12 @@ def register_error_handlers(app):
         app.logger.error("upload not stored, the uploads folder could not take it: %s", err.cause,
                          exc_info=err.cause)
         return _render(507)
+
+    @app.errorhandler(JobUnavailable)
+    def job_unavailable(err):
+        # A page that waits for a worker (the 申报书模板 .docx) and none answered in time.
+        response = _render(503)
+        return response[0], 503, {"Retry-After": "30"}
 
     @app.errorhandler(OperationalError)
     def database_error(err):

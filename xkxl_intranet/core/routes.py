@@ -7,6 +7,8 @@ from sqlalchemy import func, select, text
 from ..clock import now
 from ..extensions import db
 from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
+from ..files.reading_state import reading_queue
+from ..jobs.queue import jobs
 from ..rounds.models import City
 from ..rounds.reporting import outstanding
 from ..rounds.state import current_round, deadline_of, find_batch
@@ -49,11 +51,33 @@ def _uploads() -> dict:
     return uploads_health(Path(config["UPLOAD_FOLDER"]), min_free_mb * MiB).as_dict()
 
 
+# A reading waiting longer than this means no worker is taking jobs (HEALTH_MAX_QUEUE_AGE_SECONDS).
+MAX_QUEUE_AGE_SECONDS = 600
+
+
+def _queue() -> dict:
+    """The jobs: how many wait in the queue, the readings the database says are waiting and how
+    long the oldest has waited; ``stalled`` past ``HEALTH_MAX_QUEUE_AGE_SECONDS``. No paths."""
+    config = current_app.config
+    queue = jobs()
+    readings = reading_queue()
+    oldest = readings.oldest_seconds()
+    limit = int(config.get("HEALTH_MAX_QUEUE_AGE_SECONDS") or MAX_QUEUE_AGE_SECONDS)
+    pending = None if queue.inline else queue.pending()
+    state = "stalled" if oldest is not None and oldest > limit else "ok"
+    if pending is None and not queue.inline:
+        state = "error"
+    return {"state": state, "backend": "inline" if queue.inline else queue.huey.__class__.__name__,
+            "pending": pending, "readings_waiting": readings.waiting, "oldest_seconds": oldest,
+            "max_age_seconds": limit}
+
+
 @bp.route("/healthz")
 def healthz():
-    """Liveness, database state and the uploads folder, for the operator's monitoring. No login
-    needed. ``degraded`` (still 200: pages work) when uploads cannot be stored or room is short;
-    ``error`` (503) when the database does not answer."""
+    """Liveness, database state, the uploads folder and the job queue, for the operator's
+    monitoring. No login needed. ``degraded`` (still 200: pages work) when uploads cannot be
+    stored, room is short or the queue does not move; ``error`` (503) when the database does not
+    answer."""
     body = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
@@ -73,6 +97,8 @@ def healthz():
         body["database"]["error"] = err.__class__.__name__
         status = 503
     body["uploads"] = _uploads()
-    if body["status"] == "ok" and body["uploads"]["state"] != "ok":
+    if status == 200:
+        body["queue"] = _queue()
+    if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"):
         body["status"] = "degraded"
     return jsonify(body), status

@@ -1,13 +1,15 @@
 """The text of an uploaded 申报书, for ``domain/form_reader.py``: a .docx through python-docx, a
-PDF's text layer through pypdf. Bounded, because the file may be hostile:
+PDF's text layer through PDFium (pypdfium2), which parses it once. Bounded, because the file may
+be hostile (and, above these bounds, the worker's child process has its memory, CPU and
+wall-clock limits: ``jobs/limits.py``):
 
 - .docx: the ZIP's directory is checked before anything is unpacked (number of members, the
   declared size of the XML parts read). Only the main document and its styles are unpacked,
   each read no further than its limit, into a slimmed package that python-docx opens: images
   and embedded files are never unpacked. Its body is walked by :mod:`.docx_walker`.
-- PDF: at most ``max_pages`` pages, a page whose content stream is larger than
-  ``max_page_content`` is skipped (measured with pypdf, whose own limits on decompression
-  apply) before PDFium reads where each glyph and rule of the page is drawn, in which font and
+- PDF: at most ``max_pages`` pages; a page drawn with more than ``max_page_objects`` objects
+  or ``max_page_chars`` characters is skipped before its glyphs are walked (a 申报书 page has a
+  few thousand). PDFium reads where each glyph and rule of the page is drawn, in which font and
   whether bold; the lines are rebuilt from those positions (:mod:`.pdf_layout`), in reading
   order, table rows as in a .docx, each with where it starts. A glyph of a symbol font
   (Wingdings' ☑ arrives as U+F0FE) is read as the mark it stands for (``domain/form_marks.py``).
@@ -34,9 +36,6 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from docx.oxml import parse_xml
 from lxml import etree
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject
 
 from ..domain.form_marks import EMPHASIS, symbol_char
 from ..domain.form_reader import DocumentText
@@ -55,7 +54,8 @@ class ReadLimits:
     max_xml_bytes: int = 32 * MB  # the main document part, unpacked (a 申报书 of 300 pages: ~5 MB)
     max_members: int = 20_000  # entries in the .docx's ZIP directory
     max_pages: int = 100  # PDF pages read (the figures are in the first tens)
-    max_page_content: int = 4 * MB  # one PDF page's content stream, decoded
+    max_page_objects: int = 50_000  # what one PDF page draws (text runs, paths, images)
+    max_page_chars: int = 60_000  # characters on one PDF page (a dense page of A4: ~3,000)
     seconds: float = 15.0  # wall time for walking the text
     max_lines: int = 100_000
 
@@ -173,15 +173,6 @@ def _docx_text(path: Path, limits: ReadLimits) -> DocumentText:
 
 # ---------------------------------------------------------------- PDF
 
-def _content_size(page) -> int:
-    contents = page.get("/Contents")
-    if contents is None:
-        return 0
-    contents = contents.get_object()
-    streams = contents if isinstance(contents, ArrayObject) else [contents]
-    return sum(len(stream.get_object().get_data()) for stream in streams)
-
-
 # PDFium may not be called from two threads at once, not even for two documents, and waitress
 # serves with several threads: every use holds this lock, and closes what it opened before
 # releasing it (so that no finalizer calls PDFium later, from another thread).
@@ -258,25 +249,30 @@ def _rules(page) -> list[Box]:
                                                                   max_depth=1)]
 
 
-def _page_lines(document, index: int) -> list[PageLine]:
+def _page_lines(document, index: int, limits: ReadLimits) -> list[PageLine] | None:
+    """The page's lines; None for a page that draws too much to be a page of a 申报书."""
     page = document[index]
-    textpage = page.get_textpage()
     try:
-        return page_layout(_glyphs(textpage), _rules(page))
+        if pdfium_c.FPDFPage_CountObjects(page.raw) > limits.max_page_objects:
+            return None
+        textpage = page.get_textpage()
+        try:
+            if textpage.count_chars() > limits.max_page_chars:
+                return None
+            return page_layout(_glyphs(textpage), _rules(page))
+        finally:
+            textpage.close()
     finally:
-        textpage.close()
         page.close()
 
 
-def _open_pdf(path: Path) -> tuple[PdfReader, int]:
+def _open_pdf(path: Path):
+    """The document, opened by PDFium (an encrypted one only if its user password is empty)."""
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise Unreadable("failed", "申报书PDF已加密，无法自动读取")
-        return reader, len(reader.pages)
-    except Unreadable:
-        raise
-    except (PdfReadError, OSError, ValueError, KeyError) as err:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as err:
+        if err.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise Unreadable("failed", "申报书PDF已加密，无法自动读取") from err
         raise Unreadable("failed", "申报书PDF文件已损坏，无法自动读取") from err
 
 
@@ -287,24 +283,21 @@ class _PdfPages:
     read: int = 0  # pages read (the last one's number)
     skipped: int = 0  # pages too complex to read
     count: int = 0  # pages in the file (the pages read, when the rest was not needed)
+    total: int = 0  # pages in the file
 
 
-def _read_pages(path: Path, reader: PdfReader, count: int, budget: _Budget,
-                enough: Callable[[list[str]], bool] | None) -> _PdfPages:
-    result = _PdfPages([], count=count)
+def _read_pages(path: Path, budget: _Budget, enough: Callable[[list[str]], bool] | None) -> _PdfPages:
     with _PDFIUM:
+        document = _open_pdf(path)
         try:
-            document = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as err:
-            raise Unreadable("failed", "申报书PDF文件已损坏，无法自动读取") from err
-        try:
-            for index in range(min(count, budget.limits.max_pages)):
+            result = _PdfPages([], count=len(document), total=len(document))
+            for index in range(min(result.count, budget.limits.max_pages)):
                 if budget.exhausted():
                     break
-                if _content_size(reader.pages[index]) > budget.limits.max_page_content:
+                page = _page_lines(document, index, budget.limits)
+                if page is None:
                     result.skipped += 1
                     continue
-                page = _page_lines(document, index)
                 texts = [line.text for line in page]
                 result.lines.extend(texts)
                 result.lefts.extend(line.left for line in page)
@@ -320,8 +313,7 @@ def _read_pages(path: Path, reader: PdfReader, count: int, budget: _Budget,
 
 def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool] | None) -> DocumentText:
     budget = _Budget(limits)
-    reader, count = _open_pdf(path)
-    pages = _read_pages(path, reader, count, budget, enough)
+    pages = _read_pages(path, budget, enough)
     if sum(len(line.strip()) for line in pages.lines) < 20:
         if budget.stopped or pages.skipped:
             raise Unreadable("too_large", budget.stopped or f"{pages.skipped}页内容过于复杂，无法自动读取")
@@ -333,4 +325,4 @@ def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool
     if pages.skipped:
         notes.append(f"{pages.skipped}页内容过于复杂，未读取")
     return DocumentText(tuple(pages.lines), lefts=tuple(pages.lefts), pages=pages.read, truncated="；".join(notes),
-                        read_to_end=pages.read == count and not pages.skipped)
+                        read_to_end=pages.read == pages.total and not pages.skipped)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -43,6 +43,15 @@ class StoredFile(db.Model):
     # A 申报书 as read when it was uploaded (files/form_reading.py): status, the fields found,
     # the document's own rules. Pages show it without reading the document again.
     reading: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Where its reading stands (files/reading_state.py): pending, running, done or failed. The
+    # reading is a job (xkxl_intranet/jobs/): this row, not the queue, is what says a 申报书 is
+    # still to be read, so a queue lost in a crash is refilled from here.
+    reading_state: Mapped[str | None] = mapped_column(String(10), nullable=True, index=True)
+    reading_requested_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    # The worker reading it ("host:pid:token") and since when: one file is read by one worker.
+    reading_claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    reading_claimed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    reading_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A 附件3 scan: the fingerprint of 附件3 as printed when it was uploaded (reports/sheet.py),
     # so that a later change of the sheet shows the scan is stale.
     summary_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)

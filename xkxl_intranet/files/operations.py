@@ -22,10 +22,10 @@ from ..extensions import db
 from ..reports.sheet import summary_fingerprint
 from ..rounds.models import City, Round
 from .categories import CATEGORIES, FORM, SUMMARY_SCAN, Category
-from .form_reading import read_form_file
 from .models import StoredFile
 from .naming import display_name, human_size
 from .queries import application_files, deletion_refusal, upload_refusal
+from .reading_state import ReadingState, request_reading
 from .storage import (
     HashingTempFile,
     move_into_storage,
@@ -76,8 +76,9 @@ def store_uploads(user, uploads: list, *, category: Category, application: Appli
         else:
             outcome.saved.append(stored)
             note = "，原版本已保留在历史版本中" if replaced else ""
+            reading = "系统正在读取其中的数据，完成后在申报页与申报表逐项核对。" if stored.reading_state == ReadingState.PENDING else ""
             outcome.messages.append(("success", f"已上传{category.label}“{stored.original_name}”"
-                                                f"（{human_size(stored.size)}）{note}。"))
+                                                f"（{human_size(stored.size)}）{note}。{reading}"))
     return outcome
 
 
@@ -128,8 +129,6 @@ def _store_file(user, upload, *, category: Category, application: Application | 
         if temp is not stream:
             temp.discard()
     remove_unless_committed(db.session, path_for(storage_name))
-    # A 申报书 is read now (bounded; never fails the upload), so pages need not read it again.
-    reading = read_form_file(path_for(storage_name), detected.kind) if category is FORM else None
 
     replaced: list[StoredFile] = []
     if category.versioned:
@@ -139,10 +138,14 @@ def _store_file(user, upload, *, category: Category, application: Application | 
         application_id=application.id if application is not None else None,
         category=category.key, original_name=name, storage_name=storage_name, size=size,
         sha256=digest, kind=detected.kind, mime=detected.mime, uploaded_at=now(),
-        uploaded_by_id=user.id if user is not None else None, reading=reading,
+        uploaded_by_id=user.id if user is not None else None,
         summary_digest=summary_fingerprint(round_, city) if category is SUMMARY_SCAN else None)
     db.session.add(stored)
     db.session.flush()
+    if category is FORM:
+        # Read by a worker once this commits (jobs/reading.py): the upload answers now, and the
+        # page shows 正在读取 until the reading is kept on the row.
+        request_reading(stored)
     whose = f"（{application.title}）" if application is not None else ""
     record("file.uploaded", user=user, object_type="file", object_id=stored.id, city_id=city_id,
            summary=f"上传{category.label}{whose}：{name}（{human_size(size)}）",

@@ -23,6 +23,7 @@ from ..domain.parsing import parse_phone
 from ..extensions import db
 from ..files.categories import CATEGORIES, FORM, SUMMARY_SCAN
 from ..files.models import StoredFile
+from ..files.reading_state import WAITING
 from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from .models import BatchState, City, CityBatch, Receipt, Round
 from .state import batch_for_write, batch_or_blank, deadline_of, find_batch, window_of
@@ -77,9 +78,14 @@ def _finding_blocker(application: Application, finding: Finding) -> Blocker:
 
 def _application_blockers(application: Application, files: list) -> list[Blocker]:
     blockers = [_finding_blocker(application, f) for f in evaluate(application).blocking]
-    if not any(f.category == FORM.key for f in files):
+    forms = [f for f in files if f.category == FORM.key]
+    if not forms:
         blockers.append(Blocker(f"{application.title}：尚未上传申报书", UPLOAD_HOW, "files", "去上传",
                                 application.id, f"files-{application.id}-{FORM.key}"))
+    elif any(f.reading_state in WAITING for f in forms):
+        # What the 申报书 says may add warnings: nothing is reported before it has been compared.
+        blockers.append(Blocker(f"{application.title}：申报书正在读取，读取完成并核对后方可报送",
+                                "稍候片刻后刷新本页", "application", "去查看", application.id, "document"))
     return blockers
 
 

@@ -254,9 +254,10 @@
   window.xkxlFiles = { enqueue: enqueue, queue: queue };
 })();
 
-// A new 申报书 is read on upload: on the application's page the panels that depend on it (what was
-// read from the document, and the check results beside the form) are fetched again, so the clerk
-// does not take the old "尚未上传申报书" for a failed reading.
+// A new 申报书 is read by a worker once it is stored: on the application's page the panels that
+// depend on it (what was read from the document, and the check results beside the form) are
+// fetched again, so the clerk does not take the old "尚未上传申报书" for a failed reading; the
+// panel then says 正在读取 and asks for itself until the reading is kept.
 document.body && document.body.addEventListener("files-changed", function (event) {
   var detail = event.detail || {};
   if (detail.category !== "form" || !window.htmx) return;

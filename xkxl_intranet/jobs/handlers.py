@@ -1,0 +1,8 @@
+"""Everything a worker runs, registered by name in ``jobs.queue.HANDLERS``: importing this module
+is what makes a process able to run jobs (the worker; a test process that runs them inline). It
+imports the document readers and writers, which the web process never does."""
+from __future__ import annotations
+
+from . import documents, reading
+
+__all__ = ["documents", "reading"]

@@ -1,0 +1,115 @@
+"""The worker: ``python -m xkxl_intranet.jobs.worker``. The serving command starts it as a child
+process and restarts it if it dies (``jobs/supervisor.py``); on another machine it runs on its
+own, against the same database, uploads folder and Redis queue (docs/deploy.md).
+
+It is the process that imports the document readers (``jobs/handlers.py``). On start it puts
+back in the queue every reading the database says is waiting (a queue lost with the machine, a
+reading cut short by kill -9), then runs huey's consumer: ``JOBS_WORKERS`` worker processes
+(forked, each single-threaded, so that each job can fork its limited child safely), polling the
+queue at least once a second, and the sweep once a minute.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import logging
+import os
+import signal
+import sys
+
+from flask import Flask
+from huey import consumer as huey_consumer
+from huey import crontab
+
+from .. import create_app
+from ..extensions import db
+from . import handlers  # noqa: F401  (registers what the worker runs)
+from .queue import jobs
+from .reading import sweep_readings
+from .supervisor import SUPERVISED
+
+log = logging.getLogger(__name__)
+_PR_SET_PDEATHSIG = 1
+
+
+def _on_parent_death(signum: int) -> bool:
+    """Linux: the kernel sends ``signum`` to this process when its parent ends (kill -9 too)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def _stop_with_parent() -> None:
+    """Started by the serving command: stop (gracefully) when it ends, even by kill -9."""
+    if _on_parent_death(signal.SIGINT) and os.getppid() == 1:  # the parent was gone already
+        sys.exit(0)
+
+
+class _DiesWithConsumer:
+    """huey's worker and scheduler processes end with the consumer that forked them: killed with
+    it (kill -9), they would otherwise go on taking jobs nobody supervises. A reading cut short
+    so is read again by the next worker (its claim names a process that is gone)."""
+
+    def initialize(self) -> None:
+        super().initialize()  # type: ignore[misc]
+        _on_parent_death(signal.SIGKILL)
+
+
+class Worker(_DiesWithConsumer, huey_consumer.Worker):
+    pass
+
+
+class Scheduler(_DiesWithConsumer, huey_consumer.Scheduler):
+    pass
+
+
+class Consumer(huey_consumer.Consumer):
+    worker_class = Worker
+    scheduler_class = Scheduler
+
+
+def register_sweep(app: Flask) -> None:
+    """The sweep, once a minute, in a worker (a periodic task of this process's queue only)."""
+    huey = jobs(app).huey
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep_readings")
+    def sweep() -> None:
+        with app.app_context():
+            sweep_readings(everything_pending=False)
+
+
+def make_consumer(app: Flask, workers: int):
+    """The consumer, after the start-up sweep; its processes fork from here, so nothing open is
+    shared with them (database connections, the queue's own file)."""
+    with app.app_context():
+        sweep_readings(everything_pending=True)
+        db.session.remove()
+        db.engine.dispose()
+    register_sweep(app)
+    return Consumer(jobs(app).huey, workers=workers, worker_type="process", periodic=True,
+                    initial_delay=0.1, backoff=1.15, max_delay=1.0,
+                    check_worker_health=True, health_check_interval=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m xkxl_intranet.jobs.worker",
+                                     description="四川省工业互联网平台推荐申报系统：后台任务（读取申报书等）")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default JOBS_WORKERS, 2)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if os.environ.get(SUPERVISED) == "1":
+        _stop_with_parent()
+    app = create_app(commands=False)
+    if app.config.get("JOBS_INLINE"):
+        parser.exit(2, "JOBS_INLINE is set: jobs run in the web process, no worker is needed\n")
+    workers = args.workers or int(app.config.get("JOBS_WORKERS") or 2)
+    # Below the web server's priority: on the night before the deadline a page comes before a
+    # reading (inherited by the worker processes and their children).
+    os.nice(int(app.config.get("JOBS_NICE", 10)))
+    make_consumer(app, workers).run()
+
+
+if __name__ == "__main__":
+    main()
