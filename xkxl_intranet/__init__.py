@@ -17,6 +17,7 @@ from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .domain.durations import format_duration
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .urls import IdConverter
@@ -46,6 +47,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_UPLOAD_MB=200,
         DASHBOARD_REFRESH_SECONDS=15,
         DASHBOARD_CACHE=True,
+        # Generated files (generated.py): where they are kept, how much of them, how many
+        # renders at once in all processes, and how long a download waits for its turn.
+        GENERATED_FOLDER=os.path.join(app.instance_path, "generated"),
+        GENERATED_MAX_MB=DEFAULT_MAX_MB,
+        RENDER_SLOTS=DEFAULT_RENDER_SLOTS,
+        RENDER_WAIT_SECONDS=DEFAULT_WAIT_SECONDS,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="xkxl_session",
