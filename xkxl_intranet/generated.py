@@ -236,9 +236,12 @@ class GeneratedFiles:
         total, files, moment = 0, [], time.time()
         with os.scandir(self.folder) as entries:
             for entry in entries:
-                if not entry.is_file(follow_symlinks=False):
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # renamed or removed since the folder was listed
                     continue
-                stat = entry.stat(follow_symlinks=False)
                 if entry.name.startswith(".tmp-"):
                     if moment - stat.st_mtime > STALE_TEMPORARY_SECONDS:
                         Path(entry.path).unlink(missing_ok=True)
