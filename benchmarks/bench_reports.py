@@ -236,7 +236,7 @@ def _downloads(app, city_id: int, rows: list, verdicts: list) -> None:
     click on unchanged data is answered from the cache."""
     client = login(app, "province")
     for url in ("/reports/roster/all.pdf", "/reports/roster/all.xlsx"):
-        cache = app.extensions.get("xkxl_report_cache")
+        cache = app.extensions.get("xkxl_generated")  # the generated files (generated.py)
         if cache is not None:
             cache.clear()
         first = once_seconds(lambda u=url: client.get(u))
