@@ -207,3 +207,18 @@ def test_the_key_holds_the_code_and_a_dated_document_holds_the_day(tmp_path, mon
     finally:
         clock.set_now(None)
     assert made == [day.date(), (day + timedelta(hours=2)).date()]  # 23:00 and 23:30 the same day
+
+
+def test_another_database_never_finds_this_ones_files(tmp_path):
+    """Rows and versions are numbered from 1 again in a database created anew: the key holds the
+    database's identity (its first audit event), so its documents are made, not found."""
+    made = []
+
+    def make() -> tuple[bytes, str]:
+        made.append(1)
+        return b"%PDF", "附件3.pdf"
+
+    for database in ([1, "2022-03-01 09:00"], [1, "2022-03-01 09:00"], [1, "2026-11-30 10:00"]):
+        cache = GeneratedFiles(tmp_path, max_bytes=10 * 1024 * 1024, database=database)
+        cache.fetch("summary.pdf", [1, [[7, 1, 1]]], PDF, make).file.close()
+    assert made == [1, 1]

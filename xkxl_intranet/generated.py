@@ -55,20 +55,26 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
+from sqlalchemy import select
 
+from .audit.models import AuditEvent
 from .clock import now
+from .extensions import db
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_MB = 512
-DEFAULT_RENDER_SLOTS = 2  # the machine's two cores; a roster PDF of 2,016 applications peaks at ~170 MB
+# The machine's two cores. Each render adds its own peak to the server's memory: 170-200 MB for a
+# receipt of 24 applications or a roster PDF of 480, 450 MB for a roster PDF of 1,920
+# (benchmarks/bench_generated.py): two at once stay under 1 GB above the server's ~150 MB.
+DEFAULT_RENDER_SLOTS = 2
 DEFAULT_WAIT_SECONDS = 120
 STALE_TEMPORARY_SECONDS = 3600  # a temporary file this old was left by a process that died writing it
 LOCK_STRIPES = 3  # hex digits of the key naming its lock file: 4,096 lock files at most
-_POLL_SECONDS = (0.02, 0.25)
+_POLL_SECONDS = (0.02, 0.25)  # waiting for another process's lock: first and longest pause
 # A render this long built a large document (a PDF, a roster): its memory is given back at once
 # (a full collection costs 10-30 ms, a small workbook's whole render).
-LARGE_RENDER_SECONDS = 0.25  # waiting for another process's lock: first and longest pause
+LARGE_RENDER_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -112,11 +118,11 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def document_key(kind: str, depends_on: Any) -> str:
-    """The file's name in the cache: SHA-256 of the code, the document's kind and what it
-    depends on (rows become lists; dates, decimals and the like their text)."""
-    canonical = json.dumps([code_fingerprint(), kind, depends_on], ensure_ascii=False, sort_keys=True,
-                           separators=(",", ":"), default=str)
+def document_key(kind: str, depends_on: Any, database: Any = None) -> str:
+    """The file's name in the cache: SHA-256 of the code, the database's identity, the document's
+    kind and what it depends on (rows become lists; dates, decimals and the like their text)."""
+    canonical = json.dumps([code_fingerprint(), database, kind, depends_on], ensure_ascii=False,
+                           sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -139,8 +145,9 @@ class GeneratedFiles:
     """The cache of one instance folder (one object per application)."""
 
     def __init__(self, folder: str | os.PathLike, *, max_bytes: int, slots: int = DEFAULT_RENDER_SLOTS,
-                 wait_seconds: float = DEFAULT_WAIT_SECONDS):
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS, database: Any = None):
         self.folder = Path(folder)
+        self.database = database  # ids and versions start again in another database
         self.locks = self.folder / ".locks"
         self.locks.mkdir(parents=True, exist_ok=True)
         self.max_bytes, self.slots, self.wait_seconds = max_bytes, max(1, slots), wait_seconds
@@ -155,7 +162,7 @@ class GeneratedFiles:
               *, dated: bool = False) -> Document:
         """The document ``kind`` for ``depends_on``: the cached file, or ``make()`` (the bytes and
         the download name) run once, in a render slot, by the first of the threads asking."""
-        key = document_key(kind, [depends_on, now().date().isoformat()] if dated else depends_on)
+        key = document_key(kind, [depends_on, now().date().isoformat()] if dated else depends_on, self.database)
         document = self._open(key, file_kind)
         if document is not None:
             self._count("hits")
@@ -282,9 +289,7 @@ class GeneratedFiles:
             return 0
 
     def clear(self) -> None:
-        for path in self.folder.iterdir():
-            if path.is_file():
-                path.unlink(missing_ok=True)
+        clear_folder(self.folder)
 
     # ---- locks ----------------------------------------------------------------------------------
 
@@ -366,6 +371,25 @@ def give_memory_back() -> None:
         _MALLOC_TRIM(0)
 
 
+def clear_folder(folder: str | os.PathLike) -> int:
+    """Forget every generated file in ``folder`` (after a restore: the restored rows' versions
+    will count up again from where the backup left them); returns how many."""
+    removed = 0
+    with suppress(FileNotFoundError):
+        for path in Path(folder).iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed += not path.name.endswith(".json") and not path.name.startswith(".tmp-")
+    return removed
+
+
+def database_identity() -> list:
+    """The first audit event of the database, which no other database shares (a database
+    created anew numbers its rows and versions from 1 again, for other data)."""
+    first = db.session.execute(select(AuditEvent.id, AuditEvent.at).order_by(AuditEvent.id).limit(1)).first()
+    return list(first) if first else []
+
+
 _registry_lock = threading.Lock()
 
 
@@ -382,7 +406,8 @@ def generated_files() -> GeneratedFiles:
                     config.get("GENERATED_FOLDER") or os.path.join(app.instance_path, "generated"),
                     max_bytes=int(config.get("GENERATED_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024),
                     slots=int(config.get("RENDER_SLOTS", DEFAULT_RENDER_SLOTS)),
-                    wait_seconds=float(config.get("RENDER_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)))
+                    wait_seconds=float(config.get("RENDER_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)),
+                    database=database_identity())
     return cache
 
 
