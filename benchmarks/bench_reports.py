@@ -236,7 +236,7 @@ def _downloads(app, city_id: int, rows: list, verdicts: list) -> None:
     click on unchanged data is answered from the cache."""
     client = login(app, "province")
     for url in ("/reports/roster/all.pdf", "/reports/roster/all.xlsx"):
-        cache = app.extensions.get("xkxl_report_cache")
+        cache = app.extensions.get("xkxl_generated")  # the generated files (generated.py)
         if cache is not None:
             cache.clear()
         first = once_seconds(lambda u=url: client.get(u))
@@ -247,7 +247,7 @@ def _downloads(app, city_id: int, rows: list, verdicts: list) -> None:
                              "≤ 100 ms", "PASS" if again <= 0.1 else "FAIL"))
     url = f"/reports/cities/{city_id}/summary.pdf"
     seconds = median_seconds(lambda: client.get(url), 5)
-    rows.append((f"GET {url}", f"{seconds * 1000:.0f}", ""))
+    rows.append((f"GET {url} (repeated: the generated file)", f"{seconds * 1000:.1f}", ""))
 
 
 def main() -> None:

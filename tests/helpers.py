@@ -116,6 +116,23 @@ def sql_statements(app) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", remember)
 
 
+def generated_counts(app) -> dict:
+    """How many generated files the app made, and found made, so far (generated.py)."""
+    cache = app.extensions.get("xkxl_generated")
+    return {key: cache.counts[key] if cache else 0 for key in ("renders", "hits")}
+
+
+def made_again(app, client, urls) -> set:
+    """The URLs whose file was made (not found among the generated files) on this download."""
+    made = set()
+    for url in urls:
+        before = generated_counts(app)["renders"]
+        assert client.get(url).status_code == 200, url
+        if generated_counts(app)["renders"] > before:
+            made.add(url)
+    return made
+
+
 def user_by_name(app, username: str):
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == username))

@@ -17,6 +17,7 @@ from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .domain.durations import format_duration
 from .extensions import csrf, db, htmx, login_manager
+from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .jobs import queue as job_queue
@@ -61,6 +62,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         X_ACCEL_REDIRECT=os.environ.get("XKXL_X_ACCEL_REDIRECT") or None,
         DASHBOARD_REFRESH_SECONDS=15,
         DASHBOARD_CACHE=True,
+        # Generated documents (generated.py) are kept in GENERATED_FOLDER itself, the ZIPs in its
+        # zip/ folder: how much of them, how many renders at once in all processes, and how
+        # long a download waits for its turn.
+        GENERATED_MAX_MB=DEFAULT_MAX_MB,
+        RENDER_SLOTS=DEFAULT_RENDER_SLOTS,
+        RENDER_WAIT_SECONDS=DEFAULT_WAIT_SECONDS,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="xkxl_session",

@@ -1,5 +1,6 @@
-"""A tiny in-process cache for rendered fragments that many people poll, and for reports
-downloaded again while nothing changed (the roster's PDF takes seconds to print).
+"""A tiny in-process cache for rendered fragments that many people poll (the province's
+dashboard table). Generated files (reports, receipts, prints) have their own cache, keyed on
+what each depends on: see generated.py.
 
 Entries are keyed by a *stamp* that changes whenever the underlying data does. Every
 change that a dashboard shows is written to the audit trail in the same transaction, so

@@ -190,12 +190,18 @@ def test_restore_refuses_an_instance_with_data_unless_forced_and_keeps_what_it_r
                     application=db.session.get(Application, 1))
         db.session.commit()
 
+    # ... and a document generated from it: a version of a row that the restored data will reach again
+    assert logged_in_client(restored_app, "chengdu").get("/applications/1/form.docx").status_code == 200
+    generated = Path(restored_app.config["GENERATED_FOLDER"])
+    assert [p for p in generated.iterdir() if p.suffix == ".docx"]
+
     refused = restore(restored_app, archive)
     assert refused.exit_code != 0 and "目标实例不是空的" in refused.output and "--force" in refused.output
 
     forced = restore(restored_app, archive, "--force")
     assert forced.exit_code == 0, forced.output
     assert "原有数据另存为" in forced.output
+    assert "已清除恢复前生成的 1 个" in forced.output and not [p for p in generated.iterdir() if p.is_file()]
     assert table_rows(restored_app) == table_rows(app)
     instance = Path(restored_app.instance_path)
     aside = [p for p in instance.iterdir() if p.name.startswith("uploads-before-restore-")]

@@ -40,8 +40,9 @@ def make_passed(app, username: str = "chengdu", **overrides) -> int:
 
 
 def set_fields(app, application_id: int, **values) -> None:
-    """Set stored values directly, audited as every change in the application is (the caches of
-    the dashboard and the roster files are keyed by the newest audit event)."""
+    """Set stored values directly (the ORM bumps the row's version, as every save does), audited
+    as every change in the application is (the dashboard's cache is keyed by the newest audit
+    event)."""
     with app.app_context():
         application = db.session.get(Application, application_id)
         for key, value in values.items():

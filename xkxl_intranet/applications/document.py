@@ -67,6 +67,19 @@ def template_pdf(round_: Round) -> bytes:
                      demo=False)
 
 
+def template_versions(round_: Round) -> list:
+    """What the blank template depends on (its files' key, see :mod:`generated`): the round's
+    title and year; the field declaration it lays out is code, whose fingerprint is in every key."""
+    return [round_.id, round_.title, round_.year]
+
+
+def prefilled_versions(application: Application) -> list:
+    """What the prefilled template depends on: the application's row (its version) and what the
+    template prints of its city and round."""
+    return [application.id, application.version, application.created_at, application.city.department_name,
+            *template_versions(application.round)]
+
+
 def prefilled_docx(user, application: Application) -> bytes:
     """The template filled with the application's saved values (to hand to the enterprise)."""
     return form_docx(blocks_for(application.round, application))

@@ -8,14 +8,23 @@ from ..auth.scoping import city_required, marks_visible_to, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
 from ..domain.indicators import FIELDS, SECTIONS
-from ..files.filetypes import mime_for
 from ..files.panels import files_context
 from ..files.queries import missing_requirements
+from ..generated import DOCX, PDF, fetch
 from ..review.panels import review_panel
 from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
 from ..urls import record_id
-from ..web import download, render_page_or_fragment, unit_of_work, wants_fragment
-from .document import document_panel, fill_form_data, prefilled_docx, reread_form, template_docx, template_pdf
+from ..web import render_page_or_fragment, send_document, unit_of_work, wants_fragment
+from .document import (
+    document_panel,
+    fill_form_data,
+    prefilled_docx,
+    prefilled_versions,
+    reread_form,
+    template_docx,
+    template_pdf,
+    template_versions,
+)
 from .evaluation import evaluate, evaluate_input
 from .forms import (
     AcknowledgeForm,
@@ -240,7 +249,8 @@ def document(application_id: int):
 def form_template():
     """The blank 申报书模板 (附件2 laid out from the field declaration) for enterprises."""
     round_ = round_or_404()
-    return download(template_docx(round_), f"{round_.title}申报书模板.docx", mime_for("docx"))
+    return send_document(fetch("form-template.docx", template_versions(round_), DOCX,
+                               lambda: (template_docx(round_), f"{round_.title}申报书模板.docx")))
 
 
 @bp.route("/form-template.pdf")
@@ -248,17 +258,21 @@ def form_template():
 def form_template_pdf():
     """The same template as PDF, to look at or print (with its 目录's page numbers)."""
     round_ = round_or_404()
-    return download(template_pdf(round_), f"{round_.title}申报书模板.pdf", mime_for("pdf"))
+    return send_document(fetch("form-template.pdf", template_versions(round_), PDF,
+                               lambda: (template_pdf(round_), f"{round_.title}申报书模板.pdf")))
 
 
 @bp.route("/<id:application_id>/form.docx")
 @login_required
 def prefilled_form(application_id: int):
     """The template filled with the saved values (to hand to the enterprise for checking)."""
-    application = get_application(current_user, application_id)
-    return download(prefilled_docx(current_user, application),
-                    f"{application.enterprise_name or application.title}_申报书（按申报表预填）.docx",
-                    mime_for("docx"))
+    application = get_application(current_user, application_id)  # another city's: 404 before any file
+
+    def make() -> tuple[bytes, str]:
+        return (prefilled_docx(current_user, application),
+                f"{application.enterprise_name or application.title}_申报书（按申报表预填）.docx")
+
+    return send_document(fetch("form.docx", prefilled_versions(application), DOCX, make))
 
 
 @bp.route("/check", methods=["POST"])

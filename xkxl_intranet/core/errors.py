@@ -1,11 +1,12 @@
 """Chinese error pages; htmx requests get the message as a small fragment."""
-from flask import g, render_template
+from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..files.storage import StorageUnavailable
+from ..generated import RenderBusy
 from ..jobs.queue import JobUnavailable
 from ..web import wants_fragment
 
@@ -21,7 +22,7 @@ MESSAGES = {
     413: ("文件过大", "上传的文件超过了系统允许的大小。"),
     507: ("文件未能保存", "服务器的存储空间已满或无法写入，本次上传的文件未保存。"
                        "请稍后重试，并告知省厅大数据与信息化处。"),
-    503: ("暂时无法处理", "后台处理繁忙，本次请求未能完成。请稍后再试。"),
+    503: ("系统繁忙", "后台处理繁忙，本次请求未能完成：正在生成或读取的文件较多，请稍等一分钟后再试。"),
     500: ("系统内部错误", "系统出现了问题，已记录。请稍后重试；如仍有问题，请联系省厅大数据与信息化处。"),
 }
 
@@ -74,6 +75,13 @@ def register_error_handlers(app):
             raise err
         app.logger.error("not saved, the database's disk is full: %s", err.orig, exc_info=err)
         return _render(507, "服务器的存储空间已满，本次提交的内容未保存。请稍后重试，并告知省厅大数据与信息化处。")
+
+    @app.errorhandler(RenderBusy)
+    def render_busy(err):
+        # Every render slot stayed taken: the download is asked again later, nothing is lost.
+        app.logger.warning("a download waited for a render slot in vain: %s", request.path)
+        body, status = _render(503)
+        return body, status, {"Retry-After": "60"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):

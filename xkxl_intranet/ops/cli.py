@@ -17,6 +17,7 @@ from ..extensions import db
 from ..files.cli import verify_storage
 from ..files.naming import human_size
 from ..files.storage import upload_root
+from ..generated import clear_folder
 from .archive import Manifest
 from .backup import Progress, make_backup
 from .restore import restore_backup
@@ -119,6 +120,9 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(err.message) from err
         db.engine.dispose()
         click.echo(f"已恢复 {result.manifest.created_at} 的备份：{_contents(result.manifest)}")
+        forgotten = clear_folder(current_app.config["GENERATED_FOLDER"])
+        if forgotten:
+            click.echo(f"已清除恢复前生成的 {forgotten} 个报表、回执等文件（下载时按恢复的数据重新生成）。")
         for path in result.kept:
             click.echo(f"原有数据另存为：{path}")
         if note := schema_note(result.manifest.revision):

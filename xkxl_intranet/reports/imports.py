@@ -28,6 +28,7 @@ from ..domain.findings import Severity
 from ..domain.indicators import FIELDS
 from ..domain.parsing import is_changed
 from ..extensions import db
+from ..generated import rows
 from ..rounds.models import City, Round
 from ..rounds.state import batch_is_locked
 from . import import_store
@@ -56,6 +57,18 @@ def import_locked(round_: Round, city: City) -> bool:
 
 def template_name(city: City, *, filled: bool) -> str:
     return f"申报指标模板_{city.name}{'_含现有申报' if filled else ''}.xlsx"
+
+
+def template_versions(user, round_: Round, city: City, *, filled: bool) -> list:
+    """What the template depends on (its file's key, see :mod:`generated`): the round, the city
+    and, filled, the id, version and place of each of the city's applications (one query)."""
+    _clerk_city(user, city)
+    versions = [round_.id, round_.year, round_.title, city.id, city.code, city.name, filled]
+    if filled:
+        stmt = city_applications_stmt(user, round_, city).with_only_columns(
+            Application.id, Application.version, Application.position)
+        versions.append(rows(db.session.execute(stmt)))
+    return versions
 
 
 def template_workbook(user, round_: Round, city: City, *, filled: bool) -> bytes:

@@ -13,6 +13,7 @@ from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
+from ..generated import rows
 from ..listing import Paging, clamp_page
 from ..printing import css_string, print_pdf
 from ..rounds.models import BatchState, City, CityBatch, Round
@@ -130,6 +131,22 @@ def build_roster(user, round_: Round, list_key: str) -> Roster:
                                   tuple(e for e in entries if e.mark == mark.value))
                       for mark in ProvinceMark)
     return Roster(round_.title, roster_list, now(), tuple(sheets))
+
+
+def roster_versions(user, round_: Round, list_key: str) -> list:
+    """What the list's files depend on (their key, see :mod:`generated`), in one query: the id,
+    version and place of every application the province counts (of every list alike, since the
+    quota's line under each title counts the 推荐工信部 marks among them all) with its city, and
+    for the view 「含未报送」 each batch's state. A log-in, or a draft saved in a city that has not
+    reported, leaves the reported lists where they are. An unknown list is :class:`NotFound`."""
+    roster_list = ROSTER_LISTS.get(list_key)
+    if roster_list is None:
+        raise NotFound
+    columns = [Application.id, Application.version, Application.position, City.name, City.sort_order]
+    if roster_list.include_unreported:
+        columns.append(CityBatch.state)
+    stmt = scope_to_city(_roster_statement(round_, roster_list), Application.city_id, user)
+    return [round_.id, round_.title, list_key, rows(db.session.execute(stmt.with_only_columns(*columns)))]
 
 
 def roster_counts(user, round_: Round) -> dict[str, int]:

@@ -8,17 +8,17 @@ lives in the session: that is HTTP's business, so it is kept here.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from ..auth.scoping import city_or_404, city_required, is_own_city_clerk, round_or_404, staff_required
 from ..clock import now
 from ..files.naming import display_name
-from ..fragment_cache import FragmentCache, audit_stamp
+from ..generated import PDF, XLSX, fetch
 from ..guards import accepts_upload
 from ..review.marking import quota_standing
 from ..rounds.state import LOCKED_MESSAGE, all_cities
-from ..web import XLSX_MIMETYPE, download, render_page_or_fragment, unit_of_work, wants_fragment
+from ..web import render_page_or_fragment, send_document, unit_of_work, wants_fragment
 from . import compare as comparisons
 from . import imports
 from . import roster as rosters
@@ -31,7 +31,6 @@ from .workbooks import roster_workbook, summary_workbook
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-PDF_MIMETYPE = "application/pdf"
 IMPORT_SESSION_KEY = "reports_import"
 INVALID_REQUEST = "请求无效，请刷新页面后重试。"
 
@@ -81,18 +80,29 @@ def summary(city_id: int):
     return _summary_page(round_or_404(), city, contact_form)
 
 
+def _summary_file(city_id: int, file_kind, write):
+    """The city's 附件3 as a file, made once per version of what it prints (another city's is a
+    404 before any file is looked up)."""
+    round_, city = round_or_404(), city_or_404(city_id)
+
+    def make() -> tuple[bytes, str]:
+        summary_ = summaries.build_summary(current_user, round_, city)
+        return write(summary_), f"{summary_.file_stem}{file_kind.suffix}"
+
+    versions = summaries.summary_versions(current_user, round_, city)
+    return send_document(fetch(f"summary{file_kind.suffix}", versions, file_kind, make))
+
+
 @bp.route("/cities/<id:city_id>/summary.xlsx")
 @login_required
 def summary_xlsx(city_id: int):
-    summary_ = summaries.build_summary(current_user, round_or_404(), city_or_404(city_id))
-    return download(summary_workbook(summary_), f"{summary_.file_stem}.xlsx", XLSX_MIMETYPE)
+    return _summary_file(city_id, XLSX, summary_workbook)
 
 
 @bp.route("/cities/<id:city_id>/summary.pdf")
 @login_required
 def summary_pdf(city_id: int):
-    summary_ = summaries.build_summary(current_user, round_or_404(), city_or_404(city_id))
-    return download(summaries.summary_pdf(summary_), f"{summary_.file_stem}.pdf", PDF_MIMETYPE)
+    return _summary_file(city_id, PDF, summaries.summary_pdf)
 
 
 @bp.route("/cities/<id:city_id>/summary/move", methods=["POST"])
@@ -144,24 +154,17 @@ def contact(city_id: int):
 
 # ---- the roster ------------------------------------------------------------------------------------
 
-def report_cache() -> FragmentCache[tuple[bytes, str]]:
-    """Roster files made for unchanged data: the province's second click on a list (or a
-    colleague's) is answered at once. Keyed like the dashboard's table, by the newest audit
-    event (every change a roster shows is audited in its own transaction); ten minutes at most
-    in case the database is changed outside the application. One cache per application object."""
-    return current_app.extensions.setdefault("xkxl_report_cache",
-                                             FragmentCache(max_entries=8, max_age_seconds=600))
-
-
-def _roster_file(list_key: str, suffix: str, make) -> tuple[bytes, str]:
+def _roster_file(list_key: str, file_kind, write):
+    """A list as a file, made once per version of its rows and per day (it prints its 导出时间);
+    the quota's line is counted only when the file is made."""
     round_ = round_or_404()
 
-    def build() -> tuple[bytes, str]:
+    def make() -> tuple[bytes, str]:
         roster = rosters.build_roster(current_user, round_, list_key)
-        return make(roster), f"{roster.file_stem}.{suffix}"
+        return write(roster, quota_line=quota_standing(round_).line), f"{roster.file_stem}{file_kind.suffix}"
 
-    key = (suffix, list_key, round_.id, audit_stamp(), current_user.role)
-    return report_cache().get_or_render(key, build)
+    versions = rosters.roster_versions(current_user, round_, list_key)
+    return send_document(fetch(f"roster{file_kind.suffix}", versions, file_kind, make, dated=True))
 
 
 @bp.route("/roster/<list_key>")
@@ -180,20 +183,14 @@ def roster(list_key: str):
 @login_required
 @staff_required
 def roster_xlsx(list_key: str):
-    round_ = round_or_404()
-    data, name = _roster_file(list_key, "xlsx",
-                              lambda roster: roster_workbook(roster, quota_line=quota_standing(round_).line))
-    return download(data, name, XLSX_MIMETYPE)
+    return _roster_file(list_key, XLSX, roster_workbook)
 
 
 @bp.route("/roster/<list_key>.pdf")
 @login_required
 @staff_required
 def roster_pdf(list_key: str):
-    round_ = round_or_404()  # the quota's line is counted only when the file is made, not for a cached one
-    data, name = _roster_file(list_key, "pdf",
-                              lambda roster: rosters.roster_pdf(roster, quota_line=quota_standing(round_).line))
-    return download(data, name, PDF_MIMETYPE)
+    return _roster_file(list_key, PDF, rosters.roster_pdf)
 
 
 # ---- comparison ---------------------------------------------------------------------------------------
@@ -218,10 +215,15 @@ def compare():
 @login_required
 @city_required
 def template_xlsx():
-    city = city_or_404(current_user.city_id)
+    round_, city = round_or_404(), city_or_404(current_user.city_id)
     filled = request.args.get("filled") == "1"
-    data = imports.template_workbook(current_user, round_or_404(), city, filled=filled)
-    return download(data, imports.template_name(city, filled=filled), XLSX_MIMETYPE)
+
+    def make() -> tuple[bytes, str]:
+        return (imports.template_workbook(current_user, round_, city, filled=filled),
+                imports.template_name(city, filled=filled))
+
+    return send_document(fetch("indicator-template.xlsx",
+                               imports.template_versions(current_user, round_, city, filled=filled), XLSX, make))
 
 
 def _pending_import():

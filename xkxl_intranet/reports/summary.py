@@ -6,7 +6,7 @@ step the rules do not allow is :class:`Refused`. Writes only flush: the route co
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,8 +18,9 @@ from ..domain.errors import NotFound, Refused
 from ..domain.findings import ParseError
 from ..domain.parsing import parse_phone
 from ..extensions import db
+from ..generated import rows
 from ..printing import print_pdf
-from ..rounds.models import City, Round
+from ..rounds.models import City, CityBatch, Round
 from ..rounds.state import batch_is_locked
 from .layouts import SUMMARY_HEADERS, Summary
 from .sheet import SUMMARY_COLUMNS, summary_of
@@ -69,6 +70,23 @@ def passed_counts(user, round_: Round) -> dict[int, int]:
 def summary_locked(round_: Round, city: City) -> bool:
     """Once the city has reported, its 附件3 order is fixed."""
     return batch_is_locked(round_.id, city.id)
+
+
+def summary_versions(user, round_: Round, city: City) -> list:
+    """What the city's 附件3 depends on, the key of its files (see :mod:`generated`): the
+    round's title, the city's names and contact, its batch's version (the 信息公开选项) and each
+    初审通过 application's id, version and place, in one query. A save in another city, or a
+    draft of this one, changes none of it. Another city's is :class:`NotFound`."""
+    visible_city(user, city.id)
+    stmt = (select(City.name, City.department_name, City.contact_name, City.contact_phone, CityBatch.version,
+                   Application.id, Application.version, Application.position)
+            .select_from(City)
+            .outerjoin(CityBatch, and_(CityBatch.city_id == City.id, CityBatch.round_id == round_.id))
+            .outerjoin(Application, and_(Application.city_id == City.id, Application.round_id == round_.id,
+                                         Application.review_state == ReviewState.PASSED))
+            .where(City.id == city.id)
+            .order_by(Application.position, Application.id))
+    return [round_.id, round_.title, rows(db.session.execute(stmt))]
 
 
 def summary_pdf(summary: Summary) -> bytes:

@@ -7,13 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from markupsafe import Markup
+from sqlalchemy import and_, or_, select
 
 from ..applications.models import Application
+from ..auth.models import User
 from ..clock import now
 from ..domain.errors import Refused
 from ..domain.review_criteria import DIMENSIONS, Opinion
 from ..domain.review_scoring import SheetTotals, sheet_totals
+from ..extensions import db
+from ..generated import rows
 from ..printing import css_string, print_pdf
+from ..rounds.models import City, CityBatch, Round
+from ..rounds.state import counted_in_round
 from .aggregation import Ranking
 from .layout import build_summary
 from .models import Assignment, ReviewRound
@@ -86,3 +92,55 @@ def summary_pdf(ranking: Ranking) -> tuple[bytes, str]:
                      footer_left=Markup(css_string(f"打印日期：{printed}")),
                      footer_center=Markup(css_string(summary.title)))
     return data, f"{summary.file_stem}.pdf"
+
+
+# ---- what each print depends on (the keys of their files, see generated.py) ------------------------
+# Each is one query of versions: a sheet's ``version`` is bumped by every save, submission and
+# reopening, an application's by every change of its row; the experts' names are read beside.
+
+def _settings(review: ReviewRound) -> list:
+    return [review.id, review.round.title, review.round.year, review.deadline, review.weights,
+            review.experts_per_application]
+
+
+def _sheet_versions(*conditions) -> list:
+    stmt = (select(ReviewRound.id, Round.title, Round.year, ReviewRound.deadline, ReviewRound.weights,
+                   ReviewRound.experts_per_application, Assignment.id, Assignment.version, Assignment.state,
+                   User.display_name, User.username, Application.id, Application.version, City.name,
+                   City.department_name)
+            .join(ReviewRound, ReviewRound.id == Assignment.review_round_id)
+            .join(Round, Round.id == ReviewRound.round_id)
+            .join(User, User.id == Assignment.expert_id)
+            .join(Application, Application.id == Assignment.application_id)
+            .join(City, City.id == Application.city_id)
+            .where(*conditions).order_by(Assignment.id))
+    return rows(db.session.execute(stmt))
+
+
+def sheet_versions(sheet: Assignment) -> list:
+    """One expert's 评分表: the sheet, its expert, its application and the review's settings."""
+    return _sheet_versions(Assignment.id == sheet.id)
+
+
+def application_sheets_versions(review: ReviewRound, application: Application) -> list:
+    """Every sheet of one application (the print takes the submitted ones)."""
+    return _sheet_versions(Assignment.review_round_id == review.id, Assignment.application_id == application.id)
+
+
+def ranking_versions(review: ReviewRound, sort: str, descending: bool) -> list:
+    """The 评审汇总表: every application the experts review or that holds a sheet (its city, its
+    batch's state) with its sheets and their experts, the review's settings and the order asked
+    for. A draft saved in a city changes none of it."""
+    stmt = (select(Application.id, Application.version, Application.position, City.name, City.sort_order,
+                   CityBatch.state, Assignment.id, Assignment.version, Assignment.state, User.display_name,
+                   User.username)
+            .join(City, City.id == Application.city_id)
+            .outerjoin(CityBatch, and_(CityBatch.round_id == Application.round_id,
+                                       CityBatch.city_id == Application.city_id))
+            .outerjoin(Assignment, and_(Assignment.application_id == Application.id,
+                                        Assignment.review_round_id == review.id))
+            .outerjoin(User, User.id == Assignment.expert_id)
+            .where(Application.round_id == review.round_id,
+                   or_(counted_in_round(review.round_id), Assignment.id.is_not(None)))
+            .order_by(Application.id, Assignment.id))
+    return [*_settings(review), sort, descending, rows(db.session.execute(stmt))]

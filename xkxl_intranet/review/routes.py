@@ -17,12 +17,12 @@ from ..applications.queries import get_application
 from ..auth.scoping import expert_required, province_required, round_or_404, staff_required
 from ..domain.errors import NotFound, Refused
 from ..domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS
+from ..generated import PDF, XLSX, fetch
 from ..web import (
-    XLSX_MIMETYPE,
-    download,
     flash_form_errors,
     render_page_or_fragment,
     return_to_url,
+    send_document,
     unit_of_work,
     wants_fragment,
 )
@@ -58,8 +58,6 @@ from .queries import (
 )
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-
-PDF_MIMETYPE = "application/pdf"
 
 
 def _review_or_404() -> ReviewRound:
@@ -155,9 +153,9 @@ def recuse(assignment_id: int):
 @login_required
 def sheet_pdf(assignment_id: int):
     """The signed 评分表 of one expert (the expert's own, or any for province staff)."""
-    sheet = get_assignment(current_user, assignment_id)
-    data, name = prints.sheet_pdf(sheet)
-    return download(data, name, PDF_MIMETYPE)
+    sheet = get_assignment(current_user, assignment_id)  # another expert's: 404 before any file
+    return send_document(fetch("sheet.pdf", prints.sheet_versions(sheet), PDF,
+                               lambda: prints.sheet_pdf(sheet), dated=True))
 
 
 # ---- the province: set-up and assignment --------------------------------------------------------------
@@ -331,8 +329,13 @@ def extension(assignment_id: int):
 
 # ---- the province: ranking, marks and prints ----------------------------------------------------------
 
-def _ranking():
-    return aggregation.ranking(_review_or_404(), request.args.get("sort", "rank"), request.args.get("desc") == "1")
+def _ranking_file(file_kind, write):
+    """The 评审汇总表 as a file, made once per version of the scores and rows and per day."""
+    review = _review_or_404()
+    sort = request.args.get("sort", "rank")
+    sort, descending = (sort if sort in aggregation.SORTS else "rank"), request.args.get("desc") == "1"
+    return send_document(fetch(f"ranking{file_kind.suffix}", prints.ranking_versions(review, sort, descending),
+                               file_kind, lambda: write(aggregation.ranking(review, sort, descending)), dated=True))
 
 
 @bp.route("/ranking")
@@ -386,16 +389,14 @@ def mark(application_id: int):
 @login_required
 @staff_required
 def ranking_xlsx():
-    data, name = prints.summary_xlsx(_ranking())
-    return download(data, name, XLSX_MIMETYPE)
+    return _ranking_file(XLSX, prints.summary_xlsx)
 
 
 @bp.route("/ranking.pdf")
 @login_required
 @staff_required
 def ranking_pdf():
-    data, name = prints.summary_pdf(_ranking())
-    return download(data, name, PDF_MIMETYPE)
+    return _ranking_file(PDF, prints.summary_pdf)
 
 
 @bp.route("/applications/<id:application_id>/sheets.pdf")
@@ -404,5 +405,6 @@ def ranking_pdf():
 def application_sheets_pdf(application_id: int):
     """Every submitted 评分表 of one application, one expert per page."""
     review = _review_or_404()
-    data, name = prints.application_sheets_pdf(review, get_application(current_user, application_id))
-    return download(data, name, PDF_MIMETYPE)
+    application = get_application(current_user, application_id)
+    return send_document(fetch("sheets.pdf", prints.application_sheets_versions(review, application), PDF,
+                               lambda: prints.application_sheets_pdf(review, application), dated=True))

@@ -305,6 +305,15 @@ def get_receipt(user, receipt_id: int) -> Receipt:
     return receipt
 
 
+def receipt_versions(receipt: Receipt) -> list:
+    """What a receipt's PDF depends on (its key, see :mod:`generated`): its content's digest and
+    the few things it prints beside (the city's name, who reported, 纸质版另行报送), all loaded
+    with the receipt itself."""
+    return [receipt.id, receipt.number, receipt.content_sha256, receipt.created_at, receipt.deadline,
+            receipt.is_late, receipt.paper_summary_follows, receipt.city.name,
+            receipt.created_by.display_name if receipt.created_by else None]
+
+
 def receipts_for(user, round_id: int, city_id: int) -> list[Receipt]:
     return list(db.session.scalars(scope_to_city(select(Receipt), Receipt.city_id, user)
                                    .where(Receipt.round_id == round_id, Receipt.city_id == city_id)

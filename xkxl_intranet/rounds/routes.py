@@ -13,12 +13,13 @@ from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
 from ..fragment_cache import FragmentCache, audit_stamp
+from ..generated import PDF, fetch
 from ..printing import print_pdf
 from ..review import marking
 from ..review.forms import MarkForm, typed_mark
 from ..web import (
-    download,
     render_page_or_fragment,
+    send_document,
     unit_of_work,
     unit_of_work_on_fresh_data,
 )
@@ -99,9 +100,13 @@ def receipt(receipt_id: int):
 @bp.route("/receipts/<id:receipt_id>.pdf")
 @login_required
 def receipt_pdf(receipt_id: int):
-    receipt_ = reporting.get_receipt(current_user, receipt_id)
-    return download(print_pdf("rounds/receipt_print.html", receipt=receipt_),
-                    f"报送回执_{receipt_.city.name}_{receipt_.number}.pdf", "application/pdf")
+    receipt_ = reporting.get_receipt(current_user, receipt_id)  # another city's: 404 before any file
+
+    def make() -> tuple[bytes, str]:
+        return (print_pdf("rounds/receipt_print.html", receipt=receipt_),
+                f"报送回执_{receipt_.city.name}_{receipt_.number}.pdf")
+
+    return send_document(fetch("receipt.pdf", reporting.receipt_versions(receipt_), PDF, make))
 
 
 # ---- province side ------------------------------------------------------------------------------
