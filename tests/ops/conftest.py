@@ -22,7 +22,8 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 def instance_config(instance: Path, database_uri: str) -> dict:
     return {"TESTING": True, "SECRET_KEY": "test-secret-key", "INSTANCE_PATH": str(instance),
-            "SQLALCHEMY_DATABASE_URI": database_uri, "UPLOAD_FOLDER": str(instance / "uploads")}
+            "SQLALCHEMY_DATABASE_URI": database_uri, "UPLOAD_FOLDER": str(instance / "uploads"),
+            "JOBS_INLINE": True}  # as the suite's other apps: no worker process in these tests
 
 
 def _admin_engine():
