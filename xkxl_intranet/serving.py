@@ -45,6 +45,7 @@ import argparse
 import gc
 import importlib
 import logging
+import os
 import resource
 import signal
 import sys
@@ -64,9 +65,11 @@ from werkzeug.http import parse_cookie
 
 from . import create_app
 from .auth.sessions import TOKEN_KEY
+from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
 from .jobs.supervisor import WorkerSupervisor
 from .printing import render_pdf
+from .processes import ServingProcesses, listening_socket
 
 SETTINGS: dict[str, int | bool] = {
     "threads": 8,
@@ -215,10 +218,12 @@ def gated_channel(gate: BodyGate) -> type[HTTPChannel]:
     return GatedChannel
 
 
-def make_server(app: Callable, *, host: str, port: int, threads: int | None = None,
-                overrides: dict | None = None, trusted_proxy: str | None = None):
-    """The waitress server with :data:`SETTINGS` (``port=0``: any free port), not yet running;
-    the garbage collector tuned for serving."""
+def make_server(app: Callable, *, host: str = "", port: int = 0, threads: int | None = None,
+                overrides: dict | None = None, trusted_proxy: str | None = None,
+                sockets: list | None = None):
+    """The waitress server with :data:`SETTINGS` (``port=0``: any free port; ``sockets``: accept
+    on these, already listening, instead), not yet running; the garbage collector tuned for
+    serving."""
     tune_garbage_collector()
     settings = {**SETTINGS, **(overrides or {}), **proxy_settings(trusted_proxy)}
     if threads:
@@ -229,7 +234,8 @@ def make_server(app: Callable, *, host: str, port: int, threads: int | None = No
     config = getattr(app, "config", None)
     if config and config.get("MAX_CONTENT_LENGTH") and "max_request_body_size" not in settings:
         settings["max_request_body_size"] = int(config["MAX_CONTENT_LENGTH"])
-    server = create_server(app, host=host, port=port, ident="xkxl", **settings)
+    where = {"sockets": sockets} if sockets else {"host": host, "port": port}
+    server = create_server(app, ident="xkxl", **where, **settings)
     if isinstance(app, Flask):
         server.channel_class = gated_channel(BodyGate(app))
     return server
@@ -261,10 +267,17 @@ def _exit_on_terminate(signum, frame) -> None:
 
 
 def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
-          overrides: dict | None = None, trusted_proxy: str | None = None, workers: int | None = None) -> None:
+          overrides: dict | None = None, trusted_proxy: str | None = None, workers: int | None = None,
+          processes: int = 1) -> None:
+    """Serve until stopped: one waitress process, or ``processes`` of them on one listening
+    socket (processes.py says why), with the job worker beside them."""
     logging.basicConfig()
     logging.getLogger("waitress").setLevel(logging.INFO)
     logging.getLogger("xkxl_intranet.jobs").setLevel(logging.INFO)
+    if processes > 1:
+        _serve_in_processes(app, host=host, port=port, threads=threads, overrides=overrides,
+                            trusted_proxy=trusted_proxy, workers=workers, processes=processes)
+        return
     server = make_server(app, host=host, port=port, threads=threads, overrides=overrides,
                          trusted_proxy=trusted_proxy)
     supervisor = start_workers(app, workers)
@@ -276,6 +289,40 @@ def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
     except KeyboardInterrupt:
         pass
     finally:
+        if supervisor is not None:
+            supervisor.stop()
+
+
+def _serve_in_processes(app: Callable, *, host: str, port: int, processes: int, workers: int | None,
+                        **server_options) -> None:
+    """The parent makes the listening socket and forks the serving processes before any thread
+    of its own starts (a fork keeps only the forking thread); each child serves on the socket
+    with its own database connections, the parent looks after them and the job worker."""
+    backlog = int({**SETTINGS, **(server_options.get("overrides") or {})}["backlog"])
+    sock = listening_socket(host, port, backlog)
+    tune_garbage_collector()  # before the fork: the children share the frozen objects' pages
+
+    def serve_one() -> None:
+        if isinstance(app, Flask):
+            with app.app_context():
+                db.engine.dispose(close=False)  # connections the parent opened stay the parent's
+        server = make_server(app, sockets=[sock], **server_options)
+        threading.Thread(target=warm_up_printing, args=(WARM_UP_DELAY,), name="warm-up-printing",
+                         daemon=True).start()
+        server.run()
+
+    pool = ServingProcesses(processes, serve_one)
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
+    print(f"Serving on http://{host}:{sock.getsockname()[1]} ({processes} processes)", flush=True)
+    supervisor = None
+    try:
+        pool.start()  # every child forked before the worker's supervising thread starts
+        supervisor = start_workers(app, workers)
+        pool.watch()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pool.stop()
         if supervisor is not None:
             supervisor.stop()
 
@@ -293,6 +340,9 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="job worker processes started beside the server (default JOBS_WORKERS, 2; "
                              "0: none, the workers run on another machine)")
+    parser.add_argument("--processes", type=int, default=default_processes(), metavar="N",
+                        help="serving processes on one socket (default: one per core, "
+                             "XKXL_SERVING_PROCESSES to choose)")
     parser.add_argument("--trusted-proxy", default=None, metavar="ADDRESS",
                         help="the reverse proxy's address (deploy: 127.0.0.1): its X-Forwarded-For "
                              "and X-Forwarded-Proto are trusted, anyone else's are dropped")
@@ -302,7 +352,14 @@ def argument_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = argument_parser().parse_args(argv)
     serve(load_app(args.app), host=args.host, port=args.port, threads=args.threads,
-          overrides=dict(args.overrides), trusted_proxy=args.trusted_proxy, workers=args.workers)
+          overrides=dict(args.overrides), trusted_proxy=args.trusted_proxy, workers=args.workers,
+          processes=args.processes)
+
+
+def default_processes() -> int:
+    """One serving process per core (two here), or ``XKXL_SERVING_PROCESSES``."""
+    chosen = os.environ.get("XKXL_SERVING_PROCESSES", "").strip()
+    return max(1, int(chosen)) if chosen.isdigit() else max(1, os.cpu_count() or 1)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ larger than the pipe's buffer cannot deadlock, and it is bounded.
 """
 from __future__ import annotations
 
-import ctypes
 import faulthandler
 import os
 import pickle
@@ -30,9 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..processes import die_with_parent
+
 MB = 1024 * 1024
 MAX_ANSWER_BYTES = 64 * MB  # a reading's JSON is a few KB; anything near this is not an answer
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -149,21 +149,12 @@ def address_space_exhausted(margin_mb: int = 16) -> bool:
     return peak >= soft - margin_mb * MB
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this child when the worker that forked it ends (kill -9 too)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _run_child(function: Callable[..., Any], args: tuple, limits: Limits, writer: int) -> None:
     code = 0
     try:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, signal.SIG_DFL)  # the worker's handlers are not the child's
-        _die_with_parent()
+        die_with_parent(signal.SIGKILL)
         faulthandler.disable()  # a child ended at a limit is expected, not a crash to dump
         signal.alarm(int(limits.wall_seconds) + 2)
         memory = limits.memory_mb * MB

@@ -11,7 +11,6 @@ queue at least once a second, and the sweep once a minute.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
 import signal
@@ -23,27 +22,16 @@ from huey import crontab
 
 from .. import create_app
 from ..extensions import db
+from ..processes import die_with_parent
 from . import handlers  # noqa: F401  (registers what the worker runs)
 from .queue import jobs
 from .reading import sweep_readings
 from .supervisor import SUPERVISED
 
 log = logging.getLogger(__name__)
-_PR_SET_PDEATHSIG = 1
-
-
-def _on_parent_death(signum: int) -> bool:
-    """Linux: the kernel sends ``signum`` to this process when its parent ends (kill -9 too)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
-    except (OSError, AttributeError):
-        return False
-    return True
-
-
 def _stop_with_parent() -> None:
     """Started by the serving command: stop (gracefully) when it ends, even by kill -9."""
-    if _on_parent_death(signal.SIGINT) and os.getppid() == 1:  # the parent was gone already
+    if die_with_parent(signal.SIGINT) and os.getppid() == 1:  # the parent was gone already
         sys.exit(0)
 
 
@@ -54,7 +42,7 @@ class _DiesWithConsumer:
 
     def initialize(self) -> None:
         super().initialize()  # type: ignore[misc]
-        _on_parent_death(signal.SIGKILL)
+        die_with_parent(signal.SIGKILL)
 
 
 class Worker(_DiesWithConsumer, huey_consumer.Worker):
