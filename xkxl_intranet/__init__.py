@@ -81,7 +81,9 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         # only (they import jobs.handlers; the web process has no handlers and starts no worker).
         JOBS_INLINE=False,
         JOBS_ISOLATE=True,  # a reading runs in a child process within the limits below
-        JOBS_WORKERS=2,
+        # One worker process: a reading takes 0.1-0.3 s, so one keeps up with 21 cities; a second
+        # doubled what a hostile upload can hold (two children at the memory cap, bench_hostile.py).
+        JOBS_WORKERS=1,
         JOBS_MEMORY_MB=512,
         JOBS_CPU_SECONDS=20,
         JOBS_WALL_SECONDS=30,
