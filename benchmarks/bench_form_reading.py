@@ -37,6 +37,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject  # n
 from xkxl_intranet.applications.demo import figures  # noqa: E402
 from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.applications.operations import save_application  # noqa: E402
+from xkxl_intranet.applications.reading_job import read_isolated  # noqa: E402
 from xkxl_intranet.auth.models import User  # noqa: E402
 from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for  # noqa: E402
@@ -47,7 +48,6 @@ from xkxl_intranet.files.form_text import ReadLimits, extract_text  # noqa: E402
 from xkxl_intranet.files.models import StoredFile  # noqa: E402
 from xkxl_intranet.files.operations import store_bytes  # noqa: E402
 from xkxl_intranet.files.storage import path_for  # noqa: E402
-from xkxl_intranet.jobs.reading import read_isolated  # noqa: E402
 from xkxl_intranet.printing import print_pdf  # noqa: E402
 from xkxl_intranet.rounds.state import current_round  # noqa: E402
 

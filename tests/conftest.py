@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from xkxl_intranet import clock, create_app
+from xkxl_intranet import (
+    clock,
+    create_app,
+    job_handlers,  # noqa: F401  (jobs run inline in the test process)
+)
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.extensions import db
-from xkxl_intranet.jobs import handlers  # noqa: F401  (jobs run inline in the test process)
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.settings import ensure_reference_data
 

@@ -171,7 +171,7 @@ def test_no_module_is_over_500_lines():
     assert long == {}
 
 
-# What only the job worker imports (jobs/handlers.py): the web process starts without them.
+# What only the job worker imports (job_handlers.py): the web process starts without them.
 DOCUMENT_READERS = ("pypdf", "pypdfium2", "docx", "lxml")
 _WEB_PROCESS = textwrap.dedent("""
     import json, sys, traceback

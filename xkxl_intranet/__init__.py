@@ -78,7 +78,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         WTF_CSRF_SSL_STRICT=False,
         # Jobs (jobs/): the worker processes the serving command starts, and each job's limits.
         # JOBS_INLINE runs a job in this process right after the commit that asks for it: tests
-        # only (they import jobs.handlers; the web process has no handlers and starts no worker).
+        # only (they import job_handlers; the web process has no handlers and starts no worker).
         JOBS_INLINE=False,
         JOBS_ISOLATE=True,  # a reading runs in a child process within the limits below
         # One worker process: a reading takes 0.1-0.3 s, so one keeps up with 21 cities; a second

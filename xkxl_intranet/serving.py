@@ -35,7 +35,7 @@ PC holds no thread while it arrives: ``bench_files.py``). :class:`BodyGate` give
 the app's own limits, so no body the app would refuse is ever written to a temporary file.
 
 Heavy work is not served here: the command starts the job worker (``jobs/supervisor.py``:
-``python -m xkxl_intranet.jobs.worker``, which reads uploaded 申报书 in limited child processes),
+``python -m xkxl_intranet.worker``, which reads uploaded 申报书 in limited child processes),
 restarts it if it dies and stops it on exit, so one service runs both. ``--workers 0`` leaves
 it out (workers run elsewhere, against a Redis queue: docs/deploy.md).
 """

@@ -3,11 +3,11 @@ beside the application, fill the empty fields from it and save."""
 import pytest
 
 from xkxl_intranet.applications.models import Application
+from xkxl_intranet.applications.reading_job import read_form_job
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.jobs.reading import read_form_job
 
 from helpers import browser_login, create_application
 

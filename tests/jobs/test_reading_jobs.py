@@ -1,4 +1,4 @@
-"""Reading an uploaded 申报书 is a job (jobs/reading.py): the upload answers once the file is stored,
+"""Reading an uploaded 申报书 is a job (applications/reading_job.py): the upload answers once the file is stored,
 the panel says 正在读取 and asks for itself until the reading is kept, a reading killed at a limit
 says 「超出处理限度，未能读取」 and the file stays, a row is read by one worker at a time, and what
 the rows say is waiting goes back in the queue."""
@@ -16,6 +16,7 @@ from huey.exceptions import ConfigurationError
 
 from xkxl_intranet import clock
 from xkxl_intranet.applications.models import Application
+from xkxl_intranet.applications.reading_job import claim, finish, read_form_job, sweep_readings
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
@@ -24,7 +25,6 @@ from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.files.reading_state import ReadingState, request_reading
 from xkxl_intranet.jobs.queue import jobs, make_huey
-from xkxl_intranet.jobs.reading import claim, finish, read_form_job, sweep_readings
 from xkxl_intranet.rounds.reporting import readiness
 from xkxl_intranet.rounds.state import current_round
 

@@ -1,4 +1,4 @@
-"""The worker for real: ``python -m xkxl_intranet.jobs.worker`` on the test's instance, killed with
+"""The worker for real: ``python -m xkxl_intranet.worker`` on the test's instance, killed with
 kill -9 and started again, and the serving command that starts, restarts and stops it."""
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def _dead_pid() -> int:
 
 
 def _start_worker(app, instance: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "xkxl_intranet.jobs.worker"], cwd=ROOT, env=_env(app, instance),
+    return subprocess.Popen([sys.executable, "-m", "xkxl_intranet.worker"], cwd=ROOT, env=_env(app, instance),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -157,7 +157,7 @@ def _worker_children(parent: int) -> list[int]:
             except OSError:
                 continue
             fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == parent and fields[0] != "Z" and b"xkxl_intranet.jobs.worker" in cmdline:
+            if int(fields[1]) == parent and fields[0] != "Z" and b"xkxl_intranet.worker" in cmdline:
                 children.append(int(entry.name))
     return children
 

@@ -3,7 +3,7 @@
 that pages never read the document again.
 
 Only the worker imports this module (it imports the document readers): reading is a job
-(``jobs/reading.py``), run in a child process with limits. Every outcome is a status the page
+(``applications/reading_job.py``), run in a child process with limits. Every outcome is a status the page
 explains — ``read``, ``unsupported`` (.doc, .wps, OFD), ``no_text`` (a scan), ``too_large``,
 ``failed``; a reading killed at a limit is ``over_limit`` (``files/reading_state.py``).
 """

@@ -143,7 +143,7 @@ def _store_file(user, upload, *, category: Category, application: Application | 
     db.session.add(stored)
     db.session.flush()
     if category is FORM:
-        # Read by a worker once this commits (jobs/reading.py): the upload answers now, and the
+        # Read by a worker once this commits (applications/reading_job.py): the upload answers now, and the
         # page shows 正在读取 until the reading is kept on the row.
         request_reading(stored)
     whose = f"（{application.title}）" if application is not None else ""

@@ -1,10 +1,10 @@
 """Where an uploaded 申报书's reading stands, as the web process knows it: asked for (the upload,
 「重新读取申报书」, ``flask read-forms``), waiting, being read by a worker, done, or not possible
-(killed at a limit). Reading itself is a job (``jobs/reading.py``, in the worker); this module
+(killed at a limit). Reading itself is a job (``applications/reading_job.py``, in the worker); this module
 imports no document reader.
 
 The row is the source of truth (``StoredFile.reading_state``): the queue only carries the news,
-so a queue lost in a crash is refilled from the rows (``jobs/worker.py``), and a worker claims a
+so a queue lost in a crash is refilled from the rows (``worker.py``), and a worker claims a
 row before it reads, so one file is never read twice at once.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The job queue, as the web process sees it: jobs are named, enqueued after the commit that asks
-for them, and run by the worker (``python -m xkxl_intranet.jobs.worker``, which the serving
+for them, and run by the worker (``python -m xkxl_intranet.worker``, which the serving
 command starts and supervises).
 
 huey keeps the queue: ``SqliteHuey`` in the instance folder by default (no server to install),
@@ -7,12 +7,12 @@ huey keeps the queue: ``SqliteHuey`` in the instance folder by default (no serve
 for workers on other machines (redis-py is needed then, and only then). The web process never
 imports what a job does: it enqueues a job by its name through a generic huey task (``run``, or
 ``call`` when a page waits for the result), and the worker fills :data:`HANDLERS` with the
-functions (``jobs/handlers.py``, which imports the document readers). ``JOBS_INLINE`` (tests)
+functions (``job_handlers.py``, which imports the document readers). ``JOBS_INLINE`` (tests)
 runs a job right after the commit in this process instead, in an app context and a database
 session of its own, as a worker would.
 
 What a job is *for* is kept in the database, not the queue (a 申报书's ``reading_state``): a
-queue lost in a crash is refilled from there when the worker starts (``jobs/worker.py``).
+queue lost in a crash is refilled from there when the worker starts (``worker.py``).
 """
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "xkxl_jobs"
 QUEUE_FILE = "jobs.sqlite3"
-# Jobs by name; their functions are registered by jobs/handlers.py.
-READ_FORM_JOB = "read_form"  # an uploaded 申报书 (jobs/reading.py)
-FORM_DOCX_JOB = "form_docx"  # the 申报书模板 as .docx, waited for (jobs/documents.py)
+# Jobs by name; their functions are registered by job_handlers.py.
+READ_FORM_JOB = "read_form"  # an uploaded 申报书 (applications/reading_job.py)
+FORM_DOCX_JOB = "form_docx"  # the 申报书模板 as .docx, waited for (files/template_job.py)
 HANDLERS: dict[str, Callable[..., Any]] = {}
 # A job someone waits for goes before the readings (SqliteHuey and PriorityRedisHuey keep order
 # by priority, then by arrival).
@@ -88,7 +88,7 @@ def run_handler(name: str, *args: Any) -> Any:
         function = HANDLERS[name]
     except KeyError:
         raise HueyException(f"job {name!r} has no handler in this process "
-                            "(the worker imports xkxl_intranet.jobs.handlers)") from None
+                            "(the worker imports xkxl_intranet.job_handlers)") from None
     return function(*args)
 
 

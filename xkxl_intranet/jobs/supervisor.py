@@ -1,11 +1,11 @@
 """The worker as a child of the serving command: one service to run (``make run``,
 ``deploy/xkxl.service``), and the worker comes and goes with it.
 
-The serving command starts ``python -m xkxl_intranet.jobs.worker`` with its own environment (the
+The serving command starts ``python -m xkxl_intranet.worker`` with its own environment (the
 same instance folder, database and queue), restarts it when it dies (after 1 s, doubling up to a
 minute while it keeps dying at once), and stops it when serving stops: SIGINT (huey finishes the
 jobs in hand), SIGTERM after ``grace`` seconds, SIGKILL after that. The worker also stops by
-itself if the serving command is killed outright (``jobs/worker.py``), and a reading cut short
+itself if the serving command is killed outright (``worker.py``), and a reading cut short
 either way is read again when a worker starts.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 
 log = logging.getLogger(__name__)
 SUPERVISED = "XKXL_SUPERVISED"  # tells the worker it is the serving command's child
-WORKER_COMMAND = [sys.executable, "-m", "xkxl_intranet.jobs.worker"]
+WORKER_COMMAND = [sys.executable, "-m", "xkxl_intranet.worker"]
 FIRST_DELAY, MAX_DELAY = 1.0, 60.0
 STEADY = 60.0  # a worker that ran this long died of something else than starting: restart quickly
 

@@ -4,8 +4,8 @@ which the web process does not import). The blocks are laid out by the web proce
 from __future__ import annotations
 
 from ..domain.form_layout import Block
-from ..files.form_template import form_docx
-from .queue import FORM_DOCX_JOB, handler
+from ..jobs.queue import FORM_DOCX_JOB, handler
+from .form_template import form_docx
 
 
 @handler(FORM_DOCX_JOB)

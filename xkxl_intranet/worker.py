@@ -1,8 +1,8 @@
-"""The worker: ``python -m xkxl_intranet.jobs.worker``. The serving command starts it as a child
+"""The worker: ``python -m xkxl_intranet.worker``. The serving command starts it as a child
 process and restarts it if it dies (``jobs/supervisor.py``); on another machine it runs on its
 own, against the same database, uploads folder and Redis queue (docs/deploy.md).
 
-It is the process that imports the document readers (``jobs/handlers.py``). On start it puts
+It is the process that imports the document readers (``job_handlers.py``). On start it puts
 back in the queue every reading the database says is waiting (a queue lost with the machine, a
 reading cut short by kill -9), then runs huey's consumer: ``JOBS_WORKERS`` worker processes
 (forked, each single-threaded, so that each job can fork its limited child safely), polling the
@@ -20,13 +20,15 @@ from flask import Flask
 from huey import consumer as huey_consumer
 from huey import crontab
 
-from .. import create_app
-from ..extensions import db
-from ..processes import die_with_parent
-from . import handlers  # noqa: F401  (registers what the worker runs)
-from .queue import jobs
-from .reading import sweep_readings
-from .supervisor import SUPERVISED
+from . import (
+    create_app,
+    job_handlers,  # noqa: F401  (registers what the worker runs)
+)
+from .applications.reading_job import sweep_readings
+from .extensions import db
+from .jobs.queue import jobs
+from .jobs.supervisor import SUPERVISED
+from .processes import die_with_parent
 
 log = logging.getLogger(__name__)
 def _stop_with_parent() -> None:
@@ -82,7 +84,7 @@ def make_consumer(app: Flask, workers: int):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m xkxl_intranet.jobs.worker",
+    parser = argparse.ArgumentParser(prog="python -m xkxl_intranet.worker",
                                      description="四川省工业互联网平台推荐申报系统：后台任务（读取申报书等）")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default JOBS_WORKERS, 2)")
     args = parser.parse_args(argv)

@@ -24,7 +24,6 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from ..applications.document import document_changed
 from ..clock import now
 from ..extensions import db
 from ..files.categories import FORM
@@ -32,9 +31,10 @@ from ..files.form_reading import FAILED_MESSAGE, limits, read_form_file
 from ..files.models import StoredFile
 from ..files.reading_state import ReadingState, base_reading, over_limit_reading
 from ..files.storage import path_for
+from ..jobs.limits import ChildFailed, LimitExceeded, Limits, run_limited
+from ..jobs.queue import READ_FORM_JOB, handler, jobs
 from ..rounds.state import batch_is_locked
-from .limits import ChildFailed, LimitExceeded, Limits, run_limited
-from .queue import READ_FORM_JOB, handler, jobs
+from .document import document_changed
 
 log = logging.getLogger(__name__)
 

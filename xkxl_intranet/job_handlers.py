@@ -3,6 +3,7 @@ is what makes a process able to run jobs (the worker; a test process that runs t
 imports the document readers and writers, which the web process never does."""
 from __future__ import annotations
 
-from . import documents, reading
+from .applications import reading_job
+from .files import template_job
 
-__all__ = ["documents", "reading"]
+__all__ = ["reading_job", "template_job"]
