@@ -1,7 +1,9 @@
 """Shared set-up for the benchmarks: a fresh app on a temporary instance, filled with data."""
 from __future__ import annotations
 
+import http.client
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,3 +130,22 @@ def table(rows: list[tuple], headers: tuple) -> str:
     out = [line.format(*headers), line.format(*("-" * w for w in widths))]
     out += [line.format(*map(str, row)) for row in rows]
     return "\n".join(out)
+
+
+def wait_until_serving(server: subprocess.Popen, port: int, log: Path, seconds: float = 60) -> None:
+    """Return once the started server answers /healthz with 200; kill it and stop the benchmark
+    with its log if it does not within ``seconds`` or ends first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            time.sleep(0.2)
+        if server.poll() is not None:
+            break
+    server.kill()
+    raise SystemExit(f"the server did not start; see {log}:\n" + log.read_text())

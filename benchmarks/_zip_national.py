@@ -30,6 +30,7 @@ import threading
 import time
 from pathlib import Path
 
+from _common import wait_until_serving
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
@@ -134,21 +135,9 @@ def start_server(instance: Path, port: int) -> subprocess.Popen:
     log = open(instance / "server.log", "w")  # noqa: SIM115  (closed with the server)
     server = subprocess.Popen([sys.executable, "-m", "xkxl_intranet.serving", "--host=127.0.0.1",
                                f"--port={port}"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                time.sleep(2)  # the serving command warms up printing in the background
-                return server
-        except OSError:
-            time.sleep(0.2)
-        if server.poll() is not None:
-            break
-    server.kill()
-    raise SystemExit("the server did not start:\n" + (instance / "server.log").read_text())
+    wait_until_serving(server, port, instance / "server.log")
+    time.sleep(2)  # the serving command warms up printing in the background
+    return server
 
 
 def first_byte(port: int, cookies: str, path: str, headers: dict | None = None,

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _common import fill_applications
+from _common import fill_applications, wait_until_serving
 
 from xkxl_intranet import create_app
 from xkxl_intranet.applications.forms import form_data
@@ -403,21 +403,8 @@ def start_server(instance: Path, port: int, threads: int | None, overrides: list
     command += [f"--set={setting}" for setting in overrides]
     log = open(instance / "server.log", "w")  # noqa: SIM115  (closed with the server)
     server = subprocess.Popen(command, cwd=ROOT, env=subprocess_env(instance), stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return server
-        except OSError:
-            time.sleep(0.2)
-        if server.poll() is not None:
-            break
-    server.kill()
-    raise SystemExit(f"the server did not start; see {instance / 'server.log'}:\n"
-                     + (instance / "server.log").read_text())
+    wait_until_serving(server, port, instance / "server.log")
+    return server
 
 
 class Monitor:

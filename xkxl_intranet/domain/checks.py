@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 E, W = Severity.ERROR, Severity.WARNING
-_num = figure
 
 _APP_KINDS = (
     "apps_safety", "apps_energy", "apps_quality", "apps_supply", "apps_rnd",
@@ -172,7 +171,7 @@ def sum_statuses(values: Mapping[str, Any]) -> list[SumStatus]:
         total = parsed.get(rule.total)
         complete = total is not None and all(v is not None for v in present)
         ok = (parts_sum == total) if complete else None
-        text = f"分项合计 {_num(parts_sum)} / 总数 {_num(total) if total is not None else '—'}"
+        text = f"分项合计 {figure(parts_sum)} / 总数 {figure(total) if total is not None else '—'}"
         # The running sum is already an error while it exceeds the whole, even before every part
         # is filled; below the whole it is at most a question.
         severity = rule.severity_of(parts_sum, total) if total is not None else rule.under
