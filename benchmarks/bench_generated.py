@@ -150,7 +150,8 @@ def serve(instance: str, port: int, slots: int, folder: str) -> None:
 
     from xkxl_intranet import create_app
     from xkxl_intranet.generated import generated_files
-    from xkxl_intranet.serving import make_server, warm_up_printing
+    from xkxl_intranet.print_job import warm_up
+    from xkxl_intranet.serving import make_server
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = create_app({"SECRET_KEY": "bench", "INSTANCE_PATH": instance,
@@ -174,7 +175,7 @@ def serve(instance: str, port: int, slots: int, folder: str) -> None:
         return jsonify(figures)
 
     logging.getLogger("xkxl_intranet.requests").setLevel(logging.WARNING)  # one line per request
-    warm_up_printing()  # as the serving command does at start
+    warm_up()  # printing here, in the serving process: what the worker does at start
     make_server(app, host="127.0.0.1", port=port, threads=THREADS).run()
 
 

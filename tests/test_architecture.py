@@ -32,7 +32,7 @@ LAZY_IMPORTS_ALLOWED = {
     ("xkxl_intranet", "_register_commands"),
     ("xkxl_intranet.printing", "_lean_user_agent_stylesheet"),  # WeasyPrint takes ~1 s to import
     ("xkxl_intranet.printing", "_report_html_class"),
-    ("xkxl_intranet.printing", "render_pdf"),
+    ("xkxl_intranet.printing", "write_pdf"),
     # The demo writes its 申报书 with python-docx and reads them back (its batches are reported,
     # which waits for readings): only `init-db --demo` loads the document readers, which the web
     # process (it registers the commands) never imports. docs/architecture.md, "Jobs".

@@ -128,16 +128,27 @@ def test_make_run_and_the_rush_benchmark_start_the_same_command():
     assert '[sys.executable, "-m", "xkxl_intranet.serving"' in bench
 
 
-def test_the_server_warms_up_printing_so_the_first_clerk_does_not_wait():
-    """serve() starts warm_up_printing in the background: WeasyPrint imported, the report class
-    built and the CJK font loaded before the first 打印 (about 1 s otherwise)."""
+def test_the_serving_command_prints_in_the_worker_which_warms_up_before_it_forks():
+    """serve() hands every PDF to the job worker (the serving processes never import WeasyPrint);
+    the worker loads WeasyPrint and the CJK font before it forks, so that no print pays for them."""
     import sys
 
-    from xkxl_intranet import printing
-    from xkxl_intranet.serving import warm_up_printing
+    from flask import Flask
 
-    warm_up_printing()
+    from xkxl_intranet import printing, serving
+    from xkxl_intranet.print_job import warm_up
+
+    app = Flask("t")
+    serving.print_in_worker(app)
+    assert app.config["PRINT_IN_WORKER"] is True
+    inline = Flask("t")
+    inline.config["JOBS_INLINE"] = True
+    serving.print_in_worker(inline)
+    assert not inline.config.get("PRINT_IN_WORKER")
+    warm_up()
     assert "weasyprint" in sys.modules and printing._report_html_class.cache_info().currsize == 1
-    source = (Path(__file__).resolve().parent.parent / "xkxl_intranet" / "serving.py").read_text(encoding="utf-8")
-    serve_body = source[source.index("def serve("):source.index("def argument_parser(")]
-    assert "threading.Thread(target=warm_up_printing" in serve_body
+    root = Path(__file__).resolve().parent.parent / "xkxl_intranet"
+    serve_body = (root / "serving.py").read_text(encoding="utf-8")
+    assert serve_body.count("print_in_worker(app)") == 2  # one process and several alike
+    worker = (root / "worker.py").read_text(encoding="utf-8")
+    assert worker.index("warm_up()") < worker.index("return Consumer(")

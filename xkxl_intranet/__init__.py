@@ -89,6 +89,14 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         JOBS_WALL_SECONDS=30,
         JOBS_NICE=10,  # the worker runs below the web server's CPU priority
         JOBS_CALL_SECONDS=30,  # a page waiting for a job (the .docx template) gives up after this
+        # Printing (printing.py, print_job.py): the serving command turns PRINT_IN_WORKER on, and
+        # a PDF is then made by the worker in a child within these limits (the roster of 2,016
+        # applications, the largest print, peaks at about 450 MB above the worker's own ~300 MB
+        # of address space); the page waits up to RENDER_WAIT_SECONDS.
+        PRINT_IN_WORKER=False,
+        RENDER_MEMORY_MB=1024,
+        RENDER_CPU_SECONDS=120,
+        RENDER_WALL_SECONDS=150,
     )
     if test_config is None:
         hold_shared(app.instance_path)  # flask restore refuses while any process holds it

@@ -3,7 +3,8 @@ is what makes a process able to run jobs (the worker; a test process that runs t
 imports the document readers and writers, which the web process never does."""
 from __future__ import annotations
 
+from . import print_job
 from .applications import reading_job
 from .files import template_job
 
-__all__ = ["reading_job", "template_job"]
+__all__ = ["print_job", "reading_job", "template_job"]

@@ -16,6 +16,17 @@ table cells and about a fifth of the rendering time. :func:`render_pdf` gives We
 lean user-agent stylesheet with the rules these templates rely on instead. If a later
 WeasyPrint stops asking for ``_ua_stylesheets`` the default one is used: slower, same output.
 ``tests/reports/test_pdf.py`` checks that both give the same pages and text.
+
+**Where a PDF is made.** Served by the serving command, the web process lays out the HTML (a
+template and its rows: milliseconds) and the job worker turns it into a PDF, in a child process
+with limits of its own (``RENDER_MEMORY_MB``, ``RENDER_CPU_SECONDS``, ``RENDER_WALL_SECONDS``;
+``print_job.py``); the page waits for it, before the readings in the queue. WeasyPrint's memory
+is the child's and goes with it: rendered in the serving processes, eight viewers printing in a
+loop left them 400 MB larger (glibc keeps what a render freed for the next), and a render as
+large as the province's roster of 2,016 applications held a serving process at 450 MB more
+while it ran (``benchmarks/bench_hostile.py``, ``bench_generated.py``). Elsewhere (commands,
+tests, benchmarks that call a report directly) ``PRINT_IN_WORKER`` is off and the PDF is made
+here.
 """
 from __future__ import annotations
 
@@ -23,6 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+
+from .jobs.queue import PRINT_PDF_JOB, jobs
 
 LEAN_UA_CSS = """
 head, link, meta, script, style, title, template, [hidden] { display: none }
@@ -104,7 +117,19 @@ def _report_html_class():
 
 
 def render_pdf(html: str, *, base_url: str | None = None, lean: bool = True) -> bytes:
-    """The PDF of a report page; ``lean=False`` uses WeasyPrint's own user-agent stylesheet."""
+    """The PDF of a report page, made by the job worker when ``PRINT_IN_WORKER`` (the serving
+    command), else here; ``lean=False`` uses WeasyPrint's own user-agent stylesheet. Raises
+    ``jobs.queue.JobUnavailable`` when the worker does not answer in time: its own limit, after a
+    reading it may have in hand."""
+    config = current_app.config
+    if config.get("PRINT_IN_WORKER"):
+        timeout = float(config.get("RENDER_WALL_SECONDS") or 150) + float(config.get("JOBS_WALL_SECONDS") or 30)
+        return jobs().call(PRINT_PDF_JOB, html, base_url, lean, timeout=timeout)
+    return write_pdf(html, base_url, lean)
+
+
+def write_pdf(html: str, base_url: str | None = None, lean: bool = True) -> bytes:
+    """WeasyPrint itself: the PDF of ``html``, in this process."""
     from weasyprint import HTML
 
     cls = _report_html_class() if lean else HTML

@@ -49,8 +49,6 @@ import os
 import resource
 import signal
 import sys
-import threading
-import time
 from collections.abc import Callable
 from io import BytesIO
 
@@ -68,7 +66,6 @@ from .auth.sessions import TOKEN_KEY
 from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
 from .jobs.supervisor import WorkerSupervisor
-from .printing import render_pdf
 from .processes import ServingProcesses, listening_socket
 
 SETTINGS: dict[str, int | bool] = {
@@ -241,17 +238,12 @@ def make_server(app: Callable, *, host: str = "", port: int = 0, threads: int | 
     return server
 
 
-# Warming up waits this long after the server listens: its second of importing would hold the
-# GIL while the first pages are answered (benchmarks/bench_startup.py).
-WARM_UP_DELAY = 3.0
-
-
-def warm_up_printing(delay: float = 0.0) -> None:
-    """One small PDF right after start-up: importing WeasyPrint and loading the CJK font cost
-    about 1 s (the next PDF 0.03 s), paid here in the background instead of by the first clerk
-    who prints."""
-    time.sleep(delay)
-    render_pdf("<p style=\"font-family: 'Noto Sans CJK SC'\">预热</p>")
+def print_in_worker(app: Callable) -> None:
+    """The system's PDFs are made by the job worker (printing.py says why), whether it runs beside
+    the server or elsewhere (``--workers 0``): the serving processes never import WeasyPrint. Not
+    when jobs run inline (tests)."""
+    if isinstance(app, Flask) and not app.config.get("JOBS_INLINE"):
+        app.config["PRINT_IN_WORKER"] = True
 
 
 def start_workers(app: Callable, workers: int | None) -> WorkerSupervisor | None:
@@ -280,8 +272,8 @@ def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
         return
     server = make_server(app, host=host, port=port, threads=threads, overrides=overrides,
                          trusted_proxy=trusted_proxy)
+    print_in_worker(app)
     supervisor = start_workers(app, workers)
-    threading.Thread(target=warm_up_printing, args=(WARM_UP_DELAY,), name="warm-up-printing", daemon=True).start()
     signal.signal(signal.SIGTERM, _exit_on_terminate)
     server.print_listen("Serving on http://{}:{}")
     try:
@@ -301,14 +293,13 @@ def _serve_in_processes(app: Callable, *, host: str, port: int, processes: int, 
     backlog = int({**SETTINGS, **(server_options.get("overrides") or {})}["backlog"])
     sock = listening_socket(host, port, backlog)
     tune_garbage_collector()  # before the fork: the children share the frozen objects' pages
+    print_in_worker(app)
 
     def serve_one() -> None:
         if isinstance(app, Flask):
             with app.app_context():
                 db.engine.dispose(close=False)  # connections the parent opened stay the parent's
         server = make_server(app, sockets=[sock], **server_options)
-        threading.Thread(target=warm_up_printing, args=(WARM_UP_DELAY,), name="warm-up-printing",
-                         daemon=True).start()
         server.run()
 
     pool = ServingProcesses(processes, serve_one)

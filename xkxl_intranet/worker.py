@@ -28,6 +28,7 @@ from .applications.reading_job import sweep_readings
 from .extensions import db
 from .jobs.queue import jobs
 from .jobs.supervisor import SUPERVISED
+from .print_job import warm_up
 from .processes import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def register_sweep(app: Flask) -> None:
 def make_consumer(app: Flask, workers: int):
     """The consumer, after the start-up sweep; its processes fork from here, so nothing open is
     shared with them (database connections, the queue's own file)."""
+    warm_up()  # WeasyPrint and the CJK font, inherited by every process forked from here
     with app.app_context():
         sweep_readings(everything_pending=True)
         db.session.remove()

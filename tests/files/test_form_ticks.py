@@ -20,7 +20,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from xkxl_intranet.domain.form_compare import document_findings
 from xkxl_intranet.domain.form_reader import ReadStatus, read_form
 from xkxl_intranet.files.form_text import extract_text
-from xkxl_intranet.printing import render_pdf
+from xkxl_intranet.printing import write_pdf
 
 SECURITY = "2.2 平台产品可靠性和安全防护能力"
 LABELS = {"sec_device_access": "具有设备和数据接入安全防护手段", "sec_data": "具有数据安全防护",
@@ -162,7 +162,7 @@ def _pdf(tmp_path, body: str, name: str = "申报书.pdf"):
     (tmp_path / "wingdings2.ttf").write_bytes(_symbol_font("Wingdings 2", [0xF052, 0xF0A3]))
     html = f"<html><head><meta charset='utf-8'>{STYLE}</head><body>{body}</body></html>"
     path = tmp_path / name
-    path.write_bytes(render_pdf(html, base_url=str(tmp_path) + "/"))
+    path.write_bytes(write_pdf(html, base_url=str(tmp_path) + "/"))
     return path
 
 

@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.clock import now
@@ -25,16 +23,6 @@ from xkxl_intranet.files.operations import store_bytes
 from helpers import create_application
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-@pytest.fixture
-def instance(app) -> Path:
-    """The test app's instance, as a worker started on its own sees it (instance/config.py), its
-    jobs going to the instance's queue."""
-    app.config["JOBS_INLINE"] = False
-    folder = Path(app.instance_path)
-    (folder / "config.py").write_text('SECRET_KEY = "test-secret-key"\nJOBS_WORKERS = 1\n', encoding="utf-8")
-    return folder
 
 
 def _env(app, instance: Path) -> dict:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from xkxl_intranet.printing import render_pdf, render_print
+from xkxl_intranet.printing import render_print, write_pdf
 from xkxl_intranet.reports.layouts import SUMMARY_HEADERS, Summary, SummaryRow
 
 
@@ -21,7 +21,7 @@ def test_lean_and_default_user_agent_stylesheets_give_the_same_pages(app):
                       "主动公开", rows)
     with app.app_context():  # no request: a print template needs none
         html = render_print("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
-    lean, default = _pages(render_pdf(html)), _pages(render_pdf(html, lean=False))
+    lean, default = _pages(write_pdf(html)), _pages(write_pdf(html, lean=False))
     assert len(lean) == len(default) >= 2  # the table runs over a page: its header is repeated
     assert lean == default
     assert all("序号" in page and "联系方式（手机）" in page for page in lean)

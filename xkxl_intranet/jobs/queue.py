@@ -36,6 +36,7 @@ QUEUE_FILE = "jobs.sqlite3"
 # Jobs by name; their functions are registered by job_handlers.py.
 READ_FORM_JOB = "read_form"  # an uploaded 申报书 (applications/reading_job.py)
 FORM_DOCX_JOB = "form_docx"  # the 申报书模板 as .docx, waited for (files/template_job.py)
+PRINT_PDF_JOB = "print_pdf"  # HTML to PDF (WeasyPrint), waited for (print_job.py)
 HANDLERS: dict[str, Callable[..., Any]] = {}
 # A job someone waits for goes before the readings (SqliteHuey and PriorityRedisHuey keep order
 # by priority, then by arrival).
@@ -121,13 +122,13 @@ class Jobs:
         except Exception:  # the queue's disk or server: logged, the sweep makes up for it
             log.exception("could not enqueue job %s%r", name, args)
 
-    def call(self, name: str, *args: Any) -> Any:
+    def call(self, name: str, *args: Any, timeout: float | None = None) -> Any:
         """Job ``name``'s result, waited for (before the readings in the queue). Raises
-        :class:`JobUnavailable` past ``JOBS_CALL_SECONDS``."""
+        :class:`JobUnavailable` past ``timeout`` (default ``JOBS_CALL_SECONDS``)."""
         if self.inline:
             with self.app.app_context():
                 return run_handler(name, *args)
-        timeout = float(self.app.config.get("JOBS_CALL_SECONDS") or 30)
+        timeout = timeout or float(self.app.config.get("JOBS_CALL_SECONDS") or 30)
         try:
             result = self.huey.enqueue(self.huey.xkxl_call.s(name, *args, priority=URGENT))
             found = result.get(blocking=True, timeout=timeout, max_delay=0.2)
