@@ -9,6 +9,8 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,9 +29,11 @@ from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.auth.sessions import TOKEN_KEY, start_session
 from xkxl_intranet.demo import seed_demo
+from xkxl_intranet.domain import parsing
 from xkxl_intranet.domain.checks import check_values
 from xkxl_intranet.domain.credit_code import make_credit_code
 from xkxl_intranet.domain.form_layout import form_blocks
+from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.state import current_round
@@ -114,6 +118,22 @@ def sql_statements(app) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", remember)
+
+
+def count_parses(monkeypatch) -> Counter:
+    """From now on, how many times each field's value is read by ``parsing.parse_field``, by
+    field key, wherever a module of the app holds the function."""
+    original = parsing.parse_field
+    calls: Counter = Counter()
+
+    def counting(f, raw):
+        calls[f if isinstance(f, str) else f.key] += 1
+        return original(f, raw)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("xkxl_intranet") and getattr(module, "parse_field", None) is original:
+            monkeypatch.setattr(module, "parse_field", counting)
+    return calls
 
 
 def generated_counts(app) -> dict:
@@ -207,8 +227,8 @@ def create_application(app, username: str = "chengdu", *, with_form: bool = True
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == username))
         values = application_values(user.city.code, **overrides)
-        application, evaluation = save_application(user, None, values, city=user.city, round_=current_round(),
-                                                   expected_version=None)
+        application, evaluation = save_application(user, None, parse_input(values), city=user.city,
+                                                   round_=current_round(), expected_version=None)
         assert application is not None, evaluation.result.parse_errors
         db.session.commit()
         application_id = application.id

@@ -14,6 +14,7 @@ from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.demo import seed_demo
 from xkxl_intranet.domain.errors import Refused
+from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import City, CityBatch, Receipt, Round
 from xkxl_intranet.rounds.state import current_round
@@ -87,7 +88,7 @@ def test_the_service_refuses_a_new_application_in_a_reported_batch(app, city_cli
     with app.app_context():
         clerk = db.session.scalar(db.select(User).where(User.username == "chengdu"))
         with pytest.raises(Refused, match="只读"):
-            save_application(clerk, None, application_values(), city=clerk.city, round_=current_round(),
+            save_application(clerk, None, parse_input(application_values()), city=clerk.city, round_=current_round(),
                              expected_version=None)
 
 

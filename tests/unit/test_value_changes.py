@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from xkxl_intranet.domain.indicators import FIELDS, Kind
-from xkxl_intranet.domain.parsing import comparable, is_changed
+from xkxl_intranet.domain.parsing import comparable, differs, is_changed, parse_field, typed_text
 
 SAME = [
     # multi-choice: the saved list against the parsed tuple, in any order, or as typed
@@ -83,3 +83,12 @@ def test_a_value_the_field_cannot_read_is_compared_as_typed():
     assert comparable("devices_total", "12a") == "12a"
     assert is_changed("devices_total", 12, "12a")
     assert not is_changed("devices_total", "12a", "12a")
+
+
+@pytest.mark.parametrize(("key", "old", "new"), SAME + CHANGED)
+def test_a_value_read_once_compares_with_the_saved_one_as_if_read_again(key, old, new):
+    """Conflict detection and the import's changes take the typed values (``ParsedInput``) and
+    do not read them again: the answer is the one :func:`is_changed` gives on the text."""
+    typed = parse_field(FIELDS[key], new)
+    assert differs(FIELDS[key], old, typed) == is_changed(FIELDS[key], old, new)
+    assert typed_text(key, typed) == comparable(key, new)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..domain.credit_code import make_credit_code
+from ..domain.parsing import parse_input
 from ..extensions import db
 from ..files.form_reading import read_form_file
 from ..files.form_template import form_docx
@@ -153,7 +154,7 @@ def seed_demo_applications(round_: Round) -> int:
                         "revenue_2021", "employees", "contact_mobile"):
                 values.pop(key, None)
             values["devices_operating"] = int(values["devices_operating"]) + 10  # sub-total wrong: E
-        application, evaluation = save_application(clerk, None, values, city=city, round_=round_,
+        application, evaluation = save_application(clerk, None, parse_input(values), city=city, round_=round_,
                                                    expected_version=None)
         if application is not None and show != "incomplete":
             _upload_form(clerk, application, round_, in_document)

@@ -2,16 +2,16 @@
 the duplicates across the round (a query), stored as counts for lists and the dashboard."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import or_, select
 
-from ..domain.checks import check_values
+from ..domain.checks import check_parsed, check_values
 from ..domain.duplicates import DuplicateHit, org_code_key, platform_key
 from ..domain.evaluation import Evaluation
 from ..domain.form_compare import document_findings
 from ..domain.form_reader import FormReading
+from ..domain.parsing import ParsedInput
 from ..extensions import db
 from ..files.categories import FORM
 from ..files.models import StoredFile
@@ -73,10 +73,11 @@ def evaluate(application: Application) -> Evaluation:
     return Evaluation.of(result, duplicates_for(application), application.acknowledgements, document)
 
 
-def evaluate_input(raw: Mapping[str, Any], *, city: City, round_: Round,
+def evaluate_input(typed: ParsedInput, *, city: City, round_: Round,
                    application: Application | None) -> Evaluation:
-    """Check what the clerk is typing, before anything is saved."""
-    result = check_values(raw, clerk_city_code=city.code)
+    """Check what the clerk is typing (read once, :func:`parsing.parse_input`), before anything
+    is saved."""
+    result = check_parsed(typed, clerk_city_code=city.code)
     hits = find_duplicates(round_.id, city.id, application.id if application else None,
                            org_key=org_code_key(result.values.get("credit_code")),
                            platform=platform_key(result.values.get("platform_name")))

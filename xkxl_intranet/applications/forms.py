@@ -12,7 +12,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.indicators import FIELDS, Field, Kind
-from ..domain.parsing import format_field
+from ..domain.parsing import ParsedInput, format_field, parse_input
 from ..forms import Form
 from .models import Application
 
@@ -57,9 +57,10 @@ def form_data(application: Application) -> dict[str, Any]:
     return data
 
 
-def raw_values(form: Form) -> dict[str, Any]:
-    """What the clerk typed, by domain key, for the domain checks."""
-    return {key: form[key].data for key in FIELDS}
+def typed_values(form: Form) -> ParsedInput:
+    """What the clerk typed, read once for everything the request does with it (checks, the
+    save, a conflict's differences)."""
+    return parse_input({key: form[key].data for key in FIELDS})
 
 
 def expected_version(form: Form) -> int | None:

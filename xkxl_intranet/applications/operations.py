@@ -16,7 +16,7 @@ from ..domain.duplicates import org_code_key, platform_key
 from ..domain.errors import Refused
 from ..domain.evaluation import Evaluation
 from ..domain.indicators import FIELDS, Kind
-from ..domain.parsing import format_field, is_changed
+from ..domain.parsing import ParsedInput, differs, format_field
 from ..extensions import db
 from ..files.operations import delete_application_files
 from ..files.queries import missing_requirements
@@ -72,10 +72,10 @@ def ensure_city_open(round_: Round, city: City) -> None:
 
 
 def _conflict(application: Application, values: Mapping[str, Any]) -> EditConflict:
-    """What the editor's values and the saved ones differ in. Compared as each field reads its
-    values: the saved choices are a list, the parsed ones a tuple, and they are equal."""
+    """What the editor's values (read once) and the saved ones differ in, as a clerk sees them:
+    the saved choices are a list, the parsed ones a tuple, and they are equal."""
     changes = [(f.label, json_value(k, values.get(k)) or "", json_value(k, getattr(application, k)) or "")
-               for k, f in FIELDS.items() if is_changed(f, getattr(application, k), values.get(k))]
+               for k, f in FIELDS.items() if differs(f, getattr(application, k), values.get(k))]
     return EditConflict(application, changes)
 
 
@@ -124,10 +124,11 @@ def _others_sharing(application: Application, keys: set[str | None]) -> set[int]
         or_(Application.org_code_key.in_(keys), Application.platform_key.in_(keys)))))
 
 
-def save_application(user, application: Application | None, raw: Mapping[str, Any], *,
+def save_application(user, application: Application | None, typed: ParsedInput, *,
                      city: City, round_: Round,
                      expected_version: int | None) -> tuple[Application | None, Evaluation]:
-    """Create (``application=None``) or update from what the clerk typed.
+    """Create (``application=None``) or update from what the clerk typed, read once where it
+    came in (:func:`parsing.parse_input`, or the indicator template's reader).
 
     Values that cannot be read (letters in a number…) are not saved: the clerk sees the
     message beside the field and keeps what they typed. Rule errors and warnings do not
@@ -138,7 +139,7 @@ def save_application(user, application: Application | None, raw: Mapping[str, An
         ensure_editable(application)
     else:
         ensure_city_open(round_, city)
-    evaluation = evaluate_input(raw, city=city, round_=round_, application=application)
+    evaluation = evaluate_input(typed, city=city, round_=round_, application=application)
     if evaluation.result.parse_errors:
         return None, evaluation
     values = evaluation.values

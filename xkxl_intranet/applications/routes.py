@@ -8,6 +8,7 @@ from ..auth.scoping import city_required, marks_visible_to, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
 from ..domain.indicators import FIELDS, SECTIONS
+from ..domain.parsing import parse_input
 from ..files.panels import files_context
 from ..files.queries import missing_requirements
 from ..generated import DOCX, PDF, fetch
@@ -34,7 +35,7 @@ from .forms import (
     ReviewForm,
     expected_version,
     form_data,
-    raw_values,
+    typed_values,
 )
 from .models import ReviewState
 from .operations import (
@@ -128,7 +129,7 @@ def new():
     if form.validate_on_submit():
         with unit_of_work() as work:
             application, evaluation = save_application(
-                current_user, None, raw_values(form), city=current_user.city, round_=round_,
+                current_user, None, typed_values(form), city=current_user.city, round_=round_,
                 expected_version=None)
             # What the page says is worked out before the commit expires the row.
             new_id = application.id if application is not None else None
@@ -178,8 +179,9 @@ def edit(application_id: int):
     if not form.validate_on_submit():
         abort(400)
     was_passed = application.state is ReviewState.PASSED
+    typed = typed_values(form)
     with unit_of_work(flash_refusal=False) as work:
-        saved, evaluation = save_application(current_user, application, raw_values(form),
+        saved, evaluation = save_application(current_user, application, typed,
                                              city=application.city, round_=application.round,
                                              expected_version=expected_version(form))
         # The page's words are worked out before the commit expires the row (one read per save).
@@ -187,7 +189,7 @@ def edit(application_id: int):
                    if saved is not None else "")
     if isinstance(work.refused, EditConflict):
         application = get_application(current_user, application_id)
-        evaluation = evaluate_input(raw_values(form), city=application.city, round_=application.round,
+        evaluation = evaluate_input(typed, city=application.city, round_=application.round,
                                     application=application)
         return _form_page(form, application=application, evaluation=evaluation,
                           conflict=work.refused, status=200 if wants_fragment() else 409)
@@ -210,7 +212,8 @@ def _filled_from_document(application):
     except Refused as refusal:
         flash(refusal.message, "warning")
         return redirect(url_for("applications.detail", application_id=application.id) + "#document", 303)
-    evaluation = evaluate_input(data, city=application.city, round_=application.round, application=application)
+    evaluation = evaluate_input(parse_input(data), city=application.city, round_=application.round,
+                                application=application)
     return _form_page(ApplicationForm(data=data), application=application, evaluation=evaluation, filled=filled)
 
 
@@ -290,7 +293,7 @@ def check():
         except ValueError:
             abort(404)
     city = application.city if application else current_user.city
-    evaluation = evaluate_input(raw_values(form), city=city, round_=round_, application=application)
+    evaluation = evaluate_input(typed_values(form), city=city, round_=round_, application=application)
     return render_template("applications/_check.html", evaluation=evaluation, fields=FIELDS,
                            sums=list(evaluation.sums().values()))
 

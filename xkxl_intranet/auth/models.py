@@ -74,10 +74,6 @@ class User(UserMixin, db.Model):
         return self.role == Role.CITY
 
     @property
-    def is_viewer(self) -> bool:
-        return self.role == Role.VIEWER
-
-    @property
     def is_expert(self) -> bool:
         return self.role == Role.EXPERT
 

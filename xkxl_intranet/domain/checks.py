@@ -1,9 +1,10 @@
 """Every rule of an application (docs/domain.md), declared as data, checked by pure functions.
 
-One code path for everything: :func:`check_values` reads every field through
-:func:`parsing.parse_field` (text typed by a clerk, a spreadsheet cell or a value
-loaded from the database), then runs the required checks, the credit-code checks and
-the cross-field :data:`RULES`. :func:`check_application` is the same for raw form text.
+One code path for everything: :func:`check_parsed` takes every field as read once by
+:func:`parsing.parse_input` (text typed by a clerk, a spreadsheet cell) and runs the required
+checks, the credit-code checks and the cross-field :data:`RULES`; :func:`check_values` reads
+the values first (a value loaded from the database) and :func:`check_application` is the same
+for raw form text.
 
 Each finding carries a stable rule id (``sum:apps_source``, ``le:users_paying``,
 ``required:platform_name``, ``parse:roi``, ``credit_code:other_city`` …) under which a
@@ -19,9 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from .credit_code import check_credit_code
-from .findings import Finding, ParseError, Severity, Source
+from .findings import Finding, Severity, Source
 from .indicators import FIELDS, REQUIRED_KEYS, Field
-from .parsing import parse_field
+from .parsing import ParsedInput, parse_input
 from .rule_kinds import LeRule, MaxRule, NearRule, RangeRule, RequiredIfRule, Rule, SumRule, figure
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "rules_for_field",
     "known_rule_ids",
     "sum_statuses",
+    "check_parsed",
     "check_values",
     "check_application",
 ]
@@ -212,27 +214,22 @@ class CheckResult:
         return grouped
 
 
-def _coerce(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for key, f in FIELDS.items():
-        try:
-            values[key] = parse_field(f, raw.get(key))
-        except ParseError as exc:
-            values[key] = None
-            errors[key] = exc.message
-    return values, errors
-
-
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == ()
 
 
 def check_values(values: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:
-    """Check an application given as parsed values (as stored) or as raw text — every value goes
-    through ``parsing.parse_field`` (typed values pass through, checked), so form saving,
-    Excel import and reporting share this one implementation. Keys not in FIELDS are ignored."""
-    parsed, parse_errors = _coerce(values)
+    """Check an application given as parsed values (as stored) or as raw text: every value is read
+    by ``parsing.parse_input`` (typed values pass through, checked), then :func:`check_parsed`.
+    Keys not in FIELDS are ignored."""
+    return check_parsed(parse_input(values), clerk_city_code=clerk_city_code)
+
+
+def check_parsed(parsed_input: ParsedInput, *, clerk_city_code: str | None) -> CheckResult:
+    """Check an application read once (:class:`parsing.ParsedInput`), so that form saving, Excel
+    import and reporting share this one implementation and nothing reads a value twice."""
+    parsed = {key: parsed_input.values.get(key) for key in FIELDS}
+    parse_errors = dict(parsed_input.errors)
     findings: list[Finding] = [
         Finding(key, E, message, f"parse:{key}") for key, message in parse_errors.items()
     ]

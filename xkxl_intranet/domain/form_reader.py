@@ -108,9 +108,6 @@ class FormReading:
     pages: int = 0
     truncated: str = ""
 
-    def with_status(self, status: ReadStatus) -> list[ReadField]:
-        return [r for r in self.fields.values() if r.status is status]
-
     def values(self) -> dict[str, Any]:
         return {k: r.value for k, r in self.fields.items() if r.status is ReadStatus.VALUE}
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import Decimal
 from typing import Any
 
@@ -16,16 +18,20 @@ from email_validator import EmailNotValidError, validate_email
 
 from .credit_code import normalize_code
 from .findings import ParseError, echo
-from .indicators import TECHNOLOGIES, Field, Kind, field
+from .indicators import FIELDS, TECHNOLOGIES, Field, Kind, field
 from .numbers import ZERO_WORDS, normalize_text, parse_int, parse_money, parse_percent
 
 __all__ = [
     "NONE_WORDS",
     "ParseError",
     "parse_field",
+    "ParsedInput",
+    "parse_input",
     "format_field",
     "comparable",
     "is_changed",
+    "typed_text",
+    "differs",
     "parse_date",
     "parse_bool",
     "parse_choice",
@@ -292,6 +298,32 @@ def parse_field(f: Field | str, raw: object) -> Any:
         raise
 
 
+@dataclass(frozen=True)
+class ParsedInput:
+    """What one post of the application form (or one column of the indicator template) says,
+    read once where it comes in: every declared field's typed value (None where blank or
+    unreadable) and, by key, the message of each value that could not be read. The checks, the
+    duplicate search, the 申报书 comparison, conflict detection and the save all take this, so
+    none of them reads the text again."""
+
+    values: Mapping[str, Any]
+    errors: Mapping[str, str] = dc_field(default_factory=dict)
+
+
+def parse_input(raw: Mapping[str, Any]) -> ParsedInput:
+    """Read every declared field of ``raw`` (key -> what was typed, or a typed value) through
+    :func:`parse_field`, once each; keys that are not declared are ignored."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, f in FIELDS.items():
+        try:
+            values[key] = parse_field(f, raw.get(key))
+        except ParseError as exc:
+            values[key] = None
+            errors[key] = exc.message
+    return ParsedInput(values, errors)
+
+
 def format_field(f: Field | str, value: Any, *, thousands: bool = False) -> str:
     """Text for re-display and exports: money/percent '1234.50', bool 是/否, multi '、'-joined, date ISO.
 
@@ -334,3 +366,22 @@ def comparable(f: Field | str, value: Any) -> str:
 def is_changed(f: Field | str, old: Any, new: Any) -> bool:
     """Whether two values of a field differ as a clerk would see it (see :func:`comparable`)."""
     return comparable(f, old) != comparable(f, new)
+
+
+def typed_text(f: Field | str, value: Any) -> str:
+    """A value already read (a :class:`ParsedInput`'s, or a saved column's: the database keeps
+    only what :func:`parse_field` returned) as "did it change?" sees it, without reading it
+    again: its text, with choices in the form's order. For such values it is what
+    :func:`comparable` gives."""
+    if isinstance(f, str):
+        f = field(f)
+    if f.kind is Kind.MULTI and value and not isinstance(value, str):
+        chosen = set(value)
+        value = [c for c in f.choices if c in chosen] + [c for c in value if c not in f.choices]
+    return format_field(f, value)
+
+
+def differs(f: Field | str, saved: Any, typed: Any) -> bool:
+    """Whether a value read once (:class:`ParsedInput`) differs from the saved one as a clerk
+    would see it; :func:`is_changed` for values already read."""
+    return typed_text(f, saved) != typed_text(f, typed)

@@ -450,10 +450,6 @@ class StorageScan:
         return self._paths("orphan", True)
 
     @property
-    def stale_tmp(self) -> list[Path]:  # temp files older than the grace period
-        return self._paths("temp", True)
-
-    @property
     def recent(self) -> list[Path]:  # too new to judge (maybe an upload in progress)
         return [item.path for item in self.leftovers if not item.old and item.kind != "pin"]
 

@@ -153,13 +153,13 @@ def _encode_parsed(parsed: ParsedImport) -> dict:
     result = parsed.result
     return {"name": parsed.name, "sha256": parsed.sha256, "meta": _encode(result.meta),
             "problems": [asdict(p) for p in result.problems],
-            "columns": [{"number": c.number, "raw": _encode(c.raw), "parsed": _encode(c.parsed),
+            "columns": [{"number": c.number, "parsed": _encode(c.parsed), "errors": c.errors,
                          "rows": c.rows, "problems": [asdict(p) for p in c.problems]}
                         for c in result.columns]}
 
 
 def _decode_parsed(data: dict) -> ParsedImport:
-    columns = [ImportColumn(number=c["number"], raw=_decode(c["raw"]), parsed=_decode(c["parsed"]),
+    columns = [ImportColumn(number=c["number"], parsed=_decode(c["parsed"]), errors=c["errors"],
                             rows=c["rows"], problems=[Problem(**p) for p in c["problems"]])
                for c in data["columns"]]
     result = ReadResult(columns=columns, problems=[Problem(**p) for p in data["problems"]],

@@ -26,7 +26,7 @@ from ..domain.credit_code import normalize_code
 from ..domain.errors import NotFound, Refused
 from ..domain.findings import Severity
 from ..domain.indicators import FIELDS
-from ..domain.parsing import is_changed
+from ..domain.parsing import ParsedInput, differs
 from ..extensions import db
 from ..generated import rows
 from ..rounds.models import City, Round
@@ -178,8 +178,13 @@ class ImportPreview:
         return [i for i in self.items if i.action == "无变化"]
 
 
+def _typed(column: ImportColumn) -> ParsedInput:
+    """A column as the checks and the save take it: its cells as read once, when the file arrived."""
+    return ParsedInput({key: column.parsed.get(key) for key in FIELDS}, column.errors)
+
+
 def _changes(application: Application, values: dict[str, Any]) -> list[str]:
-    return [f.label for key, f in FIELDS.items() if is_changed(f, getattr(application, key), values.get(key))]
+    return [f.label for key, f in FIELDS.items() if differs(f, getattr(application, key), values.get(key))]
 
 
 def _digest(file_sha256: str, items: list[ImportItem], locked: bool) -> str:
@@ -192,7 +197,7 @@ def _item(column: ImportColumn, match: Application | None, *, round_: Round, cit
     """One column checked as the form checks an application; the reader's own parse problems
     are already at their cells."""
     item = ImportItem(column, match, list(column.problems))
-    evaluation = evaluate_input(column.raw, city=city, round_=round_, application=match)
+    evaluation = evaluate_input(_typed(column), city=city, round_=round_, application=match)
     for finding in evaluation.findings:
         if finding.rule.startswith("parse:"):
             continue
@@ -227,7 +232,7 @@ def _save_item(user, item: ImportItem, *, round_: Round, city: City) -> Applicat
     application = item.application
     label = f"{item.column.label}（{item.column.title}）"
     try:
-        saved, _ = save_application(user, application, item.column.raw, city=city, round_=round_,
+        saved, _ = save_application(user, application, _typed(item.column), city=city, round_=round_,
                                     expected_version=application.version if application else None)
     except (Refused, StaleDataError) as err:
         raise Refused(f"{label}未能保存：{err}") from None

@@ -124,8 +124,8 @@ class ImportColumn:
     """One application: a data column of the 指标 sheet."""
 
     number: int  # column index (F = 6)
-    raw: dict[str, Any]  # key -> value for the domain checks (typed where Excel typed it)
     parsed: dict[str, Any]  # key -> value as read (None where blank or unreadable)
+    errors: dict[str, str]  # key -> why the field could not read the cell (the checks' parse errors)
     rows: dict[str, int]  # key -> row of that field (运用技术: its first technology row)
     problems: list[Problem] = field(default_factory=list)  # values that cannot be read
 
@@ -387,7 +387,7 @@ def _cell_value(cell, row: TemplateRow) -> Any:
 
 
 def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[TemplateRow, ...]) -> ImportColumn:
-    column = ImportColumn(number=number, raw={}, parsed={}, rows={})
+    column = ImportColumn(number=number, parsed={}, errors={}, rows={})
     chosen: dict[str, list[str]] = {}
     for row in layout:
         if row.is_heading:
@@ -412,14 +412,15 @@ def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[Templat
                 if parse_bool(value, row.label):
                     chosen[f.key].append(row.choice)
                 continue
-            column.raw[f.key] = value
-            column.parsed[f.key] = parse_field(f, value)
+            try:
+                column.parsed[f.key] = parse_field(f, value)
+            except ParseError as exc:
+                column.errors[f.key] = exc.message
+                raise
         except ParseError as exc:
-            column.raw.setdefault(f.key, None)
             column.parsed[f.key] = None
             column.problems.append(cell_problem(exc.message, r, number, rule=f"parse:{f.key}"))
     for key, choices in chosen.items():
-        column.raw[key] = choices or None
         column.parsed[key] = tuple(choices) or None
     return column
 

@@ -3,7 +3,6 @@ totals, and the province reopening a sheet or giving it more time. Operations ta
 user and plain values, raise :class:`Refused` / :class:`NotFound`, and only flush."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,7 +11,6 @@ from ..audit.services import diff, record
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import NotFound, Refused
-from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import (
     MAX_COMMENT,
     ReviewWindow,
@@ -181,14 +179,3 @@ def grant_extension(user, assignment: Assignment, deadline: datetime, reason: st
                    f"（专家 {assignment.expert.username}）：{reason[:200]}",
            before=before, after={**(after or {}), "reason": reason[:1000]})
     db.session.flush()
-
-
-def opinion_choices() -> list[tuple[str, str]]:
-    return [(o.value, o.label) for o in Opinion]
-
-
-def typed_input(scores: Mapping[str, object], comments: Mapping[str, object], opinion: object,
-                overall_comment: object) -> SheetInput:
-    """A :class:`SheetInput` from plain mappings (a form's data)."""
-    return SheetInput({k: str(v or "") for k, v in scores.items()}, {k: str(v or "") for k, v in comments.items()},
-                      str(opinion or ""), str(overall_comment or ""))
