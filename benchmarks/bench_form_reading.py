@@ -13,13 +13,20 @@ Measured side by side in one run (medians of several runs; the machine is shared
   Python heap peak (tracemalloc), against the time budget (15 s) — a bound holds if the time
   stays well under it and the heap stays flat; and the issue's attacks under the worker's limits
   (512 MB, 20 s CPU, 30 s): a one-page PDF of 3.5 million glyphs, a .docx whose XML expands to 28 MB
-  (time until the child is ended, and what the reading says).
+  (time until the child is ended, and what the reading says);
+- the glyph page read in the worker's limited child without and with the bound on what PDFium
+  holds for a page's drawing (``ReadLimits.max_page_memory``: the page refused before PDFium
+  builds its text page), in turns: the child's peak memory (``ru_maxrss``), what it added to the
+  memory it was forked with, and its time.
 
 Prints a table; not a test. Run: .venv/bin/python benchmarks/bench_form_reading.py
 """
 from __future__ import annotations
 
 import io
+import os
+import pickle
+import resource
 import statistics
 import sys
 import tempfile
@@ -37,7 +44,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject  # n
 from xkxl_intranet.applications.demo import figures  # noqa: E402
 from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.applications.operations import save_application  # noqa: E402
-from xkxl_intranet.applications.reading_job import read_isolated  # noqa: E402
+from xkxl_intranet.applications.reading_job import job_limits, read_isolated  # noqa: E402
 from xkxl_intranet.auth.models import User  # noqa: E402
 from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for  # noqa: E402
@@ -49,6 +56,7 @@ from xkxl_intranet.files.form_text import ReadLimits, extract_text  # noqa: E402
 from xkxl_intranet.files.models import StoredFile  # noqa: E402
 from xkxl_intranet.files.operations import store_bytes  # noqa: E402
 from xkxl_intranet.files.storage import path_for  # noqa: E402
+from xkxl_intranet.jobs.limits import LimitExceeded, run_limited  # noqa: E402
 from xkxl_intranet.printing import print_pdf  # noqa: E402
 from xkxl_intranet.rounds.state import current_round  # noqa: E402
 
@@ -180,6 +188,53 @@ def _attacks(app) -> list[tuple[str, str, float]]:
     return rows
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def _reading_peak(path: Path, bounds: ReadLimits, config) -> tuple[str, float, float, float]:
+    """What the reading says, its time, its child's peak memory and what the child inherited
+    (MB; the RSS it was forked with, shared copy-on-write): the limited child is forked from a
+    process of its own, so that ``RUSAGE_CHILDREN`` holds that child alone."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reader)
+        inherited = _rss_mb()
+        started = time.perf_counter()
+        try:
+            reading = run_limited(read_form_file, path, "pdf", bounds, limits=job_limits(config))
+            outcome = f"{reading['status']}：{reading.get('message', '')[:30]}"
+        except LimitExceeded as over:
+            outcome = f"ended at its limit: {over}"
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        os.write(writer, pickle.dumps((outcome, seconds, peak, inherited)))
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as answer:
+        result = pickle.loads(answer.read())
+    os.waitpid(pid, 0)
+    return result
+
+
+def _glyph_bound(app) -> list[tuple[str, list[tuple[str, float, float, float]]]]:
+    """The glyph page in the limited child, without the bound on a page's drawing (as before) and
+    with it, in turns; the medians of three runs each, and what the reading said."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "jobs"))
+    from hostile import glyph_pdf
+
+    path = Path(tempfile.mkdtemp(prefix="xkxl-bench-glyphs-")) / "glyphs.pdf"
+    path.write_bytes(glyph_pdf(3_500_000))
+    cases = (("不设绘制内存上限（改前）", ReadLimits(max_page_memory=1 << 62)), ("绘制内存上限 3 MB（现在）", ReadLimits()))
+    runs: dict[str, list[tuple[str, float, float, float]]] = {label: [] for label, _ in cases}
+    for _ in range(3):
+        for label, bounds in cases:
+            runs[label].append(_reading_peak(path, bounds, app.config))
+    return list(runs.items())
+
+
 def _drawing_order(path: Path, pages: int) -> list[str]:
     reader = PdfReader(path)
     return [line for page in reader.pages[:pages] for line in (page.extract_text() or "").splitlines()]
@@ -219,6 +274,12 @@ def main() -> None:
     print("== 恶意文件，按后台任务的限度读取（512 MB，CPU 20 s，30 s）")
     for label, outcome, seconds in _attacks(app):
         print(f"{label:<28} {seconds:6.2f} s   {outcome}")
+    print("== 一页350万字符的PDF，后台任务的受限子进程：改前与现在轮流读取（3次中位数）")
+    for label, runs in _glyph_bound(app):
+        seconds = statistics.median(run[1] for run in runs)
+        peak = statistics.median(run[2] for run in runs)
+        growth = statistics.median(run[2] - run[3] for run in runs)
+        print(f"{label:<24} {seconds:6.2f} s   子进程内存峰值 {peak:4.0f} MB（比分叉时多 {growth:4.0f} MB）   {runs[0][0]}")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,16 @@ save, files page, 报送 page; pauses of 1-4 s). Phases of ``--seconds`` each, o
 - 8 PDF renderers: eight viewers asking for 附件3 of different cities and the roster, in a loop.
 
 Printed per phase: the other clerks' p99 against the quiet p99 (target ≤ 2×), their failures,
-the server's memory (its whole process tree, workers included) above what it held before the
-first attack (target growth < 300 MB), and what the attack's requests were answered.
+the server's memory (its whole process tree, workers and their reading children included) above
+what it held in the quiet phase (target growth < 300 MB), and what the attack's requests were
+answered.
+
+The memory is measured two ways (``Monitor`` in ``bench_rush.py``), and both are printed: the sum
+of the processes' RSS and the sum of their PSS. The verdict uses the PSS: a reading child is
+forked from the worker and shares its ~130 MB copy-on-write, which the RSS sum counts once more
+for every child alive while the PSS counts once, split among the sharers; the PSS is what the
+tree holds of the machine's memory. A phase whose RSS growth alone is over the target is marked
+so beside its verdict.
 
 Only 127.0.0.1; bounded in time; it stops its server itself. A benchmark, not a test.
 
@@ -222,7 +230,7 @@ def run(port: int, pid: int, info: dict, clerks: int, seconds: float, attacks: l
     answers = [a for s in sessions for a in s.browser.answers if not a.label.startswith("log-in")]
     return {"p99": p99([a.seconds for a in answers]), "answers": len(answers),
             "failures": sum(1 for a in answers if a.failure), "rss": monitor.peak_rss_mb,
-            "cpu": monitor.cpu, "outcomes": outcomes}
+            "pss": monitor.peak_pss_mb, "cpu": monitor.cpu, "outcomes": outcomes}
 
 
 def main() -> None:
@@ -262,24 +270,23 @@ def main() -> None:
             "8 PDF renderers": [renderer(port, "province", pdfs[n:] + pdfs[:n], args.seconds) for n in range(8)],
         }
         results = {}
-        baseline_rss = None
         for name, attacks in phases.items():
-            results[name] = run(port, server.pid, info, args.clerks, args.seconds, attacks)
-            if baseline_rss is None:
-                baseline_rss = results[name]["rss"]
-            r = results[name]
+            results[name] = r = run(port, server.pid, info, args.clerks, args.seconds, attacks)
             print(f"{name}: other clerks p99 {r['p99'] * 1000:,.0f} ms over {r['answers']} answers, "
-                  f"{r['failures']} failed; server tree RSS ≤ {r['rss']:.0f} MB, CPU {r['cpu']:.0f} s"
+                  f"{r['failures']} failed; server tree RSS ≤ {r['rss']:.0f} MB, PSS ≤ {r['pss']:.0f} MB, "
+                  f"CPU {r['cpu']:.0f} s"
                   + (f"; attack: {'; '.join(sorted(set(r['outcomes'])))[:300]}" if r["outcomes"] else ""))
-        quiet = results["quiet"]["p99"]
+        quiet = results["quiet"]
         verdicts = []
-        print(f"\n{'phase':<24} {'p99 / quiet':>12} {'RSS growth':>11}")
+        print(f"\n{'phase':<24} {'p99 / quiet':>12} {'RSS growth':>11} {'PSS growth':>11}")
         for name, r in results.items():
-            ratio, growth = r["p99"] / quiet if quiet else float("inf"), r["rss"] - baseline_rss
-            ok = ratio <= P99_TARGET and growth < GROWTH_TARGET_MB and not r["failures"]
+            ratio = r["p99"] / quiet["p99"] if quiet["p99"] else float("inf")
+            rss_growth, pss_growth = r["rss"] - quiet["rss"], r["pss"] - quiet["pss"]
+            ok = ratio <= P99_TARGET and pss_growth < GROWTH_TARGET_MB and not r["failures"]
             verdicts.append(ok)
-            print(f"{name:<24} {ratio:>11.2f}× {growth:>8.0f} MB  {'ok' if ok else 'OVER'}")
-        print(f"targets: other clerks' p99 ≤ {P99_TARGET:g}× quiet, server memory growth < {GROWTH_TARGET_MB} MB "
+            print(f"{name:<24} {ratio:>11.2f}× {rss_growth:>8.0f} MB {pss_growth:>8.0f} MB  {'ok' if ok else 'OVER'}"
+                  + (f" (RSS growth over {GROWTH_TARGET_MB} MB)" if rss_growth >= GROWTH_TARGET_MB else ""))
+        print(f"targets: other clerks' p99 ≤ {P99_TARGET:g}× quiet, server memory growth (PSS) < {GROWTH_TARGET_MB} MB "
               f"→ {'PASS' if all(verdicts) else 'FAIL'}")
         province.close()
         if not all(verdicts):

@@ -407,13 +407,28 @@ def start_server(instance: Path, port: int, threads: int | None, overrides: list
     return server
 
 
+def _kilobytes(path: str, field: str) -> int:
+    """The figure of ``field`` (kB) in a /proc file of a process; 0 if the process has ended."""
+    try:
+        with open(path) as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith(field)), 0)
+    except (OSError, ValueError):
+        return 0
+
+
 class Monitor:
-    """Samples the server process: sockets open (the connections it holds), RSS, CPU time."""
+    """Samples the server process: sockets open (the connections it holds), memory, CPU time.
+
+    Memory is summed over the process tree two ways: RSS counts a page shared by several
+    processes (what a forked worker or reading child inherited copy-on-write) once per process;
+    PSS (``/proc/PID/smaps_rollup``) splits such a page among the processes sharing it, so the
+    tree's PSS is the memory it holds, each page once."""
 
     def __init__(self, pid: int):
         self.pid = pid
         self.peak_sockets = 0
         self.peak_rss_mb = 0.0
+        self.peak_pss_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -460,14 +475,12 @@ class Monitor:
                 if target.startswith("socket:"):
                     sockets.add(target)
         self.peak_sockets = max(self.peak_sockets, len(sockets) - 1)  # minus the listening socket
-        rss = 0.0
+        rss = pss = 0.0
         for pid in self.tree():
-            try:
-                with open(f"/proc/{pid}/status") as fh:
-                    rss += next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmRSS:")), 0.0)
-            except OSError:
-                continue
+            rss += _kilobytes(f"/proc/{pid}/status", "VmRSS:") / 1024
+            pss += _kilobytes(f"/proc/{pid}/smaps_rollup", "Pss:") / 1024
         self.peak_rss_mb = max(self.peak_rss_mb, rss)
+        self.peak_pss_mb = max(self.peak_pss_mb, pss)
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):

@@ -1,6 +1,7 @@
 """The 申报书 as a file: the .docx template written from the declaration and a text PDF in the
 附件2 layout read back field by field, other formats told apart, and the bounds of reading a
-hostile file (a ZIP bomb inside a .docx, huge embedded images, a 200-page PDF, no time left)."""
+hostile file (a ZIP bomb inside a .docx, huge embedded images, a 200-page PDF, a page of 300,000
+glyphs, no time left)."""
 from __future__ import annotations
 
 import io
@@ -11,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import docx
+import pypdfium2 as pdfium
 import pytest
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from jobs.hostile import glyph_pdf
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
@@ -283,3 +286,20 @@ def test_pages_with_oversized_content_are_skipped(tmp_path):
     with pytest.raises(Unreadable) as refused:
         extract_text(path, "pdf", ReadLimits(max_page_chars=10))
     assert (refused.value.status, refused.value.message) == ("too_large", "5页内容过于复杂，无法自动读取")
+
+
+def test_a_page_drawing_too_many_glyphs_is_skipped_before_pdfium_lays_them_out(tmp_path, monkeypatch):
+    """300,000 glyphs in a 3 KB file: PDFium counts a page's characters only in its text page, at
+    ~200 bytes each (the issue's 3.5 million: 750 MB), so the page is refused by what its drawing
+    already holds, before any text page is built. A page of 50,000 glyphs is still read."""
+    built = []
+    get_textpage = pdfium.PdfPage.get_textpage
+    monkeypatch.setattr(pdfium.PdfPage, "get_textpage", lambda page: built.append(page) or get_textpage(page))
+    path = _write(tmp_path, "字符.pdf", glyph_pdf(300_000))
+    assert path.stat().st_size < 5_000
+    with pytest.raises(Unreadable) as refused:
+        extract_text(path, "pdf")
+    assert (refused.value.status, refused.value.message) == ("too_large", "1页内容过于复杂，无法自动读取")
+    assert built == []
+    dense = extract_text(_write(tmp_path, "密.pdf", glyph_pdf(50_000)), "pdf")
+    assert (dense.pages, len(built)) == (1, 1) and dense.lines[0].startswith("AAAA")

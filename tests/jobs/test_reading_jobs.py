@@ -28,7 +28,7 @@ from xkxl_intranet.jobs.queue import jobs, make_huey
 from xkxl_intranet.rounds.reporting import readiness
 from xkxl_intranet.rounds.state import current_round
 
-from .hostile import glyph_pdf
+from .hostile import expanding_docx
 from helpers import create_application
 
 POLL = 'hx-trigger="every 2s"'
@@ -117,12 +117,12 @@ def test_the_panel_is_a_page_of_its_own_without_javascript(queued, city_client, 
 
 
 def test_a_reading_killed_at_a_limit_says_so_and_the_file_stays(app, city_client):
-    """Inline, but in the limited child as in the worker: the 51 KB page of 3.5 million glyphs."""
+    """Inline, but in the limited child as in the worker: 80 KB of .docx whose XML expands to 28 MB."""
     app.config.update(JOBS_ISOLATE=True, JOBS_MEMORY_MB=256)
     application_id = create_application(app, with_form=False)
-    data = glyph_pdf(3_500_000)
+    data = expanding_docx(800_000)
     response = city_client.post(f"/files/applications/{application_id}/form/upload",
-                                data={"file": (io.BytesIO(data), "申报书.pdf")},
+                                data={"file": (io.BytesIO(data), "申报书.docx")},
                                 content_type="multipart/form-data")
     assert response.status_code == 303
     stored = _form(app, application_id)

@@ -7,12 +7,14 @@ wall-clock limits: ``jobs/limits.py``):
   declared size of the XML parts read). Only the main document and its styles are unpacked,
   each read no further than its limit, into a slimmed package that python-docx opens: images
   and embedded files are never unpacked. Its body is walked by :mod:`.docx_walker`.
-- PDF: at most ``max_pages`` pages; a page drawn with more than ``max_page_objects`` objects
-  or ``max_page_chars`` characters is skipped before its glyphs are walked (a 申报书 page has a
-  few thousand). PDFium reads where each glyph and rule of the page is drawn, in which font and
-  whether bold; the lines are rebuilt from those positions (:mod:`.pdf_layout`), in reading
-  order, table rows as in a .docx, each with where it starts. A glyph of a symbol font
-  (Wingdings' ☑ arrives as U+F0FE) is read as the mark it stands for (``domain/form_marks.py``).
+- PDF: at most ``max_pages`` pages; a page drawn with more than ``max_page_objects`` objects,
+  or whose drawing takes PDFium more than ``max_page_memory``, is skipped before PDFium builds
+  its text page, and one of more than ``max_page_chars`` characters before its glyphs are
+  walked (a 申报书 page has a few thousand). PDFium reads where each glyph and rule of the page
+  is drawn, in which font and whether bold; the lines are rebuilt from those positions
+  (:mod:`.pdf_layout`), in reading order, table rows as in a .docx, each with where it starts.
+  A glyph of a symbol font (Wingdings' ☑ arrives as U+F0FE) is read as the mark it stands for
+  (``domain/form_marks.py``).
 - Both: a time budget checked as the text is walked; what was read by then is kept, and the
   clerk is told that the rest was not.
 
@@ -56,6 +58,9 @@ class ReadLimits:
     max_pages: int = 100  # PDF pages read (the figures are in the first tens)
     max_page_objects: int = 50_000  # what one PDF page draws (text runs, paths, images)
     max_page_chars: int = 60_000  # characters on one PDF page (a dense page of A4: ~3,000)
+    # What PDFium holds for one page's drawing, ~12 bytes a glyph (the demo's densest page: 0.85 MB;
+    # 250,000 glyphs: 3 MB); its text page takes ~200 bytes a glyph (3.5 million: 750 MB).
+    max_page_memory: int = 3 * MB
     seconds: float = 15.0  # wall time for walking the text
     max_lines: int = 100_000
 
@@ -249,11 +254,52 @@ def _rules(page) -> list[Box]:
                                                                   max_depth=1)]
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+try:
+    _mallinfo2 = ctypes.CDLL(None).mallinfo2  # glibc 2.33+
+    _mallinfo2.restype = _MallInfo2
+except AttributeError:  # pragma: no cover - another C library: the memory bound is not applied
+    _mallinfo2 = None
+
+
+def _heap_in_use() -> int:
+    """Bytes allocated through malloc in this process, PDFium's among them (0 where the C library
+    does not say)."""
+    if _mallinfo2 is None:  # pragma: no cover
+        return 0
+    info = _mallinfo2()
+    return info.uordblks + info.hblkhd
+
+
+def _drawing_memory(document, index: int) -> int:
+    """What PDFium holds for page ``index``'s objects alone: the page loaded once more while it is
+    open, so that its fonts, kept by the document while a page uses them, are not counted again."""
+    before = _heap_in_use()
+    again = pdfium_c.FPDF_LoadPage(document.raw, index)
+    try:
+        return _heap_in_use() - before
+    finally:
+        if again:
+            pdfium_c.FPDF_ClosePage(again)
+
+
 def _page_lines(document, index: int, limits: ReadLimits) -> list[PageLine] | None:
-    """The page's lines; None for a page that draws too much to be a page of a 申报书."""
+    """The page's lines; None for a page that draws too much to be a page of a 申报书.
+
+    PDFium counts a page's characters only in its text page, which costs ~200 bytes a glyph: the
+    page's drawing is measured first, by what loading it cost (~12 bytes a glyph, each use of a
+    form XObject included), and only if that is over the bound is it measured without its fonts."""
+    before = _heap_in_use()
     page = document[index]
     try:
         if pdfium_c.FPDFPage_CountObjects(page.raw) > limits.max_page_objects:
+            return None
+        if (_heap_in_use() - before > limits.max_page_memory
+                and _drawing_memory(document, index) > limits.max_page_memory):
             return None
         textpage = page.get_textpage()
         try:
