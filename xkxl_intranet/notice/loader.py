@@ -257,7 +257,7 @@ def _read_indicators(d: dict[str, Any], max_score: int, seen: dict[str, str], pr
 
 def _unique(key: str, what: str, place: str, seen: dict[str, str], problems: Problems) -> None:
     if key in seen:
-        problems.add(place, f"{what} “{key}” 重复（{seen[key]} 已用此名）")
+        problems.add(place, f"{what} “{key}” 重复（与 {seen[key]} 同名）")
     else:
         seen[key] = place
 
