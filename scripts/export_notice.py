@@ -82,7 +82,7 @@ PREAMBLE = """\
 本文件声明一轮申报所依据的通知：通知本身、纸质材料、推荐名额、附件2 申报书的部分与字段、
 字段之间的规则、附件1 申报能力要求、附件3 推荐信息汇总表和所需文件。格式说明见
 docs/notice-file.md。下一年度：复制本文件为 notices/<年度>.toml，按新通知修改，然后检查：
-    python -m xkxl_intranet.notice notices/<年度>.toml
+    .venv/bin/python -m xkxl_intranet.notice notices/<年度>.toml
 本文件最初由 scripts/export_notice.py 从系统当时的声明生成（未手工抄录），注释引用通知原文。
 以 # 开头的行是注释。文字加英文双引号；true/false、数字不加引号。"""
 
