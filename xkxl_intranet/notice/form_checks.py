@@ -35,7 +35,10 @@ def _keys(cls: type, skip: tuple[str, ...] = ()) -> dict[str, Key]:
     for f in fields(cls):
         if f.name in skip:
             continue
-        kind = _BY_ANNOTATION[str(f.type)]
+        kind = _BY_ANNOTATION.get(str(f.type))
+        if kind is None:
+            raise TypeError(f"a notice file cannot declare {cls.__name__}.{f.name} ({f.type}): "
+                            "add its type to notice.form_checks._BY_ANNOTATION")
         keys[f.name] = Key(kind) if f.default is MISSING else Key(kind, f.default)
     return keys
 

@@ -43,8 +43,7 @@ BEIJING = timedelta(hours=8)  # Asia/Shanghai has kept +08:00 all year since 199
 @dataclass(frozen=True)
 class Key:
     type: Type
-    default: Any = _REQUIRED
-    blank: bool = False  # a required text may be empty
+    default: Any = _REQUIRED  # a key without a default must be written; a required text not blank
 
     @property
     def required(self) -> bool:
@@ -96,7 +95,7 @@ def read_table(table: Mapping[str, Any], place: str, keys: Mapping[str, Key], pr
         value = table[name]
         if not key.type.accepts(value):
             problems.add(place, f"“{name}” 应为{key.type.words}，现为 {_shown(value)}")
-        elif key.type is TEXT and key.required and not key.blank and not value.strip():
+        elif key.type is TEXT and key.required and not value.strip():
             problems.add(place, f"“{name}” 不能为空")
         else:
             values[name] = value
