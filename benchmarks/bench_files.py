@@ -150,8 +150,8 @@ def prepare(instance: Path) -> dict:
     from xkxl_intranet.auth.passwords import hash_password
     from xkxl_intranet.clock import now
     from xkxl_intranet.extensions import db
+    from xkxl_intranet.filenames import random_storage_name, storage_relpath
     from xkxl_intranet.files.models import StoredFile
-    from xkxl_intranet.files.naming import random_storage_name, storage_relpath
     from xkxl_intranet.rounds.models import City
     from xkxl_intranet.rounds.settings import ensure_reference_data
     from xkxl_intranet.rounds.state import current_round

@@ -11,13 +11,14 @@ from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .audit.services import database_identity
 from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .domain.durations import format_duration
 from .extensions import csrf, db, htmx, login_manager
-from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS
+from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS, identify_database_with
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .jobs import queue as job_queue
@@ -102,6 +103,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         app.config["SESSION_COOKIE_SECURE"] = True
 
     db.init_app(app)
+    identify_database_with(app, database_identity)  # generated files are kept per database
     job_queue.init_app(app)
     register_guards(app)  # bounds every request body before CSRF protection reads it
     csrf.init_app(app)

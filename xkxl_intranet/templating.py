@@ -15,8 +15,8 @@ from .domain.deadlines import format_deadline
 from .domain.durations import format_duration
 from .domain.indicators import FIELDS
 from .domain.parsing import format_field
+from .filenames import human_size
 from .files.categories import CATEGORIES
-from .files.naming import human_size
 from .review.panels import expert_banner
 from .review.queries import review_for
 from .rounds.reporting import reminder

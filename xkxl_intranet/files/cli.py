@@ -14,8 +14,8 @@ from sqlalchemy import select
 from ..applications.document import read_pending_forms
 from ..clock import SHANGHAI
 from ..extensions import db
+from ..filenames import human_size
 from .models import StoredFile
-from .naming import human_size
 from .storage import Leftover, StorageScan, path_for, scan_storage, upload_root
 from .zipstream import sha256_file
 

@@ -19,11 +19,11 @@ from ..auth.scoping import is_own_city_clerk
 from ..clock import now
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
+from ..filenames import display_name, human_size
 from ..reports.sheet import summary_fingerprint
 from ..rounds.models import City, Round
 from .categories import CATEGORIES, FORM, SUMMARY_SCAN, Category
 from .models import StoredFile
-from .naming import display_name, human_size
 from .queries import application_files, deletion_refusal, upload_refusal
 from .reading_state import ReadingState, request_reading
 from .storage import (

@@ -15,11 +15,11 @@ from ..domain.errors import NotFound
 from ..extensions import db
 from ..generated import rows
 from ..listing import Paging, clamp_page
+from ..print_widths import CODE_FONT
 from ..printing import css_string, print_pdf
 from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.state import counted
 from .layouts import (
-    CODE_FONT,
     ROSTER_KEY_FIELDS,
     ROSTER_LISTS,
     UNREPORTED_SUFFIX,

@@ -7,12 +7,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..applications.queries import get_application
+from ..audit.services import audit_stamp
 from ..auth.scoping import city_or_404, city_required, province_required, round_or_404, staff_required
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
-from ..fragment_cache import FragmentCache, audit_stamp
+from ..fragment_cache import FragmentCache
 from ..generated import PDF, fetch
 from ..printing import print_pdf
 from ..review import marking
