@@ -115,12 +115,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .applications.routes import bp as applications_bp
     from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
+    from .batches.routes import bp as rounds_bp
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
     from .files.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
     from .review.routes import bp as review_bp
-    from .rounds.routes import bp as rounds_bp
 
     app.url_map.converters["id"] = IdConverter  # <id:…> in every route that names a record
     app.register_blueprint(core_bp)

@@ -10,6 +10,7 @@ from jinja2 import FileSystemBytecodeCache
 
 from .audit.changes import change_rows
 from .auth.scoping import marks_visible_to
+from .batches.reporting import reminder
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
 from .domain.durations import format_duration
@@ -19,7 +20,6 @@ from .filenames import human_size
 from .files.categories import CATEGORIES
 from .review.panels import expert_banner
 from .review.queries import review_for
-from .rounds.reporting import reminder
 from .rounds.state import current_round, deadline_of, find_batch
 
 

@@ -13,10 +13,10 @@ import pytest
 from pypdf import PdfReader
 
 from xkxl_intranet import clock
+from xkxl_intranet.batches.reporting import content_digest
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.models import City, Receipt
-from xkxl_intranet.rounds.reporting import content_digest
 from xkxl_intranet.rounds.state import current_round
 
 from helpers import SAMPLE_PDF, audit_events, create_application, logged_in_client, user_by_name

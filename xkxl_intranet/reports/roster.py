@@ -9,6 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
+from ..applications.queries import counted
 from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.errors import NotFound
@@ -18,7 +19,6 @@ from ..listing import Paging, clamp_page
 from ..print_widths import CODE_FONT
 from ..printing import css_string, print_pdf
 from ..rounds.models import BatchState, City, CityBatch, Round
-from ..rounds.state import counted
 from .layouts import (
     ROSTER_KEY_FIELDS,
     ROSTER_LISTS,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
+from ..applications.queries import counted
 from ..audit.services import record
 from ..auth.scoping import MARK_ACTION
 from ..clock import now
@@ -34,7 +35,7 @@ from ..domain.errors import Refused
 from ..domain.recommendation_quota import QUOTA
 from ..extensions import db
 from ..rounds.models import CityBatch, Round
-from ..rounds.state import REPORTED_STATES, counted, find_batch
+from ..rounds.state import REPORTED_STATES, find_batch
 from .aggregation import ApplicationReview, application_review, round_reviews
 from .models import Assignment, ReviewRound
 from .queries import review_for

@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload, load_only
 
 from ..applications.models import Application
+from ..applications.queries import counted
 from ..auth.models import Role, User
 from ..auth.scoping import scope_assignments
 from ..domain.duplicates import platform_key
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.models import BatchState, City, CityBatch, Round
-from ..rounds.state import counted
 from .models import ACTIVE_STATES, Assignment, Conflict, ReviewRound, SheetState
 
 
