@@ -113,7 +113,6 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
 
     from . import models  # noqa: F401  (registers every model with the metadata)
     from .applications.routes import bp as applications_bp
-    from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .batches.routes import bp as rounds_bp
     from .core.errors import register_error_handlers
@@ -121,6 +120,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .files.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
     from .review.routes import bp as review_bp
+    from .trail.routes import bp as audit_bp
 
     app.url_map.converters["id"] = IdConverter  # <id:…> in every route that names a record
     app.register_blueprint(core_bp)

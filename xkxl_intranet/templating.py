@@ -8,7 +8,6 @@ from flask import Flask, g
 from flask_login import current_user
 from jinja2 import FileSystemBytecodeCache
 
-from .audit.changes import change_rows
 from .auth.scoping import marks_visible_to
 from .batches.reporting import reminder
 from .clock import now, to_shanghai
@@ -21,6 +20,7 @@ from .files.categories import CATEGORIES
 from .review.panels import expert_banner
 from .review.queries import review_for
 from .rounds.state import current_round, deadline_of, find_batch
+from .trail.changes import change_rows
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

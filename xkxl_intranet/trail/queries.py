@@ -6,12 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
+from ..audit.models import AuditEvent
 from ..auth.models import User
 from ..auth.scoping import scope_mark_events, scope_to_city
 from ..clock import SHANGHAI
 from ..extensions import db
 from ..rounds.models import Round
-from .models import AuditEvent
 
 PAGE_SIZE = 50
 
