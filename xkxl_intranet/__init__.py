@@ -119,6 +119,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .core.routes import bp as core_bp
     from .files.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
+    from .review import rules as _review_rules  # noqa: F401  (an expert's applications: their assignments)
     from .review.routes import bp as review_bp
     from .trail.routes import bp as audit_bp
 

@@ -8,7 +8,7 @@ from flask import Flask, g
 from flask_login import current_user
 from jinja2 import FileSystemBytecodeCache
 
-from .auth.scoping import marks_visible_to
+from .applications.rules import marks_visible_to
 from .batches.reporting import reminder
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline

@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 
 from ..audit.models import AuditEvent
-from ..auth.scoping import reads_audit_trail, scope_applications, scope_mark_events, scope_to_city
+from ..auth.scoping import reads_audit_trail, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..listing import Paging, clamp_page
 from ..rounds.models import City, CityBatch, Round
 from ..rounds.state import REPORTED_STATES
 from .models import Application, ApplicationFacts, ReviewState
+from .rules import scope_applications, scope_mark_events
 
 
 def summary_numbers(round_id: int, city_ids: Iterable[int]) -> dict[int, int]:
@@ -159,7 +160,7 @@ def duplicate_ids(round_: Round, among: Iterable[int] | None = None) -> set[int]
 
 
 def history(user, application: Application, limit: int = 30) -> list[AuditEvent]:
-    """The application's audit events; the province's marks only as ``auth.scoping`` lets
+    """The application's audit events; the province's marks only as ``applications.rules`` lets
     ``user`` see them (a city: published, and on what it reported last); an expert reads no trail."""
     if not reads_audit_trail(user):
         return []

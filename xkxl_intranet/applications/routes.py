@@ -4,7 +4,7 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..auth.scoping import city_required, marks_visible_to, round_or_404
+from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
 from ..domain.indicators import FIELDS, SECTIONS
@@ -53,6 +53,7 @@ from .queries import (
     number_in_summary,
     state_counts,
 )
+from .rules import marks_visible_to
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ..applications.models import Application, ReviewState
 from ..applications.queries import summary_numbers
-from ..auth.scoping import scope_applications
+from ..applications.rules import scope_applications
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.state import LOCKED_FILES_MESSAGE, batch_is_locked
