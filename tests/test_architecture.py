@@ -20,6 +20,7 @@ ROOT = "xkxl_intranet"
 # pages, the command line, the route helpers (web.py) and the role gates of auth/scoping.py.
 HTTP_MODULES = {"xkxl_intranet", "xkxl_intranet.web", "xkxl_intranet.templating",
                 "xkxl_intranet.cli", "xkxl_intranet.core.errors", "xkxl_intranet.files.cli",
+                "xkxl_intranet.applications.cli",
                 "xkxl_intranet.auth.scoping", "xkxl_intranet.extensions", "xkxl_intranet.guards",
                 "xkxl_intranet.core.requestlog"}  # the request log line and its id
 HTTP_SUFFIXES = (".routes", ".forms")

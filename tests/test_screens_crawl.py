@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from xkxl_intranet import clock
+from xkxl_intranet.applications.materials import delete_file, store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import delete_application, save_application
 from xkxl_intranet.audit.models import AuditEvent
@@ -31,7 +32,6 @@ from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.domain.parsing import format_field
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import delete_file, store_bytes
 from xkxl_intranet.reports.summary import update_contact
 from xkxl_intranet.rounds.models import City, Receipt
 from xkxl_intranet.rounds.state import batch_for_write, current_round

@@ -117,7 +117,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .batches.routes import bp as rounds_bp
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
-    from .files.routes import bp as files_bp
+    from .materials.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
     from .review import rules as _review_rules  # noqa: F401  (an expert's applications: their assignments)
     from .review.routes import bp as review_bp
@@ -149,6 +149,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
 def _register_commands(app: Flask) -> None:
     from flask_migrate import Migrate
 
+    from .applications.cli import register_cli as register_applications_cli
     from .cli import register_cli
     from .files.cli import register_cli as register_files_cli
     from .ops.cli import register_cli as register_ops_cli
@@ -156,6 +157,7 @@ def _register_commands(app: Flask) -> None:
     Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     register_cli(app)
     register_files_cli(app)
+    register_applications_cli(app)
     register_ops_cli(app)
 
 

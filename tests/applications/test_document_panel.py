@@ -11,6 +11,7 @@ import pytest
 
 from xkxl_intranet.applications.document import document_changed, reread_form, template_docx, template_pdf
 from xkxl_intranet.applications.evaluation import evaluate
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import acknowledge_warning, set_review
 from xkxl_intranet.auth.models import User
@@ -23,7 +24,6 @@ from xkxl_intranet.files import form_reading
 from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.form_text import extract_text
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.state import current_round
 
 from helpers import audit_events, create_application, user_by_name, word97_bytes

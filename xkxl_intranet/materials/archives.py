@@ -24,11 +24,11 @@ from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..filenames import archive_member, storage_relpath
+from ..files.categories import CATEGORIES, SUMMARY_FOLDER
+from ..files.models import StoredFile
+from ..files.storage import upload_root
+from ..files.zipstream import ZipMember, manifest_csv, stream_zip, unique_arcname
 from ..rounds.models import City, Round
-from .categories import CATEGORIES, SUMMARY_FOLDER
-from .models import StoredFile
-from .storage import upload_root
-from .zipstream import ZipMember, manifest_csv, stream_zip, unique_arcname
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = (("city", "市（州）"), ("number", "序号"), ("enterprise", "企业名称"), ("category", "类别"),

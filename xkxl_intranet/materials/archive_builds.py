@@ -30,7 +30,7 @@ from enum import Enum
 from pathlib import Path
 
 from ..filenames import human_size
-from .archive_cache import CacheLimits, NotEnoughSpace, build_archive, cached_archive
+from ..files.archive_cache import CacheLimits, NotEnoughSpace, build_archive, cached_archive
 from .archives import Archive, Fingerprint
 
 log = logging.getLogger(__name__)
