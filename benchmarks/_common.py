@@ -21,11 +21,11 @@ from xkxl_intranet.applications.evaluation import evaluate, store_counts  # noqa
 from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.auth.models import User  # noqa: E402
 from xkxl_intranet.auth.passwords import hash_password  # noqa: E402
+from xkxl_intranet.batches.settings import ensure_reference_data  # noqa: E402
 from xkxl_intranet.domain.checks import check_values  # noqa: E402
 from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
 from xkxl_intranet.domain.duplicates import org_code_key, platform_key  # noqa: E402
 from xkxl_intranet.extensions import db  # noqa: E402
-from xkxl_intranet.rounds.settings import ensure_reference_data  # noqa: E402
 from xkxl_intranet.rounds.state import all_cities, current_round  # noqa: E402
 
 PASSWORD = "Bench-pass-2022"

@@ -33,9 +33,9 @@ from xkxl_intranet import create_app  # noqa: E402
 from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.clock import now  # noqa: E402
 from xkxl_intranet.extensions import db  # noqa: E402
+from xkxl_intranet.filenames import random_storage_name, storage_relpath  # noqa: E402
 from xkxl_intranet.files.cli import verify_storage  # noqa: E402
 from xkxl_intranet.files.models import StoredFile  # noqa: E402
-from xkxl_intranet.files.naming import random_storage_name, storage_relpath  # noqa: E402
 from xkxl_intranet.ops.backup import make_backup  # noqa: E402
 from xkxl_intranet.ops.restore import restore_backup  # noqa: E402
 

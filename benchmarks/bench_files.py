@@ -148,12 +148,12 @@ def prepare(instance: Path) -> dict:
     from xkxl_intranet.applications.models import Application
     from xkxl_intranet.auth.models import User
     from xkxl_intranet.auth.passwords import hash_password
+    from xkxl_intranet.batches.settings import ensure_reference_data
     from xkxl_intranet.clock import now
     from xkxl_intranet.extensions import db
+    from xkxl_intranet.filenames import random_storage_name, storage_relpath
     from xkxl_intranet.files.models import StoredFile
-    from xkxl_intranet.files.naming import random_storage_name, storage_relpath
     from xkxl_intranet.rounds.models import City
-    from xkxl_intranet.rounds.settings import ensure_reference_data
     from xkxl_intranet.rounds.state import current_round
 
     app = create_app(_config(instance))

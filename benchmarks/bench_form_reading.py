@@ -42,6 +42,7 @@ from pypdf import PdfReader, PdfWriter  # noqa: E402
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject  # noqa: E402
 
 from xkxl_intranet.applications.demo import figures  # noqa: E402
+from xkxl_intranet.applications.materials import store_bytes  # noqa: E402
 from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.applications.operations import save_application  # noqa: E402
 from xkxl_intranet.applications.reading_job import job_limits, read_isolated  # noqa: E402
@@ -54,7 +55,6 @@ from xkxl_intranet.files.form_reading import read_form_file  # noqa: E402
 from xkxl_intranet.files.form_template import form_docx  # noqa: E402
 from xkxl_intranet.files.form_text import ReadLimits, extract_text  # noqa: E402
 from xkxl_intranet.files.models import StoredFile  # noqa: E402
-from xkxl_intranet.files.operations import store_bytes  # noqa: E402
 from xkxl_intranet.files.storage import path_for  # noqa: E402
 from xkxl_intranet.jobs.limits import LimitExceeded, run_limited  # noqa: E402
 from xkxl_intranet.printing import print_pdf  # noqa: E402

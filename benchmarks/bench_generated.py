@@ -37,6 +37,7 @@ from xkxl_intranet.applications.operations import save_application
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
+from xkxl_intranet.batches.reporting import content_digest
 from xkxl_intranet.clock import now
 from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS, INDICATORS
@@ -45,7 +46,6 @@ from xkxl_intranet.review.assignment import assign
 from xkxl_intranet.review.scoring import SheetInput, save_sheet
 from xkxl_intranet.review.setup import save_settings
 from xkxl_intranet.rounds.models import City, Receipt
-from xkxl_intranet.rounds.reporting import content_digest
 from xkxl_intranet.rounds.state import batch_for_write, current_round
 
 PER_CITY = 24  # 21 × 24 = 504 applications

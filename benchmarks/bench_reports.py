@@ -28,8 +28,9 @@ from weasyprint import HTML
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
+from xkxl_intranet.print_widths import CODE_FONT
 from xkxl_intranet.printing import render_pdf, render_print
-from xkxl_intranet.reports.layouts import CODE_FONT, ROSTER_COLUMNS, SUMMARY_HEADERS
+from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, SUMMARY_HEADERS
 from xkxl_intranet.reports.roster import build_roster, roster_pdf
 from xkxl_intranet.reports.summary import build_summary, summary_pdf
 from xkxl_intranet.reports.workbooks import roster_workbook, summary_workbook

@@ -63,9 +63,9 @@ from xkxl_intranet import create_app
 from xkxl_intranet.applications.forms import form_data
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.batches.desk import return_batch
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.rounds.desk import return_batch
 from xkxl_intranet.rounds.models import CityBatch
 from xkxl_intranet.rounds.state import all_cities
 

@@ -21,9 +21,9 @@ from xkxl_intranet import (
 )
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
+from xkxl_intranet.batches.settings import ensure_reference_data
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import City
-from xkxl_intranet.rounds.settings import ensure_reference_data
 
 from helpers import TEST_PASSWORD, TEST_USERS, CSRFClient, logged_in_client
 

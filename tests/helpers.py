@@ -21,6 +21,7 @@ from sqlalchemy import event
 
 from xkxl_intranet import clock
 from xkxl_intranet.applications.demo import figures
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import save_application
 from xkxl_intranet.audit.models import AuditEvent
@@ -35,7 +36,6 @@ from xkxl_intranet.domain.credit_code import make_credit_code
 from xkxl_intranet.domain.form_layout import form_blocks
 from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.extensions import db
-from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.state import current_round
 
 TEST_PASSWORD = "Test-pass-2022"

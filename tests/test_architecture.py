@@ -1,5 +1,6 @@
 """The layering of docs/architecture.md, checked on the source so that it cannot drift:
-``domain/`` is pure, services never touch the HTTP request, no import circle, no import
+the packages import one way (infrastructure, then the feature packages in their order, then the
+top), ``domain/`` is pure, services never touch the HTTP request, no import circle, no import
 hidden in a function to dodge one, and no module grows past 500 lines."""
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ ROOT = "xkxl_intranet"
 # pages, the command line, the route helpers (web.py) and the role gates of auth/scoping.py.
 HTTP_MODULES = {"xkxl_intranet", "xkxl_intranet.web", "xkxl_intranet.templating",
                 "xkxl_intranet.cli", "xkxl_intranet.core.errors", "xkxl_intranet.files.cli",
+                "xkxl_intranet.applications.cli",
                 "xkxl_intranet.auth.scoping", "xkxl_intranet.extensions", "xkxl_intranet.guards",
                 "xkxl_intranet.core.requestlog"}  # the request log line and its id
 HTTP_SUFFIXES = (".routes", ".forms")
@@ -39,6 +41,18 @@ LAZY_IMPORTS_ALLOWED = {
     ("xkxl_intranet.cli", "_seed_demo"),
 }
 MAX_LINES = 500
+
+# The floors of docs/architecture.md, "The order of the packages", from the bottom up. A module
+# imports from its own package, from the floor it stands on and from the floors below, never
+# from above: at module level and inside a function alike.
+INFRASTRUCTURE = frozenset({  # below every feature package; imports none of them
+    "domain", "jobs", "clock", "extensions", "sqltypes", "processes", "instance_lock", "listing",
+    "urls", "forms", "guards", "web", "printing", "generated", "fragment_cache", "filenames",
+    "xlsx", "print_widths", "print_job", "notice"})
+FEATURE_PACKAGES = ("rounds", "audit", "auth", "files", "applications", "review", "reports",
+                    "materials", "batches", "trail")
+TOP = frozenset({  # the app and its wiring: may import everything
+    "", "models", "templating", "core", "ops", "cli", "demo", "serving", "worker", "job_handlers"})
 
 
 def _modules() -> dict[str, Path]:
@@ -121,6 +135,30 @@ def test_there_is_no_import_circle():
         if module not in index:
             visit(module)
     assert cycles == []
+
+
+def _floor(module: str) -> tuple[int, str]:
+    """(floor, package) of a module: 0 infrastructure, 1… the feature packages in order, then
+    the top. A package or top-level module that is on no floor fails the test."""
+    unit = module.split(".")[1] if "." in module else ""
+    if unit in INFRASTRUCTURE:
+        return 0, unit
+    if unit in FEATURE_PACKAGES:
+        return 1 + FEATURE_PACKAGES.index(unit), unit
+    assert unit in TOP, f"{unit or ROOT} is on no floor of docs/architecture.md"
+    return 1 + len(FEATURE_PACKAGES), unit
+
+
+def test_packages_import_one_way():
+    upward = []
+    for module in MODULES:
+        floor, package = _floor(module)
+        for target in _imports(module, _tree(module), top_level_only=False):
+            target_floor, target_package = _floor(target)
+            same_floor_ok = target_package == package or floor in (0, 1 + len(FEATURE_PACKAGES))
+            if target_floor > floor or (target_floor == floor and not same_floor_ok):
+                upward.append(f"{module} -> {target}")
+    assert upward == []
 
 
 def test_no_import_is_hidden_in_a_function():

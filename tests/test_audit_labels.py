@@ -2,8 +2,8 @@
 import re
 from pathlib import Path
 
-from xkxl_intranet.audit.queries import ACTION_LABELS
 from xkxl_intranet.rounds.models import BatchState
+from xkxl_intranet.trail.queries import ACTION_LABELS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "xkxl_intranet"
 

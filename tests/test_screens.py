@@ -6,17 +6,17 @@ from datetime import datetime, timedelta
 from xkxl_intranet import clock
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import save_application, set_review
-from xkxl_intranet.audit.changes import change_rows, display_value, key_label
 from xkxl_intranet.audit.models import AuditEvent
-from xkxl_intranet.audit.objects import describe_objects
+from xkxl_intranet.batches.desk import return_batch
+from xkxl_intranet.batches.reporting import report
 from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.charts import bar_chart, fit_label
-from xkxl_intranet.rounds.desk import return_batch
 from xkxl_intranet.rounds.models import City, Round
 from xkxl_intranet.rounds.reference import AREA_CODES, CITIES
-from xkxl_intranet.rounds.reporting import report
 from xkxl_intranet.rounds.state import batch_for_write, current_round
+from xkxl_intranet.trail.changes import change_rows, display_value, key_label
+from xkxl_intranet.trail.objects import describe_objects
 
 from helpers import (
     application_values,

@@ -20,20 +20,20 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from xkxl_intranet import clock
+from xkxl_intranet.applications.materials import delete_file, store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import delete_application, save_application
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.services import authenticate, reset_password, update_user
+from xkxl_intranet.batches.desk import grant_extension, set_disclosure
+from xkxl_intranet.batches.settings import publish_results
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.domain.parsing import format_field, parse_input
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import delete_file, store_bytes
 from xkxl_intranet.reports.summary import update_contact
-from xkxl_intranet.rounds.desk import grant_extension, set_disclosure
 from xkxl_intranet.rounds.models import City, Receipt
-from xkxl_intranet.rounds.settings import publish_results
 from xkxl_intranet.rounds.state import batch_for_write, current_round
 
 from helpers import DEMO_PASSWORD, SAMPLE_PDF, TEST_PASSWORD, application_values, login, seed_demo_quickly

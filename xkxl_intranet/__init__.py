@@ -11,13 +11,14 @@ from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .audit.services import database_identity
 from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .domain.durations import format_duration
 from .extensions import csrf, db, htmx, login_manager
-from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS
+from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS, identify_database_with
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .jobs import queue as job_queue
@@ -110,6 +111,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         app.config["SESSION_COOKIE_SECURE"] = True
 
     db.init_app(app)
+    identify_database_with(app, database_identity)  # generated files are kept per database
     job_queue.init_app(app)
     register_guards(app)  # bounds every request body before CSRF protection reads it
     csrf.init_app(app)
@@ -119,14 +121,15 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
 
     from . import models  # noqa: F401  (registers every model with the metadata)
     from .applications.routes import bp as applications_bp
-    from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
+    from .batches.routes import bp as rounds_bp
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
-    from .files.routes import bp as files_bp
+    from .materials.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
+    from .review import rules as _review_rules  # noqa: F401  (an expert's applications: their assignments)
     from .review.routes import bp as review_bp
-    from .rounds.routes import bp as rounds_bp
+    from .trail.routes import bp as audit_bp
 
     app.url_map.converters["id"] = IdConverter  # <id:…> in every route that names a record
     app.register_blueprint(core_bp)
@@ -154,6 +157,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
 def _register_commands(app: Flask) -> None:
     from flask_migrate import Migrate
 
+    from .applications.cli import register_cli as register_applications_cli
     from .cli import register_cli
     from .files.cli import register_cli as register_files_cli
     from .ops.cli import register_cli as register_ops_cli
@@ -161,6 +165,7 @@ def _register_commands(app: Flask) -> None:
     Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     register_cli(app)
     register_files_cli(app)
+    register_applications_cli(app)
     register_ops_cli(app)
 
 

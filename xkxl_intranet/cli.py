@@ -8,10 +8,10 @@ from sqlalchemy import or_, select
 
 from .applications.evaluation import recount_all
 from .auth.services import create_user
+from .batches.settings import ensure_reference_data
 from .domain.errors import Refused
 from .extensions import db
 from .rounds.models import City
-from .rounds.settings import ensure_reference_data
 from .rounds.state import current_round
 
 

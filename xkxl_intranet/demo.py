@@ -11,15 +11,15 @@ from .applications.models import Application, ProvinceMark
 from .auth.models import Role, User
 from .auth.passwords import generate_password
 from .auth.services import create_user
+from .batches.desk import accept, record_paper, return_batch
+from .batches.reporting import report as report_batch
+from .batches.settings import mark_round_as_demo
 from .clock import now
 from .extensions import db
 from .review.demo import seed_demo_review
 from .review.marking import mark_application
-from .rounds.desk import accept, record_paper, return_batch
 from .rounds.models import City
 from .rounds.reference import landline
-from .rounds.reporting import report as report_batch
-from .rounds.settings import mark_round_as_demo
 from .rounds.state import all_cities, batch_for_write, current_round
 
 DEMO_CONTACTS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周丽", "吴军",

@@ -4,8 +4,8 @@ what each depends on: see generated.py.
 
 Entries are keyed by a *stamp* that changes whenever the underlying data does. Every
 change that a dashboard shows is written to the audit trail in the same transaction, so
-the newest audit event id is such a stamp. A time limit bounds staleness if the database
-is ever changed outside the application.
+the newest audit event id is such a stamp (``audit.services.audit_stamp``). A time limit
+bounds staleness if the database is ever changed outside the application.
 """
 from __future__ import annotations
 
@@ -14,16 +14,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
-
-from sqlalchemy import func, select
-
-from .audit.models import AuditEvent
-from .extensions import db
-
-
-def audit_stamp() -> int:
-    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
-
 
 T = TypeVar("T")
 

@@ -55,11 +55,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
 
-from .audit.models import AuditEvent
 from .clock import now
-from .extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -385,11 +382,11 @@ def clear_folder(folder: str | os.PathLike) -> int:
     return removed
 
 
-def database_identity() -> list:
-    """The first audit event of the database, which no other database shares (a database
-    created anew numbers its rows and versions from 1 again, for other data)."""
-    first = db.session.execute(select(AuditEvent.id, AuditEvent.at).order_by(AuditEvent.id).limit(1)).first()
-    return list(first) if first else []
+def identify_database_with(app, identity: Callable[[], list]) -> None:
+    """What tells the app's database from any other, part of every key (a database created anew
+    numbers its rows and versions from 1 again, for other data): the app factory gives
+    ``audit.services.database_identity``, the database's first audit event."""
+    app.extensions["xkxl_database_identity"] = identity
 
 
 _registry_lock = threading.Lock()
@@ -409,7 +406,7 @@ def generated_files() -> GeneratedFiles:
                     max_bytes=int(config.get("GENERATED_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024),
                     slots=int(config.get("RENDER_SLOTS", DEFAULT_RENDER_SLOTS)),
                     wait_seconds=float(config.get("RENDER_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)),
-                    database=database_identity())
+                    database=app.extensions["xkxl_database_identity"]())
     return cache
 
 

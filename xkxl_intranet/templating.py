@@ -8,19 +8,19 @@ from flask import Flask, g
 from flask_login import current_user
 from jinja2 import FileSystemBytecodeCache
 
-from .audit.changes import change_rows
-from .auth.scoping import marks_visible_to
+from .applications.rules import marks_visible_to
+from .batches.reporting import reminder
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
 from .domain.durations import format_duration
 from .domain.indicators import FIELDS
 from .domain.parsing import format_field
+from .filenames import human_size
 from .files.categories import CATEGORIES
-from .files.naming import human_size
 from .review.panels import expert_banner
 from .review.queries import review_for
-from .rounds.reporting import reminder
 from .rounds.state import current_round, deadline_of, find_batch
+from .trail.changes import change_rows
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

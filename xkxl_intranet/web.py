@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.errors import Refused
 from .extensions import db, htmx
-from .files.naming import display_name
+from .filenames import display_name
 from .generated import Document
 from .urls import safe_local_path
 

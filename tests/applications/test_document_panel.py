@@ -11,9 +11,11 @@ import pytest
 
 from xkxl_intranet.applications.document import document_changed, reread_form, template_docx, template_pdf
 from xkxl_intranet.applications.evaluation import evaluate
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import acknowledge_warning, set_review
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.batches.reporting import readiness
 from xkxl_intranet.domain.errors import NotFound, Refused
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.domain.form_reader import ReadStatus, read_form
@@ -22,8 +24,6 @@ from xkxl_intranet.files import form_reading
 from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.form_text import extract_text
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import store_bytes
-from xkxl_intranet.rounds.reporting import readiness
 from xkxl_intranet.rounds.state import current_round
 
 from helpers import audit_events, create_application, user_by_name, word97_bytes

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from xkxl_intranet.files import archive_builds
+from xkxl_intranet.materials import archive_builds
 
 from files.conftest import DOCX, EXE, make_application, pdf
 from helpers import browser_login

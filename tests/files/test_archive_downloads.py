@@ -22,13 +22,13 @@ from werkzeug.test import EnvironBuilder
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.clock import now
 from xkxl_intranet.extensions import db
-from xkxl_intranet.files import archive_builds as builds_module
-from xkxl_intranet.files import routes
-from xkxl_intranet.files.archive_builds import ArchiveBuilds, BuildSettings, State
+from xkxl_intranet.filenames import random_storage_name, storage_relpath
 from xkxl_intranet.files.archive_cache import CacheLimits, build_archive, evict
-from xkxl_intranet.files.archives import archive_fingerprint, archive_for
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.naming import random_storage_name, storage_relpath
+from xkxl_intranet.materials import archive_builds as builds_module
+from xkxl_intranet.materials import routes
+from xkxl_intranet.materials.archive_builds import ArchiveBuilds, BuildSettings, State
+from xkxl_intranet.materials.archives import archive_fingerprint, archive_for
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.state import all_cities, current_round
 from xkxl_intranet.serving import make_server

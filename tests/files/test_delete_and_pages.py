@@ -4,11 +4,13 @@ import json
 
 from flask import render_template
 
+from xkxl_intranet.applications.file_panels import files_context
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
-from xkxl_intranet.files.operations import delete_application_files, store_bytes
-from xkxl_intranet.files.panels import files_context, summary_section
+from xkxl_intranet.files.operations import delete_application_files
 from xkxl_intranet.files.queries import missing_requirements
+from xkxl_intranet.reports.summary_scan import summary_section
 from xkxl_intranet.rounds.models import BatchState, City
 from xkxl_intranet.rounds.state import LOCKED_FILES_MESSAGE, batch_for_write, current_round
 

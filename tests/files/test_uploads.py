@@ -6,10 +6,10 @@ from urllib.parse import quote
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from xkxl_intranet.applications.materials import store_file
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.categories import FORM
-from xkxl_intranet.files.operations import store_file
 from xkxl_intranet.files.queries import application_files, missing_requirements
 
 from .conftest import (

@@ -15,17 +15,17 @@ from huey import PriorityRedisHuey
 from huey.exceptions import ConfigurationError
 
 from xkxl_intranet import clock
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.reading_job import claim, finish, read_form_job, sweep_readings
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.batches.reporting import readiness
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.files.reading_state import ReadingState, request_reading
 from xkxl_intranet.jobs.queue import jobs, make_huey
-from xkxl_intranet.rounds.reporting import readiness
 from xkxl_intranet.rounds.state import current_round
 
 from .hostile import expanding_docx

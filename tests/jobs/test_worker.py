@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.clock import now
@@ -18,7 +19,6 @@ from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import store_bytes
 
 from helpers import create_application
 

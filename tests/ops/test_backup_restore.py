@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.files.storage import path_for
 
 from .conftest import POSTGRES_URL, clerk, file_digests, table_rows

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from xkxl_intranet.applications.materials import delete_file, store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import delete_file, store_bytes
 from xkxl_intranet.ops import backup as backup_module
 
 from .conftest import clerk, file_digests, table_rows

@@ -106,7 +106,7 @@ def test_no_workbook_the_system_writes_holds_a_formula_a_clerk_typed(app, typed_
 
 
 def test_the_one_helper_writes_text_as_text_and_drops_what_excel_cannot_hold():
-    from xkxl_intranet.reports.workbooks import put
+    from xkxl_intranet.xlsx import put
 
     ws = Workbook().active
     cell = put(ws, 1, 1, "\t=cmd|' /C calc'!A0")
@@ -125,5 +125,5 @@ def test_no_writer_sets_a_cell_value_but_through_the_helper():
             if re.search(r"\.cell\([^)]*value=|\bcell\.value = |\]\.value = |\bws\[[^]]+\] = ", line):
                 offenders.append(f"{path.relative_to(package)}:{number}: {line.strip()}")
     assert [re.sub(r":\d+:", ":", o) for o in offenders] == [
-        "reports/workbooks.py: cell.value = ILLEGAL_CHARACTERS_RE.sub(\"\", value)",
-        "reports/workbooks.py: cell.value = value"]
+        "xlsx.py: cell.value = ILLEGAL_CHARACTERS_RE.sub(\"\", value)",
+        "xlsx.py: cell.value = value"]

@@ -10,15 +10,12 @@ import pytest
 
 from xkxl_intranet.applications.models import ProvinceMark, ReviewState
 from xkxl_intranet.domain.credit_code import is_valid_credit_code, make_credit_code
+from xkxl_intranet.print_widths import CODE_FONT, code_print_width, print_width_for, words_print_width
 from xkxl_intranet.reports.layouts import (
-    CODE_FONT,
     CREDIT_CODE_LENGTH,
     LONGEST_LABEL,
     ROSTER_COLUMNS,
     UNREPORTED_ROSTER_COLUMNS,
-    code_print_width,
-    print_width_for,
-    words_print_width,
 )
 from xkxl_intranet.reports.roster import STANDINGS
 

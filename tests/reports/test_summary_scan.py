@@ -7,14 +7,14 @@ from datetime import datetime
 import pytest
 
 from xkxl_intranet import clock
+from xkxl_intranet.batches.reporting import outstanding, readiness, report
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
-from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from xkxl_intranet.reports.summary import move_application, update_contact
+from xkxl_intranet.reports.summary_scan import store_scan_bytes
 from xkxl_intranet.rounds.models import City, Receipt
-from xkxl_intranet.rounds.reporting import outstanding, readiness, report
 from xkxl_intranet.rounds.state import current_round
 
 from .helpers import city_id, make_passed, set_fields, user
@@ -37,8 +37,8 @@ def _chengdu():
 
 def _upload_scan(app, tag: str) -> None:
     with app.app_context():
-        store_bytes(user("chengdu"), SAMPLE_PDF + f"% scan {tag}\n".encode(), f"附件3_{tag}.pdf",
-                    category="summary_scan", city=_chengdu(), round_=current_round())
+        store_scan_bytes(user("chengdu"), SAMPLE_PDF + f"% scan {tag}\n".encode(), f"附件3_{tag}.pdf",
+                         city=_chengdu(), round_=current_round())
         db.session.commit()
 
 

@@ -10,12 +10,12 @@ import pytest
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import set_review
+from xkxl_intranet.batches.desk import return_batch
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
 from xkxl_intranet.review.aggregation import application_review, ranking
 from xkxl_intranet.review.marking import mark_application
 from xkxl_intranet.review.queries import review_for
-from xkxl_intranet.rounds.desk import return_batch
 from xkxl_intranet.rounds.state import current_round, find_batch
 
 from .helpers import CITY_CODES, fill, give, open_review, passed, report, set_batch_state, user

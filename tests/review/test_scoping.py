@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from xkxl_intranet.applications import rules
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
 
@@ -38,6 +39,20 @@ def test_an_expert_reads_an_assigned_application_with_its_files_and_nothing_else
     assert expert_client.get(f"/files/applications/{other}").status_code == 404
     listing = expert_client.get("/review/").get_data(as_text=True)
     assert "专家可见平台" in listing and "未分配平台" not in listing
+
+
+def test_an_expert_reads_no_application_while_the_review_declares_no_assignments(app, expert_client, monkeypatch):
+    """applications/ sits below review/: review declares which applications an expert may read
+    (review/rules.py). Without that declaration the answer is none, never every one."""
+    open_review(app)
+    mine = passed(app, "chengdu")
+    report(app, "chengdu")
+    give(app, mine, "expert1")
+    assert expert_client.get(f"/applications/{mine}").status_code == 200
+    monkeypatch.setattr(rules, "_expert_applications", None)
+    assert expert_client.get(f"/applications/{mine}").status_code == 404
+    assert expert_client.get(f"/files/{_file_id(app, mine)}/download").status_code == 404
+    assert expert_client.get(f"/files/applications/{mine}").status_code == 404
 
 
 def test_an_expert_never_reaches_another_experts_sheet(app, expert_client):

@@ -9,11 +9,11 @@ import pytest
 from xkxl_intranet import clock
 from xkxl_intranet.applications.evaluation import refresh_counts
 from xkxl_intranet.applications.models import Application
+from xkxl_intranet.batches.reporting import ACKNOWLEDGE_HOW, CORRECT_HOW, UPLOAD_HOW, readiness
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.rounds.models import City
-from xkxl_intranet.rounds.reporting import ACKNOWLEDGE_HOW, CORRECT_HOW, UPLOAD_HOW, readiness
 from xkxl_intranet.rounds.state import current_round
 
 from helpers import create_application, get_application, logged_in_client

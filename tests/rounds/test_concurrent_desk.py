@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import update
 
 from xkxl_intranet import clock
+from xkxl_intranet.batches import desk
 from xkxl_intranet.extensions import db
-from xkxl_intranet.rounds import desk
 from xkxl_intranet.rounds.models import CityBatch
 from xkxl_intranet.web import unit_of_work
 

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from xkxl_intranet import clock
+from xkxl_intranet.batches import desk, settings
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
 from xkxl_intranet.review import marking
-from xkxl_intranet.rounds import desk, settings
 from xkxl_intranet.rounds.models import City, CityBatch, Round
 from xkxl_intranet.rounds.state import batch_for_write, current_round
 

@@ -1,4 +1,4 @@
-"""What a city sees of the province's marks (auth.scoping.marks_visible_to, one rule for every page,
+"""What a city sees of the province's marks (applications.rules.marks_visible_to, one rule for every page,
 list, export and audit trail it reads): a mark once the results are published and while its batch
 stands 已报送 or 已受理. Returning the batch clears its marks (each audited with the mark it
 cleared); a returned batch shows none until it is reported and marked again, and the marks of an

@@ -9,10 +9,10 @@ import pytest
 from pypdf import PdfReader
 
 from xkxl_intranet import clock
+from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.categories import EVIDENCE, FORM
-from xkxl_intranet.files.operations import store_bytes
 from xkxl_intranet.rounds.models import Receipt
 
 from helpers import SAMPLE_PDF, attach_form, create_application, logged_in_client, user_by_name

@@ -13,10 +13,10 @@ import pytest
 from pypdf import PdfReader
 
 from xkxl_intranet import clock
+from xkxl_intranet.batches.reporting import content_digest
 from xkxl_intranet.extensions import db
-from xkxl_intranet.files.operations import store_bytes
+from xkxl_intranet.reports.summary_scan import store_scan_bytes
 from xkxl_intranet.rounds.models import City, Receipt
-from xkxl_intranet.rounds.reporting import content_digest
 from xkxl_intranet.rounds.state import current_round
 
 from helpers import SAMPLE_PDF, audit_events, create_application, logged_in_client, user_by_name
@@ -43,8 +43,8 @@ def _upload_scan(app) -> tuple[int, str]:
     data = SAMPLE_PDF + b"% stamped summary\n"
     with app.app_context():
         chengdu = db.session.scalar(db.select(City).where(City.code == "510100"))
-        store_bytes(db.session.merge(user_by_name(app, "chengdu")), data, SCAN_NAME, category="summary_scan",
-                    city=chengdu, round_=current_round())
+        store_scan_bytes(db.session.merge(user_by_name(app, "chengdu")), data, SCAN_NAME,
+                         city=chengdu, round_=current_round())
         db.session.commit()
     return len(data), hashlib.sha256(data).hexdigest()
 

@@ -83,7 +83,7 @@ def test_report_lists_files_with_hashes_and_makes_a_receipt(app, at_before_deadl
         files = receipt.content["applications"][0]["files"]
         assert [f["sha256"] for f in files] == [on_disk]
         assert len(receipt.content["applications"]) == 1
-        from xkxl_intranet.rounds.reporting import content_digest
+        from xkxl_intranet.batches.reporting import content_digest
         assert receipt.content_sha256 == content_digest(receipt.content)
         assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "batch.reported"))
     page = city.get(response.headers["Location"]).get_data(as_text=True)

@@ -10,8 +10,8 @@ import zipfile
 import pytest
 
 from xkxl_intranet.domain.errors import Refused
+from xkxl_intranet.filenames import display_name
 from xkxl_intranet.files.filetypes import detect, mime_for
-from xkxl_intranet.files.naming import display_name
 from xkxl_intranet.files.upload_rules import (
     APPLICATION_FORM_KINDS,
     EVIDENCE_KINDS,

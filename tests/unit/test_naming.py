@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from xkxl_intranet.files.naming import (
+from xkxl_intranet.filenames import (
     FALLBACK_NAME,
     archive_member,
     display_name,

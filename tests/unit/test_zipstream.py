@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from xkxl_intranet.files.naming import archive_member
+from xkxl_intranet.filenames import archive_member
 from xkxl_intranet.files.zipstream import (
     CHUNK_SIZE,
     ZipMember,

@@ -11,13 +11,13 @@ from ..domain.parsing import parse_input
 from ..extensions import db
 from ..files.form_reading import read_form_file
 from ..files.form_template import form_docx
-from ..files.operations import store_bytes
 from ..files.reading_state import ReadingState
 from ..files.storage import path_for
 from ..rounds.models import City, Round
 from ..rounds.reference import landline
 from .document import blocks_for, document_changed
 from .evaluation import evaluate
+from .materials import store_bytes
 from .models import Application, ReviewState
 from .operations import acknowledge_warning, save_application, set_review
 

@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 
 from ..audit.models import AuditEvent
-from ..auth.scoping import reads_audit_trail, scope_applications, scope_mark_events, scope_to_city
+from ..auth.scoping import reads_audit_trail, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..listing import Paging, clamp_page
-from ..rounds.models import City, Round
+from ..rounds.models import City, CityBatch, Round
+from ..rounds.state import REPORTED_STATES
 from .models import Application, ApplicationFacts, ReviewState
+from .rules import scope_applications, scope_mark_events
 
 
 def summary_numbers(round_id: int, city_ids: Iterable[int]) -> dict[int, int]:
@@ -158,7 +160,7 @@ def duplicate_ids(round_: Round, among: Iterable[int] | None = None) -> set[int]
 
 
 def history(user, application: Application, limit: int = 30) -> list[AuditEvent]:
-    """The application's audit events; the province's marks only as ``auth.scoping`` lets
+    """The application's audit events; the province's marks only as ``applications.rules`` lets
     ``user`` see them (a city: published, and on what it reported last); an expert reads no trail."""
     if not reads_audit_trail(user):
         return []
@@ -166,3 +168,23 @@ def history(user, application: Application, limit: int = 30) -> list[AuditEvent]
                                     AuditEvent.object_id == str(application.id))
     stmt = scope_mark_events(stmt, user, application.round)
     return list(db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+def counted(round_: Round, *, include_unreported: bool = False):
+    """The applications the province counts and prints: by default only what the cities
+    reported, i.e. 初审通过 in a batch that is 已报送 or 已受理 (a returned batch is being
+    corrected and counts again once reported). ``include_unreported`` takes every application
+    of the round: the views named 「含未报送」."""
+    return counted_in_round(round_.id, include_unreported=include_unreported)
+
+
+def counted_in_round(round_id, *, include_unreported: bool = False):
+    """:func:`counted` for a round id, which may be a bound parameter (a statement built once)."""
+    condition = Application.round_id == round_id
+    if include_unreported:
+        return condition
+    # One comparison per state rather than IN (…): an IN list is expanded at every execution.
+    reported_batches = select(CityBatch.city_id).where(CityBatch.round_id == round_id,
+                                                      or_(*(CityBatch.state == s for s in REPORTED_STATES)))
+    return and_(condition, Application.review_state == ReviewState.PASSED,
+                Application.city_id.in_(reported_batches))

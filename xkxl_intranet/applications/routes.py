@@ -4,15 +4,13 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..auth.scoping import city_required, marks_visible_to, round_or_404
+from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
 from ..domain.indicators import FIELDS, SECTIONS
 from ..domain.parsing import parse_input
-from ..files.panels import files_context
 from ..files.queries import missing_requirements
 from ..generated import DOCX, PDF, fetch
-from ..review.panels import review_panel
 from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
 from ..urls import record_id
 from ..web import render_page_or_fragment, send_document, unit_of_work, wants_fragment
@@ -27,6 +25,7 @@ from .document import (
     template_versions,
 )
 from .evaluation import evaluate, evaluate_input
+from .file_panels import files_context
 from .forms import (
     AcknowledgeForm,
     ApplicationForm,
@@ -46,6 +45,7 @@ from .operations import (
     save_application,
     set_review,
 )
+from .page_parts import parts_of_detail
 from .queries import (
     duplicate_ids,
     get_application,
@@ -54,6 +54,7 @@ from .queries import (
     number_in_summary,
     state_counts,
 )
+from .rules import marks_visible_to
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -157,8 +158,8 @@ def detail(application_id: int):
         ack_form=AcknowledgeForm(), delete_form=DeleteForm(), events=history(current_user, application),
         extra=missing_files, files_html=files_html, sums=evaluation.sums(),
         document=document_panel(current_user, application),
-        review_panel=review_panel(current_user, application), summary_number=number_in_summary(application),
-        mark_visible=marks_visible_to(current_user, application.round))
+        summary_number=number_in_summary(application),
+        mark_visible=marks_visible_to(current_user, application.round), **parts_of_detail(current_user, application))
 
 
 @bp.route("/<id:application_id>/edit", methods=["GET", "POST"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from ..clock import now
 from ..extensions import db
 from .models import AuditEvent
@@ -41,3 +43,17 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     """Only the keys that changed, as (before, after) dicts of JSON-safe values."""
     changed = [k for k in after if before.get(k) != after.get(k)]
     return ({k: before.get(k) for k in changed}, {k: after.get(k) for k in changed})
+
+
+def database_identity() -> list:
+    """The first audit event of the database, which no other database shares (a database
+    created anew numbers its rows and versions from 1 again, for other data): generated
+    files are kept under it (``generated.identify_database_with``)."""
+    first = db.session.execute(select(AuditEvent.id, AuditEvent.at).order_by(AuditEvent.id).limit(1)).first()
+    return list(first) if first else []
+
+
+def audit_stamp() -> int:
+    """The newest audit event's id: every change a page shows is recorded in the same
+    transaction, so it changes whenever such a page would (``fragment_cache``'s keys)."""
+    return db.session.scalar(select(func.max(AuditEvent.id))) or 0

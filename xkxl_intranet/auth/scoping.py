@@ -1,6 +1,6 @@
-"""Authorization in one place.
+"""The shared gates: roles and cities.
 
-Two halves, both here so that there is one place to read who may see what:
+Two halves:
 
 - **Rules** that take the acting user explicitly (services use these): every query for
   city-owned records goes through :func:`scope_to_city`, so a clerk only ever sees their own
@@ -10,11 +10,15 @@ Two halves, both here so that there is one place to read who may see what:
   (:func:`roles_required`, answering 404 for the same reason) and the ``*_or_404`` look-ups
   every blueprint shares. Services never import these.
 
+What a rule needs of a package above (an assignment, a mark) lives beside that package, in its
+``rules.py``: who may read an application or its files and who sees the province's marks
+(``applications/rules.py``), whose score sheets (``review/rules.py``).
+
 A review expert (评审专家) belongs to no city: every city-scoped query finds nothing for them,
 and an application (with its files) is theirs to see only while it is assigned to them
-(:func:`scope_applications`). Every page not in :data:`EXPERT_ENDPOINTS` is a 404 for them
-(:func:`keep_experts_to_their_pages`, a ``before_request`` hook), so a page added later is
-closed to experts until it is listed there.
+(``applications.rules.scope_applications``). Every page not in :data:`EXPERT_ENDPOINTS` is a
+404 for them (:func:`keep_experts_to_their_pages`, a ``before_request`` hook), so a page added
+later is closed to experts until it is listed there.
 """
 from __future__ import annotations
 
@@ -23,14 +27,12 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false
 
-from ..audit.models import AuditEvent
 from ..domain.errors import NotFound
 from ..extensions import db
-from ..review.models import Assignment, SheetState
-from ..rounds.models import BatchState, City, CityBatch, Round
-from ..rounds.state import REPORTED_STATES, current_round
+from ..rounds.models import City, Round
+from ..rounds.state import current_round
 from .models import Role, User
 
 # ---- rules (explicit user) ---------------------------------------------------------------------
@@ -39,14 +41,15 @@ from .models import Role, User
 STAFF_ROLES = frozenset({Role.PROVINCE, Role.VIEWER})
 
 
-def _signed_in(user: User | None) -> bool:
+def signed_in(user: User | None) -> bool:
     return user is not None and user.is_authenticated
 
 
 def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
     """Restrict ``stmt`` to rows ``user`` may see: staff everything, a clerk their city's, an
-    expert nothing (an expert's applications come through :func:`scope_applications`)."""
-    if not _signed_in(user) or user.role not in STAFF_ROLES | {Role.CITY}:
+    expert nothing (an expert's applications come through
+    ``applications.rules.scope_applications``)."""
+    if not signed_in(user) or user.role not in STAFF_ROLES | {Role.CITY}:
         return stmt.where(false())
     if user.role == Role.CITY:
         if user.city_id is None:
@@ -55,32 +58,8 @@ def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
     return stmt
 
 
-def assigned_application_ids(user: User) -> Select:
-    """The applications assigned to an expert and not recused from."""
-    return select(Assignment.application_id).where(Assignment.expert_id == user.id,
-                                                   Assignment.state != SheetState.RECUSED)
-
-
-def scope_applications(stmt: Select, user: User | None, *, application_column, city_column) -> Select:
-    """Restrict ``stmt`` (rows of or about an application) to what ``user`` may see: for an
-    expert the applications assigned to them, for everyone else :func:`scope_to_city`."""
-    if _signed_in(user) and user.role == Role.EXPERT:
-        return stmt.where(application_column.in_(assigned_application_ids(user)))
-    return scope_to_city(stmt, city_column, user)
-
-
-def scope_assignments(stmt: Select, user: User | None) -> Select:
-    """Score sheets ``user`` may read: an expert their own, staff every one, a clerk none (a
-    city never sees who reviews its applications or what they gave)."""
-    if _signed_in(user) and user.role == Role.EXPERT:
-        return stmt.where(Assignment.expert_id == user.id)
-    if _signed_in(user) and user.role in STAFF_ROLES:
-        return stmt
-    return stmt.where(false())
-
-
 def can_see_city(user: User | None, city_id: int | None) -> bool:
-    if not _signed_in(user):
+    if not signed_in(user):
         return False
     return user.role in STAFF_ROLES or (
         user.role == Role.CITY and user.city_id is not None and user.city_id == city_id)
@@ -88,56 +67,13 @@ def can_see_city(user: User | None, city_id: int | None) -> bool:
 
 def reads_audit_trail(user: User | None) -> bool:
     """Experts see no audit trail (not even an application's 修改记录)."""
-    return _signed_in(user) and user.role in STAFF_ROLES | {Role.CITY}
+    return signed_in(user) and user.role in STAFF_ROLES | {Role.CITY}
 
 
 def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
     """Only a city's own clerk writes its applications and files."""
     return (user is not None and user.is_authenticated and user.role == Role.CITY
             and user.city_id is not None and user.city_id == city_id)
-
-
-MARK_ACTION = "application.marked"
-REPORT_ACTION = f"batch.{BatchState.REPORTED.value}"
-
-
-def _city_batch(round_: Round, city_id: int | None):
-    """(id, state) of the city's batch in the round, or ``None``."""
-    return db.session.execute(select(CityBatch.id, CityBatch.state).where(
-        CityBatch.round_id == round_.id, CityBatch.city_id == city_id)).first()
-
-
-def marks_visible_to(user: User | None, round_: Round | None) -> bool:
-    """Whether ``user`` sees the province's 推荐结果 marks of ``round_``: staff always, an expert
-    never, a city once the province has published the round's results and only while the city's
-    batch stands 已报送 or 已受理. A returned batch shows no mark (its marks were cleared when it
-    was returned, ``review/marking.py``) until it is reported and marked again. The one rule
-    for every page, list, export and audit trail a city reads."""
-    if not _signed_in(user) or user.role == Role.EXPERT:
-        return False
-    if user.role != Role.CITY:
-        return True
-    if round_ is None or not round_.results_published:
-        return False
-    batch = _city_batch(round_, user.city_id)
-    return batch is not None and batch.state in REPORTED_STATES
-
-
-def scope_mark_events(stmt: Select, user: User | None, round_: Round | None) -> Select:
-    """Restrict an audit-trail query to the mark events ``user`` may read under
-    :func:`marks_visible_to`. A city reads only those recorded since its batch was last reported:
-    the marks set on an earlier report were cleared when the batch was returned, and it sees
-    what the province decides on what it reports now."""
-    if not marks_visible_to(user, round_):
-        return stmt.where(AuditEvent.action != MARK_ACTION)
-    if user.role != Role.CITY:
-        return stmt
-    last_report = db.session.scalar(select(func.max(AuditEvent.id)).where(
-        AuditEvent.action == REPORT_ACTION, AuditEvent.object_type == "batch",
-        AuditEvent.object_id == str(_city_batch(round_, user.city_id).id)))
-    if last_report is None:
-        return stmt
-    return stmt.where(or_(AuditEvent.action != MARK_ACTION, AuditEvent.id > last_report))
 
 
 def visible_city(user: User, city_id: int | None) -> City:

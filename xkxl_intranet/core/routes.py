@@ -4,13 +4,13 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, se
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
+from ..batches.reporting import outstanding
 from ..clock import now
 from ..extensions import db
 from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
 from ..rounds.models import City
-from ..rounds.reporting import outstanding
 from ..rounds.state import current_round, deadline_of, find_batch
 
 bp = Blueprint("core", __name__)

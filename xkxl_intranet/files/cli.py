@@ -11,11 +11,10 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from ..applications.document import read_pending_forms
 from ..clock import SHANGHAI
 from ..extensions import db
+from ..filenames import human_size
 from .models import StoredFile
-from .naming import human_size
 from .storage import Leftover, StorageScan, path_for, scan_storage, upload_root
 from .zipstream import sha256_file
 
@@ -133,13 +132,3 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"宽限期 --grace-minutes 不能为负数：{grace_minutes}")
         if verify_storage(quick=quick, delete_orphans=delete_orphans, grace_minutes=grace_minutes):
             sys.exit(1)
-
-    @app.cli.command("read-forms")
-    @click.option("--all", "everything", is_flag=True, help="全部重新读取（默认只读取尚未读取或由旧版本读取的）")
-    def read_forms(everything: bool) -> None:
-        """安排读取申报书中的数据（上传于自动读取功能启用之前的，或读取规则更新后），由后台任务读取；
-        已报送的申报保持报送时的状态。"""
-        asked, skipped = read_pending_forms(everything=everything)
-        db.session.commit()
-        click.echo(f"已安排读取 {asked} 份申报书（由后台任务读取，完成后申报页自动更新）；"
-                   f"{skipped} 份属于已报送的批次，未重新读取。")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +10,16 @@ from ..clock import now
 from ..extensions import db
 from ..sqltypes import AwareDateTime
 from .categories import CATEGORIES, Category
+
+
+class OwnedByApplication(Protocol):
+    """What files need of the application they belong to (``applications.models.Application``,
+    a package above this one): which it is, whose, and what to call it."""
+
+    id: int
+    round_id: int
+    city_id: int
+    title: str
 
 
 class StoredFile(db.Model):

@@ -1,6 +1,10 @@
 """Writing stored files: uploads checked by content and kept (versioned for the 申报书), files
-the system makes (demo data), deletion. Operations take the acting user, raise
-:class:`Refused` / :class:`NotFound`, and only flush; the route commits."""
+the system makes (demo data), an application's files removed with it. Operations take the
+acting user and only flush; the route commits.
+
+What a file means above this package is said there, by the use case that calls these: a new or
+deleted 申报书 changes what its application is compared with (``applications/materials.py``),
+and a 附件3 scan is kept with the fingerprint of the sheet it scans (``reports/summary_scan.py``)."""
 from __future__ import annotations
 
 import io
@@ -12,19 +16,14 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from ..applications.document import document_changed
-from ..applications.models import Application
 from ..audit.services import record
-from ..auth.scoping import is_own_city_clerk
 from ..clock import now
-from ..domain.errors import NotFound, Refused
 from ..extensions import db
-from ..reports.sheet import summary_fingerprint
+from ..filenames import display_name, human_size
 from ..rounds.models import City, Round
 from .categories import CATEGORIES, FORM, SUMMARY_SCAN, Category
-from .models import StoredFile
-from .naming import display_name, human_size
-from .queries import application_files, deletion_refusal, upload_refusal
+from .models import OwnedByApplication, StoredFile
+from .queries import upload_refusal
 from .reading_state import ReadingState, request_reading
 from .storage import (
     HashingTempFile,
@@ -49,8 +48,9 @@ class UploadOutcome:
     messages: list[Message] = field(default_factory=list)
 
 
-def store_uploads(user, uploads: list, *, category: Category, application: Application | None = None,
-                  city: City | None = None, round_: Round | None = None) -> UploadOutcome:
+def store_uploads(user, uploads: list, *, category: Category, application: OwnedByApplication | None = None,
+                  city: City | None = None, round_: Round | None = None,
+                  summary_digest: str | None = None) -> UploadOutcome:
     """Check and keep each uploaded file (a werkzeug ``FileStorage`` or anything with
     ``filename`` and ``stream``). A refused file gets a message and changes nothing; the
     others are kept. Flushes; the caller commits."""
@@ -69,8 +69,8 @@ def store_uploads(user, uploads: list, *, category: Category, application: Appli
         return outcome
     for upload in uploads:
         try:
-            stored, replaced = _store_file(user, upload, category=category,
-                                           application=application, city=city, round_=round_)
+            stored, replaced = _store_file(user, upload, category=category, application=application,
+                                           city=city, round_=round_, summary_digest=summary_digest)
         except FileRejected as err:
             outcome.messages.append(("danger", err.message))
         else:
@@ -82,30 +82,34 @@ def store_uploads(user, uploads: list, *, category: Category, application: Appli
     return outcome
 
 
-def store_file(user, upload, *, category: Category, application: Application | None = None,
-               city: City | None = None, round_: Round | None = None) -> StoredFile:
+def store_file(user, upload, *, category: Category, application: OwnedByApplication | None = None,
+               city: City | None = None, round_: Round | None = None,
+               summary_digest: str | None = None) -> StoredFile:
     """Check one upload by content and move it into storage; add its row and audit event.
 
     Raises :class:`FileRejected` (nothing is kept). The file is complete and fsynced before
     the row exists; if the transaction does not commit, the file is removed again.
     """
     return _store_file(user, upload, category=category, application=application, city=city,
-                       round_=round_)[0]
+                       round_=round_, summary_digest=summary_digest)[0]
 
 
 def store_bytes(user, data: bytes, name: str, *, category: str,
-                application: Application | None = None, city: City | None = None,
-                round_: Round | None = None) -> StoredFile:
+                application: OwnedByApplication | None = None, city: City | None = None,
+                round_: Round | None = None, summary_digest: str | None = None) -> StoredFile:
     """Keep a file the system made itself (demo data, imports) exactly as if uploaded:
     checked by content, versioned, audited. ``category`` is a key (``"form"``...). Raises
     :class:`FileRejected`. Flushes; the caller commits."""
     upload = FileStorage(io.BytesIO(data), name)
     return _store_file(user, upload, category=CATEGORIES[category], application=application,
-                       city=city, round_=round_)[0]
+                       city=city, round_=round_, summary_digest=summary_digest)[0]
 
 
-def _store_file(user, upload, *, category: Category, application: Application | None,
-                city: City | None, round_: Round | None) -> tuple[StoredFile, list[StoredFile]]:
+def _store_file(user, upload, *, category: Category, application: OwnedByApplication | None,
+                city: City | None, round_: Round | None,
+                summary_digest: str | None) -> tuple[StoredFile, list[StoredFile]]:
+    if category is SUMMARY_SCAN and summary_digest is None:
+        raise ValueError("a 附件3 scan is kept with its sheet's fingerprint (reports/summary_scan.py)")
     if application is not None:
         city_id, round_id = application.city_id, application.round_id
     else:
@@ -139,7 +143,7 @@ def _store_file(user, upload, *, category: Category, application: Application | 
         category=category.key, original_name=name, storage_name=storage_name, size=size,
         sha256=digest, kind=detected.kind, mime=detected.mime, uploaded_at=now(),
         uploaded_by_id=user.id if user is not None else None,
-        summary_digest=summary_fingerprint(round_, city) if category is SUMMARY_SCAN else None)
+        summary_digest=summary_digest if category is SUMMARY_SCAN else None)
     db.session.add(stored)
     db.session.flush()
     if category is FORM:
@@ -152,17 +156,15 @@ def _store_file(user, upload, *, category: Category, application: Application | 
            after={"application_id": stored.application_id, "category": category.key,
                   "name": name, "size": size, "sha256": digest, "kind": detected.kind,
                   **({"replaces": [f.id for f in replaced]} if replaced else {})})
-    if category is FORM and application is not None:
-        document_changed(user, application)
     return stored, replaced
 
 
-def _supersede(category: Category, *, application: Application | None, city_id: int,
+def _supersede(category: Category, *, application: OwnedByApplication | None, city_id: int,
                round_id: int) -> list[StoredFile]:
     """Mark the current version(s) as replaced; rows are locked first on PostgreSQL."""
     if application is not None:
-        db.session.execute(select(Application.id).where(Application.id == application.id)
-                           .with_for_update())
+        owner = type(application)  # the application's row, locked: its uploads queue
+        db.session.execute(select(owner.id).where(owner.id == application.id).with_for_update())
         where = [StoredFile.application_id == application.id]
     else:
         db.session.execute(select(City.id).where(City.id == city_id).with_for_update())
@@ -176,50 +178,20 @@ def _supersede(category: Category, *, application: Application | None, city_id: 
     return current
 
 
-def delete_file(user, stored: StoredFile) -> StoredFile | None:
-    """Delete one file (row now, bytes after the commit), audited. Only an own-city clerk, only
-    while its application is a draft. Deleting the current 申报书 makes the latest earlier
-    version current again; that version is returned."""
-    if not is_own_city_clerk(user, stored.city_id):
-        raise NotFound
-    refusal = deletion_refusal(stored)
-    if refusal:
-        raise Refused(refusal)
-    category = stored.category_info
-    restored = None
-    if category.versioned and stored.superseded_at is None:
-        earlier = [f for f in application_files(stored.application)[category.key]
-                   if f.id != stored.id]
-        restored = earlier[0] if earlier else None
-    summary = f"删除{category.label}（{stored.application.title}）：{stored.original_name}"
-    if restored is not None:
-        summary += f"，恢复为上一版本“{restored.original_name}”"
-    record("file.deleted", user=user, object_type="file", object_id=stored.id,
-           city_id=stored.city_id, summary=summary, before=_snapshot(stored))
-    remove_after_commit(db.session, path_for(stored.storage_name))
-    db.session.delete(stored)
-    if restored is not None:
-        restored.superseded_at = None
-    db.session.flush()
-    if category is FORM and stored.superseded_at is None:
-        document_changed(user, stored.application)
-    return restored
-
-
-def _snapshot(stored: StoredFile) -> dict[str, Any]:
+def file_snapshot(stored: StoredFile) -> dict[str, Any]:
     return {"application_id": stored.application_id, "category": stored.category,
             "name": stored.original_name, "size": stored.size, "sha256": stored.sha256,
             "uploaded_at": stored.uploaded_at.isoformat() if stored.uploaded_at else None,
             "uploaded_by": stored.uploader_name}
 
 
-def delete_application_files(user, application: Application) -> None:
+def delete_application_files(user, application: OwnedByApplication) -> None:
     """An application deleted (a draft, by its city) takes its files with it: rows in the same
     flush, the bytes after the commit."""
     for stored in db.session.scalars(select(StoredFile).where(
             StoredFile.application_id == application.id)):
         record("file.deleted", user=user, object_type="file", object_id=stored.id,
-               city_id=stored.city_id, before=_snapshot(stored),
+               city_id=stored.city_id, before=file_snapshot(stored),
                summary=f"随申报“{application.title}”一并删除"
                        f"{CATEGORIES[stored.category].label}：{stored.original_name}")
         remove_after_commit(db.session, path_for(stored.storage_name))

@@ -1,5 +1,6 @@
 """Reading stored files: an application's files by category, what they still lack, the
-city's 汇总表 scans, and whether a city's files may change now."""
+city's 汇总表 scans, and whether a city's files may change now. Reading one file, scoped to
+who may see its application, is applications' (``applications/materials.py``)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -7,26 +8,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from ..applications.models import Application, ReviewState
-from ..applications.queries import summary_numbers
-from ..auth.scoping import scope_applications
-from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.state import LOCKED_FILES_MESSAGE, batch_is_locked
 from .categories import APPLICATION_CATEGORIES, FORM, SUMMARY_SCAN, Category
-from .models import StoredFile
+from .models import OwnedByApplication, StoredFile
 from .storage import path_for
-
-
-def get_file(user, file_id: int) -> StoredFile:
-    """A stored file ``user`` may see; :class:`NotFound` otherwise (another city's, or for an
-    expert one of an application not assigned to them)."""
-    stored = db.session.scalar(scope_applications(
-        select(StoredFile).where(StoredFile.id == file_id), user,
-        application_column=StoredFile.application_id, city_column=StoredFile.city_id))
-    if stored is None:
-        raise NotFound
-    return stored
 
 
 def _ordered(files: Iterable[StoredFile], category: Category) -> list[StoredFile]:
@@ -37,7 +23,7 @@ def _ordered(files: Iterable[StoredFile], category: Category) -> list[StoredFile
     return sorted(files, key=lambda f: (f.uploaded_at, f.id))  # in the order they were added
 
 
-def application_files(application: Application) -> dict[str, list[StoredFile]]:
+def application_files(application: OwnedByApplication) -> dict[str, list[StoredFile]]:
     """Every file of the application by category key (all keys present, lists may be empty).
 
     The 申报书 list holds the current version first, then the earlier ones, newest first;
@@ -57,7 +43,7 @@ def current_version(files: Iterable[StoredFile]) -> StoredFile | None:
     return None
 
 
-def missing_requirements(application: Application,
+def missing_requirements(application: OwnedByApplication,
                          files: dict[str, list[StoredFile]] | None = None) -> list[str]:
     """What the files still lack before the application can be reported, in Chinese.
     ``files`` is :func:`application_files`' result when the caller already has it."""
@@ -91,30 +77,8 @@ def file_counts(round_id: int, city_id: int) -> dict[int, dict[str, int]]:
     return counts
 
 
-def city_applications(round_id: int, city_id: int) -> list[tuple[Application, int | None]]:
-    """The city's applications in 附件3 order, each with its 附件3 序号 (None: not on it)."""
-    numbers = summary_numbers(round_id, [city_id])
-    return [(application, numbers.get(application.id)) for application in db.session.scalars(
-        select(Application).where(Application.round_id == round_id, Application.city_id == city_id)
-        .order_by(Application.position, Application.id))]
-
-
-def upload_refusal(application: Application) -> str | None:
+def upload_refusal(application: OwnedByApplication) -> str | None:
     """Why the application's files cannot change now (its batch is reported), or ``None``."""
     if batch_is_locked(application.round_id, application.city_id):
         return LOCKED_FILES_MESSAGE
-    return None
-
-
-def deletion_refusal(stored: StoredFile) -> str | None:
-    name = stored.original_name
-    if stored.application_id is None:
-        return (f"汇总表扫描件“{name}”不能删除；如需更正，请上传新的扫描件（旧版本会保留）。")
-    application = stored.application
-    refusal = upload_refusal(application)  # the batch is reported: files are read-only
-    if refusal:
-        return refusal
-    if application.review_state != ReviewState.DRAFT:
-        return (f"申报“{application.title}”已不是草稿（{application.state.label}），"
-                f"不能删除文件“{name}”。")
     return None

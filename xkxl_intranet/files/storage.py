@@ -9,7 +9,7 @@ removed again if that transaction does not commit. Temporary files are removed w
 request ends; those left by a crash are cleaned by ``flask verify-files``.
 
 Nothing a user sends takes part in a path: storage names come from
-:func:`naming.random_storage_name` and go through :func:`naming.storage_relpath`.
+:func:`filenames.random_storage_name` and go through :func:`filenames.storage_relpath`.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from flask import Request, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .naming import is_storage_name, random_storage_name, storage_relpath
+from ..filenames import is_storage_name, random_storage_name, storage_relpath
 
 TMP_DIRNAME = "tmp"
 PINS_DIRNAME = ".backup-pins"  # hard links a running backup holds (see ops/backup.py)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..domain.errors import Refused
+from ..filenames import display_name, extension_of
 from .filetypes import EXTENSION_KINDS, KIND_LABELS, KINDS, Sniff, Source, mime_for, sniff
-from .naming import display_name, extension_of
 
 __all__ = [
     "APPLICATION_FORM_KINDS",

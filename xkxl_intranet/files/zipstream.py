@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from .naming import safe_arcname
+from ..filenames import safe_arcname
 
 __all__ = [
     "CHUNK_SIZE",
@@ -50,8 +50,8 @@ _ZIP_MAX = datetime(2107, 12, 31, 23, 59, 58)
 class ZipMember:
     """One file in the archive: from ``path`` on disk or from ``data`` bytes.
 
-    ``arcname`` is sanitised again by :func:`naming.safe_arcname` (build it with
-    :func:`naming.archive_member`).  ``mtime``: aware datetimes are shown in
+    ``arcname`` is sanitised again by :func:`filenames.safe_arcname` (build it with
+    :func:`filenames.archive_member`).  ``mtime``: aware datetimes are shown in
     China time (UTC+8); naive ones are taken as wall-clock time; default is the
     file's mtime (``path``) or now (``data``).
     """

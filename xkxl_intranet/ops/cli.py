@@ -14,8 +14,8 @@ from flask import Flask, current_app
 
 from ..domain.errors import Refused
 from ..extensions import db
+from ..filenames import human_size
 from ..files.cli import verify_storage
-from ..files.naming import human_size
 from ..files.storage import upload_root
 from ..generated import clear_folder
 from .archive import Manifest

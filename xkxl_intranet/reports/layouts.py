@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,6 +18,7 @@ from ..domain.checks import rules_for_field
 from ..domain.credit_code import CREDIT_WEIGHTS
 from ..domain.indicators import FIELDS, SECTIONS, Field, Kind
 from ..domain.parsing import format_field
+from ..print_widths import code_print_width, words_print_width
 
 # ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
 
@@ -146,40 +146,7 @@ UNREPORTED_SUFFIX = "（含未报送）"
 ROSTER_KEY_FIELDS = ("devices_total", "models_total", "apps_total", "users_registered",
                      "developers_registered", "revenue_2021")
 
-# The printed roster's geometry, from which the width a cell needs is computed, not guessed:
-# templates/print/list.html prints A4 landscape with 9 mm side margins at 7.5 pt, each cell padded
-# 0.9 mm a side within 0.5 pt rules; a Chinese character is one em wide, and roster_print.html
-# prints a code (统一社会信用代码, 手机) in a monospaced font whose every Latin character is half an
-# em wide (Noto Sans CJK SC's proportional letters run up to 0.88 em: a code of Ws and Ms would need
-# 16 em where the monospaced one needs 9, whatever its letters).
-MM_PER_PT = 25.4 / 72
-PRINT_FONT_PT = 7.5
-PRINT_TABLE_MM = 297 - 2 * 9
-PRINT_CELL_MM = 2 * 0.9 + 0.5 * MM_PER_PT
-HAN_EM = 1.0
-CODE_FONT = "Noto Sans Mono CJK SC"
-CODE_EM = 0.5
-# WeasyPrint's layout loses a few hundredths of a millimetre to rounding: a cell exactly as wide as
-# its line put the line's last character on a second line (列入省级培育名单 in the 评审汇总表).
-LAYOUT_SLACK_MM = 0.2
 CREDIT_CODE_LENGTH = len(CREDIT_WEIGHTS) + 1  # 17 weighted characters and the check character
-
-
-def print_width_for(ems: float) -> float:
-    """The share of the printed table's width (percent, rounded up to a tenth) that a cell needs
-    to hold a line of ``ems`` em at the print's font size."""
-    millimetres = ems * PRINT_FONT_PT * MM_PER_PT + PRINT_CELL_MM + LAYOUT_SLACK_MM
-    return math.ceil(round(millimetres / PRINT_TABLE_MM * 1000, 6)) / 10
-
-
-def code_print_width(length: int) -> float:
-    """A code of ``length`` characters on one line."""
-    return print_width_for(length * CODE_EM)
-
-
-def words_print_width(length: int) -> float:
-    """Chinese words of up to ``length`` characters on one line."""
-    return print_width_for(length * HAN_EM)
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,17 @@ from markupsafe import Markup
 from sqlalchemy import and_, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
+from ..applications.queries import counted
 from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..generated import rows
 from ..listing import Paging, clamp_page
+from ..print_widths import CODE_FONT
 from ..printing import css_string, print_pdf
 from ..rounds.models import BatchState, City, CityBatch, Round
-from ..rounds.state import counted
 from .layouts import (
-    CODE_FONT,
     ROSTER_KEY_FIELDS,
     ROSTER_LISTS,
     UNREPORTED_SUFFIX,

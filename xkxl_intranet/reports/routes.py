@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from ..auth.scoping import city_or_404, city_required, is_own_city_clerk, round_or_404, staff_required
 from ..clock import now
-from ..files.naming import display_name
+from ..filenames import display_name
 from ..generated import PDF, XLSX, fetch
 from ..guards import accepts_upload
 from ..review.marking import quota_standing

@@ -6,21 +6,38 @@ through :func:`put`, so that nothing a user typed is ever taken for a formula.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles import Font, NamedStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..domain.indicators import Kind
+from ..xlsx import (
+    BODY,
+    BOLD,
+    BORDER,
+    CENTER,
+    FOOTER,
+    HEAD_FILL,
+    INPUT_FILL,
+    LEFT,
+    NUMBER_FORMATS,
+    RIGHT,
+    SECTION_FILL,
+    SMALL,
+    TITLE,
+    merged_line,
+    print_setup,
+    put,
+    save_workbook,
+)
 from .layouts import (
     DATA_SHEET,
     FIRST_DATA_COLUMN,
@@ -47,70 +64,6 @@ from .layouts import (
     template_rows,
 )
 from .paging import A4_WIDTH_PT, fitting_scale, manual_breaks, page_capacity
-
-FONT_NAME = "宋体"
-THIN = Side(style="thin", color="000000")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-BODY = Font(name=FONT_NAME, size=11)
-BOLD = Font(name=FONT_NAME, size=11, bold=True)
-TITLE = Font(name=FONT_NAME, size=16, bold=True)
-SMALL = Font(name=FONT_NAME, size=9, color="555555")
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-RIGHT = Alignment(horizontal="right", vertical="center")
-HEAD_FILL = PatternFill("solid", fgColor="EEF2F7")
-SECTION_FILL = PatternFill("solid", fgColor="DCE6F2")
-INPUT_FILL = PatternFill("solid", fgColor="FFFDE7")
-NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0.00", "percent": "0.00", "seq": "0"}
-FOOTER = "第 &P 页 / 共 &N 页"
-
-
-def put(ws: Worksheet, row: int, column: int, value: Any = None) -> Cell:
-    """The one way a value goes into a cell of any workbook the system writes. Text is stored as
-    text: its type is set, not guessed from its first character, so that ``=HYPERLINK(…)`` or
-    ``=cmd|…`` typed by a clerk is never a formula; the control characters Excel cannot hold are
-    dropped. Numbers, dates and booleans keep their type."""
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.data_type = "s"
-    else:
-        cell.value = value
-    return cell
-
-
-def save_workbook(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def print_setup(ws: Worksheet, *, landscape: bool, area: str, title_rows: str | None,
-                 footer: str = FOOTER) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages as needed down
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.7
-    ws.print_area = area
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddFooter.center.text = footer
-    ws.oddFooter.center.size = 9
-
-
-def merged_line(ws: Worksheet, row: int, last_column: int, value: str, *, font=BODY,
-                 alignment=LEFT, height: float | None = None) -> None:
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
-    cell = put(ws, row, 1, value)
-    cell.font = font
-    cell.alignment = alignment
-    if height:
-        ws.row_dimensions[row].height = height
-
 
 # ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from ..clock import now
 from ..domain.deadlines import format_deadline
 from ..domain.review_aggregation import OUTLIER_GAP
 from ..domain.review_criteria import Opinion
-from ..reports.layouts import words_print_width
+from ..print_widths import words_print_width
 from .aggregation import ApplicationReview, Ranking
 from .setup import weights_text
 

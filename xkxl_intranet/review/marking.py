@@ -16,7 +16,7 @@ set where it marks.
 **A returned batch** (:func:`clear_marks_of_returned_batch`): the desk's return clears the marks
 of the batch's applications, one mark event each with the mark it cleared, so that the province
 marks again what the city reports next. The city sees a mark only while its batch stands reported
-and results are published (``auth.scoping.marks_visible_to``); the clearing events are mark
+and results are published (``applications.rules.marks_visible_to``); the clearing events are mark
 events, which the city reads under the same rule, and the return's own event (which the city
 reads) names no mark.
 """
@@ -27,14 +27,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
+from ..applications.queries import counted
+from ..applications.rules import MARK_ACTION
 from ..audit.services import record
-from ..auth.scoping import MARK_ACTION
 from ..clock import now
 from ..domain.errors import Refused
 from ..domain.recommendation_quota import QUOTA
 from ..extensions import db
 from ..rounds.models import CityBatch, Round
-from ..rounds.state import REPORTED_STATES, counted, find_batch
+from ..rounds.state import REPORTED_STATES, find_batch
 from .aggregation import ApplicationReview, application_review, round_reviews
 from .models import Assignment, ReviewRound
 from .queries import review_for

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..applications.models import Application
+from ..applications.page_parts import detail_shown
 from ..auth.models import Role
 from ..clock import now
 from ..domain.deadlines import in_reminder_window
@@ -58,6 +59,12 @@ def review_panel(user, application: Application) -> dict[str, Any] | None:
         return {"sheet": sheet_panel(assignment)} if assignment is not None else None
     row: ApplicationReview | None = application_review(review, application)
     return {"summary": row, "review": review} if row is not None else None
+
+
+@detail_shown.connect
+def _review_on_the_application_page(user, *, application: Application) -> dict[str, Any]:
+    """The application page's ``review_panel`` (``templates/review/_panel.html``)."""
+    return {"review_panel": review_panel(user, application)}
 
 
 def expert_banner(user, review: ReviewRound | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, or_, select
 
 from ..applications.models import Application
+from ..applications.queries import counted_in_round
 from ..auth.models import User
 from ..clock import now
 from ..domain.errors import Refused
@@ -19,7 +20,6 @@ from ..extensions import db
 from ..generated import rows
 from ..printing import css_string, print_pdf
 from ..rounds.models import City, CityBatch, Round
-from ..rounds.state import counted_in_round
 from .aggregation import Ranking
 from .layout import build_summary
 from .models import Assignment, ReviewRound

@@ -1,5 +1,5 @@
 """Reading the review: the round's review, the applications it covers, the experts, and score
-sheets, always through the acting user's scope (``auth.scoping.scope_assignments``)."""
+sheets, always through the acting user's scope (``review.rules.scope_assignments``)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload, load_only
 
 from ..applications.models import Application
+from ..applications.queries import counted
 from ..auth.models import Role, User
-from ..auth.scoping import scope_assignments
 from ..domain.duplicates import platform_key
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..rounds.models import BatchState, City, CityBatch, Round
-from ..rounds.state import counted
 from .models import ACTIVE_STATES, Assignment, Conflict, ReviewRound, SheetState
+from .rules import scope_assignments
 
 
 def review_for(round_: Round | None) -> ReviewRound | None:

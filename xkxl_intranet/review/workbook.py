@@ -5,7 +5,7 @@ from __future__ import annotations
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from ..reports.workbooks import (
+from ..xlsx import (
     BODY,
     BOLD,
     BORDER,

@@ -93,7 +93,7 @@ class Disclosure(StrEnum):
 
 class BatchFacts:
     """What a batch's columns say, for the stored :class:`CityBatch` and for the dashboard's
-    plain copy of it (``rounds.dashboard.BatchInfo``) alike."""
+    plain copy of it (``batches.dashboard.BatchInfo``) alike."""
 
     __slots__ = ()
 

@@ -1,16 +1,16 @@
 """Where a round and a city's batch stand: the current round, the cities, a batch found or
 created on first write, whether it is locked, and the deadline that applies to it.
 
-The bottom of the rounds package: it imports only models, so applications, files and
-reporting can all ask it without importing each other.
+The bottom of the rounds package, below every other feature package: it imports only its
+models. Which applications the province counts (``counted``) is applications' own
+(``applications/queries.py``).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from ..applications.models import Application, ReviewState
 from ..clock import now
 from ..domain.deadlines import ReportingWindow, effective_deadline, reporting_window
 from ..extensions import db
@@ -82,22 +82,3 @@ def window_of(round_: Round, batch: CityBatch | None) -> ReportingWindow:
 
 REPORTED_STATES = (BatchState.REPORTED.value, BatchState.ACCEPTED.value)
 
-
-def counted(round_: Round, *, include_unreported: bool = False):
-    """The applications the province counts and prints: by default only what the cities
-    reported, i.e. 初审通过 in a batch that is 已报送 or 已受理 (a returned batch is being
-    corrected and counts again once reported). ``include_unreported`` takes every application
-    of the round: the views named 「含未报送」."""
-    return counted_in_round(round_.id, include_unreported=include_unreported)
-
-
-def counted_in_round(round_id, *, include_unreported: bool = False):
-    """:func:`counted` for a round id, which may be a bound parameter (a statement built once)."""
-    condition = Application.round_id == round_id
-    if include_unreported:
-        return condition
-    # One comparison per state rather than IN (…): an IN list is expanded at every execution.
-    reported_batches = select(CityBatch.city_id).where(CityBatch.round_id == round_id,
-                                                      or_(*(CityBatch.state == s for s in REPORTED_STATES)))
-    return and_(condition, Application.review_state == ReviewState.PASSED,
-                Application.city_id.in_(reported_batches))

@@ -12,8 +12,8 @@ from ..auth.models import ROLE_LABELS, Role
 from ..clock import to_shanghai
 from ..domain.indicators import FIELDS
 from ..domain.review_criteria import DIMENSIONS_BY_KEY, INDICATORS
+from ..filenames import human_size
 from ..files.categories import CATEGORIES
-from ..files.naming import human_size
 
 EMPTY = "（空）"
 

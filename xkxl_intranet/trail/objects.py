@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..applications.models import Application
+from ..audit.models import AuditEvent
 from ..auth.models import Role, User
 from ..auth.scoping import can_see_city
 from ..extensions import db
@@ -22,7 +23,6 @@ from ..files.categories import CATEGORIES
 from ..files.models import StoredFile
 from ..review.models import Assignment, ReviewRound
 from ..rounds.models import City, CityBatch, Round
-from .models import AuditEvent
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""What the files pages show: one box per category (its files, whether this user may upload or
-delete here, the messages of the last upload) and an application's whole panel.
+"""What the files pages show of an application: one box per category (its files, whether this
+user may upload or delete here, the messages of the last upload) and the whole panel. The
+city's 附件3 scan is a box of the same kind (``reports/summary_scan.py``).
 
 Built from plain values for the acting ``user``; the templates build the URLs from the ids
 (``application_id``, ``category.key``), and ``return_to`` (where a plain form comes back to)
@@ -13,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..applications.models import Application, ReviewState
 from ..auth.scoping import is_own_city_clerk
-from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
-from ..rounds.models import City, Round
-from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN, Category
-from .models import StoredFile
-from .operations import Message, max_upload_mb
-from .queries import application_files, current_version, missing_requirements, summary_scans, upload_refusal
-from .upload_rules import accept_attribute, describe_kinds
+from ..files.categories import APPLICATION_CATEGORIES, Category
+from ..files.models import StoredFile
+from ..files.operations import Message, max_upload_mb
+from ..files.queries import application_files, current_version, missing_requirements, upload_refusal
+from ..files.upload_rules import accept_attribute, describe_kinds
+from .models import Application, ReviewState
 
 
 @dataclass
@@ -92,14 +91,3 @@ def files_context(user, application: Application, *, return_to: str, readonly: b
                       max_upload_mb=max_upload_mb(), readonly=readonly,
                       requirements_id=f"file-requirements-{application.id}", refusal=refusal)
     return {"application": application, "file_panel": panel}
-
-
-def summary_section(user, city: City, round_: Round, *, return_to: str,
-                    messages: list[Message] | None = None) -> Section:
-    """The city's 汇总表 scans in ``round_``: uploaded by its own clerk, never deleted (a new
-    scan replaces the current one and the old one is kept)."""
-    return Section(
-        category=SUMMARY_SCAN, files=summary_scans(city.id, round_.id),
-        dom_id=f"files-city-{city.id}-{SUMMARY_SCAN.key}", return_to=return_to,
-        can_upload=is_own_city_clerk(user, city.id), messages=list(messages or ()),
-        notice=STALE_SCAN_MESSAGE + "。" if scan_is_stale(round_, city) else "")

@@ -13,9 +13,9 @@ from functools import lru_cache
 from sqlalchemy import and_, bindparam, case, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
+from ..applications.queries import counted_in_round
 from ..extensions import db
-from .models import BatchFacts, BatchState, City, CityBatch, Round
-from .state import counted_in_round
+from ..rounds.models import BatchFacts, BatchState, City, CityBatch, Round
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from ..domain.deadlines import format_deadline, has_passed, last_instant
 from ..domain.errors import Refused
 from ..extensions import db
 from ..review.marking import clear_marks_of_returned_batch
-from .models import BatchState, CityBatch, Disclosure
+from ..rounds.models import BatchState, CityBatch, Disclosure
 
 
 def _transition(user, batch: CityBatch, target: BatchState, allowed: set[BatchState], action: str,

@@ -14,9 +14,9 @@ from ..domain.errors import Refused
 from ..extensions import db
 from ..files.models import StoredFile
 from ..review.models import ReviewRound
-from .models import BatchState, City, CityBatch, Round
-from .reference import CITIES, ROUND_2022
-from .state import REPORTED_STATES
+from ..rounds.models import BatchState, City, CityBatch, Round
+from ..rounds.reference import CITIES, ROUND_2022
+from ..rounds.state import REPORTED_STATES
 
 
 def ensure_reference_data() -> dict[str, int]:

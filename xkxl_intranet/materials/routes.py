@@ -26,21 +26,23 @@ from flask import (
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
+from ..applications import materials
+from ..applications.file_panels import Section, files_context
 from ..applications.queries import get_application
 from ..auth.scoping import city_or_404, city_required, round_or_404, staff_required
+from ..files import operations, queries
+from ..files.archive_cache import ZIP_FOLDER, CacheLimits
+from ..files.categories import APPLICATION_CATEGORIES
+from ..files.categories import category as category_by_key
+from ..files.operations import Message
+from ..files.storage import UploadRequest, path_for
 from ..guards import MiB, accepts_upload
+from ..reports.summary_scan import store_scans, summary_section
 from ..rounds.state import all_cities
 from ..urls import record_id
 from ..web import content_disposition, render_page_or_fragment, return_to_url, unit_of_work, wants_fragment
-from . import operations, queries
 from .archive_builds import ArchiveBuilds, BuildSettings, State
-from .archive_cache import ZIP_FOLDER, CacheLimits
 from .archives import archive_fingerprint, archive_name, archive_plan
-from .categories import APPLICATION_CATEGORIES, SUMMARY_SCAN
-from .categories import category as category_by_key
-from .operations import Message
-from .panels import Section, files_context, summary_section
-from .storage import UploadRequest, path_for
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -87,11 +89,12 @@ def _respond_for_city(city, round_, messages: list[Message], *, changed_ids: lis
     return _respond(section, messages, changed_ids=changed_ids, default_url=default_url)
 
 
-def _store_uploads(**where) -> tuple[list[int], list[Message]]:
-    """Keep the request's files (committed): the ids kept, and what to tell the clerk."""
+def _store_uploads(store, **where) -> tuple[list[int], list[Message]]:
+    """Keep the request's files through the use case ``store`` (committed): the ids kept, and
+    what to tell the clerk."""
     saved: list[int] = []
     with unit_of_work(flash_refusal=False) as work:
-        outcome = operations.store_uploads(current_user, request.files.getlist("file"), **where)
+        outcome = store(current_user, request.files.getlist("file"), **where)
         saved = [f.id for f in outcome.saved]
     if not work.ok:
         return [], [("danger", work.refused.message)]
@@ -119,14 +122,14 @@ def upload(application_id: int, category: str):
     cat = category_by_key(category)
     if cat is None or cat not in APPLICATION_CATEGORIES:
         abort(404)
-    saved, messages = _store_uploads(category=cat, application=application)
+    saved, messages = _store_uploads(materials.store_uploads, category=cat, application=application)
     return _respond_for_application(application, cat.key, messages, changed_ids=saved)
 
 
 @bp.route("/<id:file_id>/download")
 @login_required
 def download(file_id: int):
-    stored = queries.get_file(current_user, file_id)
+    stored = materials.get_file(current_user, file_id)
     path = path_for(stored.storage_name)
     if not path.is_file():
         abort(404)
@@ -141,11 +144,11 @@ def download(file_id: int):
 @login_required
 @city_required
 def delete(file_id: int):
-    stored = queries.get_file(current_user, file_id)
+    stored = materials.get_file(current_user, file_id)
     application, city, round_id = stored.application, stored.city, stored.round_id
     cat, name = stored.category_info, stored.original_name
     with unit_of_work(flash_refusal=False) as work:
-        operations.delete_file(current_user, stored)
+        materials.delete_file(current_user, stored)
     if work.ok:
         messages, changed = [("success", f"已删除{cat.label}“{name}”。")], [file_id]
     else:
@@ -170,7 +173,7 @@ def city_files():
     if city is not None:
         section = summary_section(current_user, city, round_,
                                   return_to=return_to_url(url_for(".city_files")))
-        context.update(section=section, applications=queries.city_applications(round_.id, city.id),
+        context.update(section=section, applications=materials.city_applications(round_.id, city.id),
                        counts=queries.file_counts(round_.id, city.id),
                        categories=APPLICATION_CATEGORIES)
     return render_template("files/city.html", **context)
@@ -183,7 +186,7 @@ def city_files():
 def upload_summary_scan():
     city = city_or_404(current_user.city_id)
     round_ = round_or_404()
-    saved, messages = _store_uploads(category=SUMMARY_SCAN, city=city, round_=round_)
+    saved, messages = _store_uploads(store_scans, city=city, round_=round_)
     return _respond_for_city(city, round_, messages, changed_ids=saved)
 
 

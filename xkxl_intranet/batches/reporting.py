@@ -25,8 +25,8 @@ from ..files.categories import CATEGORIES, FORM, SUMMARY_SCAN
 from ..files.models import StoredFile
 from ..files.reading_state import WAITING
 from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
-from .models import BatchState, City, CityBatch, Receipt, Round
-from .state import batch_for_write, batch_or_blank, deadline_of, find_batch, window_of
+from ..rounds.models import BatchState, City, CityBatch, Receipt, Round
+from ..rounds.state import batch_for_write, batch_or_blank, deadline_of, find_batch, window_of
 
 
 def current_files_by_application(round_id: int, city_id: int) -> dict[int, list]:

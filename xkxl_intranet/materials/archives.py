@@ -23,12 +23,12 @@ from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
+from ..filenames import archive_member, storage_relpath
+from ..files.categories import CATEGORIES, SUMMARY_FOLDER
+from ..files.models import StoredFile
+from ..files.storage import upload_root
+from ..files.zipstream import ZipMember, manifest_csv, stream_zip, unique_arcname
 from ..rounds.models import City, Round
-from .categories import CATEGORIES, SUMMARY_FOLDER
-from .models import StoredFile
-from .naming import archive_member, storage_relpath
-from .storage import upload_root
-from .zipstream import ZipMember, manifest_csv, stream_zip, unique_arcname
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = (("city", "市（州）"), ("number", "序号"), ("enterprise", "企业名称"), ("category", "类别"),
@@ -86,7 +86,7 @@ _FILE_COLUMNS = (StoredFile.id, StoredFile.city_id, StoredFile.application_id, S
 
 class _Names:
     """Each distinct part of the archive's paths made safe once (a city's name for all its
-    files, a folder for all of its application's): :func:`naming.archive_member` is idempotent,
+    files, a folder for all of its application's): :func:`filenames.archive_member` is idempotent,
     so the joined path needs no second pass."""
 
     def __init__(self):

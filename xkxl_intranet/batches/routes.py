@@ -7,25 +7,18 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..applications.queries import get_application
+from ..audit.services import audit_stamp
 from ..auth.scoping import city_or_404, city_required, province_required, round_or_404, staff_required
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..extensions import db
-from ..fragment_cache import FragmentCache, audit_stamp
+from ..fragment_cache import FragmentCache
 from ..generated import PDF, fetch
 from ..printing import print_pdf
 from ..review import marking
 from ..review.forms import MarkForm, typed_mark
-from ..web import (
-    render_page_or_fragment,
-    send_document,
-    unit_of_work,
-    unit_of_work_on_fresh_data,
-)
-from . import dashboard as dashboard_rows
-from . import desk, reporting, settings
-from .forms import (
+from ..rounds.forms import (
     DATE_HINT,
     ConfirmForm,
     DeadlineForm,
@@ -37,8 +30,16 @@ from .forms import (
     ReportForm,
     ReturnForm,
 )
-from .models import BatchState, Round
-from .state import batch_for_write, current_round, deadline_of
+from ..rounds.models import BatchState, Round
+from ..rounds.state import batch_for_write, current_round, deadline_of
+from ..web import (
+    render_page_or_fragment,
+    send_document,
+    unit_of_work,
+    unit_of_work_on_fresh_data,
+)
+from . import dashboard as dashboard_rows
+from . import desk, reporting, settings
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 

@@ -6,12 +6,13 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
+from ..applications.rules import scope_mark_events
+from ..audit.models import AuditEvent
 from ..auth.models import User
-from ..auth.scoping import scope_mark_events, scope_to_city
+from ..auth.scoping import scope_to_city
 from ..clock import SHANGHAI
 from ..extensions import db
 from ..rounds.models import Round
-from .models import AuditEvent
 
 PAGE_SIZE = 50
 
@@ -86,7 +87,7 @@ class TrailFilter:
 def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int, int]:
     """The events ``user`` may read on page ``f.page`` (the last page there is, if that one is
     beyond it), how many there are, and the page shown; the province's marks of ``round_`` only
-    as ``auth.scoping.scope_mark_events`` lets ``user`` read them."""
+    as ``applications.rules.scope_mark_events`` lets ``user`` read them."""
     stmt = scope_mark_events(scope_to_city(select(AuditEvent), AuditEvent.city_id, user), user, round_)
     if f.city_id:
         stmt = stmt.where(AuditEvent.city_id == f.city_id)

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from .archive_cache import CacheLimits, NotEnoughSpace, build_archive, cached_archive
+from ..filenames import human_size
+from ..files.archive_cache import CacheLimits, NotEnoughSpace, build_archive, cached_archive
 from .archives import Archive, Fingerprint
-from .naming import human_size
 
 log = logging.getLogger(__name__)
 
