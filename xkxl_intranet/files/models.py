@@ -7,12 +7,12 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..extensions import db
+from ..extensions import Model
 from ..sqltypes import AwareDateTime
 from .categories import CATEGORIES, Category
 
 
-class StoredFile(db.Model):
+class StoredFile(Model):
     """One uploaded file: an application's 申报书 version or evidence, or a city's 汇总表 scan.
 
     The bytes live under ``UPLOAD_FOLDER/<storage_name[:2]>/<storage_name[2:]>``; the
