@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..auth.models import User
 from ..clock import now
 from ..extensions import db
 from .models import AuditEvent
@@ -15,9 +16,9 @@ from .models import AuditEvent
 COMMAND_LINE = "命令行"
 
 
-def record(action: str, *, user, object_type: str = "", object_id: Any = "",
-           city_id: int | None = None, summary: str = "", before: dict | None = None,
-           after: dict | None = None, username: str | None = None) -> AuditEvent:
+def record(action: str, *, user: User | None, object_type: str = "", object_id: Any = "",
+           city_id: int | None = None, summary: str = "", before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None, username: str | None = None) -> AuditEvent:
     """Add one audit event to the session (flushed with the caller's unit of work).
     ``user`` is the acting user, or ``None`` (an anonymous log-in attempt, a command)."""
     event = AuditEvent(
@@ -37,7 +38,7 @@ def record(action: str, *, user, object_type: str = "", object_id: Any = "",
     return event
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys that changed, as (before, after) dicts of JSON-safe values."""
     changed = [k for k in after if before.get(k) != after.get(k)]
     return ({k: before.get(k) for k in changed}, {k: after.get(k) for k in changed})

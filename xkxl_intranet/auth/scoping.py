@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeGuard
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Row, Select, false, func, or_, select
 
 from ..audit.models import AuditEvent
 from ..domain.errors import NotFound
@@ -39,7 +40,7 @@ from .models import Role, User
 STAFF_ROLES = frozenset({Role.PROVINCE, Role.VIEWER})
 
 
-def _signed_in(user: User | None) -> bool:
+def _signed_in(user: User | None) -> TypeGuard[User]:
     return user is not None and user.is_authenticated
 
 
@@ -101,7 +102,7 @@ MARK_ACTION = "application.marked"
 REPORT_ACTION = f"batch.{BatchState.REPORTED.value}"
 
 
-def _city_batch(round_: Round, city_id: int | None):
+def _city_batch(round_: Round, city_id: int | None) -> Row | None:
     """(id, state) of the city's batch in the round, or ``None``."""
     return db.session.execute(select(CityBatch.id, CityBatch.state).where(
         CityBatch.round_id == round_.id, CityBatch.city_id == city_id)).first()
@@ -130,11 +131,16 @@ def scope_mark_events(stmt: Select, user: User | None, round_: Round | None) -> 
     what the province decides on what it reports now."""
     if not marks_visible_to(user, round_):
         return stmt.where(AuditEvent.action != MARK_ACTION)
+    assert user is not None  # marks_visible_to shows no marks to nobody
     if user.role != Role.CITY:
         return stmt
+    # marks_visible_to shows a city marks only of a round with its batch
+    assert round_ is not None
+    batch = _city_batch(round_, user.city_id)
+    assert batch is not None
     last_report = db.session.scalar(select(func.max(AuditEvent.id)).where(
         AuditEvent.action == REPORT_ACTION, AuditEvent.object_type == "batch",
-        AuditEvent.object_id == str(_city_batch(round_, user.city_id).id)))
+        AuditEvent.object_id == str(batch.id)))
     if last_report is None:
         return stmt
     return stmt.where(or_(AuditEvent.action != MARK_ACTION, AuditEvent.id > last_report))
