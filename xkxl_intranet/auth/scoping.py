@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeGuard
+from typing import TypeGuard, TypeVar
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
@@ -39,12 +39,15 @@ from .models import Role, User
 
 STAFF_ROLES = frozenset({Role.PROVINCE, Role.VIEWER})
 
+# A statement comes back restricted, with its columns as they were.
+SelectT = TypeVar("SelectT", bound=Select)
+
 
 def _signed_in(user: User | None) -> TypeGuard[User]:
     return user is not None and user.is_authenticated
 
 
-def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
+def scope_to_city(stmt: SelectT, city_column, user: User | None) -> SelectT:
     """Restrict ``stmt`` to rows ``user`` may see: staff everything, a clerk their city's, an
     expert nothing (an expert's applications come through :func:`scope_applications`)."""
     if not _signed_in(user) or user.role not in STAFF_ROLES | {Role.CITY}:
@@ -56,13 +59,13 @@ def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
     return stmt
 
 
-def assigned_application_ids(user: User) -> Select:
+def assigned_application_ids(user: User) -> Select[int]:
     """The applications assigned to an expert and not recused from."""
     return select(Assignment.application_id).where(Assignment.expert_id == user.id,
                                                    Assignment.state != SheetState.RECUSED)
 
 
-def scope_applications(stmt: Select, user: User | None, *, application_column, city_column) -> Select:
+def scope_applications(stmt: SelectT, user: User | None, *, application_column, city_column) -> SelectT:
     """Restrict ``stmt`` (rows of or about an application) to what ``user`` may see: for an
     expert the applications assigned to them, for everyone else :func:`scope_to_city`."""
     if _signed_in(user) and user.role == Role.EXPERT:
@@ -70,7 +73,7 @@ def scope_applications(stmt: Select, user: User | None, *, application_column, c
     return scope_to_city(stmt, city_column, user)
 
 
-def scope_assignments(stmt: Select, user: User | None) -> Select:
+def scope_assignments(stmt: SelectT, user: User | None) -> SelectT:
     """Score sheets ``user`` may read: an expert their own, staff every one, a clerk none (a
     city never sees who reviews its applications or what they gave)."""
     if _signed_in(user) and user.role == Role.EXPERT:
@@ -102,7 +105,7 @@ MARK_ACTION = "application.marked"
 REPORT_ACTION = f"batch.{BatchState.REPORTED.value}"
 
 
-def _city_batch(round_: Round, city_id: int | None) -> Row | None:
+def _city_batch(round_: Round, city_id: int | None) -> Row[int, str] | None:
     """(id, state) of the city's batch in the round, or ``None``."""
     return db.session.execute(select(CityBatch.id, CityBatch.state).where(
         CityBatch.round_id == round_.id, CityBatch.city_id == city_id)).first()
@@ -124,7 +127,7 @@ def marks_visible_to(user: User | None, round_: Round | None) -> bool:
     return batch is not None and batch.state in REPORTED_STATES
 
 
-def scope_mark_events(stmt: Select, user: User | None, round_: Round | None) -> Select:
+def scope_mark_events(stmt: SelectT, user: User | None, round_: Round | None) -> SelectT:
     """Restrict an audit-trail query to the mark events ``user`` may read under
     :func:`marks_visible_to`. A city reads only those recorded since its batch was last reported:
     the marks set on an earlier report were cleared when the batch was returned, and it sees
