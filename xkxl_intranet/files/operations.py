@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from ..applications.document import document_changed
 from ..applications.models import Application
 from ..audit.services import record
+from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
 from ..clock import now
 from ..domain.errors import NotFound, Refused
@@ -49,7 +51,7 @@ class UploadOutcome:
     messages: list[Message] = field(default_factory=list)
 
 
-def store_uploads(user, uploads: list, *, category: Category, application: Application | None = None,
+def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Category, application: Application | None = None,
                   city: City | None = None, round_: Round | None = None) -> UploadOutcome:
     """Check and keep each uploaded file (a werkzeug ``FileStorage`` or anything with
     ``filename`` and ``stream``). A refused file gets a message and changes nothing; the
@@ -82,7 +84,7 @@ def store_uploads(user, uploads: list, *, category: Category, application: Appli
     return outcome
 
 
-def store_file(user, upload, *, category: Category, application: Application | None = None,
+def store_file(user: User, upload: FileStorage, *, category: Category, application: Application | None = None,
                city: City | None = None, round_: Round | None = None) -> StoredFile:
     """Check one upload by content and move it into storage; add its row and audit event.
 
@@ -93,7 +95,7 @@ def store_file(user, upload, *, category: Category, application: Application | N
                        round_=round_)[0]
 
 
-def store_bytes(user, data: bytes, name: str, *, category: str,
+def store_bytes(user: User, data: bytes, name: str, *, category: str,
                 application: Application | None = None, city: City | None = None,
                 round_: Round | None = None) -> StoredFile:
     """Keep a file the system made itself (demo data, imports) exactly as if uploaded:
@@ -104,7 +106,7 @@ def store_bytes(user, data: bytes, name: str, *, category: str,
                        city=city, round_=round_)[0]
 
 
-def _store_file(user, upload, *, category: Category, application: Application | None,
+def _store_file(user: User, upload: FileStorage, *, category: Category, application: Application | None,
                 city: City | None, round_: Round | None) -> tuple[StoredFile, list[StoredFile]]:
     if application is not None:
         city_id, round_id = application.city_id, application.round_id
@@ -133,13 +135,17 @@ def _store_file(user, upload, *, category: Category, application: Application | 
     replaced: list[StoredFile] = []
     if category.versioned:
         replaced = _supersede(category, application=application, city_id=city_id, round_id=round_id)
+    summary_digest = None
+    if category is SUMMARY_SCAN:
+        assert round_ is not None and city is not None  # a city's file: it came with both
+        summary_digest = summary_fingerprint(round_, city)
     stored = StoredFile(
         round_id=round_id, city_id=city_id,
         application_id=application.id if application is not None else None,
         category=category.key, original_name=name, storage_name=storage_name, size=size,
         sha256=digest, kind=detected.kind, mime=detected.mime, uploaded_at=now(),
         uploaded_by_id=user.id if user is not None else None,
-        summary_digest=summary_fingerprint(round_, city) if category is SUMMARY_SCAN else None)
+        summary_digest=summary_digest)
     db.session.add(stored)
     db.session.flush()
     if category is FORM:
@@ -176,7 +182,7 @@ def _supersede(category: Category, *, application: Application | None, city_id: 
     return current
 
 
-def delete_file(user, stored: StoredFile) -> StoredFile | None:
+def delete_file(user: User, stored: StoredFile) -> StoredFile | None:
     """Delete one file (row now, bytes after the commit), audited. Only an own-city clerk, only
     while its application is a draft. Deleting the current 申报书 makes the latest earlier
     version current again; that version is returned."""
@@ -213,7 +219,7 @@ def _snapshot(stored: StoredFile) -> dict[str, Any]:
             "uploaded_by": stored.uploader_name}
 
 
-def delete_application_files(user, application: Application) -> None:
+def delete_application_files(user: User, application: Application) -> None:
     """An application deleted (a draft, by its city) takes its files with it: rows in the same
     flush, the bytes after the commit."""
     for stored in db.session.scalars(select(StoredFile).where(

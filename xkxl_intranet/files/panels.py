@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..applications.models import Application, ReviewState
+from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
 from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from ..rounds.models import City, Round
@@ -69,7 +70,7 @@ class FilePanel:
         return next(s for s in self.sections if s.category.key == key)
 
 
-def files_context(user, application: Application, *, return_to: str, readonly: bool = False,
+def files_context(user: User, application: Application, *, return_to: str, readonly: bool = False,
                   messages: dict[str, list[Message]] | None = None) -> dict[str, Any]:
     """Context for ``{% include "files/_application_files.html" %}``: ``application`` and
     ``file_panel``. Only the application's own city clerk gets the upload form (while the
@@ -94,7 +95,7 @@ def files_context(user, application: Application, *, return_to: str, readonly: b
     return {"application": application, "file_panel": panel}
 
 
-def summary_section(user, city: City, round_: Round, *, return_to: str,
+def summary_section(user: User, city: City, round_: Round, *, return_to: str,
                     messages: list[Message] | None = None) -> Section:
     """The city's 汇总表 scans in ``round_``: uploaded by its own clerk, never deleted (a new
     scan replaces the current one and the old one is kept)."""

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ..applications.models import Application, ReviewState
 from ..applications.queries import summary_numbers
+from ..auth.models import User
 from ..auth.scoping import scope_applications
 from ..domain.errors import NotFound
 from ..extensions import db
@@ -18,7 +19,7 @@ from .models import StoredFile
 from .storage import path_for
 
 
-def get_file(user, file_id: int) -> StoredFile:
+def get_file(user: User, file_id: int) -> StoredFile:
     """A stored file ``user`` may see; :class:`NotFound` otherwise (another city's, or for an
     expert one of an application not assigned to them)."""
     stored = db.session.scalar(scope_applications(
@@ -87,6 +88,7 @@ def file_counts(round_id: int, city_id: int) -> dict[int, dict[str, int]]:
         .group_by(StoredFile.application_id, StoredFile.category))
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for application_id, category_key, n in rows:
+        assert application_id is not None  # the query leaves out the city's own files
         counts[application_id][category_key] = n
     return counts
 
