@@ -7,7 +7,7 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -116,7 +116,7 @@ def _store_file(user: User, upload: FileStorage, *, category: Category, applicat
         city_id, round_id = city.id, round_.id
     raw_name = upload.filename or ""
     name = display_name(raw_name)
-    stream = upload.stream
+    stream: IO[bytes] | HashingTempFile = upload.stream  # UploadRequest streams files into storage
     temp = stream if isinstance(stream, HashingTempFile) else spool(stream)
     try:
         temp.flush()

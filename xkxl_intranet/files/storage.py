@@ -23,9 +23,10 @@ import queue
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ParamSpec, TypeVar
 
 from flask import Request, current_app
 from sqlalchemy import event
@@ -55,12 +56,16 @@ class StorageUnavailable(Exception):
         self.cause = cause
 
 
-def storage_errors(function):
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def storage_errors(function: Callable[P, R]) -> Callable[P, R]:
     """Decorator: an ``OSError`` while writing into the storage becomes
     :class:`StorageUnavailable`, which the clerk reads as a clear message (core/errors.py)."""
 
     @functools.wraps(function)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
         except OSError as err:
