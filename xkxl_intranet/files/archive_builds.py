@@ -103,8 +103,9 @@ class _Build:
         self.written = written
 
     def outcome(self) -> Outcome:
-        common: dict[str, Any] = {"written": self.written, "total_bytes": self.total_bytes, "files": self.files,
-                  "seconds": time.monotonic() - self.started}
+        common: dict[str, Any] = {
+            "written": self.written, "total_bytes": self.total_bytes, "files": self.files,
+            "seconds": time.monotonic() - self.started}
         if not self.finished.is_set():
             return Outcome(State.BUILDING, **common)
         if self.error is not None:

@@ -51,7 +51,8 @@ class UploadOutcome:
     messages: list[Message] = field(default_factory=list)
 
 
-def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Category, application: Application | None = None,
+def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Category,
+                  application: Application | None = None,
                   city: City | None = None, round_: Round | None = None) -> UploadOutcome:
     """Check and keep each uploaded file (a werkzeug ``FileStorage`` or anything with
     ``filename`` and ``stream``). A refused file gets a message and changes nothing; the

@@ -186,7 +186,8 @@ class _BytesReader:
         return chunk
 
 
-def _members(snapshot: DatabaseSnapshot, pins: Pins, config_file: Path | None) -> list[tuple[str, Path, str | None]]:
+def _members(snapshot: DatabaseSnapshot, pins: Pins,
+             config_file: Path | None) -> list[tuple[str, Path, str | None]]:
     """(member, source, SHA-256 the row records) in archive order: database, config, files."""
     members: list[tuple[str, Path, str | None]] = [(DATABASE_MEMBERS[snapshot.engine], snapshot.path, None)]
     if config_file is not None and config_file.is_file():
@@ -223,8 +224,8 @@ def _write_archive(path: Path, members: list, manifest: Manifest, progress: Prog
             out = HashingWriter(raw)
             # tarfile.open hands copybufsize to TarFile, and a stream needs only write(): typeshed
             # knows neither
-            with tarfile.open(fileobj=out, format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER,  # type: ignore[call-overload]
-                              **options) as tar:
+            with tarfile.open(fileobj=out, format=tarfile.PAX_FORMAT,  # type: ignore[call-overload]
+                              copybufsize=COPY_BUFFER, **options) as tar:
                 _write_members(tar, members, manifest, progress)
             raw.flush()
             os.fsync(raw.fileno())

@@ -137,8 +137,9 @@ def _encode(value: Any) -> Any:
     return value
 
 
-DECODERS: dict[str, Callable[[Any], Any]] = {"decimal": Decimal, "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
-            "tuple": lambda items: tuple(_decode(v) for v in items)}
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "decimal": Decimal, "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+    "tuple": lambda items: tuple(_decode(v) for v in items)}
 
 
 def _decode(value: Any) -> Any:

@@ -190,7 +190,7 @@ class RosterPage(Paging):
 
     list: RosterList
     title: str
-    rows: builtins.list[tuple[Any, ...]]  # (序号, *values in the list's columns), 序号 counted over the whole list
+    rows: builtins.list[tuple[Any, ...]]  # (序号, *values in the list's columns), 序号 counting the whole list
 
     @property
     def columns(self) -> tuple[Column, ...]:

@@ -81,7 +81,8 @@ class Balanced:
         return text
 
 
-def assign_balanced(user: User, review: ReviewRound, n: int, expert_ids: Iterable[int] | None = None) -> Balanced:
+def assign_balanced(user: User, review: ReviewRound, n: int,
+                    expert_ids: Iterable[int] | None = None) -> Balanced:
     """Top every reviewable application up to ``n`` experts, each time choosing among the
     eligible experts those with the fewest sheets, so that loads differ by at most one where
     conflicts allow. An expert already on the application (or recused from it) or with a

@@ -197,9 +197,10 @@ def _manage_page(*, settings_form: Form | None = None, weights_errors: tuple[str
     review = review_for(round_)
     experts = expert_accounts(enabled_only=False)
     enabled = [e for e in experts if e.is_enabled]
-    context: dict[str, Any] = {"round_": round_, "review": review, "settings_form": settings_form or _settings_form(review),
-               "weights_errors": weights_errors, "assign_refusal": assign_refusal, "experts": experts,
-               "enabled_count": len(enabled), "dimensions": DIMENSIONS}
+    context: dict[str, Any] = {
+        "round_": round_, "review": review, "settings_form": settings_form or _settings_form(review),
+        "weights_errors": weights_errors, "assign_refusal": assign_refusal, "experts": experts,
+        "enabled_count": len(enabled), "dimensions": DIMENSIONS}
     if review is not None:
         balanced = BalancedForm(data={"n": review.experts_per_application, "experts": [e.id for e in enabled]})
         balanced.experts.choices = [(e.id, e.display_name or e.username) for e in enabled]
