@@ -44,6 +44,8 @@ PIPELINE_BATCH = 1024 * 1024  # werkzeug hands over 64 KB at a time; helpers get
 PIPELINE_DEPTH = 4  # blocks waiting per helper: memory stays flat
 WRITEBACK_EVERY = 8 * 1024 * 1024
 log = logging.getLogger(__name__)
+P = ParamSpec("P")  # storage_errors keeps the signature it decorates
+R = TypeVar("R")
 
 
 class StorageUnavailable(Exception):
@@ -54,10 +56,6 @@ class StorageUnavailable(Exception):
     def __init__(self, cause: OSError):
         super().__init__(f"the uploads folder could not take the file: {cause}")
         self.cause = cause
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def storage_errors(function: Callable[P, R]) -> Callable[P, R]:
