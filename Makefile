@@ -16,7 +16,7 @@ APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 # clerk's WPS or LibreOffice would (tests/files/test_form_round_trip.py; skipped without it).
 APT_TEST := $(APT_RUN) chromium postgresql libreoffice-writer-nogui
 
-.PHONY: run serve test lint test-fast test-postgres init-db bench deps-run deps-test apt-run apt-test clean
+.PHONY: run serve test lint typecheck test-fast test-postgres init-db bench deps-run deps-test apt-run apt-test clean
 
 run: apt-run $(VENV)/.deps-run
 	$(BIN)/flask init-db --demo
@@ -29,11 +29,15 @@ serve: $(VENV)/.deps-run
 init-db: $(VENV)/.deps-run
 	$(BIN)/flask init-db
 
-test: apt-test $(VENV)/.deps-test lint
+test: apt-test $(VENV)/.deps-test lint typecheck
 	$(BIN)/pytest -q
 
 lint: $(VENV)/.deps-test
 	$(BIN)/ruff check .
+
+# mypy, as configured in pyproject.toml: strict for domain/ and the services, default elsewhere.
+typecheck: $(VENV)/.deps-test
+	$(BIN)/mypy
 
 test-fast: $(VENV)/.deps-test
 	$(BIN)/pytest -q -m "not browser"
@@ -63,7 +67,7 @@ $(VENV)/.deps-test: pyproject.toml | $(VENV)/bin/python
 	touch $(VENV)/.deps-run $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache build *.egg-info
 
 # ---- operations (docs/deploy.md) ----
 .PHONY: backup restore bundle

@@ -29,6 +29,7 @@ def register_cli(app: Flask) -> None:
             report = _seed_demo()
             db.session.commit()
             round_ = current_round()
+            assert round_ is not None  # the reference data above includes the current round
             click.echo(f"演示数据：{round_.title}，截止时间 {round_.deadline:%Y-%m-%d %H:%M}（北京时间）。")
             if report["created"]:
                 click.echo("演示账号（用户名）：" + " ".join(report["created"]))

@@ -6,6 +6,7 @@ Asia/Shanghai. Tests (and the demo) may pin or shift it with :func:`set_now`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -27,6 +28,12 @@ def set_now(moment: datetime | None) -> None:
     _pinned = moment.astimezone(SHANGHAI) if moment is not None else None
 
 
+@overload
+def to_shanghai(moment: datetime) -> datetime: ...
+@overload
+def to_shanghai(moment: None) -> None: ...
+@overload
+def to_shanghai(moment: datetime | None) -> datetime | None: ...
 def to_shanghai(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None

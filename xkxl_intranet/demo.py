@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,9 +27,9 @@ DEMO_CONTACTS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "�
                  "徐艳", "孙涛", "胡婷", "朱鹏", "高霞", "林峰", "何燕", "郭斌", "马丽", "罗刚", "梁雪"]
 
 
-def seed_demo() -> dict:
+def seed_demo() -> dict[str, Any]:
     """Create demo accounts (once) and mark the current round as demo. Idempotent."""
-    report = {"created": [], "password": None, "existing": 0}
+    report: dict[str, Any] = {"created": [], "password": None, "existing": 0}
     existing = {u.username for u in db.session.scalars(select(User))}
     password = os.environ.get("XKXL_DEMO_PASSWORD") or generate_password()
     accounts: list[tuple[str, str, Role, City | None]] = [
@@ -37,6 +38,7 @@ def seed_demo() -> dict:
         ("expert1", "张明远", Role.EXPERT, None),
         ("expert2", "李佳音", Role.EXPERT, None),
     ]
+    city: City | None
     for index, city in enumerate(all_cities()):
         accounts.append((city.pinyin, f"{city.department_name}", Role.CITY, city))
         if not city.contact_name:
@@ -70,10 +72,12 @@ def seed_demo_batches(round_) -> None:
     with the province's reason, and the province has marked a few platforms, so the dashboard
     shows every state."""
     province = db.session.scalar(select(User).where(User.username == "province"))
+    assert province is not None  # seed_demo made the accounts first
     cities = {c.code: c for c in all_cities()}
     for code in ("510700", "510600", "510400", "511100"):  # 绵阳, 德阳, 攀枝花, 乐山 report
         city = cities[code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == Role.CITY))
+        assert clerk is not None  # seed_demo made one clerk per city
         report_batch(clerk, round_, city, scan_missing_acknowledged=True)
     deyang = batch_for_write(round_.id, cities["510600"].id)
     accept(province, deyang)
@@ -86,5 +90,6 @@ def seed_demo_batches(round_) -> None:
     for code, mark in (("510600", ProvinceMark.CULTIVATION), ("510400", ProvinceMark.RECOMMENDED)):
         application = db.session.scalar(select(Application).where(
             Application.city_id == cities[code].id, Application.review_state == "passed"))
+        assert application is not None  # the city has just reported its passed applications
         mark_application(province, application, mark.value, "演示：综合评审意见")
     db.session.flush()

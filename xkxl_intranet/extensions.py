@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound in ``create_app`` (Flask-Migrate only where
 commands run: ``create_app(commands=True)``)."""
+from typing import TYPE_CHECKING
+
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
@@ -23,6 +25,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base of every model. mypy cannot take a base class from an attribute (python/mypy#8603), so it
+# checks the models against Base, which db.Model subclasses (adding only Flask-SQLAlchemy's extras).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()

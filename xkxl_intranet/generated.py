@@ -394,7 +394,7 @@ _registry_lock = threading.Lock()
 
 def generated_files() -> GeneratedFiles:
     """The application's cache, made on first use from its configuration."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as the app
     cache = app.extensions.get("xkxl_generated")
     if cache is None:
         with _registry_lock:

@@ -108,11 +108,12 @@ def bound_request() -> Response | None:
     request.max_content_length = limit.size
     uploading = limit.upload and request.method not in ("GET", "HEAD")
     if uploading and (not current_user.is_authenticated or idle_expired()):
-        return current_app.login_manager.unauthorized()  # the body stays unread
+        # Flask-Login keeps its manager on the app, which Flask's types do not know
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]  # body unread
     if (request.content_length or 0) > limit.size or request.environ.get(BODY_DISCARDED_ENVIRON) == "1":
         abort(413)
     if uploading:
-        request.streams_into_storage = True
+        request.streams_into_storage = True  # type: ignore[attr-defined]  # the app's UploadRequest
     return None
 
 

@@ -88,6 +88,7 @@ def render_print(template_name: str, **context) -> str:
 
 def static_base_url() -> str:
     """Lets a print template's stylesheet link resolve to the static folder on disk."""
+    assert current_app.static_folder is not None  # the package's static/
     return str(Path(current_app.static_folder)) + "/"
 
 

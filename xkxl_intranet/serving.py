@@ -148,7 +148,8 @@ class BodyGate:
         self.app = app
         self.urls = app.url_map.bind("gate")
         self.cookie_name = app.config["SESSION_COOKIE_NAME"]
-        self.serializer = app.session_interface.get_signing_serializer(app)
+        # Flask's SecureCookieSessionInterface, typed as the SessionInterface it derives from
+        self.serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         self.max_age = int(app.permanent_session_lifetime.total_seconds())
 
     def looks_logged_in(self, cookie_header: str) -> bool:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from jinja2 import FileSystemBytecodeCache
 
 from .applications.rules import marks_visible_to
+from .auth.models import User
 from .batches.reporting import reminder
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
@@ -89,7 +90,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.globals["change_rows"] = change_rows
     app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
 
-    def nav_entries(user) -> list[tuple[str, str, str]]:
+    def nav_entries(user: User) -> list[tuple[str, str, str]]:
         return [(endpoint, label, prefix) for roles, endpoint, label, prefix in NAVIGATION
                 if user.role in roles and endpoint in app.view_functions]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -22,7 +23,7 @@ from .models import Application, ReviewState
 from .operations import acknowledge_warning, save_application, set_review
 
 
-def figures(scale: int, *, seed: int = 0) -> dict[str, object]:
+def figures(scale: int, *, seed: int = 0) -> dict[str, Any]:
     """A complete, consistent set of indicator figures that passes every rule."""
     s, k = scale, seed
     devices_total = 1200 * s + 37 * k
@@ -78,7 +79,7 @@ def figures(scale: int, *, seed: int = 0) -> dict[str, object]:
     return values
 
 
-def _enterprise(name, code_city, body, platform, contact, mobile, address, **extra) -> dict[str, object]:
+def _enterprise(name, code_city, body, platform, contact, mobile, address, **extra) -> dict[str, Any]:
     return {"enterprise_name": name, "credit_code": make_credit_code(code_city, body), "address": address,
             "contact_name": contact, "contact_mobile": mobile,
             "contact_email": f"{mobile[-6:]}@example.com.cn", "platform_name": platform, "builder": name, **extra}
@@ -124,7 +125,7 @@ DIFFERENT_DOCUMENTS = {
 DIFFERENCE_NOTES = {"德阳重装智能科技有限公司": "申报书中从业人员含劳务派遣人员，申报表按劳动合同人数填写，已与企业核实"}
 
 
-def demo_form_docx(application: Application, round_: Round, changes: dict[str, str] | None = None) -> bytes:
+def demo_form_docx(application: Application, round_: Round, changes: dict[str, Any] | None = None) -> bytes:
     """The enterprise's 申报书: the template filled in (with ``changes`` where it differs)."""
     return form_docx(blocks_for(round_, application, changes))
 
@@ -139,6 +140,7 @@ def seed_demo_applications(round_: Round) -> int:
     for seed, (city_code, enterprise, scale, show) in enumerate(DEMO_APPLICATIONS):
         city = cities[city_code]
         clerk = db.session.scalar(select(User).where(User.city_id == city.id, User.role == "city"))
+        assert clerk is not None  # the demo's accounts come first: one clerk per city
         # The enterprise's office line is in the submitting city's own area code.
         values = {**figures(scale, seed=seed), **enterprise,
                   "contact_phone": landline(city_code, int(enterprise["contact_mobile"][-7:]))}
@@ -171,10 +173,11 @@ def seed_demo_applications(round_: Round) -> int:
     return created
 
 
-def _upload_form(clerk, application: Application, round_: Round, in_document: dict) -> None:
+def _upload_form(clerk: User, application: Application, round_: Round, in_document: dict[str, Any]) -> None:
     """Upload the demo 申报书: the saved values, what ``in_document`` adds (figures the clerk has
     not typed yet) and where the enterprise's document differs."""
     name = application.enterprise_name
+    assert name is not None  # every demo enterprise has its name
     changes = {k: v if isinstance(v, list) else str(v) for k, v in in_document.items()}
     changes |= DIFFERENT_DOCUMENTS.get(name, {})
     stored = store_bytes(clerk, demo_form_docx(application, round_, changes), f"{name}_申报书.docx",

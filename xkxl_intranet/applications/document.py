@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..audit.services import record
+from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
 from ..domain.errors import NotFound, Refused
 from ..domain.form_compare import (
@@ -53,7 +54,8 @@ def form_docx(blocks: list[Block]) -> bytes:
     """The 申报书 as .docx, written by a worker (python-docx stays out of the web process); the
     page waits for it, before the readings in the queue. Raises ``jobs.queue.JobUnavailable``
     if no worker answers in time (the error page says to try again)."""
-    return jobs().call(FORM_DOCX_JOB, blocks)
+    docx: bytes = jobs().call(FORM_DOCX_JOB, blocks)
+    return docx
 
 
 def template_docx(round_: Round) -> bytes:
@@ -67,20 +69,20 @@ def template_pdf(round_: Round) -> bytes:
                      demo=False)
 
 
-def template_versions(round_: Round) -> list:
+def template_versions(round_: Round) -> list[Any]:
     """What the blank template depends on (its files' key, see :mod:`generated`): the round's
     title and year; the field declaration it lays out is code, whose fingerprint is in every key."""
     return [round_.id, round_.title, round_.year]
 
 
-def prefilled_versions(application: Application) -> list:
+def prefilled_versions(application: Application) -> list[Any]:
     """What the prefilled template depends on: the application's row (its version) and what the
     template prints of its city and round."""
     return [application.id, application.version, application.created_at, application.city.department_name,
             *template_versions(application.round)]
 
 
-def prefilled_docx(user, application: Application) -> bytes:
+def prefilled_docx(user: User, application: Application) -> bytes:
     """The template filled with the application's saved values (to hand to the enterprise)."""
     return form_docx(blocks_for(application.round, application))
 
@@ -171,19 +173,19 @@ class DocumentPanel:
         return self.state is not None and self.state.pending
 
 
-def is_writer(user, application: Application) -> bool:
+def is_writer(user: User, application: Application) -> bool:
     return is_own_city_clerk(user, application.city_id) and not batch_is_locked(
         application.round_id, application.city_id)
 
 
-def document_panel(user, application: Application) -> DocumentPanel:
+def document_panel(user: User, application: Application) -> DocumentPanel:
     stored = current_form(application)
     state = stored_reading(stored.reading, stored.reading_state) if stored is not None else None
     comparisons = compare(state.reading, application.values()) if state and state.reading else []
     return DocumentPanel(application, stored, state, comparisons, is_writer(user, application))
 
 
-def fill_form_data(user, application: Application, data: dict[str, Any]) -> list[str]:
+def fill_form_data(user: User, application: Application, data: dict[str, Any]) -> list[str]:
     """Put the 申报书's values into the form's empty fields (``data`` is the form's data, as
     ``forms.form_data`` gives it); the keys filled. Nothing is saved."""
     if not is_writer(user, application):
@@ -200,9 +202,10 @@ def fill_form_data(user, application: Application, data: dict[str, Any]) -> list
     return filled
 
 
-def document_changed(user, application: Application) -> None:
+def document_changed(user: User | None, application: Application) -> None:
     """A new 申报书 (or the previous one restored): the warnings change with what it says. An
-    application that passed 初审 and now has open warnings goes back to draft, as after an edit."""
+    application that passed 初审 and now has open warnings goes back to draft, as after an edit.
+    ``user`` is ``None`` when the worker has read the document (no one acted)."""
     evaluation = evaluate(application)
     store_counts(application, evaluation)
     if application.state is ReviewState.PASSED and evaluation.blocking:
@@ -215,7 +218,7 @@ def document_changed(user, application: Application) -> None:
     db.session.flush()
 
 
-def reread_form(user, application: Application) -> StoredFile:
+def reread_form(user: User, application: Application) -> StoredFile:
     """Ask for the current 申报书 to be read again (e.g. one uploaded before reading existed): a
     worker reads it once this commits. Returns the file."""
     if not is_own_city_clerk(user, application.city_id):

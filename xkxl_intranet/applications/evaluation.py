@@ -20,7 +20,8 @@ from ..rounds.models import City, Round
 from .models import Application
 
 
-def _hits(own_id: int | None, own_city_id: int, keys: dict[str, str | None], rows) -> list[DuplicateHit]:
+def _hits(own_id: int | None, own_city_id: int, keys: dict[str, str | None],
+          rows: Iterable[Application]) -> list[DuplicateHit]:
     hits = []
     for other in rows:
         if other.id == own_id:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
 from ..files.categories import APPLICATION_CATEGORIES, Category
 from ..files.models import StoredFile
@@ -68,7 +69,7 @@ class FilePanel:
         return next(s for s in self.sections if s.category.key == key)
 
 
-def files_context(user, application: Application, *, return_to: str, readonly: bool = False,
+def files_context(user: User, application: Application, *, return_to: str, readonly: bool = False,
                   messages: dict[str, list[Message]] | None = None) -> dict[str, Any]:
     """Context for ``{% include "files/_application_files.html" %}``: ``application`` and
     ``file_panel``. Only the application's own city clerk gets the upload form (while the

@@ -4,9 +4,13 @@ uploads and deletions of a clerk, and what a new or deleted 申报书 means for 
 itself is files' (``files/operations.py``); the route calls these, never that directly."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from ..audit.services import record
+from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
@@ -22,7 +26,7 @@ from .queries import summary_numbers
 from .rules import scope_applications
 
 
-def get_file(user, file_id: int) -> StoredFile:
+def get_file(user: User, file_id: int) -> StoredFile:
     """A stored file ``user`` may see; :class:`NotFound` otherwise (another city's, or for an
     expert one of an application not assigned to them)."""
     stored = db.session.scalar(scope_applications(
@@ -55,7 +59,7 @@ def deletion_refusal(stored: StoredFile) -> str | None:
     return None
 
 
-def store_uploads(user, uploads: list, *, category: Category, application: Application) -> UploadOutcome:
+def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Category, application: Application) -> UploadOutcome:
     """The clerk's uploads to one of the application's categories (``files.operations``); a new
     申报书 then changes what the application is compared with."""
     outcome = operations.store_uploads(user, uploads, category=category, application=application)
@@ -64,7 +68,7 @@ def store_uploads(user, uploads: list, *, category: Category, application: Appli
     return outcome
 
 
-def store_file(user, upload, *, category: Category, application: Application) -> StoredFile:
+def store_file(user: User, upload: FileStorage, *, category: Category, application: Application) -> StoredFile:
     """One upload kept (``files.operations.store_file``), and a new 申报书 compared."""
     stored = operations.store_file(user, upload, category=category, application=application)
     if category is FORM:
@@ -72,7 +76,7 @@ def store_file(user, upload, *, category: Category, application: Application) ->
     return stored
 
 
-def store_bytes(user, data: bytes, name: str, *, category: str, application: Application) -> StoredFile:
+def store_bytes(user: User, data: bytes, name: str, *, category: str, application: Application) -> StoredFile:
     """A file the system made (demo data) kept as if uploaded (``files.operations.store_bytes``),
     and a new 申报书 compared."""
     stored = operations.store_bytes(user, data, name, category=category, application=application)
@@ -81,7 +85,7 @@ def store_bytes(user, data: bytes, name: str, *, category: str, application: App
     return stored
 
 
-def delete_file(user, stored: StoredFile) -> StoredFile | None:
+def delete_file(user: User, stored: StoredFile) -> StoredFile | None:
     """Delete one file (row now, bytes after the commit), audited. Only an own-city clerk, only
     while its application is a draft. Deleting the current 申报书 makes the latest earlier
     version current again; that version is returned."""

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..domain.indicators import FIELDS, Field, Kind
-from ..extensions import db
+from ..extensions import Model
 from ..sqltypes import AwareDateTime, ExactDecimal
 
 
@@ -55,6 +55,15 @@ def column_type(f: Field):
             return String(f.max_length or 200)
 
 
+class _StateColumns(Protocol):
+    """The columns :class:`ApplicationFacts` reads, which each class that has it declares."""
+
+    @property
+    def review_state(self) -> str: ...
+    @property
+    def province_mark(self) -> str | None: ...
+
+
 class ApplicationFacts:
     """What an application's 市州初审 state and province mark columns mean, for the stored
     :class:`Application` and the lists' plain rows (``applications.queries.ListedApplication``)."""
@@ -62,15 +71,15 @@ class ApplicationFacts:
     __slots__ = ()
 
     @property
-    def state(self) -> ReviewState:
+    def state(self: _StateColumns) -> ReviewState:
         return ReviewState(self.review_state)
 
     @property
-    def mark(self) -> ProvinceMark | None:
+    def mark(self: _StateColumns) -> ProvinceMark | None:
         return ProvinceMark(self.province_mark) if self.province_mark else None
 
 
-class Application(ApplicationFacts, db.Model):
+class Application(ApplicationFacts, Model):
     """One enterprise's application (申报书) in one round, entered by its city's bureau."""
 
     __tablename__ = "application"
@@ -122,6 +131,13 @@ class Application(ApplicationFacts, db.Model):
     for _field in FIELDS.values():
         vars()[_field.key] = mapped_column(column_type(_field), nullable=True)
     del _field
+    if TYPE_CHECKING:
+        # The declared fields that code reads by name (the loop above makes every one).
+        enterprise_name: Mapped[str | None]
+        platform_name: Mapped[str | None]
+        credit_code: Mapped[str | None]
+        contact_name: Mapped[str | None]
+        contact_mobile: Mapped[str | None]
 
     round = relationship("Round", lazy="joined")
     city = relationship("City", lazy="joined")

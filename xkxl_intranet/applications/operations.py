@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from ..audit.services import record
+from ..auth.models import User
 from ..clock import now
 from ..domain.duplicates import org_code_key, platform_key
 from ..domain.errors import Refused
@@ -79,7 +80,7 @@ def _conflict(application: Application, values: Mapping[str, Any]) -> EditConfli
     return EditConflict(application, changes)
 
 
-def _new_application(user, round_: Round, city: City) -> Application:
+def _new_application(user: User, round_: Round, city: City) -> Application:
     note_activity(round_.id, city.id)
     application = Application(round_id=round_.id, city_id=city.id, review_state=ReviewState.DRAFT,
                               position=next_position(round_, city), acknowledgements={},
@@ -98,7 +99,8 @@ def _assign(application: Application, values: Mapping[str, Any]) -> None:
     application.platform_key = platform_key(application.platform_name)
 
 
-def _record_save(user, application: Application, before: dict | None, after: dict) -> None:
+def _record_save(user: User, application: Application, before: dict[str, Any] | None,
+                 after: dict[str, Any]) -> None:
     if before is None:
         record("application.created", user=user, object_type="application",
                object_id=application.id, city_id=application.city_id,
@@ -124,7 +126,7 @@ def _others_sharing(application: Application, keys: set[str | None]) -> set[int]
         or_(Application.org_code_key.in_(keys), Application.platform_key.in_(keys)))))
 
 
-def save_application(user, application: Application | None, typed: ParsedInput, *,
+def save_application(user: User, application: Application | None, typed: ParsedInput, *,
                      city: City, round_: Round,
                      expected_version: int | None) -> tuple[Application | None, Evaluation]:
     """Create (``application=None``) or update from what the clerk typed, read once where it
@@ -185,7 +187,7 @@ def _back_to_draft(application: Application) -> None:
     application.reviewed_by_id = None
 
 
-def acknowledge_warning(user, application: Application, rule: str, note: str) -> Evaluation:
+def acknowledge_warning(user: User, application: Application, rule: str, note: str) -> Evaluation:
     ensure_editable(application)
     evaluation = evaluate(application)
     warning = next((w for w in evaluation.warnings if w.rule == rule), None)
@@ -213,7 +215,7 @@ def review_blockers(application: Application, evaluation: Evaluation) -> list[st
     return [f.message for f in evaluation.blocking] + missing_requirements(application)
 
 
-def set_review(user, application: Application, decision: str, comment: str) -> Evaluation:
+def set_review(user: User, application: Application, decision: str, comment: str) -> Evaluation:
     """市州初审: 通过 only when nothing blocks; 不推荐 needs a reason; 草稿 withdraws."""
     ensure_editable(application)
     try:
@@ -247,7 +249,7 @@ def set_review(user, application: Application, decision: str, comment: str) -> E
     return evaluation
 
 
-def delete_application(user, application: Application) -> None:
+def delete_application(user: User, application: Application) -> None:
     ensure_editable(application)
     if application.state is not ReviewState.DRAFT:
         raise Refused("只有草稿状态的申报可以删除；请先撤回初审结论。")

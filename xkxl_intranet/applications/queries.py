@@ -4,11 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from ..audit.models import AuditEvent
-from ..auth.scoping import reads_audit_trail, scope_to_city
+from ..auth.models import User
+from ..auth.scoping import SelectT, reads_audit_trail, scope_to_city
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..listing import Paging, clamp_page
@@ -74,13 +76,13 @@ class ListedApplication(ApplicationFacts):
     city: City
 
 
-def applications_stmt(user, round_: Round):
+def applications_stmt(user: User, round_: Round) -> Select[Application]:
     """Every query for a round's applications starts here, confined to ``user``'s city."""
     return scope_to_city(select(Application).where(Application.round_id == round_.id),
                          Application.city_id, user)
 
 
-def get_application(user, application_id: int) -> Application:
+def get_application(user: User, application_id: int) -> Application:
     """The application if ``user`` may see it; :class:`NotFound` otherwise (another city's, or
     for an expert one not assigned to them)."""
     application = db.session.scalar(
@@ -101,7 +103,7 @@ class ApplicationPage(Paging):
     items: list[ListedApplication]
 
 
-def _filtered(stmt, *, q: str, state: str, city_id: int | None, problems: str):
+def _filtered(stmt: SelectT, *, q: str, state: str, city_id: int | None, problems: str) -> SelectT:
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(or_(Application.enterprise_name.ilike(like),
@@ -118,11 +120,11 @@ def _filtered(stmt, *, q: str, state: str, city_id: int | None, problems: str):
     return stmt
 
 
-def list_applications(user, round_: Round, *, q: str = "", state: str = "", city_id: int | None = None,
+def list_applications(user: User, round_: Round, *, q: str = "", state: str = "", city_id: int | None = None,
                       problems: str = "", page: int = 1, per_page: int = PAGE_SIZE) -> ApplicationPage:
     """One page of the applications ``user`` may see that match the filters, in 附件3 order
     (city, then the city's order): the cost of a page does not grow with the round."""
-    filters = {"q": q, "state": state, "city_id": city_id, "problems": problems}
+    filters: dict[str, Any] = {"q": q, "state": state, "city_id": city_id, "problems": problems}
     total = db.session.scalar(_filtered(scope_to_city(
         select(func.count(Application.id)).where(Application.round_id == round_.id),
         Application.city_id, user), **filters)) or 0
@@ -134,11 +136,14 @@ def list_applications(user, round_: Round, *, q: str = "", state: str = "", city
             .limit(per_page).offset((page - 1) * per_page))
     rows = db.session.execute(stmt).all()
     numbers = summary_numbers(round_.id, (row.City.id for row in rows))
+    # A row is LIST_COLUMNS and then the city; the fields go in as one tuple, since mypy cannot
+    # count the columns of a row whose tail (the City) it does not know.
     return ApplicationPage(total, page, per_page,
-                           [ListedApplication(*row[:-1], numbers.get(row.id), row.City) for row in rows])
+                           [ListedApplication(*(*row[:-1], numbers.get(row.id), row.City))
+                            for row in rows])
 
 
-def state_counts(user, round_: Round) -> dict[str, int]:
+def state_counts(user: User, round_: Round) -> dict[str, int]:
     stmt = scope_to_city(
         select(Application.review_state, func.count()).where(Application.round_id == round_.id),
         Application.city_id, user).group_by(Application.review_state)
@@ -159,7 +164,7 @@ def duplicate_ids(round_: Round, among: Iterable[int] | None = None) -> set[int]
     return ids
 
 
-def history(user, application: Application, limit: int = 30) -> list[AuditEvent]:
+def history(user: User, application: Application, limit: int = 30) -> list[AuditEvent]:
     """The application's audit events; the province's marks only as ``applications.rules`` lets
     ``user`` see them (a city: published, and on what it reported last); an expert reads no trail."""
     if not reads_audit_trail(user):
@@ -170,7 +175,7 @@ def history(user, application: Application, limit: int = 30) -> list[AuditEvent]
     return list(db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
 
 
-def counted(round_: Round, *, include_unreported: bool = False):
+def counted(round_: Round, *, include_unreported: bool = False) -> ColumnElement[bool]:
     """The applications the province counts and prints: by default only what the cities
     reported, i.e. 初审通过 in a batch that is 已报送 or 已受理 (a returned batch is being
     corrected and counts again once reported). ``include_unreported`` takes every application
@@ -178,9 +183,9 @@ def counted(round_: Round, *, include_unreported: bool = False):
     return counted_in_round(round_.id, include_unreported=include_unreported)
 
 
-def counted_in_round(round_id, *, include_unreported: bool = False):
+def counted_in_round(round_id: Any, *, include_unreported: bool = False) -> ColumnElement[bool]:
     """:func:`counted` for a round id, which may be a bound parameter (a statement built once)."""
-    condition = Application.round_id == round_id
+    condition: ColumnElement[bool] = Application.round_id == round_id
     if include_unreported:
         return condition
     # One comparison per state rather than IN (…): an IN list is expanded at every execution.

@@ -61,7 +61,7 @@ def claim(file_id: int) -> str | None:
     """Take the row for this worker (pending → running); its claim, or None if it is not pending
     (read already, being read, deleted). Commits."""
     token = _worker_id()
-    taken = db.session.execute(
+    taken = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult, typed as Result
         update(StoredFile).where(StoredFile.id == file_id,
                                  StoredFile.reading_state == ReadingState.PENDING.value)
         .values(reading_state=ReadingState.RUNNING.value, reading_claimed_by=token, reading_claimed_at=now(),
@@ -95,6 +95,7 @@ def read_form_job(file_id: int) -> str | None:
     if token is None:
         return None
     stored = db.session.get(StoredFile, file_id)
+    assert stored is not None  # claimed just now
     if stored.reading_attempts > MAX_ATTEMPTS:
         data = {**base_reading(stored.kind), "status": "failed", "message": GAVE_UP_MESSAGE}
         state = ReadingState.FAILED
@@ -108,13 +109,14 @@ def read_form_job(file_id: int) -> str | None:
 def finish(file_id: int, token: str, data: dict[str, Any], state: ReadingState) -> bool:
     """Keep the reading under ``token``'s claim; the application's checks follow it (not for a
     reported batch, which stays as reported). Commits. False if the claim was lost."""
-    kept = db.session.execute(
+    kept = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult, typed as Result
         update(StoredFile).where(StoredFile.id == file_id, StoredFile.reading_claimed_by == token,
                                  StoredFile.reading_state == ReadingState.RUNNING.value)
         .values(reading=data, reading_state=state.value, reading_claimed_by=None,
                 reading_claimed_at=None)).rowcount == 1
     if kept:
         stored = db.session.get(StoredFile, file_id, populate_existing=True)
+        assert stored is not None  # updated just now
         application = stored.application
         if (stored.superseded_at is None and application is not None
                 and not batch_is_locked(application.round_id, application.city_id)):

@@ -194,7 +194,7 @@ def edit(application_id: int):
                                     application=application)
         return _form_page(form, application=application, evaluation=evaluation,
                           conflict=work.refused, status=200 if wants_fragment() else 409)
-    if not work.ok:
+    if work.refused is not None:
         flash(work.refused.message, "warning" if work.refused.message == LOCKED_MESSAGE else "danger")
         return redirect(detail_url, 303)
     if saved is None:

@@ -11,22 +11,23 @@ mark events of the audit trail.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Row, Select, false, func, or_, select
 
 from ..audit.models import AuditEvent
 from ..auth.models import Role, User
-from ..auth.scoping import scope_to_city, signed_in
+from ..auth.scoping import SelectT, scope_to_city, signed_in
 from ..extensions import db
 from ..rounds.models import BatchState, CityBatch, Round
 from ..rounds.state import REPORTED_STATES
 
 # The statement of the application ids an expert may read (review/rules.py declares it: the
 # applications assigned to them and not recused from). None: nothing is declared, none is read.
-_expert_applications: Callable[[User], Select] | None = None
+_expert_applications: Callable[[User], Select[int]] | None = None
 
 
-def expert_applications_from(declared: Callable[[User], Select]) -> Callable[[User], Select]:
+def expert_applications_from(declared: Callable[[User], Select[int]]) -> Callable[[User], Select[int]]:
     """Declare which applications an expert may read (``declared(user)``: a statement of their
     ids). Used as a decorator by the package that assigns applications to experts."""
     global _expert_applications
@@ -34,7 +35,7 @@ def expert_applications_from(declared: Callable[[User], Select]) -> Callable[[Us
     return declared
 
 
-def scope_applications(stmt: Select, user: User | None, *, application_column, city_column) -> Select:
+def scope_applications(stmt: SelectT, user: User | None, *, application_column: Any, city_column: Any) -> SelectT:
     """Restrict ``stmt`` (rows of or about an application) to what ``user`` may see: for an
     expert the applications assigned to them (none while no assignments are declared), for
     everyone else :func:`scope_to_city`."""
@@ -49,7 +50,7 @@ MARK_ACTION = "application.marked"
 REPORT_ACTION = f"batch.{BatchState.REPORTED.value}"
 
 
-def _city_batch(round_: Round, city_id: int | None):
+def _city_batch(round_: Round, city_id: int | None) -> Row[int, str] | None:
     """(id, state) of the city's batch in the round, or ``None``."""
     return db.session.execute(select(CityBatch.id, CityBatch.state).where(
         CityBatch.round_id == round_.id, CityBatch.city_id == city_id)).first()
@@ -71,18 +72,23 @@ def marks_visible_to(user: User | None, round_: Round | None) -> bool:
     return batch is not None and batch.state in REPORTED_STATES
 
 
-def scope_mark_events(stmt: Select, user: User | None, round_: Round | None) -> Select:
+def scope_mark_events(stmt: SelectT, user: User | None, round_: Round | None) -> SelectT:
     """Restrict an audit-trail query to the mark events ``user`` may read under
     :func:`marks_visible_to`. A city reads only those recorded since its batch was last reported:
     the marks set on an earlier report were cleared when the batch was returned, and it sees
     what the province decides on what it reports now."""
     if not marks_visible_to(user, round_):
         return stmt.where(AuditEvent.action != MARK_ACTION)
+    assert user is not None  # marks_visible_to shows no marks to nobody
     if user.role != Role.CITY:
         return stmt
+    # marks_visible_to shows a city marks only of a round in which it has a batch
+    assert round_ is not None
+    batch = _city_batch(round_, user.city_id)
+    assert batch is not None
     last_report = db.session.scalar(select(func.max(AuditEvent.id)).where(
         AuditEvent.action == REPORT_ACTION, AuditEvent.object_type == "batch",
-        AuditEvent.object_id == str(_city_batch(round_, user.city_id).id)))
+        AuditEvent.object_id == str(batch.id)))
     if last_report is None:
         return stmt
     return stmt.where(or_(AuditEvent.action != MARK_ACTION, AuditEvent.id > last_report))

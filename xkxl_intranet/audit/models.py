@@ -7,11 +7,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..extensions import db
+from ..extensions import Model
 from ..sqltypes import AwareDateTime
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what, when, from where, and what changed (before/after)."""
 
     __tablename__ = "audit_event"

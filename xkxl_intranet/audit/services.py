@@ -6,7 +6,7 @@ of work, not of the use case: the route layer puts it in ``db.session.info["clie
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -17,9 +17,19 @@ from .models import AuditEvent
 COMMAND_LINE = "命令行"
 
 
-def record(action: str, *, user, object_type: str = "", object_id: Any = "",
-           city_id: int | None = None, summary: str = "", before: dict | None = None,
-           after: dict | None = None, username: str | None = None) -> AuditEvent:
+class Actor(Protocol):
+    """What the trail keeps of whoever acts (``auth.models.User``, a package above this one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+def record(action: str, *, user: Actor | None, object_type: str = "", object_id: Any = "",
+           city_id: int | None = None, summary: str = "", before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None, username: str | None = None) -> AuditEvent:
     """Add one audit event to the session (flushed with the caller's unit of work).
     ``user`` is the acting user, or ``None`` (an anonymous log-in attempt, a command)."""
     event = AuditEvent(
@@ -39,13 +49,13 @@ def record(action: str, *, user, object_type: str = "", object_id: Any = "",
     return event
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys that changed, as (before, after) dicts of JSON-safe values."""
     changed = [k for k in after if before.get(k) != after.get(k)]
     return ({k: before.get(k) for k in changed}, {k: after.get(k) for k in changed})
 
 
-def database_identity() -> list:
+def database_identity() -> list[Any]:
     """The first audit event of the database, which no other database shares (a database
     created anew numbers its rows and versions from 1 again, for other data): generated
     files are kept under it (``generated.identify_database_with``)."""

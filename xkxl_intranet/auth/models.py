@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..extensions import db
+from ..extensions import Model
 from ..rounds.models import City
 from ..sqltypes import AwareDateTime
 
@@ -32,7 +32,7 @@ ROLE_LABELS = {
 }
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +84,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One log-in, on the server: the cookie carries a random token, this row its SHA-256.
     Log-out deletes the row; so do a lock-out, a password change or reset and disabling the
     account (which also bump ``User.session_version``). A session also ends

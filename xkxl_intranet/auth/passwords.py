@@ -4,9 +4,17 @@ from __future__ import annotations
 import secrets
 import string
 from functools import cache
+from typing import TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+
+class HashCosts(TypedDict):
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 30 ms of one core per
 # log-in here. The library's default (RFC 9106's 64 MiB, 3 passes) costs about 130 ms and 64 MiB
@@ -14,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 # of CPU from a 2-core server and pushed every clerk's p99 past 5 s (bench_rush.py, README).
 # Online guessing is stopped by the lock-out after 5 failures; hashes made with other costs are
 # rehashed at their next log-in (``needs_rehash``).
-HASH_COSTS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+HASH_COSTS: HashCosts = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 _hasher = PasswordHasher(**HASH_COSTS)
 
 MIN_LENGTH = 8

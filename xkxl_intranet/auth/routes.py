@@ -8,6 +8,7 @@ from ..rounds.state import all_cities
 from ..urls import safe_local_path
 from ..web import return_to_url, unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
+from .models import User
 from .scoping import province_required
 from .services import (
     authenticate,
@@ -33,7 +34,7 @@ def _address_limits() -> AddressLimits:
                          lockouts=config.get("LOGIN_LOCKOUTS_PER_ADDRESS", 3))
 
 
-def _start(user, token: str) -> None:
+def _start(user: User, token: str) -> None:
     """A new signed cookie for a new server-side session (nothing of the old one is kept)."""
     session.clear()
     session.permanent = True

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeGuard, TypeVar
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
@@ -40,12 +41,14 @@ from .models import Role, User
 
 STAFF_ROLES = frozenset({Role.PROVINCE, Role.VIEWER})
 
+# A statement comes back restricted, with its columns as they were.
+SelectT = TypeVar("SelectT", bound=Select)
 
-def signed_in(user: User | None) -> bool:
+def signed_in(user: User | None) -> TypeGuard[User]:
     return user is not None and user.is_authenticated
 
 
-def scope_to_city(stmt: Select, city_column, user: User | None) -> Select:
+def scope_to_city(stmt: SelectT, city_column, user: User | None) -> SelectT:
     """Restrict ``stmt`` to rows ``user`` may see: staff everything, a clerk their city's, an
     expert nothing (an expert's applications come through
     ``applications.rules.scope_applications``)."""

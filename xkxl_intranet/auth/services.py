@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -132,7 +133,7 @@ def change_password(user: User, current: str, new: str) -> PasswordChange:
     return PasswordChange(token=start_session(user))
 
 
-def user_snapshot(user: User) -> dict:
+def user_snapshot(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
         "display_name": user.display_name,

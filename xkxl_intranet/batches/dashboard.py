@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import BindParameter, and_, bindparam, case, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..applications.queries import counted_in_round
@@ -83,7 +83,7 @@ COUNT_NAMES = ("entered", "total", "passed", "not_recommended", "problems", *(m.
 def _rows_statement(include_unreported: bool):
     """Every city, its batch in the round, and its counts: one statement of plain columns
     (no ORM objects to build), built once per process."""
-    round_id = bindparam("round_id")
+    round_id: BindParameter[int] = bindparam("round_id")
     counted = counted_in_round(round_id, include_unreported=include_unreported)
     counts = (select(
         Application.city_id.label("city_id"),

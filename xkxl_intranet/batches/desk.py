@@ -5,8 +5,10 @@ acting user, raise :class:`Refused`, and only flush."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from ..audit.services import record
+from ..auth.models import User
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed, last_instant
 from ..domain.errors import Refused
@@ -15,8 +17,8 @@ from ..review.marking import clear_marks_of_returned_batch
 from ..rounds.models import BatchState, CityBatch, Disclosure
 
 
-def _transition(user, batch: CityBatch, target: BatchState, allowed: set[BatchState], action: str,
-                summary: str, **after) -> None:
+def _transition(user: User, batch: CityBatch, target: BatchState, allowed: set[BatchState], action: str,
+                summary: str, **after: Any) -> None:
     if batch.state_enum not in allowed:
         raise Refused(f"{batch.city.name}当前为“{batch.state_enum.label}”，不能{action}。")
     before = {"state": batch.state_enum.label}
@@ -26,13 +28,13 @@ def _transition(user, batch: CityBatch, target: BatchState, allowed: set[BatchSt
     db.session.flush()
 
 
-def accept(user, batch: CityBatch) -> None:
+def accept(user: User, batch: CityBatch) -> None:
     batch.accepted_at = now()
     _transition(user, batch, BatchState.ACCEPTED, {BatchState.REPORTED}, "受理",
                 f"受理{batch.city.name}的报送")
 
 
-def return_batch(user, batch: CityBatch, reason: str) -> None:
+def return_batch(user: User, batch: CityBatch, reason: str) -> None:
     """Back to the city with the province's reason. The marks of its applications are cleared
     (each audited with the mark it cleared): what the city reports next is marked afresh."""
     reason = (reason or "").strip()
@@ -46,7 +48,7 @@ def return_batch(user, batch: CityBatch, reason: str) -> None:
                 f"退回{batch.city.name}的报送：{reason[:200]}", reason=reason[:2000])
 
 
-def grant_extension(user, batch: CityBatch, deadline: datetime, reason: str, *,
+def grant_extension(user: User, batch: CityBatch, deadline: datetime, reason: str, *,
                     confirm_past: bool = False) -> None:
     """Extend one city's deadline beyond the round's (to the second: a round deadline of 18:00
     admits the whole minute, so 18:00:30 would shorten it). A moment already past (possible only
@@ -80,11 +82,11 @@ PAPER_FIELDS = {
 }
 
 
-def record_paper(user, batch: CityBatch, received: dict[str, date | None], note: str) -> None:
+def record_paper(user: User, batch: CityBatch, received: dict[str, date | None], note: str) -> None:
     """The days the paper copies arrived (``None``: not yet), and a note. A day after today
     (the one clock's) cannot be a day something was received."""
     today = now().date()
-    future = [key for key in PAPER_FIELDS if received.get(key) is not None and received[key] > today]
+    future = [key for key in PAPER_FIELDS if (day := received.get(key)) is not None and day > today]
     if future:
         raise Refused("、".join(f"「{PAPER_FIELDS[k]}收到日期」{received[k]:%Y-%m-%d}" for k in future)
                       + f"：收到日期不能晚于今天（{today:%Y-%m-%d}）。", field=future[0])
@@ -101,7 +103,7 @@ def record_paper(user, batch: CityBatch, received: dict[str, date | None], note:
     db.session.flush()
 
 
-def set_disclosure(user, batch: CityBatch, choice: str) -> None:
+def set_disclosure(user: User, batch: CityBatch, choice: str) -> None:
     try:
         target = Disclosure(choice)
     except ValueError:

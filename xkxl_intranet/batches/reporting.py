@@ -8,12 +8,14 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from ..applications.evaluation import evaluate
 from ..applications.models import Application, ReviewState
 from ..audit.services import record
+from ..auth.models import User
 from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.deadlines import ReportingWindow, in_reminder_window
@@ -29,14 +31,15 @@ from ..rounds.models import BatchState, City, CityBatch, Receipt, Round
 from ..rounds.state import batch_for_write, batch_or_blank, deadline_of, find_batch, window_of
 
 
-def current_files_by_application(round_id: int, city_id: int) -> dict[int, list]:
+def current_files_by_application(round_id: int, city_id: int) -> dict[int, list[StoredFile]]:
     """Current (not superseded) files of a city's applications, in one query."""
-    grouped: dict[int, list] = defaultdict(list)
+    grouped: dict[int, list[StoredFile]] = defaultdict(list)
     rows = db.session.scalars(select(StoredFile).where(
         StoredFile.round_id == round_id, StoredFile.city_id == city_id,
         StoredFile.application_id.is_not(None), StoredFile.superseded_at.is_(None))
         .order_by(StoredFile.category, StoredFile.uploaded_at, StoredFile.id))
     for stored in rows:
+        assert stored.application_id is not None  # the query leaves out the city's own files
         grouped[stored.application_id].append(stored)
     return grouped
 
@@ -76,7 +79,7 @@ def _finding_blocker(application: Application, finding: Finding) -> Blocker:
     return Blocker(text, CORRECT_HOW, "edit", "去修改", application.id, f"f-{finding.field}")
 
 
-def _application_blockers(application: Application, files: list) -> list[Blocker]:
+def _application_blockers(application: Application, files: list[StoredFile]) -> list[Blocker]:
     blockers = [_finding_blocker(application, f) for f in evaluate(application).blocking]
     forms = [f for f in files if f.category == FORM.key]
     if not forms:
@@ -96,7 +99,7 @@ class Readiness:
     batch: CityBatch
     window: ReportingWindow
     applications: list[Application]  # 初审通过, in 附件3 order
-    files: dict[int, list]
+    files: dict[int, list[StoredFile]]
     blockers: list[Blocker] = field(default_factory=list)
     not_reviewed: list[Application] = field(default_factory=list)
     # Nothing stops reporting without the stamped 附件3 scan (the paper copy may follow), but
@@ -131,7 +134,7 @@ def readiness(round_: Round, city: City) -> Readiness:
                      _summary_scan_missing(round_.id, city.id), scan_is_stale(round_, city))
 
 
-def _summary_scan_query(round_id: int, city_id: int, what):
+def _summary_scan_query(round_id: int, city_id: int, what: Any) -> Select[Any]:
     """The city's stamped 附件3 scan now (one current file: a new upload supersedes the old)."""
     return (select(what).where(
         StoredFile.round_id == round_id, StoredFile.city_id == city_id,
@@ -224,7 +227,7 @@ def reminder(round_: Round, city: City) -> list[str] | None:
 
 # ---- reporting --------------------------------------------------------------------------------
 
-def _scan_content(scan: StoredFile | None) -> dict | None:
+def _scan_content(scan: StoredFile | None) -> dict[str, Any] | None:
     if scan is None:
         return None
     return {"category": SUMMARY_SCAN.label, "name": scan.original_name, "size": scan.size, "sha256": scan.sha256,
@@ -232,7 +235,7 @@ def _scan_content(scan: StoredFile | None) -> dict | None:
 
 
 def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime, *,
-                     paper_summary_follows: bool) -> dict:
+                     paper_summary_follows: bool) -> dict[str, Any]:
     return {
         "round": round_.title, "notice_number": round_.notice_number, "city": city.name,
         "city_code": city.code, "reported_at": at.isoformat(timespec="seconds"),
@@ -252,7 +255,7 @@ def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime, 
     }
 
 
-def content_digest(content: dict) -> str:
+def content_digest(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -261,7 +264,7 @@ SCAN_NOT_ACKNOWLEDGED = ("加盖公章的推荐信息汇总表扫描件尚未上
                          "纸质版另行报送”后再报送。")
 
 
-def report(user, round_: Round, city: City, *, scan_missing_acknowledged: bool = False) -> Receipt:
+def report(user: User, round_: Round, city: City, *, scan_missing_acknowledged: bool = False) -> Receipt:
     """报送: one final step; refused while anything blocks. Produces a receipt (回执)."""
     ready = readiness(round_, city)
     if ready.blockers:
@@ -296,7 +299,7 @@ def report(user, round_: Round, city: City, *, scan_missing_acknowledged: bool =
     return receipt
 
 
-def get_receipt(user, receipt_id: int) -> Receipt:
+def get_receipt(user: User, receipt_id: int) -> Receipt:
     """A receipt ``user`` may see; :class:`NotFound` otherwise (another city's)."""
     receipt = db.session.scalar(scope_to_city(select(Receipt), Receipt.city_id, user)
                                 .where(Receipt.id == receipt_id))
@@ -305,7 +308,7 @@ def get_receipt(user, receipt_id: int) -> Receipt:
     return receipt
 
 
-def receipt_versions(receipt: Receipt) -> list:
+def receipt_versions(receipt: Receipt) -> list[Any]:
     """What a receipt's PDF depends on (its key, see :mod:`generated`): its content's digest and
     the few things it prints beside (the city's name, who reported, 纸质版另行报送), all loaded
     with the receipt itself."""
@@ -314,7 +317,7 @@ def receipt_versions(receipt: Receipt) -> list:
             receipt.created_by.display_name if receipt.created_by else None]
 
 
-def receipts_for(user, round_id: int, city_id: int) -> list[Receipt]:
+def receipts_for(user: User, round_id: int, city_id: int) -> list[Receipt]:
     return list(db.session.scalars(scope_to_city(select(Receipt), Receipt.city_id, user)
                                    .where(Receipt.round_id == round_id, Receipt.city_id == city_id)
                                    .order_by(Receipt.created_at.desc())))

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..applications.models import Application
 from ..audit.services import record
+from ..auth.models import User
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
@@ -48,7 +49,7 @@ def mark_round_as_demo(round_: Round, *, days: int = 10) -> None:
            before={"deadline": before.isoformat()}, after={"deadline": round_.deadline.isoformat()})
 
 
-def change_deadline(user, round_: Round, deadline: datetime, *, confirm_past: bool = False) -> None:
+def change_deadline(user: User, round_: Round, deadline: datetime, *, confirm_past: bool = False) -> None:
     """Move the round's deadline. A moment already past closes reporting for every city at once
     (except those with a later extension), so it needs ``confirm_past``."""
     if has_passed(deadline, now()) and not confirm_past:
@@ -84,7 +85,7 @@ def current_round_running() -> list[str]:
     return still_running(current) if current is not None else []
 
 
-def open_round(user, *, year: int, title: str, notice_number: str, deadline: datetime,
+def open_round(user: User, *, year: int, title: str, notice_number: str, deadline: datetime,
                contact_name: str, contact_phone: str, contact_email: str, ministry_notice_number: str = "",
                confirm_replace: bool = False) -> Round:
     """A later year's round becomes the current one; cities and accounts carry over. Every page
@@ -113,7 +114,7 @@ def open_round(user, *, year: int, title: str, notice_number: str, deadline: dat
     return round_
 
 
-def delete_round(user, round_: Round) -> None:
+def delete_round(user: User, round_: Round) -> None:
     """Take back a round opened by mistake: only one that holds nothing (no application, batch,
     file or review) and is not the current round."""
     if round_.is_current:
@@ -130,7 +131,7 @@ def delete_round(user, round_: Round) -> None:
     db.session.flush()
 
 
-def make_current(user, round_: Round) -> None:
+def make_current(user: User, round_: Round) -> None:
     """Put ``round_`` back as the current round (after a new round was opened too early, or to
     look back at an earlier year's work): every page shows it again."""
     if round_.is_current:
@@ -158,7 +159,7 @@ def reasons_to_wait(round_: Round) -> list[str]:
     return reasons
 
 
-def publish_results(user, round_: Round, publish: bool, *, confirm_early: bool = False) -> None:
+def publish_results(user: User, round_: Round, publish: bool, *, confirm_early: bool = False) -> None:
     """The province's 推荐结果 become visible to the cities (or are withdrawn again). The
     province decides when; publishing while cities have not reported or before the deadline
     needs ``confirm_early``, and the trail says what was confirmed."""
@@ -187,7 +188,7 @@ def cities_not_reported(round_id: int | None = None) -> dict[int, int]:
     """Round id (every round, or only ``round_id``) -> how many of the 21 cities have not (or no
     longer) reported: the province is told before it publishes results while cities are still
     working."""
-    cities = db.session.scalar(select(func.count()).select_from(City))
+    cities = db.session.scalar(select(func.count()).select_from(City)) or 0
     reported_stmt = select(CityBatch.round_id, func.count()).where(CityBatch.state.in_(REPORTED_STATES))
     rounds_stmt = select(Round.id)
     if round_id is not None:

@@ -64,8 +64,9 @@ def configure_logging(app: Flask) -> None:
     if target:
         handler = WatchedFileHandler(target, encoding="utf-8")
     else:  # resolved at each record, so a test's captured stderr is never held
-        handler = logging.StreamHandler(wsgi_errors_stream)
-    handler.xkxl_handler = True
+        # a proxy of the WSGI error stream, typed as the proxy rather than as what it writes to
+        handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[call-overload]
+    handler.xkxl_handler = True  # type: ignore[union-attr]  # our mark, found above on reconfiguring
     handler.setFormatter(ShanghaiFormatter(FORMAT))
     handler.addFilter(RequestIdFilter())
     logger.addHandler(handler)

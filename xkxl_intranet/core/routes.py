@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, se
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
+from ..auth.models import User
 from ..batches.reporting import outstanding
 from ..clock import now
 from ..extensions import db
@@ -16,13 +17,13 @@ from ..rounds.state import current_round, deadline_of, find_batch
 bp = Blueprint("core", __name__)
 
 
-def home_context(user) -> dict:
+def home_context(user: User) -> dict:
     """A clerk's home page says where their city stands: a returned batch's reason, the
     deadline that applies to the city, then what is still missing (see core/index.html)."""
     round_ = current_round()
     if not user.is_city or user.city is None or round_ is None:
         return {}
-    batch = find_batch(round_.id, user.city_id)
+    batch = find_batch(round_.id, user.city.id)
     return {"home_batch": batch, "home_deadline": deadline_of(round_, batch),
             "home_todo": outstanding(round_, user.city)}
 

@@ -103,7 +103,7 @@ def same_value(f: Field, document: Any, saved: Any) -> bool:
         return re.sub(r"\D", "", str(document)) == re.sub(r"\D", "", str(saved))
     if f.kind in (Kind.TEXT, Kind.EMAIL):
         return _squash(document) == _squash(saved)
-    return document == saved
+    return bool(document == saved)
 
 
 def _same_code(document: str, saved: str) -> bool:

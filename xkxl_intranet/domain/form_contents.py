@@ -126,7 +126,7 @@ def text_entries(lines: Sequence[str], lefts: Sequence[float], body_start: int) 
         if re.sub(r"\s+", "", line) in ("目录", "目次"):
             numbers = _entry_lines(lines, index + 1, body_start)
             indents = _indent_levels([lefts[i] for i in numbers]) if len(lefts) == len(lines) else None
-            levels = indents or [numbering_class(lines[i]) for i in numbers]
+            levels: Sequence[int | str | None] = indents or [numbering_class(lines[i]) for i in numbers]
             return True, [Entry(i, level, entry_title(lines[i])) for i, level in zip(numbers, levels, strict=True)]
     return False, []
 

@@ -137,7 +137,8 @@ _TAIL = (
 def _outline() -> tuple[HeadingSpec, ...]:
     specs = [HeadingSpec(1, "一", "申报企业基本信息", "一"), HeadingSpec(1, "二", "工业互联网平台申报材料"),
              HeadingSpec(2, "1", "工业互联网平台基本信息", "二(1)"), HeadingSpec(2, "2", "工业互联网平台能力介绍")]
-    subsections = [(s.code, s.title, s.starred, "", s.code) for s in SECTIONS if s.code[0].isdigit()]
+    subsections: list[tuple[str, str, bool, str, str | None]] = [
+        (s.code, s.title, s.starred, "", s.code) for s in SECTIONS if s.code[0].isdigit()]
     subsections += [(code, title, starred, prompt, None) for code, title, starred, prompt in _NARRATIVE]
     subsections.sort(key=lambda item: tuple(int(n) for n in item[0].split(".")))
     group = None
@@ -238,11 +239,11 @@ def _section_lines(section: Section) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- the tables
 
-def _label(text: str, **kw) -> Cell:
+def _label(text: str, **kw: Any) -> Cell:
     return Cell((Run(text),), label=True, **kw)
 
 
-def _value(f: Field, texts: Mapping[str, Any], **kw) -> Cell:
+def _value(f: Field, texts: Mapping[str, Any], **kw: Any) -> Cell:
     return Cell(tuple(_value_runs(f, texts)), **kw)
 
 

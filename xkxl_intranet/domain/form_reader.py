@@ -343,6 +343,7 @@ def _parsed(f: Field, raw: str) -> ReadField:
 def _candidate(f: Field, area: _Area, m: re.Match[str], blank: int,
                stops: re.Pattern[str] | None) -> ReadField | None:
     if f.form_cell:
+        assert stops is not None  # a field printed in a cell is in a table section, which has its stops
         if not _at_cell_start(area.text, m):
             return None
         if f.kind in (Kind.CHOICE, Kind.BOOL):

@@ -154,11 +154,14 @@ _DOMAINS_HINT = "领域指安全生产、节能减排、质量管控、供应链
 T, D, I, M, P, B = Kind.TEXT, Kind.DATE, Kind.INT, Kind.MONEY, Kind.PERCENT, Kind.BOOL
 
 
-def _f(key: str, label: str, kind: Kind, unit: str = "", **kw: Any) -> tuple[str, str, Kind, str, dict]:
+_Spec = tuple[str, str, Kind, str, dict[str, Any]]  # a field as _f writes it down for _section
+
+
+def _f(key: str, label: str, kind: Kind, unit: str = "", **kw: Any) -> _Spec:
     return key, label, kind, unit, kw
 
 
-def _section(code: str, title: str, *specs: tuple, starred: bool = False, note: str = "",
+def _section(code: str, title: str, *specs: _Spec, starred: bool = False, note: str = "",
              table: bool = False, lines: tuple[str, ...] = ()) -> Section:
     fields = []
     for key, label, kind, unit, kw in specs:

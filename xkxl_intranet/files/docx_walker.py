@@ -148,8 +148,10 @@ class DocxWalker:
             self.toc_entries.append((line, int(toc.group(1))))
             return
         heading = _HEADING_STYLE.match(name or "")
-        if heading or (level is not None and level <= 9):
-            self.headings.append((line, int(heading.group(1)) if heading else level))
+        if heading:
+            self.headings.append((line, int(heading.group(1))))
+        elif level is not None and level <= 9:
+            self.headings.append((line, level))
 
     def walk(self, element, out: list[str]) -> None:
         for child in element.iterchildren():

@@ -195,7 +195,7 @@ class _Reader:
             self.fp = open(source, "rb")  # noqa: SIM115 - closed in close()
             self._own = True
         else:
-            self.fp = source  # type: ignore[assignment]
+            self.fp = source
             try:
                 self._restore = source.tell()
             except (AttributeError, OSError) as exc:
@@ -314,7 +314,8 @@ class _CFB:
     def root_children(self) -> tuple[set[str], bytes]:
         """Names of the root storage's direct children, and the root CLSID."""
         raw = bytearray()
-        sector, seen = self.first_dir, set()
+        sector = self.first_dir
+        seen: set[int] = set()
         while sector != _ENDOFCHAIN and len(seen) < _MAX_DIR_SECTORS:
             if sector in seen:
                 raise _CorruptCFB("directory chain loop")

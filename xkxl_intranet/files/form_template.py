@@ -280,9 +280,9 @@ def contents_entries(blocks: Sequence[Block]) -> dict[int, Entry]:
     """The 目录's entries by the index of their heading in ``blocks``: every heading down to the
     deepest level a 目录 asks for (none without a 目录)."""
     levels = max((b.levels for b in blocks if isinstance(b, Contents)), default=0)
-    listed = [i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.level <= levels]
+    listed = {i: b for i, b in enumerate(blocks) if isinstance(b, Heading) and b.level <= levels}
     pages = estimated_pages(blocks, len(listed))
-    return {i: Entry(blocks[i].level, blocks[i].text, f"_Toc{i + 1:09d}", pages[i]) for i in listed}
+    return {i: Entry(b.level, b.text, f"_Toc{i + 1:09d}", pages[i]) for i, b in listed.items()}
 
 
 # ---------------------------------------------------------------- where the headings fall

@@ -32,6 +32,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docx
 import pypdfium2 as pdfium
@@ -259,6 +260,7 @@ class _MallInfo2(ctypes.Structure):
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
+_mallinfo2: Any
 try:
     _mallinfo2 = ctypes.CDLL(None).mallinfo2  # glibc 2.33+
     _mallinfo2.restype = _MallInfo2

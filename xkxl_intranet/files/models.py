@@ -7,7 +7,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..extensions import db
+from ..extensions import Model
 from ..sqltypes import AwareDateTime
 from .categories import CATEGORIES, Category
 
@@ -16,13 +16,20 @@ class OwnedByApplication(Protocol):
     """What files need of the application they belong to (``applications.models.Application``,
     a package above this one): which it is, whose, and what to call it."""
 
-    id: int
-    round_id: int
-    city_id: int
-    title: str
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def round_id(self) -> int: ...
+
+    @property
+    def city_id(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
 
 
-class StoredFile(db.Model):
+class StoredFile(Model):
     """One uploaded file: an application's 申报书 version or evidence, or a city's 汇总表 scan.
 
     The bytes live under ``UPLOAD_FOLDER/<storage_name[:2]>/<storage_name[2:]>``; the

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from ..audit.services import record
+from ..auth.models import User
 from ..clock import now
 from ..extensions import db
 from ..filenames import display_name, human_size
@@ -48,7 +50,7 @@ class UploadOutcome:
     messages: list[Message] = field(default_factory=list)
 
 
-def store_uploads(user, uploads: list, *, category: Category, application: OwnedByApplication | None = None,
+def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Category, application: OwnedByApplication | None = None,
                   city: City | None = None, round_: Round | None = None,
                   summary_digest: str | None = None) -> UploadOutcome:
     """Check and keep each uploaded file (a werkzeug ``FileStorage`` or anything with
@@ -82,7 +84,7 @@ def store_uploads(user, uploads: list, *, category: Category, application: Owned
     return outcome
 
 
-def store_file(user, upload, *, category: Category, application: OwnedByApplication | None = None,
+def store_file(user: User, upload: FileStorage, *, category: Category, application: OwnedByApplication | None = None,
                city: City | None = None, round_: Round | None = None,
                summary_digest: str | None = None) -> StoredFile:
     """Check one upload by content and move it into storage; add its row and audit event.
@@ -94,7 +96,7 @@ def store_file(user, upload, *, category: Category, application: OwnedByApplicat
                        round_=round_, summary_digest=summary_digest)[0]
 
 
-def store_bytes(user, data: bytes, name: str, *, category: str,
+def store_bytes(user: User, data: bytes, name: str, *, category: str,
                 application: OwnedByApplication | None = None, city: City | None = None,
                 round_: Round | None = None, summary_digest: str | None = None) -> StoredFile:
     """Keep a file the system made itself (demo data, imports) exactly as if uploaded:
@@ -105,7 +107,7 @@ def store_bytes(user, data: bytes, name: str, *, category: str,
                        city=city, round_=round_, summary_digest=summary_digest)[0]
 
 
-def _store_file(user, upload, *, category: Category, application: OwnedByApplication | None,
+def _store_file(user: User, upload: FileStorage, *, category: Category, application: OwnedByApplication | None,
                 city: City | None, round_: Round | None,
                 summary_digest: str | None) -> tuple[StoredFile, list[StoredFile]]:
     if category is SUMMARY_SCAN and summary_digest is None:
@@ -118,7 +120,7 @@ def _store_file(user, upload, *, category: Category, application: OwnedByApplica
         city_id, round_id = city.id, round_.id
     raw_name = upload.filename or ""
     name = display_name(raw_name)
-    stream = upload.stream
+    stream: IO[bytes] | HashingTempFile = upload.stream  # UploadRequest streams files into storage
     temp = stream if isinstance(stream, HashingTempFile) else spool(stream)
     try:
         temp.flush()
@@ -163,7 +165,7 @@ def _supersede(category: Category, *, application: OwnedByApplication | None, ci
                round_id: int) -> list[StoredFile]:
     """Mark the current version(s) as replaced; rows are locked first on PostgreSQL."""
     if application is not None:
-        owner = type(application)  # the application's row, locked: its uploads queue
+        owner: Any = type(application)  # the application's row (its model), locked: its uploads queue
         db.session.execute(select(owner.id).where(owner.id == application.id).with_for_update())
         where = [StoredFile.application_id == application.id]
     else:
@@ -185,7 +187,7 @@ def file_snapshot(stored: StoredFile) -> dict[str, Any]:
             "uploaded_by": stored.uploader_name}
 
 
-def delete_application_files(user, application: OwnedByApplication) -> None:
+def delete_application_files(user: User, application: OwnedByApplication) -> None:
     """An application deleted (a draft, by its city) takes its files with it: rows in the same
     flush, the bytes after the commit."""
     for stored in db.session.scalars(select(StoredFile).where(

@@ -73,6 +73,7 @@ def file_counts(round_id: int, city_id: int) -> dict[int, dict[str, int]]:
         .group_by(StoredFile.application_id, StoredFile.category))
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for application_id, category_key, n in rows:
+        assert application_id is not None  # the query leaves out the city's own files
         counts[application_id][category_key] = n
     return counts
 

@@ -23,13 +23,14 @@ import queue
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, ParamSpec, TypeVar
 
 from flask import Request, current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..filenames import is_storage_name, random_storage_name, storage_relpath
 
@@ -43,6 +44,8 @@ PIPELINE_BATCH = 1024 * 1024  # werkzeug hands over 64 KB at a time; helpers get
 PIPELINE_DEPTH = 4  # blocks waiting per helper: memory stays flat
 WRITEBACK_EVERY = 8 * 1024 * 1024
 log = logging.getLogger(__name__)
+P = ParamSpec("P")  # storage_errors keeps the signature it decorates
+R = TypeVar("R")
 
 
 class StorageUnavailable(Exception):
@@ -55,12 +58,12 @@ class StorageUnavailable(Exception):
         self.cause = cause
 
 
-def storage_errors(function):
+def storage_errors(function: Callable[P, R]) -> Callable[P, R]:
     """Decorator: an ``OSError`` while writing into the storage becomes
     :class:`StorageUnavailable`, which the clerk reads as a clear message (core/errors.py)."""
 
     @functools.wraps(function)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
         except OSError as err:
@@ -145,7 +148,7 @@ class HashingTempFile:
         directory.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=directory)
         self.name = name
-        self._file: BinaryIO = os.fdopen(fd, "w+b", buffering=0)
+        self._file: io.FileIO = os.fdopen(fd, "w+b", buffering=0)
         self._hash = hashlib.sha256()
         self.size = 0
         self._appending = True  # every write so far went to the end, in order
@@ -185,6 +188,7 @@ class HashingTempFile:
         if self._batch:
             chunks = tuple(self._batch)  # shared by both helpers, never copied
             self._batch, self._batched = [], 0
+            assert self._stages is not None  # batches are gathered only while the helpers run
             for stage in self._stages:
                 stage.put(chunks)
 
@@ -352,7 +356,7 @@ class UploadRequest(Request):
                 temp.discard()
 
 
-def spool(stream: BinaryIO, root: Path | None = None) -> HashingTempFile:
+def spool(stream: IO[bytes], root: Path | None = None) -> HashingTempFile:
     """Copy any readable stream into a :class:`HashingTempFile` (for callers that did not
     come through :class:`UploadRequest`, e.g. a file made in memory)."""
     temp = HashingTempFile(tmp_dir(root))
@@ -392,11 +396,11 @@ _ON_ROLLBACK = "xkxl_files_remove_on_rollback"
 _ON_COMMIT = "xkxl_files_remove_on_commit"
 
 
-def remove_unless_committed(session: Session, path: Path) -> None:
+def remove_unless_committed(session: Session | scoped_session[Any], path: Path) -> None:
     session.info.setdefault(_ON_ROLLBACK, []).append(Path(path))
 
 
-def remove_after_commit(session: Session, path: Path) -> None:
+def remove_after_commit(session: Session | scoped_session[Any], path: Path) -> None:
     session.info.setdefault(_ON_COMMIT, []).append(Path(path))
 
 

@@ -156,7 +156,8 @@ def stream_zip(members: Iterable[ZipMember], *, deflate: bool = True) -> Iterato
     """
     sink = _Sink()
     seen: set[str] = set()
-    with zipfile.ZipFile(sink, mode="w", allowZip64=True) as zf:  # type: ignore[arg-type]
+    # typeshed asks a written file for close(), which ZipFile never calls on a file it was given
+    with zipfile.ZipFile(sink, mode="w", allowZip64=True) as zf:  # type: ignore[call-overload]
         for member in members:
             info = _entry(member, unique_arcname(safe_arcname(member.arcname), seen),
                           deflate=deflate)

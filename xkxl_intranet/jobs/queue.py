@@ -27,7 +27,7 @@ from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.exceptions import HueyException, ResultTimeout
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def make_huey(app: Flask) -> Huey:
         with app.app_context():
             return run_handler(name, *args)  # kept until the page waiting for it reads it
 
-    huey.xkxl_run, huey.xkxl_call = run, call  # type: ignore[attr-defined]
+    huey.xkxl_run, huey.xkxl_call = run, call
     return huey
 
 
@@ -159,7 +159,7 @@ def jobs(app: Flask | None = None) -> Jobs:
     return (app or current_app).extensions[EXTENSION]
 
 
-def after_commit(session: Session, name: str, *args: Any) -> None:
+def after_commit(session: Session | scoped_session[Any], name: str, *args: Any) -> None:
     """Enqueue job ``name`` once ``session`` commits (the worker must see what it is for); a
     rollback forgets it."""
     session.info.setdefault(_AFTER_COMMIT, []).append((name, args))

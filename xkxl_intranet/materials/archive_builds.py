@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from ..filenames import human_size
 from ..files.archive_cache import CacheLimits, NotEnoughSpace, build_archive, cached_archive
@@ -102,8 +103,9 @@ class _Build:
         self.written = written
 
     def outcome(self) -> Outcome:
-        common = {"written": self.written, "total_bytes": self.total_bytes, "files": self.files,
-                  "seconds": time.monotonic() - self.started}
+        common: dict[str, Any] = {
+            "written": self.written, "total_bytes": self.total_bytes, "files": self.files,
+            "seconds": time.monotonic() - self.started}
         if not self.finished.is_set():
             return Outcome(State.BUILDING, **common)
         if self.error is not None:
@@ -149,7 +151,7 @@ class ArchiveBuilds:
         with self._lock:
             build = self._builds.get(fingerprint.value)
             mine = build is None
-            if mine:
+            if build is None:
                 build = self._builds[fingerprint.value] = _Build(fingerprint)
             elif build.finished.is_set():  # a failure nobody has been told of yet
                 del self._builds[fingerprint.value]

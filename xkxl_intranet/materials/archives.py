@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from ..applications.models import Application
 from ..applications.queries import summary_numbers
@@ -46,7 +46,7 @@ _CATEGORY_ORDER = {key: i for i, key in enumerate(CATEGORIES)}
 LAYOUT_VERSION = "xkxl-archive-1"
 
 
-def enterprise_label(application) -> str:
+def enterprise_label(application: Application | Row[Any]) -> str:
     """The folder's name part: anything with ``enterprise_name``, ``platform_name`` and ``id``
     (an :class:`Application` or a row of those columns)."""
     return application.enterprise_name or application.platform_name or f"未命名申报{application.id}"
@@ -89,7 +89,7 @@ class _Names:
     files, a folder for all of its application's): :func:`filenames.archive_member` is idempotent,
     so the joined path needs no second pass."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._parts: dict[str, str] = {}
 
     def path(self, *parts: str) -> str:
@@ -112,7 +112,7 @@ class _Layout:
     rank: dict[int, int]  # application id -> its place in 附件3 order (position, id)
     names: _Names = field(default_factory=_Names)
 
-    def sort_key(self, f) -> tuple:
+    def sort_key(self, f: Row[Any]) -> tuple[Any, ...]:
         """A city's 附件3 applications by 序号, then the others in the same order, then its 汇总表."""
         city = self.cities[f.city_id]
         if f.application_id is None:  # the city's 汇总表 after its applications
@@ -121,7 +121,7 @@ class _Layout:
         return (city.sort_order, city.id, listed, self.rank.get(f.application_id, 0),
                 _CATEGORY_ORDER.get(f.category, 99), f.uploaded_at, f.id)
 
-    def place(self, f) -> tuple[str, str] | None:
+    def place(self, f: Row[Any]) -> tuple[str, str] | None:
         """The enterprise the file belongs to ("" for a 汇总表) and its path in the archive."""
         city = self.cities[f.city_id]
         if f.application_id is None:
@@ -136,7 +136,7 @@ class _Layout:
                                            f.original_name)
 
 
-def _layout(user, round_: Round, cities: list[City]) -> _Layout:
+def _layout(user: User, round_: Round, cities: list[City]) -> _Layout:
     """The applications in 附件3 order with 附件3's 序号 (applications.queries.summary_numbers),
     the numbers 材料与汇总表, 申报管理 and the printed 附件3 show."""
     rows = db.session.execute(scope_to_city(
@@ -150,7 +150,7 @@ def _layout(user, round_: Round, cities: list[City]) -> _Layout:
                    rank={a.id: n for n, a in enumerate(rows)})
 
 
-def _current_files(user, round_: Round, cities: list[City]) -> list:
+def _current_files(user: User, round_: Round, cities: list[City]) -> Sequence[Row[Any]]:
     """Rows of _FILE_COLUMNS."""
     return db.session.execute(scope_to_city(
         select(*_FILE_COLUMNS).outerjoin(User, StoredFile.uploaded_by_id == User.id)
@@ -159,7 +159,7 @@ def _current_files(user, round_: Round, cities: list[City]) -> list:
         StoredFile.city_id, user)).all()
 
 
-def _manifest_row(f, city: City, number: int | None, enterprise: str, path: str,
+def _manifest_row(f: Row[Any], city: City, number: int | None, enterprise: str, path: str,
                   note: str) -> dict[str, Any]:
     return {"city": city.name, "number": number or "", "enterprise": enterprise, "category": CATEGORIES[f.category].label,
             "name": f.original_name, "path": path, "size": f.size, "sha256": f.sha256,
@@ -172,7 +172,7 @@ def archive_name(round_: Round, cities: list[City]) -> str:
     return f"全省_申报材料_{round_.year}.zip"
 
 
-def archive_for(user, round_: Round, cities: list[City]) -> Archive:
+def archive_for(user: User, round_: Round, cities: list[City]) -> Archive:
     """The archive of ``cities``' current files in ``round_``, as far as ``user`` may see them
     (the route has already checked the cities). A file missing from storage is listed in the
     manifest with a note, not packed."""
@@ -225,7 +225,7 @@ class Fingerprint:
     total_bytes: int
 
 
-def archive_fingerprint(user, round_: Round, cities: list[City]) -> Fingerprint:
+def archive_fingerprint(user: User, round_: Round, cities: list[City]) -> Fingerprint:
     """Two aggregate queries and the accounts' names: milliseconds at 20,000 applications, where
     :func:`archive_for` takes most of a second."""
     city_ids = [c.id for c in cities]

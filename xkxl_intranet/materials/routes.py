@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_htmx import make_response
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..applications import materials
 from ..applications.file_panels import Section, files_context
@@ -60,7 +61,7 @@ def _requested_round():
 
 
 def _respond(section: Section, messages: list[Message], *, changed_ids: list[int],
-             default_url: str, panel=None) -> Response:
+             default_url: str, panel=None) -> BaseResponse:
     """htmx: the category box again (200, with its messages, and the requirements box out of
     band); with an ``HX-Trigger`` when files changed. Otherwise flash and go back (303)."""
     if wants_fragment():
@@ -74,7 +75,7 @@ def _respond(section: Section, messages: list[Message], *, changed_ids: list[int
 
 
 def _respond_for_application(application, category_key: str, messages: list[Message], *,
-                             changed_ids: list[int]) -> Response:
+                             changed_ids: list[int]) -> BaseResponse:
     default_url = url_for(".application_page", application_id=application.id)
     panel = files_context(current_user, application, return_to=return_to_url(default_url),
                           messages={category_key: messages})["file_panel"]
@@ -82,7 +83,7 @@ def _respond_for_application(application, category_key: str, messages: list[Mess
                     default_url=default_url)
 
 
-def _respond_for_city(city, round_, messages: list[Message], *, changed_ids: list[int]) -> Response:
+def _respond_for_city(city, round_, messages: list[Message], *, changed_ids: list[int]) -> BaseResponse:
     default_url = url_for(".city_files")
     section = summary_section(current_user, city, round_, return_to=return_to_url(default_url),
                               messages=messages)
@@ -96,7 +97,7 @@ def _store_uploads(store, **where) -> tuple[list[int], list[Message]]:
     with unit_of_work(flash_refusal=False) as work:
         outcome = store(current_user, request.files.getlist("file"), **where)
         saved = [f.id for f in outcome.saved]
-    if not work.ok:
+    if work.refused is not None:
         return [], [("danger", work.refused.message)]
     return saved, outcome.messages
 
@@ -149,7 +150,7 @@ def delete(file_id: int):
     cat, name = stored.category_info, stored.original_name
     with unit_of_work(flash_refusal=False) as work:
         materials.delete_file(current_user, stored)
-    if work.ok:
+    if work.refused is None:
         messages, changed = [("success", f"已删除{cat.label}“{name}”。")], [file_id]
     else:
         messages, changed = [("danger", work.refused.message)], []
@@ -227,7 +228,7 @@ def _zip_response(round_, cities: list, back_url: str) -> Response:
     the page, or for the page's htmx poll its box (200, so that htmx swaps it; once ready the
     box starts the download and polls no more). The plan runs where the build runs (a large
     one in the background), with an application context of its own."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as the app
     user_id, round_id, city_ids = current_user.id, round_.id, [c.id for c in cities]
 
     def plan():
@@ -237,6 +238,7 @@ def _zip_response(round_, cities: list, back_url: str) -> Response:
     outcome = archive_builds().obtain(archive_fingerprint(current_user, round_, cities), plan)
     filename = archive_name(round_, cities)
     if outcome.state is State.READY and not wants_fragment():
+        assert outcome.path is not None  # a ready archive has its file
         return _send_archive(outcome.path, filename, outcome.key)
     response = render_page_or_fragment(
         "files/archive_progress.html", "files/_archive_progress.html", filename=filename,

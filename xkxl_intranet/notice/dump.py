@@ -89,7 +89,7 @@ def _rule_data(rule: Rule) -> dict[str, Any]:
 def _dimension_data(d: Dimension, max_score: int) -> dict[str, Any]:
     indicators = []
     for i in d.indicators:
-        item = {"key": i.key, "code": i.code, "label": i.label, "guidance": i.guidance}
+        item: dict[str, Any] = {"key": i.key, "code": i.code, "label": i.label, "guidance": i.guidance}
         if i.max_score != max_score:
             item["max_score"] = i.max_score
         indicators.append(item)

@@ -203,7 +203,8 @@ def _rule(kind: str, r: dict[str, Any], place: str, fields_by_key: dict[str, Fie
     _check_references(kind, values, place, fields_by_key, broken, problems)
     if len(problems) != before:
         return None
-    return RULE_KINDS[kind](**values)
+    rule: Rule = RULE_KINDS[kind](**values)
+    return rule
 
 
 def _check_references(kind: str, values: dict[str, Any], place: str, fields_by_key: dict[str, Field],

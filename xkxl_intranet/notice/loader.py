@@ -130,7 +130,7 @@ def _read_notice(data: dict[str, Any], problems: Problems) -> Notice | None:
     criteria = _read_criteria(top["criteria"], problems)
     summary = _read_summary(top["summary"], fields, broken, problems)
     files = _read_files(top["file"], problems)
-    if problems or None in (head, paper, quota, criteria, summary):
+    if problems or head is None or paper is None or quota is None or criteria is None or summary is None:
         return None
     return Notice(**head, paper=paper, sections=sections, rules=rules, criteria=criteria, summary=summary,
                   files=files, quota=quota)

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 FORMAT = "xkxl-backup"
 FORMAT_VERSION = 1
@@ -80,10 +80,14 @@ def storage_name_of(member: str) -> str | None:
     return match[1] + match[2] if match else None
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class HashingReader:
     """A file read through once: SHA-256 and size of what was read, and a progress callback."""
 
-    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None] | None = None):
+    def __init__(self, raw: Readable, on_read: Callable[[int], None] | None = None):
         self.raw = raw
         self.hash = hashlib.sha256()
         self.size = 0
@@ -113,7 +117,7 @@ class HashingWriter:
         self.raw.flush()
 
 
-def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[int, str]:
+def copy_hashing(source: Readable, target: BinaryIO) -> tuple[int, str]:
     """Copy and hash in one pass; returns (size, SHA-256)."""
     digest = hashlib.sha256()
     size = 0

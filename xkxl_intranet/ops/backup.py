@@ -186,9 +186,10 @@ class _BytesReader:
         return chunk
 
 
-def _members(snapshot: DatabaseSnapshot, pins: Pins, config_file: Path | None) -> list:
+def _members(snapshot: DatabaseSnapshot, pins: Pins,
+             config_file: Path | None) -> list[tuple[str, Path, str | None]]:
     """(member, source, SHA-256 the row records) in archive order: database, config, files."""
-    members = [(DATABASE_MEMBERS[snapshot.engine], snapshot.path, None)]
+    members: list[tuple[str, Path, str | None]] = [(DATABASE_MEMBERS[snapshot.engine], snapshot.path, None)]
     if config_file is not None and config_file.is_file():
         members.append((CONFIG_MEMBER, config_file, None))
     for name, _size, digest in sorted(snapshot.files):
@@ -221,8 +222,10 @@ def _write_archive(path: Path, members: list, manifest: Manifest, progress: Prog
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "wb") as raw:
             out = HashingWriter(raw)
-            with tarfile.open(fileobj=out, format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER,
-                              **options) as tar:
+            # tarfile.open hands copybufsize to TarFile, and a stream needs only write(): typeshed
+            # knows neither
+            with tarfile.open(fileobj=out, format=tarfile.PAX_FORMAT,  # type: ignore[call-overload]
+                              copybufsize=COPY_BUFFER, **options) as tar:
                 _write_members(tar, members, manifest, progress)
             raw.flush()
             os.fsync(raw.fileno())

@@ -149,6 +149,7 @@ def _check_member(member: tarfile.TarInfo, engine: str, seen: dict) -> None:
 
 def _stage_member(tar: tarfile.TarFile, member: tarfile.TarInfo, staging: _Staging) -> tuple[int, str]:
     source = tar.extractfile(member)
+    assert source is not None  # _check_member let only regular files through
     if member.name in (MANIFEST, SUMS, CONFIG_MEMBER):  # small: kept in memory
         data = source.read()
         if member.name == MANIFEST:
@@ -167,7 +168,8 @@ def _extract(archive: Path, staging: _Staging, engine: str, progress: Progress) 
         counting = _CountingReader(raw)
         done = 0
         try:
-            with tarfile.open(fileobj=counting, mode="r|*") as tar:
+            # a stream is only read(); typeshed asks any fileobj for write, seek and tell as well
+            with tarfile.open(fileobj=counting, mode="r|*") as tar:  # type: ignore[call-overload]
                 for member in tar:
                     _check_member(member, engine, seen)
                     seen[member.name] = _stage_member(tar, member, staging)
@@ -256,6 +258,7 @@ def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Pa
              replace: bool) -> list[Path]:
     stamp = f"{now():%Y%m%d-%H%M%S}"
     kept: list[Path] = []
+    assert staging.database is not None  # the archive was refused without its database
     if manifest.engine == "sqlite":
         database = sqlite_file(url)
         keep = database.with_name(f"{database.name}.before-restore-{stamp}") \

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..applications.models import Application, ReviewState
+from ..auth.models import User
 from ..auth.scoping import scope_to_city
 from ..domain.indicators import FIELDS, SECTIONS, Field
 from ..domain.parsing import format_field
@@ -66,7 +67,7 @@ class Comparison:
         return display_text(self.field, value)
 
 
-def _rows(user, round_: Round, f: Field, scope: str) -> list[ComparisonRow]:
+def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow]:
     stmt = (select(Application.id, City.name, City.sort_order, Application.position,
                    Application.platform_name, Application.enterprise_name, Application.review_state,
                    Application.province_mark, getattr(Application, f.key))
@@ -95,7 +96,7 @@ def _sorted(rows: list[ComparisonRow], sort: str, descending: bool) -> list[Comp
     return sorted(rows, key=lambda r: (r.platform_name, r.application_id), reverse=descending)
 
 
-def comparison(user, round_: Round, key: str, *, scope: str = "all", sort: str = "rank",
+def comparison(user: User, round_: Round, key: str, *, scope: str = "all", sort: str = "rank",
                descending: bool = False) -> Comparison:
     """Indicator ``key`` across every application ``user`` may see; an unknown or non-numeric
     key falls back to :data:`DEFAULT_INDICATOR`, an unknown scope or sort to the first."""
@@ -107,7 +108,7 @@ def comparison(user, round_: Round, key: str, *, scope: str = "all", sort: str =
     rows = _sorted(_rows(user, round_, f, scope), sort, descending)
     values = [r.value for r in rows if r.value is not None]
     total = sum(values) if values else None
-    average = (Decimal(total) / len(values)).quantize(Decimal("0.01")) if values else None
+    average = (Decimal(total) / len(values)).quantize(Decimal("0.01")) if total is not None else None
     # Each bar names its platform and, on a second line, the whole name of its city.
     chart = bar_chart([(r.platform_name or r.enterprise_name or "（未填名称）", r.value, r.text, r.city_name)
                        for r in rows], row_height=32, bar_height=14)

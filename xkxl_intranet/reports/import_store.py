@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -94,6 +95,7 @@ def receive(stream: BinaryIO, *, name: str, expected_year: int | None) -> str:
     finally:
         upload.unlink(missing_ok=True)
     target = _path(token)
+    assert target is not None  # a token of ours
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(_encode_parsed(parsed), ensure_ascii=False), encoding="utf-8")
     os.replace(temporary, target)
@@ -135,8 +137,9 @@ def _encode(value: Any) -> Any:
     return value
 
 
-DECODERS = {"decimal": Decimal, "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
-            "tuple": lambda items: tuple(_decode(v) for v in items)}
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "decimal": Decimal, "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+    "tuple": lambda items: tuple(_decode(v) for v in items)}
 
 
 def _decode(value: Any) -> Any:

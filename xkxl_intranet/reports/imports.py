@@ -20,6 +20,7 @@ from ..applications.evaluation import evaluate_input
 from ..applications.models import Application
 from ..applications.operations import save_application
 from ..audit.services import record
+from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
 from ..clock import now
 from ..domain.credit_code import normalize_code
@@ -41,7 +42,7 @@ from .workbooks import indicator_template
 LOCKED_IMPORT_MESSAGE = "本市（州）已报送，申报为只读，不能导入；如需修改，请联系省厅退回。"
 
 
-def _clerk_city(user, city: City) -> City:
+def _clerk_city(user: User, city: City) -> City:
     """The template and the import are the city clerk's own: for anyone else, not there."""
     if not is_own_city_clerk(user, city.id):
         raise NotFound
@@ -59,7 +60,7 @@ def template_name(city: City, *, filled: bool) -> str:
     return f"申报指标模板_{city.name}{'_含现有申报' if filled else ''}.xlsx"
 
 
-def template_versions(user, round_: Round, city: City, *, filled: bool) -> list:
+def template_versions(user: User, round_: Round, city: City, *, filled: bool) -> list[Any]:
     """What the template depends on (its file's key, see :mod:`generated`): the round, the city
     and, filled, the id, version and place of each of the city's applications (one query)."""
     _clerk_city(user, city)
@@ -71,7 +72,7 @@ def template_versions(user, round_: Round, city: City, *, filled: bool) -> list:
     return versions
 
 
-def template_workbook(user, round_: Round, city: City, *, filled: bool) -> bytes:
+def template_workbook(user: User, round_: Round, city: City, *, filled: bool) -> bytes:
     """The Excel template of every indicator; ``filled`` prefills the city's applications."""
     _clerk_city(user, city)
     applications = []
@@ -85,7 +86,7 @@ def template_workbook(user, round_: Round, city: City, *, filled: bool) -> bytes
 
 # ---- the upload between preview and confirm ---------------------------------------------------------
 
-def receive_import(user, stream: BinaryIO, *, name: str, round_: Round, city: City) -> str:
+def receive_import(user: User, stream: BinaryIO, *, name: str, round_: Round, city: City) -> str:
     """Take the clerk's upload: read it once and keep what was read (see :mod:`.import_store`);
     returns the token the session keeps. :class:`Refused` for a file over the size limit."""
     _clerk_city(user, city)
@@ -211,7 +212,7 @@ def _item(column: ImportColumn, match: Application | None, *, round_: Round, cit
     return item
 
 
-def preview_import(user, parsed: ParsedImport, *, round_: Round, city: City) -> ImportPreview:
+def preview_import(user: User, parsed: ParsedImport, *, round_: Round, city: City) -> ImportPreview:
     """Match and check everything read from the upload; nothing is written. Run again on confirm."""
     _clerk_city(user, city)
     result = parsed.result
@@ -228,7 +229,7 @@ def preview_import(user, parsed: ParsedImport, *, round_: Round, city: City) -> 
     return preview
 
 
-def _save_item(user, item: ImportItem, *, round_: Round, city: City) -> Application:
+def _save_item(user: User, item: ImportItem, *, round_: Round, city: City) -> Application:
     application = item.application
     label = f"{item.column.label}（{item.column.title}）"
     try:
@@ -241,7 +242,7 @@ def _save_item(user, item: ImportItem, *, round_: Round, city: City) -> Applicat
     return saved
 
 
-def apply_import(user, parsed: ParsedImport, *, round_: Round, city: City,
+def apply_import(user: User, parsed: ParsedImport, *, round_: Round, city: City,
                  expected_digest: str | None) -> ImportPreview:
     """Re-check everything, then save every application of the file, or none (the route rolls
     back on :class:`Refused`). Rule errors and warnings do not stop it: the applications are
@@ -253,7 +254,8 @@ def apply_import(user, parsed: ParsedImport, *, round_: Round, city: City,
                       + ("……" if len(preview.blocking) > 5 else ""))
     if expected_digest != preview.digest:
         raise Refused("自预览以来本市（州）的申报或上传的文件已有变化，请核对下面新的预览后再确认导入。")
-    created, updated = [], []
+    created: list[str] = []
+    updated: list[str] = []
     for item in preview.items:
         if item.action != "无变化":
             saved = _save_item(user, item, round_=round_, city=city)

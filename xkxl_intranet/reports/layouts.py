@@ -203,6 +203,9 @@ def _names_take_the_rest(columns: tuple[Column, ...]) -> tuple[Column, ...]:
 # 「市州初审通过」 of 「市州初审通过（未报送）」 (its note on a line of its own).
 LONGEST_LABEL = {"state": 6, "mark": 8, "standing": 6}
 
+_MOBILE_LENGTH = FIELDS["contact_mobile"].max_length
+assert _MOBILE_LENGTH is not None  # declared: a mobile number's digits
+
 ROSTER_COLUMNS: tuple[Column, ...] = _names_take_the_rest((
     Column("number", "序号", "seq", 6, 3.5),
     Column("city", "市（州）", "text", 10, 6),
@@ -211,7 +214,7 @@ ROSTER_COLUMNS: tuple[Column, ...] = _names_take_the_rest((
     Column("credit_code", FIELDS["credit_code"].label, "code", 21, code_print_width(CREDIT_CODE_LENGTH)),
     Column("contact_name", FIELDS["contact_name"].label, "text", 9, 4.5),
     Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13,
-           code_print_width(FIELDS["contact_mobile"].max_length)),
+           code_print_width(_MOBILE_LENGTH)),
     Column("state", "状态", "text", 13, 8, keep_whole=True),
     Column("mark", "省厅标记", "text", 16, 8.5, keep_whole=True),
     _figure_column("devices_total", 14, 5),

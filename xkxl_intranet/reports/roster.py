@@ -2,14 +2,18 @@
 with what a user may see of it: a clerk's roster would hold only their own city's rows."""
 from __future__ import annotations
 
+import builtins
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from ..applications.models import Application, ProvinceMark, ReviewState
 from ..applications.queries import counted
+from ..auth.models import User
 from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.errors import NotFound
@@ -23,6 +27,7 @@ from .layouts import (
     ROSTER_KEY_FIELDS,
     ROSTER_LISTS,
     UNREPORTED_SUFFIX,
+    Column,
     Roster,
     RosterEntry,
     RosterList,
@@ -35,6 +40,8 @@ MARK_LIST_NAMES = {ProvinceMark.RECOMMENDED: "推荐工信部名单", ProvinceMa
 
 def state_label(state: str | None) -> str:
     """市州初审 state as the clerk reads it (an unknown value as stored)."""
+    if state is None:
+        return ""
     try:
         return ReviewState(state).label
     except ValueError:
@@ -66,7 +73,7 @@ def standing_label(review_state: str | None, batch_state: str | None) -> str:
     return f"{state_label(review_state)}{NOT_REPORTED}"
 
 
-def _roster_statement(round_: Round, roster_list: RosterList):
+def _roster_statement(round_: Round, roster_list: RosterList) -> Select[*tuple[Any, ...]]:
     """The printed columns of the list's applications, one row each, in 附件3 order; the view
     「含未报送」 adds the city's batch state at the end (for each application's 报送情况)."""
     figures = [getattr(Application, key) for key in ROSTER_KEY_FIELDS]
@@ -87,14 +94,14 @@ _ROW_KEYS = ("city", "platform_name", "enterprise_name", "credit_code", "contact
              "state", "mark", *ROSTER_KEY_FIELDS, "standing")
 
 
-def _list_statement(user, round_: Round, roster_list: RosterList):
+def _list_statement(user: User, round_: Round, roster_list: RosterList) -> Select[*tuple[Any, ...]]:
     stmt = scope_to_city(_roster_statement(round_, roster_list), Application.city_id, user)
     if roster_list.mark:
         stmt = stmt.where(Application.province_mark == roster_list.mark)
     return stmt
 
 
-def _entries(rows, roster_list: RosterList) -> list[RosterEntry]:
+def _entries(rows: Iterable[Sequence[Any]], roster_list: RosterList) -> list[RosterEntry]:
     """Each row of :func:`_roster_statement` as an entry: its values in the order of the list's
     columns."""
     in_column_order = itemgetter(*(_ROW_KEYS.index(c.key) for c in roster_list.columns[1:]))  # no 序号
@@ -108,14 +115,14 @@ def _entries(rows, roster_list: RosterList) -> list[RosterEntry]:
     return entries
 
 
-def roster_entries(user, round_: Round, roster_list: RosterList) -> list[RosterEntry]:
+def roster_entries(user: User, round_: Round, roster_list: RosterList) -> list[RosterEntry]:
     """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
     see, or those with the list's mark, city by city in 附件3 order: one query of the printed
     columns, each row's values in the order of the list's columns."""
     return _entries(db.session.execute(_list_statement(user, round_, roster_list)), roster_list)
 
 
-def build_roster(user, round_: Round, list_key: str) -> Roster:
+def build_roster(user: User, round_: Round, list_key: str) -> Roster:
     """One of :data:`ROSTER_LISTS`; the full roster adds one sheet per province mark. An unknown
     list is :class:`NotFound`."""
     roster_list = ROSTER_LISTS.get(list_key)
@@ -133,7 +140,7 @@ def build_roster(user, round_: Round, list_key: str) -> Roster:
     return Roster(round_.title, roster_list, now(), tuple(sheets))
 
 
-def roster_versions(user, round_: Round, list_key: str) -> list:
+def roster_versions(user: User, round_: Round, list_key: str) -> list[Any]:
     """What the list's files depend on (their key, see :mod:`generated`), in one query: the id,
     version and place of every application the province counts (of every list alike, since the
     quota's line under each title counts the 推荐工信部 marks among them all) with its city, and
@@ -149,7 +156,7 @@ def roster_versions(user, round_: Round, list_key: str) -> list:
     return [round_.id, round_.title, list_key, rows(db.session.execute(stmt.with_only_columns(*columns)))]
 
 
-def roster_counts(user, round_: Round) -> dict[str, int]:
+def roster_counts(user: User, round_: Round) -> dict[str, int]:
     """How many applications each list holds: ``all`` and one count per province mark (what
     the cities reported), and ``unreported`` (every application of the round)."""
     stmt = scope_to_city(
@@ -183,14 +190,14 @@ class RosterPage(Paging):
 
     list: RosterList
     title: str
-    rows: list[tuple]  # (序号, *values in the list's columns), 序号 counted over the whole list
+    rows: builtins.list[tuple[Any, ...]]  # (序号, *values in the list's columns), 序号 counting the whole list
 
     @property
-    def columns(self):
+    def columns(self) -> tuple[Column, ...]:
         return self.list.columns
 
 
-def roster_page(user, round_: Round, list_key: str, page: int = 1,
+def roster_page(user: User, round_: Round, list_key: str, page: int = 1,
                 per_page: int = ROSTER_PAGE_SIZE) -> RosterPage:
     """One page of :func:`build_roster`'s first sheet, read as one page (a count, then the page's
     rows): the cost and the size of the page do not grow with the round. An unknown list is

@@ -117,7 +117,7 @@ def move(city_id: int):
         with unit_of_work(flash_refusal=False) as work:
             message = summaries.move_application(current_user, round_, city, form.application_id.data,
                                                  form.direction.data)
-        message, level = (message, "success") if work.ok else (work.refused.message, "danger")
+        message, level = (message, "success") if work.refused is None else (work.refused.message, "danger")
     if wants_fragment():  # the moved row's button keeps the keyboard focus (autofocus after the swap)
         moved = (form.application_id.data, form.direction.data) if form.application_id.data else None
         return render_template("reports/_summary_table.html", message=message, level=level, moved=moved,
@@ -139,10 +139,10 @@ def contact(city_id: int):
         with unit_of_work(flash_refusal=False) as work:
             summaries.update_contact(current_user, round_, city, form.contact_name.data,
                                      form.contact_phone.data)
-        if work.ok:
+        refusal = work.refused
+        if refusal is None:
             flash("联系人和联系方式已保存，将打印在推荐信息汇总表上。", "success")
             return redirect(url_for("reports.summary", city_id=city.id), 303)
-        refusal = work.refused
         if refusal.field in ("contact_name", "contact_phone"):
             form[refusal.field].errors = [*form[refusal.field].errors, refusal.message]
         else:

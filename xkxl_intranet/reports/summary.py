@@ -6,13 +6,16 @@ step the rules do not allow is :class:`Refused`. Writes only flush: the route co
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, select, update
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..applications.models import Application, ReviewState
 from ..applications.queries import applications_stmt
 from ..audit.services import record
+from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk, scope_to_city, visible_city
 from ..domain.errors import NotFound, Refused
 from ..domain.findings import ParseError
@@ -30,13 +33,13 @@ CONTACT_MAX_LENGTH = 40
 DIRECTIONS = {"up": "上移", "down": "下移"}
 
 
-def city_applications_stmt(user, round_: Round, city: City):
+def city_applications_stmt(user: User, round_: Round, city: City) -> Select[Application]:
     """The city's applications of the round that ``user`` may see, in 附件3 order."""
     return (applications_stmt(user, round_).where(Application.city_id == city.id)
             .order_by(Application.position, Application.id))
 
 
-def _own_city(user, city: City) -> City:
+def _own_city(user: User, city: City) -> City:
     """Only the city's own clerk changes its 附件3; for anyone else it is not there."""
     if not is_own_city_clerk(user, city.id):
         raise NotFound
@@ -45,7 +48,7 @@ def _own_city(user, city: City) -> City:
 
 # ---- reading ------------------------------------------------------------------------------------
 
-def passed_applications(user, round_: Round, city: City) -> list[Application]:
+def passed_applications(user: User, round_: Round, city: City) -> list[Application]:
     """The city's 初审通过 applications in 附件3 order."""
     visible_city(user, city.id)
     stmt = (city_applications_stmt(user, round_, city).options(load_only(*SUMMARY_COLUMNS))
@@ -53,12 +56,12 @@ def passed_applications(user, round_: Round, city: City) -> list[Application]:
     return list(db.session.scalars(stmt))
 
 
-def build_summary(user, round_: Round, city: City) -> Summary:
+def build_summary(user: User, round_: Round, city: City) -> Summary:
     """What the city's 附件3 prints: the heading lines and one row per 初审通过 application."""
     return summary_of(round_, city, passed_applications(user, round_, city))
 
 
-def passed_counts(user, round_: Round) -> dict[int, int]:
+def passed_counts(user: User, round_: Round) -> dict[int, int]:
     """City id -> number of 初审通过 applications (the rows of each city's 附件3)."""
     stmt = scope_to_city(
         select(Application.city_id, func.count()).where(Application.round_id == round_.id,
@@ -72,7 +75,7 @@ def summary_locked(round_: Round, city: City) -> bool:
     return batch_is_locked(round_.id, city.id)
 
 
-def summary_versions(user, round_: Round, city: City) -> list:
+def summary_versions(user: User, round_: Round, city: City) -> list[Any]:
     """What the city's 附件3 depends on, the key of its files (see :mod:`generated`): the
     round's title, the city's names and contact, its batch's version (the 信息公开选项) and each
     初审通过 application's id, version and place, in one query. A save in another city, or a
@@ -103,7 +106,8 @@ def _renumber(applications: list[Application]) -> None:
     changes = [{"b_id": a.id, "b_position": n}
                for n, a in enumerate(applications, start=1) if a.position != n]
     if changes:
-        table = Application.__table__
+        # DeclarativeBase types __table__ as a FromClause; a mapped class's is its Table
+        table: Table = Application.__table__  # type: ignore[assignment]
         stmt = update(table).where(table.c.id == bindparam("b_id")).values(position=bindparam("b_position"))
         db.session.execute(stmt, changes)
     for n, application in enumerate(applications, start=1):
@@ -114,7 +118,7 @@ def _passed_titles(applications: list[Application]) -> list[str]:
     return [a.title for a in applications if a.review_state == ReviewState.PASSED]
 
 
-def move_application(user, round_: Round, city: City, application_id: int, direction: str) -> str:
+def move_application(user: User, round_: Round, city: City, application_id: int, direction: str) -> str:
     """Move a 初审通过 application one place up or down on the city's 附件3; returns the
     message for the clerk.
 
@@ -169,7 +173,7 @@ def _contact_phone(raw: str | None) -> str:
     return phone
 
 
-def update_contact(user, round_: Round, city: City, contact_name: str | None,
+def update_contact(user: User, round_: Round, city: City, contact_name: str | None,
                    contact_phone: str | None) -> None:
     """The contact printed on the city's 附件3 (联系人 / 联系方式), set by its clerk until the batch
     is reported: the reported 附件3 (and its receipt) keep the contact they were reported with."""

@@ -357,6 +357,7 @@ def _is_formula(cell) -> bool:
 def _number_cell_value(cell, row: TemplateRow) -> Any:
     """A number Excel typed: kept for numeric and yes/no rows, text for the others."""
     value, f = cell.value, row.field
+    assert f is not None  # an indicator's row, not a heading
     if f.kind is Kind.PERCENT and "%" in (cell.number_format or "") and row.choice is None:
         try:  # typed "12.5%": Excel keeps 0.125 and shows it as a percentage
             return (Decimal(repr(value)) * 100).normalize()
@@ -382,6 +383,7 @@ def _cell_value(cell, row: TemplateRow) -> Any:
     if isinstance(value, (int, float)):
         return _number_cell_value(cell, row)
     if isinstance(value, (dt.datetime, dt.date)):
+        assert row.field is not None  # an indicator's row, not a heading
         return value if row.field.kind is Kind.DATE else value.isoformat()
     return str(value)
 
@@ -394,6 +396,7 @@ def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[Templat
             continue
         r = rows[row.key]
         f = row.field
+        assert f is not None  # headings are skipped above
         column.rows.setdefault(f.key, r)
         cell = sheet.cell(row=r, column=number)
         if _is_formula(cell):

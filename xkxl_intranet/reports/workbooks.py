@@ -281,6 +281,7 @@ class _Validations:
 
     def add(self, row: TemplateRow, data_range: str) -> None:
         f = row.field
+        assert f is not None  # an indicator's row, not a heading
         if row.choice is not None or f.kind is Kind.BOOL:
             self.yes_no.add(data_range)
         elif f.kind is Kind.CHOICE:
@@ -291,6 +292,7 @@ class _Validations:
 
 def _data_format(row: TemplateRow) -> str | None:
     """Text cells stay text (信用代码、手机号不被 Excel 改成科学计数法); money two places."""
+    assert row.field is not None  # an indicator's row, not a heading
     kind = row.field.kind
     if kind not in (Kind.INT, Kind.MONEY, Kind.PERCENT) and row.choice is None:
         return "@"
@@ -301,6 +303,7 @@ def _data_format(row: TemplateRow) -> str | None:
 
 def _cell_value(row: TemplateRow, values: dict[str, Any]) -> Any:
     f = row.field
+    assert f is not None  # an indicator's row, not a heading
     if row.choice is not None:
         return "是" if row.choice in (values.get(f.key) or ()) else None
     return _template_value(f.kind, values.get(f.key))
@@ -310,6 +313,7 @@ def _template_row(ws: Worksheet, r: int, row: TemplateRow, *, prepared: int, val
                   applications: list[dict[str, Any]]) -> None:
     """One indicator row: its label with the rules as a comment, input boxes, prefilled values."""
     f = row.field
+    assert f is not None  # an indicator's row, not a heading
     put(ws, r, SECTION_COLUMN, row.section).alignment = CENTER
     label = put(ws, r, LABEL_COLUMN, ("*" if f.required else "") + row.label)
     label.alignment = LEFT

@@ -32,7 +32,7 @@ def _expert_name(expert: User) -> str:
     return f"{expert.display_name or expert.username}（{expert.username}）"
 
 
-def _create(user, review: ReviewRound, application: Application, expert: User) -> Assignment:
+def _create(user: User, review: ReviewRound, application: Application, expert: User) -> Assignment:
     assignment = Assignment(review_round_id=review.id, application_id=application.id, expert_id=expert.id,
                             state=SheetState.ASSIGNED, scores={}, comments={}, overall_comment="",
                             assigned_at=now(), assigned_by_id=user.id)
@@ -45,7 +45,7 @@ def _create(user, review: ReviewRound, application: Application, expert: User) -
     return assignment
 
 
-def assign(user, review: ReviewRound, application: Application, expert: User) -> Assignment:
+def assign(user: User, review: ReviewRound, application: Application, expert: User) -> Assignment:
     """Give one application to one expert, by hand."""
     if application.round_id != review.round_id or not is_reviewable(application):
         raise Refused(NOT_REVIEWABLE)
@@ -81,7 +81,8 @@ class Balanced:
         return text
 
 
-def assign_balanced(user, review: ReviewRound, n: int, expert_ids: Iterable[int] | None = None) -> Balanced:
+def assign_balanced(user: User, review: ReviewRound, n: int,
+                    expert_ids: Iterable[int] | None = None) -> Balanced:
     """Top every reviewable application up to ``n`` experts, each time choosing among the
     eligible experts those with the fewest sheets, so that loads differ by at most one where
     conflicts allow. An expert already on the application (or recused from it) or with a
@@ -110,7 +111,7 @@ def assign_balanced(user, review: ReviewRound, n: int, expert_ids: Iterable[int]
     return result
 
 
-def unassign(user, assignment: Assignment) -> None:
+def unassign(user: User, assignment: Assignment) -> None:
     """Take an application back from an expert; a submitted sheet stays (reopen it instead)."""
     if assignment.is_submitted:
         raise Refused("已提交的评分表不能撤销分配；如需重新评分，请退回该评分表。")

@@ -23,6 +23,7 @@ reads) names no mark.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import exists, func, select
 
@@ -30,6 +31,7 @@ from ..applications.models import Application, ProvinceMark, ReviewState
 from ..applications.queries import counted
 from ..applications.rules import MARK_ACTION
 from ..audit.services import record
+from ..auth.models import User
 from ..clock import now
 from ..domain.errors import Refused
 from ..domain.recommendation_quota import QUOTA
@@ -147,7 +149,8 @@ def _bypass_reason(application: Application, row: ApplicationReview, seen: str |
     return reason[:1000]
 
 
-def _quota(application: Application, target: ProvinceMark | None, exempt: bool, confirmed: bool) -> dict | None:
+def _quota(application: Application, target: ProvinceMark | None, exempt: bool,
+           confirmed: bool) -> dict[str, Any] | None:
     """The count a 推荐工信部 is set with; :class:`Refused` when it newly goes beyond the quota
     unconfirmed. A mark that already counted (a note changed) is not asked again."""
     if target is not ProvinceMark.RECOMMENDED:
@@ -162,7 +165,7 @@ def _quota(application: Application, target: ProvinceMark | None, exempt: bool, 
             "confirmed": over}
 
 
-def mark_application(user, application: Application, mark: str, note: str, *, seen: str | None = None,
+def mark_application(user: User, application: Application, mark: str, note: str, *, seen: str | None = None,
                      bypass: bool = False, bypass_reason: str = "", quota_exempt: bool | None = None,
                      confirm_quota: bool = False) -> ApplicationReview | None:
     """The province's mark (``mark`` a :class:`ProvinceMark` value, "" to clear it), from the
@@ -184,13 +187,13 @@ def mark_application(user, application: Application, mark: str, note: str, *, se
     return row
 
 
-def _snapshot(application: Application) -> dict:
+def _snapshot(application: Application) -> dict[str, Any]:
     return {"province_mark": application.mark.label if application.mark else None,
             "province_note": application.province_note}
 
 
-def _write(user, application: Application, target: ProvinceMark | None, note: str, exempt: bool, *,
-           review: dict | None, bypass_reason: str = "", quota: dict | None = None,
+def _write(user: User, application: Application, target: ProvinceMark | None, note: str, exempt: bool, *,
+           review: dict[str, Any] | None, bypass_reason: str = "", quota: dict[str, Any] | None = None,
            summary: str = "") -> None:
     """Set the mark and record it: the event's before/after hold the mark and its note (and the
     flag when it changed), the scores seen (``review``), the reason for marking without them,
@@ -225,7 +228,7 @@ def _write(user, application: Application, target: ProvinceMark | None, note: st
 
 # ---- a returned batch ---------------------------------------------------------------------------------
 
-def clear_marks_of_returned_batch(user, batch: CityBatch) -> int:
+def clear_marks_of_returned_batch(user: User, batch: CityBatch) -> int:
     """Clear the marks (and their notes) of the batch's applications as the province returns
     it; one mark event each keeps the mark it cleared. The flag 「2020年已获评」 stays: it is a
     fact about the platform, not a decision on this report. Returns how many were cleared."""
@@ -233,6 +236,7 @@ def clear_marks_of_returned_batch(user, batch: CityBatch) -> int:
         Application.round_id == batch.round_id, Application.city_id == batch.city_id,
         Application.province_mark.is_not(None)).order_by(Application.position, Application.id)).all()
     for application in marked:
+        assert application.mark is not None  # the query takes the marked ones
         _write(user, application, None, "", application.quota_exempt, review=None,
                summary=f"退回{batch.city.name}的报送，清除省厅标记：{application.mark.label}（{application.title}），"
                        "该市（州）重新报送后再标记")

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import complete_weights, stored_scores
-from ..extensions import db
+from ..extensions import Model
 from ..sqltypes import AwareDateTime
 
 
-class ReviewRound(db.Model):
+class ReviewRound(Model):
     """A round's expert review (评审): one per 申报批次, set up by the province."""
 
     __tablename__ = "review_round"
@@ -53,7 +53,7 @@ OPEN_STATES = (SheetState.ASSIGNED.value, SheetState.DRAFT.value)
 ACTIVE_STATES = (SheetState.ASSIGNED.value, SheetState.DRAFT.value, SheetState.SUBMITTED.value)
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """One application given to one expert, and that expert's score sheet (评分表) for it."""
 
     __tablename__ = "review_assignment"
@@ -122,7 +122,7 @@ class Assignment(db.Model):
                 "overall_comment": self.overall_comment}
 
 
-class Conflict(db.Model):
+class Conflict(Model):
     """An expert's declared conflict of interest with an enterprise (回避): that expert is never
     given an application of this enterprise in this review."""
 

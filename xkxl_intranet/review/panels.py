@@ -8,7 +8,7 @@ from typing import Any
 
 from ..applications.models import Application
 from ..applications.page_parts import detail_shown
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..clock import now
 from ..domain.deadlines import in_reminder_window
 from ..domain.review_criteria import DIMENSIONS, Opinion
@@ -46,7 +46,7 @@ def sheet_panel(assignment: Assignment, typed: SheetInput | None = None, *, erro
     return SheetPanel(assignment, typed, totals, window_for(assignment), errors or read_errors, message, level)
 
 
-def review_panel(user, application: Application) -> dict[str, Any] | None:
+def review_panel(user: User, application: Application) -> dict[str, Any] | None:
     """The context of ``{% include "review/_panel.html" %}`` on the application page, or
     ``None`` where the page shows nothing of the review."""
     if user.role == Role.CITY:
@@ -62,12 +62,12 @@ def review_panel(user, application: Application) -> dict[str, Any] | None:
 
 
 @detail_shown.connect
-def _review_on_the_application_page(user, *, application: Application) -> dict[str, Any]:
+def _review_on_the_application_page(user: User, *, application: Application) -> dict[str, Any]:
     """The application page's ``review_panel`` (``templates/review/_panel.html``)."""
     return {"review_panel": review_panel(user, application)}
 
 
-def expert_banner(user, review: ReviewRound | None) -> dict[str, Any]:
+def expert_banner(user: User, review: ReviewRound | None) -> dict[str, Any]:
     """For the layout of an expert's pages: the review deadline (counted down like the
     reporting deadline) and, in its last 7 days, what is still open."""
     if review is None:

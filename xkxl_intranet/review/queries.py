@@ -59,7 +59,7 @@ def expert_accounts(*, enabled_only: bool = True) -> list[User]:
     return list(db.session.scalars(stmt.order_by(User.username)))
 
 
-def get_assignment(user, assignment_id: int) -> Assignment:
+def get_assignment(user: User, assignment_id: int) -> Assignment:
     """A score sheet ``user`` may read; :class:`NotFound` otherwise (another expert's)."""
     assignment = db.session.scalar(scope_assignments(
         select(Assignment).where(Assignment.id == assignment_id), user))

@@ -8,6 +8,7 @@ and commits through ``unit_of_work``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
@@ -17,6 +18,7 @@ from ..applications.queries import get_application
 from ..auth.scoping import expert_required, province_required, round_or_404, staff_required
 from ..domain.errors import NotFound, Refused
 from ..domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS
+from ..forms import Form
 from ..generated import PDF, XLSX, fetch
 from ..web import (
     flash_form_errors,
@@ -107,7 +109,7 @@ def save_sheet(assignment_id: int):
     with unit_of_work(flash_refusal=False) as work:
         outcome = scoring.save_sheet(current_user, sheet, typed, submit=request.form.get("action") == "submit",
                                      expected_version=expected_version(form))
-    if not work.ok:
+    if work.refused is not None:
         return _sheet_answer(sheet_panel(sheet, typed, message=work.refused.message, level="danger"), saved=False)
     if not outcome.saved:
         return _sheet_answer(sheet_panel(sheet, typed, errors=outcome.errors, message=outcome.message,
@@ -160,9 +162,9 @@ def sheet_pdf(assignment_id: int):
 
 # ---- the province: set-up and assignment --------------------------------------------------------------
 
-def _settings_form(review: ReviewRound | None) -> SettingsForm:
+def _settings_form(review: ReviewRound | None) -> Form:
     weights = review.weight_map if review else DEFAULT_WEIGHTS
-    data = {f"{WEIGHT_PREFIX}{k}": str(v) for k, v in weights.items()}
+    data: dict[str, Any] = {f"{WEIGHT_PREFIX}{k}": str(v) for k, v in weights.items()}
     data["experts_per_application"] = review.experts_per_application if review else 3
     form = SettingsForm(data=data)
     if review is not None and not form.deadline.data:
@@ -187,7 +189,7 @@ class AssignRefusal:
     message: str
 
 
-def _manage_page(*, settings_form: SettingsForm | None = None, weights_errors: tuple[str, ...] = (),
+def _manage_page(*, settings_form: Form | None = None, weights_errors: tuple[str, ...] = (),
                  assign_refusal: AssignRefusal | None = None):
     """组织与分配. A refused settings form or manual assignment comes back on this page (422)
     as typed, each message beside its field: a redirect would put the saved values back."""
@@ -195,9 +197,10 @@ def _manage_page(*, settings_form: SettingsForm | None = None, weights_errors: t
     review = review_for(round_)
     experts = expert_accounts(enabled_only=False)
     enabled = [e for e in experts if e.is_enabled]
-    context = {"round_": round_, "review": review, "settings_form": settings_form or _settings_form(review),
-               "weights_errors": weights_errors, "assign_refusal": assign_refusal, "experts": experts,
-               "enabled_count": len(enabled), "dimensions": DIMENSIONS}
+    context: dict[str, Any] = {
+        "round_": round_, "review": review, "settings_form": settings_form or _settings_form(review),
+        "weights_errors": weights_errors, "assign_refusal": assign_refusal, "experts": experts,
+        "enabled_count": len(enabled), "dimensions": DIMENSIONS}
     if review is not None:
         balanced = BalancedForm(data={"n": review.experts_per_application, "experts": [e.id for e in enabled]})
         balanced.experts.choices = [(e.id, e.display_name or e.username) for e in enabled]
@@ -279,7 +282,7 @@ def assign(application_id: int):
     expert = experts[form.expert_id.data]
     with unit_of_work(flash_refusal=False) as work:
         assignment.assign(current_user, review, application, expert)
-    if not work.ok:
+    if work.refused is not None:
         return _manage_page(assign_refusal=AssignRefusal(application.id, expert.id, work.refused.message))
     flash(f"已将“{application.title}”分配给专家 {expert.display_name or expert.username}。", "success")
     return redirect(return_to_url(url_for("review.manage")), 303)
@@ -352,8 +355,10 @@ def _ranking_page(*, mark_form: MarkForm | None = None, refused_application_id: 
     review = review_for(round_)
     result = aggregation.ranking(review, request.args.get("sort", "rank"),
                                  request.args.get("desc") == "1") if review else None
-    if mark_form is not None and not any(r.application.id == refused_application_id for r in result.rows):
-        flash_form_errors(mark_form)  # no row of the ranking to put the messages in
+    if mark_form is not None:
+        assert result is not None  # a mark is posted only to a round with its review (_review_or_404)
+        if not any(r.application.id == refused_application_id for r in result.rows):
+            flash_form_errors(mark_form)  # no row of the ranking to put the messages in
     response = render_page_or_fragment(
         "review/ranking.html", "review/_ranking.html", ranking=result, review=review, sorts=aggregation.SORTS,
         mark_form=mark_form or MarkForm(formdata=None), refused_application_id=refused_application_id,

@@ -7,18 +7,18 @@ from sqlalchemy import Select, false, select
 
 from ..applications.rules import expert_applications_from
 from ..auth.models import Role, User
-from ..auth.scoping import STAFF_ROLES, signed_in
+from ..auth.scoping import STAFF_ROLES, SelectT, signed_in
 from .models import Assignment, SheetState
 
 
 @expert_applications_from
-def assigned_application_ids(user: User) -> Select:
+def assigned_application_ids(user: User) -> Select[int]:
     """The applications assigned to an expert and not recused from."""
     return select(Assignment.application_id).where(Assignment.expert_id == user.id,
                                                    Assignment.state != SheetState.RECUSED)
 
 
-def scope_assignments(stmt: Select, user: User | None) -> Select:
+def scope_assignments(stmt: SelectT, user: User | None) -> SelectT:
     """Score sheets ``user`` may read: an expert their own, staff every one, a clerk none (a
     city never sees who reviews its applications or what they gave)."""
     if signed_in(user) and user.role == Role.EXPERT:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ..audit.services import diff, record
+from ..auth.models import User
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import NotFound, Refused
@@ -73,7 +75,7 @@ def live_totals(assignment: Assignment, typed: SheetInput) -> tuple[SheetTotals,
     return sheet_totals(scores, assignment.review_round.weight_map), errors
 
 
-def _ensure_writable(expert, assignment: Assignment) -> None:
+def _ensure_writable(expert: User, assignment: Assignment) -> None:
     if assignment.expert_id != expert.id:
         raise NotFound
     if assignment.state == SheetState.RECUSED:
@@ -85,7 +87,7 @@ def _ensure_writable(expert, assignment: Assignment) -> None:
         raise Refused(window.message)
 
 
-def save_sheet(expert, assignment: Assignment, typed: SheetInput, *, submit: bool = False,
+def save_sheet(expert: User, assignment: Assignment, typed: SheetInput, *, submit: bool = False,
                expected_version: int | None = None) -> SheetOutcome:
     """Save what the expert typed. Unreadable points: nothing is saved and each is named. A
     submission that still lacks something is saved as a draft and says what is missing;
@@ -131,7 +133,7 @@ def sheet_total(assignment: Assignment) -> Decimal:
 
 # ---- the province -----------------------------------------------------------------------------------
 
-def _extend(assignment: Assignment, deadline: datetime | None, reason: str) -> dict | None:
+def _extend(assignment: Assignment, deadline: datetime | None, reason: str) -> dict[str, Any] | None:
     if deadline is None:
         return None
     if deadline <= assignment.review_round.deadline:
@@ -143,7 +145,7 @@ def _extend(assignment: Assignment, deadline: datetime | None, reason: str) -> d
     return {"extension_deadline": deadline.isoformat()}
 
 
-def reopen(user, assignment: Assignment, reason: str, *, extension: datetime | None = None) -> None:
+def reopen(user: User, assignment: Assignment, reason: str, *, extension: datetime | None = None) -> None:
     """退回: a submitted sheet becomes a draft the expert can change and submit again. After the
     review's deadline the expert could not, so a new deadline for this sheet is then required."""
     reason = (reason or "").strip()
@@ -164,7 +166,7 @@ def reopen(user, assignment: Assignment, reason: str, *, extension: datetime | N
     db.session.flush()
 
 
-def grant_extension(user, assignment: Assignment, deadline: datetime, reason: str) -> None:
+def grant_extension(user: User, assignment: Assignment, deadline: datetime, reason: str) -> None:
     """More time for one expert's open sheet than the review's deadline."""
     reason = (reason or "").strip()
     if not reason:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..audit.services import record
+from ..auth.models import User
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
@@ -49,7 +50,7 @@ def check_experts_per_application(n: int | None, enabled: int | None = None) -> 
     return n
 
 
-def save_settings(user, round_: Round, *, deadline: datetime, weights: Mapping[str, object],
+def save_settings(user: User, round_: Round, *, deadline: datetime, weights: Mapping[str, object],
                   experts_per_application: int | None, confirm_past: bool = False) -> ReviewRound:
     """Create the round's review, or change it. A deadline already past closes every open sheet
     at once, so it needs ``confirm_past``; the weights are fixed once a sheet is submitted."""

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..sqltypes import AwareDateTime
 
 
-class City(db.Model):
+class City(Model):
     """One of the 21 city/prefecture bureaus (市（州）经济和信息化主管部门)."""
 
     __tablename__ = "city"
@@ -34,7 +35,7 @@ class City(db.Model):
         return f"<City {self.code} {self.name}>"
 
 
-class Round(db.Model):
+class Round(Model):
     """A recommendation round (申报批次), e.g. the 2022 one from 川经信办函〔2022〕71号."""
 
     __tablename__ = "round"
@@ -91,6 +92,19 @@ class Disclosure(StrEnum):
     NONE = "不予公开"
 
 
+class _BatchColumns(Protocol):
+    """The columns :class:`BatchFacts` reads, which each class that has it declares."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def paper_forms_received_on(self) -> date | None: ...
+    @property
+    def paper_disc_received_on(self) -> date | None: ...
+    @property
+    def paper_summary_received_on(self) -> date | None: ...
+
+
 class BatchFacts:
     """What a batch's columns say, for the stored :class:`CityBatch` and for the dashboard's
     plain copy of it (``batches.dashboard.BatchInfo``) alike."""
@@ -98,16 +112,16 @@ class BatchFacts:
     __slots__ = ()
 
     @property
-    def state_enum(self) -> BatchState:
+    def state_enum(self: _BatchColumns) -> BatchState:
         return BatchState(self.state)
 
     @property
-    def paper_complete(self) -> bool:
+    def paper_complete(self: _BatchColumns) -> bool:
         return bool(self.paper_forms_received_on and self.paper_disc_received_on
                     and self.paper_summary_received_on)
 
 
-class CityBatch(BatchFacts, db.Model):
+class CityBatch(BatchFacts, Model):
     """One city's batch for one round: its state, deadline extension, receipts and paper copies."""
 
     __tablename__ = "city_batch"
@@ -147,7 +161,7 @@ class CityBatch(BatchFacts, db.Model):
 
 
 
-class Receipt(db.Model):
+class Receipt(Model):
     """回执: proof of what a city reported and when, with every file's SHA-256."""
 
     __tablename__ = "receipt"

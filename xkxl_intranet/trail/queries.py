@@ -76,7 +76,7 @@ class TrailFilter:
     date_to: date | None = None
     page: int = 1
 
-    def query(self, **changes) -> dict[str, str]:
+    def query(self, **changes: object) -> dict[str, str]:
         """The query string of this filter (``changes`` applied): only the parameters the trail
         knows, so that nothing a visitor adds to the URL reaches ``url_for``."""
         values = {"city_id": self.city_id, "username": self.username, "action": self.action,
@@ -84,7 +84,7 @@ class TrailFilter:
         return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
 
-def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int, int]:
+def trail(user: User, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int, int]:
     """The events ``user`` may read on page ``f.page`` (the last page there is, if that one is
     beyond it), how many there are, and the page shown; the province's marks of ``round_`` only
     as ``applications.rules.scope_mark_events`` lets ``user`` read them."""
@@ -101,14 +101,14 @@ def trail(user, f: TrailFilter, round_: Round | None = None) -> tuple[list[Audit
         stmt = stmt.where(AuditEvent.at >= datetime.combine(f.date_from, time.min, SHANGHAI))
     if f.date_to:
         stmt = stmt.where(AuditEvent.at < datetime.combine(f.date_to + timedelta(days=1), time.min, SHANGHAI))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = min(max(f.page, 1), max(1, -(-total // PAGE_SIZE)))
     rows = db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return list(rows), total, page
 
 
-def known_actions(user, round_: Round | None = None) -> list[str]:
+def known_actions(user: User, round_: Round | None = None) -> list[str]:
     """The actions of the events ``user`` may read (the filter's choices): a city is not told
     which actions happen elsewhere, e.g. that experts are reviewing, nor that the province has
     marked its platforms before it may read the marks."""
