@@ -36,7 +36,7 @@ from xkxl_intranet.notice.schema import (
     SummaryLayout,
 )
 from xkxl_intranet.reports.layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
-from xkxl_intranet.rounds.desk import PAPER_FIELDS
+from xkxl_intranet.batches.desk import PAPER_FIELDS
 from xkxl_intranet.rounds.reference import ROUND_2022
 
 ROOT = Path(__file__).resolve().parent.parent
