@@ -17,7 +17,7 @@ from sqlalchemy import event  # noqa: E402
 
 from xkxl_intranet import create_app  # noqa: E402
 from xkxl_intranet.applications.demo import figures  # noqa: E402
-from xkxl_intranet.applications.evaluation import evaluate, store_counts  # noqa: E402
+from xkxl_intranet.applications.evaluation import recheck  # noqa: E402
 from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.auth.models import User  # noqa: E402
 from xkxl_intranet.auth.passwords import hash_password  # noqa: E402
@@ -72,7 +72,7 @@ def fill_applications(app, per_city: int) -> None:
                 application.platform_key = platform_key(application.platform_name)
                 db.session.add(application)
                 db.session.flush()
-                store_counts(application, evaluate(application))
+                recheck(application)
         db.session.commit()
 
 

@@ -92,11 +92,16 @@ def test_a_passed_application_goes_back_to_draft_when_a_differing_document_arriv
     _upload(app, application_id, _document(app, application_id))
     with app.app_context():
         application = db.session.get(Application, application_id)
-        set_review(db.session.merge(user_by_name(app, "chengdu")), application, "passed", "")
+        set_review(db.session.merge(user_by_name(app, "chengdu")), application, "passed", "材料齐全，同意推荐")
         db.session.commit()
     _upload(app, application_id, _document(app, application_id, employees="1"))
-    assert _application(app, application_id).review_state == "draft"
-    assert audit_events(app, "application.review_reverted")[-1].summary.startswith("申报书更换后")
+    reverted = _application(app, application_id)
+    # the one rule of an edit (reverting.py): a draft keeps no 初审意见 or date of a review it no longer has
+    assert (reverted.review_state, reverted.review_comment, reverted.reviewed_at, reverted.reviewed_by_id) \
+        == ("draft", "", None, None)
+    event = audit_events(app, "application.review_reverted")[-1]
+    assert event.summary.startswith("申报书更换后")
+    assert event.before == {"review_state": "市州初审通过", "review_comment": "材料齐全，同意推荐"}
 
 
 def test_the_panel_shows_both_values_side_by_side_for_the_clerk_and_the_province(app, city_client,

@@ -27,15 +27,16 @@ from ..domain.form_reader import Structure
 from ..domain.indicators import FIELDS, SECTIONS, Kind
 from ..domain.parsing import format_field
 from ..extensions import db
-from ..files.categories import FORM
 from ..files.models import StoredFile
+from ..files.queries import current_form, is_current_form
 from ..files.reading_state import READER_VERSION, ReadingState, StoredReading, request_reading, stored_reading
 from ..jobs.queue import FORM_DOCX_JOB, jobs
 from ..printing import print_pdf
 from ..rounds.models import Round
 from ..rounds.state import LOCKED_MESSAGE, batch_is_locked
-from .evaluation import evaluate, store_counts
-from .models import Application, ReviewState
+from .evaluation import recheck
+from .models import Application
+from .reverting import clear_review, no_longer_passes, record_reverted
 
 
 def blocks_for(round_: Round, application: Application | None = None,
@@ -85,12 +86,6 @@ def prefilled_versions(application: Application) -> list[Any]:
 def prefilled_docx(user: User, application: Application) -> bytes:
     """The template filled with the application's saved values (to hand to the enterprise)."""
     return form_docx(blocks_for(application.round, application))
-
-
-def current_form(application: Application) -> StoredFile | None:
-    return db.session.scalar(select(StoredFile).where(
-        StoredFile.application_id == application.id, StoredFile.category == FORM.key,
-        StoredFile.superseded_at.is_(None)).limit(1))
 
 
 @dataclass
@@ -179,7 +174,7 @@ def is_writer(user: User, application: Application) -> bool:
 
 
 def document_panel(user: User, application: Application) -> DocumentPanel:
-    stored = current_form(application)
+    stored = current_form(application.id)
     state = stored_reading(stored.reading, stored.reading_state) if stored is not None else None
     comparisons = compare(state.reading, application.values()) if state and state.reading else []
     return DocumentPanel(application, stored, state, comparisons, is_writer(user, application))
@@ -190,7 +185,7 @@ def fill_form_data(user: User, application: Application, data: dict[str, Any]) -
     ``forms.form_data`` gives it); the keys filled. Nothing is saved."""
     if not is_writer(user, application):
         raise Refused(LOCKED_MESSAGE)
-    stored = current_form(application)
+    stored = current_form(application.id)
     state = stored_reading(stored.reading, stored.reading_state) if stored is not None else None
     if state is None or state.reading is None:
         raise Refused("当前申报书没有可用的读取结果，无法填入。")
@@ -206,15 +201,10 @@ def document_changed(user: User | None, application: Application) -> None:
     """A new 申报书 (or the previous one restored): the warnings change with what it says. An
     application that passed 初审 and now has open warnings goes back to draft, as after an edit.
     ``user`` is ``None`` when the worker has read the document (no one acted)."""
-    evaluation = evaluate(application)
-    store_counts(application, evaluation)
-    if application.state is ReviewState.PASSED and evaluation.blocking:
-        application.review_state = ReviewState.DRAFT
-        record("application.review_reverted", user=user, object_type="application",
-               object_id=application.id, city_id=application.city_id,
-               summary="申报书更换后存在未解决的问题，初审状态退回草稿",
-               before={"review_state": ReviewState.PASSED.label},
-               after={"review_state": ReviewState.DRAFT.label})
+    evaluation = recheck(application)
+    if no_longer_passes(application, evaluation):
+        old_comment = clear_review(application)
+        record_reverted(user, application, old_comment=old_comment, because="申报书更换后存在未解决的问题，初审状态退回草稿")
     db.session.flush()
 
 
@@ -225,7 +215,7 @@ def reread_form(user: User, application: Application) -> StoredFile:
         raise NotFound
     if batch_is_locked(application.round_id, application.city_id):
         raise Refused(LOCKED_MESSAGE)
-    stored = current_form(application)
+    stored = current_form(application.id)
     if stored is None:
         raise Refused("尚未上传申报书。")
     if stored.reading_state in (ReadingState.PENDING, ReadingState.RUNNING):
@@ -245,8 +235,7 @@ def read_pending_forms(*, everything: bool = False) -> tuple[int, int]:
     already waiting is not asked for twice. Returns (asked for, skipped)."""
     asked = skipped = 0
     rows = db.session.scalars(select(StoredFile).where(
-        StoredFile.category == FORM.key, StoredFile.superseded_at.is_(None),
-        StoredFile.application_id.is_not(None)).order_by(StoredFile.id))
+        is_current_form(), StoredFile.application_id.is_not(None)).order_by(StoredFile.id))
     for stored in list(rows):
         data = stored.reading or {}
         if stored.reading_state in (ReadingState.PENDING, ReadingState.RUNNING):

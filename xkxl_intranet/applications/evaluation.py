@@ -13,8 +13,7 @@ from ..domain.form_compare import document_findings
 from ..domain.form_reader import FormReading
 from ..domain.parsing import ParsedInput
 from ..extensions import db
-from ..files.categories import FORM
-from ..files.models import StoredFile
+from ..files.queries import current_form
 from ..files.reading_state import stored_reading
 from ..rounds.models import City, Round
 from .models import Application
@@ -58,12 +57,8 @@ def duplicates_for(application: Application) -> list[DuplicateHit]:
 
 def current_form_reading(application_id: int | None) -> FormReading | None:
     """What the application's current 申报书 says, as read when it was uploaded."""
-    if application_id is None:
-        return None
-    data = db.session.scalar(select(StoredFile.reading).where(
-        StoredFile.application_id == application_id, StoredFile.category == FORM.key,
-        StoredFile.superseded_at.is_(None)).limit(1))
-    return stored_reading(data).reading if data else None
+    stored = current_form(application_id)
+    return stored_reading(stored.reading).reading if stored is not None and stored.reading else None
 
 
 def evaluate(application: Application) -> Evaluation:
@@ -86,8 +81,19 @@ def evaluate_input(typed: ParsedInput, *, city: City, round_: Round,
     return Evaluation.of(result, hits, application.acknowledgements if application else None, document)
 
 
-def store_counts(application: Application, evaluation: Evaluation) -> None:
-    """The counts lists, the dashboard and the reminder read without checking again."""
+def recheck(application: Application, evaluation: Evaluation | None = None) -> Evaluation:
+    """The one place the stored counts are computed (the lists, the dashboard, 报送 and the
+    reminder read them without checking again): every write that can change what the checks say
+    of ``application`` (its values, its acknowledgements, its 申报书, a duplicate elsewhere, a
+    new version's rules) ends here. ``evaluation``: the evaluation of exactly what is now stored,
+    when the caller has it already (a save has checked what it stores)."""
+    if evaluation is None:
+        evaluation = evaluate(application)
+    _store_counts(application, evaluation)
+    return evaluation
+
+
+def _store_counts(application: Application, evaluation: Evaluation) -> None:
     application.error_count = len(evaluation.errors)
     application.warning_count = len(evaluation.warnings)
     application.open_warning_count = len(evaluation.open_warnings)
@@ -99,7 +105,7 @@ def refresh_counts(application_ids: Iterable[int]) -> None:
     if not ids:
         return
     for other in db.session.scalars(select(Application).where(Application.id.in_(ids))):
-        store_counts(other, evaluate(other))
+        recheck(other)
 
 
 def recount_all(batch_size: int = 500) -> int:
@@ -117,7 +123,7 @@ def recount_all(batch_size: int = 500) -> int:
             return changed
         for application in batch:
             before = (application.error_count, application.warning_count, application.open_warning_count)
-            store_counts(application, evaluate(application))
+            recheck(application)
             changed += before != (application.error_count, application.warning_count,
                                   application.open_warning_count)
         last_id = batch[-1].id

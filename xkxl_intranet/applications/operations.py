@@ -23,8 +23,9 @@ from ..files.operations import delete_application_files
 from ..files.queries import missing_requirements
 from ..rounds.models import City, Round
 from ..rounds.state import LOCKED_MESSAGE, batch_is_locked, note_activity
-from .evaluation import evaluate, evaluate_input, refresh_counts, store_counts
+from .evaluation import evaluate, evaluate_input, recheck, refresh_counts
 from .models import Application, ReviewState
+from .reverting import clear_review, no_longer_passes, record_reverted
 
 
 class EditConflict(Refused):
@@ -155,36 +156,21 @@ def save_application(user: User, application: Application | None, typed: ParsedI
     _assign(application, values)
     application.updated_at = now()
     application.updated_by_id = user.id
-    store_counts(application, evaluation)
-    reverted = application.state is ReviewState.PASSED and bool(evaluation.blocking)
-    old_comment = application.review_comment
-    if reverted:
-        _back_to_draft(application)
+    recheck(application, evaluation)  # what was checked is what is now stored
+    reverted = no_longer_passes(application, evaluation)
+    old_comment = clear_review(application) if reverted else ""
     # One UPDATE per save: everything above is written by this flush, so the version (the
     # optimistic lock the editor sends back) rises by exactly one.
     db.session.flush()
     _record_save(user, application, before, _snapshot(application))
     if reverted:
-        record("application.review_reverted", user=user, object_type="application",
-               object_id=application.id, city_id=city.id,
-               summary="修改后存在未解决的问题，初审状态退回草稿",
-               before={"review_state": ReviewState.PASSED.label, "review_comment": old_comment},
-               after={"review_state": ReviewState.DRAFT.label})
+        record_reverted(user, application, old_comment=old_comment, because="修改后存在未解决的问题，初审状态退回草稿")
     # Others who share (or shared) a code or platform name see the change in their flags.
     new_keys = {application.org_code_key, application.platform_key}
     refresh_counts({h.other_id for h in evaluation.duplicates}
                    | _others_sharing(application, old_keys - new_keys))
     db.session.flush()
     return application, evaluation
-
-
-def _back_to_draft(application: Application) -> None:
-    """A conclusion withdrawn (or undone by a change) is no longer current: the draft shows no
-    初审意见 or date of a review it no longer has (the audit trail keeps both)."""
-    application.review_state = ReviewState.DRAFT
-    application.review_comment = ""
-    application.reviewed_at = None
-    application.reviewed_by_id = None
 
 
 def acknowledge_warning(user: User, application: Application, rule: str, note: str) -> Evaluation:
@@ -201,8 +187,8 @@ def acknowledge_warning(user: User, application: Application, rule: str, note: s
                               "by": user.username, "by_name": user.display_name or user.username,
                               "at": now().isoformat(timespec="seconds")}
     application.acknowledgements = acknowledgements
-    evaluation.acknowledged = acknowledgements
-    store_counts(application, evaluation)
+    evaluation.acknowledged = acknowledgements  # the same checks, with this warning acknowledged
+    recheck(application, evaluation)
     record("application.warning_acknowledged", user=user, object_type="application",
            object_id=application.id, city_id=application.city_id,
            summary=f"确认提示：{warning.message}", after={"rule": rule, "note": note[:500]})
@@ -233,13 +219,13 @@ def set_review(user: User, application: Application, decision: str, comment: str
         raise Refused("不推荐时请填写初审意见（不推荐的理由）。")
     before = {"review_state": application.state.label, "review_comment": application.review_comment}
     if target is ReviewState.DRAFT:
-        _back_to_draft(application)
+        clear_review(application)
     else:
         application.review_state = target
         application.review_comment = comment[:2000]
         application.reviewed_at = now()
         application.reviewed_by_id = user.id
-    store_counts(application, evaluation)
+    recheck(application, evaluation)  # a conclusion changes no check: the counts stay right
     record("application.reviewed", user=user, object_type="application", object_id=application.id,
            city_id=application.city_id,
            summary=(f"撤回初审结论，退回草稿（{application.title}）" if target is ReviewState.DRAFT

@@ -25,6 +25,7 @@ from ..domain.parsing import parse_phone
 from ..extensions import db
 from ..files.categories import CATEGORIES, FORM, SUMMARY_SCAN
 from ..files.models import StoredFile
+from ..files.queries import is_current_form
 from ..files.reading_state import WAITING
 from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from ..rounds.models import BatchState, City, CityBatch, Receipt, Round
@@ -191,7 +192,7 @@ def outstanding(round_: Round, city: City) -> list[Todo]:
     total, with_errors, with_warnings, drafts, passed = (int(x or 0) for x in rows)
     with_form = db.session.scalar(select(func.count(func.distinct(StoredFile.application_id))).where(
         StoredFile.round_id == round_.id, StoredFile.city_id == city.id,
-        StoredFile.category == FORM.key, StoredFile.superseded_at.is_(None))) or 0
+        is_current_form())) or 0
     todo = []
     if total == 0:
         todo.append(Todo("尚未录入任何申报", "applications"))

@@ -6,13 +6,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from ..extensions import db
 from ..rounds.state import LOCKED_FILES_MESSAGE, batch_is_locked
 from .categories import APPLICATION_CATEGORIES, FORM, SUMMARY_SCAN, Category
 from .models import OwnedByApplication, StoredFile
 from .storage import path_for
+
+
+def is_current_form() -> ColumnElement[bool]:
+    """The one definition of a current 申报书: the 申报书 category, not superseded by a later
+    upload (an application has at most one; deleting it makes the previous one current again)."""
+    return and_(StoredFile.category == FORM.key, StoredFile.superseded_at.is_(None))
+
+
+def current_form(application_id: int | None) -> StoredFile | None:
+    """The application's current 申报书 with its reading (``reading``, ``reading_state``), or
+    None: the one query every page, check and job asks."""
+    if application_id is None:
+        return None
+    return db.session.scalar(select(StoredFile).where(StoredFile.application_id == application_id,
+                                                      is_current_form()).limit(1))
 
 
 def _ordered(files: Iterable[StoredFile], category: Category) -> list[StoredFile]:
