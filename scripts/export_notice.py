@@ -19,6 +19,7 @@ import re
 import sys
 from pathlib import Path
 
+from xkxl_intranet.batches.desk import PAPER_FIELDS
 from xkxl_intranet.domain.checks import RULES
 from xkxl_intranet.domain.indicators import SECTIONS
 from xkxl_intranet.domain.recommendation_quota import QUOTA
@@ -36,7 +37,6 @@ from xkxl_intranet.notice.schema import (
     SummaryLayout,
 )
 from xkxl_intranet.reports.layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
-from xkxl_intranet.batches.desk import PAPER_FIELDS
 from xkxl_intranet.rounds.reference import ROUND_2022
 
 ROOT = Path(__file__).resolve().parent.parent

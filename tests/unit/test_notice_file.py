@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from xkxl_intranet.batches.desk import PAPER_FIELDS
 from xkxl_intranet.domain.checks import RULES
 from xkxl_intranet.domain.deadlines import SHANGHAI
 from xkxl_intranet.domain.indicators import FIELDS, REQUIRED_KEYS, SECTIONS, STARRED_SECTIONS
@@ -24,7 +25,6 @@ from xkxl_intranet.notice.dump import canonical_json, to_toml
 from xkxl_intranet.notice.form_checks import FIELD_KEYS
 from xkxl_intranet.notice.loader import NoticeError, check_notice_file, load_notice, parse_notice
 from xkxl_intranet.reports.layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
-from xkxl_intranet.batches.desk import PAPER_FIELDS
 from xkxl_intranet.rounds.reference import ROUND_2022
 
 ROOT = Path(__file__).resolve().parents[2]
