@@ -154,7 +154,7 @@ def test_a_bad_notice_file_is_refused_beside_its_field_and_nothing_is_saved(
         "notice_upload": (io.BytesIO(content.encode("utf-8")), name), "confirm_replace": "y"})
     html = page.get_data(as_text=True)
     assert page.status_code == 422
-    error = re.search(r'<div class="msg msg-error" id="notice_upload-error">(.*?)</div>', html, re.S)
+    error = re.search(r'<div id="notice_upload-error"><p class="msg msg-error">(.*?)</div>', html, re.S)
     assert error and message in error[1]
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*name="notice_upload"|'
                      r'<input[^>]*name="notice_upload"[^>]*aria-invalid="true"', html)
@@ -168,7 +168,7 @@ def test_a_shipped_notice_with_problems_is_refused_by_its_messages(app, province
     refused = province_client.post("/rounds/new", data={"notice_file": "2023.toml", "confirm_replace": "y"})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert re.search(r'id="notice_file-error"><p>\[quota\]：推荐名额 limit = 0 应至少为1</p>', html)
+    assert re.search(r'id="notice_file-error"><p class="msg msg-error">\[quota\]：推荐名额 limit = 0 应至少为1</p>', html)
     missing = province_client.post("/rounds/new", data={"notice_file": "../2022.toml", "confirm_replace": "y"})
     assert missing.status_code == 422 and "请选择通知文件" in missing.get_data(as_text=True)
     assert _round(app, 2023) is None
