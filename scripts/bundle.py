@@ -78,10 +78,12 @@ def fetch(requirements: list[str], dest: Path, constraints: Path | None = None) 
 
 
 def build_app_wheel(work: Path, dest: Path, build_requires: list[str]) -> None:
-    """The application's wheel, with migrations/ carried inside the package."""
+    """The application's wheel, with migrations/ and the notice files (notices/) carried inside
+    the package: init-db fills a round's notice from notices/2022.toml, 开启新批次 offers them."""
     source = work / "source"
     shutil.copytree(ROOT / "xkxl_intranet", source / "xkxl_intranet", ignore=SKIP)
     shutil.copytree(ROOT / "migrations", source / "xkxl_intranet" / "migrations", ignore=SKIP)
+    shutil.copytree(ROOT / "notices", source / "xkxl_intranet" / "notices", ignore=SKIP)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
     fetch(build_requires, work / "build-requirements")

@@ -36,9 +36,27 @@ from xkxl_intranet.domain.credit_code import make_credit_code
 from xkxl_intranet.domain.form_layout import form_blocks
 from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.extensions import db
+from xkxl_intranet.notice.shipped import FIRST_NOTICE
 from xkxl_intranet.rounds.state import current_round
 
 TEST_PASSWORD = "Test-pass-2022"
+
+
+def notice_text(year: int = 2023, *, deadline: str = "2023-04-10T23:59:59+08:00",
+                title: str = "2023年跨行业跨领域工业互联网平台", notice_number: str = "川经信办函〔2023〕1号",
+                ministry_notice_number: str = "工信厅信发函〔2023〕125号") -> str:
+    """A later year's notice file, as docs/notice-file.md says to make one: notices/2022.toml
+    with its year, title, numbers and deadline changed."""
+    text = FIRST_NOTICE.read_text(encoding="utf-8")
+    for old, new in (("year = 2022", f"year = {year}"),
+                     ('title = "2022年跨行业跨领域工业互联网平台"', f'title = "{title}"'),
+                     ('notice_number = "川经信办函〔2022〕71号"', f'notice_number = "{notice_number}"'),
+                     ('ministry_notice_number = "工信厅信发函〔2022〕38号"',
+                      f'ministry_notice_number = "{ministry_notice_number}"'),
+                     ("deadline = 2022-03-21T23:59:59+08:00", f"deadline = {deadline}")):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
 
 # username, display name, role, city code
 TEST_USERS = (

@@ -343,12 +343,14 @@ def test_paper_dates_typed_the_chinese_way(app, province_client):
 
 
 def test_wtforms_own_messages_are_chinese(app, province_client):
-    page = province_client.post("/rounds/new", data={"year": "二〇二三", "title": "x", "deadline": "2023-05-01"},
+    page = province_client.post("/review/settings", data={"deadline": "2099-04-08 18:00",
+                                                          "experts_per_application": "二"},
                                 follow_redirects=True).get_data(as_text=True)
-    assert "「年度」请填写四位数字的年份，如 2023" in page and "Not a valid" not in page
-    page = province_client.post("/rounds/new", data={"year": "", "title": "x", "deadline": "2023-05-01"},
+    assert "不是有效的整数" in page and "Not a valid" not in page
+    page = province_client.post("/review/settings", data={"deadline": "2099-04-08 18:00",
+                                                          "experts_per_application": ""},
                                 follow_redirects=True).get_data(as_text=True)
-    assert "请填写年度" in page
+    assert "请填写每份申报的评审专家人数" in page
 
 
 def test_every_post_form_leaves_validation_to_the_app(app, city_client, province_client):

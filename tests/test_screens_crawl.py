@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import time
+import tomllib
 import zipfile
 from collections import deque
 from datetime import timedelta
@@ -42,13 +43,13 @@ from helpers import DEMO_PASSWORD, SAMPLE_PDF, TEST_PASSWORD, application_values
 # whose batch is reported; the province; a viewer.
 ROLES = (("chengdu", TEST_PASSWORD), ("leshan", DEMO_PASSWORD), ("mianyang", TEST_PASSWORD),
          ("province", TEST_PASSWORD), ("viewer", TEST_PASSWORD))
-DOWNLOADS = (".xlsx", ".pdf", ".zip", ".docx")
+DOWNLOADS = (".xlsx", ".pdf", ".zip", ".docx", ".toml")
 MAX_PAGES = 400  # per role: a bound, far above what the demo has
 
 # Names of formats, products and standards, and the units and abbreviations of the notice's own
 # forms (工业APP, IaaS, VC/PE, 5G, AR/VR, MB): not interface words to translate.
 FORMATS = {"PDF", "ZIP", "OFD", "WPS", "ET", "DOC", "DOCX", "XLS", "XLSX", "CSV", "JPG", "JPEG", "PNG", "TIF",
-           "TIFF", "RAR"}  # any case: 「.xlsx」 names the format too
+           "TIFF", "RAR", "TOML"}  # any case: 「.xlsx」 names the format too
 ALLOWED_WORDS = {"Excel", "Word", "SHA", "MB", "KB", "GB", "APP", "IaaS", "VC", "PE", "AR", "VR", "AI", "IP"}
 ALLOWED_PHRASES = ("manifest.csv", "SHA-256", "E-mail")
 # Attributes a person reads (a tooltip, a placeholder, a screen reader's name, a confirmation).
@@ -205,6 +206,9 @@ def check_download(where: str, response, problems: list[str]) -> None:
                          for v in row if v is not None)
     elif where.split("?")[0].endswith(".zip"):
         assert zipfile.ZipFile(io.BytesIO(body)).testzip() is None
+    elif where.split("?")[0].endswith(".toml"):  # a round's notice: a file for the notice loader
+        text = body.decode("utf-8")
+        tomllib.loads(text)
     if re.search(r"\bNone\b", text):
         problems.append(f"{where}: None in the file")
 

@@ -22,6 +22,7 @@ from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECOND
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .jobs import queue as job_queue
+from .notice.shipped import NOTICES_DIR
 from .urls import IdConverter
 from .web import client_redirect, remember_client_address
 
@@ -90,6 +91,9 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         JOBS_WALL_SECONDS=30,
         JOBS_NICE=10,  # the worker runs below the web server's CPU priority
         JOBS_CALL_SECONDS=30,  # a page waiting for a job (the .docx template) gives up after this
+        # The notice files 开启新批次 offers (notices/<year>.toml, shipped in the package); a file
+        # may also be uploaded there. An opened round keeps its own copy (batches/round_notice.py).
+        NOTICES_FOLDER=str(NOTICES_DIR),
         # Printing (printing.py, print_job.py): the serving command turns PRINT_IN_WORKER on, and
         # a PDF is then made by the worker in a child within these limits (the roster of 2,016
         # applications, the largest print, peaks at about 450 MB above the worker's own ~300 MB

@@ -11,6 +11,7 @@ from .auth.services import create_user
 from .batches.settings import ensure_reference_data
 from .domain.errors import Refused
 from .extensions import db
+from .notice.report import check_report
 from .rounds.models import City
 from .rounds.state import current_round
 
@@ -19,11 +20,13 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("init-db")
     @click.option("--demo", is_flag=True, help="同时创建演示账号和演示数据（截止时间改为10天后）")
     def init_db(demo: bool) -> None:
-        """升级数据库结构，载入21个市（州）和2022年批次；已有数据保留。"""
+        """升级数据库结构，载入21个市（州）和2022年批次，为未保存通知的批次补记通知；已有数据保留。"""
         upgrade()
         created = ensure_reference_data()
         db.session.commit()
         click.echo(f"数据库已就绪：新增市（州）{created['cities']} 个，新增批次 {created['rounds']} 个。")
+        if created["notices"]:
+            click.echo(f"已为 {created['notices']} 个批次保存通知（notices/2022.toml：此前的批次均按它运行）。")
         _recheck()
         if demo:
             report = _seed_demo()
@@ -36,6 +39,8 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"演示账号密码：{report['password']}")
             else:
                 click.echo("演示账号已存在，密码未改变（可用 XKXL_DEMO_PASSWORD 在首次创建时指定）。")
+
+    register_notice_check(app)
 
     @app.cli.command("recheck")
     def recheck() -> None:
@@ -62,6 +67,21 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(err.message) from err
         db.session.commit()
         click.echo(f"已创建账号 {user.username}，初始密码：{password}（首次登录须修改）")
+
+
+def register_notice_check(app: Flask) -> None:
+    @app.cli.command("notice-check")
+    @click.argument("paths", nargs=-1, required=True)
+    def notice_check(paths: tuple[str, ...]) -> None:
+        """检查通知文件（notices/<年度>.toml）能否用于开启批次：逐条列出问题，或显示所声明的内容和摘要；有问题时退出码为 1。"""
+        usable = True
+        for path in paths:
+            ok, lines = check_report(path)
+            usable = usable and ok
+            for line in lines:
+                click.echo(line)
+        if not usable:
+            raise SystemExit(1)
 
 
 def _seed_demo() -> dict:

@@ -18,6 +18,7 @@ import sys
 import tarfile
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,9 @@ def test_the_bundle_installs_and_runs_with_the_index_unreachable(tmp_path):
         tar.extractall(tmp_path / "unpacked", filter="data")
     [unpacked] = (tmp_path / "unpacked").iterdir()
     _run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=unpacked)
+    [wheel] = (unpacked / "wheels").glob("xkxl_intranet-*.whl")
+    with zipfile.ZipFile(wheel) as members:  # init-db and 开启新批次 read the shipped notices
+        assert "xkxl_intranet/notices/2022.toml" in members.namelist()
 
     prefix, home = tmp_path / "opt", tmp_path / "home"
     home.mkdir()

@@ -23,6 +23,8 @@ from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth import services as auth_services
 from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.extensions import db
+from xkxl_intranet.notice.loader import load_notice
+from xkxl_intranet.notice.shipped import FIRST_NOTICE
 from xkxl_intranet.rounds.models import Round
 
 from .conftest import app_on_empty_instance, table_rows
@@ -176,6 +178,13 @@ def test_a_database_from_the_first_migration_survives_every_later_one(old_app, m
     result = runner.invoke(args=["init-db", "--demo"])  # what make run does
     assert result.exit_code == 0, result.output
     assert "新增市（州）20 个，新增批次 0 个" in result.output  # 成都市 and the 2022 round were kept
+    # last year's round keeps the notice it ran on, the shipped 2022 file's
+    assert "已为 1 个批次保存通知（notices/2022.toml" in result.output
+    with old_app.app_context():
+        round_ = db.session.scalar(sa.select(Round))
+        assert round_.notice_digest == load_notice(FIRST_NOTICE).digest
+        assert round_.notice["notice"]["notice_number"] == "川经信办函〔2022〕71号"
+        db.session.remove()
     assert table_rows(old_app, {"application", "stored_file"}) == applications
     verified = runner.invoke(args=["verify-files"])
     assert verified.exit_code == 0 and "共 1 条文件记录，1 个完好" in verified.output

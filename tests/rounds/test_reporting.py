@@ -1,5 +1,6 @@
 """Reporting (报送), receipts, deadlines, read-only batches and the province's desk."""
 import hashlib
+import io
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,14 @@ from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import CityBatch, Receipt, Round
 
-from helpers import audit_events, create_application, get_application, logged_in_client, user_by_name
+from helpers import (
+    audit_events,
+    create_application,
+    get_application,
+    logged_in_client,
+    notice_text,
+    user_by_name,
+)
 
 DEADLINE = datetime(2022, 3, 21, 23, 59, 59, tzinfo=clock.SHANGHAI)
 BEFORE = DEADLINE - timedelta(days=2)
@@ -326,17 +334,12 @@ def test_dashboard_counts_and_fragment(app, at_before_deadline):
 
 def test_new_round_becomes_current_and_keeps_cities_and_accounts(app, at_before_deadline):
     _, province = _clients(app)
-    response = province.post("/rounds/new", data={
-        "year": "2023", "title": "2023年跨行业跨领域工业互联网平台", "notice_number": "川经信办函〔2023〕1号",
-        "deadline": "2023-04-10", "contact_name": "魏鹏程", "contact_phone": "028-86264036",
-        "contact_email": "879603923@qq.com", "confirm_replace": "y"})
+    response = province.post("/rounds/new", data=_new_round(confirm_replace="y"))
     assert response.status_code == 303
     page = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
     assert "2023年跨行业跨领域工业互联网平台" in page and "2023年04月10日 23:59" in page
-    duplicate = province.post("/rounds/new", data={"year": "2023", "title": "x", "deadline": "2023-05-01",
-                                                   "contact_name": "魏鹏程", "contact_phone": "028-86264036"},
-                              follow_redirects=True)
-    assert "已存在" in duplicate.get_data(as_text=True)
+    duplicate = province.post("/rounds/new", data=_new_round(), follow_redirects=True)
+    assert "2023年的申报批次已存在" in duplicate.get_data(as_text=True)
 
 
 def test_a_refused_deadline_change_keeps_what_the_officer_typed(app, at_before_deadline):
@@ -362,25 +365,35 @@ def test_a_refused_deadline_change_keeps_what_the_officer_typed(app, at_before_d
 
 
 def test_a_refused_new_round_keeps_every_field_typed(app, at_before_deadline):
+    """The 2022 notice file (shipped, offered first) names a year that has its round: refused,
+    with every box as typed and the notice chosen still chosen."""
     _, province = _clients(app)
-    typed = {"year": "2022", "title": "2022年重复批次", "notice_number": "川经信办函〔2022〕99号",
+    typed = {"notice_file": "2022.toml", "title": "2022年重复批次", "notice_number": "川经信办函〔2022〕99号",
              "deadline": "2022/4/1", "contact_name": "魏鹏程", "contact_phone": "028-86264036",
              "contact_email": "879603923@qq.com"}
     page = province.post("/rounds/new", data=typed)
     html = page.get_data(as_text=True)
-    assert page.status_code == 422 and "2022年的申报批次已存在" in html
+    assert page.status_code == 422 and "2022年的申报批次已存在（通知文件 2022.toml 是2022年的通知）" in html
     for name, value in typed.items():
-        assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"|value="{re.escape(value)}"[^>]*name="{name}"', html), name
-    page = province.post("/rounds/new", data={**typed, "year": "二〇二三"})
+        if name != "notice_file":
+            assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"|value="{re.escape(value)}"[^>]*name="{name}"', html), name
+    assert re.search(r'<option selected value="2022.toml">2022.toml（2022年跨行业跨领域工业互联网平台，', html)
+    page = province.post("/rounds/new", data={**typed, "deadline": "明天下午"})
     html = page.get_data(as_text=True)
-    assert page.status_code == 422 and "「年度」请填写四位数字的年份" in html
-    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*name="year"|<input[^>]*name="year"[^>]*aria-invalid="true"', html)
+    assert page.status_code == 422 and "「报送截止时间（北京时间）」：" in html
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*name="deadline"|<input[^>]*name="deadline"[^>]*aria-invalid="true"', html)
     assert 'value="2022年重复批次"' in html
 
 
-NEW_ROUND = {"year": "2023", "title": "2023年跨行业跨领域工业互联网平台", "notice_number": "川经信办函〔2023〕1号",
-             "deadline": "2023-04-10", "contact_name": "魏鹏程", "contact_phone": "028-86264036",
-             "contact_email": "879603923@qq.com"}
+NOTICE_2023 = notice_text().encode("utf-8")
+
+
+def _new_round(**fields) -> dict:
+    """The 开启新批次 form with the 2023 notice uploaded (a fresh stream per request)."""
+    return {"notice_upload": (io.BytesIO(NOTICE_2023), "2023.toml"), **fields}
+
+
+NEW_TITLE = "2023年跨行业跨领域工业互联网平台"
 
 
 def _current_title(app) -> str:
@@ -396,12 +409,13 @@ def test_a_new_round_does_not_replace_one_still_under_way_without_confirmation(a
     before = _current_title(app)
     page = province.get("/rounds/").get_data(as_text=True)
     assert 'id="round-running"' in page and "报送截止时间" in page and "未到" in page
-    refused = province.post("/rounds/new", data=NEW_ROUND)
+    refused = province.post("/rounds/new", data=_new_round())
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "尚未结束" in html and "请勾选“确认开启新批次”" in html
-    assert 'value="2023年跨行业跨领域工业互联网平台"' in html and _current_title(app) == before
-    opened = province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
-    assert opened.status_code == 303 and _current_title(app) == NEW_ROUND["title"]
+    assert "上传的 2023.toml 可以使用（2023年跨行业跨领域工业互联网平台" in html and "请再次选择该文件" in html
+    assert _current_title(app) == before
+    opened = province.post("/rounds/new", data=_new_round(confirm_replace="y"))
+    assert opened.status_code == 303 and _current_title(app) == NEW_TITLE
     with app.app_context():
         earlier = db.session.scalar(db.select(Round).where(Round.title == before))
         earlier_id = earlier.id
@@ -413,7 +427,7 @@ def test_a_new_round_does_not_replace_one_still_under_way_without_confirmation(a
     [opened_event] = audit_events(app, "round.opened")
     [back_event] = audit_events(app, "round.made_current")
     assert opened_event.before == {"current": before} and back_event.id > opened_event.id
-    assert back_event.before == {"current": NEW_ROUND["title"]} and back_event.after == {"current": before}
+    assert back_event.before == {"current": NEW_TITLE} and back_event.after == {"current": before}
 
 
 def test_a_round_over_is_replaced_without_a_question(app):
@@ -421,52 +435,55 @@ def test_a_round_over_is_replaced_without_a_question(app):
     try:
         _, province = _clients(app)
         assert 'id="round-running"' not in province.get("/rounds/").get_data(as_text=True)
-        assert province.post("/rounds/new", data=NEW_ROUND).status_code == 303
+        assert province.post("/rounds/new", data=_new_round()).status_code == 303
     finally:
         clock.set_now(None)
 
 
 def test_a_new_rounds_contacts_are_read_like_every_phone_and_email(app, at_before_deadline):
     _, province = _clients(app)
-    page = province.post("/rounds/new", data={**NEW_ROUND, "contact_phone": "abc", "contact_email": "not-an-email",
-                                              "confirm_replace": "y"})
+    page = province.post("/rounds/new", data=_new_round(contact_phone="abc", contact_email="not-an-email",
+                                                        confirm_replace="y"))
     html = page.get_data(as_text=True)
     assert page.status_code == 422
     assert "「联系电话」格式不正确" in html and "「电子邮箱」不是有效的电子邮箱地址" in html
-    assert _current_title(app) != NEW_ROUND["title"]
+    assert _current_title(app) != NEW_TITLE
     home = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
     assert "（依据工信厅信发函〔2022〕38号）" in home
-    province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
+    province.post("/rounds/new", data=_new_round(confirm_replace="y"))
     home = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
-    assert "（依据" not in home  # no ministry notice given for the new round: nothing to cite
+    assert "（依据工信厅信发函〔2023〕125号）" in home  # the new notice's
 
 
-def test_a_new_round_needs_a_future_deadline_and_its_contacts_prefilled(app, at_before_deadline):
+def test_a_new_round_needs_a_future_deadline_and_takes_the_notices_contacts(app, at_before_deadline):
     """A round opened with a deadline already past would close reporting for every city at once:
-    refused. The form offers the current round's contacts (the 处 rarely changes), and a missing
-    one is named beside its field."""
+    refused. A box left blank is the notice's (its contacts); one filled in is the round's."""
     _, province = _clients(app)
     page = province.get("/rounds/").get_data(as_text=True)
-    assert 'name="contact_name" required type="text" value="大数据与信息化处 魏鹏程"' in page
-    past = province.post("/rounds/new", data={**NEW_ROUND, "year": "2024", "deadline": "2022年3月1日",
-                                              "confirm_replace": "y"})
+    assert re.search(r'<input id="contact_name" name="contact_name" placeholder="留空则按通知" type="text" value="">', page)
+    past = province.post("/rounds/new", data=_new_round(deadline="2022年3月1日", confirm_replace="y"))
     html = past.get_data(as_text=True)
     assert past.status_code == 422 and "「报送截止时间」2022年03月01日" in html and "已过" in html
-    blank = province.post("/rounds/new", data={**NEW_ROUND, "contact_name": "", "confirm_replace": "y"})
-    html = blank.get_data(as_text=True)
-    assert blank.status_code == 422
-    assert re.search(r'name="contact_name"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*name="contact_name"', html)
-    assert '<p class="msg msg-error" id="contact_name-error">请填写联系人' in html
-    assert _current_title(app) != NEW_ROUND["title"]
+    assert _current_title(app) != NEW_TITLE
+    opened = province.post("/rounds/new", data=_new_round(contact_name="", contact_phone="028-86260000",
+                                                          deadline="2023-05-20 17:00", confirm_replace="y"))
+    assert opened.status_code == 303
+    with app.app_context():
+        round_ = db.session.scalar(db.select(Round).where(Round.is_current))
+        assert (round_.year, round_.title, round_.contact_name, round_.contact_phone, round_.contact_email) == (
+            2023, NEW_TITLE, "大数据与信息化处 魏鹏程", "028-86260000", "879603923@qq.com")
+        assert round_.deadline == datetime(2023, 5, 20, 17, 0, tzinfo=clock.SHANGHAI)
+        # the notice kept is the file's, deadline and all: what was typed is the round's
+        assert round_.notice["notice"]["deadline"] == "2023-04-10T23:59:59+08:00"
 
 
 def test_a_round_opened_by_mistake_can_be_deleted_while_it_holds_nothing(app, at_before_deadline):
     city, province = _clients(app)
     create_application(app, with_form=False)  # the earlier round holds an application
-    province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
+    province.post("/rounds/new", data=_new_round(confirm_replace="y"))
     with app.app_context():
         ids = dict(db.session.execute(db.select(Round.title, Round.id)).all())
-    mistaken, earlier = ids[NEW_ROUND["title"]], next(i for t, i in ids.items() if t != NEW_ROUND["title"])
+    mistaken, earlier = ids[NEW_TITLE], next(i for t, i in ids.items() if t != NEW_TITLE)
     refused = province.post(f"/rounds/{mistaken}/delete", follow_redirects=True).get_data(as_text=True)
     assert "是当前批次，不能删除" in refused
     province.post(f"/rounds/{earlier}/current")
@@ -474,14 +491,14 @@ def test_a_round_opened_by_mistake_can_be_deleted_while_it_holds_nothing(app, at
     assert "已删除批次" in held.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Round, mistaken) is None
-    province.post("/rounds/new", data={**NEW_ROUND, "confirm_replace": "y"})
+    province.post("/rounds/new", data=_new_round(confirm_replace="y"))
     with app.app_context():
-        again = db.session.scalar(db.select(Round.id).where(Round.title == NEW_ROUND["title"]))
+        again = db.session.scalar(db.select(Round.id).where(Round.title == NEW_TITLE))
     province.post(f"/rounds/{again}/current")  # already current: refused, harmless
     refused = province.post(f"/rounds/{earlier}/delete", follow_redirects=True).get_data(as_text=True)
     assert "不能删除" in refused and "1 项申报" in refused
     assert city.post(f"/rounds/{again}/delete").status_code == 404
-    assert [e.summary for e in audit_events(app, "round.deleted")] == [f"删除批次：{NEW_ROUND['title']}"]
+    assert [e.summary for e in audit_events(app, "round.deleted")] == [f"删除批次：{NEW_TITLE}"]
 
 
 def test_reminder_banner_from_seven_days_before(app):

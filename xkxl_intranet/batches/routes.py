@@ -1,7 +1,8 @@
 """Rounds: the city's 报送 page and receipts, the province's dashboard and desk, round settings."""
 from collections.abc import Callable
+from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -11,15 +12,17 @@ from ..audit.services import audit_stamp
 from ..auth.scoping import city_or_404, city_required, province_required, round_or_404, staff_required
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
-from ..domain.errors import Refused
+from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..fragment_cache import FragmentCache
 from ..generated import PDF, fetch
+from ..guards import accepts_upload
 from ..printing import print_pdf
 from ..review import marking
 from ..review.forms import MarkForm, typed_mark
 from ..rounds.forms import (
     DATE_HINT,
+    MAX_NOTICE_BYTES,
     ConfirmForm,
     DeadlineForm,
     DisclosureForm,
@@ -31,15 +34,16 @@ from ..rounds.forms import (
     ReturnForm,
 )
 from ..rounds.models import BatchState, Round
-from ..rounds.state import batch_for_write, current_round, deadline_of
+from ..rounds.state import batch_for_write, deadline_of
 from ..web import (
+    content_disposition,
     render_page_or_fragment,
     send_document,
     unit_of_work,
     unit_of_work_on_fresh_data,
 )
 from . import dashboard as dashboard_rows
-from . import desk, reporting, settings
+from . import desk, reporting, round_notice, settings
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
@@ -293,12 +297,12 @@ def _rounds_page(*, status: int = 200, refused_round_id: int | None = None, dead
 
 
 def _blank_new_round_form() -> NewRoundForm:
-    """The new round's form, its contacts those of the current round (the 处 rarely changes)."""
-    current = current_round()
-    if current is None:
-        return NewRoundForm(formdata=None)
-    return NewRoundForm(formdata=None, data={"contact_name": current.contact_name, "contact_phone": current.contact_phone,
-                                             "contact_email": current.contact_email})
+    """The new round's form: the latest notice file chosen, every box blank (the notice's)."""
+    return NewRoundForm(formdata=None, folder=_notices_folder())
+
+
+def _notices_folder() -> Path:
+    return Path(current_app.config["NOTICES_FOLDER"])
 
 
 def _messages(form, work=None) -> tuple[str, ...]:
@@ -369,23 +373,46 @@ def publish_results(round_id: int):
 
 
 @bp.route("/new", methods=["POST"])
+@accepts_upload(lambda: MAX_NOTICE_BYTES, "通知文件", "通知文件是 .toml 文本文件，请核对所选文件。")
 @login_required
 @province_required
 def new_round():
-    form = NewRoundForm()
+    form = NewRoundForm(folder=_notices_folder())
     work = None
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:
             round_ = settings.open_round(
-                current_user, year=form.year.data, title=form.title.data,
-                notice_number=form.notice_number.data or "", deadline=form.deadline.moment,
-                contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
-                contact_email=form.contact_email.data or "",
+                current_user, form.notice, notice_file=form.notice_source, deadline=form.deadline.moment,
+                title=form.title.data or "", notice_number=form.notice_number.data or "",
                 ministry_notice_number=form.ministry_notice_number.data or "",
-                confirm_replace=form.confirm_replace.data)
+                contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
+                contact_email=form.contact_email.data or "", confirm_replace=form.confirm_replace.data)
         if work.ok:
-            flash(f"已开启新批次：{round_.title}。各市（州）和账号沿用。", "success")
+            flash(f"已开启新批次：{round_.title}（依据通知 {form.notice_source}）。各市（州）和账号沿用。", "success")
             return redirect(url_for("rounds.index"), 303)
-    # Field errors stand beside their fields; the service's refusal heads the card.
+    # Field errors stand beside their fields (a notice file's problems beside it); the service's
+    # refusal heads the card.
     return _rounds_page(status=422, new_form=form,
                         messages=(work.refused.message,) if work is not None and work.refused else ())
+
+
+@bp.route("/<id:round_id>/notice")
+@login_required
+@staff_required
+def notice(round_id: int):
+    """The notice the round keeps (read-only): what it declares, its digest, the download."""
+    round_ = round_or_404(round_id)
+    return render_template("rounds/notice.html", round_=round_, kept=round_notice.kept_notice(round_))
+
+
+@bp.route("/<id:round_id>/notice.toml")
+@login_required
+@staff_required
+def notice_toml(round_id: int):
+    round_ = round_or_404(round_id)
+    text = round_notice.kept_notice_toml(round_)
+    if text is None:
+        raise NotFound
+    response = Response(text.encode("utf-8"), content_type="application/toml; charset=utf-8")
+    response.headers["Content-Disposition"] = content_disposition(f"{round_.year}年批次保存的通知.toml")
+    return response

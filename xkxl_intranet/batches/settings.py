@@ -1,10 +1,11 @@
 """Round settings: the reference data (21 cities, the 2022 round), the deadline, a new
-year's round, and the demo's moved deadline. Operations take the acting user and flush."""
+year's round from its notice, and the demo's moved deadline. Operations take the acting user and
+flush."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 
 from ..applications.models import Application
 from ..audit.services import record
@@ -12,16 +13,23 @@ from ..auth.models import User
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
+from ..domain.findings import echo
 from ..extensions import db
 from ..files.models import StoredFile
+from ..notice.loader import load_notice
+from ..notice.schema import Notice
+from ..notice.shipped import FIRST_NOTICE
 from ..review.models import ReviewRound
 from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.reference import CITIES, ROUND_2022
 from ..rounds.state import REPORTED_STATES
+from .round_notice import fill_missing_notices, keep_notice
 
 
 def ensure_reference_data() -> dict[str, int]:
-    """Create the 21 cities and the 2022 round if missing. Safe to run again."""
+    """Create the 21 cities and the 2022 round (keeping notices/2022.toml) if missing, and give
+    every round that keeps no notice the 2022 one (round_notice.fill_missing_notices). Safe to run
+    again."""
     created = {"cities": 0, "rounds": 0}
     existing = {c.code: c for c in db.session.scalars(select(City))}
     for order, (code, name, pinyin, department) in enumerate(CITIES, start=1):
@@ -32,9 +40,12 @@ def ensure_reference_data() -> dict[str, int]:
         created["cities"] += 1
     if db.session.scalar(select(Round).where(Round.year == ROUND_2022["year"])) is None:
         has_current = db.session.scalar(select(Round).where(Round.is_current)) is not None
-        db.session.add(Round(**ROUND_2022, is_current=not has_current))
+        round_ = Round(**ROUND_2022, is_current=not has_current)
+        keep_notice(round_, load_notice(FIRST_NOTICE))  # the notice ROUND_2022 is taken from
+        db.session.add(round_)
         created["rounds"] += 1
     db.session.flush()
+    created["notices"] = fill_missing_notices()
     return created
 
 
@@ -85,14 +96,34 @@ def current_round_running() -> list[str]:
     return still_running(current) if current is not None else []
 
 
-def open_round(user: User, *, year: int, title: str, notice_number: str, deadline: datetime,
-               contact_name: str, contact_phone: str, contact_email: str, ministry_notice_number: str = "",
+# Round's text columns and their lengths: a notice's value or a typed one that would not fit is
+# refused by name rather than cut short (or refused by PostgreSQL with a 500).
+_ROUND_TEXTS = {"title": "名称", "notice_number": "通知文号", "ministry_notice_number": "依据的工业和信息化部通知文号",
+                "contact_name": "联系人", "contact_phone": "联系电话", "contact_email": "电子邮箱"}
+
+
+def open_round(user: User, notice: Notice, *, notice_file: str, deadline: datetime | None = None,
+               title: str = "", notice_number: str = "", ministry_notice_number: str = "",
+               contact_name: str = "", contact_phone: str = "", contact_email: str = "",
                confirm_replace: bool = False) -> Round:
-    """A later year's round becomes the current one; cities and accounts carry over. Every page
-    then shows the new round, so replacing a round still under way needs ``confirm_replace``
-    (and :func:`make_current` can put the earlier one back)."""
+    """A later year's round, opened from its notice, becomes the current one; cities and
+    accounts carry over. The round keeps the notice (its canonical form and digest:
+    round_notice.keep_notice), so editing ``notice_file`` later changes nothing of it. Its year is
+    the notice's; its deadline, title, numbers and contacts are the notice's where none is given
+    (a blank box on the form). Every page then shows the new round, so replacing a round still under
+    way needs ``confirm_replace`` (and :func:`make_current` can put the earlier one back)."""
+    year = notice.year
+    typed = {"title": title, "notice_number": notice_number, "ministry_notice_number": ministry_notice_number,
+             "contact_name": contact_name, "contact_phone": contact_phone, "contact_email": contact_email}
+    texts = {name: typed[name].strip() or str(getattr(notice, name)).strip() for name in _ROUND_TEXTS}
+    for name, label in _ROUND_TEXTS.items():
+        column = Round.__table__.c[name].type
+        length = column.length if isinstance(column, String) else None
+        if length is not None and len(texts[name]) > length:
+            raise Refused(f"「{label}」超过 {length} 个字：“{echo(texts[name])}”")
+    deadline = deadline or notice.deadline
     if db.session.scalar(select(Round).where(Round.year == year)) is not None:
-        raise Refused(f"{year}年的申报批次已存在。")
+        raise Refused(f"{year}年的申报批次已存在（通知文件 {notice_file} 是{year}年的通知）。")
     if has_passed(deadline, now()):  # as current round it would close reporting for every city at once
         raise Refused(f"「报送截止时间」{format_deadline(deadline)} 已过：新批次的报送截止时间应晚于现在，请核对。")
     current = db.session.scalar(select(Round).where(Round.is_current))
@@ -101,16 +132,16 @@ def open_round(user: User, *, year: int, title: str, notice_number: str, deadlin
                       "各市（州）不能再报送当前批次。如确需开启，请勾选“确认开启新批次”后再提交。")
     if current is not None:
         current.is_current = False
-    round_ = Round(year=year, title=title.strip(), notice_number=notice_number.strip(), deadline=deadline,
-                   contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
-                   contact_email=contact_email.strip(), is_current=True, is_demo=False,
-                   ministry_notice_number=ministry_notice_number.strip())
+    round_ = Round(year=year, deadline=deadline, is_current=True, is_demo=False, **texts)
+    keep_notice(round_, notice)
     db.session.add(round_)
     db.session.flush()
     record("round.opened", user=user, object_type="round", object_id=round_.id,
-           summary=f"开启新批次：{round_.title}，截止 {deadline:%Y-%m-%d %H:%M}",
+           summary=f"开启新批次：{round_.title}，截止 {deadline:%Y-%m-%d %H:%M}，"
+                   f"依据通知 {notice_file}（摘要 {notice.digest}）",
            before={"current": current.title} if current is not None else None,
-           after={"year": year, "title": round_.title, "deadline": deadline.isoformat()})
+           after={"year": year, "title": round_.title, "deadline": deadline.isoformat(),
+                  "notice_file": notice_file, "notice_digest": notice.digest})
     return round_
 
 

@@ -29,7 +29,9 @@ __all__ = [
     "FIELD_ATTRIBUTES",
     "notice_data",
     "canonical_json",
+    "canonical_text",
     "notice_digest",
+    "text_digest",
     "to_toml",
 ]
 
@@ -139,14 +141,23 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"not in a notice: {value!r}")
 
 
+def canonical_text(data: Mapping[str, Any]) -> str:
+    """Plain data as one text: sorted keys, no spaces, UTF-8 as is; a figure and a moment as
+    text. The JSON a round keeps (:mod:`.stored`) gives the same text again."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def canonical_json(notice: Notice) -> str:
-    """One text per notice: its plain data with sorted keys, no spaces, UTF-8 as is."""
-    return json.dumps(notice_data(notice), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=_json_default)
+    """One text per notice: its plain data in :func:`canonical_text`."""
+    return canonical_text(notice_data(notice))
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def notice_digest(notice: Notice) -> str:
-    return hashlib.sha256(canonical_json(notice).encode("utf-8")).hexdigest()
+    return text_digest(canonical_json(notice))
 
 
 # ---------------------------------------------------------------- TOML

@@ -49,7 +49,7 @@ from .schema import (
     chinese_count,
 )
 
-__all__ = ["NoticeError", "load_notice", "parse_notice", "check_notice_file"]
+__all__ = ["NoticeError", "load_notice", "read_notice_bytes", "parse_notice", "read_notice_data", "check_notice_file"]
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -65,11 +65,18 @@ class NoticeError(ValueError):
 def load_notice(path: str | PathLike[str]) -> Notice:
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
     except OSError as error:
         raise NoticeError([f"无法读取通知文件 {path}：{error.strerror or error}"]) from None
+    return read_notice_bytes(raw, str(path))
+
+
+def read_notice_bytes(raw: bytes, name: str) -> Notice:
+    """The notice of a file's bytes (a file on disk, or one uploaded as ``name``)."""
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise NoticeError([f"{path}：不是 UTF-8 编码的文本文件，请以 UTF-8 保存"]) from None
+        raise NoticeError([f"{name}：不是 UTF-8 编码的文本文件，请以 UTF-8 保存"]) from None
     return parse_notice(text)
 
 
@@ -100,6 +107,12 @@ def parse_notice(text: str) -> Notice:
         data = tomllib.loads(text, parse_float=Decimal)  # 0.5 is a figure, not a float
     except tomllib.TOMLDecodeError as error:
         raise NoticeError([_toml_problem(error)]) from None
+    return read_notice_data(data)
+
+
+def read_notice_data(data: dict[str, Any]) -> Notice:
+    """The notice of a file's tables and values, as TOML gives them (a round's kept copy is
+    turned back into them by :mod:`.stored`)."""
     problems = Problems()
     notice = _read_notice(data, problems)
     if problems or notice is None:

@@ -1,13 +1,20 @@
 from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
 
-from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
+from flask_wtf.file import FileField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, ValidationError
 
 from ..domain.dates import DAY_EXAMPLES, read_day
 from ..domain.deadlines import parse_deadline
-from ..domain.findings import ParseError
+from ..domain.findings import ParseError, echo
 from ..domain.parsing import parse_email, parse_phone
+from ..filenames import display_name
 from ..forms import Form
+from ..notice.loader import NoticeError, load_notice, read_notice_bytes
+from ..notice.schema import Notice
+from ..notice.shipped import notice_files
 from .models import Disclosure
 
 DATE_PLACEHOLDER = "年-月-日，如 2022-03-18"
@@ -97,16 +104,6 @@ class PublishForm(Form):
     confirm_early = BooleanField("确认提前公布")
 
 
-class YearField(IntegerField):
-    """A year; what is not one is refused naming the field (WTForms' own message does not)."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata([v.strip() for v in valuelist])
-        except ValueError:
-            raise ValueError(f"「{self.label.text}」请填写四位数字的年份，如 2023") from None
-
-
 def parsed_by(parse: Callable[[object, str], str | None]):
     """A validator that reads the field as the domain does (phone, e-mail): its Chinese message
     names the field, and what is kept is the normalised value."""
@@ -119,15 +116,90 @@ def parsed_by(parse: Callable[[object, str], str | None]):
     return validate
 
 
+# A notice file is some tens of KB (notices/2022.toml: 44 KB); a file over this is not one.
+MAX_NOTICE_BYTES = 1024 * 1024
+
+
+def notice_label(path: Path) -> str:
+    """How the form offers a shipped notice file: its name, title and number, or that it cannot
+    be used (the page is the province's and shows the file's problems when it is chosen)."""
+    found = _described(path)
+    return f"{path.name}（{found}）"
+
+
+def _described(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return "无法读取"
+    return _describe(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _describe(path: Path, mtime_ns: int, size: int) -> str:
+    """Keyed by the file's time and size: an edited file is read again."""
+    try:
+        notice = load_notice(path)
+    except NoticeError as error:
+        return f"有 {len(error.problems)} 处问题，不能使用"
+    return f"{notice.title}，{notice.notice_number}，截止 {notice.deadline:%Y-%m-%d %H:%M}"
+
+
 class NewRoundForm(Form):
-    # InputRequired, not DataRequired: the latter would replace "not a year" by "please fill in".
-    year = YearField("年度", validators=[InputRequired("请填写年度"),
-                                         NumberRange(2022, 2100, "「年度」应在2022至2100之间")])
-    title = StringField("名称", validators=[DataRequired("请填写名称")])
+    """A later year's round, opened from its notice: one of the notice files in ``folder``, or
+    an uploaded one (which then counts). The year is the notice's; every box below it may stay
+    blank, and the round then takes the notice's value."""
+
+    notice_file = SelectField("通知文件", validate_choice=False)
+    notice_upload = FileField("或上传通知文件（.toml）")
+    title = StringField("名称")
     notice_number = StringField("通知文号")
-    deadline = DeadlineField("报送截止时间（北京时间）", validators=[DataRequired("请填写截止时间")])
+    deadline = DeadlineField("报送截止时间（北京时间）")
     ministry_notice_number = StringField("依据的工业和信息化部通知文号")
-    contact_name = StringField("联系人", validators=[DataRequired("请填写联系人（各市州页面和页脚显示）")])
-    contact_phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), parsed_by(parse_phone)])
+    contact_name = StringField("联系人")
+    contact_phone = StringField("联系电话", validators=[parsed_by(parse_phone)])
     contact_email = StringField("电子邮箱", validators=[parsed_by(parse_email)])
     confirm_replace = BooleanField("确认开启新批次：当前批次尚未结束时，开启后各页面只显示新批次")
+
+    def __init__(self, *args, folder: Path, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.folder_files = notice_files(folder)
+        self.notice_file.choices = [(p.name, notice_label(p)) for p in self.folder_files]
+        if not self.notice_file.data and self.folder_files:
+            self.notice_file.data = self.folder_files[-1].name  # the latest year's
+        self.notice: Notice | None = None  # the notice read, once the form validates
+        self.notice_name = ""  # the name of the file it was read from
+
+    @property
+    def notice_source(self) -> str:
+        """Where the notice came from, as the audit trail and the messages say it."""
+        return f"上传的 {self.notice_name}" if self.uploaded() else self.notice_name
+
+    def uploaded(self) -> bool:
+        upload = self.notice_upload.data
+        return upload is not None and bool(getattr(upload, "filename", ""))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        field = self.notice_upload if self.uploaded() else self.notice_file
+        try:
+            self.notice, self.notice_name = self._read_notice()
+        except NoticeError as error:
+            field.errors = [*field.errors, *error.problems]
+            return False
+        return ok
+
+    def _read_notice(self) -> tuple[Notice, str]:
+        if self.uploaded():
+            upload = self.notice_upload.data
+            name = display_name(upload.filename)
+            if not name.lower().endswith(".toml"):
+                raise NoticeError([f"“{echo(name)}”不是通知文件：通知文件是 .toml 文件（见 docs/notice-file.md）"])
+            raw = upload.read(MAX_NOTICE_BYTES + 1)
+            if len(raw) > MAX_NOTICE_BYTES:
+                raise NoticeError([f"“{echo(name)}”超过 {MAX_NOTICE_BYTES // 1024} KB，不是通知文件"])
+            return read_notice_bytes(raw, name), name
+        chosen = next((p for p in self.folder_files if p.name == self.notice_file.data), None)
+        if chosen is None:
+            raise NoticeError(["请选择通知文件，或上传一个通知文件（.toml）"])
+        return load_notice(chosen), chosen.name

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,6 +55,11 @@ class Round(Model):
     # The province's 推荐结果 marks stay internal until it publishes the round's results.
     results_published_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
     results_published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    # The notice the round was opened with (notice.stored): its canonical form and its SHA-256.
+    # Kept, not read from the file: editing or deleting notices/<year>.toml later changes nothing
+    # of an opened round. Empty only until init-db fills a round opened before rounds kept theirs.
+    notice: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    notice_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def results_published(self) -> bool:

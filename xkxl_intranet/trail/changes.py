@@ -36,6 +36,7 @@ KEY_LABELS: dict[str, str] = {
     "paper_forms_received_on": "申报书纸质版（一式三份）收到日期",
     "paper_disc_received_on": "电子版光盘收到日期", "paper_summary_received_on": "汇总表纸质版收到日期",
     "year": "年度", "title": "名称", "results_published_at": "推荐结果公布时间",
+    "notice_number": "通知文号", "notice_digest": "通知摘要（SHA-256）", "notice_file": "通知文件",
     # 附件3 and the Excel import
     "order": "汇总表顺序", "contact_name": "联系人", "contact_phone": "联系方式", "file": "导入文件",
     "created": "新建", "updated": "更新", "unchanged": "无变化",

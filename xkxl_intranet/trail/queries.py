@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "round.results_published": "公布推荐结果",
     "round.results_withdrawn": "撤回推荐结果公布",
     "round.opened": "开启新批次",
+    "round.notice_recorded": "补记批次通知",
     "round.made_current": "设为当前批次",
     "round.deleted": "删除批次",
     "city.contact_updated": "修改汇总表联系人",
