@@ -14,7 +14,8 @@ from ..domain.deadlines import format_deadline, has_passed, last_instant
 from ..domain.errors import Refused
 from ..extensions import db
 from ..review.marking import clear_marks_of_returned_batch
-from ..rounds.models import BatchState, CityBatch, Disclosure
+from ..rounds.models import BatchState, CityBatch, Disclosure, Round
+from ..rounds.paper import paper_copies
 
 
 def _transition(user: User, batch: CityBatch, target: BatchState, allowed: set[BatchState], action: str,
@@ -75,20 +76,24 @@ def grant_extension(user: User, batch: CityBatch, deadline: datetime, reason: st
     db.session.flush()
 
 
-PAPER_FIELDS = {
-    "paper_forms_received_on": "申报书纸质版（一式三份）",
-    "paper_disc_received_on": "电子版光盘",
-    "paper_summary_received_on": "汇总表纸质版",
-}
+PAPER_FIELDS = ("paper_forms_received_on", "paper_disc_received_on", "paper_summary_received_on")
+
+
+def paper_labels(round_: Round) -> dict[str, str]:
+    """What the desk calls each paper copy of ``round_``: the 申报书's copies as its notice says."""
+    return {"paper_forms_received_on": paper_copies(round_).forms_label,
+            "paper_disc_received_on": "电子版光盘",
+            "paper_summary_received_on": "汇总表纸质版"}
 
 
 def record_paper(user: User, batch: CityBatch, received: dict[str, date | None], note: str) -> None:
     """The days the paper copies arrived (``None``: not yet), and a note. A day after today
     (the one clock's) cannot be a day something was received."""
     today = now().date()
+    labels = paper_labels(batch.round)
     future = [key for key in PAPER_FIELDS if (day := received.get(key)) is not None and day > today]
     if future:
-        raise Refused("、".join(f"「{PAPER_FIELDS[k]}收到日期」{received[k]:%Y-%m-%d}" for k in future)
+        raise Refused("、".join(f"「{labels[k]}收到日期」{received[k]:%Y-%m-%d}" for k in future)
                       + f"：收到日期不能晚于今天（{today:%Y-%m-%d}）。", field=future[0])
     before = {k: (getattr(batch, k).isoformat() if getattr(batch, k) else None) for k in PAPER_FIELDS}
     for key in PAPER_FIELDS:
@@ -98,7 +103,7 @@ def record_paper(user: User, batch: CityBatch, received: dict[str, date | None],
     changed = {k for k in PAPER_FIELDS if before[k] != after[k]}
     record("batch.paper_received", user=user, object_type="batch", object_id=batch.id, city_id=batch.city_id,
            summary=f"登记{batch.city.name}纸质材料："
-                   + ("、".join(f"{PAPER_FIELDS[k]} {after[k] or '（清除）'}" for k in changed) or "备注"),
+                   + ("、".join(f"{labels[k]} {after[k] or '（清除）'}" for k in changed) or "备注"),
            before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     db.session.flush()
 

@@ -34,6 +34,7 @@ from ..rounds.forms import (
     ReturnForm,
 )
 from ..rounds.models import BatchState, Round
+from ..rounds.paper import paper_copies
 from ..rounds.state import batch_for_write, deadline_of
 from ..web import (
     content_disposition,
@@ -172,7 +173,7 @@ def _desk_page(round_, city, *, refused=None, refused_application_id: int | None
     ready = reporting.readiness(round_, city)
     batch_ = ready.batch
     context = {"extension_form": ExtensionForm(formdata=None), "return_form": ReturnForm(formdata=None),
-               "confirm_form": ConfirmForm(formdata=None), "paper_form": PaperForm(formdata=None, obj=batch_),
+               "confirm_form": ConfirmForm(formdata=None), "paper_form": PaperForm(formdata=None, obj=batch_, paper=paper_copies(round_)),
                "mark_form": MarkForm(formdata=None)}
     if refused is not None:
         context[DESK_FORMS[type(refused)]] = refused
@@ -208,7 +209,8 @@ def _desk_action(city_id: int, form_class, action, success: str | Callable[[], s
     refused form comes back as typed, with the reason beside the field it is about."""
     round_ = round_or_404()
     city = city_or_404(city_id)
-    form = form_class()
+    # The paper form's label, and the messages that quote it, name the copies the round asks for.
+    form = form_class(paper=paper_copies(round_)) if form_class is PaperForm else form_class()
     refusal = None
     if form.validate_on_submit():
         # Two province sessions at the same instant: the loser reads the batch afresh and gets

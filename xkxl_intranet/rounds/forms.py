@@ -13,7 +13,7 @@ from ..domain.parsing import parse_email, parse_phone
 from ..filenames import display_name
 from ..forms import Form
 from ..notice.loader import NoticeError, load_notice, read_notice_bytes
-from ..notice.schema import Notice
+from ..notice.schema import Notice, PaperCopies
 from ..notice.shipped import notice_files
 from .models import Disclosure
 
@@ -81,10 +81,24 @@ class ReturnForm(Form):
 
 
 class PaperForm(Form):
-    paper_forms_received_on = ChineseDateField("申报书纸质版（一式三份）收到日期")
+    """The days the paper copies arrived. The 申报书's label says the copies the round's notice
+    asks for (「申报书纸质版（一式两份）收到日期」): given as ``paper`` when the form is built, as
+    the label must be known when the typed day is read (a message quotes it)."""
+
+    paper_forms_received_on = ChineseDateField(label="申报书纸质版收到日期")  # relabelled by Meta.bind_field
     paper_disc_received_on = ChineseDateField("电子版光盘收到日期")
     paper_summary_received_on = ChineseDateField("汇总表纸质版收到日期")
     paper_note = StringField("备注")
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if options.get("name") == "paper_forms_received_on":
+                options = {**options, "label": f"{form.paper.forms_label}收到日期"}
+            return super().bind_field(form, unbound_field, options)
+
+    def __init__(self, *args, paper: PaperCopies, **kwargs):
+        self.paper = paper  # before the fields are bound (Form.__init__): Meta.bind_field reads it
+        super().__init__(*args, **kwargs)
 
 
 class DisclosureForm(Form):

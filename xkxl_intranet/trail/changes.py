@@ -33,7 +33,8 @@ KEY_LABELS: dict[str, str] = {
     "state": "状态", "receipt": "回执号", "late": "逾期报送", "reason": "原因",
     "paper_summary_follows": "汇总表纸质版另行报送（未上传当前扫描件）",
     "extension_deadline": "延期至", "disclosure": "信息公开选项", "deadline": "报送截止时间",
-    "paper_forms_received_on": "申报书纸质版（一式三份）收到日期",
+    # How many copies is the round's notice's (rounds/paper.py); a change row does not know its round.
+    "paper_forms_received_on": "申报书纸质版收到日期",
     "paper_disc_received_on": "电子版光盘收到日期", "paper_summary_received_on": "汇总表纸质版收到日期",
     "year": "年度", "title": "名称", "results_published_at": "推荐结果公布时间",
     "notice_number": "通知文号", "notice_digest": "通知摘要（SHA-256）", "notice_file": "通知文件",
