@@ -4,8 +4,9 @@ first notice file is generated, not transcribed: the 申报书 (``domain.indicat
 (``domain.checks``), 附件1 (``domain.review_criteria``), the quota
 (``domain.recommendation_quota``), 附件3 (``reports.layouts``: its lines are the ``Summary``
 properties rendered with placeholders), the files (``files.categories``), the round
-(``rounds.reference.ROUND_2022``) and the paper copies (the declaration whose sentences are the
-ones the home page and the province's desk print today).
+(``rounds.reference.ROUND_2022``). The paper copies were read off the sentences the home page and
+the province's desk printed; since those say what the round's notice declares (issue 21), the
+file's own ``[paper]`` is their one declaration and is written back as it is.
 
 Run once, kept for reference (docs/notice-file.md): from now on the file is what the province
 edits. The comments quote the 2022 notice (川经信办函〔2022〕71号) where its words explain a value.
@@ -15,18 +16,16 @@ Usage: python scripts/export_notice.py [--output notices/2022.toml]
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
-from xkxl_intranet.batches.desk import PAPER_FIELDS
 from xkxl_intranet.domain.checks import RULES
 from xkxl_intranet.domain.indicators import SECTIONS
 from xkxl_intranet.domain.recommendation_quota import QUOTA
 from xkxl_intranet.domain.review_criteria import DIMENSIONS, MAX_SCORE, TITLE
 from xkxl_intranet.files.categories import CATEGORIES
 from xkxl_intranet.notice.dump import to_toml
-from xkxl_intranet.notice.loader import parse_notice
+from xkxl_intranet.notice.loader import load_notice, parse_notice
 from xkxl_intranet.notice.schema import (
     SUMMARY_NUMBER,
     Criteria,
@@ -36,22 +35,16 @@ from xkxl_intranet.notice.schema import (
     SummaryColumn,
     SummaryLayout,
 )
+from xkxl_intranet.notice.shipped import FIRST_NOTICE
 from xkxl_intranet.reports.layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
 from xkxl_intranet.rounds.reference import ROUND_2022
 
 ROOT = Path(__file__).resolve().parent.parent
-HOME_PAGE = ROOT / "xkxl_intranet" / "templates" / "core" / "index.html"
 
 
 def paper_copies() -> PaperCopies:
-    """The one declaration that says what the home page and the desk say today."""
-    said = re.search(r"<dt>报送要求</dt><dd>(.*?)</dd>", HOME_PAGE.read_text(encoding="utf-8")).group(1)
-    found = [p for forms in range(1, 11) for disc in (True, False) for summary in range(1, 11)
-             if (p := PaperCopies(forms, disc, summary)).requirement == said
-             and p.forms_label == PAPER_FIELDS["paper_forms_received_on"]]
-    if len(found) != 1:
-        sys.exit(f"no single paper declaration says “{said}”: {found}")
-    return found[0]
+    """The 2022 notice's paper copies: the pages no longer declare them, the file does."""
+    return load_notice(FIRST_NOTICE).paper
 
 
 def summary_layout() -> SummaryLayout:
