@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -228,16 +229,43 @@ SAMPLE_PDF = (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
               b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 
 
-def attach_form(app, application_id: int, name: str = "申报书.pdf", data: bytes | None = None) -> str:
-    """Store a 申报书 for the application (as its city's clerk); returns its SHA-256."""
+def store_form(app, application_id: int, data: bytes, name: str = "申报书.docx") -> int:
+    """Store ``data`` as the application's 申报书, as its city's clerk uploads it; the file's id."""
     with app.app_context():
         application = db.session.get(Application, application_id)
         clerk = db.session.scalar(db.select(User).where(User.city_id == application.city_id,
                                                         User.role == "city"))
-        stored = store_bytes(clerk, data or SAMPLE_PDF + f"% {application_id}\n".encode(), name,
-                             category="form", application=application)
+        stored = store_bytes(clerk, data, name, category="form", application=application)
         db.session.commit()
-        return stored.sha256
+        return stored.id
+
+
+def attach_form(app, application_id: int, name: str = "申报书.pdf", data: bytes | None = None) -> str:
+    """Store a 申报书 for the application (as its city's clerk); returns its SHA-256."""
+    data = data or SAMPLE_PDF + f"% {application_id}\n".encode()
+    store_form(app, application_id, data, name)
+    return hashlib.sha256(data).hexdigest()
+
+
+def wait_until(condition, seconds: float, what: str) -> None:
+    """Poll ``condition`` every 0.2 s until it holds; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+def dead_pid() -> int:
+    """A process id no process has now (for a claim left by a process that is gone)."""
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        pid += 1
 
 
 def create_application(app, username: str = "chengdu", *, with_form: bool = True, **overrides) -> int:

@@ -8,8 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,15 +48,6 @@ def _get(port: int, path: str = "/healthz") -> int | None:
         return None
 
 
-def _wait(condition, seconds: float, what: str) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s: {what}")
-
-
 def test_two_serving_processes_answer_are_replaced_and_stop_together(app, tmp_path):
     port = _free_port()
     env = dict(os.environ, XKXL_INSTANCE_PATH=app.instance_path,
@@ -65,19 +57,19 @@ def test_two_serving_processes_answer_are_replaced_and_stop_together(app, tmp_pa
                                f"--port={port}", "--processes=2", "--workers=0"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait(lambda: _get(port) == 200, 30, "the server answers")
-        _wait(lambda: len(_children(server.pid)) == 2, 10, "two serving processes")
+        wait_until(lambda: _get(port) == 200, 30, "the server answers")
+        wait_until(lambda: len(_children(server.pid)) == 2, 10, "two serving processes")
         first, second = _children(server.pid)
         # every one of a burst of new connections is answered, by either process
         assert all(_get(port, "/login") == 200 for _ in range(20))
         os.kill(first, signal.SIGKILL)
-        _wait(lambda: len(_children(server.pid)) == 2 and first not in _children(server.pid), 15,
+        wait_until(lambda: len(_children(server.pid)) == 2 and first not in _children(server.pid), 15,
               "a new serving process replaces the killed one")
         assert second in _children(server.pid)
         assert all(_get(port, "/login") == 200 for _ in range(10))
         server.send_signal(signal.SIGTERM)  # systemd's stop
         assert server.wait(30) == 0
-        _wait(lambda: not _children(server.pid), 10, "no serving process is left behind")
+        wait_until(lambda: not _children(server.pid), 10, "no serving process is left behind")
         assert _get(port) is None
     finally:
         if server.poll() is None:

@@ -11,10 +11,8 @@ import pytest
 
 from xkxl_intranet.applications.document import document_changed, reread_form, template_docx, template_pdf
 from xkxl_intranet.applications.evaluation import evaluate
-from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import acknowledge_warning, set_review
-from xkxl_intranet.auth.models import User
 from xkxl_intranet.batches.reporting import readiness
 from xkxl_intranet.domain.errors import NotFound, Refused
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
@@ -26,7 +24,7 @@ from xkxl_intranet.files.form_text import extract_text
 from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.rounds.state import current_round
 
-from helpers import audit_events, create_application, user_by_name, word97_bytes
+from helpers import audit_events, create_application, store_form, user_by_name, word97_bytes
 
 
 def _document(app, application_id: int, **changes) -> bytes:
@@ -38,12 +36,9 @@ def _document(app, application_id: int, **changes) -> bytes:
 
 
 def _upload(app, application_id: int, data: bytes, name: str = "申报书.docx") -> StoredFile:
+    file_id = store_form(app, application_id, data, name)
     with app.app_context():
-        application = db.session.get(Application, application_id)
-        clerk = db.session.scalar(db.select(User).where(User.city_id == application.city_id, User.role == "city"))
-        stored = store_bytes(clerk, data, name, category="form", application=application)
-        db.session.commit()
-        db.session.refresh(stored)
+        stored = db.session.get(StoredFile, file_id)
         db.session.expunge(stored)
         return stored
 

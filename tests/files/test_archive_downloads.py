@@ -228,14 +228,20 @@ def _wait_until_built(app, key: str, seconds: float = 15) -> None:
         time.sleep(0.05)
 
 
+def _held_builds(monkeypatch) -> threading.Event:
+    """Background builds wait for the returned event (at most 10 s) before they build."""
+    gate, real_build = threading.Event(), builds_module.build_archive
+    monkeypatch.setattr(builds_module, "build_archive",
+                        lambda *args, **kwargs: gate.wait(10) and real_build(*args, **kwargs))
+    return gate
+
+
 def test_a_large_archive_is_built_in_the_background_while_the_page_says_so(app, city_client, monkeypatch):
     app.config["ZIP_INLINE_BYTES"] = 0  # everything counts as large here
     application_id = make_application(app, enterprise_name="四川甲科技有限公司")
     upload(city_client, application_id, "form", ("申报书.pdf", pdf("v1")))
     url = f"/files/cities/{_city_id(app)}/files.zip"
-    gate, real_build = threading.Event(), builds_module.build_archive
-    monkeypatch.setattr(builds_module, "build_archive",
-                        lambda *args, **kwargs: gate.wait(10) and real_build(*args, **kwargs))
+    gate = _held_builds(monkeypatch)
     page = city_client.get(url)
     assert page.status_code == 202 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
@@ -259,9 +265,7 @@ def test_a_failed_build_says_why_once_and_asking_again_retries(app, city_client,
     application_id = make_application(app, enterprise_name="四川甲科技有限公司")
     upload(city_client, application_id, "form", ("申报书.pdf", pdf("v1")))
     url = f"/files/cities/{_city_id(app)}/files.zip"
-    gate, real_build = threading.Event(), builds_module.build_archive
-    monkeypatch.setattr(builds_module, "build_archive",
-                        lambda *args, **kwargs: gate.wait(10) and real_build(*args, **kwargs))
+    gate = _held_builds(monkeypatch)
     assert city_client.get(url).status_code == 202
     gate.set()
     deadline = time.monotonic() + 10

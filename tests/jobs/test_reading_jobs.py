@@ -15,10 +15,8 @@ from huey import PriorityRedisHuey
 from huey.exceptions import ConfigurationError
 
 from xkxl_intranet import clock
-from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.reading_job import claim, finish, read_form_job, sweep_readings
-from xkxl_intranet.auth.models import User
 from xkxl_intranet.batches.reporting import readiness
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
@@ -29,7 +27,7 @@ from xkxl_intranet.jobs.queue import jobs, make_huey
 from xkxl_intranet.rounds.state import current_round
 
 from .hostile import expanding_docx
-from helpers import create_application
+from helpers import create_application, dead_pid, store_form
 
 POLL = 'hx-trigger="every 2s"'
 NO_SCRIPT_REFRESH = '<noscript><meta http-equiv="refresh"'
@@ -54,15 +52,6 @@ def _form(app, application_id: int) -> StoredFile:
                                                                StoredFile.category == "form"))
         db.session.expunge(stored)
         return stored
-
-
-def _store(app, application_id: int, data: bytes, name: str = "申报书.docx") -> int:
-    with app.app_context():
-        application = db.session.get(Application, application_id)
-        clerk = db.session.scalar(db.select(User).where(User.city_id == application.city_id, User.role == "city"))
-        stored = store_bytes(clerk, data, name, category="form", application=application)
-        db.session.commit()
-        return stored.id
 
 
 def _blocker_texts(app) -> list[str]:
@@ -110,7 +99,7 @@ def test_the_upload_answers_before_the_reading_and_the_panel_asks_until_it_is_ke
 
 def test_the_panel_is_a_page_of_its_own_without_javascript(queued, city_client, other_city_client):
     application_id = create_application(queued, with_form=False)
-    _store(queued, application_id, _document(queued, application_id))
+    store_form(queued, application_id, _document(queued, application_id))
     page = city_client.get(f"/applications/{application_id}/document").get_data(as_text=True)
     assert "<html" in page and "正在读取" in page and NO_SCRIPT_REFRESH in page and ">刷新</a>" in page
     assert other_city_client.get(f"/applications/{application_id}/document").status_code == 404
@@ -135,7 +124,7 @@ def test_a_reading_killed_at_a_limit_says_so_and_the_file_stays(app, city_client
 
 def test_one_file_is_read_by_one_worker_and_a_newer_request_wins(queued):
     application_id = create_application(queued, with_form=False)
-    file_id = _store(queued, application_id, _document(queued, application_id))
+    file_id = store_form(queued, application_id, _document(queued, application_id))
     with queued.app_context():
         first = claim(file_id)
         assert first and claim(file_id) is None  # the second worker finds it taken
@@ -148,16 +137,6 @@ def test_one_file_is_read_by_one_worker_and_a_newer_request_wins(queued):
         assert stored.reading_state == "pending" and stored.reading is None
 
 
-def _dead_pid() -> int:
-    pid = 4_000_000
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        pid += 1
-
-
 def test_what_the_rows_say_is_waiting_goes_back_in_the_queue(queued):
     """A worker killed while reading (kill -9: its claim names a process that is gone), a claim
     older than any reading can be, and a request whose message was lost, are queued again when
@@ -165,11 +144,11 @@ def test_what_the_rows_say_is_waiting_goes_back_in_the_queue(queued):
     ids = []
     for _ in range(4):
         application_id = create_application(queued, with_form=False)
-        ids.append(_store(queued, application_id, _document(queued, application_id)))
+        ids.append(store_form(queued, application_id, _document(queued, application_id)))
     host = socket.gethostname()
     with queued.app_context():
         jobs().huey.flush()  # every message lost
-        claims = {ids[0]: (f"{host}:{_dead_pid()}:a", clock.now()),
+        claims = {ids[0]: (f"{host}:{dead_pid()}:a", clock.now()),
                   ids[1]: (f"{host}:{os.getpid()}:b", clock.now()),
                   ids[2]: ("elsewhere:1:c", clock.now() - timedelta(minutes=10))}
         for file_id, (who, when) in claims.items():
@@ -184,7 +163,7 @@ def test_what_the_rows_say_is_waiting_goes_back_in_the_queue(queued):
 
 def test_healthz_reports_the_queue_without_paths(queued, city_client, client):
     application_id = create_application(queued, with_form=False)
-    _store(queued, application_id, _document(queued, application_id))
+    store_form(queued, application_id, _document(queued, application_id))
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"
     queue = body["queue"]
@@ -199,7 +178,7 @@ def test_healthz_reports_the_queue_without_paths(queued, city_client, client):
 
 def test_reading_again_and_read_forms_ask_a_worker(queued, city_client):
     application_id = create_application(queued, with_form=False)
-    file_id = _store(queued, application_id, _document(queued, application_id))
+    file_id = store_form(queued, application_id, _document(queued, application_id))
     with queued.app_context():
         read_form_job(file_id)
     assert city_client.post(f"/applications/{application_id}/document/read").status_code == 303

@@ -8,19 +8,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
-from xkxl_intranet.auth.models import User
 from xkxl_intranet.clock import now
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.models import StoredFile
 
-from helpers import create_application
+from helpers import create_application, dead_pid, store_form, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -34,27 +31,14 @@ def _env(app, instance: Path) -> dict:
 def _store_form(app) -> int:
     application_id = create_application(app, with_form=False)
     with app.app_context():
-        application = db.session.get(Application, application_id)
-        clerk = db.session.scalar(db.select(User).where(User.city_id == application.city_id, User.role == "city"))
-        data = form_docx(form_blocks(texts_for(application.values())))
-        stored = store_bytes(clerk, data, "申报书.docx", category="form", application=application)
-        db.session.commit()
-        return stored.id
+        data = form_docx(form_blocks(texts_for(db.session.get(Application, application_id).values())))
+    return store_form(app, application_id, data)
 
 
 def _states(app, ids) -> dict[int, str]:
     with app.app_context():
         db.session.expire_all()
         return {i: db.session.get(StoredFile, i).reading_state for i in ids}
-
-
-def _wait(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def _processes_of(instance: Path) -> list[int]:
@@ -73,16 +57,6 @@ def _processes_of(instance: Path) -> list[int]:
     return found
 
 
-def _dead_pid() -> int:
-    pid = 4_000_000
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        pid += 1
-
-
 def _start_worker(app, instance: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "xkxl_intranet.worker"], cwd=ROOT, env=_env(app, instance),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -92,20 +66,20 @@ def test_jobs_left_by_a_worker_killed_outright_run_after_a_restart(app, instance
     first = _store_form(app)  # queued before any worker runs: the queue keeps it
     worker = _start_worker(app, instance)
     try:
-        _wait(lambda: _states(app, [first])[first] == "done", 30, "the first worker reads what was queued")
+        wait_until(lambda: _states(app, [first])[first] == "done", 30, "the first worker reads what was queued")
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         # Its huey processes go with it (they would otherwise take jobs nobody supervises).
-        _wait(lambda: not _processes_of(instance), 10, "the killed worker's processes end")
+        wait_until(lambda: not _processes_of(instance), 10, "the killed worker's processes end")
         queued = _store_form(app)  # queued while no worker runs
         cut_short = _store_form(app)  # being read by the killed worker: its claim names a dead process
         with app.app_context():
             stored = db.session.get(StoredFile, cut_short)
             stored.reading_state, stored.reading_claimed_at, stored.reading_attempts = "running", now(), 1
-            stored.reading_claimed_by = f"{socket.gethostname()}:{_dead_pid()}:x"
+            stored.reading_claimed_by = f"{socket.gethostname()}:{dead_pid()}:x"
             db.session.commit()
         worker = _start_worker(app, instance)
-        _wait(lambda: set(_states(app, [queued, cut_short]).values()) == {"done"}, 30,
+        wait_until(lambda: set(_states(app, [queued, cut_short]).values()) == {"done"}, 30,
               "the restarted worker reads both")
         with app.app_context():
             assert db.session.get(StoredFile, cut_short).reading_attempts == 2
@@ -155,16 +129,16 @@ def test_the_serving_command_starts_restarts_and_stops_its_worker(app, instance)
     server = subprocess.Popen([sys.executable, "-m", "xkxl_intranet.serving", "--host=127.0.0.1", f"--port={port}"],
                               cwd=ROOT, env=_env(app, instance), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait(lambda: _healthz(port) == 200, 30, "the server answers")
-        _wait(lambda: len(_worker_children(server.pid)) == 1, 10, "the worker runs beside it")
+        wait_until(lambda: _healthz(port) == 200, 30, "the server answers")
+        wait_until(lambda: len(_worker_children(server.pid)) == 1, 10, "the worker runs beside it")
         first = _worker_children(server.pid)[0]
         os.kill(first, signal.SIGKILL)
-        _wait(lambda: _worker_children(server.pid) not in ([], [first]), 15, "a new worker replaces it")
+        wait_until(lambda: _worker_children(server.pid) not in ([], [first]), 15, "a new worker replaces it")
         queued = _store_form(app)
-        _wait(lambda: _states(app, [queued])[queued] == "done", 30, "the new worker reads")
+        wait_until(lambda: _states(app, [queued])[queued] == "done", 30, "the new worker reads")
         server.send_signal(signal.SIGTERM)  # systemd's stop
         assert server.wait(30) == 0
-        _wait(lambda: not _processes_of(instance), 15, "no worker is left behind")
+        wait_until(lambda: not _processes_of(instance), 15, "no worker is left behind")
     finally:
         if server.poll() is None:
             server.kill()
