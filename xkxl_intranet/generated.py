@@ -23,7 +23,9 @@ and another process waits on the key's lock and then finds the file.
 
 Renders run on ``RENDER_SLOTS`` threads of their own, in the asking request's context (its
 context variables: the app, the request, the user, the database session, which the asking
-thread leaves alone while it waits). Memory a render frees goes back to the C allocator's arena
+thread leaves alone while it waits). For a PDF that thread only lays out the HTML: under the
+serving command the worker prints it (``printing.py``), so what follows concerns the workbooks
+and documents made here, and PDFs printed in-process (commands, benchmarks). Memory a render frees goes back to the C allocator's arena
 of the thread that rendered, and glibc gives each thread its own arena: rendered on any of the
 server's eight threads, eight different renders one after the other left each arena as large
 as its render had made it (518 MB added with two at a time, 743 MB with eight); on their own

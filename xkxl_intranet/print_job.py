@@ -26,10 +26,10 @@ class PrintFailed(Exception):
 
 
 def print_limits(config) -> Limits:
-    """The child's limits, from ``RENDER_MEMORY_MB``, ``RENDER_CPU_SECONDS``, ``RENDER_WALL_SECONDS``."""
-    return Limits(memory_mb=int(config.get("RENDER_MEMORY_MB") or 1024),
-                  cpu_seconds=int(config.get("RENDER_CPU_SECONDS") or 120),
-                  wall_seconds=float(config.get("RENDER_WALL_SECONDS") or 150))
+    """The child's limits, from ``RENDER_MEMORY_MB``, ``RENDER_CPU_SECONDS``, ``RENDER_WALL_SECONDS``
+    (their defaults are the app factory's)."""
+    return Limits(memory_mb=int(config["RENDER_MEMORY_MB"]), cpu_seconds=int(config["RENDER_CPU_SECONDS"]),
+                  wall_seconds=float(config["RENDER_WALL_SECONDS"]))
 
 
 def _write_pdf_within_limits(html: str, base_url: str | None, lean: bool) -> bytes:

@@ -124,7 +124,7 @@ def render_pdf(html: str, *, base_url: str | None = None, lean: bool = True) -> 
     reading it may have in hand."""
     config = current_app.config
     if config.get("PRINT_IN_WORKER"):
-        timeout = float(config.get("RENDER_WALL_SECONDS") or 150) + float(config.get("JOBS_WALL_SECONDS") or 30)
+        timeout = float(config["RENDER_WALL_SECONDS"]) + float(config["JOBS_WALL_SECONDS"])
         return jobs().call(PRINT_PDF_JOB, html, base_url, lean, timeout=timeout)
     return write_pdf(html, base_url, lean)
 
