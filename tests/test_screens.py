@@ -164,7 +164,9 @@ def test_audit_values_read_as_a_clerk_writes_them():
 def test_audit_objects_are_named_and_linked_where_the_reader_may_open_them(app, monkeypatch):
     seed_demo_quickly(app, monkeypatch)
     with app.app_context():
-        events = list(db.session.scalars(db.select(AuditEvent)))
+        # in the order they were recorded: "the first 绵阳 application created" must not depend on
+        # the order PostgreSQL happens to return rows in
+        events = list(db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)))
         reported = next(e for e in events if e.action == "batch.reported" and e.city.name == "绵阳市")
         created = next(e for e in events if e.action == "application.created" and e.city.name == "绵阳市")
         account = next(e for e in events if e.action == "account.created" and e.object_id)
