@@ -22,7 +22,10 @@ from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.auth.models import User  # noqa: E402
 from xkxl_intranet.auth.passwords import hash_password  # noqa: E402
 from xkxl_intranet.batches.settings import ensure_reference_data  # noqa: E402
-from xkxl_intranet.domain.checks import check_values  # noqa: E402
+from xkxl_intranet.domain.checks import (
+    FORM_2022,
+    check_values,  # noqa: E402
+)
 from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
 from xkxl_intranet.domain.duplicates import org_code_key, platform_key  # noqa: E402
 from xkxl_intranet.extensions import db  # noqa: E402
@@ -63,7 +66,7 @@ def fill_applications(app, per_city: int) -> None:
                            credit_code=make_credit_code(city.code, f"MA{city.sort_order:02d}{n:04d}"),
                            contact_name="张三", contact_mobile="13800001234",
                            platform_name=f"{city.name[:2]}工业互联网平台{n:03d}")
-                values = check_values(raw, clerk_city_code=city.code).values
+                values = check_values(raw, clerk_city_code=city.code, form=FORM_2022).values
                 application = Application(round_id=round_.id, city_id=city.id, position=n + 1,
                                           acknowledgements={}, review_state="draft")
                 for key, value in values.items():

@@ -47,6 +47,7 @@ from xkxl_intranet.applications.models import Application  # noqa: E402
 from xkxl_intranet.applications.operations import save_application  # noqa: E402
 from xkxl_intranet.applications.reading_job import job_limits, read_isolated  # noqa: E402
 from xkxl_intranet.auth.models import User  # noqa: E402
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for  # noqa: E402
 from xkxl_intranet.domain.parsing import parse_input  # noqa: E402
@@ -70,7 +71,7 @@ def _application(app):
         values = {k: v if isinstance(v, list) else str(v) for k, v in figures(2).items()}
         values.update(enterprise_name="四川基准测试有限公司", credit_code=make_credit_code("510100", "MA6BENCH"),
                       contact_name="张三", contact_mobile="13800001234", platform_name="基准测试平台")
-        application, _ = save_application(clerk, None, parse_input(values), city=clerk.city, round_=current_round(),
+        application, _ = save_application(clerk, None, parse_input(values, FORM_2022.fields), city=clerk.city, round_=current_round(),
                                           expected_version=None)
         db.session.commit()
         texts = texts_for(application.values())

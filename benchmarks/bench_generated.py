@@ -39,6 +39,7 @@ from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.batches.reporting import content_digest
 from xkxl_intranet.clock import now
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS, INDICATORS
 from xkxl_intranet.extensions import db
@@ -128,7 +129,7 @@ def save_in_mianyang(app, application_id: int) -> None:
         raw = {k: (v if v is None or isinstance(v, list) else str(v)) for k, v in form_data(application).items()}
         raw["platform_name"] = f"{application.platform_name}（修改）"
         clerk = db.session.scalar(db.select(User).where(User.username == "mianyang"))
-        saved, evaluation = save_application(clerk, application, parse_input(raw), city=application.city,
+        saved, evaluation = save_application(clerk, application, parse_input(raw, FORM_2022.fields), city=application.city,
                                              round_=current_round(),
                                              expected_version=application.version)
         assert saved is not None, evaluation.result.parse_errors

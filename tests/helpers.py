@@ -32,7 +32,7 @@ from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.auth.sessions import TOKEN_KEY, start_session
 from xkxl_intranet.demo import seed_demo
 from xkxl_intranet.domain import parsing
-from xkxl_intranet.domain.checks import check_values
+from xkxl_intranet.domain.checks import FORM_2022, check_values
 from xkxl_intranet.domain.credit_code import make_credit_code
 from xkxl_intranet.domain.form_layout import form_blocks
 from xkxl_intranet.domain.parsing import parse_input
@@ -273,7 +273,7 @@ def create_application(app, username: str = "chengdu", *, with_form: bool = True
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == username))
         values = application_values(user.city.code, **overrides)
-        application, evaluation = save_application(user, None, parse_input(values), city=user.city,
+        application, evaluation = save_application(user, None, parse_input(values, FORM_2022.fields), city=user.city,
                                                    round_=current_round(), expected_version=None)
         assert application is not None, evaluation.result.parse_errors
         db.session.commit()
@@ -296,7 +296,7 @@ def get_application(app, application_id: int):
 
 def typed_values(city_code: str = "510100", **overrides) -> dict:
     """A complete application's values as stored (typed: int, Decimal, date, bool …)."""
-    result = check_values(application_values(city_code, **overrides), clerk_city_code=city_code)
+    result = check_values(application_values(city_code, **overrides), clerk_city_code=city_code, form=FORM_2022)
     assert not result.parse_errors, result.parse_errors
     return result.values
 

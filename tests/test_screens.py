@@ -9,6 +9,7 @@ from xkxl_intranet.applications.operations import save_application, set_review
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.batches.desk import return_batch
 from xkxl_intranet.batches.reporting import report
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.charts import bar_chart, fit_label
@@ -134,7 +135,7 @@ def test_no_form_attribute_says_none(city_client):
 def test_an_unnamed_application_is_named_by_its_number_everywhere(app, city_client, province_client):
     with app.app_context():
         clerk = user("chengdu")
-        application, _ = save_application(clerk, None, parse_input({}), city=clerk.city, round_=current_round(),
+        application, _ = save_application(clerk, None, parse_input({}, FORM_2022.fields), city=clerk.city, round_=current_round(),
                                           expected_version=None)
         db.session.commit()
         application_id, position = application.id, application.position

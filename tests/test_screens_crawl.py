@@ -29,6 +29,7 @@ from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.services import authenticate, reset_password, update_user
 from xkxl_intranet.batches.desk import grant_extension, set_disclosure
 from xkxl_intranet.batches.settings import publish_results
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.domain.parsing import format_field, parse_input
 from xkxl_intranet.extensions import db
@@ -271,13 +272,13 @@ def _more_of_everything(app) -> None:
         clerk, province = user("chengdu"), user("province")
         round_ = current_round()
         chengdu, yibin = clerk.city, db.session.scalar(db.select(City).where(City.code == "511500"))
-        save_application(clerk, None, parse_input({}), city=chengdu, round_=round_, expected_version=None)  # unnamed
+        save_application(clerk, None, parse_input({}, FORM_2022.fields), city=chengdu, round_=round_, expected_version=None)  # unnamed
         edited = db.session.scalar(db.select(Application).where(Application.city_id == chengdu.id,
                                                                 Application.review_state == "draft"))
-        save_application(clerk, edited, parse_input({**edited.values(), "employees": "3210"}), city=chengdu,
+        save_application(clerk, edited, parse_input({**edited.values(), "employees": "3210"}, FORM_2022.fields), city=chengdu,
                          round_=round_,
                          expected_version=edited.version)
-        doomed, _ = save_application(clerk, None, parse_input(application_values()), city=chengdu, round_=round_,
+        doomed, _ = save_application(clerk, None, parse_input(application_values(), FORM_2022.fields), city=chengdu, round_=round_,
                                      expected_version=None)
         delete_application(clerk, doomed)
         evidence = store_bytes(clerk, SAMPLE_PDF, "设备清单.pdf", category="evidence1", application=edited)

@@ -8,6 +8,7 @@ import pytest
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import EditConflict, save_application
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.domain.parsing import format_field, parse_input
 from xkxl_intranet.extensions import db
@@ -38,13 +39,13 @@ def test_a_stale_save_lists_only_the_fields_that_really_differ(app):
         stale = application.version
         raw = _as_typed_otherwise(application)
         assert "," in raw["sales_last_year"] and raw["technologies"].startswith("数字孪生")
-        save_application(clerk, application, parse_input(dict(raw, contact_title="A标签页职务")), city=clerk.city,
+        save_application(clerk, application, parse_input(dict(raw, contact_title="A标签页职务"), FORM_2022.fields), city=clerk.city,
                          round_=current_round(), expected_version=stale)
         db.session.commit()
 
         with pytest.raises(EditConflict) as caught:
             save_application(clerk, application,
-                             parse_input(dict(raw, contact_title="B标签页职务", contact_mobile="13912345678")),
+                             parse_input(dict(raw, contact_title="B标签页职务", contact_mobile="13912345678"), FORM_2022.fields),
                              city=clerk.city, round_=current_round(), expected_version=stale)
         assert caught.value.changes == [("职务", "B标签页职务", "A标签页职务"),
                                         ("手机", "13912345678", application.contact_mobile)]

@@ -13,6 +13,7 @@ from xkxl_intranet.applications.operations import save_application
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.demo import seed_demo
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.domain.parsing import parse_input
 from xkxl_intranet.extensions import db
@@ -88,7 +89,7 @@ def test_the_service_refuses_a_new_application_in_a_reported_batch(app, city_cli
     with app.app_context():
         clerk = db.session.scalar(db.select(User).where(User.username == "chengdu"))
         with pytest.raises(Refused, match="只读"):
-            save_application(clerk, None, parse_input(application_values()), city=clerk.city, round_=current_round(),
+            save_application(clerk, None, parse_input(application_values(), FORM_2022.fields), city=clerk.city, round_=current_round(),
                              expected_version=None)
 
 

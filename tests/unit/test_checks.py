@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from xkxl_intranet.domain.checks import (
+    FORM_2022,
     RULES,
     RULES_BY_ID,
     CheckResult,
@@ -87,7 +88,7 @@ def good_application() -> dict[str, str]:
 def check(changes=None, city=CHENGDU) -> CheckResult:
     raw = good_application()
     raw.update(changes or {})
-    return check_application(raw, clerk_city_code=city)
+    return check_application(raw, clerk_city_code=city, form=FORM_2022)
 
 
 def test_good_application_has_no_finding():
@@ -119,7 +120,7 @@ EXPECTED_RULE_IDS = {
 def test_rule_ids_are_stable_and_unique():
     assert set(RULES_BY_ID) == EXPECTED_RULE_IDS
     assert len(RULES) == len(EXPECTED_RULE_IDS)
-    ids = known_rule_ids()
+    ids = known_rule_ids(form=FORM_2022)
     assert ids >= EXPECTED_RULE_IDS
     assert {"credit_code:other_city", "credit_code:checksum", "required:platform_name", "parse:roi"} <= ids
 
@@ -260,17 +261,17 @@ def test_le_and_near_messages_name_fields_and_values():
 
 
 def test_sum_statuses_live():
-    statuses = {s.rule_id: s for s in sum_statuses(check().values)}
+    statuses = {s.rule_id: s for s in sum_statuses(check().values, form=FORM_2022)}
     assert set(statuses) == {r.id for r in RULES if isinstance(r, SumRule)}
     ok = statuses["sum:apps_source"]
     assert (ok.parts_sum, ok.total, ok.ok, ok.text) == (90, 90, True, "分项合计 90 / 总数 90")
     assert ok.total_key == "apps_total"
 
-    bad = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "25"}).values)}["sum:apps_source"]
+    bad = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "25"}).values, form=FORM_2022)}["sum:apps_source"]
     assert (bad.ok, bad.text) == (False, "分项合计 85 / 总数 90")
 
-    partial_values = check_application({"apps_self": "60", "apps_partner": ""}, clerk_city_code=CHENGDU).values
-    partial = {s.rule_id: s for s in sum_statuses(partial_values)}["sum:apps_source"]
+    partial_values = check_application({"apps_self": "60", "apps_partner": ""}, clerk_city_code=CHENGDU, form=FORM_2022).values
+    partial = {s.rule_id: s for s in sum_statuses(partial_values, form=FORM_2022)}["sum:apps_source"]
     assert (partial.parts_sum, partial.total, partial.ok, partial.text) == (60, None, None, "分项合计 60 / 总数 —")
 
 
@@ -284,7 +285,7 @@ def test_required_checks():
 
 
 def test_everything_blank_reports_each_required_field_once():
-    result = check_application({}, clerk_city_code=CHENGDU)
+    result = check_application({}, clerk_city_code=CHENGDU, form=FORM_2022)
     assert sorted(f.rule for f in result.findings) == sorted(f"required:{k}" for k in REQUIRED_KEYS)
 
 
@@ -323,19 +324,19 @@ def test_credit_code_findings():
 
 def test_check_values_on_stored_values_gives_same_result():
     typed = check().values
-    again = check_values(typed, clerk_city_code=CHENGDU)
+    again = check_values(typed, clerk_city_code=CHENGDU, form=FORM_2022)
     assert again.values == typed and again.findings == []
     broken = dict(typed, apps_partner=25, revenue_2021=Decimal("50000.01"), revenue_3y=Decimal("60000"))
-    from_values = check_values(broken, clerk_city_code=CHENGDU)
+    from_values = check_values(broken, clerk_city_code=CHENGDU, form=FORM_2022)
     raw = good_application() | {"apps_partner": "25", "revenue_2021": "50000.01", "revenue_3y": "60000"}
-    from_text = check_application(raw, clerk_city_code=CHENGDU)
+    from_text = check_application(raw, clerk_city_code=CHENGDU, form=FORM_2022)
     assert from_values.findings == from_text.findings
     assert {f.rule for f in from_values.findings} == {"sum:apps_source", "le:revenue_2021:sales_last_year"}
 
 
 def test_check_values_rechecks_stored_bad_data():
     values = dict(check().values, contact_mobile="12345", devices_total=-1)
-    result = check_values(values, clerk_city_code=CHENGDU)
+    result = check_values(values, clerk_city_code=CHENGDU, form=FORM_2022)
     assert {"parse:contact_mobile", "parse:devices_total"} <= {f.rule for f in result.findings}
 
 
@@ -376,9 +377,9 @@ def test_an_acknowledgement_lapses_when_the_message_changes():
 
 
 def test_rules_know_their_fields():
-    assert {r.id for r in rules_for_field("apps_total")} == {
+    assert {r.id for r in rules_for_field("apps_total", form=FORM_2022)} == {
         "sum:apps_source", "sum:apps_origin", "sum:apps_kinds", "le:apps_monthly_active"}
-    assert {r.id for r in rules_for_field("sales_last_year")} == {"le:revenue_2021:sales_last_year", "near:rnd_ratio_2021"}
+    assert {r.id for r in rules_for_field("sales_last_year", form=FORM_2022)} == {"le:revenue_2021:sales_last_year", "near:rnd_ratio_2021"}
     for rule in RULES:
         assert rule.fields and all(k in FIELDS for k in rule.fields)
         assert rule.description
@@ -494,12 +495,12 @@ def test_none_in_a_required_contact_field_is_still_refused():
 
 
 def test_live_sum_status_is_an_error_only_above_the_whole():
-    below = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "20"}).values)}["sum:apps_source"]
+    below = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "20"}).values, form=FORM_2022)}["sum:apps_source"]
     assert (below.ok, below.severity) == (False, W)
-    above = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "31"}).values)}["sum:apps_source"]
+    above = {s.rule_id: s for s in sum_statuses(check({"apps_partner": "31"}).values, form=FORM_2022)}["sum:apps_source"]
     assert (above.ok, above.severity) == (False, E)
     # already above the whole while a part is still blank
-    partial = {s.rule_id: s for s in sum_statuses(check({"apps_total": "50", "apps_partner": ""}).values)}
+    partial = {s.rule_id: s for s in sum_statuses(check({"apps_total": "50", "apps_partner": ""}).values, form=FORM_2022)}
     assert (partial["sum:apps_source"].ok, partial["sum:apps_source"].severity) == (False, E)
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from xkxl_intranet.domain.checks import check_application
+from xkxl_intranet.domain.checks import FORM_2022, check_application
 from xkxl_intranet.domain.credit_code import analyze_code
 from xkxl_intranet.domain.deadlines import parse_deadline
 from xkxl_intranet.domain.findings import ECHO_KEEP, ECHO_WHOLE, ParseError, echo
@@ -57,7 +57,7 @@ def test_every_field_refuses_a_long_paste_with_a_short_message(key):
 
 def test_a_whole_form_of_long_pastes_keeps_every_message_short():
     raw = {key: _GARBAGE[f.kind] for key, f in FIELDS.items()}
-    result = check_application(raw, clerk_city_code="510100")
+    result = check_application(raw, clerk_city_code="510100", form=FORM_2022)
     assert len(result.parse_errors) == len(FIELDS)
     assert all(len(finding.message) < MESSAGE_LIMIT for finding in result.findings)
 

@@ -4,7 +4,7 @@ import datetime as dt
 import math
 from decimal import Decimal
 
-from xkxl_intranet.domain.checks import CheckResult
+from xkxl_intranet.domain.checks import FORM_2022, CheckResult
 from xkxl_intranet.domain.credit_code import org_code_check_char
 from xkxl_intranet.domain.evaluation import Evaluation
 from xkxl_intranet.domain.findings import Severity
@@ -104,7 +104,7 @@ def test_fields_the_document_leaves_unread_are_one_warning_acknowledged_once():
     assert warning.severity is Severity.WARNING and warning.field == DOCUMENT_FIELD
     assert [c.field.key for c in unread(compare(reading, values))] == [
         "address", "devices_public_cloud", "devices_private_cloud", "models_total", "patents"]
-    evaluation = Evaluation.of(CheckResult(values=values), [], {UNREAD_RULE: {"note": "已电话核实", "message":
+    evaluation = Evaluation.of(CheckResult(values=values, form=FORM_2022), [], {UNREAD_RULE: {"note": "已电话核实", "message":
                                                                           warning.message}}, findings)
     assert evaluation.open_warnings == []
     # what the application leaves empty too is nothing to check

@@ -156,7 +156,7 @@ def seed_demo_applications(round_: Round) -> int:
                         "revenue_2021", "employees", "contact_mobile"):
                 values.pop(key, None)
             values["devices_operating"] = int(values["devices_operating"]) + 10  # sub-total wrong: E
-        application, evaluation = save_application(clerk, None, parse_input(values), city=city, round_=round_,
+        application, evaluation = save_application(clerk, None, parse_input(values, round_.form.fields), city=city, round_=round_,
                                                    expected_version=None)
         if application is not None and show != "incomplete":
             _upload_form(clerk, application, round_, in_document)

@@ -64,7 +64,7 @@ def current_form_reading(application_id: int | None) -> FormReading | None:
 def evaluate(application: Application) -> Evaluation:
     """Check the stored values (the same rules as typing, import and reporting), the duplicates
     and what the uploaded 申报书 says."""
-    result = check_values(application.values(), clerk_city_code=application.city.code)
+    result = check_values(application.values(), clerk_city_code=application.city.code, form=application.round.form)
     document = document_findings(current_form_reading(application.id), result.values)
     return Evaluation.of(result, duplicates_for(application), application.acknowledgements, document)
 
@@ -73,7 +73,7 @@ def evaluate_input(typed: ParsedInput, *, city: City, round_: Round,
                    application: Application | None) -> Evaluation:
     """Check what the clerk is typing (read once, :func:`parsing.parse_input`), before anything
     is saved."""
-    result = check_parsed(typed, clerk_city_code=city.code)
+    result = check_parsed(typed, clerk_city_code=city.code, form=round_.form)
     hits = find_duplicates(round_.id, city.id, application.id if application else None,
                            org_key=org_code_key(result.values.get("credit_code")),
                            platform=platform_key(result.values.get("platform_name")))

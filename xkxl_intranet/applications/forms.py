@@ -1,4 +1,5 @@
-"""The application form, derived from the one field declaration (domain/indicators.py).
+"""The application form, derived from the round's declared 申报书 (``round.form``, a
+:class:`~..domain.declaration.Form`): one form class per declaration.
 
 Validation is not done by WTForms validators: every value goes through the domain
 checks (the same code as Excel import and reporting). WTForms gives CSRF, rendering
@@ -6,12 +7,14 @@ and re-display of what the clerk typed.
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..domain.indicators import FIELDS, Field, Kind
+from ..domain.declaration import Form as DeclaredForm
+from ..domain.indicators import Field, Kind
 from ..domain.parsing import ParsedInput, format_field, parse_input
 from ..forms import Form
 from .models import Application
@@ -33,21 +36,22 @@ def _form_field(f: Field):
             return StringField(f.label)
 
 
-def _build_form_class() -> type[Form]:
-    attributes: dict[str, Any] = {key: _form_field(f) for key, f in FIELDS.items()}
+@cache  # one class per declared form (a round's form is one object for the process's life)
+def application_form(declared: DeclaredForm) -> type[Form]:
+    """The WTForms class for ``declared``: a field per declared field, the version and the id."""
+    attributes: dict[str, Any] = {key: _form_field(f) for key, f in declared.fields.items()}
     attributes["version"] = HiddenField()
     attributes["application_id"] = HiddenField()
+    attributes["declared"] = declared
     return type("ApplicationForm", (Form,), attributes)
-
-
-ApplicationForm = _build_form_class()
 
 
 def form_data(application: Application) -> dict[str, Any]:
     """Stored values as the form shows them (exact decimals, 是/否, lists for checkboxes)."""
     data: dict[str, Any] = {"version": application.version, "application_id": application.id}
-    for key, f in FIELDS.items():
-        value = getattr(application, key)
+    stored = application.values()
+    for key, f in application.round.form.fields.items():
+        value = stored.get(key)
         if value is None:
             data[key] = [] if f.kind is Kind.MULTI else None
         elif f.kind is Kind.MULTI:
@@ -60,7 +64,8 @@ def form_data(application: Application) -> dict[str, Any]:
 def typed_values(form: Form) -> ParsedInput:
     """What the clerk typed, read once for everything the request does with it (checks, the
     save, a conflict's differences)."""
-    return parse_input({key: form[key].data for key in FIELDS})
+    fields = form.declared.fields
+    return parse_input({key: form[key].data for key in fields}, fields)
 
 
 def expected_version(form: Form) -> int | None:

@@ -7,7 +7,6 @@ from markupsafe import Markup
 from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
-from ..domain.indicators import FIELDS, SECTIONS
 from ..domain.parsing import parse_input
 from ..files.queries import missing_requirements
 from ..generated import DOCX, PDF, fetch
@@ -28,10 +27,10 @@ from .evaluation import evaluate, evaluate_input
 from .file_panels import files_context
 from .forms import (
     AcknowledgeForm,
-    ApplicationForm,
     ConfirmForm,
     DeleteForm,
     ReviewForm,
+    application_form,
     expected_version,
     form_data,
     typed_values,
@@ -61,7 +60,8 @@ bp = Blueprint("applications", __name__, url_prefix="/applications")
 def unreadable_message(evaluation) -> str:
     """A draft saves with errors, but not with a value that cannot be read: name those fields,
     so that the clerk finds them among the red required ones."""
-    labels = [FIELDS[key].label for key in FIELDS if key in evaluation.result.parse_errors]
+    fields = evaluation.result.form.fields
+    labels = [f.label for key, f in fields.items() if key in evaluation.result.parse_errors]
     shown = "、".join(f"「{label}」" for label in labels[:8]) + ("等" if len(labels) > 8 else "")
     return (f"以下内容无法识别，尚未保存：{shown}。请按红色提示修改这些项后再保存"
             "（其他错误和未填项不影响保存草稿）。")
@@ -94,9 +94,11 @@ def index():
 
 def _form_page(form, *, application, evaluation, conflict=None, status=200, filled=()):
     values = evaluation.values if evaluation else (application.values() if application else {})
+    declared = form.declared
     return render_template(
-        "applications/edit.html", form=form, application=application, sections=SECTIONS,
-        fields=FIELDS, evaluation=evaluation, sums={s.rule_id: s for s in sum_statuses(values)},
+        "applications/edit.html", form=form, application=application, sections=declared.sections,
+        fields=declared.fields, evaluation=evaluation,
+        sums={s.rule_id: s for s in sum_statuses(values, form=declared)},
         conflict=conflict, filled=filled), status
 
 
@@ -125,7 +127,7 @@ def new():
     if batch_is_locked(round_.id, current_user.city_id):
         flash(LOCKED_MESSAGE, "warning")
         return redirect(url_for("applications.index"), 303)
-    form = ApplicationForm()
+    form = application_form(round_.form)()
     evaluation = None
     if form.validate_on_submit():
         with unit_of_work() as work:
@@ -151,7 +153,7 @@ def detail(application_id: int):
     evaluation = evaluate(application)
     files_html, missing_files = _files_section(application)
     return render_template(
-        "applications/detail.html", application=application, sections=SECTIONS,
+        "applications/detail.html", application=application, sections=application.round.form.sections,
         evaluation=evaluation, editable=current_user.is_city and is_editable(application),
         review_form=ReviewForm(decision=application.review_state,
                                comment=application.review_comment if application.review_state != "draft" else ""),
@@ -174,9 +176,9 @@ def edit(application_id: int):
             return redirect(detail_url, 303)
         if request.args.get("fill") == "document":
             return _filled_from_document(application)
-        form = ApplicationForm(data=form_data(application))
+        form = application_form(application.round.form)(data=form_data(application))
         return _form_page(form, application=application, evaluation=evaluate(application))
-    form = ApplicationForm()
+    form = application_form(application.round.form)()
     if not form.validate_on_submit():
         abort(400)
     was_passed = application.state is ReviewState.PASSED
@@ -213,9 +215,11 @@ def _filled_from_document(application):
     except Refused as refusal:
         flash(refusal.message, "warning")
         return redirect(url_for("applications.detail", application_id=application.id) + "#document", 303)
-    evaluation = evaluate_input(parse_input(data), city=application.city, round_=application.round,
+    declared = application.round.form
+    evaluation = evaluate_input(parse_input(data, declared.fields), city=application.city, round_=application.round,
                                 application=application)
-    return _form_page(ApplicationForm(data=data), application=application, evaluation=evaluation, filled=filled)
+    return _form_page(application_form(declared)(data=data), application=application, evaluation=evaluation,
+                      filled=filled)
 
 
 @bp.route("/<id:application_id>/document/read", methods=["POST"])
@@ -286,7 +290,7 @@ def check():
     """Live checks while typing: every field's message and every running total, swapped
     out-of-band so that the input being typed in is never replaced."""
     round_ = round_or_404()
-    form = ApplicationForm()
+    form = application_form(round_.form)()
     application = None
     if form.application_id.data:
         try:
@@ -295,7 +299,7 @@ def check():
             abort(404)
     city = application.city if application else current_user.city
     evaluation = evaluate_input(typed_values(form), city=city, round_=round_, application=application)
-    return render_template("applications/_check.html", evaluation=evaluation, fields=FIELDS,
+    return render_template("applications/_check.html", evaluation=evaluation, fields=round_.form.fields,
                            sums=list(evaluation.sums().values()))
 
 

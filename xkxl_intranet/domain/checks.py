@@ -20,8 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from .credit_code import check_credit_code
+from .declaration import Form
 from .findings import Finding, Severity, Source
-from .indicators import FIELDS, REQUIRED_KEYS, Field
+from .indicators import SECTIONS, Field
 from .parsing import ParsedInput, parse_input
 from .rule_kinds import LeRule, MaxRule, NearRule, RangeRule, RequiredIfRule, Rule, SumRule, figure
 
@@ -38,6 +39,7 @@ __all__ = [
     "Rule",
     "RULES",
     "RULES_BY_ID",
+    "FORM_2022",
     "CREDIT_CODE_RULE_IDS",
     "SumStatus",
     "CheckResult",
@@ -111,10 +113,11 @@ RULES: tuple[Rule, ...] = (
     NearRule("near:rnd_ratio_2021", "rnd_ratio_2021", "rnd_2021", "sales_last_year", W),
 )
 
-RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
-assert len(RULES_BY_ID) == len(RULES), "duplicate rule id"
-for _rule in RULES:
-    assert all(k in FIELDS for k in _rule.fields), _rule
+# The 2022 notice's 申报书 as this module and domain/indicators.py declare it; notices/2022.toml
+# declares the same form (tests/rounds/test_notice_file.py), and a round reads its own.
+FORM_2022 = Form(SECTIONS, RULES)
+RULES = FORM_2022.rules  # bound to 2022's fields
+RULES_BY_ID: dict[str, Rule] = FORM_2022.rules_by_id
 
 CREDIT_CODE_RULE_IDS: dict[str, Severity] = {
     "credit_code:length": E,
@@ -126,17 +129,17 @@ CREDIT_CODE_RULE_IDS: dict[str, Severity] = {
 }
 
 
-def rules_for_field(key: str) -> list[Rule]:
+def rules_for_field(key: str, *, form: Form) -> list[Rule]:
     """The cross-field rules that involve a field (to show their messages beside it)."""
-    return [r for r in RULES if key in r.fields]
+    return form.rules_for_field(key)
 
 
-def known_rule_ids() -> frozenset[str]:
+def known_rule_ids(*, form: Form) -> frozenset[str]:
     """Every rule id a finding can carry."""
     return frozenset(
-        [*RULES_BY_ID, *CREDIT_CODE_RULE_IDS]
-        + [f"required:{k}" for k in REQUIRED_KEYS]
-        + [f"parse:{k}" for k in FIELDS]
+        [*form.rules_by_id, *CREDIT_CODE_RULE_IDS]
+        + [f"required:{k}" for k in form.required_keys]
+        + [f"parse:{k}" for k in form.fields]
     )
 
 
@@ -157,7 +160,7 @@ class SumStatus:
     parts: tuple[str, ...]
 
 
-def sum_statuses(values: Mapping[str, Any]) -> list[SumStatus]:
+def sum_statuses(values: Mapping[str, Any], *, form: Form) -> list[SumStatus]:
     """For every sum rule: ``分项合计 85 / 总数 90`` (blank parts count as 0 in the running sum).
 
     ``values`` are parsed values (:class:`CheckResult`.values or a stored application's); they
@@ -165,9 +168,7 @@ def sum_statuses(values: Mapping[str, Any]) -> list[SumStatus]:
     """
     parsed = values
     statuses = []
-    for rule in RULES:
-        if not isinstance(rule, SumRule):
-            continue
+    for rule in form.sum_rules:
         present = [parsed.get(k) for k in rule.parts]
         parts_sum = sum(v for v in present if v is not None)
         total = parsed.get(rule.total)
@@ -188,7 +189,8 @@ def sum_statuses(values: Mapping[str, Any]) -> list[SumStatus]:
 
 @dataclass
 class CheckResult:
-    values: dict[str, Any]  # every key of FIELDS -> parsed value or None
+    values: dict[str, Any]  # every key of the form -> parsed value or None
+    form: Form  # what the values were checked against (the round's 申报书)
     findings: list[Finding] = dc_field(default_factory=list)
     parse_errors: dict[str, str] = dc_field(default_factory=dict)
 
@@ -218,25 +220,25 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == ()
 
 
-def check_values(values: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:
+def check_values(values: Mapping[str, Any], *, clerk_city_code: str | None, form: Form) -> CheckResult:
     """Check an application given as parsed values (as stored) or as raw text: every value is read
     by ``parsing.parse_input`` (typed values pass through, checked), then :func:`check_parsed`.
-    Keys not in FIELDS are ignored."""
-    return check_parsed(parse_input(values), clerk_city_code=clerk_city_code)
+    Keys the form does not declare are ignored."""
+    return check_parsed(parse_input(values, form.fields), clerk_city_code=clerk_city_code, form=form)
 
 
-def check_parsed(parsed_input: ParsedInput, *, clerk_city_code: str | None) -> CheckResult:
+def check_parsed(parsed_input: ParsedInput, *, clerk_city_code: str | None, form: Form) -> CheckResult:
     """Check an application read once (:class:`parsing.ParsedInput`), so that form saving, Excel
     import and reporting share this one implementation and nothing reads a value twice."""
-    parsed = {key: parsed_input.values.get(key) for key in FIELDS}
+    parsed = {key: parsed_input.values.get(key) for key in form.fields}
     parse_errors = dict(parsed_input.errors)
     findings: list[Finding] = [
         Finding(key, E, message, f"parse:{key}") for key, message in parse_errors.items()
     ]
 
-    for key in REQUIRED_KEYS:
+    for key in form.required_keys:
         if key not in parse_errors and _is_blank(parsed[key]):
-            f: Field = FIELDS[key]
+            f: Field = form.fields[key]
             findings.append(Finding(key, E, f.required_message, f"required:{key}"))
 
     if parsed.get("credit_code"):
@@ -244,24 +246,22 @@ def check_parsed(parsed_input: ParsedInput, *, clerk_city_code: str | None) -> C
         parsed["credit_code"] = code
         findings.extend(code_findings)
 
-    for rule in RULES:
+    for rule in form.rules:
         unreadable = any(k in parse_errors for k in rule.fields)
         # A figure that could not be read already has its error; it is not also "blank".
         findings.extend(f for f in rule.check(parsed)
                         if not (unreadable and f.rule.endswith(":unverifiable")))
 
-    sort_findings(findings)
-    return CheckResult(parsed, findings, parse_errors)
+    sort_findings(findings, form=form)
+    return CheckResult(parsed, form, findings, parse_errors)
 
 
-_FIELD_ORDER = {key: i for i, key in enumerate(FIELDS)}
-
-
-def sort_findings(findings: list[Finding]) -> None:
+def sort_findings(findings: list[Finding], *, form: Form) -> None:
     """In place: in the form's field order, errors before warnings at each field."""
-    findings.sort(key=lambda f: (_FIELD_ORDER.get(f.field, len(_FIELD_ORDER)), f.severity is not E))
+    order = form.field_order
+    findings.sort(key=lambda f: (order.get(f.field, len(order)), f.severity is not E))
 
 
-def check_application(raw: Mapping[str, Any], *, clerk_city_code: str | None) -> CheckResult:
+def check_application(raw: Mapping[str, Any], *, clerk_city_code: str | None, form: Form) -> CheckResult:
     """Check what a clerk typed (key -> text). Same code path as :func:`check_values`."""
-    return check_values(raw, clerk_city_code=clerk_city_code)
+    return check_values(raw, clerk_city_code=clerk_city_code, form=form)

@@ -41,7 +41,7 @@ class Evaluation:
         """``document``: what the uploaded 申报书 disagrees on (``form_compare.document_findings``)."""
         result.findings.extend(duplicate_findings(duplicates))
         result.findings.extend(document or ())
-        sort_findings(result.findings)
+        sort_findings(result.findings, form=result.form)
         return cls(result, list(duplicates), dict(acknowledged or {}))
 
     @property
@@ -77,4 +77,4 @@ class Evaluation:
 
     def sums(self) -> dict[str, SumStatus]:
         """The running totals, by rule id, from the values already parsed."""
-        return {s.rule_id: s for s in sum_statuses(self.result.values)}
+        return {s.rule_id: s for s in sum_statuses(self.result.values, form=self.result.form)}

@@ -18,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from .credit_code import normalize_code
 from .findings import ParseError, echo
-from .indicators import FIELDS, TECHNOLOGIES, Field, Kind, field
+from .indicators import TECHNOLOGIES, Field, Kind, field
 from .numbers import ZERO_WORDS, normalize_text, parse_int, parse_money, parse_percent
 
 __all__ = [
@@ -310,12 +310,12 @@ class ParsedInput:
     errors: Mapping[str, str] = dc_field(default_factory=dict)
 
 
-def parse_input(raw: Mapping[str, Any]) -> ParsedInput:
-    """Read every declared field of ``raw`` (key -> what was typed, or a typed value) through
-    :func:`parse_field`, once each; keys that are not declared are ignored."""
+def parse_input(raw: Mapping[str, Any], fields: Mapping[str, Field]) -> ParsedInput:
+    """Read every field of ``fields`` (a round's form's) in ``raw`` (key -> what was typed, or a
+    typed value) through :func:`parse_field`, once each; keys that are not declared are ignored."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for key, f in FIELDS.items():
+    for key, f in fields.items():
         try:
             values[key] = parse_field(f, raw.get(key))
         except ParseError as exc:

@@ -11,13 +11,15 @@ message (:func:`.findings.with_source`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .findings import Finding, Severity, Source, with_source
-from .indicators import FIELDS
+from .indicators import Field
 
 __all__ = [
     "SumRule",
@@ -27,14 +29,42 @@ __all__ = [
     "RequiredIfRule",
     "NearRule",
     "Rule",
+    "bind",
     "figure",
 ]
 
 E, W = Severity.ERROR, Severity.WARNING
 
 
-def _label(key: str) -> str:
-    return FIELDS[key].label
+class _Declared:
+    """What every rule has beside its own data: the fields it names, as the form that holds it
+    declares them (:func:`bind`), so that its messages use that form's labels."""
+
+    declared: Mapping[str, Field]
+
+    def _field(self, key: str) -> Field:
+        try:
+            return self.declared[key]
+        except KeyError:
+            raise LookupError(f"rule {getattr(self, 'id', '?')} is not bound to a form (domain.declaration)") from None
+
+    def _label(self, key: str) -> str:
+        return self._field(key).label
+
+    def _unverifiable(self, rule_id: str, at: str, blanks: tuple[str, ...], source: Source) -> list[Finding]:
+        """A rule that needs an optional figure left blank says so instead of silently not
+        running. (A blank required figure has its own error; nothing more is said of it here.)"""
+        optional = [self._field(k) for k in blanks if not self._field(k).required]
+        if not optional:
+            return []
+        names = "、".join(f.short_label for f in optional)
+        message = f"未能核对：{names}未填（「{self._label(at)}」需与之核对，请补填或说明）"
+        return [Finding(at, W, with_source(message, source), f"{rule_id}:unverifiable")]
+
+
+# The fields a rule is bound to: not part of what the rule is (equality, hash, the notice's digest).
+def _declared() -> Any:
+    return dc_field(default_factory=dict, compare=False, repr=False)
 
 
 def figure(value: Any) -> str:
@@ -48,18 +78,7 @@ def _strongest(*severities: Severity) -> Severity:
     return E if E in severities else W
 
 
-def _unverifiable(rule_id: str, at: str, blanks: tuple[str, ...], source: Source) -> list[Finding]:
-    """A rule that needs an optional figure left blank says so instead of silently not running.
-    (A blank required figure has its own error; nothing more is said of it here.)"""
-    optional = [k for k in blanks if not FIELDS[k].required]
-    if not optional:
-        return []
-    names = "、".join(FIELDS[k].short_label for k in optional)
-    message = f"未能核对：{names}未填（「{_label(at)}」需与之核对，请补填或说明）"
-    return [Finding(at, W, with_source(message, source), f"{rule_id}:unverifiable")]
-
-
-class _OneSeverity:
+class _OneSeverity(_Declared):
     """A rule that is an error or a warning whichever way it is broken."""
 
     severity: Severity
@@ -70,7 +89,7 @@ class _OneSeverity:
 
 
 @dataclass(frozen=True)
-class SumRule:
+class SumRule(_Declared):
     """Parts and their whole, shown at the whole. ``over``: the severity when the parts add up to
     more than the whole; ``under``: when they add up to less. A 其中 breakdown is (E, W): its
     parts cannot exceed the whole but may overlap or leave some out; two readings of one whole
@@ -83,6 +102,7 @@ class SumRule:
     under: Severity
     label: str  # short names of the parts, e.g. '自研 + 生态伙伴'
     source: Source = Source.SYSTEM
+    declared: Mapping[str, Field] = _declared()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -105,8 +125,8 @@ class SumRule:
     @property
     def description(self) -> str:
         if self.over is E:
-            return f"{self.label} 之和不能大于「{_label(self.total)}」，小于时请核实"
-        return f"{self.label} 之和应等于「{_label(self.total)}」，不等时请核实"
+            return f"{self.label} 之和不能大于「{self._label(self.total)}」，小于时请核实"
+        return f"{self.label} 之和应等于「{self._label(self.total)}」，不等时请核实"
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
         if any(values.get(k) is None for k in self.fields):
@@ -116,7 +136,7 @@ class SumRule:
         if parts_sum == total:
             return []
         severity = self.severity_of(parts_sum, total)
-        head = f"{_label(self.total)}：分项合计 {figure(parts_sum)}"
+        head = f"{self._label(self.total)}：分项合计 {figure(parts_sum)}"
         if parts_sum > total and severity is E:
             message = f"{head} 大于总数 {figure(total)}（{self.label}），其中各项之和不能大于总数"
         elif self.over is W:
@@ -137,6 +157,7 @@ class LeRule(_OneSeverity):
     big: str
     severity: Severity
     source: Source = Source.SYSTEM
+    declared: Mapping[str, Field] = _declared()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -144,18 +165,18 @@ class LeRule(_OneSeverity):
 
     @property
     def description(self) -> str:
-        return f"「{_label(self.small)}」不应大于「{_label(self.big)}」"
+        return f"「{self._label(self.small)}」不应大于「{self._label(self.big)}」"
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
         small, big = values.get(self.small), values.get(self.big)
         if small is not None and big is None:
-            return _unverifiable(self.id, self.small, (self.big,), self.source)
+            return self._unverifiable(self.id, self.small, (self.big,), self.source)
         if small is None or big is None or small <= big:
             return []
         verb = "不能大于" if self.severity is E else "大于"
         tail = "" if self.severity is E else "，请核实"
         message = (
-            f"「{_label(self.small)}」（{figure(small)}）{verb}「{_label(self.big)}」（{figure(big)}）{tail}"
+            f"「{self._label(self.small)}」（{figure(small)}）{verb}「{self._label(self.big)}」（{figure(big)}）{tail}"
         )
         return [Finding(self.small, self.severity, with_source(message, self.source), self.id)]
 
@@ -170,6 +191,7 @@ class MaxRule(_OneSeverity):
     severity: Severity
     reason: str
     source: Source = Source.SYSTEM
+    declared: Mapping[str, Field] = _declared()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -178,16 +200,16 @@ class MaxRule(_OneSeverity):
     @property
     def description(self) -> str:
         verb = "不能超过" if self.severity is E else "一般不超过"
-        return f"「{_label(self.key)}」{verb}{self.maximum}（{self.reason}）"
+        return f"「{self._label(self.key)}」{verb}{self.maximum}（{self.reason}）"
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
         value = values.get(self.key)
         if value is None or value <= self.maximum:
             return []
         if self.severity is E:
-            message = f"「{_label(self.key)}」不能超过{self.maximum}（{self.reason}），当前为 {figure(value)}"
+            message = f"「{self._label(self.key)}」不能超过{self.maximum}（{self.reason}），当前为 {figure(value)}"
         else:
-            message = (f"「{_label(self.key)}」为 {figure(value)}，超过{self.maximum}（{self.reason}），"
+            message = (f"「{self._label(self.key)}」为 {figure(value)}，超过{self.maximum}（{self.reason}），"
                        "请核实")
         return [Finding(self.key, self.severity, with_source(message, self.source), self.id)]
 
@@ -202,6 +224,7 @@ class RangeRule(_OneSeverity):
     maximum: Decimal
     severity: Severity
     source: Source = Source.SYSTEM
+    declared: Mapping[str, Field] = _declared()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -209,7 +232,7 @@ class RangeRule(_OneSeverity):
 
     @property
     def description(self) -> str:
-        return f"「{_label(self.key)}」应在{figure(self.minimum)}到{figure(self.maximum)}之间"
+        return f"「{self._label(self.key)}」应在{figure(self.minimum)}到{figure(self.maximum)}之间"
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
         value = values.get(self.key)
@@ -230,6 +253,7 @@ class RequiredIfRule(_OneSeverity):
     when_value: Any
     severity: Severity
     source: Source = Source.NOTICE
+    declared: Mapping[str, Field] = _declared()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -237,7 +261,7 @@ class RequiredIfRule(_OneSeverity):
 
     @property
     def description(self) -> str:
-        return f"「{_label(self.when_key)}」为“{self.when_value}”时，须填写「{_label(self.key)}」"
+        return f"「{self._label(self.when_key)}」为“{self.when_value}”时，须填写「{self._label(self.key)}」"
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
         if values.get(self.when_key) != self.when_value:
@@ -260,6 +284,7 @@ class NearRule(_OneSeverity):
     tolerance: Decimal = Decimal(1)
     scale: Decimal = Decimal(100)
     source: Source = Source.SYSTEM
+    declared: Mapping[str, Field] = _declared()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -268,7 +293,7 @@ class NearRule(_OneSeverity):
     @property
     def description(self) -> str:
         return (
-            f"「{_label(self.key)}」应与「{_label(self.numerator)}」÷「{_label(self.denominator)}」×100"
+            f"「{self._label(self.key)}」应与「{self._label(self.numerator)}」÷「{self._label(self.denominator)}」×100"
             f"相差不超过{figure(self.tolerance)}个百分点"
         )
 
@@ -276,7 +301,7 @@ class NearRule(_OneSeverity):
         if values.get(self.key) is not None:
             blank = tuple(k for k in (self.numerator, self.denominator) if values.get(k) is None)
             if blank:
-                return _unverifiable(self.id, self.key, blank, self.source)
+                return self._unverifiable(self.id, self.key, blank, self.source)
         if any(values.get(k) is None for k in self.fields):
             return []
         denominator = Decimal(values[self.denominator])
@@ -288,10 +313,15 @@ class NearRule(_OneSeverity):
             return []
         shown = expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         message = (
-            f"「{_label(self.key)}」为 {figure(value)}，按「{_label(self.numerator)}」÷「{_label(self.denominator)}」"
+            f"「{self._label(self.key)}」为 {figure(value)}，按「{self._label(self.numerator)}」÷「{self._label(self.denominator)}」"
             f"计算约为 {figure(shown)}，相差超过{figure(self.tolerance)}个百分点，请核实"
         )
         return [Finding(self.key, self.severity, with_source(message, self.source), self.id)]
 
 
 Rule = SumRule | LeRule | MaxRule | RangeRule | RequiredIfRule | NearRule
+
+
+def bind(rule: Rule, fields: Mapping[str, Field]) -> Rule:
+    """``rule`` naming its fields as ``fields`` declares them (a KeyError names a missing one)."""
+    return dataclasses.replace(rule, declared={k: fields[k] for k in rule.fields})

@@ -83,7 +83,7 @@ def _section_data(s: Section) -> dict[str, Any]:
 def _rule_data(rule: Rule) -> dict[str, Any]:
     data: dict[str, Any] = {"id": rule.id, "kind": KIND_OF_RULE[type(rule)]}
     for f in fields(rule):
-        if f.name != "id":
+        if f.name not in ("id", "declared"):  # declared: the form's fields, bound, not the rule's
             data[f.name] = _plain(getattr(rule, f.name))
     return data
 

@@ -47,7 +47,7 @@ FIELD_KEYS: dict[str, Key] = _keys(Field, ("section",))
 assert tuple(FIELD_KEYS) == FIELD_ATTRIBUTES
 # Every rule says its source: whether the notice states it or it is the system's reading.
 RULE_KEYS: dict[str, dict[str, Key]] = {
-    kind: {"id": Key(TEXT), "kind": Key(TEXT)} | _keys(cls, ("id",)) | {"source": Key(SOURCE)}
+    kind: {"id": Key(TEXT), "kind": Key(TEXT)} | _keys(cls, ("id", "declared")) | {"source": Key(SOURCE)}
     for kind, cls in RULE_KINDS.items()}
 FIELD_REFERENCES = ("parts", "total", "small", "big", "key", "when_key", "numerator", "denominator")
 

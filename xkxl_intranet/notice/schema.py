@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
+from ..domain.declaration import Form
 from ..domain.findings import Source
 from ..domain.indicators import Field, Section
 from ..domain.recommendation_quota import RecommendationQuota
@@ -146,25 +148,34 @@ class Notice:
     # that declare the same notice, whatever their comments and layout, have the same digest.
     digest: str = field(default="", compare=False)
 
+    def __post_init__(self) -> None:
+        # The rules speak of this notice's fields (domain.rule_kinds.bind), once, here.
+        object.__setattr__(self, "rules", self.form.rules)
+
+    @cached_property
+    def form(self) -> Form:
+        """The 申报书 this notice declares, as the checks, pages and prints read it."""
+        return Form(self.sections, self.rules)
+
     @property
     def fields(self) -> dict[str, Field]:
-        return {f.key: f for s in self.sections for f in s.fields}
+        return self.form.fields
 
     @property
     def sections_by_code(self) -> dict[str, Section]:
-        return {s.code: s for s in self.sections}
+        return self.form.sections_by_code
 
     @property
     def required_keys(self) -> tuple[str, ...]:
-        return tuple(f.key for s in self.sections for f in s.fields if f.required)
+        return self.form.required_keys
 
     @property
     def starred_sections(self) -> tuple[str, ...]:
-        return tuple(s.code for s in self.sections if s.starred)
+        return self.form.starred_sections
 
     @property
     def rules_by_id(self) -> dict[str, Rule]:
-        return {r.id: r for r in self.rules}
+        return self.form.rules_by_id
 
     @property
     def notice_rules(self) -> tuple[Rule, ...]:

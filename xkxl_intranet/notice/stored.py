@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from ..domain.indicators import NUMERIC_KINDS
 from .dump import canonical_json, canonical_text, text_digest
 from .form_checks import RULE_KEYS
-from .loader import NoticeError, read_notice_data
+from .loader import NoticeError, load_notice, read_notice_data
 from .reading import NUMBER
 from .schema import Notice
+from .shipped import FIRST_NOTICE
 
-__all__ = ["stored_form", "stored_digest", "notice_from_stored"]
+__all__ = ["stored_form", "stored_digest", "notice_from_stored", "kept_notice_of", "first_notice"]
 
 _NUMERIC = {k.value for k in NUMERIC_KINDS}
 
@@ -63,4 +67,34 @@ def notice_from_stored(data: dict[str, Any], digest: str) -> Notice:
     notice = read_notice_data(_as_file_gives_it(data))
     if notice.digest != digest:  # a value JSON could not keep as the file had it
         raise NoticeError([f"数据库中保存的通知不能还原为摘要 {digest} 的通知"])
+    return notice
+
+
+@cache
+def first_notice() -> Notice:
+    """The 2022 notice file's notice: what a round that keeps none yet runs on (every round opened
+    before rounds kept their notice ran on it; ``init-db`` gives each such round a copy)."""
+    return load_notice(FIRST_NOTICE)
+
+
+# Kept notices read back, by digest: a digest names one notice for good, so a process reads each
+# round's kept data once (about 30 KB of JSON and the loader's checks), not on every request.
+_READ_BACK: dict[str, Notice] = {}
+_READ_BACK_LOCK = threading.Lock()
+
+
+def kept_notice_of(digest: str | None, data: Callable[[], dict[str, Any] | None]) -> Notice:
+    """The notice a round keeps under ``digest``; ``data`` gives the kept data when this process
+    has not read that digest yet. A round that keeps none runs on :func:`first_notice`; kept data
+    that is not its digest's notice raises :class:`~.loader.NoticeError`."""
+    if digest is None:
+        return first_notice()
+    notice = _READ_BACK.get(digest)
+    if notice is None:
+        kept = data()
+        if kept is None:
+            raise NoticeError([f"数据库中没有摘要为 {digest} 的通知"])
+        notice = notice_from_stored(kept, digest)
+        with _READ_BACK_LOCK:
+            notice = _READ_BACK.setdefault(digest, notice)
     return notice

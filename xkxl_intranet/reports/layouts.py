@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..domain.checks import rules_for_field
+from ..domain.checks import FORM_2022, rules_for_field
 from ..domain.credit_code import CREDIT_WEIGHTS
 from ..domain.indicators import FIELDS, SECTIONS, Field, Kind
 from ..domain.parsing import format_field
@@ -420,7 +420,7 @@ def row_comment(row: TemplateRow) -> str:
     if f.max_length and f.kind is Kind.TEXT:
         lines.append(f"不超过{f.max_length}个字")
     if row.choice is None:
-        for rule in rules_for_field(f.key):
+        for rule in rules_for_field(f.key, form=FORM_2022):
             lines.append(f"规则（{rule.severity_label}，{rule.source}）：{rule.description}")
     else:
         lines.append("可选技术：" + "、".join(f.choices))

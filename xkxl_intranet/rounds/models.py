@@ -7,7 +7,10 @@ from typing import Any, Protocol
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.declaration import Form
 from ..extensions import Model
+from ..notice.schema import Notice
+from ..notice.stored import kept_notice_of
 from ..sqltypes import AwareDateTime
 
 
@@ -58,8 +61,19 @@ class Round(Model):
     # The notice the round was opened with (notice.stored): its canonical form and its SHA-256.
     # Kept, not read from the file: editing or deleting notices/<year>.toml later changes nothing
     # of an opened round. Empty only until init-db fills a round opened before rounds kept theirs.
-    notice: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Deferred: read only when this process meets its digest for the first time (declaration).
+    notice: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     notice_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    @property
+    def declaration(self) -> Notice:
+        """The notice this round keeps: its 申报书 (``form``), 附件1, 附件3, paper copies, quota.
+        Everything an application of this round is checked, shown and printed by comes from it."""
+        return kept_notice_of(self.notice_digest, lambda: self.notice)
+
+    @property
+    def form(self) -> Form:
+        return self.declaration.form
 
     @property
     def results_published(self) -> bool:
