@@ -591,7 +591,7 @@ def check_integrity(app, instance: Path, sessions: list[Session]) -> list[str]:
             if not session.saves:
                 continue
             application = db.session.get(Application, session.plan.application_id)
-            kept = application.contact_title
+            kept = application.values()["contact_title"]
             last = session.attempted.index(session.saves[-1])
             if kept not in session.attempted[last:]:  # a later save may have been kept unanswered
                 problems.append(f"application {application.id}: the last acknowledged save was lost")

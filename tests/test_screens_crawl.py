@@ -130,8 +130,8 @@ def _data_strings(app) -> list[str]:
     with app.app_context():
         strings = set()
         for application in db.session.scalars(db.select(Application)):
-            for key, f in FIELDS.items():
-                value = getattr(application, key)
+            for key, value in application.values().items():
+                f = FIELDS[key]
                 if value is not None and not f.is_numeric:
                     strings.add(format_field(f, value))
         strings |= set(db.session.scalars(db.select(StoredFile.original_name)))

@@ -5,9 +5,8 @@ Revises: d319c0b4afb2
 Create Date: 2026-11-26 00:24:30.467596
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '008b47971e21'

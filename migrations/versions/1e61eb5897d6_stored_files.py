@@ -5,9 +5,8 @@ Revises: 008b47971e21
 Create Date: 2026-11-26 00:30:07.816495
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1e61eb5897d6'

@@ -5,9 +5,8 @@ Revises: e0a3fb39c580
 Create Date: 2026-11-26 15:00:53.576138
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '37cd72224d29'

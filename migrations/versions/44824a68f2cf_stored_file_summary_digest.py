@@ -5,9 +5,8 @@ Revises: 7e3b1c9a2d40
 Create Date: 2026-11-26 18:35:04.806594
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '44824a68f2cf'

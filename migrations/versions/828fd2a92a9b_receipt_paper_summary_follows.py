@@ -8,9 +8,8 @@ Revises: 1784bda65cf5
 Create Date: 2026-12-07 04:10:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '828fd2a92a9b'

@@ -5,9 +5,8 @@ Revises: 1e61eb5897d6
 Create Date: 2026-11-26 00:30:32.113395
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b378c88a8b0e'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-26 00:20:53.191420
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd319c0b4afb2'

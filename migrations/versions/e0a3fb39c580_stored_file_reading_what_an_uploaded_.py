@@ -5,9 +5,8 @@ Revises: 5c2a9e7d41f3
 Create Date: 2026-11-26 15:01:35.145870
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e0a3fb39c580'

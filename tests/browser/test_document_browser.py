@@ -47,7 +47,7 @@ def test_clerk_uploads_the_docx_sees_the_difference_and_fills_the_empty_fields(p
     assert "申报表未填" not in page.locator("#document-summary").inner_text()
     with app.app_context():
         saved = db.session.get(Application, application_id)
-        assert (saved.models_total, saved.patents) == (468, 43)
+        assert (saved.values()["models_total"], saved.values()["patents"]) == (468, 43)
 
 
 def test_the_panel_says_it_is_reading_and_shows_the_reading_once_a_worker_has_kept_it(page, app):

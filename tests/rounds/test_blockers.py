@@ -62,7 +62,7 @@ def blocked(app, city_client):
     duplicated = _passed(app, city_client)
     create_application(app, "mianyang", credit_code=get_application(app, duplicated).credit_code)
     wrong = _passed(app, city_client)
-    users = get_application(app, wrong).users_industrial
+    users = get_application(app, wrong).values()["users_industrial"]
     _set(app, wrong, users_paying=users + 1)
     formless = _passed(app, city_client)
     _without_form(app, formless)

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..domain.indicators import FIELDS, Field, Kind
+from ..domain.answers import IDENTITY_KEYS, declared_values, stored_document
+from ..domain.declaration import Form
 from ..extensions import Model
-from ..sqltypes import AwareDateTime, ExactDecimal
+from ..sqltypes import AwareDateTime
 
 
 class ReviewState(StrEnum):
@@ -34,25 +36,6 @@ class ProvinceMark(StrEnum):
     def label(self) -> str:
         return {"recommended": "推荐工信部", "cultivation": "列入省级培育名单",
                 "not_selected": "未入选"}[self.value]
-
-
-def column_type(f: Field):
-    """The column for a declared field: the declaration decides, nothing is copied by hand."""
-    match f.kind:
-        case Kind.INT:
-            return BigInteger()
-        case Kind.MONEY | Kind.PERCENT:
-            return ExactDecimal(2)
-        case Kind.DATE:
-            return Date()
-        case Kind.BOOL:
-            return Boolean()
-        case Kind.MULTI:
-            return JSON()
-        case Kind.CREDIT_CODE:
-            return String(40)  # a draft may hold a mistyped code; checks report it
-        case _:
-            return String(f.max_length or 200)
 
 
 class _StateColumns(Protocol):
@@ -127,17 +110,14 @@ class Application(ApplicationFacts, Model):
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
 
-    # One column per declared field (domain/indicators.py), named by its domain key.
-    for _field in FIELDS.values():
-        vars()[_field.key] = mapped_column(column_type(_field), nullable=True)
-    del _field
-    if TYPE_CHECKING:
-        # The declared fields that code reads by name (the loop above makes every one).
-        enterprise_name: Mapped[str | None]
-        platform_name: Mapped[str | None]
-        credit_code: Mapped[str | None]
-        contact_name: Mapped[str | None]
-        contact_mobile: Mapped[str | None]
+    # The values the round's notice declares (domain/answers.py): the five the system names
+    # applications by are columns, every other one is a typed value in this JSON document.
+    enterprise_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    platform_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    credit_code: Mapped[str | None] = mapped_column(String(40), nullable=True)  # a draft may hold a mistyped code
+    contact_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    contact_mobile: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
 
     round = relationship("Round", lazy="joined")
     city = relationship("City", lazy="joined")
@@ -146,7 +126,15 @@ class Application(ApplicationFacts, Model):
     __mapper_args__ = {"version_id_col": version}
 
     def values(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in FIELDS}
+        """Every field the round declares, typed (None where blank), in the form's order."""
+        return declared_values(self.round.form.fields, self.answers,
+                               {key: getattr(self, key) for key in IDENTITY_KEYS})
+
+    def store_values(self, form: Form, values: Mapping[str, Any]) -> None:
+        """Keep ``values`` (typed, as parse_input reads them) of the fields ``form`` declares."""
+        for key in IDENTITY_KEYS:
+            setattr(self, key, values.get(key))
+        self.answers = stored_document(form.fields, values)
 
     @property
     def title(self) -> str:

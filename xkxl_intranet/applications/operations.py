@@ -13,10 +13,10 @@ from sqlalchemy import func, or_, select
 from ..audit.services import record
 from ..auth.models import User
 from ..clock import now
+from ..domain.declaration import Form
 from ..domain.duplicates import org_code_key, platform_key
 from ..domain.errors import Refused
 from ..domain.evaluation import Evaluation
-from ..domain.indicators import FIELDS, Kind
 from ..domain.parsing import ParsedInput, differs, format_field
 from ..extensions import db
 from ..files.operations import delete_application_files
@@ -40,15 +40,16 @@ class EditConflict(Refused):
         self.changes = changes  # (label, your value, saved value)
 
 
-def json_value(key: str, value: Any) -> Any:
+def json_value(form: Form, key: str, value: Any) -> Any:
     """A value as the audit trail keeps it: the text a clerk would read."""
     if value is None:
         return None
-    return format_field(FIELDS[key], value)
+    return format_field(form.fields[key], value)
 
 
 def _snapshot(application: Application) -> dict[str, Any]:
-    return {key: json_value(key, getattr(application, key)) for key in FIELDS}
+    form = application.round.form
+    return {key: json_value(form, key, value) for key, value in application.values().items()}
 
 
 def next_position(round_: Round, city: City) -> int:
@@ -76,31 +77,28 @@ def ensure_city_open(round_: Round, city: City) -> None:
 def _conflict(application: Application, values: Mapping[str, Any]) -> EditConflict:
     """What the editor's values (read once) and the saved ones differ in, as a clerk sees them:
     the saved choices are a list, the parsed ones a tuple, and they are equal."""
-    changes = [(f.label, json_value(k, values.get(k)) or "", json_value(k, getattr(application, k)) or "")
-               for k, f in FIELDS.items() if differs(f, getattr(application, k), values.get(k))]
+    form, saved = application.round.form, application.values()
+    changes = [(f.label, json_value(form, k, values.get(k)) or "", json_value(form, k, saved[k]) or "")
+               for k, f in form.fields.items() if differs(f, saved[k], values.get(k))]
     return EditConflict(application, changes)
 
 
 def _new_application(user: User, round_: Round, city: City) -> Application:
     note_activity(round_.id, city.id)
-    application = Application(round_id=round_.id, city_id=city.id, review_state=ReviewState.DRAFT,
+    application = Application(round=round_, city=city, review_state=ReviewState.DRAFT,
                               position=next_position(round_, city), acknowledgements={},
                               created_at=now(), created_by_id=user.id)
     db.session.add(application)
     return application
 
 
-def _assign(application: Application, values: Mapping[str, Any]) -> None:
-    for key in FIELDS:
-        value = values.get(key)
-        if FIELDS[key].kind is Kind.MULTI and value is not None:
-            value = list(value)
-        setattr(application, key, value)
+def _assign(application: Application, form: Form, values: Mapping[str, Any]) -> None:
+    application.store_values(form, values)
     application.org_code_key = org_code_key(application.credit_code)
     application.platform_key = platform_key(application.platform_name)
 
 
-def _record_save(user: User, application: Application, before: dict[str, Any] | None,
+def _record_save(user: User, application: Application, form: Form, before: dict[str, Any] | None,
                  after: dict[str, Any]) -> None:
     if before is None:
         record("application.created", user=user, object_type="application",
@@ -108,10 +106,10 @@ def _record_save(user: User, application: Application, before: dict[str, Any] | 
                summary=f"新建申报：{application.title}",
                after={k: v for k, v in after.items() if v not in (None, "")})
         return
-    changed = [k for k in FIELDS if before.get(k) != after.get(k)]
+    changed = [k for k in form.fields if before.get(k) != after.get(k)]
     if not changed:
         return
-    labels = "、".join(FIELDS[k].label for k in changed[:5]) + ("等" if len(changed) > 5 else "")
+    labels = "、".join(form.fields[k].label for k in changed[:5]) + ("等" if len(changed) > 5 else "")
     record("application.updated", user=user, object_type="application", object_id=application.id,
            city_id=application.city_id,
            summary=f"修改申报：{application.title}（{len(changed)}项：{labels}）",
@@ -153,7 +151,7 @@ def save_application(user: User, application: Application | None, typed: ParsedI
     old_keys = set() if application is None else {application.org_code_key, application.platform_key}
     if application is None:
         application = _new_application(user, round_, city)
-    _assign(application, values)
+    _assign(application, round_.form, values)
     application.updated_at = now()
     application.updated_by_id = user.id
     recheck(application, evaluation)  # what was checked is what is now stored
@@ -162,7 +160,7 @@ def save_application(user: User, application: Application | None, typed: ParsedI
     # One UPDATE per save: everything above is written by this flush, so the version (the
     # optimistic lock the editor sends back) rises by exactly one.
     db.session.flush()
-    _record_save(user, application, before, _snapshot(application))
+    _record_save(user, application, round_.form, before, _snapshot(application))
     if reverted:
         record_reverted(user, application, old_comment=old_comment, because="修改后存在未解决的问题，初审状态退回草稿")
     # Others who share (or shared) a code or platform name see the change in their flags.

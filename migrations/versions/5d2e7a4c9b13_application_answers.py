@@ -1,0 +1,217 @@
+"""application answers: the declared fields' values in one JSON document (issue 21)
+
+Revision ID: 5d2e7a4c9b13
+Revises: 9b1f6c2e8d47
+Create Date: 2026-12-07 10:00:00
+
+Each declared field of 2022's 申报书 had a column; a round's notice now declares its own fields, so
+their values move into `application.answers` (domain/answers.py: money and percent figures as exact
+text, dates as ISO text, choices as lists), except the five the system names applications by
+(enterprise_name, platform_name, credit_code, contact_name, contact_mobile), which stay columns.
+
+The columns this migration moves are written down below as they were (key, kind, text length),
+not read from the app's declarations, which change with the notices: a migration moves what the
+schema was.
+"""
+import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '5d2e7a4c9b13'
+down_revision = '9b1f6c2e8d47'
+branch_labels = None
+depends_on = None
+
+# (key, kind, length of a text column) of every 2022 field that had a column of its own.
+MOVED = (
+    ('founded_on', 'date', 200),
+    ('address', 'text', 200),
+    ('contact_title', 'text', 50),
+    ('contact_phone', 'phone', 50),
+    ('contact_fax', 'phone', 50),
+    ('contact_email', 'email', 254),
+    ('total_assets', 'money', 200),
+    ('debt_ratio', 'percent', 200),
+    ('credit_rating', 'text', 20),
+    ('sales_last_year', 'money', 200),
+    ('tax_last_year', 'money', 200),
+    ('profit_last_year', 'money', 200),
+    ('builder', 'text', 200),
+    ('built_on', 'date', 200),
+    ('investment', 'money', 200),
+    ('build_mode', 'choice', 200),
+    ('build_partner', 'text', 200),
+    ('iaas_mode', 'choice', 200),
+    ('iaas_provider', 'text', 200),
+    ('devices_total', 'int', 200),
+    ('devices_operating', 'int', 200),
+    ('devices_processing', 'int', 200),
+    ('devices_mobile', 'int', 200),
+    ('devices_other', 'int', 200),
+    ('devices_public_cloud', 'int', 200),
+    ('devices_private_cloud', 'int', 200),
+    ('devices_daily_active_public', 'int', 200),
+    ('protocols', 'int', 200),
+    ('models_total', 'int', 200),
+    ('models_rd_sim', 'int', 200),
+    ('models_process', 'int', 200),
+    ('models_mechanism', 'int', 200),
+    ('models_algorithm', 'int', 200),
+    ('apps_total', 'int', 200),
+    ('apps_self', 'int', 200),
+    ('apps_partner', 'int', 200),
+    ('apps_platform_built', 'int', 200),
+    ('apps_cloudified', 'int', 200),
+    ('apps_safety', 'int', 200),
+    ('apps_energy', 'int', 200),
+    ('apps_quality', 'int', 200),
+    ('apps_supply', 'int', 200),
+    ('apps_rnd', 'int', 200),
+    ('apps_production', 'int', 200),
+    ('apps_operation', 'int', 200),
+    ('apps_logistics', 'int', 200),
+    ('apps_maintenance', 'int', 200),
+    ('apps_monthly_active', 'int', 200),
+    ('users_registered', 'int', 200),
+    ('users_industrial', 'int', 200),
+    ('users_paying', 'int', 200),
+    ('developers_registered', 'int', 200),
+    ('developers_active', 'int', 200),
+    ('patents', 'int', 200),
+    ('software_copyrights', 'int', 200),
+    ('sec_device_access', 'bool', 200),
+    ('sec_data', 'bool', 200),
+    ('sec_code', 'bool', 200),
+    ('sec_application', 'bool', 200),
+    ('sec_access', 'bool', 200),
+    ('killer_cross_platform', 'bool', 200),
+    ('killer_daily_calls', 'int', 200),
+    ('killer_monthly_revenue', 'money', 200),
+    ('killer_awards', 'int', 200),
+    ('industries_covered', 'int', 200),
+    ('domains_covered', 'int', 200),
+    ('solutions', 'int', 200),
+    ('technologies', 'multi', 200),
+    ('parks_served', 'int', 200),
+    ('parks_national', 'int', 200),
+    ('parks_provincial', 'int', 200),
+    ('cases_ministry', 'int', 200),
+    ('cases_provincial', 'int', 200),
+    ('sme_served', 'int', 200),
+    ('sme_contract_amount', 'money', 200),
+    ('honors_stability', 'int', 200),
+    ('region_honors', 'int', 200),
+    ('dual_solutions', 'int', 200),
+    ('dual_industries', 'int', 200),
+    ('dual_domains', 'int', 200),
+    ('std_national', 'int', 200),
+    ('std_national_led', 'int', 200),
+    ('std_industry', 'int', 200),
+    ('std_industry_led', 'int', 200),
+    ('std_international', 'int', 200),
+    ('std_international_led', 'int', 200),
+    ('revenue_3y', 'money', 200),
+    ('revenue_2021', 'money', 200),
+    ('cost_3y', 'money', 200),
+    ('cost_2021', 'money', 200),
+    ('roi', 'percent', 200),
+    ('listed_or_vc', 'bool', 200),
+    ('rnd_2020', 'money', 200),
+    ('rnd_2021', 'money', 200),
+    ('rnd_ratio_2020', 'percent', 200),
+    ('rnd_ratio_2021', 'percent', 200),
+    ('employees', 'int', 200),
+)
+_CENT = Decimal("0.01")
+_BATCH = 500
+
+
+def _column_type(kind, length):
+    if kind == "int":
+        return sa.BigInteger()
+    if kind in ("money", "percent"):
+        return sa.BigInteger()  # hundredths (sqltypes.ExactDecimal)
+    if kind == "date":
+        return sa.Date()
+    if kind == "bool":
+        return sa.Boolean()
+    if kind == "multi":
+        return sa.JSON()
+    return sa.String(length)
+
+
+def _to_answer(kind, value):
+    if value is None:
+        return None
+    if kind in ("money", "percent"):
+        return format(Decimal(int(value)).scaleb(-2).quantize(_CENT), "f")
+    if kind == "int":
+        return int(value)
+    if kind == "bool":
+        return bool(value)
+    if kind == "date":
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if kind == "multi":
+        return [str(v) for v in value]
+    return str(value)
+
+
+def _from_answer(kind, stored):
+    if stored is None:
+        return None
+    if kind in ("money", "percent"):
+        return int(Decimal(stored).scaleb(2))
+    if kind == "date":
+
+        return datetime.date.fromisoformat(stored)
+    return stored
+
+
+def _table(*extra):
+    return sa.table("application", sa.column("id", sa.Integer()),
+                    *[sa.column(key, _column_type(kind, length)) for key, kind, length in MOVED], *extra)
+
+
+def upgrade():
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("answers", sa.JSON(), nullable=True))
+    bind = op.get_bind()
+    table = _table(sa.column("answers", sa.JSON()))
+    last = 0
+    while True:
+        rows = bind.execute(sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(_BATCH)).all()
+        if not rows:
+            break
+        updates = []
+        for row in rows:
+            answers = {}
+            for key, kind, _length in MOVED:
+                value = _to_answer(kind, row._mapping[key])
+                if value is not None:
+                    answers[key] = value
+            updates.append({"row_id": row.id, "document": answers})
+        bind.execute(table.update().where(table.c.id == sa.bindparam("row_id"))
+                     .values(answers=sa.bindparam("document")), updates)
+        last = rows[-1].id
+    bind.execute(table.update().where(table.c.answers.is_(None)).values(answers={}))
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        batch_op.alter_column("answers", existing_type=sa.JSON(), nullable=False)
+        for key, _kind, _length in MOVED:
+            batch_op.drop_column(key)
+
+
+def downgrade():
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        for key, kind, length in MOVED:
+            batch_op.add_column(sa.Column(key, _column_type(kind, length), nullable=True))
+    bind = op.get_bind()
+    answers = sa.column("answers", sa.JSON())
+    table = _table(answers)
+    for row in bind.execute(sa.select(table.c.id, answers)).all():
+        document = row.answers or {}
+        values = {key: _from_answer(kind, document.get(key)) for key, kind, _length in MOVED}
+        bind.execute(table.update().where(table.c.id == row.id).values(**values))
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        batch_op.drop_column("answers")
