@@ -8,6 +8,8 @@ old account logs in, and ``init-db --demo`` (what ``make run`` does) keeps every
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from xkxl_intranet.applications.evaluation import recount_all
 from xkxl_intranet.applications.models import Application
@@ -29,6 +31,22 @@ from xkxl_intranet.rounds.models import Round
 
 from .conftest import app_on_empty_instance, table_rows
 from helpers import SAMPLE_PDF, TEST_PASSWORD, login
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
+
+
+def _migration(name: str):
+    spec = importlib.util.spec_from_file_location(name, MIGRATIONS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The migration that moved 2022's declared fields out of their columns into application.answers:
+# a moved column's value must be in the document, typed as the document keeps it.
+ANSWERS = _migration("5d2e7a4c9b13_application_answers")
+MOVED = {key: kind for key, kind, _length in ANSWERS.MOVED}
 
 MOMENT = datetime(2022, 3, 10, 1, 30, tzinfo=UTC)  # 09:30 in Chengdu, during last year's round
 FORM_SHA = hashlib.sha256(SAMPLE_PDF).hexdigest()
@@ -125,12 +143,22 @@ def _still_there(before: dict, after: dict) -> list[str]:
             lost.append(f"table {table} dropped")
             continue
         now_columns, now_rows = after[table]
-        if not set(columns) <= set(now_columns):
-            lost.append(f"{table}: columns {sorted(set(columns) - set(now_columns))} dropped")
+        dropped = set(columns) - set(now_columns)
+        moved = dropped if table == "application" and "answers" in now_columns and dropped <= set(MOVED) else set()
+        if dropped - moved:
+            lost.append(f"{table}: columns {sorted(dropped - moved)} dropped")
             continue
-        positions = [now_columns.index(c) for c in columns]
-        if [tuple(r[p] for p in positions) for r in now_rows] != rows:
+        kept = [c for c in columns if c not in moved]
+        positions = [now_columns.index(c) for c in kept]
+        if [tuple(r[p] for p in positions) for r in now_rows] != [tuple(r[columns.index(c)] for c in kept)
+                                                                   for r in rows]:
             lost.append(f"{table}: rows changed")
+        if moved:
+            documents = [r[now_columns.index("answers")] for r in now_rows]
+            expected = [{key: ANSWERS._to_answer(MOVED[key], r[columns.index(key)]) for key in moved
+                         if r[columns.index(key)] is not None} for r in rows]
+            if [{k: d.get(k) for k in e} for d, e in zip(documents, expected, strict=True)] != expected:
+                lost.append(f"{table}: moved values not in answers")
     return lost
 
 
@@ -161,8 +189,8 @@ def test_a_database_from_the_first_migration_survives_every_later_one(old_app, m
         round_ = db.session.scalar(sa.select(Round))
         assert round_.deadline.isoformat() == "2022-03-21T17:00:00+08:00"
         old = db.session.scalar(sa.select(Application))
-        assert (old.enterprise_name, old.city.name, old.total_assets) == ("四川去年科技有限公司", "成都市",
-                                                                      Decimal("1234.56"))
+        assert (old.enterprise_name, old.city.name, old.values()["total_assets"]) == (
+            "四川去年科技有限公司", "成都市", Decimal("1234.56"))
         db.session.remove()
 
     uploads = Path(old_app.config["UPLOAD_FOLDER"]) / STORAGE_NAME[:2]
@@ -190,3 +218,40 @@ def test_a_database_from_the_first_migration_survives_every_later_one(old_app, m
     assert verified.exit_code == 0 and "共 1 条文件记录，1 个完好" in verified.output
     response = login(old_app.test_client(), "chengdu")
     assert response.status_code in (302, 303) and "/login" not in response.headers["Location"]
+
+
+def test_the_declared_values_move_into_answers_and_back(old_app):
+    """Every kind of 2022 value survives the move into application.answers exactly (money as
+    its exact text, a date as ISO text, choices as a list), and a downgrade puts it back."""
+    typed = {"total_assets": 123456, "roi": -350, "employees": 4321, "founded_on": date(2010, 3, 15),
+             "sec_data": True, "technologies": ["5G", "大数据"], "address": "成都市高新区天府大道"}
+    with old_app.app_context():
+        upgrade(revision=ANSWERS.down_revision)
+        metadata = sa.MetaData()
+        with db.engine.begin() as connection:
+            metadata.reflect(bind=connection)
+            engine = connection.dialect.name
+            for name in ("city", "round"):
+                connection.execute(metadata.tables[name].insert().values(
+                    **_row(metadata.tables[name], connection, engine)))
+            row = _row(metadata.tables["application"], connection, engine) | typed
+            connection.execute(metadata.tables["application"].insert().values(**row))
+        upgrade(revision=ANSWERS.revision)
+        with db.engine.connect() as connection:
+            answers = connection.scalar(sa.text("SELECT answers FROM application"))
+        answers = answers if isinstance(answers, dict) else json.loads(answers)
+        assert {k: answers.get(k) for k in typed} == {
+            "total_assets": "1234.56", "roi": "-3.50", "employees": 4321, "founded_on": "2010-03-15",
+            "sec_data": True, "technologies": ["5G", "大数据"], "address": "成都市高新区天府大道"}
+        old = db.session.scalar(sa.select(Application))
+        values = old.values()
+        assert (values["total_assets"], values["roi"], values["founded_on"], values["technologies"]) == (
+            Decimal("1234.56"), Decimal("-3.50"), date(2010, 3, 15), ["5G", "大数据"])
+        db.session.remove()
+
+        downgrade(revision=ANSWERS.down_revision)
+        with db.engine.connect() as connection:
+            back = connection.execute(sa.text(
+                "SELECT total_assets, roi, employees, founded_on, sec_data, address FROM application")).one()
+        assert (back.total_assets, back.roi, back.employees, str(back.founded_on), bool(back.sec_data),
+                back.address) == (123456, -350, 4321, "2010-03-15", True, "成都市高新区天府大道")

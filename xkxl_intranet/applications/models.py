@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..domain.answers import IDENTITY_KEYS, declared_values, stored_document
+from ..domain.answers import IDENTITY_COLUMNS, IDENTITY_KEYS, declared_values, stored_document
 from ..domain.declaration import Form
 from ..extensions import Model
 from ..sqltypes import AwareDateTime
@@ -112,11 +112,11 @@ class Application(ApplicationFacts, Model):
 
     # The values the round's notice declares (domain/answers.py): the five the system names
     # applications by are columns, every other one is a typed value in this JSON document.
-    enterprise_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    platform_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    credit_code: Mapped[str | None] = mapped_column(String(40), nullable=True)  # a draft may hold a mistyped code
-    contact_name: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    contact_mobile: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    enterprise_name: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["enterprise_name"][1]))
+    platform_name: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["platform_name"][1]))
+    credit_code: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["credit_code"][1]))
+    contact_name: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["contact_name"][1]))
+    contact_mobile: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["contact_mobile"][1]))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
 
     round = relationship("Round", lazy="joined")

@@ -22,11 +22,33 @@ from typing import Any
 
 from .indicators import Field, Kind
 
-__all__ = ["IDENTITY_KEYS", "to_stored", "from_stored", "stored_document", "declared_values"]
+__all__ = ["IDENTITY_COLUMNS", "IDENTITY_KEYS", "identity_problems", "to_stored", "from_stored",
+           "stored_document", "declared_values"]
 
-# The fields the system names applications by (columns of their own; see the module's doc).
-IDENTITY_KEYS: tuple[str, ...] = ("enterprise_name", "platform_name", "credit_code", "contact_name",
-                                  "contact_mobile")
+# The fields the system names applications by, each a column of its own (see the module's doc):
+# the kind every notice must declare it as, and the most characters its column holds.
+IDENTITY_COLUMNS: dict[str, tuple[Kind, int]] = {
+    "enterprise_name": (Kind.TEXT, 200),
+    "platform_name": (Kind.TEXT, 200),
+    "credit_code": (Kind.CREDIT_CODE, 40),  # a draft may hold a mistyped code; the checks say so
+    "contact_name": (Kind.TEXT, 50),
+    "contact_mobile": (Kind.MOBILE, 11),
+}
+IDENTITY_KEYS: tuple[str, ...] = tuple(IDENTITY_COLUMNS)
+
+
+def identity_problems(fields: Mapping[str, Field]) -> list[tuple[str, str]]:
+    """What a notice's fields get wrong about the identity fields, as (key, message in Chinese)."""
+    problems = []
+    for key, (kind, length) in IDENTITY_COLUMNS.items():
+        f = fields.get(key)
+        if f is None:
+            problems.append((key, f"申报书须声明字段 “{key}”（类型 {kind.value}）：系统按它列出、查找和查重申报"))
+        elif f.kind is not kind:
+            problems.append((key, f"字段 “{key}” 的类型须为 {kind.value}（当前为 {f.kind.value}）"))
+        elif kind is Kind.TEXT and (f.max_length is None or f.max_length > length):
+            problems.append((key, f"字段 “{key}” 须写 max_length，且不超过 {length}（数据库中此列最多 {length} 个字）"))
+    return problems
 
 
 def to_stored(f: Field, value: Any) -> Any:

@@ -17,6 +17,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from ..domain.answers import identity_problems
 from ..domain.deadlines import SHANGHAI
 from ..domain.indicators import Field
 from ..domain.recommendation_quota import RecommendationQuota
@@ -139,6 +140,9 @@ def _read_notice(data: dict[str, Any], problems: Problems) -> Notice | None:
     quota = _read_quota(top["quota"], problems)
     sections, broken = read_sections(top["section"], problems)
     fields = {f.key: f for s in sections for f in s.fields}
+    for key, message in identity_problems(fields):
+        if key not in broken:
+            problems.add(f"[[section.field]]（{key}）", message)
     rules = read_rules(top["rule"], fields, broken, problems)
     criteria = _read_criteria(top["criteria"], problems)
     summary = _read_summary(top["summary"], fields, broken, problems)
