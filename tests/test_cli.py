@@ -1,5 +1,14 @@
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from xkxl_intranet import clock
+from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
+from xkxl_intranet.notice.loader import load_notice
+from xkxl_intranet.notice.shipped import FIRST_NOTICE
 from xkxl_intranet.rounds.models import Round
 
 
@@ -44,3 +53,101 @@ def test_create_user_command(app):
         assert user.city.name == "自贡市" and user.must_change_password
     bad = app.test_cli_runner().invoke(args=["create-user", "x1", "--role", "city", "--city", "纽约"])
     assert bad.exit_code != 0 and "找不到" in bad.output
+
+
+# ---------------------------------------------------------------- flask notice …
+
+NEXT_YEAR_FILE = Path(__file__).resolve().parent / "notices" / "2023.toml"
+
+
+@pytest.fixture
+def after_2022():
+    """The 2022 round is over (its deadline passed, nothing waits for 受理): a new round opens."""
+    clock.set_now(datetime(2023, 5, 8, 9, 0, tzinfo=clock.SHANGHAI))
+    yield
+    clock.set_now(None)
+
+
+def _rounds(app) -> dict[int, tuple[bool, str | None]]:
+    with app.app_context():
+        return {r.year: (r.is_current, r.notice_digest) for r in db.session.scalars(db.select(Round))}
+
+
+def _opened_events(app) -> list[tuple[int | None, str, str]]:
+    with app.app_context():
+        return [(e.user_id, e.username, e.summary) for e in db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "round.opened").order_by(AuditEvent.id))]
+
+
+def test_notice_check_and_its_old_name(app, tmp_path):
+    bad = tmp_path / "2024.toml"
+    bad.write_text(NEXT_YEAR_FILE.read_text(encoding="utf-8").replace("form_copies = 2", "form_copies = 0"),
+                   encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["notice", "check", str(NEXT_YEAR_FILE), str(bad)])
+    assert result.exit_code == 1
+    assert f"{NEXT_YEAR_FILE}：可以使用。2023年跨行业跨领域工业互联网平台" in result.output
+    assert f"{bad}：有 1 处问题，不能使用\n  - [paper]：“form_copies” = 0 份数应在1到10之间\n" in result.output
+    assert runner.invoke(args=["notice-check", str(NEXT_YEAR_FILE), str(bad)]).output == result.output
+    assert runner.invoke(args=["notice", "check", str(NEXT_YEAR_FILE)]).exit_code == 0
+
+
+def test_notice_export_writes_the_kept_notice_and_says_where(app, tmp_path):
+    runner = app.test_cli_runner()
+    folder = tmp_path / "out"
+    result = runner.invoke(args=["notice", "export", "2022", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{folder / '2022.toml'}\n"
+    exported = load_notice(folder / "2022.toml")
+    assert exported == load_notice(FIRST_NOTICE) and exported.digest == _rounds(app)[2022][1]
+    again = runner.invoke(args=["notice", "export", "2022", str(folder)])
+    assert again.exit_code != 0 and "已存在，未覆盖" in again.output
+    unknown = runner.invoke(args=["notice", "export", "1999", str(folder)])
+    assert unknown.exit_code != 0 and "没有1999年的申报批次（现有批次：2022）" in unknown.output
+
+
+def test_notice_open_opens_a_round_as_the_page_does(app, after_2022):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["notice", "open", str(NEXT_YEAR_FILE)])
+    assert result.exit_code == 0, result.output
+    assert "已开启新批次：2023年跨行业跨领域工业互联网平台（2023年），截止 2023-06-30 17:00" in result.output
+    digest = load_notice(NEXT_YEAR_FILE).digest
+    assert _rounds(app) == {2022: (False, _rounds(app)[2022][1]), 2023: (True, digest)}
+    [(user_id, username, summary)] = _opened_events(app)
+    assert (user_id, username) == (None, "")  # the system
+    assert f"依据通知 {NEXT_YEAR_FILE}（摘要 {digest}）" in summary
+    # the same file again: that year exists
+    again = runner.invoke(args=["notice", "open", str(NEXT_YEAR_FILE)])
+    assert again.exit_code != 0 and "2023年的申报批次已存在" in again.output
+    assert len(_opened_events(app)) == 1
+
+
+def test_notice_open_refuses_a_broken_file_and_a_non_province_user(app, after_2022, tmp_path):
+    runner = app.test_cli_runner()
+    broken = tmp_path / "2023.toml"
+    broken.write_text(NEXT_YEAR_FILE.read_text(encoding="utf-8").replace('value = "served_industry"',
+                                                                          'value = "served_industri"'),
+                      encoding="utf-8")
+    result = runner.invoke(args=["notice", "open", str(broken)])
+    assert result.exit_code != 0
+    assert f"{broken}：有 1 处问题，未开启批次" in result.output and "served_industri" in result.output
+    city = runner.invoke(args=["notice", "open", str(NEXT_YEAR_FILE), "--user", "chengdu"])
+    assert city.exit_code != 0 and "“chengdu”不是省厅账号" in city.output
+    assert 2023 not in _rounds(app) and _opened_events(app) == []
+    province = runner.invoke(args=["notice", "open", str(NEXT_YEAR_FILE), "--user", "province"])
+    assert province.exit_code == 0, province.output
+    assert [username for _, username, _ in _opened_events(app)] == ["province"]
+
+
+def test_notice_open_asks_before_replacing_a_round_still_running(app):
+    clock.set_now(datetime(2022, 3, 19, 12, 0, tzinfo=clock.SHANGHAI))  # 2022's reporting still open
+    try:
+        runner = app.test_cli_runner()
+        refused = runner.invoke(args=["notice", "open", str(NEXT_YEAR_FILE)])
+        assert refused.exit_code != 0 and "尚未结束：报送截止时间" in refused.output
+        assert _rounds(app)[2022][0] and 2023 not in _rounds(app)
+        confirmed = runner.invoke(args=["notice", "open", str(NEXT_YEAR_FILE), "--confirm-replace"])
+        assert confirmed.exit_code == 0, confirmed.output
+        assert _rounds(app)[2023][0]
+    finally:
+        clock.set_now(None)

@@ -1,18 +1,24 @@
 """Command-line tools: ``flask --app xkxl_intranet <command>``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import or_, select
 
 from .applications.evaluation import recount_all
+from .auth.models import User
 from .auth.services import create_user
-from .batches.settings import ensure_reference_data
+from .batches.round_notice import kept_notice_toml
+from .batches.settings import ensure_reference_data, open_round
 from .domain.errors import Refused
 from .extensions import db
+from .notice.loader import NoticeError, load_notice
 from .notice.report import check_report
-from .rounds.models import City
+from .rounds.models import City, Round
 from .rounds.state import current_round
 
 
@@ -70,7 +76,61 @@ def register_cli(app: Flask) -> None:
 
 
 def register_notice_check(app: Flask) -> None:
-    @app.cli.command("notice-check")
+    """``flask notice check|export|open`` (docs/notices.md), and ``flask notice-check``, the name
+    ``check`` had before the group (deploy scripts and notes may still say it)."""
+    notice = AppGroup("notice", help="通知文件：检查、导出批次保存的通知、依据通知开启新批次（docs/notices.md）。")
+    app.cli.add_command(notice)
+    notice.add_command(_check_command("check"))
+    app.cli.add_command(_check_command("notice-check"))
+
+    @notice.command("export")
+    @click.argument("year", type=int)
+    @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+    def export_notice(year: int, folder: Path) -> None:
+        """把某年度批次开启时保存的通知写成通知文件（FOLDER/<年度>.toml），并显示其路径：下一年度的文件可由它改起。"""
+        round_ = db.session.scalar(select(Round).where(Round.year == year))
+        if round_ is None:
+            years = "、".join(str(y) for y in db.session.scalars(select(Round.year).order_by(Round.year)))
+            raise click.ClickException(f"没有{year}年的申报批次（现有批次：{years or '无'}）。")
+        text = kept_notice_toml(round_)
+        if text is None:
+            raise click.ClickException(f"{year}年的批次没有可导出的通知：请先运行 flask init-db 补记，"
+                                       "或在「申报批次」页打开该批次的「通知」查看原因。")
+        target = folder / f"{year}.toml"
+        if target.exists():
+            raise click.ClickException(f"{target} 已存在，未覆盖：请换一个目录，或先移走该文件。")
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        click.echo(str(target))
+
+    @notice.command("open")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--user", "username", default=None, help="以该省厅账号的名义开启（审计记录写明）；不写则记为系统")
+    @click.option("--confirm-replace", is_flag=True,
+                  help="当前批次尚未结束（截止时间未到或有待受理的报送）时仍开启：开启后各页面只显示新批次")
+    def open_notice(path: Path, username: str | None, confirm_replace: bool) -> None:
+        """依据通知文件开启新批次，与「申报批次」页的「开启新年度批次」相同：新批次成为当前批次并保存该通知。"""
+        user = None
+        if username is not None:
+            user = db.session.scalar(select(User).where(User.username == username))
+            if user is None or not user.is_province:
+                raise click.ClickException(f"“{username}”不是省厅账号：只有省厅账号可以开启新批次。")
+        try:
+            notice_ = load_notice(path)
+            round_ = open_round(user, notice_, notice_file=str(path), confirm_replace=confirm_replace)
+        except NoticeError as error:
+            raise click.ClickException("\n".join([f"{path}：有 {len(error.problems)} 处问题，未开启批次",
+                                                  *(f"  - {problem}" for problem in error.problems)])) from error
+        except Refused as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(f"已开启新批次：{round_.title}（{round_.year}年），截止 {round_.deadline:%Y-%m-%d %H:%M}（北京时间），"
+                   f"通知摘要 {round_.notice_digest}。各市（州）和账号沿用。")
+
+
+def _check_command(name: str) -> click.Command:
+    @click.command(name)
     @click.argument("paths", nargs=-1, required=True)
     def notice_check(paths: tuple[str, ...]) -> None:
         """检查通知文件（notices/<年度>.toml）能否用于开启批次：逐条列出问题，或显示所声明的内容和摘要；有问题时退出码为 1。"""
@@ -82,6 +142,7 @@ def register_notice_check(app: Flask) -> None:
                 click.echo(line)
         if not usable:
             raise SystemExit(1)
+    return notice_check
 
 
 def _seed_demo() -> dict:

@@ -17,11 +17,13 @@ from ..extensions import db
 from ..fragment_cache import FragmentCache
 from ..generated import PDF, fetch
 from ..guards import accepts_upload
+from ..notice.compare import column_source, field_kind_label
 from ..printing import print_pdf
 from ..review import marking
 from ..review.forms import MarkForm, typed_mark
 from ..rounds.forms import (
     DATE_HINT,
+    MAX_CARRIED_BYTES,
     MAX_NOTICE_BYTES,
     ConfirmForm,
     DeadlineForm,
@@ -374,8 +376,29 @@ def publish_results(round_id: int):
     return redirect(url_for("rounds.index"), 303)
 
 
-@bp.route("/new", methods=["POST"])
+@bp.route("/new/preview", methods=["POST"])
 @accepts_upload(lambda: MAX_NOTICE_BYTES, "通知文件", "通知文件是 .toml 文本文件，请核对所选文件。")
+@login_required
+@province_required
+def preview_round():
+    """What the round opened from the chosen or uploaded notice will be, and what it changes from
+    the current round's, before the officer opens it (the page posts to :func:`new_round`)."""
+    form = NewRoundForm(folder=_notices_folder())
+    if form.validate_on_submit():
+        form.carry()
+        return _preview_page(form)
+    return _rounds_page(status=422, new_form=form)
+
+
+def _preview_page(form: NewRoundForm, *, status: int = 200, messages: tuple[str, ...] = ()):
+    assert form.notice is not None
+    return render_template("rounds/notice_preview.html", form=form, preview=round_notice.preview_notice(form.notice),
+                           running=settings.current_round_running(), refusal_messages=messages,
+                           kind_label=field_kind_label, column_source=column_source), status
+
+
+@bp.route("/new", methods=["POST"])
+@accepts_upload(lambda: MAX_CARRIED_BYTES, "通知文件", "通知文件是 .toml 文本文件，请核对所选文件。")
 @login_required
 @province_required
 def new_round():
@@ -392,10 +415,12 @@ def new_round():
         if work.ok:
             flash(f"已开启新批次：{round_.title}（依据通知 {form.notice_source}）。各市（州）和账号沿用。", "success")
             return redirect(url_for("rounds.index"), 303)
+    refusal = (work.refused.message,) if work is not None and work.refused else ()
+    if form.carried() and form.notice is not None:  # from the preview: back to it, the file still carried
+        return _preview_page(form, status=422, messages=refusal)
     # Field errors stand beside their fields (a notice file's problems beside it); the service's
-    # refusal heads the card.
-    return _rounds_page(status=422, new_form=form,
-                        messages=(work.refused.message,) if work is not None and work.refused else ())
+    # refusal, and a carried file that no longer reads, head the card.
+    return _rounds_page(status=422, new_form=form, messages=(*form.notice_data.errors, *refusal))
 
 
 @bp.route("/<id:round_id>/notice")

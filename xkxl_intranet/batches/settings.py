@@ -102,7 +102,7 @@ _ROUND_TEXTS = {"title": "名称", "notice_number": "通知文号", "ministry_no
                 "contact_name": "联系人", "contact_phone": "联系电话", "contact_email": "电子邮箱"}
 
 
-def open_round(user: User, notice: Notice, *, notice_file: str, deadline: datetime | None = None,
+def open_round(user: User | None, notice: Notice, *, notice_file: str, deadline: datetime | None = None,
                title: str = "", notice_number: str = "", ministry_notice_number: str = "",
                contact_name: str = "", contact_phone: str = "", contact_email: str = "",
                confirm_replace: bool = False) -> Round:
@@ -111,7 +111,8 @@ def open_round(user: User, notice: Notice, *, notice_file: str, deadline: dateti
     round_notice.keep_notice), so editing ``notice_file`` later changes nothing of it. Its year is
     the notice's; its deadline, title, numbers and contacts are the notice's where none is given
     (a blank box on the form). Every page then shows the new round, so replacing a round still under
-    way needs ``confirm_replace`` (and :func:`make_current` can put the earlier one back)."""
+    way needs ``confirm_replace`` (and :func:`make_current` can put the earlier one back).
+    ``user`` None: ``flask notice open`` without ``--user``, recorded as the system."""
     year = notice.year
     typed = {"title": title, "notice_number": notice_number, "ministry_notice_number": ministry_notice_number,
              "contact_name": contact_name, "contact_phone": contact_phone, "contact_email": contact_email}

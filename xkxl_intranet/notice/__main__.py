@@ -1,5 +1,5 @@
 """``python -m xkxl_intranet.notice notices/2023.toml``: check a notice file before a round uses it
-(docs/notice-file.md; ``flask notice-check`` says the same). Says every problem, or what the file
+(docs/notice-file.md; ``flask notice check`` says the same). Says every problem, or what the file
 declares and its digest; the exit status is 1 when a file has problems."""
 from __future__ import annotations
 

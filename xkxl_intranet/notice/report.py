@@ -1,5 +1,5 @@
 """What checking a notice file says, in Chinese, for ``python -m xkxl_intranet.notice`` and
-``flask notice-check`` alike: every problem, or what the file declares and its digest."""
+``flask notice check`` alike: every problem, or what the file declares and its digest."""
 from __future__ import annotations
 
 from os import PathLike

@@ -1,9 +1,11 @@
+import binascii
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from ..domain.dates import DAY_EXAMPLES, read_day
@@ -132,6 +134,8 @@ def parsed_by(parse: Callable[[object, str], str | None]):
 
 # A notice file is some tens of KB (notices/2022.toml: 44 KB); a file over this is not one.
 MAX_NOTICE_BYTES = 1024 * 1024
+# The preview's 开启 post carries the file's bytes in base64 (a third more) beside the boxes.
+MAX_CARRIED_BYTES = MAX_NOTICE_BYTES * 2
 
 
 def notice_label(path: Path) -> str:
@@ -162,7 +166,12 @@ def _describe(path: Path, mtime_ns: int, size: int) -> str:
 class NewRoundForm(Form):
     """A later year's round, opened from its notice: one of the notice files in ``folder``, or
     an uploaded one (which then counts). The year is the notice's; every box below it may stay
-    blank, and the round then takes the notice's value."""
+    blank, and the round then takes the notice's value.
+
+    The 申报批次 page posts it to the preview, which shows what the round will be and posts it
+    again to open the round, carrying the file read for the preview (:meth:`carry`): its bytes
+    and the digest the preview showed, checked again, so that what opens is what was seen, even
+    if the shipped file is edited in between or the browser would not send an upload twice."""
 
     notice_file = SelectField("通知文件", validate_choice=False)
     notice_upload = FileField("或上传通知文件（.toml）")
@@ -174,6 +183,10 @@ class NewRoundForm(Form):
     contact_phone = StringField("联系电话", validators=[parsed_by(parse_phone)])
     contact_email = StringField("电子邮箱", validators=[parsed_by(parse_email)])
     confirm_replace = BooleanField("确认开启新批次：当前批次尚未结束时，开启后各页面只显示新批次")
+    notice_data = HiddenField()  # the previewed file's bytes, base64
+    notice_digest = HiddenField()  # the digest the preview showed
+    carried_name = HiddenField()  # the previewed file's name
+    carried_upload = HiddenField()  # "1" when the previewed file was uploaded
 
     def __init__(self, *args, folder: Path, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,27 +196,46 @@ class NewRoundForm(Form):
             self.notice_file.data = self.folder_files[-1].name  # the latest year's
         self.notice: Notice | None = None  # the notice read, once the form validates
         self.notice_name = ""  # the name of the file it was read from
+        self.notice_bytes = b""  # and the file itself
 
     @property
     def notice_source(self) -> str:
         """Where the notice came from, as the audit trail and the messages say it."""
-        return f"上传的 {self.notice_name}" if self.uploaded() else self.notice_name
+        upload = self.uploaded() or (self.carried() and self.carried_upload.data == "1")
+        return f"上传的 {self.notice_name}" if upload else self.notice_name
 
     def uploaded(self) -> bool:
         upload = self.notice_upload.data
         return upload is not None and bool(getattr(upload, "filename", ""))
 
+    def carried(self) -> bool:
+        """Posted from the preview, with the file it showed."""
+        return bool(self.notice_data.data)
+
+    def carry(self) -> None:
+        """Put the notice read into the hidden fields, for the preview's 开启 post."""
+        assert self.notice is not None
+        self.notice_data.data = urlsafe_b64encode(self.notice_bytes).decode("ascii")
+        self.notice_digest.data = self.notice.digest
+        self.carried_name.data = self.notice_name
+        self.carried_upload.data = "1" if self.uploaded() else ""
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        field = self.notice_upload if self.uploaded() else self.notice_file
+        if self.carried():
+            field = self.notice_data
+        else:
+            field = self.notice_upload if self.uploaded() else self.notice_file
         try:
-            self.notice, self.notice_name = self._read_notice()
+            self.notice, self.notice_name, self.notice_bytes = self._read_notice()
         except NoticeError as error:
             field.errors = [*field.errors, *error.problems]
             return False
         return ok
 
-    def _read_notice(self) -> tuple[Notice, str]:
+    def _read_notice(self) -> tuple[Notice, str, bytes]:
+        if self.carried():
+            return self._carried_notice()
         if self.uploaded():
             upload = self.notice_upload.data
             name = display_name(upload.filename)
@@ -212,8 +244,26 @@ class NewRoundForm(Form):
             raw = upload.read(MAX_NOTICE_BYTES + 1)
             if len(raw) > MAX_NOTICE_BYTES:
                 raise NoticeError([f"“{echo(name)}”超过 {MAX_NOTICE_BYTES // 1024} KB，不是通知文件"])
-            return read_notice_bytes(raw, name), name
+            return read_notice_bytes(raw, name), name, raw
         chosen = next((p for p in self.folder_files if p.name == self.notice_file.data), None)
         if chosen is None:
             raise NoticeError(["请选择通知文件，或上传一个通知文件（.toml）"])
-        return load_notice(chosen), chosen.name
+        try:
+            raw = chosen.read_bytes()
+        except OSError as error:
+            raise NoticeError([f"无法读取通知文件 {chosen.name}：{error.strerror or error}"]) from None
+        return read_notice_bytes(raw, chosen.name), chosen.name, raw
+
+    def _carried_notice(self) -> tuple[Notice, str, bytes]:
+        name = display_name(self.carried_name.data or "") or "通知文件"
+        again = "请回到「申报批次」页重新选择通知文件并预览。"
+        try:
+            raw = urlsafe_b64decode(self.notice_data.data.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise NoticeError([f"预览中的通知文件 {echo(name)} 无法读取。{again}"]) from None
+        if len(raw) > MAX_NOTICE_BYTES:
+            raise NoticeError([f"“{echo(name)}”超过 {MAX_NOTICE_BYTES // 1024} KB，不是通知文件"])
+        notice = read_notice_bytes(raw, name)
+        if notice.digest != self.notice_digest.data:
+            raise NoticeError([f"通知文件 {echo(name)} 与预览时显示的不同（摘要不符），未开启批次。{again}"])
+        return notice, name, raw
