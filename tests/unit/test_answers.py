@@ -3,12 +3,17 @@ and comes out exactly as parse_field reads it, and every notice declares the ide
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from xkxl_intranet.domain.answers import IDENTITY_KEYS, declared_values, from_stored, stored_document, to_stored
+from xkxl_intranet.domain.answers import (
+    IDENTITY_KEYS,
+    declared_values,
+    from_stored,
+    stored_document,
+    to_stored,
+)
 from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.indicators import FIELDS, Kind
 from xkxl_intranet.domain.parsing import parse_field
