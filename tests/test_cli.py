@@ -87,7 +87,8 @@ def test_notice_check_and_its_old_name(app, tmp_path):
     result = runner.invoke(args=["notice", "check", str(NEXT_YEAR_FILE), str(bad)])
     assert result.exit_code == 1
     assert f"{NEXT_YEAR_FILE}：可以使用。2023年跨行业跨领域工业互联网平台" in result.output
-    assert f"{bad}：有 1 处问题，不能使用\n  - [paper]：“form_copies” = 0 份数应在1到10之间\n" in result.output
+    line = bad.read_text(encoding="utf-8").splitlines().index("form_copies = 0") + 1
+    assert f"{bad}：有 1 处问题，不能使用\n  - 第{line}行 [paper]：“form_copies” = 0 份数应在1到10之间\n" in result.output
     assert runner.invoke(args=["notice-check", str(NEXT_YEAR_FILE), str(bad)]).output == result.output
     assert runner.invoke(args=["notice", "check", str(NEXT_YEAR_FILE)]).exit_code == 0
 

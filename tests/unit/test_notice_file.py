@@ -136,9 +136,10 @@ def test_the_digest_names_the_notice_not_its_layout():
 # ---------------------------------------------------------------- a mistake, and its message
 
 def _problems(text: str) -> list[str]:
+    """The problems without the 「第N行 」 the loader puts first (tests/unit/test_notice_lines.py)."""
     with pytest.raises(NoticeError) as raised:
         parse_notice(text)
-    return raised.value.problems
+    return [re.sub(r"^第\d+行 ", "", problem) for problem in raised.value.problems]
 
 
 BAD = {
@@ -337,8 +338,9 @@ def test_the_check_command(tmp_path, capsys):
            in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
     bad.write_text(_replace(TEXT_2022, "limit = 2", "limit = 0"), encoding="utf-8")
+    line = bad.read_text(encoding="utf-8").splitlines().index("limit = 0") + 1
     assert check_command([str(bad)]) == 1
-    assert capsys.readouterr().out == f"{bad}：有 1 处问题，不能使用\n  - [quota]：推荐名额 limit = 0 应至少为1\n"
+    assert capsys.readouterr().out == f"{bad}：有 1 处问题，不能使用\n  - 第{line}行 [quota]：推荐名额 limit = 0 应至少为1\n"
 
 
 def test_the_notice_package_is_pure():

@@ -37,6 +37,7 @@ from .reading import (
     moment_problem,
     read_table,
 )
+from .lines import with_lines
 from .schema import (
     FORMAT,
     SUMMARY_NUMBER,
@@ -108,7 +109,10 @@ def parse_notice(text: str) -> Notice:
         data = tomllib.loads(text, parse_float=Decimal)  # 0.5 is a figure, not a float
     except tomllib.TOMLDecodeError as error:
         raise NoticeError([_toml_problem(error)]) from None
-    return read_notice_data(data)
+    try:
+        return read_notice_data(data)
+    except NoticeError as error:
+        raise NoticeError(with_lines(text, error.problems)) from None
 
 
 def read_notice_data(data: dict[str, Any]) -> Notice:
