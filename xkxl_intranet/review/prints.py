@@ -5,6 +5,7 @@ line and date) and the 评审汇总表 (XLSX and PDF), in the style of the other
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import and_, or_, select
@@ -14,7 +15,7 @@ from ..applications.queries import counted_in_round
 from ..auth.models import User
 from ..clock import now
 from ..domain.errors import Refused
-from ..domain.review_criteria import DIMENSIONS, Opinion
+from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import SheetTotals, sheet_totals
 from ..extensions import db
 from ..generated import rows
@@ -53,14 +54,22 @@ def sheet_number(sheet: Assignment) -> str:
 def _sheet_print(sheet: Assignment) -> SheetPrint:
     if not sheet.is_submitted:
         raise Refused(NOT_SUBMITTED)
-    return SheetPrint(sheet, sheet_totals(sheet.score_values(), sheet.review_round.weight_map), sheet_number(sheet))
+    review = sheet.review_round
+    return SheetPrint(sheet, sheet_totals(sheet.score_values(), review.weight_map, criteria=review.criteria),
+                      sheet_number(sheet))
+
+
+def sheets_print_context(prints: list[SheetPrint], review: ReviewRound) -> dict[str, Any]:
+    """What ``review/sheet_print.html`` is rendered with: the sheets, and 附件1 of the review's
+    round, whose dimensions and indicators the sheets print."""
+    printed = now()
+    return {"prints": prints, "review": review, "round": review.round, "criteria": review.criteria,
+            "dimensions": review.criteria.dimensions, "printed": printed,
+            "footer": Markup(css_string(f"打印时间：{printed:%Y-%m-%d %H:%M}"))}
 
 
 def _sheets_pdf(prints: list[SheetPrint], review: ReviewRound) -> bytes:
-    printed = now()
-    return print_pdf("review/sheet_print.html", prints=prints, review=review, round=review.round,
-                     dimensions=DIMENSIONS, printed=printed,
-                     footer=Markup(css_string(f"打印时间：{printed:%Y-%m-%d %H:%M}")))
+    return print_pdf("review/sheet_print.html", **sheets_print_context(prints, review))
 
 
 def sheet_pdf(sheet: Assignment) -> tuple[bytes, str]:
