@@ -5,7 +5,6 @@ line and date) and the 评审汇总表 (XLSX and PDF), in the style of the other
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import and_, or_, select
@@ -19,7 +18,7 @@ from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import SheetTotals, sheet_totals
 from ..extensions import db
 from ..generated import rows
-from ..printing import css_string, print_pdf
+from ..printing import css_string, print_pdf, render_pdf, render_print, static_base_url
 from ..rounds.models import City, CityBatch, Round
 from .aggregation import Ranking
 from .layout import build_summary
@@ -51,7 +50,7 @@ def sheet_number(sheet: Assignment) -> str:
     return f"PF{sheet.review_round.round.year}-{sheet.id:05d}"
 
 
-def _sheet_print(sheet: Assignment) -> SheetPrint:
+def sheet_print(sheet: Assignment) -> SheetPrint:
     if not sheet.is_submitted:
         raise Refused(NOT_SUBMITTED)
     review = sheet.review_round
@@ -59,22 +58,22 @@ def _sheet_print(sheet: Assignment) -> SheetPrint:
                       sheet_number(sheet))
 
 
-def sheets_print_context(prints: list[SheetPrint], review: ReviewRound) -> dict[str, Any]:
-    """What ``review/sheet_print.html`` is rendered with: the sheets, and 附件1 of the review's
-    round, whose dimensions and indicators the sheets print."""
+def sheets_html(prints: list[SheetPrint], review: ReviewRound) -> str:
+    """The HTML the 评分表 PDF is laid out from: the sheets, with 附件1 of the review's round,
+    whose dimensions and indicators they print."""
     printed = now()
-    return {"prints": prints, "review": review, "round": review.round, "criteria": review.criteria,
-            "dimensions": review.criteria.dimensions, "printed": printed,
-            "footer": Markup(css_string(f"打印时间：{printed:%Y-%m-%d %H:%M}"))}
+    return render_print("review/sheet_print.html", prints=prints, review=review, round=review.round,
+                        criteria=review.criteria, dimensions=review.criteria.dimensions, printed=printed,
+                        footer=Markup(css_string(f"打印时间：{printed:%Y-%m-%d %H:%M}")))
 
 
 def _sheets_pdf(prints: list[SheetPrint], review: ReviewRound) -> bytes:
-    return print_pdf("review/sheet_print.html", **sheets_print_context(prints, review))
+    return render_pdf(sheets_html(prints, review), base_url=static_base_url())
 
 
 def sheet_pdf(sheet: Assignment) -> tuple[bytes, str]:
     """The signed 评分表 of one expert: the PDF and its file name."""
-    page = _sheet_print(sheet)
+    page = sheet_print(sheet)
     expert = sheet.expert.display_name or sheet.expert.username
     return (_sheets_pdf([page], sheet.review_round),
             f"评分表_{page.application.title}_{expert}_{page.number}.pdf")
@@ -85,7 +84,7 @@ def application_sheets_pdf(review: ReviewRound, application: Application) -> tup
     sheets = [s for s in sheets_by_application(review).get(application.id, []) if s.is_submitted]
     if not sheets:
         raise Refused("这份申报尚无已提交的评分表。")
-    return (_sheets_pdf([_sheet_print(s) for s in sheets], review),
+    return (_sheets_pdf([sheet_print(s) for s in sheets], review),
             f"评分表_{application.title}_共{len(sheets)}份.pdf")
 
 
