@@ -11,12 +11,13 @@ from xkxl_intranet.batches.desk import return_batch
 from xkxl_intranet.batches.reporting import report
 from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.parsing import parse_input
+from xkxl_intranet.domain.review_criteria import CRITERIA_2022
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports.charts import bar_chart, fit_label
 from xkxl_intranet.rounds.models import City, Round
 from xkxl_intranet.rounds.reference import AREA_CODES, CITIES
 from xkxl_intranet.rounds.state import batch_for_write, current_round
-from xkxl_intranet.trail.changes import change_rows, display_value, key_label
+from xkxl_intranet.trail.changes import change_rows, display_value, key_names
 from xkxl_intranet.trail.objects import describe_objects
 
 from helpers import (
@@ -148,17 +149,18 @@ def test_an_unnamed_application_is_named_by_its_number_everywhere(app, city_clie
 # ---- the audit trail names things -------------------------------------------------------------
 
 def test_audit_values_read_as_a_clerk_writes_them():
-    assert key_label("review_state") == "初审状态" and key_label("employees") == "从业人员数量"
-    assert display_value("late", False) == "否" and display_value("is_enabled", True) == "是"
-    assert display_value("province_mark", None) == "（空）"
-    assert display_value("deadline", "2022-03-21T15:59:59+00:00") == "2022-03-21 23:59:59"
-    assert display_value("category", "evidence1") == "附件1 工业设备清单"
-    assert display_value("role", "city") == "市（州）经信部门"
-    assert display_value("size", 2048) == "2.0 KB"
-    assert display_value("order", ["甲平台", "乙平台"]) == "甲平台、乙平台"
-    rows = change_rows({"province_mark": None}, {"province_mark": "推荐工信部", "rule": "x:y"})
+    names = key_names(FORM_2022, CRITERIA_2022)
+    assert names("review_state") == "初审状态" and names("employees") == "从业人员数量"
+    assert display_value("late", False, names) == "否" and display_value("is_enabled", True, names) == "是"
+    assert display_value("province_mark", None, names) == "（空）"
+    assert display_value("deadline", "2022-03-21T15:59:59+00:00", names) == "2022-03-21 23:59:59"
+    assert display_value("category", "evidence1", names) == "附件1 工业设备清单"
+    assert display_value("role", "city", names) == "市（州）经信部门"
+    assert display_value("size", 2048, names) == "2.0 KB"
+    assert display_value("order", ["甲平台", "乙平台"], names) == "甲平台、乙平台"
+    rows = change_rows({"province_mark": None}, {"province_mark": "推荐工信部", "rule": "x:y"}, names)
     assert rows == [("推荐结果", "（空）", "推荐工信部")]  # the rule id is for the machine
-    assert change_rows(None, {"application_id": 3, "category": "form", "name": "a.pdf"}) == [
+    assert change_rows(None, {"application_id": 3, "category": "form", "name": "a.pdf"}, names) == [
         ("类别", "", "申报书"), ("文件名", "", "a.pdf")]
 
 

@@ -22,7 +22,7 @@ from .review.panels import expert_banner
 from .review.queries import review_for
 from .rounds.paper import paper_copies
 from .rounds.state import current_round, deadline_of, find_batch
-from .trail.changes import change_rows
+from .trail.changes import change_rows, round_key_names
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -89,6 +89,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.globals["format_remaining"] = format_remaining
     app.jinja_env.globals["change_rows"] = change_rows
+    app.jinja_env.globals["round_key_names"] = round_key_names
     app.jinja_env.globals["paper_copies"] = paper_copies  # 报送要求: what the round's notice asks for
     app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
 

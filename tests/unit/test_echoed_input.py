@@ -10,7 +10,7 @@ from xkxl_intranet.domain.deadlines import parse_deadline
 from xkxl_intranet.domain.findings import ECHO_KEEP, ECHO_WHOLE, ParseError, echo
 from xkxl_intranet.domain.indicators import FIELDS, Kind
 from xkxl_intranet.domain.parsing import parse_field
-from xkxl_intranet.domain.review_criteria import INDICATORS
+from xkxl_intranet.domain.review_criteria import CRITERIA_2022, INDICATORS
 from xkxl_intranet.domain.review_scoring import parse_score, parse_weights
 
 LONG = 5000
@@ -93,7 +93,7 @@ def test_a_score_or_weight_typed_wrong_is_quoted_short():
             parse_score(typed, indicator)
         assert len(caught.value.message) < MESSAGE_LIMIT
     with pytest.raises(ParseError) as caught:
-        parse_weights({"resources": "1" * LONG})
+        parse_weights({"resources": "1" * LONG}, criteria=CRITERIA_2022)
     assert len(caught.value.message) < MESSAGE_LIMIT
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.deadlines import SHANGHAI
 from xkxl_intranet.domain.findings import ParseError
-from xkxl_intranet.domain.indicators import SECTIONS_BY_CODE
 from xkxl_intranet.domain.review_criteria import (
+    CRITERIA_2022,
     DEFAULT_WEIGHTS,
     DIMENSIONS,
     INDICATORS,
@@ -75,9 +76,9 @@ def test_codes_scale_sections_and_default_weights():
     assert {i.max_score for i in INDICATORS.values()} == {MAX_SCORE}
     assert sum(DEFAULT_WEIGHTS.values()) == 100 and set(DEFAULT_WEIGHTS) == {d.key for d in DIMENSIONS}
     # An indicator points at the 申报书 section with its figures where the form has one.
-    assert INDICATORS["devices"].form_section == "1.1" and "1.1" in SECTIONS_BY_CODE
-    assert INDICATORS["standards"].form_section == "4.5"
-    assert INDICATORS["international"].form_section is None  # 3.5 is text only
+    assert INDICATORS["devices"].form_section(FORM_2022) == "1.1" and "1.1" in FORM_2022.sections_by_code
+    assert INDICATORS["standards"].form_section(FORM_2022) == "4.5"
+    assert INDICATORS["international"].form_section(FORM_2022) is None  # 3.5 is text only
     assert [o.label for o in Opinion] == ["推荐", "可培育", "不推荐"]
 
 
@@ -97,7 +98,7 @@ def test_unreadable_points_are_refused_naming_the_indicator(typed, says):
 
 
 def test_read_scores_keeps_what_it_can_and_names_what_it_cannot():
-    scores, errors = read_scores({"devices": "9", "models": "x", "apps": "12"})
+    scores, errors = read_scores({"devices": "9", "models": "x", "apps": "12"}, criteria=CRITERIA_2022)
     assert scores["devices"] == 9 and "models" not in scores and scores["ecosystem"] is None
     assert set(errors) == {"models", "apps"} and "1.3 工业APP数量" in errors["apps"]
     assert format_points(Decimal("23.50")) == "23.5" and format_points(Decimal(100)) == "100"
@@ -105,23 +106,23 @@ def test_read_scores_keeps_what_it_can_and_names_what_it_cannot():
 
 def test_weights_must_be_whole_percentages_summing_to_100():
     assert parse_weights({"resources": "30%", "technology": "20", "empowerment": "20", "contribution": "15",
-                          "sustainability": "１５"}) == {"resources": 30, "technology": 20, "empowerment": 20,
+                          "sustainability": "１５"}, criteria=CRITERIA_2022) == {"resources": 30, "technology": 20, "empowerment": 20,
                                                          "contribution": 15, "sustainability": 15}
     assert parse_weights({"resources": 100, "technology": 0, "empowerment": "0", "contribution": "０",
-                          "sustainability": "0%"})["technology"] == 0
+                          "sustainability": "0%"}, criteria=CRITERIA_2022)["technology"] == 0
     with pytest.raises(ParseError, match="合计应为100，现为95"):
-        parse_weights({**{k: str(v) for k, v in DEFAULT_WEIGHTS.items()}, "resources": "20"})
+        parse_weights({**{k: str(v) for k, v in DEFAULT_WEIGHTS.items()}, "resources": "20"}, criteria=CRITERIA_2022)
     with pytest.raises(ParseError, match="二、平台核心技术水平权重」应为0至100的整数"):
-        parse_weights({**{k: str(v) for k, v in DEFAULT_WEIGHTS.items()}, "technology": "20.5"})
+        parse_weights({**{k: str(v) for k, v in DEFAULT_WEIGHTS.items()}, "technology": "20.5"}, criteria=CRITERIA_2022)
     with pytest.raises(ParseError, match="请填写「五、平台可持续发展能力权重」"):
-        parse_weights({**{k: str(v) for k, v in DEFAULT_WEIGHTS.items()}, "sustainability": ""})
+        parse_weights({**{k: str(v) for k, v in DEFAULT_WEIGHTS.items()}, "sustainability": ""}, criteria=CRITERIA_2022)
 
 
 def test_totals_weight_each_dimension_and_add_up_as_printed():
-    assert sheet_totals(dict.fromkeys(INDICATORS, Decimal(10)), DEFAULT_WEIGHTS).total == Decimal("100.00")
+    assert sheet_totals(dict.fromkeys(INDICATORS, Decimal(10)), DEFAULT_WEIGHTS, criteria=CRITERIA_2022).total == Decimal("100.00")
     scores = dict.fromkeys(INDICATORS, Decimal(8))
     scores.update({"innovation": Decimal("7.5"), "reliability": Decimal(9), "killer_apps": Decimal(7)})  # 23.5 / 30
-    totals = sheet_totals(scores, DEFAULT_WEIGHTS)
+    totals = sheet_totals(scores, DEFAULT_WEIGHTS, criteria=CRITERIA_2022)
     technology = totals.of("technology")
     assert technology.points == Decimal("23.5") and technology.weighted == Decimal("15.67")  # 20 × 23.5 / 30
     assert totals.of("resources").weighted == Decimal("20.00")  # 25 × 40 / 50
@@ -131,7 +132,7 @@ def test_totals_weight_each_dimension_and_add_up_as_printed():
 
 
 def test_running_totals_of_an_unfinished_sheet_count_blanks_as_zero():
-    totals = sheet_totals({"devices": Decimal(10), "models": Decimal(5)}, DEFAULT_WEIGHTS)
+    totals = sheet_totals({"devices": Decimal(10), "models": Decimal(5)}, DEFAULT_WEIGHTS, criteria=CRITERIA_2022)
     resources = totals.of("resources")
     assert (resources.scored, resources.points, resources.weighted) == (2, Decimal(15), Decimal("7.50"))
     assert not resources.complete and not totals.complete and totals.total == Decimal("7.50")
@@ -142,11 +143,11 @@ def test_what_a_submission_still_lacks():
     scores["parks"] = scores["sme"] = None
     comments = {d.key: "意见" for d in DIMENSIONS}
     comments["contribution"] = " "
-    missing = missing_for_submission(scores, comments, None, "")
+    missing = missing_for_submission(scores, comments, None, "", criteria=CRITERIA_2022)
     assert missing == ["平台赋能成效：3.2、3.4 尚未评分", "平台社会贡献度：尚未填写评价意见",
                        "尚未选择综合意见（推荐 / 可培育 / 不推荐）", "尚未填写综合评价"]
     full = dict.fromkeys(INDICATORS, Decimal(8))
-    assert missing_for_submission(full, {d.key: "意见" for d in DIMENSIONS}, Opinion.RECOMMEND, "好") == []
+    assert missing_for_submission(full, {d.key: "意见" for d in DIMENSIONS}, Opinion.RECOMMEND, "好", criteria=CRITERIA_2022) == []
 
 
 def test_the_review_window_closes_after_the_deadline_unless_the_sheet_has_more_time():

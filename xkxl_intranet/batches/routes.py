@@ -176,7 +176,7 @@ def _desk_page(round_, city, *, refused=None, refused_application_id: int | None
     batch_ = ready.batch
     context = {"extension_form": ExtensionForm(formdata=None), "return_form": ReturnForm(formdata=None),
                "confirm_form": ConfirmForm(formdata=None), "paper_form": PaperForm(formdata=None, obj=batch_, paper=paper_copies(round_)),
-               "mark_form": MarkForm(formdata=None)}
+               "mark_form": MarkForm(formdata=None, quota=round_.declaration.quota)}
     if refused is not None:
         context[DESK_FORMS[type(refused)]] = refused
         rows = {a.id for a in ready.applications + ready.not_reviewed}
@@ -206,13 +206,23 @@ def _put_beside_fields(form, refusal: Refused | None) -> None:
         form.form_errors.append(refusal.message)
 
 
+def _round_options(form_class, round_) -> dict:
+    """What a desk form of ``form_class`` takes from the round's notice."""
+    if form_class is PaperForm:
+        return {"paper": paper_copies(round_)}
+    if form_class is MarkForm:
+        return {"quota": round_.declaration.quota}
+    return {}
+
+
 def _desk_action(city_id: int, form_class, action, success: str | Callable[[], str], *, application=None):
     """One form on the city desk: validate, act on the city's batch, come back to the desk. A
     refused form comes back as typed, with the reason beside the field it is about."""
     round_ = round_or_404()
     city = city_or_404(city_id)
-    # The paper form's label, and the messages that quote it, name the copies the round asks for.
-    form = form_class(paper=paper_copies(round_)) if form_class is PaperForm else form_class()
+    # The paper form's label, and the messages that quote it, name the copies the round asks for;
+    # the mark form's flag and confirmation, the round's quota.
+    form = form_class(**_round_options(form_class, round_))
     refusal = None
     if form.validate_on_submit():
         # Two province sessions at the same instant: the loser reads the batch afresh and gets

@@ -1,7 +1,11 @@
-"""THE single declaration of 附件1 《2022年跨行业跨领域工业互联网平台申报能力要求》: five
-dimensions and twenty-one indicators, the scale an expert scores each on, the default weights
-and the three overall opinions. The score sheet, its live totals, the aggregation, the prints and
-the 评审汇总表 all iterate over :data:`DIMENSIONS` / :data:`INDICATORS`.
+"""附件1 申报能力要求 as a round's notice declares it (:class:`Criteria`: dimensions, indicators, the
+scale and the default weights), and the three overall opinions. The score sheet, its live totals,
+the aggregation, the prints and the 评审汇总表 all iterate over the criteria of the review's round
+(``round.declaration.criteria``).
+
+:data:`CRITERIA_2022` (:data:`DIMENSIONS` / :data:`INDICATORS`) is 2022's 附件1
+《2022年跨行业跨领域工业互联网平台申报能力要求》: five dimensions and twenty-one indicators, which
+``notices/2022.toml`` declares again (tests/unit/test_notice_file.py); app code reads the round's.
 
 Labels, 能力要求 and 评价要点 are copied as the notice prints them, with two normalisations:
 the spaces that the notice's text puts around Latin letters (``工业 APP``) are dropped, as the
@@ -27,19 +31,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
-from .indicators import SECTIONS_BY_CODE
+from .declaration import Form
 
 __all__ = [
     "MAX_SCORE",
     "Indicator",
     "Dimension",
+    "Criteria",
+    "CRITERIA_2022",
     "DIMENSIONS",
     "DIMENSIONS_BY_KEY",
     "INDICATORS",
     "DEFAULT_WEIGHTS",
     "Opinion",
     "TITLE",
+    "count_words",
 ]
 
 TITLE = "跨行业跨领域工业互联网平台申报能力要求"
@@ -59,10 +67,10 @@ class Indicator:
     def heading(self) -> str:
         return f"{self.code} {self.label}"
 
-    @property
-    def form_section(self) -> str | None:
-        """The 申报书 section with this indicator's figures (same number), if it has one."""
-        return self.code if self.code in SECTIONS_BY_CODE else None
+    def form_section(self, form: Form) -> str | None:
+        """The section of the round's 申报书 (``form``) with this indicator's figures (same
+        number), if it has one."""
+        return self.code if self.code in form.sections_by_code else None
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,46 @@ class Dimension:
     @property
     def max_points(self) -> int:
         return sum(i.max_score for i in self.indicators)
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def count_words(n: int) -> str:
+    """A count as the notice writes it: 两, 五, 十, 二十一 (up to 99; figures beyond)."""
+    if n == 2:
+        return "两"
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else f"{_DIGITS[tens]}十")
+    return head + (_DIGITS[ones] if ones else "")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """附件1 申报能力要求: the dimensions, their indicators and default weights (percent)."""
+
+    title: str
+    max_score: int  # points per indicator, unless an indicator says otherwise
+    dimensions: tuple[Dimension, ...]
+
+    @cached_property
+    def indicators(self) -> dict[str, Indicator]:
+        return {i.key: i for d in self.dimensions for i in d.indicators}
+
+    @cached_property
+    def dimensions_by_key(self) -> dict[str, Dimension]:
+        return {d.key: d for d in self.dimensions}
+
+    @cached_property
+    def default_weights(self) -> dict[str, int]:
+        return {d.key: d.default_weight for d in self.dimensions}
+
+    @property
+    def extent(self) -> str:
+        """「五个维度、二十一项指标」, as the expert's page says what is scored."""
+        return f"{count_words(len(self.dimensions))}个维度、{count_words(len(self.indicators))}项指标"
 
 
 def _dimension(key: str, index: int, number: str, label: str, requirement: str, weight: int,
@@ -174,6 +222,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
 DIMENSIONS_BY_KEY: dict[str, Dimension] = {d.key: d for d in DIMENSIONS}
 INDICATORS: dict[str, Indicator] = {i.key: i for d in DIMENSIONS for i in d.indicators}
 DEFAULT_WEIGHTS: dict[str, int] = {d.key: d.default_weight for d in DIMENSIONS}
+
+CRITERIA_2022 = Criteria(TITLE, MAX_SCORE, DIMENSIONS)
 
 assert len(INDICATORS) == sum(len(d.indicators) for d in DIMENSIONS), "duplicate indicator key"
 assert sum(DEFAULT_WEIGHTS.values()) == 100

@@ -1,6 +1,7 @@
 """One expert's score sheet: reading the points typed, the province's weights, the running and
 final totals, what a submission still lacks, and the review deadline. Pure: no Flask, no
-database.
+database. Every function takes the :class:`~.review_criteria.Criteria` of the review's round
+(its notice's 附件1): the indicators read, the dimensions weighted and totalled.
 
 Every printed number adds up by hand: a dimension's weighted score is rounded to two places,
 and the sheet's total is the sum of those rounded scores (so the signed 评分表 shows figures
@@ -17,15 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from .deadlines import effective_deadline, format_deadline, has_passed
 from .findings import ParseError, echo
 from .numbers import NumberParseError, normalize_text
-from .review_criteria import (
-    DEFAULT_WEIGHTS,
-    DIMENSIONS,
-    DIMENSIONS_BY_KEY,
-    INDICATORS,
-    Dimension,
-    Indicator,
-    Opinion,
-)
+from .review_criteria import Criteria, Dimension, Indicator, Opinion, count_words
 
 TWO_PLACES = Decimal("0.01")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -74,12 +67,13 @@ def parse_score(raw: object, indicator: Indicator) -> Decimal | None:
     return value.quantize(Decimal("0.1")) if value % 1 else value.quantize(Decimal(1))
 
 
-def read_scores(raw: Mapping[str, object]) -> tuple[dict[str, Decimal | None], dict[str, str]]:
+def read_scores(raw: Mapping[str, object], *, criteria: Criteria,
+                ) -> tuple[dict[str, Decimal | None], dict[str, str]]:
     """Every indicator's points from ``raw`` (indicator key -> text): the values read, and the
     message of each one that cannot be read (nothing of those is kept)."""
     scores: dict[str, Decimal | None] = {}
     errors: dict[str, str] = {}
-    for key, indicator in INDICATORS.items():
+    for key, indicator in criteria.indicators.items():
         try:
             scores[key] = parse_score(raw.get(key), indicator)
         except ParseError as err:
@@ -87,18 +81,18 @@ def read_scores(raw: Mapping[str, object]) -> tuple[dict[str, Decimal | None], d
     return scores, errors
 
 
-def stored_scores(stored: Mapping[str, str] | None) -> dict[str, Decimal | None]:
+def stored_scores(stored: Mapping[str, str] | None, *, criteria: Criteria) -> dict[str, Decimal | None]:
     """A sheet's stored points (indicator key -> "7.5") as decimals; unknown keys are ignored."""
     stored = stored or {}
     return {key: (Decimal(str(stored[key])) if stored.get(key) not in (None, "") else None)
-            for key in INDICATORS}
+            for key in criteria.indicators}
 
 
-def parse_weights(raw: Mapping[str, object]) -> dict[str, int]:
+def parse_weights(raw: Mapping[str, object], *, criteria: Criteria) -> dict[str, int]:
     """The province's weights: a whole percentage per dimension, summing to 100. The message
     names the dimension, or says what the weights add up to."""
     weights: dict[str, int] = {}
-    for dimension in DIMENSIONS:
+    for dimension in criteria.dimensions:
         label = f"{dimension.heading}权重"
         typed = raw.get(dimension.key)
         value = _read_decimal("" if typed is None else normalize_text(typed).rstrip("%"), label)
@@ -109,14 +103,14 @@ def parse_weights(raw: Mapping[str, object]) -> dict[str, int]:
         weights[dimension.key] = int(value)
     total = sum(weights.values())
     if total != 100:
-        raise NumberParseError(f"五个维度的权重合计应为100，现为{total}。")
+        raise NumberParseError(f"{count_words(len(criteria.dimensions))}个维度的权重合计应为100，现为{total}。")
     return weights
 
 
-def complete_weights(weights: Mapping[str, int] | None) -> dict[str, int]:
+def complete_weights(weights: Mapping[str, int] | None, *, criteria: Criteria) -> dict[str, int]:
     """Stored weights with every dimension present (a dimension missing takes its default)."""
     weights = weights or {}
-    return {key: int(weights.get(key, default)) for key, default in DEFAULT_WEIGHTS.items()}
+    return {key: int(weights.get(key, default)) for key, default in criteria.default_weights.items()}
 
 
 # ---- totals -------------------------------------------------------------------------------------
@@ -157,7 +151,7 @@ class SheetTotals:
 
     @property
     def indicator_count(self) -> int:
-        return len(INDICATORS)
+        return sum(len(d.dimension.indicators) for d in self.dimensions)
 
     @property
     def complete(self) -> bool:
@@ -169,19 +163,20 @@ class SheetTotals:
 
 def _weighted(weight: int, points: Decimal, max_points: int) -> Decimal:
     """``weight × points / max_points`` rounded half up to two places. Decimal division to 28
-    digits (the caller's context) rounds as the exact fraction would: the maxima (30, 50)
-    divide into terminating or repeating decimals, never into one that ends in 4999… just
+    digits (the caller's context) rounds as the exact fraction would: the maxima (whole
+    points: 2022's are 30 and 50) divide into terminating or repeating decimals, never into one that ends in 4999… just
     below a half."""
     return (Decimal(weight) * points / max_points).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def sheet_totals(scores: Mapping[str, Decimal | None], weights: Mapping[str, int] | None) -> SheetTotals:
+def sheet_totals(scores: Mapping[str, Decimal | None], weights: Mapping[str, int] | None, *,
+                 criteria: Criteria) -> SheetTotals:
     """Running totals of a sheet, complete or not: blank indicators count as 0 points."""
-    weights = complete_weights(weights)
+    weights = complete_weights(weights, criteria=criteria)
     rows = []
     with localcontext() as context:
         context.prec = 28
-        for dimension in DIMENSIONS:
+        for dimension in criteria.dimensions:
             rows.append(_dimension_total(dimension, weights[dimension.key], scores))
     return SheetTotals(tuple(rows))
 
@@ -203,10 +198,10 @@ def read_opinion(raw: object) -> Opinion | None:
 
 
 def missing_for_submission(scores: Mapping[str, Decimal | None], comments: Mapping[str, str],
-                           opinion: Opinion | None, overall_comment: str) -> list[str]:
+                           opinion: Opinion | None, overall_comment: str, *, criteria: Criteria) -> list[str]:
     """What a sheet still lacks before it can be submitted, in the sheet's order."""
     missing = []
-    for dimension in DIMENSIONS:
+    for dimension in criteria.dimensions:
         unscored = [i.code for i in dimension.indicators if scores.get(i.key) is None]
         if unscored:
             missing.append(f"{dimension.label}：{'、'.join(unscored)} 尚未评分")
@@ -219,9 +214,9 @@ def missing_for_submission(scores: Mapping[str, Decimal | None], comments: Mappi
     return missing
 
 
-def clean_comments(raw: Mapping[str, object]) -> dict[str, str]:
+def clean_comments(raw: Mapping[str, object], *, criteria: Criteria) -> dict[str, str]:
     """Each dimension's comment, stripped and cut to :data:`MAX_COMMENT` characters."""
-    return {key: str(raw.get(key) or "").strip()[:MAX_COMMENT] for key in DIMENSIONS_BY_KEY}
+    return {key: str(raw.get(key) or "").strip()[:MAX_COMMENT] for key in criteria.dimensions_by_key}
 
 
 # ---- the review deadline ------------------------------------------------------------------------

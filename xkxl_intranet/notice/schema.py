@@ -17,7 +17,7 @@ from ..domain.declaration import Form
 from ..domain.findings import Source
 from ..domain.indicators import Field, Section
 from ..domain.recommendation_quota import RecommendationQuota
-from ..domain.review_criteria import Dimension, Indicator
+from ..domain.review_criteria import Criteria
 from ..domain.rule_kinds import Rule
 
 __all__ = [
@@ -106,23 +106,6 @@ class RequestedFile:
     versioned: bool  # one current file; a new upload supersedes it and the old one is kept
     per_city: bool = False  # belongs to a city and round rather than to an application
     required: bool = False
-
-
-@dataclass(frozen=True)
-class Criteria:
-    """附件1 申报能力要求: the dimensions, their indicators and default weights (percent)."""
-
-    title: str
-    max_score: int  # points per indicator, unless an indicator says otherwise
-    dimensions: tuple[Dimension, ...]
-
-    @property
-    def indicators(self) -> dict[str, Indicator]:
-        return {i.key: i for d in self.dimensions for i in d.indicators}
-
-    @property
-    def default_weights(self) -> dict[str, int]:
-        return {d.key: d.default_weight for d in self.dimensions}
 
 
 @dataclass(frozen=True)

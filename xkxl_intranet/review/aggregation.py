@@ -169,10 +169,11 @@ class ApplicationReview:
 
 
 def _application_review(review: ReviewRound, application: Application, sheets: list[Assignment]) -> ApplicationReview:
-    weights = review.weight_map
+    weights, criteria = review.weight_map, review.criteria
     active = sorted((s for s in sheets if s.state in ACTIVE_STATES),
                     key=lambda s: (s.state != SheetState.SUBMITTED, s.submitted_at is None, s.id))
-    totals = [sheet_totals(s.score_values(), weights).total if s.is_submitted else None for s in active]
+    totals = [sheet_totals(s.score_values(), weights, criteria=criteria).total if s.is_submitted else None
+              for s in active]
     result = aggregate([t for t in totals if t is not None])
     submitted_positions = [i for i, t in enumerate(totals) if t is not None]
     outliers = {submitted_positions[i] for i in result.outliers}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..clock import now
-from ..domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS, INDICATORS, Opinion
+from ..domain.review_criteria import Criteria, Opinion
 from ..extensions import db
 from ..rounds.models import Round
 from .assignment import assign_balanced
@@ -26,14 +26,15 @@ DEMO_COMMENTS = {
 }
 
 
-def _demo_sheet(shift: int, *, complete: bool = True) -> SheetInput:
-    """Plausible points: a little different per indicator and per expert."""
-    keys = list(INDICATORS)
+def _demo_sheet(criteria: Criteria, shift: int, *, complete: bool = True) -> SheetInput:
+    """Plausible points: a little different per indicator and per expert (out of 10, the demo
+    round's scale)."""
+    keys = list(criteria.indicators)
     if not complete:
         keys = keys[:9]
     scores = {key: str(min(10, 6 + (n * 7 + shift) % 5) - (0.5 if (n + shift) % 3 == 0 else 0))
               for n, key in enumerate(keys)}
-    comments = {d.key: DEMO_COMMENTS[d.key] for d in DIMENSIONS} if complete else {}
+    comments = {d.key: DEMO_COMMENTS.get(d.key, "评价意见。") for d in criteria.dimensions} if complete else {}
     opinion = (Opinion.RECOMMEND if shift % 2 else Opinion.CULTIVATE).value if complete else ""
     overall = "平台跨行业跨领域能力较强，建议推荐。" if complete else ""
     return SheetInput(scores, comments, opinion, overall)
@@ -48,14 +49,15 @@ def seed_demo_review(round_: Round) -> int:
     if len(experts) < 2 or province is None or not reviewable_applications(round_):
         return 0
     deadline = (now() + timedelta(days=14)).replace(hour=18, minute=0, second=0, microsecond=0)
-    review = save_settings(province, round_, deadline=deadline, weights=DEFAULT_WEIGHTS,
+    criteria = round_.declaration.criteria
+    review = save_settings(province, round_, deadline=deadline, weights=criteria.default_weights,
                            experts_per_application=2)
     result = assign_balanced(province, review, 2)
     for shift, expert in enumerate(experts, start=1):
         sheets = expert_sheets(expert, review)
         if sheets:
-            save_sheet(expert, sheets[0], _demo_sheet(shift), submit=True)
+            save_sheet(expert, sheets[0], _demo_sheet(criteria, shift), submit=True)
         if len(sheets) > 1 and shift == 1:
-            save_sheet(expert, sheets[1], _demo_sheet(shift, complete=False))
+            save_sheet(expert, sheets[1], _demo_sheet(criteria, shift, complete=False))
     db.session.flush()
     return len(result.created)

@@ -1,8 +1,9 @@
-"""Review forms. The score sheet's fields derive from the one declaration of 附件1
-(domain/review_criteria.py); the points are read by the domain (not by WTForms validators), so
-the same messages reach the form, the live totals and the service."""
+"""Review forms. The score sheet's and the weights' fields derive from 附件1 as the review's round
+declares it (``round.declaration.criteria``); the points are read by the domain (not by WTForms
+validators), so the same messages reach the form, the live totals and the service."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from wtforms import (
@@ -19,8 +20,8 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..applications.models import ProvinceMark
-from ..domain.recommendation_quota import QUOTA
-from ..domain.review_criteria import DIMENSIONS, INDICATORS, Opinion
+from ..domain.recommendation_quota import RecommendationQuota
+from ..domain.review_criteria import Criteria, Opinion
 from ..forms import Form
 from ..rounds.forms import DeadlineField
 from .marking import BYPASS_LABEL, BYPASS_REASON_LABEL
@@ -29,9 +30,14 @@ from .scoring import SheetInput
 SCORE_PREFIX, COMMENT_PREFIX, WEIGHT_PREFIX = "score_", "comment_", "weight_"
 
 
-def _sheet_form_class() -> type[Form]:
-    attributes: dict[str, Any] = {f"{SCORE_PREFIX}{key}": StringField(i.heading) for key, i in INDICATORS.items()}
-    attributes.update({f"{COMMENT_PREFIX}{d.key}": TextAreaField(f"{d.label}评价意见") for d in DIMENSIONS})
+# One class per criteria (a round's 附件1), made the first time a page of that round needs it.
+@lru_cache(maxsize=16)
+def sheet_form_class(criteria: Criteria) -> type[Form]:
+    """The score sheet of a round whose 附件1 is ``criteria``: a box per indicator, a comment per
+    dimension, the overall opinion and comment."""
+    attributes: dict[str, Any] = {
+        f"{SCORE_PREFIX}{key}": StringField(i.heading) for key, i in criteria.indicators.items()}
+    attributes.update({f"{COMMENT_PREFIX}{d.key}": TextAreaField(f"{d.label}评价意见") for d in criteria.dimensions})
     attributes["opinion"] = RadioField("综合意见", choices=[(o.value, o.label) for o in Opinion],
                                        validate_choice=False)
     attributes["overall_comment"] = TextAreaField("综合评价")
@@ -40,14 +46,11 @@ def _sheet_form_class() -> type[Form]:
     return type("SheetForm", (Form,), attributes)
 
 
-SheetForm = _sheet_form_class()
-
-
-def typed_sheet(form: Form) -> SheetInput:
-    """What the expert typed, keyed by the declaration."""
+def typed_sheet(form: Form, criteria: Criteria) -> SheetInput:
+    """What the expert typed, keyed by the round's criteria."""
     return SheetInput(
-        {key: form[f"{SCORE_PREFIX}{key}"].data or "" for key in INDICATORS},
-        {d.key: form[f"{COMMENT_PREFIX}{d.key}"].data or "" for d in DIMENSIONS},
+        {key: form[f"{SCORE_PREFIX}{key}"].data or "" for key in criteria.indicators},
+        {d.key: form[f"{COMMENT_PREFIX}{d.key}"].data or "" for d in criteria.dimensions},
         form.opinion.data or "", form.overall_comment.data or "")
 
 
@@ -58,9 +61,12 @@ def expected_version(form: Form) -> int | None:
         return None
 
 
-def _settings_form_class() -> type[Form]:
+@lru_cache(maxsize=16)
+def settings_form_class(criteria: Criteria) -> type[Form]:
+    """The review's settings for a round whose 附件1 is ``criteria``: a weight per dimension, the
+    deadline and the number of experts per application."""
     attributes: dict[str, Any] = {
-        f"{WEIGHT_PREFIX}{d.key}": StringField(f"{d.label}（%）") for d in DIMENSIONS}
+        f"{WEIGHT_PREFIX}{d.key}": StringField(f"{d.label}（%）") for d in criteria.dimensions}
     attributes["deadline"] = DeadlineField("评审截止时间（北京时间）", validators=[DataRequired("请填写评审截止时间")])
     # InputRequired, not DataRequired: a typed 0 is filled in, and gets the service's range
     # message, which knows how many experts are enabled.
@@ -70,11 +76,8 @@ def _settings_form_class() -> type[Form]:
     return type("SettingsForm", (Form,), attributes)
 
 
-SettingsForm = _settings_form_class()
-
-
-def typed_weights(form: Form) -> dict[str, str]:
-    return {d.key: form[f"{WEIGHT_PREFIX}{d.key}"].data or "" for d in DIMENSIONS}
+def typed_weights(form: Form, criteria: Criteria) -> dict[str, str]:
+    return {d.key: form[f"{WEIGHT_PREFIX}{d.key}"].data or "" for d in criteria.dimensions}
 
 
 class BalancedForm(Form):
@@ -107,7 +110,8 @@ class ConfirmForm(Form):
 
 
 class MarkForm(Form):
-    """The province's mark, the one form of the city desk and the ranking (``review/marking.py``)."""
+    """The province's mark, the one form of the city desk and the ranking (``review/marking.py``).
+    The flag and the confirmation name the quota of the round's notice (``quota``)."""
 
     mark = RadioField("推荐结果", choices=[(m.value, m.label) for m in ProvinceMark] + [("", "暂不标记")],
                       validate_choice=False)
@@ -115,8 +119,13 @@ class MarkForm(Form):
     seen = HiddenField()  # the fingerprint of the scores the page showed
     bypass = BooleanField(BYPASS_LABEL)
     bypass_reason = StringField(BYPASS_REASON_LABEL)
-    quota_exempt = BooleanField(QUOTA.exempt_label)
-    confirm_quota = BooleanField(QUOTA.confirm_label)
+    quota_exempt = BooleanField()
+    confirm_quota = BooleanField()
+
+    def __init__(self, *args, quota: RecommendationQuota, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.quota_exempt.label.text = quota.exempt_label
+        self.confirm_quota.label.text = quota.confirm_label
 
 
 def typed_mark(form: MarkForm) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def build_summary(ranking: Ranking) -> ReviewSummary:
     counts = ranking.counts
     return ReviewSummary(
         f"{review.round.title}评审汇总表",
-        (f"评审截止：{format_deadline(review.deadline)}（北京时间） · 权重：{weights_text(review.weight_map)}",
+        (f"评审截止：{format_deadline(review.deadline)}（北京时间） · 权重：{weights_text(review.weight_map, review.criteria)}",
          f"申报 {counts['applications']} 份，已排名 {counts['ranked']} 份"
          + (f"（另有 {counts['excluded']} 份不参与排名，原因见备注）" if counts["excluded"] else "")
          + (f"（{counts['incomplete']} 份评分未完成，暂不排名）" if counts["incomplete"] else "")

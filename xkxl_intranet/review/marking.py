@@ -8,8 +8,8 @@ ticks 「不经专家评审直接标记」 and says why. Either way the event ke
 when they changed since the page was drawn the mark is refused. Without any sheet in the round,
 marks are the province's alone, as before the review existed. Clearing a mark needs neither.
 
-**Quota** (:data:`domain.recommendation_quota.QUOTA`). A 推荐工信部 that makes more than the
-quota's unflagged ones in the round asks the officer to confirm; confirmed, it is marked and the
+**Quota** (the round's notice's, ``round.declaration.quota``). A 推荐工信部 that makes more than
+the quota's unflagged ones in the round asks the officer to confirm; confirmed, it is marked and the
 count goes into the event. Never a block. The flag 「2020年已获评，不占名额」 is the province's,
 set where it marks.
 
@@ -34,7 +34,7 @@ from ..audit.services import record
 from ..auth.models import User
 from ..clock import now
 from ..domain.errors import Refused
-from ..domain.recommendation_quota import QUOTA
+from ..domain.recommendation_quota import RecommendationQuota
 from ..extensions import db
 from ..rounds.models import CityBatch, Round
 from ..rounds.state import REPORTED_STATES, find_batch
@@ -48,11 +48,15 @@ BYPASS_REASON_LABEL = f"{BYPASS_LABEL}的理由"
 
 @dataclass(frozen=True)
 class QuotaStanding:
-    """The round's 推荐工信部 marks against the ministry's quota."""
+    """The round's 推荐工信部 marks against the ministry's quota, as the round's notice states it."""
 
+    quota: RecommendationQuota
     counted: int  # what the quota counts: not flagged 2020年已获评
     exempt: int  # flagged: not counted
-    limit: int = QUOTA.limit
+
+    @property
+    def limit(self) -> int:
+        return self.quota.limit
 
     @property
     def full(self) -> bool:
@@ -61,7 +65,7 @@ class QuotaStanding:
 
     @property
     def line(self) -> str:
-        return QUOTA.standing(self.counted, self.exempt)
+        return self.quota.standing(self.counted, self.exempt)
 
 
 def quota_standing(round_: Round, *, leaving_out: int | None = None) -> QuotaStanding:
@@ -73,7 +77,7 @@ def quota_standing(round_: Round, *, leaving_out: int | None = None) -> QuotaSta
     if leaving_out is not None:
         stmt = stmt.where(Application.id != leaving_out)
     by_flag = {bool(flag): number for flag, number in db.session.execute(stmt)}
-    return QuotaStanding(by_flag.get(False, 0), by_flag.get(True, 0))
+    return QuotaStanding(round_.declaration.quota, by_flag.get(False, 0), by_flag.get(True, 0))
 
 
 def review_in_use(round_: Round) -> ReviewRound | None:
@@ -158,10 +162,10 @@ def _quota(application: Application, target: ProvinceMark | None, exempt: bool,
     others = quota_standing(application.round, leaving_out=application.id)
     counted_now = others.counted + (0 if exempt else 1)
     counted_before = application.mark is ProvinceMark.RECOMMENDED and not application.quota_exempt
-    over = counted_now > QUOTA.limit and not exempt and not counted_before
+    over = counted_now > others.limit and not exempt and not counted_before
     if over and not confirmed:
-        raise Refused(QUOTA.over(counted_now), field="confirm_quota")
-    return {"counted": counted_now, "limit": QUOTA.limit, "exempt": others.exempt + (1 if exempt else 0),
+        raise Refused(others.quota.over(counted_now), field="confirm_quota")
+    return {"counted": counted_now, "limit": others.limit, "exempt": others.exempt + (1 if exempt else 0),
             "confirmed": over}
 
 
@@ -219,7 +223,7 @@ def _write(user: User, application: Application, target: ProvinceMark | None, no
     if bypass_reason:
         parts.append(f"{BYPASS_LABEL}：{bypass_reason[:200]}")
     if quota is not None:
-        parts.append(QUOTA.standing(quota["counted"], quota["exempt"])
+        parts.append(application.round.declaration.quota.standing(quota["counted"], quota["exempt"])
                      + ("，经确认超出名额" if quota["confirmed"] else ""))
     record(MARK_ACTION, user=user, object_type="application", object_id=application.id,
            city_id=application.city_id, summary="；".join(parts), before=before, after=after)

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..domain.review_criteria import Opinion
+from ..domain.review_criteria import Criteria, Opinion
 from ..domain.review_scoring import complete_weights, stored_scores
 from ..extensions import Model
 from ..sqltypes import AwareDateTime
@@ -25,7 +25,7 @@ class ReviewRound(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
     deadline: Mapped[datetime] = mapped_column(AwareDateTime())
-    # Dimension key -> whole percent, summing to 100 (domain.review_criteria.DEFAULT_WEIGHTS).
+    # Dimension key -> whole percent, summing to 100 (the round's criteria's default weights).
     weights: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     experts_per_application: Mapped[int] = mapped_column(Integer, default=3)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
@@ -34,8 +34,14 @@ class ReviewRound(Model):
     round = relationship("Round", lazy="joined")
 
     @property
+    def criteria(self) -> Criteria:
+        """附件1 as the round's notice declares it: what the experts score."""
+        criteria: Criteria = self.round.declaration.criteria
+        return criteria
+
+    @property
     def weight_map(self) -> dict[str, int]:
-        return complete_weights(self.weights)
+        return complete_weights(self.weights, criteria=self.criteria)
 
 
 class SheetState(StrEnum):
@@ -112,7 +118,7 @@ class Assignment(Model):
         return Opinion(self.opinion) if self.opinion else None
 
     def score_values(self) -> dict[str, Decimal | None]:
-        return stored_scores(self.scores)
+        return stored_scores(self.scores, criteria=self.review_round.criteria)
 
     def snapshot(self) -> dict[str, Any]:
         """What the audit trail keeps of the sheet."""

@@ -11,7 +11,8 @@ from ..applications.page_parts import detail_shown
 from ..auth.models import Role, User
 from ..clock import now
 from ..domain.deadlines import in_reminder_window
-from ..domain.review_criteria import DIMENSIONS, Opinion
+from ..domain.declaration import Form
+from ..domain.review_criteria import Dimension, Opinion
 from ..domain.review_scoring import ReviewWindow, SheetTotals
 from .aggregation import ApplicationReview, application_review
 from .models import Assignment, ReviewRound
@@ -31,8 +32,18 @@ class SheetPanel:
     errors: dict[str, str] = field(default_factory=dict)
     message: str = ""
     level: str = "success"
-    dimensions: tuple = DIMENSIONS
     opinions: tuple = tuple(Opinion)
+
+    @property
+    def dimensions(self) -> tuple[Dimension, ...]:
+        """附件1 of the review's round: what the sheet scores."""
+        return self.assignment.review_round.criteria.dimensions
+
+    @property
+    def form(self) -> Form:
+        """The 申报书 of the review's round, whose sections the indicators link to."""
+        form: Form = self.assignment.review_round.round.form
+        return form
 
     @property
     def editable(self) -> bool:

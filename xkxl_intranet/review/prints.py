@@ -14,11 +14,11 @@ from ..applications.queries import counted_in_round
 from ..auth.models import User
 from ..clock import now
 from ..domain.errors import Refused
-from ..domain.review_criteria import DIMENSIONS, Opinion
+from ..domain.review_criteria import Opinion
 from ..domain.review_scoring import SheetTotals, sheet_totals
 from ..extensions import db
 from ..generated import rows
-from ..printing import css_string, print_pdf
+from ..printing import css_string, print_pdf, render_pdf, render_print, static_base_url
 from ..rounds.models import City, CityBatch, Round
 from .aggregation import Ranking
 from .layout import build_summary
@@ -50,22 +50,30 @@ def sheet_number(sheet: Assignment) -> str:
     return f"PF{sheet.review_round.round.year}-{sheet.id:05d}"
 
 
-def _sheet_print(sheet: Assignment) -> SheetPrint:
+def sheet_print(sheet: Assignment) -> SheetPrint:
     if not sheet.is_submitted:
         raise Refused(NOT_SUBMITTED)
-    return SheetPrint(sheet, sheet_totals(sheet.score_values(), sheet.review_round.weight_map), sheet_number(sheet))
+    review = sheet.review_round
+    return SheetPrint(sheet, sheet_totals(sheet.score_values(), review.weight_map, criteria=review.criteria),
+                      sheet_number(sheet))
+
+
+def sheets_html(prints: list[SheetPrint], review: ReviewRound) -> str:
+    """The HTML the 评分表 PDF is laid out from: the sheets, with 附件1 of the review's round,
+    whose dimensions and indicators they print."""
+    printed = now()
+    return render_print("review/sheet_print.html", prints=prints, review=review, round=review.round,
+                        criteria=review.criteria, dimensions=review.criteria.dimensions, printed=printed,
+                        footer=Markup(css_string(f"打印时间：{printed:%Y-%m-%d %H:%M}")))
 
 
 def _sheets_pdf(prints: list[SheetPrint], review: ReviewRound) -> bytes:
-    printed = now()
-    return print_pdf("review/sheet_print.html", prints=prints, review=review, round=review.round,
-                     dimensions=DIMENSIONS, printed=printed,
-                     footer=Markup(css_string(f"打印时间：{printed:%Y-%m-%d %H:%M}")))
+    return render_pdf(sheets_html(prints, review), base_url=static_base_url())
 
 
 def sheet_pdf(sheet: Assignment) -> tuple[bytes, str]:
     """The signed 评分表 of one expert: the PDF and its file name."""
-    page = _sheet_print(sheet)
+    page = sheet_print(sheet)
     expert = sheet.expert.display_name or sheet.expert.username
     return (_sheets_pdf([page], sheet.review_round),
             f"评分表_{page.application.title}_{expert}_{page.number}.pdf")
@@ -76,7 +84,7 @@ def application_sheets_pdf(review: ReviewRound, application: Application) -> tup
     sheets = [s for s in sheets_by_application(review).get(application.id, []) if s.is_submitted]
     if not sheets:
         raise Refused("这份申报尚无已提交的评分表。")
-    return (_sheets_pdf([_sheet_print(s) for s in sheets], review),
+    return (_sheets_pdf([sheet_print(s) for s in sheets], review),
             f"评分表_{application.title}_共{len(sheets)}份.pdf")
 
 

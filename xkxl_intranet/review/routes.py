@@ -17,9 +17,9 @@ from flask_login import current_user, login_required
 from ..applications.queries import get_application
 from ..auth.scoping import expert_required, province_required, round_or_404, staff_required
 from ..domain.errors import NotFound, Refused
-from ..domain.review_criteria import DEFAULT_WEIGHTS, DIMENSIONS
 from ..forms import Form
 from ..generated import PDF, XLSX, fetch
+from ..rounds.models import Round
 from ..web import (
     flash_form_errors,
     render_page_or_fragment,
@@ -38,9 +38,9 @@ from .forms import (
     MarkForm,
     RecuseForm,
     ReopenForm,
-    SettingsForm,
-    SheetForm,
     expected_version,
+    settings_form_class,
+    sheet_form_class,
     typed_mark,
     typed_sheet,
     typed_weights,
@@ -80,7 +80,7 @@ def mine():
     sheets = [sheet_panel(a) for a in mine_ if a.state != SheetState.RECUSED]
     recused = [a for a in mine_ if a.state == SheetState.RECUSED]
     return render_template("review/mine.html", review=review, sheets=sheets, recused=recused,
-                           recuse_form=RecuseForm(), dimensions=DIMENSIONS)
+                           recuse_form=RecuseForm(), criteria=review.criteria if review else None)
 
 
 def _sheet_answer(panel, *, saved: bool):
@@ -102,10 +102,11 @@ def _sheet_answer(panel, *, saved: bool):
 @expert_required
 def save_sheet(assignment_id: int):
     sheet = get_assignment(current_user, assignment_id)
-    form = SheetForm()
+    criteria = sheet.review_round.criteria
+    form = sheet_form_class(criteria)()
     if not form.validate_on_submit():
         abort(400)
-    typed = typed_sheet(form)
+    typed = typed_sheet(form, criteria)
     with unit_of_work(flash_refusal=False) as work:
         outcome = scoring.save_sheet(current_user, sheet, typed, submit=request.form.get("action") == "submit",
                                      expected_version=expected_version(form))
@@ -128,10 +129,11 @@ def sheet_totals(assignment_id: int):
     """Live running totals while the expert types: every subtotal, the total and each point's
     message, swapped out of band so that the input being typed in is never replaced."""
     sheet = get_assignment(current_user, assignment_id)
-    form = SheetForm()
+    criteria = sheet.review_round.criteria
+    form = sheet_form_class(criteria)()
     if not form.validate_on_submit():
         abort(400)
-    return render_template("review/_totals.html", panel=sheet_panel(sheet, typed_sheet(form)))
+    return render_template("review/_totals.html", panel=sheet_panel(sheet, typed_sheet(form, criteria)))
 
 
 @bp.route("/sheets/<id:assignment_id>/recuse", methods=["POST"])
@@ -162,11 +164,13 @@ def sheet_pdf(assignment_id: int):
 
 # ---- the province: set-up and assignment --------------------------------------------------------------
 
-def _settings_form(review: ReviewRound | None) -> Form:
-    weights = review.weight_map if review else DEFAULT_WEIGHTS
+def _settings_form(round_: Round, review: ReviewRound | None) -> Form:
+    """The settings as saved, or before the review is set up the defaults of the round's 附件1."""
+    criteria = round_.declaration.criteria
+    weights = review.weight_map if review else criteria.default_weights
     data: dict[str, Any] = {f"{WEIGHT_PREFIX}{k}": str(v) for k, v in weights.items()}
     data["experts_per_application"] = review.experts_per_application if review else 3
-    form = SettingsForm(data=data)
+    form = settings_form_class(criteria)(data=data)
     if review is not None and not form.deadline.data:
         form.deadline.data = review.deadline.strftime("%Y-%m-%d %H:%M:%S" if review.deadline.second
                                                       else "%Y-%m-%d %H:%M")
@@ -198,9 +202,9 @@ def _manage_page(*, settings_form: Form | None = None, weights_errors: tuple[str
     experts = expert_accounts(enabled_only=False)
     enabled = [e for e in experts if e.is_enabled]
     context: dict[str, Any] = {
-        "round_": round_, "review": review, "settings_form": settings_form or _settings_form(review),
+        "round_": round_, "review": review, "settings_form": settings_form or _settings_form(round_, review),
         "weights_errors": weights_errors, "assign_refusal": assign_refusal, "experts": experts,
-        "enabled_count": len(enabled), "dimensions": DIMENSIONS}
+        "enabled_count": len(enabled), "dimensions": round_.declaration.criteria.dimensions}
     if review is not None:
         balanced = BalancedForm(data={"n": review.experts_per_application, "experts": [e.id for e in enabled]})
         balanced.experts.choices = [(e.id, e.display_name or e.username) for e in enabled]
@@ -232,10 +236,12 @@ def _put_beside_field(form, refusal: Refused | None) -> None:
 @province_required
 def settings():
     round_ = round_or_404()
-    form = SettingsForm()
+    criteria = round_.declaration.criteria
+    form = settings_form_class(criteria)()
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:
-            setup.save_settings(current_user, round_, deadline=form.deadline.moment, weights=typed_weights(form),
+            setup.save_settings(current_user, round_, deadline=form.deadline.moment,
+                                weights=typed_weights(form, criteria),
                                 experts_per_application=form.experts_per_application.data,
                                 confirm_past=form.confirm_past.data)
         if work.ok:
@@ -361,7 +367,8 @@ def _ranking_page(*, mark_form: MarkForm | None = None, refused_application_id: 
             flash_form_errors(mark_form)  # no row of the ranking to put the messages in
     response = render_page_or_fragment(
         "review/ranking.html", "review/_ranking.html", ranking=result, review=review, sorts=aggregation.SORTS,
-        mark_form=mark_form or MarkForm(formdata=None), refused_application_id=refused_application_id,
+        mark_form=mark_form or MarkForm(formdata=None, quota=round_.declaration.quota),
+        refused_application_id=refused_application_id,
         marking=marking.marking_panel(round_, result.rows if result else None), outlier_gap=aggregation.OUTLIER_GAP)
     if mark_form is not None:
         response.status_code = 422
@@ -374,9 +381,9 @@ def _ranking_page(*, mark_form: MarkForm | None = None, refused_application_id: 
 def mark(application_id: int):
     """The mark set from the ranking, by the same rule as from the city desk. The form's action
     carries the ranking's sort, so that a refused mark comes back in the order it was made in."""
-    _review_or_404()
+    review = _review_or_404()
     application = get_application(current_user, application_id)
-    form = MarkForm()
+    form = MarkForm(quota=review.round.declaration.quota)
     refusal = None
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:

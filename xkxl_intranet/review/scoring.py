@@ -71,8 +71,9 @@ def window_for(assignment: Assignment) -> ReviewWindow:
 
 def live_totals(assignment: Assignment, typed: SheetInput) -> tuple[SheetTotals, dict[str, str]]:
     """Running totals of what is typed (unreadable points count as blank), and the messages."""
-    scores, errors = read_scores(typed.scores)
-    return sheet_totals(scores, assignment.review_round.weight_map), errors
+    review = assignment.review_round
+    scores, errors = read_scores(typed.scores, criteria=review.criteria)
+    return sheet_totals(scores, review.weight_map, criteria=review.criteria), errors
 
 
 def _ensure_writable(expert: User, assignment: Assignment) -> None:
@@ -95,10 +96,12 @@ def save_sheet(expert: User, assignment: Assignment, typed: SheetInput, *, submi
     _ensure_writable(expert, assignment)
     if expected_version is not None and expected_version != assignment.version:
         raise Refused(STALE)
-    scores, errors = read_scores(typed.scores)
+    review = assignment.review_round
+    criteria = review.criteria
+    scores, errors = read_scores(typed.scores, criteria=criteria)
     if errors:
         return SheetOutcome(saved=False, errors=errors)
-    comments = clean_comments(typed.comments)
+    comments = clean_comments(typed.comments, criteria=criteria)
     opinion = read_opinion(typed.opinion)
     overall = (typed.overall_comment or "").strip()[:MAX_COMMENT]
     before = assignment.snapshot()
@@ -107,10 +110,10 @@ def save_sheet(expert: User, assignment: Assignment, typed: SheetInput, *, submi
     assignment.opinion = opinion.value if opinion else None
     assignment.overall_comment = overall
     assignment.saved_at = now()
-    missing = missing_for_submission(scores, comments, opinion, overall)
+    missing = missing_for_submission(scores, comments, opinion, overall, criteria=criteria)
     outcome = SheetOutcome(saved=True, submitted=submit and not missing, missing=missing)
     assignment.state = SheetState.SUBMITTED if outcome.submitted else SheetState.DRAFT
-    totals = sheet_totals(scores, assignment.review_round.weight_map)
+    totals = sheet_totals(scores, review.weight_map, criteria=criteria)
     if outcome.submitted:
         assignment.submitted_at = assignment.saved_at
         record("review.sheet_submitted", user=expert, object_type="assignment", object_id=assignment.id,
@@ -128,7 +131,8 @@ def save_sheet(expert: User, assignment: Assignment, typed: SheetInput, *, submi
 
 
 def sheet_total(assignment: Assignment) -> Decimal:
-    return sheet_totals(assignment.score_values(), assignment.review_round.weight_map).total
+    review = assignment.review_round
+    return sheet_totals(assignment.score_values(), review.weight_map, criteria=review.criteria).total
 
 
 # ---- the province -----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The province sets up a round's review: its deadline, the weights of the five dimensions and
-how many experts score each application. Operations take the acting user, raise
+"""The province sets up a round's review: its deadline, the weights of the dimensions of the
+round's 附件1 (``round.declaration.criteria``) and how many experts score each application. Operations take the acting user, raise
 :class:`Refused`, and only flush."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..domain.findings import ParseError
-from ..domain.review_criteria import DIMENSIONS
+from ..domain.review_criteria import Criteria
 from ..domain.review_scoring import parse_weights
 from ..extensions import db
 from ..rounds.models import Round
@@ -25,9 +25,9 @@ WEIGHTS_LOCKED = ("已有专家提交评分，权重不能再修改：已签字�
                   "如确需修改，请先退回全部已提交的评分表。")
 
 
-def weights_text(weights: Mapping[str, int]) -> str:
+def weights_text(weights: Mapping[str, int], criteria: Criteria) -> str:
     """``平台资源管理水平 25%、…`` for summaries and prints."""
-    return "、".join(f"{d.label} {weights.get(d.key, d.default_weight)}%" for d in DIMENSIONS)
+    return "、".join(f"{d.label} {weights.get(d.key, d.default_weight)}%" for d in criteria.dimensions)
 
 
 def experts_ceiling(enabled: int) -> int:
@@ -54,8 +54,9 @@ def save_settings(user: User, round_: Round, *, deadline: datetime, weights: Map
                   experts_per_application: int | None, confirm_past: bool = False) -> ReviewRound:
     """Create the round's review, or change it. A deadline already past closes every open sheet
     at once, so it needs ``confirm_past``; the weights are fixed once a sheet is submitted."""
+    criteria: Criteria = round_.declaration.criteria
     try:
-        parsed = parse_weights(weights)
+        parsed = parse_weights(weights, criteria=criteria)
     except ParseError as err:
         raise Refused(err.message, field="weights") from None
     review = review_for(round_)
@@ -74,7 +75,7 @@ def save_settings(user: User, round_: Round, *, deadline: datetime, weights: Map
         db.session.flush()
         record("review.opened", user=user, object_type="review", object_id=review.id,
                summary=f"设置{round_.title}评审：截止 {format_deadline(deadline)}，每份申报{n}位专家，"
-                       f"权重 {weights_text(parsed)}",
+                       f"权重 {weights_text(parsed, criteria)}",
                after={"deadline": deadline.isoformat(), "weights": parsed, "experts_per_application": n})
         return review
     if parsed != review.weight_map and submitted_count(review):
@@ -86,7 +87,8 @@ def save_settings(user: User, round_: Round, *, deadline: datetime, weights: Map
     changed = [k for k in after if after[k] != before[k]]
     if changed:
         record("review.settings_changed", user=user, object_type="review", object_id=review.id,
-               summary=f"修改评审设置：截止 {format_deadline(deadline)}，每份申报{n}位专家，权重 {weights_text(parsed)}",
+               summary=f"修改评审设置：截止 {format_deadline(deadline)}，每份申报{n}位专家，"
+                       f"权重 {weights_text(parsed, criteria)}",
                before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     db.session.flush()
     return review

@@ -1,23 +1,30 @@
 """What an audit event changed, as the trail page shows it: each recorded key under its Chinese
 name and each value as a clerk would write it (是/否, 2022-03-21 23:59, a file category's name),
-never a Python ``None``, a field key or a row id. Pure: the stored events are not touched."""
+never a Python ``None``, a field key or a row id. Pure: the stored events are not touched.
+
+A declared field, an indicator or a dimension is named as the notice of the round the event's
+object belongs to names it (:class:`KeyNames`, one per round's 申报书 and 附件1): a label a later
+notice changes leaves the earlier rounds' events as they were."""
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from ..auth.models import ROLE_LABELS, Role
 from ..clock import to_shanghai
-from ..domain.indicators import FIELDS
-from ..domain.review_criteria import DIMENSIONS_BY_KEY, INDICATORS
+from ..domain.declaration import Form
+from ..domain.review_criteria import Criteria
 from ..filenames import human_size
 from ..files.categories import CATEGORIES
+from ..rounds.models import Round
 
 EMPTY = "（空）"
 
-# Keys the services record besides the declared fields (domain/indicators.py names those).
+# Keys the services record besides the declared fields (the round's notice names those).
 KEY_LABELS: dict[str, str] = {
     # applications
     "review_state": "初审状态", "review_comment": "初审意见", "province_mark": "推荐结果",
@@ -44,7 +51,7 @@ KEY_LABELS: dict[str, str] = {
     # files
     "category": "类别", "name": "文件名", "size": "大小", "sha256": "SHA-256", "kind": "识别格式",
     "uploaded_at": "上传时间", "uploaded_by": "上传人", "replaces": "替换的旧版本",
-    # expert review (the indicators and dimensions are named by domain/review_criteria.py)
+    # expert review (the indicators and dimensions are named by the round's 附件1)
     "scores": "评分", "comments": "各维度意见", "opinion": "综合意见", "overall_comment": "综合评价",
     "total": "合计", "weights": "维度权重", "experts_per_application": "每份申报的专家人数",
     "expert": "评审专家", "enterprise": "企业", "review_deadline": "评审截止时间",
@@ -59,15 +66,31 @@ HIDDEN_KEYS = frozenset({"application_id", "rule"})
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 
 
-def key_label(key: str) -> str:
-    """A recorded key's Chinese name (the declared field's label for an application value)."""
-    if key in FIELDS:
-        return FIELDS[key].label
-    if key in INDICATORS:
-        return INDICATORS[key].label
-    if key in DIMENSIONS_BY_KEY:
-        return DIMENSIONS_BY_KEY[key].label
-    return KEY_LABELS.get(key, key)
+@dataclass(frozen=True, eq=False)
+class KeyNames:
+    """The Chinese names of the keys recorded by the events of one round: its 申报书's fields,
+    then its 附件1's indicators and dimensions, then the services' own keys."""
+
+    labels: Mapping[str, str]
+
+    def __call__(self, key: str) -> str:
+        return self.labels.get(key, key)
+
+
+@lru_cache(maxsize=16)
+def key_names(form: Form, criteria: Criteria) -> KeyNames:
+    """The names of a round whose notice declares ``form`` and ``criteria`` (made once for each)."""
+    labels = dict(KEY_LABELS)
+    labels.update({key: d.label for key, d in criteria.dimensions_by_key.items()})
+    labels.update({key: i.label for key, i in criteria.indicators.items()})
+    labels.update({key: f.label for key, f in form.fields.items()})
+    return KeyNames(labels)
+
+
+def round_key_names(round_: Round) -> KeyNames:
+    """The names of ``round_``'s events, from the notice it keeps."""
+    notice = round_.declaration
+    return key_names(notice.form, notice.criteria)
 
 
 def _moment(text: str) -> str:
@@ -92,8 +115,8 @@ def _special(key: str, value: Any) -> str | None:
     return None
 
 
-def display_value(key: str, value: Any) -> str:
-    """A recorded value as text a clerk reads."""
+def display_value(key: str, value: Any, names: KeyNames) -> str:
+    """A recorded value as text a clerk reads; the keys of a mapping by ``names``."""
     special = _special(key, value)
     if special is not None:
         return special
@@ -102,9 +125,9 @@ def display_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list | tuple):
-        return "、".join(display_value("", item) for item in value)
+        return "、".join(display_value("", item, names) for item in value)
     if isinstance(value, Mapping):
-        return "；".join(f"{key_label(k)}：{display_value(k, v)}" for k, v in value.items())
+        return "；".join(f"{names(k)}：{display_value(k, v, names)}" for k, v in value.items())
     if isinstance(value, str) and _ISO_MOMENT.match(value):
         try:
             return _moment(value)
@@ -113,14 +136,16 @@ def display_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def change_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
+def change_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
+                names: KeyNames) -> list[tuple[str, str, str]]:
     """(label, before, after) for every recorded key, after's keys first (their order as recorded),
-    then keys only ``before`` had (a deletion's snapshot). A side that did not record the key
-    shows nothing rather than 「空」: a creation has no "before"."""
+    then keys only ``before`` had (a deletion's snapshot), named by ``names`` (those of the round
+    the event's object belongs to). A side that did not record the key shows nothing rather than
+    「空」: a creation has no "before"."""
     before, after = before or {}, after or {}
     keys = [k for k in after if k not in HIDDEN_KEYS]
     keys += [k for k in before if k not in after and k not in HIDDEN_KEYS]
-    return [(key_label(k),
-             display_value(k, before[k]) if k in before else "",
-             display_value(k, after[k]) if k in after else "")
+    return [(names(k),
+             display_value(k, before[k], names) if k in before else "",
+             display_value(k, after[k], names) if k in after else "")
             for k in keys]

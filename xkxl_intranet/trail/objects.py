@@ -5,6 +5,10 @@ shows it. One query per kind of object, whatever the number of events on the pag
 A service: it takes the reading user and returns an endpoint and its arguments, never a URL
 (the template builds it). What no longer exists (a deleted draft, a deleted file) is named from
 the event's own snapshot and not linked.
+
+The keys an event recorded are named by the notice of the round its object belongs to (an
+application's, a file's, a sheet's, a batch's round; :func:`describe_events`): one set of names
+per round on the page, the rounds read in one query.
 """
 from __future__ import annotations
 
@@ -21,8 +25,10 @@ from ..auth.scoping import can_see_city
 from ..extensions import db
 from ..files.categories import CATEGORIES
 from ..files.models import StoredFile
+from ..notice.stored import first_notice
 from ..review.models import Assignment, ReviewRound
 from ..rounds.models import City, CityBatch, Round
+from .changes import KeyNames, key_names, round_key_names
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,21 @@ class _Namer:
         text = f"{round_.title} 专家评审" if round_ else "专家评审"
         return ObjectRef(text, "review.manage" if self.user.role in (Role.PROVINCE, Role.VIEWER) else None)
 
+    def round_of(self, event: AuditEvent) -> int | None:
+        """The id of the round the event's object belongs to, where it has one and it is known."""
+        if not event.object_id.isdigit():
+            return None
+        object_id = int(event.object_id)
+        if event.object_type == "round":
+            return object_id
+        rows: dict[str, dict[int, Any]] = {"application": self.applications, "batch": self.batches,
+                                           "file": self.files, "review": self.reviews}
+        found = rows.get(event.object_type, {}).get(object_id)
+        if found is not None:
+            return int(found.round_id)
+        sheet = self.sheets.get(object_id) if event.object_type == "assignment" else None
+        return int(sheet.review_round.round_id) if sheet is not None else None
+
     def name(self, event: AuditEvent) -> ObjectRef | None:
         namer = {"application": self._application, "batch": self._batch, "user": self._user,
                  "file": self._file, "round": self._round, "city": self._city,
@@ -177,5 +198,25 @@ class _Namer:
 
 def describe_objects(user: User, events: list[AuditEvent]) -> dict[int, ObjectRef]:
     """Event id -> how its object is named on the trail, and where ``user`` may open it."""
+    return describe_events(user, events, None)[0]
+
+
+def describe_events(user: User, events: list[AuditEvent], current: Round | None,
+                    ) -> tuple[dict[int, ObjectRef], dict[int, KeyNames]]:
+    """Event id -> its object's name and link (:func:`describe_objects`), and event id -> the
+    names of the keys it recorded: those of its object's round, else of ``current`` (an account,
+    a city: they record no declared field), else of the first notice."""
     namer = _Namer(user, events)
-    return {event.id: ref for event in events if (ref := namer.name(event)) is not None}
+    objects = {event.id: ref for event in events if (ref := namer.name(event)) is not None}
+    round_ids = {event.id: namer.round_of(event) for event in events}
+    rounds = dict(namer.rounds)
+    rounds.update(_rows(Round, {i for i in round_ids.values() if i is not None} - set(rounds)))
+    by_round: dict[int | None, KeyNames] = {}
+    if current is not None:
+        by_round[None] = round_key_names(current)
+    else:
+        notice = first_notice()
+        by_round[None] = key_names(notice.form, notice.criteria)
+    for round_id in set(round_ids.values()) - set(by_round):
+        by_round[round_id] = round_key_names(rounds[round_id]) if round_id in rounds else by_round[None]
+    return objects, {event_id: by_round[round_id] for event_id, round_id in round_ids.items()}

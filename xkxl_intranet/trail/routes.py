@@ -7,7 +7,7 @@ from ..domain.findings import ParseError
 from ..rounds.state import all_cities, current_round
 from ..urls import page_number, record_id
 from ..web import render_page_or_fragment
-from .objects import describe_objects
+from .objects import describe_events
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -39,8 +39,9 @@ def index():
                     page=request.args.get("page", 1, type=page_number))
     round_ = current_round()
     events, total, f.page = trail(current_user, f, round_)  # f.page: the page shown
+    objects, key_names = describe_events(current_user, events, round_)
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
                                    labels=ACTION_LABELS, actions=known_actions(current_user, round_), cities=all_cities(),
-                                   objects=describe_objects(current_user, events),
+                                   objects=objects, key_names=key_names,
                                    date_problems=problems, typed=request.args, date_examples=DAY_OR_MONTH_EXAMPLES)
