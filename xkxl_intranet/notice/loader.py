@@ -24,6 +24,7 @@ from ..domain.recommendation_quota import RecommendationQuota
 from ..domain.review_criteria import Dimension, Indicator
 from .dump import notice_digest
 from .form_checks import read_rules, read_sections
+from .lines import with_lines
 from .reading import (
     BOOL,
     INT,
@@ -37,7 +38,6 @@ from .reading import (
     moment_problem,
     read_table,
 )
-from .lines import with_lines
 from .schema import (
     FORMAT,
     SUMMARY_NUMBER,
