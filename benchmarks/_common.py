@@ -23,7 +23,6 @@ from xkxl_intranet.auth.models import User  # noqa: E402
 from xkxl_intranet.auth.passwords import hash_password  # noqa: E402
 from xkxl_intranet.batches.settings import ensure_reference_data  # noqa: E402
 from xkxl_intranet.domain.checks import (
-    FORM_2022,
     check_values,  # noqa: E402
 )
 from xkxl_intranet.domain.credit_code import make_credit_code  # noqa: E402
@@ -66,11 +65,10 @@ def fill_applications(app, per_city: int) -> None:
                            credit_code=make_credit_code(city.code, f"MA{city.sort_order:02d}{n:04d}"),
                            contact_name="张三", contact_mobile="13800001234",
                            platform_name=f"{city.name[:2]}工业互联网平台{n:03d}")
-                values = check_values(raw, clerk_city_code=city.code, form=FORM_2022).values
-                application = Application(round_id=round_.id, city_id=city.id, position=n + 1,
+                values = check_values(raw, clerk_city_code=city.code, form=round_.form).values
+                application = Application(round=round_, city=city, position=n + 1,
                                           acknowledgements={}, review_state="draft")
-                for key, value in values.items():
-                    setattr(application, key, list(value) if isinstance(value, tuple) else value)
+                application.store_values(round_.form, values)
                 application.org_code_key = org_code_key(application.credit_code)
                 application.platform_key = platform_key(application.platform_name)
                 db.session.add(application)

@@ -45,8 +45,7 @@ def set_fields(app, application_id: int, **values) -> None:
     event)."""
     with app.app_context():
         application = db.session.get(Application, application_id)
-        for key, value in values.items():
-            setattr(application, key, value)
+        application.store_values(application.round.form, application.values() | values)
         record("test.fields_set", user=None, object_type="application", object_id=application_id,
                summary="测试：直接设置字段")
         db.session.commit()

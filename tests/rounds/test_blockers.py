@@ -42,8 +42,7 @@ def _set(app, application_id: int, **values) -> None:
     """Change stored data behind the form's back (as a rule or another city's save would)."""
     with app.app_context():
         application = db.session.get(Application, application_id)
-        for key, value in values.items():
-            setattr(application, key, value)
+        application.store_values(application.round.form, application.values() | values)
         refresh_counts({application_id})
         db.session.commit()
 
