@@ -28,7 +28,8 @@ from pathlib import Path
 from _common import status_kb, table
 from openpyxl import load_workbook
 
-from xkxl_intranet.reports.layouts import TemplateMeta
+from xkxl_intranet.domain.checks import FORM_2022
+from xkxl_intranet.reports.layouts import TemplateMeta, template_fingerprint
 from xkxl_intranet.reports.template_reader import read_workbook
 from xkxl_intranet.reports.workbooks import indicator_template
 
@@ -46,7 +47,7 @@ def measured(path: Path) -> tuple[float, float, float, str]:
             before = status_kb("VmRSS")
             tracemalloc.start()
             start = time.perf_counter()
-            result = read_workbook(path, name=path.name, expected_year=2022)
+            result = read_workbook(path, form=FORM_2022, name=path.name, expected_year=2022)
             seconds = time.perf_counter() - start
             heap = tracemalloc.get_traced_memory()[1] / 1048576
             rss = (status_kb("VmHWM") - before) / 1024
@@ -63,8 +64,9 @@ def measured(path: Path) -> tuple[float, float, float, str]:
 
 def _template(applications: int) -> bytes:
     values = {"enterprise_name": "四川测试科技有限公司", "platform_name": "测试平台", "employees": 100}
-    return indicator_template(title="基准", meta=TemplateMeta(round_year=2022, city_code="510100",
-                                                            generated_at="2022-03-01T00:00:00"),
+    meta = TemplateMeta(template_fingerprint(FORM_2022), round_year=2022, city_code="510100",
+                        generated_at="2022-03-01T00:00:00")
+    return indicator_template(title="基准", form=FORM_2022, meta=meta,
                               applications=[dict(values, credit_code=f"91510100MA6{n:06d}X")
                                             for n in range(applications)])
 

@@ -30,7 +30,6 @@ from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
 from xkxl_intranet.print_widths import CODE_FONT
 from xkxl_intranet.printing import render_pdf, render_print
-from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, SUMMARY_HEADERS
 from xkxl_intranet.reports.roster import build_roster, roster_pdf
 from xkxl_intranet.reports.summary import build_summary, summary_pdf
 from xkxl_intranet.reports.workbooks import roster_workbook, summary_workbook
@@ -49,7 +48,7 @@ def bare_table_html(summary) -> str:
     font named (otherwise the glyphs would come from whatever fontconfig falls back to)."""
     rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row.cells) + "</tr>"
                    for row in summary.rows)
-    head = "".join(f"<th>{escape(h)}</th>" for h in SUMMARY_HEADERS)
+    head = "".join(f"<th>{escape(h)}</th>" for h in summary.headers)
     return ("<!doctype html><html><head><meta charset='utf-8'>"
             "<style>body { font-family: 'Noto Serif CJK SC' }</style></head>"
             f"<body><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></body></html>")
@@ -136,9 +135,9 @@ def matched_roster_html(roster) -> str:
     widths, cell padding and ruled borders, long words wrapped, so that it fills as many pages.
     Nothing else: no title, no heading row repeated on each page, no page footers, no alignments,
     no user-agent defaults beyond WeasyPrint's own."""
-    widths = "".join(f"<col style='width: {c.print_width}%'>" for c in ROSTER_COLUMNS)
+    widths = "".join(f"<col style='width: {c.print_width}%'>" for c in roster.columns)
     body = "".join("<tr>" + "".join(f"<td{' class=m' if c.kind == 'code' else ''}>{escape(c.text(v))}</td>"
-                                    for c, v in zip(ROSTER_COLUMNS, row, strict=True)) + "</tr>"
+                                    for c, v in zip(roster.columns, row, strict=True)) + "</tr>"
                    for row in roster.sheets[0].rows())
     return ("<!doctype html><html><head><meta charset='utf-8'><style>"
             "@page { size: A4 landscape; margin: 12mm 9mm 14mm 9mm }"
@@ -158,7 +157,7 @@ def _summary_figures(province, round_, chengdu, rows, verdicts):
     (and, for comparison, our page with WeasyPrint's complete user-agent stylesheet)."""
     summary = build_summary(province, round_, chengdu)
     bare = bare_table_html(summary)
-    summary_html = render_print("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
+    summary_html = render_print("reports/summary_print.html", summary=summary)
     summary_pdf(summary)
     HTML(string=bare).write_pdf()
     ours, theirs, default_ua = [], [], []
@@ -191,7 +190,7 @@ def _roster_xlsx_figures(apps: dict, rows: list, verdicts: list) -> None:
             roster = build_roster(province, current_round(), "all")
             assert len(roster.entries) == total, (len(roster.entries), total)
             rosters[total] = roster
-            cells = sum(len(sheet.entries) * len(ROSTER_COLUMNS) for sheet in roster.sheets)
+            cells = sum(len(sheet.entries) * len(roster.columns) for sheet in roster.sheets)
             calls[(total, "ours")] = lambda r=roster: roster_workbook(r)
             calls[(total, "bare")] = lambda r=roster: bare_workbook(r)
             calls[(total, "query")] = lambda p=province: build_roster(p, current_round(), "all")

@@ -2,11 +2,12 @@
 """Write ``notices/2022.toml`` from the Python declarations the app runs on today, so that the
 first notice file is generated, not transcribed: the 申报书 (``domain.indicators``), its rules
 (``domain.checks``), 附件1 (``domain.review_criteria``), the quota
-(``domain.recommendation_quota``), 附件3 (``reports.layouts``: its lines are the ``Summary``
-properties rendered with placeholders), the files (``files.categories``), the round
+(``domain.recommendation_quota``), the files (``files.categories``), the round
 (``rounds.reference.ROUND_2022``). The paper copies were read off the sentences the home page and
 the province's desk printed; since those say what the round's notice declares (issue 21), the
-file's own ``[paper]`` is their one declaration and is written back as it is.
+file's own ``[paper]`` is their one declaration and is written back as it is; so is ``[summary]``
+(附件3, first written from ``reports.layouts``' sheet with its lines as placeholders, now printed
+from the round's notice).
 
 Run once, kept for reference (docs/notice-file.md): from now on the file is what the province
 edits. The comments quote the 2022 notice (川经信办函〔2022〕71号) where its words explain a value.
@@ -27,16 +28,13 @@ from xkxl_intranet.files.categories import CATEGORIES
 from xkxl_intranet.notice.dump import to_toml
 from xkxl_intranet.notice.loader import load_notice, parse_notice
 from xkxl_intranet.notice.schema import (
-    SUMMARY_NUMBER,
     Criteria,
     Notice,
     PaperCopies,
     RequestedFile,
-    SummaryColumn,
     SummaryLayout,
 )
 from xkxl_intranet.notice.shipped import FIRST_NOTICE
-from xkxl_intranet.reports.layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
 from xkxl_intranet.rounds.reference import ROUND_2022
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,17 +46,10 @@ def paper_copies() -> PaperCopies:
 
 
 def summary_layout() -> SummaryLayout:
-    """附件3 as reports.layouts prints it, its variable parts written as {placeholders}."""
-    names = ("round_title", "city_name", "department_name", "contact_name", "contact_phone", "disclosure")
-    summary = Summary(**{name: "{" + name + "}" for name in names}, rows=())
-    # SummaryRow's attributes are the field keys its cells print (and 序号).
-    row = SummaryRow(number=SUMMARY_NUMBER, application_id=0, platform_name="platform_name",
-                     enterprise_name="enterprise_name", contact_name="contact_name",
-                     contact_mobile="contact_mobile")
-    columns = tuple(SummaryColumn(heading, value)
-                    for heading, value in zip(SUMMARY_HEADERS, row.cells, strict=True))
-    return SummaryLayout(summary.title, (summary.department_line, summary.contact_line, summary.phone_line),
-                         columns, (summary.disclosure_line,), DEFAULT_DISCLOSURE)
+    """附件3 as the 2022 notice lays it out: the sheet was written from ``reports.layouts`` once;
+    since the app prints the round's declared 附件3 (issue 21), the file's own ``[summary]`` is its
+    one declaration and is written back as it is."""
+    return load_notice(FIRST_NOTICE).summary
 
 
 def notice_2022() -> Notice:

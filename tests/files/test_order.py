@@ -44,7 +44,8 @@ def _summary(app):
     with app.app_context():
         city = db.session.scalar(db.select(City).where(City.code == "510100"))
         summary = build_summary(user_by_name(app, "chengdu"), current_round(), city)
-        return city.id, [(row.number, row.enterprise_name) for row in summary.rows]
+        enterprise = [c.value for c in summary.columns].index("enterprise_name")
+        return city.id, [(row.number, row.cells[enterprise]) for row in summary.rows]
 
 
 def _cells(html: str, table_start: str) -> list[list[str]]:

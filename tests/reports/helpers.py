@@ -17,12 +17,17 @@ from xkxl_intranet.auth.models import User
 from xkxl_intranet.domain.indicators import FIELDS, Kind
 from xkxl_intranet.domain.parsing import parse_field
 from xkxl_intranet.extensions import db
-from xkxl_intranet.reports.layouts import TECH_PREFIX
+from xkxl_intranet.notice.loader import load_notice
+from xkxl_intranet.notice.shipped import FIRST_NOTICE
+from xkxl_intranet.reports.summary_layout import SummaryRow
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.state import all_cities, batch_for_write, current_round
 
 from helpers import audit_events as events  # noqa: F401  (used by the reports tests)
 from helpers import create_application
+
+NOTICE_2022 = load_notice(FIRST_NOTICE)
+TECH_PREFIX = "technologies:"  # the key of a 运用技术 choice's row: the field's key, then the choice
 
 
 def user(username: str) -> User:
@@ -37,6 +42,11 @@ def make_passed(app, username: str = "chengdu", **overrides) -> int:
         set_review(user(username), db.session.get(Application, application_id), "passed", "")
         db.session.commit()
     return application_id
+
+
+def row_2022(number: int, platform: str, enterprise: str, contact: str, mobile: str) -> SummaryRow:
+    """A row of 2022's 附件3 (序号, 平台, 企业, 联系人, 手机), its application numbered as its row."""
+    return SummaryRow(number, number, platform, (number, platform, enterprise, contact, mobile))
 
 
 def set_fields(app, application_id: int, **values) -> None:

@@ -2,9 +2,10 @@
 import re
 from decimal import Decimal
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.reports.charts import bar_chart, competition_ranks
-from xkxl_intranet.reports.compare import NUMERIC_FIELDS, comparison
+from xkxl_intranet.reports.compare import comparison, numeric_fields
 from xkxl_intranet.rounds.state import current_round
 
 from .helpers import make_passed, set_fields, user
@@ -82,7 +83,7 @@ def test_htmx_swaps_only_the_table_and_nothing_is_loaded_from_outside(app, provi
     assert 'hx-get="/reports/compare"' in page and 'hx-target="#compare"' in page
     assert not re.search(r"""(src|href)=["']https?://""", page)
     assert "<script>" not in page and "onclick" not in page
-    for f in NUMERIC_FIELDS:
+    for f in numeric_fields(FORM_2022):
         assert f'<option value="{f.key}"' in page
     assert '<option value="enterprise_name"' not in page and '<option value="technologies"' not in page
     # an unknown indicator falls back to the default instead of failing
@@ -110,7 +111,7 @@ def test_every_indicator_on_the_compare_page_carries_its_declared_unit(app, prov
     """The walk: 从业人员数量 showed no 「（人）」 (its unit 人 is a letter of its label)."""
     make_passed(app, platform_name="甲平台")
     assert FIELDS["employees"].heading == "从业人员数量（人）"
-    with_units = [f for f in NUMERIC_FIELDS if f.unit]
+    with_units = [f for f in numeric_fields(FORM_2022) if f.unit]
     assert with_units and all(f"（{f.unit}）" in f.heading for f in with_units)
     page = province_client.get("/reports/compare?indicator=employees").get_data(as_text=True)
     assert ">从业人员数量（人）</option>" in page

@@ -12,16 +12,18 @@ import pytest
 from openpyxl import Workbook
 
 from xkxl_intranet.applications.models import Application
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.errors import NotFound, Refused
 from xkxl_intranet.domain.indicators import FIELDS, Kind
 from xkxl_intranet.domain.parsing import parse_field
 from xkxl_intranet.extensions import db
 from xkxl_intranet.reports import import_store, imports, template_reader
-from xkxl_intranet.reports.layouts import TECH_PREFIX, template_rows
+from xkxl_intranet.reports.layouts import template_rows
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.state import current_round
 
 from .helpers import (
+    TECH_PREFIX,
     as_bytes,
     confirm,
     count_applications,
@@ -49,7 +51,7 @@ def test_template_is_generated_from_the_one_declaration(app, city_client):
     ws = wb["指标"]
     assert ws.column_dimensions["A"].hidden
     keys = [c.value for (c,) in ws.iter_rows(min_row=4, min_col=1, max_col=1) if c.value]
-    assert keys == [r.key for r in template_rows() if r.key]
+    assert keys == [r.key for r in template_rows(FORM_2022) if r.key]
     assert set(keys) >= set(FIELDS) - {"technologies"}
     technologies = [TECH_PREFIX + t for t in FIELDS["technologies"].choices]
     assert [k for k in keys if k.startswith(TECH_PREFIX)] == technologies
@@ -154,7 +156,7 @@ def test_percent_typed_with_excel_percent_format_is_read_as_percent(app, city_cl
     cell.value, cell.number_format = 0.425, "0.0%"
     path = tmp_path / "x.xlsx"
     path.write_bytes(as_bytes(wb))
-    result = template_reader.read_workbook(path)
+    result = template_reader.read_workbook(path, form=FORM_2022)
     assert not result.blocked
     assert result.columns[0].parsed["debt_ratio"] == Decimal("42.50")
 
@@ -349,7 +351,7 @@ def test_zip_bombs_are_refused(app, tmp_path):
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (template_reader.MAX_UNCOMPRESSED_BYTES + 1))
-    result = template_reader.read_workbook(path, name="bomb.xlsx")
+    result = template_reader.read_workbook(path, form=FORM_2022, name="bomb.xlsx")
     assert result.blocked and "内容过多" in result.problems[0].message
 
 
@@ -465,7 +467,7 @@ def test_import_services_are_the_city_clerks_own(app, city_client, tmp_path):
     with app.app_context():
         round_ = current_round()
         chengdu = db.session.scalar(db.select(City).where(City.code == "510100"))
-        parsed = import_store.read_upload(path, name=path.name, expected_year=round_.year)
+        parsed = import_store.read_upload(path, name=path.name, expected_year=round_.year, form=round_.form)
         preview = imports.preview_import(user("chengdu"), parsed, round_=round_, city=chengdu)
         assert [i.action for i in preview.items] == ["新建"] and not preview.blocked
         for other in ("province", "viewer", "mianyang"):

@@ -7,7 +7,9 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from xkxl_intranet.printing import render_print, write_pdf
-from xkxl_intranet.reports.layouts import SUMMARY_HEADERS, Summary, SummaryRow
+from xkxl_intranet.reports.summary_layout import Summary
+
+from .helpers import NOTICE_2022, row_2022
 
 
 def _pages(data: bytes) -> list[str]:
@@ -15,12 +17,12 @@ def _pages(data: bytes) -> list[str]:
 
 
 def test_lean_and_default_user_agent_stylesheets_give_the_same_pages(app):
-    rows = tuple(SummaryRow(n, n, f"平台{n}" * 3, f"四川某某科技有限公司{n}", "张三", "13800001234")
+    rows = tuple(row_2022(n, f"平台{n}" * 3, f"四川某某科技有限公司{n}", "张三", "13800001234")
                  for n in range(1, 25))
-    summary = Summary("2022年跨行业跨领域工业互联网平台", "成都市", "成都市经济和信息化局", "张伟", "028-61881234",
+    summary = Summary(NOTICE_2022, "2022年跨行业跨领域工业互联网平台", "成都市", "成都市经济和信息化局", "张伟", "028-61881234",
                       "主动公开", rows)
     with app.app_context():  # no request: a print template needs none
-        html = render_print("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
+        html = render_print("reports/summary_print.html", summary=summary)
     lean, default = _pages(write_pdf(html)), _pages(write_pdf(html, lean=False))
     assert len(lean) == len(default) >= 2  # the table runs over a page: its header is repeated
     assert lean == default

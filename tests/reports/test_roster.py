@@ -127,10 +127,11 @@ def test_filtered_lists_use_the_same_layout(app, viewer_client):
 
 
 def test_roster_headings_come_from_the_declaration():
-    from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, ROSTER_KEY_FIELDS
+    from xkxl_intranet.domain.checks import FORM_2022
+    from xkxl_intranet.reports.layouts import ROSTER_FIGURE_WIDTHS, roster_columns
 
-    by_key = {c.key: c for c in ROSTER_COLUMNS}
-    for key in ROSTER_KEY_FIELDS:
+    by_key = {c.key: c for c in roster_columns(FORM_2022)}
+    for key in ROSTER_FIGURE_WIDTHS:
         assert by_key[key].heading == FIELDS[key].heading
         assert FIELDS[key].unit in by_key[key].heading
 
@@ -197,10 +198,11 @@ def test_roster_services_are_scoped_to_the_acting_user_and_need_no_request(app):
 
 
 def test_printed_figures_use_the_one_formatter():
+    from xkxl_intranet.domain.checks import FORM_2022
     from xkxl_intranet.domain.parsing import format_field
-    from xkxl_intranet.reports.layouts import ROSTER_COLUMNS
+    from xkxl_intranet.reports.layouts import roster_columns
 
-    by_key = {c.key: c for c in ROSTER_COLUMNS}
+    by_key = {c.key: c for c in roster_columns(FORM_2022)}
     assert by_key["devices_total"].text(1234567) == "1,234,567" == format_field("devices_total", 1234567,
                                                                                  thousands=True)
     assert by_key["revenue_2021"].text(Decimal("12345.6")) == "12,345.60"

@@ -9,18 +9,16 @@ from itertools import product
 import pytest
 
 from xkxl_intranet.applications.models import ProvinceMark, ReviewState
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.credit_code import is_valid_credit_code, make_credit_code
 from xkxl_intranet.print_widths import CODE_FONT, code_print_width, print_width_for, words_print_width
-from xkxl_intranet.reports.layouts import (
-    CREDIT_CODE_LENGTH,
-    LONGEST_LABEL,
-    ROSTER_COLUMNS,
-    UNREPORTED_ROSTER_COLUMNS,
-)
+from xkxl_intranet.reports.layouts import CREDIT_CODE_LENGTH, LONGEST_LABEL, roster_columns
 from xkxl_intranet.reports.roster import STANDINGS
 
 from .helpers import embedded_fonts, make_passed, pdf_reader, pdf_text, set_batch_state, set_fields
 
+ROSTER_COLUMNS = roster_columns(FORM_2022)
+UNREPORTED_ROSTER_COLUMNS = roster_columns(FORM_2022, include_unreported=True)
 VIEWS = {"all": ROSTER_COLUMNS, "unreported": UNREPORTED_ROSTER_COLUMNS}
 LABELS = {"state": [s.label for s in ReviewState], "mark": [m.label for m in ProvinceMark], "standing": STANDINGS}
 STANDING = next(c for c in UNREPORTED_ROSTER_COLUMNS if c.key == "standing")

@@ -11,8 +11,9 @@ import pytest
 
 from xkxl_intranet.applications.models import Application, ReviewState
 from xkxl_intranet.applications.operations import set_review
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.extensions import db
-from xkxl_intranet.reports.layouts import ROSTER_COLUMNS, ROSTER_LISTS, UNREPORTED_ROSTER_COLUMNS
+from xkxl_intranet.reports.layouts import ROSTER_LISTS, roster_columns
 from xkxl_intranet.reports.roster import STANDINGS, build_roster, standing_label
 from xkxl_intranet.rounds.models import BatchState
 from xkxl_intranet.rounds.state import current_round
@@ -20,6 +21,8 @@ from xkxl_intranet.rounds.state import current_round
 from .helpers import make_passed, pdf_reader, pdf_text, set_batch_state, set_fields, user, workbook
 from helpers import create_application
 
+ROSTER_COLUMNS = roster_columns(FORM_2022)
+UNREPORTED_ROSTER_COLUMNS = roster_columns(FORM_2022, include_unreported=True)
 OFFICIAL = [c.heading for c in ROSTER_COLUMNS]
 WITH_STANDING = OFFICIAL[:8] + ["报送情况"] + OFFICIAL[8:]  # after 状态
 
@@ -74,7 +77,7 @@ def test_every_list_with_a_standing_has_the_state_beside_it():
     """报送情况 leaves the application's 市州初审 state to 状态: a list that printed the one without
     the other would lose it."""
     for roster_list in ROSTER_LISTS.values():
-        keys = [c.key for c in roster_list.columns]
+        keys = [c.key for c in roster_list.columns(FORM_2022)]
         assert ("standing" in keys) == roster_list.include_unreported, roster_list.key
         if "standing" in keys:
             assert keys[keys.index("standing") - 1] == "state", keys

@@ -5,8 +5,7 @@ import pytest
 
 from xkxl_intranet.domain.errors import NotFound, Refused
 from xkxl_intranet.extensions import db
-from xkxl_intranet.reports import layouts
-from xkxl_intranet.reports.layouts import Summary, SummaryRow, summary_print_widths
+from xkxl_intranet.reports import summary_layout as layouts
 from xkxl_intranet.reports.summary import (
     build_summary,
     move_application,
@@ -14,10 +13,12 @@ from xkxl_intranet.reports.summary import (
     summary_pdf,
     update_contact,
 )
+from xkxl_intranet.reports.summary_layout import Summary, summary_print_widths
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.state import current_round
 
 from .helpers import (
+    NOTICE_2022,
     city_id,
     embedded_fonts,
     events,
@@ -25,6 +26,7 @@ from .helpers import (
     page_size_mm,
     pdf_reader,
     pdf_text,
+    row_2022,
     set_batch_state,
     user,
     workbook,
@@ -214,8 +216,8 @@ def test_summary_pdf_columns_follow_the_content(app, city_client):
 
 def test_summary_print_widths_balance_long_names():
     def sheet(*rows):
-        return Summary("2022年", "成都市", "", "", "", "主动公开",
-                       tuple(SummaryRow(n, n, p, e, "李明", "13912345678") for n, (p, e) in enumerate(rows, 1)))
+        return Summary(NOTICE_2022, "2022年", "成都市", "", "", "", "主动公开",
+                       tuple(row_2022(n, p, e, "李明", "13912345678") for n, (p, e) in enumerate(rows, 1)))
     short = summary_print_widths(sheet(("甲平台", "成都导入测试甲科技有限公司")))
     assert round(sum(short), 1) == 100 and short[2] > short[1]
     table = layouts.SUMMARY_TABLE_MM
@@ -225,8 +227,8 @@ def test_summary_print_widths_balance_long_names():
     assert round(sum(long_), 1) == 100
     assert abs(long_[1] / long_[2] - 29 / 34) < 0.02
     # several phones in one cell wrap rather than squeeze the names
-    many = summary_print_widths(Summary("2022年", "成都市", "", "", "", "", (
-        SummaryRow(1, 1, "甲平台", "甲公司", "李明", "13912345678/" * 4),)))
+    many = summary_print_widths(Summary(NOTICE_2022, "2022年", "成都市", "", "", "", "", (
+        row_2022(1, "甲平台", "甲公司", "李明", "13912345678/" * 4),)))
     assert many[4] <= 22
 
 

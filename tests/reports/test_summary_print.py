@@ -12,9 +12,11 @@ import pypdfium2 as pdfium
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from xkxl_intranet.reports.layouts import Summary, SummaryRow
 from xkxl_intranet.reports.summary import summary_pdf
+from xkxl_intranet.reports.summary_layout import Summary
 from xkxl_intranet.reports.workbooks import summary_workbook
+
+from .helpers import NOTICE_2022, row_2022
 
 SEAL_LINE = "成都市经济和信息化局（盖章）"  # the foot names the bureau whose seal goes there
 DATE_LINE = "填报日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
@@ -26,10 +28,10 @@ ROW_COUNTS = range(0, 61)
 
 def _summary(count: int) -> Summary:
     """``count`` rows; every fourth platform name long enough to wrap, so rows differ in height."""
-    rows = tuple(SummaryRow(n, n, f"第{n:02d}号工业互联网平台" + ("（制造业数字化转型公共服务平台）" if n % 4 == 0 else ""),
+    rows = tuple(row_2022(n, f"第{n:02d}号工业互联网平台" + ("（制造业数字化转型公共服务平台）" if n % 4 == 0 else ""),
                             f"四川蜀数{n:02d}科技有限公司", "李明", "13912345678")
                  for n in range(1, count + 1))
-    return Summary("2022年跨行业跨领域工业互联网平台", "成都市", "成都市经济和信息化局", "张伟", "028-61881234",
+    return Summary(NOTICE_2022, "2022年跨行业跨领域工业互联网平台", "成都市", "成都市经济和信息化局", "张伟", "028-61881234",
                    "主动公开", rows)
 
 

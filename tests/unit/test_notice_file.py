@@ -23,11 +23,12 @@ from xkxl_intranet.notice.__main__ import main as check_command
 from xkxl_intranet.notice.dump import canonical_json, to_toml
 from xkxl_intranet.notice.form_checks import FIELD_KEYS
 from xkxl_intranet.notice.loader import NoticeError, check_notice_file, load_notice, parse_notice
-from xkxl_intranet.reports.layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
+from xkxl_intranet.reports.summary_layout import Summary
 from xkxl_intranet.rounds.paper import paper_copies
 from xkxl_intranet.rounds.reference import ROUND_2022
 
 ROOT = Path(__file__).resolve().parents[2]
+NAMED_COLUMNS = ("platform_name", "enterprise_name", "contact_name", "contact_mobile")
 FILE_2022 = ROOT / "notices" / "2022.toml"
 TEXT_2022 = FILE_2022.read_text(encoding="utf-8")
 NOTICE = load_notice(FILE_2022)
@@ -68,23 +69,19 @@ def test_the_criteria_and_weights_are_todays():
     assert NOTICE.criteria.default_weights == DEFAULT_WEIGHTS
 
 
-def test_the_summary_sheet_is_todays_columns_and_lines():
-    layout = NOTICE.summary
-    assert layout.headers == SUMMARY_HEADERS
-    summary = Summary(round_title="2022年跨行业跨领域工业互联网平台", city_name="绵阳市",
+def test_the_summary_sheet_prints_the_2022_columns_and_lines():
+    """附件3 is the notice's now (reports.summary_layout): the 2022 file's prints the lines and
+    columns the sheet printed before it was declared."""
+    summary = Summary(NOTICE, round_title="2022年跨行业跨领域工业互联网平台", city_name="绵阳市",
                       department_name="绵阳市经济和信息化局", contact_name="张伟", contact_phone="0816-6210000",
-                      disclosure="依申请公开", rows=())
-    values = {name: getattr(summary, name) for name in
-              ("round_title", "city_name", "department_name", "contact_name", "contact_phone", "disclosure")}
-    assert layout.title.format(**values) == summary.title
-    assert [line.format(**values) for line in layout.header_lines] == [
-        summary.department_line, summary.contact_line, summary.phone_line]
-    assert [line.format(**values) for line in layout.footer_lines] == [summary.disclosure_line]
-    assert layout.default_disclosure == DEFAULT_DISCLOSURE
-    row = SummaryRow(number=3, application_id=9, platform_name="星火平台", enterprise_name="星火科技有限公司",
-                     contact_name="李娜", contact_mobile="13800000000")
-    cell = {"number": row.number} | {c.value: getattr(row, c.value) for c in layout.columns if c.value != "number"}
-    assert tuple(cell[c.value] for c in layout.columns) == row.cells
+                      disclosure="", rows=())
+    assert summary.title == "2022年跨行业跨领域工业互联网平台推荐信息汇总表"
+    assert [line.text for line in summary.header_lines] == [
+        "市（州）经济和信息化主管部门（盖章）：绵阳市经济和信息化局", "联系人：张伟", "联系方式：0816-6210000"]
+    assert [line.text for line in summary.footer_lines] == ["信息公开选项：主动公开"]  # none chosen: the default
+    assert summary.headers == ("序号", "工业互联网平台名称", "依托企业", "联系人", "联系方式（手机）")
+    assert [(c.value, c.field and c.field.key) for c in summary.columns] == [
+        ("number", None), *((key, key) for key in NAMED_COLUMNS)]
 
 
 def test_the_files_asked_for_are_todays_categories():

@@ -1,5 +1,6 @@
-"""The comparison of one numeric indicator across the round's applications: ranks, sorting,
-totals and a bar chart. Values are shown through the one formatter, ``format_field``."""
+"""The comparison of one numeric indicator of the round's 申报书 across the round's
+applications: ranks, sorting, totals and a bar chart, over each application's declared values.
+Values are shown through the one formatter, ``format_field``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,23 +12,31 @@ from sqlalchemy import select
 from ..applications.models import Application, ReviewState
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
-from ..domain.indicators import FIELDS, SECTIONS, Field
+from ..domain.declaration import Form
+from ..domain.indicators import Field
 from ..domain.parsing import format_field
 from ..extensions import db
 from ..rounds.models import City, Round
 from .charts import BarChart, bar_chart, competition_ranks
 from .roster import mark_label, state_label
 
-NUMERIC_FIELDS: tuple[Field, ...] = tuple(f for s in SECTIONS for f in s.fields if f.is_numeric)
 DEFAULT_INDICATOR = "apps_total"
 SCOPES = {"all": "全部申报", "passed": "市州初审通过", "marked": "已有省厅标记"}
-SORTS = {"rank": "排名", "city": "市（州）", "name": FIELDS["platform_name"].label}
 
 
-def indicator_groups() -> list[tuple[str, list[Field]]]:
-    """The numeric fields of the declaration by section, for the indicator picker."""
+def numeric_fields(form: Form) -> tuple[Field, ...]:
+    return tuple(f for f in form.fields.values() if f.is_numeric)
+
+
+def sorts(form: Form) -> dict[str, str]:
+    """The orders of the table, the platform's named as the round's 申报书 labels it."""
+    return {"rank": "排名", "city": "市（州）", "name": form.fields["platform_name"].label}
+
+
+def indicator_groups(form: Form) -> list[tuple[str, list[Field]]]:
+    """The numeric fields of the round's 申报书 by section, for the indicator picker."""
     return [(s.heading, [f for f in s.fields if f.is_numeric])
-            for s in SECTIONS if any(f.is_numeric for f in s.fields)]
+            for s in form.sections if any(f.is_numeric for f in s.fields)]
 
 
 def display_text(f: Field, value: Any) -> str:
@@ -68,21 +77,19 @@ class Comparison:
 
 
 def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow]:
-    stmt = (select(Application.id, City.name, City.sort_order, Application.position,
-                   Application.platform_name, Application.enterprise_name, Application.review_state,
-                   Application.province_mark, getattr(Application, f.key))
+    stmt = (select(Application, City.name, City.sort_order)
             .join(City, Application.city_id == City.id).where(Application.round_id == round_.id))
     stmt = scope_to_city(stmt, Application.city_id, user)
     if scope == "passed":
         stmt = stmt.where(Application.review_state == ReviewState.PASSED)
     elif scope == "marked":
         stmt = stmt.where(Application.province_mark.is_not(None))
-    records = list(db.session.execute(stmt))
-    ranks = competition_ranks([r[-1] for r in records])
-    return [ComparisonRow(app_id, city, order, position or 0, platform or "", enterprise or "",
-                          state_label(state), mark_label(mark), value, display_text(f, value), rank)
-            for (app_id, city, order, position, platform, enterprise, state, mark, value), rank
-            in zip(records, ranks, strict=True)]
+    records = [(a, city, order, a.values().get(f.key)) for a, city, order in db.session.execute(stmt)]
+    ranks = competition_ranks([value for *_, value in records])
+    return [ComparisonRow(a.id, city, order, a.position or 0, a.platform_name or "", a.enterprise_name or "",
+                          state_label(a.review_state), mark_label(a.province_mark), value, display_text(f, value),
+                          rank)
+            for (a, city, order, value), rank in zip(records, ranks, strict=True)]
 
 
 def _sorted(rows: list[ComparisonRow], sort: str, descending: bool) -> list[ComparisonRow]:
@@ -98,13 +105,16 @@ def _sorted(rows: list[ComparisonRow], sort: str, descending: bool) -> list[Comp
 
 def comparison(user: User, round_: Round, key: str, *, scope: str = "all", sort: str = "rank",
                descending: bool = False) -> Comparison:
-    """Indicator ``key`` across every application ``user`` may see; an unknown or non-numeric
-    key falls back to :data:`DEFAULT_INDICATOR`, an unknown scope or sort to the first."""
-    f = FIELDS.get(key)
+    """Indicator ``key`` of the round's 申报书 across every application ``user`` may see; an
+    unknown or non-numeric key falls back to :data:`DEFAULT_INDICATOR` (or, where the form has
+    none such, its first figure), an unknown scope or sort to the first."""
+    form = round_.form
+    f = form.fields.get(key)
     if f is None or not f.is_numeric:
-        f = FIELDS[DEFAULT_INDICATOR]
+        fallback = form.fields.get(DEFAULT_INDICATOR)
+        f = fallback if fallback is not None and fallback.is_numeric else numeric_fields(form)[0]
     scope = scope if scope in SCOPES else "all"
-    sort = sort if sort in SORTS else "rank"
+    sort = sort if sort in sorts(form) else "rank"
     rows = _sorted(_rows(user, round_, f, scope), sort, descending)
     values = [r.value for r in rows if r.value is not None]
     total = sum(values) if values else None

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 
+from ..domain.declaration import Form
 from ..domain.errors import Refused
 from ..files.storage import storage_errors
 from .template_reader import MAX_FILE_BYTES, ImportColumn, Problem, ReadResult, read_workbook
@@ -39,13 +40,15 @@ class ParsedImport:
     result: ReadResult
 
 
-def read_upload(path: Path, *, name: str, expected_year: int | None) -> ParsedImport:
-    """Read an uploaded workbook once (no storage: for the route, through :func:`receive`)."""
+def read_upload(path: Path, *, name: str, expected_year: int | None, form: Form) -> ParsedImport:
+    """Read an uploaded workbook once, through ``form`` (the round's 申报书); no storage: for the
+    route, through :func:`receive`."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(1024 * 1024):
             digest.update(block)
-    return ParsedImport(name, digest.hexdigest(), read_workbook(path, name=name, expected_year=expected_year))
+    return ParsedImport(name, digest.hexdigest(), read_workbook(path, form=form, name=name,
+                                                                 expected_year=expected_year))
 
 
 # ---- the folder ------------------------------------------------------------------------------------
@@ -77,7 +80,7 @@ def _path(token: str | None) -> Path | None:
 
 
 @storage_errors
-def receive(stream: BinaryIO, *, name: str, expected_year: int | None) -> str:
+def receive(stream: BinaryIO, *, name: str, expected_year: int | None, form: Form) -> str:
     """Take an upload (at most :data:`MAX_FILE_BYTES`, else :class:`Refused`), read it once, keep
     what was read under a new token and delete the workbook. Returns the token."""
     sweep_imports()
@@ -91,7 +94,7 @@ def receive(stream: BinaryIO, *, name: str, expected_year: int | None) -> str:
                 if size > MAX_FILE_BYTES:
                     raise Refused(TOO_LARGE_MESSAGE)
                 out.write(chunk)
-        parsed = read_upload(upload, name=name, expected_year=expected_year)
+        parsed = read_upload(upload, name=name, expected_year=expected_year, form=form)
     finally:
         upload.unlink(missing_ok=True)
     target = _path(token)

@@ -24,9 +24,9 @@ from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
 from ..clock import now
 from ..domain.credit_code import normalize_code
+from ..domain.declaration import Form
 from ..domain.errors import NotFound, Refused
 from ..domain.findings import Severity
-from ..domain.indicators import FIELDS
 from ..domain.parsing import ParsedInput, differs
 from ..extensions import db
 from ..generated import rows
@@ -34,7 +34,7 @@ from ..rounds.models import City, Round
 from ..rounds.state import batch_is_locked
 from . import import_store
 from .import_store import ParsedImport
-from .layouts import TemplateMeta
+from .layouts import TemplateMeta, template_fingerprint
 from .summary import city_applications_stmt
 from .template_reader import BLOCK, ERROR, WARNING, ImportColumn, Problem
 from .workbooks import indicator_template
@@ -73,14 +73,16 @@ def template_versions(user: User, round_: Round, city: City, *, filled: bool) ->
 
 
 def template_workbook(user: User, round_: Round, city: City, *, filled: bool) -> bytes:
-    """The Excel template of every indicator; ``filled`` prefills the city's applications."""
+    """The Excel template of every field of the round's 申报书; ``filled`` prefills the city's
+    applications."""
     _clerk_city(user, city)
     applications = []
     if filled:
         applications = [a.values() for a in db.session.scalars(city_applications_stmt(user, round_, city))]
-    meta = TemplateMeta(round_year=round_.year, city_code=city.code,
+    form = round_.form
+    meta = TemplateMeta(template_fingerprint(form), round_year=round_.year, city_code=city.code,
                         generated_at=now().isoformat(timespec="seconds"))
-    return indicator_template(title=f"{round_.title}申报指标填报模板（{city.name}）", meta=meta,
+    return indicator_template(title=f"{round_.title}申报指标填报模板（{city.name}）", form=form, meta=meta,
                               applications=applications)
 
 
@@ -90,7 +92,7 @@ def receive_import(user: User, stream: BinaryIO, *, name: str, round_: Round, ci
     """Take the clerk's upload: read it once and keep what was read (see :mod:`.import_store`);
     returns the token the session keeps. :class:`Refused` for a file over the size limit."""
     _clerk_city(user, city)
-    return import_store.receive(stream, name=name, expected_year=round_.year)
+    return import_store.receive(stream, name=name, expected_year=round_.year, form=round_.form)
 
 
 def pending_import(token: str | None) -> ParsedImport | None:
@@ -179,13 +181,15 @@ class ImportPreview:
         return [i for i in self.items if i.action == "无变化"]
 
 
-def _typed(column: ImportColumn) -> ParsedInput:
-    """A column as the checks and the save take it: its cells as read once, when the file arrived."""
-    return ParsedInput({key: column.parsed.get(key) for key in FIELDS}, column.errors)
+def _typed(column: ImportColumn, form: Form) -> ParsedInput:
+    """A column as the checks and the save take it: its cells as read once, when the file arrived,
+    for each field of the round's 申报书."""
+    return ParsedInput({key: column.parsed.get(key) for key in form.fields}, column.errors)
 
 
-def _changes(application: Application, values: dict[str, Any]) -> list[str]:
-    return [f.label for key, f in FIELDS.items() if differs(f, getattr(application, key), values.get(key))]
+def _changes(application: Application, values: dict[str, Any], form: Form) -> list[str]:
+    stored = application.values()
+    return [f.label for key, f in form.fields.items() if differs(f, stored.get(key), values.get(key))]
 
 
 def _digest(file_sha256: str, items: list[ImportItem], locked: bool) -> str:
@@ -198,7 +202,7 @@ def _item(column: ImportColumn, match: Application | None, *, round_: Round, cit
     """One column checked as the form checks an application; the reader's own parse problems
     are already at their cells."""
     item = ImportItem(column, match, list(column.problems))
-    evaluation = evaluate_input(_typed(column), city=city, round_=round_, application=match)
+    evaluation = evaluate_input(_typed(column, round_.form), city=city, round_=round_, application=match)
     for finding in evaluation.findings:
         if finding.rule.startswith("parse:"):
             continue
@@ -208,7 +212,7 @@ def _item(column: ImportColumn, match: Application | None, *, round_: Round, cit
                                             rule=finding.rule, acknowledged=acknowledged))
     item.problems.sort(key=lambda p: p.sort_key)
     if match is not None and not column.problems:
-        item.changes = _changes(match, evaluation.result.values)
+        item.changes = _changes(match, evaluation.result.values, round_.form)
     return item
 
 
@@ -233,7 +237,7 @@ def _save_item(user: User, item: ImportItem, *, round_: Round, city: City) -> Ap
     application = item.application
     label = f"{item.column.label}（{item.column.title}）"
     try:
-        saved, _ = save_application(user, application, _typed(item.column), city=city, round_=round_,
+        saved, _ = save_application(user, application, _typed(item.column, round_.form), city=city, round_=round_,
                                     expected_version=application.version if application else None)
     except (Refused, StaleDataError) as err:
         raise Refused(f"{label}未能保存：{err}") from None

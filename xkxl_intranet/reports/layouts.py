@@ -1,150 +1,27 @@
 """What the reports contain, independent of how they are written (Excel, PDF, HTML). No Flask.
 
-* :class:`Summary`: one city's 附件3 推荐信息汇总表 (the notice's official layout).
-* :class:`Roster`: the province-wide roster and its filtered lists, with :data:`ROSTER_COLUMNS`
-  whose indicator headings come from the field declaration.
-* The indicator template's layout (:func:`template_rows`, :func:`template_fingerprint` …),
-  shared by the workbook that writes it and the importer that reads it back.
+* :class:`Roster`: the province-wide roster and its filtered lists, with :func:`roster_columns`
+  whose headings come from the round's 申报书 (the 附件3 is :mod:`.summary_layout`).
+* The indicator template's layout (:func:`template_rows`, :func:`template_fingerprint` …) of a
+  round's 申报书, shared by the workbook that writes it and the importer that reads it back.
 """
 from __future__ import annotations
 
 import hashlib
-import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from ..domain.checks import FORM_2022, rules_for_field
 from ..domain.credit_code import CREDIT_WEIGHTS
-from ..domain.indicators import FIELDS, SECTIONS, Field, Kind
+from ..domain.declaration import Form
+from ..domain.indicators import Field, Kind
 from ..domain.parsing import format_field
 from ..print_widths import code_print_width, words_print_width
-
-# ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
-
-SUMMARY_HEADERS = ("序号", "工业互联网平台名称", "依托企业", "联系人", "联系方式（手机）")
-DEFAULT_DISCLOSURE = "主动公开"
-# The foot of the sheet, under the table: the disclosure line, then the bureau's name again with
-# blank room for its seal and the day, written by hand when the sheet is stamped. The notice
-# prints 「（盖章）」 by the name at the head; the seal goes at the foot, as on any official form,
-# where the room is kept with the table's last row (a page never holds the foot alone).
-SEAL_LINE = "市（州）经济和信息化主管部门（盖章）"
-DATE_LINE = "填报日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
-# The blank square left for the seal: 4 cm asked for, 45 mm leaves a margin round it.
-SEAL_SPACE_MM = 45
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    number: int  # 序号: 1..n in the clerk's order
-    application_id: int
-    platform_name: str
-    enterprise_name: str
-    contact_name: str
-    contact_mobile: str
-
-    @property
-    def cells(self) -> tuple[Any, ...]:
-        return (self.number, self.platform_name, self.enterprise_name, self.contact_name,
-                self.contact_mobile)
-
-
-@dataclass(frozen=True)
-class Summary:
-    round_title: str
-    city_name: str
-    department_name: str
-    contact_name: str
-    contact_phone: str
-    disclosure: str
-    rows: tuple[SummaryRow, ...]
-
-    @property
-    def title(self) -> str:
-        return f"{self.round_title}推荐信息汇总表"
-
-    @property
-    def department_line(self) -> str:
-        return f"市（州）经济和信息化主管部门（盖章）：{self.department_name}"
-
-    @property
-    def contact_line(self) -> str:
-        return f"联系人：{self.contact_name}"
-
-    @property
-    def phone_line(self) -> str:
-        return f"联系方式：{self.contact_phone}"
-
-    @property
-    def disclosure_line(self) -> str:
-        return f"信息公开选项：{self.disclosure or DEFAULT_DISCLOSURE}"
-
-    @property
-    def seal_line(self) -> str:
-        """The bureau's own name where it is known (the seal it puts there bears that name)."""
-        return f"{self.department_name}（盖章）" if self.department_name else SEAL_LINE
-
-    @property
-    def date_line(self) -> str:
-        return DATE_LINE
-
-    @property
-    def seal_space_mm(self) -> int:
-        return SEAL_SPACE_MM
-
-    @property
-    def file_stem(self) -> str:
-        return f"附件3_推荐信息汇总表_{self.city_name}"
-
-    @property
-    def print_widths(self) -> tuple[float, ...]:
-        return summary_print_widths(self)
-
-
-# 附件3 as summary_print.html prints it: A4 portrait with 18 mm side margins, 11 pt (a header in
-# bold), each cell padded 1.6 mm a side within 0.75 pt rules. The widths of its columns come from
-# the sheet's content: 序号, 联系人 and the phone as wide as their longest line or heading (at
-# most a fifth of the table or so); the two names share the rest in proportion to their longest
-# name, so that when both must wrap they wrap alike, and when they fit they fit on one line
-# (the walk: “成都导入测试甲科技有限公司” left “司” alone while the platform column had room).
-SUMMARY_TABLE_MM = 210 - 2 * 18
-SUMMARY_FONT_PT = 11
-SUMMARY_CELL_MM = 2 * 1.6 + 0.75 * 25.4 / 72
-SUMMARY_SLACK_EM = 0.5  # the serif font's Latin letters and digits vary; bold headings are wider
-NAME_COLUMNS = (1, 2)  # 工业互联网平台名称, 依托企业
-SUMMARY_FIXED_MAX = 0.22  # several phones in one cell wrap rather than squeeze the names
-
-
-def text_ems(text: str) -> float:
-    """The width of one line of ``text`` in em: a Chinese (wide) character is one em, any other
-    (digits, Latin letters, the hyphen of a phone) at most 0.6 em in the print's serif font."""
-    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text)
-
-
-def _summary_mm(ems: float) -> float:
-    return (ems + SUMMARY_SLACK_EM) * SUMMARY_FONT_PT * 25.4 / 72 + SUMMARY_CELL_MM
-
-
-def summary_print_widths(summary: Summary) -> tuple[float, ...]:
-    """The five columns' shares of the printed table's width (percent, a tenth, summing to 100)."""
-    natural = [max([text_ems(str(row.cells[i])) for row in summary.rows] + [text_ems(heading)])
-               for i, heading in enumerate(SUMMARY_HEADERS)]
-    fixed = {i: min(_summary_mm(natural[i]), SUMMARY_TABLE_MM * SUMMARY_FIXED_MAX)
-             for i in range(len(natural)) if i not in NAME_COLUMNS}
-    rest = SUMMARY_TABLE_MM - sum(fixed.values())
-    weights = {i: natural[i] for i in NAME_COLUMNS}
-    names = {i: rest * weights[i] / sum(weights.values()) for i in NAME_COLUMNS}
-    shares = [round((fixed | names)[i] / SUMMARY_TABLE_MM * 100, 1) for i in range(len(natural))]
-    shares[NAME_COLUMNS[-1]] = round(100 - sum(s for i, s in enumerate(shares) if i != NAME_COLUMNS[-1]), 1)
-    return tuple(shares)
-
 
 # ---- the province-wide roster -------------------------------------------------------------------
 
 UNREPORTED_SUFFIX = "（含未报送）"
-
-ROSTER_KEY_FIELDS = ("devices_total", "models_total", "apps_total", "users_registered",
-                     "developers_registered", "revenue_2021")
 
 CREDIT_CODE_LENGTH = len(CREDIT_WEIGHTS) + 1  # 17 weighted characters and the check character
 
@@ -182,10 +59,9 @@ class Column:
         return "" if value is None else str(value)
 
 
-def _figure_column(key: str, width: float, print_width: float) -> Column:
-    f = FIELDS[key]
+def _figure_column(f: Field, width: float, print_width: float) -> Column:
     kind = {Kind.INT: "int", Kind.MONEY: "money", Kind.PERCENT: "percent"}[f.kind]
-    return Column(key, f.heading, kind, width, print_width, f)
+    return Column(f.key, f.heading, kind, width, print_width, f)
 
 
 # The names wrap anyway: they share what the other columns leave of the page.
@@ -203,28 +79,32 @@ def _names_take_the_rest(columns: tuple[Column, ...]) -> tuple[Column, ...]:
 # 「市州初审通过」 of 「市州初审通过（未报送）」 (its note on a line of its own).
 LONGEST_LABEL = {"state": 6, "mark": 8, "standing": 6}
 
-_MOBILE_LENGTH = FIELDS["contact_mobile"].max_length
-assert _MOBILE_LENGTH is not None  # declared: a mobile number's digits
+# The key figures' widths (Excel characters, share of the printed page), where the round's form
+# declares them as figures; a form without one has no column for it.
+ROSTER_FIGURE_WIDTHS = {"devices_total": (14, 5), "models_total": (11, 4.5), "apps_total": (11, 4.5),
+                        "users_registered": (12, 4.5), "developers_registered": (12, 4.5),
+                        "revenue_2021": (16, 6)}
 
-ROSTER_COLUMNS: tuple[Column, ...] = _names_take_the_rest((
-    Column("number", "序号", "seq", 6, 3.5),
-    Column("city", "市（州）", "text", 10, 6),
-    Column("platform_name", FIELDS["platform_name"].label, "text", 28, 0),
-    Column("enterprise_name", FIELDS["enterprise_name"].label, "text", 28, 0),
-    Column("credit_code", FIELDS["credit_code"].label, "code", 21, code_print_width(CREDIT_CODE_LENGTH)),
-    Column("contact_name", FIELDS["contact_name"].label, "text", 9, 4.5),
-    Column("contact_mobile", FIELDS["contact_mobile"].label, "code", 13,
-           code_print_width(_MOBILE_LENGTH)),
-    Column("state", "状态", "text", 13, 8, keep_whole=True),
-    Column("mark", "省厅标记", "text", 16, 8.5, keep_whole=True),
-    _figure_column("devices_total", 14, 5),
-    _figure_column("models_total", 11, 4.5),
-    _figure_column("apps_total", 11, 4.5),
-    _figure_column("users_registered", 12, 4.5),
-    _figure_column("developers_registered", 12, 4.5),
-    _figure_column("revenue_2021", 16, 6),
-))
-assert abs(sum(c.print_width for c in ROSTER_COLUMNS) - 100) < 0.01
+
+@cache
+def _official_columns(form: Form) -> tuple[Column, ...]:
+    fields = form.fields
+    mobile_length = fields["contact_mobile"].max_length or 11
+    figures = tuple(_figure_column(fields[key], *widths) for key, widths in ROSTER_FIGURE_WIDTHS.items()
+                    if key in fields and fields[key].is_numeric)
+    return _names_take_the_rest((
+        Column("number", "序号", "seq", 6, 3.5),
+        Column("city", "市（州）", "text", 10, 6),
+        Column("platform_name", fields["platform_name"].label, "text", 28, 0),
+        Column("enterprise_name", fields["enterprise_name"].label, "text", 28, 0),
+        Column("credit_code", fields["credit_code"].label, "code", 21, code_print_width(CREDIT_CODE_LENGTH)),
+        Column("contact_name", fields["contact_name"].label, "text", 9, 4.5),
+        Column("contact_mobile", fields["contact_mobile"].label, "code", 13, code_print_width(mobile_length)),
+        Column("state", "状态", "text", 13, 8, keep_whole=True),
+        Column("mark", "省厅标记", "text", 16, 8.5, keep_whole=True),
+        *figures,
+    ))
+
 
 # 报送情况, only in the views 「含未报送」: each application's own (reports.roster.standing_label):
 # 已报送, 已受理 or 退回修改 with its batch when it went to the province, else its 市州初审 state
@@ -237,18 +117,21 @@ _UNREPORTED_PRINT_WIDTHS = {"city": 5.5, "contact_name": 4,
                             "mark": words_print_width(LONGEST_LABEL["mark"])}
 
 
-def _with_standing() -> tuple[Column, ...]:
+@cache
+def _with_standing(form: Form) -> tuple[Column, ...]:
     """The official columns, narrower where they have room to spare, with 报送情况 after 状态."""
     columns = []
-    for column in ROSTER_COLUMNS:
+    for column in _official_columns(form):
         columns.append(replace(column, print_width=_UNREPORTED_PRINT_WIDTHS.get(column.key, column.print_width)))
         if column.key == "state":
             columns.append(STANDING_COLUMN)
     return _names_take_the_rest(tuple(columns))
 
 
-UNREPORTED_ROSTER_COLUMNS: tuple[Column, ...] = _with_standing()
-assert abs(sum(c.print_width for c in UNREPORTED_ROSTER_COLUMNS) - 100) < 0.01
+def roster_columns(form: Form, *, include_unreported: bool = False) -> tuple[Column, ...]:
+    """The roster's columns for a round's 申报书: the identities with the form's labels, states,
+    and the key figures it declares; the view 「含未报送」 adds 报送情况."""
+    return _with_standing(form) if include_unreported else _official_columns(form)
 
 
 @dataclass(frozen=True)
@@ -261,9 +144,8 @@ class RosterList:
     # column says where each application stands.
     include_unreported: bool = False
 
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return UNREPORTED_ROSTER_COLUMNS if self.include_unreported else ROSTER_COLUMNS
+    def columns(self, form: Form) -> tuple[Column, ...]:
+        return roster_columns(form, include_unreported=self.include_unreported)
 
 
 ROSTER_LISTS: dict[str, RosterList] = {
@@ -299,10 +181,7 @@ class Roster:
     list: RosterList
     generated_at: datetime
     sheets: tuple[RosterSheet, ...]  # the first is the list itself; "all" adds one per mark
-
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return self.list.columns
+    columns: tuple[Column, ...]  # of the round's 申报书 (:func:`roster_columns`)
 
     @property
     def title(self) -> str:
@@ -333,12 +212,11 @@ FIRST_DATA_COLUMN = 6  # F: one column per application
 TITLE_ROW, NOTE_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
 
 MAX_APPLICATIONS = 100  # data columns F … DA
-TECH_PREFIX = "technologies:"
 
 
 @dataclass(frozen=True)
 class TemplateRow:
-    key: str  # a field key, "technologies:5G" for one technology, "" for a section heading
+    key: str  # a field key, "technologies:5G" for one choice of a multiple choice, "" for a heading
     label: str
     section: str
     field: Field | None = None
@@ -349,15 +227,16 @@ class TemplateRow:
         return self.field is None
 
 
-def template_rows() -> tuple[TemplateRow, ...]:
-    """Every row of the 指标 sheet, in the declaration's order: a heading per section, a row
-    per field, and one 是/否 row per technology for 运用技术."""
+@cache
+def template_rows(form: Form) -> tuple[TemplateRow, ...]:
+    """Every row of the 指标 sheet, in the round's 申报书 order: a heading per section, a row
+    per field, and one 是/否 row per choice of a multiple choice (运用技术)."""
     rows: list[TemplateRow] = []
-    for section in SECTIONS:
+    for section in form.sections:
         rows.append(TemplateRow("", section.heading, section.code))
         for f in section.fields:
             if f.kind is Kind.MULTI:
-                rows.extend(TemplateRow(f"{TECH_PREFIX}{choice}", f"{f.label}：{choice}", section.code, f,
+                rows.extend(TemplateRow(f"{f.key}:{choice}", f"{f.label}：{choice}", section.code, f,
                                         choice)
                             for choice in f.choices)
             else:
@@ -365,11 +244,12 @@ def template_rows() -> tuple[TemplateRow, ...]:
     return tuple(rows)
 
 
-def template_fingerprint() -> str:
+@cache
+def template_fingerprint(form: Form) -> str:
     """Changes whenever a field is added, removed, renamed (key) or changes its kind or choices:
-    a workbook made from an older declaration is then refused as out of date."""
+    a workbook made from another 申报书 (an older declaration, another round's) is then refused."""
     text = "|".join(f"{r.key}:{r.field.kind}:{','.join(r.field.choices)}" if r.field else f"{r.key}::"
-                    for r in template_rows())
+                    for r in template_rows(form))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -407,8 +287,9 @@ def row_hint(row: TemplateRow) -> str:
     return "；".join(p for p in parts if p)
 
 
-def row_comment(row: TemplateRow) -> str:
-    """The cell comment on a row's label: the form's hint and every rule that involves it."""
+def row_comment(row: TemplateRow, form: Form) -> str:
+    """The cell comment on a row's label: the form's hint and every rule of ``form`` (the
+    round's 申报书, whose rules speak of its labels) that involves it."""
     f = row.field
     if f is None:
         return ""
@@ -420,7 +301,7 @@ def row_comment(row: TemplateRow) -> str:
     if f.max_length and f.kind is Kind.TEXT:
         lines.append(f"不超过{f.max_length}个字")
     if row.choice is None:
-        for rule in rules_for_field(f.key, form=FORM_2022):
+        for rule in form.rules_for_field(f.key):
             lines.append(f"规则（{rule.severity_label}，{rule.source}）：{rule.description}")
     else:
         lines.append("可选技术：" + "、".join(f.choices))
@@ -429,11 +310,12 @@ def row_comment(row: TemplateRow) -> str:
 
 @dataclass(frozen=True)
 class TemplateMeta:
-    """The marker kept in the hidden 模板信息 sheet."""
+    """The marker kept in the hidden 模板信息 sheet; ``fingerprint``: the round's 申报书's
+    (:func:`template_fingerprint`)."""
 
+    fingerprint: str
     template_id: str = TEMPLATE_ID
     version: str = TEMPLATE_VERSION
-    fingerprint: str = field(default_factory=template_fingerprint)
     round_year: int | None = None
     city_code: str = ""
     generated_at: str = ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup
@@ -24,7 +23,6 @@ from ..print_widths import CODE_FONT
 from ..printing import css_string, print_pdf
 from ..rounds.models import BatchState, City, CityBatch, Round
 from .layouts import (
-    ROSTER_KEY_FIELDS,
     ROSTER_LISTS,
     UNREPORTED_SUFFIX,
     Column,
@@ -74,12 +72,10 @@ def standing_label(review_state: str | None, batch_state: str | None) -> str:
 
 
 def _roster_statement(round_: Round, roster_list: RosterList) -> Select[*tuple[Any, ...]]:
-    """The printed columns of the list's applications, one row each, in 附件3 order; the view
-    「含未报送」 adds the city's batch state at the end (for each application's 报送情况)."""
-    figures = [getattr(Application, key) for key in ROSTER_KEY_FIELDS]
-    stmt = (select(Application.province_mark, City.name, Application.platform_name,
-                   Application.enterprise_name, Application.credit_code, Application.contact_name,
-                   Application.contact_mobile, Application.review_state, *figures)
+    """The list's applications, each with its city's name, in 附件3 order; the view 「含未报送」
+    adds the city's batch state (for each application's 报送情况). The figures are read from
+    each application's values (:func:`_entries`)."""
+    stmt = (select(Application, City.name)
             .join(City, Application.city_id == City.id)
             .where(counted(round_, include_unreported=roster_list.include_unreported))
             .order_by(City.sort_order, Application.position, Application.id))
@@ -89,11 +85,6 @@ def _roster_statement(round_: Round, roster_list: RosterList) -> Select[*tuple[A
     return stmt
 
 
-# What each row of the roster's query gives, in this order (the view 「含未报送」 adds the standing).
-_ROW_KEYS = ("city", "platform_name", "enterprise_name", "credit_code", "contact_name", "contact_mobile",
-             "state", "mark", *ROSTER_KEY_FIELDS, "standing")
-
-
 def _list_statement(user: User, round_: Round, roster_list: RosterList) -> Select[*tuple[Any, ...]]:
     stmt = scope_to_city(_roster_statement(round_, roster_list), Application.city_id, user)
     if roster_list.mark:
@@ -101,25 +92,32 @@ def _list_statement(user: User, round_: Round, roster_list: RosterList) -> Selec
     return stmt
 
 
-def _entries(rows: Iterable[Sequence[Any]], roster_list: RosterList) -> list[RosterEntry]:
-    """Each row of :func:`_roster_statement` as an entry: its values in the order of the list's
-    columns."""
-    in_column_order = itemgetter(*(_ROW_KEYS.index(c.key) for c in roster_list.columns[1:]))  # no 序号
-    figure_count = len(ROSTER_KEY_FIELDS)
+def _entries(rows: Iterable[Sequence[Any]], columns: tuple[Column, ...],
+             include_unreported: bool) -> list[RosterEntry]:
+    """Each row of :func:`_roster_statement` as an entry: its values in the order of the
+    columns (without 序号); a figure is the application's declared value."""
     entries = []
-    for mark_value, city, platform, enterprise, code, contact, mobile, state, *rest in rows:
-        standing = standing_label(state, rest[figure_count]) if roster_list.include_unreported else None
-        values = (city, platform or "", enterprise or "", code or "", contact or "", mobile or "",
-                  state_label(state), mark_label(mark_value), *rest[:figure_count], standing)
-        entries.append(RosterEntry(mark_value, in_column_order(values)))
+    for application, city, *batch in rows:
+        values = application.values()
+        known = {"city": city, "platform_name": application.platform_name or "",
+                 "enterprise_name": application.enterprise_name or "",
+                 "credit_code": application.credit_code or "", "contact_name": application.contact_name or "",
+                 "contact_mobile": application.contact_mobile or "",
+                 "state": state_label(application.review_state), "mark": mark_label(application.province_mark)}
+        if include_unreported:
+            known["standing"] = standing_label(application.review_state, batch[0])
+        entries.append(RosterEntry(application.province_mark,
+                                   tuple(known[c.key] if c.key in known else values.get(c.key)
+                                         for c in columns[1:])))  # no 序号
     return entries
 
 
 def roster_entries(user: User, round_: Round, roster_list: RosterList) -> list[RosterEntry]:
     """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
-    see, or those with the list's mark, city by city in 附件3 order: one query of the printed
-    columns, each row's values in the order of the list's columns."""
-    return _entries(db.session.execute(_list_statement(user, round_, roster_list)), roster_list)
+    see, or those with the list's mark, city by city in 附件3 order: one query, each row's values
+    in the order of the list's columns for the round's 申报书."""
+    return _entries(db.session.execute(_list_statement(user, round_, roster_list)),
+                    roster_list.columns(round_.form), roster_list.include_unreported)
 
 
 def build_roster(user: User, round_: Round, list_key: str) -> Roster:
@@ -137,7 +135,7 @@ def build_roster(user: User, round_: Round, list_key: str) -> Roster:
         sheets.extend(RosterSheet(mark.label, f"{round_.title}{MARK_LIST_NAMES[mark]}{suffix}",
                                   tuple(e for e in entries if e.mark == mark.value))
                       for mark in ProvinceMark)
-    return Roster(round_.title, roster_list, now(), tuple(sheets))
+    return Roster(round_.title, roster_list, now(), tuple(sheets), roster_list.columns(round_.form))
 
 
 def roster_versions(user: User, round_: Round, list_key: str) -> list[Any]:
@@ -191,10 +189,7 @@ class RosterPage(Paging):
     list: RosterList
     title: str
     rows: builtins.list[tuple[Any, ...]]  # (序号, *values in the list's columns), 序号 counting the whole list
-
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        return self.list.columns
+    columns: tuple[Column, ...]  # of the round's 申报书
 
 
 def roster_page(user: User, round_: Round, list_key: str, page: int = 1,
@@ -209,7 +204,9 @@ def roster_page(user: User, round_: Round, list_key: str, page: int = 1,
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page = clamp_page(page, total, per_page)
     offset = (page - 1) * per_page
-    entries = _entries(db.session.execute(stmt.limit(per_page).offset(offset)), roster_list)
+    columns = roster_list.columns(round_.form)
+    entries = _entries(db.session.execute(stmt.limit(per_page).offset(offset)), columns,
+                       roster_list.include_unreported)
     rows = [(offset + n, *entry.values) for n, entry in enumerate(entries, start=1)]
     return RosterPage(total, page, per_page, list=roster_list, title=f"{round_.title}{roster_list.name}",
-                      rows=rows)
+                      rows=rows, columns=columns)

@@ -24,7 +24,7 @@ from . import imports
 from . import roster as rosters
 from . import summary as summaries
 from .forms import CancelForm, ContactForm, ImportConfirmForm, ImportUploadForm, MoveForm
-from .layouts import ROSTER_LISTS, SUMMARY_HEADERS
+from .layouts import ROSTER_LISTS
 from .sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from .template_reader import ERROR, MAX_APPLICATIONS, MAX_FILE_BYTES, WARNING
 from .workbooks import roster_workbook, summary_workbook
@@ -61,7 +61,7 @@ def own_summary():
 
 def _summary_context(round_, city) -> dict:
     return dict(round_=round_, city=city, summary=summaries.build_summary(current_user, round_, city),
-                headers=SUMMARY_HEADERS, editable=is_own_city_clerk(current_user, city.id),
+                editable=is_own_city_clerk(current_user, city.id),
                 locked=summaries.summary_locked(round_, city), move_form=MoveForm(),
                 scan_stale=scan_is_stale(round_, city), stale_scan_message=STALE_SCAN_MESSAGE)
 
@@ -200,13 +200,14 @@ def roster_pdf(list_key: str):
 @staff_required
 def compare():
     """One URL for the page and, for htmx, the table and chart alone."""
+    round_ = round_or_404()
     result = comparisons.comparison(
-        current_user, round_or_404(), request.args.get("indicator", comparisons.DEFAULT_INDICATOR),
+        current_user, round_, request.args.get("indicator", comparisons.DEFAULT_INDICATOR),
         scope=request.args.get("scope", "all"), sort=request.args.get("sort", "rank"),
         descending=request.args.get("desc") == "1")
     return render_page_or_fragment("reports/compare.html", "reports/_compare.html", result=result,
-                                   groups=comparisons.indicator_groups(), scopes=comparisons.SCOPES,
-                                   sorts=comparisons.SORTS)
+                                   groups=comparisons.indicator_groups(round_.form), scopes=comparisons.SCOPES,
+                                   sorts=comparisons.sorts(round_.form))
 
 
 # ---- the indicator template and its import ------------------------------------------------------------

@@ -14,50 +14,101 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from ..applications.models import Application, ReviewState
+from ..domain.parsing import format_field
 from ..extensions import db
 from ..files.categories import SUMMARY_SCAN
 from ..files.models import StoredFile
+from ..notice.schema import Notice
 from ..rounds.models import City, Round
 from ..rounds.state import find_batch
-from .layouts import DEFAULT_DISCLOSURE, SUMMARY_HEADERS, Summary, SummaryRow
+from .summary_layout import Summary, SummaryLine, SummaryRow, SummarySheetColumn, summary_columns
 
 SUMMARY_COLUMNS = (Application.id, Application.round_id, Application.city_id, Application.position,
                    Application.version, Application.review_state, Application.platform_name,
                    Application.enterprise_name, Application.contact_name, Application.contact_mobile)
+# The declared fields that are columns of their own (the rest are read through values()).
+NAMED_FIELDS = frozenset({"platform_name", "enterprise_name", "credit_code", "contact_name", "contact_mobile"})
 
 STALE_SCAN_MESSAGE = "附件3已在扫描件上传后修改，请重新打印盖章并上传扫描件"
 
 
+def _prints_named_only(notice: Notice) -> bool:
+    return all(c.field is None or c.field.key in NAMED_FIELDS for c in summary_columns(notice))
+
+
+def summary_loading(notice: Notice) -> tuple[LoaderOption, ...]:
+    """What to load of each application for the notice's 附件3: its named columns when they are
+    all it prints, else everything (the other fields are read through ``values()``)."""
+    return (load_only(*SUMMARY_COLUMNS),) if _prints_named_only(notice) else ()
+
+
+def _cell(column: SummarySheetColumn, number: int, application: Application,
+          values: dict[str, object] | None) -> object:
+    """序号, a named column's text as stored, any other field as the reports print it."""
+    if column.field is None:
+        return number
+    if column.field.key in NAMED_FIELDS:
+        return getattr(application, column.field.key) or ""
+    assert values is not None
+    return format_field(column.field, values.get(column.field.key), thousands=True)
+
+
+def summary_row(notice: Notice, number: int, application: Application) -> SummaryRow:
+    columns = summary_columns(notice)
+    values = None if _prints_named_only(notice) else application.values()
+    return SummaryRow(number, application.id, application.platform_name or "",
+                      tuple(_cell(c, number, application, values) for c in columns))
+
+
 def summary_of(round_: Round, city: City, applications: Iterable[Application]) -> Summary:
-    """The sheet for the city's 初审通过 ``applications`` in 附件3 order."""
-    rows = tuple(SummaryRow(n, a.id, a.platform_name or "", a.enterprise_name or "", a.contact_name or "",
-                            a.contact_mobile or "")
-                 for n, a in enumerate(applications, start=1))
+    """The sheet for the city's 初审通过 ``applications`` in 附件3 order, as the round's notice
+    lays it out."""
+    notice = round_.declaration
+    rows = tuple(summary_row(notice, n, a) for n, a in enumerate(applications, start=1))
     batch = find_batch(round_.id, city.id)
-    disclosure = batch.disclosure if batch is not None and batch.disclosure else DEFAULT_DISCLOSURE
-    return Summary(round_title=round_.title, city_name=city.name, department_name=city.department_name or "",
-                   contact_name=city.contact_name or "", contact_phone=city.contact_phone or "",
-                   disclosure=disclosure, rows=rows)
+    disclosure = batch.disclosure if batch is not None and batch.disclosure else notice.summary.default_disclosure
+    return Summary(notice, round_title=round_.title, city_name=city.name,
+                   department_name=city.department_name or "", contact_name=city.contact_name or "",
+                   contact_phone=city.contact_phone or "", disclosure=disclosure, rows=rows)
 
 
 def printed_summary(round_: Round, city: City) -> Summary:
     """The city's 附件3 as anyone allowed to see it would print it now."""
-    stmt = (select(Application).options(load_only(*SUMMARY_COLUMNS))
+    stmt = (select(Application).options(*summary_loading(round_.declaration))
             .where(Application.round_id == round_.id, Application.city_id == city.id,
                    Application.review_state == ReviewState.PASSED)
             .order_by(Application.position, Application.id))
     return summary_of(round_, city, db.session.scalars(stmt))
 
 
+# The key of a line above or under the table in the fingerprint, by the first placeholder it
+# fills: the names the 2022 sheet's four lines have always had, so that a scan stamped before
+# 附件3 was declared by the round's notice is still the same sheet. Any other line is keyed by
+# its place ("header2", "footer1").
+LINE_KEYS = {"department_name": "department", "contact_name": "contact", "contact_phone": "phone",
+             "disclosure": "disclosure"}
+
+
+def _keyed_lines(lines: tuple[SummaryLine, ...], place: str, taken: set[str]) -> dict[str, str]:
+    keyed = {}
+    for n, line in enumerate(lines, start=1):
+        named = [LINE_KEYS[name] for name in sorted(line.names) if name in LINE_KEYS]
+        key = named[0] if len(named) == 1 and named[0] not in taken else f"{place}{n}"
+        taken.add(key)
+        keyed[key] = line.text
+    return keyed
+
+
 def fingerprint(summary: Summary) -> str:
     """SHA-256 of what the sheet prints, cell by cell (not the record ids: the same text is
     the same sheet). The foot's seal line and blank 填报日期 are the same on every sheet and are
     left out: a scan stamped before they were printed shows the same rows, so it is not stale."""
-    printed = {"title": summary.title, "department": summary.department_line,
-               "contact": summary.contact_line, "phone": summary.phone_line,
-               "disclosure": summary.disclosure_line, "headers": list(SUMMARY_HEADERS),
+    taken: set[str] = set()
+    printed = {"title": summary.title, **_keyed_lines(summary.header_lines, "header", taken),
+               **_keyed_lines(summary.footer_lines, "footer", taken), "headers": list(summary.headers),
                "rows": [list(row.cells) for row in summary.rows]}
     canonical = json.dumps(printed, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -25,8 +25,8 @@ from ..generated import rows
 from ..printing import print_pdf
 from ..rounds.models import City, CityBatch, Round
 from ..rounds.state import batch_is_locked
-from .layouts import SUMMARY_HEADERS, Summary
-from .sheet import SUMMARY_COLUMNS, summary_of
+from .sheet import SUMMARY_COLUMNS, summary_loading, summary_of
+from .summary_layout import Summary
 
 LOCKED_ORDER_MESSAGE = "本市（州）已报送，推荐信息汇总表的顺序不能再调整；如需修改，请联系省厅退回。"
 CONTACT_MAX_LENGTH = 40
@@ -51,7 +51,7 @@ def _own_city(user: User, city: City) -> City:
 def passed_applications(user: User, round_: Round, city: City) -> list[Application]:
     """The city's 初审通过 applications in 附件3 order."""
     visible_city(user, city.id)
-    stmt = (city_applications_stmt(user, round_, city).options(load_only(*SUMMARY_COLUMNS))
+    stmt = (city_applications_stmt(user, round_, city).options(*summary_loading(round_.declaration))
             .where(Application.review_state == ReviewState.PASSED))
     return list(db.session.scalars(stmt))
 
@@ -93,9 +93,9 @@ def summary_versions(user: User, round_: Round, city: City) -> list[Any]:
 
 
 def summary_pdf(summary: Summary) -> bytes:
-    """The 附件3 as the notice prints it: A4 portrait, the table header on every page, the foot
-    (disclosure, seal, date) kept with the last row."""
-    return print_pdf("reports/summary_print.html", summary=summary, headers=SUMMARY_HEADERS)
+    """The 附件3 as the round's notice lays it out: A4 portrait, the table header on every page,
+    the foot (disclosure, seal, date) kept with the last row."""
+    return print_pdf("reports/summary_print.html", summary=summary)
 
 
 # ---- the clerk's changes ---------------------------------------------------------------------------

@@ -5,31 +5,28 @@ all or none) is :mod:`.imports`; this module only turns a workbook into columns 
 
 :func:`read_workbook` checks the file (content, size, the sheet's extent before anything is
 loaded (:mod:`.package_scan`), template marker and version, formulas and text that would become
-one, merged cells), loads it in read-only mode and reads every cell of every application column
-through the one field declaration (:func:`parsing.parse_field`). Every problem names its sheet and cell, e.g.
+one, merged cells), loads it in read-only mode and reads every application column through the
+round's 申报书 (:func:`parsing.parse_input` with its fields). Every problem names its sheet and cell, e.g.
 ``指标!F7 含公式，请粘贴为数值``. Values that cannot be read block the import; the rule checks
 (sums, limits, warnings) are run later by the applications domain, exactly as for the form.
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
-from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ..domain.credit_code import normalize_code
+from ..domain.declaration import Form
 from ..domain.findings import ParseError
-from ..domain.indicators import Kind
-from ..domain.parsing import parse_bool, parse_field
+from ..domain.parsing import parse_bool, parse_input
 from ..files.filetypes import HEAD_SIZE, KIND_LABELS, detect
 from .layouts import (
     DATA_SHEET,
@@ -55,6 +52,7 @@ from .package_scan import (
     scan_worksheet,
     worksheet_parts,
 )
+from .template_cells import cell_value, refusal_of
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a filled template of 100 applications is well under 1 MB
 # Unpacked, that template is under 1 MB (its sheet about 0.6 MB); Excel or WPS saving it again
@@ -72,9 +70,6 @@ META_BOUNDS = Bounds(rows=50, columns=5, cells=250)
 # and workbook's structure, document properties) hold dozens.
 PART_BOUNDS = PartBounds(shared_strings=DATA_BOUNDS.cells + META_BOUNDS.cells, styles=25_000,
                          comments=MAX_ROWS * 5, other=10_000)
-# Text Excel would turn into a formula once someone edits the cell (and that any writer that
-# guessed types by the first character would store as one).
-FORMULA_TEXT = "以“=”开头：Excel 会把它当作公式。请删除开头的“=”，或在前面加上文字说明后重新上传"
 
 BLOCK, ERROR, WARNING = "block", "error", "warning"
 SEVERITY_LABELS = {BLOCK: "无法导入", ERROR: "错误", WARNING: "提示"}
@@ -256,7 +251,7 @@ def _scan_sheets(path: Path, name: str) -> list[str]:
     return merged
 
 
-def _read_meta(workbook, name: str, expected_year: int | None) -> dict[str, Any]:
+def _read_meta(workbook, name: str, expected_year: int | None, form: Form) -> dict[str, Any]:
     wrong = (f"文件“{name}”不是本系统的指标模板（缺少模板标识）。请在“报表 → 指标模板”下载模板，"
              "填写后再上传。")
     if META_SHEET not in workbook.sheetnames:
@@ -265,7 +260,7 @@ def _read_meta(workbook, name: str, expected_year: int | None) -> dict[str, Any]
     meta = {str(k): v for k, v in sheet.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True) if k}
     if meta.get("template_id") != TEMPLATE_ID:
         raise _file_problem(wrong)
-    if str(meta.get("version")) != TEMPLATE_VERSION or meta.get("fingerprint") != template_fingerprint():
+    if str(meta.get("version")) != TEMPLATE_VERSION or meta.get("fingerprint") != template_fingerprint(form):
         raise _file_problem(f"文件“{name}”是旧版本的指标模板（模板版本 {meta.get('version')}），指标已有调整。"
                             "请重新下载最新模板，把数据以“选择性粘贴 → 数值”复制过去后再上传。")
     year = meta.get("round_year")
@@ -301,8 +296,8 @@ class _Empty:
 _EMPTY = _Empty()
 
 
-def _row_map(sheet, last_row: int) -> dict[str, int]:
-    expected = {r.key for r in template_rows() if r.key}
+def _row_map(sheet, last_row: int, layout: tuple[TemplateRow, ...]) -> dict[str, int]:
+    expected = {r.key for r in layout if r.key}
     rows: dict[str, int] = {}
     problems: list[Problem] = []
     for r in range(FIRST_ROW, last_row + 1):
@@ -316,7 +311,7 @@ def _row_map(sheet, last_row: int) -> dict[str, int]:
             problems.append(cell_problem(f"指标行重复（与第 {rows[key]} 行相同），请勿复制或插入指标行", r, KEY_COLUMN))
         else:
             rows[key] = r
-    missing = [row for row in template_rows() if row.key and row.key not in rows]
+    missing = [row for row in layout if row.key and row.key not in rows]
     if missing:
         problems.insert(0, _missing_rows_problem(missing))
     if problems:
@@ -347,50 +342,18 @@ def _check_merged(ranges: list[str]) -> None:
         raise _Unreadable(*problems)
 
 
-# ---- cells ---------------------------------------------------------------------------------------
+# ---- columns -------------------------------------------------------------------------------------
 
-def _is_formula(cell) -> bool:
-    value = cell.value
-    return cell.data_type == "f" or isinstance(value, (ArrayFormula, DataTableFormula))
-
-
-def _number_cell_value(cell, row: TemplateRow) -> Any:
-    """A number Excel typed: kept for numeric and yes/no rows, text for the others."""
-    value, f = cell.value, row.field
-    assert f is not None  # an indicator's row, not a heading
-    if f.kind is Kind.PERCENT and "%" in (cell.number_format or "") and row.choice is None:
-        try:  # typed "12.5%": Excel keeps 0.125 and shows it as a percentage
-            return (Decimal(repr(value)) * 100).normalize()
-        except InvalidOperation:  # pragma: no cover - inf/nan never come from openpyxl
-            return value
-    if f.is_numeric or row.choice is not None or f.kind is Kind.BOOL:
-        return value
-    if f.kind is Kind.CREDIT_CODE:
-        raise ParseError(f"「{f.label}」被 Excel 存成了数字（可能已丢失位数），请把单元格设为“文本”格式后"
-                         "重新填写")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _cell_value(cell, row: TemplateRow) -> Any:
-    """A cell's value for the domain parser; raises ParseError for what cannot be right."""
-    value = cell.value
-    if isinstance(value, str):
-        return value.strip() or None
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return _number_cell_value(cell, row)
-    if isinstance(value, (dt.datetime, dt.date)):
-        assert row.field is not None  # an indicator's row, not a heading
-        return value if row.field.kind is Kind.DATE else value.isoformat()
-    return str(value)
-
-
-def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[TemplateRow, ...]) -> ImportColumn:
+def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[TemplateRow, ...],
+                 form: Form) -> ImportColumn:
+    """One application's cells, each taken as the domain parser takes what a clerk typed, then
+    read through the round's 申报书 at once (:func:`parse_input`): a cell that cannot be right as
+    a cell (a formula, an error value, a code Excel made a number) is a problem of its own and
+    left blank; what the form's fields cannot read is a problem at its row."""
     column = ImportColumn(number=number, parsed={}, errors={}, rows={})
+    raw: dict[str, Any] = {}
     chosen: dict[str, list[str]] = {}
+    unreadable: set[str] = set()
     for row in layout:
         if row.is_heading:
             continue
@@ -399,32 +362,25 @@ def _read_column(sheet, number: int, rows: dict[str, int], layout: tuple[Templat
         assert f is not None  # headings are skipped above
         column.rows.setdefault(f.key, r)
         cell = sheet.cell(row=r, column=number)
-        if _is_formula(cell):
-            column.problems.append(cell_problem(f"「{row.label}」含公式，请复制后粘贴为数值", r, number))
-            continue
-        if isinstance(cell.value, str) and cell.value.lstrip().startswith("="):
-            column.problems.append(cell_problem(f"「{row.label}」{FORMULA_TEXT}", r, number))
-            continue
-        if cell.data_type == "e":
-            column.problems.append(cell_problem(f"「{row.label}」单元格为错误值“{cell.value}”，请改为数值", r, number))
-            continue
         try:
-            value = _cell_value(cell, row)
-            if row.choice is not None:
-                chosen.setdefault(f.key, [])
-                if parse_bool(value, row.label):
-                    chosen[f.key].append(row.choice)
+            if (refusal := refusal_of(cell, row.label)) is not None:
+                column.problems.append(cell_problem(refusal, r, number))
+            elif row.choice is None:
+                raw[f.key] = cell_value(cell, row)
                 continue
-            try:
-                column.parsed[f.key] = parse_field(f, value)
-            except ParseError as exc:
-                column.errors[f.key] = exc.message
-                raise
+            elif parse_bool(cell_value(cell, row), row.label):
+                chosen.setdefault(f.key, []).append(row.choice)
         except ParseError as exc:
-            column.parsed[f.key] = None
             column.problems.append(cell_problem(exc.message, r, number, rule=f"parse:{f.key}"))
-    for key, choices in chosen.items():
-        column.parsed[key] = tuple(choices) or None
+        if row.choice is None:  # a multiple choice keeps the choices of its other rows
+            unreadable.add(f.key)
+    raw.update({key: tuple(choices) or None for key, choices in chosen.items()})
+    typed = parse_input(raw, form.fields)
+    column.parsed = {key: None if key in unreadable else value for key, value in typed.values.items()}
+    column.errors = dict(typed.errors)
+    for key, message in typed.errors.items():
+        column.problems.append(cell_problem(message, column.rows[key], number, rule=f"parse:{key}"))
+    column.problems.sort(key=lambda p: p.row)
     return column
 
 
@@ -456,8 +412,10 @@ def _check_columns(columns: list[ImportColumn]) -> None:
 
 # ---- entry point -----------------------------------------------------------------------------------
 
-def read_workbook(path: str | os.PathLike, *, name: str = "", expected_year: int | None = None) -> ReadResult:
-    """Read a filled indicator template. Never raises for a bad file: see ``result.problems``."""
+def read_workbook(path: str | os.PathLike, *, form: Form, name: str = "",
+                  expected_year: int | None = None) -> ReadResult:
+    """Read an indicator template of ``form`` (the round's 申报书), filled in. Never raises for a
+    bad file: see ``result.problems``."""
     path = Path(path)
     name = name or path.name
     result = ReadResult()
@@ -470,7 +428,7 @@ def read_workbook(path: str | os.PathLike, *, name: str = "", expected_year: int
         except Exception:  # openpyxl raises many kinds of errors for broken packages
             raise _file_problem(f"文件“{name}”无法作为 Excel 工作簿读取（文件已损坏或不是 .xlsx 格式）。") from None
         try:
-            _read_sheets(workbook, result, name=name, expected_year=expected_year, merged=merged)
+            _read_sheets(workbook, result, form=form, name=name, expected_year=expected_year, merged=merged)
         finally:
             workbook.close()
     except _Unreadable as refused:
@@ -478,9 +436,9 @@ def read_workbook(path: str | os.PathLike, *, name: str = "", expected_year: int
     return result
 
 
-def _read_sheets(workbook, result: ReadResult, *, name: str, expected_year: int | None,
+def _read_sheets(workbook, result: ReadResult, *, form: Form, name: str, expected_year: int | None,
                  merged: list[str]) -> None:
-    result.meta = _read_meta(workbook, name, expected_year)
+    result.meta = _read_meta(workbook, name, expected_year, form)
     if DATA_SHEET not in workbook.sheetnames:
         raise _file_problem(f"文件“{name}”中缺少工作表“{DATA_SHEET}”，请勿重命名或删除该工作表。")
     try:
@@ -488,11 +446,11 @@ def _read_sheets(workbook, result: ReadResult, *, name: str, expected_year: int 
     except Exception:  # a cell openpyxl cannot read: a broken package
         raise _file_problem(f"文件“{name}”无法作为 Excel 工作簿读取（文件已损坏或不是 .xlsx 格式）。") from None
     _check_merged(merged)
-    rows = _row_map(grid, grid.last_row)
-    layout = template_rows()
+    layout = template_rows(form)
+    rows = _row_map(grid, grid.last_row, layout)
     for number in range(FIRST_DATA_COLUMN, grid.last_column + 1):
         if _has_values(grid, number, rows):
-            result.columns.append(_read_column(grid, number, rows, layout))
+            result.columns.append(_read_column(grid, number, rows, layout, form))
     if not result.columns:
         raise _file_problem(f"没有找到任何申报数据：请从 {get_column_letter(FIRST_DATA_COLUMN)} 列起每列填写一家企业。")
     _check_columns(result.columns)

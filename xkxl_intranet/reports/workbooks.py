@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..domain.declaration import Form
 from ..domain.indicators import Kind
 from ..xlsx import (
     BODY,
@@ -50,13 +51,11 @@ from .layouts import (
     META_SHEET,
     NOTE_ROW,
     SECTION_COLUMN,
-    SUMMARY_HEADERS,
     TITLE_ROW,
     UNIT_COLUMN,
     Column,
     Roster,
     RosterSheet,
-    Summary,
     TemplateMeta,
     TemplateRow,
     row_comment,
@@ -64,39 +63,43 @@ from .layouts import (
     template_rows,
 )
 from .paging import A4_WIDTH_PT, fitting_scale, manual_breaks, page_capacity
+from .summary_layout import Summary
 
 # ---- 附件3 推荐信息汇总表 ---------------------------------------------------------------------
 
-SUMMARY_WIDTHS = (7, 34, 34, 12, 18)
 SUMMARY_MARGIN_INCHES = 0.6  # left and right
 SUMMARY_ROW_PT = 30
-SUMMARY_LINE_PT = 24
+SUMMARY_LINE_PT = 24  # the first line above the table, and each under it
+SUMMARY_HEAD_LINE_PT = 22  # the other lines above the table
 SUMMARY_GAP_PT = 12
-SEAL_COLUMN = 3  # the name, the room for the seal and the date from 依托企业 to the right edge
+SEAL_COLUMN = 3  # the name, the room for the seal and the date from the third column to the right edge
 
 
 def _summary_foot(ws: Worksheet, row: int, summary: Summary) -> int:
-    """Under the table: the disclosure line, then the bureau's name, the room for its seal
-    (SEAL_SPACE_MM tall) and the date, on the right. Returns the last row."""
-    last = len(SUMMARY_HEADERS)
+    """Under the table: the notice's footer lines (信息公开选项), then the bureau's name, the
+    room for its seal (SEAL_SPACE_MM tall) and the date, on the right. Returns the last row."""
+    last = len(summary.columns)
     ws.row_dimensions[row].height = SUMMARY_GAP_PT
-    merged_line(ws, row + 1, last, summary.disclosure_line, height=SUMMARY_LINE_PT)
+    for n, line in enumerate(summary.footer_lines, start=1):
+        merged_line(ws, row + n, last, line.text, height=SUMMARY_LINE_PT)
+    row += len(summary.footer_lines)
+    seal_column = min(SEAL_COLUMN, last)
     seal_rows = (summary.seal_line, None, summary.date_line)
-    for offset, text in enumerate(seal_rows, start=row + 2):
-        ws.merge_cells(start_row=offset, start_column=SEAL_COLUMN, end_row=offset, end_column=last)
+    for offset, text in enumerate(seal_rows, start=row + 1):
+        ws.merge_cells(start_row=offset, start_column=seal_column, end_row=offset, end_column=last)
         if text:
-            cell = put(ws, offset, SEAL_COLUMN, text)
+            cell = put(ws, offset, seal_column, text)
             cell.font, cell.alignment = BODY, LEFT
         ws.row_dimensions[offset].height = (SUMMARY_LINE_PT if text
                                             else round(summary.seal_space_mm * 72 / 25.4, 1))
-    return row + 1 + len(seal_rows)
+    return row + len(seal_rows)
 
 
-def _summary_pages(ws: Worksheet, header_row: int, last_data_row: int, last_row: int) -> None:
+def _summary_pages(ws: Worksheet, summary: Summary, header_row: int, last_data_row: int, last_row: int) -> None:
     """Print at a fixed scale with a manual break at the end of every page (reports/paging.py):
     the foot is kept with the table's last row, never alone on the last page."""
     printable_width = A4_WIDTH_PT - 2 * SUMMARY_MARGIN_INCHES * 72
-    scale = fitting_scale(SUMMARY_WIDTHS, printable_width)
+    scale = fitting_scale(tuple(c.excel_width for c in summary.columns), printable_width)
     ws.sheet_properties.pageSetUpPr.fitToPage = False  # Excel ignores manual breaks when fitting
     ws.page_setup.scale = scale
     heights = [ws.row_dimensions[r].height for r in range(1, last_row + 1)]
@@ -107,36 +110,38 @@ def _summary_pages(ws: Worksheet, header_row: int, last_data_row: int, last_row:
 
 
 def summary_workbook(summary: Summary) -> bytes:
-    """The city's 附件3 as the notice prints it, A4 portrait, its foot (disclosure, seal, date)
-    on the page of its last row."""
+    """The city's 附件3 as the round's notice lays it out, A4 portrait, its foot (disclosure,
+    seal, date) on the page of its last row."""
     wb = Workbook()
     ws = wb.active
     ws.title = "附件3"
-    last = len(SUMMARY_HEADERS)
-    for index, width in enumerate(SUMMARY_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
+    columns = summary.columns
+    last = len(columns)
+    for index, column in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column.excel_width
 
     put(ws, 1, 1, "附件3").font = Font(name="黑体", size=12)
     ws.row_dimensions[1].height = 20
     merged_line(ws, 2, last, summary.title, font=TITLE, alignment=CENTER, height=42)
-    merged_line(ws, 3, last, summary.department_line, height=SUMMARY_LINE_PT)
-    merged_line(ws, 4, last, summary.contact_line, height=22)
-    merged_line(ws, 5, last, summary.phone_line, height=22)
+    header_row = 3
+    for header_row, line in enumerate(summary.header_lines, start=3):
+        merged_line(ws, header_row, last, line.text,
+                    height=SUMMARY_LINE_PT if header_row == 3 else SUMMARY_HEAD_LINE_PT)
+    header_row += 1 if summary.header_lines else 0
 
-    header_row = 6
-    for column, heading in enumerate(SUMMARY_HEADERS, start=1):
-        cell = put(ws, header_row, column, heading)
+    for index, column in enumerate(columns, start=1):
+        cell = put(ws, header_row, index, column.heading)
         cell.font, cell.alignment, cell.border = BOLD, CENTER, BORDER
     ws.row_dimensions[header_row].height = SUMMARY_ROW_PT
 
     row = header_row
     for entry in summary.rows:
         row += 1
-        for column, value in enumerate(entry.cells, start=1):
-            cell = put(ws, row, column, value)
+        for index, (column, value) in enumerate(zip(columns, entry.cells, strict=True), start=1):
+            cell = put(ws, row, index, value)
             cell.font, cell.border = BODY, BORDER
-            cell.alignment = CENTER if column in (1, 4, 5) else LEFT
-            if column == 5:
+            cell.alignment = LEFT if column.is_name else CENTER
+            if column.is_code:
                 cell.number_format = "@"
         ws.row_dimensions[row].height = SUMMARY_ROW_PT
     if not summary.rows:
@@ -144,15 +149,15 @@ def summary_workbook(summary: Summary) -> bytes:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
         cell = put(ws, row, 1, "（暂无市州初审通过的申报）")
         cell.font, cell.alignment = BODY, CENTER
-        for column in range(1, last + 1):
-            ws.cell(row=row, column=column).border = BORDER
+        for column_number in range(1, last + 1):
+            ws.cell(row=row, column=column_number).border = BORDER
         ws.row_dimensions[row].height = SUMMARY_ROW_PT
 
     last_row = _summary_foot(ws, row + 1, summary)
     print_setup(ws, landscape=False, area=f"A1:{get_column_letter(last)}{last_row}",
                  title_rows=f"{header_row}:{header_row}")
     ws.page_margins.left = ws.page_margins.right = SUMMARY_MARGIN_INCHES
-    _summary_pages(ws, header_row, row, last_row)
+    _summary_pages(ws, summary, header_row, row, last_row)
     return save_workbook(wb)
 
 
@@ -309,15 +314,15 @@ def _cell_value(row: TemplateRow, values: dict[str, Any]) -> Any:
     return _template_value(f.kind, values.get(f.key))
 
 
-def _template_row(ws: Worksheet, r: int, row: TemplateRow, *, prepared: int, validations: _Validations,
-                  applications: list[dict[str, Any]]) -> None:
+def _template_row(ws: Worksheet, r: int, row: TemplateRow, *, form: Form, prepared: int,
+                  validations: _Validations, applications: list[dict[str, Any]]) -> None:
     """One indicator row: its label with the rules as a comment, input boxes, prefilled values."""
     f = row.field
     assert f is not None  # an indicator's row, not a heading
     put(ws, r, SECTION_COLUMN, row.section).alignment = CENTER
     label = put(ws, r, LABEL_COLUMN, ("*" if f.required else "") + row.label)
     label.alignment = LEFT
-    comment = Comment(row_comment(row), "xkxl")
+    comment = Comment(row_comment(row, form), "xkxl")
     comment.width, comment.height = 320, 160
     label.comment = comment
     put(ws, r, UNIT_COLUMN, f.unit if row.choice is None else "").alignment = CENTER
@@ -345,12 +350,13 @@ def _meta_sheet(wb: Workbook, meta: TemplateMeta) -> None:
     meta_ws.protection.sheet = True
 
 
-def indicator_template(*, title: str, meta: TemplateMeta,
+def indicator_template(*, title: str, form: Form, meta: TemplateMeta,
                        applications: Iterable[dict[str, Any]] = ()) -> bytes:
-    """Every declared field as a row, one column per application from F; ``applications`` are
-    stored values (key -> value) to prefill, e.g. the city's current applications."""
+    """Every field of ``form`` (the round's 申报书) as a row, one column per application from F;
+    ``applications`` are stored values (key -> value) to prefill, e.g. the city's current
+    applications."""
     applications = list(applications)[:MAX_APPLICATIONS]
-    rows = template_rows()
+    rows = template_rows(form)
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
@@ -365,7 +371,8 @@ def indicator_template(*, title: str, meta: TemplateMeta,
             ws.merge_cells(start_row=r, start_column=SECTION_COLUMN, end_row=r, end_column=HINT_COLUMN)
             cell.font, cell.fill = BOLD, SECTION_FILL
         else:
-            _template_row(ws, r, row, prepared=prepared, validations=validations, applications=applications)
+            _template_row(ws, r, row, form=form, prepared=prepared, validations=validations,
+                          applications=applications)
     last_row = FIRST_ROW + len(rows) - 1
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=FIRST_DATA_COLUMN)
     print_setup(ws, landscape=True,
