@@ -55,7 +55,12 @@ def set_fields(app, application_id: int, **values) -> None:
     event)."""
     with app.app_context():
         application = db.session.get(Application, application_id)
-        application.store_values(application.round.form, application.values() | values)
+        declared = application.round.form.fields
+        application.store_values(application.round.form,
+                                 application.values() | {k: v for k, v in values.items() if k in declared})
+        for key, value in values.items():
+            if key not in declared:  # a column of the row itself (province_mark, review_state…)
+                setattr(application, key, value)
         record("test.fields_set", user=None, object_type="application", object_id=application_id,
                summary="测试：直接设置字段")
         db.session.commit()

@@ -42,7 +42,12 @@ def _set(app, application_id: int, **values) -> None:
     """Change stored data behind the form's back (as a rule or another city's save would)."""
     with app.app_context():
         application = db.session.get(Application, application_id)
-        application.store_values(application.round.form, application.values() | values)
+        declared = application.round.form.fields
+        application.store_values(application.round.form,
+                                 application.values() | {k: v for k, v in values.items() if k in declared})
+        for key, value in values.items():
+            if key not in declared:  # a column of the row itself (province_mark, review_state…)
+                setattr(application, key, value)
         refresh_counts({application_id})
         db.session.commit()
 

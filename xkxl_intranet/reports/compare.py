@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..applications.models import Application, ReviewState
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
+from ..domain.answers import from_stored
 from ..domain.declaration import Form
 from ..domain.indicators import Field
 from ..domain.parsing import format_field
@@ -77,19 +78,23 @@ class Comparison:
 
 
 def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow]:
-    stmt = (select(Application, City.name, City.sort_order)
+    # The one figure, out of each application's document of declared values (json_extract on
+    # SQLite, -> on PostgreSQL), beside the named columns the rows show: never the whole row.
+    stmt = (select(Application.id, Application.position, Application.platform_name, Application.enterprise_name,
+                   Application.review_state, Application.province_mark, Application.answers[f.key],
+                   City.name, City.sort_order)
             .join(City, Application.city_id == City.id).where(Application.round_id == round_.id))
     stmt = scope_to_city(stmt, Application.city_id, user)
     if scope == "passed":
         stmt = stmt.where(Application.review_state == ReviewState.PASSED)
     elif scope == "marked":
         stmt = stmt.where(Application.province_mark.is_not(None))
-    records = [(a, city, order, a.values().get(f.key)) for a, city, order in db.session.execute(stmt)]
-    ranks = competition_ranks([value for *_, value in records])
-    return [ComparisonRow(a.id, city, order, a.position or 0, a.platform_name or "", a.enterprise_name or "",
-                          state_label(a.review_state), mark_label(a.province_mark), value, display_text(f, value),
-                          rank)
-            for (a, city, order, value), rank in zip(records, ranks, strict=True)]
+    records = [(row, from_stored(f, row[6])) for row in db.session.execute(stmt)]
+    ranks = competition_ranks([value for _row, value in records])
+    return [ComparisonRow(row.id, row.name, row.sort_order, row.position or 0, row.platform_name or "",
+                          row.enterprise_name or "", state_label(row.review_state), mark_label(row.province_mark),
+                          value, display_text(f, value), rank)
+            for (row, value), rank in zip(records, ranks, strict=True)]
 
 
 def _sorted(rows: list[ComparisonRow], sort: str, descending: bool) -> list[ComparisonRow]:
