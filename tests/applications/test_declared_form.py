@@ -43,12 +43,28 @@ WEBSITE = '''  [[section.field]]
 '''
 
 
+EVIDENCE6 = """[[file]]
+key = "evidence6"
+label = "附件6 财务报表等其他材料"
+kinds = ["doc", "docx", "et", "jpg", "ofd", "pdf", "png", "wps", "xls", "xlsx", "zip"]
+versioned = false
+per_city = false
+required = false
+
+"""
+EVIDENCE1 = 'label = "附件1 工业设备清单"'
+
+
 def _variant_text() -> str:
     """2023's notice whose 表一 calls 单位地址 注册地址 (and asks for it), has no 传真 and asks
-    for the enterprise's 企业网址."""
+    for the enterprise's 企业网址; which asks for no 附件6 and requires 附件1."""
     text = notice_text(2023)
     assert text.count(FAX) == 1 and text.count('label = "单位地址"') == 1
-    text = text.replace(FAX, "")
+    assert text.count(EVIDENCE6) == 1 and text.count(EVIDENCE1) == 1
+    text = text.replace(FAX, "").replace(EVIDENCE6, "")
+    evidence1 = text.index(EVIDENCE1)
+    required = text.index("required = false", evidence1)
+    text = text[:required] + "required = true" + text[required + len("required = false"):]
     text = text.replace('label = "单位地址"\n  kind = "text"\n', 'label = "注册地址"\n  kind = "text"\n  required = true\n')
     contact = '  [[section.field]]\n  key = "contact_name"'
     assert text.count(contact) == 1
@@ -122,3 +138,12 @@ def test_a_filled_form_of_the_round_is_read_as_its_form(app, variant_application
         assert "contact_fax" not in stored.reading["fields"]
         read = current_form_reading(variant_application, db.session.get(Round, stored.round_id).form).values()
         assert read["address"] == "成都市高新区天府大道1号" and read["website"] == "www.example.cn"
+
+
+def test_the_files_asked_for_are_the_rounds(app, city_client, variant_application):
+    html = city_client.get(f"/files/applications/{variant_application}").get_data(as_text=True)
+    assert "附件1 工业设备清单" in html and "附件6 财务报表等其他材料" not in html
+    assert "尚未上传附件1 工业设备清单" in _text(html)
+    refused = city_client.post(f"/files/applications/{variant_application}/evidence6/upload",
+                               data={"files": (io.BytesIO(b"%PDF-1.7"), "a.pdf")})
+    assert refused.status_code == 404
