@@ -74,9 +74,9 @@ def _application(app):
         application, _ = save_application(clerk, None, parse_input(values, FORM_2022.fields), city=clerk.city, round_=current_round(),
                                           expected_version=None)
         db.session.commit()
-        texts = texts_for(application.values())
-        return application.id, form_docx(form_blocks(texts)), print_pdf(
-            "applications/form_print.html", blocks=form_blocks(texts), title="申报书", demo=False)
+        texts = texts_for(application.values(), form=FORM_2022)
+        return application.id, form_docx(form_blocks(texts, form=FORM_2022)), print_pdf(
+            "applications/form_print.html", blocks=form_blocks(texts, form=FORM_2022), title="申报书", demo=False)
 
 
 def _upload_and_reading(app, application_id: int, data: bytes, name: str) -> tuple[float, float]:
@@ -109,7 +109,7 @@ def _upload_costs(app) -> list[tuple[str, float, float]]:
 
 
 def _bomb(folder: Path) -> Path:
-    template = zipfile.ZipFile(io.BytesIO(form_docx(form_blocks({}))))
+    template = zipfile.ZipFile(io.BytesIO(form_docx(form_blocks({}, form=FORM_2022))))
     path = folder / "bomb.docx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for info in template.infolist():
@@ -124,7 +124,7 @@ def _bomb(folder: Path) -> Path:
 
 def _embedded(folder: Path) -> Path:
     path = folder / "images.docx"
-    path.write_bytes(form_docx(form_blocks({})))
+    path.write_bytes(form_docx(form_blocks({}, form=FORM_2022)))
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as out:
         for n in range(3):
             with out.open(f"word/media/image{n}.png", "w", force_zip64=True) as handle:
@@ -161,7 +161,7 @@ def _hostile(app) -> list[tuple[str, str, float, float]]:
         for label, path, kind in cases:
             tracemalloc.start()
             started = time.perf_counter()
-            result = read_form_file(path, kind, ReadLimits())
+            result = read_form_file(path, kind, FORM_2022, ReadLimits())
             seconds = time.perf_counter() - started
             peak = tracemalloc.get_traced_memory()[1] / MB
             tracemalloc.stop()
@@ -205,7 +205,7 @@ def _reading_peak(path: Path, bounds: ReadLimits, config) -> tuple[str, float, f
         inherited = _rss_mb()
         started = time.perf_counter()
         try:
-            reading = run_limited(read_form_file, path, "pdf", bounds, limits=job_limits(config))
+            reading = run_limited(read_form_file, path, "pdf", FORM_2022, bounds, limits=job_limits(config))
             outcome = f"{reading['status']}：{reading.get('message', '')[:30]}"
         except LimitExceeded as over:
             outcome = f"ended at its limit: {over}"

@@ -302,8 +302,9 @@ def typed_values(city_code: str = "510100", **overrides) -> dict:
 
 
 def form_lines(texts: dict, **layout) -> tuple[str, ...]:
-    """The 申报书 as plain text lines (a table row's cells joined by tabs), as a .docx reads."""
-    blocks = form_blocks(texts, **layout)
+    """The 申报书 (2022's, or ``form=``'s) as plain text lines (a table row's cells joined by
+    tabs), as a .docx reads."""
+    blocks = form_blocks(texts, **{"form": FORM_2022, **layout})
     lines = []
     for block in blocks:
         if block.kind == "contents":  # as Word or a PDF prints it: entries with page numbers

@@ -13,13 +13,14 @@ from .auth.models import User
 from .batches.reporting import reminder
 from .clock import now, to_shanghai
 from .domain.deadlines import format_deadline
+from .domain.declaration import Form
 from .domain.durations import format_duration
-from .domain.indicators import FIELDS
 from .domain.parsing import format_field
 from .filenames import human_size
 from .files.categories import CATEGORIES
 from .review.panels import expert_banner
 from .review.queries import review_for
+from .rounds.models import Round
 from .rounds.paper import paper_copies
 from .rounds.state import current_round, deadline_of, find_batch
 from .trail.changes import change_rows, round_key_names
@@ -77,6 +78,23 @@ def blank_none(value):
 TEMPLATE_CACHE = "template-cache"
 
 
+def _current_round() -> Round | None:
+    """The current round, looked up once per request."""
+    if "current_round" not in g:
+        g.current_round = current_round()
+    return g.current_round
+
+
+def field_label(key: str, form: Form | None = None) -> str:
+    """``key``'s label in ``form`` (the application's round's); without one, in the current
+    round's form (the headers of a list of the current round's applications)."""
+    if form is None:
+        round_ = _current_round()
+        form = round_.form if round_ is not None else None
+    f = form.fields.get(key) if form is not None else None
+    return f.label if f is not None else key
+
+
 def register_templating(app: Flask) -> None:
     # Compiled templates are kept in the instance folder (checked against each template's source):
     # a restarted server answers its first pages without compiling them again.
@@ -99,9 +117,6 @@ def register_templating(app: Flask) -> None:
 
     app.jinja_env.globals["nav_entries"] = nav_entries
 
-    def field_label(key: str) -> str:
-        return FIELDS[key].label if key in FIELDS else key
-
     def field_text(value, f) -> str:
         return format_field(f, value)
 
@@ -119,9 +134,7 @@ def register_templating(app: Flask) -> None:
         """Every city page shows the city's batch state and, near the deadline, what is missing."""
         if not (current_user and current_user.is_authenticated and current_user.is_city):
             return {}
-        if "current_round" not in g:
-            g.current_round = current_round()
-        round_ = g.current_round
+        round_ = _current_round()
         if round_ is None or current_user.city is None:
             return {}
         if "city_batch_info" not in g:
@@ -139,9 +152,7 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def inject_round():
-        if "current_round" not in g:
-            g.current_round = current_round()
-        round_ = g.current_round
+        round_ = _current_round()
         moment = now()
         return {
             "current_round": round_,

@@ -14,8 +14,10 @@ from xkxl_intranet.applications.evaluation import evaluate
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import acknowledge_warning, set_review
 from xkxl_intranet.batches.reporting import readiness
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.errors import NotFound, Refused
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
+from xkxl_intranet.domain.form_marks import option_words
 from xkxl_intranet.domain.form_reader import ReadStatus, read_form
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files import form_reading
@@ -31,8 +33,8 @@ def _document(app, application_id: int, **changes) -> bytes:
     """The application's 申报书 as the enterprise filled it (``changes``: texts that differ)."""
     with app.app_context():
         application = db.session.get(Application, application_id)
-        texts = texts_for(application.values()) | changes
-        return form_docx(form_blocks(texts))
+        texts = texts_for(application.values(), form=FORM_2022) | changes
+        return form_docx(form_blocks(texts, form=FORM_2022))
 
 
 def _upload(app, application_id: int, data: bytes, name: str = "申报书.docx") -> StoredFile:
@@ -149,7 +151,7 @@ def test_fill_empty_fields_puts_the_documents_values_in_the_form_and_saves_nothi
     after = _application(app, application_id)
     assert (after.values()["models_total"], after.values()["patents"], after.version) == (None, None, before.version)
     # the clerk saves as usual: the audit trail has the filled fields
-    form = {k: (v if isinstance(v, list) else str(v)) for k, v in texts_for(after.values()).items()}
+    form = {k: (v if isinstance(v, list) else str(v)) for k, v in texts_for(after.values(), form=FORM_2022).items()}
     form = {k: v.replace(",", "") if isinstance(v, str) else list(v) for k, v in form.items()}
     form.update(models_total="468", patents="43", technologies=["5G", "大数据"], version=str(after.version))
     assert city_client.post(f"/applications/{application_id}/edit", data=form).status_code == 303
@@ -199,7 +201,7 @@ def test_the_documents_own_rules_are_warnings(app):
     application_id = create_application(app, with_form=False)
     with app.app_context():
         application = db.session.get(Application, application_id)
-        blocks = [b for b in form_blocks(texts_for(application.values()), contents=False)
+        blocks = [b for b in form_blocks(texts_for(application.values(), form=FORM_2022), contents=False, form=FORM_2022)
                   if not (b.kind == "table" and "真实性承诺" in b.rows[0][0].text)]
     _upload(app, application_id, form_docx(blocks))
     with app.app_context():
@@ -278,18 +280,18 @@ def test_the_template_downloads(app, city_client, province_client, tmp_path):
     assert "%E7%94%B3%E6%8A%A5%E4%B9%A6%E6%A8%A1%E6%9D%BF" in response.headers["Content-Disposition"]
     path = tmp_path / "模板.docx"
     path.write_bytes(response.data)
-    reading = read_form(extract_text(path, "docx"))
+    reading = read_form(extract_text(path, "docx", options=option_words(FORM_2022)), form=FORM_2022)
     assert {r.status for r in reading.fields.values()} == {ReadStatus.BLANK}
     pdf = province_client.get("/applications/form-template.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     path.with_suffix(".pdf").write_bytes(pdf.data)
-    blank = read_form(extract_text(path.with_suffix(".pdf"), "pdf"))
+    blank = read_form(extract_text(path.with_suffix(".pdf"), "pdf", options=option_words(FORM_2022)), form=FORM_2022)
     assert {r.status for r in blank.fields.values()} == {ReadStatus.BLANK}
     assert (blank.structure.toc, blank.structure.toc_levels) == (True, 4)
     application_id = create_application(app, with_form=False)
     path.write_bytes(city_client.get(f"/applications/{application_id}/form.docx").data)
     values = _application(app, application_id).values()
-    read = read_form(extract_text(path, "docx")).values()
+    read = read_form(extract_text(path, "docx", options=option_words(FORM_2022)), form=FORM_2022).values()
     values["technologies"] = tuple(values["technologies"])
     assert read == {k: v for k, v in values.items() if v is not None}
     with app.app_context():

@@ -4,6 +4,7 @@ import pytest
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.reading_job import read_form_job
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
@@ -19,8 +20,8 @@ def test_clerk_uploads_the_docx_sees_the_difference_and_fills_the_empty_fields(p
     application_id = create_application(app, with_form=False, models_total="", patents="")
     with app.app_context():
         values = db.session.get(Application, application_id).values()
-    data = form_docx(form_blocks(texts_for(values) | {"models_total": "468", "patents": "43",
-                                                      "devices_total": "9,999"}))
+    data = form_docx(form_blocks(texts_for(values, form=FORM_2022) | {"models_total": "468", "patents": "43",
+                                                      "devices_total": "9,999"}, form=FORM_2022))
     browser_login(page, "chengdu")
     page.goto(f"/applications/{application_id}")
     box = page.locator(f"#files-{application_id}-form")
@@ -57,7 +58,7 @@ def test_the_panel_says_it_is_reading_and_shows_the_reading_once_a_worker_has_ke
     application_id = create_application(app, with_form=False)
     with app.app_context():
         values = db.session.get(Application, application_id).values()
-    data = form_docx(form_blocks(texts_for(values) | {"devices_total": "9,999"}))
+    data = form_docx(form_blocks(texts_for(values, form=FORM_2022) | {"devices_total": "9,999"}, form=FORM_2022))
     browser_login(page, "chengdu")
     page.goto(f"/applications/{application_id}")
     box = page.locator(f"#files-{application_id}-form")

@@ -9,6 +9,7 @@ from xkxl_intranet.applications.evaluation import current_form_reading
 from xkxl_intranet.applications.materials import delete_file, store_bytes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
@@ -27,19 +28,19 @@ def test_the_current_form_is_the_latest_upload_and_the_previous_one_after_a_dele
     application_id = create_application(app, with_form=False)
     with app.app_context():
         application = db.session.get(Application, application_id)
-        assert current_form(application.id) is None and current_form_reading(application.id) is None
-        first_texts = texts_for(application.values())
-        first = store_bytes(_clerk(application), form_docx(form_blocks(first_texts)), "第一版.docx",
+        assert current_form(application.id) is None and current_form_reading(application.id, FORM_2022) is None
+        first_texts = texts_for(application.values(), form=FORM_2022)
+        first = store_bytes(_clerk(application), form_docx(form_blocks(first_texts, form=FORM_2022)), "第一版.docx",
                             category="form", application=application)
-        second = store_bytes(_clerk(application), form_docx(form_blocks(first_texts | {"employees": "7"})),
+        second = store_bytes(_clerk(application), form_docx(form_blocks(first_texts | {"employees": "7"}, form=FORM_2022)),
                              "第二版.docx", category="form", application=application)
         db.session.commit()
         assert current_form(application.id).id == second.id
-        assert current_form_reading(application.id).values()["employees"] == 7  # read when it was stored
+        assert current_form_reading(application.id, FORM_2022).values()["employees"] == 7  # read when it was stored
         delete_file(_clerk(application), db.session.get(type(second), second.id))
         db.session.commit()
         assert current_form(application.id).id == first.id
-        assert current_form_reading(application.id).values()["employees"] == application.values()["employees"]
+        assert current_form_reading(application.id, FORM_2022).values()["employees"] == application.values()["employees"]
 
 
 def test_no_module_but_files_queries_says_what_a_current_form_is():

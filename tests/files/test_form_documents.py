@@ -20,7 +20,9 @@ from jobs.hostile import glyph_pdf
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
+from xkxl_intranet.domain.form_marks import option_words
 from xkxl_intranet.domain.form_reader import FormReading, ReadStatus, past_the_figures, read_form
 from xkxl_intranet.domain.indicators import FIELDS
 from xkxl_intranet.files import form_reading
@@ -71,34 +73,35 @@ def _write(tmp_path, name: str, data: bytes):
 
 def test_a_filled_docx_template_reads_back_every_declared_field(tmp_path):
     values = typed_values()
-    texts = texts_for(values) | SPELLINGS
-    path = _write(tmp_path, "申报书.docx", form_docx(form_blocks(texts)))
-    document = extract_text(path, "docx")
-    reading = read_form(document)
+    texts = texts_for(values, form=FORM_2022) | SPELLINGS
+    path = _write(tmp_path, "申报书.docx", form_docx(form_blocks(texts, form=FORM_2022)))
+    document = extract_text(path, "docx", options=option_words(FORM_2022))
+    reading = read_form(document, form=FORM_2022)
     _assert_every_field(reading, _expected(values))
     s = reading.structure
     assert (s.toc, s.toc_levels, s.pledge, s.recommender) == (True, 4, True, True)
 
 
 def test_the_blank_docx_template_has_every_label_and_no_value(tmp_path):
-    reading = read_form(extract_text(_write(tmp_path, "模板.docx", form_docx(form_blocks({}))), "docx"))
+    reading = read_form(extract_text(_write(tmp_path, "模板.docx", form_docx(form_blocks({}, form=FORM_2022))), "docx"),
+                        form=FORM_2022)
     assert {r.status for r in reading.fields.values()} == {ReadStatus.BLANK}
 
 
 def test_a_text_pdf_in_the_layout_reads_back_every_declared_field(app, tmp_path):
     values = typed_values()
-    texts = texts_for(values) | SPELLINGS
+    texts = texts_for(values, form=FORM_2022) | SPELLINGS
     with app.app_context():
-        pdf = print_pdf("applications/form_print.html", blocks=form_blocks(texts), title="申报书", demo=False)
+        pdf = print_pdf("applications/form_print.html", blocks=form_blocks(texts, form=FORM_2022), title="申报书", demo=False)
     path = _write(tmp_path, "申报书.pdf", pdf)
-    document = extract_text(path, "pdf")
+    document = extract_text(path, "pdf", options=option_words(FORM_2022))
     assert document.pages >= 8 and not document.truncated
-    reading = read_form(document)
+    reading = read_form(document, form=FORM_2022)
     _assert_every_field(reading, _expected(values))
     # the pages after 「（3）工业互联网平台技术架构」 are prose: reading stops there, nothing is lost
-    shorter = extract_text(path, "pdf", enough=past_the_figures)
+    shorter = extract_text(path, "pdf", enough=past_the_figures, options=option_words(FORM_2022))
     assert shorter.pages < document.pages and not shorter.truncated
-    _assert_every_field(read_form(shorter), _expected(values))
+    _assert_every_field(read_form(shorter, form=FORM_2022), _expected(values))
     s = reading.structure
     assert (s.toc, s.toc_levels, s.pledge, s.recommender) == (True, 4, True, True)
 
@@ -148,9 +151,9 @@ def test_a_docx_made_by_hand_with_word_checkboxes_and_a_toc_content_control(tmp_
     table.cell(0, 1).text = "５０，０００次"
     buffer = io.BytesIO()
     document.save(buffer)
-    text = extract_text(_write(tmp_path, "自制.docx", buffer.getvalue()), "docx")
+    text = extract_text(_write(tmp_path, "自制.docx", buffer.getvalue()), "docx", options=option_words(FORM_2022))
     assert text.toc_field
-    fields = read_form(text).fields
+    fields = read_form(text, form=FORM_2022).fields
     assert fields["sec_data"].value is True
     assert fields["sec_code"].value is False
     assert fields["killer_daily_calls"].value == 50000
@@ -158,14 +161,14 @@ def test_a_docx_made_by_hand_with_word_checkboxes_and_a_toc_content_control(tmp_
 
 def test_formats_that_cannot_be_read_say_so(tmp_path, app):
     for kind in ("doc", "wps", "ofd"):
-        result = read_form_file(_write(tmp_path, f"申报书.{kind}", b"x"), kind)
+        result = read_form_file(_write(tmp_path, f"申报书.{kind}", b"x"), kind, FORM_2022)
         assert (result["status"], result["message"]) == ("unsupported", UNSUPPORTED_MESSAGE)
     scanned = _write(tmp_path, "扫描件.pdf", _pdf_pages(3, text=False))
-    broken = _write(tmp_path, "坏.docx", form_docx(form_blocks({}))[:2000])
+    broken = _write(tmp_path, "坏.docx", form_docx(form_blocks({}, form=FORM_2022))[:2000])
     with app.app_context():
-        result = read_form_file(scanned, "pdf")
+        result = read_form_file(scanned, "pdf", FORM_2022)
         assert result["status"] == "no_text" and "扫描件" in result["message"]
-        result = read_form_file(broken, "docx")
+        result = read_form_file(broken, "docx", FORM_2022)
     assert (result["status"], result["message"]) == ("failed", "申报书文件已损坏，无法自动读取")
 
 
@@ -175,7 +178,7 @@ def test_a_read_failure_is_a_status_never_an_exception(tmp_path, monkeypatch, ap
 
     monkeypatch.setattr(form_reading, "extract_text", explode)
     with app.app_context():
-        result = read_form_file(_write(tmp_path, "a.docx", b"PK"), "docx")
+        result = read_form_file(_write(tmp_path, "a.docx", b"PK"), "docx", FORM_2022)
     assert result["status"] == "failed" and "文件已正常保存" in result["message"]
 
 
@@ -184,7 +187,7 @@ def test_a_read_failure_is_a_status_never_an_exception(tmp_path, monkeypatch, ap
 def _docx_with(extra: dict[str, int], document_xml_size: int | None = None) -> bytes:
     """The blank template plus members of ``size`` bytes of zeros (they deflate to almost nothing);
     ``document_xml_size`` pads the main document part itself to that size."""
-    template = zipfile.ZipFile(io.BytesIO(form_docx(form_blocks({}))))
+    template = zipfile.ZipFile(io.BytesIO(form_docx(form_blocks({}, form=FORM_2022))))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
         for info in template.infolist():
@@ -219,7 +222,7 @@ def test_a_zip_bomb_in_the_docx_is_refused_before_it_is_unpacked(tmp_path):
     data = _docx_with({}, document_xml_size=100 * MB)
     assert len(data) < 2 * MB  # 100 MB of XML in under 2 MB
     path = _write(tmp_path, "炸弹.docx", data)
-    result, peak = _peak_while(lambda: read_form_file(path, "docx", ReadLimits()))
+    result, peak = _peak_while(lambda: read_form_file(path, "docx", FORM_2022, ReadLimits()))
     assert result["status"] == "too_large" and "解压后超过 32 MB" in result["message"]
     assert peak < 8 * MB
 
@@ -228,7 +231,7 @@ def test_embedded_files_are_never_unpacked(tmp_path):
     """200 MB of 'images' beside the text: the text is read, the images are not touched."""
     path = _write(tmp_path, "大图.docx", _docx_with({"word/media/image1.png": 200 * MB,
                                                     "word/embeddings/oleObject1.bin": 100 * MB}))
-    result, peak = _peak_while(lambda: read_form_file(path, "docx", ReadLimits()))
+    result, peak = _peak_while(lambda: read_form_file(path, "docx", FORM_2022, ReadLimits()))
     assert result["status"] == "read"
     assert peak < 32 * MB
 
@@ -274,7 +277,7 @@ def test_reading_stops_when_its_time_is_up(tmp_path):
     with pytest.raises(Unreadable) as stopped:
         extract_text(path, "pdf", ReadLimits(seconds=0.0))
     assert (stopped.value.status, stopped.value.message) == ("too_large", "读取超过0秒，只读取了文件的前面部分")
-    docx_path = _write(tmp_path, "a.docx", form_docx(form_blocks(texts_for(typed_values()))))
+    docx_path = _write(tmp_path, "a.docx", form_docx(form_blocks(texts_for(typed_values(), form=FORM_2022), form=FORM_2022)))
     started = time.monotonic()
     partial = extract_text(docx_path, "docx", ReadLimits(seconds=0.0))
     assert partial.truncated.startswith("读取超过0秒") and len(partial.lines) <= 1

@@ -12,6 +12,7 @@ import pytest
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.files.form_template import form_docx
 
@@ -46,7 +47,7 @@ def _rows(data: bytes) -> dict[str, tuple]:
 @pytest.mark.parametrize("layout", [{}, {"city": "成都市经济和信息化局", "date": "2022年3月15日"}],
                          ids=["blank", "filled"])
 def test_the_rows_signed_and_sealed_leave_four_centimetres_under_their_text(layout):
-    data = form_docx(form_blocks(texts_for(typed_values()) if layout else {}, **layout))
+    data = form_docx(form_blocks(texts_for(typed_values(), form=FORM_2022) if layout else {}, **layout, form=FORM_2022))
     rows = _rows(data)
     for title, signature in SIGNATURES.items():
         row, cell = rows[title]
@@ -68,7 +69,7 @@ def test_the_rows_signed_and_sealed_leave_four_centimetres_under_their_text(layo
 def test_a_page_break_after_a_table_adds_no_paragraph_of_its_own():
     """表一 and the seals' rows fill the page: the page break after them goes into the paragraph
     that follows the table, or that paragraph would be pushed onto a page left blank."""
-    document = docx.Document(io.BytesIO(form_docx(form_blocks({}))))
+    document = docx.Document(io.BytesIO(form_docx(form_blocks({}, form=FORM_2022))))
     body = list(document.element.body)
     declaration = next(i for i, element in enumerate(body)
                        if element.tag == qn("w:tbl") and "真实性承诺" in "".join(element.itertext()))

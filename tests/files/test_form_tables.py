@@ -11,6 +11,7 @@ import pypdfium2.raw as pdfium_c
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_layout import Table, form_blocks, texts_for
 from xkxl_intranet.files.form_template import form_docx
 
@@ -18,7 +19,7 @@ from helpers import needs_office, office_pdfs, typed_values
 
 
 def _template() -> tuple[list[Table], bytes]:
-    blocks = form_blocks(texts_for(typed_values()))
+    blocks = form_blocks(texts_for(typed_values(), form=FORM_2022), form=FORM_2022)
     return [b for b in blocks if isinstance(b, Table)], form_docx(blocks)
 
 

@@ -17,7 +17,9 @@ from docx.oxml.ns import qn
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_compare import document_findings
+from xkxl_intranet.domain.form_marks import option_words
 from xkxl_intranet.domain.form_reader import ReadStatus, read_form
 from xkxl_intranet.files.form_text import extract_text
 from xkxl_intranet.printing import write_pdf
@@ -28,7 +30,7 @@ LABELS = {"sec_device_access": "具有设备和数据接入安全防护手段", 
 
 
 def _read(path, kind: str):
-    return read_form(extract_text(path, kind))
+    return read_form(extract_text(path, kind, options=option_words(FORM_2022)), form=FORM_2022)
 
 
 # ---- .docx -----------------------------------------------------------------------------------
@@ -112,7 +114,7 @@ def test_a_docx_contents_of_two_levels_is_found_short(tmp_path, entries, heading
     path = _save(_contents_document(entries, headings), tmp_path, "目录.docx")
     reading = _read(path, "docx")
     assert (reading.structure.toc, reading.structure.toc_levels) == (True, 2)
-    [toc] = [f for f in document_findings(reading, {}) if f.rule == "document:toc"]
+    [toc] = [f for f in document_findings(reading, {}, form=FORM_2022) if f.rule == "document:toc"]
     assert "只有2级标题" in toc.message and "附件不计" in toc.message
     third = [(3, "1. 平台资源管理能力")]
     path = _save(_contents_document(entries + third, headings + third), tmp_path, "三级.docx")
@@ -175,9 +177,9 @@ def test_a_pdf_whose_ticks_are_wingdings_glyphs_or_bold_or_underline(tmp_path):
         f"□{LABELS['sec_access']}：□是 □<span class='u'>否</span>",
     ]
     path = _pdf(tmp_path, f"<h4>{SECURITY}</h4>" + "".join(f"<p>{line}</p>" for line in lines))
-    text = extract_text(path, "pdf")
+    text = extract_text(path, "pdf", options=option_words(FORM_2022))
     assert f"□{LABELS['sec_data']}：◻是 ☑否" in text.lines  # the glyphs read by their font
-    fields = read_form(text).fields
+    fields = read_form(text, form=FORM_2022).fields
     assert fields["sec_device_access"].value is False
     assert fields["sec_data"].value is False
     assert fields["sec_code"].value is True

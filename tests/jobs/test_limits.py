@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.files.form_reading import read_form_file
 from xkxl_intranet.jobs.limits import ChildFailed, LimitExceeded, Limits, run_limited
 
@@ -63,7 +64,7 @@ def test_a_page_of_millions_of_glyphs_is_refused_well_within_the_memory_limit(tm
     path = tmp_path / "glyphs.pdf"
     path.write_bytes(glyph_pdf(3_500_000))
     assert path.stat().st_size < 60_000
-    reading = run_limited(read_form_file, path, "pdf", limits=Limits(memory_mb=256, cpu_seconds=20, wall_seconds=20))
+    reading = run_limited(read_form_file, path, "pdf", FORM_2022, limits=Limits(memory_mb=256, cpu_seconds=20, wall_seconds=20))
     assert (reading["status"], reading["message"]) == ("too_large", "1页内容过于复杂，无法自动读取")
 
 
@@ -74,7 +75,7 @@ def test_xml_that_expands_past_the_memory_limit_is_ended_as_such(tmp_path):
     path.write_bytes(expanding_docx(800_000))
     assert path.stat().st_size < 200_000
     with pytest.raises(LimitExceeded) as over:
-        run_limited(read_form_file, path, "docx", limits=Limits(memory_mb=300, cpu_seconds=20, wall_seconds=20))
+        run_limited(read_form_file, path, "docx", FORM_2022, limits=Limits(memory_mb=300, cpu_seconds=20, wall_seconds=20))
     assert over.value.reason == "memory"
 
 
@@ -83,5 +84,5 @@ def test_many_dense_pages_are_ended_at_the_cpu_limit(tmp_path):
     path = tmp_path / "dense.pdf"
     path.write_bytes(glyph_pdf(50_000, pages=100))
     with pytest.raises(LimitExceeded) as over:
-        run_limited(read_form_file, path, "pdf", limits=Limits(memory_mb=1024, cpu_seconds=1, wall_seconds=20))
+        run_limited(read_form_file, path, "pdf", FORM_2022, limits=Limits(memory_mb=1024, cpu_seconds=1, wall_seconds=20))
     assert over.value.reason == "cpu"

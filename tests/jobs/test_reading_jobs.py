@@ -18,6 +18,7 @@ from xkxl_intranet import clock
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.reading_job import claim, finish, read_form_job, sweep_readings
 from xkxl_intranet.batches.reporting import readiness
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
@@ -43,7 +44,7 @@ def queued(app):
 def _document(app, application_id: int) -> bytes:
     with app.app_context():
         application = db.session.get(Application, application_id)
-        return form_docx(form_blocks(texts_for(application.values())))
+        return form_docx(form_blocks(texts_for(application.values(), form=FORM_2022), form=FORM_2022))
 
 
 def _form(app, application_id: int) -> StoredFile:

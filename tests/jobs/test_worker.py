@@ -12,6 +12,7 @@ from pathlib import Path
 
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.clock import now
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_layout import form_blocks, texts_for
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
@@ -31,7 +32,7 @@ def _env(app, instance: Path) -> dict:
 def _store_form(app) -> int:
     application_id = create_application(app, with_form=False)
     with app.app_context():
-        data = form_docx(form_blocks(texts_for(db.session.get(Application, application_id).values())))
+        data = form_docx(form_blocks(texts_for(db.session.get(Application, application_id).values(), form=FORM_2022), form=FORM_2022))
     return store_form(app, application_id, data)
 
 

@@ -2,11 +2,13 @@
 as Word and WPS store them, under every name a .docx or a PDF gives the font."""
 import pytest
 
+from xkxl_intranet.domain.checks import FORM_2022
 from xkxl_intranet.domain.form_marks import (
     CHECKED,
     TICKS,
     UNCHECKED,
     is_option_word,
+    option_words,
     readable_marks,
     symbol_char,
     symbol_font,
@@ -45,6 +47,9 @@ def test_without_a_font_name_a_code_reads_as_the_mark_every_font_agrees_on():
 
 
 def test_an_option_alone_in_a_run():
-    assert is_option_word("是") and is_option_word(" □否 ") and is_option_word("工业 AR/VR")
-    assert is_option_word("５ｇ") and is_option_word("合作共建")
-    assert not is_option_word("是否") and not is_option_word("大数据平台") and not is_option_word("")
+    options = option_words(FORM_2022)
+    assert is_option_word("是", options) and is_option_word(" □否 ", options)
+    assert is_option_word("工业 AR/VR", options) and is_option_word("５ｇ", options)
+    assert is_option_word("合作共建", options)
+    assert not is_option_word("是否", options) and not is_option_word("大数据平台", options)
+    assert not is_option_word("", options)

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from xkxl_intranet.domain.form_layout import BLANK, OUTLINE, form_blocks, texts_for
+from xkxl_intranet.domain.checks import FORM_2022
+from xkxl_intranet.domain.form_layout import BLANK, form_blocks, outline, texts_for
 from xkxl_intranet.domain.form_marks import EMPHASIS
 from xkxl_intranet.domain.form_reader import DocumentText, FormReading, ReadStatus, numbering_class, read_form
 from xkxl_intranet.domain.indicators import FIELDS, SECTIONS, Kind
@@ -13,7 +14,7 @@ from helpers import form_lines, typed_values
 
 
 def _read(lines) -> FormReading:
-    return read_form(DocumentText(tuple(lines)))
+    return read_form(DocumentText(tuple(lines)), form=FORM_2022)
 
 
 def _replace(lines, old: str, new: str) -> list[str]:
@@ -26,7 +27,7 @@ def _replace(lines, old: str, new: str) -> list[str]:
 
 def test_every_declared_field_reads_back_what_was_written():
     values = typed_values()
-    reading = _read(form_lines(texts_for(values)))
+    reading = _read(form_lines(texts_for(values, form=FORM_2022)))
     for key in FIELDS:
         read = reading.fields[key]
         if values.get(key) is None:
@@ -46,7 +47,7 @@ def test_the_blank_template_finds_every_label_and_no_value():
 def test_figures_as_clerks_write_them():
     """Full-width digits, 无, thousands separators (comma, full-width comma, spaces), units and
     signs: the same rules as the form."""
-    texts = texts_for(typed_values())
+    texts = texts_for(typed_values(), form=FORM_2022)
     texts.update({"devices_total": "１２，３４５", "devices_operating": "6 000", "devices_processing": "无",
                   "models_total": " 468 ", "sme_contract_amount": "3,200.5万元", "roi": "－3.5",
                   "rnd_ratio_2021": "６.００％", "total_assets": "２１０，０００.００", "debt_ratio": "41.5",
@@ -206,7 +207,7 @@ def test_loose_printing_spaces_widths_quotes_and_the_notices_misprint():
 def test_a_pdf_that_puts_each_cell_on_its_own_line_or_spaces_between_them():
     values = typed_values()
     lines = []
-    for line in form_lines(texts_for(values)):
+    for line in form_lines(texts_for(values, form=FORM_2022)):
         cells = line.split("\t")
         if len(cells) > 1 and cells[0] in ("企业名称", "单位地址", "联系人"):
             lines += [cell for cell in cells if cell]  # one under another
@@ -221,7 +222,7 @@ def test_a_pdf_that_puts_each_cell_on_its_own_line_or_spaces_between_them():
 
 
 def test_fields_whose_lines_are_gone_are_not_found():
-    lines = [line for line in form_lines(texts_for(typed_values())) if "私有云连接设备" not in line]
+    lines = [line for line in form_lines(texts_for(typed_values(), form=FORM_2022)) if "私有云连接设备" not in line]
     fields = _read(lines).fields
     assert fields["devices_private_cloud"].status is ReadStatus.MISSING
     assert fields["devices_public_cloud"].status is ReadStatus.MISSING  # the same line
@@ -229,7 +230,7 @@ def test_fields_whose_lines_are_gone_are_not_found():
 
 
 def test_the_table_of_contents_pledge_and_recommender_block():
-    blocks = form_blocks({})
+    blocks = form_blocks({}, form=FORM_2022)
     headings = [b.text for b in blocks if b.kind == "heading"]
     toc = ["目 录", *(f"{h} ........ {n}" for n, h in enumerate(headings, start=3))]
     lines = list(form_lines({}, contents=False))
@@ -246,17 +247,17 @@ def test_the_table_of_contents_pledge_and_recommender_block():
 
 def _docx_headings(lines) -> tuple[tuple[int, int], ...]:
     """(line, level) of the template's headings, as the .docx walker notes their styles."""
-    levels = {spec.text: spec.level for spec in OUTLINE}
+    levels = {spec.text: spec.level for spec in outline(FORM_2022)}
     return tuple((index, levels[line]) for index, line in enumerate(lines) if line in levels)
 
 
 def test_a_docx_table_of_contents_is_read_from_its_field_or_entries():
     lines = form_lines({}, contents=False)
-    field = read_form(DocumentText(lines, toc_field=True, toc_field_levels=3, headings=_docx_headings(lines)))
+    field = read_form(DocumentText(lines, toc_field=True, toc_field_levels=3, headings=_docx_headings(lines)), form=FORM_2022)
     assert (field.structure.toc, field.structure.toc_levels) == (True, 3)
     # entries styled toc 1 and toc 2 before the body
     toc = ["目  录", "一、申报企业基本信息\t3", "（1）工业互联网平台基本信息\t4"]
-    entries = read_form(DocumentText((*toc, *lines), toc_entries=((1, 1), (2, 2))))
+    entries = read_form(DocumentText((*toc, *lines), toc_entries=((1, 1), (2, 2))), form=FORM_2022)
     assert entries.structure.toc_levels == 2
 
 
@@ -287,8 +288,8 @@ def test_only_levels_whose_headings_the_body_has_count():
     # the body not read to its end (a PDF read up to the figures): what comes after the last
     # heading found counts as the 目录 shows it
     lines = _with_contents(TWO_LEVELS + ["（4）工业互联网平台下一步发展计划\t14", "1. 研发计划\t14"])
-    assert read_form(DocumentText(tuple(lines))).structure.toc_levels == 2
-    assert read_form(DocumentText(tuple(lines), read_to_end=False)).structure.toc_levels == 3
+    assert read_form(DocumentText(tuple(lines)), form=FORM_2022).structure.toc_levels == 2
+    assert read_form(DocumentText(tuple(lines), read_to_end=False), form=FORM_2022).structure.toc_levels == 3
 
 
 def test_a_pdfs_contents_levels_are_its_indentation():
@@ -299,7 +300,7 @@ def test_a_pdfs_contents_levels_are_its_indentation():
     body = ["企业概况", "基本情况", "某某科技有限公司成立于2015年。", "股权结构", "经营情况", "平台概况"]
     lines = [text for text, _ in contents] + body
     lefts = [left for _, left in contents] + [72.0] * len(body)
-    structure = read_form(DocumentText(tuple(lines), lefts=tuple(lefts))).structure
+    structure = read_form(DocumentText(tuple(lines), lefts=tuple(lefts)), form=FORM_2022).structure
     assert (structure.toc, structure.toc_levels) == (True, 3)
     # a running header ending in the page number, centred: on every page, no entry and no level
     header = "2022年跨行业跨领域工业互联网平台申报书"
@@ -307,9 +308,9 @@ def test_a_pdfs_contents_levels_are_its_indentation():
     body_pages = [line for page, heading in enumerate(("企业概况", "基本情况", "经营情况", "平台概况"), start=3)
                   for line in (f"{header} {page}", heading, "正文。")]
     lefts = [250.0] + [72.0 if text[:2] in "企业平台" else 93.0 for text in two[1:-1]] + [200.0]
-    headed = read_form(DocumentText((*two, *body_pages), lefts=(*lefts, *[72.0] * len(body_pages))))
+    headed = read_form(DocumentText((*two, *body_pages), lefts=(*lefts, *[72.0] * len(body_pages))), form=FORM_2022)
     assert headed.structure.toc_levels == 2
-    flat = read_form(DocumentText(tuple(lines), lefts=(72.0,) * len(lines))).structure
+    flat = read_form(DocumentText(tuple(lines), lefts=(72.0,) * len(lines)), form=FORM_2022).structure
     assert (flat.toc, flat.toc_levels) == (True, 0)  # no numbers and no indentation: no level known
 
 
@@ -321,17 +322,17 @@ def test_a_docx_contents_counts_its_entries_whose_headings_the_body_has():
                     for i, line in enumerate(contents[1:]))
     assert {level for _, level in entries} == {1, 2, 3}
     # styled toc 3, but 「1. 平台概述」 leads nowhere and 附件1 is an annex: two levels
-    assert read_form(DocumentText(tuple(lines), toc_entries=entries)).structure.toc_levels == 2
+    assert read_form(DocumentText(tuple(lines), toc_entries=entries), form=FORM_2022).structure.toc_levels == 2
     # headings numbered by a Word multilevel list: the number is in the entry, not in the heading's text
     numbered = ["目  录", "一、企业概况\t3", "（一）基本情况\t3", "1. 股权结构\t4", "二、平台概况\t5"]
     body = ["企业概况", "基本情况", "正文。", "股权结构", "平台概况"]
-    listed = read_form(DocumentText((*numbered, *body), toc_entries=((1, 1), (2, 2), (3, 3), (4, 1))))
+    listed = read_form(DocumentText((*numbered, *body), toc_entries=((1, 1), (2, 2), (3, 3), (4, 1))), form=FORM_2022)
     assert listed.structure.toc_levels == 3
     # a 目录 field never updated: the body's headings, 附件 headings left out
     body = [*form_lines({}, contents=False), "附件1 工业设备清单"]
     headings = ((body.index("一、申报企业基本信息"), 1), (body.index("（1）工业互联网平台基本信息"), 2),
                 (len(body) - 1, 3))
-    field = read_form(DocumentText(tuple(body), toc_field=True, toc_field_levels=3, headings=headings))
+    field = read_form(DocumentText(tuple(body), toc_field=True, toc_field_levels=3, headings=headings), form=FORM_2022)
     assert (field.structure.toc, field.structure.toc_levels) == (True, 2)
 
 
@@ -345,9 +346,9 @@ def test_numbering_classes(text, kind):
 
 def test_what_was_read_survives_its_json():
     values = typed_values()
-    lines = _replace(form_lines(texts_for(values)), f"工业模型数量：{values['models_total']:,}个", "工业模型数量：约5个")
+    lines = _replace(form_lines(texts_for(values, form=FORM_2022)), f"工业模型数量：{values['models_total']:,}个", "工业模型数量：约5个")
     reading = _read(lines)
-    again = FormReading.from_json(reading.to_json())
+    again = FormReading.from_json(reading.to_json(), form=FORM_2022)
     assert again.values() == reading.values()
     assert again.fields["models_total"].status is ReadStatus.UNREADABLE
     assert again.fields["models_total"].message == reading.fields["models_total"].message

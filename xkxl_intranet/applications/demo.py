@@ -185,7 +185,7 @@ def _upload_form(clerk: User, application: Application, round_: Round, in_docume
     # Read here and now, as the worker would: the demo goes on to acknowledge the differences
     # and report batches, which waits for readings. (The demo is made by `init-db --demo`, a
     # command, never by the web process.)
-    stored.reading = read_form_file(path_for(stored.storage_name), stored.kind)
+    stored.reading = read_form_file(path_for(stored.storage_name), stored.kind, round_.form)
     stored.reading_state = ReadingState.DONE.value
     document_changed(clerk, application)
     if name in DIFFERENCE_NOTES:

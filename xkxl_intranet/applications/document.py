@@ -24,7 +24,7 @@ from ..domain.form_compare import (
 )
 from ..domain.form_layout import Block, form_blocks, texts_for
 from ..domain.form_reader import Structure
-from ..domain.indicators import FIELDS, SECTIONS, Kind
+from ..domain.indicators import Kind
 from ..domain.parsing import format_field
 from ..extensions import db
 from ..files.models import StoredFile
@@ -43,12 +43,13 @@ def blocks_for(round_: Round, application: Application | None = None,
                changes: dict[str, Any] | None = None) -> list[Block]:
     """The 申报书 of ``round_`` laid out like 附件2, blank or filled with ``application``'s saved
     values (``changes``: texts written instead, e.g. a demo document that differs)."""
-    texts = texts_for(application.values()) if application is not None else {}
+    form = round_.form
+    texts = texts_for(application.values(), form=form) if application is not None else {}
     texts.update(changes or {})
     if application is None:
-        return form_blocks(texts, title=round_.title, year=round_.year)
-    return form_blocks(texts, title=round_.title, year=round_.year, city=application.city.department_name,
-                       date=f"{application.created_at:%Y年%m月%d日}")
+        return form_blocks(texts, form=form, title=round_.title, year=round_.year)
+    return form_blocks(texts, form=form, title=round_.title, year=round_.year,
+                       city=application.city.department_name, date=f"{application.created_at:%Y年%m月%d日}")
 
 
 def form_docx(blocks: list[Block]) -> bytes:
@@ -72,8 +73,8 @@ def template_pdf(round_: Round) -> bytes:
 
 def template_versions(round_: Round) -> list[Any]:
     """What the blank template depends on (its files' key, see :mod:`generated`): the round's
-    title and year; the field declaration it lays out is code, whose fingerprint is in every key."""
-    return [round_.id, round_.title, round_.year]
+    title and year, and the notice whose form it lays out."""
+    return [round_.id, round_.title, round_.year, round_.notice_digest]
 
 
 def prefilled_versions(application: Application) -> list[Any]:
@@ -151,7 +152,7 @@ class DocumentPanel:
     def sections(self) -> list[SectionRows]:
         by_key = {c.field.key: c for c in self.comparisons}
         return [SectionRows(s.code, s.heading, [by_key[f.key] for f in s.fields if f.key in by_key])
-                for s in SECTIONS]
+                for s in self.application.round.form.sections]
 
     @property
     def can_fill(self) -> bool:
@@ -174,9 +175,10 @@ def is_writer(user: User, application: Application) -> bool:
 
 
 def document_panel(user: User, application: Application) -> DocumentPanel:
+    form = application.round.form
     stored = current_form(application.id)
-    state = stored_reading(stored.reading, stored.reading_state) if stored is not None else None
-    comparisons = compare(state.reading, application.values()) if state and state.reading else []
+    state = stored_reading(stored.reading, stored.reading_state, form=form) if stored is not None else None
+    comparisons = compare(state.reading, application.values(), form=form) if state and state.reading else []
     return DocumentPanel(application, stored, state, comparisons, is_writer(user, application))
 
 
@@ -185,13 +187,14 @@ def fill_form_data(user: User, application: Application, data: dict[str, Any]) -
     ``forms.form_data`` gives it); the keys filled. Nothing is saved."""
     if not is_writer(user, application):
         raise Refused(LOCKED_MESSAGE)
+    form = application.round.form
     stored = current_form(application.id)
-    state = stored_reading(stored.reading, stored.reading_state) if stored is not None else None
+    state = stored_reading(stored.reading, stored.reading_state, form=form) if stored is not None else None
     if state is None or state.reading is None:
         raise Refused("当前申报书没有可用的读取结果，无法填入。")
     filled = []
-    for key, value in fill_values(state.reading, application.values()).items():
-        f = FIELDS[key]
+    for key, value in fill_values(state.reading, application.values(), form=form).items():
+        f = form.fields[key]
         data[key] = list(value) if f.kind is Kind.MULTI else format_field(f, value)
         filled.append(key)
     return filled

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 
 from ..domain.checks import check_parsed, check_values
+from ..domain.declaration import Form
 from ..domain.duplicates import DuplicateHit, org_code_key, platform_key
 from ..domain.evaluation import Evaluation
 from ..domain.form_compare import document_findings
@@ -55,17 +56,19 @@ def duplicates_for(application: Application) -> list[DuplicateHit]:
                            org_key=application.org_code_key, platform=application.platform_key)
 
 
-def current_form_reading(application_id: int | None) -> FormReading | None:
-    """What the application's current 申报书 says, as read when it was uploaded."""
+def current_form_reading(application_id: int | None, form: Form) -> FormReading | None:
+    """What the application's current 申报书 says, as read when it was uploaded, of the fields
+    ``form`` (its round's) declares."""
     stored = current_form(application_id)
-    return stored_reading(stored.reading).reading if stored is not None and stored.reading else None
+    return stored_reading(stored.reading, form=form).reading if stored is not None and stored.reading else None
 
 
 def evaluate(application: Application) -> Evaluation:
     """Check the stored values (the same rules as typing, import and reporting), the duplicates
     and what the uploaded 申报书 says."""
-    result = check_values(application.values(), clerk_city_code=application.city.code, form=application.round.form)
-    document = document_findings(current_form_reading(application.id), result.values)
+    form = application.round.form
+    result = check_values(application.values(), clerk_city_code=application.city.code, form=form)
+    document = document_findings(current_form_reading(application.id, form), result.values, form=form)
     return Evaluation.of(result, duplicates_for(application), application.acknowledgements, document)
 
 
@@ -77,7 +80,8 @@ def evaluate_input(typed: ParsedInput, *, city: City, round_: Round,
     hits = find_duplicates(round_.id, city.id, application.id if application else None,
                            org_key=org_code_key(result.values.get("credit_code")),
                            platform=platform_key(result.values.get("platform_name")))
-    document = document_findings(current_form_reading(application.id if application else None), result.values)
+    document = document_findings(current_form_reading(application.id if application else None, round_.form),
+                                 result.values, form=round_.form)
     return Evaluation.of(result, hits, application.acknowledgements if application else None, document)
 
 

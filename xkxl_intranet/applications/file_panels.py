@@ -16,7 +16,7 @@ from typing import Any
 
 from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk
-from ..files.categories import APPLICATION_CATEGORIES, Category
+from ..files.categories import Category, application_categories
 from ..files.models import StoredFile
 from ..files.operations import Message, max_upload_mb
 from ..files.queries import application_files, current_version, missing_requirements, upload_refusal
@@ -86,7 +86,7 @@ def files_context(user: User, application: Application, *, return_to: str, reado
                 can_upload=writer and refusal is None,
                 deletable={f.id for f in files[c.key]} if deletes else set(),
                 messages=list((messages or {}).get(c.key) or ()))
-        for c in APPLICATION_CATEGORIES]
+        for c in application_categories(application.round.declaration.files)]
     panel = FilePanel(application=application, sections=sections,
                       missing=missing_requirements(application, files),
                       max_upload_mb=max_upload_mb(), readonly=readonly,

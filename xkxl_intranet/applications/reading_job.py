@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from ..clock import now
+from ..domain.declaration import Form
 from ..extensions import db
 from ..files.categories import FORM
 from ..files.form_reading import FAILED_MESSAGE, limits, read_form_file
@@ -33,6 +34,7 @@ from ..files.reading_state import ReadingState, base_reading, over_limit_reading
 from ..files.storage import path_for
 from ..jobs.limits import ChildFailed, LimitExceeded, Limits, run_limited
 from ..jobs.queue import READ_FORM_JOB, handler, jobs
+from ..rounds.models import Round
 from ..rounds.state import batch_is_locked
 from .document import document_changed
 
@@ -70,15 +72,15 @@ def claim(file_id: int) -> str | None:
     return token if taken == 1 else None
 
 
-def read_isolated(path, kind: str, config) -> tuple[dict[str, Any], ReadingState]:
-    """The reading and its state: in a limited child (``JOBS_ISOLATE``, the default), or here
-    (tests that run jobs inline)."""
+def read_isolated(path, kind: str, form: Form, config) -> tuple[dict[str, Any], ReadingState]:
+    """The reading (of the fields ``form`` declares) and its state: in a limited child
+    (``JOBS_ISOLATE``, the default), or here (tests that run jobs inline)."""
     bounds = limits(config)
     if not config.get("JOBS_ISOLATE", True):
-        return read_form_file(path, kind, bounds), ReadingState.DONE
+        return read_form_file(path, kind, form, bounds), ReadingState.DONE
     job = job_limits(config)
     try:
-        return run_limited(read_form_file, path, kind, bounds, limits=job), ReadingState.DONE
+        return run_limited(read_form_file, path, kind, form, bounds, limits=job), ReadingState.DONE
     except LimitExceeded as over:
         log.warning("reading %s (%s) stopped at a limit: %s", path, kind, over)
         return over_limit_reading(kind, over.reason, memory_mb=job.memory_mb, cpu_seconds=job.cpu_seconds,
@@ -101,9 +103,18 @@ def read_form_job(file_id: int) -> str | None:
         state = ReadingState.FAILED
     else:
         path, kind = path_for(stored.storage_name), stored.kind
+        form = _form_of(stored)
         db.session.rollback()  # nothing held while the file is read
-        data, state = read_isolated(path, kind, current_app.config)
+        data, state = read_isolated(path, kind, form, current_app.config)
     return state.value if finish(file_id, token, data, state) else None
+
+
+def _form_of(stored: StoredFile) -> Form:
+    """The 申报书 the file is read as: the form its round declares (an application's file is of its
+    application's round)."""
+    round_ = db.session.get(Round, stored.round_id)
+    assert round_ is not None  # a file belongs to a round
+    return round_.form
 
 
 def finish(file_id: int, token: str, data: dict[str, Any], state: ReadingState) -> bool:

@@ -288,7 +288,8 @@ def prefilled_form(application_id: int):
 @city_required
 def check():
     """Live checks while typing: every field's message and every running total, swapped
-    out-of-band so that the input being typed in is never replaced."""
+    out-of-band so that the input being typed in is never replaced. An application's values are
+    checked by its round's form; a new one's by the current round's."""
     round_ = round_or_404()
     form = application_form(round_.form)()
     application = None
@@ -297,6 +298,9 @@ def check():
             application = get_application(current_user, record_id(form.application_id.data))
         except ValueError:
             abort(404)
+        if application.round_id != round_.id:
+            round_ = application.round
+            form = application_form(round_.form)()
     city = application.city if application else current_user.city
     evaluation = evaluate_input(typed_values(form), city=city, round_=round_, application=application)
     return render_template("applications/_check.html", evaluation=evaluation, fields=round_.form.fields,

@@ -13,9 +13,10 @@ from fractions import Fraction
 from typing import Any
 
 from .credit_code import is_valid_org_code, normalize_code, org_code_check_char
+from .declaration import Form
 from .findings import Finding, Severity, echo
 from .form_reader import FormReading, ReadField, ReadStatus
-from .indicators import SECTIONS, Field, Kind
+from .indicators import Field, Kind
 from .parsing import format_field
 
 __all__ = ["Match", "Comparison", "RULE_PREFIX", "DOCUMENT_FIELD", "BLANK_DOCUMENT_SHARE", "UNREAD_RULE", "same_value",
@@ -146,12 +147,12 @@ def _match(f: Field, read: ReadField, saved: Any) -> Match:
     return Match.SAME if same_value(f, read.value, saved) else Match.DIFFERENT
 
 
-def compare(reading: FormReading, values: Mapping[str, Any]) -> list[Comparison]:
-    """Every declared field, in the form's order."""
+def compare(reading: FormReading, values: Mapping[str, Any], *, form: Form) -> list[Comparison]:
+    """Every field ``form`` declares, in the form's order."""
     result = []
-    for section in SECTIONS:
+    for section in form.sections:
         for f in section.fields:
-            read = reading.fields.get(f.key) or ReadField(f.key, ReadStatus.MISSING)
+            read = reading.fields.get(f.key) or ReadField(f, ReadStatus.MISSING)
             saved = values.get(f.key)
             result.append(Comparison(f, read, saved, _match(f, read, saved)))
     return result
@@ -212,14 +213,14 @@ def _difference(c: Comparison) -> Finding:
                                                   f"申报表中为 {c.saved_text}，两者不一致，请核实", RULE_PREFIX + c.field.key)
 
 
-def document_findings(reading: FormReading | None, values: Mapping[str, Any]) -> list[Finding]:
+def document_findings(reading: FormReading | None, values: Mapping[str, Any], *, form: Form) -> list[Finding]:
     """A warning for each figure the document and the application disagree on, one for the
     figures it leaves unread, one for a document left blank, and one for each of the document's
     own rules it breaks. None without a document read."""
     if reading is None:
         return []
     findings = []
-    comparisons = compare(reading, values)
+    comparisons = compare(reading, values, form=form)
     blank = blank_document_message(comparisons)
     if blank:
         findings.append(Finding(DOCUMENT_FIELD, Severity.WARNING, blank, RULE_PREFIX + "blank"))
@@ -230,6 +231,6 @@ def document_findings(reading: FormReading | None, values: Mapping[str, Any]) ->
     return findings + _structure_findings(reading)
 
 
-def fill_values(reading: FormReading, values: Mapping[str, Any]) -> dict[str, Any]:
+def fill_values(reading: FormReading, values: Mapping[str, Any], *, form: Form) -> dict[str, Any]:
     """For each field the application leaves empty and the document has: the document's value."""
-    return {c.field.key: c.read.value for c in compare(reading, values) if c.match is Match.FILLABLE}
+    return {c.field.key: c.read.value for c in compare(reading, values, form=form) if c.match is Match.FILLABLE}

@@ -1,24 +1,28 @@
 """The 申报书 (附件2 of the notice) as a document: cover, 目录, 表一, 表二(1) and 表二(2), laid
-out from the one field declaration (:mod:`.indicators`). Pure: a list of blocks that
+out from a round's declared :class:`~.declaration.Form`. Pure: a list of blocks that
 ``files/form_template.py`` writes as .docx (and the print template as PDF), and whose headings
 and table words :mod:`.form_reader` looks for when it reads an uploaded 申报书.
 
 What 附件2 prints besides the fields (group headings, the sections without figures, the
-pledge and the recommending unit's block) is written here once.
+pledge and the recommending unit's block) is written here once. 表一 and 表二(1) are laid out as
+2022's 附件2 prints them; a form that lacks one of their fields leaves its cell (or row) out, and
+a field a form adds to them gets a row of its own after them.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from .indicators import FIELDS, SECTIONS, SECTIONS_BY_CODE, Field, Kind, Section
+from .declaration import Form
+from .indicators import Field, Kind, Section
 from .parsing import format_field
 
 __all__ = [
     "Run", "Paragraph", "Heading", "Cell", "Table", "Contents", "PageBreak", "Block",
-    "HeadingSpec", "OUTLINE", "TABLE_WORDS", "BLANK", "CHECKED", "UNCHECKED",
+    "HeadingSpec", "outline", "AFTER_FIGURES", "TABLE_WORDS", "BLANK", "CHECKED", "UNCHECKED",
     "form_blocks", "texts_for", "field_line",
 ]
 
@@ -134,24 +138,29 @@ _TAIL = (
 )
 
 
-def _outline() -> tuple[HeadingSpec, ...]:
+@lru_cache(maxsize=16)
+def outline(form: Form) -> tuple[HeadingSpec, ...]:
+    """附件2's headings for ``form``: its numbered sections (1.1 …) among the sections without
+    figures, under their group's heading (a group 2022 does not name has none)."""
     specs = [HeadingSpec(1, "一", "申报企业基本信息", "一"), HeadingSpec(1, "二", "工业互联网平台申报材料"),
              HeadingSpec(2, "1", "工业互联网平台基本信息", "二(1)"), HeadingSpec(2, "2", "工业互联网平台能力介绍")]
     subsections: list[tuple[str, str, bool, str, str | None]] = [
-        (s.code, s.title, s.starred, "", s.code) for s in SECTIONS if s.code[0].isdigit()]
+        (s.code, s.title, s.starred, "", s.code) for s in form.sections if s.code[0].isdigit()]
     subsections += [(code, title, starred, prompt, None) for code, title, starred, prompt in _NARRATIVE]
     subsections.sort(key=lambda item: tuple(int(n) for n in item[0].split(".")))
     group = None
     for code, title, starred, prompt, section in subsections:
         if code.split(".")[0] != group:
             group = code.split(".")[0]
-            specs.append(HeadingSpec(3, group, _GROUPS[group]))
+            if group in _GROUPS:
+                specs.append(HeadingSpec(3, group, _GROUPS[group]))
         specs.append(HeadingSpec(4, code, title, section, starred, prompt))
     specs += [HeadingSpec(2, number, title, prompt=prompt) for number, title, prompt in _TAIL]
     return tuple(specs)
 
 
-OUTLINE: tuple[HeadingSpec, ...] = _outline()
+# The heading after the last figure, 「（3）工业互联网平台技术架构」: a long document need not be read further.
+AFTER_FIGURES = next(HeadingSpec(2, number, title, prompt=prompt) for number, title, prompt in _TAIL)
 
 # 表一's printed words that are not a field's label (the reader stops a value at them too).
 TABLE_WORDS: dict[str, tuple[str, ...]] = {
@@ -177,12 +186,12 @@ NOTES = ("说明：1.请用A4幅面编辑，双面打印并胶装。",
 
 # ---------------------------------------------------------------- values as printed
 
-def texts_for(values: Mapping[str, Any]) -> dict[str, Any]:
+def texts_for(values: Mapping[str, Any], *, form: Form) -> dict[str, Any]:
     """Typed values as an enterprise would write them into the blanks: figures with
     thousands separators, 是/否 and the chosen options for the boxes."""
     texts: dict[str, Any] = {}
     for key, value in values.items():
-        f = FIELDS.get(key)
+        f = form.fields.get(key)
         if f is None or value is None or value == "" or value == []:
             continue
         if f.kind is Kind.MULTI:
@@ -203,10 +212,10 @@ def _value_runs(f: Field, texts: Mapping[str, Any]) -> list[Run]:
     return [Run(text, blank=True)]
 
 
-def field_line(keys: Sequence[str], texts: Mapping[str, Any]) -> list[Run]:
+def field_line(keys: Sequence[str], texts: Mapping[str, Any], *, form: Form) -> list[Run]:
     """``label：____unit`` for one key; for several keys sharing one label,
     ``label：____、____unit``."""
-    fields = [FIELDS[k] for k in keys]
+    fields = [form.fields[k] for k in keys]
     runs = [Run(f"{fields[0].printed_label}：")]
     for i, f in enumerate(fields):
         if i:
@@ -220,13 +229,13 @@ def field_line(keys: Sequence[str], texts: Mapping[str, Any]) -> list[Run]:
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_,]+)\}")
 
 
-def _line(template: str, texts: Mapping[str, Any]) -> Paragraph:
+def _line(template: str, texts: Mapping[str, Any], form: Form) -> Paragraph:
     runs: list[Run] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
         if match.start() > position:
             runs.append(Run(template[position:match.start()]))
-        runs += field_line(match.group(1).split(","), texts)
+        runs += field_line(match.group(1).split(","), texts, form=form)
         position = match.end()
     if position < len(template):
         runs.append(Run(template[position:]))
@@ -247,26 +256,47 @@ def _value(f: Field, texts: Mapping[str, Any], **kw: Any) -> Cell:
     return Cell(tuple(_value_runs(f, texts)), **kw)
 
 
-def _pair(key: str, texts: Mapping[str, Any], span: int = 1) -> tuple[Cell, Cell]:
-    f = FIELDS[key]
+def _pair(f: Field, texts: Mapping[str, Any], span: int = 1) -> tuple[Cell, Cell]:
     value = _value(f, texts, colspan=span)
-    if f.kind is Kind.PERCENT and texts.get(key):  # 负债率 has no unit in its label
+    if f.kind is Kind.PERCENT and texts.get(f.key):  # 负债率 has no unit in its label
         value = Cell((*value.runs, Run("%")), colspan=span)
     return _label(f.printed_label), value
 
 
-def _enterprise_table(texts: Mapping[str, Any], intro: str) -> Table:
-    rows: list[tuple[Cell, ...]] = [(_label("企业基本信息", colspan=5),),
-                                    (*_pair("enterprise_name", texts, 4),),
-                                    (*_pair("credit_code", texts, 2), *_pair("founded_on", texts)),
-                                    (*_pair("address", texts, 4),),
-                                    (_label("联系人", rowspan=3), *_pair("contact_name", texts),
-                                     *_pair("contact_phone", texts)),
-                                    (*_pair("contact_title", texts), *_pair("contact_mobile", texts)),
-                                    (*_pair("contact_fax", texts), *_pair("contact_email", texts))]
-    for left, right in (("total_assets", "debt_ratio"), ("credit_rating", "sales_last_year"),
-                        ("tax_last_year", "profit_last_year")):
-        rows.append((*_pair(left, texts, 2), *_pair(right, texts)))
+def _cells(form: Form, texts: Mapping[str, Any], *pairs: tuple[str, int]) -> tuple[Cell, ...]:
+    """The label and value cells of each (key, value span) the form declares; a pair it does not
+    declare is left out."""
+    return tuple(cell for key, span in pairs if key in form.fields for cell in _pair(form.fields[key], texts, span))
+
+
+def _rows_of_the_rest(form: Form, code: str, laid_out: set[str], texts: Mapping[str, Any],
+                      columns: int) -> list[tuple[Cell, ...]]:
+    """A row (label, value across the other columns) for each field of section ``code`` that the
+    table's fixed layout does not place: what a later notice adds to 表一 or 表二(1)."""
+    return [_pair(form.fields[key], texts, columns - 1) for key in form.keys_of(code) if key not in laid_out]
+
+
+_ENTERPRISE_ROWS: tuple[tuple[tuple[str, int], ...], ...] = (
+    (("enterprise_name", 4),), (("credit_code", 2), ("founded_on", 1)), (("address", 4),))
+_CONTACT_ROWS: tuple[tuple[tuple[str, int], ...], ...] = (
+    (("contact_name", 1), ("contact_phone", 1)), (("contact_title", 1), ("contact_mobile", 1)),
+    (("contact_fax", 1), ("contact_email", 1)))
+_FIGURE_ROWS: tuple[tuple[tuple[str, int], ...], ...] = (
+    (("total_assets", 2), ("debt_ratio", 1)), (("credit_rating", 2), ("sales_last_year", 1)),
+    (("tax_last_year", 2), ("profit_last_year", 1)))
+
+
+def _enterprise_table(form: Form, texts: Mapping[str, Any], intro: str) -> Table:
+    rows: list[tuple[Cell, ...]] = [(_label("企业基本信息", colspan=5),)]
+    rows += [cells for pairs in _ENTERPRISE_ROWS if (cells := _cells(form, texts, *pairs))]
+    contacts = [cells for pairs in _CONTACT_ROWS if (cells := _cells(form, texts, *pairs))]
+    if contacts:
+        rows.append((_label("联系人", rowspan=len(contacts)), *contacts[0]))
+        rows += contacts[1:]
+    rows += [cells for pairs in _FIGURE_ROWS if (cells := _cells(form, texts, *pairs))]
+    laid_out = {key for table in (_ENTERPRISE_ROWS, _CONTACT_ROWS, _FIGURE_ROWS) for pairs in table
+                for key, _ in pairs}
+    rows += _rows_of_the_rest(form, "一", laid_out, texts, 5)
     rows.append((_label("企业简介"), Cell((Run(intro or INTRO_PROMPT, blank=bool(intro)),), colspan=4)))
     return Table(5, tuple(rows), (3.0, 2.0, 4.2, 3.0, 4.2))
 
@@ -280,16 +310,24 @@ def _declaration_table(year: int, city: str) -> Table:
                  (3.0, 13.4))
 
 
-def _choice_cell(key: str, detail_key: str, texts: Mapping[str, Any]) -> Cell:
-    runs = _value_runs(FIELDS[key], texts)
-    detail = FIELDS[detail_key]
-    return Cell((*runs, Run(f"  {detail.printed_label}："), *_value_runs(detail, texts)))
+_PLATFORM_KEYS = ("platform_name", "builder", "built_on", "investment")
+# 表二(1)'s choices, each with the field it names (合作方, 服务商) in the same cell.
+_CHOICES = (("build_mode", "build_partner"), ("iaas_mode", "iaas_provider"))
 
 
-def _platform_table(texts: Mapping[str, Any]) -> Table:
-    rows = [_pair(key, texts) for key in ("platform_name", "builder", "built_on", "investment")]
-    rows.append((_label(FIELDS["build_mode"].printed_label), _choice_cell("build_mode", "build_partner", texts)))
-    rows.append((_label(FIELDS["iaas_mode"].printed_label), _choice_cell("iaas_mode", "iaas_provider", texts)))
+def _choice_row(form: Form, key: str, detail_key: str, texts: Mapping[str, Any]) -> tuple[Cell, Cell]:
+    runs = _value_runs(form.fields[key], texts)
+    detail = form.fields.get(detail_key)
+    if detail is not None:
+        runs += [Run(f"  {detail.printed_label}："), *_value_runs(detail, texts)]
+    return _label(form.fields[key].printed_label), Cell(tuple(runs))
+
+
+def _platform_table(form: Form, texts: Mapping[str, Any]) -> Table:
+    rows: list[tuple[Cell, ...]] = [_pair(form.fields[key], texts) for key in _PLATFORM_KEYS if key in form.fields]
+    rows += [_choice_row(form, key, detail, texts) for key, detail in _CHOICES if key in form.fields]
+    laid_out = {*_PLATFORM_KEYS, *(key for pair in _CHOICES for key in pair if pair[0] in form.fields)}
+    rows += _rows_of_the_rest(form, "二(1)", laid_out, texts, 2)
     return Table(2, tuple(rows), (3.6, 12.8))
 
 
@@ -306,26 +344,27 @@ def _cover(title: str, texts: Mapping[str, Any], city: str, date: str) -> list[B
             Paragraph((Run("工业和信息化部编制"),), "center"), PageBreak()]
 
 
-def _section_blocks(spec: HeadingSpec, texts: Mapping[str, Any], extra: Mapping[str, str]) -> list[Block]:
+def _section_blocks(form: Form, spec: HeadingSpec, texts: Mapping[str, Any],
+                    extra: Mapping[str, str]) -> list[Block]:
     blocks: list[Block] = [Heading(spec.level, spec.text)]
     if spec.section is None:
         if spec.prompt:
             blocks.append(Paragraph((Run(spec.prompt),), "note"))
             blocks.append(Paragraph((Run(extra.get(spec.number, "")),)))
         return blocks
-    section = SECTIONS_BY_CODE[spec.section]
+    section = form.sections_by_code[spec.section]
     if section.note:
         blocks.append(Paragraph((Run(f"（{section.note}）"),), "note"))
-    blocks += [_line(line, texts) for line in _section_lines(section)]
+    blocks += [_line(line, texts, form) for line in _section_lines(section)]
     blocks.append(Paragraph((Run("补充说明和分类详细介绍："),), "note"))
     blocks.append(Paragraph((Run(extra.get(spec.number, "")),)))
     return blocks
 
 
-def form_blocks(texts: Mapping[str, Any] | None = None, *, title: str = "2022年跨行业跨领域工业互联网平台",
+def form_blocks(texts: Mapping[str, Any] | None = None, *, form: Form, title: str = "2022年跨行业跨领域工业互联网平台",
                 year: int = 2022, city: str = "", date: str = "", intro: str = "",
                 extra: Mapping[str, str] | None = None, contents: bool = True) -> list[Block]:
-    """The 申报书 as blocks. ``texts``: what is written into each field's blank (see
+    """``form``'s 申报书 as blocks. ``texts``: what is written into each field's blank (see
     :func:`texts_for`); missing keys stay blank. ``extra``: prose per heading number.
     ``contents=False`` leaves out the 目录 (as some uploaded documents do)."""
     texts = texts or {}
@@ -333,13 +372,13 @@ def form_blocks(texts: Mapping[str, Any] | None = None, *, title: str = "2022年
     blocks = _cover(title, texts, city, date)
     if contents:
         blocks += [Paragraph((Run("目  录"),), "title"), Contents(4), PageBreak()]
-    for spec in OUTLINE:
+    for spec in outline(form):
         if spec.section == "一":
-            blocks += [Heading(1, spec.text), _enterprise_table(texts, intro), _declaration_table(year, city),
+            blocks += [Heading(1, spec.text), _enterprise_table(form, texts, intro), _declaration_table(year, city),
                        PageBreak()]
         elif spec.section == "二(1)":
-            blocks += [Heading(2, spec.text), _platform_table(texts)]
+            blocks += [Heading(2, spec.text), _platform_table(form, texts)]
         else:
-            blocks += _section_blocks(spec, texts, extra)
+            blocks += _section_blocks(form, spec, texts, extra)
     blocks += [Paragraph((Run(note),), "note") for note in NOTES]
     return blocks

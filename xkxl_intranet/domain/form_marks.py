@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-from .indicators import SECTIONS, Kind
+from .declaration import Form
+from .indicators import Kind
 
-__all__ = ["CHECKED", "TICKS", "UNCHECKED", "MARKS", "EMPHASIS", "SYMBOL_FONTS", "OPTION_WORDS", "symbol_font",
-           "symbol_char", "readable_marks", "is_option_word", "in_an_option"]
+__all__ = ["CHECKED", "TICKS", "UNCHECKED", "MARKS", "EMPHASIS", "SYMBOL_FONTS", "option_words", "symbol_font",
+           "symbol_char", "readable_marks", "is_option_word"]
 
 CHECKED = "☑☒■▣◼●◉⊠⌧✗✘"  # a box ticked, crossed or filled
 TICKS = "√✓✔"  # a tick written before or after an option, without a box
@@ -122,28 +124,24 @@ def readable_marks(text: str) -> str:
     return _PRIVATE_USE_MARK.sub(lambda m: _ANY_FONT[ord(m.group()) - _PRIVATE_USE], text)
 
 
-def _option_words() -> frozenset[str]:
+@lru_cache(maxsize=16)
+def option_words(form: Form) -> frozenset[str]:
+    """Every option a box of ``form``'s 申报书 offers (是/否 and each choice), squashed as
+    :func:`is_option_word` compares them."""
     words = {"是", "否"}
-    for section in SECTIONS:
+    for section in form.sections:
         for f in section.fields:
             if f.kind in (Kind.CHOICE, Kind.MULTI):
                 words.update(f.choices)
-    return frozenset(words)
+    return frozenset(unicodedata.normalize("NFKC", word).upper() for word in words)
 
 
-OPTION_WORDS = _option_words()  # every option a box of the 申报书 offers, from the declaration
-_SQUASHED_OPTIONS = frozenset(unicodedata.normalize("NFKC", word).upper() for word in OPTION_WORDS)
-_OPTION_CHARS = frozenset("".join(_SQUASHED_OPTIONS))
 _NOT_WORD = re.compile(r"[\s" + re.escape(MARKS) + "]+")
 
 
-def is_option_word(text: str) -> bool:
-    """Whether ``text`` (a run of a .docx, a bold or underlined stretch of a PDF line) is one
-    option, with at most its box and spaces around it: then its emphasis marks that option."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).upper() in _SQUASHED_OPTIONS
+def is_option_word(text: str, options: frozenset[str]) -> bool:
+    """Whether ``text`` (a run of a .docx, a bold or underlined stretch of a PDF line) is one of
+    ``options`` (:func:`option_words`), with at most its box and spaces around it: then its
+    emphasis marks that option."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).upper() in options
 
-
-def in_an_option(char: str) -> bool:
-    """Whether ``char`` is a letter of some option (only such glyphs of a PDF are asked whether
-    they are bold or underlined)."""
-    return unicodedata.normalize("NFKC", char).upper() in _OPTION_CHARS

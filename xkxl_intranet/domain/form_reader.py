@@ -3,12 +3,13 @@ tabs) becomes each declared field's value, read with the form's own rules (:mod:
 
 Where to look comes from the declaration: a field's printed label (``Field.printed_labels``),
 whether it sits in a table cell (表一, 表二(1)) or after a label in a line with a blank
-(表二(2)), and under which heading of 附件2 (:data:`.form_layout.OUTLINE`), so that the two
+(表二(2)), and under which heading of 附件2 (:func:`.form_layout.outline`), so that the two
 「覆盖的行业数量」 of 3.1 and 4.2 are told apart. Labels match loosely: spaces anywhere,
 full-width or half-width signs, any kind of quotes, 杀手铜/杀手锏, 其它/其他.
 
 A field is found with a value, found blank (the label is there, the blank is not filled),
-found unreadable (e.g. 「约500」, with the form's message), or not found. Pure.
+found unreadable (e.g. 「约500」, with the form's message), or not found. The fields are those
+of the round's declared :class:`~.declaration.Form`, which every reading is given. Pure.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from .declaration import Form
 from .findings import ParseError
 from .form_blanks import (
     STRIP,
@@ -38,9 +40,9 @@ from .form_contents import (
     numbering_class,
     text_entries,
 )
-from .form_layout import OUTLINE, TABLE_WORDS, HeadingSpec
+from .form_layout import AFTER_FIGURES, TABLE_WORDS, HeadingSpec, outline
 from .form_marks import EMPHASIS, readable_marks
-from .indicators import FIELDS, NUMERIC_KINDS, SECTIONS, SECTIONS_BY_CODE, Field, Kind
+from .indicators import NUMERIC_KINDS, Field, Kind, Section
 from .parsing import format_field, parse_field, parse_multi
 
 __all__ = ["DocumentText", "ReadStatus", "ReadField", "Structure", "FormReading", "read_form",
@@ -76,15 +78,15 @@ class ReadStatus(StrEnum):
 
 @dataclass
 class ReadField:
-    key: str
+    field: Field  # as the round's form declares it
     status: ReadStatus
     raw: str = ""  # the text as the document has it
     value: Any = None
     message: str = ""  # why it could not be read (the form's own message)
 
     @property
-    def field(self) -> Field:
-        return FIELDS[self.key]
+    def key(self) -> str:
+        return self.field.key
 
     @property
     def text(self) -> str:
@@ -118,15 +120,16 @@ class FormReading:
                 "truncated": self.truncated}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FormReading:
-        fields = {k: ReadField(k, ReadStatus.MISSING) for k in FIELDS}
+    def from_json(cls, data: dict[str, Any], *, form: Form) -> FormReading:
+        """A kept reading, as ``form`` (its application's round's) declares the fields."""
+        fields = {k: ReadField(f, ReadStatus.MISSING) for k, f in form.fields.items()}
         for key, (status, raw, text, message) in (data.get("fields") or {}).items():
-            if key not in FIELDS:
+            if key not in form.fields:
                 continue
-            read = ReadField(key, ReadStatus(status), raw, None, message)
+            read = ReadField(form.fields[key], ReadStatus(status), raw, None, message)
             if read.status is ReadStatus.VALUE:
                 try:
-                    read.value = parse_field(FIELDS[key], text)
+                    read.value = parse_field(form.fields[key], text)
                 except ParseError as err:  # the declaration changed since it was read
                     read.status, read.message = ReadStatus.UNREADABLE, err.message
             fields[key] = read
@@ -156,11 +159,11 @@ def _heading_regex(spec: HeadingSpec) -> re.Pattern[str]:
     return re.compile(rf"^[\s□☐☑*#{EMPHASIS}]*{number}\s*{loose_pattern(spec.title)}", re.IGNORECASE)
 
 
-def _find_headings(lines: list[str]) -> dict[HeadingSpec, int]:
+def _find_headings(lines: list[str], specs: tuple[HeadingSpec, ...]) -> dict[HeadingSpec, int]:
     """The line each heading of 附件2 starts at, in order; TOC entries are skipped."""
     found: dict[HeadingSpec, int] = {}
     start = 0
-    for spec in OUTLINE:
+    for spec in specs:
         regex = _heading_regex(spec)
         for index in range(start, len(lines)):
             line = lines[index]
@@ -171,22 +174,20 @@ def _find_headings(lines: list[str]) -> dict[HeadingSpec, int]:
     return found
 
 
-_AFTER_FIGURES = next(spec for spec in OUTLINE if spec.level == 2 and spec.section is None and spec.prompt)
-
-
 def past_the_figures(lines: list[str]) -> bool:
     """Whether ``lines`` (one page) hold the heading after the last figure, 「（3）工业互联网平台技术
     架构」: a long document need not be read further."""
-    regex = _heading_regex(_AFTER_FIGURES)
+    regex = _heading_regex(AFTER_FIGURES)
     return any(regex.match(line) and not TOC_ENTRY.fullmatch(line.strip()) for line in lines)
 
 
-def _regions(lines: list[str], found: dict[HeadingSpec, int]) -> dict[str, tuple[int, int]]:
+def _regions(lines: list[str], found: dict[HeadingSpec, int],
+             specs: tuple[HeadingSpec, ...]) -> dict[str, tuple[int, int]]:
     """Per declared section: the lines under its heading (``[first, end)``)."""
     positions = sorted(found.values())
     regions: dict[str, tuple[int, int]] = {}
     previous_end = 0
-    for spec in OUTLINE:
+    for spec in specs:
         if spec.section is None:
             if spec in found:
                 previous_end = found[spec] + 1
@@ -210,16 +211,15 @@ class _Area:
     labels: list[tuple[int, int, str]]  # (start, end, label text) of every label occurrence
 
 
-def _section_labels(code: str) -> list[str]:
-    section = SECTIONS_BY_CODE[code]
+def _section_labels(section: Section) -> list[str]:
     texts = {label for f in section.fields for label, _ in f.printed_labels}
     texts |= set(f.form_after for f in section.fields if f.form_after)
-    return sorted(texts | set(TABLE_WORDS.get(code, ())), key=len, reverse=True)
+    return sorted(texts | set(TABLE_WORDS.get(section.code, ())), key=len, reverse=True)
 
 
-def _area(code: str, text: str) -> _Area:
+def _area(section: Section, text: str) -> _Area:
     occurrences = []
-    for label in _section_labels(code):
+    for label in _section_labels(section):
         occurrences += [(m.start(), m.end(), label) for m in compiled(loose_pattern(label)).finditer(text)]
     return _Area(text, occurrences)
 
@@ -270,8 +270,8 @@ def _follows(text: str, m: re.Match[str], f: Field) -> bool:
 
 # ---- table cells (表一, 表二(1))
 
-def _stops(code: str) -> re.Pattern[str]:
-    labels = "|".join(loose_pattern(label) for label in _section_labels(code))
+def _stops(section: Section) -> re.Pattern[str]:
+    labels = "|".join(loose_pattern(label) for label in _section_labels(section))
     return compiled(rf"(?:(?<=\s)|^)(?:{labels})")
 
 
@@ -330,14 +330,14 @@ def _continued(text: str, line_end: int, segment: str, f: Field) -> str:
 def _parsed(f: Field, raw: str) -> ReadField:
     raw = raw.replace(EMPHASIS, "").strip(STRIP).strip("_＿ ")
     if not raw:
-        return ReadField(f.key, ReadStatus.BLANK)
+        return ReadField(f, ReadStatus.BLANK)
     try:
         value = parse_field(f, raw) if f.kind is not Kind.MULTI else parse_multi(raw, f.label, f.choices)
     except ParseError as err:
-        return ReadField(f.key, ReadStatus.UNREADABLE, raw, None, err.message)
+        return ReadField(f, ReadStatus.UNREADABLE, raw, None, err.message)
     if value is None:
-        return ReadField(f.key, ReadStatus.BLANK, raw)
-    return ReadField(f.key, ReadStatus.VALUE, raw, value)
+        return ReadField(f, ReadStatus.BLANK, raw)
+    return ReadField(f, ReadStatus.VALUE, raw, value)
 
 
 def _candidate(f: Field, area: _Area, m: re.Match[str], blank: int,
@@ -369,12 +369,12 @@ def _boxed(f: Field, boxed: tuple[str, str, str] | None) -> ReadField | None:
         return None
     status, raw, why = ReadStatus(boxed[0]), boxed[1], boxed[2]
     if status is ReadStatus.UNREADABLE and why == "emphasis":
-        return ReadField(f.key, status, raw, None, f"「{f.label}」未打勾（√、☑），只有“{raw}”加粗或加下划线，"
+        return ReadField(f, status, raw, None, f"「{f.label}」未打勾（√、☑），只有“{raw}”加粗或加下划线，"
                                                    "无法确定所选项，请人工核对")
     if status is ReadStatus.UNREADABLE:
-        return ReadField(f.key, status, raw, None, f"「{f.label}」同时勾选了{raw}，请只选一项")
+        return ReadField(f, status, raw, None, f"「{f.label}」同时勾选了{raw}，请只选一项")
     if status is ReadStatus.BLANK:
-        return ReadField(f.key, status)
+        return ReadField(f, status)
     return _parsed(f, raw)
 
 
@@ -389,7 +389,7 @@ def _read_field(f: Field, area: _Area, stops: re.Pattern[str] | None) -> ReadFie
             best = found
             if best.status is ReadStatus.VALUE:
                 break
-    return best or ReadField(f.key, ReadStatus.MISSING)
+    return best or ReadField(f, ReadStatus.MISSING)
 
 
 # ---------------------------------------------------------------- the document's own rules
@@ -418,16 +418,17 @@ def _structure(doc: DocumentText, lines: list[str], text: str, body_start: int) 
 
 # ---------------------------------------------------------------- the whole document
 
-def read_form(doc: DocumentText) -> FormReading:
-    """Every declared field as the document has it, and the document's own rules."""
+def read_form(doc: DocumentText, *, form: Form) -> FormReading:
+    """Every field ``form`` declares as the document has it, and the document's own rules."""
     lines = [readable_marks(line.replace("\r", "")) for line in doc.lines]
-    found = _find_headings(lines)
-    regions = _regions(lines, found)
+    specs = outline(form)
+    found = _find_headings(lines, specs)
+    regions = _regions(lines, found, specs)
     fields: dict[str, ReadField] = {}
-    for section in SECTIONS:
+    for section in form.sections:
         first, end = regions.get(section.code, (0, len(lines)))
-        area = _area(section.code, "\n".join(lines[first:end]))
-        stops = _stops(section.code) if section.table else None
+        area = _area(section, "\n".join(lines[first:end]))
+        stops = _stops(section) if section.table else None
         for f in section.fields:
             fields[f.key] = _read_field(f, area, stops)
     body_start = min(found.values(), default=len(lines))

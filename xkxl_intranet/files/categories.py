@@ -1,8 +1,16 @@
-"""The kinds of file the system keeps, per application and per city."""
+"""The kinds of file the system keeps, per application and per city.
+
+Which files an application of a round is asked for, and which of them it must have, is the
+round's notice's (``[[file]]``, :class:`~..notice.schema.RequestedFile`):
+:func:`application_categories`. The constants below are 2022's, which the stored files' keys
+still name (their labels in archives, the audit trail and reports).
+"""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..notice.schema import RequestedFile
 from .upload_rules import APPLICATION_FORM_KINDS, EVIDENCE_KINDS, SCAN_KINDS
 
 
@@ -31,3 +39,15 @@ SUMMARY_FOLDER = "汇总表"  # 市州/汇总表/原文件名 in the archives
 
 def category(key: str) -> Category | None:
     return CATEGORIES.get(key)
+
+
+def requested_category(requested: RequestedFile) -> Category:
+    """The category of a kind of file a notice asks for."""
+    return Category(requested.key, requested.label, requested.kinds, requested.versioned, requested.per_city,
+                    requested.required)
+
+
+def application_categories(requested: Iterable[RequestedFile]) -> tuple[Category, ...]:
+    """The categories of the files a notice (its ``files``) asks of each application, in its
+    order; the city's own (附件3 scan) are not among them."""
+    return tuple(requested_category(r) for r in requested if not r.per_city)

@@ -67,8 +67,9 @@ class DocxWalker:
     """One walk of a .docx's body: its ``lines``, the TOC field seen, and the lines that are 目录
     entries and headings, with their levels."""
 
-    def __init__(self, document, budget: Budget):
+    def __init__(self, document, budget: Budget, options: frozenset[str] = frozenset()):
         self.budget = budget
+        self.options = options  # the form's box options (form_marks.option_words)
         self.lines: list[str] = []
         self.styles = self._styles(document)
         self.toc_field = False
@@ -96,7 +97,7 @@ class DocxWalker:
         if not text or run.tag != qn("w:r"):
             return text
         text = _symbol_text(_run_font(run), text)
-        if _emphasized(run) and is_option_word(text):
+        if _emphasized(run) and is_option_word(text, self.options):
             return EMPHASIS + text
         return text
 

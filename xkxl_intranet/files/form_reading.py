@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Config
 
+from ..domain.declaration import Form
+from ..domain.form_marks import option_words
 from ..domain.form_reader import past_the_figures, read_form
 from ..jobs.limits import address_space_exhausted
 from .form_text import ReadLimits, Unreadable, extract_text
@@ -43,15 +45,17 @@ def limits(config: Config | dict) -> ReadLimits:
         seconds=float(config.get("FORM_READ_SECONDS") or defaults.seconds))
 
 
-def read_form_file(path: Path, kind: str, bounds: ReadLimits | None = None) -> dict[str, Any]:
-    """What a stored 申报书 says, as the JSON kept on its row. Raises only MemoryError (a limit
-    of the process, for the job to report)."""
+def read_form_file(path: Path, kind: str, form: Form, bounds: ReadLimits | None = None) -> dict[str, Any]:
+    """What a stored 申报书 says of the fields ``form`` (its application's round's) declares, as
+    the JSON kept on its row. Raises only MemoryError (a limit of the process, for the job to
+    report)."""
     started = time.monotonic()
     base = base_reading(kind)
     if kind not in READABLE_KINDS:
         return unsupported_reading(kind)
     try:
-        reading = read_form(extract_text(path, kind, bounds or ReadLimits(), enough=past_the_figures))
+        text = extract_text(path, kind, bounds or ReadLimits(), enough=past_the_figures, options=option_words(form))
+        reading = read_form(text, form=form)
     except Unreadable as err:
         if err.status == "failed" and address_space_exhausted():
             raise MemoryError from err  # the document did not fit in the child's memory

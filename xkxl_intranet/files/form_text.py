@@ -93,14 +93,17 @@ class _Budget:
 
 
 def extract_text(path: Path | str, kind: str, limits: ReadLimits | None = None, *,
-                 enough: Callable[[list[str]], bool] | None = None) -> DocumentText:
+                 enough: Callable[[list[str]], bool] | None = None,
+                 options: frozenset[str] = frozenset()) -> DocumentText:
     """The document's lines. ``enough``: given a PDF page's lines, whether the rest of the PDF
-    is not needed (the pages after the figures are prose)."""
+    is not needed (the pages after the figures are prose). ``options``: the words of the form's
+    boxes (``form_marks.option_words``): one of them only bold or underlined is marked
+    :data:`EMPHASIS`; none for a document that is no 申报书."""
     limits = limits or ReadLimits()
     if kind == "docx":
-        return _docx_text(Path(path), limits)
+        return _docx_text(Path(path), limits, options)
     if kind == "pdf":
-        return _pdf_text(Path(path), limits, enough)
+        return _pdf_text(Path(path), limits, enough, options)
     raise Unreadable("unsupported", "该格式无法自动读取，请上传 .docx 或 PDF 版本以便核对")
 
 
@@ -161,7 +164,7 @@ def _slim_package(path: Path, limits: ReadLimits) -> bytes:
     return buffer.getvalue()
 
 
-def _docx_text(path: Path, limits: ReadLimits) -> DocumentText:
+def _docx_text(path: Path, limits: ReadLimits, options: frozenset[str]) -> DocumentText:
     budget = _Budget(limits)
     try:
         document = docx.Document(io.BytesIO(_slim_package(path, limits)))
@@ -169,7 +172,7 @@ def _docx_text(path: Path, limits: ReadLimits) -> DocumentText:
         raise
     except Exception as err:
         raise Unreadable("failed", "申报书文件无法按 Word（.docx）格式打开，无法自动读取") from err
-    walker = DocxWalker(document, budget)
+    walker = DocxWalker(document, budget, options)
     walker.walk(document.element.body, walker.lines)
     return DocumentText(tuple(walker.lines), toc_field=walker.toc_field,
                         toc_field_levels=walker.toc_field_levels, toc_entries=tuple(walker.toc_entries),
@@ -289,7 +292,7 @@ def _drawing_memory(document, index: int) -> int:
             pdfium_c.FPDF_ClosePage(again)
 
 
-def _page_lines(document, index: int, limits: ReadLimits) -> list[PageLine] | None:
+def _page_lines(document, index: int, limits: ReadLimits, options: frozenset[str]) -> list[PageLine] | None:
     """The page's lines; None for a page that draws too much to be a page of a 申报书.
 
     PDFium counts a page's characters only in its text page, which costs ~200 bytes a glyph: the
@@ -307,7 +310,7 @@ def _page_lines(document, index: int, limits: ReadLimits) -> list[PageLine] | No
         try:
             if textpage.count_chars() > limits.max_page_chars:
                 return None
-            return page_layout(_glyphs(textpage), _rules(page))
+            return page_layout(_glyphs(textpage), _rules(page), options=options)
         finally:
             textpage.close()
     finally:
@@ -334,7 +337,8 @@ class _PdfPages:
     total: int = 0  # pages in the file
 
 
-def _read_pages(path: Path, budget: _Budget, enough: Callable[[list[str]], bool] | None) -> _PdfPages:
+def _read_pages(path: Path, budget: _Budget, enough: Callable[[list[str]], bool] | None,
+                options: frozenset[str]) -> _PdfPages:
     with _PDFIUM:
         document = _open_pdf(path)
         try:
@@ -342,7 +346,7 @@ def _read_pages(path: Path, budget: _Budget, enough: Callable[[list[str]], bool]
             for index in range(min(result.count, budget.limits.max_pages)):
                 if budget.exhausted():
                     break
-                page = _page_lines(document, index, budget.limits)
+                page = _page_lines(document, index, budget.limits, options)
                 if page is None:
                     result.skipped += 1
                     continue
@@ -359,9 +363,10 @@ def _read_pages(path: Path, budget: _Budget, enough: Callable[[list[str]], bool]
     return result
 
 
-def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool] | None) -> DocumentText:
+def _pdf_text(path: Path, limits: ReadLimits, enough: Callable[[list[str]], bool] | None,
+              options: frozenset[str]) -> DocumentText:
     budget = _Budget(limits)
-    pages = _read_pages(path, budget, enough)
+    pages = _read_pages(path, budget, enough, options)
     if sum(len(line.strip()) for line in pages.lines) < 20:
         if budget.stopped or pages.skipped:
             raise Unreadable("too_large", budget.stopped or f"{pages.skipped}页内容过于复杂，无法自动读取")

@@ -148,7 +148,7 @@ def _store_file(user: User, upload: FileStorage, *, category: Category, applicat
         summary_digest=summary_digest if category is SUMMARY_SCAN else None)
     db.session.add(stored)
     db.session.flush()
-    if category is FORM:
+    if category.key == FORM.key:  # the 申报书, whichever notice declared it
         # Read by a worker once this commits (applications/reading_job.py): the upload answers now, and the
         # page shows 正在读取 until the reading is kept on the row.
         request_reading(stored)

@@ -186,7 +186,7 @@ def _cell(glyph: Glyph, rows: _Index, columns: _Index) -> tuple[float, float, fl
 
 # ---------------------------------------------------------------- lines
 
-def _line_text(glyphs: Sequence[Glyph]) -> str:
+def _line_text(glyphs: Sequence[Glyph], options: frozenset[str]) -> str:
     """One line's glyphs left to right; a wide gap or a drawn space is one space."""
     out: list[str] = []
     emphasized: list[bool] = []
@@ -202,10 +202,10 @@ def _line_text(glyphs: Sequence[Glyph]) -> str:
         out.append(glyph.char)
         emphasized.append(glyph.emphasis)
         previous, pending = glyph, False
-    return _marked(out, emphasized) if any(emphasized) else "".join(out)
+    return _marked(out, emphasized, options) if any(emphasized) and options else "".join(out)
 
 
-def _marked(chars: list[str], emphasized: list[bool]) -> str:
+def _marked(chars: list[str], emphasized: list[bool], options: frozenset[str]) -> str:
     """The line with :data:`EMPHASIS` before each emphasized stretch that is one option."""
     out: list[str] = []
     index = 0
@@ -213,14 +213,14 @@ def _marked(chars: list[str], emphasized: list[bool]) -> str:
         end = index
         while end < len(chars) and emphasized[end]:
             end += 1
-        if end > index and is_option_word("".join(chars[index:end])):
+        if end > index and is_option_word("".join(chars[index:end]), options):
             out.append(EMPHASIS)
         out.extend(chars[index:max(end, index + 1)])
         index = max(end, index + 1)
     return "".join(out)
 
 
-def _lines(glyphs: Iterable[Glyph]) -> list[tuple[float, float, str]]:
+def _lines(glyphs: Iterable[Glyph], options: frozenset[str]) -> list[tuple[float, float, str]]:
     """Glyphs grouped into lines (top to bottom): each line's top, left and text."""
     grouped: list[list[Glyph]] = []
     for glyph in sorted(glyphs, key=lambda g: -g.y):
@@ -232,7 +232,7 @@ def _lines(glyphs: Iterable[Glyph]) -> list[tuple[float, float, str]]:
         grouped.append([glyph])
     lines = []
     for line in grouped:
-        text = _line_text(line)
+        text = _line_text(line, options)
         if text:
             lines.append((max(g.top for g in line), min(g.left for g in line if not g.char.isspace()), text))
     return lines
@@ -274,9 +274,11 @@ def _underlined(glyphs: Sequence[Glyph], boxes: Sequence[Box]) -> list[Glyph]:
             for glyph in glyphs]
 
 
-def page_layout(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[PageLine]:
+def page_layout(glyphs: Sequence[Glyph], boxes: Sequence[Box] = (), *,
+                options: frozenset[str] = frozenset()) -> list[PageLine]:
     """The page's lines in reading order (top to bottom), each with where it starts; a table row
-    is one line, its cells joined by tabs."""
+    is one line, its cells joined by tabs. ``options``: the words of a form's boxes
+    (``form_marks.option_words``), an emphasized one of which is marked; none for other prints."""
     borders = _borders(boxes) if boxes else None
     if borders and len(glyphs) * (len(borders[0].rules) + len(borders[1].rules)) > MAX_WORK:
         borders = None  # finding each glyph's cell would take too long
@@ -298,13 +300,14 @@ def page_layout(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[Page
         if len(keys) < 2:
             plain += cells[keys[0]]
             continue
-        texts = [join_wrapped([text for _, _, text in _lines(cells[key])]) for key in sorted(keys)]
+        texts = [join_wrapped([text for _, _, text in _lines(cells[key], options)]) for key in sorted(keys)]
         items.append((top, min(g.left for g in cells[min(keys)]), "\t".join(texts)))
-    items += _lines(plain)
+    items += _lines(plain, options)
     return [PageLine(text, left) for _, left, text in sorted(items, key=lambda item: -item[0])]
 
 
-def page_lines(glyphs: Sequence[Glyph], boxes: Sequence[Box] = ()) -> list[str]:
+def page_lines(glyphs: Sequence[Glyph], boxes: Sequence[Box] = (), *,
+               options: frozenset[str] = frozenset()) -> list[str]:
     """The page's lines in reading order (top to bottom); a table row is one line, its cells
     joined by tabs."""
-    return [line.text for line in page_layout(glyphs, boxes)]
+    return [line.text for line in page_layout(glyphs, boxes, options=options)]

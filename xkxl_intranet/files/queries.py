@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, and_, func, select
 
 from ..extensions import db
+from ..rounds.models import Round
 from ..rounds.state import LOCKED_FILES_MESSAGE, batch_is_locked
-from .categories import APPLICATION_CATEGORIES, FORM, SUMMARY_SCAN, Category
+from .categories import FORM, SUMMARY_SCAN, Category, application_categories
 from .models import OwnedByApplication, StoredFile
 from .storage import path_for
 
@@ -38,8 +39,16 @@ def _ordered(files: Iterable[StoredFile], category: Category) -> list[StoredFile
     return sorted(files, key=lambda f: (f.uploaded_at, f.id))  # in the order they were added
 
 
+def round_categories(round_id: int) -> tuple[Category, ...]:
+    """The files the round's notice asks of each application."""
+    round_ = db.session.get(Round, round_id)
+    assert round_ is not None  # an application belongs to a round
+    return application_categories(round_.declaration.files)
+
+
 def application_files(application: OwnedByApplication) -> dict[str, list[StoredFile]]:
-    """Every file of the application by category key (all keys present, lists may be empty).
+    """Every file of the application by category key: each category its round's notice asks
+    for (all present, lists may be empty).
 
     The 申报书 list holds the current version first, then the earlier ones, newest first;
     the evidence lists are in upload order.
@@ -48,7 +57,7 @@ def application_files(application: OwnedByApplication) -> dict[str, list[StoredF
     grouped: dict[str, list[StoredFile]] = defaultdict(list)
     for row in rows:
         grouped[row.category].append(row)
-    return {c.key: _ordered(grouped.get(c.key, ()), c) for c in APPLICATION_CATEGORIES}
+    return {c.key: _ordered(grouped.get(c.key, ()), c) for c in round_categories(application.round_id)}
 
 
 def current_version(files: Iterable[StoredFile]) -> StoredFile | None:
@@ -60,16 +69,21 @@ def current_version(files: Iterable[StoredFile]) -> StoredFile | None:
 
 def missing_requirements(application: OwnedByApplication,
                          files: dict[str, list[StoredFile]] | None = None) -> list[str]:
-    """What the files still lack before the application can be reported, in Chinese.
-    ``files`` is :func:`application_files`' result when the caller already has it."""
+    """What the files still lack before the application can be reported, in Chinese: each file
+    its round's notice requires (``required``). ``files`` is :func:`application_files`' result
+    when the caller already has it."""
     if files is None:
         files = application_files(application)
-    form = current_version(files[FORM.key])
-    if form is None:
-        return ["尚未上传申报书"]
-    if not path_for(form.storage_name).is_file():
-        return [f"申报书“{form.original_name}”在服务器存储中缺失，请重新上传"]
-    return []
+    missing = []
+    for c in round_categories(application.round_id):
+        if not c.required:
+            continue
+        kept = current_version(files[c.key]) if c.versioned else next(iter(files[c.key]), None)
+        if kept is None:
+            missing.append(f"尚未上传{c.label}")
+        elif c.versioned and not path_for(kept.storage_name).is_file():
+            missing.append(f"{c.label}“{kept.original_name}”在服务器存储中缺失，请重新上传")
+    return missing
 
 
 def summary_scans(city_id: int, round_id: int) -> list[StoredFile]:

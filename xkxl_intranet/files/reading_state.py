@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..clock import now
+from ..domain.declaration import Form
 from ..domain.form_reader import FormReading
 from ..extensions import db
 from ..jobs.queue import READ_FORM_JOB, after_commit
@@ -105,16 +106,17 @@ class StoredReading:
         return self.status == "pending"
 
 
-def stored_reading(data: dict[str, Any] | None, state: str | None = None) -> StoredReading:
+def stored_reading(data: dict[str, Any] | None, state: str | None = None, *, form: Form) -> StoredReading:
     """What the page shows of a row's ``reading`` (and ``reading_state``: a reading asked for and
-    not finished shows as 正在读取, whatever an earlier reading said)."""
+    not finished shows as 正在读取, whatever an earlier reading said), its fields as ``form`` (the
+    application's round's) declares them."""
     if state in WAITING:
         return StoredReading("pending", PENDING_MESSAGE)
     if not data:
         return StoredReading(None, "该申报书上传于自动读取功能启用之前，尚未读取")
     status = data.get("status")
     stale = data.get("version") != READER_VERSION
-    reading = FormReading.from_json(data) if status == "read" else None
+    reading = FormReading.from_json(data, form=form) if status == "read" else None
     return StoredReading(status, str(data.get("message") or ""), reading, str(data.get("read_at") or ""), stale)
 
 

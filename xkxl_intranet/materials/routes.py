@@ -33,8 +33,7 @@ from ..applications.queries import get_application
 from ..auth.scoping import city_or_404, city_required, round_or_404, staff_required
 from ..files import operations, queries
 from ..files.archive_cache import ZIP_FOLDER, CacheLimits
-from ..files.categories import APPLICATION_CATEGORIES
-from ..files.categories import category as category_by_key
+from ..files.categories import application_categories
 from ..files.operations import Message
 from ..files.storage import UploadRequest, path_for
 from ..guards import MiB, accepts_upload
@@ -120,8 +119,8 @@ def application_page(application_id: int):
 @city_required
 def upload(application_id: int, category: str):
     application = get_application(current_user, application_id)
-    cat = category_by_key(category)
-    if cat is None or cat not in APPLICATION_CATEGORIES:
+    cat = next((c for c in application_categories(application.round.declaration.files) if c.key == category), None)
+    if cat is None:  # not a file the application's round asks for
         abort(404)
     saved, messages = _store_uploads(materials.store_uploads, category=cat, application=application)
     return _respond_for_application(application, cat.key, messages, changed_ids=saved)
@@ -176,7 +175,7 @@ def city_files():
                                   return_to=return_to_url(url_for(".city_files")))
         context.update(section=section, applications=materials.city_applications(round_.id, city.id),
                        counts=queries.file_counts(round_.id, city.id),
-                       categories=APPLICATION_CATEGORIES)
+                       categories=application_categories(round_.declaration.files))
     return render_template("files/city.html", **context)
 
 
