@@ -4,8 +4,8 @@ and the working directory set to the tree measured (the baseline's worktree or t
 It imports only that tree's code: the app, and the applications seeded by the tree's own
 ``benchmarks/_common.py`` (so each tree writes the declared values the way its storage keeps
 them). What it times goes through the test client by URL, which both trees serve alike, so the
-same requests are compared. It prints one JSON document on stdout: per operation the seconds
-of each repeat, the SQL statements of one request and the size of the answer.
+same requests are compared. It answers the parent on stdout, one JSON line at a time (see
+:func:`serve`).
 
 Not run on its own: ``python benchmarks/bench_declared.py`` starts it.
 """
@@ -17,12 +17,12 @@ import io
 import json
 import logging
 import os
+import resource
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,45 +190,63 @@ def _operations(app) -> list[Operation]:
     ]
 
 
-@contextmanager
-def counting(app, seen: dict[str, int], name: str):
-    """The SQL statements sent while inside, added to ``seen[name]`` (a listener's call each: a
-    few microseconds, the same in both trees)."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of any child it waited for (user + system): what the work
+    cost, whatever else the machine's two cores were busy with meanwhile."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime  # os.times() counts in 10 ms ticks
+
+
+def statements_of(app, operation: Operation) -> Callable[[], int]:
+    """Runs ``operation`` once, and counts the SQL statements it sent."""
     with app.app_context():
         engine = db.engine
 
-    def count(*args, **kwargs) -> None:
-        seen[name] = seen.get(name, 0) + 1
+    def run() -> int:
+        seen = {"n": 0}
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        def count(*args, **kwargs) -> None:
+            seen["n"] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            operation.run()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return seen["n"]
+
+    return run
 
 
-def measure(seed_file: Path, repeat: int) -> dict:
+def serve(seed_file: Path, seeded: float | None, count: bool) -> None:
+    """Warm up every operation (templates compiled, caches filled; with ``count``, their SQL
+    statements counted on a second pass), say so with one JSON line, then time the operation whose index arrives on each
+    line of stdin, answering ``{"wall": s, "cpu": s}``, until stdin ends. The parent sends the
+    same index to the other tree's child right before or after: the two are measured seconds
+    apart, under the same load."""
     instance = Path(tempfile.mkdtemp(prefix="xkxl-bench-declared-"))
     try:
         shutil.copyfile(seed_file, instance / "bench.sqlite3")  # each run changes its own copy (imports)
         app = create_app(_config(instance))
         printing.write_pdf = _html_only_pdf  # render_pdf calls it by the module's name
         operations = _operations(app)
-        sizes: dict[str, int] = {}
-        for operation in operations:  # warm up: templates compiled, caches filled
+        sizes, statements = {}, {}
+        for operation in operations:
             operation.before()
             sizes[operation.name] = operation.run()
-        samples: dict[str, list[float]] = {operation.name: [] for operation in operations}
-        statements: dict[str, int] = {}
-        for turn in range(repeat):  # in turns, so that a slow moment of the machine weighs on all
-            for operation in operations:
-                operation.before()
-                gc.collect()  # no operation pays for the garbage of the one before
-                with counting(app, statements, operation.name) if turn == 0 else nullcontext():
-                    start = time.perf_counter()
-                    operation.run()
-                    samples[operation.name].append(time.perf_counter() - start)
-        return {"samples": samples, "statements": statements, "bytes": sizes}
+        for operation in operations if count else ():  # in order: a confirmation follows its upload
+            operation.before()
+            statements[operation.name] = statements_of(app, operation)()
+        print(json.dumps({"operations": [o.name for o in operations], "bytes": sizes, "statements": statements,
+                          "seeded_seconds": seeded}, ensure_ascii=False), flush=True)
+        for line in sys.stdin:
+            operation = operations[int(line)]
+            operation.before()
+            gc.collect()  # no operation pays for the garbage of the one before
+            wall, cpu = time.perf_counter(), cpu_seconds()
+            operation.run()
+            cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
+            print(json.dumps({"wall": wall, "cpu": cpu}), flush=True)
     finally:
         shutil.rmtree(instance, ignore_errors=True)
 
@@ -236,7 +254,7 @@ def measure(seed_file: Path, repeat: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed-file", type=Path, required=True, help="the tree's cached database (made if missing)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--count", action="store_true", help="count each operation's SQL statements")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # the request log and Alembic's: stdout is for the figures
     _tree_code_check()
@@ -245,9 +263,7 @@ def main() -> None:
         start = time.perf_counter()
         _seed(args.seed_file)
         seeded = time.perf_counter() - start
-    result = measure(args.seed_file, args.repeat)
-    result["seeded_seconds"] = seeded
-    json.dump(result, sys.stdout, ensure_ascii=False)
+    serve(args.seed_file, seeded, args.count)
 
 
 if __name__ == "__main__":
