@@ -31,7 +31,6 @@ TREE = Path.cwd().resolve()
 sys.path[:0] = [str(TREE / "benchmarks"), str(TREE)]
 
 import _common  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from openpyxl import load_workbook  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
@@ -69,7 +68,6 @@ def _seed(seed_file: Path) -> None:
     app, instance = _common.make_app()
     _common.fill_applications(app, PER_CITY)
     with app.app_context():
-        upgrade()  # a no-op: make_app migrated; kept so that the file is at the tree's head
         round_ = current_round()
         import_city = db.session.scalar(db.select(City).where(City.code == IMPORT_CITY))
         db.session.execute(db.update(Application).where(Application.city_id != import_city.id)
@@ -139,8 +137,8 @@ def _import_operations(app, clerk) -> list[Operation]:
         state["upload"] = _changed_template(template.data, 100 + state["n"])
 
     def upload_and_preview() -> int:
-        response = clerk.post("/reports/import", data={"file": (io.BytesIO(state["upload"]), "指标模板.xlsx")},
-                              content_type="multipart/form-data")
+        upload = {"file": (io.BytesIO(state["upload"]), "指标模板.xlsx")}
+        response = clerk.post("/reports/import", data=upload, content_type="multipart/form-data")
         assert response.status_code == 303, response.status_code
         page = clerk.get("/reports/import")
         assert page.status_code == 200 and "确认导入" in page.get_data(as_text=True), page.status_code
@@ -171,21 +169,26 @@ def _operations(app) -> list[Operation]:
             cache.clear()
 
     summary = f"/reports/cities/{chengdu}/summary"
+    compare = f"/reports/compare?indicator={COMPARED_FIGURE}"
     return [
         Operation("全部申报, page 1 (province)", _get(province, "/applications/")),
-        Operation("全部申报, filtered: 成都 初审通过, page 2", _get(province, f"/applications/?state=passed&city_id={chengdu}&page=2")),
+        Operation("全部申报, filtered: 成都 初审通过, page 2",
+                  _get(province, f"/applications/?state=passed&city_id={chengdu}&page=2")),
         Operation("全部申报, search", _get(province, "/applications/?q=测试企业001")),
         Operation("dashboard (cache off)", _get(province, "/rounds/dashboard")),
         Operation("roster page (all)", _get(province, "/reports/roster/all")),
         Operation("roster XLSX (all)", _get(province, "/reports/roster/all.xlsx"), forget_generated),
-        Operation("roster PDF's HTML (no WeasyPrint)", _get(province, "/reports/roster/all.pdf"), forget_generated),
+        Operation("roster PDF's HTML (no WeasyPrint)", _get(province, "/reports/roster/all.pdf"),
+                  forget_generated),
         Operation("附件3 page (成都)", _get(province, summary)),
         Operation("附件3 XLSX (成都)", _get(province, summary + ".xlsx"), forget_generated),
-        Operation("附件3 PDF's HTML (成都, no WeasyPrint)", _get(province, summary + ".pdf"), forget_generated),
-        Operation(f"compare {COMPARED_FIGURE}, by value", _get(province, f"/reports/compare?indicator={COMPARED_FIGURE}")),
+        Operation("附件3 PDF's HTML (成都, no WeasyPrint)", _get(province, summary + ".pdf"),
+                  forget_generated),
+        Operation(f"compare {COMPARED_FIGURE}, by value", _get(province, compare)),
         Operation(f"compare {COMPARED_FIGURE}, 初审通过, descending",
-                  _get(province, f"/reports/compare?indicator={COMPARED_FIGURE}&scope=passed&desc=1")),
-        Operation("indicator template, filled (攀枝花)", _get(clerk, "/reports/template.xlsx?filled=1"), forget_generated),
+                  _get(province, compare + "&scope=passed&desc=1")),
+        Operation("indicator template, filled (攀枝花)", _get(clerk, "/reports/template.xlsx?filled=1"),
+                  forget_generated),
         *_import_operations(app, clerk),
     ]
 
@@ -220,8 +223,9 @@ def statements_of(app, operation: Operation) -> Callable[[], int]:
 
 def serve(seed_file: Path, seeded: float | None, count: bool) -> None:
     """Warm up every operation (templates compiled, caches filled; with ``count``, their SQL
-    statements counted on a second pass), say so with one JSON line, then time the operation whose index arrives on each
-    line of stdin, answering ``{"wall": s, "cpu": s}``, until stdin ends. The parent sends the
+    statements counted on a second pass), say so with one JSON line, then time the operation
+    whose index arrives on each line of stdin, answering ``{"wall": s, "cpu": s}``, until stdin
+    ends. The parent sends the
     same index to the other tree's child right before or after: the two are measured seconds
     apart, under the same load."""
     instance = Path(tempfile.mkdtemp(prefix="xkxl-bench-declared-"))
@@ -237,8 +241,9 @@ def serve(seed_file: Path, seeded: float | None, count: bool) -> None:
         for operation in operations if count else ():  # in order: a confirmation follows its upload
             operation.before()
             statements[operation.name] = statements_of(app, operation)()
-        print(json.dumps({"operations": [o.name for o in operations], "bytes": sizes, "statements": statements,
-                          "seeded_seconds": seeded}, ensure_ascii=False), flush=True)
+        ready = {"operations": [o.name for o in operations], "bytes": sizes, "statements": statements,
+                 "seeded_seconds": seeded}
+        print(json.dumps(ready, ensure_ascii=False), flush=True)
         for line in sys.stdin:
             operation = operations[int(line)]
             operation.before()
@@ -253,7 +258,8 @@ def serve(seed_file: Path, seeded: float | None, count: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seed-file", type=Path, required=True, help="the tree's cached database (made if missing)")
+    parser.add_argument("--seed-file", type=Path, required=True,
+                        help="the tree's cached database (made if missing)")
     parser.add_argument("--count", action="store_true", help="count each operation's SQL statements")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # the request log and Alembic's: stdout is for the figures

@@ -28,7 +28,8 @@ hardly moves; wall-clock medians and their ratio are printed beside it. Only the
 anything, not the milliseconds. With both trees at the same code every ratio is ≈ 1.0 (README).
 
 Run: .venv/bin/python benchmarks/bench_declared.py [--baseline REV] [--rounds 3] [--json out.json]
-About 2-4 minutes with the defaults (the first run also seeds each tree's database, ≈ 15 s each).
+About 3-4 minutes with the defaults on this machine (a tree's first run also seeds its database,
+20-50 s, both at once).
 """
 from __future__ import annotations
 
@@ -86,8 +87,8 @@ class Child:
         line = self.process.stdout.readline()
         if not line:
             self.process.wait()
-            raise SystemExit(f"the measuring child failed in the {self.name} tree (exit {self.process.returncode}):\n"
-                             + self.log.read_text()[-4000:])
+            raise SystemExit(f"the measuring child failed in the {self.name} tree "
+                             f"(exit {self.process.returncode}):\n" + self.log.read_text()[-4000:])
         return json.loads(line)
 
     def time(self, index: int) -> dict:
@@ -108,17 +109,20 @@ class Child:
 
 def measure(trees: dict[str, Path], seeds: dict[str, Path], scratch: Path, rounds: int, repeat: int) -> dict:
     """Per round, a fresh child in each tree (started together: seeding and warming up are not
-    timed; the first round's count the SQL statements); then ``repeat`` turns over the operations, each operation timed in one tree and at
-    once in the other, which goes first alternating."""
+    timed; the first round's count the SQL statements); then ``repeat`` turns over the
+    operations, each operation timed in one tree and at once in the other, which goes first
+    alternating."""
     samples: dict[str, dict[str, dict[str, list[float]]]] = {name: {} for name in trees}
     first: dict[str, dict] = {}
     for n in range(rounds):
-        children = {name: Child(name, tree, seeds[name], scratch / f"{name}-{n}.log", count=n == 0) for name, tree in trees.items()}
+        children = {name: Child(name, tree, seeds[name], scratch / f"{name}-{n}.log", count=n == 0)
+                    for name, tree in trees.items()}
         try:
             ready = {name: child.answer() for name, child in children.items()}
             for name, answer in ready.items():
                 if answer["seeded_seconds"]:
-                    print(f"  ({name}: seeded 2,016 applications in {answer['seeded_seconds']:.0f} s)", flush=True)
+                    print(f"  ({name}: seeded 2,016 applications in {answer['seeded_seconds']:.0f} s)",
+                          flush=True)
                 first.setdefault(name, answer)
             operations = ready["current"]["operations"]
             if ready["baseline"]["operations"] != operations:
@@ -154,13 +158,15 @@ def summarize(measured: dict) -> list[dict]:
                      "statements": {tree: first[tree]["statements"][name] for tree in samples},
                      "bytes": {tree: first[tree]["bytes"][name] for tree in samples},
                      "samples_ms": {tree: {clock: [s * 1000 for s in values]
-                                           for clock, values in samples[tree][name].items()} for tree in samples}})
+                                           for clock, values in samples[tree][name].items()}
+                                    for tree in samples}})
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help=f"the revision to compare with ({DEFAULT_BASELINE})")
+    parser.add_argument("--baseline", default=DEFAULT_BASELINE,
+                        help=f"the revision to compare with ({DEFAULT_BASELINE})")
     parser.add_argument("--rounds", type=int, default=3, help="fresh children per tree (3)")
     parser.add_argument("--repeat", type=int, default=5, help="turns over the operations per round (5)")
     parser.add_argument("--json", type=Path, help="also write the figures and every sample here")
@@ -174,10 +180,14 @@ def main() -> None:
         trees = {"baseline": worktree, "current": CURRENT}
         revisions = {name: tree_revision(tree) for name, tree in trees.items()}
         seeds = {name: SEED_CACHE / f"{revision}.sqlite3" for name, revision in revisions.items()}
+        for seed in SEED_CACHE.glob("*.sqlite3"):  # an edit's: never used again
+            if seed not in seeds.values() and ("+dirty" in seed.name or args.fresh):
+                seed.unlink(missing_ok=True)
         if args.fresh:
             for seed in seeds.values():
                 seed.unlink(missing_ok=True)
-        print(f"Declared values, 2,016 applications: baseline {args.baseline} ({revisions['baseline'][:12]}) vs "
+        print(f"Declared values, 2,016 applications: baseline {args.baseline} ({revisions['baseline'][:12]}) "
+              "vs "
               f"current {CURRENT} ({revisions['current'].split('-')[0][:12]}"
               f"{' + uncommitted changes' if '+dirty' in revisions['current'] else ''}); "
               f"{args.rounds} rounds × {args.repeat} turns per tree, alternating", flush=True)
@@ -187,15 +197,19 @@ def main() -> None:
         subprocess.run(["git", "worktree", "prune"], cwd=CURRENT, check=False)
         shutil.rmtree(scratch, ignore_errors=True)
 
-    print(table([(row["operation"], f"{row['baseline_ms']:.1f}", f"{row['current_ms']:.1f}", f"{row['ratio']:.2f}×",
-                  f"{row['wall_ms']['baseline']:.1f} / {row['wall_ms']['current']:.1f} = {row['wall_ratio']:.2f}×",
-                  f"{row['statements']['baseline']} / {row['statements']['current']}", "ok" if row["ratio"] <= TARGET else "SLOWER")
+    print(table([(row["operation"], f"{row['baseline_ms']:.1f}", f"{row['current_ms']:.1f}",
+                  f"{row['ratio']:.2f}×",
+                  f"{row['wall_ms']['baseline']:.1f} / {row['wall_ms']['current']:.1f} = "
+                  f"{row['wall_ratio']:.2f}×",
+                  f"{row['statements']['baseline']} / {row['statements']['current']}",
+                  "ok" if row["ratio"] <= TARGET else "SLOWER")
                  for row in rows],
-                ("operation", "baseline CPU ms", "current CPU ms", "ratio", "wall ms: base / cur", "SQL: base / cur", "")))
+                ("operation", "baseline CPU ms", "current CPU ms", "ratio", "wall ms: base / cur",
+                 "SQL: base / cur", "")))
     slower = [row["operation"] for row in rows if row["ratio"] > TARGET]
     worst = max(rows, key=lambda row: row["ratio"])
-    print(f"\ntarget: every ratio current / baseline ≤ {TARGET}× (CPU time, medians of {args.rounds * args.repeat} "
-          f"samples each); worst {worst['ratio']:.2f}× ({worst['operation']}): "
+    print(f"\ntarget: every ratio current / baseline ≤ {TARGET}× (CPU time, medians of "
+          f"{args.rounds * args.repeat} samples each); worst {worst['ratio']:.2f}× ({worst['operation']}): "
           + ("PASS" if not slower else f"FAIL ({len(slower)} slower: {', '.join(slower)})"))
     if args.json:
         args.json.write_text(json.dumps({"baseline": args.baseline, "revisions": revisions, "target": TARGET,
