@@ -172,7 +172,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures and every sample here")
     parser.add_argument("--fresh", action="store_true", help="seed both databases again")
     args = parser.parse_args()
-    baseline_commit = git("rev-parse", "--verify", f"{args.baseline}^{{commit}}")
+    try:
+        baseline_commit = git("rev-parse", "--verify", f"{args.baseline}^{{commit}}")
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"no such revision: {args.baseline}") from None
     scratch = Path(tempfile.mkdtemp(prefix="xkxl-bench-declared-"))
     worktree = scratch / "baseline"
     git("worktree", "add", "--detach", str(worktree), baseline_commit)
