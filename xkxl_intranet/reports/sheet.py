@@ -17,6 +17,7 @@ from sqlalchemy.orm import load_only
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from ..applications.models import Application, ReviewState
+from ..domain.answers import IDENTITY_KEYS
 from ..domain.parsing import format_field
 from ..extensions import db
 from ..files.categories import SUMMARY_SCAN
@@ -26,23 +27,23 @@ from ..rounds.models import City, Round
 from ..rounds.state import find_batch
 from .summary_layout import Summary, SummaryLine, SummaryRow, SummarySheetColumn, summary_columns
 
+# What 附件3 reads of an application: the named columns and the document of declared values.
 SUMMARY_COLUMNS = (Application.id, Application.round_id, Application.city_id, Application.position,
                    Application.version, Application.review_state, Application.platform_name,
-                   Application.enterprise_name, Application.contact_name, Application.contact_mobile)
-# The declared fields that are columns of their own (the rest are read through values()).
-NAMED_FIELDS = frozenset({"platform_name", "enterprise_name", "credit_code", "contact_name", "contact_mobile"})
+                   Application.enterprise_name, Application.credit_code, Application.contact_name,
+                   Application.contact_mobile, Application.answers)
 
 STALE_SCAN_MESSAGE = "附件3已在扫描件上传后修改，请重新打印盖章并上传扫描件"
 
 
 def _prints_named_only(notice: Notice) -> bool:
-    return all(c.field is None or c.field.key in NAMED_FIELDS for c in summary_columns(notice))
+    return all(c.field is None or c.field.key in IDENTITY_KEYS for c in summary_columns(notice))
 
 
 def summary_loading(notice: Notice) -> tuple[LoaderOption, ...]:
-    """What to load of each application for the notice's 附件3: its named columns when they are
-    all it prints, else everything (the other fields are read through ``values()``)."""
-    return (load_only(*SUMMARY_COLUMNS),) if _prints_named_only(notice) else ()
+    """What to load of each application for the notice's 附件3 (:data:`SUMMARY_COLUMNS`, whatever
+    fields it prints: the others are in the document ``values()`` reads)."""
+    return (load_only(*SUMMARY_COLUMNS),)
 
 
 def _cell(column: SummarySheetColumn, number: int, application: Application,
@@ -50,7 +51,7 @@ def _cell(column: SummarySheetColumn, number: int, application: Application,
     """序号, a named column's text as stored, any other field as the reports print it."""
     if column.field is None:
         return number
-    if column.field.key in NAMED_FIELDS:
+    if column.field.key in IDENTITY_KEYS:
         return getattr(application, column.field.key) or ""
     assert values is not None
     return format_field(column.field, values.get(column.field.key), thousands=True)
