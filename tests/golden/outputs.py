@@ -31,6 +31,7 @@ from pypdf import PdfReader
 
 from xkxl_intranet import clock
 from xkxl_intranet.applications import demo as demo_applications
+from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.form_template import form_docx
 from xkxl_intranet.files.models import StoredFile
@@ -38,7 +39,7 @@ from xkxl_intranet.reports.layouts import ROSTER_LISTS
 from xkxl_intranet.review.models import Assignment
 from xkxl_intranet.review.prints import sheet_number
 from xkxl_intranet.rounds.models import Receipt
-from xkxl_intranet.rounds.state import all_cities
+from xkxl_intranet.rounds.state import all_cities, current_round
 
 from helpers import logged_in_client, seed_demo_quickly
 
@@ -82,7 +83,9 @@ def _document_urls(app) -> Iterator[tuple[str, str]]:
         for key in ROSTER_LISTS:
             for suffix in ("xlsx", "pdf"):
                 yield f"roster/{key}.{suffix}", f"/reports/roster/{key}.{suffix}"
-        sheets = list(db.session.scalars(db.select(Assignment).order_by(Assignment.id)))
+        # the current round's sheets (another round's are another year's documents)
+        sheets = list(db.session.scalars(db.select(Assignment).join(Application, Assignment.application_id == Application.id)
+                                         .where(Application.round_id == current_round().id).order_by(Assignment.id)))
         for sheet in sheets:
             if sheet.is_submitted:
                 yield f"review/sheet-{sheet_number(sheet)}.pdf", f"/review/sheets/{sheet.id}.pdf"
@@ -96,7 +99,8 @@ def _document_urls(app) -> Iterator[tuple[str, str]]:
         # Last: a receipt prints each 申报书's size and SHA-256, and the demo's 申报书 are written
         # from the field declaration, so a changed label changes them too; the failure's diff
         # shows the documents in this order, the reports' own differences first.
-        for receipt in db.session.scalars(db.select(Receipt).order_by(Receipt.number)):
+        receipts = db.select(Receipt).where(Receipt.round_id == current_round().id).order_by(Receipt.number)
+        for receipt in db.session.scalars(receipts):
             yield f"receipt/{receipt.number}.pdf", f"/rounds/receipts/{receipt.id}.pdf"
 
 
