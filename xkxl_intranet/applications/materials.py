@@ -63,7 +63,7 @@ def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Categ
     """The clerk's uploads to one of the application's categories (``files.operations``); a new
     申报书 then changes what the application is compared with."""
     outcome = operations.store_uploads(user, uploads, category=category, application=application)
-    if category is FORM and outcome.saved:
+    if category.key == FORM.key and outcome.saved:  # the 申报书, whichever notice declared it
         document_changed(user, application)
     return outcome
 
@@ -71,7 +71,7 @@ def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Categ
 def store_file(user: User, upload: FileStorage, *, category: Category, application: Application) -> StoredFile:
     """One upload kept (``files.operations.store_file``), and a new 申报书 compared."""
     stored = operations.store_file(user, upload, category=category, application=application)
-    if category is FORM:
+    if category.key == FORM.key:
         document_changed(user, application)
     return stored
 
@@ -110,6 +110,6 @@ def delete_file(user: User, stored: StoredFile) -> StoredFile | None:
     if restored is not None:
         restored.superseded_at = None
     db.session.flush()
-    if category is FORM and stored.superseded_at is None:
+    if category.key == FORM.key and stored.superseded_at is None:
         document_changed(user, stored.application)
     return restored

@@ -23,7 +23,7 @@ from ..domain.errors import NotFound, Refused
 from ..domain.findings import Finding, ParseError
 from ..domain.parsing import parse_phone
 from ..extensions import db
-from ..files.categories import CATEGORIES, FORM, SUMMARY_SCAN
+from ..files.categories import FORM, SUMMARY_SCAN, round_categories
 from ..files.models import StoredFile
 from ..files.queries import is_current_form
 from ..files.reading_state import WAITING
@@ -237,6 +237,7 @@ def _scan_content(scan: StoredFile | None) -> dict[str, Any] | None:
 
 def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime, *,
                      paper_summary_follows: bool) -> dict[str, Any]:
+    categories = round_categories(round_.declaration.files)
     return {
         "round": round_.title, "notice_number": round_.notice_number, "city": city.name,
         "city_code": city.code, "reported_at": at.isoformat(timespec="seconds"),
@@ -249,7 +250,7 @@ def _receipt_content(round_: Round, city: City, ready: Readiness, at: datetime, 
         "applications": [
             {"position": a.position, "enterprise_name": a.enterprise_name, "platform_name": a.platform_name,
              "credit_code": a.credit_code, "contact_name": a.contact_name, "contact_mobile": a.contact_mobile,
-             "files": [{"category": CATEGORIES[f.category].label if f.category in CATEGORIES else f.category,
+             "files": [{"category": categories[f.category].label if f.category in categories else f.category,
                         "name": f.original_name, "size": f.size, "sha256": f.sha256}
                        for f in ready.files.get(a.id, [])]}
             for a in ready.applications],

@@ -47,6 +47,14 @@ def requested_category(requested: RequestedFile) -> Category:
                     requested.required)
 
 
+def round_categories(requested: Iterable[RequestedFile]) -> dict[str, Category]:
+    """Every category a round's stored files can have, by key, in the notice's order: what its
+    notice asks for, then the city's 附件3 scan and 2022's kinds (a file kept under a key the
+    notice does not name still has its name and its folder)."""
+    declared = {r.key: requested_category(r) for r in requested}
+    return declared | {key: c for key, c in CATEGORIES.items() if key not in declared}
+
+
 def application_categories(requested: Iterable[RequestedFile]) -> tuple[Category, ...]:
     """The categories of the files a notice (its ``files``) asks of each application, in its
     order; the city's own (附件3 scan) are not among them."""

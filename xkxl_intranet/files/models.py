@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..extensions import Model
 from ..sqltypes import AwareDateTime
-from .categories import CATEGORIES, Category
+from .categories import Category, round_categories
 
 
 class OwnedByApplication(Protocol):
@@ -76,10 +76,13 @@ class StoredFile(Model):
     uploaded_by = relationship("User", lazy="joined")
     city = relationship("City", lazy="joined")
     application = relationship("Application", lazy="select")
+    round = relationship("Round", lazy="select")
 
     @property
     def category_info(self) -> Category:
-        return CATEGORIES[self.category]
+        """The kind of file as its round's notice names it (rounds keep their own, issue 21)."""
+        known = round_categories(self.round.declaration.files)
+        return known.get(self.category) or Category(self.category, self.category, frozenset(), versioned=False)
 
     @property
     def uploader_name(self) -> str:

@@ -110,7 +110,7 @@ def store_bytes(user: User, data: bytes, name: str, *, category: str,
 def _store_file(user: User, upload: FileStorage, *, category: Category, application: OwnedByApplication | None,
                 city: City | None, round_: Round | None,
                 summary_digest: str | None) -> tuple[StoredFile, list[StoredFile]]:
-    if category is SUMMARY_SCAN and summary_digest is None:
+    if category.key == SUMMARY_SCAN.key and summary_digest is None:
         raise ValueError("a 附件3 scan is kept with its sheet's fingerprint (reports/summary_scan.py)")
     if application is not None:
         city_id, round_id = application.city_id, application.round_id
@@ -145,7 +145,7 @@ def _store_file(user: User, upload: FileStorage, *, category: Category, applicat
         category=category.key, original_name=name, storage_name=storage_name, size=size,
         sha256=digest, kind=detected.kind, mime=detected.mime, uploaded_at=now(),
         uploaded_by_id=user.id if user is not None else None,
-        summary_digest=summary_digest if category is SUMMARY_SCAN else None)
+        summary_digest=summary_digest if category.key == SUMMARY_SCAN.key else None)
     db.session.add(stored)
     db.session.flush()
     if category.key == FORM.key:  # the 申报书, whichever notice declared it

@@ -24,7 +24,7 @@ from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
 from ..filenames import archive_member, storage_relpath
-from ..files.categories import CATEGORIES, SUMMARY_FOLDER
+from ..files.categories import SUMMARY_FOLDER, Category, round_categories
 from ..files.models import StoredFile
 from ..files.storage import upload_root
 from ..files.zipstream import ZipMember, manifest_csv, stream_zip, unique_arcname
@@ -37,7 +37,6 @@ MANIFEST_COLUMNS = (("city", "市（州）"), ("number", "序号"), ("enterprise
                     ("note", "备注"))
 MISSING_NOTE = "服务器存储中缺失，未打包"
 UNLISTED_PREFIX = "未列入汇总表"  # the folder of an application not on the city's 附件3
-_CATEGORY_ORDER = {key: i for i, key in enumerate(CATEGORIES)}
 
 
 # The archive's bytes follow from its manifest (every packed file's path, size, SHA-256 and
@@ -110,7 +109,12 @@ class _Layout:
     applications: dict[int, Any]  # application id -> its row of _APPLICATION_COLUMNS
     numbers: dict[int, int | None]  # application id -> its 附件3 序号 (None: not on the 附件3)
     rank: dict[int, int]  # application id -> its place in 附件3 order (position, id)
+    categories: dict[str, Category]  # the round's, in its notice's order
     names: _Names = field(default_factory=_Names)
+
+    def category_label(self, key: str) -> str:
+        found = self.categories.get(key)
+        return found.label if found is not None else key
 
     def sort_key(self, f: Row[Any]) -> tuple[Any, ...]:
         """A city's 附件3 applications by 序号, then the others in the same order, then its 汇总表."""
@@ -119,7 +123,11 @@ class _Layout:
             return (city.sort_order, city.id, 2, 0, f.uploaded_at, f.id)
         listed = 0 if self.numbers.get(f.application_id) else 1
         return (city.sort_order, city.id, listed, self.rank.get(f.application_id, 0),
-                _CATEGORY_ORDER.get(f.category, 99), f.uploaded_at, f.id)
+                self.order.get(f.category, len(self.order)), f.uploaded_at, f.id)
+
+    @property
+    def order(self) -> dict[str, int]:
+        return {key: i for i, key in enumerate(self.categories)}
 
     def place(self, f: Row[Any]) -> tuple[str, str] | None:
         """The enterprise the file belongs to ("" for a 汇总表) and its path in the archive."""
@@ -132,7 +140,7 @@ class _Layout:
         enterprise = enterprise_label(application)
         number = self.numbers.get(application.id)
         folder = f"{number:02d}_{enterprise}" if number else f"{UNLISTED_PREFIX}_{enterprise}"
-        return enterprise, self.names.path(city.name, folder, CATEGORIES[f.category].label,
+        return enterprise, self.names.path(city.name, folder, self.category_label(f.category),
                                            f.original_name)
 
 
@@ -147,7 +155,8 @@ def _layout(user: User, round_: Round, cities: list[City]) -> _Layout:
     return _Layout(cities={c.id: c for c in cities},
                    applications={a.id: a for a in rows},
                    numbers={a.id: numbers.get(a.id) for a in rows},
-                   rank={a.id: n for n, a in enumerate(rows)})
+                   rank={a.id: n for n, a in enumerate(rows)},
+                   categories=round_categories(round_.declaration.files))
 
 
 def _current_files(user: User, round_: Round, cities: list[City]) -> Sequence[Row[Any]]:
@@ -160,8 +169,8 @@ def _current_files(user: User, round_: Round, cities: list[City]) -> Sequence[Ro
 
 
 def _manifest_row(f: Row[Any], city: City, number: int | None, enterprise: str, path: str,
-                  note: str) -> dict[str, Any]:
-    return {"city": city.name, "number": number or "", "enterprise": enterprise, "category": CATEGORIES[f.category].label,
+                  note: str, category: str) -> dict[str, Any]:
+    return {"city": city.name, "number": number or "", "enterprise": enterprise, "category": category,
             "name": f.original_name, "path": path, "size": f.size, "sha256": f.sha256,
             "uploaded_at": f.uploaded_at, "uploaded_by": f.uploader_name, "note": note}
 
@@ -195,7 +204,8 @@ def archive_for(user: User, round_: Round, cities: list[City]) -> Archive:
             total_bytes += f.size
         number = layout.numbers.get(f.application_id) if f.application_id else None
         manifest.append(_manifest_row(f, layout.cities[f.city_id], number, enterprise,
-                                      arcname if kept else "", "" if kept else MISSING_NOTE))
+                                      arcname if kept else "", "" if kept else MISSING_NOTE,
+                                      layout.category_label(f.category)))
     return Archive(filename=archive_name(round_, cities), members=members,
                    manifest=manifest_csv(manifest, MANIFEST_COLUMNS),
                    missing=len(manifest) - len(members), total_bytes=total_bytes)
