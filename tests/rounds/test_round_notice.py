@@ -170,7 +170,8 @@ def test_a_shipped_notice_with_problems_is_refused_by_its_messages(app, province
     refused = province_client.post("/rounds/new", data={"notice_file": "2023.toml", "confirm_replace": "y"})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert re.search(r'id="notice_file-error"><p class="msg msg-error">\[quota\]：推荐名额 limit = 0 应至少为1</p>', html)
+    assert re.search(r'id="notice_file-error"><p class="msg msg-error">第\d+行 \[quota\]：推荐名额 limit = 0 应至少为1</p>',
+                     html)
     missing = province_client.post("/rounds/new", data={"notice_file": "../2022.toml", "confirm_replace": "y"})
     assert missing.status_code == 422 and "请选择通知文件" in missing.get_data(as_text=True)
     assert _round(app, 2023) is None
@@ -228,7 +229,8 @@ def test_the_notice_check_command(app, tmp_path):
     bad.write_text(TEXT_2023.replace("limit = 2", "limit = 0"), encoding="utf-8")
     result = runner.invoke(args=["notice-check", str(FIRST_NOTICE), str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}：有 1 处问题，不能使用\n  - [quota]：推荐名额 limit = 0 应至少为1\n" in result.output
+    line = bad.read_text(encoding="utf-8").splitlines().index("limit = 0") + 1
+    assert f"{bad}：有 1 处问题，不能使用\n  - 第{line}行 [quota]：推荐名额 limit = 0 应至少为1\n" in result.output
     missing = runner.invoke(args=["notice-check", str(tmp_path / "none.toml")])
     assert missing.exit_code == 1 and "无法读取通知文件" in missing.output
     with app.app_context():
