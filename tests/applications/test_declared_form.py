@@ -97,11 +97,31 @@ def _text(html: str) -> str:
 
 
 def test_the_edit_page_shows_the_rounds_fields_and_labels(app, city_client, variant_application):
+    with app.app_context():  # the variant's round current again, as when the clerk entered it
+        make_current(db.session.merge(user_by_name(app, "province")),
+                     db.session.get(Application, variant_application).round)
+        db.session.commit()
     html = city_client.get(f"/applications/{variant_application}/edit").get_data(as_text=True)
     assert 'name="website"' in html and 'name="address"' in html and 'name="contact_fax"' not in html
     assert "单位地址" not in html
     # the required fields left blank, listed under their round's labels
     assert '<a href="#f-address">注册地址</a>' in html and '<a href="#f-website">企业网址</a>' in html
+
+
+def test_an_application_of_a_round_that_is_not_current_says_so_and_is_read_only(app, city_client,
+                                                                               variant_application):
+    detail = city_client.get(f"/applications/{variant_application}").get_data(as_text=True)
+    assert 'id="other-round"' in detail and "2023年跨行业跨领域工业互联网平台" in detail
+    assert "注册地址" in detail and "单位地址" not in detail  # its round's labels, read-only
+    assert f'href="/applications/{variant_application}/edit"' not in detail
+    edit = city_client.get(f"/applications/{variant_application}/edit")
+    assert edit.status_code == 303
+    page = city_client.get(edit.headers["Location"]).get_data(as_text=True)
+    assert "该批次已不是当前批次，申报和材料为只读" in page
+    refused = city_client.post(f"/applications/{variant_application}/review", data={"decision": "passed"})
+    assert refused.status_code == 303
+    with app.app_context():
+        assert db.session.get(Application, variant_application).review_state == "draft"
 
 
 def test_the_live_check_speaks_of_the_rounds_labels(app, city_client, variant_application):

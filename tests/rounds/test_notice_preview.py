@@ -69,7 +69,7 @@ def test_the_preview_shows_the_round_and_what_changes(app, province_client, afte
                      r"<td>必填（带\*）</td>", page)
     assert "dual_domains" not in page.split('id="preview-form"')[1]
     # the rules with severity and source
-    assert re.search(r"<code>le:developers_certified</code></td><td>「通过平台认证的开发者数量」不应大于"
+    assert re.search(r"<code>le:developers_certified</code></td><td>「通过平台认证的开发者数量」不能大于"
                      r"「第三方开发者注册数量」</td><td>错误</td><td>系统校核</td>", page)
     # 附件3 as a table header, its title and header lines filled as a city's sheet prints them
     summary = page.split('id="preview-summary"')[1].split("</section>")[0]
@@ -158,7 +158,9 @@ def test_a_refusal_comes_back_to_the_preview_with_the_file_still_carried(app, pr
 def test_the_preview_of_a_year_that_exists_says_so(app, province_client, after_2022):
     page = html.unescape(_text(province_client.post("/rounds/new/preview", data=_upload(FIRST_NOTICE))))
     assert 'id="year-taken"' in page and "2022年的申报批次已存在" in page
-    assert "与当前批次“2022年跨行业跨领域工业互联网平台”的通知相同（年度除外）" in page
+    assert "与当前批次“2022年跨行业跨领域工业互联网平台”的通知相同。" in page
+    # nothing to open: no button, no carried file
+    assert 'name="notice_data"' not in page and "依据这份通知开启新批次" not in page
 
 
 def test_a_broken_file_is_refused_on_the_rounds_page_before_any_preview(app, province_client, after_2022, tmp_path):

@@ -33,7 +33,7 @@ from ..files.reading_state import READER_VERSION, ReadingState, StoredReading, r
 from ..jobs.queue import FORM_DOCX_JOB, jobs
 from ..printing import print_pdf
 from ..rounds.models import Round
-from ..rounds.state import LOCKED_MESSAGE, batch_is_locked
+from ..rounds.state import batch_is_locked, lock_reason
 from .evaluation import recheck
 from .models import Application
 from .reverting import clear_review, no_longer_passes, record_reverted
@@ -186,7 +186,7 @@ def fill_form_data(user: User, application: Application, data: dict[str, Any]) -
     """Put the 申报书's values into the form's empty fields (``data`` is the form's data, as
     ``forms.form_data`` gives it); the keys filled. Nothing is saved."""
     if not is_writer(user, application):
-        raise Refused(LOCKED_MESSAGE)
+        raise Refused(lock_reason(application.round_id))
     form = application.round.form
     stored = current_form(application.id)
     state = stored_reading(stored.reading, stored.reading_state, form=form) if stored is not None else None
@@ -217,7 +217,7 @@ def reread_form(user: User, application: Application) -> StoredFile:
     if not is_own_city_clerk(user, application.city_id):
         raise NotFound
     if batch_is_locked(application.round_id, application.city_id):
-        raise Refused(LOCKED_MESSAGE)
+        raise Refused(lock_reason(application.round_id))
     stored = current_form(application.id)
     if stored is None:
         raise Refused("尚未上传申报书。")

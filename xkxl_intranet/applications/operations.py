@@ -22,7 +22,7 @@ from ..extensions import db
 from ..files.operations import delete_application_files
 from ..files.queries import missing_requirements
 from ..rounds.models import City, Round
-from ..rounds.state import LOCKED_MESSAGE, batch_is_locked, note_activity
+from ..rounds.state import batch_is_locked, lock_reason, note_activity
 from .evaluation import evaluate, evaluate_input, recheck, refresh_counts
 from .models import Application, ReviewState
 from .reverting import clear_review, no_longer_passes, record_reverted
@@ -65,13 +65,14 @@ def is_editable(application: Application) -> bool:
 
 def ensure_editable(application: Application) -> None:
     if not is_editable(application):
-        raise Refused(LOCKED_MESSAGE)
+        raise Refused(lock_reason(application.round_id))
 
 
 def ensure_city_open(round_: Round, city: City) -> None:
-    """A reported (or accepted) batch takes no new application: only 退回 reopens it."""
+    """A reported (or accepted) batch takes no new application: only 退回 reopens it; nor does
+    a round that is no longer the current one."""
     if batch_is_locked(round_.id, city.id):
-        raise Refused(LOCKED_MESSAGE)
+        raise Refused(lock_reason(round_.id))
 
 
 def _conflict(application: Application, values: Mapping[str, Any]) -> EditConflict:

@@ -10,7 +10,7 @@ from ..domain.errors import Refused
 from ..domain.parsing import parse_input
 from ..files.queries import missing_requirements
 from ..generated import DOCX, PDF, fetch
-from ..rounds.state import LOCKED_MESSAGE, all_cities, batch_is_locked
+from ..rounds.state import all_cities, batch_is_locked, lock_reason
 from ..urls import record_id
 from ..web import render_page_or_fragment, send_document, unit_of_work, wants_fragment
 from .document import (
@@ -125,7 +125,7 @@ def saved_message(application, evaluation, missing_files: list[str], *, was_pass
 def new():
     round_ = round_or_404()
     if batch_is_locked(round_.id, current_user.city_id):
-        flash(LOCKED_MESSAGE, "warning")
+        flash(lock_reason(round_.id), "warning")
         return redirect(url_for("applications.index"), 303)
     form = application_form(round_.form)()
     evaluation = None
@@ -172,7 +172,7 @@ def edit(application_id: int):
     detail_url = url_for("applications.detail", application_id=application_id)
     if request.method == "GET":
         if not is_editable(application):
-            flash(LOCKED_MESSAGE, "warning")
+            flash(lock_reason(application.round_id), "warning")
             return redirect(detail_url, 303)
         if request.args.get("fill") == "document":
             return _filled_from_document(application)
@@ -197,7 +197,8 @@ def edit(application_id: int):
         return _form_page(form, application=application, evaluation=evaluation,
                           conflict=work.refused, status=200 if wants_fragment() else 409)
     if work.refused is not None:
-        flash(work.refused.message, "warning" if work.refused.message == LOCKED_MESSAGE else "danger")
+        locked = work.refused.message == lock_reason(application.round_id)
+        flash(work.refused.message, "warning" if locked else "danger")
         return redirect(detail_url, 303)
     if saved is None:
         flash(unreadable_message(evaluation), "danger")

@@ -165,7 +165,9 @@ class LeRule(_OneSeverity):
 
     @property
     def description(self) -> str:
-        return f"「{self._label(self.small)}」不应大于「{self._label(self.big)}」"
+        # as its message says it: an error cannot be, a warning asks to be checked
+        verb = "不能大于" if self.severity is E else "一般不大于"
+        return f"「{self._label(self.small)}」{verb}「{self._label(self.big)}」"
 
     def check(self, values: Mapping[str, Any]) -> list[Finding]:
         small, big = values.get(self.small), values.get(self.big)

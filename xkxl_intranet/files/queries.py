@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 
 from ..extensions import db
 from ..rounds.models import Round
-from ..rounds.state import LOCKED_FILES_MESSAGE, batch_is_locked
+from ..rounds.state import batch_is_locked, lock_reason
 from .categories import FORM, SUMMARY_SCAN, Category, application_categories
 from .models import OwnedByApplication, StoredFile
 from .storage import path_for
@@ -110,5 +110,5 @@ def file_counts(round_id: int, city_id: int) -> dict[int, dict[str, int]]:
 def upload_refusal(application: OwnedByApplication) -> str | None:
     """Why the application's files cannot change now (its batch is reported), or ``None``."""
     if batch_is_locked(application.round_id, application.city_id):
-        return LOCKED_FILES_MESSAGE
+        return lock_reason(application.round_id, files=True)
     return None

@@ -17,7 +17,7 @@ from ..filenames import display_name
 from ..generated import PDF, XLSX, fetch
 from ..guards import accepts_upload
 from ..review.marking import quota_standing
-from ..rounds.state import LOCKED_MESSAGE, all_cities
+from ..rounds.state import all_cities, lock_reason
 from ..web import render_page_or_fragment, send_document, unit_of_work, wants_fragment
 from . import compare as comparisons
 from . import imports
@@ -267,7 +267,7 @@ def import_page():
 @city_required
 def import_upload():
     if imports.import_locked(round_or_404(), current_user.city):
-        flash(LOCKED_MESSAGE, "danger")
+        flash(lock_reason(round_or_404().id), "danger")
         return _back_to_import()
     form = ImportUploadForm()
     if not form.validate_on_submit():

@@ -18,6 +18,9 @@ from .models import BatchState, City, CityBatch, Disclosure, Round
 
 LOCKED_MESSAGE = "本市（州）的申报已报送，申报内容为只读；如需修改，请联系省厅退回。"
 LOCKED_FILES_MESSAGE = "本市（州）的申报已报送，材料为只读；如需修改，请联系省厅退回。"
+# The province opened (or made current) another round: 开启新批次 tells it that the cities can no
+# longer report this one, so what they entered in it is read-only too.
+NOT_CURRENT_MESSAGE = "这份申报属于“{title}”，该批次已不是当前批次，申报和材料为只读；如需修改，请联系省厅。"
 
 
 def current_round() -> Round | None:
@@ -58,10 +61,26 @@ def batch_or_blank(round_id: int, city_id: int) -> CityBatch:
 
 
 def batch_is_locked(round_id: int, city_id: int) -> bool:
-    """Reported or accepted: the city's applications and files are read-only."""
+    """Reported or accepted, or the round is no longer the current one: the city's applications
+    and files are read-only (:func:`lock_reason` says which)."""
+    if not round_is_current(round_id):
+        return True
     state = db.session.scalar(select(CityBatch.state).where(CityBatch.round_id == round_id,
                                                             CityBatch.city_id == city_id))
     return state is not None and BatchState(state).locked
+
+
+def round_is_current(round_id: int) -> bool:
+    round_ = db.session.get(Round, round_id)  # usually in the session already: no query
+    return round_ is not None and round_.is_current
+
+
+def lock_reason(round_id: int, *, files: bool = False) -> str:
+    """Why a locked batch's applications (or files) are read-only, as the clerk is told."""
+    if not round_is_current(round_id):
+        round_ = db.session.get(Round, round_id)
+        return NOT_CURRENT_MESSAGE.format(title=round_.title if round_ is not None else "")
+    return LOCKED_FILES_MESSAGE if files else LOCKED_MESSAGE
 
 
 def note_activity(round_id: int, city_id: int) -> None:
