@@ -16,7 +16,7 @@ from xkxl_intranet.notice.loader import parse_notice
 from xkxl_intranet.rounds.models import City
 
 from .conftest import pdf, upload
-from helpers import create_application, notice_text, user_by_name
+from helpers import audit_events, create_application, notice_text, user_by_name
 
 SCAN = '[[file]]\nkey = "summary_scan"'
 EVIDENCE7 = '''[[file]]
@@ -59,3 +59,8 @@ def test_a_kind_of_file_only_the_rounds_notice_declares(app, city_client):
     assert any("/附件7 知识产权证明/专利证书.pdf" in name for name in archive.namelist()), archive.namelist()
     manifest = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
     assert [row["类别"] for row in manifest if row["文件名"] == "专利证书.pdf"] == ["附件7 知识产权证明"]
+
+    deleted = city_client.post(f"/files/{stored.id}/delete")
+    assert deleted.status_code in (200, 303)
+    [event] = audit_events(app, "file.deleted")
+    assert "附件7 知识产权证明" in event.summary

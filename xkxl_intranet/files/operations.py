@@ -195,6 +195,6 @@ def delete_application_files(user: User, application: OwnedByApplication) -> Non
         record("file.deleted", user=user, object_type="file", object_id=stored.id,
                city_id=stored.city_id, before=file_snapshot(stored),
                summary=f"随申报“{application.title}”一并删除"
-                       f"{CATEGORIES[stored.category].label}：{stored.original_name}")
+                       f"{stored.category_info.label}：{stored.original_name}")
         remove_after_commit(db.session, path_for(stored.storage_name))
         db.session.delete(stored)

@@ -114,7 +114,7 @@ class _Namer:
     def _file(self, file_id: int, event: AuditEvent) -> ObjectRef:
         stored = self.files.get(file_id)
         snap = _snapshot(event)
-        category = CATEGORIES.get(stored.category if stored else snap.get("category", ""))
+        category = stored.category_info if stored else CATEGORIES.get(snap.get("category", ""))
         name = stored.original_name if stored else snap.get("name") or ""
         label = category.label if category else "文件"
         text = f"{label}“{name}”" if name else label
