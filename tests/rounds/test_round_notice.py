@@ -245,3 +245,16 @@ def test_the_page_after_the_opening_names_the_deadline_in_the_notice(app, provin
     assert round_.deadline - NOTICE_2023.deadline == timedelta(0)
     page = province_client.get(f"/rounds/{round_.id}/notice").get_data(as_text=True)
     assert "本批次现为" not in page
+
+
+def test_the_rounds_notice_page_shows_all_it_declares(app, province_client):
+    """What the officer checked in the preview stays to be checked after opening: every field,
+    rule, 附件3 column and indicator the round keeps, not only their counts."""
+    round_id = _round(app, 2022).id
+    page = province_client.get(f"/rounds/{round_id}/notice").get_data(as_text=True)
+    for part in ("preview-form", "preview-rules", "preview-summary", "preview-criteria"):
+        assert f'id="{part}"' in page, part
+    assert "<code>devices_total</code>" in page and "<code>le:users_paying</code>" in page
+    summary = page.split('id="preview-summary"')[1].split("</section>")[0]
+    assert "<th>依托企业</th>" in summary
+    assert "1.1 工业设备数量" in page.split('id="preview-criteria"')[1]

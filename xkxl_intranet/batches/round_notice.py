@@ -20,7 +20,7 @@ from ..notice.shipped import FIRST_NOTICE
 from ..notice.stored import notice_from_stored, stored_form
 from ..rounds.models import Round
 
-__all__ = ["KeptNotice", "NoticePreview", "keep_notice", "fill_missing_notices", "kept_notice", "kept_notice_toml",
+__all__ = ["sample_summary_text", "KeptNotice", "NoticePreview", "keep_notice", "fill_missing_notices", "kept_notice", "kept_notice_toml",
            "preview_notice"]
 
 
@@ -95,9 +95,13 @@ class NoticePreview:
     year_taken: bool  # a round of the notice's year exists: opening will be refused
 
     def summary_text(self, line: str) -> str:
-        """A 附件3 title or header line as a city's sheet prints it, the city's own words named."""
-        return line.format_map({**_SUMMARY_SAMPLE, "round_title": self.notice.title,
-                                "disclosure": self.notice.summary.default_disclosure})
+        return sample_summary_text(self.notice, line)
+
+
+def sample_summary_text(notice: Notice, line: str) -> str:
+    """A 附件3 title or header line as a city's sheet prints it, the city's own words named."""
+    return line.format_map({**_SUMMARY_SAMPLE, "round_title": notice.title,
+                            "disclosure": notice.summary.default_disclosure})
 
 
 def preview_notice(notice: Notice) -> NoticePreview:

@@ -1,5 +1,6 @@
 """Rounds: the city's 报送 page and receipts, the province's dashboard and desk, round settings."""
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -439,7 +440,10 @@ def new_round():
 def notice(round_id: int):
     """The notice the round keeps (read-only): what it declares, its digest, the download."""
     round_ = round_or_404(round_id)
-    return render_template("rounds/notice.html", round_=round_, kept=round_notice.kept_notice(round_))
+    kept = round_notice.kept_notice(round_)
+    summary_text = partial(round_notice.sample_summary_text, kept.notice) if kept and kept.notice else None
+    return render_template("rounds/notice.html", round_=round_, kept=kept, summary_text=summary_text,
+                           kind_label=field_kind_label, column_source=column_source)
 
 
 @bp.route("/<id:round_id>/notice.toml")
