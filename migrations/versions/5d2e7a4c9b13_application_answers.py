@@ -1,13 +1,15 @@
-"""application answers: the declared fields' values in one JSON document (issue 21)
+"""application_answers: the declared fields' values in one JSON document per application (issue 21)
 
 Revision ID: 5d2e7a4c9b13
 Revises: 9b1f6c2e8d47
 Create Date: 2026-12-07 10:00:00
 
 Each declared field of 2022's 申报书 had a column; a round's notice now declares its own fields, so
-their values move into `application.answers` (domain/answers.py: money and percent figures as exact
-text, dates as ISO text, choices as lists), except the five the system names applications by
-(enterprise_name, platform_name, credit_code, contact_name, contact_mobile), which stay columns.
+their values move into one document per application, `application_answers.document` (a table of its
+own, so that the application table that lists and searches scan stays narrow; domain/answers.py:
+money and percent figures as exact text, dates as ISO text, choices as lists), except the five the
+system names applications by (enterprise_name, platform_name, credit_code, contact_name,
+contact_mobile), which stay columns of the application.
 
 The columns this migration moves are written down below as they were (key, kind, text length),
 not read from the app's declarations, which change with the notices: a migration moves what the
@@ -169,35 +171,40 @@ def _from_answer(kind, stored):
     return stored
 
 
-def _table(*extra):
+def _table():
     return sa.table("application", sa.column("id", sa.Integer()),
-                    *[sa.column(key, _column_type(kind, length)) for key, kind, length in MOVED], *extra)
+                    *[sa.column(key, _column_type(kind, length)) for key, kind, length in MOVED])
 
 
 def upgrade():
-    with op.batch_alter_table("application", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("answers", sa.JSON(), nullable=True))
+    op.create_table(
+        "application_answers",
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["application_id"], ["application.id"], name=op.f("fk_application_answers_application_id_application"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("application_id", name=op.f("pk_application_answers")),
+    )
     bind = op.get_bind()
-    table = _table(sa.column("answers", sa.JSON()))
+    table = _table()
+    answers = sa.table("application_answers", sa.column("application_id", sa.Integer()),
+                       sa.column("document", sa.JSON()))
     last = 0
     while True:
         rows = bind.execute(sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(_BATCH)).all()
         if not rows:
             break
-        updates = []
+        documents = []
         for row in rows:
-            answers = {}
+            document = {}
             for key, kind, _length in MOVED:
                 value = _to_answer(kind, row._mapping[key])
                 if value is not None:
-                    answers[key] = value
-            updates.append({"row_id": row.id, "document": answers})
-        bind.execute(table.update().where(table.c.id == sa.bindparam("row_id"))
-                     .values(answers=sa.bindparam("document")), updates)
+                    document[key] = value
+            documents.append({"application_id": row.id, "document": document})
+        bind.execute(answers.insert(), documents)
         last = rows[-1].id
-    bind.execute(table.update().where(table.c.answers.is_(None)).values(answers={}))
     with op.batch_alter_table("application", schema=None) as batch_op:
-        batch_op.alter_column("answers", existing_type=sa.JSON(), nullable=False)
         for key, _kind, _length in MOVED:
             batch_op.drop_column(key)
 
@@ -207,11 +214,11 @@ def downgrade():
         for key, kind, length in MOVED:
             batch_op.add_column(sa.Column(key, _column_type(kind, length), nullable=True))
     bind = op.get_bind()
-    answers = sa.column("answers", sa.JSON())
-    table = _table(answers)
-    for row in bind.execute(sa.select(table.c.id, answers)).all():
-        document = row.answers or {}
+    table = _table()
+    answers = sa.table("application_answers", sa.column("application_id", sa.Integer()),
+                       sa.column("document", sa.JSON()))
+    for row in bind.execute(sa.select(answers.c.application_id, answers.c.document)).all():
+        document = row.document or {}
         values = {key: _from_answer(kind, document.get(key)) for key, kind, _length in MOVED}
-        bind.execute(table.update().where(table.c.id == row.id).values(**values))
-    with op.batch_alter_table("application", schema=None) as batch_op:
-        batch_op.drop_column("answers")
+        bind.execute(table.update().where(table.c.id == row.application_id).values(**values))
+    op.drop_table("application_answers")

@@ -117,13 +117,21 @@ class Application(ApplicationFacts, Model):
     credit_code: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["credit_code"][1]))
     contact_name: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["contact_name"][1]))
     contact_mobile: Mapped[str | None] = mapped_column(String(IDENTITY_COLUMNS["contact_mobile"][1]))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # The other declared values, a document in a table of its own (ApplicationAnswers), loaded with
+    # the application: this table stays narrow, so the lists and searches that scan it do not read them.
+    answers_row: Mapped[ApplicationAnswers | None] = relationship(
+        lazy="joined", uselist=False, cascade="all, delete-orphan", back_populates="application")
 
     round = relationship("Round", lazy="joined")
     city = relationship("City", lazy="joined")
     updated_by = relationship("User", foreign_keys=[updated_by_id], lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The document of declared values (domain/answers.py), {} before the first save."""
+        return self.answers_row.document if self.answers_row is not None else {}
 
     def values(self) -> dict[str, Any]:
         """Every field the round declares, typed (None where blank), in the form's order."""
@@ -134,7 +142,12 @@ class Application(ApplicationFacts, Model):
         """Keep ``values`` (typed, as parse_input reads them) of the fields ``form`` declares."""
         for key in IDENTITY_KEYS:
             setattr(self, key, values.get(key))
-        self.answers = stored_document(form.fields, values)
+        document = stored_document(form.fields, values)
+        if self.answers_row is None:
+            self.answers_row = ApplicationAnswers(document=document)
+        elif self.answers_row.document != document:
+            self.answers_row.document = document
+
 
     @property
     def title(self) -> str:
@@ -153,3 +166,13 @@ class Application(ApplicationFacts, Model):
         return f"<Application {self.id} {self.enterprise_name}>"
 
 
+class ApplicationAnswers(Model):
+    """An application's declared values other than the five named columns: one JSON document,
+    typed by its round's declaration (domain/answers.py; docs/notice-file.md, "申报数据怎样保存")."""
+
+    __tablename__ = "application_answers"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+    application = relationship("Application", back_populates="answers_row")

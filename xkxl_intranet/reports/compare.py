@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..applications.models import Application, ReviewState
+from ..applications.models import Application, ApplicationAnswers, ReviewState
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
 from ..domain.answers import from_stored
@@ -81,9 +81,11 @@ def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow
     # The one figure, out of each application's document of declared values (json_extract on
     # SQLite, -> on PostgreSQL), beside the named columns the rows show: never the whole row.
     stmt = (select(Application.id, Application.position, Application.platform_name, Application.enterprise_name,
-                   Application.review_state, Application.province_mark, Application.answers[f.key],
+                   Application.review_state, Application.province_mark, ApplicationAnswers.document[f.key],
                    City.name, City.sort_order)
-            .join(City, Application.city_id == City.id).where(Application.round_id == round_.id))
+            .join(City, Application.city_id == City.id)
+            .outerjoin(ApplicationAnswers, ApplicationAnswers.application_id == Application.id)
+            .where(Application.round_id == round_.id))
     stmt = scope_to_city(stmt, Application.city_id, user)
     if scope == "passed":
         stmt = stmt.where(Application.review_state == ReviewState.PASSED)

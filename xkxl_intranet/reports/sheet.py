@@ -27,11 +27,12 @@ from ..rounds.models import City, Round
 from ..rounds.state import find_batch
 from .summary_layout import Summary, SummaryLine, SummaryRow, SummarySheetColumn, summary_columns
 
-# What 附件3 reads of an application: the named columns and the document of declared values.
+# What 附件3 reads of an application: the named columns (the document of the other declared
+# values comes with it, Application.answers_row).
 SUMMARY_COLUMNS = (Application.id, Application.round_id, Application.city_id, Application.position,
                    Application.version, Application.review_state, Application.platform_name,
                    Application.enterprise_name, Application.credit_code, Application.contact_name,
-                   Application.contact_mobile, Application.answers)
+                   Application.contact_mobile)
 
 STALE_SCAN_MESSAGE = "附件3已在扫描件上传后修改，请重新打印盖章并上传扫描件"
 
