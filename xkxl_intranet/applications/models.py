@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..domain.answers import IDENTITY_COLUMNS, IDENTITY_KEYS, declared_values, stored_document
 from ..domain.declaration import Form
+from ..domain.indicators import Field, Kind
 from ..extensions import Model
 from ..sqltypes import AwareDateTime
 
@@ -164,6 +165,18 @@ class Application(ApplicationFacts, Model):
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.enterprise_name}>"
+
+
+def stored_value(f: Field) -> Any:
+    """One declared value out of the document, extracted by the database (json_extract on SQLite,
+    ->> on PostgreSQL) as the document keeps it: an integer, else text (a figure's exact text),
+    so that nothing but :func:`~..domain.answers.from_stored` reads it again."""
+    element = ApplicationAnswers.document[f.key]
+    if f.kind is Kind.INT:
+        return element.as_integer()
+    if f.kind is Kind.BOOL:
+        return element.as_boolean()
+    return element.as_string()
 
 
 class ApplicationAnswers(Model):

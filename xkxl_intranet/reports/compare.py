@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..applications.models import Application, ApplicationAnswers, ReviewState
+from ..applications.models import Application, ApplicationAnswers, ReviewState, stored_value
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
 from ..domain.answers import from_stored
@@ -81,7 +81,7 @@ def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow
     # The one figure, out of each application's document of declared values (json_extract on
     # SQLite, -> on PostgreSQL), beside the named columns the rows show: never the whole row.
     stmt = (select(Application.id, Application.position, Application.platform_name, Application.enterprise_name,
-                   Application.review_state, Application.province_mark, ApplicationAnswers.document[f.key],
+                   Application.review_state, Application.province_mark, stored_value(f),
                    City.name, City.sort_order)
             .join(City, Application.city_id == City.id)
             .outerjoin(ApplicationAnswers, ApplicationAnswers.application_id == Application.id)

@@ -3,14 +3,14 @@ with what a user may see of it: a clerk's roster would hold only their own city'
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import Select, and_, func, select
 
-from ..applications.models import Application, ApplicationAnswers, ProvinceMark, ReviewState
+from ..applications.models import Application, ApplicationAnswers, ProvinceMark, ReviewState, stored_value
 from ..applications.queries import counted
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
@@ -18,6 +18,7 @@ from ..clock import now
 from ..domain.answers import IDENTITY_KEYS, from_stored
 from ..domain.declaration import Form
 from ..domain.errors import NotFound
+from ..domain.indicators import Field
 from ..extensions import db
 from ..generated import rows
 from ..listing import Paging, clamp_page
@@ -77,13 +78,12 @@ def _roster_statement(round_: Round, roster_list: RosterList) -> Select[*tuple[A
     """The list's applications, each with its city's name, in 附件3 order; the view 「含未报送」
     adds the city's batch state (for each application's 报送情况). The figures are read from
     each application's values (:func:`_entries`)."""
-    # Only what the roster prints: the named columns and the document of declared values (the
-    # whole row would also load its round and city, 14× the time at 2,016 applications).
-    stmt = (select(Application.province_mark, City.name, Application.platform_name, Application.enterprise_name,
-                   Application.credit_code, Application.contact_name, Application.contact_mobile,
-                   Application.review_state, ApplicationAnswers.document)
+    # Only the named columns the roster prints (the whole row would also load its round and city,
+    # 14× the time at 2,016 applications); the figures are read for the rows chosen (_figures).
+    stmt = (select(Application.id, Application.province_mark, City.name, Application.platform_name,
+                   Application.enterprise_name, Application.credit_code, Application.contact_name,
+                   Application.contact_mobile, Application.review_state)
             .join(City, Application.city_id == City.id)
-            .outerjoin(ApplicationAnswers, ApplicationAnswers.application_id == Application.id)
             .where(counted(round_, include_unreported=roster_list.include_unreported))
             .order_by(City.sort_order, Application.position, Application.id))
     if roster_list.include_unreported:
@@ -99,21 +99,39 @@ def _list_statement(user: User, round_: Round, roster_list: RosterList) -> Selec
     return stmt
 
 
-def _entries(rows: Iterable[Sequence[Any]], columns: tuple[Column, ...], form: Form,
+_IN_CHUNK = 500  # ids per query: well under every database's limit of bound parameters
+
+
+def _figures(ids: Sequence[int], fields: Sequence[Field]) -> dict[int, tuple[Any, ...]]:
+    """The declared figures ``fields`` of the applications ``ids``, typed: each extracted from
+    its document by the database (json_extract / ->), not the whole document decoded here."""
+    if not fields:
+        return {}
+    found: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start:start + _IN_CHUNK]
+        stmt = select(ApplicationAnswers.application_id, *(stored_value(f) for f in fields)).where(
+            ApplicationAnswers.application_id.in_(chunk))
+        for application_id, *stored in db.session.execute(stmt):
+            found[application_id] = tuple(from_stored(f, v) for f, v in zip(fields, stored, strict=True))
+    return found
+
+
+def _entries(rows: Sequence[Sequence[Any]], columns: tuple[Column, ...], form: Form,
              include_unreported: bool) -> list[RosterEntry]:
     """Each row of :func:`_roster_statement` as an entry: its values in the order of the
     columns (without 序号); a figure is the application's declared value, typed by ``form``."""
     entries = []
-    figures = [(c.key, form.fields[c.key]) for c in columns[1:] if c.key in form.fields
-               and c.key not in IDENTITY_KEYS]
-    for mark, city, platform, enterprise, code, contact, mobile, review_state, answers, *batch in rows:
+    fields = [form.fields[c.key] for c in columns[1:] if c.key in form.fields and c.key not in IDENTITY_KEYS]
+    figures = _figures([row[0] for row in rows], fields)
+    blank = (None,) * len(fields)
+    for application_id, mark, city, platform, enterprise, code, contact, mobile, review_state, *batch in rows:
         known = {"city": city, "platform_name": platform or "", "enterprise_name": enterprise or "",
                  "credit_code": code or "", "contact_name": contact or "", "contact_mobile": mobile or "",
                  "state": state_label(review_state), "mark": mark_label(mark)}
         if include_unreported:
             known["standing"] = standing_label(review_state, batch[0])
-        document = answers or {}
-        known.update((key, from_stored(f, document.get(key))) for key, f in figures)
+        known.update(zip((f.key for f in fields), figures.get(application_id, blank), strict=True))
         entries.append(RosterEntry(mark, tuple(known.get(c.key) for c in columns[1:])))  # no 序号
     return entries
 
@@ -122,7 +140,7 @@ def roster_entries(user: User, round_: Round, roster_list: RosterList) -> list[R
     """The applications the province counts (see :func:`rounds.state.counted`) that ``user`` may
     see, or those with the list's mark, city by city in 附件3 order: one query, each row's values
     in the order of the list's columns for the round's 申报书."""
-    return _entries(db.session.execute(_list_statement(user, round_, roster_list)),
+    return _entries(db.session.execute(_list_statement(user, round_, roster_list)).all(),
                     roster_list.columns(round_.form), round_.form, roster_list.include_unreported)
 
 
@@ -211,7 +229,7 @@ def roster_page(user: User, round_: Round, list_key: str, page: int = 1,
     page = clamp_page(page, total, per_page)
     offset = (page - 1) * per_page
     columns = roster_list.columns(round_.form)
-    entries = _entries(db.session.execute(stmt.limit(per_page).offset(offset)), columns, round_.form,
+    entries = _entries(db.session.execute(stmt.limit(per_page).offset(offset)).all(), columns, round_.form,
                        roster_list.include_unreported)
     rows = [(offset + n, *entry.values) for n, entry in enumerate(entries, start=1)]
     return RosterPage(total, page, per_page, list=roster_list, title=f"{round_.title}{roster_list.name}",
