@@ -9,7 +9,9 @@ their values move into one document per application, `application_answers.docume
 own, so that the application table that lists and searches scan stays narrow; domain/answers.py:
 money and percent figures as exact text, dates as ISO text, choices as lists), except the five the
 system names applications by (enterprise_name, platform_name, credit_code, contact_name,
-contact_mobile), which stay columns of the application.
+contact_mobile), which stay columns of the application. The figures (int, money, percent) are also
+kept a row each in `application_figure` (hundredths, as the columns had them), for the pages that
+sort or total one figure across the round.
 
 The columns this migration moves are written down below as they were (key, kind, text length),
 not read from the app's declarations, which change with the notices: a migration moves what the
@@ -127,6 +129,7 @@ MOVED = (
     ('employees', 'int', 200),
 )
 _CENT = Decimal("0.01")
+_FIGURES = ("int", "money", "percent")
 _BATCH = 500
 
 
@@ -185,24 +188,40 @@ def upgrade():
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("application_id", name=op.f("pk_application_answers")),
     )
+    op.create_table(
+        "application_figure",
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["application_id"], ["application.id"],
+                                name=op.f("fk_application_figure_application_id_application"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("application_id", "key", name=op.f("pk_application_figure")),
+    )
     bind = op.get_bind()
     table = _table()
     answers = sa.table("application_answers", sa.column("application_id", sa.Integer()),
                        sa.column("document", sa.JSON()))
+    figure = sa.table("application_figure", sa.column("application_id", sa.Integer()), sa.column("key", sa.String()),
+                      sa.column("value", sa.BigInteger()))
     last = 0
     while True:
         rows = bind.execute(sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(_BATCH)).all()
         if not rows:
             break
-        documents = []
+        documents, figures = [], []
         for row in rows:
             document = {}
             for key, kind, _length in MOVED:
                 value = _to_answer(kind, row._mapping[key])
                 if value is not None:
                     document[key] = value
+                if row._mapping[key] is not None and kind in _FIGURES:  # hundredths, as ExactDecimal keeps them
+                    scale = 100 if kind == "int" else 1
+                    figures.append({"application_id": row.id, "key": key, "value": int(row._mapping[key]) * scale})
             documents.append({"application_id": row.id, "document": document})
         bind.execute(answers.insert(), documents)
+        if figures:
+            bind.execute(figure.insert(), figures)
         last = rows[-1].id
     with op.batch_alter_table("application", schema=None) as batch_op:
         for key, _kind, _length in MOVED:
@@ -221,4 +240,5 @@ def downgrade():
         document = row.document or {}
         values = {key: _from_answer(kind, document.get(key)) for key, kind, _length in MOVED}
         bind.execute(table.update().where(table.c.id == row.application_id).values(**values))
+    op.drop_table("application_figure")
     op.drop_table("application_answers")

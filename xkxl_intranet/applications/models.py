@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relationship
 
 from ..clock import now
 from ..domain.answers import IDENTITY_COLUMNS, IDENTITY_KEYS, declared_values, stored_document
 from ..domain.declaration import Form
-from ..domain.indicators import Field, Kind
+from ..domain.indicators import NUMERIC_KINDS, Field, Kind
 from ..extensions import Model
-from ..sqltypes import AwareDateTime
+from ..sqltypes import AwareDateTime, ExactDecimal
 
 
 class ReviewState(StrEnum):
@@ -122,6 +123,11 @@ class Application(ApplicationFacts, Model):
     # the application: this table stays narrow, so the lists and searches that scan it do not read them.
     answers_row: Mapped[ApplicationAnswers | None] = relationship(
         lazy="joined", uselist=False, cascade="all, delete-orphan", back_populates="application")
+    # Its figures again, a row each (ApplicationFigure), for the pages that sort or total one
+    # figure across the round; read only when a save changes them.
+    figure_rows: Mapped[dict[str, ApplicationFigure]] = relationship(
+        lazy="select", collection_class=attribute_keyed_dict("key"), cascade="all, delete-orphan",
+        back_populates="application")
 
     round = relationship("Round", lazy="joined")
     city = relationship("City", lazy="joined")
@@ -141,6 +147,9 @@ class Application(ApplicationFacts, Model):
 
     def store_values(self, form: Form, values: Mapping[str, Any]) -> None:
         """Keep ``values`` (typed, as parse_input reads them) of the fields ``form`` declares."""
+        # The figure rows are read first, before anything changes: reading them later would flush
+        # the changes so far, and the save would write the row twice (its version rising by two).
+        figure_rows = self.figure_rows
         for key in IDENTITY_KEYS:
             setattr(self, key, values.get(key))
         document = stored_document(form.fields, values)
@@ -148,7 +157,7 @@ class Application(ApplicationFacts, Model):
             self.answers_row = ApplicationAnswers(document=document)
         elif self.answers_row.document != document:
             self.answers_row.document = document
-
+        _store_figures(figure_rows, form, values)
 
     @property
     def title(self) -> str:
@@ -167,18 +176,6 @@ class Application(ApplicationFacts, Model):
         return f"<Application {self.id} {self.enterprise_name}>"
 
 
-def stored_value(f: Field) -> Any:
-    """One declared value out of the document, extracted by the database (json_extract on SQLite,
-    ->> on PostgreSQL) as the document keeps it: an integer, else text (a figure's exact text),
-    so that nothing but :func:`~..domain.answers.from_stored` reads it again."""
-    element = ApplicationAnswers.document[f.key]
-    if f.kind is Kind.INT:
-        return element.as_integer()
-    if f.kind is Kind.BOOL:
-        return element.as_boolean()
-    return element.as_string()
-
-
 class ApplicationAnswers(Model):
     """An application's declared values other than the five named columns: one JSON document,
     typed by its round's declaration (domain/answers.py; docs/notice-file.md, "申报数据怎样保存")."""
@@ -189,3 +186,39 @@ class ApplicationAnswers(Model):
     document: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
 
     application = relationship("Application", back_populates="answers_row")
+
+
+class ApplicationFigure(Model):
+    """One figure of an application again (its document holds them all): a row per figure, so that
+    the comparison and the roster read one figure of every application by index, where a JSON
+    document would be parsed whole for it (about 2.3 KB each). Written with the document, by
+    :meth:`Application.store_values` alone. Integers and 万元/% figures alike, to the hundredth."""
+
+    __tablename__ = "application_figure"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Decimal] = mapped_column(ExactDecimal(2), nullable=False)
+
+    application = relationship("Application", back_populates="figure_rows")
+
+
+def figure_value(f: Field, stored: Decimal | None) -> Any:
+    """A figure row's value as the field's kind has it (an integer for 个, 台/套…)."""
+    if stored is None:
+        return None
+    return int(stored) if f.kind is Kind.INT else stored
+
+
+def _store_figures(rows: dict[str, ApplicationFigure], form: Form, values: Mapping[str, Any]) -> None:
+    """The figure rows as ``values`` has them: only those that change are written."""
+    for key, f in form.fields.items():
+        if f.kind not in NUMERIC_KINDS:
+            continue
+        value, row = values.get(key), rows.get(key)
+        if value is None:
+            rows.pop(key, None)
+        elif row is None:
+            rows[key] = ApplicationFigure(key=key, value=Decimal(value))
+        elif row.value != value:
+            row.value = Decimal(value)

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
-from ..applications.models import Application, ApplicationAnswers, ReviewState, stored_value
+from ..applications.models import Application, ApplicationFigure, ReviewState, figure_value
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
-from ..domain.answers import from_stored
 from ..domain.declaration import Form
 from ..domain.indicators import Field
 from ..domain.parsing import format_field
@@ -78,20 +77,21 @@ class Comparison:
 
 
 def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow]:
-    # The one figure, out of each application's document of declared values (json_extract on
-    # SQLite, -> on PostgreSQL), beside the named columns the rows show: never the whole row.
+    # The one figure, from its row (application_figure: no document parsed for it), beside the
+    # named columns the rows show: never the whole row.
     stmt = (select(Application.id, Application.position, Application.platform_name, Application.enterprise_name,
-                   Application.review_state, Application.province_mark, stored_value(f),
+                   Application.review_state, Application.province_mark, ApplicationFigure.value,
                    City.name, City.sort_order)
             .join(City, Application.city_id == City.id)
-            .outerjoin(ApplicationAnswers, ApplicationAnswers.application_id == Application.id)
+            .outerjoin(ApplicationFigure, and_(ApplicationFigure.application_id == Application.id,
+                                               ApplicationFigure.key == f.key))
             .where(Application.round_id == round_.id))
     stmt = scope_to_city(stmt, Application.city_id, user)
     if scope == "passed":
         stmt = stmt.where(Application.review_state == ReviewState.PASSED)
     elif scope == "marked":
         stmt = stmt.where(Application.province_mark.is_not(None))
-    records = [(row, from_stored(f, row[6])) for row in db.session.execute(stmt)]
+    records = [(row, figure_value(f, row[6])) for row in db.session.execute(stmt)]
     ranks = competition_ranks([value for _row, value in records])
     return [ComparisonRow(row.id, row.name, row.sort_order, row.position or 0, row.platform_name or "",
                           row.enterprise_name or "", state_label(row.review_state), mark_label(row.province_mark),

@@ -10,12 +10,12 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import Select, and_, func, select
 
-from ..applications.models import Application, ApplicationAnswers, ProvinceMark, ReviewState, stored_value
+from ..applications.models import Application, ApplicationFigure, ProvinceMark, ReviewState, figure_value
 from ..applications.queries import counted
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
 from ..clock import now
-from ..domain.answers import IDENTITY_KEYS, from_stored
+from ..domain.answers import IDENTITY_KEYS
 from ..domain.declaration import Form
 from ..domain.errors import NotFound
 from ..domain.indicators import Field
@@ -103,18 +103,19 @@ _IN_CHUNK = 500  # ids per query: well under every database's limit of bound par
 
 
 def _figures(ids: Sequence[int], fields: Sequence[Field]) -> dict[int, tuple[Any, ...]]:
-    """The declared figures ``fields`` of the applications ``ids``, typed: each extracted from
-    its document by the database (json_extract / ->), not the whole document decoded here."""
+    """The declared figures ``fields`` of the applications ``ids``, typed, from their rows
+    (application_figure: no document parsed for them)."""
     if not fields:
         return {}
-    found: dict[int, tuple[Any, ...]] = {}
+    by_key = {f.key: f for f in fields}
+    found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[start:start + _IN_CHUNK]
-        stmt = select(ApplicationAnswers.application_id, *(stored_value(f) for f in fields)).where(
-            ApplicationAnswers.application_id.in_(chunk))
-        for application_id, *stored in db.session.execute(stmt):
-            found[application_id] = tuple(from_stored(f, v) for f, v in zip(fields, stored, strict=True))
-    return found
+        stmt = select(ApplicationFigure.application_id, ApplicationFigure.key, ApplicationFigure.value).where(
+            ApplicationFigure.application_id.in_(ids[start:start + _IN_CHUNK]),
+            ApplicationFigure.key.in_(by_key))
+        for application_id, key, value in db.session.execute(stmt):
+            found.setdefault(application_id, {})[key] = figure_value(by_key[key], value)
+    return {application_id: tuple(figures.get(f.key) for f in fields) for application_id, figures in found.items()}
 
 
 def _entries(rows: Sequence[Sequence[Any]], columns: tuple[Column, ...], form: Form,
