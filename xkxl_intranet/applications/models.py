@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
-from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, object_session, relationship
 
 from ..clock import now
 from ..domain.answers import IDENTITY_COLUMNS, IDENTITY_KEYS, declared_values, stored_document
@@ -124,7 +124,7 @@ class Application(ApplicationFacts, Model):
     answers_row: Mapped[ApplicationAnswers | None] = relationship(
         lazy="joined", uselist=False, cascade="all, delete-orphan", back_populates="application")
     # Its figures again, a row each (ApplicationFigure), for the pages that sort or total one
-    # figure across the round; read only when a save changes them.
+    # figure across the round; written by store_values, never read through this collection.
     figure_rows: Mapped[dict[str, ApplicationFigure]] = relationship(
         lazy="select", collection_class=attribute_keyed_dict("key"), cascade="all, delete-orphan",
         back_populates="application")
@@ -147,9 +147,7 @@ class Application(ApplicationFacts, Model):
 
     def store_values(self, form: Form, values: Mapping[str, Any]) -> None:
         """Keep ``values`` (typed, as parse_input reads them) of the fields ``form`` declares."""
-        # The figure rows are read first, before anything changes: reading them later would flush
-        # the changes so far, and the save would write the row twice (its version rising by two).
-        figure_rows = self.figure_rows
+        before = self.values() if self.answers_row is not None else {}
         for key in IDENTITY_KEYS:
             setattr(self, key, values.get(key))
         document = stored_document(form.fields, values)
@@ -157,7 +155,32 @@ class Application(ApplicationFacts, Model):
             self.answers_row = ApplicationAnswers(document=document)
         elif self.answers_row.document != document:
             self.answers_row.document = document
-        _store_figures(figure_rows, form, values)
+        self._store_figures(form, before, values)
+
+    def _store_figures(self, form: Form, before: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        """The figure rows as ``values`` has them, writing only those that change (the document
+        held the figures before: no row is read to find out which)."""
+        new = {key: Decimal(values[key]) for key, f in form.fields.items()
+               if f.kind in NUMERIC_KINDS and values.get(key) is not None}
+        session = object_session(self)
+        if self.id is None or session is None:  # a new application: its rows go in with it
+            for key, value in new.items():
+                self.figure_rows[key] = ApplicationFigure(key=key, value=value)
+            return
+        old = {key: Decimal(value) for key, value in before.items()
+               if value is not None and key in form.fields and form.fields[key].kind in NUMERIC_KINDS}
+        changed = [key for key in old.keys() | new.keys() if old.get(key) != new.get(key)]
+        # Not flushed on the way: the application's own UPDATE is written once, at the save's flush.
+        with session.no_autoflush:
+            for key in sorted(changed):
+                row = session.get(ApplicationFigure, (self.id, key))
+                if key not in new:
+                    if row is not None:
+                        session.delete(row)
+                elif row is None:
+                    session.add(ApplicationFigure(application_id=self.id, key=key, value=new[key]))
+                else:
+                    row.value = new[key]
 
     @property
     def title(self) -> str:
@@ -209,16 +232,3 @@ def figure_value(f: Field, stored: Decimal | None) -> Any:
         return None
     return int(stored) if f.kind is Kind.INT else stored
 
-
-def _store_figures(rows: dict[str, ApplicationFigure], form: Form, values: Mapping[str, Any]) -> None:
-    """The figure rows as ``values`` has them: only those that change are written."""
-    for key, f in form.fields.items():
-        if f.kind not in NUMERIC_KINDS:
-            continue
-        value, row = values.get(key), rows.get(key)
-        if value is None:
-            rows.pop(key, None)
-        elif row is None:
-            rows[key] = ApplicationFigure(key=key, value=Decimal(value))
-        elif row.value != value:
-            row.value = Decimal(value)

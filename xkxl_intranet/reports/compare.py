@@ -91,12 +91,12 @@ def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow
         stmt = stmt.where(Application.review_state == ReviewState.PASSED)
     elif scope == "marked":
         stmt = stmt.where(Application.province_mark.is_not(None))
-    records = [(row, figure_value(f, row[6])) for row in db.session.execute(stmt)]
-    ranks = competition_ranks([value for _row, value in records])
-    return [ComparisonRow(row.id, row.name, row.sort_order, row.position or 0, row.platform_name or "",
-                          row.enterprise_name or "", state_label(row.review_state), mark_label(row.province_mark),
-                          value, display_text(f, value), rank)
-            for (row, value), rank in zip(records, ranks, strict=True)]
+    records = [(*row[:6], figure_value(f, row[6]), *row[7:]) for row in db.session.execute(stmt)]
+    ranks = competition_ranks([record[6] for record in records])
+    return [ComparisonRow(app_id, city, order, position or 0, platform or "", enterprise or "",
+                          state_label(state), mark_label(mark), value, display_text(f, value), rank)
+            for (app_id, position, platform, enterprise, state, mark, value, city, order), rank
+            in zip(records, ranks, strict=True)]
 
 
 def _sorted(rows: list[ComparisonRow], sort: str, descending: bool) -> list[ComparisonRow]:
