@@ -114,6 +114,21 @@ def _with_figures(stmt: Select[*tuple[Any, ...]], fields: Sequence[Field]) -> Se
     return stmt
 
 
+def _page_with_figures(stmt: Select[*tuple[Any, ...]], fields: Sequence[Field], limit: int,
+                       offset: int) -> list[tuple[Any, ...]]:
+    """One page of ``stmt``'s rows, each with its figures as :func:`_with_figures` gives them:
+    the page is chosen first and its figures read for its rows alone (joined before the paging,
+    they would be looked up for every row of the round before it is sorted)."""
+    page = db.session.execute(stmt.add_columns(Application.id).limit(limit).offset(offset)).all()
+    found: dict[tuple[int, str], Any] = {}
+    if fields and page:
+        figures = select(ApplicationFigure.application_id, ApplicationFigure.key, ApplicationFigure.value).where(
+            ApplicationFigure.application_id.in_([row[-1] for row in page]),
+            ApplicationFigure.key.in_([f.key for f in fields]))
+        found = {(application_id, key): value for application_id, key, value in db.session.execute(figures)}
+    return [(*row[:-1], *(found.get((row[-1], f.key)) for f in fields)) for row in page]
+
+
 def _entries(rows: Iterable[Sequence[Any]], columns: tuple[Column, ...], fields: Sequence[Field],
              include_unreported: bool) -> list[RosterEntry]:
     """Each row of :func:`_roster_statement` (:func:`_with_figures` ``fields``) as an entry: its
@@ -228,8 +243,8 @@ def roster_page(user: User, round_: Round, list_key: str, page: int = 1,
     offset = (page - 1) * per_page
     columns = roster_list.columns(round_.form)
     fields = _figure_fields(columns, round_.form)
-    entries = _entries(db.session.execute(_with_figures(stmt, fields).limit(per_page).offset(offset)), columns,
-                       fields, roster_list.include_unreported)
+    entries = _entries(_page_with_figures(stmt, fields, per_page, offset), columns, fields,
+                       roster_list.include_unreported)
     rows = [(offset + n, *entry.values) for n, entry in enumerate(entries, start=1)]
     return RosterPage(total, page, per_page, list=roster_list, title=f"{round_.title}{roster_list.name}",
                       rows=rows, columns=columns)
