@@ -6,7 +6,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    false,
+    insert,
+    update,
+)
 from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, object_session, relationship
 
 from ..clock import now
@@ -126,7 +139,7 @@ class Application(ApplicationFacts, Model):
     # Its figures again, a row each (ApplicationFigure), for the pages that sort or total one
     # figure across the round; written by store_values, never read through this collection.
     figure_rows: Mapped[dict[str, ApplicationFigure]] = relationship(
-        lazy="select", collection_class=attribute_keyed_dict("key"), cascade="all, delete-orphan",
+        lazy="select", collection_class=attribute_keyed_dict("key"), cascade="all, delete-orphan", passive_deletes=True,
         back_populates="application")
 
     round = relationship("Round", lazy="joined")
@@ -170,17 +183,19 @@ class Application(ApplicationFacts, Model):
         old = {key: Decimal(value) for key, value in before.items()
                if value is not None and key in form.fields and form.fields[key].kind in NUMERIC_KINDS}
         changed = [key for key in old.keys() | new.keys() if old.get(key) != new.get(key)]
-        # Not flushed on the way: the application's own UPDATE is written once, at the save's flush.
+        # One statement per changed figure, nothing read first (the rows are what ``before`` says)
+        # and nothing flushed on the way: the application's own UPDATE is written once, at the
+        # save's flush.
+        table: Table = ApplicationFigure.__table__  # type: ignore[assignment]  # a declarative class's table
         with session.no_autoflush:
             for key in sorted(changed):
-                row = session.get(ApplicationFigure, (self.id, key))
+                where = (table.c.application_id == self.id, table.c.key == key)
                 if key not in new:
-                    if row is not None:
-                        session.delete(row)
-                elif row is None:
-                    session.add(ApplicationFigure(application_id=self.id, key=key, value=new[key]))
+                    session.execute(delete(table).where(*where))
+                elif key in old:
+                    session.execute(update(table).where(*where).values(value=new[key]))
                 else:
-                    row.value = new[key]
+                    session.execute(insert(table).values(application_id=self.id, key=key, value=new[key]))
 
     @property
     def title(self) -> str:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import lazyload, load_only
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from ..applications.models import Application, ReviewState
@@ -44,6 +44,8 @@ def _prints_named_only(notice: Notice) -> bool:
 def summary_loading(notice: Notice) -> tuple[LoaderOption, ...]:
     """What to load of each application for the notice's 附件3 (:data:`SUMMARY_COLUMNS`, whatever
     fields it prints: the others are in the document ``values()`` reads)."""
+    if _prints_named_only(notice):  # 2022's: the named columns alone, no document loaded
+        return (load_only(*SUMMARY_COLUMNS), lazyload(Application.answers_row))
     return (load_only(*SUMMARY_COLUMNS),)
 
 
