@@ -73,7 +73,8 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag in ("script", "style"):
+        # <code> shows an identifier (a field's key, a rule's id, a digest), not interface words
+        if tag in ("script", "style", "code"):
             self._skip += 1
         for name in READ_ATTRIBUTES & a.keys():
             self.text.append(a[name] or "")
@@ -96,7 +97,7 @@ class Page(HTMLParser):
             self.date_inputs += 1
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "code"):
             self._skip -= 1
         if tag == "a" and self._link:
             href, parts, labelled = self._link
