@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
-from ..applications.models import Application, ApplicationFigure, ReviewState, figure_value
+from ..applications.models import Application, ApplicationFigure, ReviewState, figure_hundredths, figure_value
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
 from ..domain.declaration import Form
@@ -80,7 +80,7 @@ def _rows(user: User, round_: Round, f: Field, scope: str) -> list[ComparisonRow
     # The one figure, from its row (application_figure: no document parsed for it), beside the
     # named columns the rows show: never the whole row.
     stmt = (select(Application.id, Application.position, Application.platform_name, Application.enterprise_name,
-                   Application.review_state, Application.province_mark, ApplicationFigure.value,
+                   Application.review_state, Application.province_mark, figure_hundredths(),
                    City.name, City.sort_order)
             .join(City, Application.city_id == City.id)
             .outerjoin(ApplicationFigure, and_(ApplicationFigure.application_id == Application.id,

@@ -8,10 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import BigInteger, Select, and_, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from ..applications.models import Application, ApplicationFigure, ProvinceMark, ReviewState, figure_value
+from ..applications.models import (
+    Application,
+    ApplicationFigure,
+    ProvinceMark,
+    ReviewState,
+    figure_hundredths,
+    figure_value,
+)
 from ..applications.queries import counted
 from ..auth.models import User
 from ..auth.scoping import scope_to_city
@@ -107,9 +114,9 @@ def _figure_fields(columns: tuple[Column, ...], form: Form) -> list[Field]:
 def _with_figures(stmt: Select[*tuple[Any, ...]], fields: Sequence[Field]) -> Select[*tuple[Any, ...]]:
     """``stmt`` with each figure of ``fields`` as a last column, from its row (application_figure,
     one lookup by its key: no document parsed for it)."""
-    for f in fields:
+    for n, f in enumerate(fields):
         figure = aliased(ApplicationFigure)
-        stmt = stmt.add_columns(figure.value).outerjoin(
+        stmt = stmt.add_columns(type_coerce(figure.value, BigInteger).label(f"figure_{n}")).outerjoin(  # hundredths
             figure, and_(figure.application_id == Application.id, figure.key == f.key))
     return stmt
 
@@ -122,7 +129,7 @@ def _page_with_figures(stmt: Select[*tuple[Any, ...]], fields: Sequence[Field], 
     page = db.session.execute(stmt.add_columns(Application.id).limit(limit).offset(offset)).all()
     found: dict[tuple[int, str], Any] = {}
     if fields and page:
-        figures = select(ApplicationFigure.application_id, ApplicationFigure.key, ApplicationFigure.value).where(
+        figures = select(ApplicationFigure.application_id, ApplicationFigure.key, figure_hundredths()).where(
             ApplicationFigure.application_id.in_([row[-1] for row in page]),
             ApplicationFigure.key.in_([f.key for f in fields]))
         found = {(application_id, key): value for application_id, key, value in db.session.execute(figures)}
