@@ -487,6 +487,8 @@ def test_a_round_opened_by_mistake_can_be_deleted_while_it_holds_nothing(app, at
     refused = province.post(f"/rounds/{mistaken}/delete", follow_redirects=True).get_data(as_text=True)
     assert "是当前批次，不能删除" in refused
     province.post(f"/rounds/{earlier}/current")
+    page = province.get("/rounds/").get_data(as_text=True)  # offered for the empty round alone
+    assert f'action="/rounds/{mistaken}/delete"' in page and f'action="/rounds/{earlier}/delete"' not in page
     held = province.post(f"/rounds/{mistaken}/delete", follow_redirects=True)
     assert "已删除批次" in held.get_data(as_text=True)
     with app.app_context():
@@ -497,6 +499,7 @@ def test_a_round_opened_by_mistake_can_be_deleted_while_it_holds_nothing(app, at
     province.post(f"/rounds/{again}/current")  # already current: refused, harmless
     refused = province.post(f"/rounds/{earlier}/delete", follow_redirects=True).get_data(as_text=True)
     assert "不能删除" in refused and "1 项申报" in refused
+    assert f'action="/rounds/{earlier}/delete"' not in refused  # it holds an application: not offered
     assert city.post(f"/rounds/{again}/delete").status_code == 404
     assert [e.summary for e in audit_events(app, "round.deleted")] == [f"删除批次：{NEW_TITLE}"]
 

@@ -308,7 +308,8 @@ def _rounds_page(*, status: int = 200, refused_round_id: int | None = None, dead
                            refused_round_id=refused_round_id, refusal_messages=messages,
                            new_form=new_form or _blank_new_round_form(), publish_form=PublishForm(formdata=None),
                            confirm_form=ConfirmForm(formdata=None), running=settings.current_round_running(),
-                           not_reported=settings.cities_not_reported(), now=now()), status
+                           not_reported=settings.cities_not_reported(), now=now(),
+                           deletable=settings.deletable_round_ids()), status
 
 
 def _blank_new_round_form() -> NewRoundForm:

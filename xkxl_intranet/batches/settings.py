@@ -146,15 +146,30 @@ def open_round(user: User | None, notice: Notice, *, notice_file: str, deadline:
     return round_
 
 
+# What a round may hold, as a refusal names it (a city's batch exists from its first entry on).
+_HELD = (("申报", Application), ("市（州）批次记录", CityBatch), ("上传文件", StoredFile), ("专家评审", ReviewRound))
+
+
+def _held(round_id: int) -> list[str]:
+    holds = [(label, db.session.scalar(select(func.count()).select_from(model).where(model.round_id == round_id)))
+             for label, model in _HELD]
+    return [f"{n} 项{label}" for label, n in holds if n]
+
+
+def deletable_round_ids() -> set[int]:
+    """The rounds 申报批次 offers to delete: not the current one, and holding nothing."""
+    held = set()
+    for _label, model in _HELD:
+        held |= set(db.session.scalars(select(model.round_id).distinct()))
+    return set(db.session.scalars(select(Round.id).where(Round.is_current.is_(False)))) - held
+
+
 def delete_round(user: User, round_: Round) -> None:
     """Take back a round opened by mistake: only one that holds nothing (no application, batch,
     file or review) and is not the current round."""
     if round_.is_current:
         raise Refused(f"“{round_.title}”是当前批次，不能删除；请先把另一个批次设为当前批次。")
-    holds = [(label, db.session.scalar(select(func.count()).select_from(model).where(model.round_id == round_.id)))
-             for label, model in (("申报", Application), ("报送批次", CityBatch), ("上传文件", StoredFile),
-                                  ("专家评审", ReviewRound))]
-    if held := [f"{n} 项{label}" for label, n in holds if n]:
+    if held := _held(round_.id):
         raise Refused(f"“{round_.title}”已有 {'、'.join(held)}，不能删除。")
     record("round.deleted", user=user, object_type="round", object_id=round_.id,
            summary=f"删除批次：{round_.title}",
