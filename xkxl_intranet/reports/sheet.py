@@ -37,14 +37,14 @@ SUMMARY_COLUMNS = (Application.id, Application.round_id, Application.city_id, Ap
 STALE_SCAN_MESSAGE = "附件3已在扫描件上传后修改，请重新打印盖章并上传扫描件"
 
 
-def _prints_named_only(notice: Notice) -> bool:
-    return all(c.field is None or c.field.key in IDENTITY_KEYS for c in summary_columns(notice))
+def _named_only(columns: Iterable[SummarySheetColumn]) -> bool:
+    return all(c.field is None or c.field.key in IDENTITY_KEYS for c in columns)
 
 
 def summary_loading(notice: Notice) -> tuple[LoaderOption, ...]:
     """What to load of each application for the notice's 附件3 (:data:`SUMMARY_COLUMNS`, whatever
     fields it prints: the others are in the document ``values()`` reads)."""
-    if _prints_named_only(notice):  # 2022's: the named columns alone, no document loaded
+    if _named_only(summary_columns(notice)):  # 2022's: the named columns alone, no document loaded
         return (load_only(*SUMMARY_COLUMNS), lazyload(Application.answers_row))
     return (load_only(*SUMMARY_COLUMNS),)
 
@@ -60,9 +60,9 @@ def _cell(column: SummarySheetColumn, number: int, application: Application,
     return format_field(column.field, values.get(column.field.key), thousands=True)
 
 
-def summary_row(notice: Notice, number: int, application: Application) -> SummaryRow:
-    columns = summary_columns(notice)
-    values = None if _prints_named_only(notice) else application.values()
+def _summary_row(columns: tuple[SummarySheetColumn, ...], named_only: bool, number: int,
+                 application: Application) -> SummaryRow:
+    values = None if named_only else application.values()
     return SummaryRow(number, application.id, application.platform_name or "",
                       tuple(_cell(c, number, application, values) for c in columns))
 
@@ -71,7 +71,9 @@ def summary_of(round_: Round, city: City, applications: Iterable[Application]) -
     """The sheet for the city's 初审通过 ``applications`` in 附件3 order, as the round's notice
     lays it out."""
     notice = round_.declaration
-    rows = tuple(summary_row(notice, n, a) for n, a in enumerate(applications, start=1))
+    columns = summary_columns(notice)  # once for the sheet, not per row
+    named_only = _named_only(columns)
+    rows = tuple(_summary_row(columns, named_only, n, a) for n, a in enumerate(applications, start=1))
     batch = find_batch(round_.id, city.id)
     disclosure = batch.disclosure if batch is not None and batch.disclosure else notice.summary.default_disclosure
     return Summary(notice, round_title=round_.title, city_name=city.name,
