@@ -222,3 +222,10 @@ def test_a_hash_made_with_other_costs_is_replaced_at_log_in(app, client):
     assert (parameters.time_cost, parameters.memory_cost, parameters.parallelism) == (
         HASH_COSTS["time_cost"], HASH_COSTS["memory_cost"], HASH_COSTS["parallelism"])
     assert verify_password(stored, TEST_PASSWORD)
+
+
+def test_the_account_page_is_reachable_from_every_page_header(city_client):
+    page = city_client.get("/").get_data(as_text=True)
+    assert 'href="/account/"' in page and "我的账号" in page
+    account = city_client.get("/account/").get_data(as_text=True)
+    assert "我的账号" in account and 'href="/account/password"' in account

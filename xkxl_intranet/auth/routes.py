@@ -83,6 +83,13 @@ def keep_alive():
     return redirect(return_to_url(url_for("core.index")), 303)
 
 
+@bp.route("/account/")
+@login_required
+def account():
+    """我的账号: one's own account, and from it the password and whatever else secures it."""
+    return render_template("auth/account.html")
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password_view():

@@ -131,7 +131,7 @@ expert_required = roles_required(Role.EXPERT)
 # its files are further scoped to the expert's assignments (scope_applications).
 EXPERT_ENDPOINTS = frozenset({
     "static", "core.healthz", "auth.login", "auth.logout", "auth.change_password_view", "auth.keep_alive",
-    "applications.detail", "files.application_page", "files.download",
+    "auth.account", "applications.detail", "files.application_page", "files.download",
     "review.mine", "review.save_sheet", "review.sheet_totals", "review.recuse", "review.sheet_pdf",
 })
 
