@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 
 from .audit.services import database_identity
 from .auth.scoping import keep_experts_to_their_pages
+from .auth.second_factor.routes import ENROLMENT_ENDPOINTS
+from .auth.second_factor.services import must_enrol
 from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now
@@ -70,6 +72,9 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         GENERATED_MAX_MB=DEFAULT_MAX_MB,
         RENDER_SLOTS=DEFAULT_RENDER_SLOTS,
         RENDER_WAIT_SECONDS=DEFAULT_WAIT_SECONDS,
+        # Province and administrator accounts must enrol a second factor (TOTP) before anything
+        # else; other roles may. Off unless the deployment says so (deploy/xkxl.env turns it on).
+        REQUIRE_2FA=os.environ.get("XKXL_REQUIRE_2FA") == "1",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="xkxl_session",
@@ -126,6 +131,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from . import models  # noqa: F401  (registers every model with the metadata)
     from .applications.routes import bp as applications_bp
     from .auth.routes import bp as auth_bp
+    from .auth.second_factor.routes import bp as second_factor_bp
     from .batches.routes import bp as rounds_bp
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
@@ -138,6 +144,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.url_map.converters["id"] = IdConverter  # <id:…> in every route that names a record
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(second_factor_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(applications_bp)
@@ -240,6 +247,11 @@ def _register_request_hooks(app: Flask) -> None:
             if htmx:
                 return client_redirect(url_for("auth.change_password_view"), "请先修改密码")
             return redirect(url_for("auth.change_password_view"))
+        if (current_app.config["REQUIRE_2FA"] and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS
+                and request.endpoint not in ENROLMENT_ENDPOINTS and must_enrol(current_user, True)):
+            if htmx:
+                return client_redirect(url_for("second_factor.page"), "请先设置两步验证")
+            return redirect(url_for("second_factor.page"))
         return None
 
     @app.after_request

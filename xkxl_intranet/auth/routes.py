@@ -1,6 +1,7 @@
-"""Log-in, log-out, one's own password, and the province's account management."""
+"""Log-in (with its second step), log-out, one's own password, and the province's account management."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..extensions import db, htmx
 from ..rounds.models import City
@@ -10,6 +11,8 @@ from ..web import return_to_url, unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
 from .scoping import province_required
+from .second_factor.forms import LoginCodeForm
+from .second_factor.services import is_enabled as second_factor_enabled
 from .services import (
     authenticate,
     change_password,
@@ -19,6 +22,7 @@ from .services import (
     record_logout,
     reset_password,
     update_user,
+    verify_second_factor,
 )
 from .sessions import TOKEN_KEY
 from .throttle import AddressLimits
@@ -52,14 +56,67 @@ def login():
         with unit_of_work():  # failures count even though the log-in is refused
             outcome = authenticate(form.username.data, form.password.data,
                                    address=request.remote_addr or "", limits=_address_limits())
+        if outcome.second_factor_due and outcome.user is not None:
+            _hold_for_second_factor(outcome.user)
+            return redirect(url_for("auth.login_verify", next=request.args.get("next")), 303)
         if outcome.user is not None:
-            _start(outcome.user, outcome.token)
-            if outcome.user.must_change_password:
-                flash("首次登录或密码已被重置，请先修改密码。", "warning")
-                return redirect(url_for("auth.change_password_view"), 303)
-            return redirect(safe_local_path(request.args.get("next")) or url_for("core.index"), 303)
+            return _signed_in(outcome.user, outcome.token)
         error = outcome.message
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _signed_in(user: User, token: str | None):
+    _start(user, token)
+    if user.must_change_password:
+        flash("首次登录或密码已被重置，请先修改密码。", "warning")
+        return redirect(url_for("auth.change_password_view"), 303)
+    return redirect(safe_local_path(request.args.get("next")) or url_for("core.index"), 303)
+
+
+# The log-in's second step: between the password and the code the browser holds only this signed,
+# timed marker (no session): "the password of user X (at session version V) was right".
+SECOND_STEP_KEY = "_second_step"
+SECOND_STEP_SECONDS = 5 * 60
+
+
+def _second_step_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="xkxl-login-second-step")
+
+
+def _hold_for_second_factor(user: User) -> None:
+    session.clear()
+    session[SECOND_STEP_KEY] = _second_step_signer().dumps([user.id, user.session_version])
+
+
+def _held_for_second_factor() -> tuple[int, int] | None:
+    try:
+        user_id, version = _second_step_signer().loads(session.get(SECOND_STEP_KEY) or "",
+                                                       max_age=SECOND_STEP_SECONDS)
+        return int(user_id), int(version)
+    except (BadSignature, TypeError, ValueError):
+        return None
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def login_verify():
+    """两步验证 at log-in: a current code from the phone, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    held = _held_for_second_factor()
+    if held is None:
+        session.pop(SECOND_STEP_KEY, None)
+        flash("登录验证已超时（须在输入密码后5分钟内完成），请重新登录。", "warning")
+        return redirect(url_for("auth.login", next=request.args.get("next")), 303)
+    form = LoginCodeForm()
+    error = None
+    if form.validate_on_submit():
+        with unit_of_work():  # a wrong code counts as a failed log-in
+            outcome = verify_second_factor(*held, form.code.data, address=request.remote_addr or "",
+                                           limits=_address_limits())
+        if outcome.user is not None:
+            return _signed_in(outcome.user, outcome.token)
+        error = outcome.message
+    return render_template("auth/login_verify.html", form=form, error=error)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -87,7 +144,8 @@ def keep_alive():
 @login_required
 def account():
     """我的账号: one's own account, and from it the password and whatever else secures it."""
-    return render_template("auth/account.html")
+    return render_template("auth/account.html",
+                           second_factor_on=second_factor_enabled(current_user._get_current_object()))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -157,7 +215,8 @@ def user_edit(user_id: int):
         if work.ok:
             flash(f"账号 {user.username} 已保存。", "success")
             return redirect(url_for("auth.users"), 303)
-    return render_template("auth/user_form.html", form=form, user=user)
+    return render_template("auth/user_form.html", form=form, user=user,
+                           second_factor_on=second_factor_enabled(user))
 
 
 @bp.route("/admin/users/<id:user_id>/reset-password", methods=["POST"])

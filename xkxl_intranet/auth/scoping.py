@@ -131,7 +131,8 @@ expert_required = roles_required(Role.EXPERT)
 # its files are further scoped to the expert's assignments (scope_applications).
 EXPERT_ENDPOINTS = frozenset({
     "static", "core.healthz", "auth.login", "auth.logout", "auth.change_password_view", "auth.keep_alive",
-    "auth.account", "applications.detail", "files.application_page", "files.download",
+    "auth.account", "auth.login_verify", "second_factor.page", "second_factor.confirm",
+    "second_factor.regenerate", "second_factor.turn_off", "applications.detail", "files.application_page", "files.download",
     "review.mine", "review.save_sheet", "review.sheet_totals", "review.recuse", "review.sheet_pdf",
 })
 

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..rounds.models import City
 from .models import ROLE_LABELS, Role, User
 from .passwords import dummy_hash, generate_password, hash_password, needs_rehash, verify_password
+from .second_factor import services as second_factor
 from .sessions import end_all_sessions, end_session, session_user, start_session
 from .throttle import AddressLimits, blocked_until, note_throttled
 
@@ -21,6 +22,7 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 # One answer for an unknown user and a wrong password (and as slow: both check a hash).
 WRONG_CREDENTIALS = f"用户名或密码错误。同一账号连续输错{MAX_FAILED_LOGINS}次密码将被锁定15分钟。"
+WRONG_SECOND_FACTOR = "验证码不正确或已使用过，或尝试过于频繁，请稍后再试。"
 WRONG_CURRENT_PASSWORD = f"当前密码不正确。同一账号连续输错{MAX_FAILED_LOGINS}次密码将被锁定15分钟。"
 
 
@@ -29,6 +31,7 @@ class LoginOutcome:
     user: User | None
     message: str = ""
     token: str | None = None  # the new session's, for the cookie
+    second_factor_due: bool = False  # the password was right; the code is asked for next
 
 
 def find_user(username: str) -> User | None:
@@ -65,14 +68,43 @@ def authenticate(username: str, password: str, *, address: str = "",
         record("auth.login_refused_disabled", object_type="user", object_id=user.id, user=user,
                city_id=user.city_id, summary="已停用的账号尝试登录")
         return LoginOutcome(None, "该账号已停用，请联系省厅大数据与信息化处。")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    if second_factor.is_enabled(user):  # no session yet: the code comes first (verify_second_factor)
+        return LoginOutcome(user, second_factor_due=True)
+    return LoginOutcome(user, token=_finish_login(user, at, "登录成功"))
+
+
+def _finish_login(user: User, at: datetime, summary: str) -> str:
+    """The log-in succeeded: the failures are forgotten and a session starts (its token)."""
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = at
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     record("auth.login", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
-           summary="登录成功")
-    return LoginOutcome(user, token=start_session(user))
+           summary=summary)
+    return start_session(user)
+
+
+def verify_second_factor(user_id: int, session_version: int, code: str, *, address: str = "",
+                         limits: AddressLimits | None = None) -> LoginOutcome:
+    """The log-in's second step, for the user whose password was right (``user_id`` at
+    ``session_version``, from the browser's signed marker): a current TOTP code not used before
+    or an unused recovery code starts the session. A wrong code is a failed log-in (counted by
+    the address throttle and toward the account's lock), answered with one message whatever
+    the reason."""
+    at = now()
+    limits = limits or AddressLimits()
+    user = db.session.get(User, user_id)
+    until = blocked_until(address, limits, at)
+    if until is not None:
+        note_throttled(address, until, user.username if user is not None else "", limits, at)
+        return LoginOutcome(None, WRONG_SECOND_FACTOR)
+    if user is None or user.session_version != session_version or not user.is_enabled or user.is_locked(at):
+        return LoginOutcome(None, WRONG_SECOND_FACTOR)
+    if not second_factor.accept_login_code(user, code, at):
+        _count_failure(user, at, "auth.login_failed", "两步验证码错误")
+        return LoginOutcome(None, WRONG_SECOND_FACTOR)
+    return LoginOutcome(user, token=_finish_login(user, at, "登录成功（两步验证）"))
 
 
 def _count_failure(user: User, at: datetime, action: str, what: str) -> bool:
