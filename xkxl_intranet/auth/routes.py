@@ -66,7 +66,8 @@ def login():
     return render_template("auth/login.html", form=form, error=error)
 
 
-def _signed_in(user: User, token: str | None):
+def _signed_in(user, token):
+    """The session starts (the password and, if it has one, the second factor were right)."""
     _start(user, token)
     if user.must_change_password:
         flash("首次登录或密码已被重置，请先修改密码。", "warning")
@@ -88,7 +89,7 @@ class _ClockSigner(TimestampSigner):
 
 
 def _second_step_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="xkxl-login-second-step", signer=_ClockSigner)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="xkxl-login-second-step", signer=_ClockSigner)
 
 
 def _hold_for_second_factor(user: User) -> None:

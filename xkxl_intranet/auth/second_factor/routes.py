@@ -43,7 +43,7 @@ def _qr_svg(uri: str) -> Markup:
 def _render(confirm_form=None, recovery_form=None, disable_form=None, status: int = 200):
     user = current_user._get_current_object()
     factor = second_factor_of(user)
-    context = {"factor": factor, "forced": must_enrol(user, _required()), "required": _required()}
+    context: dict[str, object] = {"factor": factor, "forced": must_enrol(user, _required()), "required": _required()}
     if factor is None or factor.confirmed_at is None:
         with unit_of_work():  # the secret waits for its first code in the database, not the cookie
             factor = pending_enrolment(user)
