@@ -11,7 +11,10 @@ import pytest
 import segno
 
 from xkxl_intranet import clock, create_app
+from xkxl_intranet.auth.models import User
+from xkxl_intranet.auth.second_factor import codes as code_rules
 from xkxl_intranet.auth.second_factor import routes as second_factor_routes
+from xkxl_intranet.auth.second_factor import services as second_factor_services
 from xkxl_intranet.auth.second_factor.models import RecoveryCode, SecondFactor
 from xkxl_intranet.extensions import db
 from xkxl_intranet.trail.queries import ACTION_LABELS
@@ -323,3 +326,17 @@ def test_the_new_actions_have_chinese_labels():
     for action in ("auth.2fa_enabled", "auth.2fa_disabled", "auth.2fa_recovery_regenerated",
                    "auth.2fa_recovery_used", "auth.2fa_failed", "account.2fa_reset"):
         assert re.search(r"[\u4e00-\u9fff]", ACTION_LABELS[action]), action
+
+
+def test_two_log_ins_racing_with_one_code_cannot_both_win(app, city_client, monkeypatch):
+    """The replay guard is the database's: a request that read the factor before another accepted
+    the same code (here: a check that ignores the last step, as that stale read would) still loses."""
+    secret, _codes = enrol(city_client)
+    code = code_now(secret)
+    checked_on_a_stale_read = code_rules.matching_step
+    monkeypatch.setattr(code_rules, "matching_step",
+                        lambda secret, typed, at, after_step: checked_on_a_stale_read(secret, typed, at, None))
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "chengdu"))
+        assert second_factor_services.accept_login_code(user, code, clock.now()) is True
+        assert second_factor_services.accept_login_code(user, code, clock.now()) is False

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, Update, delete, func, or_, select, update
 
 from ...audit.models import AuditEvent
 from ...audit.services import record
@@ -85,10 +86,10 @@ def confirm_enrolment(user: User, typed: str) -> Outcome:
     if _too_many_failures(user, at):
         return Outcome(refusal=TOO_MANY)
     step = codes.matching_step(factor.secret, typed, at, factor.last_step)
-    if step is None:
+    if step is None or not _claim_step(factor, step):
         _record_failure(user, "启用两步验证时验证码错误")
         return Outcome(refusal=WRONG_CODE)
-    factor.confirmed_at, factor.last_step = at, step
+    factor.confirmed_at = at
     recovery = _new_recovery_codes(user, at)
     record("auth.2fa_enabled", user=user, object_type="user", object_id=user.id, city_id=user.city_id,
            summary="启用两步验证（已生成10个恢复码）")
@@ -105,10 +106,8 @@ def accept_login_code(user: User, typed: str, at: datetime) -> bool:
     if codes.looks_like_totp(typed):
         return _accept_totp(factor, typed, at)
     code = _unused_recovery_code(user, typed)
-    if code is None:
+    if code is None or not _use_recovery_code(code, at):
         return False
-    code.used_at = at
-    db.session.flush()
     left = recovery_codes_left(user)
     record("auth.2fa_recovery_used", user=user, object_type="user", object_id=user.id, city_id=user.city_id,
            summary=f"使用恢复码登录（剩余{left}个）")
@@ -166,11 +165,32 @@ def reset(actor: User, user: User) -> None:
 
 def _accept_totp(factor: SecondFactor, typed: str, at: datetime) -> bool:
     step = codes.matching_step(factor.secret, typed, at, factor.last_step)
-    if step is None:
-        return False
-    factor.last_step = step  # the same code (or an earlier one) is refused from now on
-    db.session.flush()
-    return True
+    return step is not None and _claim_step(factor, step)
+
+
+def _claim_step(factor: SecondFactor, step: int) -> bool:
+    """Remember ``step`` as the last accepted, unless another request just accepted it or a
+    later one (one conditional UPDATE: two log-ins racing with one code cannot both win).
+    From now on the same code, or an earlier one, is refused."""
+    claimed = _rows_updated(
+        update(SecondFactor).where(SecondFactor.id == factor.id,
+                                   or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step))
+        .values(last_step=step))
+    db.session.refresh(factor)
+    return claimed == 1
+
+
+def _use_recovery_code(code: RecoveryCode, at: datetime) -> bool:
+    """Mark ``code`` used, unless another request just did (one conditional UPDATE)."""
+    used = _rows_updated(update(RecoveryCode).where(RecoveryCode.id == code.id, RecoveryCode.used_at.is_(None))
+                         .values(used_at=at))
+    db.session.refresh(code)
+    return used == 1
+
+
+def _rows_updated(statement: Update) -> int:
+    result = cast(CursorResult[Any], db.session.execute(statement.execution_options(synchronize_session=False)))
+    return result.rowcount
 
 
 def _unused_recovery_code(user: User, typed: str) -> RecoveryCode | None:
@@ -191,11 +211,9 @@ def _check_password_and_code(user: User, factor: SecondFactor, password: str, ty
     password_ok = verify_password(user.password_hash, password)
     if codes.looks_like_totp(typed) or not recovery_allowed:
         step = codes.matching_step(factor.secret, typed, at, factor.last_step) if password_ok else None
-        if step is not None:
-            factor.last_step = step
+        if step is not None and _claim_step(factor, step):
             return ""
-    elif password_ok and (code := _unused_recovery_code(user, typed)) is not None:
-        code.used_at = at
+    elif password_ok and (code := _unused_recovery_code(user, typed)) is not None and _use_recovery_code(code, at):
         record("auth.2fa_recovery_used", user=user, object_type="user", object_id=user.id,
                city_id=user.city_id, summary=f"{what}时使用恢复码")
         return ""
