@@ -12,8 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .audit.services import database_identity
-from .auth.scoping import keep_experts_to_their_pages
 from .auth.password_expiry import expire_password, expiry_of
+from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now

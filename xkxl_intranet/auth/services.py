@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from ..audit.services import diff, record
 from ..clock import now
 from ..domain.errors import NotFound, Refused
+from ..domain.password_policy import REUSED, password_problems
 from ..extensions import db
 from ..rounds.models import City
-from ..domain.password_policy import REUSED, password_problems
 from .models import ROLE_LABELS, Role, User
 from .password_history import password_reused, remember_password
 from .passwords import dummy_hash, generate_password, hash_password, needs_rehash, verify_password
