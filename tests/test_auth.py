@@ -104,15 +104,15 @@ def test_new_account_must_change_password_at_first_login(app, province_client, c
                                                  "new_password": "short", "confirm_password": "short"})
     assert "至少需要8位" in bad.get_data(as_text=True)
     ok = client.post("/account/password", data={"current_password": initial,
-                                                "new_password": "Deyang-2022x",
-                                                "confirm_password": "Deyang-2022x"})
+                                                "new_password": "Furong-Hua-2031",
+                                                "confirm_password": "Furong-Hua-2031"})
     assert ok.status_code == 303
     assert client.get("/").status_code == 200
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == "deyang2"))
         assert not user.must_change_password
         assert user.password_hash.startswith("$argon2")
-        assert verify_password(user.password_hash, "Deyang-2022x")
+        assert verify_password(user.password_hash, "Furong-Hua-2031")
 
 
 def test_city_account_needs_a_city(province_client):

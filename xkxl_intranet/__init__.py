@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .audit.services import database_identity
+from .auth.password_expiry import expire_password, expiry_of
 from .auth.scoping import keep_experts_to_their_pages
 from .auth.second_factor.routes import ENROLMENT_ENDPOINTS
 from .auth.second_factor.services import must_enrol
@@ -26,7 +27,7 @@ from .instance_lock import hold_shared
 from .jobs import queue as job_queue
 from .notice.shipped import NOTICES_DIR
 from .urls import IdConverter
-from .web import client_redirect, remember_client_address
+from .web import client_redirect, remember_client_address, unit_of_work
 
 IDLE_TIMEOUT = timedelta(hours=2)
 # How long before the idle limit the page warns (with a 继续使用 button), so that a clerk who
@@ -80,6 +81,10 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         SESSION_COOKIE_NAME="xkxl_session",
         PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
         IDLE_WARNING=IDLE_WARNING,
+        # A password expires this many days after it was set (0: never) and every page warns this
+        # many days before (auth/password_expiry.py; README, settings).
+        PASSWORD_MAX_AGE_DAYS=_days_setting("XKXL_PASSWORD_MAX_AGE_DAYS", 90),
+        PASSWORD_EXPIRY_WARNING_DAYS=_days_setting("XKXL_PASSWORD_EXPIRY_WARNING_DAYS", 7),
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (2 h idle) session
         WTF_CSRF_SSL_STRICT=False,
@@ -180,6 +185,16 @@ def _register_commands(app: Flask) -> None:
     register_ops_cli(app)
 
 
+def _days_setting(name: str, default: int) -> int:
+    """A whole number of days from the environment variable ``name`` (unset or empty: ``default``)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise RuntimeError(f"{name} must be a whole number of days (0 or more), not {value!r}")
+    return int(value)
+
+
 def normalise_database_url(url: str) -> str:
     if url.startswith("postgres://"):
         return "postgresql://" + url[len("postgres://"):]
@@ -243,6 +258,7 @@ def _register_request_hooks(app: Flask) -> None:
         # unattended page must not keep a session alive past the idle limit.
         if request.headers.get("X-Background-Poll") != "1":
             session["seen_at"] = moment
+        _expire_password_when_due()
         if current_user.must_change_password and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS:
             if htmx:
                 return client_redirect(url_for("auth.change_password_view"), "请先修改密码")
@@ -269,6 +285,20 @@ def _register_request_hooks(app: Flask) -> None:
 
     app.before_request(remember_client_address)
     app.before_request(keep_experts_to_their_pages)  # after the password-change redirect above
+
+
+def _expire_password_when_due() -> None:
+    """An expired password (PASSWORD_MAX_AGE_DAYS) sets ``must_change_password``, the gate of
+    ``enforce_idle_timeout_and_password_change``, once: at the first request of the account that
+    meets it, be it just after log-in or in a session begun before."""
+    if current_user.must_change_password:
+        return
+    expiry = expiry_of(current_user, max_age_days=current_app.config["PASSWORD_MAX_AGE_DAYS"],
+                       warning_days=current_app.config["PASSWORD_EXPIRY_WARNING_DAYS"])
+    if expiry is not None and expiry.has_expired(now()):
+        with unit_of_work():
+            expire_password(current_user._get_current_object(), expiry)
+        flash(f"密码已于 {expiry.expires_at:%Y-%m-%d} 到期，请先修改密码。", "warning")
 
 
 @event.listens_for(Engine, "connect")

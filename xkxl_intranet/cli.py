@@ -35,7 +35,11 @@ def register_cli(app: Flask) -> None:
             click.echo(f"已为 {created['notices']} 个批次保存通知（notices/2022.toml：此前的批次均按它运行）。")
         _recheck()
         if demo:
-            report = _seed_demo()
+            try:
+                report = _seed_demo()
+            except Refused as err:  # XKXL_DEMO_PASSWORD that the password policy refuses
+                db.session.rollback()
+                raise click.ClickException(err.message) from err
             db.session.commit()
             round_ = current_round()
             assert round_ is not None  # the reference data above includes the current round

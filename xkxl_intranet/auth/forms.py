@@ -1,9 +1,8 @@
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..forms import Form
 from .models import ROLE_LABELS, Role
-from .passwords import password_problems
 
 
 class LoginForm(Form):
@@ -17,15 +16,8 @@ class ChangePasswordForm(Form):
     confirm_password = PasswordField(
         "再次输入新密码",
         validators=[DataRequired("请再次输入新密码"), EqualTo("new_password", "两次输入的新密码不一致")])
-
-    def __init__(self, *args, username: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self._username = username
-
-    def validate_new_password(self, field):
-        problems = password_problems(field.data or "", username=self._username)
-        if problems:
-            raise ValidationError("；".join(problems))
+    # The policy itself (domain/password_policy.py) is checked by the service, after the current
+    # password: it needs every city's pinyin and the account's last passwords.
 
 
 ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER, Role.EXPERT)]

@@ -47,6 +47,8 @@ class User(UserMixin, Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
+    # When the current password was set; it expires PASSWORD_MAX_AGE_DAYS later (auth/password_expiry.py).
+    password_changed_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
     # Bumped on password change/reset/disable so that every other session ends.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -96,3 +98,16 @@ class UserSession(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+
+
+class PasswordHistory(Model):
+    """The hashes of an account's last passwords that its holder chose (the current one among
+    them), so that a new one can be refused for being one of them (auth/password_history.py).
+    At most ``domain.password_policy.HISTORY_SIZE`` rows per account: older ones are deleted."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -1,4 +1,5 @@
-"""Password hashing (argon2id) and the password policy. No Flask here."""
+"""Password hashing (argon2id) and drawing a password; the policy is ``domain/password_policy.py``.
+No Flask here."""
 from __future__ import annotations
 
 import secrets
@@ -8,6 +9,8 @@ from typing import TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..domain.password_policy import password_problems
 
 
 class HashCosts(TypedDict):
@@ -24,8 +27,6 @@ class HashCosts(TypedDict):
 # rehashed at their next log-in (``needs_rehash``).
 HASH_COSTS: HashCosts = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 _hasher = PasswordHasher(**HASH_COSTS)
-
-MIN_LENGTH = 8
 
 
 def hash_password(password: str) -> str:
@@ -53,21 +54,13 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
-def password_problems(password: str, *, username: str = "") -> list[str]:
-    problems = []
-    if len(password) < MIN_LENGTH:
-        problems.append(f"新密码至少需要{MIN_LENGTH}位")
-    if not any(c.isdigit() for c in password) or not any(c.isalpha() for c in password):
-        problems.append("新密码需同时包含字母和数字")
-    if username and password.lower() == username.lower():
-        problems.append("新密码不能与用户名相同")
-    return problems
-
-
-def generate_password(length: int = 12) -> str:
-    """A random password that meets the policy and avoids look-alike characters."""
-    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "Il1O0o")
+def generate_password(length: int = 12, *, username: str = "") -> str:
+    """A random password that meets the policy (``domain/password_policy.py``) and avoids
+    look-alike characters. Its letters are consonants only, so that no city's pinyin and no word
+    (rude or otherwise) can appear in it: 49 symbols, 67 bits at 12 characters."""
+    alphabet = "".join(c for c in string.ascii_letters + string.digits
+                       if c not in "Il1O0o" and c.lower() not in "aeiou")
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        if not password_problems(candidate):
+        if not password_problems(candidate, username=username):
             return candidate

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from ..clock import now
+from ..domain.password_policy import POLICY_HINT, PasswordExpiry
 from ..extensions import db, htmx
 from ..rounds.models import City
 from ..rounds.state import all_cities
@@ -11,6 +12,7 @@ from ..urls import safe_local_path
 from ..web import return_to_url, unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
+from .password_expiry import expiry_of
 from .scoping import province_required
 from .second_factor.forms import LoginCodeForm
 from .second_factor.services import is_enabled as second_factor_enabled
@@ -37,6 +39,25 @@ def _address_limits() -> AddressLimits:
     config = current_app.config
     return AddressLimits(guesses=config.get("LOGIN_GUESSES_PER_ADDRESS", 10),
                          lockouts=config.get("LOGIN_LOCKOUTS_PER_ADDRESS", 3))
+
+
+def password_expiry(user: User) -> PasswordExpiry | None:
+    """When ``user``'s password expires (``PASSWORD_MAX_AGE_DAYS``, warned
+    ``PASSWORD_EXPIRY_WARNING_DAYS`` before; 0 days: never)."""
+    config = current_app.config
+    return expiry_of(user, max_age_days=config["PASSWORD_MAX_AGE_DAYS"],
+                     warning_days=config["PASSWORD_EXPIRY_WARNING_DAYS"])
+
+
+@bp.app_context_processor
+def password_expiry_warning() -> dict:
+    """``password_expires_at`` for the banner of every page (base.html), in the days before."""
+    if not current_user.is_authenticated:
+        return {}
+    expiry = password_expiry(current_user)
+    if expiry is None or not expiry.warns(now()):
+        return {}
+    return {"password_expires_at": expiry.expires_at}
 
 
 def _start(user: User, token: str) -> None:
@@ -153,14 +174,14 @@ def keep_alive():
 @login_required
 def account():
     """我的账号: one's own account, and from it the password and whatever else secures it."""
-    return render_template("auth/account.html",
+    return render_template("auth/account.html", expiry=password_expiry(current_user), at=now(),
                            second_factor_on=second_factor_enabled(current_user._get_current_object()))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password_view():
-    form = ChangePasswordForm(username=current_user.username)
+    form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         with unit_of_work():  # a wrong current password counts even though the change is refused
@@ -172,11 +193,14 @@ def change_password_view():
             return redirect(url_for("auth.login"), 303)
         if outcome.refusal:
             form.current_password.errors.append(outcome.refusal)
+        elif outcome.problems:
+            form.new_password.errors.extend(outcome.problems)
         else:
             _start(user, outcome.token)  # every other session of the account has ended
             flash("密码已修改。", "success")
             return redirect(url_for("core.index"), 303)
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form, policy=POLICY_HINT,
+                           expiry=password_expiry(current_user), at=now())
 
 
 # ---- account management (province staff) ---------------------------------------------

@@ -1,7 +1,7 @@
 """Accounts: log-in with lockout, password changes, and province-side account management."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from ..audit.services import diff, record
 from ..clock import now
 from ..domain.errors import NotFound, Refused
+from ..domain.password_policy import REUSED, password_problems
 from ..extensions import db
 from ..rounds.models import City
 from .models import ROLE_LABELS, Role, User
+from .password_history import password_reused, remember_password
 from .passwords import dummy_hash, generate_password, hash_password, needs_rehash, verify_password
 from .second_factor import services as second_factor
 from .sessions import end_all_sessions, end_session, session_user, start_session
@@ -141,22 +143,40 @@ def record_logout(user: User, token: str | None) -> None:
 @dataclass
 class PasswordChange:
     token: str | None = None  # the new session's, when the password was changed
-    refusal: str = ""
+    refusal: str = ""  # of the current password
     locked: bool = False  # the wrong current password was the fifth: the account is locked
+    problems: list[str] = field(default_factory=list)  # of the new password (domain/password_policy.py)
+
+
+def city_pinyins() -> list[str]:
+    """Every city's pinyin, which no password may contain (domain/password_policy.py says why)."""
+    return list(db.session.scalars(select(City.pinyin)))
+
+
+def new_password_problems(user: User, new: str) -> list[str]:
+    """What is wrong with ``new`` as ``user``'s next password: the policy, then the history."""
+    problems = password_problems(new, username=user.username, city_pinyins=city_pinyins())
+    if not problems and password_reused(user, new):
+        problems.append(REUSED)
+    return problems
 
 
 def change_password(user: User, current: str, new: str) -> PasswordChange:
     """A wrong current password counts toward the lock-out like a failed log-in (and is kept
-    even though the change is refused: the route commits). A change ends every session of the
-    account and starts a new one for this browser."""
+    even though the change is refused: the route commits); the new one must meet the policy and
+    be none of the last five. A change ends every session of the account and starts a new one
+    for this browser."""
     at = now()
     if not verify_password(user.password_hash, current):
         if _count_failure(user, at, "auth.password_check_failed", "修改密码时当前密码错误"):
             return PasswordChange(refusal=_locked_message(user), locked=True)
         return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
-    if verify_password(user.password_hash, new):
-        return PasswordChange(refusal="新密码不能与当前密码相同")
+    problems = new_password_problems(user, new)
+    if problems:
+        return PasswordChange(problems=problems)
     user.password_hash = hash_password(new)
+    user.password_changed_at = at
+    remember_password(user, user.password_hash, at)
     user.must_change_password = False
     user.failed_logins = 0
     end_all_sessions(user)
@@ -187,18 +207,28 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
                 phone: str = "", password: str | None = None,
                 must_change_password: bool = True) -> tuple[User, str]:
     """Create an account; returns it with its initial password (shown once). ``actor`` is
-    the province user creating it (``None`` from the command line)."""
+    the province user creating it (``None`` from the command line). A ``password`` given (the
+    demo's) must meet the policy; one the holder may keep (not ``must_change_password``) is the
+    first of its history."""
     username = username.strip()
     if find_user(username) is not None:
         raise Refused(f"用户名“{username}”已被使用")
     _check_role_city(role, city)
-    password = password or generate_password()
+    if password:
+        problems = password_problems(password, username=username, city_pinyins=city_pinyins())
+        if problems:
+            raise Refused(f"账号 {username} 的密码不符合要求：" + "；".join(problems))
+    else:
+        password = generate_password(username=username)
+    at = now()
     user = User(username=username, display_name=display_name.strip(), role=role, city=city,
                 phone=phone.strip(), password_hash=hash_password(password),
-                must_change_password=must_change_password, is_enabled=True, created_at=now(),
-                failed_logins=0, session_version=1)
+                must_change_password=must_change_password, is_enabled=True, created_at=at,
+                password_changed_at=at, failed_logins=0, session_version=1)
     db.session.add(user)
     db.session.flush()
+    if not must_change_password:
+        remember_password(user, user.password_hash, at)
     record("account.created", user=actor, object_type="user", object_id=user.id,
            city_id=city.id if city else None,
            summary=f"创建账号 {username}（{ROLE_LABELS[Role(role)]}）", after=user_snapshot(user))
@@ -226,8 +256,11 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
 
 
 def reset_password(actor: User, user: User) -> str:
-    password = generate_password()
+    """A one-time password, to be changed at the next log-in: not kept in the history (see
+    :mod:`.password_history`)."""
+    password = generate_password(username=user.username)
     user.password_hash = hash_password(password)
+    user.password_changed_at = now()
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
