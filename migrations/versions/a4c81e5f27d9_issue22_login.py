@@ -1,0 +1,24 @@
+"""Issue 22, log-in throttle: failures are counted per account name as typed (audit_event.username)
+
+Revision ID: a4c81e5f27d9
+Revises: 5d2e7a4c9b13
+Create Date: 2027-01-12 09:00:00
+"""
+from alembic import op
+
+revision = 'a4c81e5f27d9'
+down_revision = '5d2e7a4c9b13'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # The account-wide lock, the owner's list of failures and the notice after a log-in count an
+    # account's failures by name over a time range (the per-address counts use ix_audit_event_ip_at).
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_event_username_at', ['username', 'at'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_event_username_at')
