@@ -49,7 +49,7 @@ def authenticate(username: str, password: str, *, address: str = "",
     limits = limits or ThrottleLimits()
     key = name_key(username)
     user = find_user(username)
-    until = blocked_until(key, address, limits, at, user_id=user.id if user is not None else None)
+    until = blocked_until(key, address, limits, at, user=user)
     if until is not None:
         note_throttled(address, until, key, at)
         return LoginOutcome(None, LOGIN_REFUSED)
@@ -102,7 +102,7 @@ def change_password(user: User, current: str, new: str, *, address: str = "",
     at = now()
     limits = limits or ThrottleLimits()
     key = name_key(user.username)
-    until = blocked_until(key, address, limits, at, user_id=user.id)
+    until = blocked_until(key, address, limits, at, user=user)
     if until is not None:
         note_throttled(address, until, key, at)
         return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)

@@ -41,38 +41,37 @@ def _tally(*conditions: ColumnElement[bool]) -> Tally:
     return Tally(failures, latest)
 
 
-# The administrator's acts that let an account's owner try again at once, from any address.
-FRESH_START = ("account.password_reset", "account.unlocked")
-
-
-def _pair_counted_since(user_id: int, address: str) -> datetime | None:
-    """Since when a pair's failures count: its account's last log-in from ``address``, or the
-    administrator's last reset of its password or lift of its lock, whichever is later."""
-    success = db.session.scalar(select(func.max(AuditEvent.at)).where(
+def _last_success(user_id: int, address: str) -> datetime | None:
+    return db.session.scalar(select(func.max(AuditEvent.at)).where(
         AuditEvent.ip == address, AuditEvent.action == "auth.login", AuditEvent.user_id == user_id))
-    fresh = db.session.scalar(select(func.max(AuditEvent.at)).where(
-        AuditEvent.object_type == "user", AuditEvent.object_id == str(user_id),
-        AuditEvent.action.in_(FRESH_START)))
-    return max((moment for moment in (success, fresh) if moment is not None), default=None)
+
+
+def counted_since(user: User | None, address: str, at: datetime, window: timedelta) -> datetime:
+    """Since when failures of a (name, address) pair count: the window, cut short by the account's
+    last log-in from ``address`` and by the end of its last lock (ended, or lifted by the
+    administrator: a fresh start for the owner from every address)."""
+    moments = [at - window]
+    if user is not None:
+        moments.append(_last_success(user.id, address))
+        if user.locked_until is not None and user.locked_until <= at:
+            moments.append(user.locked_until)
+    return max(moment for moment in moments if moment is not None)
 
 
 def blocked_until(key: str, address: str, limits: ThrottleLimits, at: datetime, *,
-                  user_id: int | None = None) -> datetime | None:
+                  user: User | None = None) -> datetime | None:
     """Until when a try for the name ``key`` from ``address`` must wait, or ``None`` if it may be
-    made now. The pair counts its failures since its last success or the administrator's fresh
-    start (``user_id``: the account the name belongs to, if any); the address counts all of its
-    own."""
+    made now. The pair counts its failures since :func:`counted_since` (``user``: the account
+    the name belongs to, if any); the address counts all of its own in the window."""
     if not address:  # a command, not a client
         return None
-    since = at - limits.window
     ends: list[datetime] = []
     if limits.free_per_pair > 0:
-        fresh = _pair_counted_since(user_id, address) if user_id is not None else None
-        pair_since = max(since, fresh) if fresh is not None else since
-        pair = _tally(AuditEvent.ip == address, AuditEvent.username == key, AuditEvent.at > pair_since)
+        pair = _tally(AuditEvent.ip == address, AuditEvent.username == key,
+                      AuditEvent.at > counted_since(user, address, at, limits.window))
         ends.append(retry_at(pair, limits.free_per_pair, limits) or at)
     if limits.free_per_address > 0:
-        every_name = _tally(AuditEvent.ip == address, AuditEvent.at > since)
+        every_name = _tally(AuditEvent.ip == address, AuditEvent.at > at - limits.window)
         ends.append(retry_at(every_name, limits.free_per_address, limits) or at)
     until = max(ends, default=at)
     return until if until > at else None
@@ -131,7 +130,7 @@ def lock_if_attacked(user: User, limits: ThrottleLimits, at: datetime) -> bool:
 
 
 def lift_lock(user: User, at: datetime) -> None:
-    """End ``user``'s lock now (unlocking, a password reset). ``locked_until`` keeps the moment,
-    so failures before it no longer count toward the next lock."""
-    if user.locked_until is not None and user.locked_until > at:
-        user.locked_until = at
+    """A fresh start for ``user`` (解除锁定, a password reset): any lock ends now, and failures
+    before now count neither toward the next lock nor toward the waits of any address trying
+    the account's name (``locked_until`` keeps the moment: :func:`counted_since`)."""
+    user.locked_until = at
