@@ -50,7 +50,7 @@ def counted_since(user: User | None, address: str, at: datetime, window: timedel
     """Since when failures of a (name, address) pair count: the window, cut short by the account's
     last log-in from ``address`` and by the end of its last lock (ended, or lifted by the
     administrator: a fresh start for the owner from every address)."""
-    moments = [at - window]
+    moments: list[datetime | None] = [at - window]
     if user is not None:
         moments.append(_last_success(user.id, address))
         if user.locked_until is not None and user.locked_until <= at:
