@@ -20,6 +20,7 @@ from .auth.services import load_user_by_session_id
 from .auth.sessions import TOKEN_KEY
 from .clock import now
 from .domain.durations import format_duration
+from .domain.login_throttle import ThrottleLimits
 from .extensions import csrf, db, htmx, login_manager
 from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS, identify_database_with
 from .guards import idle_expired, register_guards
@@ -30,6 +31,19 @@ from .urls import IdConverter
 from .web import client_redirect, remember_client_address, unit_of_work
 
 IDLE_TIMEOUT = timedelta(hours=2)
+_THROTTLE = ThrottleLimits()
+# The log-in throttle (auth/throttle.py; why these defaults: ThrottleLimits), whole numbers, each
+# also settable as XKXL_<name> in the environment.
+LOGIN_SETTINGS = {
+    "LOGIN_GUESSES_PER_PAIR": _THROTTLE.free_per_pair,
+    "LOGIN_GUESSES_PER_ADDRESS": _THROTTLE.free_per_address,
+    "LOGIN_FIRST_DELAY_SECONDS": int(_THROTTLE.first_delay.total_seconds()),
+    "LOGIN_MAX_DELAY_SECONDS": int(_THROTTLE.max_delay.total_seconds()),
+    "LOGIN_WINDOW_MINUTES": int(_THROTTLE.window.total_seconds() // 60),
+    "LOGIN_LOCK_FAILURES": _THROTTLE.lock_failures,
+    "LOGIN_LOCK_ADDRESSES": _THROTTLE.lock_addresses,
+    "LOGIN_LOCK_MINUTES": int(_THROTTLE.lock_duration.total_seconds() // 60),
+}
 # How long before the idle limit the page warns (with a 继续使用 button), so that a clerk who
 # stepped away from a half-typed form can save it before the session ends.
 IDLE_WARNING = timedelta(minutes=5)
@@ -113,6 +127,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         RENDER_CPU_SECONDS=120,
         RENDER_WALL_SECONDS=150,
     )
+    app.config.from_mapping(LOGIN_SETTINGS)
     if test_config is None:
         hold_shared(app.instance_path)  # flask restore refuses while any process holds it
         _ensure_secret_key(app)
@@ -123,6 +138,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
+    _login_settings_from_environment(app, test_config or {})
 
     db.init_app(app)
     identify_database_with(app, database_identity)  # generated files are kept per database
@@ -213,6 +229,18 @@ def _ensure_secret_key(app: Flask) -> None:
             "# MAX_UPLOAD_MB = 200\n",
             encoding="utf-8")
         path.chmod(0o600)
+
+
+def _login_settings_from_environment(app: Flask, given: dict) -> None:
+    """``XKXL_LOGIN_…`` overrides ``LOGIN_…`` (except where a test's config names it); a value
+    that is not a whole number ≥ 0 stops the start with the setting's name."""
+    for name in LOGIN_SETTINGS:
+        raw = os.environ.get(f"XKXL_{name}")
+        if raw is None or name in given:
+            continue
+        if not raw.strip().isdigit():
+            raise ValueError(f"XKXL_{name} must be a whole number ≥ 0, not {raw!r}")
+        app.config[name] = int(raw)
 
 
 def _configure_login(app: Flask) -> None:

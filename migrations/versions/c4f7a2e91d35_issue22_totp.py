@@ -1,14 +1,14 @@
 """A second factor at log-in: each account's TOTP secret and its one-time recovery codes (issue 22)
 
 Revision ID: c4f7a2e91d35
-Revises: 5d2e7a4c9b13
+Revises: a4c81e5f27d9
 Create Date: 2026-12-14 10:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'c4f7a2e91d35'
-down_revision = '5d2e7a4c9b13'
+down_revision = 'a4c81e5f27d9'
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,8 @@ class AuditEvent(Model):
         Index("ix_audit_event_city_at", "city_id", "at"),
         Index("ix_audit_event_object", "object_type", "object_id"),
         Index("ix_audit_event_ip_at", "ip", "at"),  # the log-in throttle counts by address
+        Index("ix_audit_event_username_at", "username", "at"),  # … by account name
+        Index("ix_audit_event_ip_username_at", "ip", "username", "at"),  # … by both
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

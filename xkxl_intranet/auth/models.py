@@ -44,7 +44,11 @@ class User(UserMixin, Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # No longer counted (failures are counted from the audit trail: auth/throttle.py); kept in
+    # the schema until a migration drops it.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    # Until when new log-ins are refused (failures from several addresses); once past, or set to
+    # the moment a lock is lifted, failures before it no longer count toward the next lock.
     locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)
     # When the current password was set; it expires PASSWORD_MAX_AGE_DAYS later (auth/password_expiry.py).
@@ -88,8 +92,8 @@ class User(UserMixin, Model):
 
 class UserSession(Model):
     """One log-in, on the server: the cookie carries a random token, this row its SHA-256.
-    Log-out deletes the row; so do a lock-out, a password change or reset and disabling the
-    account (which also bump ``User.session_version``). A session also ends
+    Log-out deletes the row; so do a password change or reset and disabling the account
+    (which also bump ``User.session_version``). A session also ends
     :data:`auth.sessions.MAX_AGE` after log-in, however busy."""
 
     __tablename__ = "user_session"

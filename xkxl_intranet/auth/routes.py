@@ -1,15 +1,19 @@
 """Log-in (with its second step), log-out, one's own password, and the province's account management."""
+from datetime import timedelta
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from ..clock import now
+from ..domain.login_throttle import ThrottleLimits
 from ..domain.password_policy import POLICY_HINT, PasswordExpiry
 from ..extensions import db, htmx
 from ..rounds.models import City
 from ..rounds.state import all_cities
 from ..urls import safe_local_path
 from ..web import return_to_url, unit_of_work
+from .failures import recent_failures, unlock_account
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
 from .password_expiry import expiry_of
@@ -28,17 +32,21 @@ from .services import (
     verify_second_factor,
 )
 from .sessions import TOKEN_KEY
-from .throttle import AddressLimits
 
 bp = Blueprint("auth", __name__)
 
 
-def _address_limits() -> AddressLimits:
-    """The per-address throttle (``LOGIN_GUESSES_PER_ADDRESS`` per 15 minutes,
-    ``LOGIN_LOCKOUTS_PER_ADDRESS`` per day; 0 turns either off)."""
+def _throttle_limits() -> ThrottleLimits:
+    """The log-in throttle's settings (the README's table; defaults: ``ThrottleLimits``)."""
     config = current_app.config
-    return AddressLimits(guesses=config.get("LOGIN_GUESSES_PER_ADDRESS", 10),
-                         lockouts=config.get("LOGIN_LOCKOUTS_PER_ADDRESS", 3))
+    return ThrottleLimits(free_per_pair=config["LOGIN_GUESSES_PER_PAIR"],
+                          free_per_address=config["LOGIN_GUESSES_PER_ADDRESS"],
+                          first_delay=timedelta(seconds=config["LOGIN_FIRST_DELAY_SECONDS"]),
+                          max_delay=timedelta(seconds=config["LOGIN_MAX_DELAY_SECONDS"]),
+                          window=timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]),
+                          lock_failures=config["LOGIN_LOCK_FAILURES"],
+                          lock_addresses=config["LOGIN_LOCK_ADDRESSES"],
+                          lock_duration=timedelta(minutes=config["LOGIN_LOCK_MINUTES"]))
 
 
 def password_expiry(user: User) -> PasswordExpiry | None:
@@ -77,19 +85,22 @@ def login():
     if form.validate_on_submit():
         with unit_of_work():  # failures count even though the log-in is refused
             outcome = authenticate(form.username.data, form.password.data,
-                                   address=request.remote_addr or "", limits=_address_limits())
+                                   address=request.remote_addr or "", limits=_throttle_limits())
         if outcome.second_factor_due and outcome.user is not None:
             _hold_for_second_factor(outcome.user)
             return redirect(url_for("auth.login_verify", next=request.args.get("next")), 303)
         if outcome.user is not None:
-            return _signed_in(outcome.user, outcome.token)
+            return _signed_in(outcome.user, outcome.token, outcome.notice)
         error = outcome.message
     return render_template("auth/login.html", form=form, error=error)
 
 
-def _signed_in(user, token):
-    """The session starts (the password and, if it has one, the second factor were right)."""
+def _signed_in(user, token, notice=""):
+    """The session starts (the password and, if it has one, the second factor were right);
+    ``notice``: the failures since the previous log-in, said once."""
     _start(user, token)
+    if notice:
+        flash(notice, "warning")
     if user.must_change_password:
         flash("首次登录或密码已被重置，请先修改密码。", "warning")
         return redirect(url_for("auth.change_password_view"), 303)
@@ -142,9 +153,9 @@ def login_verify():
     if form.validate_on_submit():
         with unit_of_work():  # a wrong code counts as a failed log-in
             outcome = verify_second_factor(*held, form.code.data, address=request.remote_addr or "",
-                                           limits=_address_limits())
+                                           limits=_throttle_limits())
         if outcome.user is not None:
-            return _signed_in(outcome.user, outcome.token)
+            return _signed_in(outcome.user, outcome.token, outcome.notice)
         error = outcome.message
     return render_template("auth/login_verify.html", form=form, error=error)
 
@@ -175,7 +186,8 @@ def keep_alive():
 def account():
     """我的账号: one's own account, and from it the password and whatever else secures it."""
     return render_template("auth/account.html", expiry=password_expiry(current_user), at=now(),
-                           second_factor_on=second_factor_enabled(current_user._get_current_object()))
+                           second_factor_on=second_factor_enabled(current_user._get_current_object()),
+                           failures=recent_failures(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -185,12 +197,8 @@ def change_password_view():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         with unit_of_work():  # a wrong current password counts even though the change is refused
-            outcome = change_password(user, form.current_password.data, form.new_password.data)
-        if outcome.locked:  # the lock-out ended this session too
-            logout_user()
-            session.clear()
-            flash(outcome.refusal, "danger")
-            return redirect(url_for("auth.login"), 303)
+            outcome = change_password(user, form.current_password.data, form.new_password.data,
+                                      address=request.remote_addr or "", limits=_throttle_limits())
         if outcome.refusal:
             form.current_password.errors.append(outcome.refusal)
         elif outcome.problems:
@@ -248,8 +256,22 @@ def user_edit(user_id: int):
         if work.ok:
             flash(f"账号 {user.username} 已保存。", "success")
             return redirect(url_for("auth.users"), 303)
-    return render_template("auth/user_form.html", form=form, user=user,
+    return render_template("auth/user_form.html", form=form, user=user, failures=recent_failures(user),
                            second_factor_on=second_factor_enabled(user))
+
+
+@bp.route("/admin/users/<id:user_id>/unlock", methods=["POST"])
+@login_required
+@province_required
+def user_unlock(user_id: int):
+    """解除锁定 of an account-wide lock (new log-ins refused after failures from several
+    addresses); the account's failures stay listed."""
+    user = get_user(user_id)
+    with unit_of_work() as work:
+        unlock_account(current_user, user)
+    if work.ok:
+        flash(f"账号 {user.username} 已解除锁定。", "success")
+    return redirect(url_for("auth.user_edit", user_id=user_id), 303)
 
 
 @bp.route("/admin/users/<id:user_id>/reset-password", methods=["POST"])

@@ -1,8 +1,8 @@
-"""Accounts: log-in with lockout, password changes, and province-side account management."""
+"""Accounts: log-in (throttled), password changes, and province-side account management."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,22 +10,24 @@ from sqlalchemy import func, select
 from ..audit.services import diff, record
 from ..clock import now
 from ..domain.errors import NotFound, Refused
+from ..domain.login_throttle import ThrottleLimits
 from ..domain.password_policy import REUSED, password_problems
 from ..extensions import db
 from ..rounds.models import City
+from .failures import failures_since_last_login
 from .models import ROLE_LABELS, Role, User
 from .password_history import password_reused, remember_password
 from .passwords import dummy_hash, generate_password, hash_password, needs_rehash, verify_password
 from .second_factor import services as second_factor
 from .sessions import end_all_sessions, end_session, session_user, start_session
-from .throttle import AddressLimits, blocked_until, note_throttled
+from .throttle import blocked_until, lift_lock, lock_if_attacked, name_key, note_throttled
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-# One answer for an unknown user and a wrong password (and as slow: both check a hash).
-WRONG_CREDENTIALS = f"用户名或密码错误。同一账号连续输错{MAX_FAILED_LOGINS}次密码将被锁定15分钟。"
-WRONG_SECOND_FACTOR = "验证码不正确或已使用过，或尝试过于频繁，请稍后再试。"
-WRONG_CURRENT_PASSWORD = f"当前密码不正确。同一账号连续输错{MAX_FAILED_LOGINS}次密码将被锁定15分钟。"
+# One answer for every failed log-in: a wrong password, an unknown name, a try the throttle
+# refuses, a locked account. Nothing in it tells a stranger which names exist or what the
+# throttle is doing (an unknown name also costs the same hash check; a refused try costs none).
+LOGIN_REFUSED = "用户名或密码错误，或尝试过于频繁，请稍后再试"
+WRONG_CURRENT_PASSWORD = "当前密码不正确，或尝试过于频繁，请稍后再试"
+WRONG_SECOND_FACTOR = "验证码不正确或已使用过，或尝试过于频繁，请稍后再试"
 
 
 @dataclass
@@ -34,6 +36,7 @@ class LoginOutcome:
     message: str = ""
     token: str | None = None  # the new session's, for the cookie
     second_factor_due: bool = False  # the password was right; the code is asked for next
+    notice: str = ""  # failures against the account since its previous log-in, said once
 
 
 def find_user(username: str) -> User | None:
@@ -42,30 +45,34 @@ def find_user(username: str) -> User | None:
 
 
 def authenticate(username: str, password: str, *, address: str = "",
-                 limits: AddressLimits | None = None) -> LoginOutcome:
-    """Check a password, counting failures; the fifth in a row locks for 15 minutes and ends the
-    account's sessions. An unknown user costs the same hash check as a wrong password and reads
-    the same words; an ``address`` with too many recent failures is not checked at all."""
+                 limits: ThrottleLimits | None = None) -> LoginOutcome:
+    """Check a password unless the throttle says to wait (:mod:`.throttle`): then the try is
+    refused unchecked. Every failure reads :data:`LOGIN_REFUSED`. A failure may lock the account
+    against new log-ins (failures from several addresses), never ending its live sessions. A
+    disabled account says so, but only after the right password, which tells a stranger
+    nothing."""
     at = now()
-    limits = limits or AddressLimits()
-    until = blocked_until(address, limits, at)
-    if until is not None:
-        note_throttled(address, until, username.strip(), limits, at)
-        return LoginOutcome(None, f"此地址（{address}）登录失败次数过多，已暂停从此地址登录，请于 "
-                                  f"{until:%H:%M} 后再试；如需帮助，请联系省厅大数据与信息化处。")
+    limits = limits or ThrottleLimits()
+    key = name_key(username)
     user = find_user(username)
+    until = blocked_until(key, address, limits, at, user=user)
+    if until is not None:
+        note_throttled(address, until, key, at)
+        return LoginOutcome(None, LOGIN_REFUSED)
     password_ok = verify_password(user.password_hash if user is not None else dummy_hash(), password)
     if user is None:
-        record("auth.login_failed", user=None, object_type="user", username=username.strip()[:60],
+        record("auth.login_failed", user=None, object_type="user", username=key,
                summary="登录失败：用户名不存在")
-        return LoginOutcome(None, WRONG_CREDENTIALS)
+        return LoginOutcome(None, LOGIN_REFUSED)
+    if not password_ok:
+        record("auth.login_failed", object_type="user", object_id=user.id, user=user, username=key,
+               city_id=user.city_id, summary="登录失败：密码错误")
+        lock_if_attacked(user, limits, at)
+        return LoginOutcome(None, LOGIN_REFUSED)
     if user.is_locked(at):
         record("auth.login_refused_locked", user=user, object_type="user", object_id=user.id,
-               city_id=user.city_id, summary="账号锁定期间尝试登录")
-        return LoginOutcome(None, _locked_message(user))
-    if not password_ok:
-        locked = _count_failure(user, at, "auth.login_failed", "密码错误")
-        return LoginOutcome(None, _locked_message(user) if locked else WRONG_CREDENTIALS)
+               city_id=user.city_id, summary="账号暂停登录期间以正确密码尝试登录")
+        return LoginOutcome(None, LOGIN_REFUSED)
     if not user.is_enabled:
         record("auth.login_refused_disabled", object_type="user", object_id=user.id, user=user,
                city_id=user.city_id, summary="已停用的账号尝试登录")
@@ -74,13 +81,12 @@ def authenticate(username: str, password: str, *, address: str = "",
         user.password_hash = hash_password(password)
     if second_factor.is_enabled(user):  # no session yet: the code comes first (verify_second_factor)
         return LoginOutcome(user, second_factor_due=True)
-    return LoginOutcome(user, token=_finish_login(user, at, "登录成功"))
+    notice = failures_since_last_login(user)
+    return LoginOutcome(user, token=_finish_login(user, at, "登录成功"), notice=notice)
 
 
 def _finish_login(user: User, at: datetime, summary: str) -> str:
-    """The log-in succeeded: the failures are forgotten and a session starts (its token)."""
-    user.failed_logins = 0
-    user.locked_until = None
+    """The log-in succeeded: a session starts (its token)."""
     user.last_login_at = at
     record("auth.login", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
            summary=summary)
@@ -88,49 +94,31 @@ def _finish_login(user: User, at: datetime, summary: str) -> str:
 
 
 def verify_second_factor(user_id: int, session_version: int, code: str, *, address: str = "",
-                         limits: AddressLimits | None = None) -> LoginOutcome:
+                         limits: ThrottleLimits | None = None) -> LoginOutcome:
     """The log-in's second step, for the user whose password was right (``user_id`` at
     ``session_version``, from the browser's signed marker): a current TOTP code not used before
-    or an unused recovery code starts the session. A wrong code is a failed log-in (counted by
-    the address throttle and toward the account's lock), answered with one message whatever
-    the reason."""
+    or an unused recovery code starts the session. A wrong code is a failed log-in of the
+    account from ``address`` (the throttle counts it, and it may lock the account against new
+    log-ins), answered with one message whatever the reason."""
     at = now()
-    limits = limits or AddressLimits()
+    limits = limits or ThrottleLimits()
     user = db.session.get(User, user_id)
-    until = blocked_until(address, limits, at)
-    if until is not None:
-        note_throttled(address, until, user.username if user is not None else "", limits, at)
+    if user is None or user.session_version != session_version or not user.is_enabled:
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
-    if user is None or user.session_version != session_version or not user.is_enabled or user.is_locked(at):
+    key = name_key(user.username)
+    until = blocked_until(key, address, limits, at, user=user)
+    if until is not None:
+        note_throttled(address, until, key, at)
+        return LoginOutcome(None, WRONG_SECOND_FACTOR)
+    if user.is_locked(at):
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     if not second_factor.accept_login_code(user, code, at):
-        _count_failure(user, at, "auth.login_failed", "两步验证码错误")
+        record("auth.login_failed", object_type="user", object_id=user.id, user=user, username=key,
+               city_id=user.city_id, summary="登录失败：两步验证码错误")
+        lock_if_attacked(user, limits, at)
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
-    return LoginOutcome(user, token=_finish_login(user, at, "登录成功（两步验证）"))
-
-
-def _count_failure(user: User, at: datetime, action: str, what: str) -> bool:
-    """One more wrong password for ``user`` (at log-in or when changing it); the fifth in a row
-    locks the account and ends all its sessions. Returns whether it is now locked."""
-    user.failed_logins += 1
-    if user.failed_logins < MAX_FAILED_LOGINS:
-        record(action, object_type="user", object_id=user.id, user=user, city_id=user.city_id,
-               summary=f"{what}（第{user.failed_logins}次）")
-        db.session.flush()
-        return False
-    user.locked_until = at + LOCKOUT
-    user.failed_logins = 0
-    end_all_sessions(user)
-    record("auth.lockout", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
-           summary=f"连续{MAX_FAILED_LOGINS}次密码错误（最后一次：{what}），账号锁定至 "
-                   f"{user.locked_until:%H:%M}，已登录的会话全部结束")
-    db.session.flush()
-    return True
-
-
-def _locked_message(user: User) -> str:
-    return (f"密码连续错误{MAX_FAILED_LOGINS}次，账号已锁定15分钟，"
-            f"请于 {user.locked_until:%H:%M} 后再试，或联系省厅重置密码。")
+    notice = failures_since_last_login(user)
+    return LoginOutcome(user, token=_finish_login(user, at, "登录成功（两步验证）"), notice=notice)
 
 
 def record_logout(user: User, token: str | None) -> None:
@@ -144,7 +132,6 @@ def record_logout(user: User, token: str | None) -> None:
 class PasswordChange:
     token: str | None = None  # the new session's, when the password was changed
     refusal: str = ""  # of the current password
-    locked: bool = False  # the wrong current password was the fifth: the account is locked
     problems: list[str] = field(default_factory=list)  # of the new password (domain/password_policy.py)
 
 
@@ -161,15 +148,24 @@ def new_password_problems(user: User, new: str) -> list[str]:
     return problems
 
 
-def change_password(user: User, current: str, new: str) -> PasswordChange:
-    """A wrong current password counts toward the lock-out like a failed log-in (and is kept
-    even though the change is refused: the route commits); the new one must meet the policy and
-    be none of the last five. A change ends every session of the account and starts a new one
-    for this browser."""
+def change_password(user: User, current: str, new: str, *, address: str = "",
+                    limits: ThrottleLimits | None = None) -> PasswordChange:
+    """A wrong current password is a failed log-in of the account from ``address`` (kept
+    although the change is refused: the route commits), so the same throttle holds here and a
+    stolen session cannot guess the password freely; it never ends this session. The new one
+    must meet the policy and be none of the last five. A change ends every session of the
+    account and starts a new one for this browser."""
     at = now()
+    limits = limits or ThrottleLimits()
+    key = name_key(user.username)
+    until = blocked_until(key, address, limits, at, user=user)
+    if until is not None:
+        note_throttled(address, until, key, at)
+        return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
     if not verify_password(user.password_hash, current):
-        if _count_failure(user, at, "auth.password_check_failed", "修改密码时当前密码错误"):
-            return PasswordChange(refusal=_locked_message(user), locked=True)
+        record("auth.password_check_failed", object_type="user", object_id=user.id, user=user,
+               username=key, city_id=user.city_id, summary="修改密码时当前密码错误")
+        lock_if_attacked(user, limits, at)
         return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
     problems = new_password_problems(user, new)
     if problems:
@@ -178,7 +174,6 @@ def change_password(user: User, current: str, new: str) -> PasswordChange:
     user.password_changed_at = at
     remember_password(user, user.password_hash, at)
     user.must_change_password = False
-    user.failed_logins = 0
     end_all_sessions(user)
     record("auth.password_changed", object_type="user", object_id=user.id, user=user,
            city_id=user.city_id, summary="修改密码")
@@ -262,8 +257,7 @@ def reset_password(actor: User, user: User) -> str:
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
+    lift_lock(user, now())
     end_all_sessions(user)
     record("account.password_reset", user=actor, object_type="user", object_id=user.id,
            city_id=user.city_id,

@@ -1,8 +1,8 @@
 """Sessions on the server. A log-in starts one (a row holding the SHA-256 of a random token that
-only the signed cookie carries); log-out ends it; a lock-out, a password change or reset and
-disabling an account end all of the account's sessions. A session also ends :data:`MAX_AGE`
-after its log-in however busy it is (the cookie's own 2-hour idle limit ends it sooner when
-idle). Services: they take plain values and only flush."""
+only the signed cookie carries); log-out ends it; a password change or reset and disabling an
+account end all of the account's sessions (a lock after failed log-ins does not: it refuses new
+log-ins only). A session also ends :data:`MAX_AGE` after its log-in however busy it is (the
+cookie's own 2-hour idle limit ends it sooner when idle). Services: they take plain values and only flush."""
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +43,7 @@ def end_session(token: str | None) -> None:
 
 
 def end_all_sessions(user: User) -> None:
-    """Every session of ``user`` ends (a lock-out, a new password, a disabled account)."""
+    """Every session of ``user`` ends (a new password, a disabled account)."""
     user.session_version += 1
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.flush()
