@@ -183,7 +183,7 @@ def logged_in_client(app, username: str) -> CSRFClient:
     """A client with a live session of ``username``, as after a log-in (without its audit event)."""
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == username))
-        user_id, token = user.get_id(), start_session(user)
+        user_id, token = user.get_id(), start_session(user).token
         db.session.commit()
     test_client = app.test_client()
     with test_client.session_transaction() as sess:

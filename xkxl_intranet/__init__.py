@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from .audit.services import database_identity
 from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
-from .auth.sessions import TOKEN_KEY
+from .auth.sessions import DEFAULT_IDLE, TOKEN_KEY, end_session, idle_on_server, note_activity
 from .clock import now
 from .domain.durations import format_duration
 from .extensions import csrf, db, htmx, login_manager
@@ -24,9 +24,11 @@ from .instance_lock import hold_shared
 from .jobs import queue as job_queue
 from .notice.shipped import NOTICES_DIR
 from .urls import IdConverter
-from .web import client_redirect, remember_client_address
+from .web import client_redirect, remember_client_address, unit_of_work
 
-IDLE_TIMEOUT = timedelta(hours=2)
+# 2 hours: a clerk types the 申报书's 119 fields from the paper copy and may leave a half-typed
+# form for a meeting; README's settings table says how to set ASVS's 30 minutes instead.
+IDLE_TIMEOUT = DEFAULT_IDLE
 # How long before the idle limit the page warns (with a 继续使用 button), so that a clerk who
 # stepped away from a half-typed form can save it before the session ends.
 IDLE_WARNING = timedelta(minutes=5)
@@ -76,6 +78,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
         IDLE_WARNING=IDLE_WARNING,
         SESSION_REFRESH_EACH_REQUEST=True,
+        # Live sessions one account may hold at once (0: no bound); a log-in past it ends the
+        # session idle the longest (auth/sessions.py).
+        MAX_SESSIONS_PER_ACCOUNT=3,
+        # A monitor that sends "Authorization: Bearer <this>" reads /healthz's details; unset,
+        # only a signed-in administrator does (core/routes.py).
+        HEALTH_TOKEN=None,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (2 h idle) session
         WTF_CSRF_SSL_STRICT=False,
         # Jobs (jobs/): the worker processes the serving command starts, and each job's limits.
@@ -113,6 +121,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
+    if os.environ.get("XKXL_IDLE_MINUTES"):
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(os.environ["XKXL_IDLE_MINUTES"]))
+    if os.environ.get("XKXL_MAX_SESSIONS_PER_ACCOUNT"):
+        app.config["MAX_SESSIONS_PER_ACCOUNT"] = int(os.environ["XKXL_MAX_SESSIONS_PER_ACCOUNT"])
+    if os.environ.get("XKXL_HEALTH_TOKEN"):
+        app.config["HEALTH_TOKEN"] = os.environ["XKXL_HEALTH_TOKEN"]
 
     db.init_app(app)
     identify_database_with(app, database_identity)  # generated files are kept per database
@@ -201,7 +215,11 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        return load_user_by_session_id(session_id, session.get(TOKEN_KEY))
+        found = load_user_by_session_id(session_id, session.get(TOKEN_KEY))
+        if found is None:
+            return None
+        user, g.user_session = found  # the idle hook records its activity
+        return user
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -224,7 +242,11 @@ def _register_request_hooks(app: Flask) -> None:
         if request.endpoint in ("static", "core.favicon") or not current_user.is_authenticated:
             return None
         moment = now().timestamp()
-        if idle_expired():
+        live = g.get("user_session")  # the session's row (auth/sessions.py), from the user loader
+        idle_row = live is not None and idle_on_server(live, now(), current_app.permanent_session_lifetime)
+        if idle_expired() or idle_row:  # the cookie's seen_at, or the row's last activity
+            with unit_of_work():  # the session's row goes too: no copy of the cookie opens it
+                end_session(session.get(TOKEN_KEY))
             logout_user()
             session.clear()
             flash(f"超过{format_duration(current_app.permanent_session_lifetime)}未操作，已自动退出，请重新登录。",
@@ -236,6 +258,10 @@ def _register_request_hooks(app: Flask) -> None:
         # unattended page must not keep a session alive past the idle limit.
         if request.headers.get("X-Background-Poll") != "1":
             session["seen_at"] = moment
+            # On the server too, to the minute: a page view writes once a minute at most (a
+            # commit here, before the view's own work, only then).
+            if live is not None and note_activity(live, now()):
+                db.session.commit()
         if current_user.must_change_password and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS:
             if htmx:
                 return client_redirect(url_for("auth.change_password_view"), "请先修改密码")

@@ -2,11 +2,12 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..domain.errors import NotFound
 from ..extensions import db, htmx
 from ..rounds.models import City
 from ..rounds.state import all_cities
 from ..urls import safe_local_path
-from ..web import return_to_url, unit_of_work
+from ..web import render_page_or_fragment, return_to_url, unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
 from .scoping import province_required
@@ -20,7 +21,14 @@ from .services import (
     reset_password,
     update_user,
 )
-from .sessions import TOKEN_KEY
+from .sessions import (
+    TOKEN_KEY,
+    Client,
+    SessionPolicy,
+    end_other_sessions,
+    end_own_session,
+    own_sessions,
+)
 from .throttle import AddressLimits
 
 bp = Blueprint("auth", __name__)
@@ -32,6 +40,17 @@ def _address_limits() -> AddressLimits:
     config = current_app.config
     return AddressLimits(guesses=config.get("LOGIN_GUESSES_PER_ADDRESS", 10),
                          lockouts=config.get("LOGIN_LOCKOUTS_PER_ADDRESS", 3))
+
+
+def _session_policy() -> SessionPolicy:
+    """The idle limit (``PERMANENT_SESSION_LIFETIME``) and ``MAX_SESSIONS_PER_ACCOUNT`` (0: no
+    bound)."""
+    return SessionPolicy(idle=current_app.permanent_session_lifetime,
+                         max_per_account=current_app.config.get("MAX_SESSIONS_PER_ACCOUNT", 3))
+
+
+def _client() -> Client:
+    return Client(request.remote_addr or "", request.headers.get("User-Agent", ""))
 
 
 def _start(user: User, token: str) -> None:
@@ -51,9 +70,13 @@ def login():
     if form.validate_on_submit():
         with unit_of_work():  # failures count even though the log-in is refused
             outcome = authenticate(form.username.data, form.password.data,
-                                   address=request.remote_addr or "", limits=_address_limits())
+                                   address=request.remote_addr or "", limits=_address_limits(),
+                                   user_agent=_client().user_agent, sessions=_session_policy())
         if outcome.user is not None:
             _start(outcome.user, outcome.token)
+            for ended in outcome.evicted:
+                flash(f"本账号最多同时保持{_session_policy().max_per_account}个登录会话，"
+                      f"已结束最早的一个登录会话（{ended.describe()}）。", "warning")
             if outcome.user.must_change_password:
                 flash("首次登录或密码已被重置，请先修改密码。", "warning")
                 return redirect(url_for("auth.change_password_view"), 303)
@@ -87,7 +110,46 @@ def keep_alive():
 @login_required
 def account():
     """我的账号: one's own account, and from it the password and whatever else secures it."""
-    return render_template("auth/account.html")
+    return render_template("auth/account.html", **_sessions_context())
+
+
+def _sessions_context(messages: tuple[tuple[str, str], ...] = ()) -> dict:
+    return {"user_sessions": own_sessions(current_user, session.get(TOKEN_KEY), _session_policy().idle),
+            "session_messages": messages}
+
+
+def _sessions_answer(message: tuple[str, str]):
+    """htmx: the 登录会话 section again, with ``message`` in it; a plain form: back to 我的账号."""
+    if htmx:
+        return render_page_or_fragment("auth/account.html", "auth/_sessions.html",
+                                       **_sessions_context((message,)))
+    flash(message[1], message[0])
+    return redirect(url_for("auth.account") + "#account-sessions", 303)
+
+
+@bp.route("/account/sessions/<id:session_id>/end", methods=["POST"])
+@login_required
+def end_session_view(session_id: int):
+    """结束此会话: one of one's other sessions ends (a copy of its cookie opens nothing)."""
+    message = ("success", "已结束该登录会话。")
+    try:
+        with unit_of_work(flash_refusal=False) as work:
+            end_own_session(current_user, session_id, session.get(TOKEN_KEY), _session_policy().idle)
+    except NotFound:  # ended meanwhile, or never one of this account's: one answer for both
+        message = ("info", "该登录会话已经结束。")
+    if work.refused is not None:
+        message = ("danger", work.refused.message)
+    return _sessions_answer(message)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions_view():
+    """结束其他全部会话: every session of the account but this one ends."""
+    with unit_of_work():
+        ended = end_other_sessions(current_user, session.get(TOKEN_KEY), _session_policy().idle)
+    return _sessions_answer(("success", f"已结束其他{len(ended)}个登录会话。") if ended
+                            else ("info", "没有其他登录会话。"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -97,7 +159,8 @@ def change_password_view():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         with unit_of_work():  # a wrong current password counts even though the change is refused
-            outcome = change_password(user, form.current_password.data, form.new_password.data)
+            outcome = change_password(user, form.current_password.data, form.new_password.data,
+                                      client=_client())
         if outcome.locked:  # the lock-out ended this session too
             logout_user()
             session.clear()

@@ -1,7 +1,7 @@
 """Accounts: log-in with lockout, password changes, and province-side account management."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,9 +12,18 @@ from ..clock import now
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..rounds.models import City
-from .models import ROLE_LABELS, Role, User
+from .models import ROLE_LABELS, Role, User, UserSession
 from .passwords import dummy_hash, generate_password, hash_password, needs_rehash, verify_password
-from .sessions import end_all_sessions, end_session, session_user, start_session
+from .sessions import (
+    UNKNOWN_CLIENT,
+    Client,
+    SessionPolicy,
+    SessionView,
+    end_all_sessions,
+    end_session,
+    session_user,
+    start_session,
+)
 from .throttle import AddressLimits, blocked_until, note_throttled
 
 MAX_FAILED_LOGINS = 5
@@ -29,6 +38,7 @@ class LoginOutcome:
     user: User | None
     message: str = ""
     token: str | None = None  # the new session's, for the cookie
+    evicted: list[SessionView] = field(default_factory=list)  # ended for the account's limit
 
 
 def find_user(username: str) -> User | None:
@@ -37,7 +47,8 @@ def find_user(username: str) -> User | None:
 
 
 def authenticate(username: str, password: str, *, address: str = "",
-                 limits: AddressLimits | None = None) -> LoginOutcome:
+                 limits: AddressLimits | None = None, user_agent: str = "",
+                 sessions: SessionPolicy | None = None) -> LoginOutcome:
     """Check a password, counting failures; the fifth in a row locks for 15 minutes and ends the
     account's sessions. An unknown user costs the same hash check as a wrong password and reads
     the same words; an ``address`` with too many recent failures is not checked at all."""
@@ -72,7 +83,8 @@ def authenticate(username: str, password: str, *, address: str = "",
         user.password_hash = hash_password(password)
     record("auth.login", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
            summary="登录成功")
-    return LoginOutcome(user, token=start_session(user))
+    started = start_session(user, Client(address, user_agent), sessions or SessionPolicy())
+    return LoginOutcome(user, token=started.token, evicted=started.evicted)
 
 
 def _count_failure(user: User, at: datetime, action: str, what: str) -> bool:
@@ -113,7 +125,7 @@ class PasswordChange:
     locked: bool = False  # the wrong current password was the fifth: the account is locked
 
 
-def change_password(user: User, current: str, new: str) -> PasswordChange:
+def change_password(user: User, current: str, new: str, *, client: Client = UNKNOWN_CLIENT) -> PasswordChange:
     """A wrong current password counts toward the lock-out like a failed log-in (and is kept
     even though the change is refused: the route commits). A change ends every session of the
     account and starts a new one for this browser."""
@@ -130,7 +142,7 @@ def change_password(user: User, current: str, new: str) -> PasswordChange:
     end_all_sessions(user)
     record("auth.password_changed", object_type="user", object_id=user.id, user=user,
            city_id=user.city_id, summary="修改密码")
-    return PasswordChange(token=start_session(user))
+    return PasswordChange(token=start_session(user, client).token)
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -220,9 +232,9 @@ def list_users() -> list[User]:
         .order_by(User.role.desc(), City.sort_order, User.username)))
 
 
-def load_user_by_session_id(session_id: str, token: str | None) -> User | None:
+def load_user_by_session_id(session_id: str, token: str | None) -> tuple[User, UserSession] | None:
     """Flask-Login's loader: ``session_id`` is ``User.get_id()`` as stored at log-in, ``token``
-    the session's own (see :mod:`.sessions`)."""
+    the session's own (see :mod:`.sessions`); the user with their live session."""
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except (ValueError, AttributeError):
