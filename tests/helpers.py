@@ -194,6 +194,15 @@ def logged_in_client(app, username: str) -> CSRFClient:
     return test_client
 
 
+MONITOR_TOKEN = "monitor-token-for-tests"
+
+
+def monitored_health(app, test_client):
+    """``/healthz`` as the operator's monitor reads it: with the ``HEALTH_TOKEN``, details and all."""
+    app.config["HEALTH_TOKEN"] = MONITOR_TOKEN
+    return test_client.get("/healthz", headers={"Authorization": f"Bearer {MONITOR_TOKEN}"})
+
+
 def login(test_client, username: str, password: str = TEST_PASSWORD, **kwargs):
     return test_client.post("/login", data={"username": username, "password": password}, **kwargs)
 

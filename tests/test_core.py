@@ -5,11 +5,11 @@ from xkxl_intranet import clock
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import City, Round
 
-from helpers import logged_in_client
+from helpers import logged_in_client, monitored_health
 
 
-def test_healthz_reports_database_state(client):
-    response = client.get("/healthz")
+def test_healthz_reports_database_state(app, client):
+    response = monitored_health(app, client)
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
