@@ -183,7 +183,7 @@ def logged_in_client(app, username: str) -> CSRFClient:
     """A client with a live session of ``username``, as after a log-in (without its audit event)."""
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == username))
-        user_id, token = user.get_id(), start_session(user)
+        user_id, token = user.get_id(), start_session(user).token
         db.session.commit()
     test_client = app.test_client()
     with test_client.session_transaction() as sess:
@@ -192,6 +192,15 @@ def logged_in_client(app, username: str) -> CSRFClient:
         sess[TOKEN_KEY] = token
         sess["seen_at"] = clock.now().timestamp()
     return test_client
+
+
+MONITOR_TOKEN = "monitor-token-for-tests"
+
+
+def monitored_health(app, test_client):
+    """``/healthz`` as the operator's monitor reads it: with the ``HEALTH_TOKEN``, details and all."""
+    app.config["HEALTH_TOKEN"] = MONITOR_TOKEN
+    return test_client.get("/healthz", headers={"Authorization": f"Bearer {MONITOR_TOKEN}"})
 
 
 def login(test_client, username: str, password: str = TEST_PASSWORD, **kwargs):

@@ -1,21 +1,53 @@
 import re
 from datetime import datetime
 
+from sqlalchemy.exc import OperationalError
+
 from xkxl_intranet import clock
+from xkxl_intranet.core import routes as core_routes
 from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import City, Round
 
-from helpers import logged_in_client
+from helpers import logged_in_client, monitored_health
 
 
-def test_healthz_reports_database_state(client):
-    response = client.get("/healthz")
+def test_healthz_reports_database_state(app, client):
+    response = monitored_health(app, client)
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["database"]["state"] == "ok"
     assert body["database"]["cities"] == 21
     assert body["database"]["revision"]
+
+
+def test_healthz_tells_anyone_else_only_its_verdict(app, client, city_client, province_client, monkeypatch):
+    """Anonymous, a clerk, a wrong or absent token: {"status": …} alone (the database, revision
+    and free space would tell an intruder what runs here); the administrator and the monitor's
+    token (compared in constant time) read the details."""
+    for anyone in (client, city_client):
+        response = anyone.get("/healthz")
+        assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert client.get("/healthz", headers={"Authorization": "Bearer "}).get_json() == {"status": "ok"}
+    app.config["HEALTH_TOKEN"] = "the-monitor-s-token"
+    for wrong in ("Bearer the-monitor-s-toke", "Bearer the-monitor-s-token-", "Basic the-monitor-s-token"):
+        assert client.get("/healthz", headers={"Authorization": wrong}).get_json() == {"status": "ok"}
+    compared = []
+    real = core_routes.hmac.compare_digest
+    monkeypatch.setattr(core_routes.hmac, "compare_digest", lambda a, b: compared.append(1) or real(a, b))
+    monitor = client.get("/healthz", headers={"Authorization": "Bearer the-monitor-s-token"}).get_json()
+    assert monitor["database"]["state"] == "ok" and "uploads" in monitor and "queue" in monitor and compared
+    assert province_client.get("/healthz").get_json()["database"]["revision"]
+
+
+def test_healthz_says_error_and_nothing_else_when_the_database_does_not_answer(app, client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", broken)
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json() == {"status": "error"}
 
 
 def test_reference_data_has_21_cities_and_the_2022_round(app):

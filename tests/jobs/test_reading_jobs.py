@@ -28,7 +28,7 @@ from xkxl_intranet.jobs.queue import jobs, make_huey
 from xkxl_intranet.rounds.state import current_round
 
 from .hostile import expanding_docx
-from helpers import create_application, dead_pid, store_form
+from helpers import create_application, dead_pid, monitored_health, store_form
 
 POLL = 'hx-trigger="every 2s"'
 NO_SCRIPT_REFRESH = '<noscript><meta http-equiv="refresh"'
@@ -165,14 +165,14 @@ def test_what_the_rows_say_is_waiting_goes_back_in_the_queue(queued):
 def test_healthz_reports_the_queue_without_paths(queued, city_client, client):
     application_id = create_application(queued, with_form=False)
     store_form(queued, application_id, _document(queued, application_id))
-    body = client.get("/healthz").get_json()
+    body = monitored_health(queued, client).get_json()
     assert body["status"] == "ok"
     queue = body["queue"]
     assert (queue["state"], queue["pending"], queue["readings_waiting"]) == ("ok", 1, 1)
     assert 0 <= queue["oldest_seconds"] < 60 and queue["backend"] == "SqliteHuey"
     assert queued.instance_path not in json.dumps(body)
     clock.set_now(clock.now() + timedelta(minutes=20))  # no worker took it for 20 minutes
-    body = client.get("/healthz").get_json()
+    body = monitored_health(queued, client).get_json()
     assert body["status"] == "degraded" and body["queue"]["state"] == "stalled"
     assert body["queue"]["oldest_seconds"] >= 1200
 

@@ -56,11 +56,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _get(url: str, deadline: float) -> tuple[int, bytes]:
+def _get(url: str, deadline: float, headers: dict | None = None) -> tuple[int, bytes]:
     while True:
         try:
             opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy: loopback
-            with opener.open(url, timeout=5) as response:
+            with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
                 return response.status, response.read()
         except OSError:
             if time.monotonic() > deadline:
@@ -84,6 +84,9 @@ def _serve_and_check(prefix: Path, env: dict, cwd: Path) -> None:
     try:
         deadline = time.monotonic() + 30
         status, body = _get(f"http://127.0.0.1:{port}/healthz", deadline)
+        assert status == 200 and json.loads(body) == {"status": "ok"}  # anyone: the verdict alone
+        status, body = _get(f"http://127.0.0.1:{port}/healthz", deadline,
+                            {"Authorization": f"Bearer {env['XKXL_HEALTH_TOKEN']}"})
         health = json.loads(body)
         assert status == 200 and health["database"]["cities"] == 21
         heads = [p.name.split("_")[0] for p in (REPO / "migrations/versions").glob("*.py")]
@@ -122,7 +125,8 @@ def test_the_bundle_installs_and_runs_with_the_index_unreachable(tmp_path):
 
     started = time.monotonic()
     instance = tmp_path / "srv" / "instance"
-    server_settings = {"XKXL_INSTANCE_PATH": str(instance), "XKXL_LOG_FILE": str(tmp_path / "app.log")}
+    server_settings = {"XKXL_INSTANCE_PATH": str(instance), "XKXL_LOG_FILE": str(tmp_path / "app.log"),
+                       "XKXL_HEALTH_TOKEN": "the-monitor-s-token"}
     settings = tmp_path / "xkxl.env"  # as /etc/xkxl/xkxl.env, read by systemd and the xkxl command
     settings.write_text("".join(f"{key}={value}\n" for key, value in server_settings.items()))
     env = _offline_env(home, XKXL_ENV_FILE=str(settings))

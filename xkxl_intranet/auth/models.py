@@ -92,9 +92,11 @@ class User(UserMixin, Model):
 
 class UserSession(Model):
     """One log-in, on the server: the cookie carries a random token, this row its SHA-256.
-    Log-out deletes the row; so do a password change or reset and disabling the account
-    (which also bump ``User.session_version``). A session also ends
-    :data:`auth.sessions.MAX_AGE` after log-in, however busy."""
+    Log-out deletes the row; so do a password change or reset and disabling the
+    account (which also bump ``User.session_version``), its owner ending it on 我的账号 and a
+    log-in past the account's limit of sessions. A session also ends
+    :data:`auth.sessions.MAX_AGE` after log-in, however busy, and after the idle limit without
+    a request of its own (``last_seen_at``, kept to the minute: :mod:`auth.sessions`)."""
 
     __tablename__ = "user_session"
 
@@ -102,6 +104,10 @@ class UserSession(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    # Where and with what it logged in, for its owner to recognise it (never to decide anything).
+    address: Mapped[str] = mapped_column(String(45), default="", server_default="")  # the longest IPv6 text
+    user_agent: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class PasswordHistory(Model):

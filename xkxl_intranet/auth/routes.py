@@ -6,13 +6,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from ..clock import now
+from ..domain.errors import NotFound
 from ..domain.login_throttle import ThrottleLimits
 from ..domain.password_policy import POLICY_HINT, PasswordExpiry
 from ..extensions import db, htmx
 from ..rounds.models import City
 from ..rounds.state import all_cities
 from ..urls import safe_local_path
-from ..web import return_to_url, unit_of_work
+from ..web import render_page_or_fragment, return_to_url, unit_of_work
 from .failures import recent_failures, unlock_account
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
@@ -21,6 +22,7 @@ from .scoping import province_required
 from .second_factor.forms import LoginCodeForm
 from .second_factor.services import is_enabled as second_factor_enabled
 from .services import (
+    LoginOutcome,
     authenticate,
     change_password,
     create_user,
@@ -31,7 +33,14 @@ from .services import (
     update_user,
     verify_second_factor,
 )
-from .sessions import TOKEN_KEY
+from .sessions import (
+    TOKEN_KEY,
+    Client,
+    SessionPolicy,
+    end_other_sessions,
+    end_own_session,
+    own_sessions,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -68,6 +77,17 @@ def password_expiry_warning() -> dict:
     return {"password_expires_at": expiry.expires_at}
 
 
+def _session_policy() -> SessionPolicy:
+    """The idle limit (``PERMANENT_SESSION_LIFETIME``) and ``MAX_SESSIONS_PER_ACCOUNT`` (0: no
+    bound)."""
+    return SessionPolicy(idle=current_app.permanent_session_lifetime,
+                         max_per_account=current_app.config.get("MAX_SESSIONS_PER_ACCOUNT", 3))
+
+
+def _client() -> Client:
+    return Client(request.remote_addr or "", request.headers.get("User-Agent", ""))
+
+
 def _start(user: User, token: str) -> None:
     """A new signed cookie for a new server-side session (nothing of the old one is kept)."""
     session.clear()
@@ -85,22 +105,29 @@ def login():
     if form.validate_on_submit():
         with unit_of_work():  # failures count even though the log-in is refused
             outcome = authenticate(form.username.data, form.password.data,
-                                   address=request.remote_addr or "", limits=_throttle_limits())
+                                   client=_client(), limits=_throttle_limits(),
+                                   sessions=_session_policy())
         if outcome.second_factor_due and outcome.user is not None:
             _hold_for_second_factor(outcome.user)
             return redirect(url_for("auth.login_verify", next=request.args.get("next")), 303)
         if outcome.user is not None:
-            return _signed_in(outcome.user, outcome.token, outcome.notice)
+            return _signed_in(outcome)
         error = outcome.message
     return render_template("auth/login.html", form=form, error=error)
 
 
-def _signed_in(user, token, notice=""):
-    """The session starts (the password and, if it has one, the second factor were right);
-    ``notice``: the failures since the previous log-in, said once."""
+def _signed_in(outcome: LoginOutcome):
+    """The session starts (the password and, if it has one, the second factor were right); the
+    new session is told, once, of the failures since the previous log-in and of any session the
+    account's limit ended."""
+    user, token = outcome.user, outcome.token
+    assert user is not None and token is not None  # callers pass only a successful outcome
     _start(user, token)
-    if notice:
-        flash(notice, "warning")
+    if outcome.notice:
+        flash(outcome.notice, "warning")
+    for ended in outcome.evicted:
+        flash(f"本账号最多同时保持{_session_policy().max_per_account}个登录会话，"
+              f"已结束最早的一个登录会话（{ended.describe()}）。", "warning")
     if user.must_change_password:
         flash("首次登录或密码已被重置，请先修改密码。", "warning")
         return redirect(url_for("auth.change_password_view"), 303)
@@ -152,10 +179,10 @@ def login_verify():
     error = None
     if form.validate_on_submit():
         with unit_of_work():  # a wrong code counts as a failed log-in
-            outcome = verify_second_factor(*held, form.code.data, address=request.remote_addr or "",
-                                           limits=_throttle_limits())
+            outcome = verify_second_factor(*held, form.code.data, client=_client(),
+                                           limits=_throttle_limits(), sessions=_session_policy())
         if outcome.user is not None:
-            return _signed_in(outcome.user, outcome.token, outcome.notice)
+            return _signed_in(outcome)
         error = outcome.message
     return render_template("auth/login_verify.html", form=form, error=error)
 
@@ -187,7 +214,46 @@ def account():
     """我的账号: one's own account, and from it the password and whatever else secures it."""
     return render_template("auth/account.html", expiry=password_expiry(current_user), at=now(),
                            second_factor_on=second_factor_enabled(current_user._get_current_object()),
-                           failures=recent_failures(current_user))
+                           failures=recent_failures(current_user), **_sessions_context())
+
+
+def _sessions_context(messages: tuple[tuple[str, str], ...] = ()) -> dict:
+    return {"user_sessions": own_sessions(current_user, session.get(TOKEN_KEY), _session_policy().idle),
+            "session_messages": messages}
+
+
+def _sessions_answer(message: tuple[str, str]):
+    """htmx: the 登录会话 section again, with ``message`` in it; a plain form: back to 我的账号."""
+    if htmx:
+        return render_page_or_fragment("auth/account.html", "auth/_sessions.html",
+                                       **_sessions_context((message,)))
+    flash(message[1], message[0])
+    return redirect(url_for("auth.account") + "#account-sessions", 303)
+
+
+@bp.route("/account/sessions/<id:session_id>/end", methods=["POST"])
+@login_required
+def end_session_view(session_id: int):
+    """结束此会话: one of one's other sessions ends (a copy of its cookie opens nothing)."""
+    message = ("success", "已结束该登录会话。")
+    try:
+        with unit_of_work(flash_refusal=False) as work:
+            end_own_session(current_user, session_id, session.get(TOKEN_KEY), _session_policy().idle)
+    except NotFound:  # ended meanwhile, or never one of this account's: one answer for both
+        message = ("info", "该登录会话已经结束。")
+    if work.refused is not None:
+        message = ("danger", work.refused.message)
+    return _sessions_answer(message)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions_view():
+    """结束其他全部会话: every session of the account but this one ends."""
+    with unit_of_work():
+        ended = end_other_sessions(current_user, session.get(TOKEN_KEY), _session_policy().idle)
+    return _sessions_answer(("success", f"已结束其他{len(ended)}个登录会话。") if ended
+                            else ("info", "没有其他登录会话。"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -198,7 +264,7 @@ def change_password_view():
         user = current_user._get_current_object()
         with unit_of_work():  # a wrong current password counts even though the change is refused
             outcome = change_password(user, form.current_password.data, form.new_password.data,
-                                      address=request.remote_addr or "", limits=_throttle_limits())
+                                      client=_client(), limits=_throttle_limits())
         if outcome.refusal:
             form.current_password.errors.append(outcome.refusal)
         elif outcome.problems:

@@ -73,6 +73,13 @@ def reads_audit_trail(user: User | None) -> bool:
     return signed_in(user) and user.role in STAFF_ROLES | {Role.CITY}
 
 
+def sees_system_health(user: User | None) -> bool:
+    """/healthz's details (database, revision, uploads' free space, queue) are the system
+    administrator's: the province's account until the 系统管理员 role (``admin``) exists, which
+    then alone sees them."""
+    return signed_in(user) and user.role in {Role.PROVINCE, "admin"}
+
+
 def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
     """Only a city's own clerk writes its applications and files."""
     return (user is not None and user.is_authenticated and user.role == Role.CITY
@@ -131,7 +138,7 @@ expert_required = roles_required(Role.EXPERT)
 # its files are further scoped to the expert's assignments (scope_applications).
 EXPERT_ENDPOINTS = frozenset({
     "static", "core.healthz", "auth.login", "auth.logout", "auth.change_password_view", "auth.keep_alive",
-    "auth.account", "auth.login_verify", "second_factor.page", "second_factor.confirm",
+    "auth.account", "auth.end_session_view", "auth.end_other_sessions_view", "auth.login_verify", "second_factor.page", "second_factor.confirm",
     "second_factor.regenerate", "second_factor.turn_off", "applications.detail", "files.application_page", "files.download",
     "review.mine", "review.save_sheet", "review.sheet_totals", "review.recuse", "review.sheet_pdf",
 })

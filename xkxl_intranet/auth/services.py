@@ -15,11 +15,21 @@ from ..domain.password_policy import REUSED, password_problems
 from ..extensions import db
 from ..rounds.models import City
 from .failures import failures_since_last_login
-from .models import ROLE_LABELS, Role, User
+from .models import ROLE_LABELS, Role, User, UserSession
 from .password_history import password_reused, remember_password
 from .passwords import dummy_hash, generate_password, hash_password, needs_rehash, verify_password
 from .second_factor import services as second_factor
-from .sessions import end_all_sessions, end_session, session_user, start_session
+from .sessions import (
+    UNKNOWN_CLIENT,
+    Client,
+    SessionPolicy,
+    SessionView,
+    Started,
+    end_all_sessions,
+    end_session,
+    session_user,
+    start_session,
+)
 from .throttle import blocked_until, lift_lock, lock_if_attacked, name_key, note_throttled
 
 # One answer for every failed log-in: a wrong password, an unknown name, a try the throttle
@@ -37,6 +47,7 @@ class LoginOutcome:
     token: str | None = None  # the new session's, for the cookie
     second_factor_due: bool = False  # the password was right; the code is asked for next
     notice: str = ""  # failures against the account since its previous log-in, said once
+    evicted: list[SessionView] = field(default_factory=list)  # ended for the account's limit
 
 
 def find_user(username: str) -> User | None:
@@ -44,8 +55,9 @@ def find_user(username: str) -> User | None:
         select(User).where(func.lower(User.username) == username.strip().lower()))
 
 
-def authenticate(username: str, password: str, *, address: str = "",
-                 limits: ThrottleLimits | None = None) -> LoginOutcome:
+def authenticate(username: str, password: str, *, client: Client = UNKNOWN_CLIENT,
+                 limits: ThrottleLimits | None = None,
+                 sessions: SessionPolicy | None = None) -> LoginOutcome:
     """Check a password unless the throttle says to wait (:mod:`.throttle`): then the try is
     refused unchecked. Every failure reads :data:`LOGIN_REFUSED`. A failure may lock the account
     against new log-ins (failures from several addresses), never ending its live sessions. A
@@ -55,9 +67,9 @@ def authenticate(username: str, password: str, *, address: str = "",
     limits = limits or ThrottleLimits()
     key = name_key(username)
     user = find_user(username)
-    until = blocked_until(key, address, limits, at, user=user)
+    until = blocked_until(key, client.address, limits, at, user=user)
     if until is not None:
-        note_throttled(address, until, key, at)
+        note_throttled(client.address, until, key, at)
         return LoginOutcome(None, LOGIN_REFUSED)
     password_ok = verify_password(user.password_hash if user is not None else dummy_hash(), password)
     if user is None:
@@ -82,23 +94,27 @@ def authenticate(username: str, password: str, *, address: str = "",
     if second_factor.is_enabled(user):  # no session yet: the code comes first (verify_second_factor)
         return LoginOutcome(user, second_factor_due=True)
     notice = failures_since_last_login(user)
-    return LoginOutcome(user, token=_finish_login(user, at, "登录成功"), notice=notice)
+    started = _finish_login(user, at, "登录成功", client, sessions)
+    return LoginOutcome(user, token=started.token, notice=notice, evicted=started.evicted)
 
 
-def _finish_login(user: User, at: datetime, summary: str) -> str:
-    """The log-in succeeded: a session starts (its token)."""
+def _finish_login(user: User, at: datetime, summary: str, client: Client,
+                  sessions: SessionPolicy | None) -> Started:
+    """The log-in succeeded: a session starts (its token, and the sessions it ended for the
+    account's limit)."""
     user.last_login_at = at
     record("auth.login", object_type="user", object_id=user.id, user=user, city_id=user.city_id,
            summary=summary)
-    return start_session(user)
+    return start_session(user, client, sessions or SessionPolicy())
 
 
-def verify_second_factor(user_id: int, session_version: int, code: str, *, address: str = "",
-                         limits: ThrottleLimits | None = None) -> LoginOutcome:
+def verify_second_factor(user_id: int, session_version: int, code: str, *,
+                         limits: ThrottleLimits | None = None, client: Client = UNKNOWN_CLIENT,
+                         sessions: SessionPolicy | None = None) -> LoginOutcome:
     """The log-in's second step, for the user whose password was right (``user_id`` at
     ``session_version``, from the browser's signed marker): a current TOTP code not used before
     or an unused recovery code starts the session. A wrong code is a failed log-in of the
-    account from ``address`` (the throttle counts it, and it may lock the account against new
+    account from ``client.address`` (the throttle counts it, and it may lock the account against new
     log-ins), answered with one message whatever the reason."""
     at = now()
     limits = limits or ThrottleLimits()
@@ -106,9 +122,9 @@ def verify_second_factor(user_id: int, session_version: int, code: str, *, addre
     if user is None or user.session_version != session_version or not user.is_enabled:
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     key = name_key(user.username)
-    until = blocked_until(key, address, limits, at, user=user)
+    until = blocked_until(key, client.address, limits, at, user=user)
     if until is not None:
-        note_throttled(address, until, key, at)
+        note_throttled(client.address, until, key, at)
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     if user.is_locked(at):
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
@@ -118,7 +134,8 @@ def verify_second_factor(user_id: int, session_version: int, code: str, *, addre
         lock_if_attacked(user, limits, at)
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     notice = failures_since_last_login(user)
-    return LoginOutcome(user, token=_finish_login(user, at, "登录成功（两步验证）"), notice=notice)
+    started = _finish_login(user, at, "登录成功（两步验证）", client, sessions)
+    return LoginOutcome(user, token=started.token, notice=notice, evicted=started.evicted)
 
 
 def record_logout(user: User, token: str | None) -> None:
@@ -148,9 +165,9 @@ def new_password_problems(user: User, new: str) -> list[str]:
     return problems
 
 
-def change_password(user: User, current: str, new: str, *, address: str = "",
+def change_password(user: User, current: str, new: str, *, client: Client = UNKNOWN_CLIENT,
                     limits: ThrottleLimits | None = None) -> PasswordChange:
-    """A wrong current password is a failed log-in of the account from ``address`` (kept
+    """A wrong current password is a failed log-in of the account from ``client.address`` (kept
     although the change is refused: the route commits), so the same throttle holds here and a
     stolen session cannot guess the password freely; it never ends this session. The new one
     must meet the policy and be none of the last five. A change ends every session of the
@@ -158,9 +175,9 @@ def change_password(user: User, current: str, new: str, *, address: str = "",
     at = now()
     limits = limits or ThrottleLimits()
     key = name_key(user.username)
-    until = blocked_until(key, address, limits, at, user=user)
+    until = blocked_until(key, client.address, limits, at, user=user)
     if until is not None:
-        note_throttled(address, until, key, at)
+        note_throttled(client.address, until, key, at)
         return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
     if not verify_password(user.password_hash, current):
         record("auth.password_check_failed", object_type="user", object_id=user.id, user=user,
@@ -177,7 +194,7 @@ def change_password(user: User, current: str, new: str, *, address: str = "",
     end_all_sessions(user)
     record("auth.password_changed", object_type="user", object_id=user.id, user=user,
            city_id=user.city_id, summary="修改密码")
-    return PasswordChange(token=start_session(user))
+    return PasswordChange(token=start_session(user, client).token)
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -279,9 +296,9 @@ def list_users() -> list[User]:
         .order_by(User.role.desc(), City.sort_order, User.username)))
 
 
-def load_user_by_session_id(session_id: str, token: str | None) -> User | None:
+def load_user_by_session_id(session_id: str, token: str | None) -> tuple[User, UserSession] | None:
     """Flask-Login's loader: ``session_id`` is ``User.get_id()`` as stored at log-in, ``token``
-    the session's own (see :mod:`.sessions`)."""
+    the session's own (see :mod:`.sessions`); the user with their live session."""
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except (ValueError, AttributeError):

@@ -1,10 +1,21 @@
+import hmac
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from ..auth.models import User
+from ..auth.scoping import sees_system_health
 from ..batches.reporting import outstanding
 from ..clock import now
 from ..extensions import db
@@ -73,12 +84,26 @@ def _queue() -> dict:
             "max_age_seconds": limit}
 
 
+def _shows_health_details() -> bool:
+    """The details are for the system's administrator (:func:`sees_system_health`) or a monitor
+    sending ``Authorization: Bearer <HEALTH_TOKEN>`` (compared in constant time; no token set:
+    no monitor reads them)."""
+    if sees_system_health(current_user):
+        return True
+    expected = current_app.config.get("HEALTH_TOKEN") or ""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode("utf-8"), expected.encode("utf-8"))
+
+
 @bp.route("/healthz")
 def healthz():
     """Liveness, database state, the uploads folder and the job queue, for the operator's
-    monitoring. No login needed. ``degraded`` (still 200: pages work) when uploads cannot be
-    stored, room is short or the queue does not move; ``error`` (503) when the database does not
-    answer."""
+    monitoring. No login needed for the verdict: ``ok``; ``degraded`` (still 200: pages work)
+    when uploads cannot be stored, room is short or the queue does not move; ``error`` (503)
+    when the database does not answer. Anyone else gets that word alone; the details (database
+    backend and revision, cities, free space, the queue) tell an intruder what runs here, so
+    they need the administrator or the monitor's token."""
     body = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
@@ -102,4 +127,6 @@ def healthz():
         body["queue"] = _queue()
     if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"):
         body["status"] = "degraded"
+    if not _shows_health_details():
+        body = {"status": body["status"]}
     return jsonify(body), status

@@ -27,6 +27,8 @@ ACTION_LABELS = {
     "auth.password_check_failed": "修改密码时密码错误",
     "auth.password_changed": "修改密码",
     "auth.password_expired": "密码到期",
+    "auth.session_ended": "结束登录会话",
+    "auth.session_evicted": "超出同时登录数结束会话",
     "account.created": "创建账号",
     "account.updated": "修改账号",
     "account.password_reset": "重置密码",
