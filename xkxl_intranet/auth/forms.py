@@ -28,7 +28,8 @@ class ChangePasswordForm(Form):
             raise ValidationError("；".join(problems))
 
 
-ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER, Role.EXPERT)]
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER, Role.EXPERT,
+                                                     Role.ADMIN, Role.AUDITOR)]
 
 
 class UserEditForm(Form):

@@ -1,4 +1,4 @@
-"""Log-in, log-out, one's own password, and the province's account management."""
+"""Log-in, log-out, one's own password, and the 系统管理员's account management."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -9,7 +9,7 @@ from ..urls import safe_local_path
 from ..web import return_to_url, unit_of_work
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
-from .scoping import province_required
+from .scoping import accounts_required
 from .services import (
     authenticate,
     change_password,
@@ -112,11 +112,11 @@ def change_password_view():
     return render_template("auth/change_password.html", form=form)
 
 
-# ---- account management (province staff) ---------------------------------------------
+# ---- account management (the 系统管理员) ---------------------------------------------
 
 @bp.route("/admin/users")
 @login_required
-@province_required
+@accounts_required
 def users():
     return render_template("auth/users.html", users=list_users())
 
@@ -127,7 +127,7 @@ def _city_or_none(city_id) -> City | None:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @login_required
-@province_required
+@accounts_required
 def user_new():
     form = UserCreateForm()
     form.set_city_choices(all_cities())
@@ -144,7 +144,7 @@ def user_new():
 
 @bp.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
 @login_required
-@province_required
+@accounts_required
 def user_edit(user_id: int):
     user = get_user(user_id)
     form = UserEditForm(obj=user)
@@ -162,7 +162,7 @@ def user_edit(user_id: int):
 
 @bp.route("/admin/users/<id:user_id>/reset-password", methods=["POST"])
 @login_required
-@province_required
+@accounts_required
 def user_reset_password(user_id: int):
     user = get_user(user_id)
     with unit_of_work():

@@ -1,4 +1,4 @@
-"""Accounts: log-in with lockout, password changes, and province-side account management."""
+"""Accounts: log-in with lockout, password changes, and the 系统管理员's account management."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -155,7 +155,7 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
                 phone: str = "", password: str | None = None,
                 must_change_password: bool = True) -> tuple[User, str]:
     """Create an account; returns it with its initial password (shown once). ``actor`` is
-    the province user creating it (``None`` from the command line)."""
+    the administrator creating it (``None`` from the command line)."""
     username = username.strip()
     if find_user(username) is not None:
         raise Refused(f"用户名“{username}”已被使用")
@@ -178,6 +178,10 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
     if user.id == actor.id and (not is_enabled or role != user.role):
         raise Refused("不能停用自己的账号或修改自己的角色。")
     _check_role_city(role, city)
+    if user.role == Role.ADMIN and user.is_enabled and (role != Role.ADMIN or not is_enabled) \
+            and _enabled_admins() <= 1:
+        raise Refused("至少保留一个启用的系统管理员账号：此账号是唯一启用的系统管理员，不能修改其「角色」"
+                      "或取消「启用」；请先创建或启用另一个系统管理员账号。")
     before = user_snapshot(user)
     user.display_name = display_name.strip()
     user.role = role
@@ -191,6 +195,11 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
     if old or new:
         record("account.updated", user=actor, object_type="user", object_id=user.id,
                city_id=user.city_id, summary=f"修改账号 {user.username}", before=old, after=new)
+
+
+def _enabled_admins() -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.is_enabled.is_(True))) or 0
 
 
 def reset_password(actor: User, user: User) -> str:

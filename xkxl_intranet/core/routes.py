@@ -1,10 +1,11 @@
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, send_from_directory, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
 from ..auth.models import User
+from ..auth.scoping import accounts_required
 from ..batches.reporting import outstanding
 from ..clock import now
 from ..extensions import db
@@ -13,6 +14,7 @@ from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
 from ..rounds.models import City
 from ..rounds.state import current_round, deadline_of, find_batch
+from .system import settings_in_effect
 
 bp = Blueprint("core", __name__)
 
@@ -73,12 +75,10 @@ def _queue() -> dict:
             "max_age_seconds": limit}
 
 
-@bp.route("/healthz")
-def healthz():
-    """Liveness, database state, the uploads folder and the job queue, for the operator's
-    monitoring. No login needed. ``degraded`` (still 200: pages work) when uploads cannot be
-    stored, room is short or the queue does not move; ``error`` (503) when the database does not
-    answer."""
+def health_report() -> tuple[dict, int]:
+    """Liveness, database state, the uploads folder and the job queue, and the HTTP status that
+    says it: ``degraded`` (still 200: pages work) when uploads cannot be stored, room is short or
+    the queue does not move; ``error`` (503) when the database does not answer."""
     body = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
@@ -102,4 +102,20 @@ def healthz():
         body["queue"] = _queue()
     if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"):
         body["status"] = "degraded"
+    return body, status
+
+
+@bp.route("/healthz")
+def healthz():
+    """:func:`health_report`, for the operator's monitoring. No login needed."""
+    body, status = health_report()
     return jsonify(body), status
+
+
+@bp.route("/admin/system")
+@login_required
+@accounts_required
+def system():
+    """系统设置与状态: the security settings in effect and the system's health, read-only."""
+    health, _ = health_report()
+    return render_template("core/system.html", settings=settings_in_effect(current_app.config), health=health)
