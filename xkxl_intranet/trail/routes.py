@@ -60,7 +60,8 @@ def index():
                                    date_problems=problems, typed=request.args, date_examples=DAY_OR_MONTH_EXAMPLES)
 
 
-@bp.route("/export.<any(xlsx, csv):file_format>")
+@bp.route("/export.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/export.csv", defaults={"file_format": "csv"})
 @login_required
 @whole_trail_required
 def export(file_format: str):
