@@ -43,7 +43,7 @@ SETTINGS = (
     Setting("同一地址15分钟内登录失败上限", "LOGIN_GUESSES_PER_ADDRESS", "instance/config.py", 10, _count("次")),
     Setting("同一地址每天锁定账号上限", "LOGIN_LOCKOUTS_PER_ADDRESS", "instance/config.py", 3, _count("个")),
     Setting("单个上传文件上限", "MAX_UPLOAD_MB", "instance/config.py", 200, lambda value: f"{value} MB"),
-    Setting("会话Cookie仅经HTTPS发送", "SESSION_COOKIE_SECURE", "XKXL_SECURE_COOKIES", False, _on_off),
+    Setting("登录凭据仅经加密连接发送", "SESSION_COOKIE_SECURE", "XKXL_SECURE_COOKIES", False, _on_off),
     Setting("省厅账号兼管账号和审计（三权合一）", "COMBINED_DUTIES", "XKXL_COMBINED_DUTIES", False, _on_off),
 )
 
