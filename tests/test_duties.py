@@ -19,7 +19,7 @@ from xkxl_intranet.extensions import db
 from xkxl_intranet.rounds.models import CityBatch
 from xkxl_intranet.trail.queries import SECURITY_ACTION_PREFIXES, is_security_action
 
-from helpers import audit_events, create_application, login, logged_in_client, user_by_name
+from helpers import audit_events, create_application, logged_in_client, login, user_by_name
 
 BUSINESS_PAGES = ("/applications/", "/rounds/", "/rounds/dashboard", "/reports/", "/files/", "/review/ranking")
 

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
@@ -79,7 +80,7 @@ def health_report() -> tuple[dict, int]:
     """Liveness, database state, the uploads folder and the job queue, and the HTTP status that
     says it: ``degraded`` (still 200: pages work) when uploads cannot be stored, room is short or
     the queue does not move; ``error`` (503) when the database does not answer."""
-    body = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
+    body: dict[str, Any] = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
         body["database"]["state"] = "ok"

@@ -19,7 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..audit.models import AuditEvent
 from ..clock import to_shanghai
-from ..xlsx import BOLD, BODY, save_workbook
+from ..xlsx import BODY, BOLD, save_workbook
 
 COLUMNS = (("时间", 20), ("用户名", 16), ("姓名/名称", 24), ("来源IP", 16), ("市（州）", 12),
            ("操作", 18), ("操作代码", 26), ("对象类型", 12), ("对象编号", 10), ("说明", 60),

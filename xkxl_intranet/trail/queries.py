@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, not_, or_, select
 
@@ -17,7 +17,7 @@ from ..clock import SHANGHAI
 from ..extensions import db
 from ..rounds.models import Round
 
-SelectT = TypeVar("SelectT", bound=Select)
+SelectT = TypeVar("SelectT", bound=Select[Any])
 
 PAGE_SIZE = 50
 
@@ -115,7 +115,7 @@ def scope_trail(stmt: SelectT, user: User, round_: Round | None, *, combined_dut
 
 
 def filtered(user: User, f: TrailFilter, round_: Round | None = None, *,
-             combined_duties: bool = False) -> Select[tuple[AuditEvent]]:
+             combined_duties: bool = False) -> Select[Any]:
     """The events ``user`` may read that ``f`` selects, unordered and unpaged."""
     stmt = scope_trail(select(AuditEvent), user, round_, combined_duties=combined_duties)
     if f.city_id:
@@ -133,7 +133,7 @@ def filtered(user: User, f: TrailFilter, round_: Round | None = None, *,
     return stmt
 
 
-def newest_first(stmt: Select[tuple[AuditEvent]]) -> Select[tuple[AuditEvent]]:
+def newest_first(stmt: Select[Any]) -> Select[Any]:
     return stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 

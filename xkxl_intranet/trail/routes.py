@@ -1,10 +1,11 @@
 """The audit trail page: filters by city, user, action and date, paged; and, for the
 安全审计员, its export."""
+from typing import Any
+
 from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from ..auth.scoping import combined_duties, reads_whole_trail, whole_trail_required
-
 from ..domain.dates import DAY_OR_MONTH_EXAMPLES, Span, read_day_or_month
 from ..domain.findings import ParseError
 from ..rounds.state import all_cities, current_round
@@ -72,7 +73,8 @@ def export(file_format: str):
         document = export_trail(current_user, f, current_round(), file_format=file_format,
                                 combined_duties=combined_duties())
     if not work.ok:
-        return redirect(url_for("audit.index", **f.query(page=None)), 303)
+        shown: dict[str, Any] = f.query(page=None)
+        return redirect(url_for("audit.index", **shown), 303)
     return Response(document.data, mimetype=document.mimetype,
                     headers={"Content-Disposition": content_disposition(document.name),
                              "Cache-Control": "no-store"})
