@@ -19,7 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..audit.models import AuditEvent
 from ..clock import to_shanghai
-from ..xlsx import BODY, BOLD, save_workbook
+from ..xlsx import BOLD, save_workbook
 
 COLUMNS = (("时间", 20), ("用户名", 16), ("姓名/名称", 24), ("来源IP", 16), ("市（州）", 12),
            ("操作", 18), ("操作代码", 26), ("对象类型", 12), ("对象编号", 10), ("说明", 60),
@@ -48,20 +48,23 @@ def trail_workbook(events: Iterable[AuditEvent], labels: dict[str, str], heading
         ws.column_dimensions[chr(ord("A") + index)].width = width
     ws.freeze_panes = "A3"
 
-    def cells(values: list[str], font) -> list[WriteOnlyCell]:
-        row = []
-        for value in values:
-            # As xlsx.put: text stays text (never a formula), without what Excel cannot hold.
-            cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-            cell.data_type = "s"
-            cell.font = font
-            row.append(cell)
-        return row
+    def cell(value: str, font=None) -> WriteOnlyCell | str:
+        """As ``xlsx.put``: text stays text (never a formula), without what Excel cannot hold. A
+        plain string goes in as it is (a styled cell per value took 2.6 ms a row); one that
+        openpyxl would take for a formula goes in as a cell typed as text."""
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if font is None and not value.startswith("="):
+            return value
+        typed = WriteOnlyCell(ws, value=value)
+        typed.data_type = "s"
+        if font is not None:
+            typed.font = font
+        return typed
 
-    ws.append(cells([heading], BOLD))
-    ws.append(cells([title for title, _ in COLUMNS], BOLD))
+    ws.append([cell(heading, BOLD)])
+    ws.append([cell(title, BOLD) for title, _ in COLUMNS])
     for event in events:
-        ws.append(cells(event_row(event, labels), BODY))
+        ws.append([cell(value) for value in event_row(event, labels)])
     return save_workbook(workbook)
 
 
