@@ -133,6 +133,18 @@ def province_client(app):
 
 
 @pytest.fixture
+def admin_client(app):
+    """The 系统管理员: accounts and the system's settings, nothing of the business."""
+    return logged_in_client(app, "admin")
+
+
+@pytest.fixture
+def auditor_client(app):
+    """The 安全审计员: reads and exports the whole audit trail, nothing else."""
+    return logged_in_client(app, "auditor")
+
+
+@pytest.fixture
 def viewer_client(app):
     return logged_in_client(app, "viewer")
 

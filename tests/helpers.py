@@ -67,6 +67,8 @@ TEST_USERS = (
     ("mianyang", "绵阳市经济和信息化局", "city", "510700"),
     ("expert1", "张明远", "expert", None),
     ("expert2", "李佳音", "expert", None),
+    ("admin", "系统管理员", "admin", None),
+    ("auditor", "安全审计员", "auditor", None),
 )
 
 

@@ -59,19 +59,19 @@ def test_disabled_account_cannot_log_in(app, client):
     assert client.get("/").status_code == 302
 
 
-def test_disabling_ends_an_open_session(app, province_client):
+def test_disabling_ends_an_open_session(app, admin_client):
     clerk = logged_in_client(app, "mianyang")
     assert clerk.get("/").status_code == 200
     user = user_by_name(app, "mianyang")
-    response = province_client.post(f"/admin/users/{user.id}", data={
+    response = admin_client.post(f"/admin/users/{user.id}", data={
         "display_name": "绵阳市经济和信息化局", "role": "city", "city_id": str(user.city_id),
         "phone": ""})  # is_enabled unchecked
     assert response.status_code == 303
     assert clerk.get("/").status_code == 302
 
 
-def test_new_account_must_change_password_at_first_login(app, province_client, client):
-    response = province_client.post("/admin/users/new", data={
+def test_new_account_must_change_password_at_first_login(app, admin_client, client):
+    response = admin_client.post("/admin/users/new", data={
         "username": "deyang2", "display_name": "德阳市经信局 李明", "role": "city",
         "city_id": "5", "phone": "0838-1234567"})
     text = response.get_data(as_text=True)
@@ -98,28 +98,31 @@ def test_new_account_must_change_password_at_first_login(app, province_client, c
         assert verify_password(user.password_hash, "Furong-Hua-2031")
 
 
-def test_city_account_needs_a_city(province_client):
-    text = province_client.post("/admin/users/new", data={
+def test_city_account_needs_a_city(admin_client):
+    text = admin_client.post("/admin/users/new", data={
         "username": "nocity", "display_name": "x", "role": "city", "city_id": ""}).get_data(as_text=True)
     assert "必须指定所属市（州）" in text
 
 
-def test_reset_password_lets_the_owner_in_at_once_and_forces_change(app, province_client, client):
+def test_reset_password_lets_the_owner_in_at_once_and_forces_change(app, admin_client, client):
     for _ in range(5):  # the owner's address would now wait
         login(client, "chengdu", "bad")
     user = user_by_name(app, "chengdu")
-    text = province_client.post(f"/admin/users/{user.id}/reset-password").get_data(as_text=True)
+    text = admin_client.post(f"/admin/users/{user.id}/reset-password").get_data(as_text=True)
     new_password = text.split("<code>")[1].split("</code>")[0]
     response = login(client, "chengdu", new_password)
     assert response.headers["Location"].endswith("/account/password")
     assert audit_events(app, "account.password_reset")
 
 
-def test_city_clerk_cannot_open_province_pages(city_client, viewer_client):
+def test_only_the_administrator_opens_account_management(city_client, viewer_client, province_client,
+                                                        auditor_client, expert_client, admin_client):
     for url in ("/admin/users", "/admin/users/new", "/admin/users/1"):
-        assert city_client.get(url).status_code == 404
-        assert viewer_client.get(url).status_code == 404
-    assert city_client.post("/admin/users/1/reset-password").status_code == 404
+        for other in (city_client, viewer_client, province_client, auditor_client, expert_client):
+            assert other.get(url).status_code == 404, url
+        assert admin_client.get(url).status_code == 200, url
+    for other in (city_client, province_client, auditor_client):
+        assert other.post("/admin/users/1/reset-password").status_code == 404
 
 
 def test_idle_session_ends_after_two_hours(app):

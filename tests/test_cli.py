@@ -55,6 +55,26 @@ def test_create_user_command(app):
     assert bad.exit_code != 0 and "找不到" in bad.output
 
 
+def test_the_demo_and_the_command_line_know_the_administrator_and_the_auditor(app, monkeypatch):
+    monkeypatch.setenv("XKXL_DEMO_PASSWORD", "Demo-pass-2022")
+    with app.app_context():  # the test accounts of these roles make way for the demo's
+        for name in ("admin", "auditor"):
+            db.session.delete(db.session.scalar(db.select(User).where(User.username == name)))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["init-db", "--demo"])
+    assert result.exit_code == 0, result.output
+    created = result.output.split("演示账号（用户名）：")[1].split("\n")[0].split()
+    assert "admin" in created and "auditor" in created
+    assert "admin 系统管理员" in result.output and "auditor 安全审计员" in result.output
+    with app.app_context():
+        roles = dict(db.session.execute(db.select(User.username, User.role)).all())
+    assert roles["admin"] == "admin" and roles["auditor"] == "auditor"
+    made = app.test_cli_runner().invoke(args=["create-user", "shenji", "--role", "auditor", "--name", "审计员"])
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User.role).where(User.username == "shenji")) == "auditor"
+
+
 # ---------------------------------------------------------------- flask notice …
 
 NEXT_YEAR_FILE = Path(__file__).resolve().parent / "notices" / "2023.toml"

@@ -21,11 +21,12 @@ def test_healthz_reports_database_state(app, client):
     assert body["database"]["revision"]
 
 
-def test_healthz_tells_anyone_else_only_its_verdict(app, client, city_client, province_client, monkeypatch):
+def test_healthz_tells_anyone_else_only_its_verdict(app, client, city_client, province_client, admin_client,
+                                                   monkeypatch):
     """Anonymous, a clerk, a wrong or absent token: {"status": …} alone (the database, revision
     and free space would tell an intruder what runs here); the administrator and the monitor's
     token (compared in constant time) read the details."""
-    for anyone in (client, city_client):
+    for anyone in (client, city_client, province_client):
         response = anyone.get("/healthz")
         assert response.status_code == 200 and response.get_json() == {"status": "ok"}
     assert client.get("/healthz", headers={"Authorization": "Bearer "}).get_json() == {"status": "ok"}
@@ -37,7 +38,7 @@ def test_healthz_tells_anyone_else_only_its_verdict(app, client, city_client, pr
     monkeypatch.setattr(core_routes.hmac, "compare_digest", lambda a, b: compared.append(1) or real(a, b))
     monitor = client.get("/healthz", headers={"Authorization": "Bearer the-monitor-s-token"}).get_json()
     assert monitor["database"]["state"] == "ok" and "uploads" in monitor and "queue" in monitor and compared
-    assert province_client.get("/healthz").get_json()["database"]["revision"]
+    assert admin_client.get("/healthz").get_json()["database"]["revision"]
 
 
 def test_healthz_says_error_and_nothing_else_when_the_database_does_not_answer(app, client, monkeypatch):
@@ -79,9 +80,9 @@ def test_layout_shows_round_deadline_and_countdown(app, city_client):
     assert "已截止" in city_client.get("/").get_data(as_text=True)
 
 
-def test_no_page_loads_anything_from_outside(city_client, province_client, client):
-    pages = [client.get("/login"), city_client.get("/"), province_client.get("/admin/users"),
-             province_client.get("/audit/")]
+def test_no_page_loads_anything_from_outside(city_client, province_client, admin_client, auditor_client, client):
+    pages = [client.get("/login"), city_client.get("/"), admin_client.get("/admin/users"),
+             admin_client.get("/admin/system"), province_client.get("/audit/"), auditor_client.get("/audit/")]
     for response in pages:
         html = response.get_data(as_text=True)
         for url in re.findall(r'(?:src|href)="([^"]+)"', html):
@@ -101,10 +102,17 @@ def test_body_carries_csrf_header_for_htmx(city_client):
     assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'>", page)
 
 
-def test_navigation_depends_on_role(city_client, province_client, viewer_client):
-    assert "账号管理" in province_client.get("/").get_data(as_text=True)
-    assert "账号管理" not in city_client.get("/").get_data(as_text=True)
-    assert "账号管理" not in viewer_client.get("/").get_data(as_text=True)
+def test_navigation_depends_on_role(city_client, province_client, viewer_client, admin_client, auditor_client):
+    for client in (province_client, city_client, viewer_client):
+        page = client.get("/").get_data(as_text=True)
+        assert "账号管理" not in page and "系统设置与状态" not in page and "审计日志" in page
+    # The administrator's and the auditor's homes are their own pages, their menus theirs alone.
+    admin_home = admin_client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "账号管理" in admin_home and "系统设置与状态" in admin_home
+    assert "审计日志" not in admin_home and "全部申报" not in admin_home and "报表" not in admin_home
+    auditor_home = auditor_client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "<h1>审计日志</h1>" in auditor_home
+    assert "账号管理" not in auditor_home and "全部申报" not in auditor_home and "报表" not in auditor_home
 
 
 def test_error_pages_are_chinese(app):
@@ -140,17 +148,17 @@ def test_403_page_is_chinese(app):
     assert response.status_code == 403 and "没有权限" in response.get_data(as_text=True)
 
 
-def test_audit_trail_lists_and_filters(app, client, province_client, city_client, other_city_client):
+def test_audit_trail_lists_and_filters(app, client, auditor_client, province_client, city_client, other_city_client):
     from helpers import login
     login(client, "chengdu", "bad")
     login(app.test_client(), "mianyang", "bad")
-    page = province_client.get("/audit/?username=chengdu").get_data(as_text=True)
+    page = auditor_client.get("/audit/?username=chengdu").get_data(as_text=True)
     assert "登录失败" in page and "chengdu" in page and "mianyang" not in page
-    # A clerk only sees their own city's events.
-    page = city_client.get("/audit/").get_data(as_text=True)
-    assert "chengdu" in page and "mianyang" not in page
+    # Log-in failures are security events: the auditor's alone, not the city's nor the province's.
+    for reader in (city_client, province_client):
+        assert "登录失败" not in reader.get("/audit/").get_data(as_text=True)
     # htmx filter returns the fragment alone.
-    fragment = province_client.get("/audit/?action=auth.login_failed", headers={"HX-Request": "true"})
+    fragment = auditor_client.get("/audit/?action=auth.login_failed", headers={"HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True) and "登录失败" in fragment.get_data(as_text=True)
     assert "HX-Request" in fragment.headers["Vary"]
 

@@ -44,9 +44,9 @@ def _events(app, n: int) -> None:
         db.session.commit()
 
 
-def test_pagination_builds_its_links_from_the_parameters_it_knows(app, province_client):
-    _events(app, 120)
-    response = province_client.get(
+def test_pagination_builds_its_links_from_the_parameters_it_knows(app, auditor_client):
+    _events(app, 120)  # log-ins: the auditor reads them
+    response = auditor_client.get(
         "/audit/?page=2&endpoint=x&_anchor=evil&_external=1&_scheme=javascript&username=province&x=1")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -56,7 +56,7 @@ def test_pagination_builds_its_links_from_the_parameters_it_knows(app, province_
     for href in hrefs:
         assert "#" not in href and "endpoint" not in href and "_scheme" not in href and "x=1" not in href
         assert "username=province" in href
-    last = province_client.get("/audit/?page=9223372036854775807&username=province").get_data(as_text=True)
+    last = auditor_client.get("/audit/?page=9223372036854775807&username=province").get_data(as_text=True)
     assert "第 3 页" in last and "上一页" in last and "下一页" not in last
 
 

@@ -154,7 +154,7 @@ def test_every_failure_gives_the_byte_identical_page(app):
         assert page == pages["unknown name"], kind
 
 
-def test_failures_from_several_addresses_lock_new_log_ins_but_never_live_sessions(app, province_client):
+def test_failures_from_several_addresses_lock_new_log_ins_but_never_live_sessions(app, admin_client):
     owner = _logged_in(app)
     for n in range(7):
         for _ in range(3):
@@ -167,27 +167,27 @@ def test_failures_from_several_addresses_lock_new_log_ins_but_never_live_session
     # A new log-in waits the quarter hour, even with the right password and from a fresh address.
     assert _message(login(_client(app, "10.51.1.20"), "chengdu")) == LOGIN_REFUSED
     assert audit_events(app, "auth.login_refused_locked")
-    users = province_client.get("/admin/users").get_data(as_text=True)
+    users = admin_client.get("/admin/users").get_data(as_text=True)
     assert "锁定至 09:15" in users
     _at(minutes=15, seconds=1)
     assert login(_client(app, "10.51.1.21"), "chengdu").status_code == 303
 
 
-def test_the_administrator_lifts_a_lock_and_it_is_audited(app, province_client):
+def test_the_administrator_lifts_a_lock_and_it_is_audited(app, admin_client):
     for n in range(7):
         for _ in range(3):
             login(_client(app, f"10.51.8.{n}"), "chengdu", "guess-1234")
     user = user_by_name(app, "chengdu")
-    page = province_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    page = admin_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
     assert "最近的登录失败" in page and "暂停新的登录至" in page and "解除锁定" in page
     assert "10.51.8.0" in page and "10.51.8.6" in page
-    assert province_client.post(f"/admin/users/{user.id}/unlock").status_code == 303
+    assert admin_client.post(f"/admin/users/{user.id}/unlock").status_code == 303
     [unlocked] = audit_events(app, "account.unlocked")
-    assert unlocked.username == "province" and "chengdu" in unlocked.summary
+    assert unlocked.username == "admin" and "chengdu" in unlocked.summary
     # The owner gets in at once, even from an address that guessed (its waits start afresh).
     assert login(_client(app, "10.51.8.0"), "chengdu").status_code == 303
     # Lifting a lock that is not there is refused, and says so.
-    again = province_client.post(f"/admin/users/{user.id}/unlock", follow_redirects=True)
+    again = admin_client.post(f"/admin/users/{user.id}/unlock", follow_redirects=True)
     assert "当前未锁定" in again.get_data(as_text=True)
     assert len(audit_events(app, "account.unlocked")) == 1
 

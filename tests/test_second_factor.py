@@ -224,11 +224,14 @@ def test_require_2fa_comes_from_the_environment(monkeypatch, tmp_path):
                        "SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["REQUIRE_2FA"] is True
 
 
-def test_require_2fa_sends_the_province_to_enrol_first_and_not_a_city(app, client):
+def test_require_2fa_sends_the_province_and_the_administrator_to_enrol_first_and_not_a_city(app, client):
     app.config["REQUIRE_2FA"] = True
-    response = login(client, "province")
+    province = app.test_client()
+    login(province, "province")
+    assert province.get("/").headers["Location"] == "/account/second-factor"
+    response = login(client, "admin")
     assert response.status_code == 303
-    for path in ("/", "/account/", "/admin/users", "/audit/"):
+    for path in ("/", "/account/", "/admin/users", "/admin/system"):
         blocked = client.get(path)
         assert blocked.status_code == 302 and blocked.headers["Location"] == "/account/second-factor", path
     assert client.get("/account/second-factor", headers={"HX-Request": "true"}).status_code == 200
@@ -301,24 +304,25 @@ def test_new_recovery_codes_need_the_password_and_a_code_and_replace_the_old(app
     assert client.post("/login/verify", data={"code": new_codes[0]}).status_code == 303
 
 
-def test_the_administrator_resets_a_lost_second_factor(app, province_client, client):
+def test_the_administrator_resets_a_lost_second_factor(app, admin_client, client):
     enrol(logged_in_client(app, "chengdu"))
     user = user_by_name(app, "chengdu")
-    edit = province_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    edit = admin_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
     assert "重置两步验证" in edit and "已启用" in edit
-    response = province_client.post(f"/admin/users/{user.id}/reset-second-factor")
+    response = admin_client.post(f"/admin/users/{user.id}/reset-second-factor")
     assert response.status_code == 303
     [reset] = audit_events(app, "account.2fa_reset")
-    assert (reset.username, reset.object_id, reset.summary) == ("province", str(user.id), "重置账号 chengdu 的两步验证")
+    assert (reset.username, reset.object_id, reset.summary) == ("admin", str(user.id), "重置账号 chengdu 的两步验证")
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(SecondFactor.id))) == 0
     assert login(client, "chengdu").headers["Location"] == "/"  # the password alone, until enrolled again
 
 
-def test_only_the_province_resets(app, city_client, other_city_client):
+def test_only_the_administrator_resets(app, city_client, other_city_client, province_client):
     enrol(city_client)
     user = user_by_name(app, "chengdu")
     assert other_city_client.post(f"/admin/users/{user.id}/reset-second-factor").status_code == 404
+    assert province_client.post(f"/admin/users/{user.id}/reset-second-factor").status_code == 404
     assert audit_events(app, "account.2fa_reset") == []
 
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from xkxl_intranet.auth.scoping import EXPERT_ENDPOINTS
+from xkxl_intranet.auth.scoping import ADMIN_ENDPOINTS, AUDITOR_ENDPOINTS, EXPERT_ENDPOINTS
 
 from helpers import application_values
 
@@ -45,7 +45,7 @@ def test_htmx_request_from_anonymous_user_gets_401_with_redirect(client):
     assert response.headers["HX-Redirect"] == "/login"
 
 
-@pytest.mark.parametrize("who", ["province_client", "city_client", "expert_client"])
+@pytest.mark.parametrize("who", ["province_client", "city_client", "expert_client", "admin_client", "auditor_client"])
 def test_every_unsafe_route_refuses_a_request_without_csrf_token(app, request, who):
     logged_in = request.getfixturevalue(who)
     checked = 0
@@ -119,3 +119,29 @@ def test_a_form_without_its_token_is_refused_and_saves_nothing(app, city_client)
     assert "请求来源无法验证" in refused.get_data(as_text=True)
     listing = city_client.get("/applications/").get_data(as_text=True)
     assert "四川测试科技有限公司" not in listing
+
+
+@pytest.mark.parametrize(("who", "allowed", "home"), [
+    ("admin_client", ADMIN_ENDPOINTS, "/admin/users"),
+    ("auditor_client", AUDITOR_ENDPOINTS, "/audit/"),
+])
+def test_every_page_but_its_own_is_not_found_for_the_administrator_and_the_auditor(app, request, who, allowed, home):
+    """三权分立: the 系统管理员 opens accounts and 系统设置与状态, the 安全审计员 the trail and its
+    export, both their own account; every other page (applications, batches, reports, files, the
+    review, and the other's pages) is a 404, and a route added later stays closed to them until it
+    is listed in ``auth.scoping.CONFINED_ENDPOINTS``."""
+    client = request.getfixturevalue(who)
+    checked = 0
+    for rule in _rules(app):
+        if rule.endpoint in allowed:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(_concrete_url(rule), method=method, data={})
+            if rule.endpoint == "core.index":
+                assert response.status_code == 302 and response.headers["Location"] == home
+            else:
+                assert response.status_code == 404, (rule.rule, method, response.status_code)
+            checked += 1
+    assert checked >= 60
+    for url in (home, "/account/", "/account/password"):
+        assert client.get(url).status_code == 200, url

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from .audit.services import database_identity
 from .auth.password_expiry import expire_password, expiry_of
-from .auth.scoping import keep_experts_to_their_pages
+from .auth.scoping import keep_confined_roles_to_their_pages
 from .auth.second_factor.routes import ENROLMENT_ENDPOINTS
 from .auth.second_factor.services import must_enrol
 from .auth.services import load_user_by_session_id
@@ -134,6 +134,10 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         RENDER_MEMORY_MB=1024,
         RENDER_CPU_SECONDS=120,
         RENDER_WALL_SECONDS=150,
+        # 三权分立: an account holds one duty (business, accounts, or the audit trail). A small
+        # deployment may let province accounts also manage accounts and read the whole trail
+        # (XKXL_COMBINED_DUTIES=1), accepting what 等保三级 does not (auth/scoping.py).
+        COMBINED_DUTIES=os.environ.get("XKXL_COMBINED_DUTIES") == "1",
     )
     app.config.from_mapping(LOGIN_SETTINGS)
     if test_config is None:
@@ -338,7 +342,7 @@ def _register_request_hooks(app: Flask) -> None:
         return response
 
     app.before_request(remember_client_address)
-    app.before_request(keep_experts_to_their_pages)  # after the password-change redirect above
+    app.before_request(keep_confined_roles_to_their_pages)  # after the password-change redirect above
 
 
 def _expire_password_when_due() -> None:

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import or_, select
 
 from .applications.evaluation import recount_all
-from .auth.models import User
+from .auth.models import Role, User
 from .auth.services import create_user
 from .batches.round_notice import kept_notice_toml
 from .batches.settings import ensure_reference_data, open_round
@@ -46,6 +46,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"演示数据：{round_.title}，截止时间 {round_.deadline:%Y-%m-%d %H:%M}（北京时间）。")
             if report["created"]:
                 click.echo("演示账号（用户名）：" + " ".join(report["created"]))
+                click.echo("三权分立：province 省厅（业务）· admin 系统管理员（账号管理、系统设置与状态）"
+                           " · auditor 安全审计员（审计日志）")
                 click.echo(f"演示账号密码：{report['password']}")
             else:
                 click.echo("演示账号已存在，密码未改变（可用 XKXL_DEMO_PASSWORD 在首次创建时指定）。")
@@ -59,7 +61,8 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.argument("username")
-    @click.option("--role", type=click.Choice(["city", "province", "viewer", "expert"]), required=True)
+    @click.option("--role", type=click.Choice([role.value for role in Role]), required=True,
+                  help="city 市（州）、province 省厅、viewer 只读、expert 评审专家、admin 系统管理员、auditor 安全审计员")
     @click.option("--city", "city_name", default=None, help="市（州）名称、拼音或行政区划代码")
     @click.option("--name", "display_name", default="", help="姓名或名称")
     def create_user_command(username: str, role: str, city_name: str | None, display_name: str) -> None:

@@ -35,6 +35,8 @@ def seed_demo() -> dict[str, Any]:
     accounts: list[tuple[str, str, Role, City | None]] = [
         ("province", "省厅大数据与信息化处", Role.PROVINCE, None),
         ("viewer", "厅领导（只读）", Role.VIEWER, None),
+        ("admin", "系统管理员", Role.ADMIN, None),
+        ("auditor", "安全审计员", Role.AUDITOR, None),
         ("expert1", "张明远", Role.EXPERT, None),
         ("expert2", "李佳音", Role.EXPERT, None),
     ]

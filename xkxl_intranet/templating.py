@@ -53,12 +53,16 @@ NAVIGATION = (
     ({"province", "viewer"}, "applications.index", "全部申报", "applications."),
     ({"city", "province", "viewer"}, "files.city_files", "材料与汇总表", "files."),
     ({"city", "province", "viewer"}, "reports.index", "报表", "reports."),
-    ({"province"}, "auth.users", "账号管理", "auth.user"),
     ({"province", "viewer"}, "rounds.index", "申报批次", "rounds.index"),
     ({"province", "viewer"}, "review.ranking", "专家评审", "review."),
-    ({"city", "province", "viewer"}, "audit.index", "审计日志", "audit."),
+    ({"city", "province", "viewer", "auditor"}, "audit.index", "审计日志", "audit."),
     ({"expert"}, "review.mine", "我的评审", "review."),
+    ({"admin"}, "auth.users", "账号管理", "auth.user"),
+    ({"admin"}, "core.system", "系统设置与状态", "core.system"),
 )
+# Where the deployment combines the duties (COMBINED_DUTIES), a province account also sees the
+# administrator's and the auditor's entries (auth/scoping.py).
+COMBINED_ROLES = {"province": {"admin", "auditor"}}
 
 
 def inject_expert_review() -> dict:
@@ -112,8 +116,12 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
 
     def nav_entries(user: User) -> list[tuple[str, str, str]]:
-        return [(endpoint, label, prefix) for roles, endpoint, label, prefix in NAVIGATION
-                if user.role in roles and endpoint in app.view_functions]
+        duties = {user.role} | (COMBINED_ROLES.get(user.role, set()) if app.config.get("COMBINED_DUTIES") else set())
+        entries: dict[str, tuple[str, str, str]] = {}
+        for roles, endpoint, label, prefix in NAVIGATION:
+            if roles & duties and endpoint in app.view_functions:
+                entries.setdefault(endpoint, (endpoint, label, prefix))
+        return list(entries.values())
 
     app.jinja_env.globals["nav_entries"] = nav_entries
 

@@ -23,7 +23,7 @@ from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.state import current_round
 
 from .helpers import city_id, make_passed, set_fields
-from helpers import logged_in_client
+from helpers import logged_in_client, login
 
 TYPED = {
     "enterprise_name": '=HYPERLINK("http://evil.example/","点此查看")',
@@ -60,13 +60,15 @@ def typed_by_a_clerk(app):
 def _workbook_urls(app) -> dict[str, list[str]]:
     """Every URL that answers a workbook, by the user who may download it."""
     chengdu = city_id(app, "510100")
-    urls: dict[str, list[str]] = {"chengdu": [], "province": []}
+    urls: dict[str, list[str]] = {"chengdu": [], "province": [], "auditor": []}
     endpoints = set()
     for rule in app.url_map.iter_rules():
         if not rule.rule.endswith(".xlsx"):
             continue
         endpoints.add(rule.endpoint)
-        if rule.endpoint.startswith("review."):  # the province's 评审汇总表
+        if rule.endpoint == "audit.export":  # the auditor's export of the trail
+            urls["auditor"].append(rule.rule)
+        elif rule.endpoint.startswith("review."):  # the province's 评审汇总表
             urls["province"].append(rule.rule)
         elif "<list_key>" in rule.rule:
             urls["province"] += [rule.rule.replace("<list_key>", key) for key in ROSTER_LISTS]
@@ -77,7 +79,7 @@ def _workbook_urls(app) -> dict[str, list[str]]:
         else:
             pytest.fail(f"a new workbook route this test does not know how to fill: {rule.rule}")
     assert endpoints == {"reports.summary_xlsx", "reports.roster_xlsx", "reports.template_xlsx",
-                         "review.ranking_xlsx"}
+                         "review.ranking_xlsx", "audit.export"}
     return urls
 
 
@@ -88,7 +90,9 @@ def _formulas(data: bytes) -> list[str]:
 
 
 def test_no_workbook_the_system_writes_holds_a_formula_a_clerk_typed(app, typed_by_a_clerk):
-    clients = {"chengdu": typed_by_a_clerk, "province": logged_in_client(app, "province")}
+    clients = {"chengdu": typed_by_a_clerk, "province": logged_in_client(app, "province"),
+               "auditor": logged_in_client(app, "auditor")}
+    login(app.test_client(), CONTACT["contact_phone"], "x")  # a user name typed at the log-in: in the trail
     texts = set(TYPED.values()) | set(CONTACT.values())
     holding_text = []
     for who, urls in _workbook_urls(app).items():
@@ -101,7 +105,7 @@ def test_no_workbook_the_system_writes_holds_a_formula_a_clerk_typed(app, typed_
                    for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)):
                 holding_text.append(url.rsplit("/", 1)[-1])
     # The clerk's text is there, as text, wherever the workbook prints it.
-    assert sorted(holding_text) == ["all.xlsx", "ranking.xlsx", "recommended.xlsx", "summary.xlsx",
+    assert sorted(holding_text) == ["all.xlsx", "export.xlsx", "ranking.xlsx", "recommended.xlsx", "summary.xlsx",
                                     "template.xlsx?filled=1", "unreported.xlsx"]
 
 

@@ -124,13 +124,13 @@ def test_an_expert_lands_on_their_list_and_sees_the_review_deadline(app):
     assert "距评审截止不足7天" in home and "1 份评分表尚未提交" in home
 
 
-def test_the_province_creates_an_expert_account_like_any_other(app, province_client, client):
-    form = province_client.get("/admin/users/new").get_data(as_text=True)
+def test_the_administrator_creates_an_expert_account_like_any_other(app, admin_client, client):
+    form = admin_client.get("/admin/users/new").get_data(as_text=True)
     assert 'value="expert"' in form and "评审专家" in form
-    with_city = province_client.post("/admin/users/new", data={
+    with_city = admin_client.post("/admin/users/new", data={
         "username": "wang.expert", "display_name": "王专家", "role": "expert", "city_id": "1", "phone": ""})
     assert "评审专家账号不属于任何市（州）" in with_city.get_data(as_text=True)
-    created = province_client.post("/admin/users/new", data={
+    created = admin_client.post("/admin/users/new", data={
         "username": "wang.expert", "display_name": "王专家", "role": "expert", "city_id": "", "phone": ""})
     text = created.get_data(as_text=True)
     assert created.status_code == 200 and "账号已创建" in text
@@ -138,7 +138,7 @@ def test_the_province_creates_an_expert_account_like_any_other(app, province_cli
     assert audit_events(app, "account.created")[-1].after["role"] == "expert"
     assert login(client, "wang.expert", password).status_code == 303
     assert client.get("/").headers["Location"].endswith("/account/password")  # must change it first
-    assert "评审专家" in province_client.get("/admin/users").get_data(as_text=True)
+    assert "评审专家" in admin_client.get("/admin/users").get_data(as_text=True)
 
 
 def test_a_recused_application_moves_to_the_recused_section(app, expert_client):

@@ -20,7 +20,8 @@ class ChangePasswordForm(Form):
     # password: it needs every city's pinyin and the account's last passwords.
 
 
-ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER, Role.EXPERT)]
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in (Role.CITY, Role.PROVINCE, Role.VIEWER, Role.EXPERT,
+                                                     Role.ADMIN, Role.AUDITOR)]
 
 
 class UserEditForm(Form):

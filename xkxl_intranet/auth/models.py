@@ -18,6 +18,10 @@ class Role(StrEnum):
     PROVINCE = "province"
     VIEWER = "viewer"
     EXPERT = "expert"
+    # 三权分立: accounts and the system's settings, apart from the business (the province's)
+    # and from reading the trail (the auditor's); one role column, so one duty per account.
+    ADMIN = "admin"
+    AUDITOR = "auditor"
 
     @property
     def label(self) -> str:
@@ -29,6 +33,8 @@ ROLE_LABELS = {
     Role.PROVINCE: "省厅大数据与信息化处",
     Role.VIEWER: "只读（领导查阅）",
     Role.EXPERT: "评审专家",
+    Role.ADMIN: "系统管理员",
+    Role.AUDITOR: "安全审计员",
 }
 
 

@@ -1,4 +1,4 @@
-"""Log-in (with its second step), log-out, one's own password, and the province's account management."""
+"""Log-in (with its second step), log-out, one's own password, and the 系统管理员's account management."""
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -18,7 +18,7 @@ from .failures import recent_failures, unlock_account
 from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
 from .models import User
 from .password_expiry import expiry_of
-from .scoping import province_required
+from .scoping import accounts_required
 from .second_factor.forms import LoginCodeForm
 from .second_factor.services import is_enabled as second_factor_enabled
 from .services import (
@@ -277,11 +277,11 @@ def change_password_view():
                            expiry=password_expiry(current_user), at=now())
 
 
-# ---- account management (province staff) ---------------------------------------------
+# ---- account management (the 系统管理员) ---------------------------------------------
 
 @bp.route("/admin/users")
 @login_required
-@province_required
+@accounts_required
 def users():
     return render_template("auth/users.html", users=list_users())
 
@@ -292,7 +292,7 @@ def _city_or_none(city_id) -> City | None:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @login_required
-@province_required
+@accounts_required
 def user_new():
     form = UserCreateForm()
     form.set_city_choices(all_cities())
@@ -309,7 +309,7 @@ def user_new():
 
 @bp.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
 @login_required
-@province_required
+@accounts_required
 def user_edit(user_id: int):
     user = get_user(user_id)
     form = UserEditForm(obj=user)
@@ -328,7 +328,7 @@ def user_edit(user_id: int):
 
 @bp.route("/admin/users/<id:user_id>/unlock", methods=["POST"])
 @login_required
-@province_required
+@accounts_required
 def user_unlock(user_id: int):
     """解除锁定 of an account-wide lock (new log-ins refused after failures from several
     addresses); the account's failures stay listed."""
@@ -342,7 +342,7 @@ def user_unlock(user_id: int):
 
 @bp.route("/admin/users/<id:user_id>/reset-password", methods=["POST"])
 @login_required
-@province_required
+@accounts_required
 def user_reset_password(user_id: int):
     user = get_user(user_id)
     with unit_of_work():

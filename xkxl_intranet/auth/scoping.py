@@ -16,9 +16,19 @@ What a rule needs of a package above (an assignment, a mark) lives beside that p
 
 A review expert (评审专家) belongs to no city: every city-scoped query finds nothing for them,
 and an application (with its files) is theirs to see only while it is assigned to them
-(``applications.rules.scope_applications``). Every page not in :data:`EXPERT_ENDPOINTS` is a
-404 for them (:func:`keep_experts_to_their_pages`, a ``before_request`` hook), so a page added
-later is closed to experts until it is listed there.
+(``applications.rules.scope_applications``).
+
+三权分立 (separation of duties): the 系统管理员 (``admin``) manages accounts and reads the
+system's settings and health; the 安全审计员 (``auditor``) reads and exports the whole audit
+trail; the province does the business. Neither of the first two sees any city's data
+(:func:`scope_to_city` finds nothing for them, as for experts). An account has one role, so one
+duty, unless the deployment sets ``COMBINED_DUTIES`` (``XKXL_COMBINED_DUTIES=1``): then a province
+account also manages accounts and reads the whole trail (:func:`manages_accounts`,
+:func:`reads_whole_trail`), for a small deployment that accepts the risk.
+
+Experts, administrators and auditors are *confined* roles: every page not in their row of
+:data:`CONFINED_ENDPOINTS` is a 404 for them (:func:`keep_confined_roles_to_their_pages`, a
+``before_request`` hook), so a page added later stays closed to them until it is listed there.
 """
 from __future__ import annotations
 
@@ -26,7 +36,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeGuard, TypeVar
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, false
 
@@ -73,11 +83,25 @@ def reads_audit_trail(user: User | None) -> bool:
     return signed_in(user) and user.role in STAFF_ROLES | {Role.CITY}
 
 
-def sees_system_health(user: User | None) -> bool:
+def manages_accounts(user: User | None, *, combined_duties: bool = False) -> bool:
+    """The 系统管理员's duty: accounts (and the system's settings and health). A province
+    account shares it only where the deployment combines the duties."""
+    return signed_in(user) and (user.role == Role.ADMIN
+                                or (combined_duties and user.role == Role.PROVINCE))
+
+
+def reads_whole_trail(user: User | None, *, combined_duties: bool = False) -> bool:
+    """The 安全审计员's duty: the whole audit trail, security events included (everyone else who
+    reads it reads the business history of what they see: ``trail.queries``). A province account
+    shares it only where the deployment combines the duties."""
+    return signed_in(user) and (user.role == Role.AUDITOR
+                                or (combined_duties and user.role == Role.PROVINCE))
+
+
+def sees_system_health(user: User | None, *, combined_duties: bool = False) -> bool:
     """/healthz's details (database, revision, uploads' free space, queue) are the system
-    administrator's: the province's account until the 系统管理员 role (``admin``) exists, which
-    then alone sees them."""
-    return signed_in(user) and user.role in {Role.PROVINCE, "admin"}
+    administrator's, as the rest of the system's state is (:func:`manages_accounts`)."""
+    return manages_accounts(user, combined_duties=combined_duties)
 
 
 def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
@@ -134,23 +158,74 @@ city_required = roles_required(Role.CITY)
 staff_required = roles_required(Role.PROVINCE, Role.VIEWER)
 expert_required = roles_required(Role.EXPERT)
 
-# The pages an expert may open; every other one is a 404 for them. The application page and
-# its files are further scoped to the expert's assignments (scope_applications).
-EXPERT_ENDPOINTS = frozenset({
-    "static", "core.healthz", "auth.login", "auth.logout", "auth.change_password_view", "auth.keep_alive",
-    "auth.account", "auth.end_session_view", "auth.end_other_sessions_view", "auth.login_verify", "second_factor.page", "second_factor.confirm",
-    "second_factor.regenerate", "second_factor.turn_off", "applications.detail", "files.application_page", "files.download",
-    "review.mine", "review.save_sheet", "review.sheet_totals", "review.recuse", "review.sheet_pdf",
+
+def combined_duties() -> bool:
+    """Whether this deployment lets a province account also manage accounts and read the whole
+    trail (``XKXL_COMBINED_DUTIES=1``; off by default, and not acceptable at 等保三级)."""
+    return bool(current_app.config.get("COMBINED_DUTIES"))
+
+
+def _duty_required(holds: Callable[..., bool]) -> Callable:
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not holds(current_user, combined_duties=combined_duties()):
+                abort(404)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+accounts_required = _duty_required(manages_accounts)  # the 系统管理员's pages
+whole_trail_required = _duty_required(reads_whole_trail)  # the 安全审计员's export
+
+
+# What every signed-in person may open: their own account and leaving.
+ACCOUNT_ENDPOINTS = frozenset({
+    "static", "core.healthz", "core.favicon", "auth.login", "auth.logout", "auth.change_password_view",
+    "auth.keep_alive", "auth.account", "auth.end_session_view", "auth.end_other_sessions_view",
+    "auth.login_verify", "second_factor.page", "second_factor.confirm", "second_factor.regenerate",
+    "second_factor.turn_off",
 })
 
+# The pages an expert may open; every other one is a 404 for them. The application page and
+# its files are further scoped to the expert's assignments (scope_applications).
+EXPERT_ENDPOINTS = ACCOUNT_ENDPOINTS | {
+    "applications.detail", "files.application_page", "files.download",
+    "review.mine", "review.save_sheet", "review.sheet_totals", "review.recuse", "review.sheet_pdf",
+}
+# The 系统管理员: accounts, and the settings and health of the system; nothing of the business.
+ADMIN_ENDPOINTS = ACCOUNT_ENDPOINTS | {
+    "auth.users", "auth.user_new", "auth.user_edit", "auth.user_reset_password", "auth.user_unlock",
+    "second_factor.admin_reset", "core.system",
+}
+# The 安全审计员: the trail and its export, nothing else.
+AUDITOR_ENDPOINTS = ACCOUNT_ENDPOINTS | {"audit.index", "audit.export"}
 
-def keep_experts_to_their_pages():
-    """``before_request``: an expert's home is their review list; any page not in
-    :data:`EXPERT_ENDPOINTS` does not exist for them."""
-    if not current_user.is_authenticated or current_user.role != Role.EXPERT:
+# One row per confined role: the pages it may open, and its home (where 工作台 takes it).
+CONFINED_ENDPOINTS: dict[str, frozenset[str]] = {
+    Role.EXPERT: EXPERT_ENDPOINTS, Role.ADMIN: ADMIN_ENDPOINTS, Role.AUDITOR: AUDITOR_ENDPOINTS,
+}
+CONFINED_HOMES: dict[str, str] = {
+    Role.EXPERT: "review.mine", Role.ADMIN: "auth.users", Role.AUDITOR: "audit.index",
+}
+
+
+def opens(user: User | None, endpoint: str) -> bool:
+    """Whether a confined ``user`` may open ``endpoint`` at all (others: the page's own gate
+    decides), so that a page never links one that would answer 404."""
+    allowed = CONFINED_ENDPOINTS.get(user.role) if signed_in(user) else None
+    return allowed is None or endpoint in allowed
+
+
+def keep_confined_roles_to_their_pages():
+    """``before_request``: a confined role's home is its own page (an expert's review list, the
+    administrator's accounts, the auditor's trail); any page not in its row of
+    :data:`CONFINED_ENDPOINTS` does not exist for it."""
+    if not current_user.is_authenticated or current_user.role not in CONFINED_ENDPOINTS:
         return None
     if request.endpoint == "core.index":
-        return redirect(url_for("review.mine"))
-    if request.endpoint not in EXPERT_ENDPOINTS:
+        return redirect(url_for(CONFINED_HOMES[current_user.role]))
+    if request.endpoint not in CONFINED_ENDPOINTS[current_user.role]:
         abort(404)
     return None

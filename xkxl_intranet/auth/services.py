@@ -1,4 +1,4 @@
-"""Accounts: log-in (throttled), password changes, and province-side account management."""
+"""Accounts: log-in (throttled), password changes, and the 系统管理员's account management."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -88,7 +88,7 @@ def authenticate(username: str, password: str, *, client: Client = UNKNOWN_CLIEN
     if not user.is_enabled:
         record("auth.login_refused_disabled", object_type="user", object_id=user.id, user=user,
                city_id=user.city_id, summary="已停用的账号尝试登录")
-        return LoginOutcome(None, "该账号已停用，请联系省厅大数据与信息化处。")
+        return LoginOutcome(None, "该账号已停用，请联系系统管理员。")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if second_factor.is_enabled(user):  # no session yet: the code comes first (verify_second_factor)
@@ -219,7 +219,7 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
                 phone: str = "", password: str | None = None,
                 must_change_password: bool = True) -> tuple[User, str]:
     """Create an account; returns it with its initial password (shown once). ``actor`` is
-    the province user creating it (``None`` from the command line). A ``password`` given (the
+    the administrator creating it (``None`` from the command line). A ``password`` given (the
     demo's) must meet the policy; one the holder may keep (not ``must_change_password``) is the
     first of its history."""
     username = username.strip()
@@ -252,6 +252,10 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
     if user.id == actor.id and (not is_enabled or role != user.role):
         raise Refused("不能停用自己的账号或修改自己的角色。")
     _check_role_city(role, city)
+    if user.role == Role.ADMIN and user.is_enabled and (role != Role.ADMIN or not is_enabled) \
+            and _enabled_admins() <= 1:
+        raise Refused("至少保留一个启用的系统管理员账号：此账号是唯一启用的系统管理员，不能修改其「角色」"
+                      "或取消「启用」；请先创建或启用另一个系统管理员账号。")
     before = user_snapshot(user)
     user.display_name = display_name.strip()
     user.role = role
@@ -265,6 +269,11 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
     if old or new:
         record("account.updated", user=actor, object_type="user", object_id=user.id,
                city_id=user.city_id, summary=f"修改账号 {user.username}", before=old, after=new)
+
+
+def _enabled_admins() -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.is_enabled.is_(True))) or 0
 
 
 def reset_password(actor: User, user: User) -> str:

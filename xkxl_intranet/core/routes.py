@@ -1,5 +1,6 @@
 import hmac
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -11,11 +12,11 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
 from ..auth.models import User
-from ..auth.scoping import sees_system_health
+from ..auth.scoping import accounts_required, combined_duties, sees_system_health
 from ..batches.reporting import outstanding
 from ..clock import now
 from ..extensions import db
@@ -24,6 +25,7 @@ from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
 from ..rounds.models import City
 from ..rounds.state import current_round, deadline_of, find_batch
+from .system import settings_in_effect
 
 bp = Blueprint("core", __name__)
 
@@ -88,7 +90,7 @@ def _shows_health_details() -> bool:
     """The details are for the system's administrator (:func:`sees_system_health`) or a monitor
     sending ``Authorization: Bearer <HEALTH_TOKEN>`` (compared in constant time; no token set:
     no monitor reads them)."""
-    if sees_system_health(current_user):
+    if sees_system_health(current_user, combined_duties=combined_duties()):
         return True
     expected = current_app.config.get("HEALTH_TOKEN") or ""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -96,15 +98,11 @@ def _shows_health_details() -> bool:
         given.strip().encode("utf-8"), expected.encode("utf-8"))
 
 
-@bp.route("/healthz")
-def healthz():
-    """Liveness, database state, the uploads folder and the job queue, for the operator's
-    monitoring. No login needed for the verdict: ``ok``; ``degraded`` (still 200: pages work)
-    when uploads cannot be stored, room is short or the queue does not move; ``error`` (503)
-    when the database does not answer. Anyone else gets that word alone; the details (database
-    backend and revision, cities, free space, the queue) tell an intruder what runs here, so
-    they need the administrator or the monitor's token."""
-    body = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
+def health_report() -> tuple[dict, int]:
+    """Liveness, database state, the uploads folder and the job queue, and the HTTP status that
+    says it: ``degraded`` (still 200: pages work) when uploads cannot be stored, room is short or
+    the queue does not move; ``error`` (503) when the database does not answer."""
+    body: dict[str, Any] = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
         body["database"]["state"] = "ok"
@@ -127,6 +125,25 @@ def healthz():
         body["queue"] = _queue()
     if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"):
         body["status"] = "degraded"
+    return body, status
+
+
+@bp.route("/healthz")
+def healthz():
+    """:func:`health_report`, for the operator's monitoring. No login needed for the verdict:
+    anyone else gets that word alone; the details (database backend and revision, cities, free
+    space, the queue) tell an intruder what runs here, so they need the administrator or the
+    monitor's token."""
+    body, status = health_report()
     if not _shows_health_details():
         body = {"status": body["status"]}
     return jsonify(body), status
+
+
+@bp.route("/admin/system")
+@login_required
+@accounts_required
+def system():
+    """系统设置与状态: the security settings in effect and the system's health, read-only."""
+    health, _ = health_report()
+    return render_template("core/system.html", settings=settings_in_effect(current_app.config), health=health)

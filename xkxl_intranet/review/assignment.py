@@ -90,7 +90,7 @@ def assign_balanced(user: User, review: ReviewRound, n: int,
     same experts are not always paired."""
     experts = [e for e in expert_accounts() if expert_ids is None or e.id in set(expert_ids)]
     if not experts:
-        raise Refused("没有可分配的评审专家：请先在“账号管理”中创建评审专家账号，或至少选择一位专家。")
+        raise Refused("没有可分配的评审专家：请先由系统管理员在“账号管理”中创建评审专家账号，或至少选择一位专家。")
     result = Balanced(loads={e.id: 0 for e in experts})
     result.loads.update({k: v for k, v in expert_loads(review).items() if k in result.loads})
     conflicts = conflicts_of(review)

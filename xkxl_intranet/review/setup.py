@@ -42,7 +42,7 @@ def check_experts_per_application(n: int | None, enabled: int | None = None) -> 
     fully reviewed, nor ranked."""
     ceiling = MAX_EXPERTS_PER_APPLICATION if enabled is None else experts_ceiling(enabled)
     if enabled == 0:
-        raise Refused("目前没有启用的评审专家账号：请先在“账号管理”中创建评审专家（或启用已停用的专家），"
+        raise Refused("目前没有启用的评审专家账号：请先由系统管理员在“账号管理”中创建评审专家（或启用已停用的专家），"
                       "再设置评审。", field="experts_per_application")
     if n is None or not 1 <= n <= ceiling:
         known = f"（目前启用的评审专家共{enabled}位）" if enabled is not None else ""

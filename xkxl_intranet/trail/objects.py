@@ -21,7 +21,7 @@ from sqlalchemy import select
 from ..applications.models import Application
 from ..audit.models import AuditEvent
 from ..auth.models import Role, User
-from ..auth.scoping import can_see_city
+from ..auth.scoping import can_see_city, opens
 from ..extensions import db
 from ..files.categories import CATEGORIES
 from ..files.models import StoredFile
@@ -193,7 +193,10 @@ class _Namer:
             if event.object_type == "user" and event.username:
                 return ObjectRef(f"账号“{event.username}”（不存在）")
             return None
-        return namer(int(event.object_id), event)
+        ref = namer(int(event.object_id), event)
+        if ref.endpoint is not None and not opens(self.user, ref.endpoint):
+            return ObjectRef(ref.text)  # the 安全审计员 reads the trail, not the pages it names
+        return ref
 
 
 def describe_objects(user: User, events: list[AuditEvent]) -> dict[int, ObjectRef]:

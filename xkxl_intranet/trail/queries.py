@@ -1,20 +1,36 @@
-"""Reading the trail, filtered and scoped by the viewer's city."""
+"""Reading the trail, filtered and scoped: the 安全审计员 reads all of it; everyone else who
+reads it, the business history of what they see (their city's, or all cities' for the province),
+without the security events (:data:`SECURITY_ACTION_PREFIXES`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, not_, or_, select
 
 from ..applications.rules import scope_mark_events
 from ..audit.models import AuditEvent
 from ..auth.models import User
-from ..auth.scoping import scope_to_city
+from ..auth.scoping import reads_whole_trail, scope_to_city
 from ..clock import SHANGHAI
 from ..extensions import db
 from ..rounds.models import Round
 
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
 PAGE_SIZE = 50
+
+# The security events, the 安全审计员's alone (三权分立): log-ins, their failures, locks and
+# throttles, log-outs, passwords and second factors, sessions (``auth.``); account changes
+# (``account.``); reading and exporting the trail (``audit.``); downloads and exports
+# (``download.``); refused access: another city's record, a viewer's post, a CSRF failure
+# (``access.``). The province and the cities read the rest, the business history, as before.
+SECURITY_ACTION_PREFIXES = ("auth.", "account.", "audit.", "download.", "access.")
+
+
+def is_security_action(action: str) -> bool:
+    return action.startswith(SECURITY_ACTION_PREFIXES)
 
 ACTION_LABELS = {
     "auth.login": "登录",
@@ -39,6 +55,8 @@ ACTION_LABELS = {
     "auth.2fa_failed": "两步验证失败",
     "account.2fa_reset": "重置两步验证",
     "account.unlocked": "解除锁定",
+    "audit.viewed": "查看审计日志",
+    "audit.exported": "导出审计日志",
     "round.demo_deadline": "演示截止时间",
     "application.created": "新建申报",
     "application.updated": "修改申报",
@@ -95,11 +113,21 @@ class TrailFilter:
         return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
 
-def trail(user: User, f: TrailFilter, round_: Round | None = None) -> tuple[list[AuditEvent], int, int]:
-    """The events ``user`` may read on page ``f.page`` (the last page there is, if that one is
-    beyond it), how many there are, and the page shown; the province's marks of ``round_`` only
-    as ``applications.rules.scope_mark_events`` lets ``user`` read them."""
-    stmt = scope_mark_events(scope_to_city(select(AuditEvent), AuditEvent.city_id, user), user, round_)
+def scope_trail(stmt: SelectT, user: User, round_: Round | None, *, combined_duties: bool = False) -> SelectT:
+    """The events of ``stmt`` that ``user`` may read: all of them for whoever reads the whole
+    trail (``auth.scoping.reads_whole_trail``); for anyone else those of the cities they see,
+    the province's marks of ``round_`` only as ``applications.rules.scope_mark_events`` lets
+    them, and no security event."""
+    if reads_whole_trail(user, combined_duties=combined_duties):
+        return stmt
+    stmt = scope_mark_events(scope_to_city(stmt, AuditEvent.city_id, user), user, round_)
+    return stmt.where(not_(or_(*(AuditEvent.action.startswith(prefix) for prefix in SECURITY_ACTION_PREFIXES))))
+
+
+def filtered(user: User, f: TrailFilter, round_: Round | None = None, *,
+             combined_duties: bool = False) -> Select[Any]:
+    """The events ``user`` may read that ``f`` selects, unordered and unpaged."""
+    stmt = scope_trail(select(AuditEvent), user, round_, combined_duties=combined_duties)
     if f.city_id:
         stmt = stmt.where(AuditEvent.city_id == f.city_id)
     if f.username:  # a log-in name or a person's name as the pages show it (「成都」 finds chengdu)
@@ -112,16 +140,27 @@ def trail(user: User, f: TrailFilter, round_: Round | None = None) -> tuple[list
         stmt = stmt.where(AuditEvent.at >= datetime.combine(f.date_from, time.min, SHANGHAI))
     if f.date_to:
         stmt = stmt.where(AuditEvent.at < datetime.combine(f.date_to + timedelta(days=1), time.min, SHANGHAI))
+    return stmt
+
+
+def newest_first(stmt: Select[Any]) -> Select[Any]:
+    return stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def trail(user: User, f: TrailFilter, round_: Round | None = None, *,
+          combined_duties: bool = False) -> tuple[list[AuditEvent], int, int]:
+    """The events ``user`` may read on page ``f.page`` (the last page there is, if that one is
+    beyond it), how many there are, and the page shown (:func:`scope_trail`)."""
+    stmt = filtered(user, f, round_, combined_duties=combined_duties)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = min(max(f.page, 1), max(1, -(-total // PAGE_SIZE)))
-    rows = db.session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = db.session.scalars(newest_first(stmt).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return list(rows), total, page
 
 
-def known_actions(user: User, round_: Round | None = None) -> list[str]:
+def known_actions(user: User, round_: Round | None = None, *, combined_duties: bool = False) -> list[str]:
     """The actions of the events ``user`` may read (the filter's choices): a city is not told
     which actions happen elsewhere, e.g. that experts are reviewing, nor that the province has
     marked its platforms before it may read the marks."""
-    stmt = scope_mark_events(scope_to_city(select(AuditEvent.action), AuditEvent.city_id, user), user, round_)
+    stmt = scope_trail(select(AuditEvent.action), user, round_, combined_duties=combined_duties)
     return list(db.session.scalars(stmt.distinct().order_by(AuditEvent.action)))

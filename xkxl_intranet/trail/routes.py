@@ -1,14 +1,19 @@
-"""The audit trail page: filters by city, user, action and date, paged."""
-from flask import Blueprint, request
+"""The audit trail page: filters by city, user, action and date, paged; and, for the
+安全审计员, its export."""
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from ..auth.scoping import combined_duties, reads_whole_trail, whole_trail_required
 from ..domain.dates import DAY_OR_MONTH_EXAMPLES, Span, read_day_or_month
 from ..domain.findings import ParseError
 from ..rounds.state import all_cities, current_round
 from ..urls import page_number, record_id
-from ..web import render_page_or_fragment
+from ..web import content_disposition, render_page_or_fragment, unit_of_work
 from .objects import describe_events
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
+from .reading import export_trail, note_viewed
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -27,21 +32,49 @@ def _date_arg(name: str, problems: dict[str, str]) -> Span | None:
         return None
 
 
+def _filter(problems: dict[str, str]) -> TrailFilter:
+    since, until = _date_arg("date_from", problems), _date_arg("date_to", problems)
+    return TrailFilter(city_id=request.args.get("city_id", type=record_id),
+                       username=request.args.get("username", "").strip(),
+                       action=request.args.get("action", "").strip(),
+                       date_from=since.first if since else None, date_to=until.last if until else None,
+                       page=request.args.get("page", 1, type=page_number))
+
+
 @bp.route("/")
 @login_required
 def index():
     problems: dict[str, str] = {}
-    since, until = _date_arg("date_from", problems), _date_arg("date_to", problems)
-    f = TrailFilter(city_id=request.args.get("city_id", type=record_id),
-                    username=request.args.get("username", "").strip(),
-                    action=request.args.get("action", "").strip(),
-                    date_from=since.first if since else None, date_to=until.last if until else None,
-                    page=request.args.get("page", 1, type=page_number))
+    f = _filter(problems)
     round_ = current_round()
-    events, total, f.page = trail(current_user, f, round_)  # f.page: the page shown
+    combined = combined_duties()
+    events, total, f.page = trail(current_user, f, round_, combined_duties=combined)  # f.page: the page shown
     objects, key_names = describe_events(current_user, events, round_)
+    actions = known_actions(current_user, round_, combined_duties=combined)
+    with unit_of_work():
+        note_viewed(current_user, f)
     return render_page_or_fragment("audit/index.html", "audit/_events.html",
                                    events=events, total=total, f=f, page_size=PAGE_SIZE,
-                                   labels=ACTION_LABELS, actions=known_actions(current_user, round_), cities=all_cities(),
+                                   labels=ACTION_LABELS, actions=actions, cities=all_cities(),
                                    objects=objects, key_names=key_names,
+                                   exports=reads_whole_trail(current_user, combined_duties=combined),
                                    date_problems=problems, typed=request.args, date_examples=DAY_OR_MONTH_EXAMPLES)
+
+
+@bp.route("/export.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/export.csv", defaults={"file_format": "csv"})
+@login_required
+@whole_trail_required
+def export(file_format: str):
+    """The filtered trail (every page of it) as a file; a refusal (too many rows) goes back to
+    the trail with the same filter."""
+    f = _filter({})
+    with unit_of_work() as work:
+        document = export_trail(current_user, f, current_round(), file_format=file_format,
+                                combined_duties=combined_duties())
+    if not work.ok:
+        shown: dict[str, Any] = f.query(page=None)
+        return redirect(url_for("audit.index", **shown), 303)
+    return Response(document.data, mimetype=document.mimetype,
+                    headers={"Content-Disposition": content_disposition(document.name),
+                             "Cache-Control": "no-store"})

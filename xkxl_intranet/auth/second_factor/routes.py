@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ...web import unit_of_work
-from ..scoping import province_required
+from ..scoping import accounts_required
 from ..services import get_user
 from . import codes
 from .forms import ConfirmEnrolmentForm, PasswordAndCodeForm
@@ -113,7 +113,7 @@ def turn_off():
 # Gated like the rest of /admin/users; the roles part of issue 22 moves them to 系统管理员.
 @bp.route("/admin/users/<id:user_id>/reset-second-factor", methods=["POST"])
 @login_required
-@province_required
+@accounts_required
 def admin_reset(user_id: int):
     user = get_user(user_id)
     with unit_of_work() as work:
