@@ -11,6 +11,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .audit.chain import ensure_key_file
 from .audit.services import database_identity
 from .auth.scoping import keep_experts_to_their_pages
 from .auth.services import load_user_by_session_id
@@ -102,6 +103,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         RENDER_MEMORY_MB=1024,
         RENDER_CPU_SECONDS=120,
         RENDER_WALL_SECONDS=150,
+        # The audit trail (audit/chain.py, audit/archive.py): the key of its hash chain, kept
+        # outside the database (and in every backup); how long rows stay online before the daily
+        # job archives them (0: never), and where the archives go.
+        AUDIT_KEY_FILE=os.environ.get("XKXL_AUDIT_KEY_FILE") or os.path.join(app.instance_path, "audit-chain.key"),
+        AUDIT_RETENTION_DAYS=int(os.environ.get("XKXL_AUDIT_RETENTION_DAYS") or 180),
+        AUDIT_ARCHIVE_DIR=os.environ.get("XKXL_AUDIT_ARCHIVE_DIR") or os.path.join(app.instance_path, "audit-archive"),
     )
     if test_config is None:
         hold_shared(app.instance_path)  # flask restore refuses while any process holds it
@@ -113,6 +120,8 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
+    if test_config is None:  # first start: the audit chain's key, kept like the SECRET_KEY
+        ensure_key_file(Path(app.config["AUDIT_KEY_FILE"]))
 
     db.init_app(app)
     identify_database_with(app, database_identity)  # generated files are kept per database
@@ -127,6 +136,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .applications.routes import bp as applications_bp
     from .auth.routes import bp as auth_bp
     from .batches.routes import bp as rounds_bp
+    from .core.audit_hooks import connect_audit
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
     from .materials.routes import bp as files_bp
@@ -145,6 +155,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.register_blueprint(reports_bp)
     app.register_blueprint(review_bp)
     register_error_handlers(app)
+    connect_audit(app)  # a rolled-back request keeps the rows of its attempts
 
     if commands:
         _register_commands(app)

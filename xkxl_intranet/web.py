@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
-from flask import Response, flash, make_response, render_template, request, send_file
+from flask import Response, current_app, flash, make_response, render_template, request, send_file
 from flask_htmx import make_response as make_htmx_response
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,6 +36,23 @@ class Work:
 
 
 STALE_MESSAGE = "保存未成功：他人刚刚保存了同一份数据。请刷新页面核对后再操作。"
+# The app's rollback (app.extensions[ROLLBACK_KEEPER]): the app factory connects the audit
+# trail's, which rolls back and then commits again the rows that record the attempt and the
+# refusal (audit.services.roll_back_keeping_attempts). Without one, a plain rollback.
+ROLLBACK_KEEPER = "xkxl_rollback_keeper"
+
+
+def roll_back(refused: str | None = None) -> None:
+    """Undo the unit of work; ``refused``: the message of the refusal that undid it."""
+    keeper = current_app.extensions.get(ROLLBACK_KEEPER)
+    if keeper is None:
+        db.session.rollback()
+        return
+    try:
+        keeper(refused)
+    except Exception:  # the database itself failing: the original error is the one to report
+        current_app.logger.exception("the audit rows of a rolled-back request were not kept")
+        db.session.rollback()
 
 
 @contextmanager
@@ -52,19 +69,19 @@ def unit_of_work(*, flash_refusal: bool = True) -> Iterator[Work]:
         yield work
         db.session.commit()  # its flush may find the conflict: caught below like any other
     except Refused as refusal:
-        db.session.rollback()
+        roll_back(refusal.message)
         work.refused = refusal
         if flash_refusal:
             flash(refusal.message, "danger")
         return
     except StaleDataError:  # two saves of one row in the same instant: the database caught it
-        db.session.rollback()
+        roll_back(STALE_MESSAGE)
         work.refused, work.stale = Refused(STALE_MESSAGE), True
         if flash_refusal:
             flash(STALE_MESSAGE, "danger")
         return
     except BaseException:
-        db.session.rollback()
+        roll_back()
         raise
 
 

@@ -19,6 +19,7 @@ from ..files.cli import verify_storage
 from ..files.storage import upload_root
 from ..generated import clear_folder
 from .archive import Manifest
+from .audit_cli import register_audit_cli
 from .backup import Progress, make_backup
 from .restore import restore_backup
 
@@ -81,6 +82,8 @@ def _report_backup_problems(manifest: Manifest) -> bool:
 
 
 def register_cli(app: Flask) -> None:
+    register_audit_cli(app)
+
     @app.cli.command("backup")
     @click.argument("dest", type=click.Path(path_type=Path))
     def backup(dest: Path) -> None:
