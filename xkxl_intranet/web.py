@@ -162,10 +162,20 @@ def content_disposition(name: str, *, inline: bool = False) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
-def send_document(document: Document) -> Response:
+def committed(record: Callable[[], object]) -> None:
+    """Run ``record`` (a download's audit row) in a unit of work of its own and commit it now,
+    before the response's body is sent: a download the client receives is always recorded."""
+    with unit_of_work(flash_refusal=False):
+        record()
+
+
+def send_document(document: Document, record: Callable[[str], object] | None = None) -> Response:
     """A generated file (see :mod:`generated`) as a download named in Chinese. The file goes
     through the server's file wrapper: waitress sends it from its event loop, holding no thread
-    while the client reads."""
+    while the client reads. ``record(name)`` writes the download's audit row (committed first);
+    only the blank templates, which hold no data, are sent without one."""
+    if record is not None:
+        committed(lambda: record(document.name))
     response = send_file(document.file, mimetype=document.mimetype, conditional=False, etag=False,
                          max_age=0)
     response.content_length = document.size

@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..audit.services import record_unless_lately, roll_back_keeping_attempts
 from ..auth.models import Role, User
 from ..extensions import db
-from ..web import ROLLBACK_KEEPER, roll_back
+from ..web import ROLLBACK_KEEPER, remember_client_address, roll_back
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -38,6 +38,7 @@ def _commit_record(action: str, user: User | None, summary: str) -> None:
     first, its attempts kept); a failure to write it is logged, never shown instead of the page."""
     try:
         roll_back()
+        remember_client_address()  # CSRF protection refuses before the app's own hooks run
         record_unless_lately(action, user=user, summary=summary, object_type="request",
                              object_id=(request.endpoint or "")[:40], city_id=user.city_id if user else None)
         db.session.commit()

@@ -40,10 +40,8 @@ def _refused_access(status: int):
 
 
 def register_error_handlers(app):
-    for status in (400, 405):
-        app.register_error_handler(status, lambda err, s=status: _render(s))
-    for status in (403, 404):
-        app.register_error_handler(status, lambda err, s=status: _refused_access(s))
+    for status, answer in ((400, _render), (403, _refused_access), (404, _refused_access), (405, _render)):
+        app.register_error_handler(status, lambda err, s=status, a=answer: a(s))
 
     @app.errorhandler(NotFound)
     def not_found(err):

@@ -1,12 +1,15 @@
 """The audit trail page: filters by city, user, action and date, paged."""
+from urllib.parse import urlencode
+
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
+from ..audit.services import record_unless_lately
 from ..domain.dates import DAY_OR_MONTH_EXAMPLES, Span, read_day_or_month
 from ..domain.findings import ParseError
 from ..rounds.state import all_cities, current_round
 from ..urls import page_number, record_id
-from ..web import render_page_or_fragment
+from ..web import render_page_or_fragment, unit_of_work
 from .objects import describe_events
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
 
@@ -37,6 +40,11 @@ def index():
                     action=request.args.get("action", "").strip(),
                     date_from=since.first if since else None, date_to=until.last if until else None,
                     page=request.args.get("page", 1, type=page_number))
+    # Reading the trail is itself recorded, once a minute per filter; before the events are read,
+    # which the commit would expire.
+    with unit_of_work(flash_refusal=False):
+        record_unless_lately("audit.viewed", user=current_user, city_id=current_user.city_id,
+                             summary="查看审计记录：" + (urlencode(f.query()) or "全部"))
     round_ = current_round()
     events, total, f.page = trail(current_user, f, round_)  # f.page: the page shown
     objects, key_names = describe_events(current_user, events, round_)
