@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, se
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
+from ..audit.archive import archive_overdue, writable
 from ..auth.models import User
 from ..batches.reporting import outstanding
 from ..clock import now
@@ -73,6 +74,19 @@ def _queue() -> dict:
             "max_age_seconds": limit}
 
 
+def _audit() -> dict:
+    """The audit trail's retention: ``unwritable`` when the archive folder cannot take the daily
+    archive (nothing is deleted then), ``overdue`` when rows past the retention are still online
+    (the daily job did not run). No path."""
+    config = current_app.config
+    days = int(config["AUDIT_RETENTION_DAYS"])
+    if days > 0 and not writable(Path(config["AUDIT_ARCHIVE_DIR"])):
+        state = "unwritable"
+    else:
+        state = "overdue" if archive_overdue(days) else "ok"
+    return {"state": state, "retention_days": days}
+
+
 @bp.route("/healthz")
 def healthz():
     """Liveness, database state, the uploads folder and the job queue, for the operator's
@@ -100,6 +114,8 @@ def healthz():
     body["uploads"] = _uploads()
     if status == 200:
         body["queue"] = _queue()
-    if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"):
+        body["audit"] = _audit()
+    if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"
+                                   or body.get("audit", {}).get("state") != "ok"):
         body["status"] = "degraded"
     return jsonify(body), status

@@ -95,6 +95,7 @@ def register_cli(app: Flask) -> None:
             result = make_backup(dest, database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
                                  upload_root=upload_root(),
                                  config_file=Path(current_app.instance_path) / "config.py",
+                                 audit_key_file=Path(current_app.config["AUDIT_KEY_FILE"]),
                                  progress=TerminalProgress(), app_version=_app_version())
         except Refused as err:
             raise click.ClickException(err.message) from err
@@ -118,7 +119,8 @@ def register_cli(app: Flask) -> None:
         try:
             result = restore_backup(archive, database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
                                     upload_root=upload_root(), instance_path=Path(current_app.instance_path),
-                                    force=force, progress=TerminalProgress())
+                                    force=force, progress=TerminalProgress(),
+                                    audit_key_file=Path(current_app.config["AUDIT_KEY_FILE"]))
         except Refused as err:
             raise click.ClickException(err.message) from err
         db.engine.dispose()
