@@ -7,9 +7,8 @@ by default ``instance/audit-chain.key``, 32 random bytes made on first use), so 
 write the database but not read the key cannot forge a row, and one changed, removed or
 inserted row breaks the chain from there on (``flask audit verify``).
 
-Writers append one at a time: the one-row ``audit_chain_head`` is locked before the head is
-read (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite an UPDATE of it takes the database's
-write lock first), so two transactions never both follow the same row.
+Writers append one at a time through the one-row ``audit_chain_head`` (:func:`seal`), so two
+transactions never both follow the same row.
 """
 from __future__ import annotations
 
@@ -110,6 +109,12 @@ def lock_head(connection: Connection) -> tuple[int, str]:
     head = AuditChainHead.__table__
     if connection.dialect.name == "sqlite":  # the write lock first: no other writer between read and write
         connection.execute(update(head).where(head.c.id == HEAD_ID).values(seq=head.c.seq))
+    return read_head(connection)
+
+
+def read_head(connection: Connection) -> tuple[int, str]:
+    """The newest link (seq, hash); on PostgreSQL its row locked for this transaction."""
+    head = AuditChainHead.__table__
     row = connection.execute(select(head.c.seq, head.c.hash).where(head.c.id == HEAD_ID).with_for_update()).first()
     if row is not None:
         return row.seq, row.hash
@@ -130,24 +135,37 @@ def newest_link(connection: Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row is not None else (0, "")
 
 
-def move_head(connection: Connection, seq: int, last: str) -> None:
-    head = AuditChainHead.__table__
-    connection.execute(update(head).where(head.c.id == HEAD_ID).values(seq=seq, hash=last))
+def _chain(events: list[AuditEvent], key: bytes, seq: int, last: str) -> tuple[int, str]:
+    for event_ in events:
+        seq += 1
+        event_.seq, event_.prev_hash = seq, last
+        event_.hash = last = row_hash(key, event_values(event_), last)
+    return seq, last
 
 
-def seal(events: Iterable[AuditEvent], connection: Connection, key: bytes) -> None:
-    """Give ``events`` (new, in the order recorded) their places and hashes after the head."""
-    seq, last = lock_head(connection)
+def seal(events: list[AuditEvent], connection: Connection, key: bytes) -> None:
+    """Give ``events`` (new, in the order recorded) their places and hashes after the head.
+
+    PostgreSQL: the head's row is locked (``FOR UPDATE``) while it is read. SQLite's driver
+    opens the transaction only at its first write, so the head is read, the chain computed and
+    the head moved only if it is still where it was read (one UPDATE): that write holds the
+    database's write lock, so if another writer moved it in between, it is read again under the
+    lock and the chain computed once more. Either way no two transactions follow the same row."""
     for event_ in events:
         if event_.at is None:
             event_.at = now()
         for name, default in _DEFAULTS.items():
             if getattr(event_, name) is None:
                 setattr(event_, name, default)
-        seq += 1
-        event_.seq, event_.prev_hash = seq, last
-        event_.hash = last = row_hash(key, event_values(event_), last)
-    move_head(connection, seq, last)
+    head = AuditChainHead.__table__
+    for _attempt in range(2):
+        start = read_head(connection)
+        seq, last = _chain(events, key, *start)
+        moved = connection.execute(update(head).where(head.c.id == HEAD_ID, head.c.seq == start[0],
+                                                      head.c.hash == start[1]).values(seq=seq, hash=last))
+        if moved.rowcount == 1:
+            return
+    raise RuntimeError("the audit chain's head moved twice under one transaction")
 
 
 @event.listens_for(Session, "before_flush")
