@@ -21,10 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import Table, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,9 @@ HEAD_ID = 1
 SEALED_FIELDS = ("seq", "at", "user_id", "username", "ip", "action", "object_type", "object_id",
                  "city_id", "summary", "before", "after")
 _DEFAULTS = {"username": "", "ip": "", "object_type": "", "object_id": "", "summary": ""}
+_HEAD = cast(Table, AuditChainHead.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_ARCHIVES = cast(Table, AuditArchive.__table__)
 
 
 # ---- the key -------------------------------------------------------------------------------------
@@ -106,7 +109,7 @@ def event_values(event_: AuditEvent) -> dict[str, Any]:
 
 def lock_head(connection: Connection) -> tuple[int, str]:
     """Take the chain's lock for this transaction and read its newest link (seq, hash)."""
-    head = AuditChainHead.__table__
+    head = _HEAD
     if connection.dialect.name == "sqlite":  # the write lock first: no other writer between read and write
         connection.execute(update(head).where(head.c.id == HEAD_ID).values(seq=head.c.seq))
     return read_head(connection)
@@ -114,7 +117,7 @@ def lock_head(connection: Connection) -> tuple[int, str]:
 
 def read_head(connection: Connection) -> tuple[int, str]:
     """The newest link (seq, hash); on PostgreSQL its row locked for this transaction."""
-    head = AuditChainHead.__table__
+    head = _HEAD
     row = connection.execute(select(head.c.seq, head.c.hash).where(head.c.id == HEAD_ID).with_for_update()).first()
     if row is not None:
         return row.seq, row.hash
@@ -126,7 +129,7 @@ def read_head(connection: Connection) -> tuple[int, str]:
 
 def newest_link(connection: Connection) -> tuple[int, str]:
     """The newest sealed row's (seq, hash), else the last archive's, else (0, "")."""
-    events, archives = AuditEvent.__table__, AuditArchive.__table__
+    events, archives = _EVENTS, _ARCHIVES
     row = connection.execute(select(events.c.seq, events.c.hash).where(events.c.seq.is_not(None))
                              .order_by(events.c.seq.desc()).limit(1)).first()
     if row is None:
@@ -157,7 +160,7 @@ def seal(events: list[AuditEvent], connection: Connection, key: bytes) -> None:
         for name, default in _DEFAULTS.items():
             if getattr(event_, name) is None:
                 setattr(event_, name, default)
-    head = AuditChainHead.__table__
+    head = _HEAD
     for _attempt in range(2):
         start = read_head(connection)
         seq, last = _chain(events, key, *start)
@@ -199,7 +202,7 @@ class Verdict:
     broken: Break | None
 
 
-def check_rows(rows: Iterable[Mapping[str, Any]], key: bytes, seq: int, last: str,
+def check_rows(rows: Iterable[Mapping[Any, Any]], key: bytes, seq: int, last: str,
                first_id: Any = None) -> tuple[int, int, str, Break | None]:
     """Walk ``rows`` (mappings with the sealed fields, ``id``, ``prev_hash``, ``hash``) in
     ``seq`` order from the link (seq, last): how many were checked, the last good link, and the
