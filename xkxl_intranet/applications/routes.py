@@ -4,7 +4,7 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..audit.services import record_download
+from ..audit.services import record_download, record_unless_lately
 from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
@@ -151,6 +151,11 @@ def new():
 @login_required
 def detail(application_id: int):
     application = get_application(current_user, application_id)
+    if current_user.is_expert:  # an expert's reading of an enterprise's data is recorded (once a minute)
+        with unit_of_work(flash_refusal=False):
+            record_unless_lately("application.read_by_expert", user=current_user, object_type="application",
+                                 object_id=application.id, city_id=application.city_id,
+                                 summary=f"评审专家查阅申报：{application.title}")
     evaluation = evaluate(application)
     files_html, missing_files = _files_section(application)
     return render_template(

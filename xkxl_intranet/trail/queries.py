@@ -84,6 +84,7 @@ ACTION_LABELS = {
     "operation.refused": "操作被拒绝",
     "file.upload_refused": "上传被拒绝",
     "audit.viewed": "查看审计记录",
+    "application.read_by_expert": "评审专家查阅申报",
 }
 
 
