@@ -112,8 +112,8 @@ def test_reading_the_trail_is_recorded_once_a_minute_per_filter(app, province_cl
     finally:
         clock.set_now(None)
     rows = audit_events(app, "audit.viewed")
-    assert [r.summary for r in rows] == ["查看审计记录：page=1", "查看审计记录：action=auth&page=1",
-                                         "查看审计记录：page=1"]
+    assert [r.summary for r in rows] == ["查看审计记录：页码 1", "查看审计记录：操作 auth，页码 1",
+                                         "查看审计记录：页码 1"]
 
 
 # ---- a refused operation keeps its audit rows --------------------------------------------------------

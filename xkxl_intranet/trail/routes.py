@@ -1,6 +1,4 @@
 """The audit trail page: filters by city, user, action and date, paged."""
-from urllib.parse import urlencode
-
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
@@ -30,6 +28,15 @@ def _date_arg(name: str, problems: dict[str, str]) -> Span | None:
         return None
 
 
+FILTER_WORDS = {"city_id": "市（州）编号", "username": "用户", "action": "操作", "date_from": "起始日期",
+                "date_to": "截止日期", "page": "页码"}
+
+
+def _filter_words(f: TrailFilter) -> str:
+    """The filter as the trail records it: one row per distinct filter (and page) a minute."""
+    return "，".join(f"{FILTER_WORDS[key]} {value}" for key, value in f.query().items())
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -44,7 +51,7 @@ def index():
     # which the commit would expire.
     with unit_of_work(flash_refusal=False):
         record_unless_lately("audit.viewed", user=current_user, city_id=current_user.city_id,
-                             summary="查看审计记录：" + (urlencode(f.query()) or "全部"))
+                             summary="查看审计记录：" + _filter_words(f))
     round_ = current_round()
     events, total, f.page = trail(current_user, f, round_)  # f.page: the page shown
     objects, key_names = describe_events(current_user, events, round_)
