@@ -104,18 +104,24 @@ def test_concurrent_writers_do_not_fork_the_chain(app):
     """Writers in several threads (each its own connection) append one after another."""
     import threading
 
+    failures: list[BaseException] = []
+
     def write(n: int) -> None:
-        with app.app_context():
-            for i in range(15):
-                record("round.deadline_changed", user=None, summary=f"{n}-{i}")
-                db.session.execute(db.select(AuditEvent.id).limit(1))  # a read before the write
-                db.session.commit()
+        try:
+            with app.app_context():
+                for i in range(15):
+                    record("round.deadline_changed", user=None, summary=f"{n}-{i}")
+                    db.session.execute(db.select(AuditEvent.id).limit(1))  # a read before the write
+                    db.session.commit()
+        except BaseException as err:  # noqa: BLE001  (reported below, in the test's thread)
+            failures.append(err)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert failures == []
     result = _verify(app)
     assert result.exit_code == 0, result.output
     assert "已核对 60 条审计记录" in result.output

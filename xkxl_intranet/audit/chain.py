@@ -25,6 +25,7 @@ from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import Table, event, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -121,10 +122,14 @@ def read_head(connection: Connection) -> tuple[int, str]:
     row = connection.execute(select(head.c.seq, head.c.hash).where(head.c.id == HEAD_ID).with_for_update()).first()
     if row is not None:
         return row.seq, row.hash
-    # No head row (a database whose tables were emptied): start after the newest link there is.
+    # No head row (a database whose tables were emptied): start after the newest link there is;
+    # of writers doing so at once one inserts it, the others then read (and lock) it.
     seq, last = newest_link(connection)
-    connection.execute(head.insert().values(id=HEAD_ID, seq=seq, hash=last))
-    return seq, last
+    insert = (postgresql.insert(head).on_conflict_do_nothing() if connection.dialect.name == "postgresql"
+              else head.insert().prefix_with("OR IGNORE"))
+    connection.execute(insert.values(id=HEAD_ID, seq=seq, hash=last))
+    row = connection.execute(select(head.c.seq, head.c.hash).where(head.c.id == HEAD_ID).with_for_update()).one()
+    return row.seq, row.hash
 
 
 def newest_link(connection: Connection) -> tuple[int, str]:
