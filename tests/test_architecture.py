@@ -23,7 +23,8 @@ HTTP_MODULES = {"xkxl_intranet", "xkxl_intranet.web", "xkxl_intranet.templating"
                 "xkxl_intranet.cli", "xkxl_intranet.core.errors", "xkxl_intranet.files.cli",
                 "xkxl_intranet.applications.cli",
                 "xkxl_intranet.auth.scoping", "xkxl_intranet.extensions", "xkxl_intranet.guards",
-                "xkxl_intranet.core.requestlog"}  # the request log line and its id
+                "xkxl_intranet.core.requestlog",  # the request log line and its id
+                "xkxl_intranet.core.audit_hooks"}  # what the audit trail records of requests
 HTTP_SUFFIXES = (".routes", ".forms")
 # What only a request has: a service that used one could not run from a command or a test.
 REQUEST_ONLY = {"request", "url_for", "abort", "flash", "current_user", "htmx", "session", "g"}

@@ -11,6 +11,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .audit.chain import ensure_key_file
 from .audit.services import database_identity
 from .auth.password_expiry import expire_password, expiry_of
 from .auth.scoping import keep_confined_roles_to_their_pages
@@ -138,6 +139,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         # deployment may let province accounts also manage accounts and read the whole trail
         # (XKXL_COMBINED_DUTIES=1), accepting what 等保三级 does not (auth/scoping.py).
         COMBINED_DUTIES=os.environ.get("XKXL_COMBINED_DUTIES") == "1",
+        # The audit trail (audit/chain.py, audit/archive.py): the key of its hash chain, kept
+        # outside the database (and in every backup); how long rows stay online before the daily
+        # job archives them (0: never), and where the archives go.
+        AUDIT_KEY_FILE=os.environ.get("XKXL_AUDIT_KEY_FILE") or os.path.join(app.instance_path, "audit-chain.key"),
+        AUDIT_RETENTION_DAYS=int(os.environ.get("XKXL_AUDIT_RETENTION_DAYS") or 180),
+        AUDIT_ARCHIVE_DIR=os.environ.get("XKXL_AUDIT_ARCHIVE_DIR") or os.path.join(app.instance_path, "audit-archive"),
     )
     app.config.from_mapping(LOGIN_SETTINGS)
     if test_config is None:
@@ -157,6 +164,8 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         app.config["MAX_SESSIONS_PER_ACCOUNT"] = int(os.environ["XKXL_MAX_SESSIONS_PER_ACCOUNT"])
     if os.environ.get("XKXL_HEALTH_TOKEN"):
         app.config["HEALTH_TOKEN"] = os.environ["XKXL_HEALTH_TOKEN"]
+    if test_config is None:  # first start: the audit chain's key, kept like the SECRET_KEY
+        ensure_key_file(Path(app.config["AUDIT_KEY_FILE"]))
 
     db.init_app(app)
     identify_database_with(app, database_identity)  # generated files are kept per database
@@ -172,6 +181,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .auth.routes import bp as auth_bp
     from .auth.second_factor.routes import bp as second_factor_bp
     from .batches.routes import bp as rounds_bp
+    from .core.audit_hooks import connect_audit
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
     from .materials.routes import bp as files_bp
@@ -191,6 +201,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.register_blueprint(reports_bp)
     app.register_blueprint(review_bp)
     register_error_handlers(app)
+    connect_audit(app)  # a rolled-back request keeps the rows of its attempts
 
     if commands:
         _register_commands(app)

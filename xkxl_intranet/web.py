@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
-from flask import Response, flash, make_response, render_template, request, send_file
+from flask import Response, current_app, flash, make_response, render_template, request, send_file
 from flask_htmx import make_response as make_htmx_response
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,6 +36,23 @@ class Work:
 
 
 STALE_MESSAGE = "保存未成功：他人刚刚保存了同一份数据。请刷新页面核对后再操作。"
+# The app's rollback (app.extensions[ROLLBACK_KEEPER]): the app factory connects the audit
+# trail's, which rolls back and then commits again the rows that record the attempt and the
+# refusal (audit.services.roll_back_keeping_attempts). Without one, a plain rollback.
+ROLLBACK_KEEPER = "xkxl_rollback_keeper"
+
+
+def roll_back(refused: str | None = None) -> None:
+    """Undo the unit of work; ``refused``: the message of the refusal that undid it."""
+    keeper = current_app.extensions.get(ROLLBACK_KEEPER)
+    if keeper is None:
+        db.session.rollback()
+        return
+    try:
+        keeper(refused)
+    except Exception:  # the database itself failing: the original error is the one to report
+        current_app.logger.exception("the audit rows of a rolled-back request were not kept")
+        db.session.rollback()
 
 
 @contextmanager
@@ -52,19 +69,19 @@ def unit_of_work(*, flash_refusal: bool = True) -> Iterator[Work]:
         yield work
         db.session.commit()  # its flush may find the conflict: caught below like any other
     except Refused as refusal:
-        db.session.rollback()
+        roll_back(refusal.message)
         work.refused = refusal
         if flash_refusal:
             flash(refusal.message, "danger")
         return
     except StaleDataError:  # two saves of one row in the same instant: the database caught it
-        db.session.rollback()
+        roll_back(STALE_MESSAGE)
         work.refused, work.stale = Refused(STALE_MESSAGE), True
         if flash_refusal:
             flash(STALE_MESSAGE, "danger")
         return
     except BaseException:
-        db.session.rollback()
+        roll_back()
         raise
 
 
@@ -145,10 +162,20 @@ def content_disposition(name: str, *, inline: bool = False) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
-def send_document(document: Document) -> Response:
+def committed(record: Callable[[], object]) -> None:
+    """Run ``record`` (a download's audit row) in a unit of work of its own and commit it now,
+    before the response's body is sent: a download the client receives is always recorded."""
+    with unit_of_work(flash_refusal=False):
+        record()
+
+
+def send_document(document: Document, record: Callable[[str], object] | None = None) -> Response:
     """A generated file (see :mod:`generated`) as a download named in Chinese. The file goes
     through the server's file wrapper: waitress sends it from its event loop, holding no thread
-    while the client reads."""
+    while the client reads. ``record(name)`` writes the download's audit row (committed first);
+    only the blank templates, which hold no data, are sent without one."""
+    if record is not None:
+        committed(lambda: record(document.name))
     response = send_file(document.file, mimetype=document.mimetype, conditional=False, etag=False,
                          max_age=0)
     response.content_length = document.size

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from flask import Flask
 from huey import consumer as huey_consumer
@@ -25,6 +26,9 @@ from . import (
     job_handlers,  # noqa: F401  (registers what the worker runs)
 )
 from .applications.reading_job import sweep_readings
+from .audit.archive import archive_expired
+from .audit.chain import chain_key
+from .domain.errors import Refused
 from .extensions import db
 from .jobs.queue import jobs
 from .jobs.supervisor import SUPERVISED
@@ -71,6 +75,26 @@ def register_sweep(app: Flask) -> None:
             sweep_readings(everything_pending=False)
 
 
+def register_audit_retention(app: Flask) -> None:
+    """Once a day (03:17), rows older than ``AUDIT_RETENTION_DAYS`` move into a signed archive
+    in ``AUDIT_ARCHIVE_DIR`` (audit/archive.py); an unwritable folder deletes nothing, is logged
+    and makes /healthz say degraded."""
+    huey = jobs(app).huey
+
+    @huey.periodic_task(crontab(minute="17", hour="3"), name="archive_audit_trail")
+    def archive_audit_trail() -> None:
+        with app.app_context():
+            try:
+                done = archive_expired(int(app.config["AUDIT_RETENTION_DAYS"]),
+                                       Path(app.config["AUDIT_ARCHIVE_DIR"]), chain_key())
+            except Refused as refusal:
+                log.error("audit trail not archived: %s", refusal.message)
+                return
+            if done is not None:
+                log.info("audit trail: %d rows (seq %d-%d) archived into %s", done.rows, done.first_seq,
+                         done.last_seq, done.file)
+
+
 def make_consumer(app: Flask, workers: int):
     """The consumer, after the start-up sweep; its processes fork from here, so nothing open is
     shared with them (database connections, the queue's own file)."""
@@ -80,6 +104,7 @@ def make_consumer(app: Flask, workers: int):
         db.session.remove()
         db.engine.dispose()
     register_sweep(app)
+    register_audit_retention(app)
     return Consumer(jobs(app).huey, workers=workers, worker_type="process", periodic=True,
                     initial_delay=0.1, backoff=1.15, max_delay=1.0,
                     check_worker_health=True, health_check_interval=5)

@@ -190,6 +190,8 @@ def test_a_save_reads_its_application_once(app, city_client):
     assert response.status_code == 303
     assert len(_reads_of_the_row(statements, application_id)) == 1, statements
     assert sum(s.startswith("SELECT city_batch.state") for s in statements) == 1, statements
+    # The audit chain's head, read and moved once per audited transaction (audit/chain.py), aside:
+    statements = [s for s in statements if "audit_chain_head" not in s]
     assert [s.split()[0] for s in statements].count("UPDATE") == 1
     # Session and user, the application, its batch's lock, the duplicates, the 申报书 (for the
     # page's message), its figure rows (to write only those that change), the UPDATE, the audit

@@ -298,3 +298,19 @@ def test_a_file_that_is_not_a_database_is_kept_not_overwritten(app, restored_app
     assert restore(restored_app, archive, "--force").exit_code == 0
     [kept] = database.parent.glob("xkxl.sqlite3.before-restore-*")
     assert kept.read_bytes() == b"notes, not a database"
+
+
+def test_the_audit_chain_key_travels_with_the_backup_and_the_trail_verifies(app, restored_app, tmp_path):
+    populate(app, applications=1)
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0  # makes the key if none yet
+    source_key = Path(app.config["AUDIT_KEY_FILE"])
+    archive = tmp_path / "b.tar"
+    assert backup(app, archive).exit_code == 0
+    with tarfile.open(archive) as tar:
+        assert tar.extractfile("instance/audit-chain.key").read() == source_key.read_bytes()
+    result = restore(restored_app, archive)
+    assert result.exit_code == 0, result.output
+    target_key = Path(restored_app.config["AUDIT_KEY_FILE"])
+    assert target_key.read_bytes() == source_key.read_bytes() and stat.S_IMODE(target_key.stat().st_mode) == 0o600
+    verified = restored_app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0 and "散列链完整" in verified.output, verified.output

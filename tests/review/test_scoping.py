@@ -154,3 +154,26 @@ def test_a_recused_application_moves_to_the_recused_section(app, expert_client):
     assert "分配给我的申报（1 份）" in assigned and f'id="sheet-row-{kept}"' in assigned
     assert f'id="sheet-row-{recused}"' not in assigned and "回避平台" not in assigned
     assert "已回避（1 份）" in moved and "回避平台" in moved and "曾在该企业任职" in moved
+
+
+def test_an_experts_reading_of_an_application_is_recorded_once_a_minute(app, expert_client):
+    open_review(app)
+    mine = passed(app)
+    report(app, "chengdu")
+    give(app, mine, "expert1")
+    assert expert_client.get(f"/applications/{mine}").status_code == 200
+    assert expert_client.get(f"/applications/{mine}").status_code == 200
+    [row] = audit_events(app, "access.expert_read")
+    assert (row.username, row.object_id) == ("expert1", str(mine)) and row.city_id is not None
+
+
+def test_the_city_does_not_read_which_expert_opened_its_application(app, expert_client, city_client):
+    """The review is the province's: an expert's reading is a security event for the auditor,
+    not a line of the city's 操作记录 naming the expert."""
+    open_review(app)
+    mine = passed(app)
+    report(app, "chengdu")
+    give(app, mine, "expert1")
+    expert_client.get(f"/applications/{mine}")
+    assert audit_events(app, "access.expert_read")
+    assert "评审专家查阅申报" not in city_client.get("/audit/").get_data(as_text=True)

@@ -4,6 +4,7 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from ..audit.services import record_download, record_unless_lately
 from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
@@ -150,6 +151,11 @@ def new():
 @login_required
 def detail(application_id: int):
     application = get_application(current_user, application_id)
+    if current_user.is_expert:  # an expert's reading of an enterprise's data is recorded (once a minute)
+        with unit_of_work(flash_refusal=False):
+            record_unless_lately("access.expert_read", user=current_user, object_type="application",
+                                 object_id=application.id, city_id=application.city_id,
+                                 summary=f"评审专家查阅申报：{application.title}")
     evaluation = evaluate(application)
     files_html, missing_files = _files_section(application)
     return render_template(
@@ -281,7 +287,10 @@ def prefilled_form(application_id: int):
         return (prefilled_docx(current_user, application),
                 f"{application.enterprise_name or application.title}_申报书（按申报表预填）.docx")
 
-    return send_document(fetch("form.docx", prefilled_versions(application), DOCX, make))
+    return send_document(fetch("form.docx", prefilled_versions(application), DOCX, make),
+                         lambda name: record_download(current_user, "download.prefilled_form", name,
+                                                      object_type="application", object_id=application.id,
+                                                      city_id=application.city_id))
 
 
 @bp.route("/check", methods=["POST"])

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..applications.queries import get_application
-from ..audit.services import audit_stamp
+from ..audit.services import audit_stamp, record_download
 from ..auth.scoping import city_or_404, city_required, province_required, round_or_404, staff_required
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
@@ -115,7 +115,9 @@ def receipt_pdf(receipt_id: int):
         return (print_pdf("rounds/receipt_print.html", receipt=receipt_),
                 f"报送回执_{receipt_.city.name}_{receipt_.number}.pdf")
 
-    return send_document(fetch("receipt.pdf", reporting.receipt_versions(receipt_), PDF, make))
+    return send_document(fetch("receipt.pdf", reporting.receipt_versions(receipt_), PDF, make),
+                         lambda name: record_download(current_user, "download.receipt", name, object_type="receipt",
+                                                      object_id=receipt_.id, city_id=receipt_.city_id))
 
 
 # ---- province side ------------------------------------------------------------------------------

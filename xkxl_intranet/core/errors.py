@@ -4,11 +4,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from ..domain.errors import NotFound, Refused
-from ..extensions import db
 from ..files.storage import StorageUnavailable
 from ..generated import RenderBusy
 from ..jobs.queue import JobUnavailable
-from ..web import wants_fragment
+from ..web import roll_back, wants_fragment
+from .audit_hooks import record_csrf_failure, record_refused_access
 
 # How SQLite and PostgreSQL say that the disk is full.
 DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file")
@@ -34,18 +34,24 @@ def _render(status: int, detail: str | None = None, title: str | None = None):
     return render_template(template, status=status, title=title, message=detail or message), status
 
 
+def _refused_access(status: int):
+    record_refused_access(status)  # a signed-in person's: the audit trail keeps it
+    return _render(status)
+
+
 def register_error_handlers(app):
-    for status in (400, 403, 404, 405):
-        app.register_error_handler(status, lambda err, s=status: _render(s))
+    for status, answer in ((400, _render), (403, _refused_access), (404, _refused_access), (405, _render)):
+        app.register_error_handler(status, lambda err, s=status, a=answer: a(s))
 
     @app.errorhandler(NotFound)
     def not_found(err):
-        return _render(404)
+        return _refused_access(404)
 
     @app.errorhandler(Refused)
     def refused(err):
-        # A route that did not expect the refusal: nothing is kept, the clerk reads why.
-        db.session.rollback()
+        # A route that did not expect the refusal: nothing is kept but the attempt's record, the
+        # clerk reads why.
+        roll_back(err.message)
         return _render(409, err.message)
 
     @app.errorhandler(413)
@@ -57,7 +63,7 @@ def register_error_handlers(app):
     def storage_unavailable(err):
         # Nothing half-stored: the transaction goes, and with it any file moved into storage;
         # the temporary file goes with the request. The operator reads the cause in the log.
-        db.session.rollback()
+        roll_back()
         app.logger.error("upload not stored, the uploads folder could not take it: %s", err.cause,
                          exc_info=err.cause)
         return _render(507)
@@ -70,7 +76,7 @@ def register_error_handlers(app):
 
     @app.errorhandler(OperationalError)
     def database_error(err):
-        db.session.rollback()
+        roll_back()
         if not any(words in str(err.orig) for words in DISK_FULL):
             raise err
         app.logger.error("not saved, the database's disk is full: %s", err.orig, exc_info=err)
@@ -85,9 +91,10 @@ def register_error_handlers(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):
+        record_csrf_failure(err.description)
         return _render(400, "页面已过期或请求来源无法验证，请刷新页面后重新提交。")
 
     @app.errorhandler(500)
     def internal_error(err):
-        db.session.rollback()
+        roll_back()
         return _render(500)

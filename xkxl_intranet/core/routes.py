@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
+from ..audit.archive import archive_overdue, writable
 from ..auth.models import User
 from ..auth.scoping import accounts_required, combined_duties, sees_system_health
 from ..batches.reporting import outstanding
@@ -86,6 +87,19 @@ def _queue() -> dict:
             "max_age_seconds": limit}
 
 
+def _audit() -> dict:
+    """The audit trail's retention: ``unwritable`` when the archive folder cannot take the daily
+    archive (nothing is deleted then), ``overdue`` when rows past the retention are still online
+    (the daily job did not run). No path."""
+    config = current_app.config
+    days = int(config["AUDIT_RETENTION_DAYS"])
+    if days > 0 and not writable(Path(config["AUDIT_ARCHIVE_DIR"])):
+        state = "unwritable"
+    else:
+        state = "overdue" if archive_overdue(days) else "ok"
+    return {"state": state, "retention_days": days}
+
+
 def _shows_health_details() -> bool:
     """The details are for the system's administrator (:func:`sees_system_health`) or a monitor
     sending ``Authorization: Bearer <HEALTH_TOKEN>`` (compared in constant time; no token set:
@@ -123,7 +137,9 @@ def health_report() -> tuple[dict, int]:
     body["uploads"] = _uploads()
     if status == 200:
         body["queue"] = _queue()
-    if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"):
+        body["audit"] = _audit()
+    if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"
+                                   or body.get("audit", {}).get("state") != "ok"):
         body["status"] = "degraded"
     return body, status
 

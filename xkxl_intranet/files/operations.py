@@ -61,20 +61,18 @@ def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Categ
     if not uploads:
         outcome.messages.append(("danger", f"请选择要上传的文件（{category.label}）。"))
         return outcome
-    if application is not None:
-        refusal = upload_refusal(application)
-        if refusal:
-            outcome.messages.append(("danger", refusal))
-            return outcome
-    if category.versioned and len(uploads) > 1:
-        outcome.messages.append(("danger", f"“{category.label}”每次只能上传一个文件，请只选择一个文件。"))
+    refusal = upload_refusal(application) if application is not None else None
+    if refusal is None and category.versioned and len(uploads) > 1:
+        refusal = f"“{category.label}”每次只能上传一个文件，请只选择一个文件。"
+    if refusal:
+        _refused(outcome, user, refusal, category, application, city)
         return outcome
     for upload in uploads:
         try:
             stored, replaced = _store_file(user, upload, category=category, application=application,
                                            city=city, round_=round_, summary_digest=summary_digest)
         except FileRejected as err:
-            outcome.messages.append(("danger", err.message))
+            _refused(outcome, user, err.message, category, application, city)
         else:
             outcome.saved.append(stored)
             note = "，原版本已保留在历史版本中" if replaced else ""
@@ -82,6 +80,16 @@ def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Categ
             outcome.messages.append(("success", f"已上传{category.label}“{stored.original_name}”"
                                                 f"（{human_size(stored.size)}）{note}。{reading}"))
     return outcome
+
+
+def _refused(outcome: UploadOutcome, user: User, message: str, category: Category,
+             application: OwnedByApplication | None, city: City | None) -> None:
+    """A refused upload: the clerk reads why, and the trail keeps the attempt."""
+    outcome.messages.append(("danger", message))
+    record("file.upload_refused", user=user, object_type="application" if application is not None else "city",
+           object_id=application.id if application is not None else (city.id if city is not None else ""),
+           city_id=application.city_id if application is not None else (city.id if city is not None else None),
+           summary=f"上传{category.label}被拒绝：{message}", keep=True)
 
 
 def store_file(user: User, upload: FileStorage, *, category: Category, application: OwnedByApplication | None = None,

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..applications import materials
 from ..applications.file_panels import Section, files_context
 from ..applications.queries import get_application
+from ..audit.services import record_download
 from ..auth.scoping import city_or_404, city_required, round_or_404, staff_required
 from ..files import operations, queries
 from ..files.archive_cache import ZIP_FOLDER, CacheLimits
@@ -40,7 +41,14 @@ from ..guards import MiB, accepts_upload
 from ..reports.summary_scan import store_scans, summary_section
 from ..rounds.state import all_cities
 from ..urls import record_id
-from ..web import content_disposition, render_page_or_fragment, return_to_url, unit_of_work, wants_fragment
+from ..web import (
+    committed,
+    content_disposition,
+    render_page_or_fragment,
+    return_to_url,
+    unit_of_work,
+    wants_fragment,
+)
 from .archive_builds import ArchiveBuilds, BuildSettings, State
 from .archives import archive_fingerprint, archive_name, archive_plan
 
@@ -133,6 +141,8 @@ def download(file_id: int):
     path = path_for(stored.storage_name)
     if not path.is_file():
         abort(404)
+    committed(lambda: record_download(current_user, "download.file", stored.original_name, object_type="stored_file",
+                                      object_id=stored.id, city_id=stored.city_id))
     response = send_file(path, mimetype=stored.mime, conditional=True, etag=stored.sha256,
                          max_age=0)
     response.headers["Content-Disposition"] = content_disposition(stored.original_name)
@@ -238,6 +248,11 @@ def _zip_response(round_, cities: list, back_url: str) -> Response:
     filename = archive_name(round_, cities)
     if outcome.state is State.READY and not wants_fragment():
         assert outcome.path is not None  # a ready archive has its file
+        one_city = cities[0] if len(cities) == 1 else None
+        committed(lambda: record_download(
+            current_user, "download.city_zip" if one_city else "download.all_zip", filename,
+            object_type="city" if one_city else "round", object_id=one_city.id if one_city else round_.id,
+            city_id=one_city.id if one_city else None))
         return _send_archive(outcome.path, filename, outcome.key)
     response = render_page_or_fragment(
         "files/archive_progress.html", "files/_archive_progress.html", filename=filename,

@@ -27,6 +27,8 @@ MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 CONFIG_MEMBER = "instance/config.py"
+# The audit trail's chain key: without it the restored trail could not be verified or extended.
+AUDIT_KEY_MEMBER = "instance/audit-chain.key"
 _UPLOAD_MEMBER = re.compile(r"uploads/([0-9a-f]{2})/([0-9a-f]{30})")
 READ_CHUNK = 1024 * 1024
 

@@ -32,6 +32,7 @@ from ..clock import now
 from ..domain.errors import Refused
 from ..files.storage import PINS_DIRNAME, path_for
 from .archive import (
+    AUDIT_KEY_MEMBER,
     CONFIG_MEMBER,
     DATABASE_MEMBERS,
     MANIFEST,
@@ -187,11 +188,13 @@ class _BytesReader:
 
 
 def _members(snapshot: DatabaseSnapshot, pins: Pins,
-             config_file: Path | None) -> list[tuple[str, Path, str | None]]:
+             config_file: Path | None, audit_key_file: Path | None = None) -> list[tuple[str, Path, str | None]]:
     """(member, source, SHA-256 the row records) in archive order: database, config, files."""
     members: list[tuple[str, Path, str | None]] = [(DATABASE_MEMBERS[snapshot.engine], snapshot.path, None)]
     if config_file is not None and config_file.is_file():
         members.append((CONFIG_MEMBER, config_file, None))
+    if audit_key_file is not None and audit_key_file.is_file():
+        members.append((AUDIT_KEY_MEMBER, audit_key_file, None))
     for name, _size, digest in sorted(snapshot.files):
         if name in pins.pinned:
             members.append((upload_member(name), pins.pinned[name], digest))
@@ -238,7 +241,8 @@ def _write_archive(path: Path, members: list, manifest: Manifest, progress: Prog
 
 
 def make_backup(dest: Path, *, database_url: str, upload_root: Path, config_file: Path | None,
-                progress: Progress | None = None, app_version: str = "") -> BackupResult:
+                progress: Progress | None = None, app_version: str = "",
+                audit_key_file: Path | None = None) -> BackupResult:
     progress = progress or Progress()
     path = archive_path(dest)
     engine_of(database_url)
@@ -252,7 +256,7 @@ def make_backup(dest: Path, *, database_url: str, upload_root: Path, config_file
         manifest = Manifest(snapshot.engine, now().isoformat(timespec="seconds"), snapshot.revision,
                             snapshot.counts, missing=sorted(upload_member(n) for n in missing),
                             app_version=app_version)
-        digest = _write_archive(path, _members(snapshot, pins, config_file), manifest, progress)
+        digest = _write_archive(path, _members(snapshot, pins, config_file, audit_key_file), manifest, progress)
     sidecar = path.with_name(path.name + ".sha256")
     sidecar.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
     return BackupResult(path, path.stat().st_size, digest, manifest, snapshots)

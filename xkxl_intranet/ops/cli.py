@@ -19,6 +19,7 @@ from ..files.cli import verify_storage
 from ..files.storage import upload_root
 from ..generated import clear_folder
 from .archive import Manifest
+from .audit_cli import register_audit_cli
 from .backup import Progress, make_backup
 from .restore import restore_backup
 
@@ -81,6 +82,8 @@ def _report_backup_problems(manifest: Manifest) -> bool:
 
 
 def register_cli(app: Flask) -> None:
+    register_audit_cli(app)
+
     @app.cli.command("backup")
     @click.argument("dest", type=click.Path(path_type=Path))
     def backup(dest: Path) -> None:
@@ -92,6 +95,7 @@ def register_cli(app: Flask) -> None:
             result = make_backup(dest, database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
                                  upload_root=upload_root(),
                                  config_file=Path(current_app.instance_path) / "config.py",
+                                 audit_key_file=Path(current_app.config["AUDIT_KEY_FILE"]),
                                  progress=TerminalProgress(), app_version=_app_version())
         except Refused as err:
             raise click.ClickException(err.message) from err
@@ -115,7 +119,8 @@ def register_cli(app: Flask) -> None:
         try:
             result = restore_backup(archive, database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
                                     upload_root=upload_root(), instance_path=Path(current_app.instance_path),
-                                    force=force, progress=TerminalProgress())
+                                    force=force, progress=TerminalProgress(),
+                                    audit_key_file=Path(current_app.config["AUDIT_KEY_FILE"]))
         except Refused as err:
             raise click.ClickException(err.message) from err
         db.engine.dispose()

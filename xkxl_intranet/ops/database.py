@@ -199,6 +199,12 @@ def install_postgres(dump: Path, url: str, *, keep_previous_as: Path | None) -> 
         with _pg_connection(url) as connection, connection.begin():
             for table in _tables(lambda sql: connection.execute(text(sql)).all(), "postgresql"):
                 connection.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+            # The schema's own functions (the audit trail's triggers): the dump creates them again.
+            for (function,) in connection.execute(text(
+                    "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                    " WHERE n.nspname = 'public' AND p.prokind = 'f'"
+                    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')")).all():
+                connection.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
     run_pg_tool("pg_restore", "--no-owner", "--no-privileges", "--single-transaction",
                 "--exit-on-error", str(dump), url=url)
 

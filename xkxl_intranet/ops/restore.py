@@ -32,6 +32,7 @@ from ..domain.errors import Refused
 from ..files.storage import PINS_DIRNAME, TMP_DIRNAME, path_for
 from ..instance_lock import InstanceBusy, exclusive
 from .archive import (
+    AUDIT_KEY_MEMBER,
     CONFIG_MEMBER,
     DATABASE_MEMBERS,
     MANIFEST,
@@ -80,6 +81,7 @@ class _Staging:
         self.uploads_dir = upload_root / TMP_DIRNAME / f"restore-{secrets.token_hex(4)}"
         self.uploads_dir.mkdir(parents=True)
         self.config: bytes | None = None
+        self.audit_key: bytes | None = None
         self.manifest: bytes | None = None
         self.files: dict[str, Path] = {}  # storage name -> staged file
         self.database: Path | None = None
@@ -135,7 +137,7 @@ def _check_target(engine: str, url: str, upload_root: Path, *, force: bool, prog
 
 def _check_member(member: tarfile.TarInfo, engine: str, seen: dict) -> None:
     name = member.name
-    known = name in (MANIFEST, SUMS, CONFIG_MEMBER) or name in DATABASE_MEMBERS.values() \
+    known = name in (MANIFEST, SUMS, CONFIG_MEMBER, AUDIT_KEY_MEMBER) or name in DATABASE_MEMBERS.values() \
         or storage_name_of(name) is not None
     if not known or not member.isreg():
         raise Refused(f"备份文件中有不认识的内容：{name}（不是本系统的备份，或已被改动）")
@@ -150,12 +152,14 @@ def _check_member(member: tarfile.TarInfo, engine: str, seen: dict) -> None:
 def _stage_member(tar: tarfile.TarFile, member: tarfile.TarInfo, staging: _Staging) -> tuple[int, str]:
     source = tar.extractfile(member)
     assert source is not None  # _check_member let only regular files through
-    if member.name in (MANIFEST, SUMS, CONFIG_MEMBER):  # small: kept in memory
+    if member.name in (MANIFEST, SUMS, CONFIG_MEMBER, AUDIT_KEY_MEMBER):  # small: kept in memory
         data = source.read()
         if member.name == MANIFEST:
             staging.manifest = data
         elif member.name == CONFIG_MEMBER:
             staging.config = data
+        elif member.name == AUDIT_KEY_MEMBER:
+            staging.audit_key = data
         return len(data), hashlib.sha256(data).hexdigest()
     with open(staging.target(member.name), "wb") as out:
         return copy_hashing(source, out)
@@ -254,8 +258,24 @@ def _install_config(instance: Path, data: bytes | None, stamp: str) -> Path | No
     return kept
 
 
+def _install_audit_key(path: Path, data: bytes | None, stamp: str) -> Path | None:
+    """The backup's audit chain key (the restored trail verifies with it); a different key
+    found here is kept beside it, never overwritten."""
+    if data is None or (path.is_file() and path.read_bytes() == data):
+        return None
+    kept = None
+    if path.exists():
+        kept = path.with_name(f"{path.name}.before-restore-{stamp}")
+        os.replace(path, kept)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return kept
+
+
 def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Path, instance: Path,
-             replace: bool) -> list[Path]:
+             replace: bool, audit_key_file: Path | None = None) -> list[Path]:
     stamp = f"{now():%Y%m%d-%H%M%S}"
     kept: list[Path] = []
     assert staging.database is not None  # the archive was refused without its database
@@ -274,11 +294,13 @@ def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Pa
             kept.append(aside)
     _install_files(staging, upload_root)
     config_kept = _install_config(instance, staging.config, stamp)
-    return kept + ([config_kept] if config_kept else [])
+    key_kept = _install_audit_key(audit_key_file or instance / "audit-chain.key", staging.audit_key, stamp)
+    return kept + [p for p in (config_kept, key_kept) if p]
 
 
 def restore_backup(archive: Path, *, database_url: str, upload_root: Path, instance_path: Path,
-                   force: bool = False, progress: Progress | None = None) -> RestoreResult:
+                   force: bool = False, progress: Progress | None = None,
+                   audit_key_file: Path | None = None) -> RestoreResult:
     """Restore ``archive``; the caller has closed its own database connections."""
     progress = progress or Progress()
     engine = engine_of(database_url)
@@ -298,5 +320,5 @@ def restore_backup(archive: Path, *, database_url: str, upload_root: Path, insta
         manifest = _verify(_extract(archive, staging, engine, progress), staging.manifest)
         progress.step(f"备份校验通过：{len(manifest.files)} 个成员的 SHA-256 与清单一致")
         kept = _install(manifest, staging, url=database_url, upload_root=upload_root,
-                        instance=instance_path, replace=replace)
+                        instance=instance_path, replace=replace, audit_key_file=audit_key_file)
     return RestoreResult(manifest, kept, live)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from ..audit.services import record_download
 from ..auth.scoping import city_or_404, city_required, is_own_city_clerk, round_or_404, staff_required
 from ..clock import now
 from ..filenames import display_name
@@ -90,7 +91,9 @@ def _summary_file(city_id: int, file_kind, write):
         return write(summary_), f"{summary_.file_stem}{file_kind.suffix}"
 
     versions = summaries.summary_versions(current_user, round_, city)
-    return send_document(fetch(f"summary{file_kind.suffix}", versions, file_kind, make))
+    return send_document(fetch(f"summary{file_kind.suffix}", versions, file_kind, make),
+                         lambda name: record_download(current_user, "download.summary", name, object_type="city",
+                                                      object_id=city.id, city_id=city.id))
 
 
 @bp.route("/cities/<id:city_id>/summary.xlsx")
@@ -164,7 +167,9 @@ def _roster_file(list_key: str, file_kind, write):
         return write(roster, quota_line=quota_standing(round_).line), f"{roster.file_stem}{file_kind.suffix}"
 
     versions = rosters.roster_versions(current_user, round_, list_key)
-    return send_document(fetch(f"roster{file_kind.suffix}", versions, file_kind, make, dated=True))
+    return send_document(fetch(f"roster{file_kind.suffix}", versions, file_kind, make, dated=True),
+                         lambda name: record_download(current_user, "download.roster", name, object_type="round",
+                                                      object_id=round_.id))
 
 
 @bp.route("/roster/<list_key>")
@@ -223,8 +228,12 @@ def template_xlsx():
         return (imports.template_workbook(current_user, round_, city, filled=filled),
                 imports.template_name(city, filled=filled))
 
+    # The blank template holds no data; the filled one holds the city's applications.
+    recorded = (lambda name: record_download(current_user, "download.indicator_filled", name, object_type="city",
+                                             object_id=city.id, city_id=city.id)) if filled else None
     return send_document(fetch("indicator-template.xlsx",
-                               imports.template_versions(current_user, round_, city, filled=filled), XLSX, make))
+                               imports.template_versions(current_user, round_, city, filled=filled), XLSX, make),
+                         recorded)
 
 
 def _pending_import():

@@ -15,6 +15,7 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ..applications.queries import get_application
+from ..audit.services import record_download
 from ..auth.scoping import expert_required, province_required, round_or_404, staff_required
 from ..domain.errors import NotFound, Refused
 from ..forms import Form
@@ -159,7 +160,9 @@ def sheet_pdf(assignment_id: int):
     """The signed 评分表 of one expert (the expert's own, or any for province staff)."""
     sheet = get_assignment(current_user, assignment_id)  # another expert's: 404 before any file
     return send_document(fetch("sheet.pdf", prints.sheet_versions(sheet), PDF,
-                               lambda: prints.sheet_pdf(sheet), dated=True))
+                               lambda: prints.sheet_pdf(sheet), dated=True),
+                         lambda name: record_download(current_user, "download.sheet", name, object_type="assignment",
+                                                      object_id=sheet.id, city_id=sheet.application.city_id))
 
 
 # ---- the province: set-up and assignment --------------------------------------------------------------
@@ -344,7 +347,9 @@ def _ranking_file(file_kind, write):
     sort = request.args.get("sort", "rank")
     sort, descending = (sort if sort in aggregation.SORTS else "rank"), request.args.get("desc") == "1"
     return send_document(fetch(f"ranking{file_kind.suffix}", prints.ranking_versions(review, sort, descending),
-                               file_kind, lambda: write(aggregation.ranking(review, sort, descending)), dated=True))
+                               file_kind, lambda: write(aggregation.ranking(review, sort, descending)), dated=True),
+                         lambda name: record_download(current_user, "download.ranking", name, object_type="review",
+                                                      object_id=review.id))
 
 
 @bp.route("/ranking")
@@ -419,4 +424,6 @@ def application_sheets_pdf(application_id: int):
     review = _review_or_404()
     application = get_application(current_user, application_id)
     return send_document(fetch("sheets.pdf", prints.application_sheets_versions(review, application), PDF,
-                               lambda: prints.application_sheets_pdf(review, application), dated=True))
+                               lambda: prints.application_sheets_pdf(review, application), dated=True),
+                         lambda name: record_download(current_user, "download.sheets", name, object_type="application",
+                                                      object_id=application.id, city_id=application.city_id))

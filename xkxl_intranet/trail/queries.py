@@ -93,6 +93,25 @@ ACTION_LABELS = {
     "review.sheet_submitted": "提交评分表",
     "review.sheet_reopened": "退回评分表",
     "review.extension_granted": "评分表延期",
+    # What left the system, and what was refused (issue 22): kept even when the request's own
+    # changes were rolled back.
+    "download.file": "下载文件",
+    "download.city_zip": "下载市（州）材料包",
+    "download.all_zip": "下载全部材料包",
+    "download.roster": "导出申报名单",
+    "download.summary": "导出推荐信息汇总表（附件3）",
+    "download.indicator_filled": "导出已填指标表",
+    "download.ranking": "导出评审汇总表",
+    "download.sheet": "下载评分表",
+    "download.sheets": "下载申报的全部评分表",
+    "download.receipt": "下载报送回执",
+    "download.prefilled_form": "下载预填申报书",
+    "access.not_found": "拒绝访问（不存在或无权查看）",
+    "access.viewer_write": "只读账号提交被拒绝",
+    "access.csrf_failed": "请求来源校验失败（CSRF）",
+    "operation.refused": "操作被拒绝",
+    "file.upload_refused": "上传被拒绝",
+    "access.expert_read": "评审专家查阅申报",
 }
 
 

@@ -9,8 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from ..audit.models import AuditEvent
-from ..audit.services import record
+from ..audit.services import record, record_unless_lately
 from ..auth.models import User
 from ..auth.scoping import reads_whole_trail
 from ..clock import now, to_shanghai
@@ -49,14 +48,9 @@ def filter_text(f: TrailFilter) -> str:
 def note_viewed(user: User, f: TrailFilter) -> bool:
     """Record that ``user`` looked at the trail through ``f``, unless they already looked through
     the same filter (any page) within :data:`VIEW_RECORD_INTERVAL`. Returns whether it recorded."""
-    summary = f"查看审计日志：{filter_text(f)}"
-    recent = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "audit.viewed", AuditEvent.user_id == user.id,
-        AuditEvent.summary == summary, AuditEvent.at >= now() - VIEW_RECORD_INTERVAL))
-    if recent:
-        return False
-    record("audit.viewed", user=user, object_type="audit", city_id=user.city_id, summary=summary)
-    return True
+    return record_unless_lately("audit.viewed", user=user, summary=f"查看审计日志：{filter_text(f)}",
+                                within=VIEW_RECORD_INTERVAL, object_type="audit",
+                                city_id=user.city_id) is not None
 
 
 @dataclass(frozen=True)
