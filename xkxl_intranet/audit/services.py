@@ -29,8 +29,8 @@ COMMAND_LINE = "命令行"
 REFUSED = "operation.refused"
 # Attempts, kept through a rollback (other packages pass keep=True for theirs).
 KEPT_ACTIONS = frozenset({"auth.login_failed", "auth.login_refused_locked", "auth.login_refused_disabled",
-                          "auth.address_throttled", "auth.password_check_failed", "audit.viewed",
-                          "access.expert_read"})
+                          "auth.address_throttled", "auth.lockout", "auth.password_check_failed",
+                          "auth.2fa_failed", "audit.viewed", "audit.exported", "access.expert_read"})
 KEPT_PREFIXES = ("access.", "download.")
 _KEPT = "xkxl_audit_kept"  # the session's info: the rows of this transaction to keep
 _COPIED = ("at", "user_id", "username", "ip", "action", "object_type", "object_id", "city_id", "summary",
