@@ -141,6 +141,10 @@ def test_a_fourth_log_in_ends_the_session_idle_the_longest(app):
     assert login(fourth, "chengdu").status_code == 303
     page = fourth.get("/").get_data(as_text=True)
     assert "已结束最早的一个登录会话" in page and "10.51.1.2" in page and "Firefox 121 / Linux" in page
+    # The browser whose session ended is told why on its next page, once, not merely 请先登录.
+    told = second.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "您的登录会话已结束" in told
+    assert "您的登录会话已结束" not in second.get("/", follow_redirects=True).get_data(as_text=True)
     assert not _is_logged_in(second)
     assert all(_is_logged_in(client) for client in (first, third, fourth))
     [event] = audit_events(app, "auth.session_evicted")

@@ -82,6 +82,10 @@ def test_the_owner_after_three_mistakes_waits_a_few_seconds_then_gets_in(app, mo
     # The fourth try, right password and all, is refused without checking it …
     assert _message(login(owner, "chengdu")) == LOGIN_REFUSED
     assert len(checked) == 3
+    # The refused try is in the trail with the account it was for, and when it may try again.
+    [throttled] = audit_events(app, "auth.address_throttled")
+    assert (throttled.object_type, throttled.object_id) == ("user", str(user_by_name(app, "chengdu").id))
+    assert throttled.city_id is not None and "本次未检查密码" in throttled.summary
     # … and two seconds later it gets in, told once what failed since the last log-in.
     _at(seconds=2)
     response = login(owner, "chengdu")

@@ -311,6 +311,8 @@ def test_the_administrator_resets_a_lost_second_factor(app, admin_client, client
     assert "重置两步验证" in edit and "已启用" in edit
     response = admin_client.post(f"/admin/users/{user.id}/reset-second-factor")
     assert response.status_code == 303
+    # A city need not enrol again (no XKXL_REQUIRE_2FA for it): the message says so, not more.
+    assert "本人登录时只需密码" in admin_client.get(f"/admin/users/{user.id}").get_data(as_text=True)
     [reset] = audit_events(app, "account.2fa_reset")
     assert (reset.username, reset.object_id, reset.summary) == ("admin", str(user.id), "重置账号 chengdu 的两步验证")
     with app.app_context():

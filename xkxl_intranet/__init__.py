@@ -297,6 +297,11 @@ def _configure_login(app: Flask) -> None:
         return redirect(url_for("auth.login"))
 
 
+# A browser whose session was ended elsewhere (我的账号 › 结束此会话, a log-in past the account's
+# limit, a password change or reset, a disabled account) is told so once, not only 请先登录.
+SESSION_ENDED_MESSAGE = ("您的登录会话已结束：可能已在“我的账号”中被结束、同一账号在别处登录过多，"
+                         "或密码已修改。请重新登录；尚未保存的内容需重新填写。")
+
 ALWAYS_ALLOWED_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password_view",
                             "auth.keep_alive", "core.healthz", "core.favicon"}
 
@@ -304,7 +309,12 @@ ALWAYS_ALLOWED_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def enforce_idle_timeout_and_password_change():
-        if request.endpoint in ("static", "core.favicon") or not current_user.is_authenticated:
+        if request.endpoint in ("static", "core.favicon"):
+            return None
+        if not current_user.is_authenticated:
+            if session.get(TOKEN_KEY):  # the cookie names a session the server has ended
+                session.clear()
+                flash(SESSION_ENDED_MESSAGE, "warning")
             return None
         moment = now().timestamp()
         live = g.get("user_session")  # the session's row (auth/sessions.py), from the user loader

@@ -69,7 +69,7 @@ def authenticate(username: str, password: str, *, client: Client = UNKNOWN_CLIEN
     user = find_user(username)
     until = blocked_until(key, client.address, limits, at, user=user)
     if until is not None:
-        note_throttled(client.address, until, key, at)
+        note_throttled(client.address, until, key, at, account=user)
         return LoginOutcome(None, LOGIN_REFUSED)
     password_ok = verify_password(user.password_hash if user is not None else dummy_hash(), password)
     if user is None:
@@ -124,7 +124,7 @@ def verify_second_factor(user_id: int, session_version: int, code: str, *,
     key = name_key(user.username)
     until = blocked_until(key, client.address, limits, at, user=user)
     if until is not None:
-        note_throttled(client.address, until, key, at)
+        note_throttled(client.address, until, key, at, account=user)
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     if user.is_locked(at):
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
@@ -177,7 +177,7 @@ def change_password(user: User, current: str, new: str, *, client: Client = UNKN
     key = name_key(user.username)
     until = blocked_until(key, client.address, limits, at, user=user)
     if until is not None:
-        note_throttled(client.address, until, key, at)
+        note_throttled(client.address, until, key, at, account=user)
         return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
     if not verify_password(user.password_hash, current):
         record("auth.password_check_failed", object_type="user", object_id=user.id, user=user,

@@ -23,9 +23,10 @@ from .models import User
 # is not a failure.
 FAILURES = ("auth.login_failed", "auth.password_check_failed")
 THROTTLED = "auth.address_throttled"
-# A refused try is recorded at most once this often per address, not once per try (a flood of
-# them would otherwise flood the trail).
-THROTTLE_NOTE_EVERY = timedelta(minutes=15)
+# A refused try is recorded at most once a minute per (address, name), not once per try: a script
+# hammering the log-in would otherwise write a row per request, while a person retrying by hand
+# (the owner during a wait) is recorded each time but the fastest clicks.
+THROTTLE_NOTE_EVERY = timedelta(minutes=1)
 
 
 def name_key(username: str) -> str:
@@ -77,15 +78,19 @@ def blocked_until(key: str, address: str, limits: ThrottleLimits, at: datetime, 
     return until if until > at else None
 
 
-def note_throttled(address: str, until: datetime, username: str, at: datetime) -> None:
+def note_throttled(address: str, until: datetime, username: str, at: datetime, *,
+                   account: User | None = None) -> None:
     """Record a try refused by the throttle, at most once per :data:`THROTTLE_NOTE_EVERY` per
-    address."""
+    (address, name); ``account``: the account the name belongs to, so that the row is found
+    with the account's other events."""
     recent = db.session.scalar(select(AuditEvent.id).where(
-        AuditEvent.ip == address, AuditEvent.action == THROTTLED,
+        AuditEvent.ip == address, AuditEvent.username == username[:60], AuditEvent.action == THROTTLED,
         AuditEvent.at >= at - THROTTLE_NOTE_EVERY).limit(1))
     if recent is None:
-        record(THROTTLED, user=None, object_type="address", object_id=address[:40], username=username[:60],
-               summary=f"登录尝试过于频繁，暂缓从此地址登录此用户名至 {until:%m-%d %H:%M}（不检查密码）",
+        record(THROTTLED, user=None, object_type="user" if account is not None else "address",
+               object_id=account.id if account is not None else address[:40], username=username[:60],
+               city_id=account.city_id if account is not None else None,
+               summary=f"登录尝试过于频繁，此地址以此用户名须等待至 {until:%H:%M:%S} 再试（本次未检查密码）",
                after={"until": until.isoformat()})
 
 

@@ -58,11 +58,12 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def trail_csv(events: Iterable[AuditEvent], labels: dict[str, str], heading: str) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel and WPS open the Chinese as Chinese."""
+def trail_csv(events: Iterable[AuditEvent], labels: dict[str, str]) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel and WPS open the Chinese as Chinese. The column
+    titles are the first line, as tools that read CSV expect (the workbook's title row, naming
+    the filter, is for people; the export's audit row names it for the CSV)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([heading])
     writer.writerow([title for title, _ in COLUMNS])
     for event in events:
         writer.writerow([_csv_safe(value) for value in event_row(event, labels)])

@@ -25,7 +25,7 @@ VIEW_RECORD_INTERVAL = timedelta(minutes=1)
 # on such a machine. More is asked for with narrower dates.
 EXPORT_MAX_ROWS = 50_000
 EXPORT_FORMATS = {"xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", trail_workbook),
-                  "csv": ("text/csv; charset=utf-8", trail_csv)}
+                  "csv": ("text/csv; charset=utf-8", lambda events, labels, heading: trail_csv(events, labels))}
 
 
 def filter_text(f: TrailFilter) -> str:

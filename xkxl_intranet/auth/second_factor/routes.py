@@ -63,6 +63,16 @@ def page():
     return _render()
 
 
+def _recovery_codes_or_refusal(ok: bool, outcome, form, reason: str):
+    """The new recovery codes, shown once, when the step made them; else its refusal goes beside
+    the code box (and ``None``: the page is shown again)."""
+    if ok and outcome.recovery_codes:
+        return render_template("auth/recovery_codes.html", recovery_codes=outcome.recovery_codes, reason=reason)
+    if ok:
+        form.code.errors.append(outcome.refusal)
+    return None
+
+
 @bp.route("/account/second-factor", methods=["POST"])
 @login_required
 def confirm():
@@ -70,11 +80,9 @@ def confirm():
     if form.validate_on_submit():
         with unit_of_work() as work:  # a wrong code is recorded although nothing else changes
             outcome = confirm_enrolment(current_user._get_current_object(), form.code.data)
-        if work.ok and outcome.recovery_codes:
-            return render_template("auth/recovery_codes.html", recovery_codes=outcome.recovery_codes,
-                                   reason="两步验证已启用")
-        if work.ok:
-            form.code.errors.append(outcome.refusal)
+        shown = _recovery_codes_or_refusal(work.ok, outcome, form, "两步验证已启用")
+        if shown is not None:
+            return shown
     return _render(confirm_form=form, status=422 if form.errors else 200)
 
 
@@ -86,11 +94,9 @@ def regenerate():
         with unit_of_work() as work:
             outcome = regenerate_recovery_codes(current_user._get_current_object(), form.password.data,
                                                 form.code.data)
-        if work.ok and outcome.recovery_codes:
-            return render_template("auth/recovery_codes.html", recovery_codes=outcome.recovery_codes,
-                                   reason="恢复码已重新生成，原恢复码作废")
-        if work.ok:
-            form.code.errors.append(outcome.refusal)
+        shown = _recovery_codes_or_refusal(work.ok, outcome, form, "恢复码已重新生成，原恢复码作废")
+        if shown is not None:
+            return shown
     return _render(recovery_form=form, status=422 if form.errors else 200)
 
 
@@ -110,7 +116,6 @@ def turn_off():
     return _render(disable_form=form, status=422 if form.errors else 200)
 
 
-# Gated like the rest of /admin/users; the roles part of issue 22 moves them to 系统管理员.
 @bp.route("/admin/users/<id:user_id>/reset-second-factor", methods=["POST"])
 @login_required
 @accounts_required
@@ -119,5 +124,7 @@ def admin_reset(user_id: int):
     with unit_of_work() as work:
         reset(current_user._get_current_object(), user)
     if work.ok:
-        flash(f"已重置账号 {user.username} 的两步验证：对方下次登录后须重新设置。", "success")
+        after = ("本人下次登录后须先重新设置，才能继续使用" if must_enrol(user, _required())
+                 else "本人登录时只需密码，可在“我的账号 › 两步验证”重新设置")
+        flash(f"已重置账号 {user.username} 的两步验证，原密钥和恢复码作废：{after}。", "success")
     return redirect(url_for("auth.user_edit", user_id=user_id), 303)
