@@ -105,7 +105,8 @@ def test_body_carries_csrf_header_for_htmx(city_client):
 def test_navigation_depends_on_role(city_client, province_client, viewer_client, admin_client, auditor_client):
     for client in (province_client, city_client, viewer_client):
         page = client.get("/").get_data(as_text=True)
-        assert "账号管理" not in page and "系统设置与状态" not in page and "审计日志" in page
+        assert "账号管理" not in page and "系统设置与状态" not in page and "操作记录" in page
+        assert "审计日志" not in page  # the business history, not the auditor's whole trail
     # The administrator's and the auditor's homes are their own pages, their menus theirs alone.
     admin_home = admin_client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "账号管理" in admin_home and "系统设置与状态" in admin_home

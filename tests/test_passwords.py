@@ -43,7 +43,7 @@ def _history_rows(app, username: str) -> int:
     ("Chengdu1x", "新密码不能包含用户名"),
     ("Mianyang2022!", "新密码不能包含市（州）名称的拼音（mianyang）"),
     ("Sunshine2024!", "新密码去掉首尾的数字和符号后是常见密码“sunshine”"),
-    (TEST_PASSWORD, "新密码不能与最近5次使用过的密码相同"),
+    (TEST_PASSWORD, "新密码不能与当前密码相同"),
 ])
 def test_a_refused_new_password_keeps_the_form_and_names_the_field(app, client, new, problem):
     login(client, "chengdu")
@@ -70,7 +70,9 @@ def test_the_last_five_passwords_are_refused_the_sixth_back_allowed(app, client)
         assert _change(client, current, password).status_code == 303, password
         current = password
     assert _history_rows(app, "chengdu") == 5  # the table keeps five an account
-    for back, password in enumerate(reversed(chosen[1:]), start=1):  # the current one, then four more
+    page = _change(client, current, current).get_data(as_text=True)  # the current one: said as such
+    assert "新密码不能与当前密码相同" in page
+    for back, password in enumerate(reversed(chosen[1:-1]), start=2):  # four before it
         page = _change(client, current, password).get_data(as_text=True)
         assert "新密码不能与最近5次使用过的密码相同" in page, back
     assert _change(client, current, chosen[0]).status_code == 303  # the sixth back
@@ -87,7 +89,7 @@ def test_a_reset_s_one_time_password_is_not_kept_but_cannot_be_kept_either(app, 
     assert _history_rows(app, "chengdu") == 0
     login(client, "chengdu", one_time)
     page = _change(client, one_time, one_time).get_data(as_text=True)
-    assert "新密码不能与最近5次使用过的密码相同" in page
+    assert "新密码不能与当前密码相同" in page
     assert _change(client, one_time, "Furong-Hua-2031").status_code == 303
     assert _history_rows(app, "chengdu") == 1
 

@@ -306,15 +306,28 @@ ALWAYS_ALLOWED_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_
                             "auth.keep_alive", "core.healthz", "core.favicon"}
 
 
+def _send_to(endpoint: str, htmx_text: str):
+    """Where a signed-in request must go first; a fragment request must not swap that page into
+    the page, so htmx is told to load it whole."""
+    if htmx:
+        return client_redirect(url_for(endpoint), htmx_text)
+    return redirect(url_for(endpoint))
+
+
+def _tell_an_ended_session() -> None:
+    """The cookie names a session the server has ended (no user was loaded for it): say so once."""
+    if session.get(TOKEN_KEY):
+        session.clear()
+        flash(SESSION_ENDED_MESSAGE, "warning")
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def enforce_idle_timeout_and_password_change():
         if request.endpoint in ("static", "core.favicon"):
             return None
         if not current_user.is_authenticated:
-            if session.get(TOKEN_KEY):  # the cookie names a session the server has ended
-                session.clear()
-                flash(SESSION_ENDED_MESSAGE, "warning")
+            _tell_an_ended_session()
             return None
         moment = now().timestamp()
         live = g.get("user_session")  # the session's row (auth/sessions.py), from the user loader
@@ -326,9 +339,7 @@ def _register_request_hooks(app: Flask) -> None:
             session.clear()
             flash(f"超过{format_duration(current_app.permanent_session_lifetime)}未操作，已自动退出，请重新登录。",
                   "warning")
-            if htmx:  # a fragment request must not swap the log-in page into the page
-                return client_redirect(url_for("auth.login"), "登录已过期")
-            return redirect(url_for("auth.login"))
+            return _send_to("auth.login", "登录已过期")
         # Background polling (the dashboard refreshing itself) is not activity: an open,
         # unattended page must not keep a session alive past the idle limit.
         if request.headers.get("X-Background-Poll") != "1":
@@ -339,14 +350,10 @@ def _register_request_hooks(app: Flask) -> None:
                 db.session.commit()
         _expire_password_when_due()
         if current_user.must_change_password and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS:
-            if htmx:
-                return client_redirect(url_for("auth.change_password_view"), "请先修改密码")
-            return redirect(url_for("auth.change_password_view"))
+            return _send_to("auth.change_password_view", "请先修改密码")
         if (current_app.config["REQUIRE_2FA"] and request.endpoint not in ALWAYS_ALLOWED_ENDPOINTS
                 and request.endpoint not in ENROLMENT_ENDPOINTS and must_enrol(current_user, True)):
-            if htmx:
-                return client_redirect(url_for("second_factor.page"), "请先设置两步验证")
-            return redirect(url_for("second_factor.page"))
+            return _send_to("second_factor.page", "请先设置两步验证")
         return None
 
     @app.after_request

@@ -87,6 +87,7 @@ class FileKind:
 PDF = FileKind(".pdf", "application/pdf")
 XLSX = FileKind(".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 DOCX = FileKind(".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+CSV = FileKind(".csv", "text/csv; charset=utf-8")
 
 
 class RenderBusy(Exception):

@@ -55,7 +55,10 @@ NAVIGATION = (
     ({"city", "province", "viewer"}, "reports.index", "报表", "reports."),
     ({"province", "viewer"}, "rounds.index", "申报批次", "rounds.index"),
     ({"province", "viewer"}, "review.ranking", "专家评审", "review."),
-    ({"city", "province", "viewer", "auditor"}, "audit.index", "审计日志", "audit."),
+    # The business roles read the business history of what they see (操作记录); the 安全审计员 the
+    # whole trail, security events included (审计日志): one page, two readings (trail/queries.py).
+    ({"city", "province", "viewer"}, "audit.index", "操作记录", "audit."),
+    ({"auditor"}, "audit.index", "审计日志", "audit."),
     ({"expert"}, "review.mine", "我的评审", "review."),
     ({"admin"}, "auth.users", "账号管理", "auth.user"),
     ({"admin"}, "core.system", "系统设置与状态", "core.system"),

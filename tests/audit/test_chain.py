@@ -66,6 +66,7 @@ def test_a_changed_summary_is_named(app):
     result = _verify(app)
     assert result.exit_code == 1
     assert f"序号 3，记录 id {ids[2]}" in result.output and "散列不符（记录内容被修改）" in result.output
+    assert "链头" not in result.output  # no head to write down from a broken chain
 
 
 def test_a_deleted_row_is_a_gap(app):

@@ -271,7 +271,7 @@ def change_password_view():
             form.new_password.errors.extend(outcome.problems)
         else:
             _start(user, outcome.token)  # every other session of the account has ended
-            flash("密码已修改。", "success")
+            flash("密码已修改；本账号在其他地方的登录会话已全部结束。", "success")
             return redirect(url_for("core.index"), 303)
     return render_template("auth/change_password.html", form=form, policy=POLICY_HINT,
                            expiry=password_expiry(current_user), at=now())
@@ -345,7 +345,8 @@ def user_unlock(user_id: int):
 @accounts_required
 def user_reset_password(user_id: int):
     user = get_user(user_id)
+    was_locked = user.is_locked(now())
     with unit_of_work():
         password = reset_password(current_user, user)
     return render_template("auth/password_shown.html", user=user, password=password,
-                           reason="密码已重置，锁定已解除")
+                           reason="密码已重置" + ("，锁定已解除" if was_locked else ""))

@@ -160,7 +160,9 @@ def city_pinyins() -> list[str]:
 def new_password_problems(user: User, new: str) -> list[str]:
     """What is wrong with ``new`` as ``user``'s next password: the policy, then the history."""
     problems = password_problems(new, username=user.username, city_pinyins=city_pinyins())
-    if not problems and password_reused(user, new):
+    if not problems and verify_password(user.password_hash, new):
+        problems.append("新密码不能与当前密码相同")
+    elif not problems and password_reused(user, new):
         problems.append(REUSED)
     return problems
 

@@ -60,6 +60,10 @@ SETTINGS = (
     Setting("单个上传文件上限", "MAX_UPLOAD_MB", "instance/config.py", 200, lambda value: f"{value} MB"),
     Setting("登录凭据仅经加密连接发送", "SESSION_COOKIE_SECURE", "XKXL_SECURE_COOKIES", False, _on_off),
     Setting("监控读取健康详情的令牌", "HEALTH_TOKEN", "XKXL_HEALTH_TOKEN", None, lambda value: "已设置" if value else "未设置"),
+    Setting("审计记录在线保存天数（之后移入签名归档）", "AUDIT_RETENTION_DAYS", "XKXL_AUDIT_RETENTION_DAYS", 180,
+            _count("天", "一直在线")),
+    Setting("审计记录归档目录", "AUDIT_ARCHIVE_DIR", "XKXL_AUDIT_ARCHIVE_DIR", "", str),
+    Setting("审计记录散列链密钥文件", "AUDIT_KEY_FILE", "XKXL_AUDIT_KEY_FILE", "", str),
     Setting("省厅账号兼管账号和审计（三权合一）", "COMBINED_DUTIES", "XKXL_COMBINED_DUTIES", False, _on_off),
 )
 

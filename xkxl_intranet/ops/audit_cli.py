@@ -24,11 +24,12 @@ def verify_command(archive_folder: Path | None) -> None:
     """逐条核对审计记录的散列链；有断裂时以非零状态退出，并指出第一处断裂。"""
     verdict = verify(chain_key(), archive_folder)
     click.echo(f"已核对 {verdict.checked} 条审计记录。")
-    click.echo(f"链头：序号 {verdict.head_seq}，散列 {verdict.head_hash or '（空）'}（请记下，下次核对时比对）")
-    if verdict.broken is not None:
+    if verdict.broken is not None:  # no head to write down: the chain is not whole
         click.echo(verdict.broken.describe(), err=True)
+        click.echo("散列链有断裂，以上为第一处；其后的记录未能确认。", err=True)
         sys.exit(1)
     click.echo("散列链完整。")
+    click.echo(f"链头：序号 {verdict.head_seq}，散列 {verdict.head_hash or '（空）'}（请记下，下次核对时比对）")
 
 
 @audit_cli.command("archive")

@@ -2,18 +2,20 @@
 安全审计员, its export."""
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from ..auth.scoping import combined_duties, reads_whole_trail, whole_trail_required
 from ..domain.dates import DAY_OR_MONTH_EXAMPLES, Span, read_day_or_month
+from ..domain.errors import Refused
 from ..domain.findings import ParseError
+from ..generated import CSV, XLSX, fetch
 from ..rounds.state import all_cities, current_round
 from ..urls import page_number, record_id
-from ..web import content_disposition, render_page_or_fragment, unit_of_work
+from ..web import render_page_or_fragment, send_document, unit_of_work
 from .objects import describe_events
 from .queries import ACTION_LABELS, PAGE_SIZE, TrailFilter, known_actions, trail
-from .reading import export_trail, note_viewed
+from .reading import export_trail, note_exported, note_viewed
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -66,15 +68,16 @@ def index():
 @login_required
 @whole_trail_required
 def export(file_format: str):
-    """The filtered trail (every page of it) as a file; a refusal (too many rows) goes back to
-    the trail with the same filter."""
+    """The filtered trail (every page of it) as a file, written on a render thread and sent by the
+    server's file wrapper; a refusal (too many rows) goes back to the trail with the same filter."""
     f = _filter({})
-    with unit_of_work() as work:
-        document = export_trail(current_user, f, current_round(), file_format=file_format,
-                                combined_duties=combined_duties())
-    if not work.ok:
+    try:
+        planned = export_trail(current_user, f, current_round(), file_format=file_format,
+                               combined_duties=combined_duties())
+    except Refused as refusal:
+        flash(refusal.message, "danger")
         shown: dict[str, Any] = f.query(page=None)
         return redirect(url_for("audit.index", **shown), 303)
-    return Response(document.data, mimetype=document.mimetype,
-                    headers={"Content-Disposition": content_disposition(document.name),
-                             "Cache-Control": "no-store"})
+    document = fetch(f"audit-trail.{file_format}", planned.depends_on, XLSX if file_format == "xlsx" else CSV,
+                     planned.write)
+    return send_document(document, lambda name: note_exported(current_user, planned))
