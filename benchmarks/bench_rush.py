@@ -322,8 +322,11 @@ class Session:
 # ---- set-up: the instance make run would create, then every city filling ------------------------
 
 def subprocess_env(instance: Path) -> dict:
+    # The clerks share the demo's 21 city accounts (about ten each), where a deployment gives each
+    # person an account of their own: the bound of 3 sessions per account (issue 22) would end
+    # the others' sessions, which measures the bound, not the load. It is lifted here.
     env = dict(os.environ, XKXL_INSTANCE_PATH=str(instance), XKXL_DEMO_PASSWORD=PASSWORD,
-               FLASK_APP="xkxl_intranet")
+               FLASK_APP="xkxl_intranet", XKXL_MAX_SESSIONS_PER_ACCOUNT="0")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
     env.pop("DATABASE_URL", None)
     return env
