@@ -20,6 +20,7 @@ class Setting:
     source: str  # where the deployment sets it ("": fixed in the code)
     default: Any  # in effect when the config does not name it
     shown: Callable[[Any], str]
+    literal: bool = False  # a path or a name, shown as written (not words of the interface)
 
 
 def _on_off(value: Any) -> str:
@@ -62,8 +63,8 @@ SETTINGS = (
     Setting("监控读取健康详情的令牌", "HEALTH_TOKEN", "XKXL_HEALTH_TOKEN", None, lambda value: "已设置" if value else "未设置"),
     Setting("审计记录在线保存天数（之后移入签名归档）", "AUDIT_RETENTION_DAYS", "XKXL_AUDIT_RETENTION_DAYS", 180,
             _count("天", "一直在线")),
-    Setting("审计记录归档目录", "AUDIT_ARCHIVE_DIR", "XKXL_AUDIT_ARCHIVE_DIR", "", str),
-    Setting("审计记录散列链密钥文件", "AUDIT_KEY_FILE", "XKXL_AUDIT_KEY_FILE", "", str),
+    Setting("审计记录归档目录", "AUDIT_ARCHIVE_DIR", "XKXL_AUDIT_ARCHIVE_DIR", "", str, literal=True),
+    Setting("审计记录散列链密钥文件", "AUDIT_KEY_FILE", "XKXL_AUDIT_KEY_FILE", "", str, literal=True),
     Setting("省厅账号兼管账号和审计（三权合一）", "COMBINED_DUTIES", "XKXL_COMBINED_DUTIES", False, _on_off),
 )
 
@@ -73,12 +74,13 @@ class SettingShown:
     label: str
     value: str
     source: str
+    literal: bool = False
 
 
 def settings_in_effect(config: Mapping[str, Any]) -> list[SettingShown]:
     """Each security setting as this process runs with it, and where it is set; then the limits
     written in the code (the same in every deployment)."""
-    shown = [SettingShown(s.label, s.shown(config.get(s.key, s.default)), s.source) for s in SETTINGS]
+    shown = [SettingShown(s.label, s.shown(config.get(s.key, s.default)), s.source, s.literal) for s in SETTINGS]
     shown += [
         SettingShown("会话最长时间（自登录起）", format_duration(MAX_AGE), ""),
     ]
