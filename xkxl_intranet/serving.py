@@ -42,6 +42,7 @@ it out (workers run elsewhere, against a Redis queue: docs/deploy.md).
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import importlib
 import logging
@@ -206,6 +207,11 @@ def gated_channel(gate: BodyGate) -> type[HTTPChannel]:
             size = None if self.chunked else self.content_length
             if gate.refuses(self.command, self.path, self.headers.get("COOKIE", ""), size):
                 self.headers[BODY_DISCARDED_HEADER] = "1"
+                # waitress's own limit guards what it holds, and a body read past holds nothing:
+                # without this, a body over it got waitress's English "Request Entity Too Large"
+                # and a closed connection (nginx, still sending, answered 502), never the app's page.
+                self.adj = copy.copy(self.adj)
+                self.adj.max_request_body_size = sys.maxsize
                 self.expect_continue = False  # a client waiting for "100 Continue" gets the 413 first
                 self.body_rcv = (ChunkedReceiver(_Discarded()) if self.chunked
                                  else FixedStreamReceiver(self.content_length, _Discarded()))
@@ -228,10 +234,11 @@ def make_server(app: Callable, *, host: str = "", port: int = 0, threads: int | 
         settings["threads"] = threads
     raise_open_files_limit(DESCRIPTORS_PER_CONNECTION * int(settings["connection_limit"]) + 64)
     # waitress's own body limit is the app's: one file at the limit plus the form's few fields
-    # (guards.upload_body_limit), so a larger body is refused before waitress buffers it.
+    # (guards.upload_body_limit, from MAX_UPLOAD_MB), so a larger body is never buffered. waitress
+    # refuses a body *at* its limit, the app one *over* it: hence the byte more.
     config = getattr(app, "config", None)
     if config and config.get("MAX_CONTENT_LENGTH") and "max_request_body_size" not in settings:
-        settings["max_request_body_size"] = int(config["MAX_CONTENT_LENGTH"])
+        settings["max_request_body_size"] = int(config["MAX_CONTENT_LENGTH"]) + 1
     where = {"sockets": sockets} if sockets else {"host": host, "port": port}
     server = create_server(app, ident="xkxl", **where, **settings)
     if isinstance(app, Flask):

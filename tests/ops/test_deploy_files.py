@@ -11,6 +11,7 @@ from xkxl_intranet.core.requestlog import _INCOMING_ID
 from xkxl_intranet.guards import MiB, upload_body_limit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+STATIC = Path(__file__).resolve().parents[2] / "xkxl_intranet" / "static"
 
 
 def _settings() -> dict[str, str]:
@@ -34,7 +35,15 @@ def test_nginx_lets_the_app_answer_an_upload_just_over_the_limit(tmp_path):
                            "INSTANCE_PATH": str(tmp_path)}).config["MAX_UPLOAD_MB"]
     [body] = re.findall(r"^\s*client_max_body_size (\d+)m;", nginx, re.M)
     assert limit_mb + 1 < int(body) <= limit_mb + 20  # above the app's limit, not far above
-    assert f"每个文件不超过 {limit_mb} MB" in nginx  # nginx's own 413 page says the same limit
+    # Over client_max_body_size, nginx answers with the page the app ships, which states the
+    # same limit, in the words of the app's own 413 page.
+    assert re.search(r"^\s*error_page 413 /static/errors/413\.html;$", nginx, re.M)
+    alias = re.search(r"location = /static/errors/413\.html \{[^}]*alias (\S+);[^}]*ssi on;", nginx)
+    assert alias and alias[1] == "/opt/xkxl/current/static/errors/413.html"
+    page = (STATIC / "errors" / "413.html").read_text(encoding="utf-8")
+    assert f"上传的文件超过了系统允许的大小（每个文件不超过 {limit_mb} MB），未保存。" in page
+    assert '<!--# echo var="request_id"' in page and "<title>文件过大</title>" in page
+    assert "return 413" not in nginx  # no second wording of the page inside nginx
     assert "proxy_set_header X-Request-ID $request_id;" in nginx
     assert _INCOMING_ID.fullmatch("0123456789abcdef0123456789abcdef")  # nginx's $request_id form
 
