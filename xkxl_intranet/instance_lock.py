@@ -13,6 +13,9 @@ import os
 from collections.abc import Iterator
 
 LOCK_NAME = ".xkxl.lock"
+# Held (shared) besides, by a serving process only: a restore never replaces the database under
+# a server, not even with --force, as the server would go on writing into the set-aside file.
+SERVING_LOCK_NAME = ".xkxl.serving.lock"
 _held: dict[str, int] = {}
 
 
@@ -20,10 +23,39 @@ class InstanceBusy(Exception):
     """Another process holds the instance (a shared hold while restoring, any while a restore runs)."""
 
 
-def _open(instance_path: str) -> tuple[str, int]:
+def _open(instance_path: str, name: str = LOCK_NAME) -> tuple[str, int]:
     key = os.path.realpath(instance_path)
-    fd = os.open(os.path.join(key, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(os.path.join(key, name), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     return key, fd
+
+
+def hold_serving(instance_path: str) -> None:
+    """Mark this process (and the serving processes it forks) as a server of the instance until
+    it ends."""
+    key = os.path.realpath(instance_path) + "#serving"
+    if key in _held:
+        return
+    try:
+        _, fd = _open(instance_path, SERVING_LOCK_NAME)
+    except OSError:  # a read-only instance folder: nothing to restore into either
+        return
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    _held[key] = fd
+
+
+def served(instance_path: str) -> bool:
+    """Whether a server (see :func:`hold_serving`) holds the instance now."""
+    try:
+        _, fd = _open(instance_path, SERVING_LOCK_NAME)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def hold_shared(instance_path: str) -> None:

@@ -66,6 +66,7 @@ from . import create_app
 from .auth.sessions import TOKEN_KEY
 from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
+from .instance_lock import hold_serving
 from .jobs.supervisor import WorkerSupervisor
 from .processes import ServingProcesses, listening_socket
 
@@ -274,6 +275,8 @@ def serve(app: Callable, *, host: str, port: int, threads: int | None = None,
     logging.basicConfig()
     logging.getLogger("waitress").setLevel(logging.INFO)
     logging.getLogger("xkxl_intranet.jobs").setLevel(logging.INFO)
+    if isinstance(app, Flask):
+        hold_serving(app.instance_path)  # flask restore refuses while it is held, even with --force
     if processes > 1:
         _serve_in_processes(app, host=host, port=port, threads=threads, overrides=overrides,
                             trusted_proxy=trusted_proxy, workers=workers, processes=processes)

@@ -314,3 +314,27 @@ def test_the_audit_chain_key_travels_with_the_backup_and_the_trail_verifies(app,
     assert target_key.read_bytes() == source_key.read_bytes() and stat.S_IMODE(target_key.stat().st_mode) == 0o600
     verified = restored_app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0 and "散列链完整" in verified.output, verified.output
+
+
+def test_restore_refuses_a_running_server_even_when_forced(app, restored_app, tmp_path):
+    """Before: --force replaced the database under a running server, which went on writing into
+    the set-aside file until restarted. Now a server on the folder stops every restore."""
+    populate(app, applications=1)
+    archive = tmp_path / "b.tar"
+    backup(app, archive)
+    instance = Path(restored_app.instance_path)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "xkxl_intranet.serving", "--port=0", "--workers=0", "--processes=1"],
+        cwd=REPO, env=dict(os.environ, XKXL_INSTANCE_PATH=str(instance),
+                           DATABASE_URL=restored_app.config["SQLALCHEMY_DATABASE_URI"]),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "Serving on" in server.stdout.readline()
+        forced = restore(restored_app, archive, "--force")
+        assert forced.exit_code != 0 and "服务正在运行" in forced.output
+        assert "systemctl stop xkxl" in forced.output and "Ctrl+C" in forced.output
+        assert "已恢复" not in forced.output and not list(instance.glob("*before-restore*"))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert restore(restored_app, archive, "--force").exit_code == 0  # stopped: the restore goes ahead

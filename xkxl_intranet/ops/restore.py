@@ -3,7 +3,8 @@
 Order of work, so that a bad archive changes nothing:
 
 1. Take the instance folder for this process alone (no server, no other command running);
-   refuse a folder that holds data. ``--force`` overrides both, and keeps what it replaces
+   refuse a folder that holds data. ``--force`` overrides both (never a running server: see
+   ``instance_lock.hold_serving``), and keeps what it replaces
    (the old database beside the new one, files not in the backup moved aside).
 2. Read the whole archive into staging folders next to where things go (same file system,
    so the final step is a rename), hashing every member; compare each with the manifest.
@@ -30,7 +31,7 @@ from pathlib import Path
 from ..clock import now
 from ..domain.errors import Refused
 from ..files.storage import PINS_DIRNAME, TMP_DIRNAME, path_for
-from ..instance_lock import InstanceBusy, exclusive
+from ..instance_lock import InstanceBusy, exclusive, served
 from .archive import (
     AUDIT_KEY_MEMBER,
     CONFIG_MEMBER,
@@ -304,6 +305,10 @@ def restore_backup(archive: Path, *, database_url: str, upload_root: Path, insta
     """Restore ``archive``; the caller has closed its own database connections."""
     progress = progress or Progress()
     engine = engine_of(database_url)
+    if served(str(instance_path)):
+        raise Refused(f"服务正在运行，使用实例目录 {instance_path}：服务运行时不能恢复（--force 也不行，"
+                      "服务会继续写入被替换的数据库）。请先停止服务：systemctl stop xkxl（make run / make serve "
+                      "启动的，在其终端按 Ctrl+C），恢复后再启动：systemctl start xkxl。")
     with contextlib.ExitStack() as stack:
         live = False
         try:
