@@ -24,6 +24,7 @@ from ..extensions import db
 from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
+from ..ops.schema import schema_state
 from ..rounds.models import City
 from ..rounds.state import current_round, deadline_of, find_batch
 from .system import settings_in_effect
@@ -115,19 +116,21 @@ def _shows_health_details() -> bool:
 def health_report() -> tuple[dict, int]:
     """Liveness, database state, the uploads folder and the job queue, and the HTTP status that
     says it: ``degraded`` (still 200: pages work) when uploads cannot be stored, room is short or
-    the queue does not move; ``error`` (503) when the database does not answer."""
+    the queue does not move; ``error`` (503) when the database does not answer or its schema is
+    not this program's head (both revisions are given)."""
     body: dict[str, Any] = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
         body["database"]["state"] = "ok"
-        body["database"]["cities"] = db.session.scalar(select(func.count()).select_from(City))
-        try:
-            body["database"]["revision"] = db.session.scalar(
-                text("SELECT version_num FROM alembic_version"))
-        except Exception:  # schema not migrated yet
-            db.session.rollback()
-            body["database"]["revision"] = None
+        schema = schema_state(db.engine)
+        body["database"]["revision"], body["database"]["head"] = schema.revision, schema.head
         status = 200
+        if schema.at_head:
+            body["database"]["cities"] = db.session.scalar(select(func.count()).select_from(City))
+        else:  # new code on a database not upgraded: pages would fail, the server refuses to start
+            body["status"] = "error"
+            body["database"]["state"] = "schema_not_at_head"
+            status = 503
     except Exception as err:  # the whole point is to report it, not to crash
         db.session.rollback()
         body["status"] = "error"
@@ -135,7 +138,7 @@ def health_report() -> tuple[dict, int]:
         body["database"]["error"] = err.__class__.__name__
         status = 503
     body["uploads"] = _uploads()
-    if status == 200:
+    if body["status"] == "ok":
         body["queue"] = _queue()
         body["audit"] = _audit()
     if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"
