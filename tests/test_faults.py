@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from files.conftest import files_on_disk, make_application, pdf, stored_files, upload
-from helpers import audit_events, monitored_health
+from helpers import audit_events, login, monitored_health
 
 NOT_STORED = "未保存"
 TELL_PROVINCE = "省厅大数据与信息化处"
@@ -142,3 +142,17 @@ def test_a_database_on_a_full_disk_keeps_no_file_and_says_so(
     assert response.status_code == 507 and NOT_STORED in response.get_data(as_text=True)
     assert any("database or disk is full" in r.getMessage() for r in caplog.records)
     assert stored_files(app) == [] and files_on_disk(app) == []
+
+
+def test_a_full_disk_at_log_in_says_what_it_is(app, client, monkeypatch, server_errors_as_pages):
+    """Log-in writes its session and audit rows: on a full disk it failed on a page titled
+    「文件未能保存」, with no file in sight."""
+    def full(self):
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(Session, "commit", full)
+    response = login(client, "chengdu")
+    monkeypatch.undo()
+    text = response.get_data(as_text=True)
+    assert response.status_code == 507
+    assert "存储空间已满" in text and "无法登录" in text and "文件未能保存" not in text
