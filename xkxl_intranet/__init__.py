@@ -28,6 +28,7 @@ from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .jobs import queue as job_queue
 from .notice.shipped import NOTICES_DIR
+from .ops.schema import MIGRATIONS_DIR
 from .urls import IdConverter
 from .web import client_redirect, remember_client_address, unit_of_work
 
@@ -50,17 +51,14 @@ LOGIN_SETTINGS = {
 # How long before the idle limit the page warns (with a 继续使用 button), so that a clerk who
 # stepped away from a half-typed form can save it before the session ends.
 IDLE_WARNING = timedelta(minutes=5)
-_PACKAGE = Path(__file__).resolve().parent
-# An installed wheel (make bundle) carries the migrations inside the package; in the source
-# tree they sit beside it.
-MIGRATIONS_DIR = str(_PACKAGE / "migrations" if (_PACKAGE / "migrations").is_dir()
-                     else _PACKAGE.parent / "migrations")
 
 
 def create_app(test_config: dict | None = None, *, commands: bool = True) -> Flask:
     """The app. ``commands``: register the command-line tools (``flask init-db`` …) and
     Flask-Migrate; the serving command and the job worker run none of them, and skip importing
-    them and Alembic (a quicker start: benchmarks/bench_startup.py)."""
+    them (a quicker start: benchmarks/bench_startup.py). Alembic itself is loaded everywhere:
+    the serving command and /healthz compare the database's revision with the program's
+    (ops/schema.py)."""
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=(test_config or {}).get("INSTANCE_PATH")
                 or os.environ.get("XKXL_INSTANCE_PATH") or None)

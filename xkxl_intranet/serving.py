@@ -68,6 +68,7 @@ from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
 from .instance_lock import hold_serving
 from .jobs.supervisor import WorkerSupervisor
+from .ops.schema import EXIT_SCHEMA_NOT_AT_HEAD, SchemaNotAtHead, guard_schema
 from .processes import ServingProcesses, listening_socket
 
 SETTINGS: dict[str, int | bool] = {
@@ -351,9 +352,25 @@ def argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def refuse_unless_schema_at_head(app: Callable) -> None:
+    """Never serve on a database that is not at this program's head (every log-in would fail
+    with a 500): exit with the Chinese message naming ``xkxl db upgrade`` (systemd's journal and
+    ``systemctl status xkxl`` show it), or migrate first when ``XKXL_AUTO_MIGRATE=1``
+    (ops/schema.py). Checked once, before any serving process forks."""
+    if not isinstance(app, Flask) or "sqlalchemy" not in app.extensions:
+        return
+    try:
+        guard_schema(app)
+    except SchemaNotAtHead as refusal:
+        print(refusal.message, file=sys.stderr, flush=True)
+        sys.exit(EXIT_SCHEMA_NOT_AT_HEAD)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = argument_parser().parse_args(argv)
-    serve(load_app(args.app), host=args.host, port=args.port, threads=args.threads,
+    app = load_app(args.app)
+    refuse_unless_schema_at_head(app)
+    serve(app, host=args.host, port=args.port, threads=args.threads,
           overrides=dict(args.overrides), trusted_proxy=args.trusted_proxy, workers=args.workers,
           processes=args.processes)
 

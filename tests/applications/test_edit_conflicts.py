@@ -2,9 +2,11 @@
 the fields that really differ, whatever form each value takes (choices saved as a list and read
 as a tuple, 1,000 and 1000, a date and its spelling, blank and None)."""
 import re
+import threading
 
 import pytest
 
+from xkxl_intranet.applications import routes
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.applications.operations import EditConflict, save_application
 from xkxl_intranet.auth.models import User
@@ -71,3 +73,41 @@ def test_the_conflict_table_shows_no_unchanged_multi_choice(app, city_client):
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td><strong>(.*?)</strong></td></tr>", table)
     assert rows == [("职务", "B标签页职务", "A标签页职务"), ("手机", "13912345678", "13800001234")]
     assert "运用技术" not in table
+
+
+def test_a_save_that_loses_the_race_at_the_commit_answers_409_with_the_table(app, city_client, monkeypatch):
+    """Both saves pass the version check; the other tab commits first, so this one's UPDATE
+    finds no row at its version (StaleDataError at the flush). It is refused, so it answers like
+    any conflict (409, the form again with the table), never a 303 that reads like a success."""
+    application_id = create_application(app)
+    application = get_application(app, application_id)
+    base = application_values()
+    base.update(enterprise_name=application.enterprise_name, credit_code=application.credit_code,
+                platform_name=application.platform_name, version=str(application.version))
+    real_save = routes.save_application
+
+    def other_tab_commits_first():
+        with app.app_context():
+            clerk = db.session.scalar(db.select(User).where(User.username == "chengdu"))
+            saved = db.session.get(Application, application_id)
+            raw = {key: format_field(f, value) for key, value in saved.values().items()
+                   if (f := FIELDS.get(key)) is not None and value is not None}
+            save_application(clerk, saved, parse_input(dict(raw, contact_title="A标签页职务"), FORM_2022.fields),
+                             city=clerk.city, round_=current_round(), expected_version=saved.version)
+            db.session.commit()
+            db.session.remove()
+
+    def save_after_the_other(*args, **kwargs):
+        other = threading.Thread(target=other_tab_commits_first)
+        other.start()
+        other.join(timeout=20)
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(routes, "save_application", save_after_the_other)
+    response = city_client.post(f"/applications/{application_id}/edit", data=dict(base, contact_title="B标签页职务"))
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    table = re.search(r'<div class="flash flash-danger conflict".*?</table>', text, re.S).group(0)
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td><strong>(.*?)</strong></td></tr>", table)
+    assert ("职务", "B标签页职务", "A标签页职务") in rows
+    assert get_application(app, application_id).values()["contact_title"] == "A标签页职务"

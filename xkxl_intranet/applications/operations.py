@@ -75,7 +75,7 @@ def ensure_city_open(round_: Round, city: City) -> None:
         raise Refused(lock_reason(round_.id))
 
 
-def _conflict(application: Application, values: Mapping[str, Any]) -> EditConflict:
+def edit_conflict(application: Application, values: Mapping[str, Any]) -> EditConflict:
     """What the editor's values (read once) and the saved ones differ in, as a clerk sees them:
     the saved choices are a list, the parsed ones a tuple, and they are equal."""
     form, saved = application.round.form, application.values()
@@ -147,7 +147,7 @@ def save_application(user: User, application: Application | None, typed: ParsedI
     values = evaluation.values
     if application is not None and expected_version is not None \
             and expected_version != application.version:
-        raise _conflict(application, values)
+        raise edit_conflict(application, values)
     before = None if application is None else _snapshot(application)
     old_keys = set() if application is None else {application.org_code_key, application.platform_key}
     if application is None:

@@ -41,6 +41,7 @@ from .operations import (
     EditConflict,
     acknowledge_warning,
     delete_application,
+    edit_conflict,
     is_editable,
     save_application,
     set_review,
@@ -196,12 +197,18 @@ def edit(application_id: int):
         # The page's words are worked out before the commit expires the row (one read per save).
         message = (saved_message(saved, evaluation, missing_requirements(saved), was_passed=was_passed)
                    if saved is not None else "")
-    if isinstance(work.refused, EditConflict):
+    if isinstance(work.refused, EditConflict) or work.stale:
+        # Refused, so never a redirect that reads like a success: the form again with what the
+        # clerk typed and what the other save changed. A save that lost the race at the commit
+        # itself (work.stale: both passed the version check) meets the other's save as a
+        # conflict found before the save would.
         application = get_application(current_user, application_id)
         evaluation = evaluate_input(typed, city=application.city, round_=application.round,
                                     application=application)
+        conflict = (work.refused if isinstance(work.refused, EditConflict)
+                    else edit_conflict(application, evaluation.values))
         return _form_page(form, application=application, evaluation=evaluation,
-                          conflict=work.refused, status=200 if wants_fragment() else 409)
+                          conflict=conflict, status=200 if wants_fragment() else 409)
     if work.refused is not None:
         locked = work.refused.message == lock_reason(application.round_id)
         flash(work.refused.message, "warning" if locked else "danger")

@@ -12,6 +12,8 @@ from .audit_hooks import record_csrf_failure, record_refused_access
 
 # How SQLite and PostgreSQL say that the disk is full.
 DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file")
+DISK_FULL_TITLE = "存储空间已满"
+LOGIN_ENDPOINT = "auth.login"
 
 MESSAGES = {
     400: ("请求无效", "提交的内容无法处理，请返回上一页重试。"),
@@ -32,6 +34,15 @@ def _render(status: int, detail: str | None = None, title: str | None = None):
     title = title or default_title
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
     return render_template(template, status=status, title=title, message=detail or message), status
+
+
+def _disk_full_message() -> str:
+    """Titled by what happened (:data:`DISK_FULL_TITLE`), not 「文件未能保存」: a log-in, which
+    writes its session and audit rows, fails this way with no file in sight."""
+    if request.endpoint == LOGIN_ENDPOINT:
+        return ("服务器的存储空间已满，暂时无法登录（登录需要记录会话）。"
+                "请告知省厅大数据与信息化处，空间清理后即可登录。")
+    return "服务器的存储空间已满，本次提交的内容未保存。请稍后重试，并告知省厅大数据与信息化处。"
 
 
 def _refused_access(status: int):
@@ -80,7 +91,7 @@ def register_error_handlers(app):
         if not any(words in str(err.orig) for words in DISK_FULL):
             raise err
         app.logger.error("not saved, the database's disk is full: %s", err.orig, exc_info=err)
-        return _render(507, "服务器的存储空间已满，本次提交的内容未保存。请稍后重试，并告知省厅大数据与信息化处。")
+        return _render(507, _disk_full_message(), DISK_FULL_TITLE)
 
     @app.errorhandler(RenderBusy)
     def render_busy(err):

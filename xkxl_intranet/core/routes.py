@@ -24,6 +24,7 @@ from ..extensions import db
 from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
+from ..ops.schema import schema_state
 from ..rounds.models import City
 from ..rounds.state import current_round, deadline_of, find_batch
 from .system import settings_in_effect
@@ -60,10 +61,13 @@ def favicon():
 
 def _uploads() -> dict:
     """The uploads folder: writable, free space, and ``low_space`` below ``HEALTH_MIN_FREE_MB``
-    (default: room for 16 uploads at the per-file limit). No path: anyone may ask."""
+    (default: room for 16 uploads at the per-file limit, or a tenth of a smaller disk:
+    files/health.py). No path: anyone may ask."""
     config = current_app.config
-    min_free_mb = config.get("HEALTH_MIN_FREE_MB") or MIN_FREE_UPLOADS * config["MAX_UPLOAD_MB"]
-    return uploads_health(Path(config["UPLOAD_FOLDER"]), min_free_mb * MiB).as_dict()
+    configured = config.get("HEALTH_MIN_FREE_MB")
+    return uploads_health(Path(config["UPLOAD_FOLDER"]),
+                          configured_min_free_bytes=int(configured) * MiB if configured else None,
+                          default_min_free_bytes=MIN_FREE_UPLOADS * config["MAX_UPLOAD_MB"] * MiB).as_dict()
 
 
 # A reading waiting longer than this means no worker is taking jobs (HEALTH_MAX_QUEUE_AGE_SECONDS).
@@ -114,20 +118,23 @@ def _shows_health_details() -> bool:
 
 def health_report() -> tuple[dict, int]:
     """Liveness, database state, the uploads folder and the job queue, and the HTTP status that
-    says it: ``degraded`` (still 200: pages work) when uploads cannot be stored, room is short or
-    the queue does not move; ``error`` (503) when the database does not answer."""
+    says it: ``degraded`` when uploads cannot be stored, room is short or the queue does not move;
+    ``error`` when the database does not answer or its schema is not this program's head (both
+    revisions are given). Both answer 503: a monitor that reads only the status code (the usual
+    HTTP check) must alert on either, and pages still working is no reason to stay silent."""
     body: dict[str, Any] = {"status": "ok", "time": now().isoformat(), "database": {"backend": db.engine.dialect.name}}
     try:
         db.session.execute(text("SELECT 1"))
         body["database"]["state"] = "ok"
-        body["database"]["cities"] = db.session.scalar(select(func.count()).select_from(City))
-        try:
-            body["database"]["revision"] = db.session.scalar(
-                text("SELECT version_num FROM alembic_version"))
-        except Exception:  # schema not migrated yet
-            db.session.rollback()
-            body["database"]["revision"] = None
+        schema = schema_state(db.engine)
+        body["database"]["revision"], body["database"]["head"] = schema.revision, schema.head
         status = 200
+        if schema.at_head:
+            body["database"]["cities"] = db.session.scalar(select(func.count()).select_from(City))
+        else:  # new code on a database not upgraded: pages would fail, the server refuses to start
+            body["status"] = "error"
+            body["database"]["state"] = "schema_not_at_head"
+            status = 503
     except Exception as err:  # the whole point is to report it, not to crash
         db.session.rollback()
         body["status"] = "error"
@@ -135,12 +142,13 @@ def health_report() -> tuple[dict, int]:
         body["database"]["error"] = err.__class__.__name__
         status = 503
     body["uploads"] = _uploads()
-    if status == 200:
+    if body["status"] == "ok":
         body["queue"] = _queue()
         body["audit"] = _audit()
     if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"
                                    or body.get("audit", {}).get("state") != "ok"):
         body["status"] = "degraded"
+        status = 503
     return body, status
 
 
