@@ -68,7 +68,8 @@ from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
 from .instance_lock import hold_serving
 from .jobs.supervisor import WorkerSupervisor
-from .ops.schema import EXIT_SCHEMA_NOT_AT_HEAD, SchemaNotAtHead, guard_schema
+from .ops.schema import EXIT_SCHEMA_NOT_AT_HEAD, SchemaNotAtHead
+from .ops.schema_guard import guard_schema
 from .processes import ServingProcesses, listening_socket
 
 SETTINGS: dict[str, int | bool] = {

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade
 from sqlalchemy import text
 
@@ -20,10 +21,12 @@ from xkxl_intranet.extensions import db
 from xkxl_intranet.ops.schema import (
     AUTO_MIGRATE_VARIABLE,
     EXIT_SCHEMA_NOT_AT_HEAD,
+    MIGRATIONS_DIR,
     SchemaNotAtHead,
-    guard_schema,
+    program_migrations,
     schema_state,
 )
+from xkxl_intranet.ops.schema_guard import guard_schema
 
 from helpers import monitored_health
 
@@ -115,3 +118,19 @@ def test_healthz_says_error_with_both_revisions_on_a_database_not_upgraded(app, 
     details = monitored_health(app, client).get_json()
     assert details["status"] == "error" and details["database"]["state"] == "schema_not_at_head"
     assert (details["database"]["revision"], details["database"]["head"]) == (behind, head)
+
+
+def test_the_scripts_read_without_alembic_give_alembic_s_revisions_and_head():
+    """ops/schema.py reads the revision lines itself (the serving command does not import
+    Alembic at every start): it must agree with Alembic on every revision and on the head."""
+    scripts = ScriptDirectory(MIGRATIONS_DIR)
+    migrations = program_migrations(MIGRATIONS_DIR)
+    assert migrations.revisions == {script.revision for script in scripts.walk_revisions()}
+    assert migrations.heads == tuple(scripts.get_heads())
+
+
+def test_the_serving_command_does_not_import_alembic():
+    source = "import sys, xkxl_intranet.serving; print('alembic' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", source], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.strip() == "False", result.stderr

@@ -4,26 +4,22 @@ New code on a database that was not upgraded (a skipped ``xkxl db upgrade``, a r
 ``install.sh``) answered every log-in with a 500 while /healthz said ``ok``. The serving command
 checks here before it serves (:func:`guard_schema`: it refuses to start, or migrates when
 ``XKXL_AUTO_MIGRATE=1``) and /healthz reports the same comparison (``error`` with both
-revisions). The database's revision is read through Alembic's MigrationContext on the app's
-own engine; the program's head comes from its migration scripts, read once per process (the
-code a process runs does not change under it).
+revisions). The database's revision is read from its ``alembic_version`` table; the program's
+head from the ``revision`` / ``down_revision`` lines of its migration scripts, read once per
+process (the code a process runs does not change under it). Not through Alembic: importing it
+and loading every script cost each start of the serving command about 0.15 s
+(``benchmarks/bench_startup.py``), and only a start that migrates needs it
+(:mod:`.migrating`; ``tests/ops/test_schema_guard.py`` checks that both read the same head).
 """
 from __future__ import annotations
 
 import functools
-import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from flask import Flask
-from flask_migrate import Migrate, upgrade
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-
-from ..extensions import db
-from ..instance_lock import InstanceBusy, exclusive, hold_shared
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # An installed wheel (make bundle) carries the migrations inside the package; in the source
@@ -45,9 +41,31 @@ class SchemaNotAtHead(Exception):
         self.message = message
 
 
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"](\w+)['\"]", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"['\"](\w+)['\"]")
+
+
+@dataclass(frozen=True)
+class Migrations:
+    revisions: frozenset[str]
+    heads: tuple[str, ...]  # the revisions no other one follows (one, in a linear history)
+
+
 @functools.cache
-def _script(directory: str) -> ScriptDirectory:
-    return ScriptDirectory(directory)
+def program_migrations(directory: str) -> Migrations:
+    """Every revision of the migration scripts in ``directory``, and its heads."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for script in Path(directory, "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if revision is None:
+            continue
+        revisions.add(revision.group(1))
+        if down is not None:
+            followed.update(_QUOTED.findall(down.group(1)))
+    return Migrations(frozenset(revisions), tuple(sorted(revisions - followed)))
 
 
 @dataclass(frozen=True)
@@ -63,10 +81,7 @@ class SchemaState:
     def known(self) -> bool:
         """Every revision of the database is one of this program's migrations (an unknown one:
         the database was upgraded by a newer program)."""
-        try:
-            return all(_script(MIGRATIONS_DIR).get_revision(rev) is not None for rev in self.current)
-        except CommandError:
-            return False
+        return all(rev in program_migrations(MIGRATIONS_DIR).revisions for rev in self.current)
 
     @property
     def revision(self) -> str | None:
@@ -89,44 +104,8 @@ class SchemaState:
 
 def schema_state(engine: Engine) -> SchemaState:
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
-    return SchemaState(tuple(sorted(current)), _script(MIGRATIONS_DIR).get_current_head() or "")
-
-
-def _auto_migrate_wanted() -> bool:
-    return os.environ.get(AUTO_MIGRATE_VARIABLE, "").strip() == "1"
-
-
-def _migrate(app: Flask) -> None:
-    """``db upgrade`` in this process, holding the instance alone: no other server or command
-    (a backup from cron, a second server) uses the database while its tables change; if one
-    does, :class:`~..instance_lock.InstanceBusy` says which to stop."""
-    if "migrate" not in app.extensions:  # the serving app registers no commands
-        Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
-    try:
-        with exclusive(app.instance_path):
-            upgrade(directory=MIGRATIONS_DIR)
-    except InstanceBusy:
-        raise SchemaNotAtHead(
-            f"数据库需要升级（{AUTO_MIGRATE_VARIABLE}=1），但实例目录 {app.instance_path} 正被其他进程使用"
-            "（另一个服务或 xkxl 命令，如备份）：请等它结束或停止它，再启动服务。") from None
-    hold_shared(app.instance_path)
-
-
-def guard_schema(app: Flask) -> None:
-    """Return when the database is at this program's head, after migrating it first when
-    ``XKXL_AUTO_MIGRATE=1`` and it is behind; else raise :class:`SchemaNotAtHead`. A database
-    newer than the program is never touched."""
-    with app.app_context():
-        state = schema_state(db.engine)
-        if state.at_head:
-            return
-        if _auto_migrate_wanted() and state.known:
-            _migrate(app)
-            state = schema_state(db.engine)
-            if state.at_head:
-                app.logger.warning("the database was upgraded to %s at start (%s=1)", state.head,
-                                   AUTO_MIGRATE_VARIABLE)
-                return
-        db.engine.dispose()
-    raise SchemaNotAtHead(state.message())
+        current: list[str] = []
+        if inspect(connection).has_table("alembic_version"):
+            current = list(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    heads = program_migrations(MIGRATIONS_DIR).heads
+    return SchemaState(tuple(sorted(current)), ",".join(heads))
