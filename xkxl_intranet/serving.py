@@ -62,7 +62,7 @@ from waitress.receiver import ChunkedReceiver, FixedStreamReceiver
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
-from . import create_app
+from . import GC_THRESHOLDS, create_app
 from .auth.sessions import TOKEN_KEY
 from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
@@ -81,7 +81,6 @@ SETTINGS: dict[str, int | bool] = {
     "asyncore_use_poll": True,
 }
 DESCRIPTORS_PER_CONNECTION = 4
-GC_THRESHOLDS = (10_000, 20, 20)
 
 
 def raise_open_files_limit(wanted: int) -> int:
