@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
-from flask import Response, current_app, flash, make_response, render_template, request, send_file
+from flask import Response, current_app, flash, g, make_response, render_template, request, send_file
 from flask_htmx import make_response as make_htmx_response
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -102,6 +102,16 @@ def unit_of_work_on_fresh_data(action: Callable[[], T], *, flash_refusal: bool =
     if work.refused is not None and flash_refusal:
         flash(work.refused.message, "danger")
     return work, result if work.ok else None
+
+
+def log_reason(code: str) -> None:
+    """Put ``reason=code`` on this request's log line (core/requestlog.py), e.g. why an upload
+    was refused (``executable``), so that the log says why and not only that. One word, no spaces."""
+    g.log_reason = code
+
+
+def logged_reason() -> str | None:
+    return g.get("log_reason")
 
 
 def wants_fragment() -> bool:

@@ -147,10 +147,12 @@ def test_a_refused_upload_leaves_its_row(app, before_deadline):
     assert city.post("/rounds/batch/report", data={"scan_missing_acknowledged": "y"}).status_code == 303
     response = city.post(f"/files/applications/{application_id}/evidence1/upload",
                          data={"file": (BytesIO(b"%PDF-1.4\n%%EOF\n"), "清单.pdf")},
-                         content_type="multipart/form-data", follow_redirects=True)
+                         content_type="multipart/form-data")
+    assert response.status_code == 409  # the rules forbid it now, as for a refused save
     assert "只读" in response.get_data(as_text=True)
     [row] = audit_events(app, "file.upload_refused")
     assert (row.username, row.object_id) == ("chengdu", str(application_id)) and "只读" in row.summary
+    assert row.after == {"category": "evidence1", "name": "清单.pdf", "size": 15, "reason": "locked"}
 
 
 def test_a_refused_file_leaves_its_row_beside_the_kept_ones(app, city_client, before_deadline):

@@ -11,6 +11,7 @@ from .conftest import (
     XLSX,
     files_on_disk,
     make_application,
+    make_zip,
     pdf,
     set_review_state,
     sha,
@@ -19,6 +20,8 @@ from .conftest import (
     upload,
     upload_root,
 )
+
+ZIP_XLSX = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}  # as XLSX
 
 
 def _scan(client, name, data):
@@ -45,7 +48,8 @@ def _populate(app, city_client, other_city_client):
     upload(city_client, first, "form", ("申报书旧版.pdf", pdf("old")))
     upload(city_client, first, "form", ("申报书.pdf", pdf("new")))
     upload(city_client, first, "evidence1", ("设备清单.xlsx", XLSX))
-    upload(city_client, first, "evidence1", ("设备清单.xlsx", XLSX))  # the same name twice
+    # the same name twice (other content: the same content again within the hour is one file)
+    upload(city_client, first, "evidence1", ("设备清单.xlsx", make_zip({**ZIP_XLSX, "xl/styles.xml": b"<s/>"})))
     upload(city_client, second, "form", ("申报书.docx", DOCX))
     upload(city_client, second, "evidence6", ("现场照片.png", PNG))
     upload(other_city_client, third, "form", ("绵阳申报书.pdf", pdf("my")))

@@ -113,7 +113,15 @@ def test_city_uploads_the_stamped_summary_scan_with_versions(app, city_client, o
     response = city_client.post("/files/city/summary-scan", headers={"HX-Request": "true"},
                                 data={"file": (io.BytesIO(XLSX), "汇总表.xlsx")},
                                 content_type="multipart/form-data")
+    assert response.status_code == 422 and response.headers["X-Upload-Refused"] == "1"
     assert "格式不受支持，仅支持 PDF、OFD、图片（JPG/PNG）" in response.get_data(as_text=True)
+    # Without JavaScript: the city's files page again, with the message in the scan's box.
+    response = city_client.post("/files/city/summary-scan", data={"file": (io.BytesIO(XLSX), "汇总表.xlsx")},
+                                content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" in page and "附件3 汇总表（盖章扫描件）" in page
+    assert "文件“汇总表.xlsx”的格式不受支持" in page
+    assert [e.after["reason"] for e in events(app, "file.upload_refused")] == ["extension", "extension"]
     # Another city sees neither the scan nor its own upload form for 成都.
     assert other_city_client.get(f"/files/{second.id}/download").status_code == 404
     other = other_city_client.get(f"/files/city?city_id={second.city_id}").get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Uploading: accepted by content, refused clearly, nothing lost, names kept, scoped by city."""
 import io
 import json
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -10,6 +11,7 @@ from xkxl_intranet.applications.materials import store_file
 from xkxl_intranet.applications.models import Application
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.categories import FORM
+from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.files.queries import application_files, missing_requirements
 
 from .conftest import (
@@ -20,6 +22,7 @@ from .conftest import (
     XLSX,
     events,
     files_on_disk,
+    make_application,
     pdf,
     sha,
     storage_path,
@@ -64,27 +67,31 @@ def test_htmx_upload_returns_the_category_box_with_a_trigger(app, city_client, a
 
 
 REFUSED = [
-    pytest.param("申报书.pdf", EXE, "可执行程序", id="renamed-exe"),
-    pytest.param("setup.exe", EXE, "可执行程序", id="exe"),
-    pytest.param("申报书.pdf", HTML, "网页或脚本", id="html-as-pdf"),
-    pytest.param("index.html", HTML, "格式不受支持", id="html"),
-    pytest.param("申报书.pdf", b"", "空文件", id="empty"),
-    pytest.param("申报书.docx", PNG, "内容不是Word（DOCX）文件", id="png-as-docx"),
-    pytest.param("申报书.pdf", DOCX, "内容不是PDF文件", id="docx-as-pdf"),
-    pytest.param("申报书.xlsx", XLSX, "格式不受支持", id="xlsx-not-a-form"),
-    pytest.param("申报书", pdf(), "没有扩展名", id="no-extension"),
+    pytest.param("申报书.pdf", EXE, "可执行程序", "executable", id="renamed-exe"),
+    pytest.param("setup.exe", EXE, "可执行程序", "executable", id="exe"),
+    pytest.param("申报书.pdf", HTML, "网页或脚本", "markup", id="html-as-pdf"),
+    pytest.param("index.html", HTML, "格式不受支持", "extension", id="html"),
+    pytest.param("申报书.pdf", b"", "空文件", "empty", id="empty"),
+    pytest.param("申报书.docx", PNG, "内容不是Word（DOCX）文件", "mismatch", id="png-as-docx"),
+    pytest.param("申报书.pdf", DOCX, "内容不是PDF文件", "mismatch", id="docx-as-pdf"),
+    pytest.param("申报书.xlsx", XLSX, "格式不受支持", "extension", id="xlsx-not-a-form"),
+    pytest.param("申报书", pdf(), "没有扩展名", "no_extension", id="no-extension"),
 ]
 
 
-@pytest.mark.parametrize("name, content, message", REFUSED)
+@pytest.mark.parametrize("name, content, message, reason", REFUSED)
 def test_refused_files_get_a_clear_message_and_nothing_saved_is_lost(
-        app, city_client, application_id, name, content, message):
+        app, city_client, application_id, name, content, message, reason):
     kept = pdf("kept")
     upload(city_client, application_id, "form", ("原申报书.pdf", kept))
     [before] = stored_files(app)
 
     response = upload(city_client, application_id, "form", (name, content), htmx=True)
-    assert response.status_code == 200  # the box again, with the message
+    assert response.status_code == 422  # the box again, with the message; never read as a success
+    assert response.headers["X-Upload-Refused"] == "1"  # files.js swaps it in like a 200
+    [refused] = events(app, "file.upload_refused")
+    assert refused.username == "chengdu" and refused.after == {
+        "category": "form", "name": name, "size": len(content), "reason": reason}
     html = response.get_data(as_text=True)
     assert message in html and "msg-error" in html
     assert "HX-Trigger" not in response.headers
@@ -95,16 +102,30 @@ def test_refused_files_get_a_clear_message_and_nothing_saved_is_lost(
     assert len(events(app, "file.uploaded")) == 1
 
 
-def test_refusal_without_htmx_is_flashed_on_the_page(app, city_client, application_id):
-    response = upload(city_client, application_id, "form", ("申报书.pdf", EXE), follow_redirects=True)
+def test_refusal_without_htmx_answers_the_page_again_with_the_message(app, city_client, application_id):
+    response = upload(city_client, application_id, "form", ("申报书.pdf", EXE))
+    assert response.status_code == 422  # not a 303 the log would read as 上传成功
     page = response.get_data(as_text=True)
+    assert "<html" in page and f'id="files-{application_id}-form"' in page
     assert "文件“申报书.pdf”是可执行程序，不允许上传" in page
     assert stored_files(app) == []
+
+
+def test_a_refusal_is_logged_with_its_reason_and_audited_with_name_and_size(
+        app, city_client, application_id, caplog):
+    with caplog.at_level("INFO", logger="xkxl_intranet.requests"):
+        upload(city_client, application_id, "form", ("营业执照.pdf", EXE), htmx=True)
+    line = [r.getMessage() for r in caplog.records if r.name == "xkxl_intranet.requests"][-1]
+    assert "route=files.upload" in line and " status=422 " in line and line.endswith(" reason=executable")
+    [row] = events(app, "file.upload_refused")
+    assert (row.username, row.object_id) == ("chengdu", str(application_id))
+    assert row.after == {"category": "form", "name": "营业执照.pdf", "size": len(EXE), "reason": "executable"}
 
 
 def test_no_file_chosen(app, city_client, application_id):
     response = city_client.post(f"/files/applications/{application_id}/form/upload",
                                 data={}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
     assert "请选择要上传的文件（申报书）" in response.get_data(as_text=True)
 
 
@@ -155,6 +176,9 @@ def test_a_file_over_the_per_file_limit_is_refused_by_name(app, city_client, app
     app.config["MAX_UPLOAD_MB"] = 1  # the request may be 64 KB more: the file is read and refused
     response = upload(city_client, application_id, "evidence2", ("模型清单.pdf", pdf(size=1_060_000)),
                       htmx=True)
+    assert response.status_code == 413
+    [row] = events(app, "file.upload_refused")
+    assert row.after["reason"] == "too_large" and row.after["size"] == len(pdf(size=1_060_000))
     html = response.get_data(as_text=True)
     assert "文件“模型清单.pdf”大小为 1.0 MB，超过了每个文件 1 MB 的上限" in html
     assert stored_files(app) == [] and files_on_disk(app) == []
@@ -179,7 +203,7 @@ def test_a_body_cut_off_mid_upload_leaves_no_row_and_no_temp_file(app, city_clie
                                          "Content-Length": str(len(body) + 100_000)})
     # A real server reports the disconnect (400); the test client just ends the stream early,
     # so the part never completes and nothing is taken. Either way: no row, no temp file.
-    assert response.status_code in (303, 400)
+    assert response.status_code in (400, 422)  # 422: no file arrived
     assert stored_files(app) == [] and files_on_disk(app) == []
 
 
@@ -295,3 +319,58 @@ def test_a_row_is_never_left_pointing_at_nothing_when_the_transaction_fails(app,
         db.session.rollback()
         assert not path.exists()
     assert stored_files(app) == [] and files_on_disk(app) == []
+
+
+# ---- a retry after a lost answer (issue 23, item 12) ---------------------------------------
+
+def _age(app, row_id: int, minutes: int) -> None:
+    with app.app_context():
+        row = db.session.get(StoredFile, row_id)
+        row.uploaded_at = row.uploaded_at - timedelta(minutes=minutes)
+        db.session.commit()
+
+
+def test_an_htmx_retry_of_the_same_file_answers_the_kept_one(app, city_client, application_id, caplog):
+    first = upload(city_client, application_id, "evidence1", ("设备清单.xlsx", XLSX), htmx=True)
+    [kept] = stored_files(app)
+    with caplog.at_level("INFO", logger="xkxl_intranet.requests"):
+        retry = upload(city_client, application_id, "evidence1", ("设备清单（重传）.xlsx", XLSX), htmx=True)
+    assert first.status_code == retry.status_code == 200
+    html = retry.get_data(as_text=True)
+    assert "设备清单.xlsx”（" in html and "上传成功，内容相同，未重复保存" in html
+    assert json.loads(retry.headers["HX-Trigger"])["files-changed"]["ids"] == [kept.id]
+    assert [r.id for r in stored_files(app)] == [kept.id]  # no second row
+    assert files_on_disk(app) == [storage_path(app, kept)]  # no second copy, no temp file left
+    assert len(events(app, "file.uploaded")) == 1
+    line = [r.getMessage() for r in caplog.records if r.name == "xkxl_intranet.requests"][-1]
+    assert line.endswith(" reason=repeated")
+
+
+def test_a_plain_post_retry_of_the_form_keeps_one_current_version(app, city_client, application_id):
+    data = pdf("v1")
+    assert upload(city_client, application_id, "form", ("申报书.pdf", data)).status_code == 303
+    retry = upload(city_client, application_id, "form", ("申报书.pdf", data))
+    assert retry.status_code == 303
+    [row] = stored_files(app)
+    assert row.superseded_at is None and files_on_disk(app) == [storage_path(app, row)]
+    page = city_client.get(retry.headers["Location"]).get_data(as_text=True)
+    assert "申报书“申报书.pdf”（" in page and "未重复保存" in page
+
+
+def test_the_same_content_is_kept_again_after_an_hour_elsewhere_or_once_replaced(
+        app, city_client, application_id):
+    v1, v2 = pdf("v1"), pdf("v2")
+    upload(city_client, application_id, "evidence1", ("清单.pdf", v1))
+    [first] = stored_files(app)
+    _age(app, first.id, 61)
+    upload(city_client, application_id, "evidence1", ("清单.pdf", v1))  # a new upload, not a retry
+    upload(city_client, application_id, "evidence2", ("清单.pdf", v1))  # another category
+    other = make_application(app, enterprise_name="四川另一家公司", platform_name="另一平台")
+    upload(city_client, other, "evidence1", ("清单.pdf", v1))  # another application
+    assert len(stored_files(app)) == 4
+    # The 申报书 v1, replaced by v2, uploaded again: made current on purpose, a new version.
+    for data in (v1, v2, v1):
+        upload(city_client, application_id, "form", ("申报书.pdf", data))
+    forms = stored_files(app, category="form")
+    assert [f.sha256 for f in forms] == [sha(v1), sha(v2), sha(v1)]
+    assert [f.superseded_at is None for f in forms] == [False, False, True]

@@ -6,6 +6,9 @@ Every request ends with one line in the application log::
 user=chengdu city=510100 method=POST route=files.upload path=/files/applications/12/form/upload \
 status=413 ms=1532 ip=10.20.3.41
 
+A request that was refused for a reason the route knows ends its line with a code
+(``web.log_reason``), e.g. ``status=422 ms=40 ip=10.20.3.41 reason=executable``.
+
 The id comes from nginx (``proxy_set_header X-Request-ID $request_id``) when it sends one, so
 that nginx's access log and this log share it; otherwise it is made here. It is sent back in
 the ``X-Request-ID`` header and shown on every error page, and every other line logged during
@@ -30,6 +33,7 @@ from flask import Flask, g, has_app_context, request
 from flask.logging import default_handler, wsgi_errors_stream
 
 from ..clock import SHANGHAI
+from ..web import logged_reason
 
 PACKAGE_LOGGER = "xkxl_intranet"  # also Flask's app.logger (the app's import name)
 log = logging.getLogger("xkxl_intranet.requests")
@@ -94,9 +98,10 @@ def request_line(response) -> str:
     started = g.get("request_started")
     elapsed = round((time.perf_counter() - started) * 1000) if started is not None else -1
     user, city = _who()
+    reason = logged_reason()
     return (f"user={user} city={city} method={request.method} route={request.endpoint or '-'} "
             f"path={quote(request.path, safe=_PATH_SAFE)} status={response.status_code} "
-            f"ms={elapsed} ip={request.remote_addr or '-'}")
+            f"ms={elapsed} ip={request.remote_addr or '-'}" + (f" reason={reason}" if reason else ""))
 
 
 def _finish_request(response):

@@ -11,7 +11,8 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from datetime import timedelta
+from typing import IO, Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..audit.services import record
 from ..auth.models import User
-from ..clock import now
+from ..clock import now, to_shanghai
 from ..extensions import db
 from ..filenames import display_name, human_size
 from ..rounds.models import City, Round
@@ -39,15 +40,41 @@ from .upload_rules import FileRejected, check_upload
 
 Message = tuple[str, str]  # (level: success|danger|warning, text)
 
+# An upload whose answer was lost (a crash, a dropped connection) is sent again by the clerk:
+# the same content in the same place within this long is that retry, answered with the file kept.
+REPEAT_WINDOW = timedelta(hours=1)
+
 
 def max_upload_mb() -> int:
     return int(current_app.config.get("MAX_UPLOAD_MB") or 200)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One refused file, as the request log and the audit trail keep it."""
+    name: str  # as shown ("" when no file was chosen)
+    size: int | None  # bytes, when known
+    reason: str  # a code: executable, mismatch, too_large, locked, one_file_only, no_file...
+
+
 @dataclass
 class UploadOutcome:
     saved: list[StoredFile] = field(default_factory=list)
+    # kept already: the same content uploaded to the same place within REPEAT_WINDOW (a retry)
+    repeated: list[StoredFile] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+    @property
+    def nothing_kept(self) -> bool:
+        """Every file was refused: nothing new, nothing found kept already."""
+        return bool(self.refusals) and not self.saved and not self.repeated
+
+
+class _Kept(NamedTuple):
+    stored: StoredFile
+    replaced: list[StoredFile]
+    repeated: bool  # the file was kept already (REPEAT_WINDOW); nothing was added
 
 
 def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Category, application: OwnedByApplication | None = None,
@@ -59,21 +86,31 @@ def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Categ
     outcome = UploadOutcome()
     uploads = [u for u in uploads if u is not None and (u.filename or "").strip()]
     if not uploads:
-        outcome.messages.append(("danger", f"请选择要上传的文件（{category.label}）。"))
+        _refused(outcome, user, f"请选择要上传的文件（{category.label}）。", category, application, city,
+                 Refusal("", None, "no_file"))
         return outcome
-    refusal = upload_refusal(application) if application is not None else None
+    refusal, reason = (upload_refusal(application), "locked") if application is not None else (None, "")
     if refusal is None and category.versioned and len(uploads) > 1:
-        refusal = f"“{category.label}”每次只能上传一个文件，请只选择一个文件。"
+        refusal, reason = f"“{category.label}”每次只能上传一个文件，请只选择一个文件。", "one_file_only"
     if refusal:
-        _refused(outcome, user, refusal, category, application, city)
+        for upload in uploads:  # one row per file: each name and size stays findable
+            _refused(outcome, user, refusal, category, application, city,
+                     Refusal(display_name(upload.filename or ""), _size_of(upload), reason))
         return outcome
     for upload in uploads:
         try:
-            stored, replaced = _store_file(user, upload, category=category, application=application,
-                                           city=city, round_=round_, summary_digest=summary_digest)
+            kept = _store_file(user, upload, category=category, application=application, city=city,
+                               round_=round_, summary_digest=summary_digest, retry_is_kept=True)
         except FileRejected as err:
-            _refused(outcome, user, err.message, category, application, city)
+            _refused(outcome, user, err.message, category, application, city,
+                     Refusal(err.filename or display_name(upload.filename or ""), _size_of(upload),
+                             err.reason or "rejected"))
         else:
+            stored, replaced = kept.stored, kept.replaced
+            if kept.repeated:
+                outcome.repeated.append(stored)
+                outcome.messages.append(("success", _repeated_message(category, stored)))
+                continue
             outcome.saved.append(stored)
             note = "，原版本已保留在历史版本中" if replaced else ""
             reading = "系统正在读取其中的数据，完成后在申报页与申报表逐项核对。" if stored.reading_state == ReadingState.PENDING else ""
@@ -83,13 +120,38 @@ def store_uploads(user: User, uploads: Sequence[FileStorage], *, category: Categ
 
 
 def _refused(outcome: UploadOutcome, user: User, message: str, category: Category,
-             application: OwnedByApplication | None, city: City | None) -> None:
-    """A refused upload: the clerk reads why, and the trail keeps the attempt."""
-    outcome.messages.append(("danger", message))
+             application: OwnedByApplication | None, city: City | None, refusal: Refusal) -> None:
+    """A refused upload: the clerk reads why, and the trail keeps the attempt (who, which file,
+    how large, why), so that a complaint 「上传失败」 can be explained."""
+    if ("danger", message) not in outcome.messages:  # a batch refused as one: said once
+        outcome.messages.append(("danger", message))
+    outcome.refusals.append(refusal)
     record("file.upload_refused", user=user, object_type="application" if application is not None else "city",
            object_id=application.id if application is not None else (city.id if city is not None else ""),
            city_id=application.city_id if application is not None else (city.id if city is not None else None),
-           summary=f"上传{category.label}被拒绝：{message}", keep=True)
+           summary=f"上传{category.label}被拒绝：{message}",
+           after={"category": category.key, "name": refusal.name, "size": refusal.size,
+                  "reason": refusal.reason}, keep=True)
+
+
+def _size_of(upload: FileStorage) -> int | None:
+    """The upload's size in bytes, without reading it (``None`` if its stream cannot say)."""
+    stream = upload.stream
+    if isinstance(stream, HashingTempFile):
+        return stream.size
+    try:
+        position = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return end
+
+
+def _repeated_message(category: Category, stored: StoredFile) -> str:
+    at = to_shanghai(stored.uploaded_at).strftime("%H:%M")
+    return (f"{category.label}“{stored.original_name}”（{human_size(stored.size)}）已于 {at} 上传成功，"
+            "内容相同，未重复保存。")
 
 
 def store_file(user: User, upload: FileStorage, *, category: Category, application: OwnedByApplication | None = None,
@@ -101,7 +163,7 @@ def store_file(user: User, upload: FileStorage, *, category: Category, applicati
     the row exists; if the transaction does not commit, the file is removed again.
     """
     return _store_file(user, upload, category=category, application=application, city=city,
-                       round_=round_, summary_digest=summary_digest)[0]
+                       round_=round_, summary_digest=summary_digest).stored
 
 
 def store_bytes(user: User, data: bytes, name: str, *, category: str,
@@ -112,12 +174,14 @@ def store_bytes(user: User, data: bytes, name: str, *, category: str,
     :class:`FileRejected`. Flushes; the caller commits."""
     upload = FileStorage(io.BytesIO(data), name)
     return _store_file(user, upload, category=CATEGORIES[category], application=application,
-                       city=city, round_=round_, summary_digest=summary_digest)[0]
+                       city=city, round_=round_, summary_digest=summary_digest).stored
 
 
 def _store_file(user: User, upload: FileStorage, *, category: Category, application: OwnedByApplication | None,
-                city: City | None, round_: Round | None,
-                summary_digest: str | None) -> tuple[StoredFile, list[StoredFile]]:
+                city: City | None, round_: Round | None, summary_digest: str | None,
+                retry_is_kept: bool = False) -> _Kept:
+    """Check and keep one file. With ``retry_is_kept`` (a clerk's upload), the same content
+    kept in the same place within :data:`REPEAT_WINDOW` is answered instead of a second copy."""
     if category.key == SUMMARY_SCAN.key and summary_digest is None:
         raise ValueError("a 附件3 scan is kept with its sheet's fingerprint (reports/summary_scan.py)")
     if application is not None:
@@ -138,6 +202,11 @@ def _store_file(user: User, upload: FileStorage, *, category: Category, applicat
             raise FileRejected(f"文件“{name}”大小为 {human_size(size)}，超过了每个文件 {limit} MB 的上限，"
                                "请压缩或拆分后重新上传", filename=name, reason="too_large")
         detected = check_upload(raw_name, temp, allowed=category.kinds)
+        if retry_is_kept:
+            earlier = _kept_lately(temp.sha256(), category, application_id=(
+                application.id if application is not None else None), city_id=city_id, round_id=round_id)
+            if earlier is not None:
+                return _Kept(earlier, [], repeated=True)
         storage_name, size, digest = move_into_storage(temp)
     finally:
         if temp is not stream:
@@ -166,7 +235,22 @@ def _store_file(user: User, upload: FileStorage, *, category: Category, applicat
            after={"application_id": stored.application_id, "category": category.key,
                   "name": name, "size": size, "sha256": digest, "kind": detected.kind,
                   **({"replaces": [f.id for f in replaced]} if replaced else {})})
-    return stored, replaced
+    return _Kept(stored, replaced, repeated=False)
+
+
+def _kept_lately(digest: str, category: Category, *, application_id: int | None, city_id: int,
+                 round_id: int) -> StoredFile | None:
+    """The current file of this content in this place, uploaded within :data:`REPEAT_WINDOW`.
+    A replaced version does not count: uploading it again makes it current on purpose."""
+    if application_id is not None:
+        where = [StoredFile.application_id == application_id]
+    else:
+        where = [StoredFile.application_id.is_(None), StoredFile.city_id == city_id,
+                 StoredFile.round_id == round_id]
+    return db.session.scalars(select(StoredFile).where(
+        *where, StoredFile.category == category.key, StoredFile.sha256 == digest,
+        StoredFile.superseded_at.is_(None), StoredFile.uploaded_at >= now() - REPEAT_WINDOW,
+    ).order_by(StoredFile.id.desc()).limit(1)).first()
 
 
 def _supersede(category: Category, *, application: OwnedByApplication | None, city_id: int,

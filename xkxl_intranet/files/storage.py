@@ -306,14 +306,17 @@ class HashingTempFile:
 
     # -- completing
     @storage_errors
+    def sha256(self) -> str:
+        """The SHA-256 of what was written so far; the file stays open (``finish`` follows)."""
+        self._settle()
+        return self._hash.hexdigest() if self._hash_ok else _hash_path(self.name)
+
+    @storage_errors
     def finish(self) -> tuple[int, str]:
         """Flush and fsync; return (size, SHA-256 hex) of the complete file."""
-        self._settle()
+        digest = self.sha256()
         os.fsync(self._file.fileno())
-        if self._hash_ok:
-            digest = self._hash.hexdigest()
-        else:
-            digest = _hash_path(self.name)
+        if not self._hash_ok:
             self.size = os.path.getsize(self.name)
         self._file.close()
         return self.size, digest

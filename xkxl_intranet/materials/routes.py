@@ -1,6 +1,8 @@
 """Files: an application's files page, uploads, downloads, deletion, the city's 汇总表 scan
 and the ZIP archives. Uploads and deletions answer htmx with the category box again (and an
-``HX-Trigger: files-changed``), a plain form with a flash and a redirect back.
+``HX-Trigger: files-changed``), a plain form with a flash and a redirect back. An upload of
+which nothing was kept answers 4xx (see :data:`_REFUSAL_STATUS`): htmx gets the box with the
+message, a plain form the page again, and the log line the reason code.
 
 A ZIP is sent as a file built beforehand (archive_builds): waitress sends a file from its event
 loop, so a client reading slowly holds no worker thread; behind nginx (``X_ACCEL_REDIRECT``)
@@ -8,6 +10,8 @@ nginx sends it. While a large archive is being built, the same URL answers a pag
 far it is and asks again (htmx every 2 s; without JavaScript a refresh every 3 s)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -44,6 +48,7 @@ from ..urls import record_id
 from ..web import (
     committed,
     content_disposition,
+    log_reason,
     render_page_or_fragment,
     return_to_url,
     unit_of_work,
@@ -67,46 +72,81 @@ def _requested_round():
     return round_or_404(request.args.get("round_id", type=record_id) or None)
 
 
+# An upload of which nothing was kept: the rules forbid it now (the batch is reported: 409, as
+# for a refused save), the file is over the limit (413, as the server's own limit), else the
+# file itself is not acceptable (422). htmx swaps the box only when REFUSED_HEADER says it is one
+# (static/js/files.js); any other 4xx (the server's 413, a CSRF failure) is said beside it.
+_REFUSAL_STATUS = {"locked": 409, "refused": 409, "too_large": 413}
+REFUSED_HEADER = "X-Upload-Refused"
+
+
+@dataclass
+class _Stored:
+    """What an upload request did: the files to show as changed, what to tell the clerk, and
+    the 4xx status when every file was refused."""
+    changed_ids: list[int]
+    messages: list[Message]
+    refused_status: int | None = None
+
+
 def _respond(section: Section, messages: list[Message], *, changed_ids: list[int],
-             default_url: str, panel=None) -> BaseResponse:
-    """htmx: the category box again (200, with its messages, and the requirements box out of
-    band); with an ``HX-Trigger`` when files changed. Otherwise flash and go back (303)."""
+             default_url: str, panel=None, refused_status: int | None = None,
+             page_again: Callable[[], str] | None = None) -> BaseResponse:
+    """htmx: the category box again (with its messages, and the requirements box out of band);
+    with an ``HX-Trigger`` when files changed. Otherwise flash and go back (303). A refused
+    upload answers ``refused_status``: the box for htmx, ``page_again()`` for a plain form."""
     if wants_fragment():
         trigger = ({"files-changed": {"category": section.category.key, "ids": changed_ids}}
                    if changed_ids else None)
-        return make_response(render_template("files/_upload_response.html", section=section,
-                                             file_panel=panel), trigger=trigger)
+        response = make_response(render_template("files/_upload_response.html", section=section,
+                                                 file_panel=panel), trigger=trigger)
+        if refused_status is not None:
+            response.status_code = refused_status
+            response.headers[REFUSED_HEADER] = "1"
+        return response
+    if refused_status is not None and page_again is not None:
+        return make_response(page_again(), refused_status)
     for level, text in messages:
         flash(text, level)
     return redirect(return_to_url(default_url), 303)
 
 
 def _respond_for_application(application, category_key: str, messages: list[Message], *,
-                             changed_ids: list[int]) -> BaseResponse:
+                             changed_ids: list[int], refused_status: int | None = None) -> BaseResponse:
     default_url = url_for(".application_page", application_id=application.id)
-    panel = files_context(current_user, application, return_to=return_to_url(default_url),
-                          messages={category_key: messages})["file_panel"]
+    context = files_context(current_user, application, return_to=return_to_url(default_url),
+                            messages={category_key: messages})
+    panel = context["file_panel"]
     return _respond(panel.section(category_key), messages, panel=panel, changed_ids=changed_ids,
-                    default_url=default_url)
+                    default_url=default_url, refused_status=refused_status,
+                    page_again=lambda: _application_page(application, context))
 
 
-def _respond_for_city(city, round_, messages: list[Message], *, changed_ids: list[int]) -> BaseResponse:
+def _respond_for_city(city, round_, messages: list[Message], *, changed_ids: list[int],
+                      refused_status: int | None = None) -> BaseResponse:
     default_url = url_for(".city_files")
     section = summary_section(current_user, city, round_, return_to=return_to_url(default_url),
                               messages=messages)
-    return _respond(section, messages, changed_ids=changed_ids, default_url=default_url)
+    return _respond(section, messages, changed_ids=changed_ids, default_url=default_url,
+                    refused_status=refused_status,
+                    page_again=lambda: render_template("files/city.html",
+                                                       **_city_context(round_, city, section)))
 
 
-def _store_uploads(store, **where) -> tuple[list[int], list[Message]]:
-    """Keep the request's files through the use case ``store`` (committed): the ids kept, and
-    what to tell the clerk."""
-    saved: list[int] = []
+def _store_uploads(store, **where) -> _Stored:
+    """Keep the request's files through the use case ``store`` (committed); the reasons of
+    what was refused go on the request's log line."""
     with unit_of_work(flash_refusal=False) as work:
         outcome = store(current_user, request.files.getlist("file"), **where)
-        saved = [f.id for f in outcome.saved]
+        changed = [f.id for f in outcome.saved + outcome.repeated]
     if work.refused is not None:
-        return [], [("danger", work.refused.message)]
-    return saved, outcome.messages
+        log_reason("refused")
+        return _Stored([], [("danger", work.refused.message)], _REFUSAL_STATUS["refused"])
+    reasons = [r.reason for r in outcome.refusals] + (["repeated"] if outcome.repeated else [])
+    if reasons:
+        log_reason(",".join(dict.fromkeys(reasons)))
+    status = (_REFUSAL_STATUS.get(outcome.refusals[0].reason, 422) if outcome.nothing_kept else None)
+    return _Stored(changed, outcome.messages, status)
 
 
 # ---- one application's files ----------------------------------------------------------------
@@ -115,8 +155,11 @@ def _store_uploads(store, **where) -> tuple[list[int], list[Message]]:
 @login_required
 def application_page(application_id: int):
     application = get_application(current_user, application_id)
-    context = files_context(current_user, application, return_to=return_to_url(
-        url_for(".application_page", application_id=application.id)))
+    return _application_page(application, files_context(current_user, application, return_to=return_to_url(
+        url_for(".application_page", application_id=application.id))))
+
+
+def _application_page(application, context: dict) -> str:
     return render_template("files/application.html", **context, on_files_page=True,
                            detail_url=url_for("applications.detail", application_id=application.id))
 
@@ -130,8 +173,9 @@ def upload(application_id: int, category: str):
     cat = next((c for c in application_categories(application.round.declaration.files) if c.key == category), None)
     if cat is None:  # not a file the application's round asks for
         abort(404)
-    saved, messages = _store_uploads(materials.store_uploads, category=cat, application=application)
-    return _respond_for_application(application, cat.key, messages, changed_ids=saved)
+    stored = _store_uploads(materials.store_uploads, category=cat, application=application)
+    return _respond_for_application(application, cat.key, stored.messages, changed_ids=stored.changed_ids,
+                                    refused_status=stored.refused_status)
 
 
 @bp.route("/<id:file_id>/download")
@@ -179,14 +223,18 @@ def city_files():
     else:
         city_id = request.args.get("city_id", type=record_id)
         city = city_or_404(city_id) if city_id else None
+    section = (summary_section(current_user, city, round_, return_to=return_to_url(url_for(".city_files")))
+               if city is not None else None)
+    return render_template("files/city.html", **_city_context(round_, city, section))
+
+
+def _city_context(round_, city, section: Section | None) -> dict:
     context = {"round_": round_, "city": city, "cities": all_cities()}
     if city is not None:
-        section = summary_section(current_user, city, round_,
-                                  return_to=return_to_url(url_for(".city_files")))
         context.update(section=section, applications=materials.city_applications(round_.id, city.id),
                        counts=queries.file_counts(round_.id, city.id),
                        categories=application_categories(round_.declaration.files))
-    return render_template("files/city.html", **context)
+    return context
 
 
 @bp.route("/city/summary-scan", methods=["POST"])
@@ -196,8 +244,9 @@ def city_files():
 def upload_summary_scan():
     city = city_or_404(current_user.city_id)
     round_ = round_or_404()
-    saved, messages = _store_uploads(store_scans, city=city, round_=round_)
-    return _respond_for_city(city, round_, messages, changed_ids=saved)
+    stored = _store_uploads(store_scans, city=city, round_=round_)
+    return _respond_for_city(city, round_, stored.messages, changed_ids=stored.changed_ids,
+                             refused_status=stored.refused_status)
 
 
 def archive_builds() -> ArchiveBuilds:

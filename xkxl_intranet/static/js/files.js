@@ -224,6 +224,14 @@
     showBatch(sectionId);
   }
 
+  // A refused upload answers 4xx with the box and its message (X-Upload-Refused): swap it in
+  // like any answer. Other 4xx (the server's 413, an expired page) are handled just below.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!uploadForm(event.detail.elt) || !event.detail.xhr.getResponseHeader("X-Upload-Refused")) return;
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var form = uploadForm(event.detail.elt);
     if (!form) return;
