@@ -8,6 +8,7 @@ from pathlib import Path
 
 from xkxl_intranet import create_app
 from xkxl_intranet.core.requestlog import _INCOMING_ID
+from xkxl_intranet.extensions import db
 from xkxl_intranet.guards import MiB, upload_body_limit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -72,3 +73,24 @@ def test_nginx_sends_the_built_archives_from_the_folder_the_app_builds_them_in()
     assert folder in re.search(r"^ReadWritePaths=(.+)$", unit, re.M)[1].split()
     install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
     assert re.search(rf"install -d -o xkxl -g .*www-data.* -m 2750 {re.escape(folder)}$", install, re.M)
+
+
+def test_the_documented_postgresql_address_builds_an_engine(tmp_path, monkeypatch):
+    """DATABASE_URL as deploy/xkxl.env, README and deploy.md write it (no driver named) gives an
+    engine on a fresh install, where only the driver the bundle ships is present; CI's address
+    (scripts/test-postgres.sh) has the same form, so the suite on PostgreSQL goes through it."""
+    [documented] = re.findall(r"^# DATABASE_URL=(postgresql://\S+)$",
+                              (DEPLOY / "xkxl.env").read_text(encoding="utf-8"), re.M)
+    guides = (DEPLOY.parent / "README.md").read_text(encoding="utf-8") + (
+        DEPLOY.parent / "docs/deploy.md").read_text(encoding="utf-8")
+    assert "DATABASE_URL=postgresql://user:pw@host/db" in guides
+    assert "`postgresql://xkxl:密码@127.0.0.1:5432/xkxl`" in guides
+    ci = (DEPLOY.parent / "scripts/test-postgres.sh").read_text(encoding="utf-8")
+    assert re.search(r'^TEST_DATABASE_URL="postgresql://', ci, re.M)
+    monkeypatch.setenv("DATABASE_URL", documented)
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        engine = db.engine  # builds the engine and loads its driver, without connecting
+        assert engine.url.get_backend_name() == "postgresql"
+        assert (engine.url.host, engine.url.port, engine.url.database) == ("127.0.0.1", 5432, "xkxl")
+        assert engine.dialect.dbapi is not None
