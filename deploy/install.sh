@@ -74,7 +74,13 @@ assert pdf.startswith(b"%PDF"), "no PDF"
 print("自检通过：", xkxl_intranet.__file__)
 PY
 
-install -m 755 "$HERE/deploy/xkxl" "$PREFIX/bin/xkxl"
+# The admin command switches to the service's user xkxl; a program-only install runs as its caller.
+if [ "$SYSTEM" = 1 ]; then
+  install -m 755 "$HERE/deploy/xkxl" "$PREFIX/bin/xkxl"
+else
+  sed 's/^SERVICE_USER=xkxl$/SERVICE_USER=/' "$HERE/deploy/xkxl" > "$PREFIX/bin/xkxl.new"
+  chmod 755 "$PREFIX/bin/xkxl.new" && mv "$PREFIX/bin/xkxl.new" "$PREFIX/bin/xkxl"
+fi
 ln -sfn "releases/$NAME" "$PREFIX/current.new" && mv -T "$PREFIX/current.new" "$PREFIX/current"
 echo "$PREFIX/current -> releases/$NAME"
 

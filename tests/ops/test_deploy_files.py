@@ -3,8 +3,13 @@ drift apart: the upload limit of nginx and of the app, the request id, the unpri
 and the folders it may write, the log file and its rotation."""
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from xkxl_intranet import create_app
 from xkxl_intranet.core.requestlog import _INCOMING_ID
@@ -12,6 +17,14 @@ from xkxl_intranet.extensions import db
 from xkxl_intranet.guards import MiB, upload_body_limit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _settings() -> dict[str, str]:
@@ -94,3 +107,19 @@ def test_the_documented_postgresql_address_builds_an_engine(tmp_path, monkeypatc
         assert engine.url.get_backend_name() == "postgresql"
         assert (engine.url.host, engine.url.port, engine.url.database) == ("127.0.0.1", 5432, "xkxl")
         assert engine.dialect.dbapi is not None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or _user_exists("xkxl"), reason="root, with no real user xkxl")
+def test_the_admin_command_finds_runuser_outside_a_path_without_sbin(tmp_path):
+    """`sudo xkxl …` switches to the service's user with runuser, which lives in /usr/sbin: a PATH
+    without it (cron, a clean environment) still reaches it. An `id` that says the user exists; the
+    real runuser then answers that it does not, which shows it was found and called."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "id").write_text('#!/bin/sh\ncase "$*" in\n  -u) echo 0 ;;\n  xkxl) exit 0 ;;\n'
+                             '  *) exec /usr/bin/id "$@" ;;\nesac\n')
+    (fake / "id").chmod(0o755)
+    result = subprocess.run([str(DEPLOY / "xkxl"), "--help"], capture_output=True, text=True,
+                            env={"PATH": f"{fake}:/usr/bin:/bin", "LANG": "C.UTF-8"})
+    assert result.returncode != 0 and "not found" not in result.stderr
+    assert re.search(r"runuser: user xkxl does not exist", result.stderr), result.stderr
