@@ -16,6 +16,8 @@ PREFIX=/opt/xkxl
 SYSTEM=1
 PYTHON=${PYTHON:-python3}
 DEBS="fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0"
+# Only a server install needs it: /etc/logrotate.d/xkxl keeps the log six months (网络安全法 §21).
+SYSTEM_DEBS="logrotate"
 
 die() { echo "安装中止：$*" >&2; exit 1; }
 
@@ -39,6 +41,7 @@ HAVE_TAG=$("$PYTHON" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
   die "此安装包为 $PYTHON_TAG 构建，而 $PYTHON 是 $HAVE_TAG：请在同版本的机器上重新 make bundle"
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null ||
   die "缺少 Python 的 venv 模块：请安装 Debian 包 python3-venv"
+if [ "$SYSTEM" = 1 ]; then DEBS="$DEBS $SYSTEM_DEBS"; fi
 if command -v dpkg-query >/dev/null; then
   missing=""
   for pkg in $DEBS; do
