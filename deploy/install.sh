@@ -7,7 +7,9 @@
 #   ./install.sh --prefix DIR --no-system  only the program (a virtual environment), e.g. to try it
 #
 # Each bundle goes into its own folder, PREFIX/releases/NAME; PREFIX/current points at the one
-# in use, so an upgrade switches in one step and the previous release stays for a rollback.
+# in use. An upgrade only stages the new one (PREFIX/staged): the running service keeps loading
+# its own code, templates and static files until `xkxl activate`, which xkxl.service runs as it
+# starts; the previous release stays for a rollback.
 # Nothing here starts or restarts a service: docs/deploy.md says when.
 set -euo pipefail
 
@@ -57,6 +59,8 @@ fi
 
 # 2. The program: a fresh virtual environment, every package from ./wheels, the index never asked.
 RELEASE="$PREFIX/releases/$NAME"
+[ "$(readlink "$PREFIX/current" 2>/dev/null)" != "releases/$NAME" ] ||
+  die "$NAME 就是正在使用的版本（$PREFIX/current），不能在它上面重装"
 echo "安装 $NAME 到 $RELEASE"
 rm -rf "$RELEASE"
 mkdir -p "$PREFIX/releases" "$PREFIX/bin"
@@ -84,8 +88,13 @@ else
   sed 's/^SERVICE_USER=xkxl$/SERVICE_USER=/' "$HERE/deploy/xkxl" > "$PREFIX/bin/xkxl.new"
   chmod 755 "$PREFIX/bin/xkxl.new" && mv "$PREFIX/bin/xkxl.new" "$PREFIX/bin/xkxl"
 fi
-ln -sfn "releases/$NAME" "$PREFIX/current.new" && mv -T "$PREFIX/current.new" "$PREFIX/current"
-echo "$PREFIX/current -> releases/$NAME"
+if [ -e "$PREFIX/current" ]; then  # an upgrade: staged, in use from the service's next start
+  ln -sfn "releases/$NAME" "$PREFIX/staged.new" && mv -T "$PREFIX/staged.new" "$PREFIX/staged"
+  echo "$PREFIX/staged -> releases/$NAME（待启用；正在使用的仍是 $PREFIX/current -> $(readlink "$PREFIX/current")）"
+else  # the first install: nothing runs yet
+  ln -sfn "releases/$NAME" "$PREFIX/current.new" && mv -T "$PREFIX/current.new" "$PREFIX/current"
+  echo "$PREFIX/current -> releases/$NAME"
+fi
 
 [ "$SYSTEM" = 1 ] || { echo "完成（只安装了程序）：$PREFIX/bin/xkxl --help"; exit 0; }
 
@@ -111,6 +120,7 @@ cat <<EOF
   首次安装：  sudo xkxl init-db && sudo xkxl create-user 用户名 --role province --name 姓名
               sudo systemctl enable --now xkxl xkxl-backup.timer
               nginx：/etc/xkxl/nginx-xkxl.conf.example → /etc/nginx/sites-available/xkxl.conf
-  升级：      sudo systemctl start xkxl-backup && sudo systemctl stop xkxl
-              sudo xkxl db upgrade && sudo systemctl start xkxl
+  升级：      新版本已放好，正在运行的服务不受影响，重启时才启用（docs/deploy.md 第5节）：
+              sudo systemctl start xkxl-backup && sudo systemctl stop xkxl && sudo xkxl activate
+              sudo xkxl init-db && sudo xkxl read-forms && sudo systemctl start xkxl
 EOF

@@ -123,3 +123,21 @@ def test_the_admin_command_finds_runuser_outside_a_path_without_sbin(tmp_path):
                             env={"PATH": f"{fake}:/usr/bin:/bin", "LANG": "C.UTF-8"})
     assert result.returncode != 0 and "not found" not in result.stderr
     assert re.search(r"runuser: user xkxl does not exist", result.stderr), result.stderr
+
+
+def test_the_upgrade_switches_releases_only_when_the_service_starts():
+    """install.sh stages a release; the guide's upgrade switches it in while the service is
+    stopped, migrates, asks for the 申报书 to be read by the new reader, then starts; and the unit
+    switches a staged release itself as it starts, never under a running service."""
+    guide = (DEPLOY.parent / "docs/deploy.md").read_text(encoding="utf-8")
+    upgrade = guide.split("## 5. 升级", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    steps = [line.split("#", 1)[0].strip() for line in upgrade.strip().splitlines()]
+    order = ["sudo ./install.sh", "sudo systemctl stop xkxl", "sudo xkxl activate", "sudo xkxl init-db",
+             "sudo xkxl read-forms", "sudo systemctl start xkxl"]
+    found = [next(i for i, step in enumerate(steps) if re.search(rf"(^|&& ){re.escape(wanted)}( |$)", step))
+             for wanted in order]
+    assert found == sorted(found) and len(set(found)) == len(found), steps
+    unit = (DEPLOY / "xkxl.service").read_text(encoding="utf-8")
+    assert re.search(r"^ExecStartPre=\+/opt/xkxl/bin/xkxl activate$", unit, re.M)
+    install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
+    assert re.search(r'mv -T "\$PREFIX/staged.new" "\$PREFIX/staged"', install)
