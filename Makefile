@@ -14,7 +14,8 @@ SERVE = $(BIN)/python -m xkxl_intranet.serving --host=$(HOST) --port=$(PORT) $(i
 APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 # LibreOffice (Writer, no GUI) lets the tests export the 申报书模板 to PDF and read it back, as a
 # clerk's WPS or LibreOffice would (tests/files/test_form_round_trip.py; skipped without it).
-APT_TEST := $(APT_RUN) chromium postgresql libreoffice-writer-nogui
+# logrotate: tests/ops/test_logrotate.py rotates a log with the shipped deploy/logrotate-xkxl.
+APT_TEST := $(APT_RUN) chromium postgresql libreoffice-writer-nogui logrotate
 
 .PHONY: run serve test lint typecheck test-fast test-postgres init-db bench deps-run deps-test apt-run apt-test clean
 

@@ -7,7 +7,9 @@
 #   ./install.sh --prefix DIR --no-system  only the program (a virtual environment), e.g. to try it
 #
 # Each bundle goes into its own folder, PREFIX/releases/NAME; PREFIX/current points at the one
-# in use, so an upgrade switches in one step and the previous release stays for a rollback.
+# in use. An upgrade only stages the new one (PREFIX/staged): the running service keeps loading
+# its own code, templates and static files until `xkxl activate`, which xkxl.service runs as it
+# starts; the previous release stays for a rollback.
 # Nothing here starts or restarts a service: docs/deploy.md says when.
 set -euo pipefail
 
@@ -16,6 +18,8 @@ PREFIX=/opt/xkxl
 SYSTEM=1
 PYTHON=${PYTHON:-python3}
 DEBS="fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0"
+# Only a server install needs it: /etc/logrotate.d/xkxl keeps the log six months (网络安全法 §21).
+SYSTEM_DEBS="logrotate"
 
 die() { echo "安装中止：$*" >&2; exit 1; }
 
@@ -39,6 +43,7 @@ HAVE_TAG=$("$PYTHON" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
   die "此安装包为 $PYTHON_TAG 构建，而 $PYTHON 是 $HAVE_TAG：请在同版本的机器上重新 make bundle"
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null ||
   die "缺少 Python 的 venv 模块：请安装 Debian 包 python3-venv"
+if [ "$SYSTEM" = 1 ]; then DEBS="$DEBS $SYSTEM_DEBS"; fi
 if command -v dpkg-query >/dev/null; then
   missing=""
   for pkg in $DEBS; do
@@ -54,6 +59,8 @@ fi
 
 # 2. The program: a fresh virtual environment, every package from ./wheels, the index never asked.
 RELEASE="$PREFIX/releases/$NAME"
+[ "$(readlink "$PREFIX/current" 2>/dev/null)" != "releases/$NAME" ] ||
+  die "$NAME 就是正在使用的版本（$PREFIX/current），不能在它上面重装"
 echo "安装 $NAME 到 $RELEASE"
 rm -rf "$RELEASE"
 mkdir -p "$PREFIX/releases" "$PREFIX/bin"
@@ -74,9 +81,20 @@ assert pdf.startswith(b"%PDF"), "no PDF"
 print("自检通过：", xkxl_intranet.__file__)
 PY
 
-install -m 755 "$HERE/deploy/xkxl" "$PREFIX/bin/xkxl"
-ln -sfn "releases/$NAME" "$PREFIX/current.new" && mv -T "$PREFIX/current.new" "$PREFIX/current"
-echo "$PREFIX/current -> releases/$NAME"
+# The admin command switches to the service's user xkxl; a program-only install runs as its caller.
+if [ "$SYSTEM" = 1 ]; then
+  install -m 755 "$HERE/deploy/xkxl" "$PREFIX/bin/xkxl"
+else
+  sed 's/^SERVICE_USER=xkxl$/SERVICE_USER=/' "$HERE/deploy/xkxl" > "$PREFIX/bin/xkxl.new"
+  chmod 755 "$PREFIX/bin/xkxl.new" && mv "$PREFIX/bin/xkxl.new" "$PREFIX/bin/xkxl"
+fi
+if [ -e "$PREFIX/current" ]; then  # an upgrade: staged, in use from the service's next start
+  ln -sfn "releases/$NAME" "$PREFIX/staged.new" && mv -T "$PREFIX/staged.new" "$PREFIX/staged"
+  echo "$PREFIX/staged -> releases/$NAME（待启用；正在使用的仍是 $PREFIX/current -> $(readlink "$PREFIX/current")）"
+else  # the first install: nothing runs yet
+  ln -sfn "releases/$NAME" "$PREFIX/current.new" && mv -T "$PREFIX/current.new" "$PREFIX/current"
+  echo "$PREFIX/current -> releases/$NAME"
+fi
 
 [ "$SYSTEM" = 1 ] || { echo "完成（只安装了程序）：$PREFIX/bin/xkxl --help"; exit 0; }
 
@@ -102,6 +120,7 @@ cat <<EOF
   首次安装：  sudo xkxl init-db && sudo xkxl create-user 用户名 --role province --name 姓名
               sudo systemctl enable --now xkxl xkxl-backup.timer
               nginx：/etc/xkxl/nginx-xkxl.conf.example → /etc/nginx/sites-available/xkxl.conf
-  升级：      sudo systemctl start xkxl-backup && sudo systemctl stop xkxl
-              sudo xkxl db upgrade && sudo systemctl start xkxl
+  升级：      新版本已放好，正在运行的服务不受影响，重启时才启用（docs/deploy.md 第5节）：
+              sudo systemctl start xkxl-backup && sudo systemctl stop xkxl && sudo xkxl activate
+              sudo xkxl init-db && sudo xkxl read-forms && sudo systemctl start xkxl
 EOF

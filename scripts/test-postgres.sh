@@ -25,4 +25,5 @@ trap cleanup EXIT
   -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
 "${RUN_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U xkxl xkxl_test
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT"
-TEST_DATABASE_URL="postgresql+psycopg2://xkxl@127.0.0.1:$PORT/xkxl_test" .venv/bin/pytest -q "$@"
+# The address in the form the docs give (README, deploy.md, deploy/xkxl.env).
+TEST_DATABASE_URL="postgresql://xkxl@127.0.0.1:$PORT/xkxl_test" .venv/bin/pytest -q "$@"

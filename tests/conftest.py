@@ -18,6 +18,7 @@ from xkxl_intranet import (
     clock,
     create_app,
     job_handlers,  # noqa: F401  (jobs run inline in the test process)
+    normalise_database_url,
 )
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.passwords import hash_password
@@ -27,7 +28,8 @@ from xkxl_intranet.rounds.models import City
 
 from helpers import TEST_PASSWORD, TEST_USERS, CSRFClient, logged_in_client
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# The documented address (postgresql://…), read as the program reads DATABASE_URL.
+POSTGRES_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 
 
 def _seed(app) -> None:

@@ -249,8 +249,12 @@ def _days_setting(name: str, default: int) -> int:
 
 
 def normalise_database_url(url: str) -> str:
-    if url.startswith("postgres://"):
-        return "postgresql://" + url[len("postgres://"):]
+    """The address as the docs write it (``postgresql://…``, or Heroku's ``postgres://…``) names
+    no driver, and SQLAlchemy 2.1's default for it is psycopg 3, which is not installed: the
+    driver the program ships (psycopg2) is named here. An address that names a driver is kept."""
+    for bare in ("postgres://", "postgresql://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg2://" + url[len(bare):]
     return url
 
 

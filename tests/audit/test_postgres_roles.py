@@ -9,10 +9,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from xkxl_intranet import normalise_database_url
 from xkxl_intranet.audit.services import record
 from xkxl_intranet.extensions import db
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# The documented address (postgresql://…), read as the program reads DATABASE_URL.
+POSTGRES_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 
 ROLES_SQL = Path(__file__).resolve().parents[2] / "deploy" / "postgres-roles.sql"
 

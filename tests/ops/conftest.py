@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from xkxl_intranet import create_app
+from xkxl_intranet import create_app, normalise_database_url
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
 
 from helpers import CSRFClient
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# The documented address (postgresql://…), read as the program reads DATABASE_URL.
+POSTGRES_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 
 
 def instance_config(instance: Path, database_uri: str) -> dict:

@@ -3,15 +3,29 @@ drift apart: the upload limit of nginx and of the app, the request id, the unpri
 and the folders it may write, the log file and its rotation."""
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from xkxl_intranet import create_app
 from xkxl_intranet.core.requestlog import _INCOMING_ID
+from xkxl_intranet.extensions import db
 from xkxl_intranet.guards import MiB, upload_body_limit
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 STATIC = Path(__file__).resolve().parents[2] / "xkxl_intranet" / "static"
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _settings() -> dict[str, str]:
@@ -81,3 +95,58 @@ def test_nginx_sends_the_built_archives_from_the_folder_the_app_builds_them_in()
     assert folder in re.search(r"^ReadWritePaths=(.+)$", unit, re.M)[1].split()
     install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
     assert re.search(rf"install -d -o xkxl -g .*www-data.* -m 2750 {re.escape(folder)}$", install, re.M)
+
+
+def test_the_documented_postgresql_address_builds_an_engine(tmp_path, monkeypatch):
+    """DATABASE_URL as deploy/xkxl.env, README and deploy.md write it (no driver named) gives an
+    engine on a fresh install, where only the driver the bundle ships is present; CI's address
+    (scripts/test-postgres.sh) has the same form, so the suite on PostgreSQL goes through it."""
+    [documented] = re.findall(r"^# DATABASE_URL=(postgresql://\S+)$",
+                              (DEPLOY / "xkxl.env").read_text(encoding="utf-8"), re.M)
+    guides = (DEPLOY.parent / "README.md").read_text(encoding="utf-8") + (
+        DEPLOY.parent / "docs/deploy.md").read_text(encoding="utf-8")
+    assert "DATABASE_URL=postgresql://user:pw@host/db" in guides
+    assert "`postgresql://xkxl:密码@127.0.0.1:5432/xkxl`" in guides
+    ci = (DEPLOY.parent / "scripts/test-postgres.sh").read_text(encoding="utf-8")
+    assert re.search(r'^TEST_DATABASE_URL="postgresql://', ci, re.M)
+    monkeypatch.setenv("DATABASE_URL", documented)
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        engine = db.engine  # builds the engine and loads its driver, without connecting
+        assert engine.url.get_backend_name() == "postgresql"
+        assert (engine.url.host, engine.url.port, engine.url.database) == ("127.0.0.1", 5432, "xkxl")
+        assert engine.dialect.dbapi is not None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or _user_exists("xkxl"), reason="root, with no real user xkxl")
+def test_the_admin_command_finds_runuser_outside_a_path_without_sbin(tmp_path):
+    """`sudo xkxl …` switches to the service's user with runuser, which lives in /usr/sbin: a PATH
+    without it (cron, a clean environment) still reaches it. An `id` that says the user exists; the
+    real runuser then answers that it does not, which shows it was found and called."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "id").write_text('#!/bin/sh\ncase "$*" in\n  -u) echo 0 ;;\n  xkxl) exit 0 ;;\n'
+                             '  *) exec /usr/bin/id "$@" ;;\nesac\n')
+    (fake / "id").chmod(0o755)
+    result = subprocess.run([str(DEPLOY / "xkxl"), "--help"], capture_output=True, text=True,
+                            env={"PATH": f"{fake}:/usr/bin:/bin", "LANG": "C.UTF-8"})
+    assert result.returncode != 0 and "not found" not in result.stderr
+    assert re.search(r"runuser: user xkxl does not exist", result.stderr), result.stderr
+
+
+def test_the_upgrade_switches_releases_only_when_the_service_starts():
+    """install.sh stages a release; the guide's upgrade switches it in while the service is
+    stopped, migrates, asks for the 申报书 to be read by the new reader, then starts; and the unit
+    switches a staged release itself as it starts, never under a running service."""
+    guide = (DEPLOY.parent / "docs/deploy.md").read_text(encoding="utf-8")
+    upgrade = guide.split("## 5. 升级", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    steps = [line.split("#", 1)[0].strip() for line in upgrade.strip().splitlines()]
+    order = ["sudo ./install.sh", "sudo systemctl stop xkxl", "sudo xkxl activate", "sudo xkxl init-db",
+             "sudo xkxl read-forms", "sudo systemctl start xkxl"]
+    found = [next(i for i, step in enumerate(steps) if re.search(rf"(^|&& ){re.escape(wanted)}( |$)", step))
+             for wanted in order]
+    assert found == sorted(found) and len(set(found)) == len(found), steps
+    unit = (DEPLOY / "xkxl.service").read_text(encoding="utf-8")
+    assert re.search(r"^ExecStartPre=\+/opt/xkxl/bin/xkxl activate$", unit, re.M)
+    install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
+    assert re.search(r'mv -T "\$PREFIX/staged.new" "\$PREFIX/staged"', install)
