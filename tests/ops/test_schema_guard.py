@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from flask_migrate import downgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from xkxl_intranet import instance_lock
@@ -33,6 +33,22 @@ from helpers import monitored_health
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def restores_head(app):
+    """The database is put back at head after the test: on PostgreSQL the tests share one
+    database, which the next test's clean-up (TRUNCATE of every table) expects whole."""
+    yield
+    with app.app_context():
+        state = schema_state(db.engine)
+        if not state.known:  # a revision from the future was written over the head
+            db.session.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": state.head})
+            db.session.commit()
+        elif not state.at_head:
+            upgrade(directory=MIGRATIONS_DIR)
+        db.session.remove()
+        db.engine.dispose()
+
+
 def _one_step_behind(app) -> str:
     """Undo the newest migration, as a database the new release's ``db upgrade`` was skipped on."""
     with app.app_context():
@@ -50,7 +66,7 @@ def _revision(app) -> str | None:
     return revision
 
 
-def test_the_serving_command_refuses_a_database_not_upgraded_and_names_the_command(app):
+def test_the_serving_command_refuses_a_database_not_upgraded_and_names_the_command(app, restores_head):
     head = _one_step_behind(app)
     behind = _revision(app)
     env = dict(os.environ, XKXL_INSTANCE_PATH=app.instance_path,
@@ -74,7 +90,7 @@ def test_the_deployed_unit_does_not_restart_a_refusal_in_a_loop():
     assert AUTO_MIGRATE_VARIABLE in (ROOT / "deploy" / "xkxl.env").read_text(encoding="utf-8")
 
 
-def test_auto_migrate_upgrades_at_start_holding_the_instance_alone(app, monkeypatch):
+def test_auto_migrate_upgrades_at_start_holding_the_instance_alone(app, restores_head, monkeypatch):
     head = _one_step_behind(app)
     monkeypatch.setenv(AUTO_MIGRATE_VARIABLE, "1")
     try:
@@ -84,7 +100,7 @@ def test_auto_migrate_upgrades_at_start_holding_the_instance_alone(app, monkeypa
     assert _revision(app) == head
 
 
-def test_auto_migrate_waits_for_no_one_while_another_process_uses_the_instance(app, monkeypatch):
+def test_auto_migrate_waits_for_no_one_while_another_process_uses_the_instance(app, restores_head, monkeypatch):
     _one_step_behind(app)
     behind = _revision(app)
     monkeypatch.setenv(AUTO_MIGRATE_VARIABLE, "1")
@@ -99,7 +115,7 @@ def test_auto_migrate_waits_for_no_one_while_another_process_uses_the_instance(a
     assert _revision(app) == behind
 
 
-def test_a_database_newer_than_the_program_is_never_migrated(app, monkeypatch):
+def test_a_database_newer_than_the_program_is_never_migrated(app, restores_head, monkeypatch):
     with app.app_context():
         db.session.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
         db.session.commit()
@@ -110,7 +126,7 @@ def test_a_database_newer_than_the_program_is_never_migrated(app, monkeypatch):
     assert _revision(app) == "f00dfeedbeef"
 
 
-def test_healthz_says_error_with_both_revisions_on_a_database_not_upgraded(app, client):
+def test_healthz_says_error_with_both_revisions_on_a_database_not_upgraded(app, restores_head, client):
     head = _one_step_behind(app)
     behind = _revision(app)
     response = client.get("/healthz")
