@@ -1,9 +1,12 @@
 """The trail is a hash chain: ``flask audit verify`` walks it and names the first broken row."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 
+from xkxl_intranet.audit.chain import ensure_key_file
 from xkxl_intranet.audit.models import AuditChainHead, AuditEvent
 from xkxl_intranet.audit.services import record
 from xkxl_intranet.extensions import db
@@ -103,8 +106,6 @@ def test_the_database_refuses_to_change_or_delete_a_row(app, statement):
 
 def test_concurrent_writers_do_not_fork_the_chain(app):
     """Writers in several threads (each its own connection) append one after another."""
-    import threading
-
     failures: list[BaseException] = []
 
     def write(n: int) -> None:
@@ -126,3 +127,25 @@ def test_concurrent_writers_do_not_fork_the_chain(app):
     result = _verify(app)
     assert result.exit_code == 0, result.output
     assert "已核对 60 条审计记录" in result.output
+
+
+def test_the_key_made_by_writers_at_once_is_one_whole_key(tmp_path):
+    """The first writers of a new instance make the key together: each reads a whole key, the same
+    one (written under a name of its own, then linked into place)."""
+    path = tmp_path / "instance" / "audit-chain.key"
+    keys: list[bytes] = []
+    failures: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            keys.append(ensure_key_file(path))
+        except BaseException as err:  # noqa: BLE001  (reported below)
+            failures.append(err)
+
+    threads = [threading.Thread(target=make) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and len(set(keys)) == 1 and len(keys[0]) == 32
+    assert [p.name for p in path.parent.iterdir()] == ["audit-chain.key"]  # no stray temporary file

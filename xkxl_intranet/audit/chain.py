@@ -12,11 +12,13 @@ transactions never both follow the same row.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,12 +54,18 @@ def ensure_key_file(path: Path) -> bytes:
         return _read_key(path)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a name of its own, then linked into place: a writer in another
+        # thread or process never reads a key half written (os.link fails if one is there).
+        descriptor, written = tempfile.mkstemp(prefix=".audit-chain-", dir=path.parent)
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it a moment ago
-            return _read_key(path)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(secrets.token_bytes(KEY_BYTES))
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(secrets.token_bytes(KEY_BYTES))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another writer's key came first: it is the key
+                os.link(written, path)
+        finally:
+            os.unlink(written)
         return _read_key(path)
 
 
