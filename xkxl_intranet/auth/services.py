@@ -30,7 +30,7 @@ from .sessions import (
     session_user,
     start_session,
 )
-from .throttle import blocked_until, lift_lock, lock_if_attacked, name_key, note_throttled
+from .throttle import count_failure, lift_lock, must_wait, name_key
 
 # One answer for every failed log-in: a wrong password, an unknown name, a try the throttle
 # refuses, a locked account. Nothing in it tells a stranger which names exist or what the
@@ -67,9 +67,7 @@ def authenticate(username: str, password: str, *, client: Client = UNKNOWN_CLIEN
     limits = limits or ThrottleLimits()
     key = name_key(username)
     user = find_user(username)
-    until = blocked_until(key, client.address, limits, at, user=user)
-    if until is not None:
-        note_throttled(client.address, until, key, at, account=user)
+    if must_wait(key, client.address, limits, at, user=user):
         return LoginOutcome(None, LOGIN_REFUSED)
     password_ok = verify_password(user.password_hash if user is not None else dummy_hash(), password)
     if user is None:
@@ -77,9 +75,7 @@ def authenticate(username: str, password: str, *, client: Client = UNKNOWN_CLIEN
                summary="登录失败：用户名不存在")
         return LoginOutcome(None, LOGIN_REFUSED)
     if not password_ok:
-        record("auth.login_failed", object_type="user", object_id=user.id, user=user, username=key,
-               city_id=user.city_id, summary="登录失败：密码错误")
-        lock_if_attacked(user, limits, at)
+        count_failure(user, "auth.login_failed", "登录失败：密码错误", limits, at)
         return LoginOutcome(None, LOGIN_REFUSED)
     if user.is_locked(at):
         record("auth.login_refused_locked", user=user, object_type="user", object_id=user.id,
@@ -121,17 +117,12 @@ def verify_second_factor(user_id: int, session_version: int, code: str, *,
     user = db.session.get(User, user_id)
     if user is None or user.session_version != session_version or not user.is_enabled:
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
-    key = name_key(user.username)
-    until = blocked_until(key, client.address, limits, at, user=user)
-    if until is not None:
-        note_throttled(client.address, until, key, at, account=user)
+    if must_wait(name_key(user.username), client.address, limits, at, user=user):
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     if user.is_locked(at):
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     if not second_factor.accept_login_code(user, code, at):
-        record("auth.login_failed", object_type="user", object_id=user.id, user=user, username=key,
-               city_id=user.city_id, summary="登录失败：两步验证码错误")
-        lock_if_attacked(user, limits, at)
+        count_failure(user, "auth.login_failed", "登录失败：两步验证码错误", limits, at)
         return LoginOutcome(None, WRONG_SECOND_FACTOR)
     notice = failures_since_last_login(user)
     started = _finish_login(user, at, "登录成功（两步验证）", client, sessions)
@@ -176,15 +167,10 @@ def change_password(user: User, current: str, new: str, *, client: Client = UNKN
     account and starts a new one for this browser."""
     at = now()
     limits = limits or ThrottleLimits()
-    key = name_key(user.username)
-    until = blocked_until(key, client.address, limits, at, user=user)
-    if until is not None:
-        note_throttled(client.address, until, key, at, account=user)
+    if must_wait(name_key(user.username), client.address, limits, at, user=user):
         return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
     if not verify_password(user.password_hash, current):
-        record("auth.password_check_failed", object_type="user", object_id=user.id, user=user,
-               username=key, city_id=user.city_id, summary="修改密码时当前密码错误")
-        lock_if_attacked(user, limits, at)
+        count_failure(user, "auth.password_check_failed", "修改密码时当前密码错误", limits, at)
         return PasswordChange(refusal=WRONG_CURRENT_PASSWORD)
     problems = new_password_problems(user, new)
     if problems:

@@ -94,6 +94,25 @@ def note_throttled(address: str, until: datetime, username: str, at: datetime, *
                after={"until": until.isoformat()})
 
 
+def must_wait(key: str, address: str, limits: ThrottleLimits, at: datetime, *,
+              user: User | None = None) -> bool:
+    """Whether a try for the name ``key`` from ``address`` is refused unchecked (the log-in, its
+    second step, the current password on 修改密码): :func:`blocked_until`, the refusal noted."""
+    until = blocked_until(key, address, limits, at, user=user)
+    if until is None:
+        return False
+    note_throttled(address, until, key, at, account=user)
+    return True
+
+
+def count_failure(user: User, action: str, summary: str, limits: ThrottleLimits, at: datetime) -> None:
+    """A wrong secret for ``user`` (a password, a second-factor code): recorded under the name
+    the throttle counts, and the account locked against new log-ins if it is attacked."""
+    record(action, object_type="user", object_id=user.id, user=user, username=name_key(user.username),
+           city_id=user.city_id, summary=summary)
+    lock_if_attacked(user, limits, at)
+
+
 @dataclass(frozen=True)
 class AccountTally:
     failures: int
