@@ -18,7 +18,6 @@ class Setting:
     label: str
     key: str  # in the Flask config
     source: str  # where the deployment sets it ("": fixed in the code)
-    default: Any  # in effect when the config does not name it
     shown: Callable[[Any], str]
     literal: bool = False  # a path or a name, shown as written (not words of the interface)
 
@@ -44,28 +43,28 @@ def _minutes(value: Any) -> str:
 
 
 SETTINGS = (
-    Setting("空闲自动退出", "PERMANENT_SESSION_LIFETIME", "XKXL_IDLE_MINUTES", timedelta(hours=2), _duration),
-    Setting("空闲退出前提醒", "IDLE_WARNING", "instance/config.py", timedelta(minutes=5), _duration),
-    Setting("同一账号同时登录的会话上限", "MAX_SESSIONS_PER_ACCOUNT", "XKXL_MAX_SESSIONS_PER_ACCOUNT", 3, _count("个")),
-    Setting("密码有效期", "PASSWORD_MAX_AGE_DAYS", "XKXL_PASSWORD_MAX_AGE_DAYS", 90, _count("天", "不过期")),
-    Setting("密码到期前提醒", "PASSWORD_EXPIRY_WARNING_DAYS", "XKXL_PASSWORD_EXPIRY_WARNING_DAYS", 7, _count("天", "不提醒")),
-    Setting("省厅和系统管理员须用两步验证登录", "REQUIRE_2FA", "XKXL_REQUIRE_2FA", False, _on_off),
-    Setting("同一账号名、同一地址不计等待的登录失败", "LOGIN_GUESSES_PER_PAIR", "XKXL_LOGIN_GUESSES_PER_PAIR", 3, _count("次")),
-    Setting("同一地址不计等待的登录失败", "LOGIN_GUESSES_PER_ADDRESS", "XKXL_LOGIN_GUESSES_PER_ADDRESS", 10, _count("次")),
-    Setting("超出后首次等待（此后每次加倍）", "LOGIN_FIRST_DELAY_SECONDS", "XKXL_LOGIN_FIRST_DELAY_SECONDS", 2, _seconds),
-    Setting("最长等待", "LOGIN_MAX_DELAY_SECONDS", "XKXL_LOGIN_MAX_DELAY_SECONDS", 900, _seconds),
-    Setting("登录失败的统计时段", "LOGIN_WINDOW_MINUTES", "XKXL_LOGIN_WINDOW_MINUTES", 60, _minutes),
-    Setting("账号暂停新登录：失败次数", "LOGIN_LOCK_FAILURES", "XKXL_LOGIN_LOCK_FAILURES", 20, _count("次", "不暂停")),
-    Setting("账号暂停新登录：来自不同地址数", "LOGIN_LOCK_ADDRESSES", "XKXL_LOGIN_LOCK_ADDRESSES", 3, _count("个")),
-    Setting("账号暂停新登录的时长（已登录的会话不受影响）", "LOGIN_LOCK_MINUTES", "XKXL_LOGIN_LOCK_MINUTES", 15, _minutes),
-    Setting("单个上传文件上限", "MAX_UPLOAD_MB", "instance/config.py", 200, lambda value: f"{value} MB"),
-    Setting("登录凭据仅经加密连接发送", "SESSION_COOKIE_SECURE", "XKXL_SECURE_COOKIES", False, _on_off),
-    Setting("监控读取健康详情的令牌", "HEALTH_TOKEN", "XKXL_HEALTH_TOKEN", None, lambda value: "已设置" if value else "未设置"),
-    Setting("审计记录在线保存天数（之后移入签名归档）", "AUDIT_RETENTION_DAYS", "XKXL_AUDIT_RETENTION_DAYS", 180,
+    Setting("空闲自动退出", "PERMANENT_SESSION_LIFETIME", "XKXL_IDLE_MINUTES", _duration),
+    Setting("空闲退出前提醒", "IDLE_WARNING", "instance/config.py", _duration),
+    Setting("同一账号同时登录的会话上限", "MAX_SESSIONS_PER_ACCOUNT", "XKXL_MAX_SESSIONS_PER_ACCOUNT", _count("个")),
+    Setting("密码有效期", "PASSWORD_MAX_AGE_DAYS", "XKXL_PASSWORD_MAX_AGE_DAYS", _count("天", "不过期")),
+    Setting("密码到期前提醒", "PASSWORD_EXPIRY_WARNING_DAYS", "XKXL_PASSWORD_EXPIRY_WARNING_DAYS", _count("天", "不提醒")),
+    Setting("省厅和系统管理员须用两步验证登录", "REQUIRE_2FA", "XKXL_REQUIRE_2FA", _on_off),
+    Setting("同一账号名、同一地址不计等待的登录失败", "LOGIN_GUESSES_PER_PAIR", "XKXL_LOGIN_GUESSES_PER_PAIR", _count("次")),
+    Setting("同一地址不计等待的登录失败", "LOGIN_GUESSES_PER_ADDRESS", "XKXL_LOGIN_GUESSES_PER_ADDRESS", _count("次")),
+    Setting("超出后首次等待（此后每次加倍）", "LOGIN_FIRST_DELAY_SECONDS", "XKXL_LOGIN_FIRST_DELAY_SECONDS", _seconds),
+    Setting("最长等待", "LOGIN_MAX_DELAY_SECONDS", "XKXL_LOGIN_MAX_DELAY_SECONDS", _seconds),
+    Setting("登录失败的统计时段", "LOGIN_WINDOW_MINUTES", "XKXL_LOGIN_WINDOW_MINUTES", _minutes),
+    Setting("账号暂停新登录：失败次数", "LOGIN_LOCK_FAILURES", "XKXL_LOGIN_LOCK_FAILURES", _count("次", "不暂停")),
+    Setting("账号暂停新登录：来自不同地址数", "LOGIN_LOCK_ADDRESSES", "XKXL_LOGIN_LOCK_ADDRESSES", _count("个")),
+    Setting("账号暂停新登录的时长（已登录的会话不受影响）", "LOGIN_LOCK_MINUTES", "XKXL_LOGIN_LOCK_MINUTES", _minutes),
+    Setting("单个上传文件上限", "MAX_UPLOAD_MB", "instance/config.py", lambda value: f"{value} MB"),
+    Setting("登录凭据仅经加密连接发送", "SESSION_COOKIE_SECURE", "XKXL_SECURE_COOKIES", _on_off),
+    Setting("监控读取健康详情的令牌", "HEALTH_TOKEN", "XKXL_HEALTH_TOKEN", lambda value: "已设置" if value else "未设置"),
+    Setting("审计记录在线保存天数（之后移入签名归档）", "AUDIT_RETENTION_DAYS", "XKXL_AUDIT_RETENTION_DAYS",
             _count("天", "一直在线")),
-    Setting("审计记录归档目录", "AUDIT_ARCHIVE_DIR", "XKXL_AUDIT_ARCHIVE_DIR", "", str, literal=True),
-    Setting("审计记录散列链密钥文件", "AUDIT_KEY_FILE", "XKXL_AUDIT_KEY_FILE", "", str, literal=True),
-    Setting("省厅账号兼管账号和审计（三权合一）", "COMBINED_DUTIES", "XKXL_COMBINED_DUTIES", False, _on_off),
+    Setting("审计记录归档目录", "AUDIT_ARCHIVE_DIR", "XKXL_AUDIT_ARCHIVE_DIR", str, literal=True),
+    Setting("审计记录散列链密钥文件", "AUDIT_KEY_FILE", "XKXL_AUDIT_KEY_FILE", str, literal=True),
+    Setting("省厅账号兼管账号和审计（三权合一）", "COMBINED_DUTIES", "XKXL_COMBINED_DUTIES", _on_off),
 )
 
 
@@ -78,9 +77,9 @@ class SettingShown:
 
 
 def settings_in_effect(config: Mapping[str, Any]) -> list[SettingShown]:
-    """Each security setting as this process runs with it, and where it is set; then the limits
+    """Each security setting as this process runs with it (the app factory names every one), and where it is set; then the limits
     written in the code (the same in every deployment)."""
-    shown = [SettingShown(s.label, s.shown(config.get(s.key, s.default)), s.source, s.literal) for s in SETTINGS]
+    shown = [SettingShown(s.label, s.shown(config[s.key]), s.source, s.literal) for s in SETTINGS]
     shown += [
         SettingShown("会话最长时间（自登录起）", format_duration(MAX_AGE), ""),
     ]
