@@ -74,10 +74,11 @@ clean:
 .PHONY: backup restore bundle
 BACKUP_DIR ?= backups
 
-# A consistent backup while the app serves: backups/xkxl-backup-YYYYmmdd-HHMMSS.tar (+ .sha256).
+# A consistent backup while the app serves: backups/xkxl-backup-YYYYmmdd-HHMMSS-full.tar, then
+# …-incr.tar with only the files new since (a full one again after 7 days); each with .sha256.
 backup: $(VENV)/.deps-run
 	@mkdir -p $(BACKUP_DIR)
-	$(BIN)/flask backup $(BACKUP_DIR)/xkxl-backup-$$(TZ=Asia/Shanghai date +%Y%m%d-%H%M%S).tar
+	$(BIN)/flask backup $(BACKUP_DIR)
 
 # make restore ARCHIVE=backups/xkxl-backup-….tar (into an empty instance; FORCE=1 to replace one).
 restore: $(VENV)/.deps-run

@@ -38,6 +38,7 @@ from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .jobs import queue as job_queue
 from .notice.shipped import NOTICES_DIR
+from .ops.chain import FULL_EVERY_DAYS
 from .ops.schema import MIGRATIONS_DIR
 from .urls import IdConverter
 from .web import client_redirect, remember_client_address, unit_of_work
@@ -153,6 +154,11 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         AUDIT_KEY_FILE=os.environ.get("XKXL_AUDIT_KEY_FILE") or os.path.join(app.instance_path, "audit-chain.key"),
         AUDIT_RETENTION_DAYS=int(os.environ.get("XKXL_AUDIT_RETENTION_DAYS") or 180),
         AUDIT_ARCHIVE_DIR=os.environ.get("XKXL_AUDIT_ARCHIVE_DIR") or os.path.join(app.instance_path, "audit-archive"),
+        # The nightly backups (ops/backup.py, ops/chain.py): /healthz watches this folder's free
+        # space and the age of its newest archive; a new full backup once the chain's full one
+        # is this many days old (the nights between add only new files).
+        BACKUP_DIR=os.environ.get("XKXL_BACKUP_DIR") or None,
+        BACKUP_FULL_DAYS=_days_setting("XKXL_BACKUP_FULL_DAYS", FULL_EVERY_DAYS),
     )
     app.config.from_mapping(LOGIN_SETTINGS)
     if test_config is None:

@@ -84,8 +84,11 @@ def test_backup_then_restore_gives_back_every_row_and_file(app, restored_app, tm
     assert names[0] == database and names[-2:] == ["manifest.json", "SHA256SUMS"]
     assert manifest["engine"] == ("postgresql" if POSTGRES_URL else "sqlite")
     assert manifest["counts"]["application"] == 4 and manifest["revision"]
-    uploads = sorted(n for n in names if n.startswith("uploads/"))
-    assert len(uploads) == manifest["counts"]["stored_file"] == 6
+    # every stored file by the SHA-256 of its content: one blob per content, named by it
+    assert len(manifest["uploads"]) == manifest["counts"]["stored_file"] == 6
+    blobs = sorted(n for n in names if n.startswith("blobs/"))
+    assert blobs == sorted(f"blobs/{d[:2]}/{d[2:]}" for d in set(manifest["uploads"].values()))
+    assert manifest["kind"] == "full" and manifest["chain"] == [] and manifest["format_version"] == 2
 
     result = restore(restored_app, archive)
     assert result.exit_code == 0, result.output
@@ -145,7 +148,7 @@ def test_a_damaged_archive_is_refused_before_anything_is_written(app, restored_a
     archive = tmp_path / "b.tar"
     backup(app, archive)
     with tarfile.open(archive) as tar:
-        member = next(n for n in tar.getnames() if n.startswith("uploads/"))
+        member = next(n for n in tar.getnames() if n.startswith("blobs/"))
     _flip_a_byte_of(archive, member)
     result = restore(restored_app, archive)
     assert result.exit_code != 0

@@ -150,3 +150,18 @@ def test_the_upgrade_switches_releases_only_when_the_service_starts():
     assert re.search(r"^ExecStartPre=\+/opt/xkxl/bin/xkxl activate$", unit, re.M)
     install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
     assert re.search(r'mv -T "\$PREFIX/staged.new" "\$PREFIX/staged"', install)
+
+
+def test_the_nightly_backup_prunes_whole_chains_with_the_apps_own_command():
+    """Before: ``find -mtime +30 -delete`` would take a full backup from under the incremental
+    ones of the nights after it. The unit calls ``backup-prune`` with the env file's settings."""
+    unit = (DEPLOY / "xkxl-backup.service").read_text(encoding="utf-8")
+    assert not re.search(r"^Exec.*(find|-delete)", unit, flags=re.M)
+    assert re.search(r"^ExecStart=/opt/xkxl/bin/xkxl backup \$\{XKXL_BACKUP_DIR\}$", unit, flags=re.M)
+    assert re.search(r"^ExecStartPost=/opt/xkxl/bin/xkxl backup-prune \$\{XKXL_BACKUP_DIR\} "
+                     r"--keep-days \$\{XKXL_BACKUP_KEEP_DAYS\}$", unit, flags=re.M)
+    env = (DEPLOY / "xkxl.env").read_text(encoding="utf-8")
+    assert re.search(r"^XKXL_BACKUP_DIR=/var/backups/xkxl$", env, flags=re.M)
+    assert re.search(r"^XKXL_BACKUP_KEEP_DAYS=\d+$", env, flags=re.M)
+    commands = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}).cli.list_commands(None)
+    assert {"backup", "backup-prune", "restore"} <= set(commands)

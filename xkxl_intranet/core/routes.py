@@ -24,6 +24,7 @@ from ..extensions import db
 from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
+from ..ops.chain import MAX_AGE_HOURS, folder_health
 from ..ops.schema import schema_state
 from ..rounds.models import City
 from ..rounds.state import current_round, deadline_of, find_batch
@@ -104,6 +105,16 @@ def _audit() -> dict:
     return {"state": state, "retention_days": days}
 
 
+def _backups() -> dict | None:
+    """The backup folder (``BACKUP_DIR``, set on a server by xkxl.env): free space against the
+    next full backup, and the newest archive's age (``HEALTH_BACKUP_MAX_AGE_HOURS``). No path."""
+    config = current_app.config
+    if not config.get("BACKUP_DIR"):
+        return None
+    return folder_health(Path(config["BACKUP_DIR"]), moment=now(),
+                         max_age_hours=int(config.get("HEALTH_BACKUP_MAX_AGE_HOURS") or MAX_AGE_HOURS))
+
+
 def _shows_health_details() -> bool:
     """The details are for the system's administrator (:func:`sees_system_health`) or a monitor
     sending ``Authorization: Bearer <HEALTH_TOKEN>`` (compared in constant time; no token set:
@@ -142,11 +153,14 @@ def health_report() -> tuple[dict, int]:
         body["database"]["error"] = err.__class__.__name__
         status = 503
     body["uploads"] = _uploads()
+    if (backups := _backups()) is not None:
+        body["backups"] = backups
     if body["status"] == "ok":
         body["queue"] = _queue()
         body["audit"] = _audit()
     if body["status"] == "ok" and (body["uploads"]["state"] != "ok" or body.get("queue", {}).get("state") != "ok"
-                                   or body.get("audit", {}).get("state") != "ok"):
+                                   or body.get("audit", {}).get("state") != "ok"
+                                   or body.get("backups", {}).get("state", "ok") not in ("ok", "none")):
         body["status"] = "degraded"
         status = 503
     return body, status

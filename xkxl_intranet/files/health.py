@@ -71,7 +71,7 @@ def _can_write(root: Path) -> bool:
     return True
 
 
-def _disk_usage(root: Path) -> tuple[int | None, int | None]:
+def disk_usage(root: Path) -> tuple[int | None, int | None]:
     """Free (for the service's unprivileged user) and total bytes of the disk under ``root``."""
     path = root
     while not path.is_dir() and path != path.parent:  # the folder may not exist yet
@@ -84,6 +84,6 @@ def _disk_usage(root: Path) -> tuple[int | None, int | None]:
 
 
 def uploads_health(root: Path, *, configured_min_free_bytes: int | None, default_min_free_bytes: int) -> UploadsHealth:
-    free, total = _disk_usage(root)
+    free, total = disk_usage(root)
     threshold = fitting_threshold(configured_min_free_bytes, default_min_free_bytes, total)
     return UploadsHealth(_can_write(root), free, threshold, total)

@@ -14,6 +14,11 @@ How it stays consistent without stopping anything:
    really missing; it is named in the manifest and the command ends with a non-zero status.
 4. The archive is written from the snapshot and the pins, hashed as it goes, then renamed
    into place (a crash never leaves a complete-looking archive); the pins are removed.
+
+Files go into the archive by the SHA-256 of their content (the row's ``sha256``): the same
+content uploaded twice is one blob, and an *incremental* backup adds only the blobs that the
+archive it builds on (see :mod:`.chain`) does not already restore. Each archive still holds the
+whole database: a restore of any archive gives the state of its moment.
 """
 from __future__ import annotations
 
@@ -35,13 +40,17 @@ from .archive import (
     AUDIT_KEY_MEMBER,
     CONFIG_MEMBER,
     DATABASE_MEMBERS,
+    FULL,
+    INCREMENTAL,
     MANIFEST,
     SUMS,
     HashingReader,
     HashingWriter,
     Manifest,
+    blob_member,
     upload_member,
 )
+from .chain import FULL_EVERY_DAYS, IndexedArchive, choose_base, write_index
 from .database import DatabaseSnapshot, engine_of, fsync_dir, take_snapshot
 
 MAX_SNAPSHOTS = 5
@@ -62,6 +71,12 @@ class Progress:
         yield lambda advance: None
 
 
+# What ``flask backup --kind`` asks for: an incremental backup when the folder holds a chain to
+# build on (AUTO), or always a full one, or an incremental one or nothing.
+AUTO = "auto"
+KINDS = (AUTO, FULL, INCREMENTAL)
+
+
 @dataclass
 class BackupResult:
     path: Path
@@ -69,12 +84,16 @@ class BackupResult:
     sha256: str
     manifest: Manifest
     snapshots: int  # how many database snapshots it took (more than one: files were deleted)
+    base: IndexedArchive | None = None  # the archive an incremental backup builds on
+    blobs_written: int = 0
+    blobs_in_chain: int = 0  # files the chain already holds, not written again
 
 
-def archive_path(dest: Path) -> Path:
-    """The archive to write: ``dest`` itself, or a dated name inside ``dest`` if it is a folder."""
+def archive_path(dest: Path, kind: str = FULL) -> Path:
+    """The archive to write: ``dest`` itself, or a dated name inside ``dest`` if it is a folder
+    (``…-full.tar`` or ``…-incr.tar``, so a listing shows the chains)."""
     if dest.is_dir():
-        dest = dest / f"xkxl-backup-{now():%Y%m%d-%H%M%S}.tar"
+        dest = dest / f"xkxl-backup-{now():%Y%m%d-%H%M%S}-{'full' if kind == FULL else 'incr'}.tar"
     if not dest.name.endswith(SUFFIXES):
         raise Refused(f"备份文件名须以 .tar、.tar.gz 或 .tgz 结尾：{dest}")
     if dest.exists():
@@ -187,17 +206,27 @@ class _BytesReader:
         return chunk
 
 
-def _members(snapshot: DatabaseSnapshot, pins: Pins,
-             config_file: Path | None, audit_key_file: Path | None = None) -> list[tuple[str, Path, str | None]]:
-    """(member, source, SHA-256 the row records) in archive order: database, config, files."""
+def _members(snapshot: DatabaseSnapshot, pins: Pins, config_file: Path | None,
+             audit_key_file: Path | None = None, *, in_chain: frozenset[str] = frozenset(),
+             uploads: dict[str, str] | None = None) -> list[tuple[str, Path, str | None]]:
+    """(member, source, SHA-256 the row records) in archive order: database, config, then one
+    blob per content not in ``in_chain`` (the blobs the archive built on restores already).
+    Fills ``uploads`` with storage name -> SHA-256 of every pinned file."""
     members: list[tuple[str, Path, str | None]] = [(DATABASE_MEMBERS[snapshot.engine], snapshot.path, None)]
     if config_file is not None and config_file.is_file():
         members.append((CONFIG_MEMBER, config_file, None))
     if audit_key_file is not None and audit_key_file.is_file():
         members.append((AUDIT_KEY_MEMBER, audit_key_file, None))
+    written: set[str] = set()
     for name, _size, digest in sorted(snapshot.files):
-        if name in pins.pinned:
-            members.append((upload_member(name), pins.pinned[name], digest))
+        if name not in pins.pinned:
+            continue
+        if uploads is not None:
+            uploads[name] = digest
+        if digest in in_chain or digest in written:
+            continue
+        written.add(digest)
+        members.append((blob_member(digest), pins.pinned[name], digest))
     return members
 
 
@@ -240,12 +269,30 @@ def _write_archive(path: Path, members: list, manifest: Manifest, progress: Prog
     return out.hash.hexdigest()
 
 
+def _base_for(kind: str, dest: Path, engine: str, full_every_days: int) -> IndexedArchive | None:
+    """The archive an incremental backup into ``dest``'s folder builds on, or ``None`` for a full
+    one; ``AUTO`` chooses incremental only into a folder (a file name asks for one archive)."""
+    if kind == FULL or (kind == AUTO and not dest.is_dir()):
+        return None
+    folder = dest if dest.is_dir() else dest.parent
+    base = choose_base(folder, engine=engine, moment=now(), full_every_days=full_every_days)
+    if base is None and kind == INCREMENTAL:
+        raise Refused(f"{folder} 中没有可作为基础的备份（完整备份须在 {full_every_days} 天内，且其后的增量备份"
+                      "都在）：请先做一次完整备份（--kind full）")
+    return base
+
+
 def make_backup(dest: Path, *, database_url: str, upload_root: Path, config_file: Path | None,
                 progress: Progress | None = None, app_version: str = "",
-                audit_key_file: Path | None = None) -> BackupResult:
+                audit_key_file: Path | None = None, kind: str = AUTO,
+                full_every_days: int = FULL_EVERY_DAYS) -> BackupResult:
     progress = progress or Progress()
-    path = archive_path(dest)
-    engine_of(database_url)
+    engine = engine_of(database_url)
+    base = _base_for(kind, dest, engine, full_every_days)
+    path = archive_path(dest, INCREMENTAL if base else FULL)
+    if base is not None:
+        progress.step(f"增量备份：基于 {base.path.name}（完整备份 {base.full_name}）")
+    in_chain = frozenset(set(base.manifest.uploads.values()) - base.manifest.damaged_blobs()) if base else frozenset()
     with contextlib.ExitStack() as cleanup:
         work = Path(tempfile.mkdtemp(dir=path.parent, prefix=".xkxl-backup-"))
         cleanup.callback(shutil.rmtree, work, ignore_errors=True)
@@ -255,8 +302,16 @@ def make_backup(dest: Path, *, database_url: str, upload_root: Path, config_file
         progress.step(f"已固定 {len(pins.pinned)} 个文件（硬链接，不占额外空间）")
         manifest = Manifest(snapshot.engine, now().isoformat(timespec="seconds"), snapshot.revision,
                             snapshot.counts, missing=sorted(upload_member(n) for n in missing),
-                            app_version=app_version)
-        digest = _write_archive(path, _members(snapshot, pins, config_file, audit_key_file), manifest, progress)
+                            app_version=app_version, kind=INCREMENTAL if base else FULL,
+                            chain=base.links() if base else [])
+        members = _members(snapshot, pins, config_file, audit_key_file, in_chain=in_chain, uploads=manifest.uploads)
+        blobs_written = sum(1 for member, _source, digest in members if digest is not None)
+        in_chain_count = len(set(manifest.uploads.values()) & in_chain)
+        if base is not None:
+            progress.step(f"{in_chain_count} 个文件已在备份链中，本次写入 {blobs_written} 个新文件")
+        digest = _write_archive(path, members, manifest, progress)
+    size = path.stat().st_size
     sidecar = path.with_name(path.name + ".sha256")
     sidecar.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
-    return BackupResult(path, path.stat().st_size, digest, manifest, snapshots)
+    write_index(path, manifest, size, digest)
+    return BackupResult(path, size, digest, manifest, snapshots, base, blobs_written, in_chain_count)

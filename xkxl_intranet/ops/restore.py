@@ -9,7 +9,11 @@ Order of work, so that a bad archive changes nothing:
 2. Read the whole archive into staging folders next to where things go (same file system,
    so the final step is a rename), hashing every member; compare each with the manifest.
    Any difference: the staging is removed and nothing else was touched.
-3. Move the database, the files and the instance config into place.
+3. An incremental archive: read the archives it builds on (its manifest names them, newest
+   first, each with the SHA-256 of the whole file), staging the blobs still needed, until every
+   stored file has its blob; each archive is checked whole against that SHA-256 and each blob
+   against its name. A missing or different archive stops the restore the same way.
+4. Move the database, the files and the instance config into place.
 
 The command line then runs ``verify-files`` on the result.
 """
@@ -38,7 +42,9 @@ from .archive import (
     DATABASE_MEMBERS,
     MANIFEST,
     SUMS,
+    HashingReader,
     Manifest,
+    blob_digest_of,
     copy_hashing,
     storage_name_of,
 )
@@ -61,6 +67,7 @@ class RestoreResult:
     manifest: Manifest
     kept: list[Path] = field(default_factory=list)  # what --force set aside instead of deleting
     forced_while_live: bool = False
+    chain_read: list[Path] = field(default_factory=list)  # the archives an incremental one built on, as read
 
 
 class _CountingReader:
@@ -84,7 +91,8 @@ class _Staging:
         self.config: bytes | None = None
         self.audit_key: bytes | None = None
         self.manifest: bytes | None = None
-        self.files: dict[str, Path] = {}  # storage name -> staged file
+        self.files: dict[str, Path] = {}  # storage name -> staged file (format 1)
+        self.blobs: dict[str, Path] = {}  # SHA-256 -> staged blob (format 2)
         self.database: Path | None = None
 
     def target(self, member: str) -> Path:
@@ -92,8 +100,16 @@ class _Staging:
         if name is not None:
             self.files[name] = self.uploads_dir / name
             return self.files[name]
+        digest = blob_digest_of(member)
+        if digest is not None:
+            self.blobs[digest] = self.uploads_dir / f"blob-{digest}"
+            return self.blobs[digest]
         self.database = self.database_dir / member
         return self.database
+
+    def stored_names(self, manifest: Manifest) -> set[str]:
+        """The storage names the restored files take."""
+        return set(manifest.uploads) if manifest.format_version >= 2 else set(self.files)
 
     def remove(self) -> None:
         shutil.rmtree(self.database_dir, ignore_errors=True)
@@ -139,7 +155,7 @@ def _check_target(engine: str, url: str, upload_root: Path, *, force: bool, prog
 def _check_member(member: tarfile.TarInfo, engine: str, seen: dict) -> None:
     name = member.name
     known = name in (MANIFEST, SUMS, CONFIG_MEMBER, AUDIT_KEY_MEMBER) or name in DATABASE_MEMBERS.values() \
-        or storage_name_of(name) is not None
+        or storage_name_of(name) is not None or blob_digest_of(name) is not None
     if not known or not member.isreg():
         raise Refused(f"备份文件中有不认识的内容：{name}（不是本系统的备份，或已被改动）")
     if name in seen:
@@ -200,12 +216,90 @@ def _verify(seen: dict[str, tuple[int, str]], manifest_bytes: bytes | None) -> M
         elif got != (entry["size"], entry["sha256"]):
             problems.append(f"{member} 的 SHA-256 与清单不符")
     problems += [f"{member} 不在清单中" for member in sorted(set(seen) - set(manifest.files) - {MANIFEST, SUMS})]
+    problems += _misnamed_blobs(seen, manifest)
     if manifest.database_member not in seen:
         problems.append(f"缺少数据库 {manifest.database_member}")
+    _refuse_if(problems)
+    return manifest
+
+
+def _misnamed_blobs(seen: dict[str, tuple[int, str]], manifest: Manifest) -> list[str]:
+    """A blob is named by the SHA-256 of its content: one whose content hashes otherwise was
+    changed (unless the backup found it so and said so in its ``damaged`` list)."""
+    damaged = manifest.damaged_blobs()
+    return [f"{member} 的内容与其 SHA-256 名称不符" for member, (_size, digest) in sorted(seen.items())
+            if (named := blob_digest_of(member)) is not None and named != digest and named not in damaged]
+
+
+def _refuse_if(problems: list[str], prefix: str = "备份文件校验失败") -> None:
     if problems:
         more = f"（另有 {len(problems) - MAX_LISTED} 处）" if len(problems) > MAX_LISTED else ""
-        raise Refused("备份文件校验失败，实例目录未被改动：" + "；".join(problems[:MAX_LISTED]) + more)
-    return manifest
+        raise Refused(f"{prefix}，实例目录未被改动：" + "；".join(problems[:MAX_LISTED]) + more)
+
+
+def _extract_needed(archive: Path, link: dict, staging: _Staging, needed: set[str], engine: str,
+                    progress: Progress) -> set[str]:
+    """Read one archive of the chain whole: stage the blobs in ``needed``, hash everything, and
+    check the archive against ``link`` (the SHA-256 the later archive recorded) and its members
+    against its own manifest. Returns the blobs it gave."""
+    seen: dict[str, tuple[int, str]] = {}
+    manifest_bytes: bytes | None = None
+    given: set[str] = set()
+    with open(archive, "rb") as raw, progress.bar(archive.stat().st_size, f"读取并校验 {archive.name}") as advance:
+        whole = HashingReader(raw, advance)
+        try:
+            with tarfile.open(fileobj=whole, mode="r|*") as tar:  # type: ignore[call-overload]
+                for member in tar:
+                    _check_member(member, engine, seen)
+                    source = tar.extractfile(member)
+                    assert source is not None  # _check_member let only regular files through
+                    digest = blob_digest_of(member.name)
+                    if digest is not None and digest in needed and digest not in given:
+                        with open(staging.target(member.name), "wb") as out:
+                            seen[member.name] = copy_hashing(source, out)
+                        given.add(digest)
+                    elif member.name == MANIFEST:
+                        manifest_bytes = source.read()
+                        seen[member.name] = (len(manifest_bytes), hashlib.sha256(manifest_bytes).hexdigest())
+                    else:
+                        seen[member.name] = copy_hashing(source, _Discard())
+            while whole.read(1024 * 1024):  # tar's end padding: the whole file's hash
+                pass
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+            raise Refused(f"备份链中的 {archive.name} 无法读取（不完整或已损坏）：{err}") from err
+    if (whole.size, whole.hash.hexdigest()) != (link["size"], link["sha256"]):
+        raise Refused(f"备份链中的 {archive.name} 与增量备份记录的不是同一个文件（大小或 SHA-256 不同）："
+                      "实例目录未被改动。请找回做增量备份时的那个文件")
+    _verify(seen, manifest_bytes)
+    for digest in given:  # staged under the name, checked against the content above
+        needed.discard(digest)
+    return given
+
+
+class _Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _follow_chain(manifest: Manifest, chain_dir: Path, staging: _Staging, engine: str,
+                  progress: Progress) -> list[Path]:
+    """Stage, from the archives ``manifest`` builds on (newest first), every blob it needs that
+    its own archive did not hold. Returns the archives read."""
+    needed = set(manifest.uploads.values()) - set(staging.blobs)
+    read: list[Path] = []
+    for link in reversed(manifest.chain):
+        if not needed:
+            break
+        path = chain_dir / link["name"]
+        if not path.is_file():
+            raise Refused(f"增量备份依赖的 {link['name']}（{link['created_at']} 的备份）不在 {chain_dir}：实例目录未被"
+                          "改动。请把整条备份链（完整备份及其后的增量备份）放在同一目录，或用 --chain-dir 指明所在目录")
+        given = _extract_needed(path, link, staging, needed, engine, progress)
+        progress.step(f"{path.name}：校验通过，取出 {len(given)} 个文件")
+        read.append(path)
+    if needed:
+        _refuse_if([f"备份链中没有内容为 {digest} 的文件" for digest in sorted(needed)], "备份链不完整")
+    return read
 
 
 def _move_aside(upload_root: Path, keep: set[str], aside: Path) -> int:
@@ -222,15 +316,30 @@ def _move_aside(upload_root: Path, keep: set[str], aside: Path) -> int:
     return moved
 
 
-def _install_files(staging: _Staging, upload_root: Path) -> None:
+def _install_files(staging: _Staging, upload_root: Path, manifest: Manifest) -> None:
     folders = set()
-    for name, staged in staging.files.items():
+    for name, staged in staging.files.items():  # format 1: staged under the storage name
         final = path_for(name, upload_root)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, final)
         folders.add(final.parent)
+    for name, digest in sorted(manifest.uploads.items()):  # format 2: one blob, any number of rows
+        final = path_for(name, upload_root)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _place(staging.blobs[digest], final)
+        folders.add(final.parent)
     for folder in folders:
         fsync_dir(folder)
+
+
+def _place(blob: Path, final: Path) -> None:
+    """A hard link to the staged blob (stored files never change, so rows with the same content
+    may share it; deleting one removes only its link), or a copy where links are not possible."""
+    final.unlink(missing_ok=True)
+    try:
+        os.link(blob, final)
+    except OSError:
+        shutil.copyfile(blob, final)
 
 
 _GENERATED_LINE = re.compile(r"SECRET_KEY = '[0-9a-f]{64}'")
@@ -291,9 +400,9 @@ def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Pa
     kept += [keep] if keep else []
     if replace:
         aside = instance / f"uploads-before-restore-{stamp}"
-        if _move_aside(upload_root, set(staging.files), aside):
+        if _move_aside(upload_root, staging.stored_names(manifest), aside):
             kept.append(aside)
-    _install_files(staging, upload_root)
+    _install_files(staging, upload_root, manifest)
     config_kept = _install_config(instance, staging.config, stamp)
     key_kept = _install_audit_key(audit_key_file or instance / "audit-chain.key", staging.audit_key, stamp)
     return kept + [p for p in (config_kept, key_kept) if p]
@@ -301,8 +410,9 @@ def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Pa
 
 def restore_backup(archive: Path, *, database_url: str, upload_root: Path, instance_path: Path,
                    force: bool = False, progress: Progress | None = None,
-                   audit_key_file: Path | None = None) -> RestoreResult:
-    """Restore ``archive``; the caller has closed its own database connections."""
+                   audit_key_file: Path | None = None, chain_dir: Path | None = None) -> RestoreResult:
+    """Restore ``archive`` (an incremental one with the archives it builds on, from ``chain_dir``,
+    by default its own folder); the caller has closed its own database connections."""
     progress = progress or Progress()
     engine = engine_of(database_url)
     if served(str(instance_path)):
@@ -324,6 +434,10 @@ def restore_backup(archive: Path, *, database_url: str, upload_root: Path, insta
         stack.callback(staging.remove)
         manifest = _verify(_extract(archive, staging, engine, progress), staging.manifest)
         progress.step(f"备份校验通过：{len(manifest.files)} 个成员的 SHA-256 与清单一致")
+        if manifest.chain:
+            progress.step(f"增量备份，基于完整备份 {manifest.chain[0]['name']}"
+                          f"{f' 及其后的 {len(manifest.chain) - 1} 个增量备份' if len(manifest.chain) > 1 else ''}")
+        chain_read = _follow_chain(manifest, chain_dir or archive.parent, staging, engine, progress)
         kept = _install(manifest, staging, url=database_url, upload_root=upload_root,
                         instance=instance_path, replace=replace, audit_key_file=audit_key_file)
-    return RestoreResult(manifest, kept, live)
+    return RestoreResult(manifest, kept, live, chain_read)
