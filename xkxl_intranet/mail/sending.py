@@ -88,7 +88,7 @@ def describe(error: Exception) -> str:
 
 def claim(message_id: int, attempts_seen: int, hold: timedelta) -> bool:
     """Take attempt ``attempts_seen + 1`` of a queued row. Commits."""
-    taken = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult, typed as Result
+    taken: int = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult, typed as Result
         update(MailMessage).where(MailMessage.id == message_id, MailMessage.state == MailState.QUEUED.value,
                                   MailMessage.attempts == attempts_seen)
         .values(attempts=attempts_seen + 1, next_attempt_at=now() + hold)).rowcount
