@@ -140,6 +140,7 @@ def _data_strings(app) -> list[str]:
         strings |= set(db.session.scalars(db.select(User.username)))
         strings |= set(db.session.scalars(db.select(AuditEvent.username)))  # as typed at a log-in
         strings |= set(db.session.scalars(db.select(User.display_name)))
+        strings |= set(db.session.scalars(db.select(User.email)))  # before the log-in name in it
         strings |= set(db.session.scalars(db.select(Receipt.number)))
         strings |= set(db.session.scalars(db.select(City.contact_phone)))
     return sorted((s for s in strings if s), key=len, reverse=True)

@@ -37,6 +37,7 @@ from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECOND
 from .guards import idle_expired, register_guards
 from .instance_lock import hold_shared
 from .jobs import queue as job_queue
+from .mail.settings import settings_from_environment as smtp_settings_from_environment
 from .notice.shipped import NOTICES_DIR
 from .ops.chain import FULL_EVERY_DAYS
 from .ops.schema import MIGRATIONS_DIR
@@ -161,6 +162,8 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         BACKUP_FULL_DAYS=_days_setting("XKXL_BACKUP_FULL_DAYS", FULL_EVERY_DAYS),
     )
     app.config.from_mapping(LOGIN_SETTINGS)
+    # Mail (mail/settings.py): on only with XKXL_SMTP_HOST and XKXL_SMTP_PORT; README, settings.
+    app.config.from_mapping(smtp_settings_from_environment())
     if test_config is None:
         hold_shared(app.instance_path)  # flask restore refuses while any process holds it
         _ensure_secret_key(app)
@@ -198,6 +201,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .core.audit_hooks import connect_audit
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
+    from .mail.routes import bp as mail_bp
     from .materials.routes import bp as files_bp
     from .reports.routes import bp as reports_bp
     from .review import rules as _review_rules  # noqa: F401  (an expert's applications: their assignments)
@@ -214,6 +218,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.register_blueprint(files_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(mail_bp)
     register_error_handlers(app)
     connect_audit(app)  # a rolled-back request keeps the rows of its attempts
 

@@ -50,8 +50,9 @@ def seed_demo() -> dict[str, Any]:
         if username in existing:
             report["existing"] += 1
             continue
+        # example.gov.cn: a reserved domain (RFC 2606's example.*), so a demo never mails anyone.
         create_user(None, username=username, display_name=display_name, role=role, city=city,
-                    password=password, must_change_password=False)
+                    email=f"{username}@example.gov.cn", password=password, must_change_password=False)
         report["created"].append(username)
     if report["created"]:
         report["password"] = password

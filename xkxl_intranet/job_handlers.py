@@ -6,5 +6,6 @@ from __future__ import annotations
 from . import print_job
 from .applications import reading_job
 from .files import template_job
+from .mail import sending
 
-__all__ = ["print_job", "reading_job", "template_job"]
+__all__ = ["print_job", "reading_job", "sending", "template_job"]

@@ -62,6 +62,7 @@ NAVIGATION = (
     ({"expert"}, "review.mine", "我的评审", "review."),
     ({"admin"}, "auth.users", "账号管理", "auth.user"),
     ({"admin"}, "core.system", "系统设置与状态", "core.system"),
+    ({"admin", "province"}, "mail.outbox_page", "邮件发送", "mail."),
 )
 # Where the deployment combines the duties (COMBINED_DUTIES), a province account also sees the
 # administrator's and the auditor's entries (auth/scoping.py).

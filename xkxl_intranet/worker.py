@@ -32,6 +32,7 @@ from .domain.errors import Refused
 from .extensions import db
 from .jobs.queue import jobs
 from .jobs.supervisor import SUPERVISED
+from .mail.sending import sweep_mail
 from .print_job import warm_up
 from .processes import die_with_parent
 
@@ -73,6 +74,7 @@ def register_sweep(app: Flask) -> None:
     def sweep() -> None:
         with app.app_context():
             sweep_readings(everything_pending=False)
+            sweep_mail()  # outbox rows whose job was lost or whose worker died mid-send
 
 
 def register_audit_retention(app: Flask) -> None:
@@ -101,6 +103,7 @@ def make_consumer(app: Flask, workers: int):
     warm_up()  # WeasyPrint and the CJK font, inherited by every process forked from here
     with app.app_context():
         sweep_readings(everything_pending=True)
+        sweep_mail()
         db.session.remove()
         db.engine.dispose()
     register_sweep(app)

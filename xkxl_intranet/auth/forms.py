@@ -1,7 +1,9 @@
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from ..domain.parsing import parse_email
 from ..forms import Form
+from ..rounds.forms import parsed_by
 from .models import ROLE_LABELS, Role
 
 
@@ -30,10 +32,17 @@ class UserEditForm(Form):
     city_id = SelectField("所属市（州）", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
                           validators=[Optional()])
     phone = StringField("联系电话", validators=[Length(max=40, message="联系电话不能超过40个字符")])
+    email = StringField("电子邮箱", validators=[parsed_by(parse_email)])
     is_enabled = BooleanField("启用", default=True)
 
     def set_city_choices(self, cities):
         self.city_id.choices = [("", "（不属于市州）")] + [(c.id, c.name) for c in cities]
+
+
+class OwnEmailForm(Form):
+    """我的账号: one's own address, for the system's notices (empty: none are mailed)."""
+
+    email = StringField("电子邮箱", validators=[parsed_by(parse_email)])
 
 
 class UserCreateForm(UserEditForm):

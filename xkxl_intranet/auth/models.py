@@ -48,6 +48,8 @@ class User(UserMixin, Model):
     role: Mapped[str] = mapped_column(String(16))
     city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"), nullable=True)
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # Where notices are mailed (mail/recipients.py); set by the administrator or on 我的账号.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     # No longer counted (failures are counted from the audit trail: auth/throttle.py); kept in

@@ -13,9 +13,9 @@ from ..extensions import db, htmx
 from ..rounds.models import City
 from ..rounds.state import all_cities
 from ..urls import safe_local_path
-from ..web import render_page_or_fragment, return_to_url, unit_of_work
+from ..web import render_page_or_fragment, return_to_url, unit_of_work, wants_fragment
 from .failures import recent_failures, unlock_account
-from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm
+from .forms import ChangePasswordForm, LoginForm, OwnEmailForm, UserCreateForm, UserEditForm
 from .models import User
 from .password_expiry import expiry_of
 from .scoping import accounts_required
@@ -30,6 +30,7 @@ from .services import (
     list_users,
     record_logout,
     reset_password,
+    set_own_email,
     update_user,
     verify_second_factor,
 )
@@ -212,9 +213,36 @@ def keep_alive():
 @login_required
 def account():
     """我的账号: one's own account, and from it the password and whatever else secures it."""
+    return _account_page(OwnEmailForm(email=current_user.email or ""))
+
+
+def _account_page(email_form: OwnEmailForm, status: int = 200):
     return render_template("auth/account.html", expiry=password_expiry(current_user), at=now(),
                            second_factor_on=second_factor_enabled(current_user._get_current_object()),
-                           failures=recent_failures(current_user), **_sessions_context())
+                           failures=recent_failures(current_user), email_form=email_form,
+                           **_sessions_context()), status
+
+
+@bp.route("/account/email", methods=["POST"])
+@login_required
+def account_email_view():
+    """电子邮箱 on 我的账号, a plain form post: saved, back to 我的账号 (htmx: the section again,
+    saying so); refused, the section or page again (422) with the address as typed and the
+    reason beside the field."""
+    form = OwnEmailForm()
+    if form.validate_on_submit():
+        with unit_of_work(flash_refusal=False) as work:
+            set_own_email(current_user._get_current_object(), form.email.data)
+        if work.refused is None:
+            message = "电子邮箱已保存。" if form.email.data else "电子邮箱已清除，系统将不再向您发送邮件通知。"
+            if wants_fragment():
+                return render_template("auth/_email.html", email_form=form, email_saved=message)
+            flash(message, "success")
+            return redirect(url_for("auth.account") + "#account-email", 303)
+        form.email.errors = [work.refused.message]
+    if wants_fragment():
+        return render_template("auth/_email.html", email_form=form), 422
+    return _account_page(form, 422)
 
 
 def _sessions_context(messages: tuple[tuple[str, str], ...] = ()) -> dict:
@@ -300,7 +328,8 @@ def user_new():
         with unit_of_work() as work:
             user, password = create_user(
                 current_user, username=form.username.data, display_name=form.display_name.data,
-                role=form.role.data, city=_city_or_none(form.city_id.data), phone=form.phone.data)
+                role=form.role.data, city=_city_or_none(form.city_id.data), phone=form.phone.data,
+                email=form.email.data)
         if work.ok:
             return render_template("auth/password_shown.html", user=user, password=password,
                                    reason="账号已创建")
@@ -318,7 +347,7 @@ def user_edit(user_id: int):
         with unit_of_work() as work:
             update_user(current_user, user, display_name=form.display_name.data, role=form.role.data,
                         city=_city_or_none(form.city_id.data), phone=form.phone.data,
-                        is_enabled=form.is_enabled.data)
+                        is_enabled=form.is_enabled.data, email=form.email.data)
         if work.ok:
             flash(f"账号 {user.username} 已保存。", "success")
             return redirect(url_for("auth.users"), 303)

@@ -104,6 +104,14 @@ def sees_system_health(user: User | None, *, combined_duties: bool = False) -> b
     return manages_accounts(user, combined_duties=combined_duties)
 
 
+def reads_mail_outbox(user: User | None, *, combined_duties: bool = False) -> bool:
+    """邮件发送 (the outbox: failed and waiting mails, 「重新发送」): the 系统管理员's, whose duty is
+    the system's running (the SMTP server is a setting), and the province's, whose notices they
+    mostly are. The page lists addresses, subjects and errors, never a mail's body."""
+    return signed_in(user) and (user.role in (Role.ADMIN, Role.PROVINCE)
+                                or manages_accounts(user, combined_duties=combined_duties))
+
+
 def is_own_city_clerk(user: User | None, city_id: int | None) -> bool:
     """Only a city's own clerk writes its applications and files."""
     return (user is not None and user.is_authenticated and user.role == Role.CITY
@@ -178,12 +186,13 @@ def _duty_required(holds: Callable[..., bool]) -> Callable:
 
 accounts_required = _duty_required(manages_accounts)  # the 系统管理员's pages
 whole_trail_required = _duty_required(reads_whole_trail)  # the 安全审计员's export
+mail_outbox_required = _duty_required(reads_mail_outbox)  # 邮件发送
 
 
 # What every signed-in person may open: their own account and leaving.
 ACCOUNT_ENDPOINTS = frozenset({
     "static", "core.healthz", "core.favicon", "auth.login", "auth.logout", "auth.change_password_view",
-    "auth.keep_alive", "auth.account", "auth.end_session_view", "auth.end_other_sessions_view",
+    "auth.keep_alive", "auth.account", "auth.account_email_view", "auth.end_session_view", "auth.end_other_sessions_view",
     "auth.login_verify", "second_factor.page", "second_factor.confirm", "second_factor.regenerate",
     "second_factor.turn_off",
 })
@@ -197,7 +206,7 @@ EXPERT_ENDPOINTS = ACCOUNT_ENDPOINTS | {
 # The 系统管理员: accounts, and the settings and health of the system; nothing of the business.
 ADMIN_ENDPOINTS = ACCOUNT_ENDPOINTS | {
     "auth.users", "auth.user_new", "auth.user_edit", "auth.user_reset_password", "auth.user_unlock",
-    "second_factor.admin_reset", "core.system",
+    "second_factor.admin_reset", "core.system", "mail.outbox_page", "mail.resend",
 }
 # The 安全审计员: the trail and its export, nothing else.
 AUDITOR_ENDPOINTS = ACCOUNT_ENDPOINTS | {"audit.index", "audit.export"}

@@ -11,6 +11,7 @@ from ..audit.services import diff, record
 from ..clock import now
 from ..domain.errors import NotFound, Refused
 from ..domain.login_throttle import ThrottleLimits
+from ..domain.parsing import ParseError, parse_email
 from ..domain.password_policy import REUSED, password_problems
 from ..extensions import db
 from ..rounds.models import City
@@ -192,8 +193,18 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "role": user.role,
         "city": user.city.name if user.city else None,
         "phone": user.phone,
+        "email": user.email,
         "is_enabled": user.is_enabled,
     }
+
+
+def account_email(raw: str | None) -> str | None:
+    """An account's e-mail address as kept (normalised), None for none; :class:`Refused` naming
+    the field for one that is not an address."""
+    try:
+        return parse_email(raw, "电子邮箱")
+    except ParseError as err:
+        raise Refused(str(err), field="email") from None
 
 
 def _check_role_city(role: str, city: City | None) -> None:
@@ -204,7 +215,7 @@ def _check_role_city(role: str, city: City | None) -> None:
 
 
 def create_user(actor: User | None, *, username: str, display_name: str, role: str, city: City | None,
-                phone: str = "", password: str | None = None,
+                phone: str = "", email: str | None = None, password: str | None = None,
                 must_change_password: bool = True) -> tuple[User, str]:
     """Create an account; returns it with its initial password (shown once). ``actor`` is
     the administrator creating it (``None`` from the command line). A ``password`` given (the
@@ -222,7 +233,7 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
         password = generate_password(username=username)
     at = now()
     user = User(username=username, display_name=display_name.strip(), role=role, city=city,
-                phone=phone.strip(), password_hash=hash_password(password),
+                phone=phone.strip(), email=account_email(email), password_hash=hash_password(password),
                 must_change_password=must_change_password, is_enabled=True, created_at=at,
                 password_changed_at=at, failed_logins=0, session_version=1)
     db.session.add(user)
@@ -236,7 +247,8 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
 
 
 def update_user(actor: User, user: User, *, display_name: str, role: str, city: City | None,
-                phone: str, is_enabled: bool) -> None:
+                phone: str, is_enabled: bool, email: str | None = None) -> None:
+    """The administrator's account form, whole: ``email`` None (or empty) keeps no address."""
     if user.id == actor.id and (not is_enabled or role != user.role):
         raise Refused("不能停用自己的账号或修改自己的角色。")
     _check_role_city(role, city)
@@ -249,6 +261,7 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
     user.role = role
     user.city = city
     user.phone = phone.strip()
+    user.email = account_email(email)
     if user.is_enabled and not is_enabled:
         end_all_sessions(user)  # disabling ends the user's open sessions
     user.is_enabled = is_enabled
@@ -257,6 +270,17 @@ def update_user(actor: User, user: User, *, display_name: str, role: str, city: 
     if old or new:
         record("account.updated", user=actor, object_type="user", object_id=user.id,
                city_id=user.city_id, summary=f"修改账号 {user.username}", before=old, after=new)
+
+
+def set_own_email(user: User, email: str | None) -> None:
+    """我的账号: the holder sets (or clears) the address the system's notices are mailed to."""
+    before = user_snapshot(user)
+    user.email = account_email(email)
+    db.session.flush()
+    old, new = diff(before, user_snapshot(user))
+    if old or new:
+        record("account.updated", user=user, object_type="user", object_id=user.id, city_id=user.city_id,
+               summary=f"修改本人账号 {user.username} 的电子邮箱", before=old, after=new)
 
 
 def _enabled_admins() -> int:

@@ -37,6 +37,7 @@ QUEUE_FILE = "jobs.sqlite3"
 READ_FORM_JOB = "read_form"  # an uploaded 申报书 (applications/reading_job.py)
 FORM_DOCX_JOB = "form_docx"  # the 申报书模板 as .docx, waited for (files/template_job.py)
 PRINT_PDF_JOB = "print_pdf"  # HTML to PDF (WeasyPrint), waited for (print_job.py)
+SEND_MAIL_JOB = "send_mail"  # one outbox row to the SMTP server (mail/sending.py)
 HANDLERS: dict[str, Callable[..., Any]] = {}
 # A job someone waits for goes before the readings (SqliteHuey and PriorityRedisHuey keep order
 # by priority, then by arrival).
@@ -121,6 +122,19 @@ class Jobs:
             self.huey.enqueue(self.huey.xkxl_run.s(name, *args, priority=priority))
         except Exception:  # the queue's disk or server: logged, the sweep makes up for it
             log.exception("could not enqueue job %s%r", name, args)
+
+    def enqueue_later(self, name: str, *args: Any, delay_seconds: float) -> bool:
+        """Run job ``name`` in ``delay_seconds`` (a retry's back-off). False when nothing will:
+        inline (tests: no worker runs it later) or the queue could not take it. The caller
+        then settles what the job was for itself (the mailer marks its row failed)."""
+        if self.inline:
+            return False
+        try:
+            self.huey.enqueue(self.huey.xkxl_run.s(name, *args, delay=delay_seconds))
+        except Exception:
+            log.exception("could not enqueue job %s%r for later", name, args)
+            return False
+        return True
 
     def call(self, name: str, *args: Any, timeout: float | None = None) -> Any:
         """Job ``name``'s result, waited for (before the readings in the queue). Raises

@@ -57,7 +57,9 @@ KEY_LABELS: dict[str, str] = {
     "expert": "评审专家", "enterprise": "企业", "review_deadline": "评审截止时间",
     # accounts
     "username": "用户名", "display_name": "姓名/名称", "role": "角色", "city": "所属市（州）",
-    "phone": "联系电话", "is_enabled": "启用",
+    "phone": "联系电话", "is_enabled": "启用", "email": "电子邮箱",
+    # mail
+    "last_error": "上次发送错误",
 }
 # Recorded for the machine, shown elsewhere on the row: the 对象 column names the application a
 # file belongs to, and the 说明 column quotes the warning a note acknowledges.

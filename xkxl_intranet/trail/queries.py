@@ -79,6 +79,7 @@ ACTION_LABELS = {
     "round.made_current": "设为当前批次",
     "round.deleted": "删除批次",
     "city.contact_updated": "修改汇总表联系人",
+    "mail.resent": "重新发送邮件",
     "summary.reordered": "调整汇总表顺序",
     "reports.imported": "Excel导入申报",
     "file.uploaded": "上传文件",
