@@ -194,6 +194,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     _configure_login(app)
 
     from . import models  # noqa: F401  (registers every model with the metadata)
+    from .announcements.routes import bp as announcements_bp
     from .applications.routes import bp as applications_bp
     from .auth.routes import bp as auth_bp
     from .auth.second_factor.routes import bp as second_factor_bp
@@ -219,6 +220,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.register_blueprint(reports_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(announcements_bp)
     register_error_handlers(app)
     connect_audit(app)  # a rolled-back request keeps the rows of its attempts
 

@@ -1,4 +1,5 @@
 """Imports every domain's models so that Alembic and ``db.create_all`` see them all."""
+from .announcements.models import Announcement  # noqa: F401
 from .applications.models import Application  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import User  # noqa: F401

@@ -57,6 +57,7 @@ NAVIGATION = (
     ({"province", "viewer"}, "review.ranking", "专家评审", "review."),
     # The business roles read the business history of what they see (操作记录); the 安全审计员 the
     # whole trail, security events included (审计日志): one page, two readings (trail/queries.py).
+    ({"city", "province"}, "announcements.index", "通知公告", "announcements."),
     ({"city", "province", "viewer"}, "audit.index", "操作记录", "audit."),
     ({"auditor"}, "audit.index", "审计日志", "audit."),
     ({"expert"}, "review.mine", "我的评审", "review."),

@@ -51,6 +51,7 @@ MOVED = {key: kind for key, kind, _length in ANSWERS.MOVED}
 MOMENT = datetime(2022, 3, 10, 1, 30, tzinfo=UTC)  # 09:30 in Chengdu, during last year's round
 FORM_SHA = hashlib.sha256(SAMPLE_PDF).hexdigest()
 STORAGE_NAME = "ab" + "c" * 30
+ATTACHMENT_STORAGE_NAME = "cd" + "e" * 30  # an announcement's attachment (issue 24)
 
 # Realistic rows for the tables of the existing revisions; any other column is filled in.
 ROWS = {
@@ -70,6 +71,9 @@ ROWS = {
                      "position": 1, "acknowledgements": {}, "total_assets": 123456}],  # 万元, in hundredths
     "stored_file": [{"category": "form", "original_name": "去年的申报书.pdf", "storage_name": STORAGE_NAME,
                      "size": len(SAMPLE_PDF), "sha256": FORM_SHA, "kind": "pdf", "mime": "application/pdf"}],
+    "announcement_attachment": [{"original_name": "通知.pdf", "storage_name": ATTACHMENT_STORAGE_NAME,
+                                 "size": len(SAMPLE_PDF), "sha256": FORM_SHA, "kind": "pdf",
+                                 "mime": "application/pdf"}],
 }
 
 
@@ -203,6 +207,8 @@ def test_a_database_from_the_first_migration_survives_every_later_one(old_app, m
     uploads = Path(old_app.config["UPLOAD_FOLDER"]) / STORAGE_NAME[:2]
     uploads.mkdir(parents=True)
     (uploads / STORAGE_NAME[2:]).write_bytes(SAMPLE_PDF)
+    (uploads.parent / ATTACHMENT_STORAGE_NAME[:2]).mkdir(parents=True, exist_ok=True)
+    (uploads.parent / ATTACHMENT_STORAGE_NAME[:2] / ATTACHMENT_STORAGE_NAME[2:]).write_bytes(SAMPLE_PDF)
     with old_app.app_context():  # the counts as this version's rules make them (init-db recounts)
         recount_all()
         db.session.commit()
@@ -222,7 +228,7 @@ def test_a_database_from_the_first_migration_survives_every_later_one(old_app, m
         db.session.remove()
     assert table_rows(old_app, {"application", "stored_file"}) == applications
     verified = runner.invoke(args=["verify-files"])
-    assert verified.exit_code == 0 and "共 1 条文件记录，1 个完好" in verified.output
+    assert verified.exit_code == 0 and "共 2 条文件记录，2 个完好" in verified.output, verified.output
     response = login(old_app.test_client(), "chengdu")
     assert response.status_code in (302, 303) and "/login" not in response.headers["Location"]
 

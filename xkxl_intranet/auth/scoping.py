@@ -126,6 +126,23 @@ def visible_city(user: User, city_id: int | None) -> City:
     return city
 
 
+# 通知公告: the province writes to all cities or chosen ones; a city reads what is addressed to
+# it, and any other announcement is not found (announcements/queries.py applies these).
+
+def writes_announcements(user: User | None) -> bool:
+    return signed_in(user) and user.role == Role.PROVINCE
+
+
+def announcement_addressed_to(user: User | None, *, all_cities: bool, city_ids: set[int],
+                              published: bool) -> bool:
+    """May ``user`` open this announcement: the province any, a clerk a published one addressed
+    to all cities or to theirs."""
+    if writes_announcements(user):
+        return True
+    return (signed_in(user) and user.role == Role.CITY and user.city_id is not None and published
+            and (all_cities or user.city_id in city_ids))
+
+
 # ---- route helpers (current_user) --------------------------------------------------------------
 
 def round_or_404(round_id: int | None = None) -> Round:
@@ -165,6 +182,7 @@ province_required = roles_required(Role.PROVINCE)
 city_required = roles_required(Role.CITY)
 staff_required = roles_required(Role.PROVINCE, Role.VIEWER)
 expert_required = roles_required(Role.EXPERT)
+announcements_required = roles_required(Role.PROVINCE, Role.CITY)
 
 
 def combined_duties() -> bool:

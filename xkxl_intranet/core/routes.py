@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
+from ..announcements.queries import unread_for_home
 from ..audit.archive import archive_overdue, writable
 from ..auth.models import User
 from ..auth.scoping import accounts_required, combined_duties, sees_system_health
@@ -36,12 +37,14 @@ bp = Blueprint("core", __name__)
 def home_context(user: User) -> dict:
     """A clerk's home page says where their city stands: a returned batch's reason, the
     deadline that applies to the city, then what is still missing (see core/index.html)."""
+    # The province's unread announcements to the city (通知公告), whatever the round.
+    announced = {"home_announcements": unread_for_home(user)}
     round_ = current_round()
     if not user.is_city or user.city is None or round_ is None:
-        return {}
+        return announced
     batch = find_batch(round_.id, user.city.id)
     return {"home_batch": batch, "home_deadline": deadline_of(round_, batch),
-            "home_todo": outstanding(round_, user.city)}
+            "home_todo": outstanding(round_, user.city), **announced}
 
 
 @bp.route("/")

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from ..clock import SHANGHAI
 from ..extensions import db
 from ..filenames import human_size
 from .models import StoredFile
+from .owners import FILE_TABLES
 from .storage import Leftover, StorageScan, path_for, scan_storage, upload_root
 from .zipstream import sha256_file
 
@@ -45,19 +46,33 @@ def _row_problem(root: Path, label: str, storage_name: str, size: int, digest: s
 
 
 def _check_rows(root: Path, tally: _Tally, *, quick: bool) -> None:
-    rows = db.session.execute(select(StoredFile.id, StoredFile.storage_name, StoredFile.size,
-                                     StoredFile.sha256, StoredFile.original_name)
-                              .order_by(StoredFile.id)).all()
+    rows = [(f"文件 #{file_id}“{name}”", storage_name, size, digest) for file_id, storage_name, size, digest, name in
+            db.session.execute(select(StoredFile.id, StoredFile.storage_name, StoredFile.size,
+                                      StoredFile.sha256, StoredFile.original_name)
+                               .order_by(StoredFile.id)).all()]
+    rows += _rows_of_other_owners()
     tally.rows = len(rows)
-    for file_id, storage_name, size, digest, name in rows:
+    for label, storage_name, size, digest in rows:
         tally.known.add(storage_name)
-        problem = _row_problem(root, f"文件 #{file_id}“{name}”", storage_name, size, digest,
-                               quick=quick)
+        problem = _row_problem(root, label, storage_name, size, digest, quick=quick)
         if problem is None:
             tally.intact += 1
         else:
             click.echo(problem)
             tally.problems += 1
+
+
+def _rows_of_other_owners() -> list[tuple[str, str, int, str]]:
+    """The rows of the other tables that own stored bytes (files/owners.py), read by name."""
+    present = set(inspect(db.engine).get_table_names())
+    rows = []
+    for table, label in FILE_TABLES.items():
+        if table == StoredFile.__tablename__ or table not in present:
+            continue
+        for row_id, storage_name, size, digest, name in db.session.execute(text(
+                f'SELECT id, storage_name, size, sha256, original_name FROM "{table}" ORDER BY id')):
+            rows.append((f"{label} #{row_id}“{name}”", storage_name, size, digest))
+    return rows
 
 
 def _remove(path: Path) -> str | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import IO, Any, NamedTuple
@@ -36,7 +37,7 @@ from .storage import (
     remove_unless_committed,
     spool,
 )
-from .upload_rules import FileRejected, check_upload
+from .upload_rules import Detected, FileRejected, check_upload
 
 Message = tuple[str, str]  # (level: success|danger|warning, text)
 
@@ -190,27 +191,13 @@ def _store_file(user: User, upload: FileStorage, *, category: Category, applicat
         if city is None or round_ is None:
             raise ValueError("a city file needs city and round_")
         city_id, round_id = city.id, round_.id
-    raw_name = upload.filename or ""
-    name = display_name(raw_name)
-    stream: IO[bytes] | HashingTempFile = upload.stream  # UploadRequest streams files into storage
-    temp = stream if isinstance(stream, HashingTempFile) else spool(stream)
-    try:
-        temp.flush()
-        size = os.fstat(temp.fileno()).st_size
-        limit = max_upload_mb()
-        if size > limit * 1024 * 1024:
-            raise FileRejected(f"文件“{name}”大小为 {human_size(size)}，超过了每个文件 {limit} MB 的上限，"
-                               "请压缩或拆分后重新上传", filename=name, reason="too_large")
-        detected = check_upload(raw_name, temp, allowed=category.kinds)
+    with checked_upload(upload, allowed=category.kinds) as (name, temp, detected):
         if retry_is_kept:
             earlier = _kept_lately(temp.sha256(), category, application_id=(
                 application.id if application is not None else None), city_id=city_id, round_id=round_id)
             if earlier is not None:
                 return _Kept(earlier, [], repeated=True)
         storage_name, size, digest = move_into_storage(temp)
-    finally:
-        if temp is not stream:
-            temp.discard()
     remove_unless_committed(db.session, path_for(storage_name))
 
     replaced: list[StoredFile] = []
@@ -236,6 +223,30 @@ def _store_file(user: User, upload: FileStorage, *, category: Category, applicat
                   "name": name, "size": size, "sha256": digest, "kind": detected.kind,
                   **({"replaces": [f.id for f in replaced]} if replaced else {})})
     return _Kept(stored, replaced, repeated=False)
+
+
+@contextmanager
+def checked_upload(upload: FileStorage, *, allowed: frozenset[str]) -> Iterator[tuple[str, HashingTempFile, Detected]]:
+    """An upload spooled (unless it streamed into storage already), within ``MAX_UPLOAD_MB`` and
+    checked by content against the ``allowed`` kinds: (shown name, temp file, what it is).
+    Raises :class:`FileRejected`. The caller moves it into storage inside the block
+    (``move_into_storage``); what it leaves is discarded. Every upload of the system, whoever
+    keeps its row, goes through here (``announcements/attachments.py`` too)."""
+    raw_name = upload.filename or ""
+    name = display_name(raw_name)
+    stream: IO[bytes] | HashingTempFile = upload.stream  # UploadRequest streams files into storage
+    temp = stream if isinstance(stream, HashingTempFile) else spool(stream)
+    try:
+        temp.flush()
+        size = os.fstat(temp.fileno()).st_size
+        limit = max_upload_mb()
+        if size > limit * 1024 * 1024:
+            raise FileRejected(f"文件“{name}”大小为 {human_size(size)}，超过了每个文件 {limit} MB 的上限，"
+                               "请压缩或拆分后重新上传", filename=name, reason="too_large")
+        yield name, temp, check_upload(raw_name, temp, allowed=allowed)
+    finally:
+        if temp is not stream:
+            temp.discard()
 
 
 def _kept_lately(digest: str, category: Category, *, application_id: int | None, city_id: int,

@@ -24,7 +24,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from .. import models as _models  # noqa: F401  (every model, so every table of files/owners.py, declared)
 from ..domain.errors import Refused
+from ..files.owners import FILE_TABLES
 
 Query = Callable[[str], list]
 
@@ -65,9 +67,11 @@ def _read_state(query: Query, engine: str) -> tuple[str | None, dict[str, int], 
     counts = {t: query(f'SELECT count(*) FROM "{t}"')[0][0] for t in tables if t != "alembic_version"}
     versions = query("SELECT version_num FROM alembic_version") if "alembic_version" in tables else []
     revision = versions[0][0] if versions else None
+    # Every table that owns stored bytes (files/owners.py): an announcement's attachments too.
+    owners = [t for t in FILE_TABLES if t in tables]
     files = [tuple(row) for row in query(
-        "SELECT storage_name, size, sha256 FROM stored_file ORDER BY storage_name")] \
-        if "stored_file" in tables else []
+        " UNION ALL ".join(f'SELECT storage_name, size, sha256 FROM "{t}"' for t in owners)
+        + " ORDER BY storage_name")] if owners else []
     return revision, counts, files
 
 

@@ -33,6 +33,8 @@ def is_security_action(action: str) -> bool:
     return action.startswith(SECURITY_ACTION_PREFIXES)
 
 ACTION_LABELS = {
+    "announcement.published": "发布通知公告",
+    "announcement.read": "阅读通知公告",
     "auth.login": "登录",
     "auth.logout": "退出",
     "auth.login_failed": "登录失败",
@@ -97,6 +99,7 @@ ACTION_LABELS = {
     # What left the system, and what was refused (issue 22): kept even when the request's own
     # changes were rolled back.
     "download.file": "下载文件",
+    "download.announcement_file": "下载通知附件",
     "download.city_zip": "下载市（州）材料包",
     "download.all_zip": "下载全部材料包",
     "download.roster": "导出申报名单",
