@@ -10,9 +10,13 @@ import pytest
 from pypdf import PdfReader
 
 from xkxl_intranet.audit.models import AuditEvent
-from xkxl_intranet.auth import slips
 from xkxl_intranet.auth.models import User
-from xkxl_intranet.auth.onboarding import cities_without_accounts, create_city_accounts, parse_per_city
+from xkxl_intranet.auth.onboarding import slips
+from xkxl_intranet.auth.onboarding.services import (
+    cities_without_accounts,
+    create_city_accounts,
+    parse_per_city,
+)
 from xkxl_intranet.auth.passwords import verify_password
 from xkxl_intranet.auth.services import ONE_TIME_PASSWORD_SPENT, new_password_problems
 from xkxl_intranet.domain.errors import Refused
@@ -126,7 +130,7 @@ def test_the_page_creates_the_accounts_and_hands_out_the_slips_once(app, admin_c
 
 
 def test_a_refused_creation_keeps_nothing(app, admin_client, monkeypatch):
-    from xkxl_intranet.auth import onboarding
+    from xkxl_intranet.auth.onboarding import services as onboarding
 
     with app.app_context():
         ids = [str(_city("510300").id), str(_city("510400").id)]

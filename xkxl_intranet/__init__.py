@@ -101,7 +101,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         # Province and administrator accounts must enrol a second factor (TOTP) before anything
         # else; other roles may. Off unless the deployment says so (deploy/xkxl.env turns it on).
         REQUIRE_2FA=os.environ.get("XKXL_REQUIRE_2FA") == "1",
-        # 批量开通市州账号 (auth/onboarding.py): the address printed on the credential slips (None:
+        # 批量开通市州账号 (auth/onboarding/): the address printed on the credential slips (None:
         # the address the administrator's request came to), where a slip's PDF waits for its one
         # download (never GENERATED_FOLDER, which nginx reads) and for how many minutes at most.
         PUBLIC_URL=os.environ.get("XKXL_PUBLIC_URL") or None,
@@ -192,7 +192,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
 
     from . import models  # noqa: F401  (registers every model with the metadata)
     from .applications.routes import bp as applications_bp
-    from .auth.onboarding_routes import bp as onboarding_bp
+    from .auth.onboarding.routes import bp as onboarding_bp
     from .auth.routes import bp as auth_bp
     from .auth.second_factor.routes import bp as second_factor_bp
     from .batches.routes import bp as rounds_bp

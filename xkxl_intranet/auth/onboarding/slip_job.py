@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..jobs.queue import CREDENTIAL_SLIPS_JOB, handler
-from ..print_job import print_pdf_job
-from ..printing import render_print, static_base_url
+from ...jobs.queue import CREDENTIAL_SLIPS_JOB, handler
+from ...print_job import print_pdf_job
+from ...printing import render_print, static_base_url
 from . import slips
 
 log = logging.getLogger(__name__)

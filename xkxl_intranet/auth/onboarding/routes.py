@@ -1,4 +1,4 @@
-"""开通市州账号 and its credential slips (凭条): the 系统管理员's pages (``onboarding.py`` creates the
+"""开通市州账号 and its credential slips (凭条): the 系统管理员's pages (``services.py`` creates the
 accounts, ``slip_job.py`` prints the slips in the worker, ``slips.py`` keeps the PDF for one
 download by the administrator who created them)."""
 from __future__ import annotations
@@ -9,17 +9,17 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..audit.services import record_download
-from ..extensions import db
-from ..forms import Form
-from ..jobs.queue import CREDENTIAL_SLIPS_JOB, after_commit
-from ..rounds.state import all_cities
-from ..web import committed, content_disposition, render_page_or_fragment, unit_of_work
+from ...audit.services import record_download
+from ...extensions import db
+from ...forms import Form
+from ...jobs.queue import CREDENTIAL_SLIPS_JOB, after_commit
+from ...rounds.state import all_cities
+from ...web import committed, content_disposition, render_page_or_fragment, unit_of_work
+from ..models import Role
+from ..scoping import accounts_required
+from ..second_factor.services import REQUIRED_ROLES
 from . import slips
-from .models import Role
-from .onboarding import MAX_PER_CITY, cities_without_accounts, create_city_accounts, parse_per_city
-from .scoping import accounts_required
-from .second_factor.services import REQUIRED_ROLES
+from .services import MAX_PER_CITY, cities_without_accounts, create_city_accounts, parse_per_city
 
 bp = Blueprint("onboarding", __name__)
 SLIP_FILE_NAME = "账号开通凭条.pdf"

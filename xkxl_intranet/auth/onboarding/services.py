@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..audit.services import record
-from ..domain.errors import Refused
-from ..extensions import db
-from ..rounds.models import City
-from .models import Role, User
-from .services import create_user, find_user
+from ...audit.services import record
+from ...domain.errors import Refused
+from ...extensions import db
+from ...rounds.models import City
+from ..models import Role, User
+from ..services import create_user, find_user
 
 MAX_PER_CITY = 10
 # The user names: the city's pinyin and a two-digit number, the first free ones
