@@ -103,6 +103,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         # Province and administrator accounts must enrol a second factor (TOTP) before anything
         # else; other roles may. Off unless the deployment says so (deploy/xkxl.env turns it on).
         REQUIRE_2FA=os.environ.get("XKXL_REQUIRE_2FA") == "1",
+        # 批量开通市州账号 (auth/onboarding/): the address printed on the credential slips (None:
+        # the address the administrator's request came to), where a slip's PDF waits for its one
+        # download (never GENERATED_FOLDER, which nginx reads) and for how many minutes at most.
+        PUBLIC_URL=os.environ.get("XKXL_PUBLIC_URL") or None,
+        ONBOARDING_SLIPS_FOLDER=os.path.join(app.instance_path, "slips"),
+        ONBOARDING_SLIP_MINUTES=30,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="xkxl_session",
@@ -196,6 +202,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from . import models  # noqa: F401  (registers every model with the metadata)
     from .announcements.routes import bp as announcements_bp
     from .applications.routes import bp as applications_bp
+    from .auth.onboarding.routes import bp as onboarding_bp
     from .auth.routes import bp as auth_bp
     from .auth.second_factor.routes import bp as second_factor_bp
     from .batches.routes import bp as rounds_bp
@@ -212,6 +219,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.url_map.converters["id"] = IdConverter  # <id:…> in every route that names a record
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(onboarding_bp)
     app.register_blueprint(second_factor_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(audit_bp)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -52,6 +52,10 @@ class User(UserMixin, Model):
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The current password was given by the administrator (a new account, a reset, a credential
+    # slip) and opens one log-in only: that session must change it, a second log-in with it is
+    # refused (auth/services.py, authenticate).
+    password_one_time: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     # No longer counted (failures are counted from the audit trail: auth/throttle.py); kept in
     # the schema until a migration drops it.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

@@ -225,6 +225,7 @@ EXPERT_ENDPOINTS = ACCOUNT_ENDPOINTS | {
 ADMIN_ENDPOINTS = ACCOUNT_ENDPOINTS | {
     "auth.users", "auth.user_new", "auth.user_edit", "auth.user_reset_password", "auth.user_unlock",
     "second_factor.admin_reset", "core.system", "mail.outbox_page", "mail.resend",
+    "onboarding.new", "onboarding.slip", "onboarding.download",  # 批量开通市州账号 and its slips
 }
 # The 安全审计员: the trail and its export, nothing else.
 AUDITOR_ENDPOINTS = ACCOUNT_ENDPOINTS | {"audit.index", "audit.export"}

@@ -41,6 +41,17 @@ WRONG_CURRENT_PASSWORD = "当前密码不正确，或尝试过于频繁，请稍
 WRONG_SECOND_FACTOR = "验证码不正确或已使用过，或尝试过于频繁，请稍后再试"
 
 
+ONE_TIME_PASSWORD_SPENT = ("该一次性密码已经用于登录过，不能再次使用。请联系系统管理员重置密码。")
+
+
+def one_time_password_spent(user: User) -> bool:
+    """A password the administrator gave (``password_one_time``) opens one log-in: once a log-in
+    happened after it was set, it opens no other (that first session must change it). Said only
+    after the right password, like a disabled account, so it tells a stranger nothing."""
+    return (user.password_one_time and user.last_login_at is not None
+            and user.last_login_at >= user.password_changed_at)
+
+
 @dataclass
 class LoginOutcome:
     user: User | None
@@ -86,6 +97,10 @@ def authenticate(username: str, password: str, *, client: Client = UNKNOWN_CLIEN
         record("auth.login_refused_disabled", object_type="user", object_id=user.id, user=user,
                city_id=user.city_id, summary="已停用的账号尝试登录")
         return LoginOutcome(None, "该账号已停用，请联系系统管理员。")
+    if one_time_password_spent(user):
+        record("auth.login_refused_one_time", object_type="user", object_id=user.id, user=user,
+               city_id=user.city_id, summary="一次性密码已用于登录过，再次登录被拒绝")
+        return LoginOutcome(None, ONE_TIME_PASSWORD_SPENT)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if second_factor.is_enabled(user):  # no session yet: the code comes first (verify_second_factor)
@@ -180,6 +195,7 @@ def change_password(user: User, current: str, new: str, *, client: Client = UNKN
     user.password_changed_at = at
     remember_password(user, user.password_hash, at)
     user.must_change_password = False
+    user.password_one_time = False
     end_all_sessions(user)
     record("auth.password_changed", object_type="user", object_id=user.id, user=user,
            city_id=user.city_id, summary="修改密码")
@@ -234,7 +250,8 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
     at = now()
     user = User(username=username, display_name=display_name.strip(), role=role, city=city,
                 phone=phone.strip(), email=account_email(email), password_hash=hash_password(password),
-                must_change_password=must_change_password, is_enabled=True, created_at=at,
+                must_change_password=must_change_password, password_one_time=must_change_password,
+                is_enabled=True, created_at=at,
                 password_changed_at=at, failed_logins=0, session_version=1)
     db.session.add(user)
     db.session.flush()
@@ -295,6 +312,7 @@ def reset_password(actor: User, user: User) -> str:
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
     user.must_change_password = True
+    user.password_one_time = True
     lift_lock(user, now())
     end_all_sessions(user)
     record("account.password_reset", user=actor, object_type="user", object_id=user.id,

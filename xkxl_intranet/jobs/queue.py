@@ -38,6 +38,7 @@ READ_FORM_JOB = "read_form"  # an uploaded 申报书 (applications/reading_job.p
 FORM_DOCX_JOB = "form_docx"  # the 申报书模板 as .docx, waited for (files/template_job.py)
 PRINT_PDF_JOB = "print_pdf"  # HTML to PDF (WeasyPrint), waited for (print_job.py)
 SEND_MAIL_JOB = "send_mail"  # one outbox row to the SMTP server (mail/sending.py)
+CREDENTIAL_SLIPS_JOB = "credential_slips"  # new accounts' 凭条 PDF, kept for one download (auth/onboarding/slip_job.py)
 HANDLERS: dict[str, Callable[..., Any]] = {}
 # A job someone waits for goes before the readings (SqliteHuey and PriorityRedisHuey keep order
 # by priority, then by arrival).

@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "auth.lockout": "账号锁定",
     "auth.login_refused_locked": "锁定期间登录",
     "auth.login_refused_disabled": "停用账号登录",
+    "auth.login_refused_one_time": "一次性密码再次登录",
     "auth.address_throttled": "登录过于频繁（暂缓）",
     "auth.password_check_failed": "修改密码时密码错误",
     "auth.password_changed": "修改密码",
@@ -48,6 +49,7 @@ ACTION_LABELS = {
     "auth.session_ended": "结束登录会话",
     "auth.session_evicted": "超出同时登录数结束会话",
     "account.created": "创建账号",
+    "account.bulk_created": "批量创建市州账号",
     "account.updated": "修改账号",
     "account.password_reset": "重置密码",
     "auth.2fa_enabled": "启用两步验证",
@@ -100,6 +102,7 @@ ACTION_LABELS = {
     # changes were rolled back.
     "download.file": "下载文件",
     "download.announcement_file": "下载通知附件",
+    "download.credential_slips": "下载账号开通凭条",
     "download.city_zip": "下载市（州）材料包",
     "download.all_zip": "下载全部材料包",
     "download.roster": "导出申报名单",
