@@ -53,7 +53,7 @@ INFRASTRUCTURE = frozenset({  # below every feature package; imports none of the
     "domain", "jobs", "clock", "extensions", "sqltypes", "processes", "instance_lock", "listing",
     "urls", "forms", "guards", "web", "printing", "generated", "fragment_cache", "filenames",
     "xlsx", "print_widths", "print_job", "notice"})
-FEATURE_PACKAGES = ("rounds", "audit", "auth", "files", "applications", "review", "reports",
+FEATURE_PACKAGES = ("rounds", "audit", "auth", "notifications", "files", "applications", "review", "reports",
                     "materials", "batches", "trail")
 TOP = frozenset({  # the app and its wiring: may import everything
     "", "models", "templating", "core", "ops", "cli", "demo", "serving", "worker", "job_handlers"})

@@ -193,6 +193,8 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .core.errors import register_error_handlers
     from .core.routes import bp as core_bp
     from .materials.routes import bp as files_bp
+    from .notifications import events as _notice_events  # noqa: F401  (a locked account's notice)
+    from .notifications.routes import bp as notifications_bp
     from .reports.routes import bp as reports_bp
     from .review import rules as _review_rules  # noqa: F401  (an expert's applications: their assignments)
     from .review.routes import bp as review_bp
@@ -208,6 +210,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.register_blueprint(files_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(notifications_bp)
     register_error_handlers(app)
     connect_audit(app)  # a rolled-back request keeps the rows of its attempts
 
