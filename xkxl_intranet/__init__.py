@@ -91,6 +91,9 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         # sends it from its event loop.
         X_ACCEL_REDIRECT=os.environ.get("XKXL_X_ACCEL_REDIRECT") or None,
         DASHBOARD_REFRESH_SECONDS=15,
+        # The header's unread-notice count asks again this often (htmx, a background poll that
+        # is not activity); 0: only when a page loads.
+        NOTICE_POLL_SECONDS=60,
         DASHBOARD_CACHE=True,
         # Generated documents (generated.py) are kept in GENERATED_FOLDER itself, the ZIPs in its
         # zip/ folder: how much of them, how many renders at once in all processes, and how
