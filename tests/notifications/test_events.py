@@ -17,13 +17,14 @@ from xkxl_intranet.extensions import db
 from xkxl_intranet.notifications import operations
 from xkxl_intranet.notifications.models import Notification
 from xkxl_intranet.notifications.operations import Link, notify
-from xkxl_intranet.review.assignment import assign, assign_balanced
+from xkxl_intranet.review.assignment import assign, assign_balanced, declare_conflict
 from xkxl_intranet.review.models import Assignment
 from xkxl_intranet.review.queries import review_for
 from xkxl_intranet.review.scoring import reopen
 from xkxl_intranet.rounds.models import City
 from xkxl_intranet.rounds.state import batch_for_write, current_round
 
+from helpers import create_application, logged_in_client
 from reports.helpers import set_batch_state, user
 from review.helpers import fill, open_review, passed, report
 
@@ -151,3 +152,30 @@ def test_notify_hands_the_new_rows_to_its_listeners_and_honours_the_dedupe_key(a
         db.session.commit()
         assert len(made) == 2 and again == []  # one per distinct person, once per key
         assert seen == [made] and all(n.id for n in seen[0])
+
+
+def test_a_city_reporting_tells_the_province_which_acts_next(app):
+    clock.set_now(datetime(2022, 3, 19, 10, 0, tzinfo=clock.SHANGHAI))
+    clerk = logged_in_client(app, "chengdu")
+    application_id = create_application(app)
+    assert clerk.post(f"/applications/{application_id}/review", data={"decision": "passed"}).status_code == 303
+    assert clerk.post("/rounds/batch/report", data={"scan_missing_acknowledged": "y"}).status_code == 303
+    with app.app_context():
+        (reported,) = _notices("province")
+        assert reported.kind == NoticeKind.BATCH_REPORTED and reported.title == "成都市已报送1份申报"
+        assert reported.link_endpoint == "rounds.city_desk" and "回执号 HZ2022-510100-01" in reported.body
+        assert _notices("viewer") == [] and _notices("chengdu") == [] and _notices("mianyang") == []
+
+
+def test_an_experts_recusal_tells_the_province_to_assign_another(app):
+    open_review(app, n=1)
+    application_id = passed(app, platform_name="甲平台")
+    report(app, "chengdu")
+    with app.app_context():
+        sheet = assign(user("province"), review_for(current_round()), db.session.get(Application, application_id),
+                       user("expert1"))
+        declare_conflict(user("expert1"), sheet, "曾在该企业任职")
+        db.session.commit()
+        (recused,) = _notices("province", NoticeKind.EXPERT_RECUSED)
+        assert "张明远" in recused.title and "曾在该企业任职" in recused.body and "甲平台" in recused.body
+        assert _notices("chengdu") == []  # a city never learns who reviews it, nor who stepped back

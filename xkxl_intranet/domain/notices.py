@@ -9,12 +9,14 @@ from enum import StrEnum
 
 
 class NoticeKind(StrEnum):
+    BATCH_REPORTED = "batch_reported"
     BATCH_RETURNED = "batch_returned"
     BATCH_EXTENDED = "batch_extended"
     BATCH_ACCEPTED = "batch_accepted"
     PAPER_RECORDED = "paper_recorded"
     RESULTS_PUBLISHED = "results_published"
     EXPERT_ASSIGNED = "expert_assigned"
+    EXPERT_RECUSED = "expert_recused"
     SHEET_RETURNED = "sheet_returned"
     ACCOUNT_LOCKED = "account_locked"
     DEADLINE_NEAR = "deadline_near"
@@ -27,12 +29,14 @@ class NoticeKind(StrEnum):
 
 
 KIND_LABELS = {
+    NoticeKind.BATCH_REPORTED: "市州报送",
     NoticeKind.BATCH_RETURNED: "批次退回",
     NoticeKind.BATCH_EXTENDED: "延期",
     NoticeKind.BATCH_ACCEPTED: "已受理",
     NoticeKind.PAPER_RECORDED: "纸质材料",
     NoticeKind.RESULTS_PUBLISHED: "推荐结果",
     NoticeKind.EXPERT_ASSIGNED: "评审任务",
+    NoticeKind.EXPERT_RECUSED: "专家回避",
     NoticeKind.SHEET_RETURNED: "评分表退回",
     NoticeKind.ACCOUNT_LOCKED: "账号锁定",
     NoticeKind.DEADLINE_NEAR: "报送截止提醒",

@@ -29,10 +29,12 @@ def link_of(notice: Notification) -> str | None:
 
 @bp.app_context_processor
 def inject_unread_notices():
-    """The header's badge on every page of a signed-in person."""
-    if not (current_user and current_user.is_authenticated):
+    """The header's badge on every whole page of a signed-in person. An htmx fragment (the
+    dashboard refreshing itself, a sheet's live totals) has no header, so it pays no count; the
+    fragments that show one (the badge, the list) are given it by their route."""
+    if not (current_user and current_user.is_authenticated) or wants_fragment():
         return {}
-    return {"unread_notices": unread_count(current_user), "notice_link": link_of}
+    return {"unread_notices": unread_count(current_user)}
 
 
 def _page_number() -> int:
@@ -57,7 +59,7 @@ def index():
 @bp.route("/badge")
 @login_required
 def badge():
-    return render_template("notifications/_badge.html")
+    return render_template("notifications/_badge.html", unread_notices=unread_count(current_user))
 
 
 @bp.route("/<id:notice_id>")

@@ -15,7 +15,7 @@ from ..domain.deadlines import format_deadline
 from ..domain.errors import Refused
 from ..domain.notices import NoticeKind
 from ..extensions import db
-from ..notifications.operations import Link, notify
+from ..notifications.operations import Link, notify, province_accounts
 from .models import ACTIVE_STATES, Assignment, Conflict, ReviewRound, SheetState
 from .queries import (
     conflict_with,
@@ -172,4 +172,10 @@ def declare_conflict(expert: User, assignment: Assignment, reason: str) -> Confl
            after={"enterprise": conflict.enterprise_name, "reason": conflict.reason,
                   "recused_assignments": [a.id for a in recused]})
     db.session.flush()
+    # The province acts next: the recused applications need another expert.
+    notify(province_accounts(), NoticeKind.EXPERT_RECUSED,
+           f"专家 {_expert_name(expert)} 申请回避 {len(recused)} 份申报，请另行分配",
+           f"{conflict.enterprise_name}：{conflict.reason[:200]}。回避的申报："
+           + "、".join(a.application.title for a in recused[:10]) + "。",
+           Link("applications.detail", {"application_id": application.id}))
     return conflict
