@@ -53,8 +53,8 @@ INFRASTRUCTURE = frozenset({  # below every feature package; imports none of the
     "domain", "jobs", "clock", "extensions", "sqltypes", "processes", "instance_lock", "listing",
     "urls", "forms", "guards", "web", "printing", "generated", "fragment_cache", "filenames",
     "xlsx", "print_widths", "print_job", "notice"})
-FEATURE_PACKAGES = ("rounds", "audit", "auth", "mail", "files", "announcements", "applications", "review",
-                    "reports", "materials", "batches", "trail")
+FEATURE_PACKAGES = ("rounds", "audit", "auth", "mail", "notifications", "files", "announcements", "applications",
+                    "review", "reports", "materials", "batches", "trail")
 TOP = frozenset({  # the app and its wiring: may import everything
     "", "models", "templating", "core", "ops", "cli", "demo", "serving", "worker", "job_handlers"})
 

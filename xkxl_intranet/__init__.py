@@ -93,6 +93,9 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         # sends it from its event loop.
         X_ACCEL_REDIRECT=os.environ.get("XKXL_X_ACCEL_REDIRECT") or None,
         DASHBOARD_REFRESH_SECONDS=15,
+        # The header's unread-notice count asks again this often (htmx, a background poll that
+        # is not activity); 0: only when a page loads.
+        NOTICE_POLL_SECONDS=60,
         DASHBOARD_CACHE=True,
         # Generated documents (generated.py) are kept in GENERATED_FOLDER itself, the ZIPs in its
         # zip/ folder: how much of them, how many renders at once in all processes, and how
@@ -211,6 +214,8 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     from .core.routes import bp as core_bp
     from .mail.routes import bp as mail_bp
     from .materials.routes import bp as files_bp
+    from .notifications import events as _notice_events  # noqa: F401  (a locked account's notice)
+    from .notifications.routes import bp as notifications_bp
     from .reports.routes import bp as reports_bp
     from .review import rules as _review_rules  # noqa: F401  (an expert's applications: their assignments)
     from .review.routes import bp as review_bp
@@ -229,6 +234,7 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     app.register_blueprint(review_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(announcements_bp)
+    app.register_blueprint(notifications_bp)
     register_error_handlers(app)
     connect_audit(app)  # a rolled-back request keeps the rows of its attempts
 

@@ -12,8 +12,10 @@ from sqlalchemy import or_, select
 from .applications.evaluation import recount_all
 from .auth.models import Role, User
 from .auth.services import create_user
+from .batches.reminders import reminder_settings, send_due_reminders
 from .batches.round_notice import kept_notice_toml
 from .batches.settings import ensure_reference_data, open_round
+from .clock import now
 from .domain.errors import Refused
 from .extensions import db
 from .notice.loader import NoticeError, load_notice
@@ -53,6 +55,7 @@ def register_cli(app: Flask) -> None:
                 click.echo("演示账号已存在，密码未改变（可用 XKXL_DEMO_PASSWORD 在首次创建时指定）。")
 
     register_notice_check(app)
+    register_notifications_cli(app)
 
     @app.cli.command("recheck")
     def recheck() -> None:
@@ -167,3 +170,18 @@ def _recheck() -> None:
     db.session.commit()
     if changed:
         click.echo(f"已按本版本的校核规则重新核对申报：{changed} 份申报的错误或提示数有变化。")
+
+
+def register_notifications_cli(app: Flask) -> None:
+    """``flask notifications remind``: the scheduled reminders the worker sends every few minutes
+    (batches/reminders.py), for cron or a test; running it again sends nothing twice."""
+    group = AppGroup("notifications", help="站内通知：发送到期的提醒（报送截止、评审截止、密码到期）。")
+    app.cli.add_command(group)
+
+    @group.command("remind")
+    def remind() -> None:
+        """发送当前到期的提醒；已发送过的不再重复。"""
+        done = send_due_reminders(now(), **reminder_settings(app.config))
+        db.session.commit()
+        click.echo(f"已发送 {done.total} 条提醒。")
+

@@ -6,5 +6,6 @@ from .auth.models import User  # noqa: F401
 from .auth.second_factor.models import RecoveryCode, SecondFactor  # noqa: F401
 from .files.models import StoredFile  # noqa: F401
 from .mail.models import MailMessage  # noqa: F401
+from .notifications.models import Notification  # noqa: F401
 from .review.models import Assignment, Conflict, ReviewRound  # noqa: F401
 from .rounds.models import City, CityBatch, Receipt, Round  # noqa: F401

@@ -28,6 +28,8 @@ from . import (
 from .applications.reading_job import sweep_readings
 from .audit.archive import archive_expired
 from .audit.chain import chain_key
+from .batches.reminders import reminder_settings, send_due_reminders
+from .clock import now
 from .domain.errors import Refused
 from .extensions import db
 from .jobs.queue import jobs
@@ -97,6 +99,30 @@ def register_audit_retention(app: Flask) -> None:
                          done.last_seq, done.file)
 
 
+def register_reminders(app: Flask) -> None:
+    """Every 5 minutes, the reminders that have come due (batches/reminders.py): a deadline's
+    thresholds, the review's, passwords near expiry. Each is sent once however often this runs
+    (a dedupe key per person and threshold), so a run missed while the worker was down is made
+    up by the next one. huey's scheduler is the one timer; cron may also run
+    ``flask notifications remind``."""
+    huey = jobs(app).huey
+
+    @huey.periodic_task(crontab(minute="*/5"), name="send_due_reminders")
+    def remind() -> None:
+        with app.app_context():
+            try:
+                done = send_due_reminders(now(), **reminder_settings(app.config))
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("reminders not sent")
+                return
+            finally:
+                db.session.remove()
+            if done.total:
+                log.info("reminders: %d notices sent", done.total)
+
+
 def make_consumer(app: Flask, workers: int):
     """The consumer, after the start-up sweep; its processes fork from here, so nothing open is
     shared with them (database connections, the queue's own file)."""
@@ -108,6 +134,7 @@ def make_consumer(app: Flask, workers: int):
         db.engine.dispose()
     register_sweep(app)
     register_audit_retention(app)
+    register_reminders(app)
     return Consumer(jobs(app).huey, workers=workers, worker_type="process", periodic=True,
                     initial_delay=0.1, backoff=1.15, max_delay=1.0,
                     check_worker_health=True, health_check_interval=5)

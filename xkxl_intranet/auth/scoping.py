@@ -71,6 +71,14 @@ def scope_to_city(stmt: SelectT, city_column, user: User | None) -> SelectT:
     return stmt
 
 
+def scope_to_owner(stmt: SelectT, owner_column, user: User | None) -> SelectT:
+    """Restrict ``stmt`` to rows that belong to ``user`` themselves (their notices): another
+    person's, whatever the role, is not found (a 404)."""
+    if not signed_in(user):
+        return stmt.where(false())
+    return stmt.where(owner_column == user.id)
+
+
 def can_see_city(user: User | None, city_id: int | None) -> bool:
     if not signed_in(user):
         return False
@@ -213,6 +221,9 @@ ACCOUNT_ENDPOINTS = frozenset({
     "auth.keep_alive", "auth.account", "auth.account_email_view", "auth.end_session_view", "auth.end_other_sessions_view",
     "auth.login_verify", "second_factor.page", "second_factor.confirm", "second_factor.regenerate",
     "second_factor.turn_off",
+    # Everyone's own notices (notifications/): a notice is only ever its reader's.
+    "notifications.index", "notifications.open_notice", "notifications.mark_read",
+    "notifications.mark_all_read", "notifications.badge",
 })
 
 # The pages an expert may open; every other one is a 404 for them. The application page and

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from blinker import Namespace
 from sqlalchemy import ColumnElement, distinct, func, select
 
 from ..audit.models import AuditEvent
@@ -28,6 +29,11 @@ THROTTLED = "auth.address_throttled"
 # (the owner during a wait) is recorded each time but the fastest clicks.
 THROTTLE_NOTE_EVERY = timedelta(minutes=1)
 
+
+# Sent (the locked user as sender, ``until=``) when a failure locks an account: packages above
+# auth answer it without auth importing them (notifications/events.py: the administrators and
+# the account are told).
+account_locked = Namespace().signal("account-locked")
 
 def name_key(username: str) -> str:
     """The name as typed, as failures are recorded and counted: stripped, lower-cased (log-in
@@ -150,6 +156,7 @@ def lock_if_attacked(user: User, limits: ThrottleLimits, at: datetime) -> bool:
            after={"until": user.locked_until.isoformat(), "failures": tally.failures,
                   "addresses": tally.addresses})
     db.session.flush()
+    account_locked.send(user, until=user.locked_until)
     return True
 
 

@@ -12,7 +12,9 @@ from ..auth.models import User
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed, last_instant
 from ..domain.errors import Refused
+from ..domain.notices import NoticeKind
 from ..extensions import db
+from ..notifications.operations import Link, city_accounts, notify
 from ..review.marking import clear_marks_of_returned_batch
 from ..rounds.models import BatchState, CityBatch, Disclosure, Round
 from ..rounds.paper import paper_copies
@@ -33,6 +35,9 @@ def accept(user: User, batch: CityBatch) -> None:
     batch.accepted_at = now()
     _transition(user, batch, BatchState.ACCEPTED, {BatchState.REPORTED}, "受理",
                 f"受理{batch.city.name}的报送")
+    notify(city_accounts(batch.city_id), NoticeKind.BATCH_ACCEPTED, f"省厅已受理{batch.city.name}的报送",
+           f"{batch.round.title}：省厅已于 {batch.accepted_at:%Y-%m-%d %H:%M} 受理本市（州）的报送。",
+           Link("rounds.batch"))
 
 
 def return_batch(user: User, batch: CityBatch, reason: str) -> None:
@@ -47,6 +52,8 @@ def return_batch(user: User, batch: CityBatch, reason: str) -> None:
     batch.returned_at = now()
     _transition(user, batch, BatchState.RETURNED, {BatchState.REPORTED, BatchState.ACCEPTED}, "退回",
                 f"退回{batch.city.name}的报送：{reason[:200]}", reason=reason[:2000])
+    notify(city_accounts(batch.city_id), NoticeKind.BATCH_RETURNED, f"省厅已退回{batch.city.name}的报送，请修改后重新报送",
+           f"退回原因：{reason[:2000]}", Link("core.index"))
 
 
 def grant_extension(user: User, batch: CityBatch, deadline: datetime, reason: str, *,
@@ -74,6 +81,10 @@ def grant_extension(user: User, batch: CityBatch, deadline: datetime, reason: st
            summary=f"准予{batch.city.name}延期至 {format_deadline(deadline)}：{reason[:200]}",
            before=before, after={"extension_deadline": deadline.isoformat(), "reason": reason[:1000]})
     db.session.flush()
+    changed = "变更延期" if before["extension_deadline"] else "准予延期"
+    notify(city_accounts(batch.city_id), NoticeKind.BATCH_EXTENDED,
+           f"省厅{changed}：{batch.city.name}报送截止时间为 {format_deadline(deadline)}",
+           f"新的截止时间：{format_deadline(deadline)}（北京时间）。原因：{reason[:1000]}", Link("core.index"))
 
 
 PAPER_FIELDS = ("paper_forms_received_on", "paper_disc_received_on", "paper_summary_received_on")
@@ -106,6 +117,10 @@ def record_paper(user: User, batch: CityBatch, received: dict[str, date | None],
                    + ("、".join(f"{labels[k]} {after[k] or '（清除）'}" for k in changed) or "备注"),
            before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     db.session.flush()
+    if changed:
+        notify(city_accounts(batch.city_id), NoticeKind.PAPER_RECORDED, f"省厅已登记{batch.city.name}的纸质材料",
+               "；".join(f"{labels[k]}：{after[k] or '已清除'}" for k in PAPER_FIELDS if k in changed),
+               Link("rounds.batch"))
 
 
 def set_disclosure(user: User, batch: CityBatch, choice: str) -> None:

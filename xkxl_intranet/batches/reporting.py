@@ -21,12 +21,14 @@ from ..clock import now
 from ..domain.deadlines import ReportingWindow, in_reminder_window
 from ..domain.errors import NotFound, Refused
 from ..domain.findings import Finding, ParseError
+from ..domain.notices import NoticeKind
 from ..domain.parsing import parse_phone
 from ..extensions import db
 from ..files.categories import FORM, SUMMARY_SCAN, round_categories
 from ..files.models import StoredFile
 from ..files.queries import is_current_form
 from ..files.reading_state import WAITING
+from ..notifications.operations import Link, notify, province_accounts
 from ..reports.sheet import STALE_SCAN_MESSAGE, scan_is_stale
 from ..rounds.models import BatchState, City, CityBatch, Receipt, Round
 from ..rounds.state import batch_for_write, batch_or_blank, deadline_of, find_batch, window_of
@@ -298,6 +300,10 @@ def report(user: User, round_: Round, city: City, *, scan_missing_acknowledged: 
                    + ("（逾期，按延期报送）" if ready.window.late else ""),
            before=before, after={"state": BatchState.REPORTED.label, "receipt": receipt.number,
                                  "late": ready.window.late, "paper_summary_follows": paper_summary_follows})
+    # The province acts next: accept it or return it.
+    notify(province_accounts(), NoticeKind.BATCH_REPORTED,
+           f"{city.name}已报送{len(ready.applications)}份申报" + ("（逾期，按延期报送）" if ready.window.late else ""),
+           f"回执号 {receipt.number}，请审核后受理或退回。", Link("rounds.city_desk", {"city_id": city.id}))
     return receipt
 
 

@@ -14,11 +14,13 @@ from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import Refused
 from ..domain.findings import echo
+from ..domain.notices import NoticeKind
 from ..extensions import db
 from ..files.models import StoredFile
 from ..notice.loader import load_notice
 from ..notice.schema import Notice
 from ..notice.shipped import FIRST_NOTICE
+from ..notifications.operations import Link, city_accounts, notify
 from ..review.models import ReviewRound
 from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.reference import CITIES, ROUND_2022
@@ -229,6 +231,18 @@ def publish_results(user: User, round_: Round, publish: bool, *, confirm_early: 
            before=before, after={"results_published_at": round_.results_published_at.isoformat()
                                  if round_.results_published_at else None})
     db.session.flush()
+    if publish:
+        _notify_results(round_)
+
+
+def _notify_results(round_: Round) -> None:
+    """The cities that now see the marks (batch 已报送 or 已受理: applications.rules) are told;
+    a city that reports later sees them on its pages."""
+    reported = db.session.scalars(select(CityBatch.city_id).where(
+        CityBatch.round_id == round_.id, CityBatch.state.in_(REPORTED_STATES)).order_by(CityBatch.city_id))
+    recipients = [user for city_id in reported for user in city_accounts(city_id)]
+    notify(recipients, NoticeKind.RESULTS_PUBLISHED, f"{round_.title}推荐结果已公布",
+           "省厅已公布推荐结果：本市（州）各申报的推荐标记可在申报列表中查看。", Link("applications.index"))
 
 
 def cities_not_reported(round_id: int | None = None) -> dict[int, int]:

@@ -26,6 +26,7 @@ from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
 from ..ops.chain import MAX_AGE_HOURS, folder_health
+from ..notifications.queries import latest as latest_notices
 from ..ops.schema import schema_state
 from ..rounds.models import City
 from ..rounds.state import current_round, deadline_of, find_batch
@@ -53,7 +54,8 @@ def index():
     # visitor goes to the log-in page without the "请先登录" warning deeper pages get.
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("core/index.html", **home_context(current_user))
+    return render_template("core/index.html", home_notices=latest_notices(current_user, 5),
+                           **home_context(current_user))
 
 
 @bp.route("/favicon.ico")

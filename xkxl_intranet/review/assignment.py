@@ -11,8 +11,11 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..auth.models import Role, User
 from ..clock import now
+from ..domain.deadlines import format_deadline
 from ..domain.errors import Refused
+from ..domain.notices import NoticeKind
 from ..extensions import db
+from ..notifications.operations import Link, notify, province_accounts
 from .models import ACTIVE_STATES, Assignment, Conflict, ReviewRound, SheetState
 from .queries import (
     conflict_with,
@@ -61,7 +64,16 @@ def assign(user: User, review: ReviewRound, application: Application, expert: Us
     if conflict is not None:
         raise Refused(f"专家 {_expert_name(expert)} 已申报与“{conflict.enterprise_name}”存在利益冲突"
                       f"（{conflict.reason}），不能分配。")
-    return _create(user, review, application, expert)
+    assignment = _create(user, review, application, expert)
+    _notify_assigned(expert, review, [application.title])
+    return assignment
+
+
+def _notify_assigned(expert: User, review: ReviewRound, titles: list[str]) -> None:
+    """An expert learns of new sheets to score: one notice per assigning, however many."""
+    shown = "、".join(titles[:5]) + (f"等{len(titles)}份" if len(titles) > 5 else "")
+    notify([expert], NoticeKind.EXPERT_ASSIGNED, f"新分配给您 {len(titles)} 份申报评审",
+           f"请在评审截止时间（{format_deadline(review.deadline)}）前完成评分：{shown}。", Link("review.mine"))
 
 
 @dataclass
@@ -108,6 +120,10 @@ def assign_balanced(user: User, review: ReviewRound, n: int,
             result.loads[expert.id] += 1
         if have + len(chosen) < n:
             result.short.append((application, have + len(chosen)))
+    for expert in experts:
+        titles = [a.application.title for a in result.created if a.expert_id == expert.id]
+        if titles:
+            _notify_assigned(expert, review, titles)
     return result
 
 
@@ -156,4 +172,10 @@ def declare_conflict(expert: User, assignment: Assignment, reason: str) -> Confl
            after={"enterprise": conflict.enterprise_name, "reason": conflict.reason,
                   "recused_assignments": [a.id for a in recused]})
     db.session.flush()
+    # The province acts next: the recused applications need another expert.
+    notify(province_accounts(), NoticeKind.EXPERT_RECUSED,
+           f"专家 {_expert_name(expert)} 申请回避 {len(recused)} 份申报，请另行分配",
+           f"{conflict.enterprise_name}：{conflict.reason[:200]}。回避的申报："
+           + "、".join(a.application.title for a in recused[:10]) + "。",
+           Link("applications.detail", {"application_id": application.id}))
     return conflict

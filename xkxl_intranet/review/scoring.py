@@ -13,6 +13,7 @@ from ..auth.models import User
 from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import NotFound, Refused
+from ..domain.notices import NoticeKind
 from ..domain.review_scoring import (
     MAX_COMMENT,
     ReviewWindow,
@@ -25,6 +26,7 @@ from ..domain.review_scoring import (
     sheet_totals,
 )
 from ..extensions import db
+from ..notifications.operations import Link, notify
 from .models import Assignment, SheetState
 
 STALE = ("保存未成功：这份评分表已在其他窗口保存过，或刚被省厅退回。您填写的内容仍保留在下面，"
@@ -168,6 +170,10 @@ def reopen(user: User, assignment: Assignment, reason: str, *, extension: dateti
            before={"state": SheetState.SUBMITTED.label},
            after={"state": SheetState.DRAFT.label, "reason": reason[:1000], **(extended or {})})
     db.session.flush()
+    until = f"请在 {format_deadline(extension)} 前修改后重新提交。" if extension is not None else "请修改后重新提交。"
+    notify([assignment.expert], NoticeKind.SHEET_RETURNED, f"评分表被退回：{assignment.application.title}",
+           f"退回原因：{reason[:1000]}。{until}",
+           Link("applications.detail", {"application_id": assignment.application_id}))
 
 
 def grant_extension(user: User, assignment: Assignment, deadline: datetime, reason: str) -> None:
