@@ -27,7 +27,7 @@ from xkxl_intranet.auth.passwords import hash_password
 from xkxl_intranet.extensions import db
 from xkxl_intranet.notice.loader import load_notice
 from xkxl_intranet.notice.shipped import FIRST_NOTICE
-from xkxl_intranet.rounds.models import Round
+from xkxl_intranet.rounds.models import City, Round
 
 from .conftest import app_on_empty_instance, table_rows
 from helpers import SAMPLE_PDF, TEST_PASSWORD, login
@@ -199,7 +199,8 @@ def test_a_database_from_the_first_migration_survives_every_later_one(old_app, m
         # The application itself reads last year's rows, in Beijing time.
         round_ = db.session.scalar(sa.select(Round))
         assert round_.deadline.isoformat() == "2022-03-21T17:00:00+08:00"
-        old = db.session.scalar(sa.select(Application))
+        # the city's columns of later revisions are not there yet
+        old = db.session.scalar(sa.select(Application).options(sa.orm.joinedload(Application.city).defer(City.contact_email)))
         assert (old.enterprise_name, old.city.name, old.values()["total_assets"]) == (
             "四川去年科技有限公司", "成都市", Decimal("1234.56"))
         db.session.remove()
@@ -255,7 +256,7 @@ def test_the_declared_values_move_into_answers_and_back(old_app):
         assert {k: answers.get(k) for k in typed} == {
             "total_assets": "1234.56", "roi": "-3.50", "employees": 4321, "founded_on": "2010-03-15",
             "sec_data": True, "technologies": ["5G", "大数据"], "address": "成都市高新区天府大道"}
-        old = db.session.scalar(sa.select(Application))
+        old = db.session.scalar(sa.select(Application).options(sa.orm.joinedload(Application.city).defer(City.contact_email)))
         values = old.values()
         assert (values["total_assets"], values["roi"], values["founded_on"], values["technologies"]) == (
             Decimal("1234.56"), Decimal("-3.50"), date(2010, 3, 15), ["5G", "大数据"])

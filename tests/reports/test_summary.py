@@ -165,8 +165,8 @@ def test_contact_is_edited_by_the_clerk_audited_and_printed(app, city_client):
     ws = workbook(city_client.get(f"/reports/cities/{cid}/summary.xlsx")).active
     assert ws["A4"].value == "联系人：李 娜" and ws["A5"].value == "联系方式：13912345678"
     changed = events(app, "city.contact_updated")
-    assert changed[-1].before == {"contact_name": "张伟", "contact_phone": "028-61881234"}
-    assert changed[-1].after == {"contact_name": "李 娜", "contact_phone": "13912345678"}
+    assert changed[-1].before == {"contact_name": "张伟", "contact_phone": "028-61881234", "contact_email": ""}
+    assert changed[-1].after == {"contact_name": "李 娜", "contact_phone": "13912345678", "contact_email": ""}
     refused = city_client.post(f"/reports/cities/{cid}/contact",
                                data={"contact_name": "李娜", "contact_phone": "打电话"})
     assert "「联系方式」格式不正确" in refused.get_data(as_text=True)

@@ -1,8 +1,7 @@
 """The province publishes an announcement (通知公告) to all cities or chosen ones.
 
-:func:`publish` is the one place an announcement becomes visible to the cities: whatever should
-happen then (an in-app notice, a mail to the chosen cities) is called from its end, after the
-audit row, with ``announcement`` and its ``addressed_city_ids``."""
+:func:`publish` is the one place an announcement becomes visible to the cities: after the audit row
+it notifies every account of the addressed cities (a notice, and by mail where mail is set up)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,8 +15,10 @@ from ..auth.models import User
 from ..auth.scoping import writes_announcements
 from ..clock import now
 from ..domain.errors import NotFound, Refused
+from ..domain.notices import NoticeKind
 from ..extensions import db
 from ..filenames import human_size
+from ..notifications.operations import Link, city_accounts, notify
 from ..rounds.models import City
 from .attachments import attach
 from .models import BODY_MAX, TITLE_MAX, Announcement, AnnouncementCity
@@ -72,8 +73,22 @@ def publish(user: User, draft: Draft, uploads: Sequence[FileStorage] = ()) -> An
                   "city_ids": sorted(announcement.city_ids),
                   "attachments": [{"name": a.original_name, "size": a.size, "sha256": a.sha256}
                                   for a in announcement.attachments]})
-    # Hook: a notice or mail to the addressed cities goes here (addressed_city_ids(announcement)).
+    people = [user for city_id in addressed_city_ids(announcement) for user in city_accounts(city_id)]
+    notify(people, NoticeKind.ANNOUNCEMENT, f"通知公告：{announcement.title}", _excerpt(announcement.body),
+           Link("announcements.detail", {"announcement_id": announcement.id}), dedupe_key=notice_key(announcement.id))
     return announcement
+
+
+EXCERPT = 200  # the notice (and its mail) carries the start of the body; the page has it whole
+
+
+def _excerpt(body: str) -> str:
+    return body if len(body) <= EXCERPT else body[:EXCERPT] + "……（全文见通知公告）"
+
+
+def notice_key(announcement_id: int) -> str:
+    """The key of the notices an announcement made: reading it marks the reader's notice read."""
+    return f"announcement:{announcement_id}"
 
 
 def addressed_city_ids(announcement: Announcement) -> list[int]:

@@ -11,7 +11,9 @@ from ..audit.services import record
 from ..auth.models import User
 from ..clock import now
 from ..extensions import db
+from ..notifications.operations import mark_read_by_key
 from .models import Announcement, AnnouncementReceipt
+from .publishing import notice_key
 from .queries import get_announcement, receipt_of_city
 
 
@@ -22,6 +24,7 @@ def mark_read(user: User, announcement_id: int) -> AnnouncementReceipt | None:
     announcement: Announcement = get_announcement(user, announcement_id)  # NotFound for another city
     if not user.is_city or user.city_id is None:
         return None
+    mark_read_by_key(user, notice_key(announcement.id))
     kept = receipt_of_city(announcement, user.city_id)
     if kept is not None:
         return kept

@@ -25,8 +25,8 @@ from ..extensions import db
 from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..files.reading_state import reading_queue
 from ..jobs.queue import jobs
-from ..ops.chain import MAX_AGE_HOURS, folder_health
 from ..notifications.queries import latest as latest_notices
+from ..ops.chain import MAX_AGE_HOURS, folder_health
 from ..ops.schema import schema_state
 from ..rounds.models import City
 from ..rounds.state import current_round, deadline_of, find_batch

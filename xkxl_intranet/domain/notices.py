@@ -22,6 +22,7 @@ class NoticeKind(StrEnum):
     DEADLINE_NEAR = "deadline_near"
     REVIEW_DEADLINE_NEAR = "review_deadline_near"
     PASSWORD_EXPIRING = "password_expiring"
+    ANNOUNCEMENT = "announcement"
 
     @property
     def label(self) -> str:
@@ -42,6 +43,7 @@ KIND_LABELS = {
     NoticeKind.DEADLINE_NEAR: "报送截止提醒",
     NoticeKind.REVIEW_DEADLINE_NEAR: "评审截止提醒",
     NoticeKind.PASSWORD_EXPIRING: "密码即将到期",
+    NoticeKind.ANNOUNCEMENT: "通知公告",
 }
 
 

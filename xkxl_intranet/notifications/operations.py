@@ -94,6 +94,17 @@ def mark_read(user: User, notice_id: int, *, at: datetime | None = None) -> Noti
     return notice
 
 
+def mark_read_by_key(user: User, dedupe_key: str) -> None:
+    """The acting user's notice made with ``dedupe_key`` as read (the thing it announced was read
+    where it lives, e.g. an announcement opened from the home page)."""
+    owned = scope_to_owner(select(Notification.id).where(Notification.dedupe_key == dedupe_key,
+                                                         Notification.read_at.is_(None)),
+                           Notification.user_id, user)
+    db.session.execute(update(Notification).where(Notification.id.in_(owned)).values(read_at=now())
+                       .execution_options(synchronize_session=False))
+    db.session.flush()
+
+
 def mark_all_read(user: User) -> int:
     """Every unread notice of ``user``'s as read; how many."""
     owned = scope_to_owner(select(Notification.id).where(Notification.read_at.is_(None)),

@@ -13,6 +13,7 @@ from ..urls import MAX_ID
 class ContactForm(Form):
     contact_name = StringField("联系人")
     contact_phone = StringField("联系方式")
+    contact_email = StringField("电子邮箱")
 
 
 class MoveForm(Form):

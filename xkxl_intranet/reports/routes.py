@@ -77,7 +77,8 @@ def _summary_page(round_, city, contact_form: ContactForm, status: int = 200):
 @login_required
 def summary(city_id: int):
     city = city_or_404(city_id)
-    contact_form = ContactForm(formdata=None, contact_name=city.contact_name, contact_phone=city.contact_phone)
+    contact_form = ContactForm(formdata=None, contact_name=city.contact_name, contact_phone=city.contact_phone,
+                               contact_email=city.contact_email)
     return _summary_page(round_or_404(), city, contact_form)
 
 
@@ -141,12 +142,12 @@ def contact(city_id: int):
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:
             summaries.update_contact(current_user, round_, city, form.contact_name.data,
-                                     form.contact_phone.data)
+                                     form.contact_phone.data, form.contact_email.data)
         refusal = work.refused
         if refusal is None:
             flash("联系人和联系方式已保存，将打印在推荐信息汇总表上。", "success")
             return redirect(url_for("reports.summary", city_id=city.id), 303)
-        if refusal.field in ("contact_name", "contact_phone"):
+        if refusal.field in ("contact_name", "contact_phone", "contact_email"):
             form[refusal.field].errors = [*form[refusal.field].errors, refusal.message]
         else:
             form.form_errors.append(refusal.message)

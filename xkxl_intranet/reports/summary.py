@@ -19,7 +19,7 @@ from ..auth.models import User
 from ..auth.scoping import is_own_city_clerk, scope_to_city, visible_city
 from ..domain.errors import NotFound, Refused
 from ..domain.findings import ParseError
-from ..domain.parsing import parse_phone
+from ..domain.parsing import parse_email, parse_phone
 from ..extensions import db
 from ..generated import rows
 from ..printing import print_pdf
@@ -173,19 +173,28 @@ def _contact_phone(raw: str | None) -> str:
     return phone
 
 
+def _contact_email(raw: str | None) -> str:
+    try:
+        return parse_email(raw, "电子邮箱") or ""
+    except ParseError as err:
+        raise Refused(err.message, field="contact_email") from None
+
+
 def update_contact(user: User, round_: Round, city: City, contact_name: str | None,
-                   contact_phone: str | None) -> None:
+                   contact_phone: str | None, contact_email: str | None = None) -> None:
     """The contact printed on the city's 附件3 (联系人 / 联系方式), set by its clerk until the batch
-    is reported: the reported 附件3 (and its receipt) keep the contact they were reported with."""
+    is reported: the reported 附件3 (and its receipt) keep the contact they were reported with.
+    The contact's e-mail (optional, not printed) also receives the city's notices by mail."""
     _own_city(user, city)
     if batch_is_locked(round_.id, city.id):
         raise Refused("本市（州）已报送，推荐信息汇总表的联系人不能再修改；如需修改，请联系省厅退回。")
-    name, phone = _contact_name(contact_name), _contact_phone(contact_phone)
-    before = {"contact_name": city.contact_name, "contact_phone": city.contact_phone}
-    after = {"contact_name": name, "contact_phone": phone}
+    name, phone, email = _contact_name(contact_name), _contact_phone(contact_phone), _contact_email(contact_email)
+    before = {"contact_name": city.contact_name, "contact_phone": city.contact_phone,
+              "contact_email": city.contact_email}
+    after = {"contact_name": name, "contact_phone": phone, "contact_email": email}
     if before == after:
         return
-    city.contact_name, city.contact_phone = name, phone
+    city.contact_name, city.contact_phone, city.contact_email = name, phone, email
     record("city.contact_updated", user=user, object_type="city", object_id=city.id, city_id=city.id,
            summary=f"修改推荐信息汇总表联系人：{name} {phone}", before=before, after=after)
     db.session.flush()

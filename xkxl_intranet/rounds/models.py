@@ -28,6 +28,8 @@ class City(Model):
     department_name: Mapped[str] = mapped_column(String(80), default="")
     contact_name: Mapped[str] = mapped_column(String(40), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    # Not printed (附件3 has no such column): where the city's notices are also mailed (issue 24).
+    contact_email: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
     @property
     def prefix(self) -> str:
