@@ -17,7 +17,8 @@ import pytest
 from xkxl_intranet import create_app
 from xkxl_intranet.core.requestlog import _INCOMING_ID
 from xkxl_intranet.extensions import db
-from xkxl_intranet.guards import MiB, upload_body_limit
+from xkxl_intranet.guards import UPLOAD_MARGIN, MiB, upload_body_limit
+from xkxl_intranet.serving import make_server
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 STATIC = Path(__file__).resolve().parents[2] / "xkxl_intranet" / "static"
@@ -66,6 +67,25 @@ def test_nginx_lets_the_app_answer_an_upload_just_over_the_limit(tmp_path):
     assert "return 413" not in nginx  # no second wording of the page inside nginx
     assert "proxy_set_header X-Request-ID $request_id;" in nginx
     assert _INCOMING_ID.fullmatch("0123456789abcdef0123456789abcdef")  # nginx's $request_id form
+
+
+def test_the_guide_states_the_upload_limits_the_code_derives(tmp_path):
+    """Before: the guide said waitress's limit was "MAX_UPLOAD_MB + 1 MB (201 MB)"; it is the app's
+    limit (one file plus the form's 64 KB) plus one byte. The numbers in the guide are the code's."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    server = make_server(app, host="127.0.0.1", port=0)
+    try:
+        waitress_limit = server.adj.max_request_body_size
+    finally:
+        server.close()
+    app_limit = upload_body_limit(app.config["MAX_UPLOAD_MB"] * MiB)
+    guide = (DEPLOY.parent / "docs/deploy.md").read_text(encoding="utf-8")
+    [stated] = [line for line in guide.split("配置要点", 1)[1].split("* ")
+                if line.startswith("`client_max_body_size")]
+    assert f"{app_limit:,} 字节" in stated and f"{waitress_limit:,} 字节" in stated, stated
+    assert f"{app.config['MAX_UPLOAD_MB']} MiB + {UPLOAD_MARGIN // 1024} KiB" in stated
+    assert "201 MB" not in guide and "MAX_UPLOAD_MB + 1` MB" not in guide
 
 
 def test_the_service_runs_unprivileged_and_writes_only_its_folders():
