@@ -143,9 +143,12 @@ class BodyGate:
     """The app's body limits (guards.limit_for), applied by waitress from a request's headers,
     before it buffers the body to a temporary file: without this, any client could have waitress
     spool up to ``max_request_body_size`` (200 MB) to disk per connection before the app refused
-    it. The route comes from the app's URL map; "logged in" from the session cookie's signature
-    and its log-in token (the app still checks the session itself: the gate is only ever
-    stricter than nothing and never stricter than the app)."""
+    it. A chunked body (no Content-Length) of an upload is counted as it arrives and let go
+    past the route's limit (:class:`_CappedBuffer`); the app then answers 413 as for a declared
+    length over the limit (Chinese page, log line, audit row). The route comes from the app's
+    URL map; "logged in" from the session cookie's signature and its log-in token (the app still
+    checks the session itself: the gate is only ever stricter than nothing and never stricter
+    than the app)."""
 
     def __init__(self, app: Flask):
         self.app = app

@@ -67,7 +67,8 @@ def record_oversize_upload(size: int | None, limit_words: str) -> None:
     if user is None:
         return
     category = (request.view_args or {}).get("category")
-    _commit_record("file.upload_refused", user, f"{_request_words()} → 413：{limit_words}",
+    size_words = f"{size:,} 字节，" if size is not None else ""  # another size is another attempt
+    _commit_record("file.upload_refused", user, f"{_request_words()} → 413：{size_words}{limit_words}",
                    after={"category": category, "name": None, "size": size, "reason": "too_large"})
 
 
