@@ -12,7 +12,7 @@ from xkxl_intranet.core.requestlog import configure_logging
 LINE = re.compile(r"^(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00) INFO rid=(?P<rid>\S+) "
                   r"xkxl_intranet\.requests user=(?P<user>\S+) city=(?P<city>\S+) method=(?P<method>\S+) "
                   r"route=(?P<route>\S+) path=(?P<path>\S+) status=(?P<status>\d+) ms=(?P<ms>\d+) "
-                  r"ip=(?P<ip>\S+)$")
+                  r"ip=(?P<ip>\S+)(?: reason=(?P<reason>\S+))?$")
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_failed_upload_at_2140_is_found_by_user_and_time(app, city_client, log
     assert rid in response.get_data(as_text=True) and "文件过大" in response.get_data(as_text=True)
     [line] = _request_lines(log_file)
     assert (line["user"], line["status"], line["route"]) == ("chengdu", "413", "files.upload")
-    assert line["rid"] == rid
+    assert line["rid"] == rid and line["reason"] == "too_large"
 
 
 def test_csrf_failure_still_has_an_id(app, city_client, log_file):

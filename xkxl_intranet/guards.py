@@ -37,6 +37,9 @@ DEFAULT_FORM_KB = 1024
 # (serving.BodyGate): the app answers 413 whatever else the request says.
 BODY_DISCARDED_HEADER = "XKXL_BODY_DISCARDED"
 BODY_DISCARDED_ENVIRON = "HTTP_" + BODY_DISCARDED_HEADER
+# With it, for a chunked body (no Content-Length to go by): how many bytes the server read past.
+BODY_BYTES_HEADER = "XKXL_BODY_BYTES"
+BODY_BYTES_ENVIRON = "HTTP_" + BODY_BYTES_HEADER
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,13 @@ def bound_request() -> Response | None:
     if uploading:
         request.streams_into_storage = True  # type: ignore[attr-defined]  # the app's UploadRequest
     return None
+
+
+def refused_body_size() -> int | None:
+    """The size of a body refused as too large, for the audit trail: the declared Content-Length
+    (the body was not read), or what the server counted of a chunked one it read past."""
+    counted = request.environ.get(BODY_BYTES_ENVIRON, "") if request.environ.get(BODY_DISCARDED_ENVIRON) == "1" else ""
+    return int(counted) if counted.isdigit() else request.content_length
 
 
 def no_store(response: Response) -> Response:

@@ -65,7 +65,7 @@ from werkzeug.http import parse_cookie
 from . import GC_THRESHOLDS, create_app
 from .auth.sessions import TOKEN_KEY
 from .extensions import db
-from .guards import ANONYMOUS_BODY_BYTES, BODY_DISCARDED_HEADER, limit_for
+from .guards import ANONYMOUS_BODY_BYTES, BODY_BYTES_HEADER, BODY_DISCARDED_HEADER, limit_for
 from .instance_lock import hold_serving
 from .jobs.supervisor import WorkerSupervisor
 from .ops.schema import EXIT_SCHEMA_NOT_AT_HEAD, SchemaNotAtHead
@@ -143,9 +143,12 @@ class BodyGate:
     """The app's body limits (guards.limit_for), applied by waitress from a request's headers,
     before it buffers the body to a temporary file: without this, any client could have waitress
     spool up to ``max_request_body_size`` (200 MB) to disk per connection before the app refused
-    it. The route comes from the app's URL map; "logged in" from the session cookie's signature
-    and its log-in token (the app still checks the session itself: the gate is only ever
-    stricter than nothing and never stricter than the app)."""
+    it. A chunked body (no Content-Length) of an upload is counted as it arrives and let go
+    past the route's limit (:class:`_CappedBuffer`); the app then answers 413 as for a declared
+    length over the limit (Chinese page, log line, audit row). The route comes from the app's
+    URL map; "logged in" from the session cookie's signature and its log-in token (the app still
+    checks the session itself: the gate is only ever stricter than nothing and never stricter
+    than the app)."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -164,9 +167,12 @@ class BodyGate:
         except (BadSignature, TypeError, ValueError):
             return False
 
-    def refuses(self, method: str, path: str, cookie_header: str, content_length: int | None) -> bool:
-        """``content_length`` None: a chunked body, whose size is known only once read; only an
-        upload from a logged-in session may send one."""
+    def limit(self, method: str, path: str, cookie_header: str, content_length: int | None) -> int | None:
+        """The bytes of body the app takes on this request: 0 when the body is refused from its
+        headers alone, None when its Content-Length is within the limit. ``content_length``
+        None: a chunked body, whose size is known only as it arrives; only an upload from a
+        logged-in session may send one, and it is counted against the upload limit as it comes
+        (:class:`_CappedBuffer`)."""
         try:
             endpoint = self.urls.match(path, method=method)[0]
         except HTTPException:
@@ -174,11 +180,13 @@ class BodyGate:
         logged_in = self.looks_logged_in(cookie_header)
         with self.app.app_context():
             limit = limit_for(self.app, endpoint, logged_in)
+            cap = self.app.config.get("MAX_CONTENT_LENGTH")
+        size = min(limit.size, cap) if cap else limit.size  # as guards.body_limit
         if limit.upload and not logged_in:  # the app sends such a client to log in, unread
-            return content_length is None or content_length > ANONYMOUS_BODY_BYTES
+            return 0 if content_length is None or content_length > ANONYMOUS_BODY_BYTES else None
         if content_length is None:
-            return not limit.upload
-        return content_length > limit.size
+            return size if limit.upload else 0
+        return 0 if content_length > size else None
 
 
 class _Discarded:
@@ -198,25 +206,72 @@ class _Discarded:
         pass
 
 
+class _CappedBuffer:
+    """waitress's buffer of a chunked upload, kept up to ``cap`` bytes (the route's limit); past
+    it, what was kept is let go and the rest is read past (:class:`_Discarded`), still counted,
+    so that the app answers 413 with the size, as for a Content-Length over the limit."""
+
+    def __init__(self, kept, cap: int):
+        self.kept = kept
+        self.cap = cap
+        self.size = 0
+        self.over = False
+
+    def append(self, data: bytes) -> None:
+        self.size += len(data)
+        if not self.over and self.size > self.cap:
+            self.over = True
+            self.kept.close()
+            self.kept = _Discarded()
+        self.kept.append(data)
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+    def getfile(self):
+        return self.kept.getfile()
+
+    def close(self) -> None:
+        self.kept.close()
+
+
 def gated_channel(gate: BodyGate) -> type[HTTPChannel]:
     """waitress's channel whose request parser consults ``gate`` once the headers are in."""
 
     class GatedParser(HTTPRequestParser):
+        capped: _CappedBuffer | None = None
+
         def parse_header(self, header_plus):
             super().parse_header(header_plus)
+            for forged in (BODY_DISCARDED_HEADER, BODY_BYTES_HEADER):  # the server's to set, not a client's
+                self.headers.pop(forged, None)
             if self.body_rcv is None:
                 return
             size = None if self.chunked else self.content_length
-            if gate.refuses(self.command, self.path, self.headers.get("COOKIE", ""), size):
-                self.headers[BODY_DISCARDED_HEADER] = "1"
-                # waitress's own limit guards what it holds, and a body read past holds nothing:
-                # without this, a body over it got waitress's English "Request Entity Too Large"
-                # and a closed connection (nginx, still sending, answered 502), never the app's page.
-                self.adj = copy.copy(self.adj)
-                self.adj.max_request_body_size = sys.maxsize
-                self.expect_continue = False  # a client waiting for "100 Continue" gets the 413 first
-                self.body_rcv = (ChunkedReceiver(_Discarded()) if self.chunked
-                                 else FixedStreamReceiver(self.content_length, _Discarded()))
+            limit = gate.limit(self.command, self.path, self.headers.get("COOKIE", ""), size)
+            if limit is None:
+                return
+            # waitress's own limit guards what it holds; a body read past holds nothing, and a
+            # chunked upload's is counted here: without this, a body over it got waitress's English
+            # "Request Entity Too Large" and a closed connection (nginx, still sending, answered
+            # 502), never the app's page, and the app's log had no line of it.
+            self.adj = copy.copy(self.adj)
+            self.adj.max_request_body_size = sys.maxsize
+            if limit:  # a chunked upload: kept while within the limit (waitress counted framing too)
+                self.capped = _CappedBuffer(self.body_rcv.getbuf(), limit)
+                self.body_rcv = ChunkedReceiver(self.capped)
+                return
+            self.headers[BODY_DISCARDED_HEADER] = "1"
+            self.expect_continue = False  # a client waiting for "100 Continue" gets the 413 first
+            self.body_rcv = (ChunkedReceiver(_Discarded()) if self.chunked
+                             else FixedStreamReceiver(self.content_length, _Discarded()))
+
+        def received(self, data):
+            consumed = super().received(data)
+            if self.completed and self.capped is not None and self.capped.over:
+                self.headers[BODY_DISCARDED_HEADER] = "1"  # the app answers 413, unread
+                self.headers[BODY_BYTES_HEADER] = str(self.capped.size)
+            return consumed
 
     class GatedChannel(HTTPChannel):
         parser_class = GatedParser

@@ -33,14 +33,15 @@ def keep_attempts_through_rollback(refused: str | None) -> None:
     roll_back_keeping_attempts(_actor(), refused, _request_words())
 
 
-def _commit_record(action: str, user: User | None, summary: str) -> None:
+def _commit_record(action: str, user: User | None, summary: str, after: dict | None = None) -> None:
     """The refusal's row in a transaction of its own (what the request began is rolled back
     first, its attempts kept); a failure to write it is logged, never shown instead of the page."""
     try:
         roll_back()
         remember_client_address()  # CSRF protection refuses before the app's own hooks run
         record_unless_lately(action, user=user, summary=summary, object_type="request",
-                             object_id=(request.endpoint or "")[:40], city_id=user.city_id if user else None)
+                             object_id=(request.endpoint or "")[:40], city_id=user.city_id if user else None,
+                             after=after)
         db.session.commit()
     except Exception:
         current_app.logger.exception("the audit row of a refused request was not written")
@@ -55,6 +56,20 @@ def record_refused_access(status: int) -> None:
     viewer_write = user.role == Role.VIEWER and request.method not in READS
     action = "access.viewer_write" if viewer_write else "access.not_found"
     _commit_record(action, user, f"{_request_words()} → {status}")
+
+
+def record_oversize_upload(size: int | None, limit_words: str) -> None:
+    """An upload refused as too large before the app read it (a 413 from the body's length): the
+    same event as a file the app read and refused (files/operations.py), with who, the size, why
+    and the page's words; no file name, since none was read. Anonymous clients are sent to log
+    in before this."""
+    user = _actor()
+    if user is None:
+        return
+    category = (request.view_args or {}).get("category")
+    size_words = f"{size:,} 字节，" if size is not None else ""  # another size is another attempt
+    _commit_record("file.upload_refused", user, f"{_request_words()} → 413：{size_words}{limit_words}",
+                   after={"category": category, "name": None, "size": size, "reason": "too_large"})
 
 
 def record_csrf_failure(reason: str) -> None:

@@ -6,9 +6,10 @@ from sqlalchemy.exc import OperationalError
 from ..domain.errors import NotFound, Refused
 from ..files.storage import StorageUnavailable
 from ..generated import RenderBusy
+from ..guards import refused_body_size
 from ..jobs.queue import JobUnavailable
-from ..web import roll_back, wants_fragment
-from .audit_hooks import record_csrf_failure, record_refused_access
+from ..web import log_reason, roll_back, wants_fragment
+from .audit_hooks import record_csrf_failure, record_oversize_upload, record_refused_access
 
 # How SQLite and PostgreSQL say that the disk is full.
 DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file")
@@ -50,6 +51,16 @@ def _refused_access(status: int):
     return _render(status)
 
 
+def _too_large():
+    limit = g.get("body_limit")  # set by guards.bound_request, with words that name the limit
+    if limit is None:
+        return _render(413)
+    if limit.upload:  # as for a refused file the app read: a reason in the log, a row in the trail
+        log_reason("too_large")
+        record_oversize_upload(refused_body_size(), limit.message)
+    return _render(413, limit.message, limit.title)
+
+
 def register_error_handlers(app):
     for status, answer in ((400, _render), (403, _refused_access), (404, _refused_access), (405, _render)):
         app.register_error_handler(status, lambda err, s=status, a=answer: a(s))
@@ -67,8 +78,7 @@ def register_error_handlers(app):
 
     @app.errorhandler(413)
     def too_large(err):
-        limit = g.get("body_limit")  # set by guards.bound_request, with words that name the limit
-        return _render(413, limit.message, limit.title) if limit else _render(413)
+        return _too_large()
 
     @app.errorhandler(StorageUnavailable)
     def storage_unavailable(err):

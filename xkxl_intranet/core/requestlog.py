@@ -4,7 +4,7 @@ Every request ends with one line in the application log::
 
     2024-03-20T21:40:12.345+08:00 INFO rid=5f0c2a9e81d34b7a xkxl_intranet.requests \
 user=chengdu city=510100 method=POST route=files.upload path=/files/applications/12/form/upload \
-status=413 ms=1532 ip=10.20.3.41
+status=413 ms=1532 ip=10.20.3.41 reason=too_large
 
 A request that was refused for a reason the route knows ends its line with a code
 (``web.log_reason``), e.g. ``status=422 ms=40 ip=10.20.3.41 reason=executable``.
