@@ -107,3 +107,38 @@ def test_only_the_hints_that_apply_are_printed():
     assert upgrade.startswith('echo "完成。接下来') and 'if [ "$UPGRADE" = 1 ]; then' in upgrade
     assert "升级：" in upgrade and "首次安装" not in upgrade
     assert "首次安装" in first and "升级" not in first and first.rstrip().endswith("fi")
+
+
+def test_a_named_rollback_refused_under_the_service_says_stop_activate_start(tmp_path):
+    """`xkxl activate OLD` while the service runs: a restart would start the staged release (or
+    the current one), never OLD, so the refusal spells out stop, activate OLD, start."""
+    prefix, instance = tmp_path / "opt", tmp_path / "instance"
+    for release in ("old", "new", "next"):
+        (prefix / "releases" / release / "venv").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    shutil.copy2(REPO / "deploy" / "xkxl", prefix / "bin" / "xkxl")
+    os.symlink("releases/new", prefix / "current")
+    instance.mkdir()
+    settings = tmp_path / "xkxl.env"
+    settings.write_text(f"XKXL_INSTANCE_PATH={instance}\n")
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "XKXL_ENV_FILE": str(settings)}
+
+    def activate(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(prefix / "bin" / "xkxl"), "activate", *args], capture_output=True,
+                              text=True, env=env)
+
+    fd = os.open(instance / ".xkxl.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # the running service
+        named = activate("old")
+        os.symlink("releases/next", prefix / "staged")
+        staged = activate()
+    finally:
+        os.close(fd)
+    assert named.returncode == 1
+    assert "sudo systemctl stop xkxl && sudo xkxl activate old && sudo systemctl start xkxl" in named.stderr
+    assert "restart" not in named.stderr
+    assert staged.returncode == 1 and "sudo systemctl restart xkxl" in staged.stderr  # a staged one: right
+    assert os.readlink(prefix / "current") == "releases/new"
+    done = activate("old")  # stopped
+    assert done.returncode == 0 and os.readlink(prefix / "current") == "releases/old"
