@@ -165,3 +165,14 @@ def test_the_nightly_backup_prunes_whole_chains_with_the_apps_own_command():
     assert re.search(r"^XKXL_BACKUP_KEEP_DAYS=\d+$", env, flags=re.M)
     commands = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}).cli.list_commands(None)
     assert {"backup", "backup-prune", "restore"} <= set(commands)
+
+
+def test_the_guide_disables_debian_s_default_nginx_site():
+    """Debian's default site (default_server) otherwise answers http:// requests to the IP."""
+    guide = (DEPLOY.parent / "docs/deploy.md").read_text(encoding="utf-8")
+    nginx = guide.split("### 2.2 nginx", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    steps = [line.split("#", 1)[0].strip() for line in nginx.strip().splitlines()]
+    removal = next(i for i, s in enumerate(steps) if re.fullmatch(r"sudo rm (-f )?/etc/nginx/sites-enabled/default", s))
+    assert removal < next(i for i, s in enumerate(steps) if "systemctl reload nginx" in s)
+    install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
+    assert "删除 /etc/nginx/sites-enabled/default" in install  # the first install's hint says so too
