@@ -16,7 +16,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PREFIX=/opt/xkxl
 SYSTEM=1
-PYTHON=${PYTHON:-python3}
+PYTHON=${PYTHON:-}  # --python, else Debian's /usr/bin/python3 if it fits the bundle, else python3
+SERVICE_USER=xkxl
 DEBS="fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0"
 # Only a server install needs it: /etc/logrotate.d/xkxl keeps the log six months (网络安全法 §21).
 SYSTEM_DEBS="logrotate"
@@ -37,6 +38,16 @@ done
 . "$HERE/BUNDLE"   # NAME, VERSION, PYTHON_TAG, PLATFORM, COMMIT
 
 # 1. What the server must already have: the same Python, its venv module, the Debian libraries.
+# Debian's own Python first: a python3 earlier on root's PATH (pyenv's under /root, mode 700) makes
+# a venv whose interpreter the service user cannot even execute.
+if [ -z "$PYTHON" ]; then
+  if [ -x /usr/bin/python3 ] &&
+     [ "$(/usr/bin/python3 -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)" = "$PYTHON_TAG" ]; then
+    PYTHON=/usr/bin/python3
+  else
+    PYTHON=python3
+  fi
+fi
 command -v "$PYTHON" >/dev/null || die "找不到 $PYTHON：请安装 Debian 的 python3（3.11）"
 HAVE_TAG=$("$PYTHON" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
 [ "$HAVE_TAG" = "$PYTHON_TAG" ] ||
@@ -59,8 +70,24 @@ fi
 
 # 2. The program: a fresh virtual environment, every package from ./wheels, the index never asked.
 RELEASE="$PREFIX/releases/$NAME"
-[ "$(readlink "$PREFIX/current" 2>/dev/null)" != "releases/$NAME" ] ||
-  die "$NAME 就是正在使用的版本（$PREFIX/current），不能在它上面重装"
+# An upgrade when another release is installed; else the first install (perhaps built again).
+UPGRADE=0
+for other in "$PREFIX"/releases/*/; do
+  [ -d "$other" ] && [ "$(basename "$other")" != "$NAME" ] && UPGRADE=1
+done
+# The release PREFIX/current names may be built again (e.g. with another --python after a failed
+# first install) only while nothing runs it: every service process and xkxl command holds the
+# instance lock shared while it runs (as `xkxl activate` checks).
+if [ "$(readlink "$PREFIX/current" 2>/dev/null)" = "releases/$NAME" ]; then
+  ENV_FILE=${XKXL_ENV_FILE:-/etc/xkxl/xkxl.env}
+  instance=${XKXL_INSTANCE_PATH:-$(sed -n 's/^XKXL_INSTANCE_PATH=//p' "$ENV_FILE" 2>/dev/null | tail -n 1)}
+  [ -n "$instance" ] ||
+    die "$NAME 就是 $PREFIX/current 所指的版本，而 $ENV_FILE 中没有 XKXL_INSTANCE_PATH，无法确认没有服务或命令在使用它，不能在它上面重装"
+  if [ -e "$instance/.xkxl.lock" ] && ! flock -n -x "$instance/.xkxl.lock" true; then
+    die "$NAME 是正在使用的版本（$PREFIX/current），服务或 xkxl 命令正在运行，不能在它上面重装。请先 sudo systemctl stop xkxl"
+  fi
+  echo "$NAME 就是 $PREFIX/current 所指的版本，没有服务或命令在使用它：重新安装"
+fi
 echo "安装 $NAME 到 $RELEASE"
 rm -rf "$RELEASE"
 mkdir -p "$PREFIX/releases" "$PREFIX/bin"
@@ -81,6 +108,18 @@ assert pdf.startswith(b"%PDF"), "no PDF"
 print("自检通过：", xkxl_intranet.__file__)
 PY
 
+# The service's user must be able to run this interpreter: checked before anything is switched, so
+# a failed install leaves the server as it was.
+if [ "$SYSTEM" = 1 ]; then
+  id "$SERVICE_USER" >/dev/null 2>&1 ||
+    useradd --system --user-group --home-dir /var/lib/xkxl --shell /usr/sbin/nologin "$SERVICE_USER"
+  RUNUSER=$(PATH="$PATH:/usr/sbin:/sbin" command -v runuser) || die "找不到 runuser（Debian 包 util-linux）"
+  (cd / && "$RUNUSER" -u "$SERVICE_USER" -- "$RELEASE/venv/bin/python" -c '') ||
+    die "服务用户 $SERVICE_USER 不能运行 $RELEASE/venv/bin/python（它由 $PYTHON 建立：$(readlink -f "$RELEASE/venv/bin/python")，" \
+        "所在目录 $SERVICE_USER 无权进入，如 /root 下 pyenv 的 Python）。请用 Debian 的 Python 重新安装：" \
+        "sudo ./install.sh --python /usr/bin/python3（没有时先安装 Debian 包 python3 和 python3-venv）"
+fi
+
 # The admin command switches to the service's user xkxl; a program-only install runs as its caller.
 if [ "$SYSTEM" = 1 ]; then
   install -m 755 "$HERE/deploy/xkxl" "$PREFIX/bin/xkxl"
@@ -88,7 +127,9 @@ else
   sed 's/^SERVICE_USER=xkxl$/SERVICE_USER=/' "$HERE/deploy/xkxl" > "$PREFIX/bin/xkxl.new"
   chmod 755 "$PREFIX/bin/xkxl.new" && mv "$PREFIX/bin/xkxl.new" "$PREFIX/bin/xkxl"
 fi
-if [ -e "$PREFIX/current" ]; then  # an upgrade: staged, in use from the service's next start
+if [ "$(readlink "$PREFIX/current" 2>/dev/null)" = "releases/$NAME" ]; then  # built again, above
+  echo "$PREFIX/current -> releases/$NAME"
+elif [ -e "$PREFIX/current" ]; then  # an upgrade: staged, in use from the service's next start
   ln -sfn "releases/$NAME" "$PREFIX/staged.new" && mv -T "$PREFIX/staged.new" "$PREFIX/staged"
   echo "$PREFIX/staged -> releases/$NAME（待启用；正在使用的仍是 $PREFIX/current -> $(readlink "$PREFIX/current")）"
 else  # the first install: nothing runs yet
@@ -98,9 +139,7 @@ fi
 
 [ "$SYSTEM" = 1 ] || { echo "完成（只安装了程序）：$PREFIX/bin/xkxl --help"; exit 0; }
 
-# 4. The server: an unprivileged user, its folders, settings, units, log rotation.
-id xkxl >/dev/null 2>&1 ||
-  useradd --system --user-group --home-dir /var/lib/xkxl --shell /usr/sbin/nologin xkxl
+# 4. The server: its folders (the user xkxl was made above), settings, units, log rotation.
 install -d -o xkxl -g xkxl -m 750 /var/lib/xkxl /var/log/xkxl
 install -d -o xkxl -g xkxl -m 700 /var/backups/xkxl
 # ZIP archives the app builds and nginx sends (X-Accel-Redirect): nginx's group may read them, and
@@ -115,12 +154,18 @@ install -D -m 644 "$HERE/deploy/nginx-xkxl.conf" /etc/xkxl/nginx-xkxl.conf.examp
 ln -sfn "$PREFIX/bin/xkxl" /usr/local/bin/xkxl
 if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
-cat <<EOF
-完成。接下来（docs/deploy.md 有详细说明）：
-  首次安装：  sudo xkxl init-db && sudo xkxl create-user 用户名 --role province --name 姓名
-              sudo systemctl enable --now xkxl xkxl-backup.timer
-              nginx：/etc/xkxl/nginx-xkxl.conf.example → /etc/nginx/sites-available/xkxl.conf
-  升级：      新版本已放好，正在运行的服务不受影响，重启时才启用（docs/deploy.md 第5节）：
-              sudo systemctl start xkxl-backup && sudo systemctl stop xkxl && sudo xkxl activate
-              sudo xkxl init-db && sudo xkxl read-forms && sudo systemctl start xkxl
+echo "完成。接下来（docs/deploy.md 有详细说明）："
+if [ "$UPGRADE" = 1 ]; then
+  cat <<EOF
+  升级：新版本已放好，正在运行的服务不受影响，重启时才启用（docs/deploy.md 第5节）：
+    sudo systemctl start xkxl-backup && sudo systemctl stop xkxl && sudo xkxl activate
+    sudo xkxl init-db && sudo xkxl read-forms && sudo systemctl start xkxl
 EOF
+else
+  cat <<EOF
+  首次安装（docs/deploy.md 第1.4节起）：
+    sudo xkxl init-db && sudo xkxl create-user 用户名 --role province --name 姓名
+    sudo systemctl enable --now xkxl xkxl-backup.timer
+    nginx：/etc/xkxl/nginx-xkxl.conf.example → /etc/nginx/sites-available/xkxl.conf（并删除 /etc/nginx/sites-enabled/default）
+EOF
+fi

@@ -8,7 +8,8 @@
       static/        the vendored static files (htmx, CSS), for nginx to serve /static/
       install.sh     installs from wheels/ with pip --no-index, then sets the server up
       deploy/        systemd units, nginx site, logrotate, settings file, the `xkxl` command
-      docs/          deploy.md, the operator's guide
+      docs/          deploy.md, the operator's guide, and every document it or a shipped file
+                     names (docs/notices.md, docs/notice-file.md, …): shipped_docs()
       BUNDLE         name, version, Python tag, platform, commit (read by install.sh)
       SHA256SUMS     every file above, for `sha256sum -c` after copying
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,6 +93,42 @@ def build_app_wheel(work: Path, dest: Path, build_requires: list[str]) -> None:
          "--quiet", "-w", dest, source])
 
 
+# A document named by path from the repository's root ("docs/notices.md") or, inside docs/, by a
+# Markdown link to its neighbour ("](notice-file.md)").
+_NAMED_DOC = re.compile(r"\bdocs/([A-Za-z0-9_-]+\.md)\b")
+_LINKED_DOC = re.compile(r"\]\(([A-Za-z0-9_-]+\.md)\)")
+
+
+def shipped_docs(root: Path = ROOT) -> list[str]:
+    """docs/deploy.md and every document it, the files under deploy/, the notice files (inside the
+    wheel) or a document shipped so names, followed until nothing new: the guide's pointer to
+    /opt/xkxl/current/docs/notices.md must lead somewhere. A named document missing from the
+    repository stops the build (a dangling pointer would reach the operator)."""
+    docs = root / "docs"
+    outside = [*sorted((root / "deploy").iterdir()), *sorted((root / "notices").glob("*.toml"))]
+    wanted = ["deploy.md"] + [n for p in outside if p.is_file()
+                              for n in _NAMED_DOC.findall(p.read_text(encoding="utf-8"))]
+    seen: set[str] = set()
+    while wanted:
+        name = wanted.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if (docs / name).is_file():
+            text = (docs / name).read_text(encoding="utf-8")
+            wanted += _NAMED_DOC.findall(text) + _LINKED_DOC.findall(text)
+    missing = sorted(n for n in seen if not (root / "docs" / n).is_file())
+    if missing:
+        raise SystemExit(f"打包中止：部署文档或随包文件提到的 {', '.join('docs/' + n for n in missing)} 不存在")
+    return sorted(seen)
+
+
+def copy_docs(bundle: Path) -> None:
+    (bundle / "docs").mkdir()
+    for doc in shipped_docs():
+        shutil.copy2(ROOT / "docs" / doc, bundle / "docs" / doc)
+
+
 def write_sums(bundle: Path) -> None:
     lines = []
     for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
@@ -108,8 +146,7 @@ def assemble(bundle: Path, work: Path, project: dict, build_requires: list[str],
     shutil.copytree(ROOT / "xkxl_intranet" / "static", bundle / "static", ignore=SKIP)
     shutil.copytree(ROOT / "deploy", bundle / "deploy", ignore=SKIP)
     shutil.copy2(ROOT / "deploy" / "install.sh", bundle / "install.sh")
-    (bundle / "docs").mkdir()
-    shutil.copy2(ROOT / "docs" / "deploy.md", bundle / "docs" / "deploy.md")
+    copy_docs(bundle)
     (bundle / "BUNDLE").write_text("".join(f"{key}={value}\n" for key, value in info.items()))
     write_sums(bundle)
 

@@ -6,6 +6,7 @@ import pytest
 from xkxl_intranet import clock
 from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.auth.models import User
+from xkxl_intranet.domain.city_names import CityKey, matching_cities
 from xkxl_intranet.extensions import db
 from xkxl_intranet.notice.loader import load_notice
 from xkxl_intranet.notice.shipped import FIRST_NOTICE
@@ -53,6 +54,32 @@ def test_create_user_command(app):
         assert user.city.name == "自贡市" and user.must_change_password
     bad = app.test_cli_runner().invoke(args=["create-user", "x1", "--role", "city", "--city", "纽约"])
     assert bad.exit_code != 0 and "找不到" in bad.output
+
+
+def test_create_user_takes_a_city_by_its_short_name(app):
+    """The help says 名称、拼音: 成都 for 成都市, 凉山 and 凉山州 for 凉山彝族自治州, 阿坝州 …; an
+    ambiguous or unknown one is refused, naming the cities it could mean."""
+    typed = {"成都": "成都市", "凉山": "凉山彝族自治州", "凉山州": "凉山彝族自治州", "阿坝州": "阿坝藏族羌族自治州",
+             "甘孜": "甘孜藏族自治州", "Chengdu": "成都市", "510300": "自贡市", "自贡市": "自贡市"}
+    runner = app.test_cli_runner()
+    for number, (city, full) in enumerate(typed.items()):
+        made = runner.invoke(args=["create-user", f"short{number}", "--role", "city", "--city", city])
+        assert made.exit_code == 0, (city, made.output)
+        with app.app_context():
+            assert db.session.scalar(db.select(User).where(User.username == f"short{number}")).city.name == full
+    for unclear in ("广", "市"):  # 广元市 and 广安市: one character names no city
+        refused = runner.invoke(args=["create-user", "x2", "--role", "city", "--city", unclear])
+        assert refused.exit_code != 0 and "找不到" in refused.output
+
+
+def test_an_ambiguous_short_name_lists_the_cities_it_could_mean():
+    cities = [CityKey("广元市", "guangyuan", "510800"), CityKey("广安市", "guangan", "511600"),
+              CityKey("成都市", "chengdu", "510100")]
+    assert [c.name for c in matching_cities("广元", cities)] == ["广元市"]
+    assert [c.name for c in matching_cities("成都市", cities)] == ["成都市"]
+    twins = [CityKey("南充市", "nanchong", "1"), CityKey("南充县", "nanchongx", "2")]
+    assert [c.name for c in matching_cities("南充", twins)] == ["南充市", "南充县"]
+    assert matching_cities("", cities) == [] and matching_cities("广", cities) == []
 
 
 def test_the_demo_and_the_command_line_know_the_administrator_and_the_auditor(app, monkeypatch):

@@ -7,7 +7,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 from flask_migrate import upgrade
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from .applications.evaluation import recount_all
 from .auth.models import Role, User
@@ -16,6 +16,7 @@ from .batches.reminders import reminder_settings, send_due_reminders
 from .batches.round_notice import kept_notice_toml
 from .batches.settings import ensure_reference_data, open_round
 from .clock import now
+from .domain.city_names import CityKey, matching_cities
 from .domain.errors import Refused
 from .extensions import db
 from .notice.loader import NoticeError, load_notice
@@ -66,16 +67,20 @@ def register_cli(app: Flask) -> None:
     @click.argument("username")
     @click.option("--role", type=click.Choice([role.value for role in Role]), required=True,
                   help="city 市（州）、province 省厅、viewer 只读、expert 评审专家、admin 系统管理员、auditor 安全审计员")
-    @click.option("--city", "city_name", default=None, help="市（州）名称、拼音或行政区划代码")
+    @click.option("--city", "city_name", default=None, help="市（州）名称（可简写，如 成都、凉山州）、拼音或行政区划代码")
     @click.option("--name", "display_name", default="", help="姓名或名称")
     def create_user_command(username: str, role: str, city_name: str | None, display_name: str) -> None:
         """创建账号并打印初始密码；首次登录须修改密码。"""
         city = None
         if city_name:
-            city = db.session.scalar(select(City).where(
-                or_(City.name == city_name, City.pinyin == city_name, City.code == city_name)))
-            if city is None:
-                raise click.ClickException(f"找不到市（州）“{city_name}”")
+            everyone = {CityKey(c.name, c.pinyin, c.code): c for c in db.session.scalars(select(City))}
+            found = matching_cities(city_name, list(everyone))
+            if not found:
+                raise click.ClickException(f"找不到市（州）“{city_name}”：请写名称（成都市或成都）、拼音（chengdu）"
+                                           "或行政区划代码（510100）")
+            if len(found) > 1:
+                raise click.ClickException(f"“{city_name}”可指{'、'.join(c.name for c in found)}：请写全名称")
+            city = everyone[found[0]]
         try:
             user, password = create_user(None, username=username,
                                          display_name=display_name or username, role=role, city=city)

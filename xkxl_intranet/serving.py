@@ -64,6 +64,7 @@ from werkzeug.http import parse_cookie
 
 from . import GC_THRESHOLDS, create_app
 from .auth.sessions import TOKEN_KEY
+from .core.requestlog import log_file
 from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_BYTES_HEADER, BODY_DISCARDED_HEADER, limit_for
 from .instance_lock import hold_serving
@@ -411,13 +412,16 @@ def refuse_unless_schema_at_head(app: Callable) -> None:
     """Never serve on a database that is not at this program's head (every log-in would fail
     with a 500): exit with the Chinese message naming ``xkxl db upgrade`` (systemd's journal and
     ``systemctl status xkxl`` show it), or migrate first when ``XKXL_AUTO_MIGRATE=1``
-    (ops/schema.py). Checked once, before any serving process forks."""
+    (ops/schema.py). Checked once, before any serving process forks. With a log file the
+    refusal goes there too: an operator reading app.log sees why nothing was served."""
     if not isinstance(app, Flask) or "sqlalchemy" not in app.extensions:
         return
     try:
         guard_schema(app)
     except SchemaNotAtHead as refusal:
         print(refusal.message, file=sys.stderr, flush=True)
+        if log_file(app):  # else the log is standard error, which has just said it
+            app.logger.error("%s", refusal.message)
         sys.exit(EXIT_SCHEMA_NOT_AT_HEAD)
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.pool import NullPool
 
 from xkxl_intranet.applications.materials import store_bytes
 from xkxl_intranet.applications.models import Application
+from xkxl_intranet.audit.chain import ensure_key_file
+from xkxl_intranet.audit.models import AuditEvent
 from xkxl_intranet.extensions import db
 from xkxl_intranet.files.models import StoredFile
 from xkxl_intranet.files.storage import path_for
@@ -343,3 +345,44 @@ def test_restore_refuses_a_running_server_even_when_forced(app, restored_app, tm
         server.terminate()
         server.wait(timeout=20)
     assert restore(restored_app, archive, "--force").exit_code == 0  # stopped: the restore goes ahead
+
+
+def _made_on_first_start(restored_app) -> Path:
+    """The key the app makes when the (empty) instance is first opened (what create_app's first
+    start or any command's does): a key of its own, not the backup's."""
+    key = Path(restored_app.config["AUDIT_KEY_FILE"])
+    with restored_app.app_context():
+        ensure_key_file(key)
+    return key
+
+
+def test_a_key_the_empty_instance_made_itself_is_neither_kept_nor_reported(app, restored_app, tmp_path):
+    """A restore drill into an empty instance reported 「原有数据另存为 …audit-chain.key.before-restore-…」
+    for the key the command had made moments before: it sealed nothing, so it is just replaced."""
+    populate(app, applications=1)
+    archive = tmp_path / "b.tar"
+    assert backup(app, archive).exit_code == 0
+    key = _made_on_first_start(restored_app)
+    assert key.read_bytes() != Path(app.config["AUDIT_KEY_FILE"]).read_bytes()
+    result = restore(restored_app, archive)
+    assert result.exit_code == 0, result.output
+    assert "原有数据另存为" not in result.output and not list(key.parent.glob("*before-restore*"))
+    assert key.read_bytes() == Path(app.config["AUDIT_KEY_FILE"]).read_bytes()
+
+
+def test_a_key_that_sealed_rows_here_is_kept_and_reported(app, restored_app, tmp_path):
+    populate(app, applications=1)
+    archive = tmp_path / "b.tar"
+    assert backup(app, archive).exit_code == 0
+    key = _made_on_first_start(restored_app)
+    own = key.read_bytes()
+    assert restored_app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    with restored_app.app_context():
+        db.session.add(AuditEvent(action="login", summary="本机的一条记录"))  # sealed with this key
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    result = restore(restored_app, archive, "--force")
+    assert result.exit_code == 0, result.output
+    [kept] = key.parent.glob("audit-chain.key.before-restore-*")
+    assert kept.read_bytes() == own and f"原有数据另存为：{kept}" in result.output

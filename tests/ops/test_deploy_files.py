@@ -311,3 +311,14 @@ def test_a_body_over_nginx_limit_gets_the_chinese_page_over_http2_and_http11(shi
     answer = _post_over_http11(shipped_nginx["http1"], "/files/applications/1/form/upload", over)
     assert answer.startswith(b"HTTP/1.1 413") and f"每个文件不超过 {limit_mb} MB".encode() in answer
     assert (tmp_path / "xkxl.access.log").read_text().count('" 413 ') == 2
+
+
+def test_the_guide_disables_debian_s_default_nginx_site():
+    """Debian's default site (default_server) otherwise answers http:// requests to the IP."""
+    guide = (DEPLOY.parent / "docs/deploy.md").read_text(encoding="utf-8")
+    nginx = guide.split("### 2.2 nginx", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    steps = [line.split("#", 1)[0].strip() for line in nginx.strip().splitlines()]
+    removal = next(i for i, s in enumerate(steps) if re.fullmatch(r"sudo rm (-f )?/etc/nginx/sites-enabled/default", s))
+    assert removal < next(i for i, s in enumerate(steps) if "systemctl reload nginx" in s)
+    install = (DEPLOY / "install.sh").read_text(encoding="utf-8")
+    assert "删除 /etc/nginx/sites-enabled/default" in install  # the first install's hint says so too

@@ -19,9 +19,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")  # the guide sets the server's zone; the ap
 
 
 def _recipe(day: datetime, folder: Path) -> str:
-    """The guide's command for a day already rotated, for `day` and the log folder `folder`."""
+    """The guide's command for any day, for `day` and the log folder `folder`."""
     guide = (REPO / "docs/deploy.md").read_text(encoding="utf-8")
-    [command] = re.findall(r"^\s*(zgrep .*/var/log/xkxl/app\.log-20240320.*?)\s+# ", guide, re.M)
+    [command] = re.findall(r"^\s*(zgrep .*/var/log/xkxl/app\.log\*.*?)\s+# ", guide, re.M)
     return (command.replace("/var/log/xkxl", str(folder)).replace("20240320", day.strftime("%Y%m%d"))
             .replace("2024-03-20", day.strftime("%Y-%m-%d")))
 
@@ -53,6 +53,44 @@ def test_a_rotated_log_is_named_by_its_day_and_the_guide_finds_the_failed_upload
     rotated.unlink()
     found = subprocess.run(["bash", "-c", _recipe(yesterday, folder)], capture_output=True, text=True)
     assert found.stdout == line, found.stderr
+
+
+def _line(day: datetime, user: str = "chengdu", clock: str = "21:40:12.345") -> str:
+    return (f"{day:%Y-%m-%d}T{clock}+08:00 INFO rid=5f0c2a9e81d34b7a4b9c0e1d2f3a4b5c "
+            f"xkxl_intranet.requests user={user} city=510100 method=POST route=files.upload "
+            "path=/files/applications/12/form/upload status=413 ms=1532 ip=10.20.3.41\n")
+
+
+def test_the_guide_finds_the_line_whatever_file_holds_it(tmp_path):
+    """The line by its own date, not by the file's name: today's lines still in app.log; a forced
+    rotation in the day that named today's lines by yesterday; days kept in one file while the
+    server was off over midnight; compressed or not."""
+    day = datetime(2024, 3, 20, tzinfo=SHANGHAI)
+    before, after = day - timedelta(days=1), day + timedelta(days=1)
+    wanted = _line(day)
+    noise = _line(day, user="zigong") + _line(before) + _line(day, clock="20:10:00.000") + _line(after)
+    placings = {
+        "app.log": {"app.log": noise + wanted},                              # today
+        "named by the day before": {"app.log-20240319": noise + wanted},     # logrotate -f in the day
+        "compressed, several days": {"app.log-20240322.gz": noise + wanted,  # off over two midnights
+                                     "app.log-20240319": _line(before), "app.log": _line(after)},
+    }
+    for placing, files in placings.items():
+        folder = tmp_path / placing.replace(" ", "_").replace(",", "")
+        folder.mkdir()
+        for name, text in files.items():
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(folder / name, "wt") as out:
+                out.write(text)
+        found = subprocess.run(["bash", "-c", _recipe(day, folder)], capture_output=True, text=True)
+        assert found.stdout == wanted, (placing, found.stdout, found.stderr)
+
+
+def test_the_guide_says_not_to_force_a_rotation_by_hand():
+    guide = (REPO / "docs/deploy.md").read_text(encoding="utf-8")
+    logs = guide.split("## 6. 日志", 1)[1].split("## 7.", 1)[0]
+    assert "不要手动强制轮转" in logs and "logrotate -f /etc/logrotate.d/xkxl" in logs
+    assert "sudo logrotate -d /etc/logrotate.d/xkxl" in logs
 
 
 def test_install_sh_refuses_a_server_install_without_logrotate(tmp_path):

@@ -69,8 +69,9 @@ def _revision(app) -> str | None:
 def test_the_serving_command_refuses_a_database_not_upgraded_and_names_the_command(app, restores_head):
     head = _one_step_behind(app)
     behind = _revision(app)
+    log = Path(app.instance_path) / "app.log"  # the deployed XKXL_LOG_FILE: the refusal is there too
     env = dict(os.environ, XKXL_INSTANCE_PATH=app.instance_path,
-               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], XKXL_LOG_FILE=str(log))
     env.pop(AUTO_MIGRATE_VARIABLE, None)
     (Path(app.instance_path) / "config.py").write_text('SECRET_KEY = "test-secret-key"\n', encoding="utf-8")
     finished = subprocess.run([sys.executable, "-m", "xkxl_intranet.serving", "--host=127.0.0.1",
@@ -80,6 +81,8 @@ def test_the_serving_command_refuses_a_database_not_upgraded_and_names_the_comma
     assert "xkxl db upgrade" in finished.stderr and "服务未启动" in finished.stderr
     assert behind in finished.stderr and head in finished.stderr
     assert "Serving on" not in finished.stdout + finished.stderr
+    logged = log.read_text(encoding="utf-8")
+    assert " ERROR " in logged and "xkxl db upgrade" in logged and behind in logged and head in logged
     assert _revision(app) == behind  # nothing was changed on its own
 
 

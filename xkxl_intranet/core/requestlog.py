@@ -57,9 +57,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def log_file(app: Flask) -> str | None:
+    """The file the package's log goes to (``LOG_FILE`` or ``XKXL_LOG_FILE``), or None: standard error."""
+    return app.config.get("LOG_FILE") or os.environ.get("XKXL_LOG_FILE") or None
+
+
 def configure_logging(app: Flask) -> None:
     """The package's log: INFO and up, one handler (standard error or ``XKXL_LOG_FILE``)."""
-    target = app.config.get("LOG_FILE") or os.environ.get("XKXL_LOG_FILE")
+    target = log_file(app)
     logger = logging.getLogger(PACKAGE_LOGGER)
     for handler in list(logger.handlers):
         if handler is default_handler or getattr(handler, "xkxl_handler", False):

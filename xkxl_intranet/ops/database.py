@@ -112,6 +112,32 @@ def sqlite_has_tables(path: Path) -> bool:
         connection.close()
 
 
+def _sealed(query: Query, engine: str) -> bool:
+    tables = _tables(query, engine)
+    head = query("SELECT max(seq) FROM audit_chain_head")[0][0] if "audit_chain_head" in tables else None
+    rows = query("SELECT count(*) FROM audit_event")[0][0] if "audit_event" in tables else 0
+    return bool(head) or bool(rows)
+
+
+def audit_rows_sealed(url: str) -> bool:
+    """Was any audit row ever sealed in this database (its chain head past 0, or a row at all)?
+    If not, the chain key beside it sealed nothing here: e.g. the one create_app made when an
+    empty instance was first opened. Anything unreadable counts as sealed (kept, never lost)."""
+    if engine_of(url) == "sqlite":
+        path = sqlite_file(url)
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+        connection = sqlite3.connect(path)
+        try:
+            return _sealed(lambda sql: connection.execute(sql).fetchall(), "sqlite")
+        except sqlite3.DatabaseError:
+            return True
+        finally:
+            connection.close()
+    with _pg_connection(url) as connection:
+        return _sealed(lambda sql: connection.execute(text(sql)).all(), "postgresql")
+
+
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 

@@ -50,6 +50,7 @@ from .archive import (
 )
 from .backup import Progress
 from .database import (
+    audit_rows_sealed,
     engine_of,
     fsync_dir,
     install_postgres,
@@ -368,13 +369,14 @@ def _install_config(instance: Path, data: bytes | None, stamp: str) -> Path | No
     return kept
 
 
-def _install_audit_key(path: Path, data: bytes | None, stamp: str) -> Path | None:
+def _install_audit_key(path: Path, data: bytes | None, stamp: str, *, disposable: bool) -> Path | None:
     """The backup's audit chain key (the restored trail verifies with it); a different key
-    found here is kept beside it, never overwritten."""
+    found here is kept beside it, never overwritten, unless it is ``disposable`` (it sealed
+    nothing: the one the app made on opening the empty instance moments before)."""
     if data is None or (path.is_file() and path.read_bytes() == data):
         return None
     kept = None
-    if path.exists():
+    if path.exists() and not disposable:
         kept = path.with_name(f"{path.name}.before-restore-{stamp}")
         os.replace(path, kept)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -389,6 +391,11 @@ def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Pa
     stamp = f"{now():%Y%m%d-%H%M%S}"
     kept: list[Path] = []
     assert staging.database is not None  # the archive was refused without its database
+    key_file = audit_key_file or instance / "audit-chain.key"
+    # A key in this instance that sealed no row of the database being replaced is the one the
+    # app made on its first start here: not kept, not reported. A key elsewhere
+    # (XKXL_AUDIT_KEY_FILE) may seal another database's trail: always kept.
+    disposable = key_file.resolve().is_relative_to(instance.resolve()) and not audit_rows_sealed(url)
     if manifest.engine == "sqlite":
         database = sqlite_file(url)
         keep = database.with_name(f"{database.name}.before-restore-{stamp}") \
@@ -404,7 +411,7 @@ def _install(manifest: Manifest, staging: _Staging, *, url: str, upload_root: Pa
             kept.append(aside)
     _install_files(staging, upload_root, manifest)
     config_kept = _install_config(instance, staging.config, stamp)
-    key_kept = _install_audit_key(audit_key_file or instance / "audit-chain.key", staging.audit_key, stamp)
+    key_kept = _install_audit_key(key_file, staging.audit_key, stamp, disposable=disposable)
     return kept + [p for p in (config_kept, key_kept) if p]
 
 
