@@ -151,7 +151,7 @@ def _check_command(name: str) -> click.Command:
         """检查通知文件（notices/<年度>.toml）能否用于开启批次：逐条列出问题，或显示所声明的内容和摘要；有问题时退出码为 1。"""
         usable = True
         for path in paths:
-            ok, lines = check_report(path)
+            ok, lines = check_report(path, now())
             usable = usable and ok
             for line in lines:
                 click.echo(line)

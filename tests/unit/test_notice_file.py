@@ -23,6 +23,7 @@ from xkxl_intranet.notice.__main__ import main as check_command
 from xkxl_intranet.notice.dump import canonical_json, to_toml
 from xkxl_intranet.notice.form_checks import FIELD_KEYS
 from xkxl_intranet.notice.loader import NoticeError, check_notice_file, load_notice, parse_notice
+from xkxl_intranet.notice.report import check_report
 from xkxl_intranet.reports.summary_layout import Summary
 from xkxl_intranet.rounds.paper import paper_copies
 from xkxl_intranet.rounds.reference import ROUND_2022
@@ -333,6 +334,11 @@ def test_the_check_command(tmp_path, capsys):
     assert check_command([str(FILE_2022)]) == 0
     assert "可以使用。2022年跨行业跨领域工业互联网平台（川经信办函〔2022〕71号），截止 2022-03-21 23:59:59（北京时间）" \
            in capsys.readouterr().out
+    # an operator's copy of last year's file whose deadline was not changed (the walkthrough of issue 23):
+    # `flask notice check` gives the app's clock
+    usable, lines = check_report(FILE_2022, datetime(2023, 1, 5, tzinfo=NOTICE.deadline.tzinfo))
+    assert usable and "注意：截止时间 2022-03-21 已过" in lines[-1] and "请先改好 deadline" in lines[-1]
+    assert len(check_report(FILE_2022, datetime(2022, 3, 1, tzinfo=NOTICE.deadline.tzinfo))[1]) == 1
     bad = tmp_path / "bad.toml"
     bad.write_text(_replace(TEXT_2022, "limit = 2", "limit = 0"), encoding="utf-8")
     line = bad.read_text(encoding="utf-8").splitlines().index("limit = 0") + 1
