@@ -35,6 +35,8 @@ def test_a_returned_batch_is_mailed_to_the_clerk_and_the_citys_contact(mail_app,
     clerk = received[("clerk@chengdu.example.gov.cn",)]
     assert clerk.subject.startswith("【工业互联网平台申报】") and "退回" in clerk.subject
     assert "附件3 汇总表未盖章" in clerk.body
+    sender = clerk.message["From"]  # the system's name, not a bare address a clerk does not know
+    assert (sender.addresses[0].display_name, sender.addresses[0].addr_spec) == ("四川省工业互联网平台申报", "xkxl@example.gov.cn")
     assert "查看：https://xkxl.scjxt.gov.cn/notifications/" in clerk.body
     contact = received[("contact@chengdu.example.gov.cn",)]
     assert "请登录系统查看：https://xkxl.scjxt.gov.cn/" in contact.body
@@ -89,3 +91,33 @@ def test_the_city_sets_its_contacts_email_on_the_summary_page_and_a_bad_one_is_n
     assert good.status_code == 303
     with app.app_context():
         assert db.session.get(City, city_id).contact_email == "zhang@chengdu.example.gov.cn"
+
+
+def test_a_city_that_has_reported_can_still_set_its_contacts_email(app):
+    """The walkthrough: once reported, the contact form was gone, and with it the e-mail, which is not
+    printed; the printed contact stays as reported."""
+    set_batch_state(app, "510100", "reported")
+    client = logged_in_client(app, "chengdu")
+    with app.app_context():
+        city = db.session.scalar(db.select(City).where(City.code == "510100"))
+        city_id, name, phone = city.id, city.contact_name, city.contact_phone
+    page = client.get(f"/reports/cities/{city_id}/summary").get_data(as_text=True)
+    assert 'id="contact-email-form"' in page and "保存邮箱" in page
+    saved = client.post(f"/reports/cities/{city_id}/contact", data={
+        "contact_name": name, "contact_phone": phone, "contact_email": "contact@chengdu.example.gov.cn"})
+    assert saved.status_code == 303
+    refused = client.post(f"/reports/cities/{city_id}/contact", data={
+        "contact_name": "别人", "contact_phone": phone, "contact_email": "contact@chengdu.example.gov.cn"})
+    assert refused.status_code == 422 and "已报送" in refused.get_data(as_text=True)
+    with app.app_context():
+        city = db.session.get(City, city_id)
+        assert (city.contact_name, city.contact_email) == (name, "contact@chengdu.example.gov.cn")
+
+
+def test_the_home_page_shows_an_announcement_once(app):
+    with app.app_context():
+        city_id = db.session.scalar(db.select(City.id).where(City.code == "510100"))
+        publish(user("province"), Draft("关于补充材料的通知", "正文", False, frozenset({city_id})))
+        db.session.commit()
+    home = logged_in_client(app, "chengdu").get("/").get_data(as_text=True)
+    assert home.count("关于补充材料的通知") == 1 and 'id="home-announcements"' in home

@@ -85,7 +85,7 @@ def test_a_server_that_is_not_there_fails_the_mail(app):
         _phone_changed_with_mail(["chengdu@example.gov.cn"])
         (row,) = _rows()
         assert row.state == MailState.FAILED.value
-        assert row.last_error.startswith("无法连接邮件服务器：ConnectionRefusedError")
+        assert row.last_error.startswith("无法连接邮件服务器（连接被拒绝：邮件服务器未运行，或地址、端口不对）：ConnectionRefusedError")
 
 
 def test_without_a_server_nothing_is_kept_or_enqueued(app, monkeypatch):

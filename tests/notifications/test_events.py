@@ -10,7 +10,7 @@ from xkxl_intranet.audit.services import record
 from xkxl_intranet.auth.models import User
 from xkxl_intranet.auth.throttle import lock_if_attacked
 from xkxl_intranet.batches import desk
-from xkxl_intranet.batches.settings import publish_results
+from xkxl_intranet.batches.settings import change_deadline, publish_results
 from xkxl_intranet.domain.login_throttle import ThrottleLimits
 from xkxl_intranet.domain.notices import NoticeKind
 from xkxl_intranet.extensions import db
@@ -80,7 +80,11 @@ def test_accepting_extending_and_paper_copies_reach_only_that_city(app):
         desk.record_paper(province, _batch(), {"paper_forms_received_on": clock.now().date()}, "只改备注")
         db.session.commit()
         chengdu = [(n.kind, n.title) for n in _notices("chengdu")]
-        assert [k for k, _ in chengdu] == [NoticeKind.BATCH_ACCEPTED, NoticeKind.PAPER_RECORDED]
+        # the province's note is news too (「光盘未收到」: the city learns what is still owed)
+        assert [k for k, _ in chengdu] == [NoticeKind.BATCH_ACCEPTED] + [NoticeKind.PAPER_RECORDED] * 2
+        paper = [n for n in _notices("chengdu") if n.kind == NoticeKind.PAPER_RECORDED]
+        assert "尚未收到：电子版光盘、汇总表纸质版" in paper[0].body and "省厅备注" not in paper[0].body
+        assert "省厅备注：只改备注" in paper[1].body
         mianyang = _notices("mianyang")
         assert [n.kind for n in mianyang] == [NoticeKind.BATCH_EXTENDED] * 2
         assert "准予延期" in mianyang[0].title and "变更延期" in mianyang[1].title
@@ -179,3 +183,22 @@ def test_an_experts_recusal_tells_the_province_to_assign_another(app):
         (recused,) = _notices("province", NoticeKind.EXPERT_RECUSED)
         assert "张明远" in recused.title and "曾在该企业任职" in recused.body and "甲平台" in recused.body
         assert _notices("chengdu") == []  # a city never learns who reviews it, nor who stepped back
+
+
+def test_moving_the_rounds_deadline_tells_every_city_it_applies_to(app):
+    """The walkthrough moved the deadline 8 days earlier and no city heard of it until a reminder."""
+    clock.set_now(datetime(2022, 3, 10, 10, 0, tzinfo=clock.SHANGHAI))
+    set_batch_state(app, "510700", "reported")  # 绵阳 has reported: nothing to act on
+    with app.app_context():
+        round_ = current_round()
+        change_deadline(user("province"), round_, datetime(2022, 3, 18, 18, 0, tzinfo=clock.SHANGHAI))
+        db.session.commit()
+        [notice] = _notices("chengdu", NoticeKind.DEADLINE_CHANGED)
+        assert notice.title == "报送截止时间调整为 2022年03月18日 18:00"
+        assert "由 2022年03月21日 23:59:59 调整为 2022年03月18日 18:00（北京时间）" in notice.body
+        assert _notices("mianyang", NoticeKind.DEADLINE_CHANGED) == []
+        # a city with a later extension of its own keeps it, and hears nothing of the round's
+        desk.grant_extension(user("province"), _batch(), datetime(2022, 3, 25, 18, 0, tzinfo=clock.SHANGHAI), "系统故障")
+        change_deadline(user("province"), round_, datetime(2022, 3, 19, 18, 0, tzinfo=clock.SHANGHAI))
+        db.session.commit()
+        assert len(_notices("chengdu", NoticeKind.DEADLINE_CHANGED)) == 1

@@ -67,14 +67,15 @@ def test_deadline_reminders_reach_cities_that_have_not_reported_once_per_thresho
     assert _run(app, _at(2022, 3, 21, 12, 0)) == 0
     assert _run(app, _at(2022, 3, 22, 9, 0)) == 0  # past: nothing
     titles = _titles(app, "chengdu", NoticeKind.DEADLINE_NEAR)
-    assert [t.split("：")[0] for t in titles] == ["距成都市报送截止还有7天", "距成都市报送截止还有3天",
-                                                "距成都市报送截止还有1天", "距成都市报送截止不足24小时"]
+    # the time actually left when the reminder is sent (the walkthrough saw 「还有3天」 with 1 day 20 hours left)
+    assert [t.split("：")[0] for t in titles] == ["距成都市报送截止还有7天14小时", "距成都市报送截止还有2天14小时",
+                                                "距成都市报送截止还有1天14小时", "距成都市报送截止还有23小时"]
     assert _titles(app, "mianyang", NoticeKind.DEADLINE_NEAR) == []
 
 
 def test_a_first_run_sends_only_the_tightest_and_an_extension_starts_afresh(app):
     assert _run(app, _at(2022, 3, 20, 9, 0)) == 2  # 成都 and 绵阳, 「还有1天」 only
-    assert [t.split("：")[0] for t in _titles(app, "chengdu", NoticeKind.DEADLINE_NEAR)] == ["距成都市报送截止还有1天"]
+    assert [t.split("：")[0] for t in _titles(app, "chengdu", NoticeKind.DEADLINE_NEAR)] == ["距成都市报送截止还有1天14小时"]
     with app.app_context():
         city = db.session.scalar(db.select(City).where(City.code == "510100"))
         desk.grant_extension(user("province"), batch_for_write(current_round().id, city.id),

@@ -107,6 +107,7 @@ def record_paper(user: User, batch: CityBatch, received: dict[str, date | None],
         raise Refused("、".join(f"「{labels[k]}收到日期」{received[k]:%Y-%m-%d}" for k in future)
                       + f"：收到日期不能晚于今天（{today:%Y-%m-%d}）。", field=future[0])
     before = {k: (getattr(batch, k).isoformat() if getattr(batch, k) else None) for k in PAPER_FIELDS}
+    note_before = batch.paper_note or ""
     for key in PAPER_FIELDS:
         setattr(batch, key, received.get(key))
     batch.paper_note = (note or "").strip()[:1000]
@@ -117,10 +118,16 @@ def record_paper(user: User, batch: CityBatch, received: dict[str, date | None],
                    + ("、".join(f"{labels[k]} {after[k] or '（清除）'}" for k in changed) or "备注"),
            before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     db.session.flush()
-    if changed:
+    if changed or batch.paper_note != note_before:
+        # what arrived, what is still owed, and the province's note ("光盘未收到"): the city acts on it
+        lines = [f"{labels[k]}：{after[k] or '已清除'}" for k in PAPER_FIELDS if k in changed]
+        owed = [labels[k] for k in PAPER_FIELDS if not after[k]]
+        if owed:
+            lines.append("尚未收到：" + "、".join(owed))
+        if batch.paper_note:
+            lines.append(f"省厅备注：{batch.paper_note}")
         notify(city_accounts(batch.city_id), NoticeKind.PAPER_RECORDED, f"省厅已登记{batch.city.name}的纸质材料",
-               "；".join(f"{labels[k]}：{after[k] or '已清除'}" for k in PAPER_FIELDS if k in changed),
-               Link("rounds.batch"))
+               "；".join(lines), Link("rounds.batch"))
 
 
 def set_disclosure(user: User, batch: CityBatch, choice: str) -> None:

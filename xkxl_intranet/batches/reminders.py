@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..domain.deadlines import format_deadline, last_instant
+from ..domain.durations import time_left
 from ..domain.notices import DEADLINE_THRESHOLDS, REVIEW_THRESHOLDS, NoticeKind, Threshold, due_threshold
 from ..domain.password_policy import password_expiry
 from ..extensions import db
@@ -70,7 +71,7 @@ def _reporting_deadline(round_: Round, at: datetime) -> int:
             continue
         made += len(notify(
             city_accounts(city.id), NoticeKind.DEADLINE_NEAR,
-            f"距{city.name}报送截止{threshold.wording}：{format_deadline(deadline)}",
+            f"距{city.name}报送截止{time_left(last_instant(deadline) - at)}：{format_deadline(deadline)}",
             f"{round_.title}：本市（州）尚未报送，截止时间为 {format_deadline(deadline)}（北京时间）。"
             "截止后不能报送，确需延期请及时联系省厅。",
             Link("rounds.batch"), dedupe_key=_key("deadline", round_.id, deadline, threshold)))
@@ -94,7 +95,7 @@ def _review_deadline(round_: Round, at: datetime) -> int:
     for (_expert_id, deadline, threshold), sheets in due.items():
         made += len(notify(
             [sheets[0].expert], NoticeKind.REVIEW_DEADLINE_NEAR,
-            f"距评审截止{threshold.wording}：尚有 {len(sheets)} 份评分表未提交",
+            f"距评审截止{time_left(last_instant(deadline) - at)}：尚有 {len(sheets)} 份评分表未提交",
             f"评审截止时间为 {format_deadline(deadline)}（北京时间），请及时完成并提交："
             + "、".join(s.application.title for s in sheets[:10]) + ("等" if len(sheets) > 10 else "") + "。",
             Link("review.mine"), dedupe_key=_key("review", review.id, deadline, threshold)))

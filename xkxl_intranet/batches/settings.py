@@ -24,7 +24,7 @@ from ..notifications.operations import Link, city_accounts, notify
 from ..review.models import ReviewRound
 from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.reference import CITIES, ROUND_2022
-from ..rounds.state import REPORTED_STATES
+from ..rounds.state import REPORTED_STATES, deadline_of
 from .round_notice import fill_missing_notices, keep_notice
 
 
@@ -74,6 +74,24 @@ def change_deadline(user: User, round_: Round, deadline: datetime, *, confirm_pa
            summary=f"截止时间改为 {format_deadline(deadline)}",
            before={"deadline": before.isoformat()}, after={"deadline": deadline.isoformat()})
     db.session.flush()
+    if deadline != before:
+        _tell_cities_of_the_deadline(round_, before, deadline)
+
+
+def _tell_cities_of_the_deadline(round_: Round, before: datetime, deadline: datetime) -> None:
+    """Every city still to report whose deadline this is (not one with a later extension of its
+    own) hears of the move at once, not from the next reminder."""
+    batches = {b.city_id: b for b in db.session.scalars(select(CityBatch).where(CityBatch.round_id == round_.id))}
+    title = f"报送截止时间调整为 {format_deadline(deadline)}"
+    body = (f"省厅已将{round_.title}的报送截止时间由 {format_deadline(before)} 调整为 "
+            f"{format_deadline(deadline)}（北京时间）。")
+    for city in db.session.scalars(select(City).order_by(City.sort_order, City.code)):
+        batch = batches.get(city.id)
+        if batch is not None and batch.state in REPORTED_STATES:
+            continue
+        if deadline_of(round_, batch) != deadline:
+            continue  # an extension of its own still applies
+        notify(city_accounts(city.id), NoticeKind.DEADLINE_CHANGED, title, body, Link("rounds.batch"))
 
 
 def still_running(round_: Round) -> list[str]:

@@ -21,6 +21,7 @@ from ..auth.models import User
 from ..auth.scoping import accounts_required, combined_duties, sees_system_health
 from ..batches.reporting import outstanding
 from ..clock import now
+from ..domain.notices import NoticeKind
 from ..extensions import db
 from ..files.health import MIN_FREE_UPLOADS, MiB, uploads_health
 from ..files.reading_state import reading_queue
@@ -33,6 +34,8 @@ from ..rounds.state import current_round, deadline_of, find_batch
 from .system import settings_in_effect
 
 bp = Blueprint("core", __name__)
+# Notices the home page shows in a block of their own (通知公告 until read), not twice.
+HOME_OWN_BLOCKS = (NoticeKind.ANNOUNCEMENT.value,)
 
 
 def home_context(user: User) -> dict:
@@ -54,7 +57,7 @@ def index():
     # visitor goes to the log-in page without the "请先登录" warning deeper pages get.
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("core/index.html", home_notices=latest_notices(current_user, 5),
+    return render_template("core/index.html", home_notices=latest_notices(current_user, 5, besides=HOME_OWN_BLOCKS),
                            **home_context(current_user))
 
 

@@ -23,6 +23,7 @@ class NoticeKind(StrEnum):
     REVIEW_DEADLINE_NEAR = "review_deadline_near"
     PASSWORD_EXPIRING = "password_expiring"
     ANNOUNCEMENT = "announcement"
+    DEADLINE_CHANGED = "deadline_changed"
 
     @property
     def label(self) -> str:
@@ -44,6 +45,7 @@ KIND_LABELS = {
     NoticeKind.REVIEW_DEADLINE_NEAR: "评审截止提醒",
     NoticeKind.PASSWORD_EXPIRING: "密码即将到期",
     NoticeKind.ANNOUNCEMENT: "通知公告",
+    NoticeKind.DEADLINE_CHANGED: "截止时间调整",
 }
 
 

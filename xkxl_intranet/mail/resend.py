@@ -25,6 +25,7 @@ class Outbox:
     waiting: list[MailMessage]  # failed and queued, newest first
     sent_lately: int  # sent over the last SENT_COUNTED_OVER
     enabled: bool
+    retry_minutes: tuple[int, ...] = ()  # the retries in effect, as the page states them
 
 
 def outbox() -> Outbox:
@@ -33,7 +34,9 @@ def outbox() -> Outbox:
         .order_by(MailMessage.created_at.desc(), MailMessage.id.desc()).limit(LISTED)))
     sent = db.session.scalar(select(func.count()).select_from(MailMessage).where(
         MailMessage.state == MailState.SENT.value, MailMessage.sent_at >= now() - SENT_COUNTED_OVER)) or 0
-    return Outbox(waiting=waiting, sent_lately=sent, enabled=mail_settings(current_app.config) is not None)
+    settings = mail_settings(current_app.config)
+    return Outbox(waiting=waiting, sent_lately=sent, enabled=settings is not None,
+                  retry_minutes=settings.retry_minutes if settings is not None else ())
 
 
 def resend_mail(actor: User, message_id: int) -> MailMessage:

@@ -46,6 +46,10 @@ def notice_page(user: User, page: int = 1, per_page: int = PER_PAGE) -> NoticePa
     return NoticePage(notices, paging, unread_count(user))
 
 
-def latest(user: User, n: int = 5) -> list[Notification]:
-    """The home page's few: unread first, newest first."""
-    return list(db.session.scalars(_ordered(_own(user)).limit(n)))
+def latest(user: User, n: int = 5, *, besides: tuple[str, ...] = ()) -> list[Notification]:
+    """The home page's few: unread first, newest first; not the kinds in ``besides`` (shown there
+    in a block of their own)."""
+    stmt = _own(user)
+    if besides:
+        stmt = stmt.where(Notification.kind.not_in(besides))
+    return list(db.session.scalars(_ordered(stmt).limit(n)))

@@ -186,9 +186,10 @@ def update_contact(user: User, round_: Round, city: City, contact_name: str | No
     is reported: the reported 附件3 (and its receipt) keep the contact they were reported with.
     The contact's e-mail (optional, not printed) also receives the city's notices by mail."""
     _own_city(user, city)
-    if batch_is_locked(round_.id, city.id):
-        raise Refused("本市（州）已报送，推荐信息汇总表的联系人不能再修改；如需修改，请联系省厅退回。")
     name, phone, email = _contact_name(contact_name), _contact_phone(contact_phone), _contact_email(contact_email)
+    if batch_is_locked(round_.id, city.id) and (name, phone) != (city.contact_name, city.contact_phone):
+        # the reported 附件3 keeps its contact; the e-mail is not printed, so it may still change
+        raise Refused("本市（州）已报送，推荐信息汇总表的联系人不能再修改；如需修改，请联系省厅退回。")
     before = {"contact_name": city.contact_name, "contact_phone": city.contact_phone,
               "contact_email": city.contact_email}
     after = {"contact_name": name, "contact_phone": phone, "contact_email": email}
