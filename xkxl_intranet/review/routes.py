@@ -86,11 +86,12 @@ def mine():
 
 def _sheet_answer(panel, *, saved: bool):
     """htmx: the sheet again, in place. A plain form: back to the application page when saved,
-    else the sheet on its own page with what was typed and why it was not saved."""
+    else the sheet on its own page with what was typed and why it was not saved (or, a refused
+    submit, what is missing), headed by the error summary that takes the focus (issue 25)."""
     if wants_fragment():
         return make_response(render_template("review/_sheet.html", panel=panel),
                              trigger="sheet-saved" if saved else None)
-    if saved:
+    if saved and not panel.refused:
         if panel.message:
             flash(panel.message, panel.level)
         return redirect(url_for("applications.detail", application_id=panel.assignment.application_id)
@@ -112,13 +113,16 @@ def save_sheet(assignment_id: int):
         outcome = scoring.save_sheet(current_user, sheet, typed, submit=request.form.get("action") == "submit",
                                      expected_version=expected_version(form))
     if work.refused is not None:
-        return _sheet_answer(sheet_panel(sheet, typed, message=work.refused.message, level="danger"), saved=False)
+        return _sheet_answer(sheet_panel(sheet, typed, message=work.refused.message, level="danger", refused=True),
+                             saved=False)
     if not outcome.saved:
         return _sheet_answer(sheet_panel(sheet, typed, errors=outcome.errors, message=outcome.message,
-                                         level="danger"), saved=False)
+                                         level="danger", refused=True), saved=False)
     if outcome.submitted:
         # The locked sheet's own line (已于…提交，评分表已锁定…) says it: not a second message too.
         return _sheet_answer(sheet_panel(sheet), saved=True)
+    if outcome.submit_refused:
+        return _sheet_answer(sheet_panel(sheet, gaps=outcome.gaps, refused=True), saved=True)
     level = "success" if not outcome.missing else "warning"
     return _sheet_answer(sheet_panel(sheet, message=outcome.message, level=level), saved=True)
 
