@@ -314,3 +314,10 @@ document.addEventListener("click", function (event) {
   (label && field.type !== "radio" ? label : anchor).scrollIntoView();
   field.focus({ preventScroll: true });
 });
+
+// issue 25 (6c): a line about what only script does (the dashboard's refresh every N seconds) is
+// rendered hidden and shown here, where htmx is there to do it; without JavaScript it stays hidden.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.htmx) return;
+  document.querySelectorAll("[data-js-only][hidden]").forEach(function (el) { el.hidden = false; });
+});
