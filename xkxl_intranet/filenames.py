@@ -16,6 +16,8 @@ __all__ = [
     "MAX_DISPLAY_LEN",
     "MAX_ARCHIVE_PART_LEN",
     "display_name",
+    "ascii_name",
+    "ascii_fallback",
     "extension_of",
     "archive_member",
     "safe_arcname",
@@ -102,6 +104,32 @@ def display_name(raw_filename: str | None) -> str:
     if not name.strip("."):
         return FALLBACK_NAME
     return _truncate(name, MAX_DISPLAY_LEN) or FALLBACK_NAME
+
+
+_ASCII_RUN = re.compile(r"[^A-Za-z0-9]+")
+
+
+def ascii_name(kind: str, *parts: object, ext: str) -> str:
+    """The plain ``filename=`` of a download, for a client that ignores ``filename*`` (issue 25):
+    what the file is, in ASCII, e.g. ``ascii_name("fujian3", "chengdu", 2022, ext="xlsx")`` ->
+    ``"fujian3-chengdu-2022.xlsx"``. Each part (a city's pinyin, a year, a number) is lowered and
+    reduced to letters, digits and hyphens; an empty part is left out."""
+    words = [_ASCII_RUN.sub("-", str(p).encode("ascii", "ignore").decode()).strip("-").lower()
+             for p in (kind, *parts) if p not in (None, "")]
+    stem = "-".join(w for w in words if w) or "download"
+    return f"{stem}.{ext.lstrip('.').lower()}" if ext else stem
+
+
+def ascii_fallback(name: str) -> str:
+    """The plain ``filename=`` derived from a Chinese name when the caller gave none (a file as
+    uploaded): its ASCII letters and digits kept, the rest dropped; ``download`` where nothing
+    of a name is left (「申报书.pdf」 -> ``download.pdf``, not ``___.pdf``)."""
+    stem, ext = _split_ext(display_name(name))
+    ascii_ext = _ASCII_RUN.sub("", ext.encode("ascii", "ignore").decode()).lower()
+    kept = _ASCII_RUN.sub("-", stem.encode("ascii", "ignore").decode()).strip("-")
+    if not re.search(r"[A-Za-z]", kept):
+        kept = "-".join(w for w in ("download", kept) if w)
+    return f"{kept}.{ascii_ext}" if ascii_ext else kept
 
 
 def extension_of(name: str | None) -> str:

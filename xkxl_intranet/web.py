@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.errors import Refused
 from .extensions import db, htmx
-from .filenames import display_name
+from .filenames import ascii_fallback, display_name
 from .generated import Document
 from .urls import safe_local_path
 
@@ -155,21 +155,22 @@ def return_to_url(default: str) -> str:
     return safe_local_path(request.form.get("next")) or default
 
 
-def content_disposition(name: str, *, inline: bool = False) -> str:
-    """``Content-Disposition`` header value (RFC 6266 + RFC 5987).
+def content_disposition(name: str, *, inline: bool = False, fallback: str | None = None) -> str:
+    """``Content-Disposition`` header value (RFC 6266 + RFC 5987). ``fallback``: the plain
+    ASCII name that says what the file is (``filenames.ascii_name``), for a client that ignores
+    ``filename*``; without one it is derived from ``name`` (issue 25, 6f).
 
     >>> content_disposition("申报书.pdf")
-    'attachment; filename="___.pdf"; filename*=UTF-8\\'\\'%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf'
+    'attachment; filename="download.pdf"; filename*=UTF-8\\'\\'%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf'
+    >>> content_disposition("附件3.xlsx", fallback="fujian3-chengdu-2022.xlsx")
+    'attachment; filename="fujian3-chengdu-2022.xlsx"; filename*=UTF-8\\'\\'%E9%99%84%E4%BB%B63.xlsx'
     """
     clean = display_name(name)
-    fallback = "".join(
-        "_" if (ord(ch) > 126 or ord(ch) < 32 or ch == "%") else ch
-        for ch in clean
-        if ch not in '"\\'
-    ).strip() or "download"
+    plain = "".join(ch for ch in (fallback or ascii_fallback(clean))
+                    if 32 <= ord(ch) <= 126 and ch not in '"\\%').strip() or "download"
     encoded = quote(clean, safe="!#$&+-.^_`|~")
     kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{encoded}"
 
 
 def committed(record: Callable[[], object]) -> None:
@@ -179,7 +180,8 @@ def committed(record: Callable[[], object]) -> None:
         record()
 
 
-def send_document(document: Document, record: Callable[[str], object] | None = None) -> Response:
+def send_document(document: Document, record: Callable[[str], object] | None = None, *,
+                  fallback: str | None = None) -> Response:
     """A generated file (see :mod:`generated`) as a download named in Chinese. The file goes
     through the server's file wrapper: waitress sends it from its event loop, holding no thread
     while the client reads. ``record(name)`` writes the download's audit row (committed first);
@@ -189,7 +191,7 @@ def send_document(document: Document, record: Callable[[str], object] | None = N
     response = send_file(document.file, mimetype=document.mimetype, conditional=False, etag=False,
                          max_age=0)
     response.content_length = document.size
-    response.headers["Content-Disposition"] = content_disposition(document.name)
+    response.headers["Content-Disposition"] = content_disposition(document.name, fallback=fallback)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -41,7 +41,7 @@ def test_clerk_fixes_a_wrong_subtotal_live_and_saves(page):
     page.fill("#devices_operating", values["devices_operating"])
     page.locator("#devices_operating").press("Tab")
     page.wait_for_function("() => !document.querySelector('#msg-devices_total .msg-error')")
-    assert "✓" in page.locator("#sum-sum-devices_parts").inner_text()
+    assert page.locator("#sum-sum-devices_parts svg.icon-check[aria-label=符合]").count() == 1  # issue 25 (6e): SVG, no emoji font
     assert "各项检查均已通过" in page.locator("#check-summary").inner_text()
 
     page.click("button[type=submit]:has-text('保存')")

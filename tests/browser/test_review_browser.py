@@ -40,7 +40,7 @@ def test_an_expert_scores_an_application_with_live_totals_and_submits(page, app)
 
     # Saving with an unreadable point keeps everything typed and names the indicator.
     page.click("button[value=save]")
-    page.locator("#score-sheet .flash-danger").wait_for()
+    page.locator("#score-sheet .error-summary").wait_for()  # issue 25: the error summary, not a flash
     assert "尚未保存" in page.locator("#score-sheet").inner_text()
     assert page.input_value("#score_devices") == "10" and page.input_value("#score_innovation") == "12"
 

@@ -103,8 +103,10 @@ def test_content_disposition_round_trips(name):
 
 def test_content_disposition_shape():
     assert content_disposition("申报书.pdf") == (
-        "attachment; filename=\"___.pdf\"; filename*=UTF-8''%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf"
-    )
+        "attachment; filename=\"download.pdf\"; filename*=UTF-8''%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf"
+    )  # issue 25 (6f): not ___.pdf
+    assert content_disposition("附件3.xlsx", fallback="fujian3-chengdu-2022.xlsx").startswith(
+        'attachment; filename="fujian3-chengdu-2022.xlsx"; filename*=UTF-8')
     assert content_disposition("a.pdf", inline=True).startswith('inline; filename="a.pdf"')
 
 

@@ -9,6 +9,7 @@ from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
 from ..domain.parsing import parse_input
+from ..filenames import ascii_name
 from ..files.queries import missing_requirements
 from ..generated import DOCX, PDF, fetch
 from ..rounds.state import all_cities, batch_is_locked, lock_reason
@@ -272,7 +273,8 @@ def form_template():
     """The blank 申报书模板 (附件2 laid out from the field declaration) for enterprises."""
     round_ = round_or_404()
     return send_document(fetch("form-template.docx", template_versions(round_), DOCX,
-                               lambda: (template_docx(round_), f"{round_.title}申报书模板.docx")))
+                               lambda: (template_docx(round_), f"{round_.title}申报书模板.docx")),
+                         fallback=ascii_name("form-template", round_.year, ext="docx"))
 
 
 @bp.route("/form-template.pdf")
@@ -281,7 +283,8 @@ def form_template_pdf():
     """The same template as PDF, to look at or print (with its 目录's page numbers)."""
     round_ = round_or_404()
     return send_document(fetch("form-template.pdf", template_versions(round_), PDF,
-                               lambda: (template_pdf(round_), f"{round_.title}申报书模板.pdf")))
+                               lambda: (template_pdf(round_), f"{round_.title}申报书模板.pdf")),
+                         fallback=ascii_name("form-template", round_.year, ext="pdf"))
 
 
 @bp.route("/<id:application_id>/form.docx")
@@ -297,7 +300,9 @@ def prefilled_form(application_id: int):
     return send_document(fetch("form.docx", prefilled_versions(application), DOCX, make),
                          lambda name: record_download(current_user, "download.prefilled_form", name,
                                                       object_type="application", object_id=application.id,
-                                                      city_id=application.city_id))
+                                                      city_id=application.city_id),
+                         fallback=ascii_name("form", application.city.pinyin, application.round.year, application.id,
+                                             ext="docx"))
 
 
 @bp.route("/check", methods=["POST"])

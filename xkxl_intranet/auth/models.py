@@ -37,6 +37,16 @@ ROLE_LABELS = {
     Role.AUDITOR: "安全审计员",
 }
 
+# The word that names a role (issue 25, 6d): a display name that already says it, such as
+# 「厅领导（只读）」, is not followed by the role's label again in the header.
+ROLE_WORDS = {
+    Role.PROVINCE: "省厅",
+    Role.VIEWER: "只读",
+    Role.EXPERT: "专家",
+    Role.ADMIN: "管理员",
+    Role.AUDITOR: "审计",
+}
+
 
 class User(UserMixin, Model):
     __tablename__ = "user_account"
@@ -94,6 +104,17 @@ class User(UserMixin, Model):
     @property
     def is_expert(self) -> bool:
         return self.role == Role.EXPERT
+
+    @property
+    def header_role_note(self) -> str:
+        """What the header says beside the name, once: the city's name, or the role's label
+        unless the display name already names the role (「厅领导（只读）」 is not 「只读（领导查阅）」 again)."""
+        note = self.city.name if self.city else self.role_enum.label
+        name = self.display_name or ""
+        word = None if self.city else ROLE_WORDS.get(self.role_enum)
+        if note in name or (word and word in name):
+            return ""
+        return note
 
     def is_locked(self, at: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > at

@@ -15,6 +15,8 @@ from ..clock import now
 from ..domain.deadlines import format_deadline, has_passed
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
+from ..filenames import ascii_name
+from ..files.queries import current_version, summary_scans
 from ..fragment_cache import FragmentCache
 from ..generated import PDF, fetch
 from ..guards import accepts_upload
@@ -38,10 +40,11 @@ from ..rounds.forms import (
 )
 from ..rounds.models import BatchState, Round
 from ..rounds.paper import paper_copies
-from ..rounds.state import batch_for_write, deadline_of
+from ..rounds.state import batch_for_write, cities_not_reported, deadline_of
 from ..web import (
     content_disposition,
     render_page_or_fragment,
+    return_to_url,
     send_document,
     unit_of_work,
     unit_of_work_on_fresh_data,
@@ -117,7 +120,8 @@ def receipt_pdf(receipt_id: int):
 
     return send_document(fetch("receipt.pdf", reporting.receipt_versions(receipt_), PDF, make),
                          lambda name: record_download(current_user, "download.receipt", name, object_type="receipt",
-                                                      object_id=receipt_.id, city_id=receipt_.city_id))
+                                                      object_id=receipt_.id, city_id=receipt_.city_id),
+                         fallback=ascii_name("receipt", receipt_.city.pinyin, receipt_.number, ext="pdf"))
 
 
 # ---- province side ------------------------------------------------------------------------------
@@ -191,7 +195,9 @@ def _desk_page(round_, city, *, refused=None, refused_application_id: int | None
         deadline=deadline_of(round_, batch_), round_deadline=round_.deadline,
         round_closed=has_passed(round_.deadline, now()), refused_application_id=refused_application_id,
         date_hint=DATE_HINT,
-        receipts=reporting.receipts_for(current_user, round_.id, city.id), **context)
+        receipts=reporting.receipts_for(current_user, round_.id, city.id),
+        # issue 25 (6b): the stamped 附件3 scan in force, linked from the desk with the city's files.
+        summary_scan=current_version(summary_scans(city.id, round_.id)), **context)
     return page, 200 if refused is None else 422
 
 
@@ -310,7 +316,7 @@ def _rounds_page(*, status: int = 200, refused_round_id: int | None = None, dead
                            refused_round_id=refused_round_id, refusal_messages=messages,
                            new_form=new_form or _blank_new_round_form(), publish_form=PublishForm(formdata=None),
                            confirm_form=ConfirmForm(formdata=None), running=settings.current_round_running(),
-                           not_reported=settings.cities_not_reported(), now=now(),
+                           not_reported=cities_not_reported(), now=now(),
                            deletable=settings.deletable_round_ids()), status
 
 
@@ -387,7 +393,8 @@ def publish_results(round_id: int):
         if work.ok:
             flash("推荐结果已公布，各市（州）现在可以看到省厅的推荐标记。" if publish
                   else "已撤回公布，推荐标记仅省厅可见。", "success")
-    return redirect(url_for("rounds.index"), 303)
+    # Back where the form was: 申报批次, or the ranking (issue 25, 6a).
+    return redirect(return_to_url(url_for("rounds.index")), 303)
 
 
 @bp.route("/new/preview", methods=["POST"])
@@ -458,5 +465,6 @@ def notice_toml(round_id: int):
     if text is None:
         raise NotFound
     response = Response(text.encode("utf-8"), content_type="application/toml; charset=utf-8")
-    response.headers["Content-Disposition"] = content_disposition(f"{round_.year}年批次保存的通知.toml")
+    response.headers["Content-Disposition"] = content_disposition(f"{round_.year}年批次保存的通知.toml",
+                                                                  fallback=ascii_name("notice", round_.year, ext="toml"))
     return response

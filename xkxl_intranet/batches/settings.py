@@ -24,7 +24,7 @@ from ..notifications.operations import Link, city_accounts, notify
 from ..review.models import ReviewRound
 from ..rounds.models import BatchState, City, CityBatch, Round
 from ..rounds.reference import CITIES, ROUND_2022
-from ..rounds.state import REPORTED_STATES, deadline_of
+from ..rounds.state import REPORTED_STATES, cities_not_reported, deadline_of
 from .round_notice import fill_missing_notices, keep_notice
 
 
@@ -263,15 +263,3 @@ def _notify_results(round_: Round) -> None:
            "省厅已公布推荐结果：本市（州）各申报的推荐标记可在申报列表中查看。", Link("applications.index"))
 
 
-def cities_not_reported(round_id: int | None = None) -> dict[int, int]:
-    """Round id (every round, or only ``round_id``) -> how many of the 21 cities have not (or no
-    longer) reported: the province is told before it publishes results while cities are still
-    working."""
-    cities = db.session.scalar(select(func.count()).select_from(City)) or 0
-    reported_stmt = select(CityBatch.round_id, func.count()).where(CityBatch.state.in_(REPORTED_STATES))
-    rounds_stmt = select(Round.id)
-    if round_id is not None:
-        reported_stmt = reported_stmt.where(CityBatch.round_id == round_id)
-        rounds_stmt = rounds_stmt.where(Round.id == round_id)
-    reported = {id_: n for id_, n in db.session.execute(reported_stmt.group_by(CityBatch.round_id))}
-    return {id_: cities - reported.get(id_, 0) for id_ in db.session.scalars(rounds_stmt)}

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import NamedTuple
 
 from .deadlines import effective_deadline, format_deadline, has_passed
 from .findings import ParseError, echo
@@ -197,21 +198,37 @@ def read_opinion(raw: object) -> Opinion | None:
         return None
 
 
+class Gap(NamedTuple):
+    """One thing a submission lacks, and the form field that supplies it (the sheet's error
+    summary links to it, issue 25): ``score_<indicator>``, ``comment_<dimension>``,
+    ``opinion`` or ``overall_comment``."""
+
+    field: str
+    message: str
+
+
+def submission_gaps(scores: Mapping[str, Decimal | None], comments: Mapping[str, str],
+                    opinion: Opinion | None, overall_comment: str, *, criteria: Criteria) -> list[Gap]:
+    """What a sheet still lacks before it can be submitted, in the sheet's order."""
+    gaps = []
+    for dimension in criteria.dimensions:
+        unscored = [i for i in dimension.indicators if scores.get(i.key) is None]
+        if unscored:
+            gaps.append(Gap(f"score_{unscored[0].key}",
+                            f"{dimension.label}：{'、'.join(i.code for i in unscored)} 尚未评分"))
+        if not (comments.get(dimension.key) or "").strip():
+            gaps.append(Gap(f"comment_{dimension.key}", f"{dimension.label}：尚未填写评价意见"))
+    if opinion is None:
+        gaps.append(Gap("opinion", "尚未选择综合意见（推荐 / 可培育 / 不推荐）"))
+    if not (overall_comment or "").strip():
+        gaps.append(Gap("overall_comment", "尚未填写综合评价"))
+    return gaps
+
+
 def missing_for_submission(scores: Mapping[str, Decimal | None], comments: Mapping[str, str],
                            opinion: Opinion | None, overall_comment: str, *, criteria: Criteria) -> list[str]:
     """What a sheet still lacks before it can be submitted, in the sheet's order."""
-    missing = []
-    for dimension in criteria.dimensions:
-        unscored = [i.code for i in dimension.indicators if scores.get(i.key) is None]
-        if unscored:
-            missing.append(f"{dimension.label}：{'、'.join(unscored)} 尚未评分")
-        if not (comments.get(dimension.key) or "").strip():
-            missing.append(f"{dimension.label}：尚未填写评价意见")
-    if opinion is None:
-        missing.append("尚未选择综合意见（推荐 / 可培育 / 不推荐）")
-    if not (overall_comment or "").strip():
-        missing.append("尚未填写综合评价")
-    return missing
+    return [gap.message for gap in submission_gaps(scores, comments, opinion, overall_comment, criteria=criteria)]
 
 
 def clean_comments(raw: Mapping[str, object], *, criteria: Criteria) -> dict[str, str]:

@@ -23,7 +23,7 @@ from ..auth.scoping import scope_to_city
 from ..clock import now
 from ..domain.errors import NotFound
 from ..extensions import db
-from ..filenames import archive_member, storage_relpath
+from ..filenames import archive_member, ascii_name, storage_relpath
 from ..files.categories import SUMMARY_FOLDER, Category, round_categories
 from ..files.models import StoredFile
 from ..files.storage import upload_root
@@ -179,6 +179,11 @@ def archive_name(round_: Round, cities: list[City]) -> str:
     if len(cities) == 1:
         return f"{cities[0].name}_申报材料_{round_.year}.zip"
     return f"全省_申报材料_{round_.year}.zip"
+
+
+def archive_ascii_name(round_: Round, cities: list[City]) -> str:
+    """The plain download name of :func:`archive_name` (issue 25, 6f): files-chengdu-2022.zip."""
+    return ascii_name("files", cities[0].pinyin if len(cities) == 1 else "all", round_.year, ext="zip")
 
 
 def archive_for(user: User, round_: Round, cities: list[City]) -> Archive:

@@ -55,7 +55,7 @@ from ..web import (
     wants_fragment,
 )
 from .archive_builds import ArchiveBuilds, BuildSettings, State
-from .archives import archive_fingerprint, archive_name, archive_plan
+from .archives import archive_ascii_name, archive_fingerprint, archive_name, archive_plan
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -262,7 +262,7 @@ def archive_builds() -> ArchiveBuilds:
     return builds
 
 
-def _send_archive(path: Path, filename: str, key: str) -> Response:
+def _send_archive(path: Path, filename: str, key: str, fallback: str | None = None) -> Response:
     """The built archive: handed to nginx by X-Accel-Redirect when configured, else sent by
     waitress's file wrapper (from its event loop: no worker thread waits on the client). Its
     key is its ETag, so an interrupted download resumes (Range) only on the same bytes."""
@@ -273,7 +273,7 @@ def _send_archive(path: Path, filename: str, key: str) -> Response:
         response.headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(inside)
     else:
         response = send_file(path, mimetype="application/zip", conditional=True, etag=key, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Content-Disposition"] = content_disposition(filename, fallback=fallback)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -302,7 +302,7 @@ def _zip_response(round_, cities: list, back_url: str) -> Response:
             current_user, "download.city_zip" if one_city else "download.all_zip", filename,
             object_type="city" if one_city else "round", object_id=one_city.id if one_city else round_.id,
             city_id=one_city.id if one_city else None))
-        return _send_archive(outcome.path, filename, outcome.key)
+        return _send_archive(outcome.path, filename, outcome.key, archive_ascii_name(round_, cities))
     response = render_page_or_fragment(
         "files/archive_progress.html", "files/_archive_progress.html", filename=filename,
         outcome=outcome, State=State, url=request.full_path.rstrip("?"), back_url=back_url)

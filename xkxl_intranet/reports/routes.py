@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from ..audit.services import record_download
 from ..auth.scoping import city_or_404, city_required, is_own_city_clerk, round_or_404, staff_required
 from ..clock import now
-from ..filenames import display_name
+from ..filenames import ascii_name, display_name
 from ..generated import PDF, XLSX, fetch
 from ..guards import accepts_upload
 from ..review.marking import quota_standing
@@ -94,7 +94,8 @@ def _summary_file(city_id: int, file_kind, write):
     versions = summaries.summary_versions(current_user, round_, city)
     return send_document(fetch(f"summary{file_kind.suffix}", versions, file_kind, make),
                          lambda name: record_download(current_user, "download.summary", name, object_type="city",
-                                                      object_id=city.id, city_id=city.id))
+                                                      object_id=city.id, city_id=city.id),
+                         fallback=ascii_name("fujian3", city.pinyin, round_.year, ext=file_kind.suffix))
 
 
 @bp.route("/cities/<id:city_id>/summary.xlsx")
@@ -170,7 +171,9 @@ def _roster_file(list_key: str, file_kind, write):
     versions = rosters.roster_versions(current_user, round_, list_key)
     return send_document(fetch(f"roster{file_kind.suffix}", versions, file_kind, make, dated=True),
                          lambda name: record_download(current_user, "download.roster", name, object_type="round",
-                                                      object_id=round_.id))
+                                                      object_id=round_.id),
+                         fallback=ascii_name("roster", None if list_key == "all" else list_key, round_.year,
+                                             ext=file_kind.suffix))
 
 
 @bp.route("/roster/<list_key>")
@@ -234,7 +237,8 @@ def template_xlsx():
                                              object_id=city.id, city_id=city.id)) if filled else None
     return send_document(fetch("indicator-template.xlsx",
                                imports.template_versions(current_user, round_, city, filled=filled), XLSX, make),
-                         recorded)
+                         recorded, fallback=ascii_name("indicator-template", city.pinyin, round_.year,
+                                                       "filled" if filled else None, ext="xlsx"))
 
 
 def _pending_import():

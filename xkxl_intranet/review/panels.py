@@ -13,7 +13,7 @@ from ..clock import now
 from ..domain.deadlines import in_reminder_window
 from ..domain.declaration import Form
 from ..domain.review_criteria import Dimension, Opinion
-from ..domain.review_scoring import ReviewWindow, SheetTotals
+from ..domain.review_scoring import Gap, ReviewWindow, SheetTotals
 from .aggregation import ApplicationReview, application_review
 from .models import Assignment, ReviewRound
 from .queries import open_sheet_count, review_for, sheet_for
@@ -33,6 +33,30 @@ class SheetPanel:
     message: str = ""
     level: str = "success"
     opinions: tuple = tuple(Opinion)
+    gaps: list[Gap] = field(default_factory=list)  # after a refused submit: what is missing
+    refused: bool = False  # this answers a save or submit that was refused: the error summary
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        """The error summary's lines (issue 25), in the sheet's order: the id of the field
+        each one links to, and its message. Unreadable points first, then what a submission lacks."""
+        criteria = self.assignment.review_round.criteria
+        unread = [(f"score_{key}", self.errors[key]) for key in criteria.indicators if key in self.errors]
+        first_opinion = f"opinion-{self.opinions[0].value}"  # a radio group is reached at its first choice
+        return unread + [(first_opinion if g.field == "opinion" else g.field, g.message) for g in self.gaps]
+
+    @property
+    def gap_messages(self) -> dict[str, str]:
+        """Field -> its message, shown beside the opinion boxes and the opinion."""
+        return {g.field: g.message for g in self.gaps}
+
+    @property
+    def summary_title(self) -> str:
+        if self.gaps:
+            return "尚未提交：请先补全以下各项（已保存为草稿）"
+        if self.errors:
+            return "尚未保存：请修改以下评分"
+        return "保存未成功"
 
     @property
     def dimensions(self) -> tuple[Dimension, ...]:
@@ -51,10 +75,14 @@ class SheetPanel:
 
 
 def sheet_panel(assignment: Assignment, typed: SheetInput | None = None, *, errors: dict[str, str] | None = None,
-                message: str = "", level: str = "success") -> SheetPanel:
+                message: str = "", level: str = "success", gaps: list[Gap] | None = None,
+                refused: bool = False) -> SheetPanel:
+    """``refused``: the answer to a refused save or submit, headed by the error summary (with
+    ``message``, the unreadable points' ``errors`` and a submission's ``gaps``)."""
     typed = typed or SheetInput.of(assignment)
     totals, read_errors = live_totals(assignment, typed)
-    return SheetPanel(assignment, typed, totals, window_for(assignment), errors or read_errors, message, level)
+    return SheetPanel(assignment, typed, totals, window_for(assignment), errors or read_errors, message, level,
+                      gaps=list(gaps or []), refused=refused)
 
 
 def review_panel(user: User, application: Application) -> dict[str, Any] | None:

@@ -17,10 +17,14 @@ from flask_login import current_user, login_required
 from ..applications.queries import get_application
 from ..audit.services import record_download
 from ..auth.scoping import expert_required, province_required, round_or_404, staff_required
+from ..clock import now
 from ..domain.errors import NotFound, Refused
+from ..filenames import ascii_name
 from ..forms import Form
 from ..generated import PDF, XLSX, fetch
+from ..rounds.forms import PublishForm
 from ..rounds.models import Round
+from ..rounds.state import cities_not_reported
 from ..web import (
     flash_form_errors,
     render_page_or_fragment,
@@ -86,11 +90,12 @@ def mine():
 
 def _sheet_answer(panel, *, saved: bool):
     """htmx: the sheet again, in place. A plain form: back to the application page when saved,
-    else the sheet on its own page with what was typed and why it was not saved."""
+    else the sheet on its own page with what was typed and why it was not saved (or, a refused
+    submit, what is missing), headed by the error summary that takes the focus (issue 25)."""
     if wants_fragment():
         return make_response(render_template("review/_sheet.html", panel=panel),
                              trigger="sheet-saved" if saved else None)
-    if saved:
+    if saved and not panel.refused:
         if panel.message:
             flash(panel.message, panel.level)
         return redirect(url_for("applications.detail", application_id=panel.assignment.application_id)
@@ -112,13 +117,16 @@ def save_sheet(assignment_id: int):
         outcome = scoring.save_sheet(current_user, sheet, typed, submit=request.form.get("action") == "submit",
                                      expected_version=expected_version(form))
     if work.refused is not None:
-        return _sheet_answer(sheet_panel(sheet, typed, message=work.refused.message, level="danger"), saved=False)
+        return _sheet_answer(sheet_panel(sheet, typed, message=work.refused.message, level="danger", refused=True),
+                             saved=False)
     if not outcome.saved:
         return _sheet_answer(sheet_panel(sheet, typed, errors=outcome.errors, message=outcome.message,
-                                         level="danger"), saved=False)
+                                         level="danger", refused=True), saved=False)
     if outcome.submitted:
         # The locked sheet's own line (已于…提交，评分表已锁定…) says it: not a second message too.
         return _sheet_answer(sheet_panel(sheet), saved=True)
+    if outcome.submit_refused:
+        return _sheet_answer(sheet_panel(sheet, gaps=outcome.gaps, refused=True), saved=True)
     level = "success" if not outcome.missing else "warning"
     return _sheet_answer(sheet_panel(sheet, message=outcome.message, level=level), saved=True)
 
@@ -162,7 +170,9 @@ def sheet_pdf(assignment_id: int):
     return send_document(fetch("sheet.pdf", prints.sheet_versions(sheet), PDF,
                                lambda: prints.sheet_pdf(sheet), dated=True),
                          lambda name: record_download(current_user, "download.sheet", name, object_type="assignment",
-                                                      object_id=sheet.id, city_id=sheet.application.city_id))
+                                                      object_id=sheet.id, city_id=sheet.application.city_id),
+                         fallback=ascii_name("score-sheet", sheet.application.city.pinyin,
+                                             sheet.review_round.round.year, sheet.id, ext="pdf"))
 
 
 # ---- the province: set-up and assignment --------------------------------------------------------------
@@ -349,7 +359,8 @@ def _ranking_file(file_kind, write):
     return send_document(fetch(f"ranking{file_kind.suffix}", prints.ranking_versions(review, sort, descending),
                                file_kind, lambda: write(aggregation.ranking(review, sort, descending)), dated=True),
                          lambda name: record_download(current_user, "download.ranking", name, object_type="review",
-                                                      object_id=review.id))
+                                                      object_id=review.id),
+                         fallback=ascii_name("review-ranking", review.round.year, ext=file_kind.suffix))
 
 
 @bp.route("/ranking")
@@ -374,7 +385,10 @@ def _ranking_page(*, mark_form: MarkForm | None = None, refused_application_id: 
         "review/ranking.html", "review/_ranking.html", ranking=result, review=review, sorts=aggregation.SORTS,
         mark_form=mark_form or MarkForm(formdata=None, quota=round_.declaration.quota),
         refused_application_id=refused_application_id,
-        marking=marking.marking_panel(round_, result.rows if result else None), outlier_gap=aggregation.OUTLIER_GAP)
+        marking=marking.marking_panel(round_, result.rows if result else None), outlier_gap=aggregation.OUTLIER_GAP,
+        # issue 25 (6a): the province publishes the results here too, where it sets the marks.
+        round_=round_, publish_form=PublishForm(), now=now(),
+        not_reported=cities_not_reported(round_.id).get(round_.id, 0))
     if mark_form is not None:
         response.status_code = 422
     return response
@@ -426,4 +440,6 @@ def application_sheets_pdf(application_id: int):
     return send_document(fetch("sheets.pdf", prints.application_sheets_versions(review, application), PDF,
                                lambda: prints.application_sheets_pdf(review, application), dated=True),
                          lambda name: record_download(current_user, "download.sheets", name, object_type="application",
-                                                      object_id=application.id, city_id=application.city_id))
+                                                      object_id=application.id, city_id=application.city_id),
+                         fallback=ascii_name("score-sheets", application.city.pinyin, review.round.year, application.id,
+                                             ext="pdf"))

@@ -16,14 +16,15 @@ from ..domain.errors import NotFound, Refused
 from ..domain.notices import NoticeKind
 from ..domain.review_scoring import (
     MAX_COMMENT,
+    Gap,
     ReviewWindow,
     SheetTotals,
     clean_comments,
-    missing_for_submission,
     read_opinion,
     read_scores,
     review_window,
     sheet_totals,
+    submission_gaps,
 )
 from ..extensions import db
 from ..notifications.operations import Link, notify
@@ -54,7 +55,17 @@ class SheetOutcome:
     saved: bool
     submitted: bool = False
     errors: dict[str, str] = field(default_factory=dict)  # indicator key -> why it cannot be read
-    missing: list[str] = field(default_factory=list)  # what a submission still lacks
+    gaps: list[Gap] = field(default_factory=list)  # what a submission still lacks, field by field
+    submit_asked: bool = False  # the expert pressed 提交评分 (refused while gaps remain)
+
+    @property
+    def missing(self) -> list[str]:
+        return [gap.message for gap in self.gaps]
+
+    @property
+    def submit_refused(self) -> bool:
+        """Asked to submit, saved as a draft instead: the sheet lists what is missing."""
+        return self.saved and self.submit_asked and not self.submitted
 
     @property
     def message(self) -> str:
@@ -112,8 +123,8 @@ def save_sheet(expert: User, assignment: Assignment, typed: SheetInput, *, submi
     assignment.opinion = opinion.value if opinion else None
     assignment.overall_comment = overall
     assignment.saved_at = now()
-    missing = missing_for_submission(scores, comments, opinion, overall, criteria=criteria)
-    outcome = SheetOutcome(saved=True, submitted=submit and not missing, missing=missing)
+    gaps = submission_gaps(scores, comments, opinion, overall, criteria=criteria)
+    outcome = SheetOutcome(saved=True, submitted=submit and not gaps, gaps=gaps, submit_asked=submit)
     assignment.state = SheetState.SUBMITTED if outcome.submitted else SheetState.DRAFT
     totals = sheet_totals(scores, review.weight_map, criteria=criteria)
     if outcome.submitted:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..clock import now
 from ..domain.deadlines import ReportingWindow, effective_deadline, reporting_window
@@ -101,3 +101,16 @@ def window_of(round_: Round, batch: CityBatch | None) -> ReportingWindow:
 
 REPORTED_STATES = (BatchState.REPORTED.value, BatchState.ACCEPTED.value)
 
+
+def cities_not_reported(round_id: int | None = None) -> dict[int, int]:
+    """Round id (every round, or only ``round_id``) -> how many of the 21 cities have not (or no
+    longer) reported: the province is told before it publishes results while cities are still
+    working."""
+    cities = db.session.scalar(select(func.count()).select_from(City)) or 0
+    reported_stmt = select(CityBatch.round_id, func.count()).where(CityBatch.state.in_(REPORTED_STATES))
+    rounds_stmt = select(Round.id)
+    if round_id is not None:
+        reported_stmt = reported_stmt.where(CityBatch.round_id == round_id)
+        rounds_stmt = rounds_stmt.where(Round.id == round_id)
+    reported = {id_: n for id_, n in db.session.execute(reported_stmt.group_by(CityBatch.round_id))}
+    return {id_: cities - reported.get(id_, 0) for id_ in db.session.scalars(rounds_stmt)}

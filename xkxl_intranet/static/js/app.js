@@ -300,3 +300,24 @@ document.addEventListener("click", function (event) {
     }
   });
 })();
+
+// issue 25 (5): a link of an error summary puts the cursor in its field (GOV.UK's behaviour),
+// not merely scrolls there; the field's label or legend is brought into view with it.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+  if (!link) return;
+  var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+  if (!field || typeof field.focus !== "function") return;
+  event.preventDefault();
+  var anchor = field.closest("fieldset") || field;
+  var label = field.id && document.querySelector("label[for='" + CSS.escape(field.id) + "']");
+  (label && field.type !== "radio" ? label : anchor).scrollIntoView();
+  field.focus({ preventScroll: true });
+});
+
+// issue 25 (6c): a line about what only script does (the dashboard's refresh every N seconds) is
+// rendered hidden and shown here, where htmx is there to do it; without JavaScript it stays hidden.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.htmx) return;
+  document.querySelectorAll("[data-js-only][hidden]").forEach(function (el) { el.hidden = false; });
+});
