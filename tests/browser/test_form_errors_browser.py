@@ -78,7 +78,7 @@ def test_a_refused_save_opens_on_the_error_summary_and_its_links_put_the_cursor_
     assert page.locator("#apps_total").input_value() == "12a"  # nothing typed is lost
     box = page.locator("#f-apps_total").bounding_box()
     bar = page.locator(".sticky-actions").bounding_box()
-    assert 0 <= box["y"] and box["y"] + box["height"] <= bar["y"]  # in view, above the 保存 bar
+    assert box["y"] >= 0 and box["y"] + box["height"] <= bar["y"]  # in view, above the 保存 bar
 
 
 def test_without_javascript_the_summary_is_there_and_takes_the_focus(app, browser, live_server):
