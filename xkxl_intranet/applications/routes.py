@@ -8,6 +8,7 @@ from ..audit.services import record_download, record_unless_lately
 from ..auth.scoping import city_required, round_or_404
 from ..domain.checks import sum_statuses
 from ..domain.errors import Refused
+from ..domain.form_outline import section_states
 from ..domain.parsing import parse_input
 from ..filenames import ascii_name
 from ..files.queries import missing_requirements
@@ -60,16 +61,6 @@ from .rules import marks_visible_to
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
-def unreadable_message(evaluation) -> str:
-    """A draft saves with errors, but not with a value that cannot be read: name those fields,
-    so that the clerk finds them among the red required ones."""
-    fields = evaluation.result.form.fields
-    labels = [f.label for key, f in fields.items() if key in evaluation.result.parse_errors]
-    shown = "、".join(f"「{label}」" for label in labels[:8]) + ("等" if len(labels) > 8 else "")
-    return (f"以下内容无法识别，尚未保存：{shown}。请按红色提示修改这些项后再保存"
-            "（其他错误和未填项不影响保存草稿）。")
-
-
 def _files_section(application) -> tuple[Markup, list[str]]:
     """The files domain's fragment for this application, and what its files still lack
     (computed from the same query, so the page reads the files once)."""
@@ -95,14 +86,17 @@ def index():
         counts=state_counts(current_user, round_), cities=all_cities(), states=list(ReviewState))
 
 
-def _form_page(form, *, application, evaluation, conflict=None, status=200, filled=()):
+def _form_page(form, *, application, evaluation, conflict=None, status=200, filled=(), refused=False):
+    """``refused``: a save that could not store what was typed (unreadable values): the page
+    opens with an error summary linking to each such field (issue 25, the GOV.UK pattern)."""
     values = evaluation.values if evaluation else (application.values() if application else {})
     declared = form.declared
     return render_template(
         "applications/edit.html", form=form, application=application, sections=declared.sections,
         fields=declared.fields, evaluation=evaluation,
         sums={s.rule_id: s for s in sum_statuses(values, form=declared)},
-        conflict=conflict, filled=filled), status
+        outline={s.code: s for s in section_states(evaluation)} if evaluation else {},
+        conflict=conflict, filled=filled, refused=refused), status
 
 
 def saved_message(application, evaluation, missing_files: list[str], *, was_passed: bool) -> str:
@@ -144,8 +138,8 @@ def new():
         if work.ok and new_id is not None:
             flash(message, "success")
             return redirect(url_for("applications.detail", application_id=new_id), 303)
-        if work.ok:
-            flash(unreadable_message(evaluation), "danger")
+        if work.ok:  # unreadable values: the error summary says so (no flash: said once)
+            return _form_page(form, application=None, evaluation=evaluation, refused=True)
     return _form_page(form, application=None, evaluation=evaluation)
 
 
@@ -215,8 +209,7 @@ def edit(application_id: int):
         flash(work.refused.message, "warning" if locked else "danger")
         return redirect(detail_url, 303)
     if saved is None:
-        flash(unreadable_message(evaluation), "danger")
-        return _form_page(form, application=application, evaluation=evaluation)
+        return _form_page(form, application=application, evaluation=evaluation, refused=True)
     flash(message, "success")
     return redirect(detail_url, 303)
 
@@ -326,7 +319,7 @@ def check():
     city = application.city if application else current_user.city
     evaluation = evaluate_input(typed_values(form), city=city, round_=round_, application=application)
     return render_template("applications/_check.html", evaluation=evaluation, fields=round_.form.fields,
-                           sums=list(evaluation.sums().values()))
+                           sums=list(evaluation.sums().values()), outline=section_states(evaluation))
 
 
 @bp.route("/<id:application_id>/acknowledge", methods=["POST"])

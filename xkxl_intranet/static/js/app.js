@@ -100,14 +100,80 @@
     (root || document).querySelectorAll("[data-print][hidden]").forEach(function (el) { el.hidden = false; });
   }
 
-  // The application form: a field counts as "touched" once the clerk leaves it or changes it;
-  // only then (or after a save was tried) does its "please fill in" show (see app.css).
-  function touch(event) {
-    var field = event.target.closest && event.target.closest(".application-form .afield");
-    if (field) field.classList.add("is-touched");
+  // ---- issue 25 (3, 4): the application form's errors and the ways into its fields ----
+  // A field counts as "touched" once the clerk has changed it (typed, deleted, chosen) and then
+  // left it; only then (or after a save was tried) does its "please fill in" show (app.css).
+  // Merely passing through with Tab says nothing: GOV.UK's "validate on leaving a changed field".
+  function afieldOf(node) {
+    return node && node.closest ? node.closest(".application-form .afield") : null;
   }
-  document.addEventListener("focusout", touch);
-  document.addEventListener("change", touch);
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var field = afieldOf(event.target);
+      if (field) field.classList.add("is-edited");
+    });
+  });
+  document.addEventListener("focusout", function (event) {
+    var field = afieldOf(event.target);
+    // Moving between the choices of one group is not leaving the field.
+    if (field && field.classList.contains("is-edited") && !field.contains(event.relatedTarget)) {
+      field.classList.add("is-touched");
+    }
+  });
+
+  // Put the cursor in a field of the application form, not just scroll to it (the error summary's
+  // links, 去修改, the 申报书 comparison's links, the outline): the block stands mid-window, clear of
+  // the sticky 保存 bar, its label in view.
+  function focusField(field) {
+    var control = field.querySelector("input:checked") ||
+      field.querySelector("input:not([type=hidden]), select, textarea");
+    if (!control) return false;
+    control.focus({ preventScroll: true });
+    field.scrollIntoView({ block: "center" });
+    return true;
+  }
+  function fieldOfHash(hash) {
+    var match = /^#f-([\w-]+)$/.exec(hash || "");
+    var field = match && document.getElementById("f-" + match[1]);
+    return field && afieldOf(field) === field ? field : null;
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href*='#f-']");
+    if (!link || link.origin !== location.origin || link.pathname !== location.pathname) return;
+    var field = fieldOfHash(link.hash);
+    if (field && focusField(field)) {
+      event.preventDefault();
+      history.replaceState(history.state, "", link.hash);
+    }
+  });
+  function focusOnArrival() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); return; }  // a refused save: the summary first
+    var field = fieldOfHash(location.hash);
+    if (field) focusField(field);
+  }
+  document.addEventListener("DOMContentLoaded", focusOnArrival);
+  // The browser's own jump to the #fragment focuses the (unfocusable) block, i.e. the viewport,
+  // once the page has loaded: put the cursor back in the field after it.
+  window.addEventListener("load", function () {
+    if (fieldOfHash(location.hash) && !document.querySelector("[data-error-summary]")) setTimeout(focusOnArrival, 0);
+  });
+  window.addEventListener("hashchange", function () {
+    var field = fieldOfHash(location.hash);
+    if (field) focusField(field);
+  });
+  // A summary that htmx swaps in takes the focus as one rendered with the page does.
+  document.addEventListener("htmx:load", function (event) {
+    var summary = event.target.matches && event.target.matches("[data-error-summary]") ? event.target
+      : event.target.querySelector && event.target.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  });
+  // The outline is open beside the form on a wide screen and folded above it on a narrow one
+  // (the server renders it open, so that without JavaScript it is simply there).
+  document.addEventListener("DOMContentLoaded", function () {
+    var outline = document.querySelector("details[data-outline]");
+    if (outline && window.matchMedia("(max-width: 1000px)").matches) outline.open = false;
+  });
 
   // Required fields, checked before a form is sent, with the app's own Chinese message instead
   // of the browser's tooltip (forms carry novalidate; the server checks the same and answers in
