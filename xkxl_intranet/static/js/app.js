@@ -370,6 +370,7 @@ document.addEventListener("click", function (event) {
 // issue 25 (5): a link of an error summary puts the cursor in its field (GOV.UK's behaviour),
 // not merely scrolls there; the field's label or legend is brought into view with it.
 document.addEventListener("click", function (event) {
+  if (event.defaultPrevented) return;  // the application form's own handler (issue 25 (3, 4)) took it
   var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
   if (!link) return;
   var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
