@@ -16,11 +16,11 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-
-from helpers import browser_login, login, seed_demo_quickly
 from test_screens_crawl import DOWNLOADS, ROLES, Page, _more_of_everything, _normal
 
 from xkxl_intranet import clock
+
+from helpers import browser_login, login, seed_demo_quickly
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +105,7 @@ def test_no_axe_violation_on_any_page_for_any_role(demo_app, browser, live_serve
                 problems.append(f"[{username}] {url}: {v['id']} ({v['impact']}) ×{v['count']} at {v['targets']}")
         context.close()
     print({user: len(urls) for user, urls in visited.items()})
+    print(sorted({_route(url) for urls in visited.values() for url in urls}))
     assert not problems, "\n".join(problems)
 
 
