@@ -178,3 +178,26 @@ def test_tabbing_through_the_form_never_hides_the_field_under_the_sticky_bar(pag
         page.keyboard.press("Tab")
     assert checked > 80, checked  # the whole form was walked, not just its top
     assert not hidden, hidden
+
+
+def test_shift_tab_up_the_form_keeps_the_field_clear_of_the_idle_warning(page):
+    """The idle warning sticks to the top of the window: going back up the form, the focused field
+    is scrolled below it (scroll-padding-top), not under it."""
+    page.clock.install()
+    browser_login(page, "chengdu")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/applications/new")
+    page.clock.run_for("01:55:30")
+    assert page.locator("#idle-warning").is_visible()
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.focus(".sticky-actions button[type=submit]")
+    checked, hidden = 0, []
+    for _ in range(60):
+        page.keyboard.press("Shift+Tab")
+        state = page.evaluate(UNCOVERED)
+        if not state["inForm"]:
+            break
+        checked += 1
+        if not state["visible"]:
+            hidden.append((state["name"], state["hit"]))
+    assert checked == 60 and not hidden, (checked, hidden)
