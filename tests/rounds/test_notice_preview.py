@@ -80,7 +80,7 @@ def test_the_preview_shows_the_round_and_what_changes(app, province_client, afte
     # the score sheet
     criteria = page.split('id="preview-criteria"')[1].split("</section>")[0]
     assert "附件1 申报能力要求（评分表）" in criteria and "5.1 平台盈利和融资能力" in criteria
-    assert re.search(r"一、平台资源管理水平</th><th></th><th class=\"num\">50</th><th class=\"num\">20%", criteria)
+    assert re.search(r"一、平台资源管理水平</th><th class=\"num\">50</th><th class=\"num\">20%", criteria)
     # what changes from the current (2022) round's notice, part by part
     changes = page.split('id="preview-changes"')[1].split("</section>")[0]
     for line in ("报送截止：2022-03-21 23:59:59 → 2023-06-30 17:00:00",

@@ -333,6 +333,16 @@
 
   document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); showPrintButtons(document); });
   document.addEventListener("htmx:load", function (event) { startCountdowns(event.target); });
+
+  // Issue 25 (2): the page scrolls a focused field clear of the application form's sticky 保存
+  // bar (app.css: scroll-padding-bottom); the bar grows when the window is narrow and it wraps.
+  document.addEventListener("DOMContentLoaded", function () {
+    var bar = document.querySelector(".sticky-actions");
+    if (!bar || !window.ResizeObserver) return;
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--sticky-actions-height", bar.offsetHeight + "px");
+    }).observe(bar);
+  });
   window.xkxl = { formatRemaining: formatRemaining, startCountdowns: startCountdowns };
 })();
 
