@@ -119,13 +119,15 @@ def test_the_outline_shows_each_sections_state_and_follows_the_live_check(app, p
                            ".textContent.trim() === '完成'")
 
 
-def test_on_a_narrow_screen_the_outline_is_folded_above_the_form(page):
+def test_on_a_narrow_screen_the_outline_is_folded_after_the_form(page):
+    """After the form, as in the page's order: the live check filling 检查结果 moves nothing above
+    the clerk's pointer (the walkthrough saw the form pushed 113 px down at 800×600)."""
     page.set_viewport_size({"width": 700, "height": 900})
     browser_login(page, "chengdu")
     page.goto("/applications/new")
     outline = page.locator("nav.form-outline")
     assert outline.locator("details").get_attribute("open") is None
-    assert outline.bounding_box()["y"] < page.locator(".application-form").bounding_box()["y"]
+    assert outline.bounding_box()["y"] > page.locator(".application-form").bounding_box()["y"]
     outline.locator("summary").click()
     assert outline.get_by_role("link", name=FORM_2022.sections[2].heading).is_visible()
 
@@ -149,3 +151,16 @@ def test_the_comparison_and_go_fix_links_land_with_the_cursor_in_the_field(app, 
     page.wait_for_url(f"**/applications/{application_id}/edit#f-*")
     key = page.url.rsplit("#f-", 1)[1]
     page.wait_for_function("key => document.activeElement && document.activeElement.id === key", arg=key)
+
+
+def test_after_the_skip_link_the_next_tab_stops_are_the_forms_not_the_outlines(page):
+    """The walkthrough counted 22 Tabs from the skip link to 企业名称 (19 of them the outline's links)."""
+    browser_login(page, "chengdu")
+    page.goto("/applications/new")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link: into <main>
+    stops = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("() => !!document.activeElement.closest('.application-form')"))
+    assert any(stops[:4]) and not page.evaluate("() => !!document.activeElement.closest('nav.form-outline')")
