@@ -44,7 +44,7 @@ def mail_notices(made: list[Notification]) -> None:
         return
     people = {user.id: user for user in db.session.scalars(
         select(User).options(selectinload(User.city)).where(User.id.in_({n.user_id for n in made})))}
-    contacts: dict[str, Notification] = {}
+    contacts: dict[str, tuple[str, Notification]] = {}  # lower-cased address -> (address, a notice of it)
     for notice in made:
         user = people.get(notice.user_id)
         if user is None:
@@ -52,12 +52,11 @@ def mail_notices(made: list[Notification]) -> None:
         if user.email:
             queue_mail([user.email], SUBJECT_PREFIX + notice.title, _body(notice, notice), reference=notice.id)
         if user.role == Role.CITY and user.city is not None and user.city.contact_email:
-            contacts.setdefault(user.city.contact_email.lower(), notice)
+            contacts.setdefault(user.city.contact_email.lower(), (user.city.contact_email, notice))
     personal = {user.email.lower() for user in people.values() if user.email}
-    for address, notice in contacts.items():
-        if address not in personal:  # the contact is also an account of the city: one mail is enough
-            recipient = people[notice.user_id].city.contact_email  # type: ignore[union-attr]
-            queue_mail([recipient], SUBJECT_PREFIX + notice.title, _body(notice, None), reference=notice.id)
+    for key, (address, notice) in contacts.items():
+        if key not in personal:  # the contact is also an account of the city: one mail is enough
+            queue_mail([address], SUBJECT_PREFIX + notice.title, _body(notice, None), reference=notice.id)
 
 
 after_notify.append(mail_notices)

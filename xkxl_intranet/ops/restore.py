@@ -29,6 +29,7 @@ import shutil
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +42,11 @@ from .archive import (
     CONFIG_MEMBER,
     DATABASE_MEMBERS,
     MANIFEST,
+    READ_CHUNK,
     SUMS,
     HashingReader,
     Manifest,
+    Readable,
     blob_digest_of,
     copy_hashing,
     storage_name_of,
@@ -72,14 +75,14 @@ class RestoreResult:
 
 
 class _CountingReader:
-    """The archive file, counting the bytes read (progress for compressed archives too)."""
+    """The archive file, its bytes read reported as progress (compressed archives too)."""
 
-    def __init__(self, raw):
-        self.raw, self.position = raw, 0
+    def __init__(self, raw, on_read: Callable[[int], None]):
+        self.raw, self.on_read = raw, on_read
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
-        self.position += len(data)
+        self.on_read(len(data))
         return data
 
 
@@ -183,23 +186,30 @@ def _stage_member(tar: tarfile.TarFile, member: tarfile.TarInfo, staging: _Stagi
         return copy_hashing(source, out)
 
 
+# What a pass over an archive does with one member: stage it, or only hash it; (size, SHA-256).
+Take = Callable[[tarfile.TarFile, tarfile.TarInfo], tuple[int, str]]
+
+
+def _read_members(reader: Readable, engine: str, take: Take, what: str) -> dict[str, tuple[int, str]]:
+    """One pass over the archive read through ``reader``: each member checked, then handed to
+    ``take``; returns member -> (size, SHA-256). ``what`` names the archive in a refusal."""
+    seen: dict[str, tuple[int, str]] = {}
+    try:
+        # a stream is only read(); typeshed asks any fileobj for write, seek and tell as well
+        with tarfile.open(fileobj=reader, mode="r|*") as tar:  # type: ignore[call-overload]
+            for member in tar:
+                _check_member(member, engine, seen)
+                seen[member.name] = take(tar, member)
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise Refused(f"{what}无法读取（不完整或已损坏）：{err}") from err
+    return seen
+
+
 def _extract(archive: Path, staging: _Staging, engine: str, progress: Progress) -> dict[str, tuple[int, str]]:
     """Stage every member, hashing it; returns member -> (size, SHA-256)."""
-    seen: dict[str, tuple[int, str]] = {}
     with open(archive, "rb") as raw, progress.bar(archive.stat().st_size, "读取并校验备份") as advance:
-        counting = _CountingReader(raw)
-        done = 0
-        try:
-            # a stream is only read(); typeshed asks any fileobj for write, seek and tell as well
-            with tarfile.open(fileobj=counting, mode="r|*") as tar:  # type: ignore[call-overload]
-                for member in tar:
-                    _check_member(member, engine, seen)
-                    seen[member.name] = _stage_member(tar, member, staging)
-                    advance(counting.position - done)
-                    done = counting.position
-        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
-            raise Refused(f"备份文件无法读取（不完整或已损坏）：{err}") from err
-    return seen
+        return _read_members(_CountingReader(raw, advance), engine,
+                             lambda tar, member: _stage_member(tar, member, staging), "备份文件")
 
 
 def _verify(seen: dict[str, tuple[int, str]], manifest_bytes: bytes | None) -> Manifest:
@@ -243,35 +253,31 @@ def _extract_needed(archive: Path, link: dict, staging: _Staging, needed: set[st
     """Read one archive of the chain whole: stage the blobs in ``needed``, hash everything, and
     check the archive against ``link`` (the SHA-256 the later archive recorded) and its members
     against its own manifest. Returns the blobs it gave."""
-    seen: dict[str, tuple[int, str]] = {}
-    manifest_bytes: bytes | None = None
+    manifest: dict[str, bytes] = {}
     given: set[str] = set()
+
+    def take(tar: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[int, str]:
+        source = tar.extractfile(member)
+        assert source is not None  # _check_member let only regular files through
+        digest = blob_digest_of(member.name)
+        if digest is not None and digest in needed and digest not in given:
+            given.add(digest)
+            with open(staging.target(member.name), "wb") as out:
+                return copy_hashing(source, out)
+        if member.name == MANIFEST:
+            data = manifest[MANIFEST] = source.read()
+            return len(data), hashlib.sha256(data).hexdigest()
+        return copy_hashing(source, _Discard())
+
     with open(archive, "rb") as raw, progress.bar(archive.stat().st_size, f"读取并校验 {archive.name}") as advance:
         whole = HashingReader(raw, advance)
-        try:
-            with tarfile.open(fileobj=whole, mode="r|*") as tar:  # type: ignore[call-overload]
-                for member in tar:
-                    _check_member(member, engine, seen)
-                    source = tar.extractfile(member)
-                    assert source is not None  # _check_member let only regular files through
-                    digest = blob_digest_of(member.name)
-                    if digest is not None and digest in needed and digest not in given:
-                        with open(staging.target(member.name), "wb") as out:
-                            seen[member.name] = copy_hashing(source, out)
-                        given.add(digest)
-                    elif member.name == MANIFEST:
-                        manifest_bytes = source.read()
-                        seen[member.name] = (len(manifest_bytes), hashlib.sha256(manifest_bytes).hexdigest())
-                    else:
-                        seen[member.name] = copy_hashing(source, _Discard())
-            while whole.read(1024 * 1024):  # tar's end padding: the whole file's hash
-                pass
-        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
-            raise Refused(f"备份链中的 {archive.name} 无法读取（不完整或已损坏）：{err}") from err
+        seen = _read_members(whole, engine, take, f"备份链中的 {archive.name} ")
+        while whole.read(READ_CHUNK):  # tar's end padding: the whole file's hash
+            pass
     if (whole.size, whole.hash.hexdigest()) != (link["size"], link["sha256"]):
         raise Refused(f"备份链中的 {archive.name} 与增量备份记录的不是同一个文件（大小或 SHA-256 不同）："
                       "实例目录未被改动。请找回做增量备份时的那个文件")
-    _verify(seen, manifest_bytes)
+    _verify(seen, manifest.get(MANIFEST))
     for digest in given:  # staged under the name, checked against the content above
         needed.discard(digest)
     return given
