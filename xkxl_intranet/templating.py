@@ -104,6 +104,16 @@ def field_label(key: str, form: Form | None = None) -> str:
     return f.label if f is not None else key
 
 
+def field_anchor(key: str, form: Form | None = None) -> str:
+    """The id a link to ``key`` on the edit form points at: its control (Field.control_id), or the
+    field's block ``f-key`` for a key ``form`` does not declare."""
+    if form is None:
+        round_ = _current_round()
+        form = round_.form if round_ is not None else None
+    f = form.fields.get(key) if form is not None else None
+    return f.control_id if f is not None else f"f-{key}"
+
+
 def register_templating(app: Flask) -> None:
     # Compiled templates are kept in the instance folder (checked against each template's source):
     # a restarted server answers its first pages without compiling them again.
@@ -134,6 +144,7 @@ def register_templating(app: Flask) -> None:
         return format_field(f, value)
 
     app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.filters["field_anchor"] = field_anchor
     app.jinja_env.filters["field_text"] = field_text
 
     def category_label(key: str) -> str:

@@ -431,13 +431,13 @@ def test_long_lists_come_in_pages_in_summary_order_keeping_the_filters(app, prov
 
 def test_a_refused_save_renders_the_error_summary_without_javascript(app, city_client):
     """Issue 25 (3): the summary is server-rendered: focused by the browser (autofocus), one link
-    per unreadable field, to the field's block; the outline says where the errors are."""
+    per unreadable field, to the field's control (GOV.UK's); the outline says where the errors are."""
     values = application_values(devices_total="约1200", apps_total="12a")
     text = city_client.post("/applications/new", data=values).get_data(as_text=True)
     assert re.search(r'<div class="error-summary" id="error-summary" role="alert" tabindex="-1" autofocus', text)
     summary = text.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
     assert "autofocus" in summary and "有 2 处需要修改" in summary and "尚未保存" in summary
-    assert re.findall(r'href="#f-(\w+)"', summary) == ["devices_total", "apps_total"]
+    assert re.findall(r'href="#(\w+)"', summary) == ["devices_total", "apps_total"]
     assert 'class="flash flash-danger"' not in text  # said once, in the summary
     assert "id=\"outline-state-3\"" in text and re.search(r'id="outline-state-3"[^>]*>\s*\d+ 处错误', text)
 

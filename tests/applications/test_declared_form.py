@@ -105,7 +105,7 @@ def test_the_edit_page_shows_the_rounds_fields_and_labels(app, city_client, vari
     assert 'name="website"' in html and 'name="address"' in html and 'name="contact_fax"' not in html
     assert "单位地址" not in html
     # the required fields left blank, listed under their round's labels
-    assert '<a href="#f-address">注册地址</a>' in html and '<a href="#f-website">企业网址</a>' in html
+    assert '<a href="#address">注册地址</a>' in html and '<a href="#website">企业网址</a>' in html
 
 
 def test_an_application_of_a_round_that_is_not_current_says_so_and_is_read_only(app, city_client,

@@ -92,7 +92,9 @@ def test_without_javascript_the_summary_is_there_and_takes_the_focus(app, browse
         assert summary.get_by_role("heading").inner_text() == "有 2 处需要修改"
         assert summary.get_attribute("autofocus") is not None
         assert page.locator("#error-summary:focus").count() == 1  # the browser's own autofocus
-        assert summary.locator("a[href='#f-apps_total']").count() == 1
+        # GOV.UK's links to the control itself: the browser puts the cursor there, no script needed.
+        summary.locator("a[href='#apps_total']").click()
+        assert page.locator("#apps_total:focus").count() == 1
     finally:
         context.close()
 
@@ -141,15 +143,15 @@ def test_the_comparison_and_go_fix_links_land_with_the_cursor_in_the_field(app, 
     browser_login(page, "chengdu")
     page.goto(f"/applications/{application_id}")
     page.locator("#document-differences").get_by_role("link", name="可连接的工业设备/产品/产线数量").click()
-    page.wait_for_url(f"**/applications/{application_id}/edit#f-devices_total")
+    page.wait_for_url(f"**/applications/{application_id}/edit#devices_total")
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'devices_total'")
 
     page.fill("#devices_operating", str(int(values["devices_total"]) + 5))
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(f"**/applications/{application_id}")
     page.locator("#findings").get_by_role("link", name="去修改").first.click()
-    page.wait_for_url(f"**/applications/{application_id}/edit#f-*")
-    key = page.url.rsplit("#f-", 1)[1]
+    page.wait_for_url(f"**/applications/{application_id}/edit#*")
+    key = page.url.rsplit("#", 1)[1]
     page.wait_for_function("key => document.activeElement && document.activeElement.id === key", arg=key)
 
 
@@ -164,3 +166,34 @@ def test_after_the_skip_link_the_next_tab_stops_are_the_forms_not_the_outlines(p
         page.keyboard.press("Tab")
         stops.append(page.evaluate("() => !!document.activeElement.closest('.application-form')"))
     assert any(stops[:4]) and not page.evaluate("() => !!document.activeElement.closest('nav.form-outline')")
+
+
+def test_a_message_of_several_lines_moves_nothing_under_the_pointer(app, page):
+    """A one-line message has its line kept; the duplicate hint (three lines in its column at 1366 px)
+    grew the field and pushed the rows below 41 px under the clerk's mouse. The page now scrolls by
+    what the element under the pointer moved, so a click aimed at it still lands on it."""
+    taken = application_values("510700")["credit_code"]
+    create_application(app, "mianyang", credit_code=taken)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser_login(page, "chengdu")
+    page.goto("/applications/new")
+    page.locator("#f-credit_code").scroll_into_view_if_needed()
+    below = page.evaluate("""() => {
+        const box = document.getElementById('f-credit_code').getBoundingClientRect();
+        const next = Array.from(document.querySelectorAll('.application-form .afield input:not([type=hidden])'))
+            .find(i => { const r = i.getBoundingClientRect(); return r.top > box.bottom + 4 && r.left < box.right && r.right > box.left; });
+        return next.id;
+    }""")
+    target = page.locator(f"#{below}")
+    point = target.bounding_box()
+    x, y = point["x"] + 8, point["y"] + point["height"] / 2
+    page.locator("#credit_code").type(taken, delay=5)
+    page.mouse.move(x, y)  # on the way to the field below while the live check works
+    page.locator("#msg-credit_code .msg-warning", has_text="重复").wait_for(state="visible")
+    line = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize) * .88 * 1.6")
+    assert page.locator("#msg-credit_code").bounding_box()["height"] > 3 * line  # beyond the kept line
+    page.wait_for_timeout(100)
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).id", [x, y]) == below
+    assert abs(target.bounding_box()["y"] - point["y"]) < 1
+    page.mouse.click(x, y)
+    assert _active_id(page) == below

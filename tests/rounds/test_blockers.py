@@ -84,7 +84,7 @@ def test_every_blocker_says_where_and_how_it_is_resolved(app, blocked):
         ACKNOWLEDGE_HOW, "去确认", "finding-duplicate-credit_code")
     error = by_application[(wrong, "edit")]
     assert f"「{FIELDS['users_paying'].label}」" in error.text
-    assert (error.how, error.action, error.anchor) == (CORRECT_HOW, "去修改", "f-users_paying")
+    assert (error.how, error.action, error.anchor) == (CORRECT_HOW, "去修改", "users_paying")
     missing = by_application[(formless, "files")]
     assert missing.text.endswith("：尚未上传申报书")
     assert (missing.how, missing.action, missing.anchor) == (UPLOAD_HOW, "去上传", f"files-{formless}-form")
@@ -101,7 +101,7 @@ def test_the_batch_page_links_each_blocker_to_where_it_is_resolved(app, city_cli
     assert f'href="/applications/{duplicated}#finding-duplicate-credit_code">去确认</a>' in duplicate
     assert "（在申报页面核实后填写说明并确认）" in duplicate
     error = next(i for i in items if f"/applications/{wrong}/edit" in i)
-    assert f'href="/applications/{wrong}/edit#f-users_paying">去修改</a>' in error
+    assert f'href="/applications/{wrong}/edit#users_paying">去修改</a>' in error
     assert "（在申报修改页面更正后保存）" in error
     missing = next(i for i in items if "尚未上传申报书" in i)
     assert f'href="/files/applications/{formless}#files-{formless}-form">去上传</a>' in missing
@@ -111,7 +111,7 @@ def test_the_batch_page_links_each_blocker_to_where_it_is_resolved(app, city_cli
     # Each link lands on an element of that id.
     detail = city_client.get(f"/applications/{duplicated}").get_data(as_text=True)
     assert re.search(r'<li class="is-warning" id="finding-duplicate-credit_code">.*?申报重复', detail, re.S)
-    assert 'id="f-users_paying"' in city_client.get(f"/applications/{wrong}/edit").get_data(as_text=True)
+    assert 'id="users_paying"' in city_client.get(f"/applications/{wrong}/edit").get_data(as_text=True)
     files = city_client.get(f"/files/applications/{formless}").get_data(as_text=True)
     assert f'id="files-{formless}-form"' in files
 

@@ -48,6 +48,7 @@ class Kind(StrEnum):
 
 
 NUMERIC_KINDS = frozenset({Kind.INT, Kind.MONEY, Kind.PERCENT})
+CHOICE_LIST_KINDS = frozenset({Kind.BOOL, Kind.CHOICE, Kind.MULTI})  # a list of boxes, one per choice
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,13 @@ class Field:
     @property
     def is_numeric(self) -> bool:
         return self.kind in NUMERIC_KINDS
+
+    @property
+    def control_id(self) -> str:
+        """The id of the field's first control on the form (a list of choices: its first box,
+        ``key-0``). Links to a field point here, as GOV.UK's error summary does: following one, the
+        browser puts the cursor in the field even without JavaScript."""
+        return f"{self.key}-0" if self.kind in CHOICE_LIST_KINDS else self.key
 
     @property
     def unit_in_label(self) -> bool:

@@ -113,11 +113,52 @@
       if (field) field.classList.add("is-edited");
     });
   });
+
+  // A message never moves what is under the pointer (issue 25 (3)). Every field keeps one line
+  // for its message (app.css), which covers most; a message of two or three lines (a duplicate's
+  // hint naming the other application, a long label in a narrow column) still grows its field.
+  // So around each change a message makes, the page is scrolled by whatever the element under
+  // the pointer moved: the choice the clerk is about to click stays under the mouse, whether the
+  // message came from leaving a field (mousedown on the next one) or from the live check's answer
+  // a moment later. Without a pointer on the page (keyboard, touch) nothing is scrolled.
+  var pointer = null;
+  ["pointermove", "pointerdown"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      pointer = event.pointerType === "touch" ? null : { x: event.clientX, y: event.clientY };
+    }, { passive: true, capture: true });
+  });
+  document.documentElement.addEventListener("pointerleave", function () { pointer = null; });
+  function holdPointerTarget() {
+    var target = pointer && document.elementFromPoint(pointer.x, pointer.y);
+    if (!target || target === document.documentElement || target === document.body) return function () {};
+    var top = target.getBoundingClientRect().top;
+    return function () {
+      if (!target.isConnected) return;
+      var moved = target.getBoundingClientRect().top - top;
+      if (Math.abs(moved) >= 1) window.scrollBy({ top: moved, behavior: "instant" });
+    };
+  }
+  // The live check answers with out-of-band fragments for the fields' messages (hx-swap none):
+  // held once before the response is swapped in, restored at the first afterSwap, which htmx
+  // fires (synchronously) once every fragment is in place.
+  var restoreAfterSwap = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.closest && elt.closest(".application-form")) restoreAfterSwap = holdPointerTarget();
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var restore = restoreAfterSwap;
+    restoreAfterSwap = null;
+    if (restore) restore();
+  });
+
   document.addEventListener("focusout", function (event) {
     var field = afieldOf(event.target);
     // Moving between the choices of one group is not leaving the field.
     if (field && field.classList.contains("is-edited") && !field.contains(event.relatedTarget)) {
+      var restore = holdPointerTarget();
       field.classList.add("is-touched");
+      restore();
     }
   });
 
@@ -132,13 +173,18 @@
     field.scrollIntoView({ block: "center" });
     return true;
   }
+  // Links lead to a field's control (#apps_total, a group's first choice #kind-0: GOV.UK's error
+  // summary, and without JavaScript the browser then puts the cursor there itself) or to its
+  // block (#f-apps_total, from pages written before): either way the field's block is returned.
   function fieldOfHash(hash) {
-    var match = /^#f-([\w-]+)$/.exec(hash || "");
-    var field = match && document.getElementById("f-" + match[1]);
-    return field && afieldOf(field) === field ? field : null;
+    var id = /^#[\w-]+$/.test(hash || "") ? hash.slice(1) : "";
+    var target = id && document.getElementById(id);
+    var field = target && afieldOf(target);
+    if (!field) return null;
+    return field === target || target.matches("input, select, textarea") ? field : null;
   }
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[href*='#f-']");
+    var link = event.target.closest && event.target.closest("a[href*='#']");
     if (!link || link.origin !== location.origin || link.pathname !== location.pathname) return;
     var field = fieldOfHash(link.hash);
     if (field && focusField(field)) {
