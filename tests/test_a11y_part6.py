@@ -12,7 +12,7 @@ from xkxl_intranet.extensions import db
 from xkxl_intranet.filenames import ascii_fallback, ascii_name
 from xkxl_intranet.rounds.models import City, Round
 
-from helpers import SAMPLE_PDF
+from helpers import SAMPLE_PDF, create_application, store_form
 from review.helpers import open_review
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "xkxl_intranet" / "templates"
@@ -60,6 +60,11 @@ def test_the_city_desk_links_the_stamped_scan_and_the_citys_files(app, city_clie
     assert link, "no link to the scan"
     download = province_client.get(link[1])
     assert download.status_code == 200 and download.data == SAMPLE_PDF
+    file_id = link[1].split("/")[2]
+    with app.app_context():
+        year = db.session.scalar(db.select(Round.year))
+    # A Chinese name falls back to what the file is, whose and which (not download.pdf).
+    assert f'filename="summary-scan-{city.pinyin}-{year}-{file_id}.pdf"' in download.headers["Content-Disposition"]
 
 
 def test_the_refresh_line_is_hidden_until_script_shows_it(app, province_client):
@@ -100,5 +105,11 @@ def test_download_names_fall_back_to_ascii_that_says_what_the_file_is(app, provi
     assert summary.status_code == 200
     assert f'filename="fujian3-{city.pinyin}-{year}.xlsx"' in summary.headers["Content-Disposition"]
     assert "filename*=UTF-8''" in summary.headers["Content-Disposition"]
+    application_id = create_application(app, with_form=False)
+    form_id = store_form(app, application_id, SAMPLE_PDF, "申报书（盖章）.pdf")
+    form = province_client.get(f"/files/{form_id}/download")
+    assert form.status_code == 200
+    assert (f'filename="form-{city.pinyin}-{year}-application-{application_id}-{form_id}.pdf"'
+            in form.headers["Content-Disposition"])
     roster = province_client.get("/reports/roster/all.pdf")
     assert roster.status_code == 200 and f'filename="roster-{year}.pdf"' in roster.headers["Content-Disposition"]

@@ -210,6 +210,7 @@ def test_another_citys_announcement_and_attachment_are_404(app, city_client, oth
     download = city_client.get(url)
     assert download.status_code == 200 and download.data == SAMPLE_PDF
     assert "filename*=UTF-8''%E9%80%9A%E7%9F%A5.pdf" in download.headers["Content-Disposition"]
+    assert f'filename="announcement-{announcement_id}-attachment-{attachment_id}.pdf"' in download.headers["Content-Disposition"]
     assert len(audit_events(app, "download.announcement_file")) == 1
 
 

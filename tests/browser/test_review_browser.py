@@ -56,9 +56,11 @@ def test_an_expert_scores_an_application_with_live_totals_and_submits(page, app)
     page.check("#opinion-recommend")
     page.fill("#overall_comment", "跨行业跨领域能力突出，建议推荐。")
     page.wait_for_function("() => document.querySelector('#sheet-total').innerText.includes('85.00')")
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("button[value=submit]")
     page.locator("#score-sheet .ok-line").wait_for()
+    assert len(asked) == 1 and "锁定" in asked[0]  # complete: asked once before locking
     assert "评分表已锁定" in page.locator("#score-sheet").inner_text()
     assert page.locator("#score_devices").count() == 0  # locked: no inputs any more
     assert page.locator("a:has-text('下载签字版评分表')").count() == 1

@@ -27,10 +27,12 @@ def test_a_refused_submit_focuses_the_error_summary_at_the_top_of_the_sheet(page
     browser_login(page, "expert1")
     page.goto(f"/applications/{application}")
     page.fill("#score_devices", "8")
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.locator("button[value=submit]").scroll_into_view_if_needed()
     page.click("button[value=submit]")
     page.locator("#sheet-error-summary").wait_for()
+    assert asked == []  # not "提交后将锁定，确定？" for a sheet the server refuses as incomplete
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'sheet-error-summary'")
     assert _in_viewport(page, "#sheet-error-summary")  # not 2,000 px above, out of sight
     summary = page.locator("#sheet-error-summary").inner_text()

@@ -32,7 +32,19 @@ def test_errors_warnings_and_blanks_are_counted_apart_in_their_sections():
     assert _states(values, acknowledged, [warning])["2.1"].text == "完成"
 
 
-def test_a_new_blank_form_has_only_blanks():
+def test_a_new_blank_form_has_only_blanks_and_nothing_is_complete():
     states = _states({})
-    assert all(s.level in ("blank", "ok") for s in states.values())
     assert sum(s.blanks for s in states.values()) == len(FORM_2022.required_keys)
+    optional = [s for s in states.values() if not s.blanks and not s.errors]
+    assert optional, "the 2022 form has sections of optional fields only"
+    # Nothing typed there: not 完成, which the walkthrough read as "done" beside sections never opened.
+    assert {(s.text, s.level) for s in optional} == {("选填未填", "empty")}
+    assert all(s.level == "blank" for s in states.values() if s.blanks)
+
+
+def test_a_section_of_optional_fields_is_complete_once_something_is_typed_there():
+    blank = _states({})
+    code, typed = next((s.code, f) for s in FORM_2022.sections for f in s.fields
+                       if blank[s.code].level == "empty" and f.is_numeric)
+    values = {typed.key: "12"}
+    assert (_states(values)[code].text, _states(values)[code].level) == ("完成", "ok")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..extensions import Model
+from ..filenames import ascii_name, extension_of
 from ..files.owners import declare_file_table
 from ..sqltypes import AwareDateTime
 
@@ -81,6 +82,12 @@ class AnnouncementAttachment(Model):
     uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
 
     announcement: Mapped[Announcement] = relationship(back_populates="attachments")
+
+    @property
+    def plain_download_name(self) -> str:
+        """The ASCII ``filename=`` of its download (issue 25, 6f): ``announcement-7-attachment-3.pdf``."""
+        return ascii_name("announcement", self.announcement_id, "attachment", self.id,
+                          ext=extension_of(self.original_name) or self.kind)
 
 
 class AnnouncementReceipt(Model):

@@ -102,6 +102,6 @@ def download(announcement_id: int, attachment_id: int):
                                       object_type="announcement", object_id=announcement_id,
                                       city_id=current_user.city_id))
     response = send_file(path, mimetype=attachment.mime, conditional=True, etag=attachment.sha256, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(attachment.original_name)
+    response.headers["Content-Disposition"] = content_disposition(attachment.original_name, fallback=attachment.plain_download_name)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,8 +1,10 @@
 """The outline beside the long application form (issue 25): each section's state as one short
-text — 完成, N 处错误, N 条提示, N 项未填 — from one evaluation of what is typed or stored. Pure.
+text — 完成, N 处错误, N 条提示, N 项未填, 选填未填 — from one evaluation of what is typed or stored. Pure.
 
 A blank required field is counted apart from the other errors: on a new form every section has
 blanks, and an outline that turned red before the clerk typed a word would say nothing useful.
+A section of optional fields all left blank is not 完成 (nothing was done there; the walkthrough
+read 完成 beside sections never opened) but 选填未填: nothing is missing, and nothing was typed.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class SectionState:
     errors: int = 0
     warnings: int = 0  # open ones: an acknowledged warning is dealt with
     blanks: int = 0  # required fields left blank
+    filled: int = 0  # fields with a value (or an unreadable text, which is counted as an error)
 
     @property
     def code(self) -> str:
@@ -32,13 +35,15 @@ class SectionState:
             return "error"
         if self.warnings:
             return "warning"
-        return "blank" if self.blanks else "ok"
+        if self.blanks:
+            return "blank"
+        return "ok" if self.filled else "empty"
 
     @property
     def text(self) -> str:
         parts = [f"{n} {what}" for n, what in ((self.errors, "处错误"), (self.warnings, "条提示"),
                                                (self.blanks, "项未填")) if n]
-        return "，".join(parts) or "完成"
+        return "，".join(parts) or ("完成" if self.filled else "选填未填")
 
 
 def section_states(evaluation: Evaluation) -> list[SectionState]:
@@ -55,4 +60,7 @@ def section_states(evaluation: Evaluation) -> list[SectionState]:
             counts[code][2 if finding.rule.startswith("required:") else 0] += 1
         elif id(finding) in open_warnings:
             counts[code][1] += 1
-    return [SectionState(s, *counts[s.code]) for s in form.sections]
+    values, unreadable = evaluation.result.values, evaluation.result.parse_errors
+    filled = {s.code: sum(1 for f in s.fields if f.key in unreadable or values.get(f.key) not in (None, "", []))
+              for s in form.sections}
+    return [SectionState(s, *counts[s.code], filled=filled[s.code]) for s in form.sections]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..extensions import Model
+from ..filenames import ascii_name, extension_of
 from ..sqltypes import AwareDateTime
 from .categories import Category, round_categories
 
@@ -83,6 +84,14 @@ class StoredFile(Model):
         """The kind of file as its round's notice names it (rounds keep their own, issue 21)."""
         known = round_categories(self.round.declaration.files)
         return known.get(self.category) or Category(self.category, self.category, frozenset(), versioned=False)
+
+    @property
+    def plain_download_name(self) -> str:
+        """The ASCII ``filename=`` of its download, for a client that ignores the Chinese name
+        (issue 25, 6f): what it is, whose, which: ``form-chengdu-2022-application-12-345.pdf``."""
+        return ascii_name(self.category, self.city.pinyin, self.round.year,
+                          f"application-{self.application_id}" if self.application_id else None, self.id,
+                          ext=extension_of(self.original_name) or self.kind)
 
     @property
     def uploader_name(self) -> str:

@@ -189,7 +189,7 @@ def download(file_id: int):
                                       object_id=stored.id, city_id=stored.city_id))
     response = send_file(path, mimetype=stored.mime, conditional=True, etag=stored.sha256,
                          max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(stored.original_name)
+    response.headers["Content-Disposition"] = content_disposition(stored.original_name, fallback=stored.plain_download_name)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -23,6 +23,7 @@ from .services import MAX_PER_CITY, cities_without_accounts, create_city_account
 
 bp = Blueprint("onboarding", __name__)
 SLIP_FILE_NAME = "账号开通凭条.pdf"
+SLIP_PLAIN_NAME = "account-slips.pdf"  # for a client that ignores the Chinese name
 
 
 def _folder() -> Path:
@@ -104,6 +105,6 @@ def download(token: str):
                                       object_type="user", object_id=""))
     response = make_response(data)
     response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = content_disposition(SLIP_FILE_NAME)
+    response.headers["Content-Disposition"] = content_disposition(SLIP_FILE_NAME, fallback=SLIP_PLAIN_NAME)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -281,6 +281,13 @@
     // A form whose sending needs confirmation (退回修改, 报送) asks only once it is complete: a
     // blank reason is pointed out first, without a dialog for a form that could not be sent.
     var question = form.dataset.confirmSend || (event.submitter && event.submitter.dataset.confirm);
+    // The expert's 提交评分 (issue 25, 5) needs every score and opinion, which a draft may leave
+    // blank: with one blank, the sheet goes to the server without "提交后将锁定，确定？" (it would
+    // not lock), and its refusal's summary says what is missing.
+    if (question && event.submitter && "confirmWhenComplete" in event.submitter.dataset &&
+        Array.prototype.some.call(form.querySelectorAll("[data-required-to-submit]"), isBlank)) {
+      question = null;
+    }
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
