@@ -76,6 +76,8 @@ def test_a_refused_save_opens_on_the_error_summary_and_its_links_put_the_cursor_
     links.nth(1).click()
     assert _active_id(page) == "apps_total"
     assert page.locator("#apps_total").input_value() == "12a"  # nothing typed is lost
+    page.keyboard.type("5")  # the cursor after the text, as a click at its end would put it
+    assert page.locator("#apps_total").input_value() == "12a5"
     box = page.locator("#f-apps_total").bounding_box()
     bar = page.locator(".sticky-actions").bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= bar["y"]  # in view, above the 保存 bar
@@ -95,6 +97,8 @@ def test_without_javascript_the_summary_is_there_and_takes_the_focus(app, browse
         # GOV.UK's links to the control itself: the browser puts the cursor there, no script needed.
         summary.locator("a[href='#apps_total']").click()
         assert page.locator("#apps_total:focus").count() == 1
+        # … with its label in view above it, not cut off at the window's top (scroll-margin-top).
+        assert page.locator("label[for=apps_total]").bounding_box()["y"] >= 0
     finally:
         context.close()
 

@@ -64,3 +64,19 @@ def test_without_javascript_the_summary_is_focused_on_the_sheets_own_page(browse
         assert page.url.endswith("#comment_resources")
     finally:
         context.close()
+
+
+def test_publishing_early_without_the_tick_says_so_in_the_apps_words(page, app):
+    """The walkthrough saw the browser's own bubble (its language, not the app's) on 公布推荐结果."""
+    _assigned(app)
+    browser_login(page, "province")
+    page.goto("/review/ranking")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    form = page.locator("form:has(input[name=confirm_early])")
+    form.get_by_role("button", name="公布推荐结果").click()
+    message = form.locator(".msg-error")
+    message.wait_for()
+    assert message.inner_text() == "请先勾选“确认提前公布”。"
+    assert page.evaluate("() => document.activeElement.name") == "confirm_early"
+    assert asked == []  # no "确定公布？" for a form that cannot be sent yet

@@ -63,4 +63,5 @@ def section_states(evaluation: Evaluation) -> list[SectionState]:
     values, unreadable = evaluation.result.values, evaluation.result.parse_errors
     filled = {s.code: sum(1 for f in s.fields if f.key in unreadable or values.get(f.key) not in (None, "", []))
               for s in form.sections}
-    return [SectionState(s, *counts[s.code], filled=filled[s.code]) for s in form.sections]
+    return [SectionState(s, errors=counts[s.code][0], warnings=counts[s.code][1], blanks=counts[s.code][2],
+                         filled=filled[s.code]) for s in form.sections]

@@ -2,6 +2,13 @@
 (function () {
   "use strict";
 
+  // A field reached to be corrected (a summary's link, 去修改) has its cursor after what is
+  // typed, as a click at the end of the text would: typing "5" into "12a" must not give "512a".
+  function caretAtEnd(control) {
+    if (typeof control.value !== "string" || typeof control.setSelectionRange !== "function") return;
+    try { control.setSelectionRange(control.value.length, control.value.length); } catch (e) { /* not a text box */ }
+  }
+
   // The deadline countdown ticks from the server's clock, not the PC's: the page carries
   // the server time it was rendered at, and we only add the time elapsed since then.
   function formatRemaining(ms) {
@@ -170,6 +177,7 @@
       field.querySelector("input:not([type=hidden]), select, textarea");
     if (!control) return false;
     control.focus({ preventScroll: true });
+    caretAtEnd(control);
     field.scrollIntoView({ block: "center" });
     return true;
   }
@@ -396,7 +404,7 @@
       document.documentElement.style.setProperty("--sticky-actions-height", bar.offsetHeight + "px");
     }).observe(bar);
   });
-  window.xkxl = { formatRemaining: formatRemaining, startCountdowns: startCountdowns };
+  window.xkxl = { formatRemaining: formatRemaining, startCountdowns: startCountdowns, caretAtEnd: caretAtEnd };
 })();
 
 // Print buttons (no inline handlers: the CSP forbids them).
@@ -443,6 +451,7 @@ document.addEventListener("click", function (event) {
   var label = field.id && document.querySelector("label[for='" + CSS.escape(field.id) + "']");
   (label && field.type !== "radio" ? label : anchor).scrollIntoView();
   field.focus({ preventScroll: true });
+  window.xkxl.caretAtEnd(field);
 });
 
 // issue 25 (6c): a line about what only script does (the dashboard's refresh every N seconds) is
