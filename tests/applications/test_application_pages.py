@@ -446,3 +446,15 @@ def test_the_live_check_updates_the_outline_out_of_band(city_client):
     html = city_client.post("/applications/check", data={"enterprise_name": "四川测试有限公司"}).get_data(as_text=True)
     states = re.findall(r'<span class="outline-state is-(\w+)" id="outline-state-(\d+)" hx-swap-oob="true">([^<]*)<', html)
     assert len(states) == 19 and states[0][0] == "blank" and states[0][2].endswith("项未填")
+
+
+def test_links_to_a_field_point_at_its_control_and_a_group_at_its_first_choice(app, city_client):
+    """GOV.UK's links (issue 25, 3): to the control, so that following one puts the cursor in it
+    without JavaScript; a group of choices (是/否) is reached at its first box."""
+    application_id = create_application(app, killer_cross_platform="", contact_name="")
+    page = city_client.get(f"/applications/{application_id}/edit").get_data(as_text=True)
+    for anchor in ("contact_name", "killer_cross_platform-0"):
+        assert f'href="#{anchor}"' in page, anchor  # the check panel's list of blank required fields
+        assert re.search(rf'<input[^>]*id="{anchor}"', page), anchor
+    detail = city_client.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert f'/applications/{application_id}/edit#killer_cross_platform-0">去修改' in detail
