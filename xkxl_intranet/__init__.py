@@ -32,6 +32,7 @@ from .auth.sessions import DEFAULT_IDLE, TOKEN_KEY, end_session, idle_on_server,
 from .clock import now
 from .domain.durations import format_duration
 from .domain.login_throttle import ThrottleLimits
+from .envsettings import whole_number
 from .extensions import csrf, db, htmx, login_manager
 from .generated import DEFAULT_MAX_MB, DEFAULT_RENDER_SLOTS, DEFAULT_WAIT_SECONDS, identify_database_with
 from .guards import idle_expired, register_guards
@@ -119,8 +120,8 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         IDLE_WARNING=IDLE_WARNING,
         # A password expires this many days after it was set (0: never) and every page warns this
         # many days before (auth/password_expiry.py; README, settings).
-        PASSWORD_MAX_AGE_DAYS=_days_setting("XKXL_PASSWORD_MAX_AGE_DAYS", 90),
-        PASSWORD_EXPIRY_WARNING_DAYS=_days_setting("XKXL_PASSWORD_EXPIRY_WARNING_DAYS", 7),
+        PASSWORD_MAX_AGE_DAYS=whole_number("XKXL_PASSWORD_MAX_AGE_DAYS", 90),
+        PASSWORD_EXPIRY_WARNING_DAYS=whole_number("XKXL_PASSWORD_EXPIRY_WARNING_DAYS", 7),
         SESSION_REFRESH_EACH_REQUEST=True,
         # Live sessions one account may hold at once (0: no bound); a log-in past it ends the
         # session idle the longest (auth/sessions.py).
@@ -162,13 +163,13 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
         # outside the database (and in every backup); how long rows stay online before the daily
         # job archives them (0: never), and where the archives go.
         AUDIT_KEY_FILE=os.environ.get("XKXL_AUDIT_KEY_FILE") or os.path.join(app.instance_path, "audit-chain.key"),
-        AUDIT_RETENTION_DAYS=int(os.environ.get("XKXL_AUDIT_RETENTION_DAYS") or 180),
+        AUDIT_RETENTION_DAYS=whole_number("XKXL_AUDIT_RETENTION_DAYS", 180),
         AUDIT_ARCHIVE_DIR=os.environ.get("XKXL_AUDIT_ARCHIVE_DIR") or os.path.join(app.instance_path, "audit-archive"),
         # The nightly backups (ops/backup.py, ops/chain.py): /healthz watches this folder's free
         # space and the age of its newest archive; a new full backup once the chain's full one
         # is this many days old (the nights between add only new files).
         BACKUP_DIR=os.environ.get("XKXL_BACKUP_DIR") or None,
-        BACKUP_FULL_DAYS=_days_setting("XKXL_BACKUP_FULL_DAYS", FULL_EVERY_DAYS),
+        BACKUP_FULL_DAYS=whole_number("XKXL_BACKUP_FULL_DAYS", FULL_EVERY_DAYS),
     )
     app.config.from_mapping(LOGIN_SETTINGS)
     # Mail (mail/settings.py): on only with XKXL_SMTP_HOST and XKXL_SMTP_PORT; README, settings.
@@ -184,10 +185,12 @@ def create_app(test_config: dict | None = None, *, commands: bool = True) -> Fla
     if os.environ.get("XKXL_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = True
     _login_settings_from_environment(app, test_config or {})
-    if os.environ.get("XKXL_IDLE_MINUTES"):
-        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(os.environ["XKXL_IDLE_MINUTES"]))
-    if os.environ.get("XKXL_MAX_SESSIONS_PER_ACCOUNT"):
-        app.config["MAX_SESSIONS_PER_ACCOUNT"] = int(os.environ["XKXL_MAX_SESSIONS_PER_ACCOUNT"])
+    idle_minutes = whole_number("XKXL_IDLE_MINUTES", minimum=1)
+    if idle_minutes is not None:
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=idle_minutes)
+    max_sessions = whole_number("XKXL_MAX_SESSIONS_PER_ACCOUNT")  # 0: no bound
+    if max_sessions is not None:
+        app.config["MAX_SESSIONS_PER_ACCOUNT"] = max_sessions
     if os.environ.get("XKXL_HEALTH_TOKEN"):
         app.config["HEALTH_TOKEN"] = os.environ["XKXL_HEALTH_TOKEN"]
     if test_config is None:  # first start: the audit chain's key, kept like the SECRET_KEY
@@ -265,16 +268,6 @@ def _register_commands(app: Flask) -> None:
     register_ops_cli(app)
 
 
-def _days_setting(name: str, default: int) -> int:
-    """A whole number of days from the environment variable ``name`` (unset or empty: ``default``)."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise RuntimeError(f"{name} must be a whole number of days (0 or more), not {value!r}")
-    return int(value)
-
-
 def normalise_database_url(url: str) -> str:
     """The address as the docs write it (``postgresql://…``, or Heroku's ``postgres://…``) names
     no driver, and SQLAlchemy 2.1's default for it is psycopg 3, which is not installed: the
@@ -303,12 +296,9 @@ def _login_settings_from_environment(app: Flask, given: dict) -> None:
     """``XKXL_LOGIN_…`` overrides ``LOGIN_…`` (except where a test's config names it); a value
     that is not a whole number ≥ 0 stops the start with the setting's name."""
     for name in LOGIN_SETTINGS:
-        raw = os.environ.get(f"XKXL_{name}")
-        if raw is None or name in given:
-            continue
-        if not raw.strip().isdigit():
-            raise ValueError(f"XKXL_{name} must be a whole number ≥ 0, not {raw!r}")
-        app.config[name] = int(raw)
+        value = None if name in given else whole_number(f"XKXL_{name}")
+        if value is not None:
+            app.config[name] = value
 
 
 def _configure_login(app: Flask) -> None:

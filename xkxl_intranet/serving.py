@@ -65,6 +65,7 @@ from werkzeug.http import parse_cookie
 from . import GC_THRESHOLDS, create_app
 from .auth.sessions import TOKEN_KEY
 from .core.requestlog import log_file
+from .envsettings import whole_number
 from .extensions import db
 from .guards import ANONYMOUS_BODY_BYTES, BODY_BYTES_HEADER, BODY_DISCARDED_HEADER, limit_for
 from .instance_lock import hold_serving
@@ -436,8 +437,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def default_processes() -> int:
     """One serving process per core (two here), or ``XKXL_SERVING_PROCESSES``."""
-    chosen = os.environ.get("XKXL_SERVING_PROCESSES", "").strip()
-    return max(1, int(chosen)) if chosen.isdigit() else max(1, os.cpu_count() or 1)
+    return whole_number("XKXL_SERVING_PROCESSES", minimum=1) or max(1, os.cpu_count() or 1)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..envsettings import whole_number
+
 SECURITY_CHOICES = ("starttls", "ssl", "none")
 # Retries after a failed attempt, in minutes: 1, 5 and 30, so four attempts in all over ~36 minutes
 # (a relay restarting, a full mailbox freed); then the row is failed and waits for 「重新发送」.
@@ -45,15 +47,13 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[
     number or an unknown security stops the start, naming the variable (a mailer that silently
     sends nothing would be found out only when a notice is missed)."""
     env = os.environ if environ is None else environ
-    port_text = env.get("XKXL_SMTP_PORT", "").strip()
-    if port_text and not port_text.isdigit():
-        raise ValueError(f"XKXL_SMTP_PORT must be a port number, not {port_text!r}")
+    port = whole_number("XKXL_SMTP_PORT", minimum=1, maximum=65535, environ=env)
     security = env.get("XKXL_SMTP_SECURITY", "").strip().lower() or None
     if security is not None and security not in SECURITY_CHOICES:
         raise ValueError(f"XKXL_SMTP_SECURITY must be one of {', '.join(SECURITY_CHOICES)}, not {security!r}")
     return {
         "SMTP_HOST": env.get("XKXL_SMTP_HOST", "").strip() or None,
-        "SMTP_PORT": int(port_text) if port_text else None,
+        "SMTP_PORT": port,
         "SMTP_USER": env.get("XKXL_SMTP_USER", "") or None,
         "SMTP_PASSWORD": env.get("XKXL_SMTP_PASSWORD", "") or None,
         "SMTP_SECURITY": security,
