@@ -51,7 +51,7 @@ MAX_LINES = 500
 # from above: at module level and inside a function alike.
 INFRASTRUCTURE = frozenset({  # below every feature package; imports none of them
     "domain", "jobs", "clock", "extensions", "sqltypes", "processes", "instance_lock", "listing",
-    "urls", "forms", "guards", "web", "printing", "generated", "fragment_cache", "filenames",
+    "urls", "forms", "guards", "web", "printing", "generated", "fragment_cache", "filenames", "envsettings",
     "xlsx", "print_widths", "print_job", "notice"})
 FEATURE_PACKAGES = ("rounds", "audit", "auth", "mail", "notifications", "files", "announcements", "applications",
                     "review", "reports", "materials", "batches", "trail")
