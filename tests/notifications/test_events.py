@@ -129,6 +129,12 @@ def test_an_expert_hears_of_new_sheets_and_of_a_returned_one(app):
         assert returned[0].link_endpoint == "applications.detail"
         assert returned[0].link_args == {"application_id": second}
         assert _notices("expert1", NoticeKind.SHEET_RETURNED) == []
+    # 我的评审, the expert's home, heads with the latest notices, as the 工作台 does for the others.
+    home = logged_in_client(app, "expert2").get("/review/").get_data(as_text=True)
+    latest = home.split('id="home-notices"', 1)[1].split("</section>", 1)[0]
+    assert "最新通知" in latest and "2 条未读" in latest
+    assert latest.count("<li") == 2  # the expert's own two, unread, newest first
+    assert latest.index("评分表被退回：乙平台") < latest.index("新分配给您 1 份申报评审")
 
 
 def test_a_locked_account_tells_the_administrators_and_the_account(app):

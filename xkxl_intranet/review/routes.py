@@ -22,6 +22,7 @@ from ..domain.errors import NotFound, Refused
 from ..filenames import ascii_name
 from ..forms import Form
 from ..generated import PDF, XLSX, fetch
+from ..notifications.queries import latest as latest_notices
 from ..rounds.forms import PublishForm
 from ..rounds.models import Round
 from ..rounds.state import cities_not_reported
@@ -84,8 +85,10 @@ def mine():
     mine_ = expert_sheets(current_user, review) if review else []
     sheets = [sheet_panel(a) for a in mine_ if a.state != SheetState.RECUSED]
     recused = [a for a in mine_ if a.state == SheetState.RECUSED]
+    # 我的评审 is the expert's home: the latest notices (sheets assigned, one returned) head it.
     return render_template("review/mine.html", review=review, sheets=sheets, recused=recused,
-                           recuse_form=RecuseForm(), criteria=review.criteria if review else None)
+                           recuse_form=RecuseForm(), criteria=review.criteria if review else None,
+                           home_notices=latest_notices(current_user, 5))
 
 
 def _sheet_answer(panel, *, saved: bool):
