@@ -12,6 +12,8 @@ import time
 import tomllib
 import zipfile
 from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -19,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from werkzeug.test import TestResponse
 
 from xkxl_intranet import clock
 from xkxl_intranet.applications.materials import delete_file, store_bytes
@@ -217,38 +220,68 @@ def check_download(where: str, response, problems: list[str]) -> None:
         problems.append(f"{where}: None in the file")
 
 
-def crawl(client, data: list[str]) -> tuple[list[str], int]:
-    """Breadth first from the home page; each page once, each kind of download once."""
-    problems: list[str] = []
+@dataclass(frozen=True)
+class Visit:
+    """One URL the walk reached: a page (``response``, and ``page`` when it is HTML) or a download
+    (``response`` None: the caller fetches the kinds it wants)."""
+    url: str
+    response: TestResponse | None
+    page: Page | None = None
+
+
+def walk(client, *, follow_fragments: bool = True, max_pages: int = MAX_PAGES) -> Iterator[Visit]:
+    """Breadth first from the home page, each URL once, redirects followed: every page (counted up
+    to ``max_pages``) and every download link. ``follow_fragments``: also the URLs htmx fetches
+    (hx-get), which serve a whole page as well."""
     seen: set[str] = set()
-    download_kinds: set[str] = set()
-    fragments_seen: set[str] = set()
     queue = deque(["/"])
     pages = 0
-    while queue and pages < MAX_PAGES:
+    while queue and pages < max_pages:
         url = queue.popleft()
         if url in seen:
             continue
         seen.add(url)
         path = url.split("?")[0]
         if path.endswith(DOWNLOADS) or "/download" in path:
-            kind = re.sub(r"\d+", "N", path)
-            if kind not in download_kinds:
-                download_kinds.add(kind)
-                check_download(url, client.get(url), problems)
+            yield Visit(url, None)
             continue
         response = client.get(url)
         if response.status_code in (301, 302, 303):
             if target := _normal(response.headers["Location"]):
                 queue.append(target)
             continue
+        pages += 1
+        page = None
+        if response.status_code == 200 and response.mimetype == "text/html":
+            page = Page()
+            page.feed(response.get_data(as_text=True))
+            found = page.links + page.fragments if follow_fragments else page.links
+            queue.extend(u for u in map(_normal, found) if u and u not in seen)
+        yield Visit(url, response, page)
+
+
+def crawl(client, data: list[str]) -> tuple[list[str], int]:
+    """Every page and, once per kind, every download the walk reaches, checked."""
+    problems: list[str] = []
+    download_kinds: set[str] = set()
+    fragments_seen: set[str] = set()
+    pages = 0
+    for visit in walk(client):
+        url, response, page = visit.url, visit.response, visit.page
+        if response is None:
+            kind = re.sub(r"\d+", "N", url.split("?")[0])
+            if kind not in download_kinds:
+                download_kinds.add(kind)
+                check_download(url, client.get(url), problems)
+            continue
         if response.status_code != 200:
             problems.append(f"{url}: {response.status_code}")
             continue
         pages += 1
         html = response.get_data(as_text=True)
-        page = Page()
-        page.feed(html)
+        if page is None:
+            page = Page()
+            page.feed(html)
         check_page(url, html, page, data, problems)
         for fragment_url in {_normal(u) for u in page.fragments} - {None} - fragments_seen:
             fragments_seen.add(fragment_url)
@@ -260,7 +293,6 @@ def crawl(client, data: list[str]) -> tuple[list[str], int]:
             fragment_html = fragment.get_data(as_text=True)
             fragment_page.feed(fragment_html)
             check_text(f"{fragment_url} (htmx)", fragment_html, fragment_page, data, problems)
-        queue.extend(u for u in map(_normal, page.links + page.fragments) if u and u not in seen)
     return problems, pages
 
 

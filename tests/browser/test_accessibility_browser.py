@@ -12,11 +12,10 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 from pathlib import Path
 
 import pytest
-from test_screens_crawl import DOWNLOADS, ROLES, Page, _more_of_everything, _normal
+from test_screens_crawl import ROLES, _more_of_everything, walk
 
 from xkxl_intranet import clock
 from xkxl_intranet.auth.models import User
@@ -31,7 +30,6 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 # The crawl's roles and the 评审专家 (whose sheet the crawl's roles never see).
 A11Y_ROLES = ROLES + (("expert1", ROLES[0][1]),)
-MAX_PAGES = 400  # per role, as the crawl
 
 
 def _route(url: str) -> str:
@@ -42,29 +40,12 @@ def _route(url: str) -> str:
 
 
 def _routes(client) -> list[str]:
-    """The crawl's pages (breadth first from /), one URL per route, in the order first met."""
-    seen: set[str] = set()
+    """The crawl's pages (its walk, without htmx's fragment URLs), one URL per route, in the order
+    first met."""
     chosen: dict[str, str] = {}
-    queue = deque(["/"])
-    while queue and len(seen) < MAX_PAGES:
-        url = queue.popleft()
-        if url in seen:
-            continue
-        seen.add(url)
-        path = url.split("?")[0]
-        if path.endswith(DOWNLOADS) or "/download" in path:
-            continue
-        response = client.get(url)
-        if response.status_code in (301, 302, 303):
-            if target := _normal(response.headers["Location"]):
-                queue.append(target)
-            continue
-        if response.status_code != 200 or response.mimetype != "text/html":
-            continue
-        chosen.setdefault(_route(url), url)
-        page = Page()
-        page.feed(response.get_data(as_text=True))
-        queue.extend(u for u in map(_normal, page.links) if u and u not in seen)
+    for visit in walk(client, follow_fragments=False):
+        if visit.page is not None:
+            chosen.setdefault(_route(visit.url), visit.url)
     return list(chosen.values())
 
 
