@@ -21,6 +21,7 @@ from xkxl_intranet.auth.passwords import verify_password
 from xkxl_intranet.auth.services import ONE_TIME_PASSWORD_SPENT, new_password_problems
 from xkxl_intranet.domain.errors import Refused
 from xkxl_intranet.extensions import db
+from xkxl_intranet.jobs.queue import CREDENTIAL_SLIPS_JOB, HANDLERS
 from xkxl_intranet.rounds.models import City
 
 from helpers import audit_events, login
@@ -89,7 +90,10 @@ def _slip_folder(app) -> Path:
     return Path(app.config["ONBOARDING_SLIPS_FOLDER"])
 
 
-def test_the_page_creates_the_accounts_and_hands_out_the_slips_once(app, admin_client):
+def test_the_page_creates_the_accounts_and_hands_out_the_slips_once(app, admin_client, monkeypatch):
+    jobs_given: list[tuple] = []
+    real_job = HANDLERS[CREDENTIAL_SLIPS_JOB]
+    monkeypatch.setitem(HANDLERS, CREDENTIAL_SLIPS_JOB, lambda *args: (jobs_given.append(args), real_job(*args))[1])
     page = admin_client.get("/admin/users/onboard")
     assert page.status_code == 200 and "全部没有账号的市州" in page.get_data(as_text=True)
     with app.app_context():
@@ -104,6 +108,10 @@ def test_the_page_creates_the_accounts_and_hands_out_the_slips_once(app, admin_c
     fragment = admin_client.get(slip_url, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith("<div id=\"slips-progress\"") and "<html" not in fragment
     assert (_slip_folder(app).stat().st_mode & 0o777) == 0o700
+
+    # The passwords waited for the job in the slips' folder, which the job emptied (the job's own
+    # arguments carry none: checked below against the password the slip prints).
+    assert [f.suffix for f in _slip_folder(app).iterdir()] == [".pdf"]
 
     pdf = admin_client.get(f"/admin/users/slips/{token}/download")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
@@ -127,6 +135,7 @@ def test_the_page_creates_the_accounts_and_hands_out_the_slips_once(app, admin_c
         assert verify_password(db.session.scalar(db.select(User).where(User.username == "zigong01")).password_hash,
                                password)
         _no_password_in_the_trail([password])
+    assert not any(password in repr(args) for args in jobs_given) and len(jobs_given) == 1
 
 
 def test_a_refused_creation_keeps_nothing(app, admin_client, monkeypatch):
@@ -171,6 +180,19 @@ def test_another_administrators_slip_is_not_found(app, admin_client):
     assert admin_client.get(f"/admin/users/slips/{token}/download").status_code == 303
     assert slips.state(folder, 9999, token) == slips.SlipState.READY
     assert admin_client.get("/admin/users/slips/..%2F..%2Fetc").status_code == 404
+
+
+def test_a_job_whose_accounts_are_gone_marks_the_slip_failed(tmp_path):
+    """Its request swept (the worker down past the slip's time) or taken by a first run: nothing to
+    print, and the page says the slip failed instead of 正在生成 for ever."""
+    token = slips.new_token()
+    slips.announce(tmp_path, 1, token)
+    slips.put_request(tmp_path, 1, token, [["zigong01", "自贡市", "secret-Pass-1"]])
+    assert (tmp_path / f"1-{token}.request").stat().st_mode & 0o777 == 0o600
+    assert slips.take_request(tmp_path, 1, token) == [["zigong01", "自贡市", "secret-Pass-1"]]
+    assert slips.take_request(tmp_path, 1, token) is None  # read once
+    HANDLERS[CREDENTIAL_SLIPS_JOB](str(tmp_path), 1, token, "http://intranet/", False)
+    assert slips.state(tmp_path, 1, token) == slips.SlipState.FAILED
 
 
 def test_an_unread_slip_is_removed_after_its_time(tmp_path):

@@ -122,7 +122,8 @@ class Jobs:
         try:
             self.huey.enqueue(self.huey.xkxl_run.s(name, *args, priority=priority))
         except Exception:  # the queue's disk or server: logged, the sweep makes up for it
-            log.exception("could not enqueue job %s%r", name, args)
+            # The job's name only: its arguments may be what must not be written down.
+            log.exception("could not enqueue job %s", name)
 
     def enqueue_later(self, name: str, *args: Any, delay_seconds: float) -> bool:
         """Run job ``name`` in ``delay_seconds`` (a retry's back-off). False when nothing will:
@@ -133,7 +134,7 @@ class Jobs:
         try:
             self.huey.enqueue(self.huey.xkxl_run.s(name, *args, delay=delay_seconds))
         except Exception:
-            log.exception("could not enqueue job %s%r for later", name, args)
+            log.exception("could not enqueue job %s for later", name)
             return False
         return True
 

@@ -59,9 +59,10 @@ def new():
             issued = create_city_accounts(current_user, city_ids=chosen, per_city=parse_per_city(per_city_text),
                                           all_without=all_without)
             second_factor_due = bool(current_app.config.get("REQUIRE_2FA")) and Role.CITY in REQUIRED_ROLES
-            # The passwords go to the job (after the commit) and nowhere else.
+            # The passwords go to the job through the slips' folder (slips.put_request) and nowhere else.
+            slips.put_request(_folder(), creator_id, token, [[a.username, a.city_name, a.password] for a in issued])
             after_commit(db.session, CREDENTIAL_SLIPS_JOB, str(_folder()), creator_id, token, system_address(),
-                         second_factor_due, [[a.username, a.city_name, a.password] for a in issued])
+                         second_factor_due)
         if work.ok:
             return redirect(url_for("onboarding.slip", token=token, n=len(issued)), 303)
         slips.forget(_folder(), creator_id, token)

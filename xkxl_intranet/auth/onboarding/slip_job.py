@@ -1,7 +1,8 @@
 """The credential slips' job (凭条): one A4 page per new account, printed by the worker right after
-the accounts were created, from the values its payload carries, and kept for one download
-(``slips.py``). The one-time passwords travel in the payload only: nothing here logs them or
-the HTML that holds them, and a failure is logged by its kind alone."""
+the accounts were created, and kept for one download (``slips.py``). The accounts and their
+one-time passwords wait in the slips' folder (``slips.take_request`` reads and removes them), not
+in the job's payload: nothing here logs them or the HTML that holds them, and a failure is logged
+by its kind alone."""
 from __future__ import annotations
 
 import logging
@@ -16,9 +17,12 @@ log = logging.getLogger(__name__)
 
 
 @handler(CREDENTIAL_SLIPS_JOB)
-def credential_slips_job(folder: str, creator_id: int, token: str, address: str, second_factor_due: bool,
-                         accounts: list[list[str]]) -> None:
-    """``accounts``: [user name, city, one-time password] per slip."""
+def credential_slips_job(folder: str, creator_id: int, token: str, address: str, second_factor_due: bool) -> None:
+    accounts = slips.take_request(Path(folder), creator_id, token)
+    if accounts is None:  # swept (the worker was down past ONBOARDING_SLIP_MINUTES) or run twice
+        log.error("credential slips: the accounts to print are gone")
+        slips.mark_failed(Path(folder), creator_id, token)
+        return
     try:
         html = render_print("auth/slips_print.html", address=address, second_factor_due=second_factor_due,
                             accounts=[{"username": a[0], "city": a[1], "password": a[2]} for a in accounts])

@@ -10,9 +10,13 @@ password, which prints nothing and is shown once.
 
 Per slip: ``<creator>-<token>.pending`` (asked for, being made), then ``.pdf`` (made) or
 ``.failed`` (the job failed); a ``.part`` while the PDF is being written, renamed into place.
+The accounts to print (their passwords) wait for the worker in ``.request`` beside them, read and
+removed by the job: never in the job queue, whose SQLite file (and its write-ahead log) would
+keep them after the job has run, nor in a log line should the queue refuse the job.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -58,10 +62,27 @@ def announce(folder: Path, creator_id: int, token: str) -> None:
     _touch(_stem(_open_folder(folder), creator_id, token).with_suffix(".pending"))
 
 
+def put_request(folder: Path, creator_id: int, token: str, accounts: list[list[str]]) -> None:
+    """The accounts the job prints, [user name, city, one-time password] each (mode 0600)."""
+    _touch(_stem(_open_folder(folder), creator_id, token).with_suffix(".request"),
+           json.dumps(accounts, ensure_ascii=False).encode("utf-8"))
+
+
+def take_request(folder: Path, creator_id: int, token: str) -> list[list[str]] | None:
+    """The job's accounts, removed as they are read; None if there are none (swept, or taken)."""
+    path = _stem(folder, creator_id, token).with_suffix(".request")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    path.unlink(missing_ok=True)
+    return json.loads(data)
+
+
 def forget(folder: Path, creator_id: int, token: str) -> None:
     """Everything of one slip (the accounts were not created after all, or it was handed out)."""
     stem = _stem(folder, creator_id, token)
-    for suffix in (".pending", ".pdf", ".failed", ".part"):
+    for suffix in (".request", ".pending", ".pdf", ".failed", ".part"):
         stem.with_suffix(suffix).unlink(missing_ok=True)
 
 
