@@ -11,6 +11,7 @@ from xkxl_intranet import clock, create_app
 from xkxl_intranet.auth.models import PasswordHistory, User
 from xkxl_intranet.auth.passwords import verify_password
 from xkxl_intranet.auth.services import create_user, reset_password
+from xkxl_intranet.envsettings import SettingError
 from xkxl_intranet.extensions import db
 
 from helpers import TEST_PASSWORD, audit_events, login, user_by_name
@@ -180,5 +181,5 @@ def test_the_settings_come_from_the_environment(tmp_path, monkeypatch):
     config = create_app(base, commands=False).config
     assert (config["PASSWORD_MAX_AGE_DAYS"], config["PASSWORD_EXPIRY_WARNING_DAYS"]) == (0, 14)
     monkeypatch.setenv("XKXL_PASSWORD_MAX_AGE_DAYS", "ninety")
-    with pytest.raises(RuntimeError, match="XKXL_PASSWORD_MAX_AGE_DAYS"):
+    with pytest.raises(SettingError, match="^XKXL_PASSWORD_MAX_AGE_DAYS must be a whole number"):
         create_app(base, commands=False)
