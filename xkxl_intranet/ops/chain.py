@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from ..files.health import MiB, disk_usage
@@ -105,6 +106,39 @@ def indexed_archives(folder: Path) -> list[IndexedArchive]:
     return sorted(found, key=lambda entry: (entry.created_at, entry.path.name))
 
 
+@dataclass(frozen=True)
+class ArchiveSummary:
+    """What /healthz needs of an archive: its kind, when it was made, its size."""
+
+    kind: str
+    created_at: datetime
+    size: int
+
+
+@lru_cache(maxsize=1024)
+def _summary(archive: str, index_mtime_ns: int, index_size: int, archive_size: int) -> ArchiveSummary | None:
+    """An index read once per version of it and of its archive (the key): a night's index lists
+    every stored file, and /healthz, asked every minute, would otherwise parse the whole folder's
+    (30 nights of 5,000 files: 30 MB of JSON, 0.4 s, each call)."""
+    entry = read_index(Path(archive))
+    return None if entry is None else ArchiveSummary(entry.manifest.kind, entry.created_at, entry.size)
+
+
+def archive_summaries(folder: Path) -> list[ArchiveSummary]:
+    """The archives of ``folder`` with a usable index (as :func:`indexed_archives`), oldest first."""
+    found = []
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if not (path.name.endswith(ARCHIVE_SUFFIXES) and path.is_file()):
+            continue
+        try:
+            index, size = index_path(path).stat(), path.stat().st_size
+        except OSError:
+            continue
+        if summary := _summary(str(path), index.st_mtime_ns, index.st_size, size):
+            found.append((summary, path.name))
+    return [summary for summary, _ in sorted(found, key=lambda pair: (pair[0].created_at, pair[1]))]
+
+
 def chain_complete(entry: IndexedArchive, by_name: dict[str, IndexedArchive]) -> bool:
     """Is every archive ``entry`` builds on in the folder, the same file its manifest names?"""
     for link in entry.manifest.chain:
@@ -177,15 +211,15 @@ def folder_health(folder: Path, *, moment: datetime, max_age_hours: int = MAX_AG
     ``max_age_hours``, ``none`` before the first backup (not an alarm: a new server), else ``ok``."""
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         return {"state": "missing"}
-    archives = indexed_archives(folder)
-    fulls = [entry for entry in archives if entry.manifest.kind == FULL]
+    archives = archive_summaries(folder)
+    fulls = [entry for entry in archives if entry.kind == FULL]
     needed = int(fulls[-1].size * FULL_MARGIN) if fulls else 0
     free, total = disk_usage(folder)
     body: dict = {"free_bytes": free, "free_mb": None if free is None else free // MiB, "total_bytes": total,
                   "min_free_bytes": needed, "archives": len(archives), "max_age_hours": max_age_hours}
     if archives:
         newest = archives[-1]
-        body["newest_kind"] = newest.manifest.kind
+        body["newest_kind"] = newest.kind
         body["newest_age_hours"] = round((moment - newest.created_at).total_seconds() / 3600, 1)
     if free is not None and free < needed:
         body["state"] = "low_space"
