@@ -39,7 +39,7 @@ def _seed(app) -> None:
     for username, display_name, role, city_code in TEST_USERS:
         db.session.add(User(username=username, display_name=display_name, role=role,
                             city=cities.get(city_code), password_hash=password_hash,
-                            must_change_password=False, is_enabled=True, failed_logins=0,
+                            must_change_password=False, is_enabled=True,
                             session_version=1))
     for code, (name, phone) in {"510100": ("张伟", "028-61881234"),
                                 "510700": ("王芳", "0816-2345678")}.items():

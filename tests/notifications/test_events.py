@@ -47,7 +47,7 @@ def _second_clerk(code: str = "510100", *, enabled: bool = True) -> User:
     """Another account of the same city (a city-wide notice reaches every enabled one)."""
     clerk = User(username=f"clerk{code}{int(enabled)}", display_name="第二位经办人", role="city",
                  city=db.session.scalar(db.select(City).where(City.code == code)), password_hash="x",
-                 must_change_password=False, is_enabled=enabled, failed_logins=0, session_version=1)
+                 must_change_password=False, is_enabled=enabled, session_version=1)
     db.session.add(clerk)
     db.session.flush()
     return clerk

@@ -252,7 +252,7 @@ def create_user(actor: User | None, *, username: str, display_name: str, role: s
                 phone=phone.strip(), email=account_email(email), password_hash=hash_password(password),
                 must_change_password=must_change_password, password_one_time=must_change_password,
                 is_enabled=True, created_at=at,
-                password_changed_at=at, failed_logins=0, session_version=1)
+                password_changed_at=at, session_version=1)
     db.session.add(user)
     db.session.flush()
     if not must_change_password:
