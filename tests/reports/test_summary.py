@@ -331,3 +331,13 @@ def test_only_the_citys_clerk_reorders_and_sets_the_contact(app):
     assert events(app, "summary.reordered")[0].username == "chengdu"
     assert get_application(app, second).position < get_application(app, first).position
     assert events(app, "city.contact_updated") == []
+
+
+def test_an_order_of_one_row_offers_nothing_to_move(app, city_client):
+    """附件3 with one platform offered 上移/下移, both disabled: a column of buttons that do nothing."""
+    make_passed(app, platform_name="蜀1工业互联网平台")
+    page = city_client.get(f"/reports/cities/{city_id(app, CHENGDU)}/summary").get_data(as_text=True)
+    assert "蜀1工业互联网平台" in page and "调整顺序" not in page and "↑ 上移" not in page
+    make_passed(app, platform_name="蜀2工业互联网平台")
+    page = city_client.get(f"/reports/cities/{city_id(app, CHENGDU)}/summary").get_data(as_text=True)
+    assert "调整顺序" in page and page.count("↑ 上移") == 2

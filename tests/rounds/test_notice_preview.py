@@ -111,6 +111,8 @@ def test_the_preview_button_opens_the_round_it_showed(app, province_client, afte
         assert round_.deadline == NEXT_YEAR.deadline and round_.declaration.paper.form_copies == 2
     [event] = audit_events(app, "round.opened")
     assert event.after["notice_file"] == "上传的 2023.toml"
+    shown = _text(province_client.get(opened.headers["Location"]))
+    assert "（依据上传的通知文件 2023.toml）" in shown  # not 「依据通知 上传的 2023.toml」
 
 
 def test_a_carried_file_is_opened_only_as_previewed(app, province_client, after_2022):

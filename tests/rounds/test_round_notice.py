@@ -188,6 +188,7 @@ def test_the_notice_page_shows_what_the_round_keeps_to_staff_alone(app, province
         facts = re.search(r'<dl class="facts" id="notice-facts">(.*?)</dl>', page.get_data(as_text=True), re.S)[1]
         for shown in ("2022年跨行业跨领域工业互联网平台", "川经信办函〔2022〕71号", "工信厅信发函〔2022〕38号",
                       "2022年03月21日 23:59", "申报书纸质版一式三份", "一般不超过2个",
+                      "2020年已获评的平台需重新申报但不占地方申报名额",  # the notice's words, as the preview
                       f"{len(NOTICE_2022.sections)} 个部分、{len(NOTICE_2022.fields)} 个字段、"
                       f"{len(NOTICE_2022.rules)} 条规则",
                       f"{len(NOTICE_2022.criteria.dimensions)} 个维度、{len(NOTICE_2022.criteria.indicators)} 项指标",

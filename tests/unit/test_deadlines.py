@@ -6,6 +6,7 @@ import pytest
 from xkxl_intranet.domain.deadlines import (
     SHANGHAI,
     effective_deadline,
+    extension_example,
     format_deadline,
     in_reminder_window,
     last_instant,
@@ -155,3 +156,11 @@ def test_messages_show_seconds_only_when_the_deadline_has_them():
     refused = reporting_window(datetime(2022, 3, 25, 18, 1, tzinfo=SHANGHAI),
                                parse_deadline("2022-03-25 18:00"), None)
     assert "2022年03月25日 18:00）" in refused.message
+
+
+def test_the_extension_example_is_of_the_round_in_hand_and_reads_back_as_typed():
+    """The desk's example was 2022-03-25 18:00 whatever the round: earlier than a later round's deadline."""
+    typed, written = extension_example(datetime(2027, 3, 31, 23, 59, 59, tzinfo=SHANGHAI))
+    assert (typed, written) == ("2027-04-04 18:00", "2027年4月4日")
+    assert parse_deadline(typed) == datetime(2027, 4, 4, 18, 0, tzinfo=SHANGHAI)
+    assert parse_deadline(written) > datetime(2027, 3, 31, 23, 59, 59, tzinfo=SHANGHAI)

@@ -12,7 +12,7 @@ from ..applications.queries import get_application
 from ..audit.services import audit_stamp, record_download
 from ..auth.scoping import city_or_404, city_required, province_required, round_or_404, staff_required
 from ..clock import now
-from ..domain.deadlines import format_deadline, has_passed
+from ..domain.deadlines import extension_example, format_deadline, has_passed
 from ..domain.errors import NotFound, Refused
 from ..extensions import db
 from ..filenames import ascii_name
@@ -193,6 +193,7 @@ def _desk_page(round_, city, *, refused=None, refused_application_id: int | None
     page = render_template(
         "rounds/city_desk.html", city=city, batch=batch_, ready=ready, marking=marking.marking_panel(round_),
         deadline=deadline_of(round_, batch_), round_deadline=round_.deadline,
+        extension_example=extension_example(round_.deadline),
         round_closed=has_passed(round_.deadline, now()), refused_application_id=refused_application_id,
         date_hint=DATE_HINT,
         receipts=reporting.receipts_for(current_user, round_.id, city.id),
@@ -434,7 +435,7 @@ def new_round():
                 contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
                 contact_email=form.contact_email.data or "", confirm_replace=form.confirm_replace.data)
         if work.ok:
-            flash(f"已开启新批次：{round_.title}（依据通知 {form.notice_source}）。各市（州）和账号沿用。", "success")
+            flash(f"已开启新批次：{round_.title}（依据{'上传的' if form.notice_was_uploaded else ''}通知文件 {form.notice_name}）。各市（州）和账号沿用。", "success")
             return redirect(url_for("rounds.index"), 303)
     refusal = (work.refused.message,) if work is not None and work.refused else ()
     if form.carried() and form.notice is not None:  # from the preview: back to it, the file still carried

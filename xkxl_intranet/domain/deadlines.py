@@ -54,6 +54,14 @@ def format_deadline(deadline: datetime) -> str:
     return f"{local:%Y年%m月%d日 %H:%M:%S}" if local.second else f"{local:%Y年%m月%d日 %H:%M}"
 
 
+def extension_example(round_deadline: datetime) -> tuple[str, str]:
+    """An extension as the province would type it, four days past the round's deadline at 18:00,
+    in the two forms the hint names (``2027-03-25 18:00``, ``2027年3月25日``): an example of the
+    round in hand, not 2022's, which is earlier than any later round's deadline."""
+    day = round_deadline.astimezone(SHANGHAI).date() + timedelta(days=4)
+    return f"{day:%Y-%m-%d} 18:00", f"{day.year}年{day.month}月{day.day}日"
+
+
 def effective_deadline(round_deadline: datetime, extension: datetime | None) -> datetime:
     """The later of the round's deadline and the city's extension."""
     _aware(round_deadline, "round_deadline")

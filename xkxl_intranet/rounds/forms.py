@@ -199,10 +199,13 @@ class NewRoundForm(Form):
         self.notice_bytes = b""  # and the file itself
 
     @property
+    def notice_was_uploaded(self) -> bool:
+        return self.uploaded() or (self.carried() and self.carried_upload.data == "1")
+
+    @property
     def notice_source(self) -> str:
-        """Where the notice came from, as the audit trail and the messages say it."""
-        upload = self.uploaded() or (self.carried() and self.carried_upload.data == "1")
-        return f"上传的 {self.notice_name}" if upload else self.notice_name
+        """Where the notice came from, as the audit trail records it."""
+        return f"上传的 {self.notice_name}" if self.notice_was_uploaded else self.notice_name
 
     def uploaded(self) -> bool:
         upload = self.notice_upload.data
