@@ -94,24 +94,26 @@ def _current_round() -> Round | None:
     return g.current_round
 
 
-def field_label(key: str, form: Form | None = None) -> str:
-    """``key``'s label in ``form`` (the application's round's); without one, in the current
-    round's form (the headers of a list of the current round's applications)."""
+def _form_or_current(form: Form | None) -> Form | None:
+    """``form`` (the application's round's); without one, the current round's (the headers of a
+    list of the current round's applications)."""
     if form is None:
         round_ = _current_round()
         form = round_.form if round_ is not None else None
+    return form
+
+
+def field_label(key: str, form: Form | None = None) -> str:
+    """``key``'s label in ``form`` or the current round's; the key itself where none declares it."""
+    form = _form_or_current(form)
     f = form.fields.get(key) if form is not None else None
     return f.label if f is not None else key
 
 
 def field_anchor(key: str, form: Form | None = None) -> str:
-    """The id a link to ``key`` on the edit form points at: its control (Field.control_id), or the
-    field's block ``f-key`` for a key ``form`` does not declare."""
-    if form is None:
-        round_ = _current_round()
-        form = round_.form if round_ is not None else None
-    f = form.fields.get(key) if form is not None else None
-    return f.control_id if f is not None else f"f-{key}"
+    """The id a link to ``key`` on the edit form points at (``Form.anchor_of``)."""
+    form = _form_or_current(form)
+    return form.anchor_of(key) if form is not None else f"f-{key}"
 
 
 def register_templating(app: Flask) -> None:

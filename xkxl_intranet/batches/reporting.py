@@ -79,9 +79,7 @@ def _finding_blocker(application: Application, finding: Finding) -> Blocker:
     text = f"{application.title}：{finding.message}"
     if finding.is_warning:
         return Blocker(text, ACKNOWLEDGE_HOW, "application", "去确认", application.id, finding.anchor)
-    declared = application.round.form.fields.get(finding.field)
-    anchor = declared.control_id if declared is not None else f"f-{finding.field}"
-    return Blocker(text, CORRECT_HOW, "edit", "去修改", application.id, anchor)
+    return Blocker(text, CORRECT_HOW, "edit", "去修改", application.id, application.round.form.anchor_of(finding.field))
 
 
 def _application_blockers(application: Application, files: list[StoredFile]) -> list[Blocker]:

@@ -27,6 +27,7 @@ from .parsing import ParsedInput, parse_input
 from .rule_kinds import LeRule, MaxRule, NearRule, RangeRule, RequiredIfRule, Rule, SumRule, figure
 
 __all__ = [
+    "is_blank",
     "Severity",
     "Source",
     "Finding",
@@ -216,7 +217,8 @@ class CheckResult:
         return grouped
 
 
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """Blank as the required rule counts it (the outline counts what is filled the same way)."""
     return value is None or (isinstance(value, str) and not value.strip()) or value == ()
 
 
@@ -237,7 +239,7 @@ def check_parsed(parsed_input: ParsedInput, *, clerk_city_code: str | None, form
     ]
 
     for key in form.required_keys:
-        if key not in parse_errors and _is_blank(parsed[key]):
+        if key not in parse_errors and is_blank(parsed[key]):
             f: Field = form.fields[key]
             findings.append(Finding(key, E, f.required_message, f"required:{key}"))
 

@@ -44,6 +44,12 @@ class Form:
     def fields(self) -> dict[str, Field]:
         return {f.key: f for s in self.sections for f in s.fields}
 
+    def anchor_of(self, key: str) -> str:
+        """The id a link to ``key`` on the edit form points at: its control (Field.control_id), or
+        the field's block ``f-key`` for a key the form does not declare."""
+        declared = self.fields.get(key)
+        return declared.control_id if declared is not None else f"f-{key}"
+
     @cached_property
     def sections_by_code(self) -> dict[str, Section]:
         return {s.code: s for s in self.sections}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import is_blank
 from .evaluation import Evaluation
 from .indicators import Section
 
@@ -61,7 +62,7 @@ def section_states(evaluation: Evaluation) -> list[SectionState]:
         elif id(finding) in open_warnings:
             counts[code][1] += 1
     values, unreadable = evaluation.result.values, evaluation.result.parse_errors
-    filled = {s.code: sum(1 for f in s.fields if f.key in unreadable or values.get(f.key) not in (None, "", []))
+    filled = {s.code: sum(1 for f in s.fields if f.key in unreadable or not is_blank(values.get(f.key)))
               for s in form.sections}
     return [SectionState(s, errors=counts[s.code][0], warnings=counts[s.code][1], blanks=counts[s.code][2],
                          filled=filled[s.code]) for s in form.sections]
