@@ -66,8 +66,6 @@ class User(UserMixin, Model):
     # slip) and opens one log-in only: that session must change it, a second log-in with it is
     # refused (auth/services.py, authenticate).
     password_one_time: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
-    # No longer counted (failures are counted from the audit trail: auth/throttle.py); kept in
-    # the schema until a migration drops it.
     # Until when new log-ins are refused (failures from several addresses); once past, or set to
     # the moment a lock is lifted, failures before it no longer count toward the next lock.
     locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime(), nullable=True)

@@ -435,7 +435,7 @@ def new_round():
                 contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
                 contact_email=form.contact_email.data or "", confirm_replace=form.confirm_replace.data)
         if work.ok:
-            flash(f"已开启新批次：{round_.title}（依据{'上传的' if form.notice_was_uploaded else ''}通知文件 {form.notice_name}）。各市（州）和账号沿用。", "success")
+            flash(f"已开启新批次：{round_.title}（依据{form.notice_described}）。各市（州）和账号沿用。", "success")
             return redirect(url_for("rounds.index"), 303)
     refusal = (work.refused.message,) if work is not None and work.refused else ()
     if form.carried() and form.notice is not None:  # from the preview: back to it, the file still carried

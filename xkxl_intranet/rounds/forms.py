@@ -207,6 +207,11 @@ class NewRoundForm(Form):
         """Where the notice came from, as the audit trail records it."""
         return f"上传的 {self.notice_name}" if self.notice_was_uploaded else self.notice_name
 
+    @property
+    def notice_described(self) -> str:
+        """The same, as a sentence says it: 「上传的通知文件 2023.toml」, 「通知文件 2023.toml」."""
+        return f"{'上传的' if self.notice_was_uploaded else ''}通知文件 {self.notice_name}"
+
     def uploaded(self) -> bool:
         upload = self.notice_upload.data
         return upload is not None and bool(getattr(upload, "filename", ""))
