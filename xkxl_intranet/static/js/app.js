@@ -127,7 +127,8 @@
   // So around each change a message makes, the page is scrolled by whatever the element under
   // the pointer moved: the choice the clerk is about to click stays under the mouse, whether the
   // message came from leaving a field (mousedown on the next one) or from the live check's answer
-  // a moment later. Without a pointer on the page (keyboard, touch) nothing is scrolled.
+  // a moment later. With no mouse over the page (a touch screen, or the mouse gone out of the
+  // window) nothing is scrolled: what is under the mouse is what a click would hit.
   var pointer = null;
   ["pointermove", "pointerdown"].forEach(function (type) {
     document.addEventListener(type, function (event) {
